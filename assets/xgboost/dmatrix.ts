@@ -1,0 +1,154 @@
+// DMatrix: XGBoost's data matrix, built from a row-major Float32Array in which NaN (and
+// only NaN) is a missing value, with optional labels, weights and feature names. The
+// native memory is freed by dispose(), or by a finalizer if the caller forgets.
+import { XGBoostUsageError } from './errors.ts';
+import { check, copyFloats, native, out, type Handle } from './native.ts';
+
+export interface DMatrixOptions {
+  /** Number of rows; data.length must equal rows × cols. */
+  readonly rows: number;
+  readonly cols: number;
+  /** One label per row (any real value, negative included). */
+  readonly labels?: Float32Array | readonly number[];
+  /** One weight per row. */
+  readonly weights?: Float32Array | readonly number[];
+  /** One name per column; saved in models and used by featureImportance / predictContribs. */
+  readonly featureNames?: readonly string[];
+}
+
+// Safety net only: a DMatrix dropped without dispose() is freed when collected.
+const finalizer = new FinalizationRegistry<Handle>((handle) => {
+  native.XGDMatrixFree(handle);
+});
+
+export class DMatrix {
+  #handle: Handle | undefined;
+  #pins = 0;
+  readonly rows: number;
+  readonly cols: number;
+  readonly featureNames: readonly string[] | undefined;
+
+  private constructor(handle: Handle, rows: number, cols: number, featureNames: readonly string[] | undefined) {
+    this.#handle = handle;
+    this.rows = rows;
+    this.cols = cols;
+    this.featureNames = featureNames;
+    finalizer.register(this, handle, this);
+  }
+
+  /** Builds a DMatrix from row-major data; NaN marks a missing value (-1 is an ordinary value). */
+  static fromDense(data: Float32Array, options: DMatrixOptions): DMatrix {
+    const { rows, cols } = options;
+    if (!(data instanceof Float32Array)) {
+      throw new XGBoostUsageError('DMatrix.fromDense needs a Float32Array (row-major, NaN for missing).');
+    }
+    if (!Number.isInteger(rows) || !Number.isInteger(cols) || rows < 0 || cols < 1) {
+      throw new XGBoostUsageError(`DMatrix shape ${rows} × ${cols} is not valid; rows must be ≥ 0 and cols ≥ 1, both integers.`);
+    }
+    if (data.length !== rows * cols) {
+      throw new XGBoostUsageError(
+        `DMatrix data has ${data.length} values but rows × cols = ${rows} × ${cols} = ${rows * cols}; pass the row-major matrix with exactly that many values.`,
+      );
+    }
+    checkPerRow('labels', options.labels, rows);
+    checkPerRow('weights', options.weights, rows);
+    if (options.featureNames !== undefined) checkFeatureNames(options.featureNames, cols);
+
+    check(native.XGDMatrixCreateFromMat(data, rows, cols, NaN, out.ptr), 'XGDMatrixCreateFromMat', `building a ${rows} × ${cols} DMatrix`);
+    const matrix = new DMatrix(out.ptr[0]!, rows, cols, options.featureNames ? [...options.featureNames] : undefined);
+    try {
+      if (options.labels) matrix.#setFloats('label', options.labels);
+      if (options.weights) matrix.#setFloats('weight', options.weights);
+      if (options.featureNames) {
+        check(
+          native.XGDMatrixSetStrFeatureInfo(matrix.handle, 'feature_name', [...options.featureNames], cols),
+          'XGDMatrixSetStrFeatureInfo',
+          'setting the DMatrix feature names',
+        );
+      }
+    } catch (error) {
+      matrix.dispose();
+      throw error;
+    }
+    return matrix;
+  }
+
+  /** The labels XGBoost holds for this matrix (a copy). */
+  labels(): Float32Array {
+    return this.#getFloats('label');
+  }
+
+  /** The native handle; throws a clear error once disposed. For the engine's own modules. */
+  get handle(): Handle {
+    if (this.#handle === undefined) {
+      throw new XGBoostUsageError('This DMatrix was disposed; build a new one with DMatrix.fromDense().');
+    }
+    return this.#handle;
+  }
+
+  get disposed(): boolean {
+    return this.#handle === undefined;
+  }
+
+  /**
+   * Marks the matrix as read by a running training so dispose() cannot free it under
+   * the worker thread's feet. Returns the function that releases the pin.
+   */
+  pin(): () => void {
+    void this.handle;
+    this.#pins += 1;
+    let released = false;
+    return () => {
+      if (!released) this.#pins -= 1;
+      released = true;
+    };
+  }
+
+  /** Frees the native matrix now. Idempotent. Throws while a training still reads it. */
+  dispose(): void {
+    if (this.#handle === undefined) return;
+    if (this.#pins > 0) {
+      throw new XGBoostUsageError('This DMatrix is being read by a running train(); await the training before disposing it.');
+    }
+    finalizer.unregister(this);
+    check(native.XGDMatrixFree(this.#handle), 'XGDMatrixFree', 'freeing a DMatrix');
+    this.#handle = undefined;
+  }
+
+  #setFloats(field: string, values: Float32Array | readonly number[]): void {
+    const array = values instanceof Float32Array ? values : Float32Array.from(values);
+    check(native.XGDMatrixSetFloatInfo(this.handle, field, array, array.length), 'XGDMatrixSetFloatInfo', `setting the DMatrix ${field}s`);
+  }
+
+  #getFloats(field: string): Float32Array {
+    check(native.XGDMatrixGetFloatInfo(this.handle, field, out.len, out.ptr), 'XGDMatrixGetFloatInfo', `reading the DMatrix ${field}s`);
+    const n = Number(out.len[0]);
+    return n === 0 ? new Float32Array(0) : copyFloats(out.ptr[0]!, n);
+  }
+}
+
+function checkPerRow(what: string, values: Float32Array | readonly number[] | undefined, rows: number): void {
+  if (values === undefined) return;
+  if (values.length !== rows) {
+    throw new XGBoostUsageError(`DMatrix ${what} has ${values.length} values but the matrix has ${rows} rows; give one per row.`);
+  }
+  for (let i = 0; i < values.length; i++) {
+    if (!Number.isFinite(values[i])) {
+      throw new XGBoostUsageError(`DMatrix ${what}[${i}] is ${values[i]}; ${what} must be finite numbers.`);
+    }
+  }
+}
+
+function checkFeatureNames(names: readonly string[], cols: number): void {
+  if (names.length !== cols) {
+    throw new XGBoostUsageError(`DMatrix has ${cols} columns but ${names.length} feature names; give one name per column.`);
+  }
+  const seen = new Set<string>();
+  for (const name of names) {
+    if (typeof name !== 'string' || name === '') throw new XGBoostUsageError('Feature names must be non-empty strings.');
+    // XGBoost rejects these characters in feature names (they break its text dumps).
+    if (/[[\]<,]/.test(name)) throw new XGBoostUsageError(`Feature name "${name}" contains one of [ ] < , which XGBoost does not allow.`);
+    if (seen.has(name)) throw new XGBoostUsageError(`Feature name "${name}" appears twice; names must be unique.`);
+    seen.add(name);
+  }
+}

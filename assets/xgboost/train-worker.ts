@@ -1,0 +1,104 @@
+// The worker-thread side of train(): runs the boosting loop with synchronous C calls,
+// off the main event loop, and posts each round's evaluation back. Running every call
+// of one training on one thread is also what keeps XGBGetLastError (thread-local)
+// readable. The booster handle is handed to the main thread on success and freed here
+// on failure, so it is never leaked nor owned twice.
+import { parentPort, workerData } from 'node:worker_threads';
+import { XGBoostError, XGBoostUsageError } from './errors.ts';
+import { check, native, out, readString, type Handle } from './native.ts';
+import { earlyStoppingStep, metricIsMaximized, parseEvalLine, type EarlyStoppingState, type EvalRound } from './training-logic.ts';
+
+export interface TrainJob {
+  readonly params: ReadonlyArray<[string, string]>;
+  readonly dtrain: Handle;
+  readonly evals: ReadonlyArray<{ name: string; handle: Handle }>;
+  readonly featureNames: readonly string[] | undefined;
+  readonly numBoostRound: number;
+  readonly earlyStopping: { rounds: number; set: string; metric: string | undefined; maximize: boolean | undefined } | undefined;
+  /** Int32Array over a SharedArrayBuffer; 1 means the caller aborted. */
+  readonly abortFlag: Int32Array;
+}
+
+export type TrainMessage =
+  | { kind: 'round'; round: EvalRound }
+  | { kind: 'done'; handle: Handle; bestIteration: number | undefined; bestScore: number | undefined; rounds: number; stoppedEarly: boolean }
+  | { kind: 'aborted' }
+  | { kind: 'error'; error: { name: string; message: string; operation?: string; xgboostMessage?: string; context?: string } };
+
+function run(job: TrainJob): TrainMessage {
+  const cache = new BigUint64Array([job.dtrain, ...job.evals.map((e) => e.handle)]);
+  check(native.XGBoosterCreate(cache, cache.length, out.ptr), 'XGBoosterCreate', 'creating the booster');
+  const handle = out.ptr[0]!;
+  try {
+    for (const [name, value] of job.params) {
+      check(native.XGBoosterSetParam(handle, name, value), 'XGBoosterSetParam', `setting parameter ${name}=${value}`);
+    }
+    if (job.featureNames) {
+      check(
+        native.XGBoosterSetStrFeatureInfo(handle, 'feature_name', [...job.featureNames], job.featureNames.length),
+        'XGBoosterSetStrFeatureInfo',
+        'setting the booster feature names',
+      );
+    }
+    const evalHandles = new BigUint64Array(job.evals.map((e) => e.handle));
+    const evalNames = job.evals.map((e) => e.name);
+    let stopping: EarlyStoppingState | undefined;
+    let rounds = 0;
+    for (let i = 0; i < job.numBoostRound; i++) {
+      if (Atomics.load(job.abortFlag, 0) === 1) {
+        native.XGBoosterFree(handle);
+        return { kind: 'aborted' };
+      }
+      check(native.XGBoosterUpdateOneIter(handle, i, job.dtrain), 'XGBoosterUpdateOneIter', `training round ${i}`);
+      rounds = i + 1;
+      if (evalNames.length === 0) continue;
+      check(
+        native.XGBoosterEvalOneIter(handle, i, evalHandles, evalNames, evalNames.length, out.ptr),
+        'XGBoosterEvalOneIter',
+        `evaluating round ${i}`,
+      );
+      const round = parseEvalLine(readString(out.ptr[0]!), evalNames);
+      parentPort!.postMessage({ kind: 'round', round } satisfies TrainMessage);
+      if (job.earlyStopping) {
+        const { set, rounds: patience } = job.earlyStopping;
+        const setScores = round.scores[set] ?? {};
+        const metrics = Object.keys(setScores);
+        // Python xgboost watches the last metric of the set; so do we unless told otherwise.
+        const metric = job.earlyStopping.metric ?? metrics[metrics.length - 1];
+        const score = metric === undefined ? undefined : setScores[metric];
+        if (metric === undefined || score === undefined) {
+          throw new XGBoostUsageError(
+            `Early stopping watches metric "${job.earlyStopping.metric ?? '(last)'}" on eval set "${set}", but round ${i} reported ${JSON.stringify(setScores)}; check eval_metric.`,
+          );
+        }
+        const maximize = job.earlyStopping.maximize ?? metricIsMaximized(metric);
+        stopping = earlyStoppingStep(stopping, i, score, { rounds: patience, maximize });
+        if (stopping.stop) break;
+      }
+    }
+    if (stopping) {
+      // The attribute names Python xgboost uses, so either side reads the other's best round.
+      check(native.XGBoosterSetAttr(handle, 'best_iteration', String(stopping.bestIteration)), 'XGBoosterSetAttr', 'recording best_iteration');
+      check(native.XGBoosterSetAttr(handle, 'best_score', String(stopping.bestScore)), 'XGBoosterSetAttr', 'recording best_score');
+    }
+    return {
+      kind: 'done',
+      handle,
+      bestIteration: stopping?.bestIteration,
+      bestScore: stopping?.bestScore,
+      rounds,
+      stoppedEarly: stopping?.stop ?? false,
+    };
+  } catch (error) {
+    native.XGBoosterFree(handle);
+    throw error;
+  }
+}
+
+try {
+  parentPort!.postMessage(run(workerData as TrainJob));
+} catch (error) {
+  const e = error instanceof Error ? error : new Error(String(error));
+  const details = e instanceof XGBoostError ? { operation: e.operation, xgboostMessage: e.xgboostMessage, context: e.context } : {};
+  parentPort!.postMessage({ kind: 'error', error: { name: e.name, message: e.message, ...details } } satisfies TrainMessage);
+}

@@ -1,0 +1,168 @@
+// train(): boosts a model in a worker thread so the event loop (the Koa server, the
+// asset runtime) stays responsive, with evaluation sets, early stopping on a named set
+// and the per-round evaluation log for the learning curve. Resolves to a Booster that
+// the caller owns (dispose() it when done).
+import { Worker } from 'node:worker_threads';
+import { Booster } from './booster.ts';
+import type { DMatrix } from './dmatrix.ts';
+import { XGBoostError, XGBoostUsageError } from './errors.ts';
+import type { TrainJob, TrainMessage } from './train-worker.ts';
+import { paramPairs, type EvalRound, type Params } from './training-logic.ts';
+
+export interface TrainOptions {
+  /** Maximum number of boosting rounds. */
+  readonly numBoostRound: number;
+  /** Sets evaluated after every round, in order; names appear in the evaluation log. */
+  readonly evals?: ReadonlyArray<{ readonly name: string; readonly data: DMatrix }>;
+  /** Stop when the watched score has not improved for this many rounds. */
+  readonly earlyStoppingRounds?: number;
+  /** Eval set early stopping watches; default the last one (as Python xgboost). */
+  readonly earlyStoppingSet?: string;
+  /** Metric early stopping watches; default the last `eval_metric` (as Python xgboost). */
+  readonly earlyStoppingMetric?: string;
+  /** Whether larger is better; default inferred from the metric name (auc, map, ndcg… maximise). */
+  readonly maximize?: boolean;
+  /** Called on the main thread with each round's scores, e.g. to stream a learning curve. */
+  readonly onRound?: (round: EvalRound) => void;
+  /** Aborting stops training before the next round and rejects with an AbortError. */
+  readonly signal?: AbortSignal;
+}
+
+export interface TrainResult {
+  readonly booster: Booster;
+  /** 0-based round with the best watched score; undefined without early stopping. */
+  readonly bestIteration: number | undefined;
+  readonly bestScore: number | undefined;
+  /** Rounds actually boosted (all kept in the model; predict with iterationRange 'best'). */
+  readonly rounds: number;
+  readonly stoppedEarly: boolean;
+  /** One entry per round: `evalLog[i].scores.valid.rmse`. Empty without evals. */
+  readonly evalLog: readonly EvalRound[];
+}
+
+/**
+ * Trains a booster. `params` takes any XGBoost parameter (`seed` makes runs repeatable);
+ * the matrices must stay undisposed until the promise settles (dispose() throws meanwhile).
+ */
+export async function train(params: Params, dtrain: DMatrix, options: TrainOptions): Promise<TrainResult> {
+  const job = buildJob(params, dtrain, options);
+  options.signal?.throwIfAborted();
+  const matrices = [dtrain, ...(options.evals ?? []).map((e) => e.data)];
+  const releases = matrices.map((m) => m.pin());
+  const evalLog: EvalRound[] = [];
+  try {
+    const done = await runWorker(job, (round) => {
+      evalLog.push(round);
+      options.onRound?.(round);
+    }, options.signal);
+    return {
+      booster: Booster.fromHandle(done.handle),
+      bestIteration: done.bestIteration,
+      bestScore: done.bestScore,
+      rounds: done.rounds,
+      stoppedEarly: done.stoppedEarly,
+      evalLog,
+    };
+  } finally {
+    for (const release of releases) release();
+  }
+}
+
+function buildJob(params: Params, dtrain: DMatrix, options: TrainOptions): TrainJob {
+  const { numBoostRound, earlyStoppingRounds } = options;
+  if (!Number.isInteger(numBoostRound) || numBoostRound < 1) {
+    throw new XGBoostUsageError(`numBoostRound must be a positive integer, got ${numBoostRound}.`);
+  }
+  const evals = options.evals ?? [];
+  const names = new Set<string>();
+  for (const { name, data } of evals) {
+    if (typeof name !== 'string' || !/^[^\s:]+$/.test(name)) {
+      throw new XGBoostUsageError(`Eval set name ${JSON.stringify(name)} must be non-empty, with no spaces, tabs or colons.`);
+    }
+    if (names.has(name)) throw new XGBoostUsageError(`Eval set name "${name}" is used twice; names must be unique.`);
+    names.add(name);
+    checkLabelled(data, `eval set "${name}"`);
+    if (data.cols !== dtrain.cols) {
+      throw new XGBoostUsageError(`Eval set "${name}" has ${data.cols} columns but the training matrix has ${dtrain.cols}.`);
+    }
+  }
+  checkLabelled(dtrain, 'the training matrix');
+  let earlyStopping: TrainJob['earlyStopping'];
+  if (earlyStoppingRounds !== undefined) {
+    if (!Number.isInteger(earlyStoppingRounds) || earlyStoppingRounds < 1) {
+      throw new XGBoostUsageError(`earlyStoppingRounds must be a positive integer, got ${earlyStoppingRounds}.`);
+    }
+    const set = options.earlyStoppingSet ?? evals[evals.length - 1]?.name;
+    if (set === undefined) throw new XGBoostUsageError('earlyStoppingRounds needs at least one eval set in `evals`.');
+    if (!names.has(set)) throw new XGBoostUsageError(`earlyStoppingSet "${set}" is not one of the eval sets (${[...names].join(', ')}).`);
+    earlyStopping = { rounds: earlyStoppingRounds, set, metric: options.earlyStoppingMetric, maximize: options.maximize };
+  }
+  return {
+    params: paramPairs(params),
+    dtrain: dtrain.handle,
+    evals: evals.map(({ name, data }) => ({ name, handle: data.handle })),
+    featureNames: dtrain.featureNames,
+    numBoostRound,
+    earlyStopping,
+    abortFlag: new Int32Array(new SharedArrayBuffer(4)),
+  };
+}
+
+function checkLabelled(matrix: DMatrix, what: string): void {
+  const labels = matrix.labels().length;
+  if (labels !== matrix.rows) {
+    throw new XGBoostUsageError(`${what} has ${labels} labels for ${matrix.rows} rows; pass labels (one per row) to DMatrix.fromDense.`);
+  }
+}
+
+type Done = Extract<TrainMessage, { kind: 'done' }>;
+
+function runWorker(job: TrainJob, onRound: (round: EvalRound) => void, signal: AbortSignal | undefined): Promise<Done> {
+  return new Promise<Done>((resolve, reject) => {
+    const worker = startWorker(job);
+    const onAbort = () => Atomics.store(job.abortFlag, 0, 1);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    let settled = false;
+    const settle = (fn: () => void) => {
+      if (settled) return;
+      settled = true;
+      signal?.removeEventListener('abort', onAbort);
+      fn();
+    };
+    worker.on('message', (message: TrainMessage) => {
+      switch (message.kind) {
+        case 'round':
+          onRound(message.round);
+          break;
+        case 'done':
+          settle(() => resolve(message));
+          break;
+        case 'aborted':
+          settle(() => reject(signal?.reason ?? new DOMException('Training was aborted.', 'AbortError')));
+          break;
+        case 'error':
+          settle(() => reject(reviveError(message.error)));
+          break;
+      }
+    });
+    worker.on('error', (error) => settle(() => reject(new Error(`The XGBoost training worker failed: ${error.message}`, { cause: error }))));
+    worker.on('exit', (code) => settle(() => reject(new Error(`The XGBoost training worker exited (code ${code}) before finishing.`))));
+  });
+}
+
+// Under tsx the worker must register tsx itself: Node 20 does not carry the loader hooks
+// of the main thread into worker threads.
+function startWorker(job: TrainJob): Worker {
+  const workerUrl = new URL('./train-worker.ts', import.meta.url).href;
+  const tsxApi = import.meta.resolve('tsx/esm/api');
+  const bootstrap = `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(workerUrl)}); })`;
+  return new Worker(bootstrap, { eval: true, workerData: job });
+}
+
+function reviveError(e: Extract<TrainMessage, { kind: 'error' }>['error']): Error {
+  if (e.name === 'XGBoostError' && e.operation && e.xgboostMessage !== undefined && e.context) {
+    return new XGBoostError(e.operation, e.xgboostMessage, e.context);
+  }
+  if (e.name === 'XGBoostUsageError') return new XGBoostUsageError(e.message);
+  return new Error(e.message);
+}
