@@ -1,0 +1,198 @@
+// Runs the feature SQL: for every day (the `features` asset, Parquet out) or for one node,
+// market and day (`/predict` and the `forecast` asset), where a missing input is a typed error
+// naming it, never a silent fallback to older data.
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { KEY_COLUMNS, TARGET_COLUMN, featureColumns, PRICE_LAGS, type Market } from './columns.ts';
+import { COMPLETE_CONDITION, featureSql, sqlString, type FeatureSqlOptions } from './sql.ts';
+
+export interface FeatureInputs {
+  /** Canonical prices Parquet files (validated). */
+  readonly pricesParquet: readonly string[];
+  /** Canonical load Parquet files (validated); may be empty when there is no load data. */
+  readonly loadParquet: readonly string[];
+  /** Target market: 'da' or 'rt' (an RT row also reads the same node's DA price of D). */
+  readonly market: Market;
+  /** Load area of the system-wide forecast. Default 'RTO'. */
+  readonly systemLoadArea?: string;
+}
+
+export interface BuildFeaturesOptions extends FeatureInputs {
+  /** Parquet file to write: key columns, `target`, then `featureColumns(market)`. */
+  readonly outPath: string;
+}
+
+export interface BuildFeaturesResult {
+  readonly rows: number;
+  readonly nodes: number;
+  readonly firstDay: string | null;
+  readonly lastDay: string | null;
+  /** Target days (node, day) left out because an input was missing (the first 7 days always are). */
+  readonly incompleteDays: number;
+  readonly columns: readonly string[];
+}
+
+/** One missing input of a feature row: which series, which EPT day, which hours (0-23 on the grid). */
+export interface MissingInput {
+  readonly input: 'price' | 'load_forecast';
+  /** Node and market of a price input; area of a load input. */
+  readonly nodeId?: number;
+  readonly market?: Market;
+  readonly area?: string;
+  readonly day: string;
+  readonly hours: readonly number[];
+}
+
+/** The feature row of (node, market, day) cannot be built: these inputs are missing. */
+export class MissingFeatureInputsError extends Error {
+  override readonly name = 'MissingFeatureInputsError';
+  readonly reason = 'missing_inputs' as const;
+  constructor(
+    readonly nodeId: number,
+    readonly market: Market,
+    readonly day: string,
+    readonly missing: readonly MissingInput[],
+  ) {
+    super(
+      `Cannot build features for node ${nodeId}, market ${market}, day ${day} (EPT): missing ` +
+        missing
+          .map((m) => `${m.input === 'price' ? `${m.market} price of node ${m.nodeId}` : `load forecast of area ${m.area}`} on ${m.day} hours ${formatHours(m.hours)}`)
+          .join('; ') +
+        '. Load or validate the data for those days, then retry.',
+    );
+  }
+}
+
+const formatHours = (hours: readonly number[]): string => (hours.length === 24 ? 'all' : hours.join(','));
+
+/** A feature row: key columns, `target` (null when the day is not known yet) and features by name. */
+export interface FeatureRow {
+  readonly nodeId: number;
+  readonly market: Market;
+  readonly day: string;
+  readonly hour: number;
+  readonly target: number | null;
+  readonly features: Readonly<Record<string, number | null>>;
+}
+
+export type FeaturesForDayResult =
+  | { readonly ok: true; readonly rows: readonly FeatureRow[] }
+  | { readonly ok: false; readonly error: MissingFeatureInputsError };
+
+function sqlOptions(inputs: FeatureInputs, targets: FeatureSqlOptions['targets'], holidayYears: [number, number]): FeatureSqlOptions {
+  return {
+    pricesParquet: inputs.pricesParquet,
+    loadParquet: inputs.loadParquet,
+    market: inputs.market,
+    systemLoadArea: inputs.systemLoadArea ?? 'RTO',
+    targets,
+    holidayYears,
+  };
+}
+
+/** An empty load table stand-in, so that the SQL has a relation when there is no load file. */
+async function loadFiles(conn: DuckDBConnection, files: readonly string[], tempDir: string): Promise<string[]> {
+  if (files.length > 0) return [...files];
+  const path = `${tempDir}/empty-load.parquet`;
+  await conn.run(`COPY (SELECT CAST(NULL AS TIMESTAMPTZ) AS ts_utc, CAST(NULL AS VARCHAR) AS area,
+    CAST(NULL AS VARCHAR) AS kind, CAST(NULL AS DOUBLE) AS mw WHERE false) TO ${sqlString(path)} (FORMAT parquet)`);
+  return [path];
+}
+
+async function yearSpan(conn: DuckDBConnection, pricesParquet: readonly string[]): Promise<[number, number]> {
+  const r = await conn.runAndReadAll(
+    `SELECT year(min(ts_utc)) - 1, year(max(ts_utc)) + 1 FROM read_parquet([${pricesParquet.map(sqlString).join(', ')}])`,
+  );
+  const row = r.getRows()[0];
+  return [Number(row?.[0] ?? 2000), Number(row?.[1] ?? 2100)];
+}
+
+/**
+ * Computes the feature rows of every complete (node, day) of `market` and writes them to
+ * `outPath` as Parquet, ordered by node, day, hour. A row is complete when every input it
+ * needs is present (see `COMPLETE_CONDITION`) and its target is known.
+ */
+export async function buildFeatures(conn: DuckDBConnection, options: BuildFeaturesOptions): Promise<BuildFeaturesResult> {
+  if (options.pricesParquet.length === 0) throw new Error('buildFeatures: no prices Parquet file given (pricesParquet is empty).');
+  await conn.run(`SET TimeZone='UTC'`);
+  const tempDir = options.outPath.replace(/\/[^/]*$/, '') || '.';
+  const inputs = { ...options, loadParquet: await loadFiles(conn, options.loadParquet, tempDir) };
+  const sql = featureSql(sqlOptions(inputs, { kind: 'all' }, await yearSpan(conn, options.pricesParquet)));
+  const columns = [...new Set([...KEY_COLUMNS, TARGET_COLUMN, ...featureColumns(options.market)])];
+  await conn.run(`CREATE OR REPLACE TEMP TABLE _features_all AS ${sql}`);
+  await conn.run(`COPY (SELECT ${columns.join(', ')} FROM _features_all
+      WHERE ${COMPLETE_CONDITION} AND target IS NOT NULL ORDER BY node_id, day, hour)
+    TO ${sqlString(options.outPath)} (FORMAT parquet)`);
+  const stats = await conn.runAndReadAll(`SELECT
+      count(*) FILTER (WHERE ${COMPLETE_CONDITION} AND target IS NOT NULL),
+      count(DISTINCT node_id),
+      CAST(min(day) FILTER (WHERE ${COMPLETE_CONDITION} AND target IS NOT NULL) AS VARCHAR),
+      CAST(max(day) FILTER (WHERE ${COMPLETE_CONDITION} AND target IS NOT NULL) AS VARCHAR),
+      count(DISTINCT CAST(node_id AS VARCHAR) || CAST(day AS VARCHAR)) FILTER (WHERE NOT (${COMPLETE_CONDITION} AND target IS NOT NULL))
+    FROM _features_all`);
+  await conn.run(`DROP TABLE _features_all`);
+  const s = stats.getRows()[0] ?? [];
+  return {
+    rows: Number(s[0] ?? 0),
+    nodes: Number(s[1] ?? 0),
+    firstDay: (s[2] as string | null) ?? null,
+    lastDay: (s[3] as string | null) ?? null,
+    incompleteDays: Number(s[4] ?? 0),
+    columns,
+  };
+}
+
+export interface FeaturesForDayOptions extends FeatureInputs {
+  readonly nodeId: number;
+  /** Target EPT delivery day, YYYY-MM-DD. */
+  readonly day: string;
+  /** Directory for a scratch file when there is no load file. */
+  readonly tempDir?: string;
+}
+
+const addDays = (day: string, n: number): string => new Date(Date.parse(`${day}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
+
+/**
+ * The 24 feature rows of one node, market and target day, from the same SQL as `buildFeatures`.
+ * Returns a typed error listing every missing input (series, day, hours) instead of rows when
+ * any input is missing. `target` is the price of the day if it is already known, else null.
+ */
+export async function featuresForDay(conn: DuckDBConnection, options: FeaturesForDayOptions): Promise<FeaturesForDayResult> {
+  await conn.run(`SET TimeZone='UTC'`);
+  const year = Number(options.day.slice(0, 4));
+  const inputs = { ...options, loadParquet: await loadFiles(conn, options.loadParquet, options.tempDir ?? '/tmp') };
+  const sql = featureSql(sqlOptions(inputs, { kind: 'day', nodeId: options.nodeId, day: options.day }, [year - 1, year + 1]));
+  const reader = await conn.runAndReadAll(`${sql} ORDER BY hour`);
+  const rows = reader.getRowObjectsJS() as Record<string, unknown>[];
+  const first = rows[0];
+  if (first === undefined) throw new Error(`featuresForDay: the feature query returned no rows for node ${options.nodeId} day ${options.day}.`);
+  const missing: MissingInput[] = [];
+  const hoursOf = (v: unknown): number[] => (Array.isArray(v) ? v.map(Number) : []);
+  for (const lag of PRICE_LAGS) {
+    const hours = hoursOf(first[`_miss_lag${lag}`]);
+    if (hours.length > 0) missing.push({ input: 'price', nodeId: options.nodeId, market: options.market, day: addDays(options.day, -lag), hours });
+  }
+  const da = hoursOf(first['_miss_da']);
+  if (da.length > 0) missing.push({ input: 'price', nodeId: options.nodeId, market: 'da', day: options.day, hours: da });
+  const area = (name: string, has: unknown, kinds: [string, number][]): void => {
+    if (has !== true) return;
+    for (const [column, lag] of kinds) {
+      const hours = hoursOf(first[column]);
+      if (hours.length > 0) missing.push({ input: 'load_forecast', area: name, day: addDays(options.day, -lag), hours });
+    }
+  };
+  area(options.systemLoadArea ?? 'RTO', first['_has_sys'], [['_miss_sys', 0], ['_miss_sys_lag1', 1]]);
+  area(String(first['_zone']), first['_has_zone'], [['_miss_zone', 0], ['_miss_zone_lag1', 1]]);
+  if (missing.length > 0) return { ok: false, error: new MissingFeatureInputsError(options.nodeId, options.market, options.day, missing) };
+  const names = featureColumns(options.market);
+  return {
+    ok: true,
+    rows: rows.map((r) => ({
+      nodeId: Number(r['node_id']),
+      market: options.market,
+      day: options.day,
+      hour: Number(r['hour']),
+      target: r['target'] === null || r['target'] === undefined ? null : Number(r['target']),
+      features: Object.fromEntries(names.map((n) => [n, r[n] === null || r[n] === undefined ? null : Number(r[n])])),
+    })),
+  };
+}

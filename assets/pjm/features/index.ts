@@ -1,0 +1,6 @@
+// Public surface of the features step: column names, the builders and the holiday calendar.
+export * from './columns.ts';
+export { buildFeatures, featuresForDay, MissingFeatureInputsError } from './build.ts';
+export type { BuildFeaturesOptions, BuildFeaturesResult, FeatureInputs, FeatureRow, FeaturesForDayOptions, FeaturesForDayResult, MissingInput } from './build.ts';
+export { nercHolidays, nercHolidaysBetween } from './holidays.ts';
+export { EPT_ZONE } from './sql.ts';

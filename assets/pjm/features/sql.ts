@@ -1,0 +1,159 @@
+// The one SQL text that computes feature rows, used both for every day (the `features` asset)
+// and for one node and day (`/predict`). Pure: builds a string, runs nothing.
+//
+// Prices and load are put on a 24-hour grid per EPT delivery day (the epftoolbox convention):
+// the spring-forward day's missing 02:00 is the mean of 01:00 and 03:00, the fall-back day's
+// repeated 01:00 is the mean of its two UTC hours. Every lag is a whole EPT day before the
+// target day D, so a feature row for D reads prices of D-1 and earlier only, the load forecast
+// of D and D-1, and (for RT targets) the DA price of D, which clears on D-1.
+import { nercHolidaysBetween } from './holidays.ts';
+import { PRICE_LAGS, profileColumn, type Market } from './columns.ts';
+
+export const EPT_ZONE = 'America/New_York';
+
+/** Which target rows to compute. */
+export type FeatureTargets =
+  | { readonly kind: 'all' }
+  | { readonly kind: 'day'; readonly nodeId: number; readonly day: string };
+
+export interface FeatureSqlOptions {
+  readonly pricesParquet: readonly string[];
+  readonly loadParquet: readonly string[];
+  readonly market: Market;
+  /** Load area of the system-wide forecast (epftoolbox and PJM: 'RTO'). */
+  readonly systemLoadArea: string;
+  readonly targets: FeatureTargets;
+  /** Years to compute NERC holidays for (inclusive). */
+  readonly holidayYears: readonly [number, number];
+}
+
+export const sqlString = (s: string): string => `'${s.replaceAll("'", "''")}'`;
+const fileList = (paths: readonly string[]): string => `[${paths.map(sqlString).join(', ')}]`;
+const isoDate = /^\d{4}-\d{2}-\d{2}$/;
+
+/** Puts an hourly (key, ts_utc, value) relation on the EPT 24-hour grid of the calendar `cal`. */
+function gridCtes(name: string, keys: string, keysRelation: string, source: string): string {
+  return `
+  ${name}_hourly AS (
+    SELECT ${keys}, CAST(lt AS DATE) AS d, hour(lt) AS h, avg(v) AS v
+    FROM (SELECT ${keys}, ts_utc AT TIME ZONE '${EPT_ZONE}' AS lt, v FROM ${source})
+    GROUP BY ALL),
+  ${name}_grid AS (
+    SELECT ${keys}, d, h,
+      CASE WHEN v IS NULL AND n_hours = 23 AND h = 2 THEN (lag(v) OVER w + lead(v) OVER w) / 2 ELSE v END AS v
+    FROM (SELECT k.*, cal.d, cal.n_hours, hr.h, x.v
+          FROM ${keysRelation} k CROSS JOIN cal CROSS JOIN range(24) hr(h)
+          LEFT JOIN ${name}_hourly x ON ${keys
+            .split(',')
+            .map((c) => c.trim())
+            .map((c) => `x.${c} = k.${c}`)
+            .join(' AND ')} AND x.d = cal.d AND x.h = hr.h)
+    WINDOW w AS (PARTITION BY ${keys}, d ORDER BY h)),
+  ${name}_day AS (
+    SELECT ${keys}, d, list(v ORDER BY h) AS prof, count(v) AS n, avg(v) AS mean, min(v) AS mn, max(v) AS mx,
+           coalesce(list(h ORDER BY h) FILTER (WHERE v IS NULL), []) AS missing_hours
+    FROM ${name}_grid GROUP BY ALL)`;
+}
+
+/**
+ * SQL selecting feature rows with key columns, `target`, every feature column, and bookkeeping
+ * columns prefixed `_` (completeness per input, missing hours) that callers drop.
+ */
+export function featureSql(o: FeatureSqlOptions): string {
+  const M = sqlString(o.market);
+  const markets = o.market === 'rt' ? `('rt'), ('da')` : `('da')`;
+  const t = o.targets;
+  if (t.kind === 'day' && !isoDate.test(t.day)) throw new Error(`featureSql: day must be YYYY-MM-DD, got ${JSON.stringify(t.day)}`);
+  const nodeFilter = t.kind === 'day' ? `AND node_id = ${Math.trunc(t.nodeId)}` : '';
+  // For one day only the window D-7..D matters; UTC bounds a day wider on each side cover EPT.
+  const timeFilter =
+    t.kind === 'day'
+      ? `AND ts_utc >= CAST(DATE '${t.day}' - 9 AS TIMESTAMPTZ) AND ts_utc < CAST(DATE '${t.day}' + 2 AS TIMESTAMPTZ)`
+      : '';
+  const prices = `read_parquet(${fileList(o.pricesParquet)})`;
+  const load = `read_parquet(${fileList(o.loadParquet)})`;
+  const holidays = nercHolidaysBetween(o.holidayYears[0], o.holidayYears[1]).map((d) => `(DATE '${d}')`).join(', ');
+  const calRange =
+    t.kind === 'day'
+      ? `SELECT DATE '${t.day}' - 7 AS lo, DATE '${t.day}' AS hi`
+      : `SELECT min(CAST(ts_utc AT TIME ZONE '${EPT_ZONE}' AS DATE)) AS lo, max(CAST(ts_utc AT TIME ZONE '${EPT_ZONE}' AS DATE)) AS hi
+         FROM ${prices} WHERE market = ${M}`;
+  const nodes =
+    t.kind === 'day'
+      ? `SELECT CAST(${Math.trunc(t.nodeId)} AS BIGINT) AS node_id,
+                (SELECT any_value(zone) FROM ${prices} WHERE node_id = ${Math.trunc(t.nodeId)}) AS zone`
+      : `SELECT node_id, any_value(zone) AS zone FROM ${prices} WHERE market = ${M} GROUP BY node_id`;
+
+  const lagJoins = PRICE_LAGS.map(
+    (lag) => `LEFT JOIN px_day l${lag} ON l${lag}.node_id = tg.node_id AND l${lag}.market = ${M} AND l${lag}.d = tg.d - ${lag}`,
+  ).join('\n    ');
+  const lagSame = PRICE_LAGS.map((lag) => `l${lag}.prof[hr.h + 1] AS price_lag${lag}_h`).join(',\n      ');
+  const lagProfiles = PRICE_LAGS.flatMap((lag) =>
+    Array.from({ length: 24 }, (_, h) => `l${lag}.prof[${h + 1}] AS ${profileColumn(lag, h)}`),
+  ).join(', ');
+  const lagBook = PRICE_LAGS.map((lag) => `coalesce(l${lag}.n, 0) AS _n_lag${lag}, coalesce(l${lag}.missing_hours, range(24)) AS _miss_lag${lag}`).join(', ');
+  const rtColumns =
+    o.market === 'rt'
+      ? `da.prof[hr.h + 1] AS da_price_h, da.mean AS da_price_day_mean, coalesce(da.n, 0) AS _n_da, coalesce(da.missing_hours, range(24)) AS _miss_da,`
+      : `24 AS _n_da, [] AS _miss_da,`;
+  const rtJoin = o.market === 'rt' ? `LEFT JOIN px_day da ON da.node_id = tg.node_id AND da.market = 'da' AND da.d = tg.d` : '';
+
+  return `
+WITH
+  cal_range AS (${calRange}),
+  cal AS (
+    SELECT CAST(ts AS DATE) AS d,
+           date_diff('hour', ts AT TIME ZONE '${EPT_ZONE}', (ts + INTERVAL 1 DAY) AT TIME ZONE '${EPT_ZONE}') AS n_hours
+    FROM cal_range, LATERAL (SELECT unnest(generate_series(CAST(lo AS TIMESTAMP), CAST(hi AS TIMESTAMP), INTERVAL 1 DAY)) AS ts)),
+  hol(d) AS (VALUES ${holidays}),
+  nodes AS (${nodes}),
+  px_keys AS (SELECT node_id, market FROM nodes CROSS JOIN (VALUES ${markets}) mk(market)),
+  px_src AS (SELECT node_id, market, ts_utc, lmp AS v FROM ${prices}
+             WHERE market IN (SELECT market FROM px_keys) AND node_id IN (SELECT node_id FROM nodes) ${nodeFilter} ${timeFilter}),
+  ${gridCtes('px', 'node_id, market', 'px_keys', 'px_src').trim()},
+  load_areas AS (
+    SELECT DISTINCT area FROM ${load}
+    WHERE kind = 'forecast' AND (area = ${sqlString(o.systemLoadArea)} OR area IN (SELECT zone FROM nodes))),
+  ld_src AS (SELECT area, ts_utc, mw AS v FROM ${load}
+             WHERE kind = 'forecast' AND area IN (SELECT area FROM load_areas) ${timeFilter}),
+  ${gridCtes('ld', 'area', 'load_areas', 'ld_src').trim()},
+  tg AS (SELECT nodes.node_id, nodes.zone, cal.d FROM nodes CROSS JOIN cal
+         ${t.kind === 'day' ? `WHERE cal.d = DATE '${t.day}'` : ''})
+SELECT
+  tg.node_id, ${M} AS market, tg.d AS day, CAST(hr.h AS INTEGER) AS hour,
+  tgt.v AS target,
+  CAST(isodow(tg.d) AS INTEGER) AS day_of_week,
+  CAST(tg.d IN (SELECT d FROM hol) AS INTEGER) AS is_holiday,
+  CAST((tg.d - 1) IN (SELECT d FROM hol) AS INTEGER) AS is_holiday_lag1,
+  ${lagSame},
+  ${lagProfiles},
+  l1.mean AS price_lag1_mean, l1.mn AS price_lag1_min, l1.mx AS price_lag1_max,
+  ls.prof[hr.h + 1] AS load_sys_h, ls.prof[hr.h + 1] - ls1.prof[hr.h + 1] AS load_sys_chg_lag1,
+  ls.mean AS load_sys_day_mean, ls.mx AS load_sys_day_max,
+  lz.prof[hr.h + 1] AS load_zone_h, lz.prof[hr.h + 1] - lz1.prof[hr.h + 1] AS load_zone_chg_lag1,
+  lz.mean AS load_zone_day_mean, lz.mx AS load_zone_day_max,
+  ${rtColumns}
+  ${lagBook},
+  ${sqlString(o.systemLoadArea)} IN (SELECT area FROM load_areas) AS _has_sys,
+  tg.zone IS NOT NULL AND tg.zone IN (SELECT area FROM load_areas) AS _has_zone,
+  tg.zone AS _zone,
+  coalesce(ls.n, 0) AS _n_sys, coalesce(ls1.n, 0) AS _n_sys_lag1, coalesce(lz.n, 0) AS _n_zone, coalesce(lz1.n, 0) AS _n_zone_lag1,
+  coalesce(ls.missing_hours, range(24)) AS _miss_sys, coalesce(ls1.missing_hours, range(24)) AS _miss_sys_lag1,
+  coalesce(lz.missing_hours, range(24)) AS _miss_zone, coalesce(lz1.missing_hours, range(24)) AS _miss_zone_lag1
+FROM tg CROSS JOIN range(24) hr(h)
+  LEFT JOIN px_grid tgt ON tgt.node_id = tg.node_id AND tgt.market = ${M} AND tgt.d = tg.d AND tgt.h = hr.h
+  ${lagJoins}
+  ${rtJoin}
+  LEFT JOIN ld_day ls ON ls.area = ${sqlString(o.systemLoadArea)} AND ls.d = tg.d
+  LEFT JOIN ld_day ls1 ON ls1.area = ${sqlString(o.systemLoadArea)} AND ls1.d = tg.d - 1
+  LEFT JOIN ld_day lz ON lz.area = tg.zone AND lz.d = tg.d
+  LEFT JOIN ld_day lz1 ON lz1.area = tg.zone AND lz1.d = tg.d - 1`;
+}
+
+/** SQL condition over `featureSql` columns: every input the row needs is there. */
+export const COMPLETE_CONDITION = [
+  ...PRICE_LAGS.map((lag) => `_n_lag${lag} = 24`),
+  '_n_da = 24',
+  '(NOT _has_sys OR (_n_sys = 24 AND _n_sys_lag1 = 24))',
+  '(NOT _has_zone OR (_n_zone = 24 AND _n_zone_lag1 = 24))',
+].join(' AND ');
