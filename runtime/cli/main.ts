@@ -1,0 +1,325 @@
+// The `materialize` CLI. Commands:
+//   materialize [selection] [--partition P] [--force] [--dry-run] [--json] [--trigger T]
+//   materialize status [selection] [--json]
+//   materialize show <asset> [--partition P] [--json]
+//   materialize lineage <asset> [--partition P] [--depth N] [--json]
+//   materialize runs [--limit N] [--json]
+//   materialize show-run <id> [--json]
+//   materialize prune --older-than 30d [--dry-run]
+// Exit codes: 0 success, 1 failure, 2 usage error.
+import { parseArgs } from 'node:util';
+import { errorMessage, isRuntimeError } from '../errors.ts';
+import { formatMs } from '../events.ts';
+import { Instance } from '../instance.ts';
+import { UNPARTITIONED, type AssetKey } from '../keys.ts';
+import { lineageOf, type LineageGroup } from '../lineage.ts';
+import { prepareRun, runPrepared } from '../materialize.ts';
+import { describePlan } from '../planner.ts';
+import { parsePartitionArgument } from '../partitions.ts';
+import { prune, parseAge } from '../prune.ts';
+import { unknownAsset } from '../selection.ts';
+import { describeCause } from '../staleness.ts';
+import { shortVersion } from '../versions.ts';
+import { loadDefinitions } from './load-definitions.ts';
+import { jsonRenderer, plainRenderer, ttyRenderer } from './render.ts';
+
+const COMMANDS = ['status', 'show', 'lineage', 'runs', 'show-run', 'prune', 'help', 'run'] as const;
+
+const USAGE = `Usage: materialize [command] [options]
+
+Commands:
+  [run] [selection]       materialize what is missing or stale (default command)
+  status [selection]      status of each asset: fresh, stale (and why) or missing
+  show <asset>            the current materialization with its metadata
+  lineage <asset>         what a materialization consumed, recursively, and what consumed it
+  runs                    recent runs
+  show-run <id>           one run's events
+  prune                   remove old events and superseded versions (--older-than 30d)
+  serve                   start the HTTP server (API, UI, /predict)
+
+Selection: key, +key (with upstream), key+ (with downstream), group:name, * ; comma lists.
+
+Options:
+  -p, --partition P       a partition key, a range FROM...TO, or a comma list
+  -f, --force             run selected steps even when fresh
+  -n, --dry-run           print the plan and why each step runs or is skipped
+      --json              machine-readable output (JSON lines for runs)
+      --trigger T         what started the run: cli (default), cron, ui, api
+      --concurrency N     steps run at once (default 2)
+      --definitions PATH  definitions module (default assets/definitions.ts, or $ASSET_DEFINITIONS)
+      --data-dir DIR      store and local files (default $DATA_DIR or ./data)
+      --limit N           rows for runs (default 20)
+      --depth N           lineage depth (default 3)
+      --older-than AGE    prune age, e.g. 30d, 12h
+  -h, --help              this help
+`;
+
+class UsageError extends Error {}
+
+export async function main(argv: string[], io: { out?: NodeJS.WriteStream; err?: NodeJS.WriteStream } = {}): Promise<number> {
+  const out = io.out ?? process.stdout;
+  const err = io.err ?? process.stderr;
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        partition: { type: 'string', short: 'p' },
+        force: { type: 'boolean', short: 'f' },
+        'dry-run': { type: 'boolean', short: 'n' },
+        json: { type: 'boolean' },
+        trigger: { type: 'string' },
+        concurrency: { type: 'string' },
+        definitions: { type: 'string' },
+        'data-dir': { type: 'string' },
+        limit: { type: 'string' },
+        depth: { type: 'string' },
+        'older-than': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (e) {
+    err.write(`${errorMessage(e)}\n\n${USAGE}`);
+    return 2;
+  }
+  const { values: opts, positionals } = parsed;
+  const first = positionals[0];
+  const command = first && (COMMANDS as readonly string[]).includes(first) ? first : 'run';
+  const args = command === 'run' && first !== 'run' ? positionals : positionals.slice(1);
+  if (opts.help || command === 'help') {
+    out.write(USAGE);
+    return 0;
+  }
+
+  let instance: Instance<unknown> | undefined;
+  try {
+    const definitions = await loadDefinitions(opts.definitions);
+    instance = Instance.open(definitions, { dataDir: opts['data-dir'] });
+    const json = opts.json ?? false;
+    switch (command) {
+      case 'run':
+        return await runCommand(instance, args, opts, out, err);
+      case 'status':
+        return statusCommand(instance, args.join(','), json, out);
+      case 'show':
+        return showCommand(instance, requireAsset(instance, args), opts.partition, json, out);
+      case 'lineage':
+        return lineageCommand(instance, requireAsset(instance, args), opts.partition, Number(opts.depth ?? 3), json, out);
+      case 'runs':
+        return runsCommand(instance, Number(opts.limit ?? 20), json, out);
+      case 'show-run':
+        return showRunCommand(instance, args[0], json, out);
+      case 'prune': {
+        if (!opts['older-than']) throw new UsageError('prune needs --older-than AGE, e.g. --older-than 30d.');
+        const r = await prune(instance, { olderThanMs: parseAge(opts['older-than']), dryRun: opts['dry-run'] });
+        if (json) out.write(JSON.stringify(r) + '\n');
+        else out.write(`${r.dryRun ? 'Would remove' : 'Removed'} ${r.materializations} superseded materializations, ${r.files} files and ${r.events} events older than ${new Date(r.cutoff).toISOString()}.\n`);
+        return 0;
+      }
+    }
+    return 0;
+  } catch (e) {
+    if (e instanceof UsageError || isRuntimeError(e, 'unknown-asset', 'invalid-selection', 'invalid-partition', 'invalid-asset-key')) {
+      err.write(`error: ${errorMessage(e)}\n`);
+      return 2;
+    }
+    err.write(`error: ${errorMessage(e)}\n`);
+    if (process.env.DEBUG) err.write(`${(e as Error).stack}\n`);
+    return 1;
+  } finally {
+    instance?.close();
+  }
+}
+
+function requireAsset(instance: Instance<unknown>, args: string[]): AssetKey {
+  const key = args[0];
+  if (!key) throw new UsageError('Name an asset, e.g. `materialize show pjm/model`.');
+  if (!instance.graph.has(key)) throw unknownAsset(instance.graph, key);
+  return key;
+}
+
+async function runCommand(
+  instance: Instance<unknown>,
+  args: string[],
+  opts: { partition?: string; force?: boolean; 'dry-run'?: boolean; json?: boolean; trigger?: string; concurrency?: string },
+  out: NodeJS.WriteStream,
+  err: NodeJS.WriteStream,
+): Promise<number> {
+  const selection = args.join(',');
+  const concurrency = opts.concurrency === undefined ? undefined : Number(opts.concurrency);
+  if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1)) throw new UsageError(`--concurrency must be a whole number >= 1, got ${opts.concurrency}.`);
+  const req = { selection, partitions: opts.partition, force: opts.force, trigger: opts.trigger ?? 'cli', concurrency };
+  const prepared = prepareRun(instance, req);
+  if (opts['dry-run']) {
+    if (opts.json) out.write(JSON.stringify({ counts: prepared.plan.counts, steps: prepared.plan.steps.map(({ asset, partition, action, reason }) => ({ asset, partition, action, reason })) }) + '\n');
+    else {
+      for (const line of describePlan(prepared.plan)) out.write(line + '\n');
+      const c = prepared.plan.counts;
+      out.write(`\n${c.run} to run, ${c.conditional} to run if upstream data changes, ${c.skip} skipped.\n`);
+    }
+    return 0;
+  }
+  const renderer = opts.json ? jsonRenderer(out) : out.isTTY ? ttyRenderer(out) : plainRenderer(out);
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    interrupts++;
+    if (interrupts === 1) {
+      err.write(`\n${signal}: canceling the run; steps in progress stop and nothing half-written is published (again to exit at once)\n`);
+      controller.abort();
+    } else process.exit(130);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const result = await runPrepared(instance, prepared, { ...req, signal: controller.signal, onEvent: renderer.onEvent });
+    renderer.close();
+    if (!opts.json) {
+      for (const f of result.failures) err.write(`  ✗ ${f.asset}${f.partition ? `[${f.partition}]` : ''}: ${f.error}\n`);
+      printSummaries(instance, result.runId, out);
+    }
+    return result.status === 'succeeded' ? 0 : 1;
+  } finally {
+    renderer.close();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+/** Assets may leave a `summary` string in their metadata (a backtest table); print those at the end of the run. */
+function printSummaries(instance: Instance<unknown>, runId: string, out: NodeJS.WriteStream): void {
+  for (const m of instance.store.materializationsOfRun(runId)) {
+    const summary = m.metadata.summary;
+    if (typeof summary === 'string' && summary.trim()) out.write(`\n${m.asset}${m.partition ? `[${m.partition}]` : ''}:\n${summary}\n`);
+  }
+}
+
+function statusCommand(instance: Instance<unknown>, selection: string, json: boolean, out: NodeJS.WriteStream): number {
+  const summaries = instance.status(selection);
+  if (json) {
+    out.write(JSON.stringify(summaries) + '\n');
+    return 0;
+  }
+  const rows = summaries.map((s) => [
+    s.asset,
+    s.status,
+    s.partitioned ? `${s.fresh}/${s.stale}/${s.missing}` : '',
+    s.lastMaterializedAt ? new Date(s.lastMaterializedAt).toISOString().replace('T', ' ').slice(0, 19) : '-',
+    s.dataVersion ? shortVersion(s.dataVersion) : '-',
+    s.causes.slice(0, 2).map((c) => (s.partitioned ? `${c.text} (${c.partitions} partitions)` : c.text)).join('; '),
+  ]);
+  out.write(table(['ASSET', 'STATUS', 'FRESH/STALE/MISSING', 'LAST MATERIALIZED (UTC)', 'DATA VERSION', 'WHY'], rows));
+  return 0;
+}
+
+function showCommand(instance: Instance<unknown>, asset: AssetKey, partitionArg: string | undefined, json: boolean, out: NodeJS.WriteStream): number {
+  const def = instance.graph.get(asset);
+  let partition = UNPARTITIONED;
+  if (def.partitions) {
+    if (!partitionArg) {
+      const latest = instance.store.history(asset, { limit: 1 })[0];
+      partition = latest?.partition ?? UNPARTITIONED;
+    } else partition = parsePartitionArgument(partitionArg, def.partitions, new Date())[0]!;
+  } else if (partitionArg) throw new UsageError(`${asset} is not partitioned; drop --partition.`);
+  const current = instance.store.current(asset, partition);
+  const status = instance.resolver(new Date(), [asset]).status(asset, partition);
+  const record = current && instance.store.materialization(current.id);
+  const checks = current ? instance.store.checkResults(current.id) : [];
+  if (json) {
+    out.write(JSON.stringify({ asset, partition, status: status.status, causes: status.causes, materialization: record ?? null, inputs: current?.inputs ?? [], checks }) + '\n');
+    return 0;
+  }
+  out.write(`${asset}${partition ? `[${partition}]` : ''}  ${status.status}\n`);
+  if (def.description) out.write(`  ${def.description}\n`);
+  out.write(`  code version: ${def.codeVersion}${def.codeVersionIsDerived ? ' (hash of the source)' : ''}\n`);
+  if (!record) {
+    out.write('  never materialized\n');
+    return 0;
+  }
+  out.write(`  data version: ${record.dataVersion}\n  run: ${record.runId}, ${new Date(record.endedAt).toISOString()}, took ${formatMs(record.endedAt - record.startedAt)}\n  location: ${record.location}\n`);
+  for (const c of status.causes) out.write(`  stale: ${describeCause(c)}\n`);
+  for (const c of checks) out.write(`  check ${c.name}: ${c.passed ? 'passed' : c.blocking ? 'FAILED' : 'warned'}${c.message ? ` — ${c.message}` : ''}\n`);
+  const { summary, ...rest } = record.metadata;
+  out.write(`  metadata:\n${JSON.stringify(rest, null, 2).replace(/^/gm, '    ')}\n`);
+  if (typeof summary === 'string') out.write(`\n${summary}\n`);
+  return 0;
+}
+
+function lineageCommand(instance: Instance<unknown>, asset: AssetKey, partitionArg: string | undefined, depth: number, json: boolean, out: NodeJS.WriteStream): number {
+  const def = instance.graph.get(asset);
+  const partition = def.partitions && partitionArg ? parsePartitionArgument(partitionArg, def.partitions, new Date())[0]! : def.partitions ? (instance.store.history(asset, { limit: 1 })[0]?.partition ?? '') : UNPARTITIONED;
+  const current = instance.store.current(asset, partition);
+  if (!current) {
+    out.write(`${asset}${partition ? `[${partition}]` : ''} has never been materialized.\n`);
+    return json ? 0 : 1;
+  }
+  const result = lineageOf(instance.store, current.id, { depth })!;
+  if (json) {
+    out.write(JSON.stringify(result) + '\n');
+    return 0;
+  }
+  const r = result.root;
+  out.write(`${r.asset}${r.partition ? `[${r.partition}]` : ''} ${shortVersion(r.dataVersion)} (run ${r.runId}, ${new Date(r.endedAt).toISOString()})\n`);
+  out.write('consumed:\n');
+  writeGroups(result.upstream, '  ', out);
+  out.write('consumed by:\n');
+  writeGroups(result.downstream, '  ', out);
+  return 0;
+}
+
+function writeGroups(groups: readonly LineageGroup[], indent: string, out: NodeJS.WriteStream): void {
+  if (groups.length === 0) out.write(`${indent}(nothing)\n`);
+  for (const g of groups) {
+    const span = g.count > 1 ? ` — ${g.count} partitions ${g.firstPartition} … ${g.lastPartition}` : '';
+    out.write(`${indent}${g.asset}${span}\n`);
+    for (const e of g.entries) {
+      out.write(`${indent}  ${e.partition ? `[${e.partition}] ` : ''}${shortVersion(e.dataVersion)} code ${shortVersion(e.codeVersion)} run ${e.runId} ${new Date(e.endedAt).toISOString()}\n`);
+      if (e.groups.length > 0) writeGroups(e.groups, indent + '    ', out);
+    }
+    if (g.count > g.entries.length) out.write(`${indent}  … ${g.count - g.entries.length} more\n`);
+  }
+}
+
+function runsCommand(instance: Instance<unknown>, limit: number, json: boolean, out: NodeJS.WriteStream): number {
+  const runs = instance.store.listRuns({ limit });
+  if (json) {
+    out.write(JSON.stringify(runs) + '\n');
+    return 0;
+  }
+  out.write(
+    table(
+      ['RUN', 'STATUS', 'TRIGGER', 'STARTED (UTC)', 'DURATION', 'SELECTION', 'RESULT'],
+      runs.map((r) => [
+        r.id,
+        r.status,
+        r.trigger,
+        new Date(r.startedAt).toISOString().replace('T', ' ').slice(0, 19),
+        r.endedAt ? formatMs(r.endedAt - r.startedAt) : 'running',
+        r.selection + (r.partitions ? ` [${r.partitions}]` : ''),
+        r.summary ? `${r.summary.materialized} materialized, ${r.summary.skipped} skipped, ${r.summary.failed} failed, ${r.summary.blocked} blocked` : (r.error ?? ''),
+      ]),
+    ),
+  );
+  return 0;
+}
+
+function showRunCommand(instance: Instance<unknown>, id: string | undefined, json: boolean, out: NodeJS.WriteStream): number {
+  if (!id) throw new UsageError('Name a run id, e.g. `materialize show-run 20261127T070000-ab12cd` (see `materialize runs`).');
+  const run = instance.store.getRun(id);
+  if (!run) throw new UsageError(`No run ${id}. See \`materialize runs\` for recent run ids.`);
+  const events = instance.store.events(id);
+  if (json) {
+    out.write(JSON.stringify({ run, events }) + '\n');
+    return 0;
+  }
+  out.write(`run ${run.id}: ${run.status} (${run.trigger}, ${run.host} pid ${run.pid})${run.error ? ` — ${run.error}` : ''}\n`);
+  for (const e of events) out.write(`${new Date(e.ts).toISOString().slice(11, 23)} ${e.level.padEnd(5)} ${e.message}\n`);
+  return 0;
+}
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const fmt = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  return [fmt(header), ...rows.map(fmt)].join('\n') + '\n';
+}

@@ -1,0 +1,224 @@
+// The declarative surface of the runtime: `defineAsset`, `defineDefinitions`
+// and the types an asset's `materialize(ctx)` and checks see. Nothing here runs
+// anything; the executor does.
+import { createHash } from 'node:crypto';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { RuntimeError } from './errors.ts';
+import { assetKey, defaultInputName, type AssetKey, type PartitionKey } from './keys.ts';
+import type { PartitionMapping, PartitionsDefinition } from './partitions.ts';
+import type { DataVersion, CodeVersion } from './versions.ts';
+import type { Logger } from './logger.ts';
+
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+/** Free-form facts about a materialization (row counts, metrics, reports), stored and shown everywhere. */
+export type Metadata = { [key: string]: JsonValue };
+
+/**
+ * How an asset's value is stored:
+ * - `json`: a small JSON value;
+ * - `table`: a Parquet file, written and read through DuckDB;
+ * - `file`: an opaque binary artifact (a model file).
+ */
+export type IoKind = 'json' | 'table' | 'file';
+
+/** One upstream partition an asset consumes. */
+export interface ConsumedPartition {
+  readonly partition: PartitionKey;
+  readonly materializationId: number;
+  readonly dataVersion: DataVersion;
+  readonly location: string;
+}
+
+/** A handle to an upstream asset's consumed partitions; values are loaded only when asked for. */
+export interface AssetInput {
+  readonly asset: AssetKey;
+  readonly io: IoKind;
+  readonly partitions: readonly ConsumedPartition[];
+  /** Local paths of the consumed partitions' files, in partition order (remote storage downloads them first). */
+  paths(): Promise<string[]>;
+  /** For a table input: a DuckDB table expression over every consumed partition, `read_parquet([...])`. */
+  sql(): Promise<string>;
+  /** For a json input of one partition: its value. */
+  json<T = JsonValue>(): Promise<T>;
+  /** For a json input: each consumed partition's value. */
+  jsonByPartition<T = JsonValue>(): Promise<Map<PartitionKey, T>>;
+}
+
+export interface StepContextBase<R> {
+  readonly asset: AssetKey;
+  readonly partition: PartitionKey;
+  readonly runId: string;
+  readonly resources: R;
+  readonly log: Logger;
+  /** Aborted when the run is canceled (SIGINT/SIGTERM): stop early, nothing will be published. */
+  readonly signal: AbortSignal;
+  /** A directory private to this step, removed when the step ends. */
+  readonly tempDir: string;
+  /** A DuckDB connection (TimeZone UTC) private to this step. */
+  duckdb(): Promise<DuckDBConnection>;
+}
+
+export interface AssetContext<R = unknown> extends StepContextBase<R> {
+  /** Upstream inputs by name (the last segment of the key, or the dependency's `as`). */
+  readonly inputs: Readonly<Record<string, AssetInput>>;
+  input(name: string): AssetInput;
+  /** The version this materialization will replace, if any. */
+  readonly previous: { readonly dataVersion: DataVersion; readonly metadata: Metadata } | undefined;
+}
+
+/** What `materialize` returns, by io kind. */
+export type MaterializeOutput =
+  | { readonly value: JsonValue; readonly metadata?: Metadata }
+  | { readonly sql: string; readonly metadata?: Metadata }
+  | { readonly parquetFile: string; readonly metadata?: Metadata }
+  | { readonly file: string | Uint8Array; readonly metadata?: Metadata };
+
+/** The candidate version a check inspects before it is published. */
+export interface CandidateOutput {
+  readonly io: IoKind;
+  /** Local path of the candidate file. */
+  readonly path: string;
+  readonly dataVersion: DataVersion;
+  readonly metadata: Metadata;
+  /** For tables: `read_parquet('<path>')`. */
+  readonly sql: string;
+  json<T = JsonValue>(): Promise<T>;
+}
+
+export interface CheckContext<R = unknown> extends StepContextBase<R> {
+  readonly output: CandidateOutput;
+}
+
+export interface CheckOutcome {
+  readonly passed: boolean;
+  readonly message?: string;
+  readonly metadata?: Metadata;
+}
+
+export interface AssetCheck<R = unknown> {
+  readonly name: string;
+  /** A failed blocking check keeps the new version from being published and skips everything downstream. Default true. */
+  readonly blocking?: boolean;
+  readonly description?: string;
+  check(ctx: CheckContext<R>): Promise<CheckOutcome> | CheckOutcome;
+}
+
+export interface RetryPolicy {
+  /** Attempts in all, the first included. */
+  readonly maxAttempts: number;
+  /** Delay before the second attempt; doubles each time. Default 1000 ms. */
+  readonly backoffMs?: number;
+}
+
+export type DependencySpec = string | { readonly asset: string; readonly mapping?: PartitionMapping; readonly as?: string };
+
+export interface AssetSpec<R = unknown> {
+  readonly key: string;
+  readonly deps?: readonly DependencySpec[];
+  /** Bump it when the logic changes. Without it, a hash of `materialize`'s source is used. */
+  readonly codeVersion?: string;
+  readonly partitions?: PartitionsDefinition;
+  readonly io?: IoKind;
+  readonly checks?: readonly AssetCheck<R>[];
+  readonly retry?: RetryPolicy;
+  readonly description?: string;
+  readonly group?: string;
+  materialize(ctx: AssetContext<R>): Promise<MaterializeOutput> | MaterializeOutput;
+}
+
+export interface Dependency {
+  readonly asset: AssetKey;
+  readonly inputName: string;
+  /** Undefined until the graph resolves the default for the pair of partitions definitions. */
+  readonly mapping: PartitionMapping | undefined;
+}
+
+export interface AssetDefinition<R = unknown> {
+  readonly key: AssetKey;
+  readonly deps: readonly Dependency[];
+  readonly codeVersion: CodeVersion;
+  /** True when the code version is a hash of the function source rather than declared. */
+  readonly codeVersionIsDerived: boolean;
+  readonly partitions: PartitionsDefinition | undefined;
+  readonly io: IoKind;
+  readonly checks: readonly AssetCheck<R>[];
+  readonly retry: RetryPolicy;
+  readonly description: string;
+  readonly group: string;
+  readonly materialize: AssetSpec<R>['materialize'];
+}
+
+export function defineAsset<R = unknown>(spec: AssetSpec<R>): AssetDefinition<R> {
+  const key = assetKey(spec.key);
+  if (typeof spec.materialize !== 'function') {
+    throw new RuntimeError('invalid-definition', `Asset ${key} has no materialize(ctx) function.`);
+  }
+  const deps: Dependency[] = (spec.deps ?? []).map((d) => {
+    const raw = typeof d === 'string' ? { asset: d } : d;
+    const upstream = assetKey(raw.asset);
+    return { asset: upstream, inputName: raw.as ?? defaultInputName(upstream), mapping: raw.mapping };
+  });
+  const names = new Set<string>();
+  for (const d of deps) {
+    if (names.has(d.inputName)) {
+      throw new RuntimeError('invalid-definition', `Asset ${key} has two inputs named "${d.inputName}"; give one an alias with { asset, as }.`);
+    }
+    names.add(d.inputName);
+  }
+  const retry = spec.retry ?? { maxAttempts: 1 };
+  if (!Number.isInteger(retry.maxAttempts) || retry.maxAttempts < 1) {
+    throw new RuntimeError('invalid-definition', `Asset ${key}: retry.maxAttempts must be a whole number >= 1.`);
+  }
+  const checkNames = new Set<string>();
+  for (const c of spec.checks ?? []) {
+    if (checkNames.has(c.name)) throw new RuntimeError('invalid-definition', `Asset ${key} has two checks named "${c.name}".`);
+    checkNames.add(c.name);
+  }
+  const derived = spec.codeVersion === undefined;
+  return {
+    key,
+    deps,
+    codeVersion: (spec.codeVersion ?? sourceHash(spec.materialize)) as CodeVersion,
+    codeVersionIsDerived: derived,
+    partitions: spec.partitions,
+    io: spec.io ?? 'json',
+    checks: spec.checks ?? [],
+    retry,
+    description: spec.description ?? '',
+    group: spec.group ?? 'default',
+    materialize: spec.materialize,
+  };
+}
+
+function sourceHash(fn: (...args: never[]) => unknown): string {
+  return 'src-' + createHash('sha256').update(fn.toString()).digest('hex').slice(0, 12);
+}
+
+export interface Schedule {
+  readonly name: string;
+  /** Cron expression, e.g. "30 14 * * *". */
+  readonly cron: string;
+  readonly timezone?: string;
+  /** A selection string, as the CLI takes. */
+  readonly selection: string;
+  readonly description?: string;
+}
+
+export interface Definitions<R = unknown> {
+  readonly assets: readonly AssetDefinition<R>[];
+  readonly resources: R;
+  readonly schedules: readonly Schedule[];
+}
+
+export function defineDefinitions<R>(defs: {
+  assets: readonly AssetDefinition<R>[];
+  resources?: R;
+  schedules?: readonly Schedule[];
+}): Definitions<R> {
+  const seen = new Set<string>();
+  for (const a of defs.assets) {
+    if (seen.has(a.key)) throw new RuntimeError('duplicate-asset', `Asset ${a.key} is defined twice.`);
+    seen.add(a.key);
+  }
+  return { assets: defs.assets, resources: (defs.resources ?? {}) as R, schedules: defs.schedules ?? [] };
+}

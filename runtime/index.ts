@@ -1,0 +1,51 @@
+// The runtime's public API. Everything the PJM assets, the server, the UI and
+// the tests use is exported from here; the rest is internal.
+export { defineAsset, defineDefinitions } from './definitions.ts';
+export type {
+  AssetCheck,
+  AssetContext,
+  AssetDefinition,
+  AssetInput,
+  AssetSpec,
+  CandidateOutput,
+  CheckContext,
+  CheckOutcome,
+  ConsumedPartition,
+  Definitions,
+  DependencySpec,
+  IoKind,
+  JsonValue,
+  MaterializeOutput,
+  Metadata,
+  RetryPolicy,
+  Schedule,
+} from './definitions.ts';
+export { RuntimeError, isRuntimeError, errorMessage, type RuntimeErrorReason } from './errors.ts';
+export { assetKey, describePartition, UNPARTITIONED, type AssetKey, type PartitionKey } from './keys.ts';
+export {
+  dailyPartitions,
+  hourlyPartitions,
+  staticPartitions,
+  identityMapping,
+  allPartitionsMapping,
+  trailingWindowMapping,
+  describeMapping,
+  parsePartitionArgument,
+  type PartitionMapping,
+  type PartitionsDefinition,
+} from './partitions.ts';
+export { AssetGraph } from './graph.ts';
+export { resolveSelection } from './selection.ts';
+export { StalenessResolver, describeCause, summarizeAsset, type StaleCause, type Status, type PartitionStatus, type AssetStatusSummary } from './staleness.ts';
+export { planRun, describePlan, type Plan, type PlanStep, type StepAction } from './planner.ts';
+export { Instance, type InstanceOptions } from './instance.ts';
+export { materialize, prepareRun, runPrepared, newRunId, type MaterializeRequest, type PreparedRun } from './materialize.ts';
+export type { RunResult } from './executor.ts';
+export { eventMessage, formatMs, type RunEvent, type RunEventListener, type RunCounts } from './events.ts';
+export type { Logger, LogLevel } from './logger.ts';
+export { LineageStore } from './store/lineage-store.ts';
+export type { RunRecord, MaterializationRecord, CurrentRecord, CheckResultRecord, EventRecord, InputRecord, RunStatus } from './store/records.ts';
+export type { Storage, PublishRequest } from './storage/storage.ts';
+export { LocalStorage } from './storage/local.ts';
+export { duckdbConnect, readParquetSql, sqlString } from './duckdb.ts';
+export { shortVersion, type CodeVersion, type DataVersion } from './versions.ts';

@@ -1,0 +1,132 @@
+// The pure planner: graph + a snapshot of current versions + a selection in,
+// the plan out — which asset partitions run, which run only if their upstream
+// produces new data, which are skipped, and why. No disk, no clock, no network.
+import type { AssetGraph } from './graph.ts';
+import { describePartition, UNPARTITIONED, type AssetKey, type PartitionKey } from './keys.ts';
+import { describeCause, isActionable, StalenessResolver, type StaleCause, type Status } from './staleness.ts';
+
+export type StepAction = 'run' | 'conditional' | 'skip';
+
+export interface PlanStep {
+  readonly asset: AssetKey;
+  readonly partition: PartitionKey;
+  readonly action: StepAction;
+  readonly status: Status;
+  readonly causes: readonly StaleCause[];
+  /** Why the step runs, may run, or is skipped, in words. */
+  readonly reason: string;
+}
+
+export interface Plan {
+  /** Upstream before downstream; partitions in order within an asset. */
+  readonly steps: readonly PlanStep[];
+  readonly counts: Readonly<Record<StepAction, number>>;
+}
+
+export interface PlanRequest {
+  readonly graph: AssetGraph<unknown>;
+  readonly resolver: StalenessResolver;
+  /** Selected assets, in topological order. */
+  readonly assets: readonly AssetKey[];
+  /** Partitions to consider per partitioned asset; all of its partitions when absent. */
+  readonly partitions?: ReadonlyMap<AssetKey, readonly PartitionKey[]>;
+  readonly force?: boolean;
+}
+
+export function planRun(req: PlanRequest): Plan {
+  const { graph, resolver } = req;
+  const steps: PlanStep[] = [];
+  const planned = new Set<string>(); // asset\0partition of run/conditional steps
+  const plannedCount = new Map<AssetKey, number>();
+  const counts: Record<StepAction, number> = { run: 0, conditional: 0, skip: 0 };
+
+  for (const asset of req.assets) {
+    const keys = req.partitions?.get(asset) ?? resolver.partitionKeys(asset);
+    for (const partition of keys) {
+      const s = resolver.status(asset, partition);
+      let action: StepAction;
+      let reason: string;
+      if (req.force) {
+        action = 'run';
+        reason = 'forced';
+      } else if (s.status === 'MISSING') {
+        action = 'run';
+        reason = 'missing: never materialized';
+      } else if (s.causes.some(isActionable)) {
+        action = 'run';
+        reason = `stale: ${s.causes.filter(isActionable).map(describeCause).join('; ')}`;
+      } else {
+        const upstreamPlanned = plannedUpstream(req, asset, partition, planned, plannedCount);
+        if (upstreamPlanned.length > 0) {
+          action = 'conditional';
+          reason = `runs only if ${upstreamPlanned.slice(0, 3).join(', ')}${upstreamPlanned.length > 3 ? ', …' : ''} produce${upstreamPlanned.length === 1 ? 's' : ''} new data`;
+        } else if (s.status === 'STALE') {
+          action = 'skip';
+          reason = `stale (${s.causes.map(describeCause).join('; ')}) but that upstream is not in this selection`;
+        } else {
+          action = 'skip';
+          reason = 'fresh';
+        }
+      }
+      counts[action]++;
+      if (action !== 'skip') {
+        planned.add(asset + '\u0000' + partition);
+        plannedCount.set(asset, (plannedCount.get(asset) ?? 0) + 1);
+      }
+      steps.push({ asset, partition, action, status: s.status, causes: s.causes, reason });
+    }
+  }
+  return { steps, counts };
+}
+
+function plannedUpstream(
+  req: PlanRequest,
+  asset: AssetKey,
+  partition: PartitionKey,
+  planned: Set<string>,
+  plannedCount: Map<AssetKey, number>,
+): string[] {
+  const out: string[] = [];
+  for (const dep of req.graph.deps(asset)) {
+    if (!plannedCount.get(dep.asset)) continue;
+    if (dep.mapping.kind === 'all') {
+      out.push(dep.asset);
+      continue;
+    }
+    for (const k of req.resolver.expectedInputs(dep, partition)) {
+      if (planned.has(dep.asset + '\u0000' + k)) out.push(describePartition(dep.asset, k));
+    }
+  }
+  return out;
+}
+
+/** One line per asset for `--dry-run`: what would run and why. */
+export function describePlan(plan: Plan): string[] {
+  const byAsset = new Map<AssetKey, PlanStep[]>();
+  for (const s of plan.steps) {
+    let list = byAsset.get(s.asset);
+    if (!list) byAsset.set(s.asset, (list = []));
+    list.push(s);
+  }
+  const lines: string[] = [];
+  for (const [asset, steps] of byAsset) {
+    if (steps.length === 1 && steps[0]!.partition === UNPARTITIONED) {
+      const s = steps[0]!;
+      lines.push(`${s.action.padEnd(11)} ${asset}: ${s.reason}`);
+      continue;
+    }
+    const groups = new Map<string, PlanStep[]>();
+    for (const s of steps) {
+      const k = `${s.action}\u0000${s.reason}`;
+      let g = groups.get(k);
+      if (!g) groups.set(k, (g = []));
+      g.push(s);
+    }
+    for (const g of groups.values()) {
+      const first = g[0]!;
+      const span = g.length === 1 ? first.partition : `${g.length} partitions ${first.partition}…${g[g.length - 1]!.partition}`;
+      lines.push(`${first.action.padEnd(11)} ${asset}[${span}]: ${first.reason}`);
+    }
+  }
+  return lines;
+}

@@ -1,0 +1,87 @@
+// Local filesystem storage: versioned files under one root, published with
+// temp file + fsync + rename + directory fsync, so a crash leaves either the
+// whole new file or none of it.
+import { mkdir, mkdtemp, open, rename, rm, stat, unlink } from 'node:fs/promises';
+import { dirname, join, resolve, sep } from 'node:path';
+import { RuntimeError } from '../errors.ts';
+import { versionedPath, type PublishRequest, type Storage } from './storage.ts';
+
+export class LocalStorage implements Storage {
+  readonly kind = 'local';
+  readonly root: string;
+
+  constructor(root: string) {
+    this.root = resolve(root);
+  }
+
+  get description(): string {
+    return `local ${this.root}`;
+  }
+
+  async publish(req: PublishRequest): Promise<string> {
+    const location = versionedPath(req.asset, req.partition, req.dataVersion, req.io);
+    const target = this.resolveLocation(location);
+    await fsyncFile(req.tempPath);
+    await mkdir(dirname(target), { recursive: true });
+    if (await exists(target)) {
+      // Content-addressed: the same data version is already published, byte for byte.
+      await unlink(req.tempPath);
+    } else {
+      await rename(req.tempPath, target);
+      await fsyncDir(dirname(target));
+    }
+    return location;
+  }
+
+  async localPath(location: string): Promise<string> {
+    const path = this.resolveLocation(location);
+    if (!(await exists(path))) {
+      throw new RuntimeError('storage', `Stored file ${path} is missing; the store points at it. Rematerialize the asset with --force.`);
+    }
+    return path;
+  }
+
+  /** Synchronous resolution for hot paths that know the file exists. */
+  resolveLocation(location: string): string {
+    const path = resolve(this.root, location);
+    if (!path.startsWith(this.root + sep)) throw new RuntimeError('storage', `Location ${location} is outside the storage root ${this.root}.`);
+    return path;
+  }
+
+  async remove(location: string): Promise<void> {
+    await rm(this.resolveLocation(location), { force: true });
+  }
+
+  async makeTempDir(label: string): Promise<string> {
+    const base = join(this.root, '.tmp');
+    await mkdir(base, { recursive: true });
+    return mkdtemp(join(base, `${label.replace(/[^A-Za-z0-9_.-]+/g, '_')}-`));
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function fsyncFile(path: string): Promise<void> {
+  const fh = await open(path, 'r+');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+async function fsyncDir(path: string): Promise<void> {
+  const fh = await open(path, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}

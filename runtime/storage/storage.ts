@@ -1,0 +1,41 @@
+// "How an asset is stored": the one interface every storage backend implements.
+// A materialization is written to a temporary file, then published under a
+// versioned location; the lineage store records the location only after the
+// publish succeeded, so the store never points at a missing object, and the
+// previous version stays readable until the new pointer commits.
+import type { IoKind } from '../definitions.ts';
+import type { AssetKey, PartitionKey } from '../keys.ts';
+import type { DataVersion } from '../versions.ts';
+
+export interface PublishRequest {
+  /** A finished local file (in a directory from `tempDir`). The backend moves or uploads it. */
+  readonly tempPath: string;
+  readonly asset: AssetKey;
+  readonly partition: PartitionKey;
+  readonly dataVersion: DataVersion;
+  readonly io: IoKind;
+}
+
+export interface Storage {
+  readonly kind: string;
+  /** Human description for logs: "local ./data/assets", "s3://bucket/prefix". */
+  readonly description: string;
+  /** Publishes a file atomically; returns the location to record in the store. */
+  publish(req: PublishRequest): Promise<string>;
+  /** A local path from which a published location can be read (remote backends download and cache). */
+  localPath(location: string): Promise<string>;
+  /** Deletes a published location; missing is not an error. */
+  remove(location: string): Promise<void>;
+  /** A fresh local directory for one step's temporary files, on the same filesystem as published files where that matters. */
+  makeTempDir(label: string): Promise<string>;
+}
+
+/** The file extension for an io kind. */
+export function extensionFor(io: IoKind): string {
+  return io === 'table' ? 'parquet' : io === 'json' ? 'json' : 'bin';
+}
+
+/** The versioned relative path of a published file: `<asset>/<partition or _>/<data version>.<ext>`. */
+export function versionedPath(asset: AssetKey, partition: PartitionKey, dataVersion: DataVersion, io: IoKind): string {
+  return `${asset}/${partition === '' ? '_' : partition}/${dataVersion}.${extensionFor(io)}`;
+}

@@ -1,0 +1,505 @@
+// "What ran and what it consumed": the SQLite lineage store (better-sqlite3, WAL).
+// Every write that completes an asset is one transaction, so a reader never
+// sees half a materialization; leases keep two processes from materializing
+// the same asset partition at once; a long busy timeout means a writer waits
+// for another instead of failing with "database is locked".
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { hostname } from 'node:os';
+import Database from 'better-sqlite3';
+import type { JsonValue, Metadata } from '../definitions.ts';
+import type { AssetKey, PartitionKey } from '../keys.ts';
+import type { CodeVersion, DataVersion } from '../versions.ts';
+import { migrate } from './schema.ts';
+import type {
+  CheckResultRecord,
+  CurrentRecord,
+  CurrentSnapshot,
+  EventRecord,
+  InputRecord,
+  MaterializationRecord,
+  RunRecord,
+  RunStatus,
+} from './records.ts';
+
+export interface NewEvent {
+  readonly runId: string;
+  readonly ts: number;
+  readonly level: string;
+  readonly type: string;
+  readonly asset?: string | undefined;
+  readonly partition?: string | undefined;
+  readonly message: string;
+  readonly data?: Record<string, unknown> | undefined;
+}
+
+export interface NewCheckResult {
+  readonly name: string;
+  readonly blocking: boolean;
+  readonly passed: boolean;
+  readonly message: string;
+  readonly metadata: Metadata;
+}
+
+export interface NewMaterialization {
+  readonly asset: AssetKey;
+  readonly partition: PartitionKey;
+  readonly runId: string;
+  /** 'published' moves the current pointer; 'blocked' only records the attempt. */
+  readonly status: 'published' | 'blocked';
+  readonly codeVersion: CodeVersion;
+  readonly dataVersion: DataVersion;
+  readonly location: string | null;
+  readonly metadata: Metadata;
+  readonly startedAt: number;
+  readonly endedAt: number;
+  readonly inputs: readonly InputRecord[];
+  readonly checks: readonly NewCheckResult[];
+  /** Written in the same transaction, so the event log and the store always agree. */
+  readonly events: readonly NewEvent[];
+}
+
+export type LeaseResult = { readonly acquired: true } | { readonly acquired: false; readonly holder: string; readonly expiresAt: number };
+
+const BUSY_TIMEOUT_MS = 60_000;
+
+export class LineageStore {
+  readonly db: Database.Database;
+  private readonly stmts: ReturnType<typeof prepare>;
+
+  private constructor(
+    readonly path: string,
+    db: Database.Database,
+  ) {
+    this.db = db;
+    this.stmts = prepare(db);
+  }
+
+  /** Opens (creating and migrating if needed) the store at `path`; ':memory:' for tests. */
+  static open(path: string): LineageStore {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    const db = new Database(path, { timeout: BUSY_TIMEOUT_MS });
+    db.pragma('journal_mode = WAL');
+    // NORMAL in WAL mode: a commit survives a process crash; only an OS crash may lose the last commits, never consistency.
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    migrate(db, path);
+    return new LineageStore(path, db);
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  // ---- runs ---------------------------------------------------------------
+
+  createRun(run: { id: string; selection: string; partitions: string | null; trigger: string; now: number }): void {
+    this.stmts.insertRun.run({
+      id: run.id,
+      selection: run.selection,
+      partitions: run.partitions,
+      trigger: run.trigger,
+      host: hostname(),
+      pid: process.pid,
+      started_at: run.now,
+    });
+  }
+
+  finishRun(runId: string, status: Exclude<RunStatus, 'running'>, summary: Record<string, JsonValue>, error: string | null, now: number): void {
+    this.db.transaction(() => {
+      this.stmts.finishRun.run({ id: runId, status, summary: JSON.stringify(summary), error, ended_at: now });
+      this.stmts.releaseRunLeases.run(runId);
+    }).immediate();
+  }
+
+  /** Keeps the run's leases and heartbeat alive; call more often than the lease TTL. */
+  heartbeat(runId: string, now: number, leaseTtlMs: number): void {
+    this.db.transaction(() => {
+      this.stmts.heartbeat.run(now, runId);
+      this.stmts.renewLeases.run(now + leaseTtlMs, runId);
+    }).immediate();
+  }
+
+  /**
+   * Marks runs whose process stopped heart-beating (killed, machine lost) as failed,
+   * so the run list tells the truth. Returns the ids it closed.
+   */
+  closeAbandonedRuns(now: number, staleAfterMs: number): string[] {
+    return this.db.transaction(() => {
+      const ids = (this.stmts.abandonedRuns.all(now - staleAfterMs) as { id: string }[]).map((r) => r.id);
+      for (const id of ids) {
+        this.stmts.finishRun.run({
+          id,
+          status: 'failed',
+          summary: null,
+          error: 'The process running this run stopped without finishing it (killed or crashed); nothing it had not committed was published.',
+          ended_at: now,
+        });
+        this.stmts.releaseRunLeases.run(id);
+      }
+      return ids;
+    }).immediate();
+  }
+
+  getRun(id: string): RunRecord | undefined {
+    const row = this.stmts.getRun.get(id) as RunRow | undefined;
+    return row && toRun(row);
+  }
+
+  listRuns(options: { limit?: number; offset?: number; status?: RunStatus } = {}): RunRecord[] {
+    const rows = this.stmts.listRuns.all({
+      limit: options.limit ?? 50,
+      offset: options.offset ?? 0,
+      status: options.status ?? null,
+    }) as RunRow[];
+    return rows.map(toRun);
+  }
+
+  // ---- events -------------------------------------------------------------
+
+  appendEvents(events: readonly NewEvent[]): void {
+    if (events.length === 0) return;
+    this.db.transaction(() => {
+      for (const e of events) this.insertEvent(e);
+    }).immediate();
+  }
+
+  private insertEvent(e: NewEvent): void {
+    this.stmts.insertEvent.run({
+      run_id: e.runId,
+      ts: e.ts,
+      level: e.level,
+      type: e.type,
+      asset: e.asset ?? null,
+      partition: e.partition ?? null,
+      message: e.message,
+      data: e.data === undefined ? null : JSON.stringify(e.data),
+    });
+  }
+
+  events(runId: string, options: { afterId?: number; limit?: number } = {}): EventRecord[] {
+    const rows = this.stmts.events.all({ run_id: runId, after: options.afterId ?? 0, limit: options.limit ?? 10_000 }) as EventRow[];
+    return rows.map((r) => ({
+      id: r.id,
+      runId: r.run_id,
+      ts: r.ts,
+      level: r.level,
+      type: r.type,
+      asset: r.asset,
+      partition: r.partition,
+      message: r.message,
+      data: r.data === null ? null : JSON.parse(r.data),
+    }));
+  }
+
+  // ---- leases -------------------------------------------------------------
+
+  /** Takes the lease on one asset partition unless another live run holds it. */
+  tryAcquireLease(asset: AssetKey, partition: PartitionKey, runId: string, now: number, ttlMs: number): LeaseResult {
+    return this.db.transaction((): LeaseResult => {
+      this.stmts.takeLease.run({ asset, partition, run_id: runId, now, expires_at: now + ttlMs });
+      const row = this.stmts.getLease.get(asset, partition) as { run_id: string; expires_at: number };
+      return row.run_id === runId ? { acquired: true } : { acquired: false, holder: row.run_id, expiresAt: row.expires_at };
+    }).immediate();
+  }
+
+  releaseLease(asset: AssetKey, partition: PartitionKey, runId: string): void {
+    this.stmts.releaseLease.run(asset, partition, runId);
+  }
+
+  // ---- materializations ---------------------------------------------------
+
+  /** Records one finished materialization (or blocked attempt) with its inputs, checks and events, atomically. */
+  commitMaterialization(m: NewMaterialization): number {
+    return this.db.transaction(() => {
+      const id = Number(
+        this.stmts.insertMaterialization.run({
+          asset: m.asset,
+          partition: m.partition,
+          run_id: m.runId,
+          status: m.status,
+          code_version: m.codeVersion,
+          data_version: m.dataVersion,
+          location: m.location,
+          metadata: JSON.stringify(m.metadata),
+          started_at: m.startedAt,
+          ended_at: m.endedAt,
+        }).lastInsertRowid,
+      );
+      for (const i of m.inputs) {
+        this.stmts.insertInput.run(id, i.asset, i.partition, i.materializationId, i.dataVersion);
+      }
+      for (const c of m.checks) {
+        this.stmts.insertCheck.run({
+          materialization_id: id,
+          asset: m.asset,
+          partition: m.partition,
+          run_id: m.runId,
+          name: c.name,
+          blocking: c.blocking ? 1 : 0,
+          passed: c.passed ? 1 : 0,
+          message: c.message,
+          metadata: JSON.stringify(c.metadata),
+          created_at: m.endedAt,
+        });
+      }
+      if (m.status === 'published') this.stmts.setCurrent.run(m.asset, m.partition, id);
+      for (const e of m.events) this.insertEvent({ ...e, data: { ...e.data, materializationId: id } });
+      return id;
+    }).immediate();
+  }
+
+  current(asset: AssetKey, partition: PartitionKey): CurrentRecord | undefined {
+    const row = this.stmts.currentOne.get(asset, partition) as CurrentRow | undefined;
+    if (!row) return undefined;
+    return toCurrent(row, (this.stmts.inputsOf.all(row.id) as InputRow[]).map(toInput));
+  }
+
+  /** The current version of every partition of `assets` (all assets when omitted), with inputs. */
+  snapshot(assets?: readonly AssetKey[]): CurrentSnapshot {
+    const out: CurrentSnapshot = new Map();
+    const rows = (assets ? assets.flatMap((a) => this.stmts.currentOfAsset.all(a)) : this.stmts.currentAll.all()) as CurrentRow[];
+    const inputRows = (assets ? assets.flatMap((a) => this.stmts.currentInputsOfAsset.all(a)) : this.stmts.currentInputsAll.all()) as InputRow[];
+    const inputsById = new Map<number, InputRecord[]>();
+    for (const r of inputRows) {
+      let list = inputsById.get(r.materialization_id);
+      if (!list) inputsById.set(r.materialization_id, (list = []));
+      list.push(toInput(r));
+    }
+    for (const r of rows) {
+      let byPartition = out.get(r.asset as AssetKey);
+      if (!byPartition) out.set(r.asset as AssetKey, (byPartition = new Map()));
+      byPartition.set(r.partition, toCurrent(r, inputsById.get(r.id) ?? []));
+    }
+    return out;
+  }
+
+  materialization(id: number): MaterializationRecord | undefined {
+    const row = this.stmts.materialization.get(id) as MaterializationRow | undefined;
+    return row && toMaterialization(row);
+  }
+
+  inputsOf(materializationId: number): InputRecord[] {
+    return (this.stmts.inputsOf.all(materializationId) as InputRow[]).map(toInput);
+  }
+
+  /** Materializations that consumed `materializationId`. */
+  consumersOf(materializationId: number): MaterializationRecord[] {
+    return (this.stmts.consumersOf.all(materializationId) as MaterializationRow[]).map(toMaterialization);
+  }
+
+  history(asset: AssetKey, options: { partition?: PartitionKey; limit?: number; beforeId?: number } = {}): MaterializationRecord[] {
+    const rows = this.stmts.history.all({
+      asset,
+      partition: options.partition ?? null,
+      limit: options.limit ?? 50,
+      before: options.beforeId ?? Number.MAX_SAFE_INTEGER,
+    }) as MaterializationRow[];
+    return rows.map(toMaterialization);
+  }
+
+  materializationsOfRun(runId: string): MaterializationRecord[] {
+    return (this.stmts.ofRun.all(runId) as MaterializationRow[]).map(toMaterialization);
+  }
+
+  checkResults(materializationId: number): CheckResultRecord[] {
+    return (this.stmts.checksOf.all(materializationId) as CheckRow[]).map(toCheck);
+  }
+}
+
+// ---- row mapping --------------------------------------------------------------
+
+interface RunRow {
+  id: string;
+  selection: string;
+  partitions: string | null;
+  status: RunStatus;
+  trigger: string;
+  host: string;
+  pid: number;
+  started_at: number;
+  ended_at: number | null;
+  summary: string | null;
+  error: string | null;
+}
+interface EventRow {
+  id: number;
+  run_id: string;
+  ts: number;
+  level: string;
+  type: string;
+  asset: string | null;
+  partition: string | null;
+  message: string;
+  data: string | null;
+}
+interface CurrentRow {
+  id: number;
+  asset: string;
+  partition: string;
+  code_version: string;
+  data_version: string;
+  location: string;
+  run_id: string;
+  ended_at: number;
+}
+interface InputRow {
+  materialization_id: number;
+  upstream_asset: string;
+  upstream_partition: string;
+  upstream_materialization_id: number;
+  upstream_data_version: string;
+}
+interface MaterializationRow {
+  id: number;
+  asset: string;
+  partition: string;
+  run_id: string;
+  status: 'published' | 'blocked';
+  code_version: string;
+  data_version: string;
+  location: string | null;
+  metadata: string;
+  started_at: number;
+  ended_at: number;
+}
+interface CheckRow {
+  id: number;
+  materialization_id: number | null;
+  asset: string;
+  partition: string;
+  run_id: string;
+  name: string;
+  blocking: number;
+  passed: number;
+  message: string;
+  metadata: string;
+  created_at: number;
+}
+
+const toRun = (r: RunRow): RunRecord => ({
+  id: r.id,
+  selection: r.selection,
+  partitions: r.partitions,
+  status: r.status,
+  trigger: r.trigger,
+  host: r.host,
+  pid: r.pid,
+  startedAt: r.started_at,
+  endedAt: r.ended_at,
+  summary: r.summary === null ? null : JSON.parse(r.summary),
+  error: r.error,
+});
+
+const toInput = (r: InputRow): InputRecord => ({
+  asset: r.upstream_asset as AssetKey,
+  partition: r.upstream_partition,
+  materializationId: r.upstream_materialization_id,
+  dataVersion: r.upstream_data_version as DataVersion,
+});
+
+const toCurrent = (r: CurrentRow, inputs: InputRecord[]): CurrentRecord => ({
+  id: r.id,
+  codeVersion: r.code_version as CodeVersion,
+  dataVersion: r.data_version as DataVersion,
+  location: r.location,
+  runId: r.run_id,
+  endedAt: r.ended_at,
+  inputs,
+});
+
+const toMaterialization = (r: MaterializationRow): MaterializationRecord => ({
+  id: r.id,
+  asset: r.asset as AssetKey,
+  partition: r.partition,
+  runId: r.run_id,
+  status: r.status,
+  codeVersion: r.code_version as CodeVersion,
+  dataVersion: r.data_version as DataVersion,
+  location: r.location,
+  metadata: JSON.parse(r.metadata),
+  startedAt: r.started_at,
+  endedAt: r.ended_at,
+});
+
+const toCheck = (r: CheckRow): CheckResultRecord => ({
+  id: r.id,
+  materializationId: r.materialization_id,
+  asset: r.asset as AssetKey,
+  partition: r.partition,
+  runId: r.run_id,
+  name: r.name,
+  blocking: r.blocking === 1,
+  passed: r.passed === 1,
+  message: r.message,
+  metadata: JSON.parse(r.metadata),
+  createdAt: r.created_at,
+});
+
+const CURRENT_COLUMNS = `m.id, m.asset, m.partition, m.code_version, m.data_version, m.location, m.run_id, m.ended_at`;
+
+function prepare(db: Database.Database) {
+  return {
+    insertRun: db.prepare(
+      `INSERT INTO runs (id, selection, partitions, status, trigger, host, pid, started_at, heartbeat_at)
+       VALUES (@id, @selection, @partitions, 'running', @trigger, @host, @pid, @started_at, @started_at)`,
+    ),
+    finishRun: db.prepare(
+      `UPDATE runs SET status = @status, summary = @summary, error = @error, ended_at = @ended_at WHERE id = @id AND status = 'running'`,
+    ),
+    heartbeat: db.prepare(`UPDATE runs SET heartbeat_at = ? WHERE id = ?`),
+    abandonedRuns: db.prepare(`SELECT id FROM runs WHERE status = 'running' AND heartbeat_at < ?`),
+    getRun: db.prepare(`SELECT * FROM runs WHERE id = ?`),
+    listRuns: db.prepare(
+      `SELECT * FROM runs WHERE (@status IS NULL OR status = @status) ORDER BY started_at DESC, id DESC LIMIT @limit OFFSET @offset`,
+    ),
+    insertEvent: db.prepare(
+      `INSERT INTO events (run_id, ts, level, type, asset, partition, message, data)
+       VALUES (@run_id, @ts, @level, @type, @asset, @partition, @message, @data)`,
+    ),
+    events: db.prepare(`SELECT * FROM events WHERE run_id = @run_id AND id > @after ORDER BY id LIMIT @limit`),
+    takeLease: db.prepare(
+      `INSERT INTO leases (asset, partition, run_id, expires_at) VALUES (@asset, @partition, @run_id, @expires_at)
+       ON CONFLICT (asset, partition) DO UPDATE SET run_id = excluded.run_id, expires_at = excluded.expires_at
+       WHERE leases.expires_at < @now OR leases.run_id = excluded.run_id`,
+    ),
+    getLease: db.prepare(`SELECT run_id, expires_at FROM leases WHERE asset = ? AND partition = ?`),
+    renewLeases: db.prepare(`UPDATE leases SET expires_at = ? WHERE run_id = ?`),
+    releaseLease: db.prepare(`DELETE FROM leases WHERE asset = ? AND partition = ? AND run_id = ?`),
+    releaseRunLeases: db.prepare(`DELETE FROM leases WHERE run_id = ?`),
+    insertMaterialization: db.prepare(
+      `INSERT INTO materializations (asset, partition, run_id, status, code_version, data_version, location, metadata, started_at, ended_at)
+       VALUES (@asset, @partition, @run_id, @status, @code_version, @data_version, @location, @metadata, @started_at, @ended_at)`,
+    ),
+    insertInput: db.prepare(
+      `INSERT INTO inputs (materialization_id, upstream_asset, upstream_partition, upstream_materialization_id, upstream_data_version)
+       VALUES (?, ?, ?, ?, ?)`,
+    ),
+    insertCheck: db.prepare(
+      `INSERT INTO check_results (materialization_id, asset, partition, run_id, name, blocking, passed, message, metadata, created_at)
+       VALUES (@materialization_id, @asset, @partition, @run_id, @name, @blocking, @passed, @message, @metadata, @created_at)`,
+    ),
+    setCurrent: db.prepare(
+      `INSERT INTO current (asset, partition, materialization_id) VALUES (?, ?, ?)
+       ON CONFLICT (asset, partition) DO UPDATE SET materialization_id = excluded.materialization_id`,
+    ),
+    currentOne: db.prepare(
+      `SELECT ${CURRENT_COLUMNS} FROM current c JOIN materializations m ON m.id = c.materialization_id WHERE c.asset = ? AND c.partition = ?`,
+    ),
+    currentOfAsset: db.prepare(`SELECT ${CURRENT_COLUMNS} FROM current c JOIN materializations m ON m.id = c.materialization_id WHERE c.asset = ?`),
+    currentAll: db.prepare(`SELECT ${CURRENT_COLUMNS} FROM current c JOIN materializations m ON m.id = c.materialization_id`),
+    currentInputsOfAsset: db.prepare(`SELECT i.* FROM current c JOIN inputs i ON i.materialization_id = c.materialization_id WHERE c.asset = ?`),
+    currentInputsAll: db.prepare(`SELECT i.* FROM current c JOIN inputs i ON i.materialization_id = c.materialization_id`),
+    inputsOf: db.prepare(`SELECT * FROM inputs WHERE materialization_id = ? ORDER BY upstream_asset, upstream_partition`),
+    consumersOf: db.prepare(
+      `SELECT m.* FROM inputs i JOIN materializations m ON m.id = i.materialization_id WHERE i.upstream_materialization_id = ? ORDER BY m.id`,
+    ),
+    materialization: db.prepare(`SELECT * FROM materializations WHERE id = ?`),
+    history: db.prepare(
+      `SELECT * FROM materializations WHERE asset = @asset AND (@partition IS NULL OR partition = @partition) AND id < @before
+       ORDER BY id DESC LIMIT @limit`,
+    ),
+    ofRun: db.prepare(`SELECT * FROM materializations WHERE run_id = ? ORDER BY id`),
+    checksOf: db.prepare(`SELECT * FROM check_results WHERE materialization_id = ? ORDER BY id`),
+  };
+}

@@ -1,0 +1,117 @@
+// The lineage store's schema, as an ordered list of migrations. PRAGMA
+// user_version records how many have been applied; a store written by a newer
+// version of the runtime is refused rather than misread.
+import type Database from 'better-sqlite3';
+import { RuntimeError } from '../errors.ts';
+
+const MIGRATIONS: readonly string[] = [
+  // 1: runs, materializations with their provenance, current pointers, checks, events, leases.
+  `
+  CREATE TABLE runs (
+    id TEXT PRIMARY KEY,
+    selection TEXT NOT NULL,
+    partitions TEXT,
+    status TEXT NOT NULL CHECK (status IN ('running', 'succeeded', 'failed', 'canceled')),
+    trigger TEXT NOT NULL,
+    host TEXT NOT NULL,
+    pid INTEGER NOT NULL,
+    started_at INTEGER NOT NULL,
+    ended_at INTEGER,
+    heartbeat_at INTEGER NOT NULL,
+    summary TEXT,
+    error TEXT
+  );
+  CREATE INDEX runs_by_start ON runs(started_at DESC);
+
+  CREATE TABLE materializations (
+    id INTEGER PRIMARY KEY,
+    asset TEXT NOT NULL,
+    partition TEXT NOT NULL,
+    run_id TEXT NOT NULL REFERENCES runs(id),
+    status TEXT NOT NULL CHECK (status IN ('published', 'blocked')),
+    code_version TEXT NOT NULL,
+    data_version TEXT NOT NULL,
+    location TEXT,
+    metadata TEXT NOT NULL,
+    started_at INTEGER NOT NULL,
+    ended_at INTEGER NOT NULL
+  );
+  CREATE INDEX materializations_by_asset ON materializations(asset, partition, id);
+  CREATE INDEX materializations_by_run ON materializations(run_id);
+  CREATE INDEX materializations_by_location ON materializations(location);
+
+  CREATE TABLE current (
+    asset TEXT NOT NULL,
+    partition TEXT NOT NULL,
+    materialization_id INTEGER NOT NULL REFERENCES materializations(id),
+    PRIMARY KEY (asset, partition)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE inputs (
+    materialization_id INTEGER NOT NULL REFERENCES materializations(id) ON DELETE CASCADE,
+    upstream_asset TEXT NOT NULL,
+    upstream_partition TEXT NOT NULL,
+    upstream_materialization_id INTEGER NOT NULL,
+    upstream_data_version TEXT NOT NULL
+  );
+  CREATE INDEX inputs_by_materialization ON inputs(materialization_id);
+  CREATE INDEX inputs_by_upstream ON inputs(upstream_materialization_id);
+
+  CREATE TABLE check_results (
+    id INTEGER PRIMARY KEY,
+    materialization_id INTEGER REFERENCES materializations(id) ON DELETE CASCADE,
+    asset TEXT NOT NULL,
+    partition TEXT NOT NULL,
+    run_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    blocking INTEGER NOT NULL,
+    passed INTEGER NOT NULL,
+    message TEXT NOT NULL,
+    metadata TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  CREATE INDEX check_results_by_materialization ON check_results(materialization_id);
+  CREATE INDEX check_results_by_asset ON check_results(asset, partition, id);
+
+  CREATE TABLE events (
+    id INTEGER PRIMARY KEY,
+    run_id TEXT NOT NULL,
+    ts INTEGER NOT NULL,
+    level TEXT NOT NULL,
+    type TEXT NOT NULL,
+    asset TEXT,
+    partition TEXT,
+    message TEXT NOT NULL,
+    data TEXT
+  );
+  CREATE INDEX events_by_run ON events(run_id, id);
+
+  CREATE TABLE leases (
+    asset TEXT NOT NULL,
+    partition TEXT NOT NULL,
+    run_id TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    PRIMARY KEY (asset, partition)
+  ) WITHOUT ROWID;
+  CREATE INDEX leases_by_run ON leases(run_id);
+  `,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+export function migrate(db: Database.Database, path: string): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > SCHEMA_VERSION) {
+    throw new RuntimeError(
+      'store-schema',
+      `The lineage store ${path} has schema version ${current}, newer than this runtime's ${SCHEMA_VERSION}. Upgrade the runtime, or point DATA_DIR at another store.`,
+    );
+  }
+  if (current === SCHEMA_VERSION) return;
+  db.transaction(() => {
+    // Re-read inside the write transaction: another process may have migrated meanwhile.
+    const now = db.pragma('user_version', { simple: true }) as number;
+    for (let v = now; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v]!);
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  }).immediate();
+}
