@@ -224,9 +224,7 @@ export class Booster {
       'XGBoosterSaveModelToBuffer',
       `serialising the model as ${format}`,
     );
-    const n = Number(out.len[0]);
-    // Copy: the bytes belong to XGBoost and are overwritten by the next call.
-    return Buffer.from(readBytes(out.ptr[0]!, n));
+    return readBytes(out.ptr[0]!, Number(out.len[0]));
   }
 
   /** Frees the native model now. Idempotent; any later use throws a clear error. */

@@ -3,19 +3,18 @@
 // declares the C functions and turns their `-1` return codes into XGBoostError; the
 // engine's objects (DMatrix, Booster, train) are built on it in the other modules.
 //
-// Why koffi and not an N-API addon (measured on this 2-core machine, shared, Node 20,
-// OMP_WAIT_POLICY=passive, 20,000 timed calls after 2,000 warm-up calls):
-//   - koffi per-call overhead: a trivial call (XGBoosterBoostedRounds) costs a median of
-//     0.10-0.14 µs (p99 0.2 µs).
-//   - A minimal N-API addon (C, compiled with gcc against /usr/include/node and linked to
-//     the same .so) making the same call: median 0.07 µs (p99 0.09 µs).
-//   - Predicting 1 row (60 features, 100 trees of depth 6) through koffi costs a median of
-//     about 29 µs with nthread=1 (and ~130 µs with nthread=2: OpenMP's team start-up, not
-//     the FFI, dominates), whether through XGDMatrixCreateFromMat + PredictFromDMatrix
-//     or through in-place XGBoosterPredictFromDense.
-// So the FFI share of a 1-row prediction is well under 1%; an addon would save ~0.05 µs
-// per call but would need a C++ toolchain at install time, a build step and native code
-// to maintain. koffi loads the shipped .so as is, so we use koffi.
+// Why koffi and not an N-API addon. Measured on this 2-core machine (shared with other
+// work, load average ~2), Node 20, OMP_WAIT_POLICY=passive, medians of 20,000 timed calls
+// after 2,000 warm-up calls, model of 100 trees of depth 6 on 60 features:
+//   call                                     koffi            minimal N-API addon (C, gcc)
+//   XGBoosterBoostedRounds (trivial)         0.10-0.11 µs      0.07-0.12 µs
+//   XGBoosterPredictFromDense, 1 row         24.0-26.6 µs      23.6-26.9 µs
+//   this engine's booster.predict(1 row)     24.8 µs (p99 55 µs)
+// The FFI costs ~0.04 µs more per call than N-API, i.e. nothing next to XGBoost's own work
+// for one row; what does matter is OpenMP: with nthread=2 a 1-row prediction costs
+// ~130 µs (starting a thread team), hence Booster uses 1 thread for small batches. An
+// addon would need a C++ toolchain at install time, a build step and native code to
+// maintain; koffi loads the shipped .so as it is. So: koffi.
 //
 // Threading: XGBGetLastError is thread-local in XGBoost, so a failing call must be asked
 // for its error on the thread that made it. That rules out koffi's `.async` calls (they
@@ -95,6 +94,12 @@ const fn = {
   ),
 };
 
+// memcpy into a JS typed array is the cheapest copy out of XGBoost-owned memory: koffi
+// passes the typed array's storage directly, where koffi.view() would first create an
+// external ArrayBuffer (measured: ~6 µs of overhead per 1-row prediction with views).
+const libc = koffi.load('libc.so.6');
+const memcpy = libc.func('void *memcpy(void *dest, const void *src, size_t n)');
+
 export type NativeFunctions = typeof fn;
 export const native: NativeFunctions = fn;
 
@@ -117,19 +122,27 @@ export const out = {
 
 /** Copies `n` floats out of XGBoost-owned memory (valid only until the next call on this booster). */
 export function copyFloats(ptr: bigint, n: number): Float32Array {
-  if (n === 0) return new Float32Array(0);
-  return new Float32Array(koffi.view(ptr, n * 4)).slice();
+  const result = new Float32Array(n);
+  if (n > 0) memcpy(result, ptr, n * 4);
+  return result;
 }
+
+const shapeScratch = new BigUint64Array(8);
 
 /** Reads a `bst_ulong[n]` array (shapes) from XGBoost-owned memory. */
 export function readShape(ptr: bigint, n: number): number[] {
-  if (n === 0) return [];
-  return Array.from(new BigUint64Array(koffi.view(ptr, n * 8)), Number);
+  const shape = n <= shapeScratch.length ? shapeScratch : new BigUint64Array(n);
+  if (n > 0) memcpy(shape, ptr, n * 8);
+  const result: number[] = [];
+  for (let i = 0; i < n; i++) result.push(Number(shape[i]));
+  return result;
 }
 
-/** Views `n` bytes of XGBoost-owned memory (copy them before the next call). */
-export function readBytes(ptr: bigint, n: number): Uint8Array {
-  return n === 0 ? new Uint8Array(0) : new Uint8Array(koffi.view(ptr, n));
+/** Copies `n` bytes out of XGBoost-owned memory. */
+export function readBytes(ptr: bigint, n: number): Buffer {
+  const result = Buffer.allocUnsafe(n);
+  if (n > 0) memcpy(result, ptr, n);
+  return result;
 }
 
 /** Reads a NUL-terminated C string. */
