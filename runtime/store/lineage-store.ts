@@ -63,6 +63,16 @@ export type LeaseResult = { readonly acquired: true } | { readonly acquired: fal
 
 const BUSY_TIMEOUT_MS = 60_000;
 
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: it exists but belongs to someone else.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 export class LineageStore {
   readonly db: Database.Database;
   private readonly stmts: ReturnType<typeof prepare>;
@@ -126,7 +136,12 @@ export class LineageStore {
    */
   closeAbandonedRuns(now: number, staleAfterMs: number): string[] {
     return this.db.transaction(() => {
-      const ids = (this.stmts.abandonedRuns.all(now - staleAfterMs) as { id: string }[]).map((r) => r.id);
+      const running = this.stmts.runningRuns.all() as { id: string; host: string; pid: number; heartbeat_at: number }[];
+      const here = hostname();
+      // A run is abandoned when its heartbeat stopped, or at once when it ran on this host and its process is gone.
+      const ids = running
+        .filter((r) => r.heartbeat_at < now - staleAfterMs || (r.host === here && r.pid !== process.pid && !processAlive(r.pid)))
+        .map((r) => r.id);
       for (const id of ids) {
         this.stmts.finishRun.run({
           id,
@@ -448,7 +463,7 @@ function prepare(db: Database.Database) {
       `UPDATE runs SET status = @status, summary = @summary, error = @error, ended_at = @ended_at WHERE id = @id AND status = 'running'`,
     ),
     heartbeat: db.prepare(`UPDATE runs SET heartbeat_at = ? WHERE id = ?`),
-    abandonedRuns: db.prepare(`SELECT id FROM runs WHERE status = 'running' AND heartbeat_at < ?`),
+    runningRuns: db.prepare(`SELECT id, host, pid, heartbeat_at FROM runs WHERE status = 'running'`),
     getRun: db.prepare(`SELECT * FROM runs WHERE id = ?`),
     listRuns: db.prepare(
       `SELECT * FROM runs WHERE (@status IS NULL OR status = @status) ORDER BY started_at DESC, id DESC LIMIT @limit OFFSET @offset`,
