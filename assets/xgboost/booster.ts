@@ -10,6 +10,7 @@ import {
   allocFloats,
   check,
   copyFloats,
+  liveHandles,
   native,
   out,
   readBytes,
@@ -51,6 +52,7 @@ const SMALL_BATCH_ROWS = 256;
 const finalizer = new FinalizationRegistry<{ handle: Handle; freeScratch?: () => void }>((held) => {
   native.XGBoosterFree(held.handle);
   held.freeScratch?.();
+  liveHandles.booster -= 1;
 });
 
 export class Booster {
@@ -69,6 +71,7 @@ export class Booster {
     this.#handle = handle;
     this.#held = { handle };
     finalizer.register(this, this.#held, this);
+    liveHandles.booster += 1;
   }
 
   /** Loads a model file saved by this engine or by Python xgboost (`.json` or `.ubj`). */
@@ -233,6 +236,7 @@ export class Booster {
     finalizer.unregister(this);
     const handle = this.#handle;
     this.#handle = undefined;
+    liveHandles.booster -= 1;
     this.#scratch?.free();
     this.#scratch = undefined;
     check(native.XGBoosterFree(handle), 'XGBoosterFree', 'freeing a Booster');

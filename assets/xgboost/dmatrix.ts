@@ -2,7 +2,7 @@
 // only NaN) is a missing value, with optional labels, weights and feature names. The
 // native memory is freed by dispose(), or by a finalizer if the caller forgets.
 import { XGBoostUsageError } from './errors.ts';
-import { check, copyFloats, native, out, type Handle } from './native.ts';
+import { check, copyFloats, liveHandles, native, out, type Handle } from './native.ts';
 
 export interface DMatrixOptions {
   /** Number of rows; data.length must equal rows × cols. */
@@ -19,6 +19,7 @@ export interface DMatrixOptions {
 // Safety net only: a DMatrix dropped without dispose() is freed when collected.
 const finalizer = new FinalizationRegistry<Handle>((handle) => {
   native.XGDMatrixFree(handle);
+  liveHandles.dmatrix -= 1;
 });
 
 export class DMatrix {
@@ -34,6 +35,7 @@ export class DMatrix {
     this.cols = cols;
     this.featureNames = featureNames;
     finalizer.register(this, handle, this);
+    liveHandles.dmatrix += 1;
   }
 
   /** Builds a DMatrix from row-major data; NaN marks a missing value (-1 is an ordinary value). */
@@ -111,8 +113,10 @@ export class DMatrix {
       throw new XGBoostUsageError('This DMatrix is being read by a running train(); await the training before disposing it.');
     }
     finalizer.unregister(this);
-    check(native.XGDMatrixFree(this.#handle), 'XGDMatrixFree', 'freeing a DMatrix');
+    const handle = this.#handle;
     this.#handle = undefined;
+    liveHandles.dmatrix -= 1;
+    check(native.XGDMatrixFree(handle), 'XGDMatrixFree', 'freeing a DMatrix');
   }
 
   #setFloats(field: string, values: Float32Array | readonly number[]): void {

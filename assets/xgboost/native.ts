@@ -103,6 +103,16 @@ const memcpy = libc.func('void *memcpy(void *dest, const void *src, size_t n)');
 export type NativeFunctions = typeof fn;
 export const native: NativeFunctions = fn;
 
+/**
+ * Native objects currently alive in this thread (created and not yet freed by dispose()
+ * or the finalizer): a leak check for tests and for a metrics gauge.
+ */
+export const liveHandles = { dmatrix: 0, booster: 0 };
+
+export function liveNativeObjects(): { dmatrix: number; booster: number } {
+  return { ...liveHandles };
+}
+
 /** Throws XGBoostError with XGBoost's own message when a C call returned non-zero. */
 export function check(rc: number, operation: string, context: string): void {
   if (rc === 0) return;
