@@ -61,6 +61,7 @@ export class Booster {
   #scratch: ReturnType<typeof allocFloats> | undefined;
   #threads: number | undefined;
   #numFeatures: number | undefined;
+  #modelNames: { names: readonly string[] | undefined } | undefined;
 
   /** Wraps a native handle the caller hands over (used by train()); prefer load/fromBuffer. */
   static fromHandle(handle: Handle): Booster {
@@ -165,6 +166,7 @@ export class Booster {
   predict(input: DMatrix | Float32Array, options: PredictOptions = {}): Float32Array {
     const type = options.outputMargin ? 1 : 0;
     if (input instanceof DMatrix) {
+      this.#checkFeatureNames(input);
       this.#useThreads(options.nthread, input.rows);
       return this.#predictDMatrix(input, type, options);
     }
@@ -175,6 +177,7 @@ export class Booster {
 
   /** SHAP contributions (XGBoost's `pred_contribs`), to explain each prediction by feature. */
   predictContribs(input: DMatrix | Float32Array, options: Omit<PredictOptions, 'outputMargin'> = {}): Contributions {
+    if (input instanceof DMatrix) this.#checkFeatureNames(input);
     const matrix = input instanceof DMatrix ? input : DMatrix.fromDense(input, { rows: this.#rowsOf(input), cols: this.numFeatures });
     try {
       this.#useThreads(options.nthread, matrix.rows);
@@ -240,6 +243,22 @@ export class Booster {
     this.#scratch?.free();
     this.#scratch = undefined;
     check(native.XGBoosterFree(handle), 'XGBoosterFree', 'freeing a Booster');
+  }
+
+  // XGBoost's C API checks only the column count; a matrix whose named columns are in
+  // another order would silently predict nonsense, so compare names when both have them.
+  #checkFeatureNames(matrix: DMatrix): void {
+    const names = matrix.featureNames;
+    if (names === undefined) return;
+    this.#modelNames ??= { names: this.featureNames };
+    const expected = this.#modelNames.names;
+    if (expected === undefined || names.length !== expected.length) return;
+    const i = names.findIndex((name, j) => name !== expected[j]);
+    if (i >= 0) {
+      throw new XGBoostUsageError(
+        `Column ${i} of the DMatrix is "${names[i]}" but the model expects "${expected[i]}"; build the matrix with the model's feature order (booster.featureNames).`,
+      );
+    }
   }
 
   #rowsOf(data: Float32Array): number {

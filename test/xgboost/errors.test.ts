@@ -102,6 +102,10 @@ test('predict inputs of the wrong shape and impossible iteration ranges', async 
   throwsWith(() => booster.predict(new Float32Array(0)), XGBoostUsageError, /model has 3 features/);
   const wide = DMatrix.fromDense(new Float32Array(8), { rows: 2, cols: 4 });
   throwsWith(() => booster.predict(wide), XGBoostError, /feature/i);
+  const reordered = DMatrix.fromDense(data.x, { rows: data.rows, cols: 3, featureNames: ['f_1', 'f_0', 'f_2'] });
+  throwsWith(() => booster.predict(reordered), XGBoostUsageError, /Column 0 of the DMatrix is "f_1" but the model expects "f_0"/);
+  throwsWith(() => booster.predictContribs(reordered), XGBoostUsageError, /Column 0/);
+  reordered.dispose();
   throwsWith(() => booster.predict(data.x, { iterationRange: [0, 9] }), XGBoostUsageError, /not within the model's 3 rounds/);
   throwsWith(() => booster.predict(data.x, { iterationRange: 'best' }), XGBoostUsageError, /needs a model trained with early stopping/);
   throwsWith(() => booster.featureImportance('bogus' as 'gain'), XGBoostUsageError, /Unknown importance type "bogus"/);

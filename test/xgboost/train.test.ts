@@ -2,6 +2,9 @@
 // and that the event loop keeps running while a model trains.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import Koa from 'koa';
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
 import { DMatrix, train } from '../../assets/xgboost/index.ts';
 import { maxAbsDiff, synthetic, toDMatrix } from './synthetic.ts';
 
@@ -95,6 +98,53 @@ test('negative labels are learned as they are', async () => {
   assert.ok(maxAbsDiff(predicted, y) < 1.5);
   assert.ok(predicted.every((v) => v < -40));
   booster.dispose();
+  d.dispose();
+});
+
+test('weights: rows of weight 0 do not pull the model', async () => {
+  const n = 200;
+  const x = Float32Array.from({ length: n }, (_, i) => i % 2);
+  const y = Float32Array.from({ length: n }, (_, i) => (i % 4 === 1 ? 100 : 1)); // half of the x=1 rows are outliers
+  const weights = Float32Array.from(y, (v) => (v === 100 ? 0 : 1));
+  const weighted = DMatrix.fromDense(x, { rows: n, cols: 1, labels: y, weights });
+  const plain = DMatrix.fromDense(x, { rows: n, cols: 1, labels: y });
+  const a = await train({ max_depth: 1, eta: 1, base_score: 0, nthread: 1 }, weighted, { numBoostRound: 3 });
+  const b = await train({ max_depth: 1, eta: 1, base_score: 0, nthread: 1 }, plain, { numBoostRound: 3 });
+  assert.ok(Math.abs(a.booster.predict(new Float32Array([1]))[0]! - 1) < 1e-3);
+  assert.ok(Math.abs(b.booster.predict(new Float32Array([1]))[0]! - 50.5) < 1e-3);
+  for (const o of [a.booster, b.booster, weighted, plain]) o.dispose();
+});
+
+test('a Koa server in the same process answers requests while a model trains', async () => {
+  const app = new Koa();
+  app.use((ctx) => {
+    ctx.body = { ok: true };
+  });
+  const server = app.listen(0);
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  const d = toDMatrix(synthetic(2000, 10, 9));
+  const controller = new AbortController();
+  let training = true;
+  let answeredDuringTraining = 0;
+  // Keep requesting; after 5 answers received while training runs, stop the training.
+  // Were the loop blocked, no answer could arrive before training ended (100,000 rounds).
+  const client = (async () => {
+    while (training) {
+      const response = await fetch(`http://127.0.0.1:${port}/predict`);
+      await response.json();
+      if (training) answeredDuringTraining += 1;
+      if (answeredDuringTraining === 5) controller.abort(new Error('enough'));
+    }
+  })();
+  await train({ max_depth: 4, nthread: 1 }, d, { numBoostRound: 100_000, signal: controller.signal }).then(
+    (result) => result.booster.dispose(),
+    (error: Error) => assert.is(error.message, 'enough'),
+  );
+  training = false;
+  await client;
+  server.close();
+  assert.ok(answeredDuringTraining >= 5, `answers during training: ${answeredDuringTraining}`);
   d.dispose();
 });
 
