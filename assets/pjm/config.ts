@@ -1,0 +1,243 @@
+// The one configuration of the PJM pipeline (source, nodes, markets, date range, paths, API
+// settings), read from environment variables over defaults. The CLI, the server and the CronJob
+// all call `loadPjmConfig`; nothing else reads PJM_* variables. The API key never leaves this
+// object in printable form: `describePjmConfig` and `toJSON` redact it.
+import { inspect } from 'node:util';
+import { fileURLToPath } from 'node:url';
+
+export type PjmSource = 'epftoolbox' | 'dataminer-api' | 'dataminer-csv';
+export type PjmMarket = 'da' | 'rt';
+
+export const PJM_SOURCES: readonly PjmSource[] = ['epftoolbox', 'dataminer-api', 'dataminer-csv'];
+export const PJM_MARKETS: readonly PjmMarket[] = ['da', 'rt'];
+
+/** A pricing node: PJM pnode_id and, when known, its name. */
+export interface PjmNode {
+  readonly id: number;
+  readonly name: string | null;
+}
+
+export interface PjmApiConfig {
+  /** Base URL ending in '/', e.g. https://api.pjm.com/api/v1/ */
+  readonly baseUrl: string;
+  /** Subscription key (header Ocp-Apim-Subscription-Key); null when not set. Never log it. */
+  readonly key: string | null;
+  /** Per-request timeout in milliseconds. */
+  readonly timeoutMs: number;
+  /** Requests allowed per minute (PJM allows 6 for non-members). */
+  readonly requestsPerMinute: number;
+  /** Attempts per page for retryable failures (429, 5xx, timeouts, network errors). */
+  readonly maxAttempts: number;
+}
+
+export interface PjmConfig {
+  readonly source: PjmSource;
+  readonly nodes: readonly PjmNode[];
+  readonly markets: readonly PjmMarket[];
+  /** First EPT delivery day, YYYY-MM-DD (inclusive). */
+  readonly start: string;
+  /** Last EPT delivery day, YYYY-MM-DD (inclusive). */
+  readonly end: string;
+  /** Directory of Data Miner CSV exports (source 'dataminer-csv'). */
+  readonly csvDir: string | null;
+  /** Directory holding PJM.csv (source 'epftoolbox'). */
+  readonly epftoolboxDir: string;
+  /** Load areas to fetch from the live API (hrl_load_metered load_area, load_frcstd_7_day forecast_area). */
+  readonly loadAreas: readonly string[];
+  /** Live mode: the latest hour may be at most this many hours old. */
+  readonly freshnessMaxAgeHours: number;
+  readonly api: PjmApiConfig;
+}
+
+/** A PJM_* variable has a value we cannot use; names the variable and what it accepts. */
+export class PjmConfigError extends Error {
+  override readonly name = 'PjmConfigError';
+  readonly reason = 'invalid_config' as const;
+  constructor(
+    readonly variable: string,
+    readonly value: string,
+    readonly accepted: string,
+  ) {
+    super(`${variable}=${JSON.stringify(variable === 'PJM_API_KEY' ? '<redacted>' : value)} is not valid: expected ${accepted}.`);
+  }
+}
+
+/** The COMED zone, the only node of the epftoolbox dataset. */
+export const EPFTOOLBOX_NODE: PjmNode = { id: 33092371, name: 'COMED' };
+export const EPFTOOLBOX_START = '2013-01-01';
+export const EPFTOOLBOX_END = '2018-12-24';
+export const DEFAULT_API_BASE = 'https://api.pjm.com/api/v1/';
+export const DEFAULT_EPFTOOLBOX_DIR = fileURLToPath(new URL('../../data/epftoolbox/', import.meta.url));
+
+/** The 12 PJM trading hubs of the bundled hub excerpts: the default nodes of the Data Miner sources. */
+export const PJM_HUBS: readonly PjmNode[] = [
+  { id: 51217, name: 'EASTERN HUB' },
+  { id: 51287, name: 'WEST INT HUB' },
+  { id: 51288, name: 'WESTERN HUB' },
+  { id: 4669664, name: 'NEW JERSEY HUB' },
+  { id: 33092311, name: 'CHICAGO GEN HUB' },
+  { id: 33092313, name: 'CHICAGO HUB' },
+  { id: 33092315, name: 'N ILLINOIS HUB' },
+  { id: 34497125, name: 'AEP GEN HUB' },
+  { id: 34497127, name: 'AEP-DAYTON HUB' },
+  { id: 34497151, name: 'OHIO HUB' },
+  { id: 35010337, name: 'DOMINION HUB' },
+  { id: 116013751, name: 'ATSI GEN HUB' },
+];
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+const ISO_DAY = /^\d{4}-\d{2}-\d{2}$/;
+
+function isRealDay(s: string): boolean {
+  if (!ISO_DAY.test(s)) return false;
+  const d = new Date(`${s}T00:00:00Z`);
+  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === s;
+}
+
+function nonEmpty(env: Env, name: string): string | undefined {
+  const v = env[name]?.trim();
+  return v === undefined || v === '' ? undefined : v;
+}
+
+function oneOf<T extends string>(env: Env, name: string, accepted: readonly T[], fallback: T): T {
+  const v = nonEmpty(env, name);
+  if (v === undefined) return fallback;
+  if ((accepted as readonly string[]).includes(v)) return v as T;
+  throw new PjmConfigError(name, v, `one of ${accepted.join(', ')}`);
+}
+
+function listOf<T extends string>(env: Env, name: string, accepted: readonly T[], fallback: readonly T[]): readonly T[] {
+  const v = nonEmpty(env, name);
+  if (v === undefined) return fallback;
+  const items = v.split(',').map((s) => s.trim().toLowerCase());
+  const bad = items.find((s) => !(accepted as readonly string[]).includes(s));
+  if (bad !== undefined || items.length === 0) throw new PjmConfigError(name, v, `a comma-separated list of ${accepted.join(', ')}`);
+  return [...new Set(items as T[])];
+}
+
+function positive(env: Env, name: string, fallback: number, integer: boolean): number {
+  const v = nonEmpty(env, name);
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
+    throw new PjmConfigError(name, v, integer ? 'a positive integer' : 'a positive number');
+  }
+  return n;
+}
+
+function day(env: Env, name: string, fallback: string): string {
+  const v = nonEmpty(env, name);
+  if (v === undefined) return fallback;
+  if (!isRealDay(v)) throw new PjmConfigError(name, v, 'a calendar date YYYY-MM-DD');
+  return v;
+}
+
+/** Parses PJM_NODES: `51217,51288` or `51217:EASTERN HUB,51288:WESTERN HUB`. */
+function nodes(env: Env, fallback: readonly PjmNode[]): readonly PjmNode[] {
+  const v = nonEmpty(env, 'PJM_NODES');
+  if (v === undefined) return fallback;
+  const accepted = 'a comma-separated list of pnode ids, each optionally followed by :NAME (e.g. 51217:EASTERN HUB,51288)';
+  const out: PjmNode[] = [];
+  for (const part of v.split(',')) {
+    const [idText = '', ...nameParts] = part.split(':');
+    const id = Number(idText.trim());
+    if (!Number.isSafeInteger(id) || id <= 0) throw new PjmConfigError('PJM_NODES', v, accepted);
+    const name = nameParts.join(':').trim();
+    out.push({ id, name: name === '' ? null : name });
+  }
+  if (new Set(out.map((n) => n.id)).size !== out.length) throw new PjmConfigError('PJM_NODES', v, `${accepted}, without repeats`);
+  return out;
+}
+
+function addDays(isoDay: string, n: number): string {
+  const d = new Date(`${isoDay}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + n);
+  return d.toISOString().slice(0, 10);
+}
+
+/** The EPT calendar date of an instant (for defaults of the live source). */
+function eptDay(now: Date): string {
+  return new Intl.DateTimeFormat('en-CA', { timeZone: 'America/New_York', year: 'numeric', month: '2-digit', day: '2-digit' }).format(now);
+}
+
+/**
+ * Reads the PJM configuration from `env` (default `process.env`). Defaults per source:
+ * - epftoolbox: node COMED (33092371), market da, 2013-01-01..2018-12-24 (the whole bundled set);
+ * - dataminer-csv: the 12 hubs, markets da and rt, 2025-05-01..2025-07-31 (the hub excerpts' span);
+ * - dataminer-api: the 12 hubs, markets da and rt, the 7 EPT days ending yesterday (relative to `now`).
+ * Throws PjmConfigError naming the variable and what it accepts.
+ */
+export function loadPjmConfig(env: Env = process.env, now: Date = new Date()): PjmConfig {
+  const source = oneOf(env, 'PJM_SOURCE', PJM_SOURCES, 'epftoolbox');
+  const epf = source === 'epftoolbox';
+  const yesterday = addDays(eptDay(now), -1);
+  const defaults =
+    source === 'epftoolbox'
+      ? { start: EPFTOOLBOX_START, end: EPFTOOLBOX_END }
+      : source === 'dataminer-csv'
+        ? { start: '2025-05-01', end: '2025-07-31' }
+        : { start: addDays(yesterday, -6), end: yesterday };
+  const start = day(env, 'PJM_START', defaults.start);
+  const end = day(env, 'PJM_END', defaults.end);
+  if (end < start) throw new PjmConfigError('PJM_END', end, `a day on or after PJM_START (${start})`);
+  const markets = listOf(env, 'PJM_MARKETS', PJM_MARKETS, epf ? ['da'] : ['da', 'rt']);
+  if (epf && markets.includes('rt')) {
+    throw new PjmConfigError('PJM_MARKETS', env['PJM_MARKETS'] ?? '', "'da' only with PJM_SOURCE=epftoolbox (the dataset has day-ahead prices only)");
+  }
+  const csvDir = nonEmpty(env, 'PJM_CSV_DIR') ?? null;
+  if (source === 'dataminer-csv' && csvDir === null) {
+    throw new PjmConfigError('PJM_CSV_DIR', '', 'the directory of Data Miner CSV exports (*_rt_hrl_lmps.csv, *_da_hrl_lmps.csv, *hrl_load_metered.csv) when PJM_SOURCE=dataminer-csv');
+  }
+  const baseUrl = nonEmpty(env, 'PJM_API_BASE') ?? DEFAULT_API_BASE;
+  try {
+    const u = new URL(baseUrl);
+    if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new Error('protocol');
+  } catch {
+    throw new PjmConfigError('PJM_API_BASE', baseUrl, 'an http(s) URL such as https://api.pjm.com/api/v1/');
+  }
+  const key = nonEmpty(env, 'PJM_API_KEY') ?? null;
+  if (source === 'dataminer-api' && key === null) {
+    throw new PjmConfigError('PJM_API_KEY', '', 'a Data Miner 2 subscription key (register at https://dataminer2.pjm.com) when PJM_SOURCE=dataminer-api');
+  }
+  const areas = nonEmpty(env, 'PJM_LOAD_AREAS');
+  return withRedaction({
+    source,
+    nodes: nodes(env, epf ? [EPFTOOLBOX_NODE] : PJM_HUBS),
+    markets,
+    start,
+    end,
+    csvDir,
+    epftoolboxDir: nonEmpty(env, 'PJM_EPFTOOLBOX_DIR') ?? DEFAULT_EPFTOOLBOX_DIR,
+    loadAreas: areas === undefined ? (epf ? ['RTO', 'COMED'] : ['RTO']) : areas.split(',').map((s) => s.trim()).filter((s) => s !== ''),
+    freshnessMaxAgeHours: positive(env, 'PJM_FRESHNESS_HOURS', 36, false),
+    api: {
+      baseUrl: baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`,
+      key,
+      timeoutMs: positive(env, 'PJM_API_TIMEOUT_MS', 30_000, true),
+      requestsPerMinute: positive(env, 'PJM_API_RATE_LIMIT', 6, false),
+      maxAttempts: positive(env, 'PJM_API_MAX_ATTEMPTS', 5, true),
+    },
+  });
+}
+
+/** A copy of the config safe to print or store: the API key is replaced by whether it is set. */
+export function describePjmConfig(config: PjmConfig): Record<string, unknown> {
+  const { api, ...rest } = config;
+  return { ...rest, api: { ...api, key: api.key === null ? null : '<redacted>' } };
+}
+
+/** Makes JSON.stringify, console.log and util.inspect of the config show the redacted form. */
+function withRedaction(config: PjmConfig): PjmConfig {
+  const describe = (): Record<string, unknown> => describePjmConfig(config);
+  Object.defineProperty(config, 'toJSON', { value: describe, enumerable: false });
+  Object.defineProperty(config, inspect.custom, { value: describe, enumerable: false });
+  return config;
+}
+
+/** Every EPT delivery day from `start` to `end` inclusive (YYYY-MM-DD). */
+export function daysInRange(start: string, end: string): string[] {
+  const out: string[] = [];
+  for (let d = start; d <= end; d = addDays(d, 1)) out.push(d);
+  return out;
+}

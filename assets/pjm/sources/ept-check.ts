@@ -1,0 +1,28 @@
+// Verifies a raw relation's EPT wall-clock column against its UTC column: converting ts_utc to
+// America/New_York must give ts_ept on every row. This is how DST days are checked: on the
+// fall-back day two UTC hours share the EPT label 01:00, on the spring-forward day 02:00 EPT does
+// not exist, and a source that got either wrong (or mixed up AM/PM) shows up here.
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { EPT_ZONE, sqlIdent } from './raw.ts';
+
+export interface EptMismatch {
+  readonly tsUtc: string;
+  readonly tsEpt: string;
+  readonly expectedEpt: string;
+}
+
+/** Rows whose ts_ept is not ts_utc in Eastern time (the first `limit`, oldest first). */
+export async function findEptMismatches(conn: DuckDBConnection, relation: string, limit = 10): Promise<{ count: number; examples: EptMismatch[] }> {
+  const where = `ts_ept IS DISTINCT FROM timezone('${EPT_ZONE}', ts_utc)`;
+  const count = await conn.runAndReadAll(`SELECT count(*)::BIGINT AS n FROM ${sqlIdent(relation)} WHERE ${where}`);
+  const n = Number(count.getRowObjects()[0]?.['n'] ?? 0);
+  if (n === 0) return { count: 0, examples: [] };
+  const rows = await conn.runAndReadAll(`
+    SELECT strftime(ts_utc, '%Y-%m-%dT%H:%M:%SZ') AS ts_utc, CAST(ts_ept AS VARCHAR) AS ts_ept,
+           CAST(timezone('${EPT_ZONE}', ts_utc) AS VARCHAR) AS expected
+    FROM ${sqlIdent(relation)} WHERE ${where} ORDER BY ts_utc LIMIT ${Math.trunc(limit)}`);
+  return {
+    count: n,
+    examples: rows.getRowObjects().map((r) => ({ tsUtc: String(r['ts_utc']), tsEpt: String(r['ts_ept']), expectedEpt: String(r['expected']) })),
+  };
+}

@@ -1,0 +1,41 @@
+// The two raw relation shapes every PJM source produces, so that one canonical SQL
+// (assets/pjm/processed/) serves every source. A source registers a DuckDB view or table with
+// exactly these columns; processed SQL reads nothing else.
+//
+// Raw LMP (one row per source row, revisions included):
+//   ts_utc TIMESTAMPTZ   start of the hour, UTC (from datetime_beginning_utc)
+//   ts_ept TIMESTAMP     start of the hour, EPT wall clock (from datetime_beginning_ept; checked, not used as a key)
+//   pnode_id BIGINT, pnode_name VARCHAR, type VARCHAR, zone VARCHAR
+//   market VARCHAR       'da' | 'rt'
+//   energy, lmp, congestion, loss DOUBLE   (components NULL when the source has none)
+//   row_is_current BOOLEAN, version_nbr INTEGER
+// Raw load:
+//   ts_utc TIMESTAMPTZ, area VARCHAR, kind VARCHAR ('forecast' | 'metered'), mw DOUBLE,
+//   issued_utc TIMESTAMPTZ   when a forecast was issued (NULL when unknown or metered)
+//   is_verified BOOLEAN      metered rows: PJM's verification flag (NULL for forecasts)
+
+export const RAW_LMP_COLUMNS = [
+  'ts_utc', 'ts_ept', 'pnode_id', 'pnode_name', 'type', 'zone', 'market',
+  'energy', 'lmp', 'congestion', 'loss', 'row_is_current', 'version_nbr',
+] as const;
+
+export const RAW_LOAD_COLUMNS = ['ts_utc', 'area', 'kind', 'mw', 'issued_utc', 'is_verified'] as const;
+
+/** The Data Miner 2 timestamp format of CSV exports: `5/1/2025 4:00:00 AM`. */
+export const DATAMINER_CSV_TIMESTAMP = '%m/%d/%Y %I:%M:%S %p';
+
+export const EPT_ZONE = 'America/New_York';
+
+/** Quotes a string as a SQL literal. */
+export const sqlString = (s: string): string => `'${s.replaceAll("'", "''")}'`;
+
+/** Quotes an identifier (view or table name). */
+export const sqlIdent = (s: string): string => `"${s.replaceAll('"', '""')}"`;
+
+/** A DuckDB list literal of file paths. */
+export const sqlFileList = (paths: readonly string[]): string => `[${paths.map(sqlString).join(', ')}]`;
+
+/** Every PJM SQL runs with the session time zone UTC, so TIMESTAMPTZ values print and cast as UTC. */
+export async function useUtc(conn: { run(sql: string): Promise<unknown> }): Promise<void> {
+  await conn.run(`SET TimeZone = 'UTC'`);
+}
