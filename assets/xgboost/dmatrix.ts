@@ -24,7 +24,7 @@ const finalizer = new FinalizationRegistry<Handle>((handle) => {
 
 export class DMatrix {
   #handle: Handle | undefined;
-  #pins = 0;
+  #pinned = false;
   readonly rows: number;
   readonly cols: number;
   readonly featureNames: readonly string[] | undefined;
@@ -80,10 +80,13 @@ export class DMatrix {
     return this.#getFloats('label');
   }
 
-  /** The native handle; throws a clear error once disposed. For the engine's own modules. */
+  /** The native handle; throws a clear error once disposed or while a training reads it. */
   get handle(): Handle {
     if (this.#handle === undefined) {
       throw new XGBoostUsageError('This DMatrix was disposed; build a new one with DMatrix.fromDense().');
+    }
+    if (this.#pinned) {
+      throw new XGBoostUsageError('This DMatrix is being read by a running train(); await the training before using it again.');
     }
     return this.#handle;
   }
@@ -93,15 +96,17 @@ export class DMatrix {
   }
 
   /**
-   * Marks the matrix as read by a running training so dispose() cannot free it under
-   * the worker thread's feet. Returns the function that releases the pin.
+   * Lends the matrix to a running training. XGBoost caches derived data inside a DMatrix
+   * (the histogram index) without locking, so while the worker thread trains on it no
+   * other code may touch it: `handle`, dispose() and a second train() throw until the
+   * returned release function is called.
    */
   pin(): () => void {
     void this.handle;
-    this.#pins += 1;
+    this.#pinned = true;
     let released = false;
     return () => {
-      if (!released) this.#pins -= 1;
+      if (!released) this.#pinned = false;
       released = true;
     };
   }
@@ -109,7 +114,7 @@ export class DMatrix {
   /** Frees the native matrix now. Idempotent. Throws while a training still reads it. */
   dispose(): void {
     if (this.#handle === undefined) return;
-    if (this.#pins > 0) {
+    if (this.#pinned) {
       throw new XGBoostUsageError('This DMatrix is being read by a running train(); await the training before disposing it.');
     }
     finalizer.unregister(this);

@@ -41,14 +41,17 @@ export interface TrainResult {
 }
 
 /**
- * Trains a booster. `params` takes any XGBoost parameter (`seed` makes runs repeatable);
- * the matrices must stay undisposed until the promise settles (dispose() throws meanwhile).
+ * Trains a booster. `params` takes any XGBoost parameter (`seed` makes runs repeatable).
+ * The matrices are lent to the training until the promise settles: using, disposing or
+ * training on them again meanwhile throws (XGBoost's DMatrix is not safe to share
+ * across threads).
  */
 export async function train(params: Params, dtrain: DMatrix, options: TrainOptions): Promise<TrainResult> {
   const job = buildJob(params, dtrain, options);
   options.signal?.throwIfAborted();
-  const matrices = [dtrain, ...(options.evals ?? []).map((e) => e.data)];
-  const releases = matrices.map((m) => m.pin());
+  // The same matrix may be both dtrain and an eval set: lend each one once.
+  const matrices = new Set([dtrain, ...(options.evals ?? []).map((e) => e.data)]);
+  const releases = [...matrices].map((m) => m.pin());
   const evalLog: EvalRound[] = [];
   try {
     const done = await runWorker(job, (round) => {

@@ -86,11 +86,14 @@ test('use after dispose, of a DMatrix and of a Booster', async () => {
   throwsWith(() => booster.bestIteration, XGBoostUsageError, /Booster was disposed/);
 });
 
-test('a DMatrix cannot be disposed while a training reads it', async () => {
+test('a DMatrix cannot be used, disposed or trained on again while a training reads it', async () => {
   const d = toDMatrix(synthetic(2000, 5, 2));
-  const pending = train({ nthread: 1 }, d, { numBoostRound: 20 });
+  const pending = train({ nthread: 1 }, d, { numBoostRound: 20, evals: [{ name: 'train', data: d }] });
   throwsWith(() => d.dispose(), XGBoostUsageError, /being read by a running train\(\)/);
+  throwsWith(() => d.labels(), XGBoostUsageError, /being read by a running train\(\)/);
+  await rejectsWith(train({}, d, { numBoostRound: 2 }), XGBoostUsageError, /being read by a running train\(\)/);
   (await pending).booster.dispose();
+  assert.is(d.labels().length, 2000);
   d.dispose();
   assert.ok(d.disposed);
 });
