@@ -47,5 +47,7 @@ export { LineageStore } from './store/lineage-store.ts';
 export type { RunRecord, MaterializationRecord, CurrentRecord, CheckResultRecord, EventRecord, InputRecord, RunStatus } from './store/records.ts';
 export type { Storage, PublishRequest } from './storage/storage.ts';
 export { LocalStorage } from './storage/local.ts';
+export { S3Storage, type S3StorageOptions } from './storage/s3.ts';
+export { storageFromEnv, STORAGE_KINDS, type StorageKind } from './storage/from-env.ts';
 export { duckdbConnect, readParquetSql, sqlString } from './duckdb.ts';
 export { shortVersion, type CodeVersion, type DataVersion } from './versions.ts';

@@ -7,14 +7,14 @@ import { AssetGraph } from './graph.ts';
 import type { AssetKey } from './keys.ts';
 import { snapshotView, StalenessResolver, summarizeAsset, type AssetStatusSummary } from './staleness.ts';
 import { LineageStore } from './store/lineage-store.ts';
-import { LocalStorage } from './storage/local.ts';
+import { storageFromEnv } from './storage/from-env.ts';
 import type { Storage } from './storage/storage.ts';
 import { resolveSelection } from './selection.ts';
 
 export interface InstanceOptions {
   /** Root of the store and local asset files. Default: $DATA_DIR, else ./data. */
   readonly dataDir?: string;
-  /** Storage backend; default local files under `<dataDir>/assets`. */
+  /** Storage backend; default from STORAGE and S3_* (see storage/from-env.ts): local files under `<dataDir>/assets` unless STORAGE=s3. */
   readonly storage?: Storage;
 }
 
@@ -35,7 +35,7 @@ export class Instance<R = unknown> {
     // Build the graph before touching the disk: a bad definition fails fast and creates nothing.
     new AssetGraph(definitions);
     const store = LineageStore.open(join(dataDir, 'store', 'lineage.sqlite'));
-    const storage = options.storage ?? new LocalStorage(join(dataDir, 'assets'));
+    const storage = options.storage ?? storageFromEnv(process.env, dataDir);
     return new Instance(definitions, dataDir, store, storage);
   }
 
