@@ -35,6 +35,9 @@ function libraryPath(): string {
   return join(dirname(require.resolve('xgboost_node/package.json')), 'lib', 'libxgboost.so');
 }
 
+// libgomp reads OMP_WAIT_POLICY once, when libxgboost pulls it in. Idle OpenMP threads
+// should sleep rather than spin: the cores are shared with the server and other jobs.
+process.env['OMP_WAIT_POLICY'] ??= 'passive';
 const lib = koffi.load(libraryPath());
 
 // Out-parameters (`T **out`, `bst_ulong *out`) are passed as small typed arrays: koffi hands
