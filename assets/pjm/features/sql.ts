@@ -49,8 +49,10 @@ function gridCtes(name: string, keys: string, keysRelation: string, source: stri
             .map((c) => `x.${c} = k.${c}`)
             .join(' AND ')} AND x.d = cal.d AND x.h = hr.h)
     WINDOW w AS (PARTITION BY ${keys}, d ORDER BY h)),
+  -- The daily mean sums the ordered profile: a parallel avg() may add in any order, and the
+  -- last bits of a feature must not depend on scheduling (the look-ahead test compares exactly).
   ${name}_day AS (
-    SELECT ${keys}, d, list(v ORDER BY h) AS prof, count(v) AS n, avg(v) AS mean, min(v) AS mn, max(v) AS mx,
+    SELECT ${keys}, d, list(v ORDER BY h) AS prof, count(v) AS n, list_avg(list(v ORDER BY h)) AS mean, min(v) AS mn, max(v) AS mx,
            coalesce(list(h ORDER BY h) FILTER (WHERE v IS NULL), []) AS missing_hours
     FROM ${name}_grid GROUP BY ALL)`;
 }

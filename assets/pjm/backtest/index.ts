@@ -1,0 +1,64 @@
+// Public surface of the backtest: run the walk-forward on a features Parquet file, score it
+// against the naive and (when the file is given) the published epftoolbox forecasts, and
+// return the JSON report with its printable table.
+import type { DuckDBConnection } from '@duckdb/node-api';
+import type { Market } from '../features/columns.ts';
+import { readFeatureTable } from '../model/dataset.ts';
+import { DEFAULT_SETTINGS, type TrainSettings } from '../model/settings.ts';
+import { scorePublishedForecasts } from './published.ts';
+import { backtestReport, comparisonRows, formatComparisonTable, type BacktestReport } from './report.ts';
+import { walkForward, type BlockSummary, type Recalibration, type TrainingWindow, type WalkForwardResult } from './walk-forward.ts';
+
+export * from './walk-forward.ts';
+export * from './report.ts';
+export { scorePublishedForecasts, PUBLISHED_COLUMNS, type PublishedScores } from './published.ts';
+
+/** The epftoolbox test period, so our figures stand beside the published ones. */
+export const EPFTOOLBOX_TEST_PERIOD = { testFirstDay: '2016-12-27', testLastDay: '2018-12-24' } as const;
+
+export interface BacktestOptions {
+  /** Features Parquet written by `buildFeatures`. */
+  readonly featuresParquet: string;
+  readonly market: Market;
+  /** Default: the epftoolbox test period. */
+  readonly testFirstDay?: string;
+  readonly testLastDay?: string;
+  /** Default 'monthly'. */
+  readonly recalibration?: Recalibration;
+  /** Default expanding from the first complete day. */
+  readonly window?: TrainingWindow;
+  /** Default `DEFAULT_SETTINGS`. */
+  readonly settings?: TrainSettings;
+  /** Forecasts_PJM_DNN_LEAR_ensembles.csv; when given, its ensembles join the comparison table. */
+  readonly publishedForecastsCsv?: string;
+  /** Name of our row in the table. */
+  readonly modelName?: string;
+  readonly onBlock?: (block: BlockSummary, done: number, total: number) => void;
+  readonly signal?: AbortSignal;
+}
+
+export interface BacktestOutcome {
+  readonly report: BacktestReport;
+  /** The comparison table, ready to print. */
+  readonly table: string;
+  readonly result: WalkForwardResult;
+}
+
+/** Runs the walk-forward backtest and builds its report and table. */
+export async function backtest(conn: DuckDBConnection, options: BacktestOptions): Promise<BacktestOutcome> {
+  const table = await readFeatureTable(conn, options.featuresParquet, options.market);
+  const run = {
+    testFirstDay: options.testFirstDay ?? EPFTOOLBOX_TEST_PERIOD.testFirstDay,
+    testLastDay: options.testLastDay ?? EPFTOOLBOX_TEST_PERIOD.testLastDay,
+    recalibration: options.recalibration ?? 'monthly',
+    window: options.window ?? { kind: 'expanding' as const },
+    settings: options.settings ?? DEFAULT_SETTINGS,
+  };
+  const result = await walkForward(table, { ...run, onBlock: options.onBlock, signal: options.signal });
+  const published = options.publishedForecastsCsv ? await scorePublishedForecasts(conn, options.publishedForecastsCsv, result.forecasts) : [];
+  const name = options.modelName ?? `XGBoost (${typeof run.recalibration === 'string' ? run.recalibration : `every ${run.recalibration.everyDays} days`} recalibration)`;
+  const comparison = comparisonRows(name, result.metrics, published);
+  const report = backtestReport(options.market, run, result, comparison);
+  const title = `Walk-forward backtest, ${options.market.toUpperCase()}, ${run.testFirstDay}..${run.testLastDay}: ${result.forecasts.length} hours, ${result.blocks.length} retrains, ${result.seconds.toFixed(1)} s`;
+  return { report, table: formatComparisonTable(comparison, title), result };
+}

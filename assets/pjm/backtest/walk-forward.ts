@@ -1,0 +1,127 @@
+// Walk-forward evaluation: the test period is cut into blocks (a month, a week or a day);
+// before each block the model is retrained on every complete feature row whose day precedes
+// the block (expanding window, or a rolling one), then forecasts the block's days. Nothing
+// a block forecasts was seen in training.
+import { naiveForecast, metricsReport, type MetricsReport, type ScoredHour } from '../metrics.ts';
+import { dayNumberOf, dayOfNumber, rowsBetween, type FeatureTable } from '../model/dataset.ts';
+import { disposeModel, predictRows, trainModel } from '../model/train.ts';
+import type { TrainSettings } from '../model/settings.ts';
+
+/** How often the model is retrained during the test period. */
+export type Recalibration = 'monthly' | 'weekly' | 'daily' | { readonly everyDays: number };
+
+export type TrainingWindow =
+  | { readonly kind: 'expanding'; /** First training day; default the table's first day. */ readonly firstDay?: string }
+  | { readonly kind: 'rolling'; readonly days: number };
+
+export interface WalkForwardOptions {
+  /** First and last EPT delivery day of the test period, inclusive (YYYY-MM-DD). */
+  readonly testFirstDay: string;
+  readonly testLastDay: string;
+  readonly recalibration: Recalibration;
+  readonly window: TrainingWindow;
+  readonly settings: TrainSettings;
+  /** Called after each block with its summary (progress logging). */
+  readonly onBlock?: (block: BlockSummary, done: number, total: number) => void;
+  readonly signal?: AbortSignal;
+}
+
+export interface BlockSummary {
+  readonly trainFirstDay: string;
+  readonly trainLastDay: string;
+  readonly testFirstDay: string;
+  readonly testLastDay: string;
+  /** Rounds of each member, in `settings.variants` order. */
+  readonly rounds: readonly number[];
+  readonly trainSeconds: number;
+  readonly mae: number;
+}
+
+/** One forecast hour of the test period, on the EPT 24-hour grid. */
+export interface ForecastHour extends ScoredHour {
+  readonly day: string;
+}
+
+export interface WalkForwardResult {
+  readonly forecasts: readonly ForecastHour[];
+  readonly blocks: readonly BlockSummary[];
+  readonly metrics: MetricsReport;
+  readonly seconds: number;
+}
+
+/** Test blocks [first, last] (day numbers): calendar months from the first test day, or fixed-length blocks. */
+export function testBlocks(firstDay: string, lastDay: string, recalibration: Recalibration): Array<[number, number]> {
+  const first = dayNumberOf(firstDay);
+  const last = dayNumberOf(lastDay);
+  if (last < first) throw new Error(`walkForward: test period ends (${lastDay}) before it starts (${firstDay}).`);
+  const blocks: Array<[number, number]> = [];
+  if (recalibration === 'monthly') {
+    const start = new Date(`${firstDay}T00:00:00Z`);
+    for (let k = 0; ; k++) {
+      const from = Date.UTC(start.getUTCFullYear(), start.getUTCMonth() + k, start.getUTCDate()) / 86_400_000;
+      if (from > last) break;
+      const next = Date.UTC(start.getUTCFullYear(), start.getUTCMonth() + k + 1, start.getUTCDate()) / 86_400_000;
+      blocks.push([from, Math.min(next - 1, last)]);
+    }
+    return blocks;
+  }
+  const every = recalibration === 'weekly' ? 7 : recalibration === 'daily' ? 1 : recalibration.everyDays;
+  if (!Number.isInteger(every) || every < 1) throw new Error(`walkForward: recalibration every ${every} days is not a positive integer.`);
+  for (let from = first; from <= last; from += every) blocks.push([from, Math.min(from + every - 1, last)]);
+  return blocks;
+}
+
+/** Runs the walk-forward backtest over `table` and scores it against the naive forecast. */
+export async function walkForward(table: FeatureTable, options: WalkForwardOptions): Promise<WalkForwardResult> {
+  const started = performance.now();
+  const blocks = testBlocks(options.testFirstDay, options.testLastDay, options.recalibration);
+  const tableFirst = table.rows > 0 ? table.dayNumber[0]! : 0;
+  const forecasts: ForecastHour[] = [];
+  const summaries: BlockSummary[] = [];
+  for (const [from, to] of blocks) {
+    options.signal?.throwIfAborted();
+    const trainLast = from - 1;
+    const trainFirst =
+      options.window.kind === 'rolling'
+        ? trainLast - options.window.days + 1
+        : options.window.firstDay !== undefined
+          ? dayNumberOf(options.window.firstDay)
+          : tableFirst;
+    const t0 = performance.now();
+    const model = await trainModel(table, { firstDay: trainFirst, lastDay: trainLast }, options.settings, options.signal);
+    const trainSeconds = (performance.now() - t0) / 1000;
+    try {
+      const { start, end } = rowsBetween(table, from, to);
+      const predicted = predictRows(model, table, start, end);
+      let absSum = 0;
+      for (let i = start; i < end; i++) {
+        const actual = table.target[i]!;
+        const forecast = predicted[i - start]!;
+        absSum += Math.abs(actual - forecast);
+        forecasts.push({
+          nodeId: table.nodeId[i]!,
+          day: dayOfNumber(table.dayNumber[i]!),
+          hour: table.hour[i]!,
+          actual,
+          forecast,
+          naive: naiveForecast(table.features['day_of_week']![i]!, table.features['price_lag1_h']![i]!, table.features['price_lag7_h']![i]!),
+        });
+      }
+      const summary: BlockSummary = {
+        trainFirstDay: model.window.firstDay,
+        trainLastDay: model.window.lastDay,
+        testFirstDay: dayOfNumber(from),
+        testLastDay: dayOfNumber(to),
+        rounds: model.members.map((m) => m.rounds),
+        trainSeconds,
+        mae: end > start ? absSum / (end - start) : Number.NaN,
+      };
+      summaries.push(summary);
+      options.onBlock?.(summary, summaries.length, blocks.length);
+    } finally {
+      disposeModel(model);
+    }
+  }
+  if (forecasts.length === 0) throw new Error(`walkForward: no complete feature rows between ${options.testFirstDay} and ${options.testLastDay}.`);
+  return { forecasts, blocks: summaries, metrics: metricsReport(forecasts), seconds: (performance.now() - started) / 1000 };
+}

@@ -1,0 +1,80 @@
+// Feature rows in memory, column by column: read from the features Parquet once, then sliced
+// by day for each (re)calibration and packed row-major into Float32 for XGBoost.
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { featureColumns, type Market } from '../features/columns.ts';
+import { sqlString } from '../features/sql.ts';
+
+/** Feature rows sorted by (day, node, hour); `features[name][i]` is row i's value (NaN = missing). */
+export interface FeatureTable {
+  readonly market: Market;
+  readonly featureNames: readonly string[];
+  readonly nodeId: Float64Array;
+  /** EPT delivery day as days since 1970-01-01 (so windows are integer ranges). */
+  readonly dayNumber: Int32Array;
+  readonly hour: Int32Array;
+  /** The price of (day, hour) in the row's market; NaN when not known yet. */
+  readonly target: Float64Array;
+  readonly features: Readonly<Record<string, Float64Array>>;
+  readonly rows: number;
+}
+
+export const dayNumberOf = (day: string): number => Math.round(Date.parse(`${day}T00:00:00Z`) / 86_400_000);
+export const dayOfNumber = (n: number): string => new Date(n * 86_400_000).toISOString().slice(0, 10);
+
+/** Reads a features Parquet file (written by `buildFeatures`) into a `FeatureTable`. */
+export async function readFeatureTable(conn: DuckDBConnection, path: string, market: Market): Promise<FeatureTable> {
+  const names = featureColumns(market);
+  const reader = await conn.runAndReadAll(
+    `SELECT CAST(node_id AS DOUBLE) AS node_id, CAST(date_diff('day', DATE '1970-01-01', day) AS INTEGER) AS day_number,
+            hour, target, ${names.map((n) => `CAST(${n} AS DOUBLE) AS ${n}`).join(', ')}
+     FROM read_parquet(${sqlString(path)}) WHERE market = ${sqlString(market)} ORDER BY day, node_id, hour`,
+  );
+  const columns = reader.getColumnsObjectJS() as Record<string, (number | null)[]>;
+  const toF64 = (values: (number | null)[] | undefined): Float64Array =>
+    Float64Array.from(values ?? [], (v) => (v === null ? Number.NaN : Number(v)));
+  const rows = reader.currentRowCount;
+  return {
+    market,
+    featureNames: names,
+    nodeId: toF64(columns['node_id']),
+    dayNumber: Int32Array.from(columns['day_number'] ?? [], Number),
+    hour: Int32Array.from(columns['hour'] ?? [], Number),
+    target: toF64(columns['target']),
+    features: Object.fromEntries(names.map((n) => [n, toF64(columns[n])])),
+    rows,
+  };
+}
+
+/** Row indices whose day is in [fromDay, toDay] (day numbers, inclusive); the table is day-sorted. */
+export function rowsBetween(table: FeatureTable, fromDay: number, toDay: number): { start: number; end: number } {
+  const lower = (day: number): number => {
+    let lo = 0;
+    let hi = table.rows;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (table.dayNumber[mid]! < day) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  return { start: lower(fromDay), end: lower(toDay + 1) };
+}
+
+/** A `FeatureTable` from in-memory feature rows (one day from `featuresForDay`), for prediction. */
+export function featureTableFromRows(
+  rows: ReadonlyArray<{ nodeId: number; day: string; hour: number; target: number | null; features: Readonly<Record<string, number | null>> }>,
+  market: Market,
+): FeatureTable {
+  const names = featureColumns(market);
+  const column = (get: (r: (typeof rows)[number]) => number | null): Float64Array => Float64Array.from(rows, (r) => get(r) ?? Number.NaN);
+  return {
+    market,
+    featureNames: names,
+    nodeId: column((r) => r.nodeId),
+    dayNumber: Int32Array.from(rows, (r) => dayNumberOf(r.day)),
+    hour: Int32Array.from(rows, (r) => r.hour),
+    target: column((r) => r.target),
+    features: Object.fromEntries(names.map((n) => [n, column((r) => r.features[n] ?? null)])),
+    rows: rows.length,
+  };
+}

@@ -1,0 +1,113 @@
+// A trained model as files: one XGBoost JSON model per ensemble member (each loadable by
+// Python xgboost: `xgb.Booster(model_file=...)`) and a JSON sidecar holding everything needed
+// to use and judge it: feature names and order, target definition and transform, training
+// window, parameters, metrics, learning curve and feature importance.
+import { Booster } from '../../xgboost/index.ts';
+import type { TrainedModel } from './train.ts';
+import type { PriceTransform } from './transform.ts';
+import type { TrainSettings, VariantSpec } from './settings.ts';
+import type { Market } from '../features/columns.ts';
+import type { JsonValue } from '../../../runtime/definitions.ts';
+
+export interface SidecarMember {
+  readonly variant: VariantSpec;
+  /** File name of the member's XGBoost JSON model, next to the sidecar. */
+  readonly file: string;
+  readonly rounds: number;
+  readonly bestIteration: number | null;
+  /** Learning curve: MAE in z space per round, on the training and validation days. */
+  readonly learningCurve: { readonly train: readonly number[]; readonly valid: readonly number[] };
+  /** Total gain by feature, largest first (top 30). */
+  readonly importance: ReadonlyArray<readonly [string, number]>;
+}
+
+export interface ModelSidecar {
+  readonly format: 'pjm-lmp-xgb/1';
+  readonly market: Market;
+  readonly featureNames: readonly string[];
+  readonly target: {
+    readonly column: 'target';
+    readonly description: string;
+    readonly transform: PriceTransform;
+  };
+  readonly ensemble: 'mean of member price forecasts ($/MWh)';
+  readonly members: readonly SidecarMember[];
+  readonly window: TrainedModel['window'];
+  readonly settings: TrainSettings;
+  /** Metrics worth keeping with the model (e.g. the backtest's overall scores), free-form. */
+  readonly metrics: { readonly [key: string]: JsonValue };
+  readonly trainedAt: string;
+}
+
+export interface ModelFiles {
+  readonly sidecar: ModelSidecar;
+  /** File name → XGBoost JSON bytes, one per member. */
+  readonly files: ReadonlyArray<{ readonly name: string; readonly bytes: Uint8Array }>;
+}
+
+const TARGET_DESCRIPTION =
+  'Price ($/MWh) of EPT delivery day D at grid hour h in the row market. Each member predicts, in the per-node ' +
+  'space z = asinh((p - median) / scale), either z(p[D,h]) (target "level") or z(p[D,h]) - z(p[D-1,h]) ' +
+  '(target "change_lag1"); price features are fed in the same z space; forecasts are mapped back with ' +
+  'p = median + scale * sinh(z) and averaged over members.';
+
+/**
+ * The model's files: `${baseName}.json` for the first member, `${baseName}.${variant}.json`
+ * for the others, and the sidecar (which the caller writes as JSON).
+ */
+export function modelFiles(model: TrainedModel, baseName: string, metrics: ModelSidecar['metrics'], now: Date = new Date()): ModelFiles {
+  const files: Array<{ name: string; bytes: Uint8Array }> = [];
+  const members: SidecarMember[] = model.members.map((m, i) => {
+    const name = i === 0 ? `${baseName}.json` : `${baseName}.${m.variant.name}.json`;
+    files.push({ name, bytes: m.booster.toBuffer('json') });
+    const gain = m.booster.featureImportance('total_gain');
+    return {
+      variant: m.variant,
+      file: name,
+      rounds: m.rounds,
+      bestIteration: m.bestIteration ?? null,
+      learningCurve: {
+        train: m.evalLog.map((r) => r.scores['train']?.['mae'] ?? Number.NaN),
+        valid: m.evalLog.map((r) => r.scores['valid']?.['mae'] ?? Number.NaN),
+      },
+      importance: Object.entries(gain)
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 30),
+    };
+  });
+  return {
+    files,
+    sidecar: {
+      format: 'pjm-lmp-xgb/1',
+      market: model.market,
+      featureNames: model.featureNames,
+      target: { column: 'target', description: TARGET_DESCRIPTION, transform: model.transform },
+      ensemble: 'mean of member price forecasts ($/MWh)',
+      members,
+      window: model.window,
+      settings: model.settings,
+      metrics,
+      trainedAt: now.toISOString(),
+    },
+  };
+}
+
+/**
+ * Loads a model back from its sidecar and member bytes (as returned by `modelFiles`, by
+ * file name). Predictions use each member's saved rounds.
+ */
+export function loadModel(sidecar: ModelSidecar, bytesByFile: ReadonlyMap<string, Uint8Array>): TrainedModel {
+  if (sidecar.format !== 'pjm-lmp-xgb/1') throw new Error(`loadModel: unknown sidecar format ${JSON.stringify(sidecar.format)}; expected pjm-lmp-xgb/1.`);
+  return {
+    market: sidecar.market,
+    featureNames: sidecar.featureNames,
+    transform: sidecar.target.transform,
+    window: sidecar.window,
+    settings: sidecar.settings,
+    members: sidecar.members.map((m) => {
+      const bytes = bytesByFile.get(m.file);
+      if (bytes === undefined) throw new Error(`loadModel: the sidecar names member file ${m.file}, which was not given; pass every file listed in sidecar.members.`);
+      return { variant: m.variant, booster: Booster.fromBuffer(bytes, `loading ${m.file}`), rounds: m.rounds, bestIteration: m.bestIteration ?? undefined, bestScore: undefined, evalLog: [] };
+    }),
+  };
+}

@@ -1,0 +1,56 @@
+// Model settings: what a trained member predicts (its target definition), its XGBoost
+// parameters, and how training is validated. Defaults are the measured best under the
+// time budget; see the report in bench/epf.ts and the notes at each default.
+import type { Params } from '../../xgboost/index.ts';
+
+/**
+ * What a member learns, in the transformed (z) space of its node:
+ * - `level`: z(price of D, h);
+ * - `change_lag1`: z(price of D, h) - z(price of D-1, h), the change from yesterday's same hour.
+ */
+export type TargetKind = 'level' | 'change_lag1';
+
+export interface VariantSpec {
+  readonly name: string;
+  readonly target: TargetKind;
+  /** XGBoost parameters on top of `TrainSettings.params`. */
+  readonly params?: Params;
+}
+
+export interface TrainSettings {
+  /** Members of the ensemble; their price forecasts are averaged. */
+  readonly variants: readonly VariantSpec[];
+  /** XGBoost parameters shared by every member. */
+  readonly params: Params;
+  readonly maxRounds: number;
+  readonly earlyStoppingRounds: number;
+  /** The last days of the training window held out, in time order, for early stopping. */
+  readonly validationDays: number;
+  /**
+   * After early stopping, retrain on the whole window (validation days included) for the
+   * best number of rounds, so the most recent weeks are learnt too. Doubles training time.
+   */
+  readonly refitOnWholeWindow: boolean;
+}
+
+export const DEFAULT_PARAMS: Params = {
+  objective: 'reg:squarederror',
+  eval_metric: 'mae',
+  tree_method: 'hist',
+  max_depth: 6,
+  eta: 0.05,
+  subsample: 0.8,
+  colsample_bytree: 0.6,
+  min_child_weight: 5,
+  nthread: 2,
+  seed: 7,
+};
+
+export const DEFAULT_SETTINGS: TrainSettings = {
+  variants: [{ name: 'change_lag1', target: 'change_lag1' }],
+  params: DEFAULT_PARAMS,
+  maxRounds: 2000,
+  earlyStoppingRounds: 50,
+  validationDays: 56,
+  refitOnWholeWindow: false,
+};

@@ -1,0 +1,179 @@
+// Trains the price model on a window of feature rows and predicts with it. One global model
+// per member over every node and hour (hour is a feature: it matched 24 per-hour models),
+// prices and target in the per-node asinh-median space, members averaged in $/MWh.
+import { Booster, DMatrix, train, type EvalRound, type Params } from '../../xgboost/index.ts';
+import { priceFeatureColumns } from '../features/columns.ts';
+import { dayOfNumber, rowsBetween, type FeatureTable } from './dataset.ts';
+import { fitNodeScale, fromZ, toZ, type NodeScale, type PriceTransform } from './transform.ts';
+import type { TargetKind, TrainSettings, VariantSpec } from './settings.ts';
+
+export interface TrainWindow {
+  /** First and last EPT delivery day (YYYY-MM-DD) of the training rows, inclusive. */
+  readonly firstDay: string;
+  readonly lastDay: string;
+}
+
+export interface TrainedMember {
+  readonly variant: VariantSpec;
+  readonly booster: Booster;
+  /** Rounds the member predicts with (the early-stopping choice). */
+  readonly rounds: number;
+  readonly bestIteration: number | undefined;
+  /** Validation MAE in z space at the best round. */
+  readonly bestScore: number | undefined;
+  readonly evalLog: readonly EvalRound[];
+}
+
+export interface TrainedModel {
+  readonly market: FeatureTable['market'];
+  readonly featureNames: readonly string[];
+  readonly transform: PriceTransform;
+  readonly members: readonly TrainedMember[];
+  readonly window: TrainWindow & { readonly validationFirstDay: string; readonly trainRows: number; readonly validationRows: number };
+  readonly settings: TrainSettings;
+}
+
+const nodeKey = (id: number): string => String(id);
+
+/** Per-node transform fitted on the targets (prices) of rows [start, end). */
+function fitTransform(table: FeatureTable, start: number, end: number): PriceTransform {
+  const byNodeValues = new Map<string, number[]>();
+  for (let i = start; i < end; i++) {
+    const t = table.target[i]!;
+    if (!Number.isFinite(t)) continue;
+    const key = nodeKey(table.nodeId[i]!);
+    let list = byNodeValues.get(key);
+    if (list === undefined) byNodeValues.set(key, (list = []));
+    list.push(t);
+  }
+  const byNode: Record<string, NodeScale> = {};
+  for (const [key, values] of byNodeValues) byNode[key] = fitNodeScale(Float64Array.from(values));
+  return { kind: 'asinh-median', byNode };
+}
+
+function scaleOf(transform: PriceTransform, nodeId: number): NodeScale {
+  const s = transform.byNode[nodeKey(nodeId)];
+  if (s === undefined) {
+    throw new Error(`No price transform for node ${nodeId}: the model was not trained on this node. Retrain with its history.`);
+  }
+  return s;
+}
+
+/** Row-major Float32 design matrix of rows [start, end): price columns in z space, others as is. */
+export function designMatrix(table: FeatureTable, transform: PriceTransform, start: number, end: number): Float32Array {
+  const names = table.featureNames;
+  const cols = names.length;
+  const priceCols = new Set(priceFeatureColumns(table.market));
+  const out = new Float32Array((end - start) * cols);
+  names.forEach((name, c) => {
+    const column = table.features[name]!;
+    const isPrice = priceCols.has(name);
+    for (let i = start; i < end; i++) {
+      const v = column[i]!;
+      out[(i - start) * cols + c] = isPrice && Number.isFinite(v) ? toZ(v, scaleOf(transform, table.nodeId[i]!)) : v;
+    }
+  });
+  return out;
+}
+
+/** z-space base the member's output is added to: 0 for `level`, z(price of D-1, h) for `change_lag1`. */
+function baseZ(table: FeatureTable, transform: PriceTransform, i: number, target: TargetKind): number {
+  if (target === 'level') return 0;
+  return toZ(table.features['price_lag1_h']![i]!, scaleOf(transform, table.nodeId[i]!));
+}
+
+function labels(table: FeatureTable, transform: PriceTransform, start: number, end: number, target: TargetKind): Float32Array {
+  const out = new Float32Array(end - start);
+  for (let i = start; i < end; i++) {
+    out[i - start] = toZ(table.target[i]!, scaleOf(transform, table.nodeId[i]!)) - baseZ(table, transform, i, target);
+  }
+  return out;
+}
+
+/**
+ * Trains every member of `settings.variants` on the rows of days [window.firstDay,
+ * window.lastDay]: the last `validationDays` days are the early-stopping set (time order,
+ * never shuffled), then optionally a refit on the whole window for the chosen rounds.
+ */
+export async function trainModel(table: FeatureTable, window: { firstDay: number; lastDay: number }, settings: TrainSettings, signal?: AbortSignal): Promise<TrainedModel> {
+  const all = rowsBetween(table, window.firstDay, window.lastDay);
+  const validationFirstDay = window.lastDay - settings.validationDays + 1;
+  const fit = rowsBetween(table, window.firstDay, validationFirstDay - 1);
+  const valid = rowsBetween(table, validationFirstDay, window.lastDay);
+  if (fit.end - fit.start < 24 * 28) {
+    throw new Error(
+      `trainModel: only ${fit.end - fit.start} training rows between ${dayOfNumber(window.firstDay)} and ${dayOfNumber(validationFirstDay - 1)}; need at least 4 weeks of complete feature rows.`,
+    );
+  }
+  if (valid.end - valid.start === 0) throw new Error(`trainModel: no validation rows between ${dayOfNumber(validationFirstDay)} and ${dayOfNumber(window.lastDay)}.`);
+  // The transform sees the whole window: it is fitted on training data only either way.
+  const transform = fitTransform(table, all.start, all.end);
+  const cols = table.featureNames.length;
+  const xFit = designMatrix(table, transform, fit.start, fit.end);
+  const xValid = designMatrix(table, transform, valid.start, valid.end);
+  const members: TrainedMember[] = [];
+  for (const variant of settings.variants) {
+    const params: Params = { ...settings.params, ...variant.params };
+    const dFit = DMatrix.fromDense(xFit, { rows: fit.end - fit.start, cols, labels: labels(table, transform, fit.start, fit.end, variant.target), featureNames: table.featureNames });
+    const dValid = DMatrix.fromDense(xValid, { rows: valid.end - valid.start, cols, labels: labels(table, transform, valid.start, valid.end, variant.target), featureNames: table.featureNames });
+    try {
+      const result = await train(params, dFit, {
+        numBoostRound: settings.maxRounds,
+        evals: [{ name: 'train', data: dFit }, { name: 'valid', data: dValid }],
+        earlyStoppingRounds: settings.earlyStoppingRounds,
+        earlyStoppingSet: 'valid',
+        signal,
+      });
+      const rounds = (result.bestIteration ?? result.rounds - 1) + 1;
+      if (!settings.refitOnWholeWindow) {
+        members.push({ variant, booster: result.booster, rounds, bestIteration: result.bestIteration, bestScore: result.bestScore, evalLog: result.evalLog });
+        continue;
+      }
+      result.booster.dispose();
+      const xAll = designMatrix(table, transform, all.start, all.end);
+      const dAll = DMatrix.fromDense(xAll, { rows: all.end - all.start, cols, labels: labels(table, transform, all.start, all.end, variant.target), featureNames: table.featureNames });
+      try {
+        const refit = await train(params, dAll, { numBoostRound: rounds, signal });
+        members.push({ variant, booster: refit.booster, rounds, bestIteration: result.bestIteration, bestScore: result.bestScore, evalLog: result.evalLog });
+      } finally {
+        dAll.dispose();
+      }
+    } finally {
+      dFit.dispose();
+      dValid.dispose();
+    }
+  }
+  return {
+    market: table.market,
+    featureNames: table.featureNames,
+    transform,
+    members,
+    window: {
+      firstDay: dayOfNumber(window.firstDay),
+      lastDay: dayOfNumber(window.lastDay),
+      validationFirstDay: dayOfNumber(validationFirstDay),
+      trainRows: fit.end - fit.start,
+      validationRows: valid.end - valid.start,
+    },
+    settings,
+  };
+}
+
+/** Price forecasts ($/MWh) of rows [start, end): each member's z forecast mapped back, then averaged. */
+export function predictRows(model: TrainedModel, table: FeatureTable, start: number, end: number): Float64Array {
+  const x = designMatrix(table, model.transform, start, end);
+  const out = new Float64Array(end - start);
+  for (const member of model.members) {
+    const z = member.booster.predict(x, { iterationRange: [0, member.rounds] });
+    for (let i = start; i < end; i++) {
+      const s = scaleOf(model.transform, table.nodeId[i]!);
+      out[i - start]! += fromZ(z[i - start]! + baseZ(table, model.transform, i, member.variant.target), s) / model.members.length;
+    }
+  }
+  return out;
+}
+
+/** Frees every member's native model. */
+export function disposeModel(model: TrainedModel): void {
+  for (const m of model.members) m.booster.dispose();
+}
