@@ -3,6 +3,7 @@
 // configuration keep the promises infrastructure/README.md makes about them.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildOverlay, findObject } from '../../infrastructure/checks/kustomize.ts';
 import type { K8sObject } from '../../infrastructure/checks/kustomize.ts';
@@ -138,6 +139,14 @@ for (const overlay of overlays) {
     }
   });
 }
+
+test('the commands the manifests run are the ones infrastructure/README.md documents', () => {
+  const readme = readFileSync(join(root, 'infrastructure/README.md'), 'utf8');
+  for (const template of podTemplates(built.local)) {
+    const command = `node bin/materialize.js ${template.spec.containers[0]!.args!.join(' ')}`;
+    assert.ok(readme.includes(`\`${command}\``), `infrastructure/README.md does not document \`${command}\`, the command of ${template.spec.containers[0]!.name}`);
+  }
+});
 
 test('local: the locally built image, assets on the volume', () => {
   for (const template of podTemplates(built.local)) assert.is(template.spec.containers[0]!.image, 'pjm-lmp-assets:dev');
