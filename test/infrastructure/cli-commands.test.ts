@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readDockerfile } from '../../infrastructure/checks/dockerfile.ts';
 import { buildOverlay, findObject } from '../../infrastructure/checks/kustomize.ts';
+import { serverDrainMs } from '../../infrastructure/checks/serving-config.ts';
 
 const root = new URL('../..', import.meta.url).pathname;
 const objects = buildOverlay(join(root, 'infrastructure/k8s/overlays/local'));
@@ -114,9 +115,9 @@ test('the Deployment\'s command serves: live on /health, ready on /ready after t
     assert.is(checkCode, 0, 'the Dockerfile HEALTHCHECK command reported the running server unhealthy');
 
     child.kill('SIGTERM');
-    const drainMs = Number(config.SHUTDOWN_GRACE_MS ?? 20_000);
+    const drainMs = await serverDrainMs(config);
     const stopped = await Promise.race([exited, new Promise<null>((r) => setTimeout(() => r(null), drainMs + 5_000))]);
-    assert.ok(stopped, `the server did not exit within SHUTDOWN_GRACE_MS + 5 s (${drainMs + 5_000} ms) of SIGTERM`);
+    assert.ok(stopped, `the server did not exit within its drain time + 5 s (${drainMs + 5_000} ms) of SIGTERM`);
     assert.equal(stopped, { code: 0, signal: null }, `the server should exit 0 after draining. Output:\n${tail(output)}`);
   } finally {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');

@@ -91,8 +91,8 @@ for (const overlay of overlays) {
     for (const kind of ['requests', 'limits'] as const) assert.ok(container.resources?.[kind]?.memory, `resources.${kind}.memory is missing`);
     assert.ok(container.resources?.requests?.cpu, 'resources.requests.cpu is missing');
 
-    const drainMs = Number(configOf(objects).data.SHUTDOWN_GRACE_MS);
-    assert.ok(drainMs > 0, 'the ConfigMap must set SHUTDOWN_GRACE_MS, the drain the grace period is sized for');
+    const drainMs = Number(configOf(objects).data.SERVING_DRAIN_TIMEOUT_MS);
+    assert.ok(drainMs > 0, 'the ConfigMap must set SERVING_DRAIN_TIMEOUT_MS, the drain the grace period is sized for');
     const preStop = container.lifecycle?.preStop?.exec?.command ?? [];
     const pauseMs = preStop[0] === 'sleep' ? Number(preStop[1]) * 1000 : 0;
     const graceMs = (deployment.spec.template.spec.terminationGracePeriodSeconds ?? 30) * 1000;

@@ -1,10 +1,13 @@
-// The probes and the image healthcheck point at routes the server really defines: the
-// readiness probe at /ready, the liveness probe and HEALTHCHECK at /health.
+// What the manifests assume about the server holds for the server as written: the probes and
+// the image healthcheck point at routes it defines (readiness /ready, liveness and
+// HEALTHCHECK /health), and its drain after SIGTERM, with the ConfigMap's environment,
+// fits in the pods' termination grace period.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { buildOverlay, findObject } from '../../infrastructure/checks/kustomize.ts';
+import { serverDrainMs } from '../../infrastructure/checks/serving-config.ts';
 
 const root = new URL('../..', import.meta.url).pathname;
 const servingDir = join(root, 'serving');
@@ -24,9 +27,14 @@ function filesDefining(path: string): string[] {
   return sourceFiles(servingDir).filter((file) => quoted.test(readFileSync(file, 'utf8')));
 }
 
-const deployment = findObject(buildOverlay(join(root, 'infrastructure/k8s/overlays/local')), 'Deployment', 'pjm-serving') as unknown as {
-  spec: { template: { spec: { containers: { readinessProbe: { httpGet: { path: string } }; livenessProbe: { httpGet: { path: string } } }[] } } };
+const objects = buildOverlay(join(root, 'infrastructure/k8s/overlays/local'));
+const deployment = findObject(objects, 'Deployment', 'pjm-serving') as unknown as {
+  spec: { template: { spec: {
+    terminationGracePeriodSeconds?: number;
+    containers: { readinessProbe: { httpGet: { path: string } }; livenessProbe: { httpGet: { path: string } }; lifecycle?: { preStop?: { exec?: { command: string[] } } } }[];
+  } } };
 };
+const configMap = (findObject(objects, 'ConfigMap', 'pjm-config') as unknown as { data: Record<string, string> }).data;
 const container = deployment.spec.template.spec.containers[0]!;
 
 for (const [probe, path] of [
@@ -44,5 +52,19 @@ for (const [probe, path] of [
     );
   });
 }
+
+test('the server\'s drain after SIGTERM, with the ConfigMap\'s environment, ends before Kubernetes kills the pod', async () => {
+  const drainMs = await serverDrainMs(configMap);
+  const preStop = container.lifecycle?.preStop?.exec?.command ?? [];
+  const pauseMs = preStop[0] === 'sleep' ? Number(preStop[1]) * 1000 : 0;
+  const graceMs = (deployment.spec.template.spec.terminationGracePeriodSeconds ?? 30) * 1000;
+  assert.ok(
+    graceMs > pauseMs + drainMs,
+    `serving/config.ts drains for ${drainMs} ms with the ConfigMap's values; with the ${pauseMs} ms preStop pause that exceeds ` +
+      `terminationGracePeriodSeconds (${graceMs} ms). Set the server's drain variable in the ConfigMap or raise the grace period.`,
+  );
+  const configured = Number(configMap.SERVING_DRAIN_TIMEOUT_MS);
+  assert.is(drainMs, configured, `the ConfigMap sets SERVING_DRAIN_TIMEOUT_MS=${configured} but the server drains ${drainMs} ms: it reads another variable`);
+});
 
 test.run();
