@@ -2,8 +2,9 @@
 // STORAGE and the S3_* variables:
 //   STORAGE=local (default)  files under <dataDir>/assets
 //   STORAGE=s3               S3_BUCKET (required), S3_PREFIX, S3_REGION, S3_ENDPOINT,
-//                            S3_CACHE_DIR (default <dataDir>/s3-cache)
+//                            S3_CACHE_DIR (default <tmpdir>/pjm-s3-cache)
 // Credentials are never read here: the AWS SDK's default chain finds them.
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RuntimeError } from '../errors.ts';
 import { LocalStorage } from './local.ts';
@@ -24,7 +25,9 @@ export function storageFromEnv(env: Env, dataDir: string): Storage {
       prefix: value(env.S3_PREFIX),
       region: value(env.S3_REGION),
       endpoint: endpointFrom(env.S3_ENDPOINT),
-      cacheDir: value(env.S3_CACHE_DIR) ?? join(dataDir, 's3-cache'),
+      // A cache, not a copy of record: S3 holds every version, so it lives on scratch space
+      // (in Kubernetes the pod's /tmp emptyDir), leaving the data volume to the lineage store.
+      cacheDir: value(env.S3_CACHE_DIR) ?? join(tmpdir(), 'pjm-s3-cache'),
     });
   }
   throw new RuntimeError('storage', `STORAGE=${JSON.stringify(env.STORAGE)} is not a storage backend; set STORAGE to one of: ${STORAGE_KINDS.join(', ')}.`);

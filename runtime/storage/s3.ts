@@ -27,7 +27,7 @@ export interface S3StorageOptions {
   readonly bucket: string;
   /** Key prefix of every object, without slashes at either end ("" for the bucket root). */
   readonly prefix?: string;
-  /** AWS region; when absent the SDK's chain decides (AWS_REGION, the profile). */
+  /** AWS region; when absent the SDK's chain decides (AWS_REGION, the profile), or us-east-1 with an endpoint. */
   readonly region?: string;
   /** Endpoint of an S3-compatible store (MinIO, s3rver); switches to path-style addressing. */
   readonly endpoint?: string;
@@ -71,7 +71,8 @@ export class S3Storage implements Storage {
       throw new RuntimeError('storage', `S3 part size ${this.partSizeBytes} bytes is below S3's minimum of ${MIN_PART_SIZE_BYTES} (5 MiB); raise partSizeBytes.`);
     }
     this.client = new S3Client({
-      region: options.region,
+      // S3-compatible stores mostly ignore the region, but requests are signed with one.
+      region: options.region ?? (options.endpoint ? 'us-east-1' : undefined),
       ...(options.endpoint
         ? {
             endpoint: options.endpoint,
@@ -233,18 +234,21 @@ export class S3Storage implements Storage {
 
   /** Moves a just-uploaded file into the cache (copies across filesystems); a cache miss later is only slower. */
   private async adoptIntoCache(file: string, path: string): Promise<void> {
+    const partial = `${path}.partial-${process.pid}-${randomBytes(4).toString('hex')}`;
     try {
       await mkdir(dirname(path), { recursive: true });
       if (await exists(path)) return;
-      const partial = `${path}.partial-${process.pid}-${randomBytes(4).toString('hex')}`;
       try {
         await rename(file, partial);
       } catch {
         await copyFile(file, partial);
       }
+      // Flushed before it gets its final name: after a power cut the cache holds the whole file or none.
+      await fsync(partial);
       await rename(partial, path);
     } catch {
       // The object is in S3; the cache is an optimization.
+      await rm(partial, { force: true }).catch(() => undefined);
     }
   }
 }
