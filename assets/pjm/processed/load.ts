@@ -28,8 +28,9 @@ export function canonicalLoadSql(rawRelations: readonly string[], selection: Loa
   if (selection.kinds !== undefined) c.push(selection.kinds.length === 0 ? 'false' : `kind IN (${selection.kinds.map(sqlString).join(', ')})`);
   // A forecast is usable for hour h when issued before local midnight starting h's EPT day.
   c.push(`(kind <> 'forecast' OR issued_utc IS NULL OR issued_utc < timezone('${EPT_ZONE}', CAST(CAST(timezone('${EPT_ZONE}', ts_utc) AS DATE) AS TIMESTAMP)))`);
+  // Casts pin the canonical types whatever the source relation declared.
   return `
-    SELECT ts_utc, area, kind, mw
+    SELECT CAST(ts_utc AS TIMESTAMPTZ) AS ts_utc, CAST(area AS VARCHAR) AS area, CAST(kind AS VARCHAR) AS kind, CAST(mw AS DOUBLE) AS mw
     FROM (${union}) WHERE ${c.join(' AND ')}
     QUALIFY row_number() OVER (
       PARTITION BY area, kind, ts_utc

@@ -30,9 +30,11 @@ function filters(s: PricesSelection): string {
 export function canonicalPricesSql(rawRelations: readonly string[], selection: PricesSelection = {}): string {
   if (rawRelations.length === 0) throw new Error('canonicalPricesSql: give at least one raw LMP relation');
   const union = rawRelations.map((r) => `SELECT ts_utc, pnode_id, pnode_name, type, zone, market, lmp, energy, congestion, loss, row_is_current, version_nbr FROM ${sqlIdent(r)}`).join(' UNION ALL ');
+  // Casts pin the canonical types whatever the source relation declared.
   return `
-    SELECT ts_utc, pnode_id AS node_id, pnode_name AS node_name, type AS node_type, zone, market,
-           lmp, energy, congestion, loss
+    SELECT CAST(ts_utc AS TIMESTAMPTZ) AS ts_utc, CAST(pnode_id AS BIGINT) AS node_id, CAST(pnode_name AS VARCHAR) AS node_name,
+           CAST(type AS VARCHAR) AS node_type, CAST(zone AS VARCHAR) AS zone, CAST(market AS VARCHAR) AS market,
+           CAST(lmp AS DOUBLE) AS lmp, CAST(energy AS DOUBLE) AS energy, CAST(congestion AS DOUBLE) AS congestion, CAST(loss AS DOUBLE) AS loss
     FROM (${union}) ${filters(selection)}
     QUALIFY row_number() OVER (
       PARTITION BY pnode_id, market, ts_utc
