@@ -1,9 +1,9 @@
-// The worker-thread side of train(): runs the boosting loop with synchronous C calls,
+// The worker-thread side of train(): runs boosting loops with synchronous C calls,
 // off the main event loop, and posts each round's evaluation back. Running every call
 // of one training on one thread is also what keeps XGBGetLastError (thread-local)
 // readable. The booster handle is handed to the main thread on success and freed here
 // on failure, so it is never leaked nor owned twice.
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { XGBoostError, XGBoostUsageError } from './errors.ts';
 import { check, native, out, readString, type Handle } from './native.ts';
 import { earlyStoppingStep, metricIsMaximized, parseEvalLine, type EarlyStoppingState, type EvalRound } from './training-logic.ts';
@@ -95,10 +95,14 @@ function run(job: TrainJob): TrainMessage {
   }
 }
 
-try {
-  parentPort!.postMessage(run(workerData as TrainJob));
-} catch (error) {
-  const e = error instanceof Error ? error : new Error(String(error));
-  const details = e instanceof XGBoostError ? { operation: e.operation, xgboostMessage: e.xgboostMessage, context: e.context } : {};
-  parentPort!.postMessage({ kind: 'error', error: { name: e.name, message: e.message, ...details } } satisfies TrainMessage);
-}
+// One job at a time: train.ts keeps idle workers for reuse and posts the next job only
+// after this one has answered.
+parentPort!.on('message', (job: TrainJob) => {
+  try {
+    parentPort!.postMessage(run(job));
+  } catch (error) {
+    const e = error instanceof Error ? error : new Error(String(error));
+    const details = e instanceof XGBoostError ? { operation: e.operation, xgboostMessage: e.xgboostMessage, context: e.context } : {};
+    parentPort!.postMessage({ kind: 'error', error: { name: e.name, message: e.message, ...details } } satisfies TrainMessage);
+  }
+});

@@ -122,44 +122,77 @@ type Done = Extract<TrainMessage, { kind: 'done' }>;
 
 function runWorker(job: TrainJob, onRound: (round: EvalRound) => void, signal: AbortSignal | undefined): Promise<Done> {
   return new Promise<Done>((resolve, reject) => {
-    const worker = startWorker(job);
+    const worker = acquireWorker();
     const onAbort = () => Atomics.store(job.abortFlag, 0, 1);
     signal?.addEventListener('abort', onAbort, { once: true });
     let settled = false;
-    const settle = (fn: () => void) => {
+    const settle = (healthy: boolean, fn: () => void) => {
       if (settled) return;
       settled = true;
       signal?.removeEventListener('abort', onAbort);
+      worker.off('message', onMessage).off('error', onError).off('exit', onExit);
+      if (healthy) releaseWorker(worker);
       fn();
     };
-    worker.on('message', (message: TrainMessage) => {
+    const onMessage = (message: TrainMessage) => {
       switch (message.kind) {
         case 'round':
           onRound(message.round);
           break;
         case 'done':
-          settle(() => resolve(message));
+          settle(true, () => resolve(message));
           break;
         case 'aborted':
-          settle(() => reject(signal?.reason ?? new DOMException('Training was aborted.', 'AbortError')));
+          settle(true, () => reject(signal?.reason ?? new DOMException('Training was aborted.', 'AbortError')));
           break;
         case 'error':
-          settle(() => reject(reviveError(message.error)));
+          settle(true, () => reject(reviveError(message.error)));
           break;
       }
-    });
-    worker.on('error', (error) => settle(() => reject(new Error(`The XGBoost training worker failed: ${error.message}`, { cause: error }))));
-    worker.on('exit', (code) => settle(() => reject(new Error(`The XGBoost training worker exited (code ${code}) before finishing.`))));
+    };
+    const onError = (error: Error) =>
+      settle(false, () => reject(new Error(`The XGBoost training worker failed: ${error.message}`, { cause: error })));
+    const onExit = (code: number) =>
+      settle(false, () => reject(new Error(`The XGBoost training worker exited (code ${code}) before finishing.`)));
+    worker.on('message', onMessage).on('error', onError).on('exit', onExit);
+    worker.postMessage(job);
   });
+}
+
+// Starting a worker costs ~0.2 s (a thread, tsx, the modules), so finished workers wait
+// for the next training instead of exiting: at most MAX_IDLE_WORKERS, unref'd so that an
+// idle one never keeps the process alive.
+const MAX_IDLE_WORKERS = 2;
+const idleWorkers: Worker[] = [];
+
+function acquireWorker(): Worker {
+  const worker = idleWorkers.pop() ?? spawnWorker();
+  worker.ref();
+  return worker;
+}
+
+function releaseWorker(worker: Worker): void {
+  if (idleWorkers.length >= MAX_IDLE_WORKERS) {
+    void worker.terminate();
+    return;
+  }
+  worker.unref();
+  idleWorkers.push(worker);
 }
 
 // Under tsx the worker must register tsx itself: Node 20 does not carry the loader hooks
 // of the main thread into worker threads.
-function startWorker(job: TrainJob): Worker {
+function spawnWorker(): Worker {
   const workerUrl = new URL('./train-worker.ts', import.meta.url).href;
   const tsxApi = import.meta.resolve('tsx/esm/api');
   const bootstrap = `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(workerUrl)}); })`;
-  return new Worker(bootstrap, { eval: true, workerData: job });
+  const worker = new Worker(bootstrap, { eval: true });
+  // An idle worker that dies (it should not) leaves the pool.
+  worker.on('exit', () => {
+    const i = idleWorkers.indexOf(worker);
+    if (i >= 0) idleWorkers.splice(i, 1);
+  });
+  return worker;
 }
 
 function reviveError(e: Extract<TrainMessage, { kind: 'error' }>['error']): Error {
