@@ -4,7 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { readDockerignore } from '../../infrastructure/checks/dockerignore.ts';
 import { readDockerfile } from '../../infrastructure/checks/dockerfile.ts';
 import type { DockerfileStage } from '../../infrastructure/checks/dockerfile.ts';
@@ -57,6 +57,16 @@ test('every path the Dockerfile copies from the build context exists and is not 
     else if (isIgnored(path)) problems.push(`line ${line}: ${source} is excluded by .dockerignore`);
   }
   assert.equal(problems, [], problems.join('\n'));
+});
+
+test('the image carries the data set the default source reads (PJM_SOURCE=epftoolbox)', async () => {
+  const { DEFAULT_EPFTOOLBOX_DIR } = await import('../../assets/pjm/config.ts');
+  const needed = relative(root, DEFAULT_EPFTOOLBOX_DIR).replace(/\/$/, '');
+  const copied = final.copies.filter((c) => c.from === null).flatMap((c) => c.sources.map((s) => s.replace(/^\.\//, '').replace(/\/$/, '')));
+  assert.ok(
+    copied.some((source) => needed === source || needed.startsWith(`${source}/`)),
+    `assets/pjm/config.ts reads the epftoolbox data from ${needed}/, but the final stage copies only ${copied.join(', ')}`,
+  );
 });
 
 test('the entrypoint is the materialize CLI and the default command serves; the Kubernetes args run the same CLI', () => {
