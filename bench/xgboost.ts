@@ -102,7 +102,7 @@ try {
     // The histogram holds the interval between 10 ms timer ticks; lag is what exceeds 10 ms.
     const lag = (ns: number) => Math.max(0, ns / 1e6 - 10).toFixed(1);
     console.log(
-      `node  train ${nodeTimes.at(-1)!.toFixed(2)} s${r === 0 ? " (includes ~0.2 s to start the training worker)" : ""}; event-loop lag meanwhile: p50 ${lag(delay.percentile(50))} ms, p99 ${lag(delay.percentile(99))} ms, max ${lag(delay.max)} ms`,
+      `node  train ${nodeTimes.at(-1)!.toFixed(2)} s${r === 0 ? ' (includes ~0.2 s to start the training worker)' : ''}; event-loop lag meanwhile: p50 ${lag(delay.percentile(50))} ms, p99 ${lag(delay.percentile(99))} ms, max ${lag(delay.max)} ms`,
     );
     if (!havePython) continue;
     const run = spawnSync(python, ['-c', pythonScript, dir, String(rows), String(cols), String(rounds), JSON.stringify(params)], {
