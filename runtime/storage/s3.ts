@@ -104,13 +104,15 @@ export class S3Storage implements Storage {
     const location = formatS3Location({ bucket: this.bucket, key });
     const what = `${describePartition(req.asset, req.partition)} (version ${req.dataVersion}) to ${location}`;
     const { size } = await stat(req.tempPath);
+    let body: ReturnType<typeof createReadStream> | undefined;
     try {
       // Content-addressed: an object under this key with this size is this data version already.
       const existing = await this.objectSize({ bucket: this.bucket, key });
       if (existing !== size) {
+        body = createReadStream(req.tempPath);
         const upload = new Upload({
           client: this.client,
-          params: { Bucket: this.bucket, Key: key, Body: createReadStream(req.tempPath), ContentLength: size, Metadata: { 'data-version': req.dataVersion } },
+          params: { Bucket: this.bucket, Key: key, Body: body, ContentLength: size, Metadata: { 'data-version': req.dataVersion } },
           partSize: this.partSizeBytes,
           queueSize: this.queueSize,
           // Abort the multipart upload on failure so no parts linger (a lifecycle rule catches
@@ -124,6 +126,9 @@ export class S3Storage implements Storage {
         'storage',
         `Uploading ${what} failed: ${s3ErrorText(err)}. Nothing was committed; the previous version stays current. Check that the bucket is reachable with these credentials${this.endpoint ? ` and that ${this.endpoint} is up` : ''}, then rerun.`,
       );
+    } finally {
+      // A failed upload may stop reading midway; close the file rather than wait for GC.
+      body?.destroy();
     }
     // The uploaded file becomes the cached copy, so readers in this process need no download.
     await this.adoptIntoCache(req.tempPath, this.cachePath({ bucket: this.bucket, key }));
