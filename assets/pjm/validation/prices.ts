@@ -1,0 +1,179 @@
+// The blocking checks of canonical prices (the `validated` asset): schema and types, non-null keys,
+// one row per (node, market, hour), hourly completeness per node and market with the missing
+// hours listed, lmp = energy + congestion + loss within a tolerance, prices within a plausible
+// range (negative prices are valid), and in live mode the freshness of the latest hour.
+import type { DuckDBConnection } from '@duckdb/node-api';
+import type { PjmMarket } from '../config.ts';
+import { PRICES_SCHEMA } from '../processed/schema.ts';
+import { EPT_ZONE, sqlString } from '../sources/raw.ts';
+import { assertIsoDay } from '../processed/day.ts';
+import { makeReport, type CheckResult, type ValidationReport } from './report.ts';
+import { isoUtc, parquetSource, prepare, query, schemaCheck } from './sql.ts';
+
+export interface ExpectedCoverage {
+  /** EPT days that must be complete, inclusive. */
+  readonly start: string;
+  readonly end: string;
+  /** Every (node, market) pair of these must have every hour; default: the pairs present in the data. */
+  readonly nodeIds?: readonly number[];
+  readonly markets?: readonly PjmMarket[];
+}
+
+export interface PriceValidationOptions {
+  /** What must be present; default: every hour of the EPT days the data spans, for each (node, market) present. */
+  readonly expected?: ExpectedCoverage;
+  /** |lmp - (energy + congestion + loss)| allowed, $/MWh. Default 0.01. */
+  readonly componentTolerance?: number;
+  /** Plausible LMP range, $/MWh. Default [-1000, 10000]. */
+  readonly priceRange?: readonly [number, number];
+  /** Live mode: the latest hour of each market must be at most maxAgeHours before `now`. */
+  readonly freshness?: { readonly now: Date; readonly maxAgeHours: number };
+  /** At most this many offending rows listed per check (the count is always complete). Default 100. */
+  readonly maxListed?: number;
+}
+
+/** Validates canonical prices Parquet files. Never throws on bad data: the report says what is wrong. */
+export async function validatePrices(conn: DuckDBConnection, parquetPaths: readonly string[], options: PriceValidationOptions = {}): Promise<ValidationReport> {
+  await prepare(conn);
+  const src = parquetSource(parquetPaths);
+  const limit = Math.max(1, Math.trunc(options.maxListed ?? 100));
+  const schema = await schemaCheck(conn, src, PRICES_SCHEMA, 'prices');
+  if (!schema.passed) return makeReport([schema]);
+  const checks: CheckResult[] = [schema];
+
+  // Non-null keys and known markets.
+  const [nn] = await query(conn, `SELECT count(*) FILTER (WHERE ts_utc IS NULL OR node_id IS NULL OR market IS NULL OR lmp IS NULL) AS nulls,
+      count(*) FILTER (WHERE market NOT IN ('da', 'rt')) AS bad_market, count(*) AS n,
+      count(*) FILTER (WHERE ts_utc IS NOT NULL AND date_trunc('hour', ts_utc) <> ts_utc) AS off_hour FROM ${src}`);
+  const nulls = Number(nn?.['nulls'] ?? 0);
+  const badMarket = Number(nn?.['bad_market'] ?? 0);
+  const offHour = Number(nn?.['off_hour'] ?? 0);
+  checks.push({
+    name: 'keys_and_values',
+    passed: nulls + badMarket + offHour === 0,
+    severity: 'error',
+    message:
+      nulls + badMarket + offHour === 0
+        ? `${nn?.['n']} rows with ts_utc, node_id, market and lmp set, market in (da, rt), ts_utc on the hour`
+        : `${nulls} rows with a NULL ts_utc, node_id, market or lmp; ${badMarket} with a market other than da/rt; ${offHour} with ts_utc not on the hour`,
+    details: { nullKeys: nulls, badMarket, offHour, rows: nn?.['n'] },
+  });
+
+  // One row per (node, market, hour).
+  const dups = await query(conn, `SELECT node_id, market, ${isoUtc('ts_utc')} AS ts_utc, count(*) AS copies FROM ${src}
+    GROUP BY node_id, market, ts_utc HAVING count(*) > 1 ORDER BY node_id, market, ts_utc`);
+  checks.push({
+    name: 'unique_node_market_hour',
+    passed: dups.length === 0,
+    severity: 'error',
+    message: dups.length === 0 ? 'one row per (node, market, hour)' : `${dups.length} (node, market, hour) keys appear more than once, e.g. node ${dups[0]?.['node_id']} ${dups[0]?.['market']} ${dups[0]?.['ts_utc']} ×${dups[0]?.['copies']}`,
+    details: { count: dups.length, duplicates: dups.slice(0, limit) },
+  });
+
+  // Hourly completeness per (node, market) over the expected EPT days.
+  const e = options.expected;
+  if (e !== undefined) {
+    assertIsoDay(e.start, 'expected.start');
+    assertIsoDay(e.end, 'expected.end');
+  }
+  const range = e !== undefined
+    ? `SELECT timezone('${EPT_ZONE}', CAST(DATE ${sqlString(e.start)} AS TIMESTAMP)) AS lo, timezone('${EPT_ZONE}', CAST(DATE ${sqlString(e.end)} + 1 AS TIMESTAMP)) AS hi`
+    : `SELECT timezone('${EPT_ZONE}', CAST(min(CAST(timezone('${EPT_ZONE}', ts_utc) AS DATE)) AS TIMESTAMP)) AS lo,
+              timezone('${EPT_ZONE}', CAST(max(CAST(timezone('${EPT_ZONE}', ts_utc) AS DATE)) + 1 AS TIMESTAMP)) AS hi FROM ${src}`;
+  const pairs = e?.nodeIds !== undefined || e?.markets !== undefined
+    ? `SELECT n.node_id, m.market FROM (SELECT unnest(${e?.nodeIds !== undefined ? `[${e.nodeIds.map((x) => Math.trunc(x)).join(', ')}]::BIGINT[]` : `(SELECT list(DISTINCT node_id) FROM ${src})`}) AS node_id) n
+         CROSS JOIN (SELECT unnest(${e?.markets !== undefined ? `[${e.markets.map(sqlString).join(', ')}]::VARCHAR[]` : `(SELECT list(DISTINCT market) FROM ${src})`}) AS market) m`
+    : `SELECT DISTINCT node_id, market FROM ${src}`;
+  const missing = await query(conn, `
+    WITH r AS (${range}),
+    hours AS (SELECT unnest(generate_series(r.lo, r.hi - INTERVAL 1 HOUR, INTERVAL 1 HOUR)) AS ts_utc FROM r WHERE r.lo IS NOT NULL),
+    want AS (SELECT p.node_id, p.market, h.ts_utc FROM (${pairs}) p CROSS JOIN hours h),
+    gaps AS (SELECT w.* FROM want w ANTI JOIN ${src} s ON s.node_id = w.node_id AND s.market = w.market AND s.ts_utc = w.ts_utc)
+    SELECT node_id, market, count(*) AS n, array_to_string(list(${isoUtc('ts_utc')} ORDER BY ts_utc)[1:${limit}], ',') AS hours
+    FROM gaps GROUP BY node_id, market ORDER BY node_id, market`);
+  const totalMissing = missing.reduce((s, r) => s + Number(r['n']), 0);
+  const [span] = await query(conn, `WITH r AS (${range}) SELECT ${isoUtc('lo')} AS lo, ${isoUtc('hi')} AS hi FROM r`);
+  checks.push({
+    name: 'hourly_completeness',
+    passed: totalMissing === 0,
+    severity: 'error',
+    message:
+      totalMissing === 0
+        ? `every hour from ${span?.['lo']} to ${span?.['hi']} present for each (node, market)`
+        : `${totalMissing} hours missing: ${missing.slice(0, 5).map((r) => `node ${r['node_id']} ${r['market']} ${r['n']} h from ${String(r['hours']).slice(0, 20)}`).join('; ')}`,
+    details: {
+      from: span?.['lo'] ?? null,
+      to: span?.['hi'] ?? null,
+      missingHours: totalMissing,
+      missing: missing.map((r) => ({ nodeId: r['node_id'], market: r['market'], count: r['n'], hours: parseList(r['hours']) })),
+    },
+  });
+
+  // lmp = energy + congestion + loss wherever the components exist. PJM rounds each to cents, so a
+  // real difference of exactly 0.01 occurs (ALDENE 2026-03-07 14:00 UTC); 1e-9 absorbs float error.
+  const tol = options.componentTolerance ?? 0.01;
+  const comp = await query(conn, `SELECT node_id, market, ${isoUtc('ts_utc')} AS ts_utc, lmp, energy + congestion + loss AS sum_components,
+      round(lmp - (energy + congestion + loss), 6) AS diff, count(*) OVER () AS total
+    FROM ${src} WHERE energy IS NOT NULL AND congestion IS NOT NULL AND loss IS NOT NULL
+      AND abs(lmp - (energy + congestion + loss)) > ${tol} + 1e-9
+    ORDER BY abs(lmp - (energy + congestion + loss)) DESC, node_id, ts_utc LIMIT ${limit}`);
+  const [withComp] = await query(conn, `SELECT count(*) AS n FROM ${src} WHERE energy IS NOT NULL AND congestion IS NOT NULL AND loss IS NOT NULL`);
+  const badComp = Number(comp[0]?.['total'] ?? 0);
+  checks.push({
+    name: 'lmp_equals_components',
+    passed: badComp === 0,
+    severity: 'error',
+    message:
+      badComp === 0
+        ? `lmp = energy + congestion + loss within ${tol} on all ${withComp?.['n']} rows that have components`
+        : `${badComp} rows where lmp differs from energy + congestion + loss by more than ${tol}, worst: node ${comp[0]?.['node_id']} ${comp[0]?.['market']} ${comp[0]?.['ts_utc']} lmp ${comp[0]?.['lmp']} vs ${comp[0]?.['sum_components']}`,
+    details: { tolerance: tol, rowsWithComponents: withComp?.['n'] ?? 0, count: badComp, rows: comp.map(({ total: _t, ...r }) => r) },
+  });
+
+  // Plausible range.
+  const [lo, hi] = options.priceRange ?? [-1000, 10000];
+  const out = await query(conn, `SELECT node_id, market, ${isoUtc('ts_utc')} AS ts_utc, lmp, count(*) OVER () AS total FROM ${src}
+    WHERE lmp < ${lo} OR lmp > ${hi} OR isnan(lmp) OR isinf(lmp) ORDER BY node_id, market, ts_utc LIMIT ${limit}`);
+  const [mm] = await query(conn, `SELECT min(lmp) AS mn, max(lmp) AS mx, count(*) FILTER (WHERE lmp < 0) AS negative FROM ${src}`);
+  const nOut = Number(out[0]?.['total'] ?? 0);
+  checks.push({
+    name: 'price_range',
+    passed: nOut === 0,
+    severity: 'error',
+    message:
+      nOut === 0
+        ? `all lmp within [${lo}, ${hi}] $/MWh (min ${mm?.['mn']}, max ${mm?.['mx']}; ${mm?.['negative']} negative, which is valid)`
+        : `${nOut} rows with lmp outside [${lo}, ${hi}] $/MWh, e.g. node ${out[0]?.['node_id']} ${out[0]?.['market']} ${out[0]?.['ts_utc']} lmp ${out[0]?.['lmp']}`,
+    details: { range: [lo, hi], min: mm?.['mn'] ?? null, max: mm?.['mx'] ?? null, negativeRows: mm?.['negative'] ?? 0, count: nOut, rows: out.map(({ total: _t, ...r }) => r) },
+  });
+
+  if (options.freshness !== undefined) checks.push(await freshnessCheck(conn, src, options.freshness, 'market'));
+  return makeReport(checks);
+}
+
+/** Live mode: the latest hour of each group must be recent enough. */
+export async function freshnessCheck(conn: DuckDBConnection, src: string, f: { now: Date; maxAgeHours: number }, groupBy: string): Promise<CheckResult> {
+  const nowIso = f.now.toISOString();
+  const latest = await query(conn, `SELECT ${groupBy} AS grp, ${isoUtc('max(ts_utc)')} AS latest,
+      round(epoch(TIMESTAMPTZ ${sqlString(nowIso)} - max(ts_utc)) / 3600, 2) AS age_hours
+    FROM ${src} GROUP BY ${groupBy} ORDER BY ${groupBy}`);
+  const stale = latest.filter((r) => Number(r['age_hours']) > f.maxAgeHours);
+  const passed = latest.length > 0 && stale.length === 0;
+  return {
+    name: 'freshness',
+    passed,
+    severity: 'error',
+    message:
+      latest.length === 0
+        ? 'no rows: nothing is fresh'
+        : passed
+          ? `latest hour within ${f.maxAgeHours} h of ${nowIso} for every ${groupBy} (${latest.map((r) => `${r['grp']} ${r['latest']}`).join(', ')})`
+          : `stale: ${stale.map((r) => `${groupBy} ${r['grp']} latest ${r['latest']} is ${r['age_hours']} h old`).join('; ')} (allowed ${f.maxAgeHours} h before ${nowIso}). Check the live fetch.`,
+    details: { now: nowIso, maxAgeHours: f.maxAgeHours, latest },
+  };
+}
+
+function parseList(v: unknown): string[] {
+  const s = String(v ?? '');
+  return s === '' ? [] : s.split(',');
+}

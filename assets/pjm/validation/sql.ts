@@ -1,0 +1,49 @@
+// Small query helpers shared by the checks: run SQL over canonical Parquet files and read plain
+// JS values back (bigint counts as numbers, timestamps as ISO UTC strings).
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { sqlFileList, useUtc } from '../sources/raw.ts';
+import type { ColumnSpec } from '../processed/schema.ts';
+import type { CheckResult } from './report.ts';
+
+export type Row = Record<string, unknown>;
+
+export async function query(conn: DuckDBConnection, sql: string): Promise<Row[]> {
+  const r = await conn.runAndReadAll(sql);
+  return r.getRowObjects().map((o) =>
+    Object.fromEntries(Object.entries(o).map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : v === null || typeof v !== 'object' ? v : String(v)])),
+  );
+}
+
+/** `read_parquet([...])` of the files; every check reads through this. */
+export const parquetSource = (paths: readonly string[]): string => `read_parquet(${sqlFileList(paths)})`;
+
+/** ISO UTC text of a TIMESTAMPTZ column, for details and messages. */
+export const isoUtc = (col: string): string => `strftime(${col}, '%Y-%m-%dT%H:%M:%SZ')`;
+
+export async function prepare(conn: DuckDBConnection): Promise<void> {
+  await useUtc(conn);
+}
+
+/** Checks the files' columns and types against the canonical schema, in order. */
+export async function schemaCheck(conn: DuckDBConnection, source: string, expected: ColumnSpec, table: string): Promise<CheckResult> {
+  let actual: [string, string][];
+  try {
+    actual = (await query(conn, `SELECT column_name AS n, column_type AS t FROM (DESCRIBE SELECT * FROM ${source})`)).map((r) => [String(r['n']), String(r['t'])]);
+  } catch (e) {
+    return { name: 'schema', passed: false, severity: 'error', message: `cannot read the ${table} files: ${(e as Error).message.split('\n')[0]}`, details: {} };
+  }
+  const want = expected.map(([n, t]) => `${n} ${t}`);
+  const got = actual.map(([n, t]) => `${n} ${t}`);
+  const missing = want.filter((c) => !got.includes(c));
+  const unexpected = got.filter((c) => !want.includes(c));
+  const passed = missing.length === 0 && unexpected.length === 0 && want.join(',') === got.join(',');
+  return {
+    name: 'schema',
+    passed,
+    severity: 'error',
+    message: passed
+      ? `${table}: ${want.length} columns with the canonical names and types`
+      : `${table} columns differ from the canonical schema: missing or mistyped [${missing.join(', ')}], unexpected [${unexpected.join(', ')}]${missing.length + unexpected.length === 0 ? ' (order differs)' : ''}. Rebuild with assets/pjm/processed.`,
+    details: { expected: want, actual: got },
+  };
+}
