@@ -6,6 +6,8 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { createServer, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { test } from 'uvu';
@@ -181,6 +183,30 @@ test('an upload to a bucket that does not exist fails and names the location', a
     assert.match((err as Error).message, 's3://no-such-bucket/example/total/_/');
     assert.match((err as Error).message, /NoSuchBucket/);
     assert.match((err as Error).message, /Nothing was committed/);
+  }
+});
+
+test('a store that answers 403 for a missing key (listing denied outside the prefix) still gets the upload', async () => {
+  // A proxy in front of the server answers HEAD of a missing key as S3 does for a role
+  // without s3:ListBucket on the bucket: 403 instead of 404.
+  const target = new URL(server.endpoint);
+  const proxy = createServer((req, res) => {
+    const upstream = httpRequest({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (up) => {
+      const status = req.method === 'HEAD' && up.statusCode === 404 ? 403 : up.statusCode ?? 502;
+      res.writeHead(status, up.headers);
+      up.pipe(res);
+    });
+    req.pipe(upstream);
+  });
+  await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+  try {
+    const storage = server.storage({ prefix: 'iam', endpoint: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}` });
+    const { location, key } = await publishBytes(storage, 'example/total', '', Buffer.from('{"total":2760}'));
+    assert.is(puts(key), 1);
+    assert.equal(await readFile(await server.storage({ prefix: 'iam' }).localPath(location), 'utf8'), '{"total":2760}');
+  } finally {
+    proxy.closeAllConnections();
+    await new Promise((r) => proxy.close(r));
   }
 });
 
