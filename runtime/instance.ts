@@ -32,10 +32,11 @@ export class Instance<R = unknown> {
 
   static open<R>(definitions: Definitions<R>, options: InstanceOptions = {}): Instance<R> {
     const dataDir = resolve(options.dataDir ?? process.env.DATA_DIR ?? 'data');
-    // Build the graph before touching the disk: a bad definition fails fast and creates nothing.
+    // Check the graph and the storage configuration before touching the disk:
+    // a bad definition or a bad STORAGE fails fast and creates nothing.
     new AssetGraph(definitions);
-    const store = LineageStore.open(join(dataDir, 'store', 'lineage.sqlite'));
     const storage = options.storage ?? storageFromEnv(process.env, dataDir);
+    const store = LineageStore.open(join(dataDir, 'store', 'lineage.sqlite'));
     return new Instance(definitions, dataDir, store, storage);
   }
 
