@@ -1,0 +1,65 @@
+// Assembles the Koa app: a few small middlewares, outermost first, around the routes of
+// every route module. Each middleware does one thing:
+//   lifecycle      counts in-flight requests (SIGTERM drain) and closes keep-alive while draining
+//   requestContext request id, per-request child logger, one access-log line
+//   httpMetrics    request count and latency by route template
+//   errorMapper    anything thrown -> JSON error with the right status
+//   cors           off unless origins are configured
+//   requestTimeout 503 after SERVING_REQUEST_TIMEOUT_MS
+//   auth           bearer token on mutating methods when SERVING_API_TOKEN is set
+//   jsonBody       JSON body with a size limit (413)
+// The route modules below register handlers and document them in the one OpenAPI document.
+import Koa from 'koa';
+import { Router } from '@koa/router';
+import type { ServerDeps, RouteModule } from './routes.ts';
+import { OpenApiDocument } from './http/openapi.ts';
+import { requestContext } from './http/middleware/request-context.ts';
+import { errorMapper } from './http/middleware/error-mapper.ts';
+import { jsonBody } from './http/middleware/json-body.ts';
+import { requestTimeout } from './http/middleware/timeout.ts';
+import { authMiddleware } from './http/middleware/auth.ts';
+import { cors } from './http/middleware/cors.ts';
+import { httpMetrics } from './http/middleware/metrics.ts';
+import { Lifecycle } from './lifecycle.ts';
+import { healthRoutes } from './routes/health.ts';
+import { predictRoutes } from './routes/predict.ts';
+import { modelRoutes } from './routes/model.ts';
+import { docsRoutes } from './routes/docs.ts';
+
+/** The feature route modules, in registration order. Add a module here to serve it. */
+export const ROUTE_MODULES: readonly RouteModule[] = [predictRoutes, modelRoutes];
+
+export interface BuiltApp {
+  readonly app: Koa;
+  readonly document: OpenApiDocument;
+  readonly lifecycle: Lifecycle;
+}
+
+export function createApp(deps: ServerDeps, modules: readonly RouteModule[] = ROUTE_MODULES): BuiltApp {
+  const app = new Koa({ proxy: false });
+  // Koa logs every error itself unless told otherwise; errorMapper already logged it with the request id.
+  app.silent = true;
+  const lifecycle = new Lifecycle();
+  const document = new OpenApiDocument({
+    title: 'PJM LMP forecast API',
+    version: '1.0.0',
+    description: 'Hourly LMP forecasts from the current pjm/model materialization, over the latest validated PJM data.',
+  });
+  const router = new Router();
+  for (const module of [healthRoutes(lifecycle), ...modules, docsRoutes(document)]) {
+    module.register(router, document, deps);
+    deps.log.debug({ module: module.name }, 'registered route module');
+  }
+  app
+    .use(lifecycle.middleware())
+    .use(requestContext(deps.log))
+    .use(httpMetrics(deps.metrics))
+    .use(errorMapper())
+    .use(cors(deps.config.corsOrigins))
+    .use(requestTimeout(deps.config.requestTimeoutMs))
+    .use(authMiddleware(deps.auth))
+    .use(jsonBody(deps.config.bodyLimitBytes))
+    .use(router.routes())
+    .use(router.allowedMethods({ throw: true }));
+  return { app, document, lifecycle };
+}

@@ -1,0 +1,99 @@
+// The server's settings, read once from the environment and `serve` arguments, so every
+// other module receives plain values (and tests build them directly). The API token is
+// kept out of `describeConfig`, which is what gets logged.
+import { resolve } from 'node:path';
+
+export interface ServingConfig {
+  readonly host: string;
+  readonly port: number;
+  /** Root of the lineage store and asset files, as for the CLI. */
+  readonly dataDir: string;
+  /** Bearer token required by /predict and every mutating route; undefined = auth off. */
+  readonly apiToken: string | undefined;
+  /** Largest accepted request body in bytes (413 beyond). */
+  readonly bodyLimitBytes: number;
+  /** A request still running after this long gets a 503 `request_timeout`. */
+  readonly requestTimeoutMs: number;
+  /** How often the store is asked for a new current model and new validated data. */
+  readonly pollIntervalMs: number;
+  /** On SIGTERM, how long in-flight requests may take before the process exits anyway. */
+  readonly drainTimeoutMs: number;
+  /** Origins allowed by CORS; empty = CORS off (no CORS headers at all). */
+  readonly corsOrigins: readonly string[];
+  readonly logLevel: string;
+  /** Most (node, market, day) feature rows kept in memory. */
+  readonly featureCacheSize: number;
+}
+
+export const DEFAULTS = {
+  host: '0.0.0.0',
+  port: 8000,
+  bodyLimitBytes: 1024 * 1024,
+  requestTimeoutMs: 30_000,
+  pollIntervalMs: 1_500,
+  drainTimeoutMs: 25_000,
+  logLevel: 'info',
+  featureCacheSize: 10_000,
+} as const;
+
+function intFrom(name: string, raw: string | undefined, fallback: number, min: number): number {
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min) {
+    throw new Error(`${name}=${JSON.stringify(raw)} is not a whole number >= ${min}; fix or unset it.`);
+  }
+  return n;
+}
+
+/** Settings from `serve` arguments (`--port N`, `--host H`, `--data-dir D`) and the environment. */
+export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): ServingConfig {
+  const args = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const m = /^--([a-z-]+)(?:=(.*))?$/.exec(a);
+    if (!m) throw new Error(`Unknown argument ${JSON.stringify(a)} to serve; use --port N, --host H, --data-dir DIR.`);
+    const value = m[2] ?? argv[++i];
+    if (value === undefined) throw new Error(`serve --${m[1]} needs a value.`);
+    args.set(m[1]!, value);
+  }
+  for (const k of args.keys()) {
+    if (!['port', 'host', 'data-dir'].includes(k)) throw new Error(`Unknown option --${k} to serve; use --port N, --host H, --data-dir DIR.`);
+  }
+  const token = env.SERVING_API_TOKEN?.trim();
+  return {
+    host: args.get('host') ?? env.HOST ?? DEFAULTS.host,
+    port: intFrom('PORT', args.get('port') ?? env.PORT, DEFAULTS.port, 0),
+    dataDir: resolve(args.get('data-dir') ?? env.DATA_DIR ?? 'data'),
+    apiToken: token ? token : undefined,
+    bodyLimitBytes: intFrom('SERVING_BODY_LIMIT_BYTES', env.SERVING_BODY_LIMIT_BYTES, DEFAULTS.bodyLimitBytes, 1),
+    requestTimeoutMs: intFrom('SERVING_REQUEST_TIMEOUT_MS', env.SERVING_REQUEST_TIMEOUT_MS, DEFAULTS.requestTimeoutMs, 1),
+    pollIntervalMs: intFrom('SERVING_POLL_INTERVAL_MS', env.SERVING_POLL_INTERVAL_MS, DEFAULTS.pollIntervalMs, 50),
+    drainTimeoutMs: intFrom('SERVING_DRAIN_TIMEOUT_MS', env.SERVING_DRAIN_TIMEOUT_MS, DEFAULTS.drainTimeoutMs, 0),
+    corsOrigins: (env.SERVING_CORS_ORIGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    logLevel: env.LOG_LEVEL ?? DEFAULTS.logLevel,
+    featureCacheSize: intFrom('SERVING_FEATURE_CACHE_SIZE', env.SERVING_FEATURE_CACHE_SIZE, DEFAULTS.featureCacheSize, 1),
+  };
+}
+
+/** Config as it may be logged: the token is reduced to whether one is set. */
+export function describeConfig(c: ServingConfig): Record<string, unknown> {
+  const { apiToken, ...rest } = c;
+  return { ...rest, auth: apiToken ? 'bearer token required for /predict and mutating routes' : 'off' };
+}
+
+/** A complete config for tests and embedding: defaults plus overrides. */
+export function configWith(overrides: Partial<ServingConfig> & { dataDir: string }): ServingConfig {
+  return {
+    host: '127.0.0.1',
+    port: 0,
+    apiToken: undefined,
+    bodyLimitBytes: DEFAULTS.bodyLimitBytes,
+    requestTimeoutMs: DEFAULTS.requestTimeoutMs,
+    pollIntervalMs: DEFAULTS.pollIntervalMs,
+    drainTimeoutMs: DEFAULTS.drainTimeoutMs,
+    corsOrigins: [],
+    logLevel: 'silent',
+    featureCacheSize: DEFAULTS.featureCacheSize,
+    ...overrides,
+  };
+}

@@ -1,0 +1,85 @@
+// The latest validated data, as the lineage store knows it: the current materialization of
+// each daily partition of `pjm/validated/prices` and `pjm/validated/load`. Refreshed by
+// polling (one SQLite read), so a request looks partitions up in memory. Every entry carries
+// its data version: caches key on those, so new data can never be served from an old cache.
+import type { AssetKey, CurrentRecord, LineageStore } from '../../runtime/index.ts';
+
+export const PRICES_ASSET = 'pjm/validated/prices' as AssetKey;
+export const LOAD_ASSET = 'pjm/validated/load' as AssetKey;
+
+export interface PartitionVersion {
+  readonly asset: AssetKey;
+  /** EPT delivery day. */
+  readonly day: string;
+  readonly materializationId: number;
+  readonly dataVersion: string;
+  readonly location: string;
+}
+
+export class ValidatedCatalog {
+  #prices = new Map<string, PartitionVersion>();
+  #load = new Map<string, PartitionVersion>();
+  #generation = 0;
+  #fingerprint = '';
+
+  constructor(
+    private readonly store: LineageStore,
+    readonly pricesAsset: AssetKey = PRICES_ASSET,
+    readonly loadAsset: AssetKey = LOAD_ASSET,
+  ) {}
+
+  /** Re-reads the current partitions; returns true when anything changed. */
+  refresh(): boolean {
+    const snapshot = this.store.snapshot([this.pricesAsset, this.loadAsset]);
+    const toMap = (asset: AssetKey): Map<string, PartitionVersion> => {
+      const out = new Map<string, PartitionVersion>();
+      for (const [day, c] of snapshot.get(asset) ?? new Map<string, CurrentRecord>()) {
+        out.set(day, { asset, day, materializationId: c.id, dataVersion: c.dataVersion, location: c.location });
+      }
+      return out;
+    };
+    const prices = toMap(this.pricesAsset);
+    const load = toMap(this.loadAsset);
+    const fingerprint = [...prices.values(), ...load.values()].map((p) => p.materializationId).sort((a, b) => a - b).join(',');
+    if (fingerprint === this.#fingerprint) return false;
+    this.#prices = prices;
+    this.#load = load;
+    this.#fingerprint = fingerprint;
+    this.#generation++;
+    return true;
+  }
+
+  /** Increases whenever the set of current partitions changes. */
+  get generation(): number {
+    return this.#generation;
+  }
+
+  prices(day: string): PartitionVersion | undefined {
+    return this.#prices.get(day);
+  }
+
+  load(day: string): PartitionVersion | undefined {
+    return this.#load.get(day);
+  }
+
+  /** The latest `n` price partitions (by day). */
+  latestPrices(n: number): PartitionVersion[] {
+    return [...this.#prices.values()].sort((a, b) => (a.day < b.day ? -1 : a.day > b.day ? 1 : 0)).slice(-n);
+  }
+
+  /** The latest load partition (by day). */
+  latestLoad(): PartitionVersion | undefined {
+    let best: PartitionVersion | undefined;
+    for (const l of this.#load.values()) if (!best || l.day > best.day) best = l;
+    return best;
+  }
+
+  get counts(): { prices: number; load: number } {
+    return { prices: this.#prices.size, load: this.#load.size };
+  }
+}
+
+/** `YYYY-MM-DD` plus `n` days. */
+export function addDays(day: string, n: number): string {
+  return new Date(Date.parse(`${day}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
+}

@@ -1,0 +1,212 @@
+// Feature rows of one (node, market, EPT day) for /predict, computed by the `features`
+// asset's own code (`featuresForDay`, one SQL for the asset and the server) over the
+// current validated partitions the day needs. Results (and "missing input" answers) are
+// cached under a key made of the data versions they were computed from, so a repeated
+// request does no DuckDB work and new data is never answered from an old entry.
+import type { Logger } from 'pino';
+import type { Instance } from '../../runtime/index.ts';
+import { featuresForDay, PRICE_LAGS, type Market, type MissingInput } from '../../assets/pjm/features/index.ts';
+import { featureTableFromRows, type FeatureTable } from '../../assets/pjm/model/dataset.ts';
+import { HttpError } from '../http/errors.ts';
+import type { ServingMetrics } from '../metrics.ts';
+import { addDays, ValidatedCatalog, type PartitionVersion } from './catalog.ts';
+import { DuckDbPool } from './duckdb-pool.ts';
+import { Lru } from './lru.ts';
+
+export interface NodeInfo {
+  readonly id: number;
+  readonly name: string | null;
+  readonly zone: string | null;
+}
+
+export interface DayFeatures {
+  /** Cache key: node, market, day and the materialization ids of every partition read. */
+  readonly key: string;
+  readonly node: NodeInfo;
+  readonly market: Market;
+  readonly day: string;
+  /** The 24 grid-hour rows, as the model code reads them. */
+  readonly table: FeatureTable;
+  /** `asset[day]` -> data version of every validated partition the rows were built from. */
+  readonly dataVersions: Readonly<Record<string, string>>;
+}
+
+export interface FeatureServiceOptions {
+  readonly instance: Instance<unknown>;
+  readonly log: Logger;
+  readonly metrics: ServingMetrics;
+  readonly pollIntervalMs: number;
+  readonly cacheSize: number;
+  /** Load area of the system-wide load forecast (the features asset's setting). Default 'RTO'. */
+  readonly systemLoadArea?: string;
+  /** Concurrent DuckDB feature queries. Default 2. */
+  readonly connections?: number;
+  readonly catalog?: ValidatedCatalog;
+}
+
+/** How many recent price partitions the node directory is read from. */
+const DIRECTORY_DAYS = 31;
+const MAX_LAG = Math.max(...PRICE_LAGS);
+
+interface NodeDirectory {
+  readonly generation: number;
+  readonly byId: Map<number, NodeInfo>;
+  readonly byName: Map<string, NodeInfo>;
+}
+
+type CacheEntry = { readonly ok: true; readonly value: DayFeatures } | { readonly ok: false; readonly error: HttpError };
+
+export class FeatureService {
+  readonly catalog: ValidatedCatalog;
+  readonly #pool: DuckDbPool;
+  readonly #cache: Lru<string, CacheEntry>;
+  readonly #inflight = new Map<string, Promise<CacheEntry>>();
+  #directory: NodeDirectory | undefined;
+  #directoryLoading: Promise<void> | undefined;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly options: FeatureServiceOptions) {
+    this.catalog = options.catalog ?? new ValidatedCatalog(options.instance.store);
+    this.#pool = new DuckDbPool(options.connections ?? 2);
+    this.#cache = new Lru(options.cacheSize);
+  }
+
+  start(): void {
+    this.#poll();
+    this.#timer = setInterval(() => this.#poll(), this.options.pollIntervalMs);
+    this.#timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+    this.#pool.close();
+  }
+
+  #poll(): void {
+    try {
+      if (this.catalog.refresh()) this.options.log.info(this.catalog.counts, 'validated data changed');
+    } catch (err) {
+      this.options.log.error({ err: (err as Error).message }, 'reading validated partitions from the lineage store failed');
+    }
+  }
+
+  /** The node a request names (pnode id or name, case-insensitive); 404 `unknown_node` when no validated price has it. */
+  async resolveNode(ref: number | string): Promise<NodeInfo> {
+    const dir = await this.#nodeDirectory();
+    const node = typeof ref === 'number' ? dir.byId.get(ref) : (dir.byName.get(ref.trim().toUpperCase()) ?? numericRef(ref, dir.byId));
+    if (node) return node;
+    const known = [...dir.byId.values()].slice(0, 20).map((n) => (n.name ? `${n.id} (${n.name})` : String(n.id)));
+    throw new HttpError(
+      404,
+      'unknown_node',
+      known.length === 0
+        ? `Unknown node ${JSON.stringify(ref)}: there are no validated prices yet, so no node is known. Materialize pjm/validated/prices first.`
+        : `Unknown node ${JSON.stringify(ref)}: it has no validated prices in the last ${DIRECTORY_DAYS} days of data. Known nodes: ${known.join(', ')}.`,
+      { node: ref },
+    );
+  }
+
+  /** The feature rows of (node, market, day), or a 422 `missing_inputs` naming every missing series, day and hour. */
+  async forDay(node: NodeInfo, market: Market, day: string): Promise<DayFeatures> {
+    const prices: PartitionVersion[] = [];
+    for (let lag = MAX_LAG; lag >= 0; lag--) {
+      const p = this.catalog.prices(addDays(day, -lag));
+      if (p) prices.push(p);
+    }
+    const load: PartitionVersion[] = [];
+    for (const d of [addDays(day, -1), day]) {
+      const l = this.catalog.load(d);
+      if (l) load.push(l);
+    }
+    if (load.length === 0 && this.catalog.counts.load > 0) {
+      // Keep the load areas known to the SQL (it reads them from the files it is given), so
+      // missing load days are reported as missing instead of the load features being dropped.
+      const latest = this.catalog.latestLoad();
+      if (latest) load.push(latest);
+    }
+    const key = `${node.id}|${market}|${day}|${prices.map((p) => p.materializationId).join(',')}|${load.map((l) => l.materializationId).join(',')}`;
+    let entry = this.#cache.get(key);
+    if (entry) {
+      this.options.metrics.featureCache.inc({ result: 'hit' });
+    } else {
+      this.options.metrics.featureCache.inc({ result: 'miss' });
+      let pending = this.#inflight.get(key);
+      if (!pending) {
+        pending = this.#compute(key, node, market, day, prices, load).finally(() => this.#inflight.delete(key));
+        this.#inflight.set(key, pending);
+      }
+      entry = await pending;
+    }
+    if (!entry.ok) throw entry.error;
+    return entry.value;
+  }
+
+  async #compute(key: string, node: NodeInfo, market: Market, day: string, prices: PartitionVersion[], load: PartitionVersion[]): Promise<CacheEntry> {
+    let entry: CacheEntry;
+    if (prices.length === 0) {
+      const missing: MissingInput[] = [...PRICE_LAGS].map((lag) => ({ input: 'price', nodeId: node.id, market, day: addDays(day, -lag), hours: range24 }));
+      entry = { ok: false, error: missingInputs(node, market, day, `no validated prices exist for ${addDays(day, -MAX_LAG)}..${addDays(day, -1)}`, missing) };
+    } else {
+      const storage = this.options.instance.storage;
+      const pricesParquet = await Promise.all(prices.map((p) => storage.localPath(p.location)));
+      const loadParquet = await Promise.all(load.map((l) => storage.localPath(l.location)));
+      const result = await this.#pool.with((conn) =>
+        featuresForDay(conn, { pricesParquet, loadParquet, market, nodeId: node.id, day, systemLoadArea: this.options.systemLoadArea ?? 'RTO' }),
+      );
+      if (result.ok) {
+        const dataVersions: Record<string, string> = {};
+        for (const p of [...prices, ...load]) dataVersions[`${p.asset}[${p.day}]`] = p.dataVersion;
+        entry = { ok: true, value: { key, node, market, day, table: featureTableFromRows(result.rows, market), dataVersions } };
+      } else {
+        entry = { ok: false, error: missingInputs(node, market, day, result.error.message, result.error.missing) };
+      }
+    }
+    this.#cache.set(key, entry);
+    return entry;
+  }
+
+  async #nodeDirectory(): Promise<NodeDirectory> {
+    while (this.#directory?.generation !== this.catalog.generation) {
+      this.#directoryLoading ??= this.#loadDirectory().finally(() => (this.#directoryLoading = undefined));
+      await this.#directoryLoading;
+    }
+    return this.#directory;
+  }
+
+  async #loadDirectory(): Promise<void> {
+    const generation = this.catalog.generation;
+    const partitions = this.catalog.latestPrices(DIRECTORY_DAYS);
+    const byId = new Map<number, NodeInfo>();
+    const byName = new Map<string, NodeInfo>();
+    if (partitions.length > 0) {
+      const paths = await Promise.all(partitions.map((p) => this.options.instance.storage.localPath(p.location)));
+      const rows = await this.#pool.with(async (conn) => {
+        const reader = await conn.runAndReadAll(
+          `SELECT node_id, any_value(node_name) AS name, any_value(zone) AS zone FROM read_parquet([${paths.map((p) => `'${p.replaceAll("'", "''")}'`).join(', ')}]) GROUP BY node_id ORDER BY node_id`,
+        );
+        return reader.getRows();
+      });
+      for (const [id, name, zone] of rows) {
+        const node: NodeInfo = { id: Number(id), name: name === null ? null : String(name), zone: zone === null ? null : String(zone) };
+        byId.set(node.id, node);
+        if (node.name) byName.set(node.name.toUpperCase(), node);
+      }
+    }
+    this.#directory = { generation, byId, byName };
+  }
+}
+
+const range24 = Array.from({ length: 24 }, (_, h) => h);
+
+function numericRef(ref: string, byId: Map<number, NodeInfo>): NodeInfo | undefined {
+  return /^\d+$/.test(ref.trim()) ? byId.get(Number(ref.trim())) : undefined;
+}
+
+function missingInputs(node: NodeInfo, market: Market, day: string, why: string, missing: readonly MissingInput[]): HttpError {
+  return new HttpError(
+    422,
+    'missing_inputs',
+    `Cannot forecast node ${node.id}${node.name ? ` (${node.name})` : ''}, market ${market}, ${day}: ${why.replace(/^Cannot build features[^:]*: /, '')}`,
+    { node: node.id, market, date: day, missing },
+  );
+}

@@ -1,0 +1,18 @@
+// Counts every request and times it, labelled by route template (`/runs/:id`, not the
+// concrete URL, so label values stay few), method and status.
+import type { Middleware } from 'koa';
+import type { ServingMetrics } from '../../metrics.ts';
+
+export function httpMetrics(metrics: ServingMetrics): Middleware {
+  return async (ctx, next) => {
+    const started = process.hrtime.bigint();
+    try {
+      await next();
+    } finally {
+      const route = typeof ctx._matchedRoute === 'string' ? ctx._matchedRoute : 'unmatched';
+      const labels = { method: ctx.method, route, status: String(ctx.status) };
+      metrics.httpRequests.inc(labels);
+      metrics.httpDuration.observe({ method: ctx.method, route }, Number(process.hrtime.bigint() - started) / 1e9);
+    }
+  };
+}

@@ -1,0 +1,28 @@
+// Gives each request an id (the caller's X-Request-Id when it is sane, else a new UUID),
+// echoes it in the response, hands handlers a child logger that stamps it on every line,
+// and writes one structured access-log line per request. Only method, path, status and
+// timing are logged: never headers (the bearer token) nor bodies.
+import { randomUUID } from 'node:crypto';
+import type { Middleware } from 'koa';
+import type { Logger } from 'pino';
+
+const SANE_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+
+export function requestContext(log: Logger): Middleware {
+  return async (ctx, next) => {
+    const started = process.hrtime.bigint();
+    const given = ctx.get('x-request-id');
+    const requestId = SANE_ID.test(given) ? given : randomUUID();
+    ctx.set('X-Request-Id', requestId);
+    ctx.state.requestId = requestId;
+    ctx.state.log = log.child({ requestId });
+    try {
+      await next();
+    } finally {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      const line = { method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(ms * 100) / 100 };
+      if (ctx.status >= 500) ctx.state.log.error(line, 'request failed');
+      else ctx.state.log.info(line, 'request');
+    }
+  };
+}

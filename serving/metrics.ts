@@ -1,0 +1,43 @@
+// The server's Prometheus metrics (prom-client), in a registry of their own so that two
+// apps in one process (tests) do not collide: requests and their latency, predictions by
+// outcome, feature-cache hits, and which model version is serving.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export class ServingMetrics {
+  readonly registry = new Registry();
+  readonly httpRequests: Counter<'method' | 'route' | 'status'>;
+  readonly httpDuration: Histogram<'method' | 'route'>;
+  readonly predictions: Counter<'market' | 'form' | 'outcome'>;
+  readonly featureCache: Counter<'result'>;
+  readonly modelInfo: Gauge<'materialization_id' | 'data_version'>;
+  readonly modelLoadedAt: Gauge;
+  readonly modelSwaps: Counter<'result'>;
+
+  constructor(options: { defaultMetrics?: boolean } = {}) {
+    const registers = [this.registry];
+    if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+    this.httpRequests = new Counter({ name: 'http_requests_total', help: 'HTTP requests by method, route template and status.', labelNames: ['method', 'route', 'status'], registers });
+    this.httpDuration = new Histogram({
+      name: 'http_request_duration_seconds',
+      help: 'HTTP request latency by method and route template.',
+      labelNames: ['method', 'route'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
+    this.predictions = new Counter({
+      name: 'predictions_total',
+      help: 'Node-day (or feature-row) predictions by market, request form and outcome (ok, missing_inputs, unknown_node, ...).',
+      labelNames: ['market', 'form', 'outcome'],
+      registers,
+    });
+    this.featureCache = new Counter({ name: 'feature_cache_total', help: 'Feature-row lookups by result: hit, miss.', labelNames: ['result'], registers });
+    this.modelInfo = new Gauge({
+      name: 'model_info',
+      help: 'The model being served (value 1): its pjm/model materialization id and data version.',
+      labelNames: ['materialization_id', 'data_version'],
+      registers,
+    });
+    this.modelLoadedAt = new Gauge({ name: 'model_loaded_timestamp_seconds', help: 'When the serving model was loaded (Unix time).', registers });
+    this.modelSwaps = new Counter({ name: 'model_swaps_total', help: 'Attempts to load a new current model, by result: loaded, failed.', labelNames: ['result'], registers });
+  }
+}

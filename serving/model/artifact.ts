@@ -1,0 +1,62 @@
+// Reads a `pjm/model` materialization into a usable model: its metadata holds the sidecar
+// written by assets/pjm/model/persist.ts (`modelFiles`), its file the XGBoost JSON of the
+// first ensemble member. Loading goes through the forecasting code's own `loadModel`, so the
+// server predicts exactly as the backtest and the `forecast` asset do.
+import type { Metadata } from '../../runtime/index.ts';
+import { loadModel, type ModelSidecar } from '../../assets/pjm/model/persist.ts';
+import type { TrainedModel } from '../../assets/pjm/model/train.ts';
+
+/** Why a materialization cannot be served; the old model keeps serving meanwhile. */
+export class ModelArtifactError extends Error {
+  override readonly name = 'ModelArtifactError';
+}
+
+/** The sidecar inside a model materialization's metadata (at `sidecar`, or the metadata itself). */
+export function sidecarOf(metadata: Metadata, materializationId: number): ModelSidecar {
+  const candidate = (isObject(metadata['sidecar']) ? metadata['sidecar'] : metadata) as Record<string, unknown>;
+  if (candidate['format'] !== 'pjm-lmp-xgb/1') {
+    throw new ModelArtifactError(
+      `pjm/model materialization ${materializationId} has no model sidecar (format "pjm-lmp-xgb/1") in its metadata; it was not written by assets/pjm/model. Rematerialize pjm/model.`,
+    );
+  }
+  const problems: string[] = [];
+  if (candidate['market'] !== 'da' && candidate['market'] !== 'rt') problems.push('market is not "da" or "rt"');
+  if (!Array.isArray(candidate['featureNames']) || candidate['featureNames'].length === 0) problems.push('featureNames is missing or empty');
+  if (!isObject(candidate['target']) || !isObject((candidate['target'] as Record<string, unknown>)['transform'])) problems.push('target.transform is missing');
+  if (!Array.isArray(candidate['members']) || candidate['members'].length === 0) problems.push('members is missing or empty');
+  if (!isObject(candidate['settings'])) problems.push('settings is missing');
+  if (problems.length > 0) {
+    throw new ModelArtifactError(`pjm/model materialization ${materializationId}: the sidecar is incomplete (${problems.join('; ')}). Rematerialize pjm/model.`);
+  }
+  return candidate as unknown as ModelSidecar;
+}
+
+/**
+ * The model of one materialization: every member file the sidecar lists must be provided.
+ * The stored asset is one file, so it serves as the first member; an ensemble of several
+ * members needs them all in one artifact (see the report: not supported by a single file).
+ */
+export function modelFromArtifact(sidecar: ModelSidecar, fileBytes: Uint8Array, materializationId: number): TrainedModel {
+  const first = sidecar.members[0]!;
+  if (sidecar.members.length > 1) {
+    throw new ModelArtifactError(
+      `pjm/model materialization ${materializationId} lists ${sidecar.members.length} ensemble members but the asset stores one file; the server can only load single-member models.`,
+    );
+  }
+  try {
+    const model = loadModel(sidecar, new Map([[first.file, fileBytes]]));
+    const expected = sidecar.featureNames.length;
+    for (const m of model.members) {
+      if (m.booster.numFeatures !== expected) {
+        throw new ModelArtifactError(`its booster has ${m.booster.numFeatures} features but the sidecar names ${expected}`);
+      }
+    }
+    return model;
+  } catch (err) {
+    throw new ModelArtifactError(`pjm/model materialization ${materializationId} could not be loaded: ${(err as Error).message}`);
+  }
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}

@@ -1,0 +1,91 @@
+// From feature rows to the forecast of a day, with the forecasting code's own `predictRows`
+// (the transform, target definition and iteration range the model was trained with) and
+// `realHoursOfDay` (grid hours back to real UTC/EPT hours). Explanations are XGBoost's SHAP
+// values of the same design matrix. Synchronous and free of I/O.
+import { designMatrix, predictRows, type TrainedMember, type TrainedModel } from '../../assets/pjm/model/train.ts';
+import type { FeatureTable } from '../../assets/pjm/model/dataset.ts';
+import { realHoursOfDay, type RealHour } from '../../assets/pjm/forecast/grid-hours.ts';
+import type { Market } from '../../assets/pjm/features/index.ts';
+import { HttpError } from '../http/errors.ts';
+import { Lru } from '../data/lru.ts';
+import type { ServedModel } from '../model/registry.ts';
+
+export interface Explanation {
+  readonly bias: number;
+  readonly contributions: Record<string, number>;
+}
+
+export interface HourForecast {
+  readonly hour: number;
+  readonly ts_utc: string;
+  readonly ts_ept: string;
+  readonly value: number;
+  readonly note?: string;
+  readonly explanation?: Explanation;
+}
+
+/** 422s for a model that cannot answer this market or node. */
+export function checkServes(served: ServedModel, market: Market, nodeId: number): void {
+  if (served.sidecar.market !== market) {
+    throw new HttpError(
+      422,
+      'market_not_served',
+      `The serving model (pjm/model materialization ${served.materializationId}) forecasts ${served.sidecar.market} prices, not ${market}. Train a ${market} model or ask for market "${served.sidecar.market}".`,
+      { market, modelMarket: served.sidecar.market },
+    );
+  }
+  if (served.model.transform.byNode[String(nodeId)] === undefined) {
+    throw new HttpError(
+      422,
+      'node_not_trained',
+      `The serving model (pjm/model materialization ${served.materializationId}) was not trained on node ${nodeId}; retrain it with that node's history.`,
+      { node: nodeId, trainedNodes: Object.keys(served.model.transform.byNode).map(Number) },
+    );
+  }
+}
+
+/** The rounds a member predicts with, exactly as `predictRows` chooses them. */
+function iterationRange(model: TrainedModel, member: TrainedMember): 'best' | 'all' {
+  return !model.settings.refitOnWholeWindow && member.booster.bestIteration !== undefined ? 'best' : 'all';
+}
+
+/** SHAP contributions of every row of `table` (single-member models; the registry refuses others). */
+export function explainRows(model: TrainedModel, table: FeatureTable): Explanation[] {
+  const member = model.members[0]!;
+  const x = designMatrix(table, model.transform, 0, table.rows);
+  const contribs = member.booster.predictContribs(x, { iterationRange: iterationRange(model, member) });
+  return Array.from({ length: table.rows }, (_, i) => {
+    const r = contribs.row(i);
+    return { bias: r.bias, contributions: r.byFeature };
+  });
+}
+
+const hoursCache = new Lru<string, RealHour[]>(1000);
+
+function realHours(day: string): RealHour[] {
+  let hours = hoursCache.get(day);
+  if (!hours) hoursCache.set(day, (hours = realHoursOfDay(day)));
+  return hours;
+}
+
+/** The day's forecasts, one per real hour, from its 24 grid-hour feature rows. */
+export function forecastDay(served: ServedModel, table: FeatureTable, day: string, explain: boolean): HourForecast[] {
+  const values = predictRows(served.model, table, 0, table.rows);
+  const explanations = explain ? explainRows(served.model, table) : undefined;
+  const rowOfHour = new Map<number, number>();
+  for (let i = 0; i < table.rows; i++) rowOfHour.set(table.hour[i]!, i);
+  const hours = realHours(day);
+  const repeated = hours.length === 25;
+  return hours.map((h) => {
+    const row = rowOfHour.get(h.gridHour);
+    if (row === undefined) throw new Error(`forecastDay: no feature row for grid hour ${h.gridHour} of ${day}.`);
+    return {
+      hour: h.gridHour,
+      ts_utc: h.tsUtc,
+      ts_ept: h.tsEpt,
+      value: values[row]!,
+      ...(repeated && h.gridHour === 1 ? { note: 'Fall-back day: both 01:00 hours carry the grid-hour-1 forecast.' } : {}),
+      ...(explanations ? { explanation: explanations[row]! } : {}),
+    };
+  });
+}

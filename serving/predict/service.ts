@@ -1,0 +1,154 @@
+// The prediction use cases behind /predict: one node-day, a batch of node-days, and
+// caller-supplied feature rows. Each takes the current model once (so a whole answer comes
+// from one model, even across a hot swap), gets feature rows from the feature service and
+// forecasts with the forecasting code. Finished single answers are kept as JSON text under
+// (model, feature key): a repeated request is a map lookup.
+import { featureTableFromRows } from '../../assets/pjm/model/dataset.ts';
+import { predictRows } from '../../assets/pjm/model/train.ts';
+import type { Market } from '../../assets/pjm/features/index.ts';
+import type { FeatureService, NodeInfo } from '../data/feature-service.ts';
+import { Lru } from '../data/lru.ts';
+import { HttpError } from '../http/errors.ts';
+import type { ServingMetrics } from '../metrics.ts';
+import type { ModelRegistry, ServedModel } from '../model/registry.ts';
+import type { PredictBatchRequest, PredictFeaturesRequest, PredictRequest } from '../schemas.ts';
+import { checkServes, explainRows, forecastDay, type HourForecast } from './forecast.ts';
+
+export interface ModelRef {
+  readonly materializationId: number;
+  readonly dataVersion: string;
+  readonly codeVersion: string;
+  readonly trainedAt: string;
+}
+
+export interface DayForecastBody {
+  readonly node: NodeInfo;
+  readonly market: Market;
+  readonly date: string;
+  readonly model: ModelRef;
+  readonly inputs: { readonly dataVersions: Readonly<Record<string, string>> };
+  readonly forecasts: readonly HourForecast[];
+}
+
+export const modelRef = (m: ServedModel): ModelRef => ({
+  materializationId: m.materializationId,
+  dataVersion: m.dataVersion,
+  codeVersion: m.codeVersion,
+  trainedAt: m.trainedAt,
+});
+
+const MAX_BATCH = 500;
+
+export class PredictService {
+  readonly #answers: Lru<string, string>;
+
+  constructor(
+    private readonly models: ModelRegistry,
+    private readonly features: FeatureService,
+    private readonly metrics: ServingMetrics,
+    cacheSize = 10_000,
+  ) {
+    this.#answers = new Lru(cacheSize);
+  }
+
+  /** One node-day as JSON text. */
+  async day(req: PredictRequest): Promise<string> {
+    return this.#count(req.market, 'day', () => this.models.use((served) => this.#dayJson(served, req.node, req.market, req.date, req.explain ?? false)));
+  }
+
+  async #dayJson(served: ServedModel, ref: number | string, market: Market, date: string, explain: boolean): Promise<string> {
+    const body = await this.#day(served, ref, market, date, explain, true);
+    return typeof body === 'string' ? body : JSON.stringify(body);
+  }
+
+  /** A node-day's answer; JSON text when it was cached and `asText`. */
+  async #day(served: ServedModel, ref: number | string, market: Market, date: string, explain: boolean, asText: boolean): Promise<DayForecastBody | string> {
+    const node = await this.features.resolveNode(ref);
+    checkServes(served, market, node.id);
+    const f = await this.features.forDay(node, market, date);
+    const key = `${served.materializationId}|${explain ? 1 : 0}|${f.key}`;
+    const cached = this.#answers.get(key);
+    if (cached !== undefined) return asText ? cached : (JSON.parse(cached) as DayForecastBody);
+    const body: DayForecastBody = {
+      node,
+      market,
+      date,
+      model: modelRef(served),
+      inputs: { dataVersions: f.dataVersions },
+      forecasts: forecastDay(served, f.table, date, explain),
+    };
+    this.#answers.set(key, JSON.stringify(body));
+    return body;
+  }
+
+  /** Every node × date with one model; a failing item carries its error instead of failing the batch. */
+  async batch(req: PredictBatchRequest): Promise<{ model: ModelRef; results: unknown[] }> {
+    const items = req.nodes.length * req.dates.length;
+    if (items > MAX_BATCH) {
+      throw new HttpError(400, 'validation_failed', `The batch asks for ${items} node-days (${req.nodes.length} nodes × ${req.dates.length} dates); the limit is ${MAX_BATCH}. Split it.`, {
+        problems: [{ path: 'body', message: `must ask for at most ${MAX_BATCH} node-days` }],
+      });
+    }
+    return this.models.use(async (served) => {
+      const results: unknown[] = [];
+      for (const node of req.nodes) {
+        for (const date of req.dates) {
+          try {
+            results.push(await this.#count(req.market, 'batch', () => this.#day(served, node, req.market, date, req.explain ?? false, false)));
+          } catch (err) {
+            if (!(err instanceof HttpError) || err.status >= 500) throw err;
+            results.push({ node, date, error: { code: err.code, message: err.message, ...err.details } });
+          }
+        }
+      }
+      return { model: modelRef(served), results };
+    });
+  }
+
+  /** Predictions for feature rows the caller computed, checked against the model's feature names. */
+  async fromFeatures(req: PredictFeaturesRequest): Promise<unknown> {
+    return this.#count(req.market, 'features', () =>
+      this.models.use(async (served) => {
+        const node = await this.features.resolveNode(req.node);
+        checkServes(served, req.market, node.id);
+        const names = served.sidecar.featureNames;
+        const required = new Set(names);
+        const problems: string[] = [];
+        req.rows.forEach((r, i) => {
+          const missing = names.filter((n) => !(n in r.features));
+          const unknown = Object.keys(r.features).filter((n) => !required.has(n));
+          if (missing.length) problems.push(`rows[${i}] lacks ${missing.length} feature(s): ${missing.slice(0, 10).join(', ')}${missing.length > 10 ? ', ...' : ''}`);
+          if (unknown.length) problems.push(`rows[${i}] has unknown feature(s): ${unknown.slice(0, 10).join(', ')}`);
+        });
+        if (problems.length > 0) {
+          throw new HttpError(422, 'feature_mismatch', `The rows do not match the model's ${names.length} features (GET /model lists them; use null for a missing value): ${problems.slice(0, 5).join('; ')}.`, {
+            problems,
+          });
+        }
+        const table = featureTableFromRows(
+          req.rows.map((r) => ({ nodeId: node.id, day: '1970-01-01', hour: Number(r.features['hour'] ?? 0), target: null, features: r.features })),
+          req.market,
+        );
+        const values = predictRows(served.model, table, 0, table.rows);
+        const explanations = req.explain ? explainRows(served.model, table) : undefined;
+        return {
+          node,
+          market: req.market,
+          model: modelRef(served),
+          predictions: Array.from(values, (value, i) => ({ value, ...(explanations ? { explanation: explanations[i]! } : {}) })),
+        };
+      }),
+    );
+  }
+
+  async #count<T>(market: Market, form: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      const result = await fn();
+      this.metrics.predictions.inc({ market, form, outcome: 'ok' });
+      return result;
+    } catch (err) {
+      this.metrics.predictions.inc({ market, form, outcome: err instanceof HttpError ? err.code : 'error' });
+      throw err;
+    }
+  }
+}

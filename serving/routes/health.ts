@@ -1,0 +1,63 @@
+// Probes and metrics: GET /health (liveness: the process answers), GET /ready (readiness:
+// a model is loaded and the server is not draining) and GET /metrics (Prometheus).
+import { Type as T } from '@sinclair/typebox';
+import { HttpError } from '../http/errors.ts';
+import type { Lifecycle } from '../lifecycle.ts';
+import { addRoute, type RouteModule } from '../routes.ts';
+import { ModelRef } from '../schemas.ts';
+import { modelRef } from '../predict/service.ts';
+
+const Health = T.Object({ status: T.Literal('ok'), uptimeSeconds: T.Number() });
+const Ready = T.Object({
+  status: T.Literal('ready'),
+  model: T.Composite([ModelRef, T.Object({ loadedAt: T.String({ format: 'date-time' }), market: T.String() })]),
+  validatedPartitions: T.Object({ prices: T.Integer(), load: T.Integer() }),
+});
+
+export function healthRoutes(lifecycle: Lifecycle): RouteModule {
+  return {
+    name: 'health',
+    register(router, spec, deps) {
+      spec.tag('operations', 'Probes and metrics.');
+      addRoute(router, spec, {
+        method: 'get',
+        path: '/health',
+        tags: ['operations'],
+        summary: 'Liveness: the process is up',
+        responses: { 200: { description: 'Up.', schema: Health } },
+        handler: (ctx) => {
+          ctx.body = { status: 'ok', uptimeSeconds: Math.round(process.uptime()) };
+        },
+      });
+      addRoute(router, spec, {
+        method: 'get',
+        path: '/ready',
+        tags: ['operations'],
+        summary: 'Readiness: a model is loaded (with its data version and training time)',
+        responses: { 200: { description: 'Ready to predict.', schema: Ready } },
+        errors: { 503: 'Not ready: no model yet (the message says why) or shutting down.' },
+        handler: (ctx) => {
+          if (lifecycle.draining) throw new HttpError(503, 'shutting_down', 'The server is shutting down (SIGTERM) and finishing its in-flight requests.');
+          const m = deps.models.current();
+          if (!m) throw new HttpError(503, 'no_model', deps.models.unavailableReason, undefined, { 'Retry-After': '5' });
+          ctx.body = {
+            status: 'ready',
+            model: { ...modelRef(m), loadedAt: m.loadedAt, market: m.sidecar.market },
+            validatedPartitions: deps.features.catalog.counts,
+          };
+        },
+      });
+      addRoute(router, spec, {
+        method: 'get',
+        path: '/metrics',
+        tags: ['operations'],
+        summary: 'Prometheus metrics',
+        responses: { 200: { description: 'Prometheus text format.', contentType: 'text/plain' } },
+        handler: async (ctx) => {
+          ctx.type = deps.metrics.registry.contentType;
+          ctx.body = await deps.metrics.registry.metrics();
+        },
+      });
+    },
+  };
+}

@@ -1,0 +1,76 @@
+// GET /model: what the serving model is: its features, training window, settings, metrics
+// (its own and the current backtest's), members (rounds, importance, learning curve) and
+// lineage (the materializations it consumed, from the lineage store).
+import { Type as T } from '@sinclair/typebox';
+import type { AssetKey } from '../../runtime/index.ts';
+import { lineageOf } from '../../runtime/lineage.ts';
+import { HttpError } from '../http/errors.ts';
+import { addRoute, type RouteModule } from '../routes.ts';
+import { modelRef } from '../predict/service.ts';
+import { ModelRef } from '../schemas.ts';
+
+const BACKTEST_ASSET = 'pjm/backtest' as AssetKey;
+const MAX_BACKTEST_METADATA_BYTES = 256 * 1024;
+
+const ModelInfo = T.Object(
+  {
+    model: ModelRef,
+    market: T.String(),
+    featureNames: T.Array(T.String()),
+    target: T.Unknown({ description: 'Target definition and per-node price transform.' }),
+    window: T.Unknown({ description: 'Training window: first/last day, validation split, row counts.' }),
+    settings: T.Unknown({ description: 'XGBoost parameters and training settings.' }),
+    members: T.Array(T.Unknown(), { description: 'Ensemble members: rounds, best iteration, learning curve, feature importance.' }),
+    metrics: T.Unknown({ description: 'Metrics stored with the model.' }),
+    backtest: T.Union([T.Null(), T.Object({ materializationId: T.Integer(), dataVersion: T.String(), metadata: T.Unknown() })], {
+      description: 'The current pjm/backtest materialization and its report (metadata), if any.',
+    }),
+    lineage: T.Unknown({ description: 'The materializations the model consumed, grouped by asset (lineageOf, depth 2).' }),
+  },
+  { title: 'ModelInfo' },
+);
+
+export const modelRoutes: RouteModule = {
+  name: 'model',
+  register(router, spec, deps) {
+    spec.tag('model', 'The serving model.');
+    addRoute(router, spec, {
+      method: 'get',
+      path: '/model',
+      operationId: 'getModel',
+      tags: ['model'],
+      summary: "The current model's features, training window, metrics and lineage",
+      responses: { 200: { description: 'The serving model.', schema: ModelInfo, schemaName: 'ModelInfo' } },
+      errors: { 503: 'No model is loaded yet; the message says why.' },
+      handler: (ctx) => {
+        const m = deps.models.current();
+        if (!m) throw new HttpError(503, 'no_model', deps.models.unavailableReason, undefined, { 'Retry-After': '5' });
+        const store = deps.instance.store;
+        const backtest = store.current(BACKTEST_ASSET, '');
+        let backtestInfo: unknown = null;
+        if (backtest) {
+          const metadata = store.materialization(backtest.id)?.metadata ?? {};
+          const size = JSON.stringify(metadata).length;
+          backtestInfo = {
+            materializationId: backtest.id,
+            dataVersion: backtest.dataVersion,
+            metadata: size <= MAX_BACKTEST_METADATA_BYTES ? metadata : { omitted: `The backtest metadata is ${size} bytes; read materialization ${backtest.id} from the lineage store.` },
+          };
+        }
+        const s = m.sidecar;
+        ctx.body = {
+          model: { ...modelRef(m), loadedAt: m.loadedAt, runId: m.runId },
+          market: s.market,
+          featureNames: s.featureNames,
+          target: s.target,
+          window: s.window,
+          settings: s.settings,
+          members: s.members,
+          metrics: s.metrics,
+          backtest: backtestInfo,
+          lineage: lineageOf(store, m.materializationId, { depth: 2 }) ?? null,
+        };
+      },
+    });
+  },
+};

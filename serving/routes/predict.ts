@@ -1,0 +1,76 @@
+// POST /predict (one node-day), /predict/batch (nodes × dates) and /predict/features
+// (caller-supplied feature rows). Handlers only validate (done by addRoute) and hand over
+// to PredictService.
+import type { RouteModule } from '../routes.ts';
+import { addRoute } from '../routes.ts';
+import { PredictService } from '../predict/service.ts';
+import {
+  PredictBatchRequest,
+  PredictBatchResponse,
+  PredictFeaturesRequest,
+  PredictFeaturesResponse,
+  PredictRequest,
+  PredictResponse,
+} from '../schemas.ts';
+
+const NO_MODEL = 'No model is loaded yet (or the server is shutting down); `error.message` says why.';
+
+export const predictRoutes: RouteModule = {
+  name: 'predict',
+  register(router, spec, deps) {
+    const service = new PredictService(deps.models, deps.features, deps.metrics, deps.config.featureCacheSize);
+    spec.tag('predict', 'Price forecasts from the current pjm/model.');
+    addRoute(router, spec, {
+      method: 'post',
+      path: '/predict',
+      operationId: 'predict',
+      tags: ['predict'],
+      summary: 'Forecast the hourly prices of one node and EPT day',
+      description:
+        'Builds the feature rows of (node, market, date) with the features asset code over the latest validated data, then predicts with the current model. ' +
+        'Never falls back to older data: a missing input is a 422 listing every missing series, day and hour.',
+      body: PredictRequest,
+      bodyName: 'PredictRequest',
+      responses: { 200: { description: 'The forecast of every hour of the day.', schema: PredictResponse, schemaName: 'DayForecast' } },
+      errors: {
+        404: 'The node is unknown (no validated prices name it).',
+        422: 'The inputs of the features are missing (`error.missing`), or the model does not serve this market or node.',
+        503: NO_MODEL,
+      },
+      handler: async (ctx, { body }) => {
+        ctx.type = 'application/json';
+        ctx.body = await service.day(body);
+      },
+    });
+    addRoute(router, spec, {
+      method: 'post',
+      path: '/predict/batch',
+      operationId: 'predictBatch',
+      tags: ['predict'],
+      summary: 'Forecast several nodes and days at once (at most 500 node-days)',
+      description: 'All items use the same model. An item that cannot be forecast (unknown node, missing inputs) carries `error` instead of failing the batch.',
+      body: PredictBatchRequest,
+      bodyName: 'PredictBatchRequest',
+      responses: { 200: { description: 'One result per node × date, nodes outer.', schema: PredictBatchResponse, schemaName: 'PredictBatchResponse' } },
+      errors: { 503: NO_MODEL },
+      handler: async (ctx, { body }) => {
+        ctx.body = await service.batch(body);
+      },
+    });
+    addRoute(router, spec, {
+      method: 'post',
+      path: '/predict/features',
+      operationId: 'predictFeatures',
+      tags: ['predict'],
+      summary: 'Predict from feature rows you supply',
+      description: 'Each row must give every feature the model uses (GET /model lists them), null for a missing value. Price features are in $/MWh, as the features asset writes them.',
+      body: PredictFeaturesRequest,
+      bodyName: 'PredictFeaturesRequest',
+      responses: { 200: { description: 'One prediction per row, $/MWh.', schema: PredictFeaturesResponse, schemaName: 'PredictFeaturesResponse' } },
+      errors: { 404: 'The node is unknown.', 422: 'The rows do not match the model features, or the model does not serve this market or node.', 503: NO_MODEL },
+      handler: async (ctx, { body }) => {
+        ctx.body = await service.fromFeatures(body);
+      },
+    });
+  },
+};

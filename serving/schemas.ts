@@ -1,0 +1,133 @@
+// The JSON Schemas (TypeBox) of the server's requests and responses. The validator compiles
+// these and the OpenAPI document publishes them: one definition each, no drift.
+import { Type as T, type Static } from '@sinclair/typebox';
+
+export const ErrorResponse = T.Object(
+  {
+    error: T.Object(
+      {
+        code: T.String({ description: 'Stable machine-readable code, e.g. validation_failed, missing_inputs, no_model.' }),
+        message: T.String({ description: 'What went wrong and what to do, in one or two sentences.' }),
+        requestId: T.String({ description: 'Echoes the X-Request-Id header; quote it when reporting a problem.' }),
+      },
+      { additionalProperties: true },
+    ),
+  },
+  { title: 'Error' },
+);
+
+export const NodeRef = T.Union([T.Integer({ minimum: 0 }), T.String({ minLength: 1, maxLength: 200 })], {
+  description: 'a PJM pnode id (integer) or a node name such as "WESTERN HUB"',
+});
+// An enum rather than a union of literals: one clear validation message ("must be one of").
+export const Market = T.Unsafe<'da' | 'rt'>({ type: 'string', enum: ['da', 'rt'], description: '"da" day-ahead or "rt" real-time.' });
+export const IsoDay = T.String({
+  format: 'date',
+  description: 'an EPT delivery day, YYYY-MM-DD',
+  examples: ['2017-01-10'],
+});
+
+export const PredictRequest = T.Object(
+  {
+    node: NodeRef,
+    market: Market,
+    date: IsoDay,
+    explain: T.Optional(T.Boolean({ description: 'Also return SHAP contributions of each hour by feature name.', default: false })),
+  },
+  { additionalProperties: false },
+);
+export type PredictRequest = Static<typeof PredictRequest>;
+
+export const PredictBatchRequest = T.Object(
+  {
+    nodes: T.Array(NodeRef, { minItems: 1, maxItems: 100 }),
+    market: Market,
+    dates: T.Array(IsoDay, { minItems: 1, maxItems: 31 }),
+    explain: T.Optional(T.Boolean({ default: false })),
+  },
+  { additionalProperties: false, description: 'Every node × every date; at most 500 node-days.' },
+);
+export type PredictBatchRequest = Static<typeof PredictBatchRequest>;
+
+export const FeatureValues = T.Record(T.String(), T.Union([T.Number(), T.Null()]), {
+  description: 'Feature values by name (null = missing); GET /model lists the names the model needs.',
+});
+
+export const PredictFeaturesRequest = T.Object(
+  {
+    node: NodeRef,
+    market: Market,
+    rows: T.Array(T.Object({ features: FeatureValues }, { additionalProperties: false }), { minItems: 1, maxItems: 1000 }),
+    explain: T.Optional(T.Boolean({ default: false })),
+  },
+  { additionalProperties: false },
+);
+export type PredictFeaturesRequest = Static<typeof PredictFeaturesRequest>;
+
+export const ModelRef = T.Object({
+  materializationId: T.Integer(),
+  dataVersion: T.String({ description: 'Content hash of the model file: the model version.' }),
+  codeVersion: T.String(),
+  trainedAt: T.String({ format: 'date-time' }),
+});
+
+export const Explanation = T.Object(
+  {
+    bias: T.Number(),
+    contributions: T.Record(T.String(), T.Number(), { description: 'SHAP contribution of each feature.' }),
+  },
+  {
+    description:
+      "SHAP values (XGBoost pred_contribs) in the model's output space: the per-node z = asinh((p - median) / scale) space of its target " +
+      '(for target change_lag1, the change from the same hour of D-1); bias + the sum of contributions = the raw model output.',
+  },
+);
+
+export const HourForecast = T.Object({
+  hour: T.Integer({ minimum: 0, maximum: 23, description: 'The EPT 24-hour grid hour the value comes from (the model forecasts on that grid).' }),
+  ts_utc: T.String({ format: 'date-time' }),
+  ts_ept: T.String({ description: 'Start of the hour in US Eastern prevailing time, with its offset.' }),
+  value: T.Number({ description: 'Forecast LMP, $/MWh.' }),
+  note: T.Optional(T.String({ description: 'Set on the fall-back day: both 01:00 hours carry the one grid-hour-1 forecast.' })),
+  explanation: T.Optional(Explanation),
+});
+
+export const NodeInfo = T.Object({ id: T.Integer(), name: T.Union([T.String(), T.Null()]), zone: T.Union([T.String(), T.Null()]) });
+
+export const DayForecast = T.Object({
+  node: NodeInfo,
+  market: Market,
+  date: IsoDay,
+  model: ModelRef,
+  inputs: T.Object(
+    {
+      dataVersions: T.Record(T.String(), T.String(), { description: 'Data version of each validated partition the features were built from.' }),
+    },
+    { description: 'The validated data the features came from.' },
+  ),
+  forecasts: T.Array(HourForecast, {
+    minItems: 23,
+    maxItems: 25,
+    description: 'One per real hour of the EPT day, in time order: 24, or 23 on the spring-forward day and 25 on the fall-back day.',
+  }),
+});
+
+export const PredictResponse = DayForecast;
+
+export const BatchItemError = T.Object({
+  node: NodeRef,
+  date: IsoDay,
+  error: T.Object({ code: T.String(), message: T.String() }, { additionalProperties: true }),
+});
+
+export const PredictBatchResponse = T.Object({
+  model: ModelRef,
+  results: T.Array(T.Union([DayForecast, BatchItemError]), { description: 'One per node × date, nodes outer; a failed item carries `error`.' }),
+});
+
+export const PredictFeaturesResponse = T.Object({
+  node: NodeInfo,
+  market: Market,
+  model: ModelRef,
+  predictions: T.Array(T.Object({ value: T.Number(), explanation: T.Optional(Explanation) })),
+});

@@ -1,0 +1,79 @@
+// Runs the app: builds the dependencies over a runtime Instance, starts the model registry
+// and the data catalog, listens, and on `close()` drains: stops accepting connections,
+// lets in-flight requests finish (up to the drain timeout), then releases everything.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import pino, { type Logger } from 'pino';
+import type { Instance } from '../runtime/index.ts';
+import { createApp } from './app.ts';
+import type { ServingConfig } from './config.ts';
+import { FeatureService } from './data/feature-service.ts';
+import { bearerAuth } from './http/middleware/auth.ts';
+import { ServingMetrics } from './metrics.ts';
+import { ModelRegistry } from './model/registry.ts';
+import type { RouteModule, ServerDeps } from './routes.ts';
+
+export interface RunningServer {
+  readonly url: string;
+  readonly server: Server;
+  readonly deps: ServerDeps;
+  /** Graceful stop: refuse new connections, finish in-flight requests, release resources. Resolves true when everything drained in time. */
+  close(): Promise<boolean>;
+}
+
+/** A JSON logger that never prints a token or key, whatever a caller passes it. */
+export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
+  return pino(
+    {
+      level,
+      base: { service: 'pjm-serving' },
+      redact: { paths: ['req.headers.authorization', 'headers.authorization', 'authorization', 'apiToken', 'token', '*.apiToken', 'config.apiToken', 'PJM_API_KEY', '*.key'], censor: '[redacted]' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+    },
+    destination,
+  );
+}
+
+export function buildDeps(instance: Instance<unknown>, config: ServingConfig, log: Logger): ServerDeps {
+  const metrics = new ServingMetrics();
+  const models = new ModelRegistry({ store: instance.store, storage: instance.storage, log: log.child({ component: 'models' }), metrics, pollIntervalMs: config.pollIntervalMs });
+  const features = new FeatureService({ instance, log: log.child({ component: 'features' }), metrics, pollIntervalMs: config.pollIntervalMs, cacheSize: config.featureCacheSize });
+  return { instance, models, features, auth: bearerAuth(config.apiToken), log, config, metrics };
+}
+
+export async function startServer(instance: Instance<unknown>, config: ServingConfig, options: { log?: Logger; modules?: readonly RouteModule[] } = {}): Promise<RunningServer> {
+  const log = options.log ?? createLogger(config.logLevel);
+  const deps = buildDeps(instance, config, log);
+  deps.features.start();
+  await deps.models.start();
+  const { app, lifecycle } = createApp(deps, options.modules);
+  const server = createServer(app.callback());
+  // Keep-alive a little longer than typical load balancers (60 s) so they close first.
+  server.keepAliveTimeout = 65_000;
+  server.requestTimeout = Math.max(config.requestTimeoutMs + 5_000, 10_000);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+  let closing: Promise<boolean> | undefined;
+  const close = (): Promise<boolean> =>
+    (closing ??= (async () => {
+      lifecycle.draining = true;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const drained = await lifecycle.whenIdle(config.drainTimeoutMs);
+      if (!drained) log.warn({ inflight: lifecycle.inflight }, 'drain timeout: closing connections with requests still in flight');
+      server.closeAllConnections();
+      await closed;
+      deps.models.stop();
+      deps.features.stop();
+      return drained;
+    })());
+  log.info({ url }, 'serving');
+  return { url, server, deps, close };
+}

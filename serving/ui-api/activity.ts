@@ -1,0 +1,81 @@
+// "What is happening right now": which asset partitions a live run is
+// materializing, and which ones failed on their latest attempt. The runtime's
+// staleness answers FRESH / STALE / MISSING from current versions alone; the UI
+// also shows RUNNING and FAILED, which only the run and event records know.
+import type { AssetKey, EventRecord, LineageStore, PartitionKey, RunRecord } from '../../runtime/index.ts';
+
+export interface Failure {
+  readonly runId: string;
+  readonly ts: number;
+  /** 'failed' (the step threw) or 'blocked' (a blocking check failed). */
+  readonly kind: 'failed' | 'blocked';
+  readonly message: string;
+}
+
+export interface Activity {
+  /** Partitions a running run has started and not yet finished. */
+  readonly running: ReadonlyMap<AssetKey, ReadonlySet<PartitionKey>>;
+  /** The latest failed or blocked attempt per partition, from recent runs; whether it still counts depends on the current version. */
+  readonly failures: ReadonlyMap<AssetKey, ReadonlyMap<PartitionKey, Failure>>;
+  readonly activeRuns: readonly RunRecord[];
+}
+
+/** How many of the latest runs are searched for failures: older failures have almost always been superseded. */
+const RECENT_RUNS = 30;
+
+const STEP_END_TYPES = new Set(['step_materialized', 'step_failed', 'step_blocked', 'step_skipped']);
+
+/** Folds one run's events into the running set and failures (pure, for tests). */
+export function foldRunEvents(
+  events: readonly EventRecord[],
+  into: { running?: Map<AssetKey, Set<PartitionKey>>; failures: Map<AssetKey, Map<PartitionKey, Failure>> },
+): void {
+  for (const e of events) {
+    if (e.asset === null) continue;
+    const asset = e.asset as AssetKey;
+    const partition = e.partition ?? '';
+    if (into.running && e.type === 'step_started') {
+      let set = into.running.get(asset);
+      if (!set) into.running.set(asset, (set = new Set()));
+      set.add(partition);
+    } else if (STEP_END_TYPES.has(e.type)) {
+      into.running?.get(asset)?.delete(partition);
+    }
+    if (e.type === 'step_failed' || e.type === 'step_blocked') {
+      let byPartition = into.failures.get(asset);
+      if (!byPartition) into.failures.set(asset, (byPartition = new Map()));
+      const previous = byPartition.get(partition);
+      if (!previous || previous.ts <= e.ts) {
+        byPartition.set(partition, { runId: e.runId, ts: e.ts, kind: e.type === 'step_failed' ? 'failed' : 'blocked', message: e.message });
+      }
+    }
+  }
+}
+
+export function readActivity(store: LineageStore): Activity {
+  const running = new Map<AssetKey, Set<PartitionKey>>();
+  const failures = new Map<AssetKey, Map<PartitionKey, Failure>>();
+  const activeRuns = store.listRuns({ status: 'running', limit: 20 });
+  for (const run of activeRuns) foldRunEvents(store.events(run.id), { running, failures });
+  const activeIds = new Set(activeRuns.map((r) => r.id));
+  for (const run of store.listRuns({ status: 'failed', limit: RECENT_RUNS })) {
+    if (!activeIds.has(run.id)) foldRunEvents(store.events(run.id), { failures });
+  }
+  for (const [asset, set] of running) if (set.size === 0) running.delete(asset);
+  return { running, failures, activeRuns };
+}
+
+/**
+ * A token that changes whenever anything the UI shows could have changed: a new
+ * materialization, event or run. Views computed under the same token (and the
+ * same hour, for time-window partitions) are reused.
+ */
+export function storeChangeToken(store: LineageStore): string {
+  const row = store.db
+    .prepare(
+      `SELECT (SELECT max(id) FROM materializations) AS m, (SELECT max(id) FROM events) AS e,
+              (SELECT count(*) FROM runs) AS r, (SELECT count(*) FROM runs WHERE status = 'running') AS a`,
+    )
+    .get() as { m: number | null; e: number | null; r: number; a: number };
+  return `${row.m ?? 0}:${row.e ?? 0}:${row.r}:${row.a}`;
+}

@@ -1,0 +1,256 @@
+// The web UI's JSON API under /api (graph, assets, partitions, lineage, runs,
+// live events, materialize) and the static front end at `/`, as one route
+// module of the server. Every /api route is documented in the OpenAPI document
+// from the schemas in ./schemas.ts; POST /api/materialize is a mutating route,
+// so the app's auth guards it whenever SERVING_API_TOKEN is set.
+import { readFile } from 'node:fs/promises';
+import type { Router, RouterContext } from '@koa/router';
+import { isRuntimeError, type AssetKey, type Instance, type JsonValue } from '../../runtime/index.ts';
+import { addRoute, HttpError, type OpenApiRegistry, type RouteModule, type ServerDeps } from '../routes.ts';
+import { assetView, partitionsView } from './asset-view.ts';
+import { streamRunEvents } from './event-stream.ts';
+import { LauncherBusyError } from './launcher.ts';
+import { lineageView } from './lineage-view.ts';
+import { findPredictions, forecastVsActual, type PredictedHour } from './model-view.ts';
+import { listRunsView, runProgress, runSummary, runView } from './runs-view.ts';
+import * as S from './schemas.ts';
+import { registerStaticUi } from './static-files.ts';
+import { UiState } from './ui-state.ts';
+
+const TAG = 'ui';
+
+function assetKeyOrThrow(instance: Instance<unknown>, raw: string): AssetKey {
+  if (!instance.graph.has(raw)) {
+    throw new HttpError(404, 'not_found', `No asset ${JSON.stringify(raw)} is defined. GET /api/graph lists the asset keys (escape "/" as %2F in the path).`);
+  }
+  return raw;
+}
+
+/** Selection and partition mistakes are the caller's: a 400 that repeats the runtime's explanation. */
+function asHttpError(err: unknown): unknown {
+  if (isRuntimeError(err)) return new HttpError(400, 'bad_request', err.message, { reason: err.reason });
+  if (err instanceof LauncherBusyError) return new HttpError(409, 'bad_request', err.message);
+  return err;
+}
+
+// The backtest's predictions are read from its stored value once per materialization.
+let predictionsCache: { materializationId: number; hours: PredictedHour[] | undefined } | undefined;
+
+async function predictionsOf(instance: Instance<unknown>, key: AssetKey, materializationId: number, metadata: JsonValue): Promise<PredictedHour[] | undefined> {
+  if (predictionsCache?.materializationId === materializationId) return predictionsCache.hours;
+  let hours = findPredictions(metadata);
+  const m = instance.store.materialization(materializationId);
+  if (!hours && m?.location && instance.graph.get(key).io === 'json') {
+    const path = await instance.storage.localPath(m.location);
+    hours = findPredictions(JSON.parse(await readFile(path, 'utf8')) as JsonValue);
+  }
+  predictionsCache = { materializationId, hours };
+  return hours;
+}
+
+/** Registers the /api routes and the static UI on `router` (the module's body; tests may call it directly). */
+export function registerUiApi(router: Router, spec: OpenApiRegistry, state: UiState): void {
+  const { instance } = state;
+  spec.tag(TAG, 'The web lineage UI: asset graph, status with causes, lineage, runs and their live events, materialize.');
+  spec.schema(S.LINEAGE_GROUP_NAME, S.LineageGroupSchema);
+
+  addRoute(router, spec, {
+    method: 'get',
+    path: '/api/graph',
+    operationId: 'uiGraph',
+    tags: [TAG],
+    summary: 'Every asset with its status, partition counts and causes, and every dependency edge',
+    description: 'Reused until the store changes, so polling it is cheap at 1,000 assets.',
+    responses: { 200: { description: 'The asset graph', schema: S.GraphViewSchema, schemaName: 'UiGraph' } },
+    handler: (ctx) => {
+      ctx.body = state.graph();
+    },
+  });
+
+  addRoute(router, spec, {
+    method: 'get',
+    path: '/api/assets/:key',
+    operationId: 'uiAsset',
+    tags: [TAG],
+    summary: 'One asset: definition, current version, status with causes, history with checks, model views',
+    params: S.AssetKeyParams,
+    responses: { 200: { description: 'The asset', schema: S.AssetViewSchema, schemaName: 'UiAsset' } },
+    errors: { 404: 'No such asset.' },
+    handler: (ctx, { params }) => {
+      const key = assetKeyOrThrow(instance, params.key);
+      ctx.body = assetView(instance, state.activity(), key, state.clock());
+    },
+  });
+
+  addRoute(router, spec, {
+    method: 'get',
+    path: '/api/assets/:key/partitions',
+    operationId: 'uiAssetPartitions',
+    tags: [TAG],
+    summary: "An asset's partitions (newest first) with status and causes, optionally of one status",
+    params: S.AssetKeyParams,
+    query: S.PartitionsQuery,
+    responses: { 200: { description: 'The partitions', schema: S.PartitionsViewSchema, schemaName: 'UiPartitions' } },
+    errors: { 404: 'No such asset.' },
+    handler: (ctx, { params, query }) => {
+      const key = assetKeyOrThrow(instance, params.key);
+      ctx.body = partitionsView(instance, state.activity(), key, state.clock(), query);
+    },
+  });
+
+  addRoute(router, spec, {
+    method: 'get',
+    path: '/api/assets/:key/predictions',
+    operationId: 'uiAssetPredictions',
+    tags: [TAG],
+    summary: "Forecast versus actual for one node and week, from a backtest asset's stored predictions",
+    params: S.AssetKeyParams,
+    query: S.PredictionsQuery,
+    responses: { 200: { description: 'The chosen node and week, and the nodes and weeks available', schema: S.ForecastVsActualSchema, schemaName: 'UiForecastVsActual' } },
+    errors: { 404: 'No such asset, it has no current version, or its value holds no predictions.' },
+    handler: async (ctx, { params, query }) => {
+      const key = assetKeyOrThrow(instance, params.key);
+      const current = instance.store.current(key, '');
+      if (!current) throw new HttpError(404, 'not_found', `${key} has no current version yet; materialize it first.`);
+      const m = instance.store.materialization(current.id);
+      const hours = await predictionsOf(instance, key, current.id, (m?.metadata ?? null) as JsonValue);
+      if (!hours) {
+        throw new HttpError(404, 'not_found', `${key}'s current version (materialization ${current.id}) holds no predictions: expected an array of {nodeId, day, hour, actual, forecast}.`);
+      }
+      ctx.body = forecastVsActual(hours, query);
+    },
+  });
+
+  addRoute(router, spec, {
+    method: 'get',
+    path: '/api/materializations/:id/lineage',
+    operationId: 'uiLineage',
+    tags: [TAG],
+    summary: 'One materialization, its checks, what it consumed (recursively) and what consumed it',
+    params: S.MaterializationParams,
+    query: S.LineageQuery,
+    responses: { 200: { description: 'The lineage', schema: S.LineageViewSchema, schemaName: 'UiLineage' } },
+    errors: { 404: 'No such materialization.' },
+    handler: (ctx, { params, query }) => {
+      const view = lineageView(instance, params.id, { depth: query.depth, maxPerGroup: query.perGroup });
+      if (!view) throw new HttpError(404, 'not_found', `No materialization ${params.id}; ids are listed in GET /api/assets/{key} history.`);
+      ctx.body = view;
+    },
+  });
+
+  addRoute(router, spec, {
+    method: 'get',
+    path: '/api/runs',
+    operationId: 'uiRuns',
+    tags: [TAG],
+    summary: 'Runs, newest first',
+    query: S.RunsQuery,
+    responses: { 200: { description: 'The runs', schema: S.RunsListSchema, schemaName: 'UiRuns' } },
+    handler: (ctx, { query }) => {
+      ctx.body = { runs: listRunsView(instance, query) };
+    },
+  });
+
+  addRoute(router, spec, {
+    method: 'get',
+    path: '/api/runs/:id',
+    operationId: 'uiRun',
+    tags: [TAG],
+    summary: 'One run: progress, what it materialized, and its event log',
+    params: S.RunParams,
+    responses: { 200: { description: 'The run', schema: S.RunViewSchema, schemaName: 'UiRun' } },
+    errors: { 404: 'No such run.' },
+    handler: (ctx, { params }) => {
+      const view = runView(instance, params.id);
+      if (!view) throw new HttpError(404, 'not_found', `No run ${params.id}; GET /api/runs lists them.`);
+      ctx.body = view;
+    },
+  });
+
+  addRoute(router, spec, {
+    method: 'get',
+    path: '/api/runs/:id/events',
+    operationId: 'uiRunEvents',
+    tags: [TAG],
+    summary: "A run's events after afterId (for polling), with its status and progress",
+    params: S.RunParams,
+    query: S.EventsQuery,
+    responses: { 200: { description: 'New events', schema: S.RunEventsSchema, schemaName: 'UiRunEvents' } },
+    errors: { 404: 'No such run.' },
+    handler: (ctx, { params, query }) => {
+      const run = instance.store.getRun(params.id);
+      if (!run) throw new HttpError(404, 'not_found', `No run ${params.id}; GET /api/runs lists them.`);
+      const all = instance.store.events(params.id);
+      const after = query.afterId ?? 0;
+      const events = all.filter((e) => e.id > after).slice(0, query.limit ?? 2000);
+      ctx.body = { run: runSummary(run), progress: runProgress(all), events, lastEventId: events.length > 0 ? events[events.length - 1]!.id : after };
+    },
+  });
+
+  addRoute(router, spec, {
+    method: 'get',
+    path: '/api/runs/:id/stream',
+    operationId: 'uiRunStream',
+    tags: [TAG],
+    summary: "A run's events as server-sent events, live until the run ends",
+    description:
+      'Events: `run-event` (id = event id, data = the event), `progress` (run and progress), `end` (the run finished). ' +
+      'Resumes after the Last-Event-ID header or ?afterId. The stream closes itself every 15 s; EventSource reconnects.',
+    params: S.RunParams,
+    query: S.EventsQuery,
+    responses: { 200: { description: 'An event stream', contentType: 'text/event-stream' } },
+    errors: { 404: 'No such run.' },
+    handler: (ctx, { params, query }) => {
+      if (!instance.store.getRun(params.id)) throw new HttpError(404, 'not_found', `No run ${params.id}; GET /api/runs lists them.`);
+      const lastEventId = Number(ctx.get('Last-Event-ID'));
+      const afterId = Number.isInteger(lastEventId) && lastEventId > 0 ? lastEventId : (query.afterId ?? 0);
+      streamRunEvents(ctx as RouterContext, instance, state.launcher, params.id, afterId);
+    },
+  });
+
+  addRoute(router, spec, {
+    method: 'post',
+    path: '/api/materialize',
+    operationId: 'uiMaterialize',
+    tags: [TAG],
+    summary: 'Start a materialization in the server process; answers with the run id at once',
+    description: 'Follow it with GET /api/runs/{id}/stream. Needs the bearer token when SERVING_API_TOKEN is set.',
+    body: S.MaterializeBody,
+    bodyName: 'UiMaterializeRequest',
+    responses: { 202: { description: 'The run started', schema: S.MaterializeStartedSchema, schemaName: 'UiMaterializeStarted' } },
+    errors: { 409: 'Too many runs started from the UI are in progress.' },
+    handler: (ctx, { body }) => {
+      let started;
+      try {
+        started = state.launcher.start(body);
+      } catch (err) {
+        throw asHttpError(err);
+      }
+      const base = `/api/runs/${encodeURIComponent(started.runId)}`;
+      ctx.status = 202;
+      ctx.body = { ...started, links: { run: base, events: `${base}/events`, stream: `${base}/stream` } };
+    },
+  });
+
+  registerStaticUi(router);
+}
+
+const states = new WeakMap<Instance<unknown>, UiState>();
+
+/** The UI's route module, for the server's module list in serving/app.ts. */
+export const uiApiRoutes: RouteModule & { close(instance: Instance<unknown>): Promise<void> } = {
+  name: 'ui-api',
+  register(router: Router, spec: OpenApiRegistry, deps: ServerDeps): void {
+    const state = new UiState(deps.instance, {
+      onRunError: (runId, error) => deps.log.error({ runId, err: error }, 'a run started from the UI ended with an error'),
+    });
+    states.set(deps.instance, state);
+    registerUiApi(router, spec, state);
+  },
+  /** Cancels the runs the UI started in this process and waits for them to stop (call on shutdown). */
+  async close(instance: Instance<unknown>): Promise<void> {
+    await states.get(instance)?.close();
+  },
+};
+
+export { UiState } from './ui-state.ts';

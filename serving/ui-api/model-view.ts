@@ -1,0 +1,216 @@
+// Reads the model and backtest reports out of materialization metadata (and the
+// backtest's stored predictions) into the shapes the UI's charts draw: learning
+// curve, feature importance, the comparison table against the naive forecast
+// and the published benchmarks, and forecast-versus-actual by node and week.
+// Tolerant on purpose: an asset whose metadata lacks a part simply has no such
+// view, and the UI says so instead of failing.
+import type { JsonValue, Metadata } from '../../runtime/index.ts';
+
+export interface ModelView {
+  readonly market: string | null;
+  readonly window: { readonly [key: string]: JsonValue } | null;
+  readonly featureCount: number | null;
+  readonly members: readonly {
+    readonly name: string;
+    readonly rounds: number | null;
+    readonly bestIteration: number | null;
+    readonly learningCurve: { readonly train: readonly (number | null)[]; readonly valid: readonly (number | null)[] };
+  }[];
+  /** Mean total gain over members, largest first. */
+  readonly importance: readonly { readonly feature: string; readonly gain: number }[];
+  readonly metrics: { readonly [key: string]: JsonValue } | null;
+  readonly trainedAt: string | null;
+}
+
+export interface ComparisonRow {
+  readonly name: string;
+  readonly mae: number | null;
+  readonly rmse: number | null;
+  readonly smape: number | null;
+  readonly rmae: number | null;
+}
+
+export interface BacktestView {
+  readonly market: string | null;
+  readonly testFirstDay: string | null;
+  readonly testLastDay: string | null;
+  readonly hours: number | null;
+  readonly retrains: number | null;
+  readonly comparison: readonly ComparisonRow[];
+  /** MAE by grid hour 0..23, model and naive. */
+  readonly byHour: readonly { readonly hour: number; readonly mae: number | null; readonly naiveMae: number | null }[];
+  readonly byNode: readonly { readonly node: string; readonly mae: number | null; readonly rmae: number | null; readonly n: number | null }[];
+}
+
+export interface ModelViews {
+  readonly model?: ModelView;
+  readonly backtest?: BacktestView;
+}
+
+type Obj = { readonly [key: string]: JsonValue };
+
+const isObj = (v: JsonValue | undefined): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const num = (v: JsonValue | undefined): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+const str = (v: JsonValue | undefined): string | null => (typeof v === 'string' ? v : null);
+const numArray = (v: JsonValue | undefined): (number | null)[] => (Array.isArray(v) ? v.map((x) => num(x)) : []);
+
+/** The object itself and its likely wrappers (`sidecar`, `report`, ...), in that order. */
+function candidates(metadata: Obj, wrappers: readonly string[]): Obj[] {
+  const out: Obj[] = [metadata];
+  for (const w of wrappers) {
+    const v = metadata[w];
+    if (isObj(v)) out.push(v);
+  }
+  return out;
+}
+
+function importancePairs(v: JsonValue | undefined): [string, number][] {
+  if (Array.isArray(v)) {
+    return v.flatMap((p): [string, number][] => {
+      if (Array.isArray(p) && typeof p[0] === 'string' && num(p[1]) !== null) return [[p[0], num(p[1])!]];
+      if (isObj(p) && typeof p.feature === 'string' && num(p.gain ?? p.value) !== null) return [[p.feature, num(p.gain ?? p.value)!]];
+      return [];
+    });
+  }
+  if (isObj(v)) return Object.entries(v).flatMap(([k, x]): [string, number][] => (num(x) === null ? [] : [[k, num(x)!]]));
+  return [];
+}
+
+export function readModelView(metadata: Metadata): ModelView | undefined {
+  for (const c of candidates(metadata, ['sidecar', 'model'])) {
+    const rawMembers = Array.isArray(c.members) ? c.members.filter(isObj) : [];
+    const members = rawMembers.map((m, i) => {
+      const curve = isObj(m.learningCurve) ? m.learningCurve : {};
+      const variant = isObj(m.variant) ? str(m.variant.name) : null;
+      return {
+        name: variant ?? str(m.name) ?? `member ${i + 1}`,
+        rounds: num(m.rounds),
+        bestIteration: num(m.bestIteration),
+        learningCurve: { train: numArray(curve.train), valid: numArray(curve.valid) },
+      };
+    });
+    const gains = new Map<string, number>();
+    const sources = rawMembers.length > 0 ? rawMembers.map((m) => m.importance) : [c.importance ?? c.featureImportance];
+    for (const s of sources) for (const [f, g] of importancePairs(s)) gains.set(f, (gains.get(f) ?? 0) + g / sources.length);
+    if (members.length === 0 && gains.size === 0) continue;
+    return {
+      market: str(c.market),
+      window: isObj(c.window) ? c.window : null,
+      featureCount: Array.isArray(c.featureNames) ? c.featureNames.length : null,
+      members,
+      importance: [...gains].sort((a, b) => b[1] - a[1]).map(([feature, gain]) => ({ feature, gain })),
+      metrics: isObj(c.metrics) ? c.metrics : null,
+      trainedAt: str(c.trainedAt),
+    };
+  }
+  return undefined;
+}
+
+export function readBacktestView(metadata: Metadata): BacktestView | undefined {
+  for (const c of candidates(metadata, ['report', 'backtest'])) {
+    if (!Array.isArray(c.comparison)) continue;
+    const comparison = c.comparison.filter(isObj).map((r) => ({
+      name: str(r.name) ?? '?',
+      mae: num(r.mae),
+      rmse: num(r.rmse),
+      smape: num(r.smape),
+      rmae: num(r.rmae),
+    }));
+    const metrics = isObj(c.metrics) ? c.metrics : {};
+    const byHour = isObj(metrics.byHour)
+      ? Object.entries(metrics.byHour).flatMap(([h, s]) => (isObj(s) ? [{ hour: Number(h), mae: num(s.mae), naiveMae: num(s.naiveMae) }] : []))
+      : [];
+    const byNode = isObj(metrics.byNode)
+      ? Object.entries(metrics.byNode).flatMap(([node, s]) => (isObj(s) ? [{ node, mae: num(s.mae), rmae: num(s.rmae), n: num(s.n) }] : []))
+      : [];
+    return {
+      market: str(c.market),
+      testFirstDay: str(c.testFirstDay),
+      testLastDay: str(c.testLastDay),
+      hours: num(c.hours),
+      retrains: num(c.retrains),
+      comparison,
+      byHour: byHour.sort((a, b) => a.hour - b.hour),
+      byNode,
+    };
+  }
+  return undefined;
+}
+
+export function modelViews(metadata: Metadata): ModelViews {
+  const model = readModelView(metadata);
+  const backtest = readBacktestView(metadata);
+  return { ...(model ? { model } : {}), ...(backtest ? { backtest } : {}) };
+}
+
+// ---- forecast versus actual -------------------------------------------------
+
+export interface PredictedHour {
+  readonly node: string;
+  /** EPT delivery day, YYYY-MM-DD. */
+  readonly day: string;
+  readonly hour: number;
+  readonly actual: number | null;
+  readonly forecast: number | null;
+  readonly naive: number | null;
+}
+
+export interface ForecastVsActual {
+  readonly nodes: readonly string[];
+  /** Mondays (YYYY-MM-DD) of the weeks that have predictions, oldest first. */
+  readonly weeks: readonly string[];
+  readonly node: string | null;
+  readonly week: string | null;
+  /** The chosen node and week, in time order. */
+  readonly hours: readonly PredictedHour[];
+}
+
+/** Finds the predicted hours in a backtest's stored value or metadata: an array of {node|nodeId, day, hour, actual, forecast}. */
+export function findPredictions(value: JsonValue | undefined): PredictedHour[] | undefined {
+  const tryArray = (v: JsonValue | undefined): PredictedHour[] | undefined => {
+    if (!Array.isArray(v) || v.length === 0) return undefined;
+    const first = v[0];
+    if (!isObj(first) || typeof first.day !== 'string' || num(first.hour) === null || !('forecast' in first)) return undefined;
+    return v.filter(isObj).map((r) => ({
+      node: String(r.nodeId ?? r.node ?? ''),
+      day: String(r.day),
+      hour: num(r.hour) ?? 0,
+      actual: num(r.actual),
+      forecast: num(r.forecast),
+      naive: num(r.naive),
+    }));
+  };
+  const direct = tryArray(value);
+  if (direct) return direct;
+  if (!isObj(value)) return undefined;
+  for (const k of ['predictions', 'forecasts', 'hours']) {
+    const found = tryArray(value[k]);
+    if (found) return found;
+  }
+  for (const k of ['report', 'backtest']) {
+    const inner = value[k];
+    if (isObj(inner)) {
+      const found = findPredictions(inner);
+      if (found) return found;
+    }
+  }
+  return undefined;
+}
+
+/** The Monday of `day`'s ISO week. */
+export function weekOf(day: string): string {
+  const t = Date.parse(`${day}T00:00:00Z`);
+  const dow = (new Date(t).getUTCDay() + 6) % 7; // Monday 0
+  return new Date(t - dow * 86_400_000).toISOString().slice(0, 10);
+}
+
+/** Picks one node and week (the last week of the first node by default). */
+export function forecastVsActual(hours: readonly PredictedHour[], wanted: { node?: string; week?: string }): ForecastVsActual {
+  const nodes = [...new Set(hours.map((h) => h.node))].sort();
+  const node = wanted.node !== undefined && nodes.includes(wanted.node) ? wanted.node : (nodes[0] ?? null);
+  const ofNode = hours.filter((h) => h.node === node);
+  const weeks = [...new Set(ofNode.map((h) => weekOf(h.day)))].sort();
+  const week = wanted.week !== undefined && weeks.includes(weekOf(wanted.week)) ? weekOf(wanted.week) : (weeks[weeks.length - 1] ?? null);
+  const picked = ofNode.filter((h) => weekOf(h.day) === week).sort((a, b) => (a.day < b.day ? -1 : a.day > b.day ? 1 : a.hour - b.hour));
+  return { nodes, weeks, node, week, hours: picked };
+}

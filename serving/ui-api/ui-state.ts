@@ -1,0 +1,41 @@
+// What the UI routes share in one server process: the instance, the run
+// launcher, and views reused while the store has not changed (the graph view
+// at 1,000 assets is computed once per change, not once per poll).
+import type { Instance } from '../../runtime/index.ts';
+import { readActivity, storeChangeToken, type Activity } from './activity.ts';
+import { graphView, type GraphView } from './graph-view.ts';
+import { RunLauncher } from './launcher.ts';
+
+export class UiState {
+  readonly launcher: RunLauncher;
+  private activityCache: { token: string; value: Activity } | undefined;
+  private graphCache: { token: string; value: GraphView } | undefined;
+
+  constructor(
+    readonly instance: Instance<unknown>,
+    options: { maxConcurrentRuns?: number; onRunError?: (runId: string, error: unknown) => void; clock?: () => Date } = {},
+  ) {
+    this.launcher = new RunLauncher(instance, options);
+    this.clock = options.clock ?? (() => new Date());
+  }
+
+  readonly clock: () => Date;
+
+  activity(): Activity {
+    const token = storeChangeToken(this.instance.store);
+    if (this.activityCache?.token !== token) this.activityCache = { token, value: readActivity(this.instance.store) };
+    return this.activityCache.value;
+  }
+
+  graph(): GraphView {
+    const now = this.clock();
+    // Time-window partitions appear as the clock moves: the hour is part of the key.
+    const token = `${storeChangeToken(this.instance.store)}@${Math.floor(now.getTime() / 3_600_000)}`;
+    if (this.graphCache?.token !== token) this.graphCache = { token, value: graphView(this.instance, this.activity(), now) };
+    return this.graphCache.value;
+  }
+
+  async close(): Promise<void> {
+    await this.launcher.close();
+  }
+}
