@@ -46,7 +46,9 @@ export function foldRunEvents(
       if (!byPartition) into.failures.set(asset, (byPartition = new Map()));
       const previous = byPartition.get(partition);
       if (!previous || previous.ts <= e.ts) {
-        byPartition.set(partition, { runId: e.runId, ts: e.ts, kind: e.type === 'step_failed' ? 'failed' : 'blocked', message: e.message });
+        // The bare error (or check message) reads better in a cause sentence than the log line.
+        const detail = e.type === 'step_failed' ? e.data?.error : e.data?.message;
+        byPartition.set(partition, { runId: e.runId, ts: e.ts, kind: e.type === 'step_failed' ? 'failed' : 'blocked', message: typeof detail === 'string' ? detail : e.message });
       }
     }
   }

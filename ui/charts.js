@@ -1,0 +1,86 @@
+// Hand-written SVG charts: a line chart (forecast versus actual, learning
+// curves) and a horizontal bar chart (feature importance, MAE by hour). Each
+// returns markup; values are numbers and labels are escaped.
+import { esc } from './dom.js';
+
+function niceTicks(min, max, count = 5) {
+  if (!(max > min)) return [min];
+  const step0 = (max - min) / count;
+  const mag = 10 ** Math.floor(Math.log10(step0));
+  const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= step0) ?? step0;
+  const out = [];
+  for (let v = Math.ceil(min / step) * step; v <= max + step * 1e-9; v += step) out.push(Number(v.toFixed(10)));
+  return out;
+}
+
+/**
+ * @param {{ series: { name: string, color: string, values: (number|null)[], dash?: boolean }[],
+ *           xLabels?: string[], xTickEvery?: number, yLabel?: string, width?: number, height?: number, title?: string, testId?: string }} spec
+ */
+export function lineChart(spec) {
+  const width = spec.width ?? 760;
+  const height = spec.height ?? 280;
+  const m = { left: 56, right: 16, top: 28, bottom: 40 };
+  const n = Math.max(0, ...spec.series.map((s) => s.values.length));
+  const all = spec.series.flatMap((s) => s.values).filter((v) => typeof v === 'number' && Number.isFinite(v));
+  if (n === 0 || all.length === 0) return `<p class="muted">No data to chart.</p>`;
+  let lo = Math.min(...all);
+  let hi = Math.max(...all);
+  if (lo === hi) [lo, hi] = [lo - 1, hi + 1];
+  const pad = (hi - lo) * 0.05;
+  lo -= pad;
+  hi += pad;
+  const x = (i) => m.left + (n === 1 ? 0 : (i / (n - 1)) * (width - m.left - m.right));
+  const y = (v) => m.top + (1 - (v - lo) / (hi - lo)) * (height - m.top - m.bottom);
+  const grid = niceTicks(lo, hi)
+    .map((t) => `<line class="grid" x1="${m.left}" x2="${width - m.right}" y1="${y(t)}" y2="${y(t)}"/><text class="tick" x="${m.left - 6}" y="${y(t) + 4}" text-anchor="end">${esc(Number(t.toPrecision(6)))}</text>`)
+    .join('');
+  const every = spec.xTickEvery ?? Math.max(1, Math.ceil(n / 8));
+  const xTicks = (spec.xLabels ?? [])
+    .map((label, i) => (i % every === 0 ? `<text class="tick" x="${x(i)}" y="${height - m.bottom + 16}" text-anchor="middle">${esc(label)}</text>` : ''))
+    .join('');
+  const lines = spec.series
+    .map((s) => {
+      let d = '';
+      let pen = false;
+      s.values.forEach((v, i) => {
+        if (typeof v !== 'number' || !Number.isFinite(v)) {
+          pen = false;
+          return;
+        }
+        d += `${pen ? 'L' : 'M'}${x(i).toFixed(1)},${y(v).toFixed(1)}`;
+        pen = true;
+      });
+      return `<path class="series" data-series="${esc(s.name)}" d="${d}" fill="none" stroke="${esc(s.color)}" stroke-width="1.6"${s.dash ? ' stroke-dasharray="5 4"' : ''}/>`;
+    })
+    .join('');
+  const legend = spec.series
+    .map((s, i) => `<g transform="translate(${m.left + i * 150},12)"><rect width="14" height="3" y="-4" fill="${esc(s.color)}"/><text class="legend" x="20" y="0">${esc(s.name)}</text></g>`)
+    .join('');
+  return `<svg class="chart" ${spec.testId ? `data-testid="${esc(spec.testId)}"` : ''} viewBox="0 0 ${width} ${height}" width="100%" role="img" aria-label="${esc(spec.title ?? 'chart')}">
+    ${grid}${xTicks}${lines}${legend}
+    ${spec.yLabel ? `<text class="axis" transform="translate(14,${(height - m.bottom + m.top) / 2}) rotate(-90)" text-anchor="middle">${esc(spec.yLabel)}</text>` : ''}
+  </svg>`;
+}
+
+/** @param {{ items: { label: string, value: number, color?: string }[], width?: number, format?: (v: number) => string, testId?: string, title?: string }} spec */
+export function barChart(spec) {
+  const items = spec.items.filter((i) => Number.isFinite(i.value));
+  if (items.length === 0) return `<p class="muted">No data to chart.</p>`;
+  const width = spec.width ?? 760;
+  const row = 20;
+  const labelWidth = Math.min(260, 8 + 7 * Math.max(...items.map((i) => i.label.length)));
+  const height = items.length * row + 10;
+  const max = Math.max(...items.map((i) => Math.abs(i.value))) || 1;
+  const fmt = spec.format ?? ((v) => v.toPrecision(4));
+  const bars = items
+    .map((it, i) => {
+      const w = ((width - labelWidth - 80) * Math.abs(it.value)) / max;
+      const yy = 5 + i * row;
+      return `<g class="bar"><text class="tick" x="${labelWidth - 6}" y="${yy + 13}" text-anchor="end">${esc(it.label)}</text>
+        <rect x="${labelWidth}" y="${yy + 2}" width="${w.toFixed(1)}" height="${row - 6}" fill="${esc(it.color ?? '#4a78c2')}"/>
+        <text class="tick" x="${labelWidth + w + 6}" y="${yy + 13}">${esc(fmt(it.value))}</text></g>`;
+    })
+    .join('');
+  return `<svg class="chart" ${spec.testId ? `data-testid="${esc(spec.testId)}"` : ''} viewBox="0 0 ${width} ${height}" width="100%" role="img" aria-label="${esc(spec.title ?? 'bar chart')}">${bars}</svg>`;
+}

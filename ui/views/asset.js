@@ -1,0 +1,87 @@
+// The asset page: description, code and data versions, status with its causes
+// in words, materialize actions, partitions, checks with their reports,
+// materialization history (each row links to its lineage), and, for the model
+// and the backtest, their charts and tables.
+import { api } from '../api.js';
+import { duration, esc, formatTime, healthBar, links, metadataValue, shortVersion, statusChip, countsText } from '../dom.js';
+import { materializeButtons, wireMaterializeButtons } from './materialize.js';
+import { renderModelViews } from './model.js';
+
+function metadataSummary(metadata) {
+  const entries = Object.entries(metadata ?? {});
+  if (entries.length === 0) return '<span class="muted">—</span>';
+  const simple = entries.filter(([, v]) => v === null || typeof v !== 'object').slice(0, 4);
+  const rest = entries.length - simple.length;
+  return `${simple.map(([k, v]) => `<span class="kv"><b>${esc(k)}</b> ${metadataValue(v)}</span>`).join(' ')}${rest > 0 ? ` <span class="muted">+${rest} more</span>` : ''}`;
+}
+
+function checksTable(results) {
+  return `<table class="checks" data-testid="checks"><thead><tr><th>Check</th><th>Result</th><th>Message</th><th>Report</th></tr></thead><tbody>${results
+    .map(
+      (c) => `<tr><td>${esc(c.name)}${c.blocking ? '' : ' <span class="muted">(warning only)</span>'}</td>
+        <td>${c.passed ? '<span class="chip status-fresh">passed</span>' : `<span class="chip status-failed">${c.blocking ? 'failed' : 'warned'}</span>`}</td>
+        <td>${esc(c.message)}</td>
+        <td>${Object.keys(c.metadata).length ? `<details><summary>report</summary><pre>${esc(JSON.stringify(c.metadata, null, 2))}</pre></details>` : '<span class="muted">—</span>'}</td></tr>`,
+    )
+    .join('')}</tbody></table>`;
+}
+
+export async function render(container, { key }, signal) {
+  const a = await api.asset(key);
+  if (signal.aborted) return;
+  const partitioned = a.partitions !== null;
+  container.innerHTML = `
+    <article class="asset-page" data-testid="asset-page" data-asset="${esc(a.key)}">
+      <p class="crumbs"><a href="${links.graph()}">Graph</a> / ${esc(a.group)}</p>
+      <h1>${esc(a.key)} <span data-testid="asset-status">${statusChip(a.status)}</span></h1>
+      ${a.description ? `<p class="lead">${esc(a.description)}</p>` : ''}
+      <dl class="facts">
+        <dt>Code version</dt><dd><code>${esc(a.codeVersion)}</code>${a.codeVersionIsDerived ? ' <span class="muted">(hash of the function source)</span>' : ''}</dd>
+        <dt>Current data version</dt><dd>${a.current ? `<code data-testid="data-version">${shortVersion(a.current.dataVersion)}</code> ${partitioned ? `(partition ${esc(a.current.partition)}) ` : ''}materialized ${formatTime(a.current.endedAt)} by run <a href="${links.run(a.current.runId)}">${esc(a.current.runId)}</a> · <a href="${links.lineage(a.current.materializationId)}">lineage</a>` : '<span class="muted">never materialized</span>'}</dd>
+        <dt>Storage</dt><dd>${esc(a.io)}</dd>
+        <dt>Partitions</dt><dd>${partitioned ? `${esc(a.partitions.description)} · ${healthBar(a.counts)} ${esc(countsText(a.counts))} · <a href="${links.partitions(a.key)}" data-testid="partitions-link">list</a>` : 'unpartitioned'}</dd>
+        <dt>Upstream</dt><dd>${a.deps.length ? a.deps.map((d) => `<a href="${links.asset(d.asset)}">${esc(d.asset)}</a> <span class="muted">(${esc(d.mapping)})</span>`).join(', ') : '<span class="muted">none</span>'}</dd>
+        <dt>Downstream</dt><dd>${a.children.length ? a.children.map((c) => `<a href="${links.asset(c)}">${esc(c)}</a>`).join(', ') : '<span class="muted">none</span>'}</dd>
+      </dl>
+
+      <section class="status-box status-${esc(a.status)}">
+        <h2>Status: ${esc(a.status)}</h2>
+        ${a.causes.length ? `<ul class="causes" data-testid="causes">${a.causes.map((c) => `<li>${esc(a.status === 'missing' && !partitioned ? c.text : c.text)}${partitioned ? ` <span class="muted">(${c.partitions} partition${c.partitions === 1 ? '' : 's'})</span>` : ''}</li>`).join('')}</ul>` : `<p data-testid="causes">${a.status === 'fresh' ? 'Up to date: its code and every input it consumed are current.' : a.status === 'missing' ? (a.current ? 'Some partitions were never materialized.' : 'Never materialized.') : ''}</p>`}
+        ${materializeButtons(a.key)}
+      </section>
+
+      <section class="model-views"></section>
+
+      ${a.checks.length ? `<section><h2>Checks</h2>${a.latestChecks ? `<p class="muted">Latest results (materialization <a href="${links.lineage(a.latestChecks.materializationId)}">#${a.latestChecks.materializationId}</a>${a.latestChecks.partition ? `, partition ${esc(a.latestChecks.partition)}` : ''}):</p>${checksTable(a.latestChecks.results)}` : `<p class="muted">Declared: ${a.checks.map((c) => esc(c.name)).join(', ')}; not run yet.</p>`}</section>` : ''}
+
+      <section>
+        <h2>Materialization history</h2>
+        ${a.history.length ? `<table class="history" data-testid="history"><thead><tr><th>When</th>${partitioned ? '<th>Partition</th>' : ''}<th>Run</th><th>Duration</th><th>Data version</th><th>Code</th><th>Metadata</th><th></th></tr></thead><tbody>${a.history
+          .map(
+            (h) => `<tr class="${h.status === 'blocked' ? 'blocked' : ''}"><td>${formatTime(h.endedAt)}</td>${partitioned ? `<td>${esc(h.partition)}</td>` : ''}<td><a href="${links.run(h.runId)}">${esc(h.runId)}</a></td><td>${duration(h.durationMs)}</td>
+              <td><code>${shortVersion(h.dataVersion)}</code>${h.status === 'blocked' ? ' <span class="chip status-failed">blocked</span>' : ''}</td><td><code>${esc(h.codeVersion.slice(0, 12))}</code></td>
+              <td>${metadataSummary(h.metadata)}</td><td><a href="${links.lineage(h.id)}" data-testid="lineage-link">lineage</a></td></tr>`,
+          )
+          .join('')}</tbody></table>` : '<p class="muted">No materializations yet.</p>'}
+      </section>
+    </article>`;
+  wireMaterializeButtons(container, signal, {
+    onFinished: () => {
+      // Show the outcome, then reload the page's data so status and history follow.
+      setTimeout(() => {
+        if (!signal.aborted) void rerender(container, key, signal);
+      }, 300);
+    },
+  });
+  renderModelViews(container.querySelector('.model-views'), a, signal);
+}
+
+async function rerender(container, key, signal) {
+  const progress = container.querySelector('.run-progress')?.innerHTML ?? '';
+  await render(container, { key }, signal);
+  const out = container.querySelector('.run-progress');
+  if (out && progress) {
+    out.hidden = false;
+    out.innerHTML = progress;
+  }
+}

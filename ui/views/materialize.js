@@ -1,0 +1,79 @@
+// The "Materialize" actions: buttons that start a run in the server process
+// (stale only, with upstream, or forced), then show its progress live until it
+// ends, with a link to the run page.
+import { api } from '../api.js';
+import { esc, links } from '../dom.js';
+import { followRun } from '../live.js';
+
+export function materializeButtons(key) {
+  return `<div class="actions" data-asset="${esc(key)}">
+    <button type="button" data-mode="stale-only" title="Run this asset's missing and stale partitions">Materialize stale</button>
+    <button type="button" data-mode="with-upstream" title="Also run whatever upstream is missing or stale">Materialize with upstream</button>
+    <button type="button" data-mode="force" class="secondary" title="Run every partition of this asset, fresh or not">Force</button>
+    <div class="run-progress" data-testid="run-progress" hidden></div>
+  </div>`;
+}
+
+function progressMarkup(runId, state) {
+  const p = state.progress;
+  const pct = p && p.planned > 0 ? Math.min(100, (100 * p.done) / p.planned) : state.status === 'running' ? 5 : 100;
+  const counts = p ? `${p.done}/${p.planned} steps · ${p.materialized} materialized${p.running ? ` · ${p.running} running` : ''}${p.failed ? ` · ${p.failed} failed` : ''}${p.blocked ? ` · ${p.blocked} blocked` : ''}` : 'starting…';
+  return `<div class="progress status-${esc(state.status)}"><span style="width:${pct.toFixed(1)}%"></span></div>
+    <p><strong data-testid="run-status">${esc(state.status)}</strong> · ${esc(counts)} · run <a href="${links.run(runId)}">${esc(runId)}</a></p>
+    ${state.lastMessage ? `<p class="muted small last-event">${esc(state.lastMessage)}</p>` : ''}
+    ${state.error ? `<p class="error">${esc(state.error)}</p>` : ''}`;
+}
+
+/**
+ * @param {HTMLElement} root
+ * @param {AbortSignal} signal
+ * @param {{ onStarted?: (runId: string) => void, onFinished?: (run: object) => void }} [hooks]
+ */
+export function wireMaterializeButtons(root, signal, hooks = {}) {
+  const box = root.querySelector('.actions');
+  if (!box) return;
+  const out = box.querySelector('.run-progress');
+  for (const button of box.querySelectorAll('button[data-mode]')) {
+    button.onclick = async () => {
+      const buttons = box.querySelectorAll('button[data-mode]');
+      buttons.forEach((b) => (b.disabled = true));
+      out.hidden = false;
+      out.innerHTML = '<p class="muted">Starting…</p>';
+      let started;
+      try {
+        started = await api.materialize(box.dataset.asset, button.dataset.mode);
+      } catch (err) {
+        out.innerHTML = `<p class="error">${esc(err.message)}</p>`;
+        buttons.forEach((b) => (b.disabled = false));
+        return;
+      }
+      hooks.onStarted?.(started.runId);
+      const state = { status: 'running', progress: null, lastMessage: '', error: null };
+      const paint = () => (out.innerHTML = progressMarkup(started.runId, state));
+      paint();
+      followRun(
+        started.runId,
+        {
+          onEvent: (e) => {
+            state.lastMessage = e.message;
+            paint();
+          },
+          onProgress: (p) => {
+            state.progress = p.progress;
+            if (p.run) state.status = p.run.status;
+            paint();
+          },
+          onEnd: (p) => {
+            state.progress = p.progress;
+            state.status = p.run?.status ?? 'finished';
+            state.error = p.run?.error ?? null;
+            paint();
+            buttons.forEach((b) => (b.disabled = false));
+            hooks.onFinished?.(p.run);
+          },
+        },
+        signal,
+      );
+    };
+  }
+}

@@ -1,0 +1,26 @@
+// All partitions of one asset, newest first, filtered by status, each with
+// its causes and a link to its current version's lineage.
+import { api } from '../api.js';
+import { esc, formatTime, healthBar, links, shortVersion, STATUS_ORDER, statusChip } from '../dom.js';
+
+export async function render(container, { key, query }, signal) {
+  const status = query.get('status') ?? undefined;
+  const offset = Number(query.get('offset') ?? 0);
+  const view = await api.partitions(key, { limit: 500, offset, ...(status ? { status } : {}) });
+  if (signal.aborted) return;
+  const filters = STATUS_ORDER.filter((s) => view.counts[s] > 0)
+    .map((s) => `<a class="filter${s === status ? ' on' : ''}" href="${links.partitions(key, s === status ? undefined : s)}">${view.counts[s]} ${s}</a>`)
+    .join(' ');
+  container.innerHTML = `<article>
+    <p class="crumbs"><a href="${links.graph()}">Graph</a> / <a href="${links.asset(key)}">${esc(key)}</a></p>
+    <h1>Partitions of ${esc(key)}</h1>
+    <p>${healthBar(view.counts)} ${view.counts.total} partitions · ${filters}</p>
+    <table class="partitions" data-testid="partition-list"><thead><tr><th>Partition</th><th>Status</th><th>Why</th><th>Data version</th><th>Materialized</th></tr></thead><tbody>${view.partitions
+      .map(
+        (p) => `<tr><td>${p.materializationId ? `<a href="${links.lineage(p.materializationId)}">${esc(p.partition)}</a>` : esc(p.partition)}</td><td>${statusChip(p.status)}</td>
+        <td class="small">${p.causes.map(esc).join('<br>') || '<span class="muted">—</span>'}</td><td><code>${shortVersion(p.dataVersion)}</code></td><td>${formatTime(p.endedAt)}</td></tr>`,
+      )
+      .join('')}</tbody></table>
+    ${view.matching > offset + view.partitions.length ? `<p><a href="#/assets/${encodeURIComponent(key)}/partitions?${new URLSearchParams({ ...(status ? { status } : {}), offset: String(offset + 500) })}">next 500</a></p>` : ''}
+  </article>`;
+}

@@ -1,0 +1,54 @@
+// One run: status and progress, what it materialized, and its event log, which
+// grows live while the run is in progress (server-sent events), failures in red.
+import { api } from '../api.js';
+import { duration, esc, formatTime, links, shortVersion } from '../dom.js';
+import { followRun } from '../live.js';
+import { runStatusChip } from './runs.js';
+
+const eventRow = (e) =>
+  `<tr class="level-${esc(e.level)} type-${esc(e.type)}" data-event="${e.id}"><td class="muted small">${esc(new Date(e.ts).toLocaleTimeString())}</td><td class="small">${esc(e.type)}</td><td>${e.asset ? `<a href="${links.asset(e.asset)}">${esc(e.asset)}</a>${e.partition ? `[${esc(e.partition)}]` : ''}` : ''}</td><td class="message">${esc(e.message)}</td></tr>`;
+
+function header(run, progress) {
+  const pct = progress.planned > 0 ? Math.min(100, (100 * progress.done) / progress.planned) : run.status === 'running' ? 5 : 100;
+  return `<h1>Run ${esc(run.id)} <span data-testid="run-status">${runStatusChip(run.status)}</span></h1>
+    <div class="progress status-${esc(run.status)}"><span style="width:${pct.toFixed(1)}%"></span></div>
+    <p>${progress.done}/${progress.planned} steps done · ${progress.materialized} materialized · ${progress.skipped} skipped${progress.running ? ` · ${progress.running} running` : ''}${progress.failed ? ` · <span class="error">${progress.failed} failed</span>` : ''}${progress.blocked ? ` · <span class="error">${progress.blocked} blocked</span>` : ''}</p>
+    <dl class="facts"><dt>Selection</dt><dd><code>${esc(run.selection)}</code>${run.partitions ? ` partitions ${esc(run.partitions)}` : ''}</dd><dt>Trigger</dt><dd>${esc(run.trigger)}</dd>
+    <dt>Started</dt><dd>${formatTime(run.startedAt)}</dd><dt>Duration</dt><dd>${run.endedAt ? duration(run.durationMs) : `${duration(Date.now() - run.startedAt)} so far`}</dd></dl>
+    ${run.error ? `<p class="error" data-testid="run-error">${esc(run.error)}</p>` : ''}`;
+}
+
+export async function render(container, { id }, signal) {
+  const v = await api.run(id);
+  if (signal.aborted) return;
+  container.innerHTML = `<article class="run-page" data-testid="run-page">
+    <p class="crumbs"><a href="${links.runs()}">Runs</a></p>
+    <div class="run-header">${header(v.run, v.progress)}</div>
+    <section class="run-materializations"></section>
+    <section><h2>Event log</h2><table class="events" data-testid="event-log"><tbody>${v.events.map(eventRow).join('')}</tbody></table></section>
+  </article>`;
+  const paintMaterializations = (list) => {
+    container.querySelector('.run-materializations').innerHTML = list.length
+      ? `<h2>Materialized</h2><table><tbody>${list.map((m) => `<tr><td><a href="${links.asset(m.asset)}">${esc(m.asset)}</a>${m.partition ? `[${esc(m.partition)}]` : ''}</td><td><code>${shortVersion(m.dataVersion)}</code>${m.status !== 'published' ? ` <span class="chip status-failed">${esc(m.status)}</span>` : ''}</td><td>${duration(m.durationMs)}</td><td><a href="${links.lineage(m.id)}">lineage</a></td></tr>`).join('')}</tbody></table>`
+      : '';
+  };
+  paintMaterializations(v.materializations);
+  if (v.run.status !== 'running') return;
+  const body = container.querySelector('.events tbody');
+  followRun(
+    id,
+    {
+      onEvent: (e) => body.insertAdjacentHTML('beforeend', eventRow(e)),
+      onProgress: ({ run, progress }) => {
+        if (run) container.querySelector('.run-header').innerHTML = header(run, progress);
+      },
+      onEnd: async ({ run, progress }) => {
+        if (run) container.querySelector('.run-header').innerHTML = header(run, progress);
+        const final = await api.run(id).catch(() => null);
+        if (final && !signal.aborted) paintMaterializations(final.materializations);
+      },
+    },
+    signal,
+    v.lastEventId,
+  );
+}

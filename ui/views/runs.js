@@ -1,0 +1,29 @@
+// The run list, newest first; refreshes every few seconds while a run is in progress.
+import { api } from '../api.js';
+import { duration, esc, formatTime, links } from '../dom.js';
+
+// A run's status in the colours of the asset statuses it leads to.
+const RUN_COLOURS = { succeeded: 'fresh', failed: 'failed', canceled: 'missing', running: 'running' };
+export const runStatusChip = (s) => `<span class="chip status-${esc(RUN_COLOURS[s] ?? 'missing')}" data-run-status="${esc(s)}">${esc(s)}</span>`;
+
+export async function render(container, _params, signal) {
+  const paint = async () => {
+    const { runs } = await api.runs({ limit: 100 });
+    if (signal.aborted) return false;
+    container.innerHTML = `<article><h1>Runs</h1>
+      ${runs.length ? `<table class="runs" data-testid="runs"><thead><tr><th>Run</th><th>Status</th><th>Selection</th><th>Trigger</th><th>Started</th><th>Duration</th><th>Outcome</th></tr></thead><tbody>${runs
+        .map(
+          (r) => `<tr data-run="${esc(r.id)}"><td><a href="${links.run(r.id)}">${esc(r.id)}</a></td><td>${runStatusChip(r.status)}</td><td><code>${esc(r.selection)}</code>${r.partitions ? ` [${esc(r.partitions)}]` : ''}</td><td>${esc(r.trigger)}</td><td>${formatTime(r.startedAt)}</td><td>${duration(r.durationMs)}</td>
+          <td class="small">${r.error ? `<span class="error">${esc(r.error)}</span>` : r.summary ? esc(Object.entries(r.summary.counts ?? r.summary).filter(([, v]) => typeof v === 'number').map(([k, v]) => `${v} ${k}`).join(', ')) : ''}</td></tr>`,
+        )
+        .join('')}</tbody></table>` : '<p class="muted">No runs yet. Start one from an asset with "Materialize", or with <code>npm run materialize</code>.</p>'}</article>`;
+    return runs.some((r) => r.status === 'running');
+  };
+  let timer;
+  const loop = async () => {
+    const active = await paint().catch(() => false);
+    if (!signal.aborted) timer = setTimeout(loop, active ? 1500 : 10_000);
+  };
+  await loop();
+  signal.addEventListener('abort', () => clearTimeout(timer));
+}
