@@ -8,7 +8,7 @@ import { dailyPartitions, defineAsset, defineDefinitions } from '../../../runtim
 export interface DemoResources {
   /** Multiplies every reading: changing it changes the data, so downstream becomes stale. */
   scale: number;
-  /** Each readings partition sleeps this long (so a run's progress can be watched). */
+  /** demo/summary and each readings partition sleep this long (so a run's progress can be watched). */
   slowMs: number;
   /** When true, demo/flaky throws. */
   fail: boolean;
@@ -67,6 +67,7 @@ export function demoDefinitions(resources: DemoResources = { scale: 1, slowMs: 0
     deps: ['demo/daily_mean'],
     io: 'json',
     async materialize(ctx) {
+      if (ctx.resources.slowMs > 0) await delay(ctx.resources.slowMs, undefined, { signal: ctx.signal }).catch(() => undefined);
       const values = await ctx.input('daily_mean').jsonByPartition<{ mean: number }>();
       const means = [...values.values()].map((v) => v.mean);
       return { value: { mean: means.reduce((a, b) => a + b, 0) / means.length, days: means.length }, metadata: { days: means.length } };

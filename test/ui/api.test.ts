@@ -1,0 +1,152 @@
+// The UI's JSON API over a real store, through the real server (HTTP on
+// loopback): statuses with causes, asset pages, partitions, lineage, runs,
+// starting a materialization, auth, and the OpenAPI document.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { Instance } from '../../runtime/index.ts';
+import type { DemoResources } from './helpers/defs.ts';
+import { demoScenario, STALE_DAY } from './helpers/scenario.ts';
+import { startUiServer, type TestServer } from './helpers/server.ts';
+
+let srv: TestServer<DemoResources>;
+let instance: Instance<DemoResources>;
+let resources: DemoResources;
+
+const get = async (path: string) => {
+  const res = await fetch(srv.url + path);
+  return { status: res.status, body: (await res.json()) as any };
+};
+const enc = encodeURIComponent;
+
+test.before(async () => {
+  ({ instance, resources } = await demoScenario());
+  srv = await startUiServer(instance);
+});
+test.after(async () => {
+  await srv?.stop();
+});
+
+test('GET /api/graph: every asset with its status, partition counts and causes, and the edges', async () => {
+  const { status, body } = await get('/api/graph');
+  assert.is(status, 200);
+  const by = Object.fromEntries(body.nodes.map((n: any) => [n.key, n]));
+  assert.equal(
+    Object.fromEntries(body.nodes.map((n: any) => [n.key, n.status])),
+    { 'demo/readings': 'fresh', 'demo/daily_mean': 'stale', 'demo/summary': 'stale', 'demo/flaky': 'failed', 'demo/report': 'stale', 'demo/later': 'missing' },
+  );
+  assert.equal(by['demo/daily_mean'].counts, { total: 6, fresh: 5, stale: 1, missing: 0, failed: 0, running: 0 });
+  assert.match(by['demo/daily_mean'].causes[0].text, new RegExp(`upstream demo/readings\\[${STALE_DAY}\\] now has data version [0-9a-f]{8}; this one consumed [0-9a-f]{8}`));
+  assert.match(by['demo/flaky'].causes[0].text, /latest attempt failed \(run [^)]+\): the upstream service answered 503/);
+  assert.ok(body.edges.some((e: any) => e.from === 'demo/summary' && e.to === 'demo/report'));
+  assert.equal(body.totals, { fresh: 1, stale: 3, missing: 1, failed: 1, running: 0 });
+});
+
+test('GET /api/assets/:key: definition, current version, causes, history with checks', async () => {
+  const { status, body } = await get(`/api/assets/${enc('demo/daily_mean')}`);
+  assert.is(status, 200);
+  assert.is(body.description, 'Mean of one day of readings.');
+  assert.is(body.codeVersion, '1');
+  assert.is(body.status, 'stale');
+  assert.equal(body.deps, [{ asset: 'demo/readings', mapping: 'same partition' }]);
+  assert.is(body.history.length, 6);
+  assert.ok(body.current.dataVersion.length >= 8);
+  assert.is(body.latestChecks.results[0].name, 'has_24_hours');
+  assert.equal(body.latestChecks.results[0].metadata, { hours: 24, expected: 24 });
+  assert.is(body.history[0].metadata.mean, body.history[0].metadata.mean);
+  assert.equal(body.views, {});
+
+  const unknown = await get(`/api/assets/${enc('demo/nope')}`);
+  assert.is(unknown.status, 404);
+  assert.match(unknown.body.error.message, /No asset "demo\/nope"/);
+});
+
+test('GET /api/assets/:key/partitions: newest first, filtered by status, with causes', async () => {
+  const all = await get(`/api/assets/${enc('demo/daily_mean')}/partitions`);
+  assert.equal(all.body.partitions.map((p: any) => p.partition), ['2024-01-06', '2024-01-05', '2024-01-04', '2024-01-03', '2024-01-02', '2024-01-01']);
+  const stale = await get(`/api/assets/${enc('demo/daily_mean')}/partitions?status=stale`);
+  assert.is(stale.body.matching, 1);
+  assert.is(stale.body.partitions[0].partition, STALE_DAY);
+  assert.match(stale.body.partitions[0].causes[0], /now has data version/);
+  const bad = await get(`/api/assets/${enc('demo/daily_mean')}/partitions?status=purple`);
+  assert.is(bad.status, 400);
+  assert.match(bad.body.error.message, /query\/status/);
+});
+
+test('GET /api/materializations/:id/lineage: what it consumed, with versions, and what consumed it', async () => {
+  const summary = (await get(`/api/assets/${enc('demo/summary')}`)).body;
+  const { status, body } = await get(`/api/materializations/${summary.current.materializationId}/lineage`);
+  assert.is(status, 200);
+  assert.is(body.materialization.asset, 'demo/summary');
+  assert.is(body.materialization.current, true);
+  const up = body.lineage.upstream[0];
+  assert.is(up.asset, 'demo/daily_mean');
+  assert.is(up.count, 6);
+  assert.is(up.lastPartition, '2024-01-06');
+  // Each consumed daily_mean is itself traced to the readings it consumed.
+  assert.is(up.entries[0].groups[0].asset, 'demo/readings');
+  const consumers = body.lineage.downstream.map((g: any) => g.asset).sort();
+  assert.equal(consumers, ['demo/flaky', 'demo/report']);
+  assert.is((await get('/api/materializations/999999/lineage')).status, 404);
+});
+
+test('GET /api/runs and /api/runs/:id: the runs, one run with progress and events', async () => {
+  const { body } = await get('/api/runs');
+  assert.is(body.runs.length, 3);
+  const failed = body.runs.find((r: any) => r.status === 'failed');
+  assert.ok(failed, 'the flaky run is listed as failed');
+  const run = (await get(`/api/runs/${enc(failed.id)}`)).body;
+  assert.is(run.progress.failed, 1);
+  assert.ok(run.events.some((e: any) => e.type === 'step_failed' && /503/.test(e.message)));
+  const after = (await get(`/api/runs/${enc(failed.id)}/events?afterId=${run.events[0].id}`)).body;
+  assert.is(after.events.length, run.events.length - 1);
+});
+
+test('POST /api/materialize starts a run at once; its stream shows progress; the asset ends fresh', async () => {
+  resources.slowMs = 200;
+  const res = await fetch(`${srv.url}/api/materialize`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ selection: 'demo/report', mode: 'with-upstream' }),
+  });
+  assert.is(res.status, 202);
+  const started = (await res.json()) as any;
+  assert.is(started.selection, '+demo/report');
+  // daily_mean[] runs; summary and report run if it changes; the 6 readings and 5 fresh daily means are skipped.
+  assert.equal(started.planned, { run: 1, conditional: 2, skip: 11 });
+  // Server-sent events until the run ends.
+  const stream = await fetch(`${srv.url}${started.links.stream}`);
+  assert.is(stream.headers.get('content-type'), 'text/event-stream; charset=utf-8');
+  const text = await stream.text();
+  assert.match(text, /event: run-event\nid: |id: \d+\nevent: run-event/);
+  assert.match(text, /"type":"step_materialized"/);
+  assert.match(text, /event: end\ndata: \{"run":\{"id":"[^"]+","selection":"\+demo\/report"[^]*"status":"succeeded"/);
+  const graph = (await get('/api/graph')).body;
+  const statusOf = (k: string) => graph.nodes.find((n: any) => n.key === k).status;
+  assert.is(statusOf('demo/report'), 'fresh');
+  assert.is(statusOf('demo/daily_mean'), 'fresh');
+  resources.slowMs = 0;
+});
+
+test('POST /api/materialize: an unknown asset or a bad mode is a 400 that says what to do', async () => {
+  const post = (body: unknown) => fetch(`${srv.url}/api/materialize`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+  const unknown = await post({ selection: 'demo/reprot', mode: 'stale-only' });
+  assert.is(unknown.status, 400);
+  assert.match(((await unknown.json()) as any).error.message, /Unknown asset "demo\/reprot". Did you mean "demo\/report"/);
+  const badMode = await post({ selection: 'demo/report', mode: 'everything' });
+  assert.is(badMode.status, 400);
+  assert.match(((await badMode.json()) as any).error.message, /body\/mode/);
+});
+
+test('the OpenAPI document lists every /api route with its schemas', async () => {
+  const doc = (await get('/openapi.json')).body;
+  for (const path of ['/api/graph', '/api/assets/{key}', '/api/assets/{key}/partitions', '/api/materializations/{id}/lineage', '/api/runs', '/api/runs/{id}', '/api/runs/{id}/events', '/api/runs/{id}/stream']) {
+    assert.ok(doc.paths[path]?.get, `GET ${path} is documented`);
+  }
+  const post = doc.paths['/api/materialize'].post;
+  assert.equal(post.requestBody.content['application/json'].schema, { $ref: '#/components/schemas/UiMaterializeRequest' });
+  assert.ok(post.responses['401'], 'the token requirement is documented');
+  assert.ok(doc.components.schemas.UiGraph.properties.nodes);
+  assert.ok(doc.components.schemas.UiLineageGroup);
+});
+
+test.run();

@@ -1,0 +1,147 @@
+// End to end in headless Chromium against the real server and a real store:
+// the graph's statuses, an asset's history and causes, the lineage of a
+// version, the run log, and a materialization started from the UI that shows
+// its progress and ends fresh. Screenshots go to test-artifacts/ui/.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { Browser, Page } from 'playwright-core';
+import type { DemoResources } from './helpers/defs.ts';
+import { launchBrowser, newPage, pageErrors, screenshot } from './helpers/browser.ts';
+import { demoScenario, STALE_DAY } from './helpers/scenario.ts';
+import { startUiServer, type TestServer } from './helpers/server.ts';
+
+let srv: TestServer<DemoResources>;
+let resources: DemoResources;
+let browser: Browser;
+let page: Page;
+
+test.before(async () => {
+  const scenario = await demoScenario();
+  resources = scenario.resources;
+  srv = await startUiServer(scenario.instance);
+  browser = await launchBrowser();
+  page = await newPage(browser);
+});
+test.after(async () => {
+  await browser?.close();
+  await srv?.stop();
+});
+
+const nodeStatus = (key: string) => page.getAttribute(`.node[data-key="${key}"]`, 'data-status');
+
+test('the graph renders every asset, left to right, coloured by status', async () => {
+  await page.goto(`${srv.url}/`);
+  await page.waitForSelector('#graph-svg[data-ready="true"]');
+  const statuses = await page.$$eval('#graph-svg .node', (nodes) => Object.fromEntries(nodes.map((n) => [(n as SVGGElement).dataset.key, (n as SVGGElement).dataset.status])));
+  assert.equal(statuses, {
+    'demo/readings': 'fresh',
+    'demo/daily_mean': 'stale',
+    'demo/summary': 'stale',
+    'demo/flaky': 'failed',
+    'demo/report': 'stale',
+    'demo/later': 'missing',
+  });
+  // Left to right: each asset sits right of what it depends on.
+  const x = async (key: string) => (await page.locator(`.node[data-key="${key}"]`).boundingBox())!.x;
+  assert.ok((await x('demo/readings')) < (await x('demo/daily_mean')));
+  assert.ok((await x('demo/summary')) < (await x('demo/report')));
+  assert.ok((await x('demo/report')) < (await x('demo/later')));
+  assert.is(await page.locator('#graph-svg .edge').count(), 5);
+  // The stripe of a stale node is amber, of a failed one red.
+  assert.is(await page.getAttribute('.node[data-key="demo/daily_mean"] .stripe', 'fill'), '#e0a019');
+  assert.is(await page.getAttribute('.node[data-key="demo/flaky"] .stripe', 'fill'), '#d64545');
+  await screenshot(page, 'graph');
+});
+
+test('clicking a partition health bar lists the partitions with their causes', async () => {
+  await page.click('.node[data-key="demo/daily_mean"] .hbar');
+  const list = page.locator('#graph-panel [data-testid=partition-list]');
+  await list.waitFor();
+  assert.is(await list.locator('tr').count(), 6);
+  const staleRow = list.locator('tr', { hasText: STALE_DAY });
+  assert.match(await staleRow.innerText(), /stale\s+upstream demo\/readings\[2024-01-03\] now has data version [0-9a-f]{8}; this one consumed [0-9a-f]{8}/);
+  await screenshot(page, 'graph-partitions');
+});
+
+test('clicking an asset shows its causes; its page shows the history and checks', async () => {
+  await page.click('.node[data-key="demo/flaky"]');
+  await page.waitForSelector('#graph-panel .causes');
+  assert.match(await page.innerText('#graph-panel .causes'), /latest attempt failed \(run [^)]+\): the upstream service answered 503/);
+  await page.click('.node[data-key="demo/summary"]');
+  await page.waitForSelector('#graph-panel h2 >> text=demo/summary');
+  assert.match(await page.innerText('#graph-panel .causes'), /upstream demo\/daily_mean\[2024-01-03\] is stale/);
+  await page.click('#graph-panel [data-testid=open-asset]');
+  await page.waitForSelector('[data-testid=asset-page][data-asset="demo/summary"]');
+  assert.is(await page.innerText('[data-testid=asset-status]'), 'stale');
+  assert.match(await page.innerText('[data-testid=causes]'), /upstream demo\/daily_mean\[2024-01-03\] is stale/);
+  assert.is(await page.locator('[data-testid=history] tbody tr').count(), 1);
+  assert.match(await page.innerText('[data-testid=history]'), /days 6/);
+
+  await page.goto(`${srv.url}/#/assets/${encodeURIComponent('demo/daily_mean')}`);
+  await page.waitForSelector('[data-testid=asset-page][data-asset="demo/daily_mean"]');
+  assert.is(await page.locator('[data-testid=history] tbody tr').count(), 6);
+  assert.match(await page.innerText('[data-testid=checks]'), /has_24_hours\s+passed/);
+  assert.match(await page.innerText('[data-testid=causes]'), /now has data version [0-9a-f]{8}; this one consumed [0-9a-f]{8}/);
+  await screenshot(page, 'asset');
+});
+
+test('the lineage view lists the versions a materialization consumed', async () => {
+  await page.goto(`${srv.url}/#/assets/${encodeURIComponent('demo/summary')}`);
+  await page.click('[data-testid=history] [data-testid=lineage-link]');
+  await page.waitForSelector('[data-testid=lineage-page]');
+  const api = (await (await fetch(`${srv.url}/api/assets/${encodeURIComponent('demo/daily_mean')}/partitions`)).json()) as any;
+  const text = await page.innerText('[data-testid=lineage-page]');
+  assert.match(text, /demo\/daily_mean — 6 partitions, 2024-01-01 … 2024-01-06/);
+  // The latest consumed daily means are listed with their data versions, each traced to its readings.
+  const upstream = page.locator('[data-testid=lineage-upstream]');
+  assert.ok((await upstream.count()) >= 5);
+  const newest = api.partitions[0];
+  assert.match(text, new RegExp(`2024-01-06\\s+data version ${newest.dataVersion.slice(0, 8)}`));
+  assert.match(text, /demo\/readings/);
+  assert.match(text, /Consumed by[^]*demo\/flaky[^]*demo\/report|Consumed by[^]*demo\/report[^]*demo\/flaky/);
+  await screenshot(page, 'lineage');
+});
+
+test('a materialization started from the UI shows its progress, the graph shows it running, and it ends fresh', async () => {
+  resources.slowMs = 1500;
+  await page.goto(`${srv.url}/`);
+  await page.waitForSelector('#graph-svg[data-ready="true"]');
+  await page.click('.node[data-key="demo/later"]');
+  await page.click('#graph-panel button[data-mode="with-upstream"]');
+  const progress = page.locator('#graph-panel [data-testid=run-progress]');
+  await progress.locator('text=/\\d+\\/4 steps/').waitFor();
+  assert.is(await progress.locator('[data-testid=run-status]').innerText(), 'running');
+  // While demo/summary sleeps, the graph (refreshing every second during a run) shows it running.
+  await page.waitForSelector('.node[data-key="demo/summary"][data-status="running"]', { timeout: 10_000 });
+  await screenshot(page, 'materialize-running');
+  await progress.locator('[data-testid=run-status] >> text=succeeded').waitFor({ timeout: 20_000 });
+  assert.match(await progress.innerText(), /4\/4 steps · 4 materialized/);
+  await page.waitForSelector('.node[data-key="demo/later"][data-status="fresh"]', { timeout: 10_000 });
+  for (const key of ['demo/daily_mean', 'demo/summary', 'demo/report', 'demo/later']) assert.is(await nodeStatus(key), 'fresh', key);
+  await screenshot(page, 'materialize-done');
+
+  // The run page shows the same run with its event log.
+  await progress.locator('a[href^="#/runs/"]').click();
+  await page.waitForSelector('[data-testid=run-page]');
+  assert.is(await page.innerText('[data-testid=run-page] [data-testid=run-status]'), 'succeeded');
+  assert.match(await page.innerText('[data-testid=event-log]'), /demo\/later: materialized [0-9a-f]{8}/);
+  await screenshot(page, 'run');
+  resources.slowMs = 0;
+  assert.equal(pageErrors(page), []);
+});
+
+test('the run page follows a run live', async () => {
+  resources.slowMs = 700;
+  const res = await fetch(`${srv.url}/api/materialize`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ selection: 'demo/readings', mode: 'force' }) });
+  const { runId } = (await res.json()) as any;
+  await page.goto(`${srv.url}/#/runs/${encodeURIComponent(runId)}`);
+  await page.waitForSelector('[data-testid=run-page] [data-run-status="running"]');
+  const before = await page.locator('[data-testid=event-log] tr').count();
+  await page.waitForSelector('[data-testid=run-page] [data-run-status="succeeded"]', { timeout: 20_000 });
+  const after = await page.locator('[data-testid=event-log] tr').count();
+  assert.ok(after > before, `events arrived while the page was open (${before} -> ${after})`);
+  assert.match(await page.innerText('[data-testid=event-log]'), /run \S+ succeeded/);
+  resources.slowMs = 0;
+});
+
+test.run();
