@@ -1,12 +1,16 @@
 // One DuckDB instance per process (in memory; tables live in Parquet files),
 // handing out connections with the session time zone pinned to UTC so that
 // TIMESTAMPTZ values never depend on the machine's zone.
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 
 let instance: Promise<DuckDBInstance> | undefined;
 
 export function duckdbInstance(): Promise<DuckDBInstance> {
-  instance ??= DuckDBInstance.create(':memory:', { threads: String(Math.max(1, Number(process.env.DUCKDB_THREADS ?? 2))) });
+  // Imported on first use: loading DuckDB's native library costs a quarter of a
+  // second, which a no-op `materialize` or a `status` should not pay.
+  instance ??= import('@duckdb/node-api').then(({ DuckDBInstance }) =>
+    DuckDBInstance.create(':memory:', { threads: String(Math.max(1, Number(process.env.DUCKDB_THREADS ?? 2))) }),
+  );
   return instance;
 }
 

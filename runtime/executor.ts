@@ -80,8 +80,23 @@ export async function executePlan<R>(instance: Instance<R>, plan: Plan, options:
   const failures: { asset: string; partition: string; error: string }[] = [];
   const signal = options.signal ?? new AbortController().signal;
 
+  // Events are written in batches (at most every 200 ms, and with each
+  // materialization's own transaction) rather than one write transaction each:
+  // a validated partition emits ten events, and a 2,000-day backfill would
+  // otherwise spend its time committing log lines.
+  let pending: NewEvent[] = [];
+  const takePending = (): NewEvent[] => {
+    const out = pending;
+    pending = [];
+    return out;
+  };
+  const flush = (): void => {
+    if (pending.length > 0) store.appendEvents(takePending());
+  };
+  const flusher = setInterval(flush, 200);
+  flusher.unref();
   const emit = (event: RunEvent, persist = true): void => {
-    if (persist) store.appendEvents([toStoredEvent(event)]);
+    if (persist) pending.push(toStoredEvent(event));
     options.onEvent?.(event);
   };
 
@@ -122,6 +137,7 @@ export async function executePlan<R>(instance: Instance<R>, plan: Plan, options:
     planned: plan.counts,
     assets: assetsPlanned,
   });
+  flush();
   counts.skipped += plan.counts.skip;
 
   const heartbeat = setInterval(() => {
@@ -314,7 +330,7 @@ export async function executePlan<R>(instance: Instance<R>, plan: Plan, options:
           const event: RunEvent = { ...base, ts: endedAt, type: 'step_blocked', failedChecks: blockers.map((b) => b.name), message };
           store.commitMaterialization({
             asset, partition, runId: options.runId, status: 'blocked', codeVersion: def.codeVersion, dataVersion,
-            location: null, metadata, startedAt: stepStarted, endedAt, inputs: consumed, checks: checkResults, events: [toStoredEvent(event)],
+            location: null, metadata, startedAt: stepStarted, endedAt, inputs: consumed, checks: checkResults, events: [toStoredEvent(event)], logEvents: takePending(),
           });
           emit(event, false);
           counts.blocked++;
@@ -327,7 +343,7 @@ export async function executePlan<R>(instance: Instance<R>, plan: Plan, options:
         const event: RunEvent = { ...base, ts: endedAt, type: 'step_materialized', dataVersion, unchanged, durationMs: endedAt - stepStarted, metadata };
         store.commitMaterialization({
           asset, partition, runId: options.runId, status: 'published', codeVersion: def.codeVersion, dataVersion,
-          location, metadata, startedAt: stepStarted, endedAt, inputs: consumed, checks: checkResults, events: [toStoredEvent(event)],
+          location, metadata, startedAt: stepStarted, endedAt, inputs: consumed, checks: checkResults, events: [toStoredEvent(event)], logEvents: takePending(),
         });
         emit(event, false);
         counts.materialized++;
@@ -363,8 +379,10 @@ export async function executePlan<R>(instance: Instance<R>, plan: Plan, options:
   const durationMs = Date.now() - started;
   const error = runError ?? (failures.length > 0 ? `${failures.length} step${failures.length === 1 ? '' : 's'} failed or blocked` : signal.aborted ? 'canceled' : null);
   const finished: RunEvent = { type: 'run_finished', runId: options.runId, ts: Date.now(), status, durationMs, counts, error };
-  store.finishRun(options.runId, status, { ...counts }, error, Date.now());
+  clearInterval(flusher);
   emit(finished);
+  flush();
+  store.finishRun(options.runId, status, { ...counts }, error, Date.now());
   return { runId: options.runId, status, counts, durationMs, failures };
 }
 
@@ -432,11 +450,14 @@ async function writeOutput(
     } else if ('parquetFile' in output) {
       path = output.parquetFile;
     } else throw fail(`{ ${Object.keys(output).join(', ')} }`);
-    const reader = await conn.runAndReadAll(`SELECT name, type FROM parquet_schema(${sqlString(path)}) WHERE num_children IS NULL`);
-    const rows = await conn.runAndReadAll(`SELECT coalesce(sum(num_rows), 0)::BIGINT AS n FROM parquet_file_metadata(${sqlString(path)})`);
-    const rowCount = Number(rows.getRowObjects()[0]!.n);
-    const columns = reader.getRowObjects().map((r) => `${String(r.name)}: ${String(r.type)}`);
-    return { path, metadata: { rowCount, columns } };
+    const p = sqlString(path);
+    const r = await conn.runAndReadAll(
+      `SELECT (SELECT coalesce(sum(num_rows), 0)::BIGINT FROM parquet_file_metadata(${p})) AS n,
+              (SELECT list(column_name || ': ' || column_type) FROM (DESCRIBE SELECT * FROM read_parquet(${p}))) AS columns`,
+    );
+    const row = r.getRowObjects()[0]!;
+    const columns = (row.columns as { items?: unknown[] } | null)?.items?.map(String) ?? [];
+    return { path, metadata: { rowCount: Number(row.n), columns } };
   }
   if (!('file' in output)) throw fail(`{ ${Object.keys(output).join(', ')} }`);
   if (typeof output.file === 'string') return { path: output.file, metadata: {} };

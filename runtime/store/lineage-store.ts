@@ -55,8 +55,10 @@ export interface NewMaterialization {
   readonly endedAt: number;
   readonly inputs: readonly InputRecord[];
   readonly checks: readonly NewCheckResult[];
-  /** Written in the same transaction, so the event log and the store always agree. */
+  /** Written in the same transaction, so the event log and the store always agree; tagged with the new id. */
   readonly events: readonly NewEvent[];
+  /** Other pending events of the run, written first in the same transaction (saves a commit). */
+  readonly logEvents?: readonly NewEvent[];
 }
 
 export type LeaseResult = { readonly acquired: true } | { readonly acquired: false; readonly holder: string; readonly expiresAt: number };
@@ -227,6 +229,7 @@ export class LineageStore {
   /** Records one finished materialization (or blocked attempt) with its inputs, checks and events, atomically. */
   commitMaterialization(m: NewMaterialization): number {
     return this.db.transaction(() => {
+      for (const e of m.logEvents ?? []) this.insertEvent(e);
       const id = Number(
         this.stmts.insertMaterialization.run({
           asset: m.asset,

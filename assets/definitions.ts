@@ -1,0 +1,32 @@
+// The PJM LMP pipeline: the Definitions the CLI, the server, the UI and the
+// CronJob all load. Configuration comes from the environment (assets/pjm/config.ts);
+// the default runs on the bundled epftoolbox data with no network.
+import { defineDefinitions, type Definitions } from '../runtime/index.ts';
+import { loadPjmConfig, type PjmConfig } from './pjm/config.ts';
+import { dataAssets } from './pjm/data-assets.ts';
+import { rawSourceFor } from './pjm/raw-source.ts';
+
+export interface PjmResources {
+  readonly config: PjmConfig;
+}
+
+export async function pjmDefinitions(env: Readonly<Record<string, string | undefined>> = process.env): Promise<Definitions<PjmResources>> {
+  const config = loadPjmConfig(env);
+  const source = rawSourceFor(config);
+  const data = dataAssets(config, source, await source.fingerprint());
+  return defineDefinitions<PjmResources>({
+    assets: [...data.assets],
+    resources: { config },
+    schedules: [
+      {
+        name: 'daily_after_da_publication',
+        cron: '30 14 * * *',
+        timezone: 'America/New_York',
+        selection: '*',
+        description: 'PJM posts day-ahead results around 13:30 EPT; materialize what is missing or stale an hour later.',
+      },
+    ],
+  });
+}
+
+export default () => pjmDefinitions();

@@ -1,0 +1,180 @@
+// The data stages of the PJM pipeline as assets, all partitioned by EPT delivery day:
+//   pjm/raw/{prices,load}        the source's rows for the day
+//   pjm/processed/{prices,load}  canonical tables (assets/pjm/processed/)
+//   pjm/validated/{prices,load}  the same rows, published only when the blocking checks pass
+import {
+  dailyPartitions,
+  defineAsset,
+  type AssetCheck,
+  type AssetDefinition,
+  type PartitionsDefinition,
+} from '../../runtime/index.ts';
+import type { PjmConfig } from './config.ts';
+import { canonicalLoadSql, canonicalPricesSql } from './processed/index.ts';
+import type { RawSource } from './raw-source.ts';
+import { validateLoad, validatePrices, type ValidationReport } from './validation/index.ts';
+
+export const ASSET_KEYS = {
+  rawPrices: 'pjm/raw/prices',
+  rawLoad: 'pjm/raw/load',
+  processedPrices: 'pjm/processed/prices',
+  processedLoad: 'pjm/processed/load',
+  validatedPrices: 'pjm/validated/prices',
+  validatedLoad: 'pjm/validated/load',
+  features: 'pjm/features',
+  model: 'pjm/model',
+  backtest: 'pjm/backtest',
+  forecast: 'pjm/forecast',
+  modelExport: 'pjm/model_export',
+} as const;
+
+/** Which blocking checks each validated table runs, by the names the validation reports use; false = warn only. */
+const PRICE_CHECKS: Record<string, boolean> = {
+  schema: true,
+  keys_and_values: true,
+  unique_node_market_hour: true,
+  hourly_completeness: true,
+  lmp_equals_components: true,
+  price_range: true,
+};
+const LOAD_CHECKS: Record<string, boolean> = {
+  schema: true,
+  keys_and_values: true,
+  unique_area_kind_hour: true,
+  hourly_completeness: false,
+  load_non_negative: true,
+  zero_load_hours: false,
+};
+
+/**
+ * One runtime check per validation check. The report is computed once per
+ * candidate file and shared by that candidate's checks; its full text is in
+ * each check's metadata.
+ */
+function reportChecks(names: Record<string, boolean>, run: (conn: Parameters<typeof validatePrices>[0], path: string, day: string) => Promise<ValidationReport>): AssetCheck[] {
+  const reports = new Map<string, Promise<ValidationReport>>();
+  return Object.entries(names).map(([name, blocking]) => ({
+    name,
+    blocking,
+    async check(ctx) {
+      let report = reports.get(ctx.output.path);
+      if (!report) {
+        report = ctx.duckdb().then((conn) => run(conn, ctx.output.path, ctx.partition));
+        reports.set(ctx.output.path, report);
+        // Candidates are unique per step; forget old ones so the map stays small.
+        if (reports.size > 16) reports.delete(reports.keys().next().value!);
+      }
+      const r = await report;
+      const result = r.checks.find((c) => c.name === name);
+      if (!result) {
+        const failed = r.checks.filter((c) => !c.passed).map((c) => c.name);
+        return { passed: false, message: `not evaluated: ${failed.join(', ') || 'an earlier check'} failed first` };
+      }
+      return { passed: result.passed, message: result.message, metadata: { severity: result.severity, details: result.details as never } };
+    },
+  }));
+}
+
+export function dataAssets(config: PjmConfig, source: RawSource, sourceFingerprint: string): { assets: AssetDefinition<unknown>[]; days: PartitionsDefinition } {
+  const days = dailyPartitions({ start: config.start, end: config.end });
+  // Changing the nodes, markets or source data makes the raw stage (and so everything after it) stale.
+  const scope = `${config.source}:${sourceFingerprint}:${config.nodes.map((n) => n.id).join('.')}:${config.markets.join('.')}:${config.loadAreas.join('.')}`;
+  const live = config.source === 'dataminer-api';
+
+  const rawPrices = defineAsset({
+    key: ASSET_KEYS.rawPrices,
+    group: 'pjm',
+    description: 'The source rows of one EPT delivery day: LMPs of the configured nodes and markets, revisions included.',
+    partitions: days,
+    io: 'table',
+    codeVersion: `1:${scope}`,
+    retry: { maxAttempts: live ? 3 : 1, backoffMs: 30_000 },
+    async materialize(ctx) {
+      const r = await source.pricesForDay(await ctx.duckdb(), ctx.partition, ctx.tempDir);
+      return { sql: r.sql, metadata: r.metadata };
+    },
+  });
+
+  const rawLoad = defineAsset({
+    key: ASSET_KEYS.rawLoad,
+    group: 'pjm',
+    description: 'The source rows of one EPT delivery day: load forecasts and metered load of the configured areas.',
+    partitions: days,
+    io: 'table',
+    codeVersion: `1:${scope}`,
+    retry: { maxAttempts: live ? 3 : 1, backoffMs: 30_000 },
+    async materialize(ctx) {
+      const r = await source.loadForDay(await ctx.duckdb(), ctx.partition, ctx.tempDir);
+      return { sql: r.sql, metadata: r.metadata };
+    },
+  });
+
+  const processedPrices = defineAsset({
+    key: ASSET_KEYS.processedPrices,
+    deps: [ASSET_KEYS.rawPrices],
+    group: 'pjm',
+    description: 'Canonical prices: one row per (node, market, UTC hour), current revision only.',
+    partitions: days,
+    io: 'table',
+    codeVersion: '1',
+    async materialize(ctx) {
+      const conn = await ctx.duckdb();
+      await conn.run(`CREATE OR REPLACE TEMP VIEW raw_prices AS SELECT * FROM ${await ctx.input('prices').sql()}`);
+      return { sql: canonicalPricesSql(['raw_prices'], { day: ctx.partition }) };
+    },
+  });
+
+  const processedLoad = defineAsset({
+    key: ASSET_KEYS.processedLoad,
+    deps: [ASSET_KEYS.rawLoad],
+    group: 'pjm',
+    description: 'Canonical load: one row per (area, forecast|metered, UTC hour); the latest forecast issued before the day.',
+    partitions: days,
+    io: 'table',
+    codeVersion: '1',
+    async materialize(ctx) {
+      const conn = await ctx.duckdb();
+      await conn.run(`CREATE OR REPLACE TEMP VIEW raw_load AS SELECT * FROM ${await ctx.input('load').sql()}`);
+      return { sql: canonicalLoadSql(['raw_load'], { day: ctx.partition }) };
+    },
+  });
+
+  const freshness = (day: string) => (live && day === config.end ? { now: new Date(), maxAgeHours: config.freshnessMaxAgeHours } : undefined);
+
+  const validatedPrices = defineAsset({
+    key: ASSET_KEYS.validatedPrices,
+    deps: [ASSET_KEYS.processedPrices],
+    group: 'pjm',
+    description: 'Canonical prices that passed every blocking check: schema, unique (node, market, hour), hourly completeness, lmp = energy + congestion + loss, price range.',
+    partitions: days,
+    io: 'table',
+    codeVersion: '1',
+    checks: reportChecks(live ? { ...PRICE_CHECKS, freshness: true } : PRICE_CHECKS, (conn, path, day) =>
+      validatePrices(conn, [path], {
+        expected: { start: day, end: day, nodeIds: config.nodes.map((n) => n.id), markets: config.markets },
+        freshness: freshness(day),
+      }),
+    ),
+    async materialize(ctx) {
+      return { sql: `SELECT * FROM ${await ctx.input('prices').sql()} ORDER BY market, node_id, ts_utc` };
+    },
+  });
+
+  const validatedLoad = defineAsset({
+    key: ASSET_KEYS.validatedLoad,
+    deps: [ASSET_KEYS.processedLoad],
+    group: 'pjm',
+    description: 'Canonical load that passed the blocking checks: schema, unique (area, kind, hour), load >= 0; 0 MW hours and gaps are flagged.',
+    partitions: days,
+    io: 'table',
+    codeVersion: '1',
+    checks: reportChecks(live ? { ...LOAD_CHECKS, freshness: false } : LOAD_CHECKS, (conn, path, day) =>
+      validateLoad(conn, [path], { expected: { start: day, end: day }, freshness: freshness(day) }),
+    ),
+    async materialize(ctx) {
+      return { sql: `SELECT * FROM ${await ctx.input('load').sql()} ORDER BY area, kind, ts_utc` };
+    },
+  });
+
+  return { assets: [rawPrices, rawLoad, processedPrices, processedLoad, validatedPrices, validatedLoad] as AssetDefinition<unknown>[], days };
+}

@@ -1,0 +1,173 @@
+// The raw stage's view of the three sources: for one EPT day, SQL selecting the
+// raw-LMP and raw-load rows (assets/pjm/sources/raw.ts shapes), restricted to the
+// configured nodes, markets and load areas. File sources are parsed once per
+// process into tables of the shared DuckDB instance, so a 2,000-day backfill
+// reads each file once, not 2,000 times; the live API is fetched per day.
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { duckdbConnect } from '../../runtime/index.ts';
+import type { PjmConfig } from './config.ts';
+import { eptDayCondition } from './processed/index.ts';
+import { DataMinerClient, registerDataMinerNdjson, writeItemsNdjson, type DataMinerFeed } from './sources/dataminer-api.ts';
+import { findDataMinerCsvFiles, registerDataMinerLmpCsv, registerDataMinerLoadMeteredCsv } from './sources/dataminer-csv.ts';
+import { registerEpftoolbox } from './sources/epftoolbox.ts';
+import { RAW_LMP_COLUMNS, RAW_LOAD_COLUMNS, sqlString } from './sources/raw.ts';
+
+export interface RawDaySql {
+  /** A query over `conn` returning the day's raw rows in a fixed order. */
+  readonly sql: string;
+  readonly metadata: Record<string, string | number>;
+}
+
+export interface RawSource {
+  /** What the raw data depends on besides code: file contents, or the API endpoint. Part of raw's code version. */
+  fingerprint(): Promise<string>;
+  pricesForDay(conn: DuckDBConnection, day: string, tempDir: string): Promise<RawDaySql>;
+  loadForDay(conn: DuckDBConnection, day: string, tempDir: string): Promise<RawDaySql>;
+}
+
+const LMP_TABLE = 'pjm_source_lmp';
+const LOAD_TABLE = 'pjm_source_load';
+const LMP_ORDER = 'ORDER BY market, pnode_id, ts_utc, version_nbr';
+const LOAD_ORDER = 'ORDER BY area, kind, ts_utc, issued_utc';
+
+function nodeFilter(config: PjmConfig): string {
+  return config.nodes.length === 0 ? 'true' : `pnode_id IN (${config.nodes.map((n) => n.id).join(', ')})`;
+}
+
+function marketFilter(config: PjmConfig): string {
+  return `market IN (${config.markets.map(sqlString).join(', ')})`;
+}
+
+function areaFilter(config: PjmConfig): string {
+  return config.loadAreas.length === 0 ? 'true' : `area IN (${config.loadAreas.map(sqlString).join(', ')})`;
+}
+
+async function hashFiles(paths: readonly string[]): Promise<string> {
+  const h = createHash('sha256');
+  for (const p of paths) h.update(p.split('/').pop()!).update(await readFile(p));
+  return h.digest('hex').slice(0, 12);
+}
+
+/**
+ * A file source: `load(conn)` fills the two source tables once per process (on
+ * the shared in-memory DuckDB instance, visible to every step's connection).
+ */
+function fileSource(config: PjmConfig, files: () => Promise<string[]>, load: (conn: DuckDBConnection) => Promise<void>): RawSource {
+  let loaded: Promise<void> | undefined;
+  const ensureLoaded = () =>
+    (loaded ??= (async () => {
+      const conn = await duckdbConnect();
+      try {
+        await load(conn);
+      } finally {
+        conn.closeSync();
+      }
+    })().catch((err) => {
+      loaded = undefined;
+      throw err;
+    }));
+  return {
+    fingerprint: async () => hashFiles(await files()),
+    async pricesForDay(_conn, day) {
+      await ensureLoaded();
+      return {
+        sql: `SELECT ${RAW_LMP_COLUMNS.join(', ')} FROM ${LMP_TABLE} WHERE ${eptDayCondition('ts_utc', day)} AND ${nodeFilter(config)} AND ${marketFilter(config)} ${LMP_ORDER}`,
+        metadata: { source: config.source },
+      };
+    },
+    async loadForDay(_conn, day) {
+      await ensureLoaded();
+      return {
+        sql: `SELECT ${RAW_LOAD_COLUMNS.join(', ')} FROM ${LOAD_TABLE} WHERE ${eptDayCondition('ts_utc', day)} AND ${areaFilter(config)} ${LOAD_ORDER}`,
+        metadata: { source: config.source },
+      };
+    },
+  };
+}
+
+function epftoolboxSource(config: PjmConfig): RawSource {
+  const csv = join(config.epftoolboxDir, 'PJM.csv');
+  return fileSource(config, async () => [csv], async (conn) => {
+    const r = await registerEpftoolbox(conn, csv, { start: config.start, end: config.end });
+    await conn.run(`CREATE OR REPLACE TABLE ${LMP_TABLE} AS SELECT * FROM ${r.relations.lmp}`);
+    await conn.run(`CREATE OR REPLACE TABLE ${LOAD_TABLE} AS SELECT * FROM ${r.relations.load}`);
+  });
+}
+
+function dataMinerCsvSource(config: PjmConfig): RawSource {
+  const dir = config.csvDir!;
+  const list = async () => {
+    const f = await findDataMinerCsvFiles(dir);
+    return [...f.da, ...f.rt, ...f.loadMetered];
+  };
+  return fileSource(config, list, async (conn) => {
+    const f = await findDataMinerCsvFiles(dir);
+    const lmp: string[] = [];
+    for (const market of config.markets) {
+      const files = market === 'da' ? f.da : f.rt;
+      if (files.length === 0) throw new Error(`PJM_MARKETS includes ${market}, but ${dir} has no *_${market}_hrl_lmps.csv export.`);
+      await registerDataMinerLmpCsv(conn, files, market, `csv_lmp_${market}`);
+      lmp.push(`SELECT ${RAW_LMP_COLUMNS.join(', ')} FROM csv_lmp_${market}`);
+    }
+    await conn.run(`CREATE OR REPLACE TABLE ${LMP_TABLE} AS ${lmp.join(' UNION ALL ')}`);
+    if (f.loadMetered.length > 0) {
+      await registerDataMinerLoadMeteredCsv(conn, f.loadMetered, 'csv_load');
+      await conn.run(`CREATE OR REPLACE TABLE ${LOAD_TABLE} AS SELECT ${RAW_LOAD_COLUMNS.join(', ')} FROM csv_load`);
+    } else {
+      await conn.run(`CREATE OR REPLACE TABLE ${LOAD_TABLE} AS SELECT CAST(NULL AS TIMESTAMPTZ) AS ts_utc, CAST(NULL AS VARCHAR) AS area, CAST(NULL AS VARCHAR) AS kind, CAST(NULL AS DOUBLE) AS mw, CAST(NULL AS TIMESTAMPTZ) AS issued_utc, CAST(NULL AS BOOLEAN) AS is_verified WHERE false`);
+    }
+  });
+}
+
+function dataMinerApiSource(config: PjmConfig): RawSource {
+  // One client per process: its rate limiter must see every request.
+  const client = new DataMinerClient(config.api);
+  const fetchToView = async (conn: DuckDBConnection, feed: DataMinerFeed, day: string, tempDir: string, filter: Parameters<DataMinerClient['fetchDay']>[2]) => {
+    const items = await client.fetchDay(feed, day, filter);
+    const path = join(tempDir, `${feed}.ndjson`);
+    await writeItemsNdjson(items, path);
+    const view = `api_${feed}`;
+    if (items.length > 0) await registerDataMinerNdjson(conn, feed, [path], view);
+    return { view: items.length > 0 ? view : undefined, rows: items.length };
+  };
+  return {
+    fingerprint: async () => `api:${config.api.baseUrl}`,
+    async pricesForDay(conn, day, tempDir) {
+      const parts: string[] = [];
+      const metadata: Record<string, number | string> = { source: config.source };
+      for (const market of config.markets) {
+        const feed: DataMinerFeed = market === 'da' ? 'da_hrl_lmps' : 'rt_hrl_lmps';
+        const r = await fetchToView(conn, feed, day, tempDir, { pnodeIds: config.nodes.map((n) => n.id) });
+        metadata[`${feed}Rows`] = r.rows;
+        if (r.view) parts.push(`SELECT ${RAW_LMP_COLUMNS.join(', ')} FROM ${r.view}`);
+      }
+      if (parts.length === 0) throw new Error(`Data Miner returned no LMP rows for ${day} (nodes ${config.nodes.map((n) => n.id).join(', ')}); is the day published yet?`);
+      return { sql: `SELECT * FROM (${parts.join(' UNION ALL ')}) WHERE ${eptDayCondition('ts_utc', day)} ${LMP_ORDER}`, metadata };
+    },
+    async loadForDay(conn, day, tempDir) {
+      const parts: string[] = [];
+      const metadata: Record<string, number | string> = { source: config.source };
+      for (const feed of ['load_frcstd_7_day', 'hrl_load_metered'] as const) {
+        const r = await fetchToView(conn, feed, day, tempDir, { areas: config.loadAreas });
+        metadata[`${feed}Rows`] = r.rows;
+        if (r.view) parts.push(`SELECT ${RAW_LOAD_COLUMNS.join(', ')} FROM ${r.view}`);
+      }
+      if (parts.length === 0) throw new Error(`Data Miner returned no load rows for ${day} (areas ${config.loadAreas.join(', ')}).`);
+      return { sql: `SELECT * FROM (${parts.join(' UNION ALL ')}) WHERE ${eptDayCondition('ts_utc', day)} ${LOAD_ORDER}`, metadata };
+    },
+  };
+}
+
+export function rawSourceFor(config: PjmConfig): RawSource {
+  switch (config.source) {
+    case 'epftoolbox':
+      return epftoolboxSource(config);
+    case 'dataminer-csv':
+      return dataMinerCsvSource(config);
+    case 'dataminer-api':
+      return dataMinerApiSource(config);
+  }
+}
