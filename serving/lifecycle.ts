@@ -1,5 +1,9 @@
-// The server's shutdown state and in-flight request count, shared by the drain middleware,
-// the readiness probe and the SIGTERM handler.
+// The server's shutdown state and in-flight request count, shared by the request handler,
+// the readiness probe and the SIGTERM handler. A request counts until its response has
+// been handed to the socket ('close' of the response), not merely until the middleware
+// returns: Koa writes the body after the middleware chain, and closing connections in
+// between would cut off the very answers the drain waits for.
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Middleware } from 'koa';
 
 export class Lifecycle {
@@ -11,16 +15,25 @@ export class Lifecycle {
     return this.#inflight;
   }
 
-  /** Counts requests in flight and, while draining, asks clients to close kept-alive connections. */
+  /** Wraps a Node request handler so every request is counted until its response closes. */
+  track(handler: (req: IncomingMessage, res: ServerResponse) => unknown): (req: IncomingMessage, res: ServerResponse) => void {
+    return (req, res) => {
+      this.#inflight++;
+      res.once('close', () => {
+        this.#inflight--;
+        if (this.#inflight === 0) for (const resolve of this.#idle.splice(0)) resolve();
+      });
+      void handler(req, res);
+    };
+  }
+
+  /** While draining, asks clients to close kept-alive connections after this response. */
   middleware(): Middleware {
     return async (ctx, next) => {
-      this.#inflight++;
       try {
         await next();
       } finally {
         if (this.draining) ctx.set('Connection', 'close');
-        this.#inflight--;
-        if (this.#inflight === 0) for (const resolve of this.#idle.splice(0)) resolve();
       }
     };
   }

@@ -47,7 +47,7 @@ export async function startServer(instance: Instance<unknown>, config: ServingCo
   deps.features.start();
   await deps.models.start();
   const { app, lifecycle } = createApp(deps, options.modules);
-  const server = createServer(app.callback());
+  const server = createServer(lifecycle.track(app.callback()));
   // Keep-alive a little longer than typical load balancers (60 s) so they close first.
   server.keepAliveTimeout = 65_000;
   server.requestTimeout = Math.max(config.requestTimeoutMs + 5_000, 10_000);
