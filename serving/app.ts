@@ -25,9 +25,10 @@ import { healthRoutes } from './routes/health.ts';
 import { predictRoutes } from './routes/predict.ts';
 import { modelRoutes } from './routes/model.ts';
 import { docsRoutes } from './routes/docs.ts';
+import { uiApiRoutes } from './ui-api/index.ts';
 
 /** The feature route modules, in registration order. Add a module here to serve it. */
-export const ROUTE_MODULES: readonly RouteModule[] = [predictRoutes, modelRoutes];
+export const ROUTE_MODULES: readonly RouteModule[] = [predictRoutes, modelRoutes, uiApiRoutes];
 
 export interface BuiltApp {
   readonly app: Koa;
