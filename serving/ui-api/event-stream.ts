@@ -13,7 +13,7 @@ import type { RunLauncher } from './launcher.ts';
 import { ProgressFold, runSummary } from './runs-view.ts';
 
 const POLL_MS = 400;
-const STREAM_LIFETIME_MS = 15_000;
+const STREAM_LIFETIME_MS = 5_000;
 const BATCH = 1000;
 
 const frame = (event: string, data: unknown, id?: number): string =>

@@ -195,7 +195,7 @@ export function registerUiApi(router: Router, spec: OpenApiRegistry, state: UiSt
     summary: "A run's events as server-sent events, live until the run ends",
     description:
       'Events: `run-event` (id = event id, data = the event), `progress` (run and progress), `end` (the run finished). ' +
-      'Resumes after the Last-Event-ID header or ?afterId. The stream closes itself every 15 s; EventSource reconnects.',
+      'Resumes after the Last-Event-ID header or ?afterId. The stream closes itself every 5 s; EventSource reconnects.',
     params: S.RunParams,
     query: S.EventsQuery,
     responses: { 200: { description: 'An event stream', contentType: 'text/event-stream' } },

@@ -6,6 +6,7 @@ import { api } from '../api.js';
 import { duration, esc, formatTime, healthBar, links, metadataValue, shortVersion, statusChip, countsText } from '../dom.js';
 import { materializeButtons, wireMaterializeButtons } from './materialize.js';
 import { renderModelViews } from './model.js';
+import { lineChart } from '../charts.js';
 
 function metadataSummary(metadata) {
   const entries = Object.entries(metadata ?? {});
@@ -52,6 +53,8 @@ export async function render(container, { key }, signal) {
 
       <section class="model-views"></section>
 
+      <section class="metadata-chart"></section>
+
       ${a.checks.length ? `<section><h2>Checks</h2>${a.latestChecks ? `<p class="muted">Latest results (materialization <a href="${links.lineage(a.latestChecks.materializationId)}">#${a.latestChecks.materializationId}</a>${a.latestChecks.partition ? `, partition ${esc(a.latestChecks.partition)}` : ''}):</p>${checksTable(a.latestChecks.results)}` : `<p class="muted">Declared: ${a.checks.map((c) => esc(c.name)).join(', ')}; not run yet.</p>`}</section>` : ''}
 
       <section>
@@ -74,6 +77,42 @@ export async function render(container, { key }, signal) {
     },
   });
   renderModelViews(container.querySelector('.model-views'), a, signal);
+  renderMetadataChart(container.querySelector('.metadata-chart'), a);
+}
+
+/**
+ * Numeric metadata (row counts, means, ...) across the published history: by
+ * partition for a partitioned asset, by materialization otherwise. A day with 23
+ * or 25 hourly rows (a DST change) or a sudden drop shows at a glance.
+ */
+function renderMetadataChart(box, asset) {
+  const published = asset.history.filter((h) => h.status === 'published');
+  const entries = asset.partitions
+    ? [...new Map(published.map((h) => [h.partition, h])).values()].sort((x, y) => (x.partition < y.partition ? -1 : 1))
+    : published.slice().reverse();
+  const keys = [...new Set(entries.flatMap((h) => Object.keys(h.metadata).filter((k) => typeof h.metadata[k] === 'number')))];
+  const usable = keys.filter((k) => entries.filter((h) => typeof h.metadata[k] === 'number').length >= 2);
+  if (usable.length === 0) {
+    box.remove();
+    return;
+  }
+  const paint = (key) => {
+    box.querySelector('.chart-box').innerHTML = lineChart({
+      testId: 'metadata-chart',
+      title: `${key} by ${asset.partitions ? 'partition' : 'materialization'}`,
+      yLabel: key,
+      height: 220,
+      xLabels: entries.map((h) => (asset.partitions ? h.partition : new Date(h.endedAt).toISOString().slice(5, 16).replace('T', ' '))),
+      series: [{ name: key, color: '#3b7ddd', values: entries.map((h) => (typeof h.metadata[key] === 'number' ? h.metadata[key] : null)) }],
+    });
+    box.querySelector('.chart-box').dataset.points = String(entries.length);
+  };
+  const preferred = usable.find((k) => /^(rowCount|rows)$/.test(k)) ?? usable[0];
+  box.innerHTML = `<h2>Metadata by ${asset.partitions ? 'partition' : 'materialization'}</h2>
+    <label>Value <select name="metadata-key">${usable.map((k) => `<option${k === preferred ? ' selected' : ''}>${esc(k)}</option>`).join('')}</select></label>
+    <span class="muted small">latest ${entries.length} ${asset.partitions ? 'partitions' : 'materializations'}</span><div class="chart-box"></div>`;
+  box.querySelector('select').onchange = (ev) => paint(ev.target.value);
+  paint(preferred);
 }
 
 async function rerender(container, key, signal) {
