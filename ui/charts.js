@@ -20,7 +20,7 @@ function niceTicks(min, max, count = 5) {
 export function lineChart(spec) {
   const width = spec.width ?? 760;
   const height = spec.height ?? 280;
-  const m = { left: 56, right: 16, top: 28, bottom: 40 };
+  const m = { left: 56, right: 44, top: 28, bottom: 40 };
   const n = Math.max(0, ...spec.series.map((s) => s.values.length));
   const all = spec.series.flatMap((s) => s.values).filter((v) => typeof v === 'number' && Number.isFinite(v));
   if (n === 0 || all.length === 0) return `<p class="muted">No data to chart.</p>`;
