@@ -21,7 +21,8 @@ export interface PublishedScores {
  */
 export async function scorePublishedForecasts(conn: DuckDBConnection, csvPath: string, hours: readonly ForecastHour[]): Promise<PublishedScores[]> {
   const reader = await conn.runAndReadAll(
-    `SELECT strftime(CAST(column0 AS TIMESTAMP), '%Y-%m-%d %H') AS key, ${PUBLISHED_COLUMNS.map((c) => `CAST("${c}" AS DOUBLE)`).join(', ')}
+    // The timestamp column has an empty name, which DuckDB calls column0 or column00.
+    `SELECT strftime(CAST(COLUMNS('^column0+$') AS TIMESTAMP), '%Y-%m-%d %H') AS key, ${PUBLISHED_COLUMNS.map((c) => `CAST("${c}" AS DOUBLE)`).join(', ')}
      FROM read_csv(${sqlString(csvPath)}, header = true)`,
   );
   const byKey = new Map<string, number[]>();

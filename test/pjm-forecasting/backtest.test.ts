@@ -1,0 +1,144 @@
+// A short walk-forward backtest, the saved model and the latest forecast, on the committed
+// epftoolbox slice: blocks never train on what they forecast, the published forecasts are
+// scored on the same hours, the model survives a save/load, forecasts land on real UTC hours.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { buildFeatures } from '../../assets/pjm/features/index.ts';
+import { walkForward, testBlocks, scorePublishedForecasts, comparisonRows, formatComparisonTable, backtest } from '../../assets/pjm/backtest/index.ts';
+import { readFeatureTable, dayNumberOf, type FeatureTable } from '../../assets/pjm/model/dataset.ts';
+import { trainModel, predictRows, disposeModel } from '../../assets/pjm/model/train.ts';
+import { modelFiles, loadModel } from '../../assets/pjm/model/persist.ts';
+import { DEFAULT_PARAMS, type TrainSettings } from '../../assets/pjm/model/settings.ts';
+import { forecastDay, latestForecast } from '../../assets/pjm/forecast/forecast.ts';
+import { COMED, openFixture, type FixtureContext } from './helpers/fixture.ts';
+
+const PUBLISHED = new URL('../fixtures/pjm-forecasting/Forecasts_PJM_DNN_LEAR_ensembles-2017-03-08_2017-03-14.csv', import.meta.url).pathname;
+const SMALL: TrainSettings = {
+  variants: [
+    { name: 'change_lag1', target: 'change_lag1' },
+    { name: 'level', target: 'level', params: { seed: 11 } },
+  ],
+  params: { ...DEFAULT_PARAMS, eta: 0.3, max_depth: 4, nthread: 1 },
+  maxRounds: 60,
+  earlyStoppingRounds: 10,
+  validationDays: 14,
+  refitOnWholeWindow: true,
+};
+const PERIOD = { testFirstDay: '2017-03-08', testLastDay: '2017-03-14', recalibration: { everyDays: 3 }, window: { kind: 'expanding' } } as const;
+
+let fx: FixtureContext;
+let table: FeatureTable;
+let featuresParquet: string;
+
+test.before(async () => {
+  fx = await openFixture();
+  featuresParquet = `${fx.dir}/features.parquet`;
+  await buildFeatures(fx.conn, { pricesParquet: [fx.pricesParquet], loadParquet: [fx.loadParquet], market: 'da', outPath: featuresParquet });
+  table = await readFeatureTable(fx.conn, featuresParquet, 'da');
+});
+test.after(() => fx.cleanup());
+
+test('recalibration blocks: calendar months, weeks, days', () => {
+  assert.equal(testBlocks('2016-12-27', '2017-02-28', 'monthly').length, 3);
+  assert.equal(testBlocks('2016-12-27', '2018-12-24', 'monthly').length, 24);
+  assert.equal(testBlocks('2016-12-27', '2018-12-24', 'weekly').length, 104);
+  assert.equal(testBlocks('2016-12-27', '2016-12-30', 'daily').length, 4);
+  const [first] = testBlocks('2016-12-27', '2017-02-28', 'monthly');
+  assert.equal(first, [dayNumberOf('2016-12-27'), dayNumberOf('2017-01-26')]);
+});
+
+test('a short walk-forward: every hour forecast once, each block trained only on earlier days, better than naive', async () => {
+  const r = await walkForward(table, { ...PERIOD, settings: SMALL });
+  assert.is(r.forecasts.length, 7 * 24);
+  assert.is(r.blocks.length, 3);
+  for (const b of r.blocks) assert.is(dayNumberOf(b.trainLastDay), dayNumberOf(b.testFirstDay) - 1, b.testFirstDay);
+  assert.ok(Number.isFinite(r.metrics.overall.mae));
+  assert.ok(r.metrics.overall.mae < r.metrics.overall.naiveMae, `MAE ${r.metrics.overall.mae} vs naive ${r.metrics.overall.naiveMae}`);
+  assert.is(Object.keys(r.metrics.byHour).length, 24);
+  assert.equal(Object.keys(r.metrics.byNode), [String(COMED)]);
+
+  // Changing the prices of the last block's days changes none of its forecasts.
+  const lastBlock = dayNumberOf('2017-03-14');
+  const target = Float64Array.from(table.target, (v, i) => (table.dayNumber[i]! >= lastBlock ? v * 3 + 100 : v));
+  const r2 = await walkForward({ ...table, target }, { ...PERIOD, settings: SMALL });
+  const last = (x: typeof r) => x.forecasts.filter((f) => f.day === '2017-03-14').map((f) => f.forecast);
+  assert.equal(last(r2), last(r));
+});
+
+test('the comparison table scores the published ensembles on our hours', async () => {
+  const out = await backtest(fx.conn, { featuresParquet, market: 'da', ...PERIOD, settings: SMALL, publishedForecastsCsv: PUBLISHED });
+  const names = out.report.comparison.map((c) => c.name);
+  assert.is(names.length, 4);
+  assert.match(names[2]!, /LEAR Ensemble/);
+  assert.match(names[3]!, /DNN Ensemble/);
+  assert.match(out.table, /LEAR Ensemble \(published\)/);
+  assert.is(out.report.hours, 168);
+  const published = await scorePublishedForecasts(fx.conn, PUBLISHED, out.result.forecasts);
+  // Same real prices in both files: the LEAR ensemble beats the naive forecast on these days.
+  assert.ok(published[0]!.scores.mae > 0 && published[0]!.scores.rmae < 1);
+  assert.is(formatComparisonTable(comparisonRows('x', out.result.metrics, published), 't').split('\n').length, 7);
+  const outside = await scorePublishedForecasts(fx.conn, PUBLISHED, [{ nodeId: COMED, day: '2017-03-01', hour: 0, actual: 1, forecast: 1, naive: 1 }]).then(
+    () => 'no error',
+    (e: Error) => e.message,
+  );
+  assert.match(outside, /no row for 2017-03-01 00:00 EPT/);
+});
+
+test('the model is saved as XGBoost JSON with a sidecar and loads back to the same forecasts', async () => {
+  const model = await trainModel(table, { firstDay: dayNumberOf('2016-11-05'), lastDay: dayNumberOf('2017-03-07') }, SMALL);
+  try {
+    const files = modelFiles(model, 'xgb_da_lmp', { note: 'test' });
+    assert.equal(files.files.map((f) => f.name), ['xgb_da_lmp.json', 'xgb_da_lmp.level.json']);
+    const json = JSON.parse(Buffer.from(files.files[0]!.bytes).toString('utf8'));
+    assert.ok(json.learner?.gradient_booster, 'an XGBoost JSON model');
+    const sidecar = JSON.parse(JSON.stringify(files.sidecar));
+    assert.equal(sidecar.featureNames, [...model.featureNames]);
+    assert.not.ok(sidecar.featureNames.includes('target'));
+    assert.is(sidecar.window.lastDay, '2017-03-07');
+    assert.is(sidecar.members[0].learningCurve.valid.length, model.members[0]!.evalLog.length);
+    assert.ok(sidecar.members[0].importance.length > 0);
+    const loaded = loadModel(sidecar, new Map(files.files.map((f) => [f.name, f.bytes])));
+    const first = dayNumberOf('2017-03-08');
+    const start = table.dayNumber.indexOf(first);
+    assert.equal([...predictRows(loaded, table, start, start + 48)], [...predictRows(model, table, start, start + 48)]);
+    disposeModel(loaded);
+  } finally {
+    disposeModel(model);
+  }
+});
+
+test('the forecast of a day is on its real UTC hours: 23 on spring-forward, 25 on fall-back; a day without inputs is a typed error', async () => {
+  const model = await trainModel(table, { firstDay: dayNumberOf('2016-11-05'), lastDay: dayNumberOf('2017-03-07') }, SMALL);
+  try {
+    const inputs = { pricesParquet: [fx.pricesParquet], loadParquet: [fx.loadParquet], market: 'da' as const, model, tempDir: fx.dir };
+    const spring = await forecastDay(fx.conn, { ...inputs, nodeId: COMED, day: '2017-03-12' });
+    assert.ok(spring.ok);
+    if (spring.ok) {
+      assert.is(spring.forecast.rows.length, 23);
+      assert.is(spring.forecast.rows[0]!.tsUtc, '2017-03-12T05:00:00Z');
+      assert.is(spring.forecast.rows[2]!.tsEpt, '2017-03-12T03:00:00-04:00');
+      assert.ok(spring.forecast.rows.every((r) => Number.isFinite(r.value) && r.value > 0));
+    }
+    const fall = await forecastDay(fx.conn, { ...inputs, nodeId: COMED, day: '2016-11-06' });
+    assert.ok(fall.ok);
+    if (fall.ok) {
+      assert.is(fall.forecast.rows.length, 25);
+      assert.is(fall.forecast.rows[1]!.value, fall.forecast.rows[2]!.value);
+      assert.equal([fall.forecast.rows[1]!.tsEpt, fall.forecast.rows[2]!.tsEpt], ['2016-11-06T01:00:00-04:00', '2016-11-06T01:00:00-05:00']);
+    }
+    // The latest day is 2017-03-15, for which the slice has no load forecast: no forecast, a named error.
+    const out = `${fx.dir}/forecast.parquet`;
+    const latest = await latestForecast(fx.conn, { ...inputs, outPath: out });
+    assert.is(latest.forecasts.length, 0);
+    assert.is(latest.failures.length, 1);
+    assert.match(latest.failures[0]!.message, /node 33092371, market da, day 2017-03-15 .*load forecast of area RTO on 2017-03-15/);
+    const explicit = await latestForecast(fx.conn, { ...inputs, day: '2017-03-14', outPath: out });
+    assert.is(explicit.forecasts[0]!.rows.length, 24);
+    const written = await fx.conn.runAndReadAll(`SELECT count(*), min(ts_utc)::VARCHAR FROM read_parquet('${out}')`);
+    assert.equal(written.getRows()[0], [24n, '2017-03-14 04:00:00+00']);
+  } finally {
+    disposeModel(model);
+  }
+});
+
+test.run();
