@@ -82,6 +82,16 @@ test('an export whose EPT column disagrees with UTC is rejected, naming the file
   }
 });
 
+test('an export of another feed is rejected by its header, naming the file', async () => {
+  await registerDataMinerLmpCsv(conn, [fixture('hubs_da_hrl_lmps.csv')], 'rt', 'wrong').then(
+    () => assert.unreachable('should have thrown'),
+    (e: unknown) => {
+      assert.instance(e, DataMinerCsvError);
+      assert.match((e as Error).message, /hubs_da_hrl_lmps\.csv: is not a rt_hrl_lmps export: its header is ".*system_energy_price_da/);
+    },
+  );
+});
+
 test('a superseded revision is dropped: the current row (row_is_current, highest version_nbr) is kept', async () => {
   await registerDataMinerLmpCsv(conn, [fixture('hubs_da_hrl_lmps.csv')], 'da', 'hub_da');
   // Every row of EASTERN HUB at 2025-05-01 10:00 EPT gets an older, superseded revision with a wrong
@@ -101,6 +111,13 @@ test('a superseded revision is dropped: the current row (row_is_current, highest
   const [v2] = await rows(`SELECT round(p.lmp - h.lmp, 6) AS d FROM read_parquet('${out}') p JOIN hub_da h
     ON h.pnode_id = p.node_id AND h.ts_utc = p.ts_utc WHERE p.node_id = 51288 AND h.ts_ept = TIMESTAMP '2025-05-01 10:00:00'`);
   assert.is(v2?.['d'], 1);
+  // The same rule whether the rows come from one table or two: byte-identical output.
+  await conn.run(`CREATE OR REPLACE TEMP TABLE da_with_revisions AS SELECT * FROM revisions UNION ALL SELECT * FROM hub_da`);
+  const staged = join(dir, 'staged.parquet');
+  const direct = join(dir, 'direct.parquet');
+  await writeCanonicalPrices(conn, ['hub_da', 'revisions'], staged);
+  assert.is((await writeCanonicalPrices(conn, ['da_with_revisions'], direct)).rows, 576);
+  assert.ok(Buffer.compare(await readFile(staged), await readFile(direct)) === 0, 'direct and staged outputs differ');
 });
 
 test('canonical Parquet has the documented schema and identical input gives byte-identical files', async () => {

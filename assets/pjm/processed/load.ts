@@ -41,6 +41,6 @@ export function canonicalLoadSql(rawRelations: readonly string[], selection: Loa
 /** Writes canonical load to `outPath` (Parquet). */
 export async function writeCanonicalLoad(conn: DuckDBConnection, rawRelations: readonly string[], outPath: string, selection: LoadSelection = {}): Promise<WriteResult> {
   await useUtc(conn);
-  const r = await conn.runAndReadAll(`COPY (${canonicalLoadSql(rawRelations, selection)}) TO ${sqlString(outPath)} (FORMAT parquet, COMPRESSION zstd)`);
+  const r = await conn.runAndReadAll(`COPY (${canonicalLoadSql(rawRelations, selection)}) TO ${sqlString(outPath)} (FORMAT parquet)`);
   return { path: outPath, rows: Number(r.getRowObjects()[0]?.['Count'] ?? r.rowsChanged ?? 0) };
 }

@@ -13,6 +13,7 @@
 //   ts_utc TIMESTAMPTZ, area VARCHAR, kind VARCHAR ('forecast' | 'metered'), mw DOUBLE,
 //   issued_utc TIMESTAMPTZ   when a forecast was issued (NULL when unknown or metered)
 //   is_verified BOOLEAN      metered rows: PJM's verification flag (NULL for forecasts)
+// A relation may carry more columns (e.g. ts_ept on load); the canonical SQL names what it reads.
 
 export const RAW_LMP_COLUMNS = [
   'ts_utc', 'ts_ept', 'pnode_id', 'pnode_name', 'type', 'zone', 'market',
