@@ -3,7 +3,6 @@
 // module of the server. Every /api route is documented in the OpenAPI document
 // from the schemas in ./schemas.ts; POST /api/materialize is a mutating route,
 // so the app's auth guards it whenever SERVING_API_TOKEN is set.
-import { readFile } from 'node:fs/promises';
 import type { Router, RouterContext } from '@koa/router';
 import { isRuntimeError, type AssetKey, type Instance, type JsonValue } from '../../runtime/index.ts';
 import { addRoute, HttpError, type OpenApiRegistry, type RouteModule, type ServerDeps } from '../routes.ts';
@@ -11,7 +10,7 @@ import { assetView, partitionsView } from './asset-view.ts';
 import { streamRunEvents } from './event-stream.ts';
 import { LauncherBusyError } from './launcher.ts';
 import { lineageView } from './lineage-view.ts';
-import { findPredictions, forecastVsActual, type PredictedHour } from './model-view.ts';
+import { forecastVsActual } from './model-view.ts';
 import { listRunsView, runProgress, runSummary, runView } from './runs-view.ts';
 import * as S from './schemas.ts';
 import { registerStaticUi } from './static-files.ts';
@@ -31,21 +30,6 @@ function asHttpError(err: unknown): unknown {
   if (isRuntimeError(err)) return new HttpError(400, 'bad_request', err.message, { reason: err.reason });
   if (err instanceof LauncherBusyError) return new HttpError(409, 'bad_request', err.message);
   return err;
-}
-
-// The backtest's predictions are read from its stored value once per materialization.
-let predictionsCache: { materializationId: number; hours: PredictedHour[] | undefined } | undefined;
-
-async function predictionsOf(instance: Instance<unknown>, key: AssetKey, materializationId: number, metadata: JsonValue): Promise<PredictedHour[] | undefined> {
-  if (predictionsCache?.materializationId === materializationId) return predictionsCache.hours;
-  let hours = findPredictions(metadata);
-  const m = instance.store.materialization(materializationId);
-  if (!hours && m?.location && instance.graph.get(key).io === 'json') {
-    const path = await instance.storage.localPath(m.location);
-    hours = findPredictions(JSON.parse(await readFile(path, 'utf8')) as JsonValue);
-  }
-  predictionsCache = { materializationId, hours };
-  return hours;
 }
 
 /** Registers the /api routes and the static UI on `router` (the module's body; tests may call it directly). */
@@ -113,7 +97,7 @@ export function registerUiApi(router: Router, spec: OpenApiRegistry, state: UiSt
       const current = instance.store.current(key, '');
       if (!current) throw new HttpError(404, 'not_found', `${key} has no current version yet; materialize it first.`);
       const m = instance.store.materialization(current.id);
-      const hours = await predictionsOf(instance, key, current.id, (m?.metadata ?? null) as JsonValue);
+      const hours = await state.predictions(key, current.id, (m?.metadata ?? null) as JsonValue);
       if (!hours) {
         throw new HttpError(404, 'not_found', `${key}'s current version (materialization ${current.id}) holds no predictions: expected an array of {nodeId, day, hour, actual, forecast}.`);
       }

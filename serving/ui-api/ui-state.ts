@@ -1,15 +1,18 @@
 // What the UI routes share in one server process: the instance, the run
 // launcher, and views reused while the store has not changed (the graph view
 // at 1,000 assets is computed once per change, not once per poll).
-import type { Instance } from '../../runtime/index.ts';
+import { readFile } from 'node:fs/promises';
+import type { AssetKey, Instance, JsonValue } from '../../runtime/index.ts';
 import { readActivity, storeChangeToken, type Activity } from './activity.ts';
 import { graphView, type GraphView } from './graph-view.ts';
 import { RunLauncher } from './launcher.ts';
+import { findPredictions, type PredictedHour } from './model-view.ts';
 
 export class UiState {
   readonly launcher: RunLauncher;
   private activityCache: { token: string; value: Activity } | undefined;
   private graphCache: { token: string; value: GraphView } | undefined;
+  private predictionsCache: { materializationId: number; hours: PredictedHour[] | undefined } | undefined;
 
   constructor(
     readonly instance: Instance<unknown>,
@@ -33,6 +36,19 @@ export class UiState {
     const token = `${storeChangeToken(this.instance.store)}@${Math.floor(now.getTime() / 3_600_000)}`;
     if (this.graphCache?.token !== token) this.graphCache = { token, value: graphView(this.instance, this.activity(), now) };
     return this.graphCache.value;
+  }
+
+  /** A backtest's forecast hours, from its metadata or its stored JSON value; read once per materialization. */
+  async predictions(key: AssetKey, materializationId: number, metadata: JsonValue): Promise<PredictedHour[] | undefined> {
+    if (this.predictionsCache?.materializationId === materializationId) return this.predictionsCache.hours;
+    let hours = findPredictions(metadata);
+    const m = this.instance.store.materialization(materializationId);
+    if (!hours && m?.location && this.instance.graph.get(key).io === 'json') {
+      const path = await this.instance.storage.localPath(m.location);
+      hours = findPredictions(JSON.parse(await readFile(path, 'utf8')) as JsonValue);
+    }
+    this.predictionsCache = { materializationId, hours };
+    return hours;
   }
 
   async close(): Promise<void> {

@@ -19,20 +19,30 @@ let srv: TestServer<unknown>;
 let browser: Browser;
 let page: Page;
 
-test.before(async () => {
-  const dataDir = tempDataDir('pjm');
-  const env = { ...process.env, ...ENV, DATA_DIR: dataDir, OMP_WAIT_POLICY: 'passive' };
-  execFileSync(process.execPath, [CLI], { env, stdio: 'pipe', timeout: 240_000 });
-  srv = await startUiServer(openInstance(await pjmDefinitions(env), dataDir));
-  browser = await launchBrowser();
-  page = await newPage(browser);
-});
+// Set up inside the tests (not in test.before, whose errors uvu does not print), once.
+let ready: Promise<void> | undefined;
+const setup = (): Promise<void> =>
+  (ready ??= (async () => {
+    const dataDir = tempDataDir('pjm');
+    const env = { ...process.env, ...ENV, DATA_DIR: dataDir, OMP_WAIT_POLICY: 'passive' };
+    try {
+      execFileSync(process.execPath, [CLI], { env, stdio: 'pipe', timeout: 240_000 });
+    } catch (err) {
+      const out = `${(err as { stdout?: Buffer }).stdout ?? ''}${(err as { stderr?: Buffer }).stderr ?? ''}`;
+      throw new Error(`materializing the PJM pipeline on ${ENV.PJM_START}..${ENV.PJM_END} failed:\n${out.split('\n').slice(-15).join('\n')}`);
+    }
+    srv = await startUiServer(openInstance(await pjmDefinitions(env), dataDir));
+    browser = await launchBrowser();
+    page = await newPage(browser);
+  })());
+
 test.after(async () => {
   await browser?.close();
   await srv?.stop();
 });
 
 test('the graph shows the materialized PJM pipeline, fresh', async () => {
+  await setup();
   await page.goto(`${srv.url}/`);
   await page.waitForSelector('#graph-svg[data-ready="true"]');
   const statuses = await page.$$eval('#graph-svg .node', (ns) => Object.fromEntries(ns.map((n) => [(n as SVGGElement).dataset.key, (n as SVGGElement).dataset.status])));
@@ -41,6 +51,7 @@ test('the graph shows the materialized PJM pipeline, fresh', async () => {
 });
 
 test('an asset page charts real metadata by partition and shows the validation reports', async () => {
+  await setup();
   await page.goto(`${srv.url}/#/assets/${encodeURIComponent('pjm/validated/prices')}`);
   await page.waitForSelector('[data-testid=metadata-chart]');
   assert.is(await page.getAttribute('.metadata-chart .chart-box', 'data-points'), '7');
