@@ -4,7 +4,7 @@
 import { loadDefinitions } from '../runtime/cli/load-definitions.ts';
 import { Instance, errorMessage } from '../runtime/index.ts';
 import { describeConfig, loadConfig } from './config.ts';
-import { createLogger, startServer } from './server.ts';
+import { createLogger, flushLogs, startServer } from './server.ts';
 
 export async function main(argv: string[]): Promise<void> {
   let config;
@@ -21,6 +21,7 @@ export async function main(argv: string[]): Promise<void> {
     instance = Instance.open(await loadDefinitions(), { dataDir: config.dataDir });
   } catch (err) {
     log.fatal({ err: errorMessage(err) }, 'cannot open the asset instance');
+    flushLogs();
     process.exitCode = 1;
     return;
   }
@@ -34,6 +35,7 @@ export async function main(argv: string[]): Promise<void> {
     const drained = await running.close();
     instance.close();
     log.info({ drained }, 'stopped');
+    flushLogs();
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));

@@ -21,8 +21,12 @@ export interface RunningServer {
   close(): Promise<boolean>;
 }
 
-/** A JSON logger that never prints a token or key, whatever a caller passes it. */
-export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
+/**
+ * A JSON logger that never prints a token or key, whatever a caller passes it. By default it
+ * writes to stdout through a 4 KiB buffer (one write per ~15 access lines instead of one
+ * per line); call `flushLogs` before exiting.
+ */
+export function createLogger(level: string, destination: pino.DestinationStream = stdoutDestination()): Logger {
   return pino(
     {
       level,
@@ -32,6 +36,28 @@ export function createLogger(level: string, destination?: pino.DestinationStream
     },
     destination,
   );
+}
+
+let stdout: ReturnType<typeof pino.destination> | undefined;
+
+function stdoutDestination(): pino.DestinationStream {
+  if (!stdout) {
+    const destination = (stdout = pino.destination({ dest: 1, sync: false, minLength: 4096 }));
+    // A quiet server must not sit on its last lines: push the buffer out at least every 250 ms.
+    setInterval(() => {
+      if (!(destination as unknown as { destroyed: boolean }).destroyed) destination.flush();
+    }, 250).unref();
+  }
+  return stdout;
+}
+
+/** Writes out buffered log lines (before process.exit). */
+export function flushLogs(): void {
+  try {
+    stdout?.flushSync();
+  } catch {
+    // Nothing to flush, or stdout is gone: nothing more can be done.
+  }
 }
 
 export function buildDeps(instance: Instance<unknown>, config: ServingConfig, log: Logger): ServerDeps {

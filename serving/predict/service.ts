@@ -39,8 +39,17 @@ export const modelRef = (m: ServedModel): ModelRef => ({
 
 const MAX_BATCH = 500;
 
+interface RecentAnswer {
+  readonly modelId: number;
+  /** `ValidatedCatalog.generation` when the answer was made: any newer data invalidates it. */
+  readonly generation: number;
+  readonly json: string;
+}
+
 export class PredictService {
   readonly #answers: Lru<string, string>;
+  /** Answers by request as written (node ref, market, date, explain), valid for one model and one catalog generation. */
+  readonly #recent: Lru<string, RecentAnswer>;
 
   constructor(
     private readonly models: ModelRegistry,
@@ -49,16 +58,32 @@ export class PredictService {
     cacheSize = 10_000,
   ) {
     this.#answers = new Lru(cacheSize);
+    this.#recent = new Lru(cacheSize);
   }
 
   /** One node-day as JSON text. */
   async day(req: PredictRequest): Promise<string> {
-    return this.#count(req.market, 'day', () => this.models.use((served) => this.#dayJson(served, req.node, req.market, req.date, req.explain ?? false)));
-  }
-
-  async #dayJson(served: ServedModel, ref: number | string, market: Market, date: string, explain: boolean): Promise<string> {
-    const body = await this.#day(served, ref, market, date, explain, true);
-    return typeof body === 'string' ? body : JSON.stringify(body);
+    const explain = req.explain ?? false;
+    // Fast path for a repeated request: same model, and no validated partition changed since
+    // (the catalog generation moves with any new current materialization), so the answer,
+    // which depends only on those, is still the answer.
+    const recentKey = `${typeof req.node === 'number' ? '#' : '@'}${req.node}|${req.market}|${req.date}|${explain ? 1 : 0}`;
+    const recent = this.#recent.get(recentKey);
+    const current = this.models.current();
+    if (recent && current && recent.modelId === current.materializationId && recent.generation === this.features.catalog.generation) {
+      this.metrics.featureCache.inc({ result: 'hit' });
+      this.metrics.predictions.inc({ market: req.market, form: 'day', outcome: 'ok' });
+      return recent.json;
+    }
+    return this.#count(req.market, 'day', () =>
+      this.models.use(async (served) => {
+        const generation = this.features.catalog.generation;
+        const body = await this.#day(served, req.node, req.market, req.date, explain, true);
+        const json = typeof body === 'string' ? body : JSON.stringify(body);
+        this.#recent.set(recentKey, { modelId: served.materializationId, generation, json });
+        return json;
+      }),
+    );
   }
 
   /** A node-day's answer; JSON text when it was cached and `asText`. */
