@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { DataMinerClient, DataMinerError, RateLimiter, dayQuery, eptDayRange, parseRetryAfter, registerDataMinerNdjson, writeItemsNdjson, type DataMinerClientOptions } from '../../assets/pjm/sources/dataminer-api.ts';
 import { writeCanonicalPrices } from '../../assets/pjm/processed/prices.ts';
+import { writeCanonicalLoad } from '../../assets/pjm/processed/load.ts';
 import { itemsFromDataMinerCsv, startDataMinerServer, type DataMinerServer } from '../support/dataminer-server.ts';
 
 const fixture = (name: string): string => fileURLToPath(new URL(`../fixtures/pjm/${name}`, import.meta.url));
@@ -187,6 +188,25 @@ test('fetched pages become a raw partition that the canonical SQL reads like the
     assert.is(Number(row['nodes']), 12);
     const expected = rt.filter((i) => String(i['datetime_beginning_ept']).startsWith('2025-05-01')).reduce((s, i) => s + Number(i['total_lmp_rt']), 0);
     assert.ok(Math.abs(Number(row['s']) - expected) < 1e-3, `${row['s']} vs ${expected}`);
+    conn.closeSync();
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('metered load for the spring-forward day: 23 hours, filtered by load_area, into canonical load', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'pjm-api-load-'));
+  try {
+    const items = await client().fetchDay('hrl_load_metered', '2026-03-08', { areas: ['AECO'] });
+    assert.is(items.length, 23);
+    assert.is(server.requests[0]?.query['load_area'], 'AECO');
+    assert.is((await client().fetchDay('hrl_load_metered', '2026-03-08', { areas: ['RTO'] })).length, 0);
+    await writeItemsNdjson(items, join(dir, 'load.ndjson'));
+    const conn = await (await DuckDBInstance.create(':memory:')).connect();
+    await registerDataMinerNdjson(conn, 'hrl_load_metered', [join(dir, 'load.ndjson')], 'api_load');
+    assert.is((await writeCanonicalLoad(conn, ['api_load'], join(dir, 'l.parquet'), { day: '2026-03-08' })).rows, 23);
+    const r = await conn.runAndReadAll(`SELECT count(*) FILTER (WHERE mw = 0)::INTEGER AS zeros, min(area) AS area FROM read_parquet('${join(dir, 'l.parquet')}')`);
+    assert.equal(r.getRowObjects()[0], { zeros: 1, area: 'AECO' });
     conn.closeSync();
   } finally {
     await rm(dir, { recursive: true, force: true });
