@@ -3,6 +3,7 @@
 // and a blocked materialization never replacing the model that serves.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { writeFileSync } from 'node:fs';
 import { call, COMED, eventually, GOOD_DAY, materializeMini, modelState, openMini, startTestServer, type Reply, type TestServer } from './support/server.ts';
 
 let server: TestServer;
@@ -91,6 +92,41 @@ test('a blocked materialization never replaces the serving model', async () => {
   const p = await predict();
   assert.is(p.status, 200);
   assert.is(p.json.model.materializationId, serving);
+});
+
+test('a model that cannot be loaded never replaces the serving model, and the failure is counted', async () => {
+  const serving = currentModelId()!;
+  const { store, storage } = server.instance;
+  const good = store.materialization(serving)!;
+  // A published materialization whose file is not a model (say, a truncated upload).
+  const dir = await storage.makeTempDir('broken-model');
+  const tempPath = `${dir}/model.bin`;
+  writeFileSync(tempPath, '{"learner": truncated');
+  const location = await storage.publish({ tempPath, asset: 'pjm/model' as never, partition: '', dataVersion: 'broken0000000000' as never, io: 'file' });
+  const now = Date.now();
+  store.createRun({ id: 'broken-run', selection: 'pjm/model', partitions: null, trigger: 'test', now });
+  const brokenId = store.commitMaterialization({
+    asset: 'pjm/model' as never,
+    partition: '',
+    runId: 'broken-run',
+    status: 'published',
+    codeVersion: good.codeVersion,
+    dataVersion: 'broken0000000000' as never,
+    location,
+    metadata: good.metadata,
+    startedAt: now,
+    endedAt: now,
+    inputs: [],
+    checks: [],
+    events: [],
+  });
+  store.finishRun('broken-run', 'succeeded', {}, null, now);
+  assert.is(currentModelId(), brokenId, 'the store now points at the broken model');
+  await eventually(async () => /model_swaps_total\{result="failed"\} 1/.test((await call(server.url, 'GET', '/metrics')).text), 5_000, 'the failed load');
+  const p = await predict();
+  assert.is(p.status, 200);
+  assert.is(p.json.model.materializationId, serving);
+  assert.is((await call(server.url, 'GET', '/ready')).json.model.materializationId, serving);
 });
 
 test.run();
