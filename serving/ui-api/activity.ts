@@ -54,15 +54,35 @@ export function foldRunEvents(
   }
 }
 
-export function readActivity(store: LineageStore): Activity {
+const STEP_EVENT_TYPES = ['step_started', 'step_materialized', 'step_failed', 'step_blocked', 'step_skipped'];
+
+/**
+ * Reads the step events of one run: only the types that matter here, filtered in
+ * SQLite, since a backfill run holds tens of thousands of log lines.
+ */
+function stepEvents(store: LineageStore, runId: string, types: readonly string[]): EventRecord[] {
+  const rows = store.db
+    .prepare(`SELECT * FROM events WHERE run_id = ? AND type IN (${types.map(() => '?').join(', ')}) ORDER BY id`)
+    .all(runId, ...types) as { id: number; run_id: string; ts: number; level: string; type: string; asset: string | null; partition: string | null; message: string; data: string | null }[];
+  return rows.map((r) => ({ id: r.id, runId: r.run_id, ts: r.ts, level: r.level, type: r.type, asset: r.asset, partition: r.partition, message: r.message, data: r.data === null ? null : JSON.parse(r.data) }));
+}
+
+/** Reads the activity; a finished run's failures never change, so they are kept in `finishedCache` by run id. */
+export function readActivity(store: LineageStore, finishedCache: Map<string, readonly EventRecord[]> = new Map()): Activity {
   const running = new Map<AssetKey, Set<PartitionKey>>();
   const failures = new Map<AssetKey, Map<PartitionKey, Failure>>();
   const activeRuns = store.listRuns({ status: 'running', limit: 20 });
-  for (const run of activeRuns) foldRunEvents(store.events(run.id), { running, failures });
+  for (const run of activeRuns) foldRunEvents(stepEvents(store, run.id, STEP_EVENT_TYPES), { running, failures });
   const activeIds = new Set(activeRuns.map((r) => r.id));
-  for (const run of store.listRuns({ status: 'failed', limit: RECENT_RUNS })) {
-    if (!activeIds.has(run.id)) foldRunEvents(store.events(run.id), { failures });
+  const recentFailed = store.listRuns({ status: 'failed', limit: RECENT_RUNS }).filter((r) => !activeIds.has(r.id));
+  for (const run of recentFailed) {
+    let events = finishedCache.get(run.id);
+    if (!events) finishedCache.set(run.id, (events = stepEvents(store, run.id, ['step_failed', 'step_blocked'])));
+    foldRunEvents(events, { failures });
   }
+  // Forget runs that fell out of the recent window.
+  const recentIds = new Set(recentFailed.map((r) => r.id));
+  for (const id of finishedCache.keys()) if (!recentIds.has(id)) finishedCache.delete(id);
   for (const [asset, set] of running) if (set.size === 0) running.delete(asset);
   return { running, failures, activeRuns };
 }

@@ -2,7 +2,7 @@
 // launcher, and views reused while the store has not changed (the graph view
 // at 1,000 assets is computed once per change, not once per poll).
 import { readFile } from 'node:fs/promises';
-import type { AssetKey, Instance, JsonValue } from '../../runtime/index.ts';
+import type { AssetKey, EventRecord, Instance, JsonValue } from '../../runtime/index.ts';
 import { readActivity, storeChangeToken, type Activity } from './activity.ts';
 import { graphView, type GraphView } from './graph-view.ts';
 import { RunLauncher } from './launcher.ts';
@@ -11,6 +11,7 @@ import { findPredictions, type PredictedHour } from './model-view.ts';
 export class UiState {
   readonly launcher: RunLauncher;
   private activityCache: { token: string; value: Activity } | undefined;
+  private readonly failedRunEvents = new Map<string, readonly EventRecord[]>();
   private graphCache: { token: string; value: GraphView } | undefined;
   private predictionsCache: { materializationId: number; hours: PredictedHour[] | undefined } | undefined;
 
@@ -26,7 +27,7 @@ export class UiState {
 
   activity(): Activity {
     const token = storeChangeToken(this.instance.store);
-    if (this.activityCache?.token !== token) this.activityCache = { token, value: readActivity(this.instance.store) };
+    if (this.activityCache?.token !== token) this.activityCache = { token, value: readActivity(this.instance.store, this.failedRunEvents) };
     return this.activityCache.value;
   }
 

@@ -102,6 +102,20 @@ test('the lineage view lists the versions a materialization consumed', async () 
   await screenshot(page, 'lineage');
 });
 
+test('the runs list shows each run; the page of a failed run shows its failure messages', async () => {
+  await page.goto(`${srv.url}/#/runs`);
+  await page.waitForSelector('[data-testid=runs]');
+  assert.is(await page.locator('[data-testid=runs] tbody tr').count(), 3);
+  const failedRow = page.locator('[data-testid=runs] tbody tr', { has: page.locator('[data-run-status="failed"]') });
+  assert.match(await failedRow.innerText(), /demo\/flaky[^]*1 step failed or blocked/);
+  await screenshot(page, 'runs');
+  await failedRow.locator('a').first().click();
+  await page.waitForSelector('[data-testid=run-page]');
+  assert.match(await page.innerText('[data-testid=run-error]'), /1 step failed or blocked/);
+  const failedEvent = page.locator('[data-testid=event-log] tr.level-error', { hasText: 'step_failed' });
+  assert.match(await failedEvent.innerText(), /demo\/flaky: FAILED after \d+ ms: the upstream service answered 503/);
+});
+
 test('a materialization started from the UI shows its progress, the graph shows it running, and it ends fresh', async () => {
   resources.slowMs = 1500;
   await page.goto(`${srv.url}/`);
