@@ -6,9 +6,10 @@ import type { Params } from '../../xgboost/index.ts';
 /**
  * What a member learns, in the transformed (z) space of its node:
  * - `level`: z(price of D, h);
- * - `change_lag1`: z(price of D, h) - z(price of D-1, h), the change from yesterday's same hour.
+ * - `change_lag1`: z(price of D, h) - z(price of D-1, h), the change from yesterday's same hour;
+ * - `change_lag7`: z(price of D, h) - z(price of D-7, h), the change from last week's same hour.
  */
-export type TargetKind = 'level' | 'change_lag1';
+export type TargetKind = 'level' | 'change_lag1' | 'change_lag7';
 
 export interface VariantSpec {
   readonly name: string;
@@ -31,6 +32,11 @@ export interface TrainSettings {
    * best number of rounds, so the most recent weeks are learnt too. Doubles training time.
    */
   readonly refitOnWholeWindow: boolean;
+  /**
+   * When set, a training row's weight halves every this many days of age (counted back from
+   * the window's last day), so recent behaviour counts more without dropping old history.
+   */
+  readonly recencyHalfLifeDays?: number;
 }
 
 export const DEFAULT_PARAMS: Params = {
@@ -53,4 +59,14 @@ export const DEFAULT_SETTINGS: TrainSettings = {
   earlyStoppingRounds: 50,
   validationDays: 56,
   refitOnWholeWindow: false,
+};
+
+/** The benchmark's stricter protocol (bench/epf.ts): an ensemble, set in the report. */
+export const BENCH_SETTINGS: TrainSettings = {
+  ...DEFAULT_SETTINGS,
+  variants: [
+    { name: 'change_lag1', target: 'change_lag1' },
+    { name: 'level', target: 'level', params: { seed: 11 } },
+    { name: 'change_lag7', target: 'change_lag7', params: { seed: 13 } },
+  ],
 };

@@ -79,7 +79,8 @@ export function designMatrix(table: FeatureTable, transform: PriceTransform, sta
 /** z-space base the member's output is added to: 0 for `level`, z(price of D-1, h) for `change_lag1`. */
 function baseZ(table: FeatureTable, transform: PriceTransform, i: number, target: TargetKind): number {
   if (target === 'level') return 0;
-  return toZ(table.features['price_lag1_h']![i]!, scaleOf(transform, table.nodeId[i]!));
+  const column = target === 'change_lag1' ? 'price_lag1_h' : 'price_lag7_h';
+  return toZ(table.features[column]![i]!, scaleOf(transform, table.nodeId[i]!));
 }
 
 function labels(table: FeatureTable, transform: PriceTransform, start: number, end: number, target: TargetKind): Float32Array {
@@ -87,6 +88,14 @@ function labels(table: FeatureTable, transform: PriceTransform, start: number, e
   for (let i = start; i < end; i++) {
     out[i - start] = toZ(table.target[i]!, scaleOf(transform, table.nodeId[i]!)) - baseZ(table, transform, i, target);
   }
+  return out;
+}
+
+/** Row weights halving every `halfLife` days before `lastDay`; undefined when not weighting. */
+function recencyWeights(table: FeatureTable, start: number, end: number, lastDay: number, halfLife: number | undefined): Float32Array | undefined {
+  if (halfLife === undefined) return undefined;
+  const out = new Float32Array(end - start);
+  for (let i = start; i < end; i++) out[i - start] = Math.pow(0.5, (lastDay - table.dayNumber[i]!) / halfLife);
   return out;
 }
 
@@ -114,7 +123,14 @@ export async function trainModel(table: FeatureTable, window: { firstDay: number
   const members: TrainedMember[] = [];
   for (const variant of settings.variants) {
     const params: Params = { ...settings.params, ...variant.params };
-    const dFit = DMatrix.fromDense(xFit, { rows: fit.end - fit.start, cols, labels: labels(table, transform, fit.start, fit.end, variant.target), featureNames: table.featureNames });
+    const halfLife = settings.recencyHalfLifeDays;
+    const dFit = DMatrix.fromDense(xFit, {
+      rows: fit.end - fit.start,
+      cols,
+      labels: labels(table, transform, fit.start, fit.end, variant.target),
+      weights: recencyWeights(table, fit.start, fit.end, window.lastDay, halfLife),
+      featureNames: table.featureNames,
+    });
     const dValid = DMatrix.fromDense(xValid, { rows: valid.end - valid.start, cols, labels: labels(table, transform, valid.start, valid.end, variant.target), featureNames: table.featureNames });
     try {
       const result = await train(params, dFit, {
@@ -131,7 +147,13 @@ export async function trainModel(table: FeatureTable, window: { firstDay: number
       }
       result.booster.dispose();
       const xAll = designMatrix(table, transform, all.start, all.end);
-      const dAll = DMatrix.fromDense(xAll, { rows: all.end - all.start, cols, labels: labels(table, transform, all.start, all.end, variant.target), featureNames: table.featureNames });
+      const dAll = DMatrix.fromDense(xAll, {
+        rows: all.end - all.start,
+        cols,
+        labels: labels(table, transform, all.start, all.end, variant.target),
+        weights: recencyWeights(table, all.start, all.end, window.lastDay, halfLife),
+        featureNames: table.featureNames,
+      });
       try {
         const refit = await train(params, dAll, { numBoostRound: rounds, signal });
         members.push({ variant, booster: refit.booster, rounds, bestIteration: result.bestIteration, bestScore: result.bestScore, evalLog: result.evalLog });

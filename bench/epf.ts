@@ -1,0 +1,82 @@
+// The epftoolbox benchmark protocols on PJM.csv: walk-forward over the whole test period
+// (2016-12-27..2018-12-24) with weekly (default) or daily recalibration and an expanding
+// window, printing the comparison table against the naive forecast and the published LEAR
+// and DNN ensembles, and saving the JSON report.
+//
+//   OMP_WAIT_POLICY=passive npx tsx bench/epf.ts [--recalibration weekly|daily|monthly|N]
+//        [--settings bench|default] [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--json PATH]
+//
+// Data: data/epftoolbox/PJM.csv (or ../shared/data/pjm/PJM.csv), put in the canonical tables
+// the processed assets write, then through the same features and backtest code as the pipeline.
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { buildFeatures } from '../assets/pjm/features/index.ts';
+import { backtest, EPFTOOLBOX_TEST_PERIOD, type Recalibration } from '../assets/pjm/backtest/index.ts';
+import { BENCH_SETTINGS, DEFAULT_SETTINGS } from '../assets/pjm/model/settings.ts';
+import { epftoolboxCsvToCanonical } from '../test/pjm-forecasting/helpers/canonical.ts';
+
+const root = new URL('..', import.meta.url).pathname;
+const { values } = parseArgs({
+  options: {
+    recalibration: { type: 'string', default: 'weekly' },
+    settings: { type: 'string', default: 'bench' },
+    from: { type: 'string', default: EPFTOOLBOX_TEST_PERIOD.testFirstDay },
+    to: { type: 'string', default: EPFTOOLBOX_TEST_PERIOD.testLastDay },
+    json: { type: 'string' },
+  },
+});
+
+function firstExisting(paths: string[], what: string): string {
+  const found = paths.find((p) => existsSync(p));
+  if (found === undefined) throw new Error(`bench/epf: ${what} not found; looked in ${paths.join(', ')}.`);
+  return found;
+}
+
+const recalibration: Recalibration = /^\d+$/.test(values.recalibration!)
+  ? { everyDays: Number(values.recalibration) }
+  : (values.recalibration as 'weekly' | 'daily' | 'monthly');
+if (typeof recalibration === 'string' && !['weekly', 'daily', 'monthly'].includes(recalibration)) {
+  throw new Error(`bench/epf: --recalibration must be weekly, daily, monthly or a number of days, got ${values.recalibration}.`);
+}
+const settings = values.settings === 'default' ? DEFAULT_SETTINGS : BENCH_SETTINGS;
+const pjmCsv = firstExisting([join(root, 'data/epftoolbox/PJM.csv'), join(root, '../shared/data/pjm/PJM.csv')], 'PJM.csv');
+const publishedCsv = firstExisting(
+  [join(root, 'data/epftoolbox/Forecasts_PJM_DNN_LEAR_ensembles.csv'), join(root, '../shared/data/pjm/Forecasts_PJM_DNN_LEAR_ensembles.csv')],
+  'Forecasts_PJM_DNN_LEAR_ensembles.csv',
+);
+
+const dir = mkdtempSync(join(tmpdir(), 'bench-epf-'));
+try {
+  const conn = await (await DuckDBInstance.create(':memory:')).connect();
+  const started = performance.now();
+  const canonical = await epftoolboxCsvToCanonical(conn, pjmCsv, dir);
+  const featuresParquet = join(dir, 'features.parquet');
+  await buildFeatures(conn, { pricesParquet: [canonical.pricesParquet], loadParquet: [canonical.loadParquet], market: 'da', outPath: featuresParquet });
+  const prepared = (performance.now() - started) / 1000;
+  console.log(`PJM.csv → canonical tables → features: ${prepared.toFixed(1)} s`);
+  const out = await backtest(conn, {
+    featuresParquet,
+    market: 'da',
+    testFirstDay: values.from!,
+    testLastDay: values.to!,
+    recalibration,
+    settings,
+    publishedForecastsCsv: publishedCsv,
+    modelName: `XGBoost ${settings.variants.length}-member ensemble, ${values.recalibration} recalibration`,
+    onBlock: (b, done, total) => {
+      if (done % 10 === 0 || done === total) console.log(`  ${done}/${total} blocks, last trained through ${b.trainLastDay} (${b.trainSeconds.toFixed(1)} s)`);
+    },
+  });
+  console.log(out.table);
+  const byHour = Object.entries(out.report.metrics.byHour).map(([h, s]) => `${h.padStart(2, '0')}:${s.mae.toFixed(2)}`);
+  console.log(`MAE by hour: ${byHour.join(' ')}`);
+  const jsonPath = values.json ?? join(root, 'data', 'bench', `epf-${values.recalibration}.json`);
+  mkdirSync(dirname(jsonPath), { recursive: true });
+  writeFileSync(jsonPath, JSON.stringify(out.report, null, 2));
+  console.log(`Report: ${jsonPath}; total ${((performance.now() - started) / 1000).toFixed(1)} s`);
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
