@@ -2,6 +2,7 @@
 // reading the UI's pages and data does not.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { launchBrowser, newPage } from './helpers/browser.ts';
 import { demoDefinitions } from './helpers/defs.ts';
 import { openInstance, startUiServer } from './helpers/server.ts';
 
@@ -24,6 +25,40 @@ test('POST /api/materialize needs the bearer token when auth is on; GETs stay op
     const started = (await ok.json()) as any;
     await (await fetch(`${srv.url}${started.links.stream}`)).text();
   } finally {
+    await srv.stop();
+  }
+});
+
+test('with auth on, the UI asks for the token once, then starts the run', async () => {
+  const srv = await startUiServer(openInstance(demoDefinitions()), { apiToken: 'sesame-123' });
+  const browser = await launchBrowser();
+  try {
+    const page = await newPage(browser);
+    const prompts: string[] = [];
+    page.on('dialog', (d) => {
+      prompts.push(d.message());
+      void d.accept('sesame-123');
+    });
+    await page.goto(`${srv.url}/#/assets/${encodeURIComponent('demo/readings')}`);
+    await page.click('button[data-mode="stale-only"]');
+    await page.locator('[data-testid=run-progress] [data-testid=run-status] >> text=succeeded').waitFor({ timeout: 20_000 });
+    assert.is(prompts.length, 1);
+    assert.match(prompts[0]!, /API token/);
+    const firstRun = await page.getAttribute('[data-testid=run-progress] a[href^="#/runs/"]', 'href');
+    // The token is kept: a second run does not ask again.
+    await page.waitForSelector('button[data-mode="force"]:not([disabled])');
+    await page.click('button[data-mode="force"]');
+    await page.waitForFunction((first) => {
+      const link = document.querySelector('[data-testid=run-progress] a[href^="#/runs/"]');
+      const status = document.querySelector('[data-testid=run-progress] [data-testid=run-status]');
+      return link && link.getAttribute('href') !== first && status?.textContent === 'succeeded';
+    }, firstRun, { timeout: 20_000 });
+    assert.is(prompts.length, 1);
+    const { runs } = (await (await fetch(`${srv.url}/api/runs`)).json()) as any;
+    assert.equal(runs.map((r: any) => [r.trigger, r.status]), [['ui', 'succeeded'], ['ui', 'succeeded']]);
+    assert.is(await page.innerText('[data-testid=asset-status]'), 'fresh');
+  } finally {
+    await browser.close();
     await srv.stop();
   }
 });

@@ -53,6 +53,27 @@ test('the graph renders every asset, left to right, coloured by status', async (
   await screenshot(page, 'graph');
 });
 
+test('the graph zooms around the cursor with the wheel and pans by dragging', async () => {
+  const transform = async () => {
+    const t = (await page.getAttribute('#graph-svg .viewport', 'transform'))!;
+    const [, x, y, k] = /translate\(([-\d.e]+),([-\d.e]+)\) scale\(([-\d.e]+)\)/.exec(t)!.map(Number);
+    return { x: x!, y: y!, k: k! };
+  };
+  const box = (await page.locator('#graph-svg').boundingBox())!;
+  const before = await transform();
+  await page.mouse.move(box.x + 200, box.y + 200);
+  await page.mouse.wheel(0, 300);
+  const zoomedOut = await transform();
+  assert.ok(zoomedOut.k < before.k, `wheel down zooms out (${before.k} -> ${zoomedOut.k})`);
+  await page.mouse.down();
+  await page.mouse.move(box.x + 300, box.y + 260, { steps: 5 });
+  await page.mouse.up();
+  const panned = await transform();
+  assert.ok(Math.abs(panned.x - zoomedOut.x - 100) < 1 && Math.abs(panned.y - zoomedOut.y - 60) < 1, 'dragging moves the view by the same amount');
+  assert.is(panned.k, zoomedOut.k);
+  await page.click('#graph-fit');
+});
+
 test('clicking a partition health bar lists the partitions with their causes', async () => {
   await page.click('.node[data-key="demo/daily_mean"] .hbar');
   const list = page.locator('#graph-panel [data-testid=partition-list]');

@@ -14,7 +14,7 @@ export async function render(container, _params, signal) {
       ${runs.length ? `<table class="runs" data-testid="runs"><thead><tr><th>Run</th><th>Status</th><th>Selection</th><th>Trigger</th><th>Started</th><th>Duration</th><th>Outcome</th></tr></thead><tbody>${runs
         .map(
           (r) => `<tr data-run="${esc(r.id)}"><td><a href="${links.run(r.id)}">${esc(r.id)}</a></td><td>${runStatusChip(r.status)}</td><td><code>${esc(r.selection)}</code>${r.partitions ? ` [${esc(r.partitions)}]` : ''}</td><td>${esc(r.trigger)}</td><td>${formatTime(r.startedAt)}</td><td>${duration(r.durationMs)}</td>
-          <td class="small">${r.error ? `<span class="error">${esc(r.error)}</span>` : r.summary ? esc(Object.entries(r.summary.counts ?? r.summary).filter(([, v]) => typeof v === 'number').map(([k, v]) => `${v} ${k}`).join(', ')) : ''}</td></tr>`,
+          <td class="small">${r.error ? `<span class="error">${esc(r.error)}</span>` : r.summary ? esc(Object.entries(r.summary.counts ?? r.summary).filter(([, v]) => typeof v === 'number' && v > 0).map(([k, v]) => `${v} ${k}`).join(', ')) : ''}</td></tr>`,
         )
         .join('')}</tbody></table>` : '<p class="muted">No runs yet. Start one from an asset with "Materialize", or with <code>npm run materialize</code>.</p>'}</article>`;
     return runs.some((r) => r.status === 'running');
