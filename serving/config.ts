@@ -21,7 +21,7 @@ export interface ServingConfig {
   /** Origins allowed by CORS; empty = CORS off (no CORS headers at all). */
   readonly corsOrigins: readonly string[];
   readonly logLevel: string;
-  /** Most (node, market, day) feature rows kept in memory. */
+  /** Most (node, market, day) feature rows (~25 KB each) and answers (~3.5 KB each) kept in memory. */
   readonly featureCacheSize: number;
 }
 
@@ -33,7 +33,7 @@ export const DEFAULTS = {
   pollIntervalMs: 1_500,
   drainTimeoutMs: 25_000,
   logLevel: 'info',
-  featureCacheSize: 10_000,
+  featureCacheSize: 2_000,
 } as const;
 
 function intFrom(name: string, raw: string | undefined, fallback: number, min: number): number {

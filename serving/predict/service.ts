@@ -80,7 +80,7 @@ export class PredictService {
         const generation = this.features.catalog.generation;
         const body = await this.#day(served, req.node, req.market, req.date, explain, true);
         const json = typeof body === 'string' ? body : JSON.stringify(body);
-        this.#recent.set(recentKey, { modelId: served.materializationId, generation, json });
+        if (!explain) this.#recent.set(recentKey, { modelId: served.materializationId, generation, json });
         return json;
       }),
     );
@@ -92,7 +92,8 @@ export class PredictService {
     checkServes(served, market, node.id);
     const f = await this.features.forDay(node, market, date);
     const key = `${served.materializationId}|${explain ? 1 : 0}|${f.key}`;
-    const cached = this.#answers.get(key);
+    // Explained answers are ~25 times larger and rarer: computed each time rather than cached.
+    const cached = explain ? undefined : this.#answers.get(key);
     if (cached !== undefined) return asText ? cached : (JSON.parse(cached) as DayForecastBody);
     const body: DayForecastBody = {
       node,
@@ -102,7 +103,7 @@ export class PredictService {
       inputs: { dataVersions: f.dataVersions },
       forecasts: forecastDay(served, f.table, date, explain),
     };
-    this.#answers.set(key, JSON.stringify(body));
+    if (!explain) this.#answers.set(key, JSON.stringify(body));
     return body;
   }
 
