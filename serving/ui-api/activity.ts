@@ -23,6 +23,9 @@ export interface Activity {
 /** How many of the latest runs are searched for failures: older failures have almost always been superseded. */
 const RECENT_RUNS = 30;
 
+/** The executor beats every 10 s (a third of its 30 s lease); three missed beats mean the process is gone. */
+const HEARTBEAT_STALE_MS = 90_000;
+
 const STEP_END_TYPES = new Set(['step_materialized', 'step_failed', 'step_blocked', 'step_skipped']);
 
 /** Folds one run's events into the running set and failures (pure, for tests). */
@@ -71,7 +74,12 @@ function stepEvents(store: LineageStore, runId: string, types: readonly string[]
 export function readActivity(store: LineageStore, finishedCache: Map<string, readonly EventRecord[]> = new Map()): Activity {
   const running = new Map<AssetKey, Set<PartitionKey>>();
   const failures = new Map<AssetKey, Map<PartitionKey, Failure>>();
-  const activeRuns = store.listRuns({ status: 'running', limit: 20 });
+  // A run whose process died (killed, machine lost) stays 'running' in the store until the next
+  // run closes it; without a recent heartbeat its steps are not shown as running.
+  const alive = new Set(
+    (store.db.prepare(`SELECT id FROM runs WHERE status = 'running' AND heartbeat_at >= ?`).all(Date.now() - HEARTBEAT_STALE_MS) as { id: string }[]).map((r) => r.id),
+  );
+  const activeRuns = store.listRuns({ status: 'running', limit: 20 }).filter((r) => alive.has(r.id));
   for (const run of activeRuns) foldRunEvents(stepEvents(store, run.id, STEP_EVENT_TYPES), { running, failures });
   const activeIds = new Set(activeRuns.map((r) => r.id));
   const recentFailed = store.listRuns({ status: 'failed', limit: RECENT_RUNS }).filter((r) => !activeIds.has(r.id));

@@ -53,9 +53,10 @@ export function streamRunEvents(ctx: RouterContext, instance: Instance<unknown>,
 
   void (async () => {
     try {
+      let changed = true;
       for (;;) {
         const run = store.getRun(runId);
-        out.write(frame('progress', { run: run ? runSummary(run) : null, progress: fold.value }));
+        if (changed) out.write(frame('progress', { run: run ? runSummary(run) : null, progress: fold.value }));
         if (!run || (run.status !== 'running' && !launcher.activeRunIds.includes(runId))) {
           // A last read: events committed between the previous read and the status change.
           const tail = store.events(runId, { afterId: last });
@@ -74,11 +75,15 @@ export function streamRunEvents(ctx: RouterContext, instance: Instance<unknown>,
         });
         wake = undefined;
         if (closed) return;
+        changed = false;
         for (;;) {
           const batch = store.events(runId, { afterId: last, limit: BATCH });
           for (const e of batch) out.write(frame('run-event', e, e.id));
           fold.add(batch);
-          if (batch.length > 0) last = batch[batch.length - 1]!.id;
+          if (batch.length > 0) {
+            last = batch[batch.length - 1]!.id;
+            changed = true;
+          }
           if (batch.length < BATCH) break;
         }
       }

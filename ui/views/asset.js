@@ -27,7 +27,8 @@ function checksTable(results) {
     .join('')}</tbody></table>`;
 }
 
-export async function render(container, { key }, signal) {
+/** `keepActions`: the live actions element of the previous render (buttons, run progress), moved into the new page. */
+export async function render(container, { key }, signal, keepActions = null) {
   const a = await api.asset(key);
   if (signal.aborted) return;
   const partitioned = a.partitions !== null;
@@ -47,7 +48,7 @@ export async function render(container, { key }, signal) {
 
       <section class="status-box status-${esc(a.status)}">
         <h2>Status: ${esc(a.status)}</h2>
-        ${a.causes.length ? `<ul class="causes" data-testid="causes">${a.causes.map((c) => `<li>${esc(a.status === 'missing' && !partitioned ? c.text : c.text)}${partitioned ? ` <span class="muted">(${c.partitions} partition${c.partitions === 1 ? '' : 's'})</span>` : ''}</li>`).join('')}</ul>` : `<p data-testid="causes">${a.status === 'fresh' ? 'Up to date: its code and every input it consumed are current.' : a.status === 'missing' ? (a.current ? 'Some partitions were never materialized.' : 'Never materialized.') : ''}</p>`}
+        ${a.causes.length ? `<ul class="causes" data-testid="causes">${a.causes.map((c) => `<li>${esc(c.text)}${partitioned ? ` <span class="muted">(${c.partitions} partition${c.partitions === 1 ? '' : 's'})</span>` : ''}</li>`).join('')}</ul>` : `<p data-testid="causes">${a.status === 'fresh' ? 'Up to date: its code and every input it consumed are current.' : a.status === 'missing' ? (a.current ? 'Some partitions were never materialized.' : 'Never materialized.') : ''}</p>`}
         ${materializeButtons(a.key)}
       </section>
 
@@ -68,14 +69,15 @@ export async function render(container, { key }, signal) {
           .join('')}</tbody></table>` : '<p class="muted">No materializations yet.</p>'}
       </section>
     </article>`;
-  wireMaterializeButtons(container, signal, {
-    onFinished: () => {
-      // Show the outcome, then reload the page's data so status and history follow.
-      setTimeout(() => {
-        if (!signal.aborted) void rerender(container, key, signal);
-      }, 300);
-    },
-  });
+  if (keepActions) container.querySelector('.actions').replaceWith(keepActions);
+  else {
+    wireMaterializeButtons(container, signal, {
+      // Reload the page's data so status and history follow; the actions and their progress stay as they are.
+      onFinished: () => {
+        if (!signal.aborted) void render(container, { key }, signal, container.querySelector('.actions'));
+      },
+    });
+  }
   renderModelViews(container.querySelector('.model-views'), a, signal);
   renderMetadataChart(container.querySelector('.metadata-chart'), a);
 }
@@ -113,14 +115,4 @@ function renderMetadataChart(box, asset) {
     <span class="muted small">latest ${entries.length} ${asset.partitions ? 'partitions' : 'materializations'}</span><div class="chart-box"></div>`;
   box.querySelector('select').onchange = (ev) => paint(ev.target.value);
   paint(preferred);
-}
-
-async function rerender(container, key, signal) {
-  const progress = container.querySelector('.run-progress')?.innerHTML ?? '';
-  await render(container, { key }, signal);
-  const out = container.querySelector('.run-progress');
-  if (out && progress) {
-    out.hidden = false;
-    out.innerHTML = progress;
-  }
 }
