@@ -72,6 +72,13 @@ test('the graph zooms around the cursor with the wheel and pans by dragging', as
   assert.ok(Math.abs(panned.x - zoomedOut.x - 100) < 1 && Math.abs(panned.y - zoomedOut.y - 60) < 1, 'dragging moves the view by the same amount');
   assert.is(panned.k, zoomedOut.k);
   await page.click('#graph-fit');
+  // The legend singles out one status: the others are dimmed.
+  await page.click('#graph-totals [data-status="stale"]');
+  const opacity = (key: string) => page.$eval(`.node[data-key="${key}"]`, (n) => getComputedStyle(n).opacity);
+  assert.is(await opacity('demo/readings'), '0.15');
+  assert.is(await opacity('demo/summary'), '1');
+  await page.click('#graph-totals [data-status="stale"]');
+  assert.is(await opacity('demo/readings'), '1');
 });
 
 test('clicking a partition health bar lists the partitions with their causes', async () => {

@@ -79,6 +79,8 @@ export async function render(container, _params, signal) {
   let layoutSignature = '';
   let selected = null;
   let view = { x: 0, y: 0, k: 1 };
+  /** A status to single out (the others are dimmed), chosen in the legend. */
+  let only = null;
 
   const applyView = () => {
     viewport.setAttribute('transform', `translate(${view.x},${view.y}) scale(${view.k})`);
@@ -107,8 +109,9 @@ export async function render(container, _params, signal) {
       fit();
     }
     nodesLayer.innerHTML = graph.nodes.map((n) => nodeMarkup(n, layout.positions.get(n.key), n.key === selected)).join('');
+    highlightEdges();
     container.querySelector('#graph-totals').innerHTML = STATUS_ORDER.filter((s) => graph.totals[s])
-      .map((s) => `<span class="legend-item" data-status="${s}"><i style="background:${STATUS_COLORS[s]}"></i>${graph.totals[s]} ${s}</span>`)
+      .map((s) => `<button type="button" class="legend-item${s === only ? ' on' : ''}" data-status="${s}" title="Show only ${s} assets (click again for all)"><i style="background:${STATUS_COLORS[s]}"></i>${graph.totals[s]} ${s}</button>`)
       .join('');
     container.querySelector('#graph-runs').innerHTML = graph.activeRuns.length
       ? `${graph.activeRuns.length} run${graph.activeRuns.length > 1 ? 's' : ''} in progress: ${graph.activeRuns.map((r) => `<a href="${links.run(r.id)}">${esc(r.id)}</a>`).join(', ')}`
@@ -129,6 +132,13 @@ export async function render(container, _params, signal) {
     const node = graph.nodes.find((n) => n.key === selected);
     const summary = panel.querySelector('.panel-summary');
     if (node && summary) summary.innerHTML = panelSummary(node);
+  };
+
+  // The selected asset's dependencies and dependents stand out.
+  const highlightEdges = () => {
+    for (const e of edgesLayer.querySelectorAll('.edge.hl')) e.classList.remove('hl');
+    if (!selected) return;
+    for (const e of edgesLayer.querySelectorAll('.edge')) if (e.dataset.from === selected || e.dataset.to === selected) e.classList.add('hl');
   };
 
   const showPanel = (key, partitions) => {
@@ -171,6 +181,7 @@ export async function render(container, _params, signal) {
     selected = g.dataset.key;
     for (const n of nodesLayer.querySelectorAll('.node.selected')) n.classList.remove('selected');
     g.classList.add('selected');
+    highlightEdges();
     showPanel(selected, Boolean(ev.target.closest('[data-action="partitions"]')));
   });
   nodesLayer.addEventListener('dblclick', (ev) => {
@@ -216,6 +227,13 @@ export async function render(container, _params, signal) {
   window.addEventListener('pointerup', () => (drag = null), { signal });
 
   container.querySelector('#graph-fit').onclick = fit;
+  container.querySelector('#graph-totals').addEventListener('click', (ev) => {
+    const item = ev.target.closest('[data-status]');
+    if (!item) return;
+    only = only === item.dataset.status ? null : item.dataset.status;
+    svg.dataset.only = only ?? '';
+    draw();
+  });
   container.querySelector('#graph-search').addEventListener('change', (ev) => {
     const key = ev.target.value.trim();
     const pos = layout.positions.get(key);
