@@ -46,6 +46,7 @@ export class ModelRegistry {
   #users = new Map<ServedModel, number>();
   #retired = new Set<ServedModel>();
   #failedId: number | undefined;
+  #lastFailure: { readonly materializationId: number; readonly message: string; readonly at: string } | undefined;
   #refreshing: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
   readonly asset: AssetKey;
@@ -72,6 +73,11 @@ export class ModelRegistry {
 
   current(): ServedModel | undefined {
     return this.#current;
+  }
+
+  /** The newest materialization that could not be loaded, while an older model may keep serving. */
+  get lastFailure(): { readonly materializationId: number; readonly message: string; readonly at: string } | undefined {
+    return this.#lastFailure;
   }
 
   /** Why no model serves (meaningful when `current()` is undefined). */
@@ -127,6 +133,7 @@ export class ModelRegistry {
       const old = this.#current;
       this.#current = served;
       this.#failedId = undefined;
+      this.#lastFailure = undefined;
       if (old) this.#retire(old);
       this.options.metrics.modelSwaps.inc({ result: 'loaded' });
       this.options.metrics.modelInfo.reset();
@@ -140,6 +147,7 @@ export class ModelRegistry {
       this.#failedId = current.id;
       this.options.metrics.modelSwaps.inc({ result: 'failed' });
       const message = errorMessage(err);
+      this.#lastFailure = { materializationId: current.id, message, at: new Date().toISOString() };
       if (!this.#current) this.#reason = `The current ${this.asset} (materialization ${current.id}) could not be loaded: ${message}`;
       log.error({ materializationId: current.id, err: message }, this.#current ? 'new model could not be loaded; the previous one keeps serving' : 'model could not be loaded');
     }

@@ -12,6 +12,12 @@ const Ready = T.Object({
   status: T.Literal('ready'),
   model: T.Composite([ModelRef, T.Object({ loadedAt: T.String({ format: 'date-time' }), market: T.String() })]),
   validatedPartitions: T.Object({ prices: T.Integer(), load: T.Integer() }),
+  newerModelFailed: T.Optional(
+    T.Object(
+      { materializationId: T.Integer(), message: T.String(), at: T.String({ format: 'date-time' }) },
+      { description: 'A newer current pjm/model that could not be loaded; the model above keeps serving.' },
+    ),
+  ),
 });
 
 export function healthRoutes(lifecycle: Lifecycle): RouteModule {
@@ -44,6 +50,7 @@ export function healthRoutes(lifecycle: Lifecycle): RouteModule {
             status: 'ready',
             model: { ...modelRef(m), loadedAt: m.loadedAt, market: m.sidecar.market },
             validatedPartitions: deps.features.catalog.counts,
+            ...(deps.models.lastFailure ? { newerModelFailed: deps.models.lastFailure } : {}),
           };
         },
       });

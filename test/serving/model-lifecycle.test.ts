@@ -126,7 +126,10 @@ test('a model that cannot be loaded never replaces the serving model, and the fa
   const p = await predict();
   assert.is(p.status, 200);
   assert.is(p.json.model.materializationId, serving);
-  assert.is((await call(server.url, 'GET', '/ready')).json.model.materializationId, serving);
+  const ready = await call(server.url, 'GET', '/ready');
+  assert.is(ready.json.model.materializationId, serving);
+  assert.is(ready.json.newerModelFailed.materializationId, brokenId);
+  assert.match(ready.json.newerModelFailed.message, /could not be loaded/);
 });
 
 test.run();
