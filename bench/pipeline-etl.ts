@@ -1,10 +1,12 @@
 // Benchmark of the PJM ETL (raw CSV -> canonical Parquet) on the 12-hub RT and DA Data Miner
 // exports repeated to 10 million rows; goal > 2 M rows/s. Prints rows/s for:
 //   A. end to end: the CSV reader over the exports listed 189 times each (symlinks, so no disk
-//      copy), Data Miner timestamp parsing, the EPT-vs-UTC check on every row, then the canonical
-//      dedupe and Parquet write. The copies are identical, so dedupe keeps 53,016 rows.
-//   B. processed alone, with 10 M distinct keys: the same canonical SQL and Parquet write over
-//      the rows shifted 2,209 hours per copy (built untimed), so 10 M rows are written.
+//      copy), Data Miner timestamp parsing, the EPT-vs-UTC check on every row (one pass), then
+//      the canonical dedupe and Parquet write (a second pass over the CSV, GROUP BY form). The
+//      copies are identical, so dedupe keeps 53,016 rows.
+//   B. processed alone, with 10 M distinct keys: the canonical SQL (rowid form, as for tables)
+//      and Parquet write over the rows shifted 2,209 hours per copy (built untimed, in memory),
+//      so 10 M rows are written.
 // Run sparingly (2 shared cores): `npx tsx bench/pipeline-etl.ts [path/to/shared/data/pjm]`.
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, stat, symlink } from 'node:fs/promises';
