@@ -4,6 +4,8 @@
 import { defineDefinitions, type Definitions } from '../runtime/index.ts';
 import { loadPjmConfig, type PjmConfig } from './pjm/config.ts';
 import { dataAssets } from './pjm/data-assets.ts';
+import { modelAssets, recalibrationFromEnv } from './pjm/model-assets.ts';
+import { join, resolve } from 'node:path';
 import { rawSourceFor } from './pjm/raw-source.ts';
 
 export interface PjmResources {
@@ -15,7 +17,10 @@ export async function pjmDefinitions(env: Readonly<Record<string, string | undef
   const source = rawSourceFor(config);
   const data = dataAssets(config, source, await source.fingerprint());
   return defineDefinitions<PjmResources>({
-    assets: [...data.assets],
+    assets: [
+      ...data.assets,
+      ...modelAssets({ config, modelDir: join(resolve(env.DATA_DIR ?? 'data'), 'models'), recalibration: recalibrationFromEnv(env) }),
+    ],
     resources: { config },
     schedules: [
       {

@@ -42,6 +42,8 @@ export interface AssetInput {
   json<T = JsonValue>(): Promise<T>;
   /** For a json input: each consumed partition's value. */
   jsonByPartition<T = JsonValue>(): Promise<Map<PartitionKey, T>>;
+  /** The metadata recorded with a consumed partition (the only one when not named). */
+  metadata(partition?: PartitionKey): Metadata;
 }
 
 export interface StepContextBase<R> {

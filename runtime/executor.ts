@@ -418,6 +418,11 @@ function makeInput(instance: Instance<unknown>, asset: AssetKey, io: AssetInput[
       if (partitions.length !== 1) throw new Error(`Input ${asset} has ${partitions.length} partitions; use jsonByPartition().`);
       return JSON.parse(await readFile(await instance.storage.localPath(partitions[0]!.location), 'utf8')) as T;
     },
+    metadata: (partition?: PartitionKey) => {
+      const p = partition === undefined ? (partitions.length === 1 ? partitions[0] : undefined) : partitions.find((x) => x.partition === partition);
+      if (!p) throw new Error(`Input ${asset}: ${partition === undefined ? `has ${partitions.length} partitions; name one` : `partition ${partition} was not consumed`}.`);
+      return instance.store.materialization(p.materializationId)?.metadata ?? {};
+    },
     jsonByPartition: async <T>() => {
       const out = new Map<PartitionKey, T>();
       for (const p of partitions) out.set(p.partition, JSON.parse(await readFile(await instance.storage.localPath(p.location), 'utf8')) as T);

@@ -119,7 +119,7 @@ export function dataAssets(config: PjmConfig, source: RawSource, sourceFingerpri
     codeVersion: '1',
     async materialize(ctx) {
       const conn = await ctx.duckdb();
-      await conn.run(`CREATE OR REPLACE TEMP VIEW raw_prices AS SELECT * FROM ${await ctx.input('prices').sql()}`);
+      await conn.run(`CREATE OR REPLACE TEMP TABLE raw_prices AS SELECT * FROM ${await ctx.input('prices').sql()}`);
       return { sql: canonicalPricesSql(['raw_prices'], { day: ctx.partition }) };
     },
   });
@@ -134,7 +134,7 @@ export function dataAssets(config: PjmConfig, source: RawSource, sourceFingerpri
     codeVersion: '1',
     async materialize(ctx) {
       const conn = await ctx.duckdb();
-      await conn.run(`CREATE OR REPLACE TEMP VIEW raw_load AS SELECT * FROM ${await ctx.input('load').sql()}`);
+      await conn.run(`CREATE OR REPLACE TEMP TABLE raw_load AS SELECT * FROM ${await ctx.input('load').sql()}`);
       return { sql: canonicalLoadSql(['raw_load'], { day: ctx.partition }) };
     },
   });

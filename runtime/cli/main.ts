@@ -93,6 +93,8 @@ export async function main(argv: string[], io: { out?: NodeJS.WriteStream; err?:
   }
 
   let instance: Instance<unknown> | undefined;
+  // Definitions may place files relative to the data root too (exports): give them the same one.
+  if (opts['data-dir']) process.env.DATA_DIR = opts['data-dir'];
   try {
     const definitions = await loadDefinitions(opts.definitions);
     instance = Instance.open(definitions, { dataDir: opts['data-dir'] });
