@@ -230,6 +230,14 @@ export const uiApiRoutes: RouteModule & { close(instance: Instance<unknown>): Pr
     });
     states.set(deps.instance, state);
     registerUiApi(router, spec, state);
+    // Compute the graph view once in the background, so the first visit does not wait for it.
+    setImmediate(() => {
+      try {
+        state.graph();
+      } catch (err) {
+        deps.log.warn({ err }, 'could not precompute the UI graph view; it will be computed on the first request');
+      }
+    });
   },
   /** Cancels the runs the UI started in this process and waits for them to stop (call on shutdown). */
   async close(instance: Instance<unknown>): Promise<void> {
