@@ -1,9 +1,10 @@
 // Reads a `pjm/model` materialization into a usable model: its metadata holds the sidecar
 // written by assets/pjm/model/persist.ts (`modelFiles`), its file the XGBoost JSON of the
-// first ensemble member. Loading goes through the forecasting code's own `loadModel`, so the
-// server predicts exactly as the backtest and the `forecast` asset do.
+// first ensemble member. Prediction then goes through the forecasting code (`predictRows`),
+// so the server predicts exactly as the backtest and the `forecast` asset do.
 import type { Metadata } from '../../runtime/index.ts';
-import { loadModel, type ModelSidecar } from '../../assets/pjm/model/persist.ts';
+import type { ModelSidecar } from '../../assets/pjm/model/persist.ts';
+import type { Booster } from '../../assets/xgboost/index.ts';
 import type { TrainedModel } from '../../assets/pjm/model/train.ts';
 
 /** Why a materialization cannot be served; the old model keeps serving meanwhile. */
@@ -32,29 +33,30 @@ export function sidecarOf(metadata: Metadata, materializationId: number): ModelS
 }
 
 /**
- * The model of one materialization: every member file the sidecar lists must be provided.
- * The stored asset is one file, so it serves as the first member; an ensemble of several
- * members needs them all in one artifact (see the report: not supported by a single file).
+ * The model of one materialization from its sidecar and its booster (the stored file,
+ * parsed off the main thread). Mirrors `loadModel` of assets/pjm/model/persist.ts for a
+ * single member; TypeScript flags any field TrainedModel gains. An ensemble of several
+ * members cannot be stored in the asset's one file, so it is refused.
  */
-export function modelFromArtifact(sidecar: ModelSidecar, fileBytes: Uint8Array, materializationId: number): TrainedModel {
+export function modelFromArtifact(sidecar: ModelSidecar, booster: Booster, materializationId: number): TrainedModel {
   const first = sidecar.members[0]!;
   if (sidecar.members.length > 1) {
     throw new ModelArtifactError(
       `pjm/model materialization ${materializationId} lists ${sidecar.members.length} ensemble members but the asset stores one file; the server can only load single-member models.`,
     );
   }
-  try {
-    const model = loadModel(sidecar, new Map([[first.file, fileBytes]]));
-    const expected = sidecar.featureNames.length;
-    for (const m of model.members) {
-      if (m.booster.numFeatures !== expected) {
-        throw new ModelArtifactError(`its booster has ${m.booster.numFeatures} features but the sidecar names ${expected}`);
-      }
-    }
-    return model;
-  } catch (err) {
-    throw new ModelArtifactError(`pjm/model materialization ${materializationId} could not be loaded: ${(err as Error).message}`);
+  const expected = sidecar.featureNames.length;
+  if (booster.numFeatures !== expected) {
+    throw new ModelArtifactError(`pjm/model materialization ${materializationId}: its booster has ${booster.numFeatures} features but the sidecar names ${expected}.`);
   }
+  return {
+    market: sidecar.market,
+    featureNames: sidecar.featureNames,
+    transform: sidecar.target.transform,
+    window: sidecar.window,
+    settings: sidecar.settings,
+    members: [{ variant: first.variant, booster, rounds: first.rounds, bestIteration: first.bestIteration ?? undefined, bestScore: undefined, evalLog: [] }],
+  };
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

@@ -4,7 +4,6 @@
 // last request that took it has finished, so a swap never fails a request in flight. A
 // materialization that fails to load is logged and skipped: the old model keeps serving.
 // (A failed or blocked materialization never becomes current in the store to begin with.)
-import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { errorMessage, type AssetKey, type InputRecord, type LineageStore, type Storage } from '../../runtime/index.ts';
 import type { ModelSidecar } from '../../assets/pjm/model/persist.ts';
@@ -12,6 +11,7 @@ import { disposeModel, type TrainedModel } from '../../assets/pjm/model/train.ts
 import { HttpError } from '../http/errors.ts';
 import type { ServingMetrics } from '../metrics.ts';
 import { modelFromArtifact, sidecarOf } from './artifact.ts';
+import { loadBoosterOffThread } from './load-off-thread.ts';
 
 export const MODEL_ASSET = 'pjm/model' as AssetKey;
 
@@ -158,8 +158,20 @@ export class ModelRegistry {
     const record = store.materialization(id);
     if (!record || record.location === null) throw new Error(`materialization ${id} has no stored file`);
     const sidecar = sidecarOf(record.metadata, id);
-    const bytes = await readFile(await storage.localPath(record.location));
-    const model = modelFromArtifact(sidecar, bytes, id);
+    const path = await storage.localPath(record.location);
+    let booster;
+    try {
+      booster = await loadBoosterOffThread(path);
+    } catch (err) {
+      throw new Error(`pjm/model materialization ${id} could not be loaded from ${path}: ${errorMessage(err)}`);
+    }
+    let model;
+    try {
+      model = modelFromArtifact(sidecar, booster, id);
+    } catch (err) {
+      booster.dispose();
+      throw err;
+    }
     try {
       // Warm-up: the first prediction allocates XGBoost's buffers; do it before any request does.
       for (const m of model.members) m.booster.predict(new Float32Array(m.booster.numFeatures).fill(Number.NaN));
