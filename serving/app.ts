@@ -1,6 +1,7 @@
 // Assembles the Koa app: a few small middlewares, outermost first, around the routes of
 // every route module. Each middleware does one thing:
-//   lifecycle      counts in-flight requests (SIGTERM drain) and closes keep-alive while draining
+//   lifecycle      while draining (SIGTERM), asks clients to close kept-alive connections
+//                  (in-flight requests are counted around the whole response: server.ts)
 //   requestContext request id, per-request child logger, one access-log line
 //   httpMetrics    request count and latency by route template
 //   errorMapper    anything thrown -> JSON error with the right status
