@@ -5,11 +5,13 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { fileURLToPath } from 'node:url';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import { DataMinerCsvError, registerDataMinerLmpCsv, registerDataMinerLoadMeteredCsv, findDataMinerCsvFiles } from '../../assets/pjm/sources/dataminer-csv.ts';
+import { DataMinerCsvError, verifyCsvRows, registerDataMinerLmpCsv, registerDataMinerLoadMeteredCsv, findDataMinerCsvFiles } from '../../assets/pjm/sources/dataminer-csv.ts';
 import { registerEpftoolbox } from '../../assets/pjm/sources/epftoolbox.ts';
+import { EptMismatchError } from '../../assets/pjm/sources/ept-check.ts';
 import { writeCanonicalPrices, writeCanonicalLoad, canonicalPricesSql, PRICES_SCHEMA, LOAD_SCHEMA } from '../../assets/pjm/processed/index.ts';
 
 const fixture = (name: string): string => fileURLToPath(new URL(`../fixtures/pjm/${name}`, import.meta.url));
@@ -40,7 +42,7 @@ test('the fixtures are CRLF exports with AM/PM timestamps', async () => {
 
 test('a CRLF export parses with AM/PM read right, keyed on the UTC column', async () => {
   const r = await registerDataMinerLmpCsv(conn, [fixture('hubs_rt_hrl_lmps.csv')], 'rt', 'hub_rt');
-  assert.is(r.rows, 576);
+  assert.is(await verifyCsvRows(conn, r), 576);
   const [x] = await rows(`SELECT strftime(ts_utc, '%Y-%m-%dT%H:%MZ') AS u, CAST(ts_ept AS VARCHAR) AS e, lmp, energy
     FROM hub_rt WHERE pnode_id = 51217 AND ts_ept = TIMESTAMP '2025-05-01 13:00:00'`);
   // The CSV row: 5/1/2025 5:00:00 PM (UTC), 5/1/2025 1:00:00 PM (EPT), EASTERN HUB.
@@ -65,21 +67,33 @@ test('DST days: 25 UTC hours on fall back, 23 on spring forward, every EPT label
   assert.is(Number(gap?.['n']), 0);
 });
 
-test('an export whose EPT column disagrees with UTC is rejected, naming the file and the hour', async () => {
+test('an export whose EPT column disagrees with UTC is rejected, naming the file and the hour; nothing is written', async () => {
   const text = await readFile(fixture('aldene_rt_hrl_lmps.csv'), 'utf8');
   // Swap AM for PM on the second fall-back 01:00 row, as a hand-edited file might.
   const broken = text.replace('11/2/2025 6:00:00 AM,11/2/2025 1:00:00 AM', '11/2/2025 6:00:00 AM,11/2/2025 1:00:00 PM');
   assert.is.not(broken, text);
   const path = join(dir, 'broken_rt_hrl_lmps.csv');
   await writeFile(path, broken);
+  const reg = await registerDataMinerLmpCsv(conn, [path], 'rt', 'broken_rt');
+  // The early check names the file.
   try {
-    await registerDataMinerLmpCsv(conn, [path], 'rt', 'broken_rt');
+    await verifyCsvRows(conn, reg);
     assert.unreachable('should have thrown');
   } catch (e) {
     assert.instance(e, DataMinerCsvError);
     assert.match((e as Error).message, /broken_rt_hrl_lmps\.csv: 1 rows whose datetime_beginning_ept disagrees/);
     assert.match((e as Error).message, /2025-11-02T06:00:00Z is 2025-11-02 01:00:00 EPT but the file says 2025-11-02 13:00:00/);
   }
+  // The canonical SQL checks every row too and writes nothing.
+  const out = join(dir, 'broken.parquet');
+  try {
+    await writeCanonicalPrices(conn, ['broken_rt'], out);
+    assert.unreachable('should have thrown');
+  } catch (e) {
+    assert.instance(e, EptMismatchError);
+    assert.match((e as Error).message, /broken_rt: 1 \(node, market, hour\) keys .*2025-11-02T06:00:00Z is 2025-11-02 01:00:00 EPT but the source says 2025-11-02 13:00:00/);
+  }
+  assert.not.ok(existsSync(out));
 });
 
 test('an export of another feed is rejected by its header, naming the file', async () => {

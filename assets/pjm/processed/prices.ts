@@ -4,6 +4,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { PjmMarket } from '../config.ts';
 import { sqlIdent, sqlString, useUtc } from '../sources/raw.ts';
+import { EptMismatchError, findEptMismatches } from '../sources/ept-check.ts';
 import { eptDayCondition, eptRangeCondition } from './day.ts';
 
 export interface PricesSelection {
@@ -68,16 +69,27 @@ export function canonicalPricesSql(tables: readonly string[], selection: PricesS
 }
 
 /**
- * The same result from any relations (views over CSV or NDJSON, which have no rowid): one
- * GROUP BY keeping the winning row's fields. One pass over the input and no copy; fast when
- * revisions or repeats are common, slower than the rowid form when nearly every key is distinct.
+ * The same result from any relations (views over CSV or NDJSON, which have no rowid), as a table
+ * `winners` built in one GROUP BY pass that keeps the winning row's fields and the range of EPT
+ * labels seen for the key (so every raw row's EPT label can be checked without a second pass).
  */
-export function canonicalPricesFromRelationsSql(relations: readonly string[], selection: PricesSelection = {}): string {
+export function winnersFromRelationsSql(relations: readonly string[], selection: PricesSelection = {}): string {
+  if (relations.length === 0) throw new Error('winnersFromRelationsSql: give at least one raw LMP relation');
+  const union = relations.map((r) => `SELECT ts_ept, ${RAW_COLUMNS} FROM ${sqlIdent(r)}`).join(' UNION ALL ');
+  return `
+    SELECT ts_utc, pnode_id, market, min(ts_ept) AS ept_lo, max(ts_ept) AS ept_hi, count(ts_ept) = count(*) AS ept_complete,
+           arg_max({'pnode_name': pnode_name, 'type': type, 'zone': zone, 'lmp': lmp, 'energy': energy, 'congestion': congestion, 'loss': loss}, ${REVISION_RANK}) AS w
+    FROM (${union}) ${filters(selection)}
+    GROUP BY pnode_id, market, ts_utc`;
+}
+
+/** Canonical rows from a `winners` table, sorted. */
+export function canonicalFromWinnersSql(winners: string): string {
+  const w = sqlIdent(winners);
   return `
     SELECT ${CANONICAL_SELECT} FROM (
-      SELECT ts_utc, pnode_id, market, unnest(arg_max({'pnode_name': pnode_name, 'type': type, 'zone': zone, 'lmp': lmp, 'energy': energy,
-               'congestion': congestion, 'loss': loss}, ${REVISION_RANK}))
-      FROM (${selectRawPricesSql(relations, selection)}) GROUP BY pnode_id, market, ts_utc)
+      SELECT ts_utc, pnode_id, market, w.pnode_name AS pnode_name, w.type AS type, w.zone AS zone, w.lmp AS lmp,
+             w.energy AS energy, w.congestion AS congestion, w.loss AS loss FROM ${w})
     ORDER BY market, node_id, ts_utc`;
 }
 
@@ -94,14 +106,34 @@ async function isBaseTable(conn: DuckDBConnection, name: string): Promise<boolea
 /**
  * Writes canonical prices to `outPath` (Parquet, DuckDB's default snappy compression: zstd cost a
  * third more time in the ETL benchmark). When every relation is a base table the rowid form is
- * used, otherwise the one-pass GROUP BY form; both apply the same revision rule and give
- * byte-identical files. The connection's TimeZone is set to UTC.
+ * used (tables come from sources that derive or already checked ts_ept). Otherwise one GROUP BY
+ * pass parses the rows, picks the winners and collects EPT labels, which are checked against
+ * the UTC hours before anything is written (EptMismatchError). Both forms apply the same
+ * revision rule and give byte-identical files. The connection's TimeZone is set to UTC.
  */
 export async function writeCanonicalPrices(conn: DuckDBConnection, rawRelations: readonly string[], outPath: string, selection: PricesSelection = {}): Promise<WriteResult> {
   await useUtc(conn);
   let allTables = rawRelations.length > 0;
   for (const r of rawRelations) allTables = allTables && (await isBaseTable(conn, r));
-  const sql = allTables ? canonicalPricesSql(rawRelations, selection) : canonicalPricesFromRelationsSql(rawRelations, selection);
-  const r = await conn.runAndReadAll(`COPY (${sql}) TO ${sqlString(outPath)} (FORMAT parquet)`);
-  return { path: outPath, rows: Number(r.getRowObjects()[0]?.['Count'] ?? r.rowsChanged ?? 0) };
+  if (allTables) {
+    const r = await conn.runAndReadAll(`COPY (${canonicalPricesSql(rawRelations, selection)}) TO ${sqlString(outPath)} (FORMAT parquet)`);
+    return { path: outPath, rows: Number(r.getRowObjects()[0]?.['Count'] ?? r.rowsChanged ?? 0) };
+  }
+  const winners = '__pjm_price_winners';
+  const pairs = '__pjm_price_ept_pairs';
+  try {
+    await conn.run(`CREATE OR REPLACE TEMP TABLE ${sqlIdent(winners)} AS ${winnersFromRelationsSql(rawRelations, selection)}`);
+    await conn.run(`CREATE OR REPLACE TEMP TABLE ${sqlIdent(pairs)} AS
+      SELECT ts_utc, ts_ept, count(*) AS n FROM (
+        SELECT ts_utc, ept_lo AS ts_ept FROM ${sqlIdent(winners)}
+        UNION ALL SELECT ts_utc, ept_hi FROM ${sqlIdent(winners)} WHERE ept_hi IS DISTINCT FROM ept_lo
+        UNION ALL SELECT ts_utc, NULL FROM ${sqlIdent(winners)} WHERE NOT ept_complete)
+      GROUP BY ALL`);
+    const bad = await findEptMismatches(conn, pairs, 10, 'n');
+    if (bad.count > 0) throw new EptMismatchError(rawRelations, bad.count, bad.examples);
+    const r = await conn.runAndReadAll(`COPY (${canonicalFromWinnersSql(winners)}) TO ${sqlString(outPath)} (FORMAT parquet)`);
+    return { path: outPath, rows: Number(r.getRowObjects()[0]?.['Count'] ?? r.rowsChanged ?? 0) };
+  } finally {
+    await conn.run(`DROP TABLE IF EXISTS ${sqlIdent(winners)}; DROP TABLE IF EXISTS ${sqlIdent(pairs)};`);
+  }
 }

@@ -121,51 +121,62 @@ export function dataMinerLoadMeteredCsvSql(files: readonly string[]): string {
 
 export interface RegisteredCsv {
   readonly relation: string;
-  readonly rows: number;
+  readonly files: readonly string[];
 }
 
-async function register(
-  conn: DuckDBConnection,
-  files: readonly string[],
-  relation: string,
-  select: string,
-  columns: readonly (readonly [string, string])[],
-  feed: string,
-): Promise<RegisteredCsv> {
+/** Creates the view after checking the headers; reads no data rows. */
+async function registerView(conn: DuckDBConnection, files: readonly string[], relation: string, select: string, columns: readonly (readonly [string, string])[], feed: string): Promise<RegisteredCsv> {
   if (files.length === 0) throw new DataMinerCsvError(files, 'no files given.');
   await checkCsvHeaders(files, columns, feed);
   await useUtc(conn);
-  // A view, not a copy: materializing millions of rows cost more than reading the CSV twice in
-  // the ETL benchmark. This pass parses every row and keeps the distinct (UTC, EPT) pairs, which
-  // are checked with ICU: a few thousand conversions, not one per row.
-  const pairs = `${relation}__hours`;
-  try {
-    await conn.run(`CREATE OR REPLACE TEMP VIEW ${sqlIdent(relation)} AS ${select}`);
-    await conn.run(`CREATE OR REPLACE TEMP TABLE ${sqlIdent(pairs)} AS SELECT ts_utc, ts_ept, count(*) AS n FROM ${sqlIdent(relation)} GROUP BY ALL`);
-  } catch (e) {
-    await conn.run(`DROP VIEW IF EXISTS ${sqlIdent(relation)}`);
-    throw new DataMinerCsvError(files, `cannot be parsed (${(e as Error).message.split('\n')[0]}). Check it is an unedited Data Miner 2 export of the right feed.`);
-  }
-  const bad = await findEptMismatches(conn, pairs, 10, 'n');
-  const n = await conn.runAndReadAll(`SELECT coalesce(sum(n), 0)::BIGINT AS n FROM ${sqlIdent(pairs)}`);
-  await conn.run(`DROP TABLE ${sqlIdent(pairs)}`);
-  if (bad.count > 0) {
-    await conn.run(`DROP VIEW ${sqlIdent(relation)}`);
-    const ex = bad.examples.map((x) => `${x.tsUtc} is ${x.expectedEpt} EPT but the file says ${x.tsEpt}`).join('; ');
-    throw new DataMinerCsvError(files, `${bad.count} rows whose datetime_beginning_ept disagrees with datetime_beginning_utc (${ex}). The file is damaged or not a Data Miner export.`, bad.examples);
-  }
-  return { relation, rows: Number(n.getRowObjects()[0]?.['n'] ?? 0) };
+  await conn.run(`CREATE OR REPLACE TEMP VIEW ${sqlIdent(relation)} AS ${select}`);
+  return { relation, files };
 }
 
 /**
- * Loads LMP exports of one market into a temp relation `relation` with the raw-LMP columns,
- * after checking every row's EPT label against its UTC hour (DST days included).
+ * Parses every row of a registered view and checks its EPT labels against UTC on the distinct
+ * (UTC, EPT) pairs (a few thousand ICU conversions, not one per row). Returns the row count.
  */
-export function registerDataMinerLmpCsv(conn: DuckDBConnection, files: readonly string[], market: PjmMarket, relation: string): Promise<RegisteredCsv> {
-  return register(conn, files, relation, dataMinerLmpCsvSql(files, market), lmpCsvColumns(market), `${market}_hrl_lmps`);
+export async function verifyCsvRows(conn: DuckDBConnection, registered: RegisteredCsv): Promise<number> {
+  const pairs = `${registered.relation}__hours`;
+  try {
+    await conn.run(`CREATE OR REPLACE TEMP TABLE ${sqlIdent(pairs)} AS SELECT ts_utc, ts_ept, count(*) AS n FROM ${sqlIdent(registered.relation)} GROUP BY ALL`);
+  } catch (e) {
+    throw new DataMinerCsvError(registered.files, `cannot be parsed (${(e as Error).message.split('\n')[0]}). Check it is an unedited Data Miner 2 export of the right feed.`);
+  }
+  try {
+    const bad = await findEptMismatches(conn, pairs, 10, 'n');
+    if (bad.count > 0) {
+      const ex = bad.examples.map((x) => `${x.tsUtc} is ${x.expectedEpt} EPT but the file says ${x.tsEpt}`).join('; ');
+      throw new DataMinerCsvError(registered.files, `${bad.count} rows whose datetime_beginning_ept disagrees with datetime_beginning_utc (${ex}). The file is damaged or not a Data Miner export.`, bad.examples);
+    }
+    const n = await conn.runAndReadAll(`SELECT coalesce(sum(n), 0)::BIGINT AS n FROM ${sqlIdent(pairs)}`);
+    return Number(n.getRowObjects()[0]?.['n'] ?? 0);
+  } finally {
+    await conn.run(`DROP TABLE IF EXISTS ${sqlIdent(pairs)}`);
+  }
 }
 
-/** Loads hrl_load_metered exports into a temp relation `relation` with the raw-load columns. */
-export function registerDataMinerLoadMeteredCsv(conn: DuckDBConnection, files: readonly string[], relation: string): Promise<RegisteredCsv> {
-  return register(conn, files, relation, dataMinerLoadMeteredCsvSql(files), LOAD_METERED_CSV_COLUMNS, 'hrl_load_metered');
+/**
+ * Registers LMP exports of one market as a temp view `relation` with the raw-LMP columns. Only
+ * the headers are read here; the rows are parsed once, by the canonical SQL, which also checks
+ * every row's EPT label against its UTC hour (DST days included) and refuses to write on a
+ * mismatch. Call verifyCsvRows for an early, file-named check (it costs a pass over the files).
+ */
+export function registerDataMinerLmpCsv(conn: DuckDBConnection, files: readonly string[], market: PjmMarket, relation: string): Promise<RegisteredCsv> {
+  return registerView(conn, files, relation, dataMinerLmpCsvSql(files, market), lmpCsvColumns(market), `${market}_hrl_lmps`);
+}
+
+/**
+ * Registers hrl_load_metered exports as a temp view `relation` with the raw-load columns, and
+ * checks them now (verifyCsvRows): load files are small, and the load SQL does not re-check EPT.
+ */
+export async function registerDataMinerLoadMeteredCsv(conn: DuckDBConnection, files: readonly string[], relation: string): Promise<RegisteredCsv & { rows: number }> {
+  const r = await registerView(conn, files, relation, dataMinerLoadMeteredCsvSql(files), LOAD_METERED_CSV_COLUMNS, 'hrl_load_metered');
+  try {
+    return { ...r, rows: await verifyCsvRows(conn, r) };
+  } catch (e) {
+    await conn.run(`DROP VIEW IF EXISTS ${sqlIdent(relation)}`);
+    throw e;
+  }
 }

@@ -29,3 +29,20 @@ export async function findEptMismatches(conn: DuckDBConnection, relation: string
     examples: rows.getRowObjects().map((r) => ({ tsUtc: String(r['ts_utc']), tsEpt: String(r['ts_ept']), expectedEpt: String(r['expected']) })),
   };
 }
+
+/** Raw rows whose EPT label is not their UTC hour in Eastern time: a damaged or misparsed source. */
+export class EptMismatchError extends Error {
+  override readonly name = 'EptMismatchError';
+  readonly reason = 'ept_mismatch' as const;
+  constructor(
+    readonly sources: readonly string[],
+    readonly count: number,
+    readonly examples: readonly EptMismatch[],
+  ) {
+    super(
+      `${sources.join(', ')}: ${count} (node, market, hour) keys with a datetime_beginning_ept that disagrees with datetime_beginning_utc (` +
+        examples.map((x) => `${x.tsUtc} is ${x.expectedEpt} EPT but the source says ${x.tsEpt}`).join('; ') +
+        '). The data is damaged or not a Data Miner export; nothing was written.',
+    );
+  }
+}

@@ -3,11 +3,11 @@
 export { registerEpftoolbox, type EpftoolboxSummary, type EpftoolboxOptions, type EpftoolboxRelations } from './epftoolbox.ts';
 export {
   findDataMinerCsvFiles, registerDataMinerLmpCsv, registerDataMinerLoadMeteredCsv, dataMinerLmpCsvSql, dataMinerLoadMeteredCsvSql,
-  checkCsvHeaders, lmpCsvColumns, LOAD_METERED_CSV_COLUMNS, DataMinerCsvError, type DataMinerCsvFiles, type RegisteredCsv,
+  checkCsvHeaders, verifyCsvRows, lmpCsvColumns, LOAD_METERED_CSV_COLUMNS, DataMinerCsvError, type DataMinerCsvFiles, type RegisteredCsv,
 } from './dataminer-csv.ts';
 export {
   DataMinerClient, DataMinerError, RateLimiter, dayQuery, eptDayRange, parseRetryAfter, writeItemsNdjson, registerDataMinerNdjson, DATAMINER_FEEDS,
   type DataMinerFeed, type DataMinerItem, type DataMinerClientOptions, type DataMinerFailure, type DayFilter,
 } from './dataminer-api.ts';
-export { findEptMismatches, type EptMismatch } from './ept-check.ts';
+export { findEptMismatches, EptMismatchError, type EptMismatch } from './ept-check.ts';
 export { RAW_LMP_COLUMNS, RAW_LOAD_COLUMNS, DATAMINER_CSV_TIMESTAMP, EPT_ZONE, useUtc, sqlString, sqlIdent } from './raw.ts';
