@@ -74,6 +74,17 @@ test('clean fixtures pass every check: hubs RT+DA, ALDENE RT across spring forwa
   assert.match(check(r, 'lmp_equals_components').message, /all 1152 rows/);
 });
 
+test('the whole bundled epftoolbox set (2013-01-01..2018-12-24) becomes canonical tables that pass validation', async () => {
+  const s = await registerEpftoolbox(conn, fileURLToPath(new URL('../../data/epftoolbox/PJM.csv', import.meta.url)), { relations: { lmp: 'all_lmp', load: 'all_load' } });
+  const p = (await writeCanonicalPrices(conn, [s.relations.lmp], join(dir, 'epf-all.parquet'))).path;
+  const l = (await writeCanonicalLoad(conn, [s.relations.load], join(dir, 'epf-all-load.parquet'))).path;
+  const rp = await validatePrices(conn, [p], { expected: { start: '2013-01-01', end: '2018-12-24', nodeIds: [33092371], markets: ['da'] } });
+  assert.ok(rp.passed, describeFailures(rp).join('\n'));
+  assert.ok(rp.checks.every((c) => c.passed));
+  const rl = await validateLoad(conn, [l], { expected: { start: '2013-01-01', end: '2018-12-24' }, completenessSeverity: 'error' });
+  assert.ok(rl.passed && rl.checks.every((c) => c.passed), describeFailures(rl).join('\n'));
+});
+
 test('schema: a mistyped or missing column fails and stops the other checks', async () => {
   const r = await validatePrices(conn, [await variant(hubs, `SELECT * REPLACE (CAST(lmp AS VARCHAR) AS lmp) FROM t`)]);
   onlyFailure(r, 'schema');

@@ -42,13 +42,6 @@ const CANONICAL_SELECT = `CAST(ts_utc AS TIMESTAMPTZ) AS ts_utc, CAST(pnode_id A
   CAST(type AS VARCHAR) AS node_type, CAST(zone AS VARCHAR) AS zone, CAST(market AS VARCHAR) AS market,
   CAST(lmp AS DOUBLE) AS lmp, CAST(energy AS DOUBLE) AS energy, CAST(congestion AS DOUBLE) AS congestion, CAST(loss AS DOUBLE) AS loss`;
 
-/** SQL selecting the raw-LMP rows of the selection from one or more relations (before dedupe). */
-export function selectRawPricesSql(rawRelations: readonly string[], selection: PricesSelection = {}): string {
-  if (rawRelations.length === 0) throw new Error('selectRawPricesSql: give at least one raw LMP relation');
-  const union = rawRelations.map((r) => `SELECT ${RAW_COLUMNS} FROM ${sqlIdent(r)}`).join(' UNION ALL ');
-  return `SELECT * FROM (${union}) ${filters(selection)}`;
-}
-
 /**
  * SQL selecting canonical price rows (sorted by market, node_id, ts_utc) from base tables with
  * raw-LMP columns (REVISION_RANK decides between revisions). The winner of each key is found as
