@@ -10,7 +10,7 @@ import { assetView, partitionsView } from './asset-view.ts';
 import { streamRunEvents } from './event-stream.ts';
 import { LauncherBusyError } from './launcher.ts';
 import { lineageView } from './lineage-view.ts';
-import { forecastVsActual } from './model-view.ts';
+import { forecastVsActual, readBacktestView } from './model-view.ts';
 import { listRunsView, runProgress, runSummary, runView } from './runs-view.ts';
 import * as S from './schemas.ts';
 import { registerStaticUi } from './static-files.ts';
@@ -60,9 +60,20 @@ export function registerUiApi(router: Router, spec: OpenApiRegistry, state: UiSt
     params: S.AssetKeyParams,
     responses: { 200: { description: 'The asset', schema: S.AssetViewSchema, schemaName: 'UiAsset' } },
     errors: { 404: 'No such asset.' },
-    handler: (ctx, { params }) => {
+    handler: async (ctx, { params }) => {
       const key = assetKeyOrThrow(instance, params.key);
-      ctx.body = assetView(instance, state.activity(), key, state.clock());
+      const view = assetView(instance, state.activity(), key, state.clock());
+      // A backtest keeps its summary in metadata and its full report (by hour, by node) in its value.
+      if (view.views.backtest && view.current) {
+        const value = await state.storedJson(key, view.current.materializationId);
+        const report = value && typeof value === 'object' && !Array.isArray(value) ? (value.report ?? value) : undefined;
+        const full = report && typeof report === 'object' && !Array.isArray(report) ? readBacktestView(report) : undefined;
+        if (full) {
+          ctx.body = { ...view, views: { ...view.views, backtest: full } };
+          return;
+        }
+      }
+      ctx.body = view;
     },
   });
 

@@ -13,7 +13,7 @@ export class UiState {
   private activityCache: { token: string; value: Activity } | undefined;
   private readonly failedRunEvents = new Map<string, readonly EventRecord[]>();
   private graphCache: { token: string; value: GraphView } | undefined;
-  private predictionsCache: { materializationId: number; hours: PredictedHour[] | undefined } | undefined;
+  private valueCache: { materializationId: number; value: JsonValue | undefined } | undefined;
 
   constructor(
     readonly instance: Instance<unknown>,
@@ -39,17 +39,24 @@ export class UiState {
     return this.graphCache.value;
   }
 
-  /** A backtest's forecast hours, from its metadata or its stored JSON value; read once per materialization. */
-  async predictions(key: AssetKey, materializationId: number, metadata: JsonValue): Promise<PredictedHour[] | undefined> {
-    if (this.predictionsCache?.materializationId === materializationId) return this.predictionsCache.hours;
-    let hours = findPredictions(metadata);
+  /**
+   * The stored value of a json asset's materialization, parsed; kept for the last one asked,
+   * since a backtest's value (every forecast hour) is read for each chart the page draws.
+   */
+  async storedJson(key: AssetKey, materializationId: number): Promise<JsonValue | undefined> {
+    if (this.valueCache?.materializationId === materializationId) return this.valueCache.value;
     const m = this.instance.store.materialization(materializationId);
-    if (!hours && m?.location && this.instance.graph.get(key).io === 'json') {
-      const path = await this.instance.storage.localPath(m.location);
-      hours = findPredictions(JSON.parse(await readFile(path, 'utf8')) as JsonValue);
+    let value: JsonValue | undefined;
+    if (m?.location && this.instance.graph.get(key).io === 'json') {
+      value = JSON.parse(await readFile(await this.instance.storage.localPath(m.location), 'utf8')) as JsonValue;
     }
-    this.predictionsCache = { materializationId, hours };
-    return hours;
+    this.valueCache = { materializationId, value };
+    return value;
+  }
+
+  /** A backtest's forecast hours, from its metadata or its stored JSON value. */
+  async predictions(key: AssetKey, materializationId: number, metadata: JsonValue): Promise<PredictedHour[] | undefined> {
+    return findPredictions(metadata) ?? findPredictions(await this.storedJson(key, materializationId));
   }
 
   async close(): Promise<void> {

@@ -19,6 +19,26 @@ export function forecastHours(): { nodeId: number; day: string; hour: number; ac
   return out;
 }
 
+/** The report as assets/pjm/backtest/report.ts's BacktestReport (made-up numbers). */
+const REPORT = {
+  market: 'da',
+  testFirstDay: '2017-01-02',
+  testLastDay: '2017-01-15',
+  hours: 336,
+  retrains: 2,
+  metrics: {
+    overall: { n: 336, mae: 1.2, rmse: 1.5, smape: 4.1, rmae: 0.45, naiveMae: 2.6 },
+    byHour: Object.fromEntries(Array.from({ length: 24 }, (_, h) => [String(h), { n: 14, mae: 1 + Math.abs(Math.cos(h)), naiveMae: 2.6 }])),
+    byNode: { [String(NODE)]: { n: 336, mae: 1.2, rmse: 1.5, smape: 4.1, rmae: 0.45, naiveMae: 2.6 } },
+  },
+  comparison: [
+    { name: 'XGBoost ensemble', mae: 1.2, rmse: 1.5, smape: 4.1, rmae: 0.45 },
+    { name: 'Naive (D-7 Mon/Sat/Sun, else D-1)', mae: 2.6, rmse: null, smape: null, rmae: 1 },
+    { name: 'epftoolbox LEAR Ensemble (published)', mae: 1.4, rmse: 1.8, smape: 4.6, rmae: 0.53 },
+    { name: 'epftoolbox DNN Ensemble (published)', mae: 1.3, rmse: 1.7, smape: 4.4, rmae: 0.5 },
+  ],
+};
+
 export function modelDefinitions() {
   const model = defineAsset({
     key: 'demo/model',
@@ -39,8 +59,17 @@ export function modelDefinitions() {
               file: 'm.json',
               rounds: 40,
               bestIteration: 39,
-              learningCurve: { train: Array.from({ length: 40 }, (_, i) => 0.2 + 0.8 * Math.exp(-i / 8)), valid: Array.from({ length: 40 }, (_, i) => 0.3 + 0.8 * Math.exp(-i / 10)) },
-              importance: [['price_lag1_h', 120], ['load_forecast_h', 60], ['hour', 30], ['price_lag7_h', 20], ['day_of_week', 5]],
+              learningCurve: {
+                train: Array.from({ length: 40 }, (_, i) => 0.2 + 0.8 * Math.exp(-i / 8)),
+                valid: Array.from({ length: 40 }, (_, i) => 0.3 + 0.8 * Math.exp(-i / 10)),
+              },
+              importance: [
+                ['price_lag1_h', 120],
+                ['load_forecast_h', 60],
+                ['hour', 30],
+                ['price_lag7_h', 20],
+                ['day_of_week', 5],
+              ],
             },
           ],
           window: { firstDay: '2013-01-08', lastDay: '2016-12-26', validationFirstDay: '2016-09-28', trainRows: 33000, validationRows: 2200 },
@@ -58,25 +87,9 @@ export function modelDefinitions() {
     deps: ['demo/model'],
     io: 'json',
     materialize: () => ({
-      value: { forecasts: forecastHours() },
-      metadata: {
-        market: 'da',
-        testFirstDay: '2017-01-02',
-        testLastDay: '2017-01-15',
-        hours: 336,
-        retrains: 2,
-        metrics: {
-          overall: { n: 336, mae: 1.2, rmse: 1.5, smape: 4.1, rmae: 0.45, naiveMae: 2.6 },
-          byHour: Object.fromEntries(Array.from({ length: 24 }, (_, h) => [String(h), { n: 14, mae: 1 + Math.abs(Math.cos(h)), naiveMae: 2.6 }])),
-          byNode: { [String(NODE)]: { n: 336, mae: 1.2, rmse: 1.5, smape: 4.1, rmae: 0.45, naiveMae: 2.6 } },
-        },
-        comparison: [
-          { name: 'XGBoost ensemble', mae: 1.2, rmse: 1.5, smape: 4.1, rmae: 0.45 },
-          { name: 'Naive (D-7 Mon/Sat/Sun, else D-1)', mae: 2.6, rmse: null, smape: null, rmae: 1 },
-          { name: 'epftoolbox LEAR Ensemble (published)', mae: 1.4, rmse: 1.8, smape: 4.6, rmae: 0.53 },
-          { name: 'epftoolbox DNN Ensemble (published)', mae: 1.3, rmse: 1.7, smape: 4.4, rmae: 0.5 },
-        ],
-      },
+      value: { report: REPORT, forecasts: forecastHours() },
+      // As assets/pjm/model-assets.ts: a summary in metadata, the full report in the value.
+      metadata: { summary: 'Walk-forward backtest ...', mae: 1.2, rmse: 1.5, smape: 4.1, rmae: 0.45, hours: 336, comparison: REPORT.comparison },
     }),
   });
   return defineDefinitions({ assets: [model, backtest] });
