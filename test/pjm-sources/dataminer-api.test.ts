@@ -194,6 +194,38 @@ test('fetched pages become a raw partition that the canonical SQL reads like the
   }
 });
 
+test('load_frcstd_7_day items (built in code: no real excerpt) keep the latest forecast issued before the day', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'pjm-api-fc-'));
+  try {
+    const item = (evaluated: string, target: string, mw: number) => ({
+      evaluated_at_datetime_utc: evaluated, forecast_datetime_beginning_utc: target, forecast_area: 'RTO_COMBINED', forecast_load_mw: mw,
+    });
+    const fcServer = await startDataMinerServer({ key: KEY, feeds: { load_frcstd_7_day: [
+      { ...item('2025-04-30T14:00:00', '2025-05-02T04:00:00', 100), forecast_datetime_beginning_ept: '2025-05-02T00:00:00' },
+      { ...item('2025-05-01T20:00:00', '2025-05-02T04:00:00', 110), forecast_datetime_beginning_ept: '2025-05-02T00:00:00' },
+      { ...item('2025-05-02T05:00:00', '2025-05-02T04:00:00', 999), forecast_datetime_beginning_ept: '2025-05-02T00:00:00' },
+      { ...item('2025-05-01T20:00:00', '2025-05-03T04:00:00', 130), forecast_datetime_beginning_ept: '2025-05-03T00:00:00' },
+    ] } });
+    try {
+      const c = new DataMinerClient({ baseUrl: fcServer.baseUrl, key: KEY, timeoutMs: 500, requestsPerMinute: 60_000, maxAttempts: 2, pageSize: 2 });
+      const items = await c.fetchDay('load_frcstd_7_day', '2025-05-02', { areas: ['RTO_COMBINED'] });
+      assert.is(items.length, 3);
+      assert.is(fcServer.requests[0]?.query['forecast_datetime_beginning_ept'], '05/02/2025 00:00to05/02/2025 23:59');
+      await writeItemsNdjson(items, join(dir, 'fc.ndjson'));
+      const conn = await (await DuckDBInstance.create(':memory:')).connect();
+      await registerDataMinerNdjson(conn, 'load_frcstd_7_day', [join(dir, 'fc.ndjson')], 'api_fc');
+      await writeCanonicalLoad(conn, ['api_fc'], join(dir, 'fc.parquet'), { day: '2025-05-02' });
+      const r = await conn.runAndReadAll(`SELECT area, kind, mw FROM read_parquet('${join(dir, 'fc.parquet')}')`);
+      assert.equal(r.getRowObjects(), [{ area: 'RTO_COMBINED', kind: 'forecast', mw: 110 }]);
+      conn.closeSync();
+    } finally {
+      await fcServer.close();
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
 test('metered load for the spring-forward day: 23 hours, filtered by load_area, into canonical load', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'pjm-api-load-'));
   try {
