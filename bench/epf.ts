@@ -73,7 +73,7 @@ try {
   console.log(out.table);
   const byHour = Object.entries(out.report.metrics.byHour).map(([h, s]) => `${h.padStart(2, '0')}:${s.mae.toFixed(2)}`);
   console.log(`MAE by hour: ${byHour.join(' ')}`);
-  const jsonPath = values.json ?? join(root, 'data', 'bench', `epf-${values.recalibration}.json`);
+  const jsonPath = values.json ?? join(root, 'bench', 'out', `epf-${values.recalibration}.json`);
   mkdirSync(dirname(jsonPath), { recursive: true });
   writeFileSync(jsonPath, JSON.stringify(out.report, null, 2));
   console.log(`Report: ${jsonPath}; total ${((performance.now() - started) / 1000).toFixed(1)} s`);

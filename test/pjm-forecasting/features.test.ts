@@ -172,4 +172,35 @@ test('/predict names exactly the missing inputs instead of falling back to older
   assert.match(r.error.message, /2017-03-08 hours 5,6,7/);
 });
 
+test('real-time targets: the same node\'s day-ahead price of the target hour is a feature, nothing later is', async () => {
+  // An RT series for COMED made from its DA prices (the slice has no RT market): rt = 1.1 × da + 2.
+  const both = `${fx.dir}/prices-rt.parquet`;
+  await fx.conn.run(`COPY (SELECT * FROM read_parquet('${fx.pricesParquet}')
+    UNION ALL SELECT * REPLACE ('rt' AS market, lmp * 1.1 + 2 AS lmp) FROM read_parquet('${fx.pricesParquet}')) TO '${both}' (FORMAT parquet)`);
+  const out = `${fx.dir}/features-rt.parquet`;
+  await buildFeatures(fx.conn, { pricesParquet: [both], loadParquet: [fx.loadParquet], market: 'rt', outPath: out });
+  const rt = await readRows(fx.conn, out);
+  assert.ok(featureColumns('rt').includes('da_price_h'));
+  assert.is(rt.length, base.length);
+  rt.forEach((r, i) => {
+    const da = base[i]!;
+    assert.is(r['da_price_h'], da['target'], `${r['day']} ${r['hour']}`);
+    assert.ok(Math.abs((r['target'] as number) - ((da['target'] as number) * 1.1 + 2)) < 1e-9);
+    assert.ok(Math.abs((r['price_lag1_h'] as number) - ((da['price_lag1_h'] as number) * 1.1 + 2)) < 1e-9);
+  });
+  // Perturb RT from 2017-02-01 on and DA from 2017-02-02 on: rows up to 2017-02-01 are unchanged.
+  const cut = `CAST(TIMESTAMP '2017-02-01 00:00:00' AT TIME ZONE 'America/New_York' AS TIMESTAMPTZ)`;
+  const perturbed = `${fx.dir}/prices-rt-perturbed.parquet`;
+  await fx.conn.run(`COPY (SELECT * REPLACE (CASE WHEN (market = 'rt' AND ts_utc >= ${cut}) OR (market = 'da' AND ts_utc >= ${cut} + INTERVAL 1 DAY)
+      THEN lmp * 3 - 7 ELSE lmp END AS lmp) FROM read_parquet('${both}')) TO '${perturbed}' (FORMAT parquet)`);
+  const out2 = `${fx.dir}/features-rt-perturbed.parquet`;
+  await buildFeatures(fx.conn, { pricesParquet: [perturbed], loadParquet: [fx.loadParquet], market: 'rt', outPath: out2 });
+  const after = (await readRows(fx.conn, out2)).filter((r) => (r['day'] as string) <= '2017-02-01');
+  const before = rt.filter((r) => (r['day'] as string) <= '2017-02-01');
+  assert.is(after.length, before.length);
+  before.forEach((r, i) => {
+    for (const name of featureColumns('rt')) assert.is(after[i]![name], r[name], `${r['day']} ${r['hour']} ${name}`);
+  });
+});
+
 test.run();
