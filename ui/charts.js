@@ -15,7 +15,8 @@ function niceTicks(min, max, count = 5) {
 
 /**
  * @param {{ series: { name: string, color: string, values: (number|null)[], dash?: boolean }[],
- *           xLabels?: string[], xTickEvery?: number, yLabel?: string, width?: number, height?: number, title?: string, testId?: string }} spec
+ *           xLabels?: string[], xTickEvery?: number, yLabel?: string, width?: number, height?: number, title?: string, testId?: string,
+ *           markers?: { index: number, label: string }[] }} spec  markers: vertical lines at x positions (e.g. the best iteration)
  */
 export function lineChart(spec) {
   const width = spec.width ?? 760;
@@ -57,8 +58,12 @@ export function lineChart(spec) {
   const legend = spec.series
     .map((s, i) => `<g transform="translate(${m.left + i * 150},12)"><rect width="14" height="3" y="-4" fill="${esc(s.color)}"/><text class="legend" x="20" y="0">${esc(s.name)}</text></g>`)
     .join('');
+  const markers = (spec.markers ?? [])
+    .filter((mk) => mk.index >= 0 && mk.index < n)
+    .map((mk) => `<g class="marker"><line x1="${x(mk.index)}" x2="${x(mk.index)}" y1="${m.top}" y2="${height - m.bottom}" stroke="#888" stroke-dasharray="3 3"/><text class="tick" x="${x(mk.index) + (mk.index > n / 2 ? -4 : 4)}" y="${m.top + 10}" text-anchor="${mk.index > n / 2 ? 'end' : 'start'}">${esc(mk.label)}</text></g>`)
+    .join('');
   return `<svg class="chart" ${spec.testId ? `data-testid="${esc(spec.testId)}"` : ''} viewBox="0 0 ${width} ${height}" width="100%" role="img" aria-label="${esc(spec.title ?? 'chart')}">
-    ${grid}${xTicks}${lines}${legend}
+    ${grid}${xTicks}${markers}${lines}${legend}
     ${spec.yLabel ? `<text class="axis" transform="translate(14,${(height - m.bottom + m.top) / 2}) rotate(-90)" text-anchor="middle">${esc(spec.yLabel)}</text>` : ''}
   </svg>`;
 }
