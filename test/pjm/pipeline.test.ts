@@ -1,0 +1,86 @@
+// The whole default pipeline, as a user runs it: `materialize` from an empty
+// store on the bundled epftoolbox data (a reduced date range), then a source
+// fault that validation must catch while the previous model stays current.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { runCli } from '../support/cli.ts';
+import { tempDir } from '../support/tmp.ts';
+
+const dir = tempDir('pipeline');
+const env = { PJM_START: '2016-08-01', PJM_END: '2017-01-15', DATA_DIR: dir };
+const cli = (args: string[], extra: Record<string, string> = {}) => runCli(args, { ...env, ...extra });
+
+test('materialize from an empty store: every asset fresh, a model, a backtest table, a forecast', async () => {
+  const r = await cli([]);
+  assert.is(r.code, 0, r.stderr + r.stdout.slice(-2000));
+  assert.match(r.stdout, /run \S+ succeeded/);
+  // The comparison table is printed at the end of the run.
+  assert.match(r.stdout, /pjm\/backtest:\nWalk-forward backtest, DA, 2016-12-27\.\.2017-01-15/);
+  assert.match(r.stdout, /XGBoost \(monthly recalibration\)\s+\d+\.\d{3}/);
+  assert.match(r.stdout, /Naive \(D-7 Mon\/Sat\/Sun, else D-1\)/);
+  assert.match(r.stdout, /epftoolbox LEAR Ensemble \(published\)/);
+
+  const status = JSON.parse((await cli(['status', '--json'])).stdout) as { asset: string; status: string; fresh: number; total: number }[];
+  assert.equal(status.filter((s) => s.status !== 'FRESH').map((s) => s.asset), []);
+  assert.is(status.find((s) => s.asset === 'pjm/validated/prices')!.fresh, 168);
+
+  const model = JSON.parse((await cli(['show', 'pjm/model', '--json'])).stdout);
+  const sidecar = model.materialization.metadata.sidecar;
+  assert.is(sidecar.market, 'da');
+  assert.ok(sidecar.featureNames.length > 50);
+  assert.not.ok(sidecar.featureNames.some((f: string) => /congestion|loss|energy|target/.test(f)), 'no feature is the target or its components');
+  // The exported model is plain XGBoost JSON, with its sidecar beside it.
+  const exported = JSON.parse(readFileSync(join(dir, 'models', 'xgb_da_lmp.json'), 'utf8'));
+  assert.ok(exported.learner?.gradient_booster, 'XGBoost JSON model');
+  const exportedSidecar = JSON.parse(readFileSync(join(dir, 'models', 'xgb_da_lmp.sidecar.json'), 'utf8'));
+  assert.ok(exportedSidecar.metrics.backtest.overall.mae > 0);
+
+  const forecast = JSON.parse((await cli(['show', 'pjm/forecast', '--json'])).stdout);
+  assert.is(forecast.materialization.metadata.rowCount, 24);
+
+  const lineage = await cli(['lineage', 'pjm/model']);
+  assert.match(lineage.stdout, /pjm\/features\n/);
+  assert.match(lineage.stdout, /pjm\/validated\/prices — 168 partitions 2016-08-01 … 2017-01-15/);
+});
+
+test('a second run does nothing; identical recomputation keeps downstream fresh', async () => {
+  const again = await cli(['--json']);
+  assert.is(again.code, 0);
+  const finished = JSON.parse(again.stdout.trim().split('\n').pop()!);
+  assert.is(finished.counts.materialized, 0);
+  // Recompute one raw day: same bytes, so nothing downstream runs.
+  const forced = await cli(['pjm/raw/prices', '--partition', '2016-11-15', '--force', '--json']);
+  assert.is(forced.code, 0, forced.stderr);
+  const end = JSON.parse(forced.stdout.trim().split('\n').pop()!);
+  assert.is(end.counts.materialized, 1);
+  assert.is(end.counts.unchanged, 1);
+  const after = await cli(['--json']);
+  assert.is(JSON.parse(after.stdout.trim().split('\n').pop()!).counts.materialized, 0, 'nothing downstream ran');
+});
+
+test('a bad source day is blocked by validation; downstream is skipped and the previous model stays current', async () => {
+  const before = JSON.parse((await cli(['show', 'pjm/model', '--json'])).stdout).materialization.id;
+  // A copy of the bundled data with one impossible price on 2017-01-10.
+  const epf = tempDir('epf');
+  const src = new URL('../../data/epftoolbox/PJM.csv', import.meta.url).pathname;
+  const lines = readFileSync(src, 'utf8').split('\n');
+  const k = lines.findIndex((l) => l.startsWith('2017-01-10 12:00:00'));
+  assert.ok(k > 0);
+  const cells = lines[k]!.split(',');
+  cells[1] = '25000.0';
+  lines[k] = cells.join(',');
+  writeFileSync(join(epf, 'PJM.csv'), lines.join('\n'));
+  copyFileSync(new URL('../../data/epftoolbox/Forecasts_PJM_DNN_LEAR_ensembles.csv', import.meta.url).pathname, join(epf, 'Forecasts_PJM_DNN_LEAR_ensembles.csv'));
+
+  const r = await cli([], { PJM_EPFTOOLBOX_DIR: epf });
+  assert.is(r.code, 1);
+  assert.match(r.stderr, /pjm\/validated\/prices\[2017-01-10\]: blocked by check price_range/);
+  assert.match(r.stdout, /pjm\/model: skipped, upstream pjm\/validated\/prices\[2017-01-10\] was blocked by a failed check/);
+  const after = JSON.parse((await cli(['show', 'pjm/model', '--json'])).stdout).materialization.id;
+  assert.is(after, before, 'the previous model is still the current one');
+  assert.ok(existsSync(join(dir, 'models', 'xgb_da_lmp.json')));
+});
+
+test.run();
