@@ -57,13 +57,21 @@ export const DEFAULT_PARAMS: Params = {
   seed: 7,
 };
 
+/**
+ * The default (the pipeline's model and monthly backtest): two members, change_lag1 and level,
+ * without the refit. Measured monthly: each alone 3.105 / 3.104, their mean 3.021, for about
+ * 1.2× the CPU of one refitted member (3.089); two refitted members (3.010) cost twice as much.
+ */
 export const DEFAULT_SETTINGS: TrainSettings = {
-  variants: [{ name: 'change_lag1', target: 'change_lag1' }],
+  variants: [
+    { name: 'change_lag1', target: 'change_lag1' },
+    { name: 'level', target: 'level' },
+  ],
   params: DEFAULT_PARAMS,
   maxRounds: 2000,
   earlyStoppingRounds: 20,
   validationDays: 56,
-  refitOnWholeWindow: true,
+  refitOnWholeWindow: false,
 };
 
 /**
@@ -72,6 +80,7 @@ export const DEFAULT_SETTINGS: TrainSettings = {
  */
 export const BENCH_SETTINGS: TrainSettings = {
   ...DEFAULT_SETTINGS,
+  refitOnWholeWindow: true,
   variants: [
     { name: 'change_lag1', target: 'change_lag1' },
     { name: 'level', target: 'level', params: { seed: 11 } },
