@@ -137,6 +137,20 @@ test('POST /api/materialize: an unknown asset or a bad mode is a 400 that says w
   assert.match(((await badMode.json()) as any).error.message, /body\/mode/);
 });
 
+test('POST /api/materialize: a third concurrent run from the UI is refused with 409 until one ends', async () => {
+  resources.slowMs = 600;
+  const post = () =>
+    fetch(`${srv.url}/api/materialize`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ selection: 'demo/readings', mode: 'force', partitions: '2024-01-01' }) });
+  const first = await post();
+  const second = await post();
+  const third = await post();
+  assert.equal([first.status, second.status, third.status], [202, 202, 409]);
+  assert.match(((await third.json()) as any).error.message, /2 runs started from the UI are still in progress .*; wait for one to finish/);
+  for (const r of [first, second]) await (await fetch(`${srv.url}${((await r.json()) as any).links.stream}`)).text();
+  assert.is((await post()).status, 202);
+  resources.slowMs = 0;
+});
+
 test('the OpenAPI document lists every /api route with its schemas', async () => {
   const doc = (await get('/openapi.json')).body;
   for (const path of ['/api/graph', '/api/assets/{key}', '/api/assets/{key}/partitions', '/api/materializations/{id}/lineage', '/api/runs', '/api/runs/{id}', '/api/runs/{id}/events', '/api/runs/{id}/stream']) {
