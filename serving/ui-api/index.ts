@@ -44,10 +44,21 @@ export function registerUiApi(router: Router, spec: OpenApiRegistry, state: UiSt
     operationId: 'uiGraph',
     tags: [TAG],
     summary: 'Every asset with its status, partition counts and causes, and every dependency edge',
-    description: 'Reused until the store changes, so polling it is cheap at 1,000 assets.',
-    responses: { 200: { description: 'The asset graph', schema: S.GraphViewSchema, schemaName: 'UiGraph' } },
+    description: 'Reused until the store changes, so polling it is cheap at 1,000 assets; with If-None-Match, an unchanged graph is a 304.',
+    responses: {
+      200: { description: 'The asset graph', schema: S.GraphViewSchema, schemaName: 'UiGraph' },
+      304: { description: 'Unchanged since the ETag given in If-None-Match.' },
+    },
     handler: (ctx) => {
-      ctx.body = state.graph();
+      const { token, value } = state.graphWithToken();
+      const etag = `W/"${token}"`;
+      ctx.set('ETag', etag);
+      ctx.set('Cache-Control', 'no-cache');
+      if (ctx.get('If-None-Match') === etag) {
+        ctx.status = 304;
+        return;
+      }
+      ctx.body = value;
     },
   });
 

@@ -31,12 +31,17 @@ export class UiState {
     return this.activityCache.value;
   }
 
+  /** The graph view and the token it was computed under (an ETag: same token, same view). */
   graph(): GraphView {
+    return this.graphWithToken().value;
+  }
+
+  graphWithToken(): { token: string; value: GraphView } {
     const now = this.clock();
     // Time-window partitions appear as the clock moves: the hour is part of the key.
     const token = `${storeChangeToken(this.instance.store)}@${Math.floor(now.getTime() / 3_600_000)}`;
     if (this.graphCache?.token !== token) this.graphCache = { token, value: graphView(this.instance, this.activity(), now) };
-    return this.graphCache.value;
+    return this.graphCache;
   }
 
   /**

@@ -39,6 +39,10 @@ test('GET /api/graph: every asset with its status, partition counts and causes, 
   assert.match(by['demo/flaky'].causes[0].text, /latest attempt failed \(run [^)]+\): the upstream service answered 503/);
   assert.ok(body.edges.some((e: any) => e.from === 'demo/summary' && e.to === 'demo/report'));
   assert.equal(body.totals, { fresh: 1, stale: 3, missing: 1, failed: 1, running: 0 });
+  // Polling an unchanged graph costs a 304.
+  const first = await fetch(srv.url + '/api/graph');
+  const etag = first.headers.get('etag')!;
+  assert.is((await fetch(srv.url + '/api/graph', { headers: { 'If-None-Match': etag } })).status, 304);
 });
 
 test('GET /api/assets/:key: definition, current version, causes, history with checks', async () => {
