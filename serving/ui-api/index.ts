@@ -10,7 +10,7 @@ import { assetView, partitionsView } from './asset-view.ts';
 import { streamRunEvents } from './event-stream.ts';
 import { LauncherBusyError } from './launcher.ts';
 import { lineageView } from './lineage-view.ts';
-import { forecastVsActual, readBacktestView } from './model-view.ts';
+import { forecastVsActual } from './model-view.ts';
 import { listRunsView, runProgress, runSummary, runView } from './runs-view.ts';
 import * as S from './schemas.ts';
 import { registerStaticUi } from './static-files.ts';
@@ -74,17 +74,15 @@ export function registerUiApi(router: Router, spec: OpenApiRegistry, state: UiSt
     handler: async (ctx, { params }) => {
       const key = assetKeyOrThrow(instance, params.key);
       const view = assetView(instance, state.activity(), key, state.clock());
-      // A backtest keeps its summary in metadata and its full report (by hour, by node) in its value.
       if (view.views.backtest && view.current) {
-        const value = await state.storedJson(key, view.current.materializationId);
-        const report = value && typeof value === 'object' && !Array.isArray(value) ? (value.report ?? value) : undefined;
-        const full = report && typeof report === 'object' && !Array.isArray(report) ? readBacktestView(report) : undefined;
-        if (full) {
-          ctx.body = { ...view, views: { ...view.views, backtest: full } };
-          return;
-        }
+        ctx.body = { ...view, views: { ...view.views, backtest: await state.fullBacktest(key, view.current.materializationId, view.views.backtest) } };
+      } else if (view.views.model) {
+        // A model's page also shows how it did: the backtest of its group, when there is one.
+        const related = await state.groupBacktest(key);
+        ctx.body = related ? { ...view, views: { ...view.views, backtest: related.view, backtestAsset: related.asset } } : view;
+      } else {
+        ctx.body = view;
       }
-      ctx.body = view;
     },
   });
 

@@ -45,6 +45,8 @@ export interface BacktestView {
 export interface ModelViews {
   readonly model?: ModelView;
   readonly backtest?: BacktestView;
+  /** When the backtest shown belongs to another asset (a model page shows its group's backtest). */
+  readonly backtestAsset?: string;
 }
 
 type Obj = { readonly [key: string]: JsonValue };

@@ -127,7 +127,11 @@ export const AssetViewSchema = T.Object({
   ),
   history: T.Array(HistoryEntrySchema),
   latestChecks: Nullable(T.Object({ materializationId: T.Integer(), partition: T.String(), results: T.Array(CheckViewSchema) })),
-  views: T.Object({ model: T.Optional(ModelViewSchema), backtest: T.Optional(BacktestViewSchema) }),
+  views: T.Object({
+    model: T.Optional(ModelViewSchema),
+    backtest: T.Optional(BacktestViewSchema),
+    backtestAsset: T.Optional(T.String({ description: 'The asset the backtest belongs to, when not this one (a model page shows its backtest).' })),
+  }),
 });
 
 export const PartitionsViewSchema = T.Object({

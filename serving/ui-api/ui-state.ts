@@ -2,11 +2,11 @@
 // launcher, and views reused while the store has not changed (the graph view
 // at 1,000 assets is computed once per change, not once per poll).
 import { readFile } from 'node:fs/promises';
-import type { AssetKey, EventRecord, Instance, JsonValue } from '../../runtime/index.ts';
+import { UNPARTITIONED, type AssetKey, type EventRecord, type Instance, type JsonValue } from '../../runtime/index.ts';
 import { readActivity, storeChangeToken, type Activity } from './activity.ts';
 import { graphView, type GraphView } from './graph-view.ts';
 import { RunLauncher } from './launcher.ts';
-import { findPredictions, type PredictedHour } from './model-view.ts';
+import { findPredictions, readBacktestView, type BacktestView, type PredictedHour } from './model-view.ts';
 
 export class UiState {
   readonly launcher: RunLauncher;
@@ -57,6 +57,28 @@ export class UiState {
     }
     this.valueCache = { materializationId, value };
     return value;
+  }
+
+  /** A backtest keeps its summary in metadata and its full report (by hour, by node) in its value: the full one when it can be read. */
+  async fullBacktest(key: AssetKey, materializationId: number, fromMetadata: BacktestView): Promise<BacktestView> {
+    const value = await this.storedJson(key, materializationId);
+    const report = value && typeof value === 'object' && !Array.isArray(value) ? (value.report ?? value) : undefined;
+    const full = report && typeof report === 'object' && !Array.isArray(report) ? readBacktestView(report) : undefined;
+    return full ?? fromMetadata;
+  }
+
+  /** The backtest of another unpartitioned asset of `key`'s group (the model's evaluation), if one has a current version. */
+  async groupBacktest(key: AssetKey): Promise<{ asset: string; view: BacktestView } | undefined> {
+    const { graph, store } = this.instance;
+    const group = graph.get(key).group;
+    for (const other of graph.keys()) {
+      if (other === key || graph.get(other).group !== group || graph.get(other).partitions) continue;
+      const current = store.current(other, UNPARTITIONED);
+      const metadata = current ? store.materialization(current.id)?.metadata : undefined;
+      const view = metadata ? readBacktestView(metadata) : undefined;
+      if (current && view) return { asset: other, view: await this.fullBacktest(other, current.id, view) };
+    }
+    return undefined;
   }
 
   /** A backtest's forecast hours, from its metadata or its stored JSON value. */

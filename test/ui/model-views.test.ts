@@ -53,6 +53,10 @@ test('the model page: learning curve and feature importance', async () => {
   const bars = await page.$$eval('[data-testid=feature-importance] .bar text:first-child', (ts) => ts.map((t) => t.textContent));
   assert.equal(bars, ['price_lag1_h', 'load_forecast_h', 'hour', 'price_lag7_h', 'day_of_week']);
   assert.match(await page.innerText('.model'), /Trained on 2013-01-08 to 2016-12-26 \(validation from 2016-09-28\)/);
+  // How the model did: its group's backtest, with the forecast-versus-actual chart of that asset.
+  assert.match(await page.innerText('.backtest h2'), /from demo\/backtest/);
+  await page.waitForSelector('[data-testid=forecast-vs-actual]');
+  assert.is(await page.getAttribute('.fva-chart', 'data-points'), '168');
   await screenshot(page, 'model');
   assert.equal(pageErrors(page), []);
 });

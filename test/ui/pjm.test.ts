@@ -97,6 +97,7 @@ test('the model page: learning curve and feature importance from the model sidec
   assert.ok(bars.length > 0 && bars.length <= 20);
   for (const f of bars) assert.ok(sidecar.featureNames.includes(f), `${f} is a feature of the model`);
   assert.match(await page.innerText('.model'), new RegExp(`Trained on ${sidecar.window.firstDay} to ${sidecar.window.lastDay}`));
+  assert.match(await page.innerText('.backtest h2'), /from pjm\/backtest/);
   await screenshot(page, 'pjm-model');
 });
 

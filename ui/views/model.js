@@ -50,9 +50,11 @@ export function renderModelViews(box, asset, signal) {
     box.remove();
     return;
   }
-  let html = '';
+  let backtestHtml = '';
+  let modelHtml = '';
   if (backtest) {
-    html += `<section class="backtest"><h2>Backtest${backtest.testFirstDay ? ` ${esc(backtest.testFirstDay)} to ${esc(backtest.testLastDay)}` : ''}</h2>
+    const from = asset.views.backtestAsset;
+    backtestHtml = `<section class="backtest"><h2>Backtest${backtest.testFirstDay ? ` ${esc(backtest.testFirstDay)} to ${esc(backtest.testLastDay)}` : ''}${from ? ` <span class="muted small">from <a href="#/assets/${encodeURIComponent(from)}">${esc(from)}</a></span>` : ''}</h2>
       <p class="muted">${backtest.hours ? `${backtest.hours.toLocaleString()} forecast hours` : ''}${backtest.retrains ? `, ${backtest.retrains} retrains` : ''}${backtest.market ? `, market ${esc(backtest.market)}` : ''}. MAE and RMSE in $/MWh; rMAE is MAE over the naive forecast's MAE.</p>
       ${comparisonTable(backtest.comparison)}
       ${backtest.byHour.length ? `<h3>MAE by hour (EPT)</h3>${lineChart({ testId: 'mae-by-hour', title: 'MAE by hour', yLabel: '$/MWh', xLabels: backtest.byHour.map((h) => String(h.hour)), xTickEvery: 2, height: 220, series: [{ name: 'model', color: '#3b7ddd', values: backtest.byHour.map((h) => h.mae) }, { name: 'naive', color: '#aaa', dash: true, values: backtest.byHour.map((h) => h.naiveMae) }] })}` : ''}
@@ -62,19 +64,21 @@ export function renderModelViews(box, asset, signal) {
   }
   if (model) {
     const curves = model.members.filter((m) => m.learningCurve.valid.length > 0);
-    html += `<section class="model"><h2>Model</h2>
+    modelHtml = `<section class="model"><h2>Model</h2>
       <p class="muted">${model.market ? `Market ${esc(model.market)}. ` : ''}${model.featureCount ? `${model.featureCount} features. ` : ''}${model.window ? `Trained on ${esc(model.window.firstDay ?? '?')} to ${esc(model.window.lastDay ?? '?')}${model.window.validationFirstDay ? ` (validation from ${esc(model.window.validationFirstDay)})` : ''}. ` : ''}${model.members.length ? `${model.members.length} member${model.members.length > 1 ? 's' : ''}: ${model.members.map((m) => `${esc(m.name)} (${m.rounds ?? '?'} rounds)`).join(', ')}.` : ''}</p>
       ${curves.length ? `<h3>Learning curve (validation MAE per round)</h3>${lineChart({ testId: 'learning-curve', title: 'Learning curve', yLabel: 'MAE (z space)', height: 240, markers: curves[0].bestIteration !== null ? [{ index: curves[0].bestIteration, label: `best round ${curves[0].bestIteration}` }] : [], xLabels: curves[0].learningCurve.valid.map((_, i) => String(i)), series: curves.flatMap((m, i) => [{ name: `${m.name} valid`, color: PALETTE[i % PALETTE.length], values: m.learningCurve.valid }, ...(i === 0 ? [{ name: `${m.name} train`, color: PALETTE[i % PALETTE.length], dash: true, values: m.learningCurve.train }] : [])]) })}` : ''}
       ${model.importance.length ? `<h3>Feature importance (total gain, mean over members)</h3>${barChart({ testId: 'feature-importance', title: 'Feature importance', items: model.importance.slice(0, 20).map((f) => ({ label: f.feature, value: f.gain })) })}` : ''}
       ${model.metrics ? `<details><summary>Metrics</summary><pre>${esc(JSON.stringify(model.metrics, null, 2))}</pre></details>` : ''}
     </section>`;
   }
-  box.innerHTML = html;
+  // A model page: the model first, then how it did.
+  box.innerHTML = modelHtml + backtestHtml;
   if (backtest) {
     const fva = box.querySelector('.fva');
-    const reload = () => forecastChart(fva, asset.key, { node: fva.querySelector('select[name=node]').value, week: fva.querySelector('select[name=week]').value }, signal);
+    const source = asset.views.backtestAsset ?? asset.key;
+    const reload = () => forecastChart(fva, source, { node: fva.querySelector('select[name=node]').value, week: fva.querySelector('select[name=week]').value }, signal);
     fva.querySelector('select[name=node]').onchange = reload;
     fva.querySelector('select[name=week]').onchange = reload;
-    void forecastChart(fva, asset.key, {}, signal);
+    void forecastChart(fva, source, {}, signal);
   }
 }
