@@ -155,6 +155,23 @@ test('POST /api/materialize: a third concurrent run from the UI is refused with 
   resources.slowMs = 0;
 });
 
+test('the event stream of a long run closes every few seconds and resumes after Last-Event-ID, losing nothing', async () => {
+  resources.slowMs = 6500;
+  const res = await fetch(`${srv.url}/api/materialize`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ selection: 'demo/summary', mode: 'force' }) });
+  const { links } = (await res.json()) as any;
+  const ids = (text: string) => [...text.matchAll(/^id: (\d+)$/gm)].map((m) => Number(m[1]));
+  const first = await (await fetch(`${srv.url}${links.stream}`)).text();
+  assert.not.match(first, /event: end/, 'the first stream closed before the run ended');
+  const seen = ids(first);
+  assert.ok(seen.length >= 2, 'run_started and step_started were sent');
+  const second = await (await fetch(`${srv.url}${links.stream}`, { headers: { 'Last-Event-ID': String(seen[seen.length - 1]) } })).text();
+  assert.match(second, /event: end\ndata: .*"status":"succeeded"/);
+  const all = [...seen, ...ids(second)];
+  const stored = ((await (await fetch(`${srv.url}${links.events}`)).json()) as any).events.map((e: any) => e.id);
+  assert.equal(all, stored, 'every stored event exactly once, in order');
+  resources.slowMs = 0;
+});
+
 test('the OpenAPI document lists every /api route with its schemas', async () => {
   const doc = (await get('/openapi.json')).body;
   for (const path of ['/api/graph', '/api/assets/{key}', '/api/assets/{key}/partitions', '/api/materializations/{id}/lineage', '/api/runs', '/api/runs/{id}', '/api/runs/{id}/events', '/api/runs/{id}/stream']) {
