@@ -14,6 +14,7 @@ let srv: TestServer<DemoResources>;
 let resources: DemoResources;
 let browser: Browser;
 let page: Page;
+const external: string[] = [];
 
 test.before(async () => {
   const scenario = await demoScenario();
@@ -21,6 +22,13 @@ test.before(async () => {
   srv = await startUiServer(scenario.instance);
   browser = await launchBrowser();
   page = await newPage(browser);
+  // Offline: any request that leaves the server is refused and remembered.
+  await page.route('**/*', (route) => {
+    const url = route.request().url();
+    if (url.startsWith(srv.url) || url.startsWith('data:')) return route.continue();
+    external.push(url);
+    return route.abort();
+  });
 });
 test.after(async () => {
   await browser?.close();
@@ -170,6 +178,7 @@ test('a materialization started from the UI shows its progress, the graph shows 
   await screenshot(page, 'run');
   resources.slowMs = 0;
   assert.equal(pageErrors(page), []);
+  assert.equal(external, [], 'the UI made no request outside the server (works offline, no CDN)');
 });
 
 test('the run page follows a run live', async () => {
