@@ -18,4 +18,10 @@ export function layoutGraph(
   nodes: readonly { readonly key: string }[],
   edges: readonly { readonly from: string; readonly to: string }[],
   options?: LayoutOptions,
-): { positions: Map<string, NodePosition>; width: number; height: number };
+): {
+  positions: Map<string, NodePosition>;
+  /** Waypoints of each edge (same order as `edges`) between its ends; empty when it spans one column. */
+  routes: { x: number; y: number }[][];
+  width: number;
+  height: number;
+};

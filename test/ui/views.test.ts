@@ -31,6 +31,26 @@ test('layout: left to right by dependency depth, no two nodes of a column overla
   }
 });
 
+test('layout: an edge that skips columns is routed through waypoints clear of the nodes it passes', () => {
+  // a -> b -> c -> d, and a -> d skipping two columns; x sits in b's column, y in c's.
+  const nodes = ['a', 'b', 'x', 'c', 'y', 'd'].map((key) => ({ key }));
+  const edges = [
+    { from: 'a', to: 'b' }, { from: 'b', to: 'c' }, { from: 'c', to: 'd' }, { from: 'a', to: 'd' },
+    { from: 'a', to: 'x' }, { from: 'x', to: 'y' }, { from: 'b', to: 'y' },
+  ];
+  const h = 40;
+  const { positions, routes } = layoutGraph(nodes, edges, { nodeWidth: 100, nodeHeight: h, columnGap: 50, rowGap: 10 });
+  const long = routes[3]!;
+  assert.is(long.length, 4, 'two columns crossed, two waypoints each (in and out)');
+  assert.equal(routes[0], [], 'a one-column edge has no waypoints');
+  for (const p of long) {
+    for (const [key, n] of positions) {
+      const inside = p.x >= n.x && p.x <= n.x + 100 && p.y > n.y - 1 && p.y < n.y + h + 1;
+      assert.ok(!inside, `waypoint (${p.x}, ${p.y}) is clear of ${key}`);
+    }
+  }
+});
+
 test('layout: a source is placed just before its first consumer, not at the far left', () => {
   const nodes = ['a', 'b', 'c', 'late'].map((key) => ({ key }));
   const { positions } = layoutGraph(nodes, [{ from: 'a', to: 'b' }, { from: 'b', to: 'c' }, { from: 'late', to: 'c' }]);

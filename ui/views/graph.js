@@ -39,13 +39,20 @@ function nodeMarkup(node, pos, selected) {
 <text class="title" x="14" y="19">${esc(shortLabel(node.key))}</text><text class="sub" x="14" y="${partitioned ? 34 : 38}">${esc(sub)}</text>${bar}</g>`;
 }
 
-function edgePath(a, b) {
-  const x1 = a.x + W;
-  const y1 = a.y + H / 2;
-  const x2 = b.x;
-  const y2 = b.y + H / 2;
-  const dx = Math.max(30, (x2 - x1) / 2);
-  return `M${x1},${y1}C${x1 + dx},${y1} ${x2 - dx},${y2} ${x2},${y2}`;
+/** From the right side of `a` through the waypoints to the left side of `b`: curves between columns, straight across them. */
+function edgePath(a, b, waypoints) {
+  const points = [{ x: a.x + W, y: a.y + H / 2 }, ...waypoints, { x: b.x, y: b.y + H / 2 }];
+  let d = `M${points[0].x},${points[0].y}`;
+  for (let i = 1; i < points.length; i++) {
+    const p = points[i - 1];
+    const q = points[i];
+    if (Math.abs(q.y - p.y) < 0.5) d += `L${q.x},${q.y}`;
+    else {
+      const dx = Math.max(20, (q.x - p.x) / 2);
+      d += `C${p.x + dx},${p.y} ${q.x - dx},${q.y} ${q.x},${q.y}`;
+    }
+  }
+  return d;
 }
 
 export async function render(container, _params, signal) {
@@ -99,10 +106,10 @@ export async function render(container, _params, signal) {
       layout = layoutGraph(graph.nodes, graph.edges, { nodeWidth: W, nodeHeight: H });
       layoutSignature = signature;
       edgesLayer.innerHTML = graph.edges
-        .map((e) => {
+        .map((e, i) => {
           const a = layout.positions.get(e.from);
           const b = layout.positions.get(e.to);
-          return a && b ? `<path class="edge" data-from="${esc(e.from)}" data-to="${esc(e.to)}" d="${edgePath(a, b)}" marker-end="url(#arrow)"><title>${esc(e.from)} → ${esc(e.to)} (${esc(e.mapping)})</title></path>` : '';
+          return a && b ? `<path class="edge" data-from="${esc(e.from)}" data-to="${esc(e.to)}" d="${edgePath(a, b, layout.routes[i])}" marker-end="url(#arrow)"><title>${esc(e.from)} → ${esc(e.to)} (${esc(e.mapping)})</title></path>` : '';
         })
         .join('');
       container.querySelector('#graph-keys').innerHTML = graph.nodes.map((n) => `<option value="${esc(n.key)}">`).join('');
