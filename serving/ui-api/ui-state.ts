@@ -10,6 +10,8 @@ import { findPredictions, readBacktestView, type BacktestView, type PredictedHou
 
 export class UiState {
   readonly launcher: RunLauncher;
+  /** The clock statuses are computed at (time-window partitions depend on it); tests may fix it. */
+  readonly clock: () => Date;
   private activityCache: { token: string; value: Activity } | undefined;
   private readonly failedRunEvents = new Map<string, readonly EventRecord[]>();
   private graphCache: { token: string; value: GraphView } | undefined;
@@ -23,8 +25,7 @@ export class UiState {
     this.clock = options.clock ?? (() => new Date());
   }
 
-  readonly clock: () => Date;
-
+  /** Running steps and failures, re-read when the store changes. */
   activity(): Activity {
     const token = storeChangeToken(this.instance.store);
     if (this.activityCache?.token !== token) this.activityCache = { token, value: readActivity(this.instance.store, this.failedRunEvents) };
