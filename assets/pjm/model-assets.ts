@@ -13,6 +13,7 @@ import { buildFeatures, type Market } from './features/index.ts';
 import { DEFAULT_SETTINGS, disposeModel, loadModel, trainModelFromFeatures, type ModelSidecar, type TrainSettings } from './model/index.ts';
 import { backtest, EPFTOOLBOX_TEST_PERIOD, type Recalibration } from './backtest/index.ts';
 import { latestForecast } from './forecast/index.ts';
+import { decodeModelBundle, encodeModelBundle } from './model-bundle.ts';
 import { DEFAULT_EPFTOOLBOX_DIR } from './config.ts';
 
 export interface ModelStageOptions {
@@ -97,11 +98,10 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
     key: ASSET_KEYS.model,
     deps: [ASSET_KEYS.features],
     group: 'pjm',
-    description: `XGBoost model of the ${market.toUpperCase()} LMP: one global model over nodes and hours, asinh-median price transform, time-ordered validation split with early stopping. The file is XGBoost JSON (Python: xgb.Booster(model_file=...)); the sidecar in the metadata has features, target, window, parameters, learning curve and importance.`,
+    description: `XGBoost model of the ${market.toUpperCase()} LMP: an average of ${settings.variants.length} global model${settings.variants.length === 1 ? '' : 's'} over nodes and hours (${settings.variants.map((v) => v.name).join(', ')}), asinh-median price transform, time-ordered validation split with early stopping. The file bundles each member's XGBoost JSON (pjm/model_export writes them out for Python); the sidecar in the metadata has features, target, window, parameters, learning curves and importance.`,
     io: 'file',
     codeVersion: `1:${market}:${JSON.stringify(settings).length}`,
     async materialize(ctx) {
-      if (settings.variants.length !== 1) throw new Error(`The model asset stores one XGBoost file; settings have ${settings.variants.length} members. Use one variant (ensembles are evaluated by bench/epf.ts).`);
       const { model: trained, files } = await trainModelFromFeatures(await ctx.duckdb(), {
         featuresParquet: await onePath(ctx.input('features')),
         market,
@@ -110,17 +110,15 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
         signal: ctx.signal,
       });
       disposeModel(trained);
-      const file = files.files[0]!;
-      const path = join(ctx.tempDir, file.name);
-      await writeFile(path, file.bytes);
-      const m = files.sidecar.members[0]!;
-      ctx.log.info(`trained ${m.rounds} rounds on ${trained.window.trainRows} rows (${trained.window.firstDay}..${trained.window.lastDay})`);
+      const path = join(ctx.tempDir, 'model.bundle');
+      await writeFile(path, encodeModelBundle(files.files));
+      for (const m of files.sidecar.members) ctx.log.info(`member ${m.variant.name}: ${m.rounds} rounds on ${trained.window.trainRows} rows (${trained.window.firstDay}..${trained.window.lastDay})`);
       return {
         file: path,
         metadata: {
           sidecar: files.sidecar as unknown as Metadata,
           market,
-          rounds: m.rounds,
+          members: files.sidecar.members.map((m) => `${m.variant.name}: ${m.rounds} rounds`),
           trainRows: trained.window.trainRows,
           trainingWindow: `${trained.window.firstDay}..${trained.window.lastDay}`,
         },
@@ -172,8 +170,8 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
       const conn = await ctx.duckdb();
       const modelInput = ctx.input('model');
       const sidecar = sidecarOf(modelInput);
-      const bytes = await readFile(await onePath(modelInput));
-      const trained = loadModel(sidecar, new Map([[sidecar.members[0]!.file, bytes]]));
+      const path = await onePath(modelInput);
+      const trained = loadModel(sidecar, decodeModelBundle(await readFile(path), path));
       try {
         const inputs = { pricesParquet: await ctx.input('prices').paths(), loadParquet: await ctx.input('load').paths(), market, tempDir: ctx.tempDir };
         const outPath = join(ctx.tempDir, 'forecast.parquet');
@@ -200,7 +198,7 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
     key: ASSET_KEYS.modelExport,
     deps: [ASSET_KEYS.model, ASSET_KEYS.backtest],
     group: 'pjm',
-    description: `Copies the current model to ${options.modelDir}/${modelBaseName(market)}.json with its sidecar (${modelBaseName(market)}.sidecar.json, backtest metrics included), for Python and people.`,
+    description: `Writes the current model's members to ${options.modelDir}/${modelBaseName(market)}*.json (each loads in Python: xgb.Booster(model_file=...)) with the sidecar ${modelBaseName(market)}.sidecar.json (backtest metrics included).`,
     io: 'json',
     codeVersion: '1',
     async materialize(ctx) {
@@ -216,13 +214,18 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
         },
       };
       await mkdir(options.modelDir, { recursive: true });
-      const base = join(options.modelDir, modelBaseName(market));
-      // temp + rename: a reader never sees half a file.
-      await writeFile(`${base}.json.tmp`, await readFile(await onePath(modelInput)));
-      await writeFile(`${base}.sidecar.json.tmp`, JSON.stringify(sidecar, null, 2));
-      await rename(`${base}.json.tmp`, `${base}.json`);
-      await rename(`${base}.sidecar.json.tmp`, `${base}.sidecar.json`);
-      return { value: { model: `${base}.json`, sidecar: `${base}.sidecar.json`, modelDataVersion: modelInput.partitions[0]!.dataVersion } };
+      const bundlePath = await onePath(modelInput);
+      const members = decodeModelBundle(await readFile(bundlePath), bundlePath);
+      // Each member as its own XGBoost JSON file (the sidecar names them), then the sidecar;
+      // temp + rename, so a reader never sees half a file.
+      const written: string[] = [];
+      for (const [name, bytes] of [...members, [`${modelBaseName(market)}.sidecar.json`, Buffer.from(JSON.stringify(sidecar, null, 2))] as const]) {
+        const target = join(options.modelDir, name);
+        await writeFile(`${target}.tmp`, bytes);
+        await rename(`${target}.tmp`, target);
+        written.push(target);
+      }
+      return { value: { files: written, modelDataVersion: modelInput.partitions[0]!.dataVersion } };
     },
   });
 
