@@ -92,7 +92,8 @@ test('the model page: learning curve and feature importance from the model sidec
   await page.goto(`${srv.url}/#/assets/${enc('pjm/model')}`);
   await page.waitForSelector('[data-testid=learning-curve]');
   const sidecar = (await getJson(`/api/assets/${enc('pjm/model')}`)).history[0].metadata.sidecar;
-  assert.is(await page.locator('[data-testid=learning-curve] path.series').count(), 2);
+  // One validation curve per ensemble member, and the first member's training curve.
+  assert.is(await page.locator('[data-testid=learning-curve] path.series').count(), sidecar.members.length + 1);
   const bars = await page.$$eval('[data-testid=feature-importance] .bar text:first-child', (ts) => ts.map((t) => t.textContent!));
   assert.ok(bars.length > 0 && bars.length <= 20);
   for (const f of bars) assert.ok(sidecar.featureNames.includes(f), `${f} is a feature of the model`);
