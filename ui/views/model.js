@@ -44,6 +44,24 @@ async function forecastChart(box, key, query, signal) {
   chartBox.dataset.points = String(fva.hours.length);
 }
 
+/** Validation MAE per round of each member, the first member's training MAE dashed, its best round marked. */
+function learningCurveChart(curves) {
+  const rounds = Math.max(0, ...curves.map((m) => m.learningCurve.valid.length));
+  const best = curves[0].bestIteration;
+  return lineChart({
+    testId: 'learning-curve',
+    title: 'Learning curve',
+    yLabel: 'MAE (z space)',
+    height: 240,
+    markers: best !== null ? [{ index: best, label: `best round ${best}` }] : [],
+    xLabels: Array.from({ length: rounds }, (_, i) => String(i)),
+    series: curves.flatMap((m, i) => [
+      { name: `${m.name} valid`, color: PALETTE[i % PALETTE.length], values: m.learningCurve.valid },
+      ...(i === 0 ? [{ name: `${m.name} train`, color: PALETTE[i % PALETTE.length], dash: true, values: m.learningCurve.train }] : []),
+    ]),
+  });
+}
+
 export function renderModelViews(box, asset, signal) {
   const { model, backtest } = asset.views;
   if (!model && !backtest) {
@@ -66,7 +84,7 @@ export function renderModelViews(box, asset, signal) {
     const curves = model.members.filter((m) => m.learningCurve.valid.length > 0);
     modelHtml = `<section class="model"><h2>Model</h2>
       <p class="muted">${model.market ? `Market ${esc(model.market)}. ` : ''}${model.featureCount ? `${model.featureCount} features. ` : ''}${model.window ? `Trained on ${esc(model.window.firstDay ?? '?')} to ${esc(model.window.lastDay ?? '?')}${model.window.validationFirstDay ? ` (validation from ${esc(model.window.validationFirstDay)})` : ''}. ` : ''}${model.members.length ? `${model.members.length} member${model.members.length > 1 ? 's' : ''}: ${model.members.map((m) => `${esc(m.name)} (${m.rounds ?? '?'} rounds)`).join(', ')}.` : ''}</p>
-      ${curves.length ? `<h3>Learning curve (validation MAE per round)</h3>${lineChart({ testId: 'learning-curve', title: 'Learning curve', yLabel: 'MAE (z space)', height: 240, markers: curves[0].bestIteration !== null ? [{ index: curves[0].bestIteration, label: `best round ${curves[0].bestIteration}` }] : [], xLabels: curves[0].learningCurve.valid.map((_, i) => String(i)), series: curves.flatMap((m, i) => [{ name: `${m.name} valid`, color: PALETTE[i % PALETTE.length], values: m.learningCurve.valid }, ...(i === 0 ? [{ name: `${m.name} train`, color: PALETTE[i % PALETTE.length], dash: true, values: m.learningCurve.train }] : [])]) })}` : ''}
+      ${curves.length ? `<h3>Learning curve (validation MAE per round)</h3>${learningCurveChart(curves)}` : ''}
       ${model.importance.length ? `<h3>Feature importance (total gain, mean over members)</h3>${barChart({ testId: 'feature-importance', title: 'Feature importance', items: model.importance.slice(0, 20).map((f) => ({ label: f.feature, value: f.gain })) })}` : ''}
       ${model.metrics ? `<details><summary>Metrics</summary><pre>${esc(JSON.stringify(model.metrics, null, 2))}</pre></details>` : ''}
     </section>`;
