@@ -73,13 +73,20 @@ export const ModelRef = T.Object({
 
 export const Explanation = T.Object(
   {
-    bias: T.Number(),
-    contributions: T.Record(T.String(), T.Number(), { description: 'SHAP contribution of each feature.' }),
+    members: T.Array(
+      T.Object({
+        member: T.String({ description: 'Ensemble member (variant) name.' }),
+        target: T.String({ description: 'What the member predicts: level, change_lag1 (change from D-1), change_lag7 (change from D-7).' }),
+        bias: T.Number(),
+        contributions: T.Record(T.String(), T.Number(), { description: 'SHAP contribution of each feature.' }),
+      }),
+    ),
   },
   {
     description:
-      "SHAP values (XGBoost pred_contribs) in the model's output space: the per-node z = asinh((p - median) / scale) space of its target " +
-      '(for target change_lag1, the change from the same hour of D-1); bias + the sum of contributions = the raw model output.',
+      "SHAP values (XGBoost pred_contribs) of each ensemble member, in that member's output space: the per-node " +
+      'z = asinh((p - median) / scale) space of its target; bias + the sum of contributions = the member output. ' +
+      'The forecast is the mean over members of median + scale * sinh(z + base), base being z of the reference price for change targets.',
   },
 );
 

@@ -1,6 +1,6 @@
 // Reads a `pjm/model` materialization into a usable model: its metadata holds the sidecar
-// written by assets/pjm/model/persist.ts (`modelFiles`), its file the XGBoost JSON of the
-// first ensemble member. Prediction then goes through the forecasting code (`predictRows`),
+// written by assets/pjm/model/persist.ts (`modelFiles`), its file the bundle of every
+// ensemble member's XGBoost JSON (assets/pjm/model-bundle.ts). Prediction then goes through the forecasting code (`predictRows`),
 // so the server predicts exactly as the backtest and the `forecast` asset do.
 import type { Metadata } from '../../runtime/index.ts';
 import type { ModelSidecar } from '../../assets/pjm/model/persist.ts';
@@ -33,29 +33,27 @@ export function sidecarOf(metadata: Metadata, materializationId: number): ModelS
 }
 
 /**
- * The model of one materialization from its sidecar and its booster (the stored file,
- * parsed off the main thread). Mirrors `loadModel` of assets/pjm/model/persist.ts for a
- * single member; TypeScript flags any field TrainedModel gains. An ensemble of several
- * members cannot be stored in the asset's one file, so it is refused.
+ * The model of one materialization from its sidecar and its members' boosters (parsed from
+ * the stored bundle off the main thread, in the sidecar's order). Mirrors `loadModel` of
+ * assets/pjm/model/persist.ts; TypeScript flags any field TrainedModel gains.
  */
-export function modelFromArtifact(sidecar: ModelSidecar, booster: Booster, materializationId: number): TrainedModel {
-  const first = sidecar.members[0]!;
-  if (sidecar.members.length > 1) {
-    throw new ModelArtifactError(
-      `pjm/model materialization ${materializationId} lists ${sidecar.members.length} ensemble members but the asset stores one file; the server can only load single-member models.`,
-    );
+export function modelFromArtifact(sidecar: ModelSidecar, boosters: readonly Booster[], materializationId: number): TrainedModel {
+  if (boosters.length !== sidecar.members.length) {
+    throw new ModelArtifactError(`pjm/model materialization ${materializationId}: ${boosters.length} boosters for ${sidecar.members.length} sidecar members.`);
   }
   const expected = sidecar.featureNames.length;
-  if (booster.numFeatures !== expected) {
-    throw new ModelArtifactError(`pjm/model materialization ${materializationId}: its booster has ${booster.numFeatures} features but the sidecar names ${expected}.`);
-  }
+  boosters.forEach((b, i) => {
+    if (b.numFeatures !== expected) {
+      throw new ModelArtifactError(`pjm/model materialization ${materializationId}: member ${sidecar.members[i]!.file} has ${b.numFeatures} features but the sidecar names ${expected}.`);
+    }
+  });
   return {
     market: sidecar.market,
     featureNames: sidecar.featureNames,
     transform: sidecar.target.transform,
     window: sidecar.window,
     settings: sidecar.settings,
-    members: [{ variant: first.variant, booster, rounds: first.rounds, bestIteration: first.bestIteration ?? undefined, bestScore: undefined, evalLog: [] }],
+    members: sidecar.members.map((m, i) => ({ variant: m.variant, booster: boosters[i]!, rounds: m.rounds, bestIteration: m.bestIteration ?? undefined, bestScore: undefined, evalLog: [] })),
   };
 }
 

@@ -1,21 +1,21 @@
-// Parses an XGBoost model file into a Booster in a worker thread (see load-worker.ts) and
-// hands it to the caller on the main thread.
+// Parses the members of a model bundle into Boosters in a worker thread (see
+// load-worker.ts) and hands them to the caller on the main thread, in the order asked.
 import { Worker } from 'node:worker_threads';
 import { Booster } from '../../assets/xgboost/index.ts';
 import type { LoadJob, LoadMessage } from './load-worker.ts';
 
-export function loadBoosterOffThread(path: string): Promise<Booster> {
+export function loadBoostersOffThread(path: string, files: readonly string[]): Promise<Booster[]> {
   // Under tsx the worker registers tsx itself: Node 20 does not carry loader hooks into workers.
   const workerUrl = new URL('./load-worker.ts', import.meta.url).href;
   const tsxApi = import.meta.resolve('tsx/esm/api');
   const bootstrap = `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(workerUrl)}); })`;
-  const job: LoadJob = { path };
-  return new Promise<Booster>((resolve, reject) => {
+  const job: LoadJob = { path, files };
+  return new Promise<Booster[]>((resolve, reject) => {
     const worker = new Worker(bootstrap, { eval: true, workerData: job });
     let settled = false;
     worker.once('message', (m: LoadMessage) => {
       settled = true;
-      if (m.kind === 'done') resolve(Booster.fromHandle(m.handle));
+      if (m.kind === 'done') resolve(m.handles.map((h) => Booster.fromHandle(h)));
       else reject(new Error(m.message));
       void worker.terminate();
     });

@@ -1,30 +1,39 @@
-// The worker-thread side of loading a model: reads an XGBoost model file and parses it
-// into a native booster off the main event loop (a 1,000-round model takes ~200 ms to
-// parse, time in which the server would answer nothing). The handle goes back to the
-// main thread, which owns it from then on; on failure it is freed here. All calls of one
+// The worker-thread side of loading a model: reads the `pjm/model` bundle file (every
+// ensemble member's XGBoost JSON, assets/pjm/model-bundle.ts) and parses each member into
+// a native booster off the main event loop (a 1,000-round member takes ~200 ms to parse,
+// time in which the server would answer nothing). The handles go back to the main
+// thread, which owns them from then on; on failure they are freed here. All calls of one
 // load run on this thread, so XGBoost's thread-local error message stays readable.
 import { readFileSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { check, native, out } from '../../assets/xgboost/native.ts';
+import { decodeModelBundle } from '../../assets/pjm/model-bundle.ts';
 
 export interface LoadJob {
   readonly path: string;
+  /** Member file names, in the sidecar's order. */
+  readonly files: readonly string[];
 }
 
-export type LoadMessage = { readonly kind: 'done'; readonly handle: bigint } | { readonly kind: 'error'; readonly message: string };
+export type LoadMessage = { readonly kind: 'done'; readonly handles: readonly bigint[] } | { readonly kind: 'error'; readonly message: string };
 
 function load(job: LoadJob): LoadMessage {
-  const bytes = readFileSync(job.path);
-  if (bytes.length === 0) return { kind: 'error', message: `the model file ${job.path} is empty` };
-  check(native.XGBoosterCreate(null, 0, out.ptr), 'XGBoosterCreate', `loading ${job.path}`);
-  const handle = out.ptr[0]!;
+  const members = decodeModelBundle(readFileSync(job.path), job.path);
+  const handles: bigint[] = [];
   try {
-    check(native.XGBoosterLoadModelFromBuffer(handle, bytes, bytes.length), 'XGBoosterLoadModelFromBuffer', `loading ${job.path}`);
+    for (const file of job.files) {
+      const bytes = members.get(file);
+      if (bytes === undefined) throw new Error(`the bundle ${job.path} has no member ${file} (it has ${[...members.keys()].join(', ') || 'none'})`);
+      check(native.XGBoosterCreate(null, 0, out.ptr), 'XGBoosterCreate', `loading ${file}`);
+      const handle = out.ptr[0]!;
+      handles.push(handle);
+      check(native.XGBoosterLoadModelFromBuffer(handle, bytes, bytes.length), 'XGBoosterLoadModelFromBuffer', `loading member ${file} of ${job.path}`);
+    }
   } catch (err) {
-    native.XGBoosterFree(handle);
+    for (const h of handles) native.XGBoosterFree(h);
     throw err;
   }
-  return { kind: 'done', handle };
+  return { kind: 'done', handles };
 }
 
 let message: LoadMessage;

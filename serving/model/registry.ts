@@ -11,7 +11,7 @@ import { disposeModel, type TrainedModel } from '../../assets/pjm/model/train.ts
 import { HttpError } from '../http/errors.ts';
 import type { ServingMetrics } from '../metrics.ts';
 import { modelFromArtifact, sidecarOf } from './artifact.ts';
-import { loadBoosterOffThread } from './load-off-thread.ts';
+import { loadBoostersOffThread } from './load-off-thread.ts';
 
 export const MODEL_ASSET = 'pjm/model' as AssetKey;
 
@@ -159,17 +159,17 @@ export class ModelRegistry {
     if (!record || record.location === null) throw new Error(`materialization ${id} has no stored file`);
     const sidecar = sidecarOf(record.metadata, id);
     const path = await storage.localPath(record.location);
-    let booster;
+    let boosters;
     try {
-      booster = await loadBoosterOffThread(path);
+      boosters = await loadBoostersOffThread(path, sidecar.members.map((m) => m.file));
     } catch (err) {
       throw new Error(`pjm/model materialization ${id} could not be loaded from ${path}: ${errorMessage(err)}`);
     }
     let model;
     try {
-      model = modelFromArtifact(sidecar, booster, id);
+      model = modelFromArtifact(sidecar, boosters, id);
     } catch (err) {
-      booster.dispose();
+      for (const b of boosters) b.dispose();
       throw err;
     }
     try {

@@ -10,9 +10,16 @@ import { HttpError } from '../http/errors.ts';
 import { Lru } from '../data/lru.ts';
 import type { ServedModel } from '../model/registry.ts';
 
-export interface Explanation {
+/** One member's SHAP values for one row, in that member's output space. */
+export interface MemberExplanation {
+  readonly member: string;
+  readonly target: string;
   readonly bias: number;
   readonly contributions: Record<string, number>;
+}
+
+export interface Explanation {
+  readonly members: readonly MemberExplanation[];
 }
 
 export interface HourForecast {
@@ -49,15 +56,16 @@ function iterationRange(model: TrainedModel, member: TrainedMember): 'best' | 'a
   return !model.settings.refitOnWholeWindow && member.booster.bestIteration !== undefined ? 'best' : 'all';
 }
 
-/** SHAP contributions of every row of `table` (single-member models; the registry refuses others). */
+/** SHAP contributions of every row of `table`, for each ensemble member. */
 export function explainRows(model: TrainedModel, table: FeatureTable): Explanation[] {
-  const member = model.members[0]!;
   const x = designMatrix(table, model.transform, 0, table.rows);
-  const contribs = member.booster.predictContribs(x, { iterationRange: iterationRange(model, member) });
-  return Array.from({ length: table.rows }, (_, i) => {
-    const r = contribs.row(i);
-    return { bias: r.bias, contributions: r.byFeature };
-  });
+  const perMember = model.members.map((member) => ({ member, contribs: member.booster.predictContribs(x, { iterationRange: iterationRange(model, member) }) }));
+  return Array.from({ length: table.rows }, (_, i) => ({
+    members: perMember.map(({ member, contribs }) => {
+      const r = contribs.row(i);
+      return { member: member.variant.name, target: member.variant.target, bias: r.bias, contributions: r.byFeature };
+    }),
+  }));
 }
 
 const hoursCache = new Lru<string, RealHour[]>(1000);

@@ -236,6 +236,33 @@ export function registerUiApi(router: Router, spec: OpenApiRegistry, state: UiSt
     },
   });
 
+  addRoute(router, spec, {
+    method: 'post',
+    path: '/api/runs/:id/cancel',
+    operationId: 'uiCancelRun',
+    tags: [TAG],
+    summary: 'Cancel a run started from the UI in this server process',
+    description: 'Steps in progress are abandoned and nothing they wrote is published; the run ends as canceled. Needs the bearer token when SERVING_API_TOKEN is set.',
+    params: S.RunParams,
+    responses: { 202: { description: 'Cancellation requested; the run ends shortly', schema: S.CancelRunSchema, schemaName: 'UiCancelRun' } },
+    errors: { 404: 'No such run.', 409: 'The run is not in progress in this server process (finished, or started by the CLI or another server).' },
+    handler: (ctx, { params }) => {
+      const run = instance.store.getRun(params.id);
+      if (!run) throw new HttpError(404, 'not_found', `No run ${params.id}; GET /api/runs lists them.`);
+      if (!state.launcher.cancel(params.id)) {
+        throw new HttpError(
+          409,
+          'bad_request',
+          run.status === 'running'
+            ? `Run ${params.id} was started by ${run.trigger === 'ui' ? 'another server process' : `the ${run.trigger}`} on ${run.host} (pid ${run.pid}); stop it there.`
+            : `Run ${params.id} is not in progress (it ${run.status}).`,
+        );
+      }
+      ctx.status = 202;
+      ctx.body = { runId: params.id, canceling: true };
+    },
+  });
+
   registerStaticUi(router);
 }
 

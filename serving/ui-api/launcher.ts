@@ -94,6 +94,14 @@ export class RunLauncher {
     return { runId: prepared.runId, selection, force, planned: prepared.plan.counts };
   }
 
+  /** Cancels a run started here; false when no such run is in progress in this process. */
+  cancel(runId: string): boolean {
+    const run = this.active.get(runId);
+    if (!run) return false;
+    run.controller.abort();
+    return true;
+  }
+
   /** Calls `listener` whenever run `runId` emits (in this process); returns the unsubscribe function. */
   subscribe(runId: string, listener: () => void): () => void {
     this.wakeups.on(runId, listener);

@@ -297,3 +297,5 @@ export const MaterializeStartedSchema = T.Object({
 });
 
 export const RunsListSchema = T.Object({ runs: T.Array(RunSummarySchema) });
+
+export const CancelRunSchema = T.Object({ runId: T.String(), canceling: T.Literal(true) });

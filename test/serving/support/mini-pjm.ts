@@ -1,7 +1,8 @@
 // A small PJM asset graph for the server tests: validated prices and load as daily
 // partitions cut from the committed epftoolbox slice (COMED zone, DA; load forecasts RTO and
 // COMED, the epftoolbox source's mapping), and a `pjm/model` trained by the forecasting code
-// (buildFeatures -> trainModel -> modelFiles) in a few seconds. `modelState` lets a test
+// (buildFeatures -> trainModel -> modelFiles -> encodeModelBundle, as the real asset does,
+// with the default ensemble's members) in a few seconds. `modelState` lets a test
 // publish a different model (seed) or have the model's check block it.
 // Also usable as ASSET_DEFINITIONS for a server started as a child process.
 import { fileURLToPath } from 'node:url';
@@ -11,6 +12,7 @@ import { dayNumberOf, readFeatureTable } from '../../../assets/pjm/model/dataset
 import { DEFAULT_PARAMS, DEFAULT_SETTINGS } from '../../../assets/pjm/model/settings.ts';
 import { disposeModel, trainModel } from '../../../assets/pjm/model/train.ts';
 import { modelFiles } from '../../../assets/pjm/model/persist.ts';
+import { encodeModelBundle } from '../../../assets/pjm/model-bundle.ts';
 
 export const FIXTURE_CSV = fileURLToPath(new URL('../../fixtures/pjm-forecasting/PJM-2016-10-29_2017-03-14.csv', import.meta.url));
 export const FIRST_DAY = '2016-11-01';
@@ -72,6 +74,11 @@ const model = defineAsset({
       { firstDay: table.dayNumber[0]!, lastDay: dayNumberOf('2016-12-15') },
       {
         ...DEFAULT_SETTINGS,
+        // A two-member ensemble, fixed here so the tests do not follow the production default.
+        variants: [
+          { name: 'change_lag1', target: 'change_lag1' },
+          { name: 'level', target: 'level' },
+        ],
         maxRounds: modelState.rounds,
         earlyStoppingRounds: 10,
         validationDays: 7,
@@ -81,7 +88,7 @@ const model = defineAsset({
     );
     try {
       const { sidecar, files } = modelFiles(trained, 'model', { note: `test model, seed ${modelState.seed}` });
-      return { file: files[0]!.bytes, metadata: { sidecar: JSON.parse(JSON.stringify(sidecar)) as Metadata } };
+      return { file: encodeModelBundle(files), metadata: { sidecar: JSON.parse(JSON.stringify(sidecar)) as Metadata } };
     } finally {
       disposeModel(trained);
     }
