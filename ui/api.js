@@ -41,16 +41,19 @@ export const api = {
   runs: (query = {}) => request('GET', `/api/runs?${new URLSearchParams(query)}`),
   run: (id) => request('GET', `/api/runs/${encodeURIComponent(id)}`),
   runEvents: (id, afterId) => request('GET', `/api/runs/${encodeURIComponent(id)}/events?afterId=${afterId}`),
-  /** Starts a run; on 401 asks for the token once and retries. */
-  async materialize(selection, mode) {
-    try {
-      return await request('POST', '/api/materialize', { selection, mode });
-    } catch (err) {
-      if (!(err instanceof ApiError) || err.status !== 401) throw err;
-      const token = window.prompt('This server requires an API token to start runs (SERVING_API_TOKEN). Token:');
-      if (!token) throw err;
-      localStorage.setItem(TOKEN_KEY, token.trim());
-      return request('POST', '/api/materialize', { selection, mode });
-    }
-  },
+  materialize: (selection, mode) => mutate('/api/materialize', { selection, mode }),
+  cancelRun: (id) => mutate(`/api/runs/${encodeURIComponent(id)}/cancel`, undefined),
 };
+
+/** A POST; on 401 asks for the token once, keeps it, and retries. */
+async function mutate(path, body) {
+  try {
+    return await request('POST', path, body);
+  } catch (err) {
+    if (!(err instanceof ApiError) || err.status !== 401) throw err;
+    const token = window.prompt('This server requires an API token to start or stop runs (SERVING_API_TOKEN). Token:');
+    if (!token) throw err;
+    localStorage.setItem(TOKEN_KEY, token.trim());
+    return request('POST', path, body);
+  }
+}

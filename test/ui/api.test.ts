@@ -172,6 +172,24 @@ test('the event stream of a long run closes every few seconds and resumes after 
   resources.slowMs = 0;
 });
 
+test('POST /api/runs/:id/cancel stops a run started from the UI; it ends canceled, nothing half-done is published', async () => {
+  resources.slowMs = 5000;
+  const before = (await get(`/api/assets/${enc('demo/summary')}`)).body.current.dataVersion;
+  const started = (await (await fetch(`${srv.url}/api/materialize`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ selection: 'demo/summary', mode: 'force' }) })).json()) as any;
+  // Wait until the step is running, then cancel.
+  for (let i = 0; i < 50 && !(await get(started.links.events)).body.events.some((e: any) => e.type === 'step_started'); i++) await new Promise((r) => setTimeout(r, 50));
+  const cancel = await fetch(`${srv.url}/api/runs/${enc(started.runId)}/cancel`, { method: 'POST' });
+  assert.is(cancel.status, 202);
+  const end = await (await fetch(`${srv.url}${started.links.stream}`)).text();
+  assert.match(end, /event: end\ndata: .*"status":"canceled"/);
+  assert.is((await get(`/api/assets/${enc('demo/summary')}`)).body.current.dataVersion, before);
+  const again = await fetch(`${srv.url}/api/runs/${enc(started.runId)}/cancel`, { method: 'POST' });
+  assert.is(again.status, 409);
+  assert.match(((await again.json()) as any).error.message, /is not in progress \(it canceled\)/);
+  assert.is((await fetch(`${srv.url}/api/runs/nope/cancel`, { method: 'POST' })).status, 404);
+  resources.slowMs = 0;
+});
+
 test('the OpenAPI document lists every /api route with its schemas', async () => {
   const doc = (await get('/openapi.json')).body;
   for (const path of ['/api/graph', '/api/assets/{key}', '/api/assets/{key}/partitions', '/api/materializations/{id}/lineage', '/api/runs', '/api/runs/{id}', '/api/runs/{id}/events', '/api/runs/{id}/stream']) {

@@ -195,4 +195,15 @@ test('the run page follows a run live', async () => {
   resources.slowMs = 0;
 });
 
+test('a run started from the UI can be canceled from its page', async () => {
+  resources.slowMs = 8000;
+  const res = await fetch(`${srv.url}/api/materialize`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ selection: 'demo/summary', mode: 'force' }) });
+  const { runId } = (await res.json()) as any;
+  await page.goto(`${srv.url}/#/runs/${encodeURIComponent(runId)}`);
+  await page.click('[data-testid=run-page] [data-action="cancel"]');
+  await page.waitForSelector('[data-testid=run-page] [data-run-status="canceled"]', { timeout: 15_000 });
+  assert.match(await page.innerText('[data-testid=event-log]'), /skipped, run canceled|canceled/);
+  resources.slowMs = 0;
+});
+
 test.run();

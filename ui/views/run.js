@@ -15,7 +15,8 @@ function header(run, progress) {
     <p>${progress.done}/${progress.planned} steps done · ${progress.materialized} materialized · ${progress.skipped} skipped${progress.running ? ` · ${progress.running} running` : ''}${progress.failed ? ` · <span class="error">${progress.failed} failed</span>` : ''}${progress.blocked ? ` · <span class="error">${progress.blocked} blocked</span>` : ''}</p>
     <dl class="facts"><dt>Selection</dt><dd><code>${esc(run.selection)}</code>${run.partitions ? ` partitions ${esc(run.partitions)}` : ''}</dd><dt>Trigger</dt><dd>${esc(run.trigger)}</dd>
     <dt>Started</dt><dd>${formatTime(run.startedAt)}</dd><dt>Duration</dt><dd>${run.endedAt ? duration(run.durationMs) : `${duration(Date.now() - run.startedAt)} so far`}</dd></dl>
-    ${run.error ? `<p class="error" data-testid="run-error">${esc(run.error)}</p>` : ''}`;
+    ${run.error ? `<p class="error" data-testid="run-error">${esc(run.error)}</p>` : ''}
+    ${run.status === 'running' && run.trigger === 'ui' ? '<p><button type="button" class="secondary" data-action="cancel">Cancel run</button> <span class="cancel-result muted"></span></p>' : ''}`;
 }
 
 export async function render(container, { id }, signal) {
@@ -33,6 +34,18 @@ export async function render(container, { id }, signal) {
       : '';
   };
   paintMaterializations(v.materializations);
+  container.querySelector('.run-header').addEventListener('click', async (ev) => {
+    const button = ev.target.closest('[data-action="cancel"]');
+    if (!button) return;
+    button.disabled = true;
+    try {
+      await api.cancelRun(id);
+      container.querySelector('.cancel-result').textContent = 'canceling…';
+    } catch (err) {
+      container.querySelector('.cancel-result').textContent = err.message;
+      button.disabled = false;
+    }
+  });
   if (v.run.status !== 'running') return;
   const body = container.querySelector('.events tbody');
   followRun(
