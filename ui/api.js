@@ -41,7 +41,7 @@ export const api = {
   runs: (query = {}) => request('GET', `/api/runs?${new URLSearchParams(query)}`),
   run: (id) => request('GET', `/api/runs/${encodeURIComponent(id)}`),
   runEvents: (id, afterId) => request('GET', `/api/runs/${encodeURIComponent(id)}/events?afterId=${afterId}`),
-  materialize: (selection, mode) => mutate('/api/materialize', { selection, mode }),
+  materialize: (selection, mode, partitions) => mutate('/api/materialize', { selection, mode, ...(partitions ? { partitions } : {}) }),
   cancelRun: (id) => mutate(`/api/runs/${encodeURIComponent(id)}/cancel`, undefined),
 };
 

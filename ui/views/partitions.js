@@ -15,12 +15,25 @@ export async function render(container, { key, query }, signal) {
     <p class="crumbs"><a href="${links.graph()}">Graph</a> / <a href="${links.asset(key)}">${esc(key)}</a></p>
     <h1>Partitions of ${esc(key)}</h1>
     <p>${healthBar(view.counts)} ${view.counts.total} partitions · ${filters}</p>
-    <table class="partitions" data-testid="partition-list"><thead><tr><th>Partition</th><th>Status</th><th>Why</th><th>Data version</th><th>Materialized</th></tr></thead><tbody>${view.partitions
+    <table class="partitions" data-testid="partition-list"><thead><tr><th>Partition</th><th>Status</th><th>Why</th><th>Data version</th><th>Materialized</th><th></th></tr></thead><tbody>${view.partitions
       .map(
         (p) => `<tr><td>${p.materializationId ? `<a href="${links.lineage(p.materializationId)}">${esc(p.partition)}</a>` : esc(p.partition)}</td><td>${statusChip(p.status)}</td>
-        <td class="small">${p.causes.map(esc).join('<br>') || '<span class="muted">—</span>'}</td><td><code>${shortVersion(p.dataVersion)}</code></td><td>${formatTime(p.endedAt)}</td></tr>`,
+        <td class="small">${p.causes.map(esc).join('<br>') || '<span class="muted">—</span>'}</td><td><code>${shortVersion(p.dataVersion)}</code></td><td>${formatTime(p.endedAt)}</td>
+        <td>${p.status === 'fresh' || p.status === 'running' ? '' : `<button type="button" class="secondary small" data-partition="${esc(p.partition)}" title="Materialize this partition (and nothing else)">Materialize</button>`}</td></tr>`,
       )
       .join('')}</tbody></table>
     ${view.matching > offset + view.partitions.length ? `<p><a href="#/assets/${encodeURIComponent(key)}/partitions?${new URLSearchParams({ ...(status ? { status } : {}), offset: String(offset + 500) })}">next 500</a></p>` : ''}
   </article>`;
+  // One partition at a time: the run page then shows it live.
+  container.querySelector('[data-testid=partition-list]').addEventListener('click', async (ev) => {
+    const button = ev.target.closest('button[data-partition]');
+    if (!button) return;
+    button.disabled = true;
+    try {
+      const started = await api.materialize(key, 'stale-only', button.dataset.partition);
+      location.hash = links.run(started.runId);
+    } catch (err) {
+      button.replaceWith(Object.assign(document.createElement('span'), { className: 'error small', textContent: err.message }));
+    }
+  });
 }
