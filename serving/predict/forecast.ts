@@ -51,15 +51,13 @@ export function checkServes(served: ServedModel, market: Market, nodeId: number)
   }
 }
 
-/** The rounds a member predicts with, exactly as `predictRows` chooses them. */
-function iterationRange(model: TrainedModel, member: TrainedMember): 'best' | 'all' {
-  return !model.settings.refitOnWholeWindow && member.booster.bestIteration !== undefined ? 'best' : 'all';
-}
+/** The rounds a member predicts with: exactly those `predictRows` uses (its saved `rounds`). */
+const iterationRange = (member: TrainedMember): [number, number] => [0, member.rounds];
 
 /** SHAP contributions of every row of `table`, for each ensemble member. */
 export function explainRows(model: TrainedModel, table: FeatureTable): Explanation[] {
   const x = designMatrix(table, model.transform, 0, table.rows);
-  const perMember = model.members.map((member) => ({ member, contribs: member.booster.predictContribs(x, { iterationRange: iterationRange(model, member) }) }));
+  const perMember = model.members.map((member) => ({ member, contribs: member.booster.predictContribs(x, { iterationRange: iterationRange(member) }) }));
   return Array.from({ length: table.rows }, (_, i) => ({
     members: perMember.map(({ member, contribs }) => {
       const r = contribs.row(i);

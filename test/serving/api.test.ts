@@ -72,6 +72,26 @@ test('POST /predict with explain returns SHAP contributions by feature name for 
   }
 });
 
+test('explanations add up: the mean of the members, mapped back from z, is the forecast', async () => {
+  const r = await call(url, 'POST', '/predict', { body: { node: COMED, market: 'da', date: GOOD_DAY, explain: true } });
+  const model = (await call(url, 'GET', '/model')).json;
+  const scale = model.target.transform.byNode[String(COMED)] as { median: number; scale: number };
+  const toZ = (p: number) => Math.asinh((p - scale.median) / scale.scale);
+  const fromZ = (z: number) => scale.median + scale.scale * Math.sinh(z);
+  const node = await server.deps.features.resolveNode(COMED);
+  const day = await server.deps.features.forDay(node, 'da', GOOD_DAY);
+  for (const f of r.json.forecasts as { hour: number; value: number; explanation: { members: { target: string; bias: number; contributions: Record<string, number> }[] } }[]) {
+    const row = day.table.hour.indexOf(f.hour);
+    const lag1 = day.table.features['price_lag1_h']![row]!;
+    const members = f.explanation.members.map((m) => {
+      const z = m.bias + Object.values(m.contributions).reduce((a, b) => a + b, 0);
+      return fromZ(z + (m.target === 'change_lag1' ? toZ(lag1) : 0));
+    });
+    const mean = members.reduce((a, b) => a + b, 0) / members.length;
+    assert.ok(Math.abs(mean - f.value) < 1e-3 * Math.max(1, Math.abs(f.value)), `hour ${f.hour}: ${mean} vs ${f.value}`);
+  }
+});
+
 test('missing inputs: 422 naming each missing series, day and hours, never an older row', async () => {
   const r = await call(url, 'POST', '/predict', { body: { node: COMED, market: 'da', date: MISSING_DAY } });
   assert.is(r.status, 422);
