@@ -1,16 +1,15 @@
 // GET /api/runs/:id/stream: a run's event log as server-sent events. It sends
 // the stored events after Last-Event-ID (or ?afterId), then new ones as they are
-// committed, each followed by the run's progress, and `end` once the run has
-// finished. The store is the source of truth, so runs of other processes (the
-// CLI, the CronJob) stream too; runs of this process also wake the loop at once.
-// A stream closes itself after STREAM_LIFETIME_MS and the browser's EventSource
-// reconnects with Last-Event-ID: no request outlives the server's timeouts or
-// holds up a graceful shutdown for long.
+// committed, with the run's progress whenever it changed, and `end` once the run
+// has finished. The store is the source of truth, so runs of other processes
+// (the CLI, the CronJob) stream too; runs of this process also wake the loop at
+// once. A stream closes itself after STREAM_LIFETIME_MS and the browser's
+// EventSource reconnects with Last-Event-ID: no request outlives the server's
+// timeouts or holds up a graceful shutdown for long.
 import { PassThrough } from 'node:stream';
 import type { RouterContext } from '@koa/router';
-import type { Instance } from '../../runtime/index.ts';
-import type { RunLauncher } from './launcher.ts';
-import { ProgressFold, runSummary } from './runs-view.ts';
+import { runSummary } from './runs-view.ts';
+import type { UiState } from './ui-state.ts';
 
 const POLL_MS = 400;
 const STREAM_LIFETIME_MS = 5_000;
@@ -19,15 +18,8 @@ const BATCH = 1000;
 const frame = (event: string, data: unknown, id?: number): string =>
   `${id === undefined ? '' : `id: ${id}\n`}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
 
-export function streamRunEvents(ctx: RouterContext, instance: Instance<unknown>, launcher: RunLauncher, runId: string, afterId: number): void {
-  const { store } = instance;
-  const fold = new ProgressFold();
-  // Progress needs every event; only those after afterId are sent again.
-  let last = 0;
-  const catchUp = store.events(runId);
-  fold.add(catchUp);
-  last = catchUp.length > 0 ? catchUp[catchUp.length - 1]!.id : 0;
-
+export function streamRunEvents(ctx: RouterContext, state: UiState, runId: string, afterId: number): void {
+  const { store } = state.instance;
   const out = new PassThrough();
   ctx.req.socket.setTimeout(0);
   ctx.req.socket.setNoDelay(true);
@@ -37,7 +29,7 @@ export function streamRunEvents(ctx: RouterContext, instance: Instance<unknown>,
 
   let closed = false;
   let wake: (() => void) | undefined;
-  const unsubscribe = launcher.subscribe(runId, () => wake?.());
+  const unsubscribe = state.launcher.subscribe(runId, () => wake?.());
   const close = (): void => {
     if (closed) return;
     closed = true;
@@ -46,23 +38,35 @@ export function streamRunEvents(ctx: RouterContext, instance: Instance<unknown>,
     out.end();
   };
   ctx.req.on('close', close);
-
   out.write('retry: 500\n\n');
-  for (const e of catchUp) if (e.id > afterId) out.write(frame('run-event', e, e.id));
+
+  let last = afterId;
+  /** Sends every stored event after `last`; true when there were any. */
+  const sendNew = (): boolean => {
+    let sent = false;
+    for (;;) {
+      const batch = store.events(runId, { afterId: last, limit: BATCH });
+      for (const e of batch) out.write(frame('run-event', e, e.id));
+      if (batch.length > 0) {
+        last = batch[batch.length - 1]!.id;
+        sent = true;
+      }
+      if (batch.length < BATCH) return sent;
+    }
+  };
   const deadline = Date.now() + STREAM_LIFETIME_MS;
 
   void (async () => {
     try {
       let changed = true;
       for (;;) {
+        // Read the status before the events: events committed before a finished status are then all sent.
         const run = store.getRun(runId);
-        if (changed) out.write(frame('progress', { run: run ? runSummary(run) : null, progress: fold.value }));
-        if (!run || (run.status !== 'running' && !launcher.activeRunIds.includes(runId))) {
-          // A last read: events committed between the previous read and the status change.
-          const tail = store.events(runId, { afterId: last });
-          for (const e of tail) out.write(frame('run-event', e, e.id));
-          fold.add(tail);
-          out.write(frame('end', { run: run ? runSummary(store.getRun(runId) ?? run) : null, progress: fold.value }));
+        const ended = !run || (run.status !== 'running' && !state.launcher.activeRunIds.includes(runId));
+        changed = sendNew() || changed;
+        if (changed) out.write(frame('progress', { run: run ? runSummary(run) : null, progress: state.progress(runId) }));
+        if (ended) {
+          out.write(frame('end', { run: run ? runSummary(run) : null, progress: state.progress(runId) }));
           break;
         }
         if (Date.now() > deadline) break;
@@ -76,16 +80,6 @@ export function streamRunEvents(ctx: RouterContext, instance: Instance<unknown>,
         wake = undefined;
         if (closed) return;
         changed = false;
-        for (;;) {
-          const batch = store.events(runId, { afterId: last, limit: BATCH });
-          for (const e of batch) out.write(frame('run-event', e, e.id));
-          fold.add(batch);
-          if (batch.length > 0) {
-            last = batch[batch.length - 1]!.id;
-            changed = true;
-          }
-          if (batch.length < BATCH) break;
-        }
       }
     } catch (err) {
       out.write(frame('error', { message: err instanceof Error ? err.message : String(err) }));

@@ -11,7 +11,7 @@ import { streamRunEvents } from './event-stream.ts';
 import { LauncherBusyError } from './launcher.ts';
 import { lineageView } from './lineage-view.ts';
 import { forecastVsActual } from './model-view.ts';
-import { listRunsView, runProgress, runSummary, runView } from './runs-view.ts';
+import { listRunsView, runSummary, runView } from './runs-view.ts';
 import * as S from './schemas.ts';
 import { registerStaticUi } from './static-files.ts';
 import { UiState } from './ui-state.ts';
@@ -165,7 +165,7 @@ export function registerUiApi(router: Router, spec: OpenApiRegistry, state: UiSt
     responses: { 200: { description: 'The run', schema: S.RunViewSchema, schemaName: 'UiRun' } },
     errors: { 404: 'No such run.' },
     handler: (ctx, { params }) => {
-      const view = runView(instance, params.id);
+      const view = runView(instance, params.id, { progress: state.progress(params.id) });
       if (!view) throw new HttpError(404, 'not_found', `No run ${params.id}; GET /api/runs lists them.`);
       ctx.body = view;
     },
@@ -184,10 +184,9 @@ export function registerUiApi(router: Router, spec: OpenApiRegistry, state: UiSt
     handler: (ctx, { params, query }) => {
       const run = instance.store.getRun(params.id);
       if (!run) throw new HttpError(404, 'not_found', `No run ${params.id}; GET /api/runs lists them.`);
-      const all = instance.store.events(params.id);
       const after = query.afterId ?? 0;
-      const events = all.filter((e) => e.id > after).slice(0, query.limit ?? 2000);
-      ctx.body = { run: runSummary(run), progress: runProgress(all), events, lastEventId: events.length > 0 ? events[events.length - 1]!.id : after };
+      const events = instance.store.events(params.id, { afterId: after, limit: query.limit ?? 2000 });
+      ctx.body = { run: runSummary(run), progress: state.progress(params.id), events, lastEventId: events.length > 0 ? events[events.length - 1]!.id : after };
     },
   });
 
@@ -208,7 +207,7 @@ export function registerUiApi(router: Router, spec: OpenApiRegistry, state: UiSt
       if (!instance.store.getRun(params.id)) throw new HttpError(404, 'not_found', `No run ${params.id}; GET /api/runs lists them.`);
       const lastEventId = Number(ctx.get('Last-Event-ID'));
       const afterId = Number.isInteger(lastEventId) && lastEventId > 0 ? lastEventId : (query.afterId ?? 0);
-      streamRunEvents(ctx as RouterContext, instance, state.launcher, params.id, afterId);
+      streamRunEvents(ctx as RouterContext, state, params.id, afterId);
     },
   });
 

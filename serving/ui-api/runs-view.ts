@@ -99,14 +99,14 @@ export function listRunsView(instance: Instance<unknown>, options: { limit?: num
   return instance.store.listRuns(options).map(runSummary);
 }
 
-export function runView(instance: Instance<unknown>, id: string, options: { eventLimit?: number } = {}): RunView | undefined {
+/** One run with its first `eventLimit` events (the page follows the rest with afterId); `progress` when already folded. */
+export function runView(instance: Instance<unknown>, id: string, options: { eventLimit?: number; progress?: RunProgress } = {}): RunView | undefined {
   const run = instance.store.getRun(id);
   if (!run) return undefined;
   const events = instance.store.events(id, { limit: options.eventLimit ?? 5000 });
-  const all = events.length < (options.eventLimit ?? 5000) ? events : instance.store.events(id);
   return {
     run: runSummary(run),
-    progress: runProgress(all),
+    progress: options.progress ?? (events.length < (options.eventLimit ?? 5000) ? runProgress(events) : runProgress(instance.store.events(id, { limit: Number.MAX_SAFE_INTEGER }))),
     materializations: instance.store.materializationsOfRun(id).map((m) => ({
       id: m.id,
       asset: m.asset,

@@ -7,6 +7,7 @@ import { readActivity, storeChangeToken, type Activity } from './activity.ts';
 import { graphView, type GraphView } from './graph-view.ts';
 import { RunLauncher } from './launcher.ts';
 import { findPredictions, readBacktestView, type BacktestView, type PredictedHour } from './model-view.ts';
+import { ProgressFold, type RunProgress } from './runs-view.ts';
 
 export class UiState {
   readonly launcher: RunLauncher;
@@ -16,6 +17,7 @@ export class UiState {
   private readonly failedRunEvents = new Map<string, readonly EventRecord[]>();
   private graphCache: { token: string; value: GraphView } | undefined;
   private valueCache: { materializationId: number; value: JsonValue | undefined } | undefined;
+  private readonly folds = new Map<string, { fold: ProgressFold; last: number }>();
 
   constructor(
     readonly instance: Instance<unknown>,
@@ -85,6 +87,25 @@ export class UiState {
   /** A backtest's forecast hours, from its metadata or its stored JSON value. */
   async predictions(key: AssetKey, materializationId: number, metadata: JsonValue): Promise<PredictedHour[] | undefined> {
     return findPredictions(metadata) ?? findPredictions(await this.storedJson(key, materializationId));
+  }
+
+  /**
+   * A run's progress, folded incrementally: events are append-only, so only those after
+   * the last one folded are read (a backfill run holds 100,000 events).
+   */
+  progress(runId: string): RunProgress {
+    let entry = this.folds.get(runId);
+    if (!entry) {
+      // Keep the folds of the latest runs only.
+      if (this.folds.size >= 50) this.folds.delete(this.folds.keys().next().value!);
+      this.folds.set(runId, (entry = { fold: new ProgressFold(), last: 0 }));
+    }
+    for (;;) {
+      const batch = this.instance.store.events(runId, { afterId: entry.last, limit: 10_000 });
+      entry.fold.add(batch);
+      if (batch.length > 0) entry.last = batch[batch.length - 1]!.id;
+      if (batch.length < 10_000) return entry.fold.value;
+    }
   }
 
   async close(): Promise<void> {

@@ -153,7 +153,8 @@ test('the runs list shows each run; the page of a failed run shows its failure m
 });
 
 test('a materialization started from the UI shows its progress, the graph shows it running, and it ends fresh', async () => {
-  resources.slowMs = 1500;
+  // demo/summary sleeps 3 s: long enough for the graph (refreshing every second) to see it running.
+  resources.slowMs = 3000;
   await page.goto(`${srv.url}/`);
   await page.waitForSelector('#graph-svg[data-ready="true"]');
   await page.click('.node[data-key="demo/later"]');
