@@ -8,6 +8,7 @@
 // failed, was blocked by a check, or was canceled.
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { availableParallelism } from 'node:os';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type {
   AssetContext,
@@ -20,7 +21,7 @@ import type {
   MaterializeOutput,
   Metadata,
 } from './definitions.ts';
-import { duckdbConnect, readParquetSql, sqlString } from './duckdb.ts';
+import { borrowConnection, readParquetSql, returnConnection, sqlString } from './duckdb.ts';
 import { errorMessage } from './errors.ts';
 import { eventLevel, eventMessage, type RunCounts, type RunEvent, type RunEventListener } from './events.ts';
 import type { Instance } from './instance.ts';
@@ -39,7 +40,7 @@ export interface ExecuteOptions {
   readonly partitions: string | null;
   readonly trigger: string;
   readonly force: boolean;
-  /** How many steps run at once. Default 2. */
+  /** How many steps run at once. Default DEFAULT_CONCURRENCY (twice the cores, 2 to 8). */
   readonly concurrency?: number;
   readonly signal?: AbortSignal;
   readonly onEvent?: RunEventListener;
@@ -149,10 +150,13 @@ export async function executePlan<R>(instance: Instance<R>, plan: Plan, options:
   }, Math.max(50, leaseTtlMs / 3));
   heartbeat.unref();
 
+  // The columns of a SQL table asset are the same for each partition a run writes
+  // (same code, same query shape): read them once per asset, not once per partition.
+  const columnCache = new Map<string, string[]>();
   const ready: Node[] = [...nodes.values()].filter((n) => n.pending === 0);
   let running = 0;
   let runError: string | null = null;
-  const concurrency = Math.max(1, options.concurrency ?? 2);
+  const concurrency = Math.max(1, options.concurrency ?? DEFAULT_CONCURRENCY);
 
   await new Promise<void>((resolveAll) => {
     let remaining = nodes.size;
@@ -277,7 +281,7 @@ export async function executePlan<R>(instance: Instance<R>, plan: Plan, options:
       emit({ ...base, ts: Date.now(), type: 'step_started', attempt });
       const tempDir = await instance.storage.makeTempDir(`${options.runId}-${asset}-${partition}`);
       let conn: DuckDBConnection | undefined;
-      const duckdb = async () => (conn ??= await duckdbConnect());
+      const duckdb = async () => (conn ??= await borrowConnection());
       const log = loggerFrom((level, message, data) =>
         emit({ ...base, ts: Date.now(), type: 'log', level, message, ...(data ? { data } : {}) }),
       );
@@ -295,7 +299,7 @@ export async function executePlan<R>(instance: Instance<R>, plan: Plan, options:
         };
         const output = await def.materialize(ctx);
         if (signal.aborted) throw new CanceledError();
-        const written = await writeOutput(def, output, tempDir, duckdb);
+        const written = await writeOutput(def, output, tempDir, duckdb, columnCache);
         const dataVersion = await dataVersionOfFile(written.path);
         const metadata: Metadata = { ...written.metadata, ...(output.metadata ?? {}) };
         const candidate: CandidateOutput = {
@@ -369,7 +373,7 @@ export async function executePlan<R>(instance: Instance<R>, plan: Plan, options:
         emit({ ...base, ts: Date.now(), type: 'step_failed', error: message, durationMs: Date.now() - stepStarted });
         return 'failed';
       } finally {
-        conn?.closeSync();
+        if (conn) await returnConnection(conn);
         await rm(tempDir, { recursive: true, force: true });
       }
     }
@@ -387,6 +391,12 @@ export async function executePlan<R>(instance: Instance<R>, plan: Plan, options:
 }
 
 class CanceledError extends Error {}
+
+/**
+ * Steps in flight at once. Most of a small step's time is spent waiting (DuckDB's
+ * own threads, fsync), so twice the cores keeps the machine busy.
+ */
+export const DEFAULT_CONCURRENCY = Math.max(2, Math.min(8, availableParallelism() * 2));
 
 const emptyView: CurrentView = { current: () => undefined, materializedPartitions: () => [] };
 
@@ -436,6 +446,7 @@ async function writeOutput(
   output: MaterializeOutput,
   tempDir: string,
   duckdb: () => Promise<DuckDBConnection>,
+  columnCache: Map<string, string[]>,
 ): Promise<{ path: string; metadata: Metadata }> {
   const fail = (what: string) =>
     new Error(`Asset ${def.key} (io: ${def.io}) returned ${what}; a ${def.io} asset returns ${def.io === 'json' ? '{ value }' : def.io === 'table' ? '{ sql } or { parquetFile }' : '{ file }'}.`);
@@ -448,27 +459,36 @@ async function writeOutput(
   }
   if (def.io === 'table') {
     const conn = await duckdb();
-    let path: string;
     if ('sql' in output) {
-      path = join(tempDir, 'table.parquet');
-      await conn.run(`COPY (${output.sql}) TO ${sqlString(path)} (FORMAT parquet, COMPRESSION zstd)`);
-    } else if ('parquetFile' in output) {
-      path = output.parquetFile;
-    } else throw fail(`{ ${Object.keys(output).join(', ')} }`);
-    const p = sqlString(path);
-    const r = await conn.runAndReadAll(
-      `SELECT (SELECT coalesce(sum(num_rows), 0)::BIGINT FROM parquet_file_metadata(${p})) AS n,
-              (SELECT list(column_name || ': ' || column_type) FROM (DESCRIBE SELECT * FROM read_parquet(${p}))) AS columns`,
-    );
-    const row = r.getRowObjects()[0]!;
-    const columns = (row.columns as { items?: unknown[] } | null)?.items?.map(String) ?? [];
-    return { path, metadata: { rowCount: Number(row.n), columns } };
+      const path = join(tempDir, 'table.parquet');
+      const copied = await conn.runAndReadAll(`COPY (${output.sql}) TO ${sqlString(path)} (FORMAT parquet, COMPRESSION snappy)`);
+      const rowCount = Number(copied.getRows()[0]?.[0] ?? 0);
+      return { path, metadata: { rowCount, columns: await columnsOf(def.key, path, conn, columnCache) } };
+    }
+    if (!('parquetFile' in output)) throw fail(`{ ${Object.keys(output).join(', ')} }`);
+    const path = output.parquetFile;
+    const given = output.metadata?.rowCount;
+    const rowCount =
+      typeof given === 'number'
+        ? given
+        : Number((await conn.runAndReadAll(`SELECT coalesce(sum(num_rows), 0)::BIGINT FROM parquet_file_metadata(${sqlString(path)})`)).getRows()[0]?.[0] ?? 0);
+    return { path, metadata: { rowCount, columns: await columnsOf(def.key, path, conn, columnCache) } };
   }
   if (!('file' in output)) throw fail(`{ ${Object.keys(output).join(', ')} }`);
   if (typeof output.file === 'string') return { path: output.file, metadata: {} };
   const path = join(tempDir, 'artifact.bin');
   await writeFile(path, output.file);
   return { path, metadata: { bytes: output.file.byteLength } };
+}
+
+async function columnsOf(asset: string, path: string, conn: DuckDBConnection, cache: Map<string, string[]>): Promise<string[]> {
+  let columns = cache.get(asset);
+  if (!columns) {
+    const r = await conn.runAndReadAll(`SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet(${sqlString(path)}))`);
+    columns = r.getRows().map(([name, type]) => `${String(name)}: ${String(type)}`);
+    cache.set(asset, columns);
+  }
+  return columns;
 }
 
 function toStoredEvent(e: RunEvent): NewEvent {

@@ -7,8 +7,12 @@ import {
   defineAsset,
   type AssetCheck,
   type AssetDefinition,
+  type AssetInput,
+  type Metadata,
   type PartitionsDefinition,
 } from '../../runtime/index.ts';
+import { copyFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { PjmConfig } from './config.ts';
 import { canonicalLoadSql, canonicalPricesSql } from './processed/index.ts';
 import type { RawSource } from './raw-source.ts';
@@ -73,6 +77,20 @@ function reportChecks(names: Record<string, boolean>, run: (conn: Parameters<typ
       return { passed: result.passed, message: result.message, metadata: { severity: result.severity, details: result.details as never } };
     },
   }));
+}
+
+/**
+ * A validated table holds exactly the processed rows: copy the file byte for
+ * byte (so its data version equals the processed one) and let the checks decide
+ * whether it is published.
+ */
+async function publishCheckedCopy(input: AssetInput, tempDir: string): Promise<{ parquetFile: string; metadata: Metadata }> {
+  const [source] = await input.paths();
+  if (!source || input.partitions.length !== 1) throw new Error(`Expected one partition of ${input.asset}, got ${input.partitions.length}.`);
+  const target = join(tempDir, 'validated.parquet');
+  await copyFile(source, target);
+  const rowCount = input.metadata().rowCount;
+  return { parquetFile: target, metadata: typeof rowCount === 'number' ? { rowCount } : {} };
 }
 
 export function dataAssets(config: PjmConfig, source: RawSource, sourceFingerprint: string): { assets: AssetDefinition<unknown>[]; days: PartitionsDefinition } {
@@ -155,9 +173,7 @@ export function dataAssets(config: PjmConfig, source: RawSource, sourceFingerpri
         freshness: freshness(day),
       }),
     ),
-    async materialize(ctx) {
-      return { sql: `SELECT * FROM ${await ctx.input('prices').sql()} ORDER BY market, node_id, ts_utc` };
-    },
+    materialize: (ctx) => publishCheckedCopy(ctx.input('prices'), ctx.tempDir),
   });
 
   const validatedLoad = defineAsset({
@@ -171,9 +187,7 @@ export function dataAssets(config: PjmConfig, source: RawSource, sourceFingerpri
     checks: reportChecks(live ? { ...LOAD_CHECKS, freshness: false } : LOAD_CHECKS, (conn, path, day) =>
       validateLoad(conn, [path], { expected: { start: day, end: day }, freshness: freshness(day) }),
     ),
-    async materialize(ctx) {
-      return { sql: `SELECT * FROM ${await ctx.input('load').sql()} ORDER BY area, kind, ts_utc` };
-    },
+    materialize: (ctx) => publishCheckedCopy(ctx.input('load'), ctx.tempDir),
   });
 
   return { assets: [rawPrices, rawLoad, processedPrices, processedLoad, validatedPrices, validatedLoad] as AssetDefinition<unknown>[], days };

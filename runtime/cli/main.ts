@@ -45,7 +45,7 @@ Options:
   -n, --dry-run           print the plan and why each step runs or is skipped
       --json              machine-readable output (JSON lines for runs)
       --trigger T         what started the run: cli (default), cron, ui, api
-      --concurrency N     steps run at once (default 2)
+      --concurrency N     steps run at once (default: twice the cores, 2 to 8)
       --definitions PATH  definitions module (default assets/definitions.ts, or $ASSET_DEFINITIONS)
       --data-dir DIR      store and local files (default $DATA_DIR or ./data)
       --limit N           rows for runs (default 20)
