@@ -1,8 +1,9 @@
 // The web UI's JSON API under /api (graph, assets, partitions, lineage, runs,
 // live events, materialize) and the static front end at `/`, as one route
 // module of the server. Every /api route is documented in the OpenAPI document
-// from the schemas in ./schemas.ts; POST /api/materialize is a mutating route,
-// so the app's auth guards it whenever SERVING_API_TOKEN is set.
+// from the schemas in ./schemas.ts. The mutating routes (POST /api/materialize,
+// POST /api/runs/:id/cancel) are guarded by the app's auth whenever
+// SERVING_API_TOKEN is set; reads stay open, as for the rest of the server.
 import type { Router, RouterContext } from '@koa/router';
 import { isRuntimeError, type AssetKey, type Instance, type JsonValue } from '../../runtime/index.ts';
 import { addRoute, HttpError, type OpenApiRegistry, type RouteModule, type ServerDeps } from '../routes.ts';
