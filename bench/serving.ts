@@ -58,7 +58,8 @@ const server = spawn(process.execPath, [join(root, 'bin/materialize.js'), 'serve
 closeSync(logFd);
 const url = await waitFor(() => /"url":"(http:\/\/[^"]+)"/.exec(readFileSync(logPath, 'utf8'))?.[1], 30_000, 'the server to listen');
 const first = await fetch(`${url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
-if (first.status !== 200) throw new Error(`warm-up /predict answered ${first.status}: ${await first.text()}`);
+const answer = await first.text();
+if (first.status !== 200) throw new Error(`warm-up /predict answered ${first.status}: ${answer}`);
 const rssBefore = rssMb(server.pid!);
 
 const script = join(work, 'predict.lua');
@@ -70,6 +71,10 @@ console.log(`load: wrk -t${threads} -c${connections} -d${duration} POST /predict
 const wrk = spawnSync('wrk', [`-t${threads}`, `-c${connections}`, `-d${duration}`, '--latency', '-s', script, `${url}/predict`], { encoding: 'utf8' });
 clearInterval(sampler);
 const out = wrk.stdout;
+const parse = (text: string) => ({
+  reqPerSec: Number(/Requests\/sec:\s+([\d.]+)/.exec(text)?.[1]),
+  p: (q: string): string => [...text.matchAll(/^\s+(\d+)%\s+([\d.]+\w+)/gm)].find((m) => m[1] === q)?.[2] ?? '?',
+});
 const rssAfter = rssMb(server.pid!);
 const cpuUsed = cpuSeconds(server.pid!) - cpuBefore;
 // The server's own view: its latency histogram (time inside the app) and event-loop lag.
@@ -100,6 +105,17 @@ if (!process.env['BENCH_DATA_DIR']) {
 
 server.kill('SIGTERM');
 const exitCode = await new Promise<number | null>((resolve) => server.once('exit', (code) => resolve(code)));
+// The floor this machine sets at this moment: a bare node:http server sending the same
+// answer, loaded the same way. Shared cores make tail latency vary from minute to minute.
+const reference = spawn(process.execPath, ['-e', `const b = require('fs').readFileSync(${JSON.stringify(join(work, 'answer.json'))});
+require('http').createServer((q, s) => { q.resume(); q.on('end', () => { s.writeHead(200, { 'content-type': 'application/json', 'content-length': b.length }); s.end(b); }); })
+  .listen(0, '127.0.0.1', function () { console.log(this.address().port); });`], { stdio: ['ignore', 'pipe', 'inherit'] });
+writeFileSync(join(work, 'answer.json'), answer);
+const refPort = await new Promise<string>((resolve) => reference.stdout!.once('data', (d) => resolve(String(d).trim())));
+const refOut = spawnSync('wrk', [`-t${threads}`, `-c${connections}`, `-d${duration}`, '--latency', '-s', script, `http://127.0.0.1:${refPort}/`], { encoding: 'utf8' }).stdout;
+reference.kill();
+const ref = parse(refOut);
+
 const logLines = readFileSync(logPath, 'utf8').split('\n').filter((l) => l.includes('"msg":"request"')).length;
 
 console.log(out.trim());
@@ -115,6 +131,7 @@ console.log(`  event loop lag  p99 ${(gauge('nodejs_eventloop_lag_p99_seconds') 
 console.log(`  server RSS      ${rssBefore.toFixed(0)} MB before, ${rssPeak.toFixed(0)} MB peak, ${rssAfter.toFixed(0)} MB after`);
 console.log(`  access log      ${logLines} JSON lines written; server exit code after SIGTERM: ${exitCode}`);
 if (coldMs.length > 0) console.log(`  uncached       ${coldMs.length} new node-days one at a time: median ${coldMs[coldMs.length >> 1]!.toFixed(1)} ms, max ${coldMs[coldMs.length - 1]!.toFixed(1)} ms (DuckDB feature query + predict)`);
+console.log(`  reference       bare node:http server, same answer, same load: ${ref.reqPerSec.toFixed(0)} req/s, p50 ${ref.p('50')}, p99 ${ref.p('99')}`);
 console.log(`  goal            >= 5000 req/s, p99 < 20 ms, 0 errors`);
 rmSync(work, { recursive: true, force: true });
 
