@@ -1,0 +1,158 @@
+// Runtime benchmarks (figures printed, nothing asserted):
+//  - plan + staleness check of a fully fresh synthetic graph, 1,000 and 10,000 assets, in process (goals 100 ms, 1 s);
+//  - a no-op `materialize` of 1,000 assets through the CLI, process start included (goal 0.5 s);
+//  - recording 10,000 materializations (goal > 5,000/s);
+//  - `status` of one daily-partitioned asset with 3,650 partitions (goal 200 ms).
+// Run: npx tsx bench/runtime.ts
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { Instance, prepareRun, UNPARTITIONED, type AssetKey, type CodeVersion, type DataVersion } from '../runtime/index.ts';
+import type { NewMaterialization } from '../runtime/store/lineage-store.ts';
+
+const DEFS = new URL('./fixtures/synthetic-defs.ts', import.meta.url).pathname;
+const CLI = new URL('../bin/materialize.js', import.meta.url).pathname;
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+function line(name: string, value: string, goal: string, ok: boolean): void {
+  console.log(`${name.padEnd(58)} ${value.padStart(14)}   goal ${goal.padEnd(10)} ${ok ? 'met' : 'NOT MET'}`);
+}
+
+async function loadDefs(assets: number) {
+  process.env.SYNTH_ASSETS = String(assets);
+  const mod = await import(`${DEFS}?n=${assets}&p=${process.env.SYNTH_PARTITIONS}`);
+  return mod.default;
+}
+
+/** Fills a store so that every asset (and partition) is fresh, by recording materializations directly. */
+function fillFresh(instance: Instance<unknown>): number {
+  const runId = 'bench-fill';
+  instance.store.createRun({ id: runId, selection: '*', partitions: null, trigger: 'test', now: Date.now() });
+  const ids = new Map<string, { id: number; dv: DataVersion }>();
+  let n = 0;
+  const tx = instance.store.db.transaction(() => {
+    for (const key of instance.graph.keys()) {
+      const def = instance.graph.get(key);
+      const parts = def.partitions ? def.partitions.keys(new Date()) : [UNPARTITIONED];
+      for (const p of parts) {
+        const inputs = instance.graph.deps(key).flatMap((d) => {
+          const upParts = instance.graph.get(d.asset).partitions ? [...ids.keys()].filter((k) => k.startsWith(d.asset + '\u0000')) : [d.asset + '\u0000'];
+          return upParts.map((k) => ({ asset: d.asset, partition: k.split('\u0000')[1]!, materializationId: ids.get(k)!.id, dataVersion: ids.get(k)!.dv }));
+        });
+        const dv = `dv${key}${p}`.slice(-16) as DataVersion;
+        const id = instance.store.commitMaterialization(record(key, p, runId, def.codeVersion, dv, inputs));
+        ids.set(key + '\u0000' + p, { id, dv });
+        n++;
+      }
+    }
+  });
+  tx();
+  return n;
+}
+
+function record(asset: AssetKey, partition: string, runId: string, codeVersion: CodeVersion, dataVersion: DataVersion, inputs: NewMaterialization['inputs']): NewMaterialization {
+  const now = Date.now();
+  return {
+    asset, partition, runId, status: 'published', codeVersion, dataVersion, location: `${asset}/${partition || '_'}/${dataVersion}.json`,
+    metadata: { rowCount: 24 }, startedAt: now, endedAt: now, inputs, checks: [],
+    events: [{ runId, ts: now, level: 'info', type: 'step_materialized', asset, partition, message: `${asset} materialized` }],
+  };
+}
+
+async function planBench(assets: number, goalMs: number): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-runtime-'));
+  process.env.SYNTH_PARTITIONS = '10';
+  const defs = await loadDefs(assets);
+  const instance = Instance.open(defs, { dataDir: dir });
+  fillFresh(instance);
+  const times: number[] = [];
+  let runs = 0;
+  for (let k = 0; k < 5; k++) {
+    const t = performance.now();
+    const prepared = prepareRun(instance, {});
+    times.push(performance.now() - t);
+    runs = prepared.plan.counts.run;
+  }
+  const ms = median(times);
+  line(`plan + staleness, fully fresh graph of ${assets} assets (in process)`, `${ms.toFixed(1)} ms`, `${goalMs} ms`, ms < goalMs && runs === 0);
+  instance.close();
+  return dir;
+}
+
+async function main() {
+  console.log(`Runtime benchmarks — node ${process.version}, ${new Date().toISOString()}`);
+  const dir1000 = await planBench(1000, 100);
+  const dir10000 = await planBench(10_000, 1000);
+  rmSync(dir10000, { recursive: true, force: true });
+
+  // CLI no-op on the 1,000-asset store, process start included.
+  const cliTimes: number[] = [];
+  for (let k = 0; k < 5; k++) {
+    const t = performance.now();
+    execFileSync(process.execPath, [CLI, '--definitions', DEFS, '--data-dir', dir1000, '--json'], { env: { ...process.env, SYNTH_ASSETS: '1000', SYNTH_PARTITIONS: '10' } });
+    cliTimes.push(performance.now() - t);
+  }
+  const cliMs = median(cliTimes);
+  line('no-op `materialize` of 1,000 assets via the CLI (process start incl.)', `${cliMs.toFixed(0)} ms`, '500 ms', cliMs < 500);
+  rmSync(dir1000, { recursive: true, force: true });
+
+  // Recording materializations: one transaction each, with an input, and an event.
+  {
+    const dir = mkdtempSync(join(tmpdir(), 'bench-runtime-'));
+    process.env.SYNTH_PARTITIONS = '10';
+    const instance = Instance.open(await loadDefs(10), { dataDir: dir });
+    instance.store.createRun({ id: 'bench', selection: '*', partitions: null, trigger: 'test', now: Date.now() });
+    const upstream = instance.store.commitMaterialization(record('synthetic/a0' as AssetKey, '', 'bench', '1' as CodeVersion, 'up' as DataVersion, []));
+    const N = 10_000;
+    const t = performance.now();
+    for (let k = 0; k < N; k++) {
+      instance.store.commitMaterialization(
+        record('synthetic/daily' as AssetKey, `p${k}`, 'bench', '1' as CodeVersion, `dv${k}` as DataVersion, [
+          { asset: 'synthetic/a0' as AssetKey, partition: '', materializationId: upstream, dataVersion: 'up' as DataVersion },
+        ]),
+      );
+    }
+    const perSec = N / ((performance.now() - t) / 1000);
+    line('recording 10,000 materializations (one transaction each)', `${perSec.toFixed(0)} /s`, '5000 /s', perSec > 5000);
+    instance.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+
+  // status of one daily-partitioned asset with 3,650 partitions.
+  {
+    const dir = mkdtempSync(join(tmpdir(), 'bench-runtime-'));
+    process.env.SYNTH_PARTITIONS = '3650';
+    const defs = await loadDefs(10);
+    const instance = Instance.open(defs, { dataDir: dir });
+    fillFresh(instance);
+    const times: number[] = [];
+    let fresh = 0;
+    for (let k = 0; k < 5; k++) {
+      const t = performance.now();
+      fresh = instance.status('synthetic/daily')[0]!.fresh;
+      times.push(performance.now() - t);
+    }
+    const ms = median(times);
+    line('`status` of one daily asset with 3,650 partitions (in process)', `${ms.toFixed(1)} ms`, '200 ms', ms < 200 && fresh === 3650);
+    const t2: number[] = [];
+    for (let k = 0; k < 3; k++) {
+      const t = performance.now();
+      execFileSync(process.execPath, [CLI, 'status', 'synthetic/daily', '--definitions', DEFS, '--data-dir', dir], { env: { ...process.env, SYNTH_ASSETS: '10', SYNTH_PARTITIONS: '3650' } });
+      t2.push(performance.now() - t);
+    }
+    line('`materialize status synthetic/daily` via the CLI (process start incl.)', `${median(t2).toFixed(0)} ms`, '-', true);
+    const t3 = performance.now();
+    const plan = prepareRun(instance, {});
+    line('plan of 3,650 fresh partitions + an all-partitions consumer', `${(performance.now() - t3).toFixed(1)} ms`, '-', plan.plan.counts.run === 0);
+    instance.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
