@@ -125,6 +125,11 @@ export interface AssetSpec<R = unknown> {
   readonly retry?: RetryPolicy;
   readonly description?: string;
   readonly group?: string;
+  /**
+   * Steps of assets that share a pool run one at a time within a run, whatever the
+   * concurrency: for work that saturates the machine on its own (model training).
+   */
+  readonly pool?: string;
   materialize(ctx: AssetContext<R>): Promise<MaterializeOutput> | MaterializeOutput;
 }
 
@@ -147,6 +152,7 @@ export interface AssetDefinition<R = unknown> {
   readonly retry: RetryPolicy;
   readonly description: string;
   readonly group: string;
+  readonly pool: string | undefined;
   readonly materialize: AssetSpec<R>['materialize'];
 }
 
@@ -188,6 +194,7 @@ export function defineAsset<R = unknown>(spec: AssetSpec<R>): AssetDefinition<R>
     retry,
     description: spec.description ?? '',
     group: spec.group ?? 'default',
+    pool: spec.pool,
     materialize: spec.materialize,
   };
 }

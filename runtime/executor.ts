@@ -155,6 +155,7 @@ export async function executePlan<R>(instance: Instance<R>, plan: Plan, options:
   const columnCache = new Map<string, string[]>();
   const ready: Node[] = [...nodes.values()].filter((n) => n.pending === 0);
   let running = 0;
+  const busyPools = new Set<string>();
   let runError: string | null = null;
   const concurrency = Math.max(1, options.concurrency ?? DEFAULT_CONCURRENCY);
 
@@ -177,12 +178,23 @@ export async function executePlan<R>(instance: Instance<R>, plan: Plan, options:
       else pump();
     };
     const pump = (): void => {
-      while (running < concurrency && ready.length > 0) {
-        const node = ready.shift()!;
+      for (let k = 0; running < concurrency && k < ready.length; ) {
+        const node = ready[k]!;
+        const pool = graph.get(node.step.asset).pool;
+        if (pool !== undefined && busyPools.has(pool)) {
+          k++; // its pool is busy: leave it queued, try the next ready step
+          continue;
+        }
+        ready.splice(k, 1);
+        if (pool !== undefined) busyPools.add(pool);
         running++;
         runNode(node).then(
-          (o) => finish(node, o),
+          (o) => {
+            if (pool !== undefined) busyPools.delete(pool);
+            finish(node, o);
+          },
           (err) => {
+            if (pool !== undefined) busyPools.delete(pool);
             runError ??= errorMessage(err);
             finish(node, 'failed');
           },

@@ -158,4 +158,33 @@ test('independent partitions run concurrently up to the limit', async () => {
   i.close();
 });
 
+test('assets sharing a pool never run at the same time, others still do', async () => {
+  let inPool = 0;
+  let poolPeak = 0;
+  let running = 0;
+  let peak = 0;
+  const make = (key: string, pool?: string) =>
+    defineAsset({
+      key,
+      pool,
+      codeVersion: '1',
+      async materialize() {
+        running++;
+        peak = Math.max(peak, running);
+        if (pool) poolPeak = Math.max(poolPeak, ++inPool);
+        await new Promise((r) => setTimeout(r, 40));
+        if (pool) inPool--;
+        running--;
+        return { value: key };
+      },
+    });
+  const assets = [make('train_a', 'cpu'), make('train_b', 'cpu'), make('train_c', 'cpu'), make('light_a'), make('light_b')];
+  const i = Instance.open(defineDefinitions({ assets: assets as AssetDefinition<unknown>[] }), { dataDir: tempDir('exec') });
+  const r = await materialize(i, { trigger: 'test', concurrency: 4 });
+  assert.is(r.counts.materialized, 5);
+  assert.is(poolPeak, 1);
+  assert.ok(peak >= 2, 'steps outside the pool ran alongside');
+  i.close();
+});
+
 test.run();
