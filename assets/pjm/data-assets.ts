@@ -99,33 +99,31 @@ export function dataAssets(config: PjmConfig, source: RawSource, sourceFingerpri
   const scope = `${config.source}:${sourceFingerprint}:${config.nodes.map((n) => n.id).join('.')}:${config.markets.join('.')}:${config.loadAreas.join('.')}`;
   const live = config.source === 'dataminer-api';
 
-  const rawPrices = defineAsset({
-    key: ASSET_KEYS.rawPrices,
-    group: 'pjm',
-    description: 'The source rows of one EPT delivery day: LMPs of the configured nodes and markets, revisions included.',
-    partitions: days,
-    io: 'table',
-    codeVersion: `1:${scope}`,
-    retry: { maxAttempts: live ? 3 : 1, backoffMs: 30_000 },
-    async materialize(ctx) {
-      const r = await source.pricesForDay(await ctx.duckdb(), ctx.partition, ctx.tempDir);
-      return { sql: r.sql, metadata: r.metadata };
-    },
-  });
-
-  const rawLoad = defineAsset({
-    key: ASSET_KEYS.rawLoad,
-    group: 'pjm',
-    description: 'The source rows of one EPT delivery day: load forecasts and metered load of the configured areas.',
-    partitions: days,
-    io: 'table',
-    codeVersion: `1:${scope}`,
-    retry: { maxAttempts: live ? 3 : 1, backoffMs: 30_000 },
-    async materialize(ctx) {
-      const r = await source.loadForDay(await ctx.duckdb(), ctx.partition, ctx.tempDir);
-      return { sql: r.sql, metadata: r.metadata };
-    },
-  });
+  // Raw partitions of the live API retry with backoff (rate limits, 5xx); file sources cannot get better by retrying.
+  const rawAsset = (key: string, description: string, fetch: RawSource['pricesForDay']) =>
+    defineAsset({
+      key,
+      group: 'pjm',
+      description,
+      partitions: days,
+      io: 'table',
+      codeVersion: `1:${scope}`,
+      retry: { maxAttempts: live ? 3 : 1, backoffMs: 30_000 },
+      async materialize(ctx) {
+        const r = await fetch(await ctx.duckdb(), ctx.partition, ctx.tempDir);
+        return { sql: r.sql, metadata: r.metadata };
+      },
+    });
+  const rawPrices = rawAsset(
+    ASSET_KEYS.rawPrices,
+    'The source rows of one EPT delivery day: LMPs of the configured nodes and markets, revisions included.',
+    (conn, day, dir) => source.pricesForDay(conn, day, dir),
+  );
+  const rawLoad = rawAsset(
+    ASSET_KEYS.rawLoad,
+    'The source rows of one EPT delivery day: load forecasts and metered load of the configured areas.',
+    (conn, day, dir) => source.loadForDay(conn, day, dir),
+  );
 
   const processedPrices = defineAsset({
     key: ASSET_KEYS.processedPrices,

@@ -1,9 +1,10 @@
 // Local filesystem storage: versioned files under one root, published with
 // temp file + fsync + rename + directory fsync, so a crash leaves either the
 // whole new file or none of it.
-import { mkdir, mkdtemp, open, rename, rm, stat, unlink } from 'node:fs/promises';
+import { mkdir, mkdtemp, rename, rm, unlink } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { RuntimeError } from '../errors.ts';
+import { exists, fsyncPath } from './fs-helpers.ts';
 import { versionedPath, type PublishRequest, type Storage } from './storage.ts';
 
 export class LocalStorage implements Storage {
@@ -21,14 +22,14 @@ export class LocalStorage implements Storage {
   async publish(req: PublishRequest): Promise<string> {
     const location = versionedPath(req.asset, req.partition, req.dataVersion, req.io);
     const target = this.resolveLocation(location);
-    await fsyncFile(req.tempPath);
+    await fsyncPath(req.tempPath);
     await mkdir(dirname(target), { recursive: true });
     if (await exists(target)) {
       // Content-addressed: the same data version is already published, byte for byte.
       await unlink(req.tempPath);
     } else {
       await rename(req.tempPath, target);
-      await fsyncDir(dirname(target));
+      await fsyncPath(dirname(target), 'r');
     }
     return location;
   }
@@ -56,32 +57,5 @@ export class LocalStorage implements Storage {
     const base = join(this.root, '.tmp');
     await mkdir(base, { recursive: true });
     return mkdtemp(join(base, `${label.replace(/[^A-Za-z0-9_.-]+/g, '_')}-`));
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function fsyncFile(path: string): Promise<void> {
-  const fh = await open(path, 'r+');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
-async function fsyncDir(path: string): Promise<void> {
-  const fh = await open(path, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
   }
 }

@@ -9,7 +9,7 @@
 // infrastructure/STORAGE.md for how reads would go with it).
 import { randomBytes, createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, open, rename, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -17,6 +17,7 @@ import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, S3Client } fr
 import { Upload } from '@aws-sdk/lib-storage';
 import { errorMessage, RuntimeError } from '../errors.ts';
 import { describePartition } from '../keys.ts';
+import { exists, fsyncPath } from './fs-helpers.ts';
 import { versionedPath, type PublishRequest, type Storage } from './storage.ts';
 
 /** S3 refuses multipart parts under 5 MiB (except the last one). */
@@ -227,7 +228,7 @@ export class S3Storage implements Storage {
       if (expected && !actual.startsWith(expected)) {
         throw new Error(`its content hashes to ${actual.slice(0, expected.length)}, not to the data version ${expected} its key names`);
       }
-      await fsync(partial);
+      await fsyncPath(partial);
       await rename(partial, path);
       return path;
     } catch (err) {
@@ -249,7 +250,7 @@ export class S3Storage implements Storage {
         await copyFile(file, partial);
       }
       // Flushed before it gets its final name: after a power cut the cache holds the whole file or none.
-      await fsync(partial);
+      await fsyncPath(partial);
       await rename(partial, path);
     } catch {
       // The object is in S3; the cache is an optimization.
@@ -304,22 +305,4 @@ function s3ErrorText(err: unknown): string {
   const parts = [code, status ? `HTTP ${status}` : undefined].filter(Boolean);
   const message = errorMessage(err);
   return parts.length > 0 && message && !message.includes(String(code)) ? `${parts.join(', ')}: ${message}` : message || parts.join(', ') || 'unknown error';
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function fsync(path: string): Promise<void> {
-  const fh = await open(path, 'r+');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
 }
