@@ -47,10 +47,15 @@ export class AssetGraph<R = unknown> {
       }
       this.resolvedDeps.set(a.key, deps);
     }
-    if (hasCycle(this.graph)) {
+    let order: AssetKey[];
+    try {
+      order = stableTopologicalOrder(this.graph);
+    } catch (err) {
+      // topologicalSort refuses a graph with a cycle; find one to name it.
+      if (!hasCycle(this.graph)) throw err;
       throw new RuntimeError('cycle', `The asset graph has a cycle: ${this.findCycle().join(' -> ')}. Remove one of these dependencies.`);
     }
-    this.order = stableTopologicalOrder(this.graph);
+    this.order = order;
     this.order.forEach((k, i) => this.position.set(k, i));
   }
 

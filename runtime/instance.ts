@@ -19,25 +19,22 @@ export interface InstanceOptions {
 }
 
 export class Instance<R = unknown> {
-  readonly graph: AssetGraph<R>;
-
   private constructor(
     readonly definitions: Definitions<R>,
+    readonly graph: AssetGraph<R>,
     readonly dataDir: string,
     readonly store: LineageStore,
     readonly storage: Storage,
-  ) {
-    this.graph = new AssetGraph(definitions);
-  }
+  ) {}
 
   static open<R>(definitions: Definitions<R>, options: InstanceOptions = {}): Instance<R> {
     const dataDir = resolve(options.dataDir ?? process.env.DATA_DIR ?? 'data');
     // Check the graph and the storage configuration before touching the disk:
     // a bad definition or a bad STORAGE fails fast and creates nothing.
-    new AssetGraph(definitions);
+    const graph = new AssetGraph(definitions);
     const storage = options.storage ?? storageFromEnv(process.env, dataDir);
     const store = LineageStore.open(join(dataDir, 'store', 'lineage.sqlite'));
-    return new Instance(definitions, dataDir, store, storage);
+    return new Instance(definitions, graph, dataDir, store, storage);
   }
 
   /** A staleness resolver over a fresh snapshot of the store. */
