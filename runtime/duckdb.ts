@@ -8,8 +8,14 @@ let instance: Promise<DuckDBInstance> | undefined;
 export function duckdbInstance(): Promise<DuckDBInstance> {
   // Imported on first use: loading DuckDB's native library costs a quarter of a
   // second, which a no-op `materialize` or a `status` should not pay.
+  // DuckDB's default memory limit is 80% of the machine; tables here are small and
+  // live in Parquet files, so cap it (DUCKDB_MEMORY_LIMIT) to keep a run's footprint
+  // predictable next to XGBoost and the server. Larger work spills to disk.
   instance ??= import('@duckdb/node-api').then(({ DuckDBInstance }) =>
-    DuckDBInstance.create(':memory:', { threads: String(Math.max(1, Number(process.env.DUCKDB_THREADS ?? 2))) }),
+    DuckDBInstance.create(':memory:', {
+      threads: String(Math.max(1, Number(process.env.DUCKDB_THREADS ?? 2))),
+      memory_limit: process.env.DUCKDB_MEMORY_LIMIT ?? '512MB',
+    }),
   );
   return instance;
 }
