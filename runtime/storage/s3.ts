@@ -13,8 +13,17 @@ import { copyFile, mkdir, mkdtemp, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
+import { createRequire } from 'node:module';
+import type { S3Client } from '@aws-sdk/client-s3';
+
+// The AWS SDK takes a tenth of a second to load; every CLI start (status, a no-op
+// run) would pay it though most use local storage. Load it on first use instead.
+const requireSdk = createRequire(import.meta.url);
+let sdkModules: { s3: typeof import('@aws-sdk/client-s3'); storage: typeof import('@aws-sdk/lib-storage') } | undefined;
+function sdk() {
+  sdkModules ??= { s3: requireSdk('@aws-sdk/client-s3'), storage: requireSdk('@aws-sdk/lib-storage') };
+  return sdkModules;
+}
 import { errorMessage, RuntimeError } from '../errors.ts';
 import { describePartition } from '../keys.ts';
 import { exists, fsyncPath } from './fs-helpers.ts';
@@ -71,7 +80,7 @@ export class S3Storage implements Storage {
     if (this.partSizeBytes < MIN_PART_SIZE_BYTES) {
       throw new RuntimeError('storage', `S3 part size ${this.partSizeBytes} bytes is below S3's minimum of ${MIN_PART_SIZE_BYTES} (5 MiB); raise partSizeBytes.`);
     }
-    this.client = new S3Client({
+    this.client = new (sdk().s3.S3Client)({
       // S3-compatible stores mostly ignore the region, but requests are signed with one.
       region: options.region ?? (options.endpoint ? 'us-east-1' : undefined),
       ...(options.endpoint
@@ -111,7 +120,7 @@ export class S3Storage implements Storage {
       const existing = await this.objectSize({ bucket: this.bucket, key });
       if (existing !== size) {
         body = createReadStream(req.tempPath);
-        const upload = new Upload({
+        const upload = new (sdk().storage.Upload)({
           client: this.client,
           params: { Bucket: this.bucket, Key: key, Body: body, ContentLength: size, Metadata: { 'data-version': req.dataVersion } },
           partSize: this.partSizeBytes,
@@ -153,7 +162,7 @@ export class S3Storage implements Storage {
     const ref = parseS3Location(location);
     try {
       // Deleting a missing key succeeds in S3, which is what the interface asks for.
-      await this.client.send(new DeleteObjectCommand({ Bucket: ref.bucket, Key: ref.key }));
+      await this.client.send(new (sdk().s3.DeleteObjectCommand)({ Bucket: ref.bucket, Key: ref.key }));
     } catch (err) {
       throw new RuntimeError('storage', `Deleting ${location} failed: ${s3ErrorText(err)}. The store no longer points at it; delete it by hand or rerun prune.`);
     }
@@ -177,7 +186,7 @@ export class S3Storage implements Storage {
   /** The object's size, or undefined when it does not exist. */
   private async objectSize(ref: S3ObjectRef): Promise<number | undefined> {
     try {
-      const head = await this.client.send(new HeadObjectCommand({ Bucket: ref.bucket, Key: ref.key }));
+      const head = await this.client.send(new (sdk().s3.HeadObjectCommand)({ Bucket: ref.bucket, Key: ref.key }));
       return head.ContentLength;
     } catch (err) {
       // S3 answers 403 rather than 404 for a missing key when the caller may not list the
@@ -195,7 +204,7 @@ export class S3Storage implements Storage {
     try {
       let response;
       try {
-        response = await this.client.send(new GetObjectCommand({ Bucket: ref.bucket, Key: ref.key }));
+        response = await this.client.send(new (sdk().s3.GetObjectCommand)({ Bucket: ref.bucket, Key: ref.key }));
       } catch (err) {
         const status = statusOf(err);
         if (status === 404 || status === 403) {
