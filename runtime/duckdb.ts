@@ -15,6 +15,10 @@ export function duckdbInstance(): Promise<DuckDBInstance> {
     DuckDBInstance.create(':memory:', {
       threads: String(Math.max(1, Number(process.env.DUCKDB_THREADS ?? 2))),
       memory_limit: process.env.DUCKDB_MEMORY_LIMIT ?? '512MB',
+      // Reading thousands of one-day Parquet files in insertion order keeps a buffer per
+      // file: 2,184 days of prices took 490 MiB, and 296 MiB without it. Outputs are
+      // ORDER BYed anyway (identical data must give identical bytes and data versions).
+      preserve_insertion_order: 'false',
     }),
   );
   return instance;
