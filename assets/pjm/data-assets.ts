@@ -125,35 +125,37 @@ export function dataAssets(config: PjmConfig, source: RawSource, sourceFingerpri
     (conn, day, dir) => source.loadForDay(conn, day, dir),
   );
 
-  const processedPrices = defineAsset({
-    key: ASSET_KEYS.processedPrices,
-    deps: [ASSET_KEYS.rawPrices],
-    group: 'pjm',
-    description: 'Canonical prices: one row per (node, market, UTC hour), current revision only.',
-    partitions: days,
-    io: 'table',
-    codeVersion: '1',
-    async materialize(ctx) {
-      const conn = await ctx.duckdb();
-      await conn.run(`CREATE OR REPLACE TEMP TABLE raw_prices AS SELECT * FROM ${await ctx.input('prices').sql()}`);
-      return { sql: canonicalPricesSql(['raw_prices'], { day: ctx.partition }) };
-    },
-  });
-
-  const processedLoad = defineAsset({
-    key: ASSET_KEYS.processedLoad,
-    deps: [ASSET_KEYS.rawLoad],
-    group: 'pjm',
-    description: 'Canonical load: one row per (area, forecast|metered, UTC hour); the latest forecast issued before the day.',
-    partitions: days,
-    io: 'table',
-    codeVersion: '1',
-    async materialize(ctx) {
-      const conn = await ctx.duckdb();
-      await conn.run(`CREATE OR REPLACE TEMP TABLE raw_load AS SELECT * FROM ${await ctx.input('load').sql()}`);
-      return { sql: canonicalLoadSql(['raw_load'], { day: ctx.partition }) };
-    },
-  });
+  // The canonical SQL reads its raw rows from a named table (it dedupes by rowid).
+  const processedAsset = (key: string, rawKey: string, inputName: string, description: string, canonicalSql: (table: string, day: string) => string) =>
+    defineAsset({
+      key,
+      deps: [rawKey],
+      group: 'pjm',
+      description,
+      partitions: days,
+      io: 'table',
+      codeVersion: '1',
+      async materialize(ctx) {
+        const conn = await ctx.duckdb();
+        const table = `raw_${inputName}`;
+        await conn.run(`CREATE OR REPLACE TEMP TABLE ${table} AS SELECT * FROM ${await ctx.input(inputName).sql()}`);
+        return { sql: canonicalSql(table, ctx.partition) };
+      },
+    });
+  const processedPrices = processedAsset(
+    ASSET_KEYS.processedPrices,
+    ASSET_KEYS.rawPrices,
+    'prices',
+    'Canonical prices: one row per (node, market, UTC hour), current revision only.',
+    (table, day) => canonicalPricesSql([table], { day }),
+  );
+  const processedLoad = processedAsset(
+    ASSET_KEYS.processedLoad,
+    ASSET_KEYS.rawLoad,
+    'load',
+    'Canonical load: one row per (area, forecast|metered, UTC hour); the latest forecast issued before the day.',
+    (table, day) => canonicalLoadSql([table], { day }),
+  );
 
   const freshness = (day: string) => (live && day === config.end ? { now: new Date(), maxAgeHours: config.freshnessMaxAgeHours } : undefined);
 
