@@ -4,6 +4,7 @@
 //   pjm/backtest      walk-forward evaluation against the naive and published forecasts
 //   pjm/forecast      the latest day-ahead forecast per node
 //   pjm/model_export  the current model and sidecar copied to <DATA_DIR>/models for people and tools
+import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { defineAsset, type AssetDefinition, type AssetInput, type Metadata } from '../../runtime/index.ts';
@@ -67,6 +68,7 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
   const { config } = options;
   const market = targetMarket(config);
   const settings = options.settings ?? DEFAULT_SETTINGS;
+  const settingsHash = createHash('sha256').update(JSON.stringify(settings)).digest('hex').slice(0, 8);
 
   const features = defineAsset({
     key: ASSET_KEYS.features,
@@ -101,7 +103,8 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
     pool: 'xgboost-training',
     description: `XGBoost model of the ${market.toUpperCase()} LMP: an average of ${settings.variants.length} global model${settings.variants.length === 1 ? '' : 's'} over nodes and hours (${settings.variants.map((v) => v.name).join(', ')}), asinh-median price transform, time-ordered validation split with early stopping. The file bundles each member's XGBoost JSON (pjm/model_export writes them out for Python); the sidecar in the metadata has features, target, window, parameters, learning curves and importance.`,
     io: 'file',
-    codeVersion: `1:${market}:${JSON.stringify(settings).length}`,
+    // The training settings are part of the model's code: changing them makes the model stale.
+    codeVersion: `1:${market}:${settingsHash}`,
     async materialize(ctx) {
       const { model: trained, files } = await trainModelFromFeatures(await ctx.duckdb(), {
         featuresParquet: await onePath(ctx.input('features')),
@@ -134,7 +137,7 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
     pool: 'xgboost-training',
     description: `Walk-forward backtest (${typeof options.recalibration === 'string' ? options.recalibration : `every ${options.recalibration.everyDays} days`} recalibration, expanding window): MAE, RMSE, sMAPE and rMAE against the naive forecast, overall, by hour and by node${config.source === 'epftoolbox' ? ', beside the published epftoolbox ensembles' : ''}.`,
     io: 'json',
-    codeVersion: `1:${market}:${JSON.stringify(options.recalibration)}`,
+    codeVersion: `1:${market}:${settingsHash}:${JSON.stringify(options.recalibration)}`,
     async materialize(ctx) {
       const conn = await ctx.duckdb();
       const featuresPath = await onePath(ctx.input('features'));
