@@ -292,6 +292,14 @@ export class LineageStore {
     return out;
   }
 
+  /**
+   * A number that grows with every recorded materialization (published or blocked):
+   * pollers compare it to skip re-reading current versions when nothing happened.
+   */
+  changeToken(): number {
+    return (this.stmts.changeToken.get() as { token: number | null }).token ?? 0;
+  }
+
   materialization(id: number): MaterializationRecord | undefined {
     const row = this.stmts.materialization.get(id) as MaterializationRow | undefined;
     return row && toMaterialization(row);
@@ -513,6 +521,7 @@ function prepare(db: Database.Database) {
       `SELECT m.* FROM inputs i JOIN materializations m ON m.id = i.materialization_id WHERE i.upstream_materialization_id = ? ORDER BY m.id`,
     ),
     materialization: db.prepare(`SELECT * FROM materializations WHERE id = ?`),
+    changeToken: db.prepare(`SELECT max(id) AS token FROM materializations`),
     history: db.prepare(
       `SELECT * FROM materializations WHERE asset = @asset AND (@partition IS NULL OR partition = @partition) AND id < @before
        ORDER BY id DESC LIMIT @limit`,

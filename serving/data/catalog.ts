@@ -21,6 +21,7 @@ export class ValidatedCatalog {
   #load = new Map<string, PartitionVersion>();
   #generation = 0;
   #fingerprint = '';
+  #token = -1;
 
   constructor(
     private readonly store: LineageStore,
@@ -30,6 +31,11 @@ export class ValidatedCatalog {
 
   /** Re-reads the current partitions; returns true when anything changed. */
   refresh(): boolean {
+    // Reading every current partition costs tens of milliseconds on a large store and
+    // blocks the event loop; skip it unless a materialization was recorded since.
+    const token = this.store.changeToken();
+    if (token === this.#token) return false;
+    this.#token = token;
     const snapshot = this.store.snapshot([this.pricesAsset, this.loadAsset]);
     const toMap = (asset: AssetKey): Map<string, PartitionVersion> => {
       const out = new Map<string, PartitionVersion>();
