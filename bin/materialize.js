@@ -7,6 +7,11 @@ import { register } from 'tsx/esm/api';
 register();
 const argv = process.argv.slice(2);
 if (argv[0] === 'serve') {
+  // A server answering thousands of small requests a second makes mostly short-lived
+  // garbage: a larger young generation keeps it out of the old one, whose collections
+  // paused the event loop for up to 100 ms (measured with bench/serving.ts).
+  const v8 = await import('node:v8');
+  v8.setFlagsFromString('--max-semi-space-size=64');
   // The server lives in serving/, which the runtime does not know about.
   const { main } = await import('../serving/main.ts');
   await main(argv.slice(1));
