@@ -4,10 +4,8 @@
 // mode the freshness of the latest hour of each kind.
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { LOAD_SCHEMA } from '../processed/schema.ts';
-import { EPT_ZONE, sqlString } from '../sources/raw.ts';
-import { assertIsoDay } from '../processed/day.ts';
 import { makeReport, type CheckResult, type ValidationReport } from './report.ts';
-import { isoUtc, parquetSource, prepare, query, schemaCheck } from './sql.ts';
+import { expectedHoursRangeSql, isoUtc, parquetSource, prepare, query, schemaCheck } from './sql.ts';
 import { freshnessCheck } from './prices.ts';
 
 export interface LoadValidationOptions {
@@ -49,14 +47,7 @@ export async function validateLoad(conn: DuckDBConnection, parquetPaths: readonl
   });
 
   const e = options.expected;
-  if (e !== undefined) {
-    assertIsoDay(e.start, 'expected.start');
-    assertIsoDay(e.end, 'expected.end');
-  }
-  const range = e !== undefined
-    ? `SELECT timezone('${EPT_ZONE}', CAST(DATE ${sqlString(e.start)} AS TIMESTAMP)) AS lo, timezone('${EPT_ZONE}', CAST(DATE ${sqlString(e.end)} + 1 AS TIMESTAMP)) AS hi`
-    : `SELECT timezone('${EPT_ZONE}', CAST(min(CAST(timezone('${EPT_ZONE}', ts_utc) AS DATE)) AS TIMESTAMP)) AS lo,
-              timezone('${EPT_ZONE}', CAST(max(CAST(timezone('${EPT_ZONE}', ts_utc) AS DATE)) + 1 AS TIMESTAMP)) AS hi FROM ${src}`;
+  const range = expectedHoursRangeSql(src, e);
   const missing = await query(conn, `
     WITH r AS (${range}),
     hours AS (SELECT unnest(generate_series(r.lo, r.hi - INTERVAL 1 HOUR, INTERVAL 1 HOUR)) AS ts_utc FROM r WHERE r.lo IS NOT NULL),

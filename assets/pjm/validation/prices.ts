@@ -5,10 +5,9 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { PjmMarket } from '../config.ts';
 import { PRICES_SCHEMA } from '../processed/schema.ts';
-import { EPT_ZONE, sqlString } from '../sources/raw.ts';
-import { assertIsoDay } from '../processed/day.ts';
+import { sqlString } from '../sources/raw.ts';
 import { makeReport, type CheckResult, type ValidationReport } from './report.ts';
-import { isoUtc, parquetSource, prepare, query, schemaCheck } from './sql.ts';
+import { expectedHoursRangeSql, isoUtc, parquetSource, prepare, query, schemaCheck } from './sql.ts';
 
 export interface ExpectedCoverage {
   /** EPT days that must be complete, inclusive. */
@@ -72,14 +71,7 @@ export async function validatePrices(conn: DuckDBConnection, parquetPaths: reado
 
   // Hourly completeness per (node, market) over the expected EPT days.
   const e = options.expected;
-  if (e !== undefined) {
-    assertIsoDay(e.start, 'expected.start');
-    assertIsoDay(e.end, 'expected.end');
-  }
-  const range = e !== undefined
-    ? `SELECT timezone('${EPT_ZONE}', CAST(DATE ${sqlString(e.start)} AS TIMESTAMP)) AS lo, timezone('${EPT_ZONE}', CAST(DATE ${sqlString(e.end)} + 1 AS TIMESTAMP)) AS hi`
-    : `SELECT timezone('${EPT_ZONE}', CAST(min(CAST(timezone('${EPT_ZONE}', ts_utc) AS DATE)) AS TIMESTAMP)) AS lo,
-              timezone('${EPT_ZONE}', CAST(max(CAST(timezone('${EPT_ZONE}', ts_utc) AS DATE)) + 1 AS TIMESTAMP)) AS hi FROM ${src}`;
+  const range = expectedHoursRangeSql(src, e);
   const pairs = e?.nodeIds !== undefined || e?.markets !== undefined
     ? `SELECT n.node_id, m.market FROM (SELECT unnest(${e?.nodeIds !== undefined ? `[${e.nodeIds.map((x) => Math.trunc(x)).join(', ')}]::BIGINT[]` : `(SELECT list(DISTINCT node_id) FROM ${src})`}) AS node_id) n
          CROSS JOIN (SELECT unnest(${e?.markets !== undefined ? `[${e.markets.map(sqlString).join(', ')}]::VARCHAR[]` : `(SELECT list(DISTINCT market) FROM ${src})`}) AS market) m`

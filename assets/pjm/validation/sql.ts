@@ -1,7 +1,8 @@
 // Small query helpers shared by the checks: run SQL over canonical Parquet files and read plain
 // JS values back (bigint counts as numbers, timestamps as ISO UTC strings).
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { sqlFileList, useUtc } from '../sources/raw.ts';
+import { EPT_ZONE, sqlFileList, sqlString, useUtc } from '../sources/raw.ts';
+import { assertIsoDay } from '../processed/day.ts';
 import type { ColumnSpec } from '../processed/schema.ts';
 import type { CheckResult } from './report.ts';
 
@@ -19,6 +20,20 @@ export const parquetSource = (paths: readonly string[]): string => `read_parquet
 
 /** ISO UTC text of a TIMESTAMPTZ column, for details and messages. */
 export const isoUtc = (col: string): string => `strftime(${col}, '%Y-%m-%dT%H:%M:%SZ')`;
+
+/**
+ * SQL of one row (lo, hi): the UTC instants bounding the EPT days whose hours must all be
+ * present — the expected days when given, else the days the data itself spans.
+ */
+export function expectedHoursRangeSql(src: string, expected: { readonly start: string; readonly end: string } | undefined): string {
+  if (expected === undefined) {
+    return `SELECT timezone('${EPT_ZONE}', CAST(min(CAST(timezone('${EPT_ZONE}', ts_utc) AS DATE)) AS TIMESTAMP)) AS lo,
+              timezone('${EPT_ZONE}', CAST(max(CAST(timezone('${EPT_ZONE}', ts_utc) AS DATE)) + 1 AS TIMESTAMP)) AS hi FROM ${src}`;
+  }
+  assertIsoDay(expected.start, 'expected.start');
+  assertIsoDay(expected.end, 'expected.end');
+  return `SELECT timezone('${EPT_ZONE}', CAST(DATE ${sqlString(expected.start)} AS TIMESTAMP)) AS lo, timezone('${EPT_ZONE}', CAST(DATE ${sqlString(expected.end)} + 1 AS TIMESTAMP)) AS hi`;
+}
 
 export async function prepare(conn: DuckDBConnection): Promise<void> {
   await useUtc(conn);
