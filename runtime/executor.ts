@@ -6,7 +6,7 @@
 // checks, publishes the file and commits the materialization with its
 // provenance in one store transaction. Nothing is published for a step that
 // failed, was blocked by a check, or was canceled.
-import { rm, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { availableParallelism } from 'node:os';
 import type { DuckDBConnection } from '@duckdb/node-api';
@@ -32,7 +32,6 @@ import { describeCause, isActionable, StalenessResolver, type CurrentView } from
 import type { NewCheckResult, NewEvent } from './store/lineage-store.ts';
 import type { CurrentRecord, InputRecord } from './store/records.ts';
 import { dataVersionOfFile, type DataVersion } from './versions.ts';
-import { readFile } from 'node:fs/promises';
 
 export interface ExecuteOptions {
   readonly runId: string;

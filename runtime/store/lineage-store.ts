@@ -41,18 +41,11 @@ export interface NewCheckResult {
   readonly metadata: Metadata;
 }
 
-export interface NewMaterialization {
-  readonly asset: AssetKey;
-  readonly partition: PartitionKey;
-  readonly runId: string;
-  /** 'published' moves the current pointer; 'blocked' only records the attempt. */
-  readonly status: 'published' | 'blocked';
-  readonly codeVersion: CodeVersion;
-  readonly dataVersion: DataVersion;
-  readonly location: string | null;
-  readonly metadata: Metadata;
-  readonly startedAt: number;
-  readonly endedAt: number;
+/**
+ * A materialization to record: the stored record less its id. Status 'published' moves the
+ * current pointer; 'blocked' only records the attempt.
+ */
+export interface NewMaterialization extends Omit<MaterializationRecord, 'id'> {
   readonly inputs: readonly InputRecord[];
   readonly checks: readonly NewCheckResult[];
   /** Written in the same transaction, so the event log and the store always agree; tagged with the new id. */
