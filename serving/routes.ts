@@ -47,6 +47,11 @@ export interface RouteModule {
   /** Short name for logs ("predict", "ui-api"). */
   readonly name: string;
   register(router: Router, spec: OpenApiRegistry, deps: ServerDeps): void;
+  /**
+   * Stops what `register` started in the background (e.g. runs launched from the UI). The
+   * server calls it on shutdown, after in-flight requests have drained.
+   */
+  close?(deps: ServerDeps): Promise<void>;
 }
 
 /** Per-request state every middleware and handler can read. */

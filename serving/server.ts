@@ -5,7 +5,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pino, { type Logger } from 'pino';
 import type { Instance } from '../runtime/index.ts';
-import { createApp } from './app.ts';
+import { createApp, ROUTE_MODULES } from './app.ts';
 import type { ServingConfig } from './config.ts';
 import { FeatureService } from './data/feature-service.ts';
 import { bearerAuth } from './http/middleware/auth.ts';
@@ -73,7 +73,8 @@ export async function startServer(instance: Instance<unknown>, config: ServingCo
   const deps = buildDeps(instance, config, log);
   deps.features.start();
   await deps.models.start();
-  const { app, lifecycle } = createApp(deps, options.modules);
+  const modules = options.modules ?? ROUTE_MODULES;
+  const { app, lifecycle } = createApp(deps, modules);
   const server = createServer(lifecycle.track(app.callback()));
   // Keep-alive a little longer than typical load balancers (60 s) so they close first.
   server.keepAliveTimeout = 65_000;
@@ -97,6 +98,15 @@ export async function startServer(instance: Instance<unknown>, config: ServingCo
       if (!drained) log.warn({ inflight: lifecycle.inflight }, 'drain timeout: closing connections with requests still in flight');
       server.closeAllConnections();
       await closed;
+      // Background work of the route modules (runs started from the UI are canceled and end
+      // recorded as such, rather than dying with the process and being found abandoned later).
+      for (const module of modules) {
+        try {
+          await module.close?.(deps);
+        } catch (err) {
+          log.error({ module: module.name, err }, 'a route module failed to close');
+        }
+      }
       deps.models.stop();
       deps.features.stop();
       return drained;

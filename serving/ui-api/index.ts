@@ -269,7 +269,7 @@ export function registerUiApi(router: Router, spec: OpenApiRegistry, state: UiSt
 const states = new WeakMap<Instance<unknown>, UiState>();
 
 /** The UI's route module, for the server's module list in serving/app.ts. */
-export const uiApiRoutes: RouteModule & { close(instance: Instance<unknown>): Promise<void> } = {
+export const uiApiRoutes: RouteModule = {
   name: 'ui-api',
   register(router: Router, spec: OpenApiRegistry, deps: ServerDeps): void {
     const state = new UiState(deps.instance, {
@@ -286,9 +286,9 @@ export const uiApiRoutes: RouteModule & { close(instance: Instance<unknown>): Pr
       }
     });
   },
-  /** Cancels the runs the UI started in this process and waits for them to stop (call on shutdown). */
-  async close(instance: Instance<unknown>): Promise<void> {
-    await states.get(instance)?.close();
+  /** Cancels the runs the UI started in this process and waits for them to stop (they end `canceled`). */
+  async close(deps: ServerDeps): Promise<void> {
+    await states.get(deps.instance)?.close();
   },
 };
 

@@ -3,7 +3,7 @@
 // starting a materialization, auth, and the OpenAPI document.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { Instance } from '../../runtime/index.ts';
+import { assetKey, UNPARTITIONED, type Instance } from '../../runtime/index.ts';
 import type { DemoResources } from './helpers/defs.ts';
 import { demoScenario, STALE_DAY } from './helpers/scenario.ts';
 import { startUiServer, type TestServer } from './helpers/server.ts';
@@ -200,6 +200,24 @@ test('the OpenAPI document lists every /api route with its schemas', async () =>
   assert.ok(post.responses['401'], 'the token requirement is documented');
   assert.ok(doc.components.schemas.UiGraph.properties.nodes);
   assert.ok(doc.components.schemas.UiLineageGroup);
+});
+
+test('closing the server (SIGTERM) cancels the runs started from the UI: recorded canceled at once, the previous version stays current', async () => {
+  const own = await demoScenario();
+  const server = await startUiServer(own.instance);
+  try {
+    own.resources.slowMs = 60_000;
+    const before = own.instance.store.current(assetKey('demo/summary'), UNPARTITIONED)?.dataVersion;
+    const started = (await (await fetch(`${server.url}/api/materialize`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ selection: 'demo/summary', mode: 'force' }) })).json()) as any;
+    for (let i = 0; i < 100 && !(await (await fetch(`${server.url}${started.links.events}`)).json() as any).events.some((e: any) => e.type === 'step_started'); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.is(own.instance.store.getRun(started.runId)?.status, 'running');
+    await server.server.close();
+    assert.is(own.instance.store.getRun(started.runId)?.status, 'canceled', 'the run is closed as canceled by the shutdown, not left running for the next process to find');
+    assert.is(own.instance.store.current(assetKey('demo/summary'), UNPARTITIONED)?.dataVersion, before);
+  } finally {
+    own.resources.slowMs = 0;
+    await server.stop();
+  }
 });
 
 test.run();

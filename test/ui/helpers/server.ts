@@ -34,7 +34,6 @@ export async function startUiServer<R>(instance: Instance<R>, overrides: Partial
     dataDir: instance.dataDir,
     server,
     async stop() {
-      await uiApiRoutes.close(instance as Instance<unknown>);
       await server.close();
       instance.close();
       rmSync(instance.dataDir, { recursive: true, force: true });
