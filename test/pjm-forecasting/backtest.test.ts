@@ -65,6 +65,28 @@ test('a short walk-forward: every hour forecast once, each block trained only on
   assert.equal(last(r2), last(r));
 });
 
+test('ensemble members train side by side: each equals the member trained alone; one failing member fails the training with its error', async () => {
+  const window = { firstDay: dayNumberOf('2016-11-06'), lastDay: dayNumberOf('2017-03-07') };
+  const { start, end } = { start: 0, end: table.rows };
+  const both = await trainModel(table, window, { ...SMALL, params: { ...SMALL.params, nthread: 2 } });
+  const alone = await trainModel(table, window, { ...SMALL, variants: [SMALL.variants[1]!], params: { ...SMALL.params, nthread: 1 } });
+  try {
+    assert.equal(both.members.map((m) => m.variant.name), ['change_lag1', 'level'], 'members keep their order');
+    const one = { ...both, members: [both.members[1]!] };
+    assert.equal(Array.from(predictRows(one, table, start, end)), Array.from(predictRows(alone, table, start, end)));
+  } finally {
+    disposeModel(both);
+    disposeModel(alone);
+  }
+  const broken: TrainSettings = { ...SMALL, variants: [SMALL.variants[0]!, { name: 'broken', target: 'level', params: { max_depth: -3 } }] };
+  const failed = await trainModel(table, window, broken).then(
+    () => undefined,
+    (err: unknown) => err as Error,
+  );
+  assert.ok(failed, 'training with a broken member must fail');
+  assert.match(failed!.message, /max_depth/);
+});
+
 test('the comparison table scores the published ensembles on our hours', async () => {
   const out = await backtest(fx.conn, { featuresParquet, market: 'da', ...PERIOD, settings: SMALL, publishedForecastsCsv: PUBLISHED });
   const names = out.report.comparison.map((c) => c.name);
