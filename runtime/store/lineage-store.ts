@@ -187,8 +187,14 @@ export class LineageStore {
     });
   }
 
-  events(runId: string, options: { afterId?: number; limit?: number } = {}): EventRecord[] {
-    const rows = this.stmts.events.all({ run_id: runId, after: options.afterId ?? 0, limit: options.limit ?? 10_000 }) as EventRow[];
+  /** A run's events in order; `types` keeps only those types (filtered in SQLite: a backfill holds tens of thousands of log lines). */
+  events(runId: string, options: { afterId?: number; limit?: number; types?: readonly string[] } = {}): EventRecord[] {
+    const rows = this.stmts.events.all({
+      run_id: runId,
+      after: options.afterId ?? 0,
+      limit: options.limit ?? 10_000,
+      types: options.types === undefined ? null : JSON.stringify(options.types),
+    }) as EventRow[];
     return rows.map((r) => ({
       id: r.id,
       runId: r.run_id,
@@ -293,6 +299,15 @@ export class LineageStore {
     return (this.stmts.changeToken.get() as { token: number | null }).token ?? 0;
   }
 
+  /**
+   * A token that changes whenever anything is recorded: a materialization, an event, a run
+   * started or finished. Views computed under the same token can be reused.
+   */
+  activityToken(): string {
+    const row = this.stmts.activityToken.get() as { m: number | null; e: number | null; r: number; a: number };
+    return `${row.m ?? 0}:${row.e ?? 0}:${row.r}:${row.a}`;
+  }
+
   materialization(id: number): MaterializationRecord | undefined {
     const row = this.stmts.materialization.get(id) as MaterializationRow | undefined;
     return row && toMaterialization(row);
@@ -337,6 +352,7 @@ interface RunRow {
   host: string;
   pid: number;
   started_at: number;
+  heartbeat_at: number;
   ended_at: number | null;
   summary: string | null;
   error: string | null;
@@ -405,6 +421,7 @@ const toRun = (r: RunRow): RunRecord => ({
   host: r.host,
   pid: r.pid,
   startedAt: r.started_at,
+  heartbeatAt: r.heartbeat_at,
   endedAt: r.ended_at,
   summary: r.summary === null ? null : JSON.parse(r.summary),
   error: r.error,
@@ -476,7 +493,10 @@ function prepare(db: Database.Database) {
       `INSERT INTO events (run_id, ts, level, type, asset, partition, message, data)
        VALUES (@run_id, @ts, @level, @type, @asset, @partition, @message, @data)`,
     ),
-    events: db.prepare(`SELECT * FROM events WHERE run_id = @run_id AND id > @after ORDER BY id LIMIT @limit`),
+    events: db.prepare(
+      `SELECT * FROM events WHERE run_id = @run_id AND id > @after
+         AND (@types IS NULL OR type IN (SELECT value FROM json_each(@types))) ORDER BY id LIMIT @limit`,
+    ),
     takeLease: db.prepare(
       `INSERT INTO leases (asset, partition, run_id, expires_at) VALUES (@asset, @partition, @run_id, @expires_at)
        ON CONFLICT (asset, partition) DO UPDATE SET run_id = excluded.run_id, expires_at = excluded.expires_at
@@ -515,6 +535,10 @@ function prepare(db: Database.Database) {
     ),
     materialization: db.prepare(`SELECT * FROM materializations WHERE id = ?`),
     changeToken: db.prepare(`SELECT max(id) AS token FROM materializations`),
+    activityToken: db.prepare(
+      `SELECT (SELECT max(id) FROM materializations) AS m, (SELECT max(id) FROM events) AS e,
+              (SELECT count(*) FROM runs) AS r, (SELECT count(*) FROM runs WHERE status = 'running') AS a`,
+    ),
     history: db.prepare(
       `SELECT * FROM materializations WHERE asset = @asset AND (@partition IS NULL OR partition = @partition) AND id < @before
        ORDER BY id DESC LIMIT @limit`,

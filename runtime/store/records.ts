@@ -16,6 +16,8 @@ export interface RunRecord {
   readonly host: string;
   readonly pid: number;
   readonly startedAt: number;
+  /** Last sign of life of the process running it (epoch ms); a live run beats every few seconds. */
+  readonly heartbeatAt: number;
   readonly endedAt: number | null;
   readonly summary: Record<string, JsonValue> | null;
   readonly error: string | null;

@@ -59,33 +59,20 @@ export function foldRunEvents(
 
 const STEP_EVENT_TYPES = ['step_started', 'step_materialized', 'step_failed', 'step_blocked', 'step_skipped'];
 
-/**
- * Reads the step events of one run: only the types that matter here, filtered in
- * SQLite, since a backfill run holds tens of thousands of log lines.
- */
-function stepEvents(store: LineageStore, runId: string, types: readonly string[]): EventRecord[] {
-  const rows = store.db
-    .prepare(`SELECT * FROM events WHERE run_id = ? AND type IN (${types.map(() => '?').join(', ')}) ORDER BY id`)
-    .all(runId, ...types) as { id: number; run_id: string; ts: number; level: string; type: string; asset: string | null; partition: string | null; message: string; data: string | null }[];
-  return rows.map((r) => ({ id: r.id, runId: r.run_id, ts: r.ts, level: r.level, type: r.type, asset: r.asset, partition: r.partition, message: r.message, data: r.data === null ? null : JSON.parse(r.data) }));
-}
-
 /** Reads the activity; a finished run's failures never change, so they are kept in `finishedCache` by run id. */
 export function readActivity(store: LineageStore, finishedCache: Map<string, readonly EventRecord[]> = new Map()): Activity {
   const running = new Map<AssetKey, Set<PartitionKey>>();
   const failures = new Map<AssetKey, Map<PartitionKey, Failure>>();
   // A run whose process died (killed, machine lost) stays 'running' in the store until the next
   // run closes it; without a recent heartbeat its steps are not shown as running.
-  const alive = new Set(
-    (store.db.prepare(`SELECT id FROM runs WHERE status = 'running' AND heartbeat_at >= ?`).all(Date.now() - HEARTBEAT_STALE_MS) as { id: string }[]).map((r) => r.id),
-  );
-  const activeRuns = store.listRuns({ status: 'running', limit: 20 }).filter((r) => alive.has(r.id));
-  for (const run of activeRuns) foldRunEvents(stepEvents(store, run.id, STEP_EVENT_TYPES), { running, failures });
+  const aliveSince = Date.now() - HEARTBEAT_STALE_MS;
+  const activeRuns = store.listRuns({ status: 'running', limit: 20 }).filter((r) => r.heartbeatAt >= aliveSince);
+  for (const run of activeRuns) foldRunEvents(store.events(run.id, { types: STEP_EVENT_TYPES }), { running, failures });
   const activeIds = new Set(activeRuns.map((r) => r.id));
   const recentFailed = store.listRuns({ status: 'failed', limit: RECENT_RUNS }).filter((r) => !activeIds.has(r.id));
   for (const run of recentFailed) {
     let events = finishedCache.get(run.id);
-    if (!events) finishedCache.set(run.id, (events = stepEvents(store, run.id, ['step_failed', 'step_blocked'])));
+    if (!events) finishedCache.set(run.id, (events = store.events(run.id, { types: ['step_failed', 'step_blocked'] })));
     foldRunEvents(events, { failures });
   }
   // Forget runs that fell out of the recent window.
@@ -93,19 +80,4 @@ export function readActivity(store: LineageStore, finishedCache: Map<string, rea
   for (const id of finishedCache.keys()) if (!recentIds.has(id)) finishedCache.delete(id);
   for (const [asset, set] of running) if (set.size === 0) running.delete(asset);
   return { running, failures, activeRuns };
-}
-
-/**
- * A token that changes whenever anything the UI shows could have changed: a new
- * materialization, event or run. Views computed under the same token (and the
- * same hour, for time-window partitions) are reused.
- */
-export function storeChangeToken(store: LineageStore): string {
-  const row = store.db
-    .prepare(
-      `SELECT (SELECT max(id) FROM materializations) AS m, (SELECT max(id) FROM events) AS e,
-              (SELECT count(*) FROM runs) AS r, (SELECT count(*) FROM runs WHERE status = 'running') AS a`,
-    )
-    .get() as { m: number | null; e: number | null; r: number; a: number };
-  return `${row.m ?? 0}:${row.e ?? 0}:${row.r}:${row.a}`;
 }

@@ -1,7 +1,7 @@
 // GET /api/graph: every asset with its status, partition health and causes,
 // and every dependency edge. It must stay fast at 1,000 assets: one store
 // snapshot and one resolver serve every asset, and the result is reused until
-// the store changes (see storeChangeToken).
+// the store changes (see LineageStore.activityToken).
 import { describeMapping, type Instance } from '../../runtime/index.ts';
 import type { Activity } from './activity.ts';
 import { assetUiStatus, type StatusCounts, type UiStatus } from './status.ts';

@@ -3,7 +3,7 @@
 // at 1,000 assets is computed once per change, not once per poll).
 import { readFile } from 'node:fs/promises';
 import { UNPARTITIONED, type AssetKey, type EventRecord, type Instance, type JsonValue } from '../../runtime/index.ts';
-import { readActivity, storeChangeToken, type Activity } from './activity.ts';
+import { readActivity, type Activity } from './activity.ts';
 import { graphView, type GraphView } from './graph-view.ts';
 import { RunLauncher } from './launcher.ts';
 import { findPredictions, readBacktestView, type BacktestView, type PredictedHour } from './model-view.ts';
@@ -29,7 +29,7 @@ export class UiState {
 
   /** Running steps and failures, re-read when the store changes. */
   activity(): Activity {
-    const token = storeChangeToken(this.instance.store);
+    const token = this.instance.store.activityToken();
     if (this.activityCache?.token !== token) this.activityCache = { token, value: readActivity(this.instance.store, this.failedRunEvents) };
     return this.activityCache.value;
   }
@@ -42,7 +42,7 @@ export class UiState {
   graphWithToken(): { token: string; value: GraphView } {
     const now = this.clock();
     // Time-window partitions appear as the clock moves: the hour is part of the key.
-    const token = `${storeChangeToken(this.instance.store)}@${Math.floor(now.getTime() / 3_600_000)}`;
+    const token = `${this.instance.store.activityToken()}@${Math.floor(now.getTime() / 3_600_000)}`;
     if (this.graphCache?.token !== token) this.graphCache = { token, value: graphView(this.instance, this.activity(), now) };
     return this.graphCache;
   }

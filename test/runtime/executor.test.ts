@@ -76,6 +76,11 @@ test('a failed blocking check keeps the new version unpublished and skips downst
   // The run log says the same thing.
   const stored = i.store.events(second.runId).map((e) => e.message);
   assert.ok(stored.some((m) => /table: not published, blocking check has_rows failed: has_rows: no rows for 2025-05-01/.test(m)), stored.join('\n'));
+  // Events can be filtered by type in the store.
+  const blockedSteps = i.store.events(second.runId, { types: ['step_blocked', 'step_skipped'] });
+  assert.equal(blockedSteps.map((e) => [e.type, e.asset]), [['step_blocked', 'table'], ['step_skipped', 'model']]);
+  assert.is(i.store.events(second.runId, { types: [] }).length, 0);
+  assert.ok(i.store.getRun(second.runId)!.heartbeatAt >= i.store.getRun(second.runId)!.startedAt);
   state.checkPasses = true;
   i.close();
 });
