@@ -6,8 +6,8 @@
 //   OMP_WAIT_POLICY=passive npx tsx bench/epf.ts [--recalibration weekly|daily|monthly|N]
 //        [--settings bench|default] [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--json PATH]
 //
-// Data: data/epftoolbox/PJM.csv (or ../shared/data/pjm/PJM.csv), put in the canonical tables
-// the processed assets write, then through the same features and backtest code as the pipeline.
+// Data: data/epftoolbox/PJM.csv (or ../shared/data/pjm/PJM.csv), through the pipeline's source,
+// processed, features and backtest code (the whole file at once rather than day by day).
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -16,7 +16,8 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { buildFeatures } from '../assets/pjm/features/index.ts';
 import { backtest, EPFTOOLBOX_TEST_PERIOD, type Recalibration } from '../assets/pjm/backtest/index.ts';
 import { BENCH_SETTINGS, DEFAULT_SETTINGS } from '../assets/pjm/model/settings.ts';
-import { epftoolboxCsvToCanonical } from '../test/pjm-forecasting/helpers/canonical.ts';
+import { registerEpftoolbox } from '../assets/pjm/sources/index.ts';
+import { writeCanonicalLoad, writeCanonicalPrices } from '../assets/pjm/processed/index.ts';
 
 const root = new URL('..', import.meta.url).pathname;
 const { values } = parseArgs({
@@ -52,9 +53,12 @@ const dir = mkdtempSync(join(tmpdir(), 'bench-epf-'));
 try {
   const conn = await (await DuckDBInstance.create(':memory:')).connect();
   const started = performance.now();
-  const canonical = await epftoolboxCsvToCanonical(conn, pjmCsv, dir);
+  // The pipeline's own source and processed code, over the whole file at once.
+  const { relations } = await registerEpftoolbox(conn, pjmCsv);
+  const prices = await writeCanonicalPrices(conn, [relations.lmp], join(dir, 'prices.parquet'));
+  const load = await writeCanonicalLoad(conn, [relations.load], join(dir, 'load.parquet'));
   const featuresParquet = join(dir, 'features.parquet');
-  await buildFeatures(conn, { pricesParquet: [canonical.pricesParquet], loadParquet: [canonical.loadParquet], market: 'da', outPath: featuresParquet });
+  await buildFeatures(conn, { pricesParquet: [prices.path], loadParquet: [load.path], market: 'da', outPath: featuresParquet });
   const prepared = (performance.now() - started) / 1000;
   console.log(`PJM.csv → canonical tables → features: ${prepared.toFixed(1)} s`);
   const out = await backtest(conn, {
