@@ -40,12 +40,13 @@ export { StalenessResolver, describeCause, summarizeAsset, type StaleCause, type
 export { planRun, describePlan, type Plan, type PlanStep, type StepAction } from './planner.ts';
 export { Instance, type InstanceOptions } from './instance.ts';
 export { materialize, prepareRun, runPrepared, newRunId, type MaterializeRequest, type PreparedRun } from './materialize.ts';
+export { prune, parseAge, DEFAULT_ORPHAN_GRACE_MS, type PruneOptions, type PruneResult } from './prune.ts';
 export type { RunResult } from './executor.ts';
 export { eventMessage, formatMs, type RunEvent, type RunEventListener, type RunCounts } from './events.ts';
 export type { Logger, LogLevel } from './logger.ts';
 export { LineageStore } from './store/lineage-store.ts';
 export type { RunRecord, MaterializationRecord, CurrentRecord, CheckResultRecord, EventRecord, InputRecord, RunStatus } from './store/records.ts';
-export type { Storage, PublishRequest } from './storage/storage.ts';
+export type { Storage, PublishRequest, StoredFile } from './storage/storage.ts';
 export { LocalStorage } from './storage/local.ts';
 export { S3Storage, type S3StorageOptions } from './storage/s3.ts';
 export { storageFromEnv, STORAGE_KINDS, type StorageKind } from './storage/from-env.ts';

@@ -1,16 +1,42 @@
 // `prune --older-than 30d`: removes old run events and superseded versions
 // (rows and files), but never a current version or anything the lineage of a
-// current version points at.
+// current version points at; and removes orphan files, published by a process
+// that died before it could record them.
+//
+// A file is removed only while prune holds the lease of its asset partition and
+// no row points at it: a run publishing the same content-addressed version
+// (which skips the upload when the file exists) holds that lease from publish
+// to commit, so prune can never delete a file a run is about to record.
 import type { Instance } from './instance.ts';
 import { RuntimeError } from './errors.ts';
+import type { AssetKey, PartitionKey } from './keys.ts';
+
+export interface PruneOptions {
+  readonly olderThanMs: number;
+  readonly now?: number;
+  readonly dryRun?: boolean;
+  /**
+   * Orphan files younger than this are left alone (default one hour): a run may have
+   * published one a moment ago and be about to record it.
+   */
+  readonly orphanGraceMs?: number;
+}
 
 export interface PruneResult {
   readonly cutoff: number;
   readonly events: number;
   readonly materializations: number;
+  /** Files of the pruned versions removed (or, on a dry run, that would be). */
   readonly files: number;
+  /** Orphan files (published, never recorded) removed (or that would be). */
+  readonly orphans: number;
+  /** Files left for next time because a live run holds their asset partition. */
+  readonly busy: number;
   readonly dryRun: boolean;
 }
+
+export const DEFAULT_ORPHAN_GRACE_MS = 3_600_000;
+const PRUNE_LEASE_MS = 60_000;
 
 /** Parses "30d", "12h", "90m" into milliseconds. */
 export function parseAge(text: string): number {
@@ -20,10 +46,12 @@ export function parseAge(text: string): number {
   return Number(m[1]) * unit;
 }
 
-export async function prune(instance: Instance<unknown>, options: { olderThanMs: number; now?: number; dryRun?: boolean }): Promise<PruneResult> {
+export async function prune(instance: Instance<unknown>, options: PruneOptions): Promise<PruneResult> {
   const db = instance.store.db;
   const cutoff = (options.now ?? Date.now()) - options.olderThanMs;
   const dryRun = options.dryRun ?? false;
+  const referenced = db.prepare(`SELECT 1 FROM materializations WHERE location = ? LIMIT 1`);
+  const isReferenced = (location: string): boolean => referenced.get(location) !== undefined;
   // Keep: every current version and, transitively, everything it consumed.
   db.exec(`CREATE TEMP TABLE IF NOT EXISTS keep_ids (id INTEGER PRIMARY KEY)`);
   const plan = db.transaction(() => {
@@ -36,8 +64,8 @@ export async function prune(instance: Instance<unknown>, options: { olderThanMs:
       )
       INSERT INTO keep_ids SELECT id FROM keep`);
     const doomed = db
-      .prepare(`SELECT id, location FROM materializations WHERE ended_at < ? AND id NOT IN (SELECT id FROM keep_ids)`)
-      .all(cutoff) as { id: number; location: string | null }[];
+      .prepare(`SELECT id, asset, partition, location FROM materializations WHERE ended_at < ? AND id NOT IN (SELECT id FROM keep_ids)`)
+      .all(cutoff) as { id: number; asset: AssetKey; partition: PartitionKey; location: string | null }[];
     const events = (db.prepare(`SELECT count(*) AS n FROM events e JOIN runs r ON r.id = e.run_id WHERE r.ended_at IS NOT NULL AND r.ended_at < ?`).get(cutoff) as { n: number }).n;
     if (!dryRun) {
       const del = db.prepare(`DELETE FROM materializations WHERE id = ?`);
@@ -50,13 +78,42 @@ export async function prune(instance: Instance<unknown>, options: { olderThanMs:
       }
       db.prepare(`DELETE FROM events WHERE run_id IN (SELECT id FROM runs WHERE ended_at IS NOT NULL AND ended_at < ?)`).run(cutoff);
     }
-    // Files are content-addressed and may be shared: delete one only when no remaining row points at it.
-    const stillUsed = db.prepare(`SELECT 1 FROM materializations WHERE location = ? LIMIT 1`);
-    const files = [...new Set(doomed.map((d) => d.location).filter((l): l is string => l !== null))].filter(
-      (l) => dryRun || !stillUsed.get(l),
-    );
-    return { doomed: doomed.length, files, events };
+    // Files are content-addressed and may be shared: one goes only when no remaining row points at it.
+    const files = new Map<string, { location: string; asset: AssetKey; partition: PartitionKey }>();
+    for (const d of doomed) if (d.location !== null && (dryRun || !isReferenced(d.location))) files.set(d.location, { location: d.location, asset: d.asset, partition: d.partition });
+    return { doomed: doomed.length, files: [...files.values()], events };
   }).immediate();
-  if (!dryRun) for (const f of plan.files) await instance.storage.remove(f);
-  return { cutoff, events: plan.events, materializations: plan.doomed, files: plan.files.length, dryRun };
+
+  const holder = `prune:${process.pid}:${Date.now()}`;
+  let removed = 0;
+  let busy = 0;
+  const removeUnlessRecorded = async (file: { location: string; asset: AssetKey; partition: PartitionKey }): Promise<void> => {
+    if (dryRun) {
+      removed++;
+      return;
+    }
+    const lease = instance.store.tryAcquireLease(file.asset, file.partition, holder, Date.now(), PRUNE_LEASE_MS);
+    if (!lease.acquired) {
+      busy++;
+      return;
+    }
+    try {
+      if (isReferenced(file.location)) return;
+      await instance.storage.remove(file.location);
+      removed++;
+    } finally {
+      instance.store.releaseLease(file.asset, file.partition, holder);
+    }
+  };
+
+  for (const f of plan.files) await removeUnlessRecorded(f);
+  const files = removed;
+
+  // Orphans: published files no row points at, old enough that no run can be about to record them.
+  removed = 0;
+  const graceCutoff = (options.now ?? Date.now()) - (options.orphanGraceMs ?? DEFAULT_ORPHAN_GRACE_MS);
+  for await (const f of instance.storage.list()) {
+    if (f.modifiedAt < graceCutoff && !isReferenced(f.location)) await removeUnlessRecorded(f);
+  }
+  return { cutoff, events: plan.events, materializations: plan.doomed, files, orphans: removed, busy, dryRun };
 }

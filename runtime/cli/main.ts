@@ -34,7 +34,7 @@ Commands:
   lineage <asset>         what a materialization consumed, recursively, and what consumed it
   runs                    recent runs
   show-run <id>           one run's events
-  prune                   remove old events and superseded versions (--older-than 30d)
+  prune                   remove old events, superseded versions and orphan files (--older-than 30d)
   serve                   start the HTTP server (API, UI, /predict)
 
 Selection: key, +key (with upstream), key+ (with downstream), group:name, * ; comma lists.
@@ -116,7 +116,13 @@ export async function main(argv: string[], io: { out?: NodeJS.WriteStream; err?:
         if (!opts['older-than']) throw new UsageError('prune needs --older-than AGE, e.g. --older-than 30d.');
         const r = await prune(instance, { olderThanMs: parseAge(opts['older-than']), dryRun: opts['dry-run'] });
         if (json) out.write(JSON.stringify(r) + '\n');
-        else out.write(`${r.dryRun ? 'Would remove' : 'Removed'} ${r.materializations} superseded materializations, ${r.files} files and ${r.events} events older than ${new Date(r.cutoff).toISOString()}.\n`);
+        else {
+          out.write(
+            `${r.dryRun ? 'Would remove' : 'Removed'} ${r.materializations} superseded materializations, ${r.files} files and ${r.events} events older than ${new Date(r.cutoff).toISOString()}, ` +
+              `and ${r.orphans} orphan files (published by a process that died before recording them).\n`,
+          );
+          if (r.busy > 0) out.write(`Left ${r.busy} files whose asset partition a live run holds; run prune again later.\n`);
+        }
         return 0;
       }
     }

@@ -1,11 +1,11 @@
 // Local filesystem storage: versioned files under one root, published with
 // temp file + fsync + rename + directory fsync, so a crash leaves either the
 // whole new file or none of it.
-import { mkdir, mkdtemp, rename, rm, unlink } from 'node:fs/promises';
-import { dirname, join, resolve, sep } from 'node:path';
+import { mkdir, mkdtemp, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { RuntimeError } from '../errors.ts';
 import { exists, fsyncPath } from './fs-helpers.ts';
-import { versionedPath, type PublishRequest, type Storage } from './storage.ts';
+import { ownerOfVersionedPath, versionedPath, type PublishRequest, type Storage, type StoredFile } from './storage.ts';
 
 export class LocalStorage implements Storage {
   readonly kind = 'local';
@@ -57,5 +57,21 @@ export class LocalStorage implements Storage {
     const base = join(this.root, '.tmp');
     await mkdir(base, { recursive: true });
     return mkdtemp(join(base, `${label.replace(/[^A-Za-z0-9_.-]+/g, '_')}-`));
+  }
+
+  async *list(): AsyncIterable<StoredFile> {
+    if (!(await exists(this.root))) return;
+    // Dot entries (.tmp: steps' scratch directories) are not published files.
+    const entries = await readdir(this.root, { recursive: true, withFileTypes: true });
+    for (const e of entries) {
+      if (!e.isFile()) continue;
+      const path = join(e.parentPath ?? e.path, e.name);
+      const location = relative(this.root, path).split(sep).join('/');
+      if (location.split('/').some((segment) => segment.startsWith('.'))) continue;
+      const owner = ownerOfVersionedPath(location);
+      if (!owner) continue;
+      const info = await stat(path).catch(() => undefined);
+      if (info) yield { location, ...owner, modifiedAt: info.mtimeMs };
+    }
   }
 }

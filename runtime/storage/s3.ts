@@ -27,7 +27,7 @@ function sdk() {
 import { errorMessage, RuntimeError } from '../errors.ts';
 import { describePartition } from '../keys.ts';
 import { exists, fsyncPath } from './fs-helpers.ts';
-import { versionedPath, type PublishRequest, type Storage } from './storage.ts';
+import { ownerOfVersionedPath, versionedPath, type PublishRequest, type Storage, type StoredFile } from './storage.ts';
 
 /** S3 refuses multipart parts under 5 MiB (except the last one). */
 export const MIN_PART_SIZE_BYTES = 5 * 1024 * 1024;
@@ -167,6 +167,25 @@ export class S3Storage implements Storage {
       throw new RuntimeError('storage', `Deleting ${location} failed: ${s3ErrorText(err)}. The store no longer points at it; delete it by hand or rerun prune.`);
     }
     await rm(this.cachePath(ref), { force: true });
+  }
+
+  async *list(): AsyncIterable<StoredFile> {
+    const under = this.prefix ? `${this.prefix}/` : '';
+    let token: string | undefined;
+    do {
+      let page: { Contents?: { Key?: string; LastModified?: Date }[]; IsTruncated?: boolean; NextContinuationToken?: string };
+      try {
+        page = await this.client.send(new (sdk().s3.ListObjectsV2Command)({ Bucket: this.bucket, Prefix: under, ContinuationToken: token }));
+      } catch (err) {
+        throw new RuntimeError('storage', `Listing s3://${this.bucket}/${under} failed: ${s3ErrorText(err)}. prune needs s3:ListBucket on the prefix.`);
+      }
+      for (const object of page.Contents ?? []) {
+        if (!object.Key) continue;
+        const owner = ownerOfVersionedPath(object.Key.slice(under.length));
+        if (owner) yield { location: formatS3Location({ bucket: this.bucket, key: object.Key }), ...owner, modifiedAt: object.LastModified?.getTime() ?? 0 };
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
   }
 
   async makeTempDir(label: string): Promise<string> {

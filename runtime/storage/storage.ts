@@ -16,6 +16,15 @@ export interface PublishRequest {
   readonly io: IoKind;
 }
 
+/** A published file as the backend lists it, with the asset partition its versioned path names. */
+export interface StoredFile {
+  readonly location: string;
+  readonly asset: AssetKey;
+  readonly partition: PartitionKey;
+  /** Last write (epoch ms). */
+  readonly modifiedAt: number;
+}
+
 export interface Storage {
   readonly kind: string;
   /** Human description for logs: "local ./data/assets", "s3://bucket/prefix". */
@@ -28,11 +37,28 @@ export interface Storage {
   remove(location: string): Promise<void>;
   /** A fresh local directory for one step's temporary files, on the same filesystem as published files where that matters. */
   makeTempDir(label: string): Promise<string>;
+  /**
+   * Every published file, recorded in the store or not (a process that died between publish
+   * and commit leaves one nobody points at: `prune` finds those here).
+   */
+  list(): AsyncIterable<StoredFile>;
 }
 
 /** The file extension for an io kind. */
 export function extensionFor(io: IoKind): string {
   return io === 'table' ? 'parquet' : io === 'json' ? 'json' : 'bin';
+}
+
+/**
+ * The asset partition a versioned relative path names (the inverse of `versionedPath`), or
+ * undefined for a path of another shape. Assets may contain slashes; the last two segments
+ * are the partition and the version file.
+ */
+export function ownerOfVersionedPath(path: string): { asset: AssetKey; partition: PartitionKey } | undefined {
+  const parts = path.split('/');
+  if (parts.length < 3 || !/^[0-9a-f]+\.(parquet|json|bin)$/.test(parts[parts.length - 1]!)) return undefined;
+  const partition = parts[parts.length - 2]!;
+  return { asset: parts.slice(0, -2).join('/') as AssetKey, partition: (partition === '_' ? '' : partition) as PartitionKey };
 }
 
 /** The versioned relative path of a published file: `<asset>/<partition or _>/<data version>.<ext>`. */

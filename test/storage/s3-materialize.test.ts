@@ -3,10 +3,10 @@
 // read their upstream versions through the download cache, and a process with
 // an empty cache (another pod) downloads exactly what it reads, once.
 import { readFile } from 'node:fs/promises';
-import { HeadObjectCommand } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Instance, materialize, type AssetKey } from '../../runtime/index.ts';
+import { Instance, materialize, prune, type AssetKey } from '../../runtime/index.ts';
 import { parseS3Location } from '../../runtime/storage/s3.ts';
 import exampleDefs from '../fixtures/runtime/example-defs.ts';
 import { tempDir } from '../support/tmp.ts';
@@ -63,6 +63,34 @@ test('a process with an empty cache downloads the upstream versions it reads, on
   const again = await materialize(i, { selection: 'example/total', force: true, trigger: 'test' });
   assert.is(again.status, 'succeeded');
   assert.is(readingsGets() - getsBefore, 10, 'the second run read from the cache only');
+  i.close();
+});
+
+test('prune lists the bucket prefix and removes an orphan object (uploaded, never recorded), and nothing a row points at', async () => {
+  const storage = server.storage({ prefix: 'runtime-example' });
+  const i = Instance.open(exampleDefs, { dataDir, storage });
+  const orphanKey = 'runtime-example/example/readings/2024-01-02/0123456789abcdef.parquet';
+  await storage.client.send(new PutObjectCommand({ Bucket: 'cloud-assets', Key: orphanKey, Body: 'left by a process that died before its commit' }));
+  // Another application's object under another prefix is none of prune's business.
+  await storage.client.send(new PutObjectCommand({ Bucket: 'cloud-assets', Key: 'elsewhere/example/readings/2024-01-02/0123456789abcdef.parquet', Body: 'x' }));
+  const listed: string[] = [];
+  for await (const f of storage.list()) listed.push(f.location);
+  assert.ok(listed.includes(`s3://cloud-assets/${orphanKey}`));
+  assert.ok(listed.every((l) => l.startsWith('s3://cloud-assets/runtime-example/')), listed.join('\n'));
+
+  const r = await prune(i, { olderThanMs: 30 * 86_400_000, orphanGraceMs: 0 });
+  assert.is(r.orphans, 1);
+  const gone = await storage.client.send(new HeadObjectCommand({ Bucket: 'cloud-assets', Key: orphanKey })).then(
+    () => false,
+    () => true,
+  );
+  assert.ok(gone, 'the orphan object was deleted');
+  for (const [, partitions] of i.store.snapshot()) {
+    for (const [, cur] of partitions) {
+      const ref = parseS3Location(cur.location!);
+      await storage.client.send(new HeadObjectCommand({ Bucket: ref.bucket, Key: ref.key }));
+    }
+  }
   i.close();
 });
 
