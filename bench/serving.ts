@@ -67,6 +67,8 @@ const server = spawn(process.execPath, [...serverNodeArgs, join(root, 'bin/mater
   stdio: ['ignore', logFd, logFd],
 });
 closeSync(logFd);
+// However the bench ends (a failed warm-up request, a missing wrk), the server goes with it.
+process.once('exit', () => server.kill());
 await waitFor(async () => (await fetch(`${url}/health`).catch(() => undefined))?.ok, 30_000, 'the server to listen');
 const first = await fetch(`${url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
 const answer = await first.text();
