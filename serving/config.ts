@@ -23,6 +23,8 @@ export interface ServingConfig {
   readonly logLevel: string;
   /** Most (node, market, day) feature rows (~25 KB each) and answers (~3.5 KB each) kept in memory. */
   readonly featureCacheSize: number;
+  /** After start, how long the server warms its request path with internal requests before /ready says ready; 0 = no warm-up. */
+  readonly warmupMs: number;
 }
 
 export const DEFAULTS = {
@@ -34,6 +36,7 @@ export const DEFAULTS = {
   drainTimeoutMs: 25_000,
   logLevel: 'info',
   featureCacheSize: 2_000,
+  warmupMs: 2_000,
 } as const;
 
 function intFrom(name: string, raw: string | undefined, fallback: number, min: number): number {
@@ -72,6 +75,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     corsOrigins: (env.SERVING_CORS_ORIGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
     logLevel: env.LOG_LEVEL ?? DEFAULTS.logLevel,
     featureCacheSize: intFrom('SERVING_FEATURE_CACHE_SIZE', env.SERVING_FEATURE_CACHE_SIZE, DEFAULTS.featureCacheSize, 1),
+    warmupMs: intFrom('SERVING_WARMUP_MS', env.SERVING_WARMUP_MS, DEFAULTS.warmupMs, 0),
   };
 }
 
@@ -81,7 +85,7 @@ export function describeConfig(c: ServingConfig): Record<string, unknown> {
   return { ...rest, auth: apiToken ? 'bearer token required for /predict and mutating routes' : 'off' };
 }
 
-/** A complete config for tests and embedding: defaults plus overrides. */
+/** A complete config for tests and embedding: defaults plus overrides (no warm-up unless asked). */
 export function configWith(overrides: Partial<ServingConfig> & { dataDir: string }): ServingConfig {
   return {
     host: '127.0.0.1',
@@ -94,6 +98,7 @@ export function configWith(overrides: Partial<ServingConfig> & { dataDir: string
     corsOrigins: [],
     logLevel: 'silent',
     featureCacheSize: DEFAULTS.featureCacheSize,
+    warmupMs: 0,
     ...overrides,
   };
 }

@@ -1,5 +1,5 @@
-// The server's shutdown state and in-flight request count, shared by the request handler,
-// the readiness probe and the SIGTERM handler. A request counts until its response has
+// The server's warm-up and shutdown state and in-flight request count, shared by the request
+// handler, the readiness probe and the SIGTERM handler. A request counts until its response has
 // been handed to the socket ('close' of the response), not merely until the middleware
 // returns: Koa writes the body after the middleware chain, and closing connections in
 // between would cut off the very answers the drain waits for.
@@ -8,6 +8,8 @@ import type { Middleware } from 'koa';
 
 export class Lifecycle {
   draining = false;
+  /** True while the start-up warm-up runs (serving/warmup.ts): /ready answers 503 until it ends. */
+  warming = false;
   #inflight = 0;
   #idle: Array<() => void> = [];
 

@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import pino, { type Logger } from 'pino';
 import type { Instance } from '../runtime/index.ts';
 import { createApp, ROUTE_MODULES } from './app.ts';
+import { startWarmUp } from './warmup.ts';
 import type { ServingConfig } from './config.ts';
 import { FeatureService } from './data/feature-service.ts';
 import { bearerAuth } from './http/middleware/auth.ts';
@@ -92,6 +93,8 @@ export async function startServer(instance: Instance<unknown>, config: ServingCo
   const close = (): Promise<boolean> =>
     (closing ??= (async () => {
       lifecycle.draining = true;
+      warmUp?.stop();
+      await warmUp?.done.catch(() => undefined);
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       const drained = await lifecycle.whenIdle(config.drainTimeoutMs);
@@ -111,6 +114,15 @@ export async function startServer(instance: Instance<unknown>, config: ServingCo
       deps.features.stop();
       return drained;
     })());
+  // Warm the request path before /ready says ready (serving/warmup.ts).
+  const warmUp = config.warmupMs > 0 ? startWarmUp(deps, { durationMs: config.warmupMs }) : undefined;
+  if (warmUp) {
+    lifecycle.warming = true;
+    warmUp.done.then(
+      (result) => log.info({ warmUp: result }, result.skipped ? 'warm-up skipped' : 'warmed up'),
+      (err: unknown) => log.warn({ err }, 'warm-up failed; serving anyway'),
+    ).finally(() => (lifecycle.warming = false));
+  }
   log.info({ url }, 'serving');
   return { url, server, deps, close };
 }

@@ -18,6 +18,7 @@ export type ErrorCode =
   | 'node_not_trained'
   | 'feature_mismatch'
   | 'no_model'
+  | 'warming_up'
   | 'shutting_down'
   | 'request_timeout'
   | 'internal_error';

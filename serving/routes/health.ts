@@ -1,5 +1,6 @@
 // Probes and metrics: GET /health (liveness: the process answers), GET /ready (readiness:
-// a model is loaded and the server is not draining) and GET /metrics (Prometheus).
+// a model is loaded, the start-up warm-up is over and the server is not draining) and
+// GET /metrics (Prometheus).
 import { Type as T } from '@sinclair/typebox';
 import { HttpError } from '../http/errors.ts';
 import type { Lifecycle } from '../lifecycle.ts';
@@ -41,11 +42,14 @@ export function healthRoutes(lifecycle: Lifecycle): RouteModule {
         tags: ['operations'],
         summary: 'Readiness: a model is loaded (with its data version and training time)',
         responses: { 200: { description: 'Ready to predict.', schema: Ready } },
-        errors: { 503: 'Not ready: no model yet (the message says why) or shutting down.' },
+        errors: { 503: 'Not ready: no model yet (the message says why), warming up after start, or shutting down.' },
         handler: (ctx) => {
           if (lifecycle.draining) throw new HttpError(503, 'shutting_down', 'The server is shutting down (SIGTERM) and finishing its in-flight requests.');
           const m = deps.models.current();
           if (!m) throw new HttpError(503, 'no_model', deps.models.unavailableReason, undefined, { 'Retry-After': '5' });
+          if (lifecycle.warming) {
+            throw new HttpError(503, 'warming_up', `The server is warming up its request path (up to ${deps.config.warmupMs} ms after start, SERVING_WARMUP_MS); it answers requests meanwhile, only more slowly.`, undefined, { 'Retry-After': '1' });
+          }
           ctx.body = {
             status: 'ready',
             model: { ...modelRef(m), loadedAt: m.loadedAt, market: m.sidecar.market },

@@ -1,0 +1,62 @@
+// The start-up warm-up: /ready answers 503 `warming_up` until the server has sent itself
+// /predict requests for SERVING_WARMUP_MS, requests are answered meanwhile, and the warm-up's
+// own requests appear neither in the access log nor in the Prometheus counters. A shutdown
+// during the warm-up ends it at once.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { configWith } from '../../serving/config.ts';
+import { createLogger, startServer } from '../../serving/server.ts';
+import { call, COMED, eventually, GOOD_DAY, materializeMini, openMini } from './support/server.ts';
+
+const instance = openMini();
+await materializeMini(instance);
+test.after(() => instance.close());
+
+function capturedLog(): { lines: () => Record<string, unknown>[]; log: ReturnType<typeof createLogger> } {
+  const raw: string[] = [];
+  const log = createLogger('info', { write: (line: string) => void raw.push(line) });
+  return { lines: () => raw.flatMap((chunk) => chunk.trim().split('\n')).map((l) => JSON.parse(l) as Record<string, unknown>), log };
+}
+
+test('after start, /ready says warming_up until the warm-up ends; real requests are served meanwhile; the warm-up is not logged or counted', async () => {
+  const { lines, log } = capturedLog();
+  const running = await startServer(instance, configWith({ dataDir: instance.dataDir, pollIntervalMs: 50, warmupMs: 1_500, logLevel: 'info' }), { log });
+  try {
+    const early = await call(running.url, 'GET', '/ready');
+    assert.is(early.status, 503);
+    assert.is(early.json.error.code, 'warming_up');
+    assert.match(early.json.error.message, /SERVING_WARMUP_MS/);
+    assert.is(early.headers.get('retry-after'), '1');
+    const during = await call(running.url, 'POST', '/predict', { body: { node: COMED, market: 'da', date: GOOD_DAY } });
+    assert.is(during.status, 200, during.text);
+
+    await eventually(async () => (await call(running.url, 'GET', '/ready')).status === 200, 10_000, '/ready to answer 200 after the warm-up');
+    const warmed = lines().find((l) => l['msg'] === 'warmed up') as { warmUp: { requests: number; request: { node: number; market: string; date: string } } } | undefined;
+    assert.ok(warmed, 'the warm-up logs its summary');
+    assert.ok(warmed.warmUp.requests >= 50, `only ${warmed.warmUp.requests} warm-up requests`);
+    assert.is(warmed.warmUp.request.node, COMED);
+    assert.is(warmed.warmUp.request.market, 'da');
+    assert.match(warmed.warmUp.request.date, /^\d{4}-\d{2}-\d{2}$/);
+
+    const predictLines = lines().filter((l) => l['msg'] === 'request' && l['path'] === '/predict');
+    assert.is(predictLines.length, 1, 'only the real /predict is in the access log');
+    const metrics = (await call(running.url, 'GET', '/metrics')).text;
+    assert.match(metrics, /^http_requests_total\{method="POST",route="\/predict",status="200"\} 1$/m);
+    assert.match(metrics, /^predictions_total\{market="da",form="day",outcome="ok"\} 1$/m);
+  } finally {
+    await running.close();
+  }
+});
+
+test('closing the server during the warm-up ends it at once and drains cleanly', async () => {
+  const { lines, log } = capturedLog();
+  const running = await startServer(instance, configWith({ dataDir: instance.dataDir, pollIntervalMs: 50, warmupMs: 60_000, logLevel: 'info' }), { log });
+  await new Promise((r) => setTimeout(r, 300));
+  const started = Date.now();
+  assert.is(await running.close(), true);
+  assert.ok(Date.now() - started < 5_000, `close took ${Date.now() - started} ms`);
+  const summary = lines().find((l) => l['msg'] === 'warmed up') as { warmUp: { requests: number } } | undefined;
+  assert.ok(summary && summary.warmUp.requests > 0, 'the warm-up ran and was cut short');
+});
+
+test.run();
