@@ -4,12 +4,18 @@
 // returns: Koa writes the body after the middleware chain, and closing connections in
 // between would cut off the very answers the drain waits for.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { randomUUID } from 'node:crypto';
 import type { Middleware } from 'koa';
 
 export class Lifecycle {
   draining = false;
   /** True while the start-up warm-up runs (serving/warmup.ts): /ready answers 503 until it ends. */
   warming = false;
+  /**
+   * The server's own warm-up requests carry this secret in `X-Warmup` (a fresh random value
+   * per process, so no client can hide its requests from the log by sending the header).
+   */
+  readonly warmupSecret = randomUUID();
   #inflight = 0;
   #idle: Array<() => void> = [];
 
@@ -29,9 +35,14 @@ export class Lifecycle {
     };
   }
 
-  /** While draining, asks clients to close kept-alive connections after this response. */
+  /**
+   * Marks the server's own warm-up requests (`ctx.state.warmup`, which keeps them out of the
+   * access log and the metrics) and, while draining, asks clients to close kept-alive
+   * connections after this response.
+   */
   middleware(): Middleware {
     return async (ctx, next) => {
+      if (this.warming && ctx.get('x-warmup') === this.warmupSecret) ctx.state.warmup = true;
       try {
         await next();
       } finally {

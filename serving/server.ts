@@ -89,6 +89,18 @@ export async function startServer(instance: Instance<unknown>, config: ServingCo
   });
   const address = server.address() as AddressInfo;
   const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+  // Warm the request path before /ready says ready (serving/warmup.ts).
+  let warmUp: ReturnType<typeof startWarmUp> | undefined;
+  if (config.warmupMs > 0) {
+    lifecycle.warming = true;
+    warmUp = startWarmUp(loopbackUrl(address), lifecycle.warmupSecret, deps, { durationMs: config.warmupMs });
+    warmUp.done
+      .then(
+        (result) => log.info({ warmUp: result }, result.skipped ? 'warm-up skipped' : 'warmed up'),
+        (err: unknown) => log.warn({ err }, 'warm-up failed; serving anyway'),
+      )
+      .finally(() => (lifecycle.warming = false));
+  }
   let closing: Promise<boolean> | undefined;
   const close = (): Promise<boolean> =>
     (closing ??= (async () => {
@@ -114,15 +126,12 @@ export async function startServer(instance: Instance<unknown>, config: ServingCo
       deps.features.stop();
       return drained;
     })());
-  // Warm the request path before /ready says ready (serving/warmup.ts).
-  const warmUp = config.warmupMs > 0 ? startWarmUp(deps, { durationMs: config.warmupMs }) : undefined;
-  if (warmUp) {
-    lifecycle.warming = true;
-    warmUp.done.then(
-      (result) => log.info({ warmUp: result }, result.skipped ? 'warm-up skipped' : 'warmed up'),
-      (err: unknown) => log.warn({ err }, 'warm-up failed; serving anyway'),
-    ).finally(() => (lifecycle.warming = false));
-  }
   log.info({ url }, 'serving');
   return { url, server, deps, close };
+}
+
+/** The server's own address as its warm-up reaches it (a wildcard bind answers on 127.0.0.1). */
+function loopbackUrl(address: AddressInfo): string {
+  if (address.address === '0.0.0.0' || address.address === '::') return `http://127.0.0.1:${address.port}`;
+  return `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
 }

@@ -61,8 +61,12 @@ export class PredictService {
     this.#recent = new Lru(cacheSize);
   }
 
-  /** One node-day as JSON text. */
-  async day(req: PredictRequest): Promise<string> {
+  /**
+   * One node-day as JSON text. `record: false` keeps the request out of the prediction
+   * metrics (the server's own warm-up requests).
+   */
+  async day(req: PredictRequest, options: { record?: boolean } = {}): Promise<string> {
+    const record = options.record ?? true;
     const explain = req.explain ?? false;
     // Fast path for a repeated request: same model, and no validated partition changed since
     // (the catalog generation moves with any new current materialization), so the answer,
@@ -71,19 +75,21 @@ export class PredictService {
     const recent = this.#recent.get(recentKey);
     const current = this.models.current();
     if (recent && current && recent.modelId === current.materializationId && recent.generation === this.features.catalog.generation) {
-      this.metrics.featureCache.inc({ result: 'hit' });
-      this.metrics.predictions.inc({ market: req.market, form: 'day', outcome: 'ok' });
+      if (record) {
+        this.metrics.featureCache.inc({ result: 'hit' });
+        this.metrics.predictions.inc({ market: req.market, form: 'day', outcome: 'ok' });
+      }
       return recent.json;
     }
-    return this.#count(req.market, 'day', () =>
+    const compute = () =>
       this.models.use(async (served) => {
         const generation = this.features.catalog.generation;
         const body = await this.#day(served, req.node, req.market, req.date, explain, true);
         const json = typeof body === 'string' ? body : JSON.stringify(body);
         if (!explain) this.#recent.set(recentKey, { modelId: served.materializationId, generation, json });
         return json;
-      }),
-    );
+      });
+    return record ? this.#count(req.market, 'day', compute) : compute();
   }
 
   /** A node-day's answer; JSON text when it was cached and `asText`. */

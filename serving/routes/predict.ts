@@ -39,7 +39,7 @@ export const predictRoutes: RouteModule = {
       },
       handler: async (ctx, { body }) => {
         ctx.type = 'application/json';
-        ctx.body = await service.day(body);
+        ctx.body = await service.day(body, { record: !ctx.state.warmup });
       },
     });
     addRoute(router, spec, {

@@ -21,6 +21,7 @@ export function requestContext(log: Logger): Middleware {
     try {
       await next();
     } finally {
+      if (ctx.state.warmup) return; // the server's own warm-up request (serving/warmup.ts)
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       const line = { requestId, method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(ms * 100) / 100 };
       if (ctx.status >= 500) log.error(line, 'request failed');
