@@ -40,6 +40,10 @@ test('after start, /ready says warming_up until the warm-up ends; real requests 
     assert.is(warmed.warmUp.request.market, 'da');
     assert.match(warmed.warmUp.request.date, /^\d{4}-\d{2}-\d{2}$/);
 
+    // A probe of a pod that is not ready yet is a warning, not an error.
+    const refused = lines().find((l) => l['path'] === '/ready' && l['status'] === 503);
+    assert.is(refused?.['level'], 40);
+    assert.is(refused?.['msg'], 'request refused');
     const predictLines = lines().filter((l) => l['msg'] === 'request' && l['path'] === '/predict');
     assert.is(predictLines.length, 1, 'only the real /predict is in the access log');
     const metrics = (await call(running.url, 'GET', '/metrics')).text;

@@ -24,7 +24,10 @@ export function requestContext(log: Logger): Middleware {
       if (ctx.state.warmup) return; // the server's own warm-up request (serving/warmup.ts)
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       const line = { requestId, method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(ms * 100) / 100 };
-      if (ctx.status >= 500) log.error(line, 'request failed');
+      // A 503 is the server declining on purpose (not ready yet, shutting down, a timeout) and
+      // says when to retry; a readiness probe polling a pod without a model must not page anyone.
+      if (ctx.status === 503) log.warn(line, 'request refused');
+      else if (ctx.status >= 500) log.error(line, 'request failed');
       else log.info(line, 'request');
     }
   };
