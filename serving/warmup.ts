@@ -19,6 +19,8 @@ export interface WarmUpOptions {
 
 export interface WarmUpResult {
   readonly requests: number;
+  /** Responses by HTTP status (all 200 unless the chosen node-day cannot be forecast). */
+  readonly statuses?: Readonly<Record<string, number>>;
   readonly ms: number;
   /** The request sent, or why there was none (no model yet, no validated data). */
   readonly request?: { readonly node: number; readonly market: string; readonly date: string };
@@ -52,16 +54,18 @@ export function startWarmUp(url: string, secret: string, deps: ServerDeps, optio
     if (deps.config.apiToken) headers['authorization'] = `Bearer ${deps.config.apiToken}`;
     const body = JSON.stringify(request);
     let requests = 0;
+    const statuses: Record<string, number> = {};
     const loop = async (): Promise<void> => {
       while (!controller.signal.aborted && performance.now() - started < options.durationMs) {
         const response = await fetch(`${url}/predict`, { method: 'POST', headers, body, signal: controller.signal }).catch(() => undefined);
         if (!response) return;
         await response.arrayBuffer().catch(() => undefined);
         requests++;
+        statuses[response.status] = (statuses[response.status] ?? 0) + 1;
       }
     };
     await Promise.all(Array.from({ length: options.concurrency ?? 8 }, loop));
-    return { requests, ms: Math.round(performance.now() - started), request };
+    return { requests, statuses, ms: Math.round(performance.now() - started), request };
   };
   return { done: run(), stop: () => controller.abort() };
 }

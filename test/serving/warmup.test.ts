@@ -9,6 +9,7 @@ import { configWith } from '../../serving/config.ts';
 import { createLogger, startServer } from '../../serving/server.ts';
 import { call, COMED, eventually, GOOD_DAY, materializeMini, openMini } from './support/server.ts';
 
+const TOKEN = 'warm-token-0123456789';
 const instance = openMini();
 await materializeMini(instance);
 test.after(() => instance.close());
@@ -21,7 +22,7 @@ function capturedLog(): { lines: () => Record<string, unknown>[]; log: ReturnTyp
 
 test('after start, /ready says warming_up until the warm-up ends; real requests are served meanwhile; the warm-up is not logged or counted', async () => {
   const { lines, log } = capturedLog();
-  const running = await startServer(instance, configWith({ dataDir: instance.dataDir, pollIntervalMs: 50, warmupMs: 1_500, logLevel: 'info' }), { log });
+  const running = await startServer(instance, configWith({ dataDir: instance.dataDir, pollIntervalMs: 50, warmupMs: 1_500, logLevel: 'info', apiToken: TOKEN }), { log });
   try {
     const early = await call(running.url, 'GET', '/ready');
     assert.is(early.status, 503);
@@ -29,13 +30,14 @@ test('after start, /ready says warming_up until the warm-up ends; real requests 
     assert.match(early.json.error.message, /SERVING_WARMUP_MS/);
     assert.is(early.headers.get('retry-after'), '1');
     // A client guessing at the warm-up header is logged and counted like any other.
-    const during = await call(running.url, 'POST', '/predict', { body: { node: COMED, market: 'da', date: GOOD_DAY }, headers: { 'x-warmup': 'let-me-hide' } });
+    const during = await call(running.url, 'POST', '/predict', { body: { node: COMED, market: 'da', date: GOOD_DAY }, headers: { 'x-warmup': 'let-me-hide', authorization: `Bearer ${TOKEN}` } });
     assert.is(during.status, 200, during.text);
 
     await eventually(async () => (await call(running.url, 'GET', '/ready')).status === 200, 10_000, '/ready to answer 200 after the warm-up');
-    const warmed = lines().find((l) => l['msg'] === 'warmed up') as { warmUp: { requests: number; request: { node: number; market: string; date: string } } } | undefined;
+    const warmed = lines().find((l) => l['msg'] === 'warmed up') as { warmUp: { requests: number; statuses: Record<string, number>; request: { node: number; market: string; date: string } } } | undefined;
     assert.ok(warmed, 'the warm-up logs its summary');
     assert.ok(warmed.warmUp.requests >= 50, `only ${warmed.warmUp.requests} warm-up requests`);
+    assert.equal(warmed.warmUp.statuses, { 200: warmed.warmUp.requests }, 'the warm-up exercised the answering path (with the bearer token auth asks for)');
     assert.is(warmed.warmUp.request.node, COMED);
     assert.is(warmed.warmUp.request.market, 'da');
     assert.match(warmed.warmUp.request.date, /^\d{4}-\d{2}-\d{2}$/);
@@ -44,6 +46,7 @@ test('after start, /ready says warming_up until the warm-up ends; real requests 
     const refused = lines().find((l) => l['path'] === '/ready' && l['status'] === 503);
     assert.is(refused?.['level'], 40);
     assert.is(refused?.['msg'], 'request refused');
+    assert.not.ok(lines().some((l) => JSON.stringify(l).includes(TOKEN)), 'the token never reaches the log');
     const predictLines = lines().filter((l) => l['msg'] === 'request' && l['path'] === '/predict');
     assert.is(predictLines.length, 1, 'only the real /predict is in the access log');
     const metrics = (await call(running.url, 'GET', '/metrics')).text;
