@@ -85,35 +85,32 @@ export async function prune(instance: Instance<unknown>, options: PruneOptions):
   }).immediate();
 
   const holder = `prune:${process.pid}:${Date.now()}`;
-  let removed = 0;
-  let busy = 0;
-  const removeUnlessRecorded = async (file: { location: string; asset: AssetKey; partition: PartitionKey }): Promise<void> => {
-    if (dryRun) {
-      removed++;
-      return;
-    }
+  /** Removes a file unless a row points at it; 'busy' when a live run holds its asset partition. */
+  const removeUnlessRecorded = async (file: { location: string; asset: AssetKey; partition: PartitionKey }): Promise<'removed' | 'busy' | 'recorded'> => {
+    if (dryRun) return 'removed';
     const lease = instance.store.tryAcquireLease(file.asset, file.partition, holder, Date.now(), PRUNE_LEASE_MS);
-    if (!lease.acquired) {
-      busy++;
-      return;
-    }
+    if (!lease.acquired) return 'busy';
     try {
-      if (isReferenced(file.location)) return;
+      if (isReferenced(file.location)) return 'recorded';
       await instance.storage.remove(file.location);
-      removed++;
+      return 'removed';
     } finally {
       instance.store.releaseLease(file.asset, file.partition, holder);
     }
   };
-
-  for (const f of plan.files) await removeUnlessRecorded(f);
-  const files = removed;
-
+  const counts = { files: 0, orphans: 0, busy: 0 };
+  for (const f of plan.files) {
+    const outcome = await removeUnlessRecorded(f);
+    if (outcome === 'removed') counts.files++;
+    else if (outcome === 'busy') counts.busy++;
+  }
   // Orphans: published files no row points at, old enough that no run can be about to record them.
-  removed = 0;
   const graceCutoff = (options.now ?? Date.now()) - (options.orphanGraceMs ?? DEFAULT_ORPHAN_GRACE_MS);
   for await (const f of instance.storage.list()) {
-    if (f.modifiedAt < graceCutoff && !isReferenced(f.location)) await removeUnlessRecorded(f);
+    if (f.modifiedAt >= graceCutoff || isReferenced(f.location)) continue;
+    const outcome = await removeUnlessRecorded(f);
+    if (outcome === 'removed') counts.orphans++;
+    else if (outcome === 'busy') counts.busy++;
   }
-  return { cutoff, events: plan.events, materializations: plan.doomed, files, orphans: removed, busy, dryRun };
+  return { cutoff, events: plan.events, materializations: plan.doomed, ...counts, dryRun };
 }
