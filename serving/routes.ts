@@ -60,6 +60,8 @@ export interface RequestState {
   readonly log: Logger;
   /** Parsed JSON body (undefined when the request had none). */
   body?: unknown;
+  /** The server's own start-up warm-up request (serving/warmup.ts): not logged, not counted. */
+  warmup?: boolean;
 }
 
 export interface ResponseSpec {
