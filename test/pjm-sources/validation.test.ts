@@ -108,6 +108,15 @@ test('missing hours are listed per node and market', async () => {
   assert.equal(check(r, 'hourly_completeness').details['missing'], [{ nodeId: 4669664, market: 'rt', count: 2, hours: ['2025-05-01T09:00:00Z', '2025-05-02T20:00:00Z'] }]);
 });
 
+test('an hour moved off the hour counts as missing (the row count alone would look complete)', async () => {
+  const r = await validatePrices(conn, [await variant(hubs, `SELECT * REPLACE (CASE WHEN node_id = 4669664 AND market = 'rt' AND ts_utc = '2025-05-01 09:00:00+00' THEN ts_utc + INTERVAL 30 MINUTE ELSE ts_utc END AS ts_utc) FROM t`)], {
+    expected: { start: '2025-05-01', end: '2025-05-02' },
+  });
+  assert.is(check(r, 'hourly_completeness').passed, false);
+  assert.equal(check(r, 'hourly_completeness').details['missing'], [{ nodeId: 4669664, market: 'rt', count: 1, hours: ['2025-05-01T09:00:00Z'] }]);
+  assert.is(check(r, 'keys_and_values').passed, false, 'and the off-hour row is named by its own check');
+});
+
 test('completeness against an expected range and node list: a day or node with no rows at all', async () => {
   const r = await validatePrices(conn, [hubs], { expected: { start: '2025-05-01', end: '2025-05-03', nodeIds: [51217], markets: ['da'] } });
   onlyFailure(r, 'hourly_completeness');

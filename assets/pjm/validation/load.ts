@@ -5,7 +5,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { LOAD_SCHEMA } from '../processed/schema.ts';
 import { makeReport, type CheckResult, type ValidationReport } from './report.ts';
-import { expectedHoursRangeSql, isoUtc, parquetSource, prepare, query, schemaCheck } from './sql.ts';
+import { expectedHoursRangeSql, isoUtc, missingHours, parquetSource, prepare, query, schemaCheck } from './sql.ts';
 import { freshnessCheck } from './prices.ts';
 
 export interface LoadValidationOptions {
@@ -48,13 +48,7 @@ export async function validateLoad(conn: DuckDBConnection, parquetPaths: readonl
 
   const e = options.expected;
   const range = expectedHoursRangeSql(src, e);
-  const missing = await query(conn, `
-    WITH r AS (${range}),
-    hours AS (SELECT unnest(generate_series(r.lo, r.hi - INTERVAL 1 HOUR, INTERVAL 1 HOUR)) AS ts_utc FROM r WHERE r.lo IS NOT NULL),
-    want AS (SELECT p.area, p.kind, h.ts_utc FROM (SELECT DISTINCT area, kind FROM ${src}) p CROSS JOIN hours h),
-    gaps AS (SELECT w.* FROM want w ANTI JOIN ${src} s ON s.area = w.area AND s.kind = w.kind AND s.ts_utc = w.ts_utc)
-    SELECT area, kind, count(*) AS n, array_to_string(list(${isoUtc('ts_utc')} ORDER BY ts_utc)[1:${limit}], ',') AS hours
-    FROM gaps GROUP BY area, kind ORDER BY area, kind`);
+  const { missing } = await missingHours(conn, src, range, `SELECT DISTINCT area, kind FROM ${src}`, ['area', 'kind'], limit);
   const totalMissing = missing.reduce((s, r) => s + Number(r['n']), 0);
   checks.push({
     name: 'hourly_completeness',

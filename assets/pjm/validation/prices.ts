@@ -7,7 +7,7 @@ import type { PjmMarket } from '../config.ts';
 import { PRICES_SCHEMA } from '../processed/schema.ts';
 import { sqlString } from '../sources/raw.ts';
 import { makeReport, type CheckResult, type ValidationReport } from './report.ts';
-import { expectedHoursRangeSql, isoUtc, parquetSource, prepare, query, schemaCheck } from './sql.ts';
+import { expectedHoursRangeSql, isoUtc, missingHours, parquetSource, prepare, query, schemaCheck } from './sql.ts';
 
 export interface ExpectedCoverage {
   /** EPT days that must be complete, inclusive. */
@@ -76,26 +76,19 @@ export async function validatePrices(conn: DuckDBConnection, parquetPaths: reado
     ? `SELECT n.node_id, m.market FROM (SELECT unnest(${e?.nodeIds !== undefined ? `[${e.nodeIds.map((x) => Math.trunc(x)).join(', ')}]::BIGINT[]` : `(SELECT list(DISTINCT node_id) FROM ${src})`}) AS node_id) n
          CROSS JOIN (SELECT unnest(${e?.markets !== undefined ? `[${e.markets.map(sqlString).join(', ')}]::VARCHAR[]` : `(SELECT list(DISTINCT market) FROM ${src})`}) AS market) m`
     : `SELECT DISTINCT node_id, market FROM ${src}`;
-  const missing = await query(conn, `
-    WITH r AS (${range}),
-    hours AS (SELECT unnest(generate_series(r.lo, r.hi - INTERVAL 1 HOUR, INTERVAL 1 HOUR)) AS ts_utc FROM r WHERE r.lo IS NOT NULL),
-    want AS (SELECT p.node_id, p.market, h.ts_utc FROM (${pairs}) p CROSS JOIN hours h),
-    gaps AS (SELECT w.* FROM want w ANTI JOIN ${src} s ON s.node_id = w.node_id AND s.market = w.market AND s.ts_utc = w.ts_utc)
-    SELECT node_id, market, count(*) AS n, array_to_string(list(${isoUtc('ts_utc')} ORDER BY ts_utc)[1:${limit}], ',') AS hours
-    FROM gaps GROUP BY node_id, market ORDER BY node_id, market`);
+  const { lo: from, hi: to, missing } = await missingHours(conn, src, range, pairs, ['node_id', 'market'], limit);
   const totalMissing = missing.reduce((s, r) => s + Number(r['n']), 0);
-  const [span] = await query(conn, `WITH r AS (${range}) SELECT ${isoUtc('lo')} AS lo, ${isoUtc('hi')} AS hi FROM r`);
   checks.push({
     name: 'hourly_completeness',
     passed: totalMissing === 0,
     severity: 'error',
     message:
       totalMissing === 0
-        ? `every hour from ${span?.['lo']} to ${span?.['hi']} present for each (node, market)`
+        ? `every hour from ${from} to ${to} present for each (node, market)`
         : `${totalMissing} hours missing: ${missing.slice(0, 5).map((r) => `node ${r['node_id']} ${r['market']} ${r['n']} h from ${String(r['hours']).slice(0, 20)}`).join('; ')}`,
     details: {
-      from: span?.['lo'] ?? null,
-      to: span?.['hi'] ?? null,
+      from,
+      to,
       missingHours: totalMissing,
       missing: missing.map((r) => ({ nodeId: r['node_id'], market: r['market'], count: r['n'], hours: parseList(r['hours']) })),
     },

@@ -62,3 +62,40 @@ export async function schemaCheck(conn: DuckDBConnection, source: string, expect
     details: { expected: want, actual: got },
   };
 }
+
+export interface MissingHours {
+  /** Bounds of the expected hours (ISO UTC; null when there is nothing to expect). */
+  readonly lo: string | null;
+  readonly hi: string | null;
+  /** One row per series with gaps: its two key columns, `n` (hours missing) and `hours` (the first `limit`, comma-separated). */
+  readonly missing: Row[];
+}
+
+/**
+ * The hours missing from each series (`pairs`: a relation of the two `keys`) over the range
+ * `range` (one row lo, hi). One cheap count comes first: when the distinct on-the-hour rows of
+ * those series in the range are as many as series × hours, nothing is missing and the
+ * anti-join that lists the gaps (the dearest query of a validation) is skipped.
+ */
+export async function missingHours(conn: DuckDBConnection, src: string, range: string, pairs: string, keys: readonly [string, string], limit: number): Promise<MissingHours> {
+  const [k1, k2] = keys;
+  const [count] = await query(conn, `
+    WITH r AS (${range}), p AS (${pairs}),
+    have AS (SELECT count(*) AS n FROM (
+      SELECT DISTINCT s.${k1}, s.${k2}, s.ts_utc FROM ${src} s JOIN p ON s.${k1} = p.${k1} AND s.${k2} = p.${k2} CROSS JOIN r
+      WHERE s.ts_utc >= r.lo AND s.ts_utc < r.hi AND s.ts_utc = date_trunc('hour', s.ts_utc)))
+    SELECT ${isoUtc('r.lo')} AS lo, ${isoUtc('r.hi')} AS hi,
+      (SELECT count(*) FROM p) * coalesce(date_diff('hour', r.lo, r.hi), 0) AS want, (SELECT n FROM have) AS have
+    FROM r`);
+  const lo = (count?.['lo'] as string | null | undefined) ?? null;
+  const hi = (count?.['hi'] as string | null | undefined) ?? null;
+  if (count === undefined || Number(count['want']) === Number(count['have'])) return { lo, hi, missing: [] };
+  const missing = await query(conn, `
+    WITH r AS (${range}),
+    hours AS (SELECT unnest(generate_series(r.lo, r.hi - INTERVAL 1 HOUR, INTERVAL 1 HOUR)) AS ts_utc FROM r WHERE r.lo IS NOT NULL),
+    want AS (SELECT p.${k1}, p.${k2}, h.ts_utc FROM (${pairs}) p CROSS JOIN hours h),
+    gaps AS (SELECT w.* FROM want w ANTI JOIN ${src} s ON s.${k1} = w.${k1} AND s.${k2} = w.${k2} AND s.ts_utc = w.ts_utc)
+    SELECT ${k1}, ${k2}, count(*) AS n, array_to_string(list(${isoUtc('ts_utc')} ORDER BY ts_utc)[1:${limit}], ',') AS hours
+    FROM gaps GROUP BY ${k1}, ${k2} ORDER BY ${k1}, ${k2}`);
+  return { lo, hi, missing };
+}
