@@ -3,7 +3,7 @@
 // ensemble member's XGBoost JSON (assets/pjm/model-bundle.ts). Prediction then goes through the forecasting code (`predictRows`),
 // so the server predicts exactly as the backtest and the `forecast` asset do.
 import type { Metadata } from '../../runtime/index.ts';
-import type { ModelSidecar } from '../../assets/pjm/model/persist.ts';
+import { modelFromSidecar, type ModelSidecar } from '../../assets/pjm/model/persist.ts';
 import type { Booster } from '../../assets/xgboost/index.ts';
 import type { TrainedModel } from '../../assets/pjm/model/train.ts';
 
@@ -34,8 +34,8 @@ export function sidecarOf(metadata: Metadata, materializationId: number): ModelS
 
 /**
  * The model of one materialization from its sidecar and its members' boosters (parsed from
- * the stored bundle off the main thread, in the sidecar's order). Mirrors `loadModel` of
- * assets/pjm/model/persist.ts; TypeScript flags any field TrainedModel gains.
+ * the stored bundle off the main thread, in the sidecar's order), checked against the
+ * sidecar, then assembled as `loadModel` does (`modelFromSidecar`).
  */
 export function modelFromArtifact(sidecar: ModelSidecar, boosters: readonly Booster[], materializationId: number): TrainedModel {
   if (boosters.length !== sidecar.members.length) {
@@ -47,14 +47,7 @@ export function modelFromArtifact(sidecar: ModelSidecar, boosters: readonly Boos
       throw new ModelArtifactError(`pjm/model materialization ${materializationId}: member ${sidecar.members[i]!.file} has ${b.numFeatures} features but the sidecar names ${expected}.`);
     }
   });
-  return {
-    market: sidecar.market,
-    featureNames: sidecar.featureNames,
-    transform: sidecar.target.transform,
-    window: sidecar.window,
-    settings: sidecar.settings,
-    members: sidecar.members.map((m, i) => ({ variant: m.variant, booster: boosters[i]!, rounds: m.rounds, bestIteration: m.bestIteration ?? undefined, bestScore: undefined, evalLog: [] })),
-  };
+  return modelFromSidecar(sidecar, boosters);
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

@@ -98,16 +98,27 @@ export function modelFiles(model: TrainedModel, baseName: string, metrics: Model
  */
 export function loadModel(sidecar: ModelSidecar, bytesByFile: ReadonlyMap<string, Uint8Array>): TrainedModel {
   if (sidecar.format !== 'pjm-lmp-xgb/1') throw new Error(`loadModel: unknown sidecar format ${JSON.stringify(sidecar.format)}; expected pjm-lmp-xgb/1.`);
+  return modelFromSidecar(
+    sidecar,
+    sidecar.members.map((m) => {
+      const bytes = bytesByFile.get(m.file);
+      if (bytes === undefined) throw new Error(`loadModel: the sidecar names member file ${m.file}, which was not given; pass every file listed in sidecar.members.`);
+      return Booster.fromBuffer(bytes, `loading ${m.file}`);
+    }),
+  );
+}
+
+/**
+ * The model a sidecar describes, with its members' boosters already loaded (one per
+ * `sidecar.members`, in order). Predictions use each member's saved rounds.
+ */
+export function modelFromSidecar(sidecar: ModelSidecar, boosters: readonly Booster[]): TrainedModel {
   return {
     market: sidecar.market,
     featureNames: sidecar.featureNames,
     transform: sidecar.target.transform,
     window: sidecar.window,
     settings: sidecar.settings,
-    members: sidecar.members.map((m) => {
-      const bytes = bytesByFile.get(m.file);
-      if (bytes === undefined) throw new Error(`loadModel: the sidecar names member file ${m.file}, which was not given; pass every file listed in sidecar.members.`);
-      return { variant: m.variant, booster: Booster.fromBuffer(bytes, `loading ${m.file}`), rounds: m.rounds, bestIteration: m.bestIteration ?? undefined, bestScore: undefined, evalLog: [] };
-    }),
+    members: sidecar.members.map((m, i) => ({ variant: m.variant, booster: boosters[i]!, rounds: m.rounds, bestIteration: m.bestIteration ?? undefined, bestScore: undefined, evalLog: [] })),
   };
 }
