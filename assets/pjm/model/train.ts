@@ -126,14 +126,18 @@ export async function trainModel(table: FeatureTable, window: { firstDay: number
   const trainOne = async (variant: VariantSpec): Promise<TrainedMember> => {
     const params: Params = { ...settings.params, nthread: threads, ...variant.params };
     const halfLife = settings.recencyHalfLifeDays;
-    const dFit = DMatrix.fromDense(xFit, {
-      rows: fit.end - fit.start,
-      cols,
-      labels: labels(table, transform, fit.start, fit.end, variant.target),
-      weights: recencyWeights(table, fit.start, fit.end, window.lastDay, halfLife),
-      featureNames: table.featureNames,
-    });
-    const dValid = DMatrix.fromDense(xValid, { rows: valid.end - valid.start, cols, labels: labels(table, transform, valid.start, valid.end, variant.target), featureNames: table.featureNames });
+    // The rows [start, end) with their design matrix `x`, labels of this member's target and,
+    // for training (not validation) rows, the recency weights.
+    const matrix = (x: Float32Array, { start, end }: { start: number; end: number }, weighted: boolean): DMatrix =>
+      DMatrix.fromDense(x, {
+        rows: end - start,
+        cols,
+        labels: labels(table, transform, start, end, variant.target),
+        ...(weighted ? { weights: recencyWeights(table, start, end, window.lastDay, halfLife) } : {}),
+        featureNames: table.featureNames,
+      });
+    const dFit = matrix(xFit, fit, true);
+    const dValid = matrix(xValid, valid, false);
     try {
       const result = await train(params, dFit, {
         numBoostRound: settings.maxRounds,
@@ -146,14 +150,7 @@ export async function trainModel(table: FeatureTable, window: { firstDay: number
       const chosen = { variant, rounds, bestIteration: result.bestIteration, bestScore: result.bestScore, evalLog: result.evalLog };
       if (!settings.refitOnWholeWindow) return { ...chosen, booster: result.booster };
       result.booster.dispose();
-      const xAll = designMatrix(table, transform, all.start, all.end);
-      const dAll = DMatrix.fromDense(xAll, {
-        rows: all.end - all.start,
-        cols,
-        labels: labels(table, transform, all.start, all.end, variant.target),
-        weights: recencyWeights(table, all.start, all.end, window.lastDay, halfLife),
-        featureNames: table.featureNames,
-      });
+      const dAll = matrix(designMatrix(table, transform, all.start, all.end), all, true);
       try {
         const refit = await train(params, dAll, { numBoostRound: rounds, signal });
         return { ...chosen, booster: refit.booster };
