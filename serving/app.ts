@@ -4,10 +4,12 @@
 //                  (in-flight requests are counted around the whole response: server.ts)
 //   requestContext request id, per-request child logger, one access-log line
 //   httpMetrics    request count and latency by route template
+//   securityHeaders CSP, nosniff, no framing, no Referer, on every response
 //   errorMapper    anything thrown -> JSON error with the right status
 //   cors           off unless origins are configured
-//   requestTimeout 503 after SERVING_REQUEST_TIMEOUT_MS
-//   auth           bearer token on mutating methods when SERVING_API_TOKEN is set
+//   requestTimeout 503 after SERVING_REQUEST_TIMEOUT_MS; the request's abort signal
+//   auth           bearer token on mutating methods when SERVING_API_TOKEN is set; without
+//                  it, routes that change state answer only loopback callers
 //   jsonBody       JSON body with a size limit (413)
 // The route modules below register handlers and document them in the one OpenAPI document.
 import Koa from 'koa';
@@ -20,6 +22,7 @@ import { jsonBody } from './http/middleware/json-body.ts';
 import { requestTimeout } from './http/middleware/timeout.ts';
 import { authMiddleware } from './http/middleware/auth.ts';
 import { cors } from './http/middleware/cors.ts';
+import { securityHeaders } from './http/middleware/security-headers.ts';
 import { httpMetrics } from './http/middleware/metrics.ts';
 import { Lifecycle } from './lifecycle.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -56,12 +59,15 @@ export function createApp(deps: ServerDeps, modules: readonly RouteModule[] = RO
     .use(lifecycle.middleware())
     .use(requestContext(deps.log))
     .use(httpMetrics(deps.metrics))
+    .use(securityHeaders())
     .use(errorMapper())
     .use(cors(deps.config.corsOrigins))
     .use(requestTimeout(deps.config.requestTimeoutMs))
     .use(authMiddleware(deps.auth))
     .use(jsonBody(deps.config.bodyLimitBytes))
     .use(router.routes())
-    .use(router.allowedMethods({ throw: true }));
+    // Not `throw: true`: the router then drops the Allow header; errorMapper turns the
+    // body-less 405/501 it leaves into JSON errors.
+    .use(router.allowedMethods());
   return { app, document, lifecycle };
 }

@@ -17,7 +17,7 @@ import type { Instance } from '../runtime/index.ts';
 import type { ServingConfig } from './config.ts';
 import type { ModelRegistry } from './model/registry.ts';
 import type { FeatureService } from './data/feature-service.ts';
-import type { Auth } from './http/middleware/auth.ts';
+import { refuseStateChange, type Auth } from './http/middleware/auth.ts';
 import type { ServingMetrics } from './metrics.ts';
 import { BEARER_SCHEME, toSchemaObject, type HttpMethod, type OpenApiRegistry } from './http/openapi.ts';
 import { validate } from './http/validate.ts';
@@ -62,6 +62,13 @@ export interface RequestState {
   body?: unknown;
   /** The server's own start-up warm-up request (serving/warmup.ts): not logged, not counted. */
   warmup?: boolean;
+  /**
+   * Aborted when the request times out or its connection closes (the client left, or the
+   * drain limit cut it): long work checks it between steps and stops (serving/http/middleware/timeout.ts).
+   */
+  signal?: AbortSignal;
+  /** A mutating request from another host while no API token is set (serving/http/middleware/auth.ts). */
+  remoteWithoutToken?: boolean;
 }
 
 export interface ResponseSpec {
@@ -88,6 +95,12 @@ export interface RouteDefinition<B extends TSchema | undefined, Q extends TSchem
   readonly params?: P;
   /** Non-error responses; 400/401/413/500 etc. are added from the shared error schema. */
   readonly responses: Readonly<Record<number, ResponseSpec>>;
+  /**
+   * Whether the route changes state (starts or cancels a run). Default: every mutating method
+   * does. A POST that only computes an answer from its body (/predict) says `false`. Without an
+   * API token, routes that change state answer only loopback callers (403 otherwise).
+   */
+  readonly changesState?: boolean;
   /** Error statuses the handler itself can answer with (documented with the error schema). */
   readonly errors?: Readonly<Record<number, string>>;
   readonly handler: (
@@ -114,6 +127,7 @@ export function addRoute<B extends TSchema | undefined = undefined, Q extends TS
   def: RouteDefinition<B, Q, P>,
 ): void {
   const errorRef = spec.schema('Error', ErrorResponse);
+  const changesState = def.changesState ?? isMutating(def.method);
   const content = (r: ResponseSpec) =>
     r.schema === undefined
       ? r.contentType
@@ -125,6 +139,7 @@ export function addRoute<B extends TSchema | undefined = undefined, Q extends TS
   const errors: Record<string, string | undefined> = {
     ...(def.body || def.query || def.params ? { 400: 'The request failed validation; `error.problems` names each field path.' } : {}),
     ...(isMutating(def.method) ? { 401: 'A bearer token is required (SERVING_API_TOKEN is set) and was missing or wrong.' } : {}),
+    ...(changesState ? { 403: 'SERVING_API_TOKEN is not set, and without it this route answers only callers on the server machine (loopback).' } : {}),
     ...(def.body ? { 413: 'The body is larger than the limit.', 415: 'The body is not JSON.' } : {}),
     ...def.errors,
     500: 'Unexpected server error.',
@@ -153,6 +168,7 @@ export function addRoute<B extends TSchema | undefined = undefined, Q extends TS
   });
   router[def.method](def.path, async (ctx) => {
     const state = ctx.state as RequestState;
+    if (changesState && state.remoteWithoutToken) throw refuseStateChange(ctx);
     const input = {
       body: (def.body ? validate(def.body, state.body, 'body') : undefined) as never,
       query: (def.query ? validate(def.query, { ...ctx.query }, 'query') : undefined) as never,

@@ -16,7 +16,14 @@ export const ErrorResponse = T.Object(
   { title: 'Error' },
 );
 
-export const NodeRef = T.Union([T.Integer({ minimum: 0 }), T.String({ minLength: 1, maxLength: 200 })], {
+/**
+ * An integer a JavaScript number holds exactly (|n| <= 2^53 - 1). JSON can spell larger ones
+ * (12345678901234567890) and they would arrive rounded; every integer of a request uses this.
+ */
+export const SafeInteger = (options: { minimum?: number; maximum?: number; default?: number; description?: string } = {}) =>
+  T.Integer({ ...options, minimum: options.minimum ?? Number.MIN_SAFE_INTEGER, maximum: options.maximum ?? Number.MAX_SAFE_INTEGER });
+
+export const NodeRef = T.Union([SafeInteger({ minimum: 0 }), T.String({ minLength: 1, maxLength: 200 })], {
   description: 'a PJM pnode id (integer) or a node name such as "WESTERN HUB"',
 });
 // An enum rather than a union of literals: one clear validation message ("must be one of").

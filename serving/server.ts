@@ -9,7 +9,8 @@ import { createApp, ROUTE_MODULES } from './app.ts';
 import { startWarmUp } from './warmup.ts';
 import type { ServingConfig } from './config.ts';
 import { FeatureService } from './data/feature-service.ts';
-import { bearerAuth } from './http/middleware/auth.ts';
+import { bearerAuth, type AuthOptions } from './http/middleware/auth.ts';
+import { answerClientError } from './http/client-error.ts';
 import { ServingMetrics } from './metrics.ts';
 import { ModelRegistry } from './model/registry.ts';
 import type { RouteModule, ServerDeps } from './routes.ts';
@@ -62,21 +63,29 @@ export function flushLogs(): void {
   }
 }
 
-export function buildDeps(instance: Instance<unknown>, config: ServingConfig, log: Logger): ServerDeps {
+export function buildDeps(instance: Instance<unknown>, config: ServingConfig, log: Logger, authOptions: AuthOptions = {}): ServerDeps {
   const metrics = new ServingMetrics();
   const models = new ModelRegistry({ store: instance.store, storage: instance.storage, log: log.child({ component: 'models' }), metrics, pollIntervalMs: config.pollIntervalMs });
   const features = new FeatureService({ instance, log: log.child({ component: 'features' }), metrics, pollIntervalMs: config.pollIntervalMs, cacheSize: config.featureCacheSize });
-  return { instance, models, features, auth: bearerAuth(config.apiToken), log, config, metrics };
+  return { instance, models, features, auth: bearerAuth(config.apiToken, authOptions), log, config, metrics };
 }
 
-export async function startServer(instance: Instance<unknown>, config: ServingConfig, options: { log?: Logger; modules?: readonly RouteModule[] } = {}): Promise<RunningServer> {
+export interface StartOptions extends AuthOptions {
+  readonly log?: Logger;
+  readonly modules?: readonly RouteModule[];
+}
+
+export async function startServer(instance: Instance<unknown>, config: ServingConfig, options: StartOptions = {}): Promise<RunningServer> {
   const log = options.log ?? createLogger(config.logLevel);
-  const deps = buildDeps(instance, config, log);
+  const deps = buildDeps(instance, config, log, options);
   deps.features.start();
   await deps.models.start();
   const modules = options.modules ?? ROUTE_MODULES;
   const { app, lifecycle } = createApp(deps, modules);
   const server = createServer(lifecycle.track(app.callback()));
+  // A request Node's parser refuses (an unknown method token, a malformed header) never
+  // reaches Koa; answer it with a JSON error too instead of Node's bare 400.
+  server.on('clientError', answerClientError);
   // Keep-alive a little longer than typical load balancers (60 s) so they close first.
   server.keepAliveTimeout = 65_000;
   server.requestTimeout = Math.max(config.requestTimeoutMs + 5_000, 10_000);
@@ -127,6 +136,12 @@ export async function startServer(instance: Instance<unknown>, config: ServingCo
       return drained;
     })());
   log.info({ url }, 'serving');
+  if (!deps.auth.enabled) {
+    log.warn(
+      { url, auth: 'off' },
+      'SERVING_API_TOKEN is not set: routes that change state (POST /api/materialize, POST /api/runs/{id}/cancel) answer only callers on this machine (loopback); set SERVING_API_TOKEN to allow them, with the token, from other hosts',
+    );
+  }
   return { url, server, deps, close };
 }
 

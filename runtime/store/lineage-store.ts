@@ -158,8 +158,8 @@ export class LineageStore {
 
   listRuns(options: { limit?: number; offset?: number; status?: RunStatus } = {}): RunRecord[] {
     const rows = this.stmts.listRuns.all({
-      limit: options.limit ?? 50,
-      offset: options.offset ?? 0,
+      limit: wholeNumber('listRuns', 'limit', options.limit ?? 50),
+      offset: wholeNumber('listRuns', 'offset', options.offset ?? 0),
       status: options.status ?? null,
     }) as RunRow[];
     return rows.map(toRun);
@@ -546,4 +546,15 @@ function prepare(db: Database.Database) {
     ofRun: db.prepare(`SELECT * FROM materializations WHERE run_id = ? ORDER BY id`),
     checksOf: db.prepare(`SELECT * FROM check_results WHERE materialization_id = ? ORDER BY id`),
   };
+}
+
+/**
+ * `value` when it is a whole number SQLite can bind as an integer, else a RangeError naming the
+ * method and option (SQLite's own answer to 1e20 or NaN is "datatype mismatch", naming neither).
+ */
+function wholeNumber(method: string, option: string, value: number): number {
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new RangeError(`${method}: ${option} must be a whole number from 0 to ${Number.MAX_SAFE_INTEGER}, got ${String(value)}.`);
+  }
+  return value;
 }

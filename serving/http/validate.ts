@@ -10,9 +10,12 @@ import { HttpError } from './errors.ts';
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (ajv: Ajv) => Ajv;
 
 // Bodies are JSON, so types are checked strictly; query strings and path parameters are
-// text, so those are coerced ("10" -> 10) before checking.
-const strict = addFormats(new Ajv({ allErrors: true, strict: false, coerceTypes: false, verbose: true }));
-const coercing = addFormats(new Ajv({ allErrors: true, strict: false, coerceTypes: true, verbose: true }));
+// text, so those are coerced ("10" -> 10) before checking. `strictNumbers`: JSON can spell
+// numbers JavaScript cannot hold (1e400 parses as Infinity), and ajv accepts Infinity and
+// NaN as numbers (even as integers) unless told otherwise. Integers beyond 2^53 are refused
+// by the schemas' own bounds (SafeInteger in serving/schemas.ts).
+const strict = addFormats(new Ajv({ allErrors: true, strict: false, coerceTypes: false, strictNumbers: true, verbose: true }));
+const coercing = addFormats(new Ajv({ allErrors: true, strict: false, coerceTypes: true, strictNumbers: true, verbose: true }));
 const compiled = { body: new WeakMap<TSchema, ValidateFunction>(), text: new WeakMap<TSchema, ValidateFunction>() };
 
 function compile(schema: TSchema, where: 'body' | 'query' | 'params'): ValidateFunction {
@@ -64,7 +67,10 @@ export function describeProblems(errors: readonly ErrorObject[], where: string):
  */
 export function validate<S extends TSchema>(schema: S, value: unknown, where: 'body' | 'query' | 'params'): Static<S> {
   const fn = compile(schema, where);
-  if (fn(value)) return value as Static<S>;
+  if (fn(value)) {
+    if (where !== 'body') refuseNonFinite(value, where);
+    return value as Static<S>;
+  }
   const problems = describeProblems(fn.errors ?? [], where);
   const first = problems[0];
   throw new HttpError(
@@ -73,4 +79,17 @@ export function validate<S extends TSchema>(schema: S, value: unknown, where: 'b
     first ? `Invalid request: ${first.path} ${first.message}.` : `Invalid request ${where}.`,
     { problems },
   );
+}
+
+/**
+ * ajv's coercion turns the text "1e400" into Infinity and then skips its own type and range
+ * checks for it (even with strictNumbers), so a query or path number is checked here once
+ * more. Query strings and path parameters are flat: only their own values need looking at.
+ */
+function refuseNonFinite(value: unknown, where: 'query' | 'params'): void {
+  if (typeof value !== 'object' || value === null) return;
+  const problems = Object.entries(value)
+    .filter(([, v]) => typeof v === 'number' && !Number.isFinite(v))
+    .map(([k]) => ({ path: `${where}/${k}`, message: 'must be a finite number' }));
+  if (problems.length > 0) throw new HttpError(400, 'validation_failed', `Invalid request: ${problems[0]!.path} ${problems[0]!.message}.`, { problems });
 }

@@ -54,11 +54,11 @@ export function checkServes(served: ServedModel, market: Market, nodeId: number)
 /** The rounds a member predicts with: exactly those `predictRows` uses (its saved `rounds`). */
 const iterationRange = (member: TrainedMember): [number, number] => [0, member.rounds];
 
-/** SHAP contributions of every row of `table`, for each ensemble member. */
-export function explainRows(model: TrainedModel, table: FeatureTable): Explanation[] {
-  const x = designMatrix(table, model.transform, 0, table.rows);
+/** SHAP contributions of the rows `from` to `to` (exclusive; default every row) of `table`, for each ensemble member. */
+export function explainRows(model: TrainedModel, table: FeatureTable, from = 0, to = table.rows): Explanation[] {
+  const x = designMatrix(table, model.transform, from, to);
   const perMember = model.members.map((member) => ({ member, contribs: member.booster.predictContribs(x, { iterationRange: iterationRange(member) }) }));
-  return Array.from({ length: table.rows }, (_, i) => ({
+  return Array.from({ length: to - from }, (_, i) => ({
     members: perMember.map(({ member, contribs }) => {
       const r = contribs.row(i);
       return { member: member.variant.name, target: member.variant.target, bias: r.bias, contributions: r.byFeature };

@@ -12,7 +12,8 @@ import { HttpError } from '../http/errors.ts';
 import type { ServingMetrics } from '../metrics.ts';
 import type { ModelRegistry, ServedModel } from '../model/registry.ts';
 import type { PredictBatchRequest, PredictFeaturesRequest, PredictRequest } from '../schemas.ts';
-import { checkServes, explainRows, forecastDay, type HourForecast } from './forecast.ts';
+import { checkServes, explainRows, forecastDay, type Explanation, type HourForecast } from './forecast.ts';
+import { checkBatchWork, checkpoint, checkRowsWork, ROWS_PER_NODE_DAY } from './work.ts';
 
 export interface ModelRef {
   readonly materializationId: number;
@@ -36,8 +37,6 @@ export const modelRef = (m: ServedModel): ModelRef => ({
   codeVersion: m.codeVersion,
   trainedAt: m.trainedAt,
 });
-
-const MAX_BATCH = 500;
 
 interface RecentAnswer {
   readonly modelId: number;
@@ -113,32 +112,39 @@ export class PredictService {
     return body;
   }
 
-  /** Every node × date with one model; a failing item carries its error instead of failing the batch. */
-  async batch(req: PredictBatchRequest): Promise<{ model: ModelRef; results: unknown[] }> {
-    const items = req.nodes.length * req.dates.length;
-    if (items > MAX_BATCH) {
-      throw new HttpError(400, 'validation_failed', `The batch asks for ${items} node-days (${req.nodes.length} nodes × ${req.dates.length} dates); the limit is ${MAX_BATCH}. Split it.`, {
-        problems: [{ path: 'body', message: `must ask for at most ${MAX_BATCH} node-days` }],
-      });
-    }
+  /**
+   * Every node × date with one model; a failing item carries its error instead of failing the
+   * batch. Bounded in work (serving/predict/work.ts); between items it yields to the event loop
+   * and stops when `signal` aborts (the request timed out or its connection closed).
+   */
+  async batch(req: PredictBatchRequest, signal?: AbortSignal): Promise<{ model: ModelRef; results: unknown[] }> {
+    const explain = req.explain ?? false;
+    checkBatchWork(req.nodes.length, req.dates.length, explain);
     return this.models.use(async (served) => {
       const results: unknown[] = [];
-      for (const node of req.nodes) {
-        for (const date of req.dates) {
-          try {
-            results.push(await this.#count(req.market, 'batch', () => this.#day(served, node, req.market, date, req.explain ?? false, false)));
-          } catch (err) {
-            if (!(err instanceof HttpError) || err.status >= 500) throw err;
-            results.push({ node, date, error: { code: err.code, message: err.message, ...err.details } });
+      try {
+        for (const node of req.nodes) {
+          for (const date of req.dates) {
+            await checkpoint(signal);
+            try {
+              results.push(await this.#count(req.market, 'batch', () => this.#day(served, node, req.market, date, explain, false)));
+            } catch (err) {
+              if (!(err instanceof HttpError) || err.status >= 500) throw err;
+              results.push({ node, date, error: { code: err.code, message: err.message, ...err.details } });
+            }
           }
         }
+      } catch (err) {
+        if (signal?.aborted && err === signal.reason) this.metrics.predictions.inc({ market: req.market, form: 'batch', outcome: 'canceled' });
+        throw err;
       }
       return { model: modelRef(served), results };
     });
   }
 
   /** Predictions for feature rows the caller computed, checked against the model's feature names. */
-  async fromFeatures(req: PredictFeaturesRequest): Promise<unknown> {
+  async fromFeatures(req: PredictFeaturesRequest, signal?: AbortSignal): Promise<unknown> {
+    checkRowsWork(req.rows.length, req.explain ?? false);
     return this.#count(req.market, 'features', () =>
       this.models.use(async (served) => {
         const node = await this.features.resolveNode(req.node);
@@ -162,7 +168,15 @@ export class PredictService {
           req.market,
         );
         const values = predictRows(served.model, table, 0, table.rows);
-        const explanations = req.explain ? explainRows(served.model, table) : undefined;
+        // Explanations a node-day's worth of rows at a time, yielding in between (as a batch does).
+        let explanations: Explanation[] | undefined;
+        if (req.explain) {
+          explanations = [];
+          for (let from = 0; from < table.rows; from += ROWS_PER_NODE_DAY) {
+            if (from > 0) await checkpoint(signal);
+            explanations.push(...explainRows(served.model, table, from, Math.min(table.rows, from + ROWS_PER_NODE_DAY)));
+          }
+        }
         return {
           node,
           market: req.market,

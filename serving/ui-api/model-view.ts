@@ -202,6 +202,9 @@ export function findPredictions(value: JsonValue | undefined): PredictedHour[] |
 /** The Monday of `day`'s ISO week. */
 export function weekOf(day: string): string {
   const t = Date.parse(`${day}T00:00:00Z`);
+  // The route validates `week` as a calendar day; a bad day stored in a backtest's value must
+  // still say what it was rather than "Invalid time value".
+  if (Number.isNaN(t)) throw new RangeError(`weekOf: ${JSON.stringify(day)} is not a YYYY-MM-DD calendar day.`);
   const dow = (new Date(t).getUTCDay() + 6) % 7; // Monday 0
   return new Date(t - dow * 86_400_000).toISOString().slice(0, 10);
 }

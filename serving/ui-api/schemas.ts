@@ -2,6 +2,7 @@
 // document publishes them and the request validator compiles them, so the docs
 // and the checks are the same thing.
 import { Type as T, type TSchema } from '@sinclair/typebox';
+import { SafeInteger } from '../schemas.ts';
 
 const Nullable = <S extends TSchema>(s: S) => T.Union([s, T.Null()]);
 const Json = T.Unknown({ description: 'Free-form JSON' });
@@ -249,31 +250,32 @@ export const AssetKeyParams = T.Object({
 
 export const PartitionsQuery = T.Object({
   status: T.Optional(UiStatusSchema),
-  limit: T.Optional(T.Integer({ minimum: 1, maximum: 5000, default: 200 })),
-  offset: T.Optional(T.Integer({ minimum: 0, default: 0 })),
+  limit: T.Optional(SafeInteger({ minimum: 1, maximum: 5000, default: 200 })),
+  offset: T.Optional(SafeInteger({ minimum: 0, default: 0 })),
 });
 
 export const PredictionsQuery = T.Object({
   node: T.Optional(T.String({ description: 'Node id; default the first node.' })),
-  week: T.Optional(T.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'Any day of the week (YYYY-MM-DD); default the last week.' })),
+  // format "date": a real calendar day (2018-13-01 and 9999-99-99 are refused, naming query/week).
+  week: T.Optional(T.String({ format: 'date', description: 'Any day of the week (YYYY-MM-DD); default the last week.' })),
 });
 
-export const MaterializationParams = T.Object({ id: T.Integer({ minimum: 1 }) });
+export const MaterializationParams = T.Object({ id: SafeInteger({ minimum: 1 }) });
 export const LineageQuery = T.Object({
-  depth: T.Optional(T.Integer({ minimum: 1, maximum: 10, default: 4 })),
-  perGroup: T.Optional(T.Integer({ minimum: 1, maximum: 50, default: 5, description: 'Entries listed per upstream asset (the latest partitions).' })),
+  depth: T.Optional(SafeInteger({ minimum: 1, maximum: 10, default: 4 })),
+  perGroup: T.Optional(SafeInteger({ minimum: 1, maximum: 50, default: 5, description: 'Entries listed per upstream asset (the latest partitions).' })),
 });
 
 export const RunsQuery = T.Object({
-  limit: T.Optional(T.Integer({ minimum: 1, maximum: 500, default: 50 })),
-  offset: T.Optional(T.Integer({ minimum: 0, default: 0 })),
+  limit: T.Optional(SafeInteger({ minimum: 1, maximum: 500, default: 50 })),
+  offset: T.Optional(SafeInteger({ minimum: 0, default: 0 })),
   status: T.Optional(RunStatusSchema),
 });
 
 export const RunParams = T.Object({ id: T.String({ minLength: 1 }) });
 export const EventsQuery = T.Object({
-  afterId: T.Optional(T.Integer({ minimum: 0, default: 0, description: 'Only events with a larger id.' })),
-  limit: T.Optional(T.Integer({ minimum: 1, maximum: 10000, default: 2000 })),
+  afterId: T.Optional(SafeInteger({ minimum: 0, default: 0, description: 'Only events with a larger id.' })),
+  limit: T.Optional(SafeInteger({ minimum: 1, maximum: 10000, default: 2000 })),
 });
 
 export const MaterializeBody = T.Object(

@@ -179,7 +179,8 @@ test('POST /predict/batch: every node × date with one model, failed items carry
   assert.equal(codes, [24, 24, 'missing_inputs', 'unknown_node', 'unknown_node', 'unknown_node']);
   assert.is(r.json.model.dataVersion, r.json.results[0].model.dataVersion);
   const tooMany = await call(url, 'POST', '/predict/batch', { body: { nodes: Array.from({ length: 100 }, (_, i) => i), market: 'da', dates: Array(6).fill(GOOD_DAY) } });
-  assert.is(tooMany.status, 400);
+  assert.is(tooMany.status, 422);
+  assert.is(tooMany.json.error.code, 'work_limit_exceeded');
   assert.match(tooMany.json.error.message, /600 node-days/);
 });
 

@@ -18,6 +18,10 @@ test('the interactive docs page works offline and shows the predict operations',
     const external: string[] = [];
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
+    // A Content-Security-Policy violation is a console error ("Refused to load ...").
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(m.text());
+    });
     await page.route('**/*', (route) => {
       const url = route.request().url();
       if (url.startsWith(server.url)) return route.continue();
@@ -35,6 +39,7 @@ test('the interactive docs page works offline and shows the predict operations',
     assert.match(body, /PredictRequest|node|market/);
     assert.equal(external, [], 'no request left the machine');
     assert.equal(errors, []);
+    assert.match((await page.request.get(`${server.url}/docs`)).headers()['content-security-policy'] ?? '', /script-src 'self'/);
   } finally {
     await browser.close();
     await server.stop();

@@ -61,4 +61,16 @@ test('the model page: learning curve and feature importance', async () => {
   assert.equal(pageErrors(page), []);
 });
 
+test('GET predictions with an impossible week: 400 naming query/week, never a 500', async () => {
+  const path = `${srv.url}/api/assets/${encodeURIComponent('demo/backtest')}/predictions`;
+  for (const week of ['9999-99-99', '0000-00-00', '2018-13-01', '2017-02-30']) {
+    const res = await fetch(`${path}?week=${week}`);
+    const body = (await res.json()) as { error: { code: string; problems: { path: string }[] } };
+    assert.is(res.status, 400, `${week}: ${JSON.stringify(body)}`);
+    assert.is(body.error.code, 'validation_failed');
+    assert.equal(body.error.problems.map((p) => p.path), ['query/week']);
+  }
+  assert.is((await fetch(`${path}?week=2017-01-04`)).status, 200);
+});
+
 test.run();

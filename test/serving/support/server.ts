@@ -3,7 +3,7 @@
 // headers and the parsed body.
 import { Instance, materialize, type MaterializeRequest } from '../../../runtime/index.ts';
 import { configWith, type ServingConfig } from '../../../serving/config.ts';
-import { startServer, type RunningServer } from '../../../serving/server.ts';
+import { startServer, type RunningServer, type StartOptions } from '../../../serving/server.ts';
 import { tempDir } from '../../support/tmp.ts';
 import miniDefs from './mini-pjm.ts';
 
@@ -28,8 +28,8 @@ export interface TestServer extends RunningServer {
   stop(): Promise<void>;
 }
 
-export async function startTestServer(instance: Instance<unknown>, overrides: Partial<ServingConfig> = {}): Promise<TestServer> {
-  const running = await startServer(instance, configWith({ dataDir: instance.dataDir, pollIntervalMs: 50, ...overrides }));
+export async function startTestServer(instance: Instance<unknown>, overrides: Partial<ServingConfig> = {}, options: StartOptions = {}): Promise<TestServer> {
+  const running = await startServer(instance, configWith({ dataDir: instance.dataDir, pollIntervalMs: 50, ...overrides }), options);
   return { ...running, instance, stop: async () => void (await running.close()) };
 }
 
