@@ -126,6 +126,7 @@ export async function main(argv: string[], io: { out?: NodeJS.WriteStream; err?:
             `${r.dryRun ? 'Would remove' : 'Removed'} ${r.materializations} superseded materializations, ${r.files} files and ${r.events} events older than ${new Date(r.cutoff).toISOString()}, ` +
               `and ${r.orphans} orphan files (published by a process that died before recording them).\n`,
           );
+          if (r.scratch > 0) out.write(`${r.dryRun ? 'Would remove' : 'Removed'} ${r.scratch} scratch directories left by runs whose process died.\n`);
           if (r.busy > 0) out.write(`Left ${r.busy} files whose asset partition a live run holds; run prune again later.\n`);
         }
         return 0;

@@ -75,6 +75,15 @@ export type LeaseResult = { readonly acquired: true } | { readonly acquired: fal
 
 const BUSY_TIMEOUT_MS = 60_000;
 
+/**
+ * Whether a run recorded as running is still being run: its heartbeat is recent and, when it
+ * ran on this host, its process exists. The rule closeAbandonedRuns closes runs by.
+ */
+export function runIsLive(run: Pick<RunRecord, 'status' | 'host' | 'pid' | 'heartbeatAt'>, now: number, staleAfterMs: number): boolean {
+  if (run.status !== 'running' || run.heartbeatAt < now - staleAfterMs) return false;
+  return run.host !== hostname() || run.pid === process.pid || processAlive(run.pid);
+}
+
 function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
