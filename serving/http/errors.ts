@@ -14,6 +14,8 @@ export type ErrorCode =
   | 'payload_too_large'
   | 'unknown_node'
   | 'missing_inputs'
+  | 'input_corrupt'
+  | 'degraded'
   | 'market_not_served'
   | 'node_not_trained'
   | 'feature_mismatch'
