@@ -16,7 +16,8 @@ export type RuntimeErrorReason =
   | 'invalid-definition'
   | 'store-schema'
   | 'lease-timeout'
-  | 'storage';
+  | 'storage'
+  | 'resource-exhausted';
 
 export class RuntimeError extends Error {
   override readonly name = 'RuntimeError';

@@ -35,6 +35,8 @@ export type RunEvent =
       readonly dataVersion: string;
       /** The new version holds the same data as the one it replaces. */
       readonly unchanged: boolean;
+      /** The version it replaces was marked corrupt: its stored file has been rewritten. */
+      readonly repaired?: boolean;
       readonly durationMs: number;
       readonly metadata: Metadata;
     })
@@ -95,7 +97,7 @@ export function eventMessage(e: RunEvent): string {
     case 'check_evaluated':
       return `${where}: check ${e.check} ${e.passed ? 'passed' : e.blocking ? 'FAILED' : 'warned'}${e.message ? `: ${e.message}` : ''}`;
     case 'step_materialized':
-      return `${where}: materialized ${e.dataVersion.slice(0, 8)}${e.unchanged ? ' (data unchanged)' : ''} in ${formatMs(e.durationMs)}`;
+      return `${where}: materialized ${e.dataVersion.slice(0, 8)}${e.unchanged ? (e.repaired ? ' (data unchanged; the corrupt stored file was rewritten)' : ' (data unchanged)') : e.repaired ? ' (replacing a corrupt version)' : ''} in ${formatMs(e.durationMs)}`;
     case 'step_blocked':
       return `${where}: not published, blocking check${e.failedChecks.length > 1 ? 's' : ''} ${e.failedChecks.join(', ')} failed: ${e.message}`;
     case 'step_skipped':

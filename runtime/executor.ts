@@ -5,7 +5,10 @@
 // it), runs `materialize`, writes the output to a temporary file, runs the
 // checks, publishes the file and commits the materialization with its
 // provenance in one store transaction. Nothing is published for a step that
-// failed, was blocked by a check, or was canceled.
+// failed, was blocked by a check, or was canceled. A step that fails hashes the
+// input files it read: a bad one is marked corrupt in the store (the next run
+// rewrites it) and named in the error. A full disk or a read-only filesystem
+// stops the whole run with one message instead of failing every step.
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { availableParallelism } from 'node:os';
@@ -22,7 +25,9 @@ import type {
   Metadata,
 } from './definitions.ts';
 import { borrowConnection, readParquetSql, returnConnection, sqlString } from './duckdb.ts';
-import { errorMessage } from './errors.ts';
+import { errorMessage, RuntimeError } from './errors.ts';
+import { checkVersions, describeBadFile, type StoredVersion } from './integrity.ts';
+import { describeResourceProblem, resourceProblem } from './resources.ts';
 import { eventLevel, eventMessage, type RunCounts, type RunEvent, type RunEventListener } from './events.ts';
 import type { Instance } from './instance.ts';
 import { describePartition, type AssetKey, type PartitionKey } from './keys.ts';
@@ -90,8 +95,28 @@ export async function executePlan<R>(instance: Instance<R>, plan: Plan, options:
     pending = [];
     return out;
   };
+  // A resource problem (full disk, read-only store) stops the run: set once, with the message it ends with.
+  let fatal: string | undefined;
+  const describeProblem = (err: unknown, writing?: string): string | undefined => {
+    const p = resourceProblem(err);
+    return p && describeResourceProblem(p, { dataDir: instance.dataDir, storePath: store.path, writing });
+  };
+  /** Stops the run at the first resource problem; true only for that first one (later ones are its echoes). */
+  const stopRun = (message: string): boolean => {
+    if (fatal !== undefined) return false;
+    fatal = message;
+    runError = message;
+    return true;
+  };
   const flush = (): void => {
-    if (pending.length > 0) store.appendEvents(takePending());
+    if (pending.length === 0) return;
+    const batch = takePending();
+    try {
+      store.appendEvents(batch);
+    } catch (err) {
+      // The log could not be written: the run cannot be recorded faithfully, so it stops.
+      stopRun(describeProblem(err, `the run's events to ${store.path}`) ?? `Writing the run's events to ${store.path} failed: ${errorMessage(err)}. The run stopped.`);
+    }
   };
   const flusher = setInterval(flush, 200);
   flusher.unref();
@@ -124,8 +149,15 @@ export async function executePlan<R>(instance: Instance<R>, plan: Plan, options:
     node.pending = upstreamIds.size;
   }
 
-  store.closeAbandonedRuns(started, leaseTtlMs * 3);
-  store.createRun({ id: options.runId, selection: options.selection, partitions: options.partitions, trigger: options.trigger, now: started });
+  try {
+    store.closeAbandonedRuns(started, leaseTtlMs * 3);
+    store.createRun({ id: options.runId, selection: options.selection, partitions: options.partitions, trigger: options.trigger, now: started });
+  } catch (err) {
+    clearInterval(flusher);
+    const message = describeProblem(err, `the new run to ${store.path}`);
+    if (message) throw new RuntimeError('resource-exhausted', message);
+    throw err;
+  }
   const assetsPlanned = [...nodesByAsset].map(([asset, list]) => ({ asset, steps: list.length }));
   emit({
     type: 'run_started',
@@ -155,7 +187,7 @@ export async function executePlan<R>(instance: Instance<R>, plan: Plan, options:
   const ready: Node[] = [...nodes.values()].filter((n) => n.pending === 0);
   let running = 0;
   const busyPools = new Set<string>();
-  let runError: string | null = null;
+  let runError: string | null = null as string | null;
   const concurrency = Math.max(1, options.concurrency ?? DEFAULT_CONCURRENCY);
 
   await new Promise<void>((resolveAll) => {
@@ -177,7 +209,7 @@ export async function executePlan<R>(instance: Instance<R>, plan: Plan, options:
       else pump();
     };
     const pump = (): void => {
-      for (let k = 0; running < concurrency && k < ready.length; ) {
+      for (let k = 0; (running < concurrency || fatal !== undefined) && k < ready.length; ) {
         const node = ready[k]!;
         const pool = graph.get(node.step.asset).pool;
         if (pool !== undefined && busyPools.has(pool)) {
@@ -194,7 +226,14 @@ export async function executePlan<R>(instance: Instance<R>, plan: Plan, options:
           },
           (err) => {
             if (pool !== undefined) busyPools.delete(pool);
-            runError ??= errorMessage(err);
+            const problem = describeProblem(err);
+            if (problem) {
+              if (stopRun(problem)) {
+                counts.failed++;
+                failures.push({ asset: node.step.asset, partition: node.step.partition, error: problem });
+                emit({ runId: options.runId, asset: node.step.asset, partition: node.step.partition, ts: Date.now(), type: 'step_failed', error: errorMessage(err), durationMs: 0 });
+              } else counts.skipped++;
+            } else runError ??= errorMessage(err);
             finish(node, 'failed');
           },
         );
@@ -207,6 +246,11 @@ export async function executePlan<R>(instance: Instance<R>, plan: Plan, options:
   async function runNode(node: Node): Promise<Outcome> {
     const { asset, partition } = node.step;
     const base = { runId: options.runId, asset, partition };
+    if (fatal !== undefined) {
+      // The run stopped (full disk): what never started is counted, not announced one line each.
+      counts.skipped++;
+      return 'canceled';
+    }
     if (node.failedUpstream) {
       counts.skipped++;
       emit({ ...base, ts: Date.now(), type: 'step_skipped', reason: `upstream ${node.failedUpstream}` });
@@ -265,6 +309,7 @@ export async function executePlan<R>(instance: Instance<R>, plan: Plan, options:
     // Resolve inputs: exactly the current versions of the mapped upstream partitions.
     const inputs: Record<string, AssetInput> = {};
     const consumed: InputRecord[] = [];
+    const consumedFiles: StoredVersion[] = [];
     for (const dep of graph.deps(asset)) {
       const keys = live.expectedInputs(dep, partition);
       const parts: ConsumedPartition[] = [];
@@ -283,7 +328,10 @@ export async function executePlan<R>(instance: Instance<R>, plan: Plan, options:
         return 'failed';
       }
       inputs[dep.inputName] = makeInput(instance, dep.asset, graph.get(dep.asset).io, parts);
-      for (const p of parts) consumed.push({ asset: dep.asset, partition: p.partition, materializationId: p.materializationId, dataVersion: p.dataVersion });
+      for (const p of parts) {
+        consumed.push({ asset: dep.asset, partition: p.partition, materializationId: p.materializationId, dataVersion: p.dataVersion });
+        consumedFiles.push({ asset: dep.asset, partition: p.partition, materializationId: p.materializationId, dataVersion: p.dataVersion, location: p.location });
+      }
     }
 
     let attempt = 0;
@@ -355,7 +403,8 @@ export async function executePlan<R>(instance: Instance<R>, plan: Plan, options:
 
         const location = await instance.storage.publish({ tempPath: written.path, asset, partition, dataVersion, io: def.io });
         const unchanged = previous?.dataVersion === dataVersion;
-        const event: RunEvent = { ...base, ts: endedAt, type: 'step_materialized', dataVersion, unchanged, durationMs: endedAt - stepStarted, metadata };
+        const repaired = previous?.corrupt !== undefined;
+        const event: RunEvent = { ...base, ts: endedAt, type: 'step_materialized', dataVersion, unchanged, ...(repaired ? { repaired } : {}), durationMs: endedAt - stepStarted, metadata };
         store.commitMaterialization({
           asset, partition, runId: options.runId, status: 'published', codeVersion: def.codeVersion, dataVersion,
           location, metadata, startedAt: stepStarted, endedAt, inputs: consumed, checks: checkResults, events: [toStoredEvent(event)], logEvents: takePending(),
@@ -370,8 +419,26 @@ export async function executePlan<R>(instance: Instance<R>, plan: Plan, options:
           emit({ ...base, ts: Date.now(), type: 'step_skipped', reason: 'run canceled; nothing was published' });
           return 'canceled';
         }
-        const message = errorMessage(err);
-        if (attempt < def.retry.maxAttempts) {
+        const problem = describeProblem(err);
+        if (problem) {
+          if (!stopRun(problem)) {
+            counts.skipped++;
+            return 'canceled';
+          }
+          counts.failed++;
+          failures.push({ asset, partition, error: problem });
+          emit({ ...base, ts: Date.now(), type: 'step_failed', error: errorMessage(err), durationMs: Date.now() - stepStarted });
+          return 'failed';
+        }
+        // A read of an input may have failed because its file is bad: hash what was read, and
+        // if a file is not its data version, mark it corrupt (the next run rewrites it) and
+        // say so; retrying against the same bad file would only fail again.
+        const bad = await checkVersions(instance, consumedFiles, 'step').catch(() => []);
+        const message =
+          bad.length > 0
+            ? `${errorMessage(err)} — input ${bad.slice(0, 3).map(describeBadFile).join('; ')}${bad.length > 3 ? ` and ${bad.length - 3} more` : ''}. ${bad.length === 1 ? 'It is' : 'They are'} marked corrupt; the next run rewrites ${bad.length === 1 ? 'it' : 'them'} (\`materialize +${asset}\`).`
+            : errorMessage(err);
+        if (attempt < def.retry.maxAttempts && bad.length === 0) {
           const delayMs = (def.retry.backoffMs ?? 1000) * 2 ** (attempt - 1);
           emit({ ...base, ts: Date.now(), type: 'step_retrying', attempt, error: message, delayMs });
           if (await sleep(delayMs, signal)) continue;
@@ -397,7 +464,12 @@ export async function executePlan<R>(instance: Instance<R>, plan: Plan, options:
   clearInterval(flusher);
   emit(finished);
   flush();
-  store.finishRun(options.runId, status, { ...counts }, error, Date.now());
+  try {
+    store.finishRun(options.runId, status, { ...counts }, error, Date.now());
+  } catch {
+    // Even the run's end could not be written (the disk is still full): it stays "running"
+    // until the next process finds its heartbeat stopped and closes it as failed.
+  }
   return { runId: options.runId, status, counts, durationMs, failures };
 }
 

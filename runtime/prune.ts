@@ -7,9 +7,15 @@
 // no row points at it: a run publishing the same content-addressed version
 // (which skips the upload when the file exists) holds that lease from publish
 // to commit, so prune can never delete a file a run is about to record.
+//
+// It also removes steps' scratch directories left by runs whose process died
+// (SIGKILL, OOM): a directory is named after its run, and one whose run is
+// still live (heartbeat recent, process alive) is never touched.
 import type { Instance } from './instance.ts';
 import { RuntimeError } from './errors.ts';
 import type { AssetKey, PartitionKey } from './keys.ts';
+import { runIsLive } from './store/lineage-store.ts';
+import { rm } from 'node:fs/promises';
 
 export interface PruneOptions {
   readonly olderThanMs: number;
@@ -32,11 +38,15 @@ export interface PruneResult {
   readonly orphans: number;
   /** Files left for next time because a live run holds their asset partition. */
   readonly busy: number;
+  /** Scratch directories of dead runs removed (or that would be). */
+  readonly scratch: number;
   readonly dryRun: boolean;
 }
 
 export const DEFAULT_ORPHAN_GRACE_MS = 3_600_000;
 const PRUNE_LEASE_MS = 60_000;
+/** A run whose heartbeat is older than this is dead (three default lease lifetimes, as the executor closes runs). */
+const RUN_STALE_MS = 90_000;
 
 /** Parses "30d", "12h", "90m" into milliseconds. */
 export function parseAge(text: string): number {
@@ -112,5 +122,30 @@ export async function prune(instance: Instance<unknown>, options: PruneOptions):
     if (outcome === 'removed') counts.orphans++;
     else if (outcome === 'busy') counts.busy++;
   }
-  return { cutoff, events: plan.events, materializations: plan.doomed, ...counts, dryRun };
+  const scratch = await pruneScratch(instance, options.now ?? Date.now(), options.orphanGraceMs ?? DEFAULT_ORPHAN_GRACE_MS, dryRun);
+  return { cutoff, events: plan.events, materializations: plan.doomed, ...counts, scratch, dryRun };
+}
+
+/**
+ * Removes scratch directories whose run is not live. A directory is named `<run id>-<step>-<random>`;
+ * one whose name matches no recorded run (made outside a run) goes only once older than the grace period.
+ */
+async function pruneScratch(instance: Instance<unknown>, now: number, graceMs: number, dryRun: boolean): Promise<number> {
+  const runs = instance.store.db.prepare(`SELECT id, status, host, pid, heartbeat_at AS heartbeatAt FROM runs WHERE id = ?`);
+  const ownerOf = (name: string) => {
+    // Run ids may hold dashes themselves: try each prefix that ends before a dash.
+    for (let i = name.indexOf('-'); i > 0; i = name.indexOf('-', i + 1)) {
+      const run = runs.get(name.slice(0, i)) as Parameters<typeof runIsLive>[0] | undefined;
+      if (run) return run;
+    }
+    return undefined;
+  };
+  let removed = 0;
+  for await (const dir of instance.storage.listScratch()) {
+    const owner = ownerOf(dir.name);
+    if (owner ? runIsLive(owner, now, RUN_STALE_MS) : dir.modifiedAt >= now - graceMs) continue;
+    if (!dryRun) await rm(dir.path, { recursive: true, force: true });
+    removed++;
+  }
+  return removed;
 }

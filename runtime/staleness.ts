@@ -4,7 +4,7 @@
 import type { AssetGraph, ResolvedDependency } from './graph.ts';
 import { describePartition, UNPARTITIONED, type AssetKey, type PartitionKey } from './keys.ts';
 import { mapPartitions } from './partitions.ts';
-import type { CurrentRecord, CurrentSnapshot, InputRecord } from './store/records.ts';
+import type { CorruptDetector, CorruptReason, CurrentRecord, CurrentSnapshot, InputRecord } from './store/records.ts';
 import { shortVersion, type CodeVersion, type DataVersion } from './versions.ts';
 
 export type Status = 'FRESH' | 'STALE' | 'MISSING';
@@ -30,11 +30,21 @@ export type StaleCause =
       readonly newCount: number;
     }
   | { readonly kind: 'upstream-missing'; readonly upstream: AssetKey; readonly partitions: readonly PartitionKey[]; readonly count: number }
-  | { readonly kind: 'upstream-stale'; readonly upstream: AssetKey; readonly partitions: readonly PartitionKey[]; readonly count: number };
+  | { readonly kind: 'upstream-stale'; readonly upstream: AssetKey; readonly partitions: readonly PartitionKey[]; readonly count: number }
+  /** The stored file of the current version is bad (see CorruptMark): rewriting it is the only repair. */
+  | {
+      readonly kind: 'corrupt';
+      readonly reason: CorruptReason;
+      readonly detail: string;
+      readonly expected: DataVersion;
+      readonly found: DataVersion | null;
+      readonly detectedBy: CorruptDetector;
+      readonly detectedAt: number;
+    };
 
 /** Causes that materializing this asset would resolve (the others wait for upstream). */
 export function isActionable(cause: StaleCause): boolean {
-  return cause.kind === 'code' || cause.kind === 'data' || cause.kind === 'dependencies' || cause.kind === 'partitions';
+  return cause.kind === 'code' || cause.kind === 'data' || cause.kind === 'dependencies' || cause.kind === 'partitions' || cause.kind === 'corrupt';
 }
 
 export interface PartitionStatus {
@@ -104,6 +114,10 @@ export class StalenessResolver {
     if (!current) return { status: 'MISSING', causes: [], current };
     const def = this.graph.get(asset);
     const causes: StaleCause[] = [];
+    if (current.corrupt) {
+      const { reason, detail, expected, found, detectedBy, detectedAt } = current.corrupt;
+      causes.push({ kind: 'corrupt', reason, detail, expected, found, detectedBy, detectedAt });
+    }
     if (current.codeVersion !== def.codeVersion) causes.push({ kind: 'code', from: current.codeVersion, to: def.codeVersion });
 
     const consumed = new Map<AssetKey, Map<PartitionKey, InputRecord>>();
@@ -190,6 +204,16 @@ export function describeCause(cause: StaleCause): string {
       return `upstream ${partitionList(cause.upstream, cause.partitions, cause.count)} ${cause.count === 1 ? 'is' : 'are'} missing`;
     case 'upstream-stale':
       return `upstream ${partitionList(cause.upstream, cause.partitions, cause.count)} ${cause.count === 1 ? 'is' : 'are'} stale`;
+    case 'corrupt': {
+      const what =
+        cause.reason === 'mismatch'
+          ? `its content hashes to ${shortVersion(cause.found ?? '?')}, not to its data version ${shortVersion(cause.expected)}`
+          : cause.reason === 'missing'
+            ? 'it is missing'
+            : `it cannot be read (${cause.detail})`;
+      const by = { verify: 'materialize verify', step: 'a step reading it', server: 'the server reading it', publish: 'a publish reusing it' }[cause.detectedBy];
+      return `the stored file is corrupt: ${what} (found by ${by} at ${new Date(cause.detectedAt).toISOString().slice(0, 19)}Z); the next run rewrites it`;
+    }
   }
 }
 
@@ -200,6 +224,8 @@ export interface AssetStatusSummary {
   readonly fresh: number;
   readonly stale: number;
   readonly missing: number;
+  /** Partitions whose stored file is known to be corrupt (counted among the stale ones too). */
+  readonly corrupt: number;
   /** The asset's overall status: MISSING if any partition is missing, else STALE if any is stale. */
   readonly status: Status;
   /** Distinct cause sentences across its partitions, most common first, with counts. */
@@ -214,6 +240,7 @@ export function summarizeAsset(resolver: StalenessResolver, asset: AssetKey, key
   let fresh = 0;
   let stale = 0;
   let missing = 0;
+  let corrupt = 0;
   let last: CurrentRecord | undefined;
   const causeCounts = new Map<string, number>();
   for (const k of partitionKeys) {
@@ -221,6 +248,7 @@ export function summarizeAsset(resolver: StalenessResolver, asset: AssetKey, key
     if (s.status === 'FRESH') fresh++;
     else if (s.status === 'MISSING') missing++;
     else stale++;
+    if (s.current?.corrupt) corrupt++;
     for (const c of s.causes) {
       const text = describeCause(c);
       causeCounts.set(text, (causeCounts.get(text) ?? 0) + 1);
@@ -234,6 +262,7 @@ export function summarizeAsset(resolver: StalenessResolver, asset: AssetKey, key
     fresh,
     stale,
     missing,
+    corrupt,
     status: missing > 0 ? 'MISSING' : stale > 0 ? 'STALE' : 'FRESH',
     causes: [...causeCounts].sort((a, b) => b[1] - a[1]).map(([text, partitions]) => ({ text, partitions })),
     lastMaterializedAt: last?.endedAt ?? null,

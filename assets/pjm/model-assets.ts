@@ -6,7 +6,7 @@
 //   pjm/model_export  the current model and sidecar copied to <DATA_DIR>/models for people and tools
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { defineAsset, type AssetDefinition, type AssetInput, type Metadata } from '../../runtime/index.ts';
 import type { PjmConfig } from './config.ts';
 import { ASSET_KEYS } from './data-assets.ts';
@@ -157,9 +157,23 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
       });
       const forecasts = outcome.result.forecasts;
       const overall = outcome.report.metrics.overall;
+      // The stored value is what the backtest found, so the same features and code give the
+      // same data version (and nothing downstream reruns for nothing); how long it took varies
+      // from run to run and goes in the metadata.
+      const { seconds, blocks, ...findings } = outcome.report;
+      const report = { ...findings, blocks: blocks.map(({ trainSeconds: _, ...block }) => block) };
       return {
-        value: { report: outcome.report, forecasts } as never,
-        metadata: { summary: outcome.table, mae: overall.mae, rmse: overall.rmse, smape: overall.smape, rmae: overall.rmae, hours: forecasts.length, comparison: outcome.report.comparison as never },
+        value: { report, forecasts } as never,
+        metadata: {
+          summary: outcome.table,
+          mae: overall.mae,
+          rmse: overall.rmse,
+          smape: overall.smape,
+          rmae: overall.rmae,
+          hours: forecasts.length,
+          comparison: outcome.report.comparison as never,
+          timing: { seconds, trainSeconds: blocks.map((b) => b.trainSeconds) },
+        },
       };
     },
   });
@@ -230,7 +244,8 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
         await rename(`${target}.tmp`, target);
         written.push(target);
       }
-      return { value: { files: written, modelDataVersion: modelInput.partitions[0]!.dataVersion } };
+      // File names, not paths: the value must not depend on where DATA_DIR is (the directory goes in the metadata).
+      return { value: { files: written.map((f) => basename(f)), modelDataVersion: modelInput.partitions[0]!.dataVersion }, metadata: { dir: options.modelDir } };
     },
   });
 

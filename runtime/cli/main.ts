@@ -6,6 +6,7 @@
 //   materialize runs [--limit N] [--json]
 //   materialize show-run <id> [--json]
 //   materialize prune --older-than 30d [--dry-run]
+//   materialize verify [selection] [--partition P] [--json]
 // Exit codes: 0 success, 1 failure, 2 usage error.
 import { parseArgs } from 'node:util';
 import { errorMessage, isRuntimeError } from '../errors.ts';
@@ -22,8 +23,9 @@ import { describeCause } from '../staleness.ts';
 import { shortVersion } from '../versions.ts';
 import { loadDefinitions } from './load-definitions.ts';
 import { jsonRenderer, plainRenderer, ttyRenderer } from './render.ts';
+import { verifyCommand } from './verify-command.ts';
 
-const COMMANDS = ['status', 'show', 'lineage', 'runs', 'show-run', 'prune', 'help', 'run'] as const;
+const COMMANDS = ['status', 'show', 'lineage', 'runs', 'show-run', 'prune', 'verify', 'help', 'run'] as const;
 
 const USAGE = `Usage: materialize [command] [options]
 
@@ -34,7 +36,8 @@ Commands:
   lineage <asset>         what a materialization consumed, recursively, and what consumed it
   runs                    recent runs
   show-run <id>           one run's events
-  prune                   remove old events, superseded versions and orphan files (--older-than 30d)
+  prune                   remove old events, superseded versions, orphan files and dead runs' scratch directories (--older-than 30d)
+  verify [selection]      hash every current file against its data version; report and mark the bad ones (exit 1)
   serve                   start the HTTP server (API, UI, /predict)
 
 Selection: key, +key (with upstream), key+ (with downstream), group:name, * ; comma lists.
@@ -104,6 +107,8 @@ export async function main(argv: string[], io: { out?: NodeJS.WriteStream; err?:
         return await runCommand(instance, args, opts, out, err);
       case 'status':
         return statusCommand(instance, args.join(','), json, out);
+      case 'verify':
+        return await verifyCommand(instance, args.join(','), opts, out);
       case 'show':
         return showCommand(instance, requireAsset(instance, args), opts.partition, json, out);
       case 'lineage':
@@ -121,6 +126,7 @@ export async function main(argv: string[], io: { out?: NodeJS.WriteStream; err?:
             `${r.dryRun ? 'Would remove' : 'Removed'} ${r.materializations} superseded materializations, ${r.files} files and ${r.events} events older than ${new Date(r.cutoff).toISOString()}, ` +
               `and ${r.orphans} orphan files (published by a process that died before recording them).\n`,
           );
+          if (r.scratch > 0) out.write(`${r.dryRun ? 'Would remove' : 'Removed'} ${r.scratch} scratch directories left by runs whose process died.\n`);
           if (r.busy > 0) out.write(`Left ${r.busy} files whose asset partition a live run holds; run prune again later.\n`);
         }
         return 0;
@@ -211,7 +217,7 @@ function statusCommand(instance: Instance<unknown>, selection: string, json: boo
   }
   const rows = summaries.map((s) => [
     s.asset,
-    s.status,
+    s.corrupt > 0 && s.status !== 'MISSING' ? 'CORRUPT' : s.status,
     s.partitioned ? `${s.fresh}/${s.stale}/${s.missing}` : '',
     s.lastMaterializedAt ? new Date(s.lastMaterializedAt).toISOString().replace('T', ' ').slice(0, 19) : '-',
     s.dataVersion ? shortVersion(s.dataVersion) : '-',

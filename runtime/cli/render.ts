@@ -101,7 +101,41 @@ export function ttyRenderer(out: NodeJS.WriteStream): Renderer {
   };
 }
 
-function progressBar(fraction: number, width: number): string {
+/** A single progress line for a long check (`verify`): a bar redrawn in place on a TTY, nothing otherwise. */
+export interface ProgressLine {
+  update(done: number, total: number): void;
+  /** Draws the last state and ends the line. */
+  close(): void;
+}
+
+export function progressLine(out: NodeJS.WriteStream, label: string): ProgressLine {
+  if (!out.isTTY) return { update() {}, close() {} };
+  let state = { done: 0, total: 0 };
+  let last = 0;
+  const started = Date.now();
+  const draw = () => {
+    const { done, total } = state;
+    const bar = progressBar(total === 0 ? 1 : done / total, 30);
+    out.write(`\r\x1b[2K${label} ${bar} ${done}/${total} ${formatMs(Date.now() - started)}`.slice(0, (out.columns ?? 120) - 1));
+  };
+  return {
+    update(done, total) {
+      state = { done, total };
+      // At most ten redraws a second: a verify of 13,000 files would otherwise spend its time drawing.
+      const now = Date.now();
+      if (now - last >= 100 || done === total) {
+        last = now;
+        draw();
+      }
+    },
+    close() {
+      draw();
+      out.write('\n');
+    },
+  };
+}
+
+export function progressBar(fraction: number, width: number): string {
   const full = Math.round(Math.max(0, Math.min(1, fraction)) * width);
   return '█'.repeat(full) + '░'.repeat(width - full);
 }

@@ -27,7 +27,9 @@ function sdk() {
 import { errorMessage, RuntimeError } from '../errors.ts';
 import { describePartition } from '../keys.ts';
 import { exists, fsyncPath } from './fs-helpers.ts';
-import { ownerOfVersionedPath, versionedPath, type PublishRequest, type Storage, type StoredFile } from './storage.ts';
+import { ownerOfVersionedPath, versionedPath, type FileCheck, type PublishRequest, type ScratchDir, type Storage, type StoredFile } from './storage.ts';
+import { scratchDirs } from './local.ts';
+import { dataVersionOfFile, type DataVersion } from '../versions.ts';
 
 /** S3 refuses multipart parts under 5 MiB (except the last one). */
 export const MIN_PART_SIZE_BYTES = 5 * 1024 * 1024;
@@ -116,9 +118,11 @@ export class S3Storage implements Storage {
     const { size } = await stat(req.tempPath);
     let body: ReturnType<typeof createReadStream> | undefined;
     try {
-      // Content-addressed: an object under this key with this size is this data version already.
+      // Content-addressed, but a name proves nothing: an object under this key is reused
+      // only when its size and then its bytes' hash say it is this data version.
       const existing = await this.objectSize({ bucket: this.bucket, key });
-      if (existing !== size) {
+      const reusable = existing === size && (await this.objectVersion({ bucket: this.bucket, key }, req.dataVersion.length)) === req.dataVersion;
+      if (!reusable) {
         body = createReadStream(req.tempPath);
         const upload = new (sdk().storage.Upload)({
           client: this.client,
@@ -156,6 +160,47 @@ export class S3Storage implements Storage {
       this.downloads.set(path, pending);
     }
     return pending;
+  }
+
+  async verify(location: string, expected: DataVersion): Promise<FileCheck> {
+    let ref: S3ObjectRef;
+    try {
+      ref = parseS3Location(location);
+    } catch (err) {
+      return { ok: false, reason: 'unreadable', found: null, detail: errorMessage(err) };
+    }
+    let found: string | undefined;
+    try {
+      found = await this.objectVersion(ref, expected.length);
+    } catch (err) {
+      return { ok: false, reason: 'unreadable', found: null, detail: `${location}: ${s3ErrorText(err)}` };
+    }
+    if (found === undefined) return { ok: false, reason: 'missing', found: null, detail: `${location} does not exist` };
+    if (found !== expected) return { ok: false, reason: 'mismatch', found: found as DataVersion, detail: `${location} hashes to ${found}, not ${expected}` };
+    // The object is good; a damaged cached copy would still be trusted by localPath: drop it.
+    const cached = this.cachePath(ref);
+    if ((await exists(cached)) && (await dataVersionOfFile(cached).catch(() => undefined)) !== expected) await rm(cached, { force: true });
+    return { ok: true };
+  }
+
+  async *listScratch(): AsyncIterable<ScratchDir> {
+    yield* scratchDirs(join(this.cacheDir, 'tmp'));
+  }
+
+  /** The first `length` hex digits of the SHA-256 of an object's bytes (streamed, nothing stored), or undefined when it does not exist. */
+  private async objectVersion(ref: S3ObjectRef, length: number): Promise<string | undefined> {
+    let response;
+    try {
+      response = await this.client.send(new (sdk().s3.GetObjectCommand)({ Bucket: ref.bucket, Key: ref.key }));
+    } catch (err) {
+      if (statusOf(err) === 404 || statusOf(err) === 403) return undefined;
+      throw err;
+    }
+    const body = response.Body as NodeJS.ReadableStream | undefined;
+    if (!body) return undefined;
+    const hash = createHash('sha256');
+    for await (const chunk of body) hash.update(chunk as Buffer);
+    return hash.digest('hex').slice(0, length);
   }
 
   async remove(location: string): Promise<void> {
@@ -271,7 +316,9 @@ export class S3Storage implements Storage {
     const partial = `${path}.partial-${process.pid}-${randomBytes(4).toString('hex')}`;
     try {
       await mkdir(dirname(path), { recursive: true });
-      if (await exists(path)) return;
+      // A cached copy is trusted by localPath: keep it only when it is this very content.
+      const key = dataVersionInKey(path);
+      if ((await exists(path)) && key !== undefined && (await dataVersionOfFile(path).catch(() => undefined)) === key) return;
       try {
         await rename(file, partial);
       } catch {

@@ -5,6 +5,7 @@
 // previous version stays readable until the new pointer commits.
 import type { IoKind } from '../definitions.ts';
 import type { AssetKey, PartitionKey } from '../keys.ts';
+import type { CorruptReason } from '../store/records.ts';
 import type { DataVersion } from '../versions.ts';
 
 export interface PublishRequest {
@@ -25,6 +26,27 @@ export interface StoredFile {
   readonly modifiedAt: number;
 }
 
+/** What a stored file's bytes say about it, against the data version the store recorded. */
+export type FileCheck =
+  | { readonly ok: true }
+  | {
+      readonly ok: false;
+      readonly reason: CorruptReason;
+      /** The version its bytes hash to, when they could be read. */
+      readonly found: DataVersion | null;
+      /** What was seen, in words. */
+      readonly detail: string;
+    };
+
+/** A step's scratch directory, as `prune` sees it. */
+export interface ScratchDir {
+  /** The directory name: the label given to `makeTempDir` (a run id first), then a random suffix. */
+  readonly name: string;
+  readonly path: string;
+  /** Last change (epoch ms). */
+  readonly modifiedAt: number;
+}
+
 export interface Storage {
   readonly kind: string;
   /** Human description for logs: "local ./data/assets", "s3://bucket/prefix". */
@@ -33,6 +55,11 @@ export interface Storage {
   publish(req: PublishRequest): Promise<string>;
   /** A local path from which a published location can be read (remote backends download and cache). */
   localPath(location: string): Promise<string>;
+  /**
+   * Hashes a published location and compares it with the data version it must have. Never
+   * throws for a bad, missing or unreadable file: that is the answer.
+   */
+  verify(location: string, expected: DataVersion): Promise<FileCheck>;
   /** Deletes a published location; missing is not an error. */
   remove(location: string): Promise<void>;
   /** A fresh local directory for one step's temporary files, on the same filesystem as published files where that matters. */
@@ -42,6 +69,8 @@ export interface Storage {
    * and commit leaves one nobody points at: `prune` finds those here).
    */
   list(): AsyncIterable<StoredFile>;
+  /** Every scratch directory `makeTempDir` made that is still there (a killed process leaves its own). */
+  listScratch(): AsyncIterable<ScratchDir>;
 }
 
 /** The file extension for an io kind. */

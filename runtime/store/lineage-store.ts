@@ -13,6 +13,9 @@ import type { CodeVersion, DataVersion } from '../versions.ts';
 import { migrate } from './schema.ts';
 import type {
   CheckResultRecord,
+  CorruptDetector,
+  CorruptMark,
+  CorruptReason,
   CurrentRecord,
   CurrentSnapshot,
   EventRecord,
@@ -54,9 +57,32 @@ export interface NewMaterialization extends Omit<MaterializationRecord, 'id'> {
   readonly logEvents?: readonly NewEvent[];
 }
 
+/** A bad stored file to record against the current version of its partition. */
+export interface NewCorruptMark {
+  readonly asset: AssetKey;
+  readonly partition: PartitionKey;
+  /** The materialization whose file is bad; the mark is dropped if it is no longer current. */
+  readonly materializationId: number;
+  readonly reason: CorruptReason;
+  readonly detail: string;
+  readonly expected: DataVersion;
+  readonly found: DataVersion | null;
+  readonly detectedBy: CorruptDetector;
+  readonly now: number;
+}
+
 export type LeaseResult = { readonly acquired: true } | { readonly acquired: false; readonly holder: string; readonly expiresAt: number };
 
 const BUSY_TIMEOUT_MS = 60_000;
+
+/**
+ * Whether a run recorded as running is still being run: its heartbeat is recent and, when it
+ * ran on this host, its process exists. The rule closeAbandonedRuns closes runs by.
+ */
+export function runIsLive(run: Pick<RunRecord, 'status' | 'host' | 'pid' | 'heartbeatAt'>, now: number, staleAfterMs: number): boolean {
+  if (run.status !== 'running' || run.heartbeatAt < now - staleAfterMs) return false;
+  return run.host !== hostname() || run.pid === process.pid || processAlive(run.pid);
+}
 
 function processAlive(pid: number): boolean {
   try {
@@ -260,10 +286,52 @@ export class LineageStore {
           created_at: m.endedAt,
         });
       }
-      if (m.status === 'published') this.stmts.setCurrent.run(m.asset, m.partition, id);
+      if (m.status === 'published') {
+        this.stmts.setCurrent.run(m.asset, m.partition, id);
+        // A new good version is current: whatever was wrong with the old file no longer matters.
+        this.stmts.clearCorrupt.run(m.asset, m.partition);
+      }
       for (const e of m.events) this.insertEvent({ ...e, data: { ...e.data, materializationId: id } });
       return id;
     }).immediate();
+  }
+
+  // ---- corrupt marks ------------------------------------------------------
+
+  /**
+   * Records that the stored file of a current version is bad. Returns false (and records
+   * nothing) when that materialization is no longer current: a newer version replaced it.
+   */
+  markCorrupt(mark: NewCorruptMark): boolean {
+    const r = this.stmts.markCorrupt.run({
+      asset: mark.asset,
+      partition: mark.partition,
+      materialization_id: mark.materializationId,
+      reason: mark.reason,
+      detail: mark.detail,
+      expected: mark.expected,
+      found: mark.found,
+      detected_by: mark.detectedBy,
+      detected_at: mark.now,
+    });
+    return r.changes > 0;
+  }
+
+  /** Drops the mark of one materialization (verify found its file intact after all). */
+  clearCorrupt(asset: AssetKey, partition: PartitionKey, materializationId: number): void {
+    this.stmts.clearCorruptOf.run(asset, partition, materializationId);
+  }
+
+  /** Every mark that applies to a current version, optionally of some assets only. */
+  corruptMarks(assets?: readonly AssetKey[]): { asset: AssetKey; partition: PartitionKey; mark: CorruptMark }[] {
+    const rows = (assets ? assets.flatMap((a) => this.stmts.corruptOfAsset.all(a)) : this.stmts.corruptAll.all()) as (CorruptRow & { asset: string; partition: string })[];
+    return rows.map((r) => ({ asset: r.asset as AssetKey, partition: r.partition, mark: toCorrupt(r)! }));
+  }
+
+  /** Changes whenever a corrupt mark is added or removed: pollers compare it as they do changeToken. */
+  corruptionToken(): string {
+    const row = this.stmts.corruptionToken.get() as { n: number; at: number | null };
+    return `${row.n}:${row.at ?? 0}`;
   }
 
   current(asset: AssetKey, partition: PartitionKey): CurrentRecord | undefined {
@@ -368,7 +436,16 @@ interface EventRow {
   message: string;
   data: string | null;
 }
-interface CurrentRow {
+interface CorruptRow {
+  corrupt_mid: number | null;
+  corrupt_reason: CorruptReason | null;
+  corrupt_detail: string | null;
+  corrupt_expected: string | null;
+  corrupt_found: string | null;
+  corrupt_by: CorruptDetector | null;
+  corrupt_at: number | null;
+}
+interface CurrentRow extends CorruptRow {
   id: number;
   asset: string;
   partition: string;
@@ -434,15 +511,32 @@ const toInput = (r: InputRow): InputRecord => ({
   dataVersion: r.upstream_data_version as DataVersion,
 });
 
-const toCurrent = (r: CurrentRow, inputs: InputRecord[]): CurrentRecord => ({
-  id: r.id,
-  codeVersion: r.code_version as CodeVersion,
-  dataVersion: r.data_version as DataVersion,
-  location: r.location,
-  runId: r.run_id,
-  endedAt: r.ended_at,
-  inputs,
-});
+const toCorrupt = (r: CorruptRow): CorruptMark | undefined =>
+  r.corrupt_reason === null
+    ? undefined
+    : {
+        materializationId: r.corrupt_mid!,
+        reason: r.corrupt_reason,
+        detail: r.corrupt_detail ?? '',
+        expected: r.corrupt_expected as DataVersion,
+        found: r.corrupt_found as DataVersion | null,
+        detectedBy: r.corrupt_by!,
+        detectedAt: r.corrupt_at!,
+      };
+
+const toCurrent = (r: CurrentRow, inputs: InputRecord[]): CurrentRecord => {
+  const corrupt = toCorrupt(r);
+  return {
+    id: r.id,
+    codeVersion: r.code_version as CodeVersion,
+    dataVersion: r.data_version as DataVersion,
+    location: r.location,
+    runId: r.run_id,
+    endedAt: r.ended_at,
+    inputs,
+    ...(corrupt ? { corrupt } : {}),
+  };
+};
 
 const toMaterialization = (r: MaterializationRow): MaterializationRecord => ({
   id: r.id,
@@ -472,7 +566,12 @@ const toCheck = (r: CheckRow): CheckResultRecord => ({
   createdAt: r.created_at,
 });
 
-const CURRENT_COLUMNS = `m.id, m.asset, m.partition, m.code_version, m.data_version, m.location, m.run_id, m.ended_at`;
+const CORRUPT_COLUMNS = `k.materialization_id AS corrupt_mid, k.reason AS corrupt_reason, k.detail AS corrupt_detail, k.expected AS corrupt_expected,
+  k.found AS corrupt_found, k.detected_by AS corrupt_by, k.detected_at AS corrupt_at`;
+const CURRENT_COLUMNS = `m.id, m.asset, m.partition, m.code_version, m.data_version, m.location, m.run_id, m.ended_at, ${CORRUPT_COLUMNS}`;
+/** Current versions with the corrupt mark of that very materialization, if any. */
+const CURRENT_FROM = `current c JOIN materializations m ON m.id = c.materialization_id
+  LEFT JOIN corrupt_marks k ON k.asset = c.asset AND k.partition = c.partition AND k.materialization_id = c.materialization_id`;
 
 function prepare(db: Database.Database) {
   return {
@@ -522,11 +621,21 @@ function prepare(db: Database.Database) {
       `INSERT INTO current (asset, partition, materialization_id) VALUES (?, ?, ?)
        ON CONFLICT (asset, partition) DO UPDATE SET materialization_id = excluded.materialization_id`,
     ),
-    currentOne: db.prepare(
-      `SELECT ${CURRENT_COLUMNS} FROM current c JOIN materializations m ON m.id = c.materialization_id WHERE c.asset = ? AND c.partition = ?`,
+    currentOne: db.prepare(`SELECT ${CURRENT_COLUMNS} FROM ${CURRENT_FROM} WHERE c.asset = ? AND c.partition = ?`),
+    currentOfAsset: db.prepare(`SELECT ${CURRENT_COLUMNS} FROM ${CURRENT_FROM} WHERE c.asset = ?`),
+    currentAll: db.prepare(`SELECT ${CURRENT_COLUMNS} FROM ${CURRENT_FROM}`),
+    markCorrupt: db.prepare(
+      `INSERT INTO corrupt_marks (asset, partition, materialization_id, reason, detail, expected, found, detected_by, detected_at)
+       SELECT @asset, @partition, @materialization_id, @reason, @detail, @expected, @found, @detected_by, @detected_at
+       WHERE EXISTS (SELECT 1 FROM current WHERE asset = @asset AND partition = @partition AND materialization_id = @materialization_id)
+       ON CONFLICT (asset, partition) DO UPDATE SET materialization_id = excluded.materialization_id, reason = excluded.reason,
+         detail = excluded.detail, expected = excluded.expected, found = excluded.found, detected_by = excluded.detected_by, detected_at = excluded.detected_at`,
     ),
-    currentOfAsset: db.prepare(`SELECT ${CURRENT_COLUMNS} FROM current c JOIN materializations m ON m.id = c.materialization_id WHERE c.asset = ?`),
-    currentAll: db.prepare(`SELECT ${CURRENT_COLUMNS} FROM current c JOIN materializations m ON m.id = c.materialization_id`),
+    clearCorrupt: db.prepare(`DELETE FROM corrupt_marks WHERE asset = ? AND partition = ?`),
+    clearCorruptOf: db.prepare(`DELETE FROM corrupt_marks WHERE asset = ? AND partition = ? AND materialization_id = ?`),
+    corruptOfAsset: db.prepare(`SELECT c.asset, c.partition, ${CORRUPT_COLUMNS} FROM current c JOIN corrupt_marks k ON k.asset = c.asset AND k.partition = c.partition AND k.materialization_id = c.materialization_id WHERE c.asset = ?`),
+    corruptAll: db.prepare(`SELECT c.asset, c.partition, ${CORRUPT_COLUMNS} FROM current c JOIN corrupt_marks k ON k.asset = c.asset AND k.partition = c.partition AND k.materialization_id = c.materialization_id`),
+    corruptionToken: db.prepare(`SELECT count(*) AS n, max(detected_at) AS at FROM corrupt_marks`),
     currentInputsOfAsset: db.prepare(`SELECT i.* FROM current c JOIN inputs i ON i.materialization_id = c.materialization_id WHERE c.asset = ?`),
     currentInputsAll: db.prepare(`SELECT i.* FROM current c JOIN inputs i ON i.materialization_id = c.materialization_id`),
     inputsOf: db.prepare(`SELECT * FROM inputs WHERE materialization_id = ? ORDER BY upstream_asset, upstream_partition`),

@@ -44,6 +44,28 @@ export interface MaterializationRecord {
   readonly endedAt: number;
 }
 
+/** How a stored file was found bad: its bytes hash to another version, it is gone, or it cannot be read. */
+export type CorruptReason = 'mismatch' | 'missing' | 'unreadable';
+/** Who found it: `materialize verify`, a step reading its inputs, the server, or a publish reusing the file. */
+export type CorruptDetector = 'verify' | 'step' | 'server' | 'publish';
+
+/**
+ * A current version whose stored file is known to be bad. It holds until a good version of
+ * the partition is committed (or verify finds the file intact again); while it holds, the
+ * partition is stale and the planner rematerializes it.
+ */
+export interface CorruptMark {
+  readonly materializationId: number;
+  readonly reason: CorruptReason;
+  /** What was seen, in words (the hash found, the read error). */
+  readonly detail: string;
+  readonly expected: DataVersion;
+  /** The data version the file's bytes hash to, when it could be read. */
+  readonly found: DataVersion | null;
+  readonly detectedBy: CorruptDetector;
+  readonly detectedAt: number;
+}
+
 /** The current (published) version of one asset partition, with what it consumed. */
 export interface CurrentRecord {
   readonly id: number;
@@ -53,6 +75,8 @@ export interface CurrentRecord {
   readonly runId: string;
   readonly endedAt: number;
   readonly inputs: readonly InputRecord[];
+  /** Set when the stored file was found bad (see CorruptMark). */
+  readonly corrupt?: CorruptMark;
 }
 
 export interface CheckResultRecord {

@@ -95,6 +95,23 @@ const MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX leases_by_run ON leases(run_id);
   `,
+  // 2: corrupt marks. A current version whose stored file failed a read or a verification;
+  // it applies only while that materialization is current, and is deleted when a new one is.
+  `
+  CREATE TABLE corrupt_marks (
+    asset TEXT NOT NULL,
+    partition TEXT NOT NULL,
+    materialization_id INTEGER NOT NULL REFERENCES materializations(id) ON DELETE CASCADE,
+    reason TEXT NOT NULL CHECK (reason IN ('mismatch', 'missing', 'unreadable')),
+    detail TEXT NOT NULL,
+    expected TEXT NOT NULL,
+    found TEXT,
+    detected_by TEXT NOT NULL CHECK (detected_by IN ('verify', 'step', 'server', 'publish')),
+    detected_at INTEGER NOT NULL,
+    PRIMARY KEY (asset, partition)
+  ) WITHOUT ROWID;
+  CREATE INDEX corrupt_marks_by_materialization ON corrupt_marks(materialization_id);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

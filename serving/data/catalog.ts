@@ -2,7 +2,10 @@
 // each daily partition of `pjm/validated/prices` and `pjm/validated/load`. Refreshed by
 // polling (one SQLite read), so a request looks partitions up in memory. Every entry carries
 // its data version: caches key on those, so new data can never be served from an old cache.
-import type { AssetKey, CurrentRecord, LineageStore } from '../../runtime/index.ts';
+// It also knows which of those partitions the store has marked corrupt (a stored file that
+// failed a read or a verification): requests that need one are refused naming it, /ready
+// reports the server degraded, and the others are served as usual.
+import type { AssetKey, CorruptMark, CurrentRecord, LineageStore } from '../../runtime/index.ts';
 
 export const PRICES_ASSET = 'pjm/validated/prices' as AssetKey;
 export const LOAD_ASSET = 'pjm/validated/load' as AssetKey;
@@ -14,6 +17,8 @@ export interface PartitionVersion {
   readonly materializationId: number;
   readonly dataVersion: string;
   readonly location: string;
+  /** Set when the store marked this version's file corrupt. */
+  readonly corrupt?: CorruptMark;
 }
 
 export class ValidatedCatalog {
@@ -21,7 +26,7 @@ export class ValidatedCatalog {
   #load = new Map<string, PartitionVersion>();
   #generation = 0;
   #fingerprint = '';
-  #token = -1;
+  #token = '';
 
   constructor(
     private readonly store: LineageStore,
@@ -33,20 +38,23 @@ export class ValidatedCatalog {
   refresh(): boolean {
     // Reading every current partition costs tens of milliseconds on a large store and
     // blocks the event loop; skip it unless a materialization was recorded since.
-    const token = this.store.changeToken();
+    const token = `${this.store.changeToken()}|${this.store.corruptionToken()}`;
     if (token === this.#token) return false;
     this.#token = token;
     const snapshot = this.store.snapshot([this.pricesAsset, this.loadAsset]);
     const toMap = (asset: AssetKey): Map<string, PartitionVersion> => {
       const out = new Map<string, PartitionVersion>();
       for (const [day, c] of snapshot.get(asset) ?? new Map<string, CurrentRecord>()) {
-        out.set(day, { asset, day, materializationId: c.id, dataVersion: c.dataVersion, location: c.location });
+        out.set(day, { asset, day, materializationId: c.id, dataVersion: c.dataVersion, location: c.location, ...(c.corrupt ? { corrupt: c.corrupt } : {}) });
       }
       return out;
     };
     const prices = toMap(this.pricesAsset);
     const load = toMap(this.loadAsset);
-    const fingerprint = [...prices.values(), ...load.values()].map((p) => p.materializationId).sort((a, b) => a - b).join(',');
+    const fingerprint = [...prices.values(), ...load.values()]
+      .map((p) => `${p.materializationId}${p.corrupt ? `!${p.corrupt.detectedAt}` : ''}`)
+      .sort()
+      .join(',');
     if (fingerprint === this.#fingerprint) return false;
     this.#prices = prices;
     this.#load = load;
@@ -71,6 +79,19 @@ export class ValidatedCatalog {
   /** The latest `n` price partitions (by day). */
   latestPrices(n: number): PartitionVersion[] {
     return [...this.#prices.values()].sort((a, b) => (a.day < b.day ? -1 : a.day > b.day ? 1 : 0)).slice(-n);
+  }
+
+  /** The latest `n` price partitions (by day) whose files are not marked corrupt. */
+  latestIntactPrices(n: number): PartitionVersion[] {
+    return this.latestPrices(Number.MAX_SAFE_INTEGER)
+      .filter((p) => !p.corrupt)
+      .slice(-n);
+  }
+
+  /** Every current partition marked corrupt, prices then load, by day. */
+  corrupt(): PartitionVersion[] {
+    const byDay = (a: PartitionVersion, b: PartitionVersion) => (a.day < b.day ? -1 : a.day > b.day ? 1 : 0);
+    return [...[...this.#prices.values()].filter((p) => p.corrupt).sort(byDay), ...[...this.#load.values()].filter((p) => p.corrupt).sort(byDay)];
   }
 
   /** The latest load partition (by day). */

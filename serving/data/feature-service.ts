@@ -3,8 +3,11 @@
 // current validated partitions the day needs. Results (and "missing input" answers) are
 // cached under a key made of the data versions they were computed from, so a repeated
 // request does no DuckDB work and new data is never answered from an old entry.
+// A read that fails hashes the files it read: a bad one is marked corrupt in the store, and
+// only requests that need that day are refused (503 `input_corrupt`, naming it); the node
+// directory is read from the intact days, file by file when a batch read fails.
 import type { Logger } from 'pino';
-import type { Instance } from '../../runtime/index.ts';
+import { checkVersions, describePartition, errorMessage, type BadFile, type Instance } from '../../runtime/index.ts';
 import { featuresForDay, PRICE_LAGS, type Market, type MissingInput } from '../../assets/pjm/features/index.ts';
 import { featureTableFromRows, type FeatureTable } from '../../assets/pjm/model/dataset.ts';
 import { HttpError } from '../http/errors.ts';
@@ -124,6 +127,8 @@ export class FeatureService {
       const latest = this.catalog.latestLoad();
       if (latest) load.push(latest);
     }
+    const corrupt = [...prices, ...load].filter((p) => p.corrupt);
+    if (corrupt.length > 0) throw inputCorrupt(node, market, day, corrupt.map((p) => ({ asset: p.asset, day: p.day, what: describeMark(p) })));
     const key = `${node.id}|${market}|${day}|${prices.map((p) => p.materializationId).join(',')}|${load.map((l) => l.materializationId).join(',')}`;
     let entry = this.#cache.get(key);
     if (entry) {
@@ -148,11 +153,19 @@ export class FeatureService {
       entry = { ok: false, error: missingInputs(node, market, day, `no validated prices exist for ${addDays(day, -MAX_LAG)}..${addDays(day, -1)}`, missing) };
     } else {
       const storage = this.options.instance.storage;
-      const pricesParquet = await Promise.all(prices.map((p) => storage.localPath(p.location)));
-      const loadParquet = await Promise.all(load.map((l) => storage.localPath(l.location)));
-      const result = await this.#pool.with((conn) =>
-        featuresForDay(conn, { pricesParquet, loadParquet, market, nodeId: node.id, day, systemLoadArea: this.options.systemLoadArea ?? 'RTO' }),
-      );
+      let result: Awaited<ReturnType<typeof featuresForDay>>;
+      try {
+        const pricesParquet = await Promise.all(prices.map((p) => storage.localPath(p.location)));
+        const loadParquet = await Promise.all(load.map((l) => storage.localPath(l.location)));
+        result = await this.#pool.with((conn) =>
+          featuresForDay(conn, { pricesParquet, loadParquet, market, nodeId: node.id, day, systemLoadArea: this.options.systemLoadArea ?? 'RTO' }),
+        );
+      } catch (err) {
+        // Not cached: once the partition is rewritten, the next request must read it again.
+        const bad = await this.#findCorrupt([...prices, ...load]);
+        if (bad.length === 0) throw err;
+        throw inputCorrupt(node, market, day, bad.map((b) => ({ asset: b.asset, day: b.partition, what: describeBad(b) })));
+      }
       if (result.ok) {
         const dataVersions: Record<string, string> = {};
         for (const p of [...prices, ...load]) dataVersions[`${p.asset}[${p.day}]`] = p.dataVersion;
@@ -175,18 +188,29 @@ export class FeatureService {
 
   async #loadDirectory(): Promise<void> {
     const generation = this.catalog.generation;
-    const partitions = this.catalog.latestPrices(DIRECTORY_DAYS);
+    // Days marked corrupt are left out: the directory must not depend on every recent day reading.
+    const partitions = this.catalog.latestIntactPrices(DIRECTORY_DAYS);
     const byId = new Map<number, NodeInfo>();
     const byName = new Map<string, NodeInfo>();
     if (partitions.length > 0) {
-      const paths = await Promise.all(partitions.map((p) => this.options.instance.storage.localPath(p.location)));
-      const rows = await this.#pool.with(async (conn) => {
-        const reader = await conn.runAndReadAll(
-          `SELECT node_id, any_value(node_name) AS name, any_value(zone) AS zone FROM read_parquet([${paths.map((p) => `'${p.replaceAll("'", "''")}'`).join(', ')}]) GROUP BY node_id ORDER BY node_id`,
-        );
-        return reader.getRows();
-      });
-      for (const [id, name, zone] of rows) {
+      let rows: unknown[][];
+      try {
+        rows = await this.#directoryRows(partitions);
+      } catch (err) {
+        // One bad file fails the whole read: read them one at a time, keep what reads, and mark the bad ones.
+        this.options.log.warn({ err: errorMessage(err) }, 'reading the node directory failed; reading its partitions one by one');
+        rows = [];
+        const failed: PartitionVersion[] = [];
+        for (const p of partitions) {
+          try {
+            rows.push(...(await this.#directoryRows([p])));
+          } catch {
+            failed.push(p);
+          }
+        }
+        if (failed.length > 0) await this.#findCorrupt(failed);
+      }
+      for (const [id, name, zone] of rows as [unknown, unknown, unknown][]) {
         const node: NodeInfo = { id: Number(id), name: name === null ? null : String(name), zone: zone === null ? null : String(zone) };
         byId.set(node.id, node);
         if (node.name) byName.set(node.name.toUpperCase(), node);
@@ -194,12 +218,56 @@ export class FeatureService {
     }
     this.#directory = { generation, byId, byName };
   }
+
+  async #directoryRows(partitions: readonly PartitionVersion[]): Promise<unknown[][]> {
+    const paths = await Promise.all(partitions.map((p) => this.options.instance.storage.localPath(p.location)));
+    return this.#pool.with(async (conn) => {
+      const reader = await conn.runAndReadAll(
+        `SELECT node_id, any_value(node_name) AS name, any_value(zone) AS zone FROM read_parquet([${paths.map((p) => `'${p.replaceAll("'", "''")}'`).join(', ')}]) GROUP BY node_id ORDER BY node_id`,
+      );
+      return reader.getRows();
+    });
+  }
+
+  /** Hashes the files of `partitions`, marks the bad ones corrupt in the store (so /ready and status know), and returns them. */
+  async #findCorrupt(partitions: readonly PartitionVersion[]): Promise<BadFile[]> {
+    const bad = await checkVersions(
+      this.options.instance,
+      partitions.map((p) => ({ asset: p.asset, partition: p.day, materializationId: p.materializationId, dataVersion: p.dataVersion as never, location: p.location })),
+      'server',
+    ).catch(() => [] as BadFile[]);
+    if (bad.length > 0) {
+      this.options.log.error({ corrupt: bad.map((b) => `${describePartition(b.asset, b.partition)}: ${describeBad(b)}`) }, 'corrupt validated partitions found and marked in the store');
+      this.#poll();
+    }
+    return bad;
+  }
 }
 
 const range24 = Array.from({ length: 24 }, (_, h) => h);
 
 function numericRef(ref: string, byId: Map<number, NodeInfo>): NodeInfo | undefined {
   return /^\d+$/.test(ref.trim()) ? byId.get(Number(ref.trim())) : undefined;
+}
+
+function describeBad(b: Pick<BadFile, 'reason' | 'found' | 'expected' | 'detail'>): string {
+  return b.reason === 'mismatch' ? `its file hashes to ${b.found}, not to its data version ${b.expected}` : b.reason === 'missing' ? 'its file is missing' : `its file cannot be read (${b.detail})`;
+}
+
+function describeMark(p: PartitionVersion): string {
+  return describeBad({ reason: p.corrupt!.reason, found: p.corrupt!.found, expected: p.corrupt!.expected, detail: p.corrupt!.detail });
+}
+
+/** 503: the day needs a validated partition whose stored file is bad; a rematerialization repairs it. */
+function inputCorrupt(node: NodeInfo, market: Market, day: string, corrupt: readonly { asset: string; day: string; what: string }[]): HttpError {
+  const list = corrupt.map((c) => `${c.asset}[${c.day}] (${c.what})`).join('; ');
+  return new HttpError(
+    503,
+    'input_corrupt',
+    `Cannot forecast node ${node.id}${node.name ? ` (${node.name})` : ''}, market ${market}, ${day}: it needs ${list}, whose stored data is corrupt. Other days are served. Repair it with \`materialize ${corrupt[0]!.asset} -p ${corrupt[0]!.day}\` (any run rewrites it).`,
+    { node: node.id, market, date: day, corrupt: corrupt.map((c) => ({ asset: c.asset, day: c.day, problem: c.what })) },
+    { 'Retry-After': '60' },
+  );
 }
 
 function missingInputs(node: NodeInfo, market: Market, day: string, why: string, missing: readonly MissingInput[]): HttpError {

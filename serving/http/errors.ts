@@ -17,6 +17,8 @@ export type ErrorCode =
   | 'work_limit_exceeded'
   | 'unknown_node'
   | 'missing_inputs'
+  | 'input_corrupt'
+  | 'degraded'
   | 'market_not_served'
   | 'node_not_trained'
   | 'feature_mismatch'

@@ -1,13 +1,14 @@
 // prune: superseded versions go, current ones and their lineage stay; orphan files (published
 // by a process that died before recording them) go once older than the grace period, but never
 // while a live run holds their asset partition, and never a file a row points at.
-import { copyFileSync, existsSync, utimesSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Instance, LocalStorage, materialize, prune, type AssetKey } from '../../runtime/index.ts';
 import exampleDefs from '../fixtures/runtime/example-defs.ts';
 import { tempDir } from '../support/tmp.ts';
+import { runCli, startCli } from '../support/cli.ts';
 
 const HOUR = 3_600_000;
 
@@ -49,6 +50,60 @@ test('orphan files older than the grace period are removed; recorded, recent and
   // Scratch directories of steps are not published files.
   for await (const f of i.storage.list()) assert.not.match(f.location, /^\./);
   i.close();
+});
+
+test('scratch directories of a SIGKILLed run are pruned; a live run keeps its own', async () => {
+  const dir = tempDir('prune-scratch');
+  const args = ['--definitions', 'test/fixtures/runtime/example-defs.ts', '--data-dir', dir];
+  const scratch = () => readdirSync(join(dir, 'assets', '.tmp'));
+  /** Starts a slow run and resolves once `n` of its steps have started (each has a scratch directory then). */
+  const slowRun = async (n: number) => {
+    const started = startCli([...args, 'example/readings', '--force', '--json', '--concurrency', '4'], { EXAMPLE_SLOW_MS: '30000' });
+    await new Promise<void>((resolve) => {
+      let seen = 0;
+      started.child.stdout!.on('data', (d: Buffer) => {
+        seen += (d.toString().match(/"step_started"/g) ?? []).length;
+        if (seen >= n) resolve();
+      });
+    });
+    // step_started is announced just before the step makes its directory: give it a moment.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    return started;
+  };
+  const killed = await slowRun(4);
+  killed.child.kill('SIGKILL');
+  await killed.done;
+  const left = scratch();
+  assert.is(left.length, 4, 'the killed run left the scratch directories of its four steps');
+
+  const live = await slowRun(4);
+  const liveDirs = scratch().filter((d) => !left.includes(d));
+  assert.is(liveDirs.length, 4);
+  const r = await runCli([...args, 'prune', '--older-than', '30d', '--json']);
+  assert.is(r.code, 0, r.stderr);
+  assert.is(JSON.parse(r.stdout).scratch, 4, 'every directory of the dead run went');
+  assert.equal(scratch().sort(), liveDirs.sort(), 'the live run keeps its own');
+  live.child.kill('SIGTERM');
+  await live.done;
+  assert.equal(scratch(), [], 'a canceled run removes its own');
+});
+
+test('prune --dry-run while a run creates and deletes scratch directories never fails on a vanished one', async () => {
+  const dir = tempDir('prune-churn');
+  const args = ['--definitions', 'test/fixtures/runtime/example-defs.ts', '--data-dir', dir];
+  // About 1,500 quick steps, each making and removing its scratch directory.
+  const churn = startCli([...args, 'example/readings', '--json'], { EXAMPLE_START: '2020-01-01', EXAMPLE_END: '2024-01-31' });
+  await new Promise<void>((resolve) => churn.child.stdout!.once('data', () => resolve()));
+  let runs = 0;
+  let stillRunning = true;
+  void churn.done.then(() => (stillRunning = false));
+  while (stillRunning && runs < 15) {
+    const dry = await runCli([...args, 'prune', '--older-than', '30d', '--dry-run'], { EXAMPLE_START: '2020-01-01', EXAMPLE_END: '2024-01-31' });
+    assert.is(dry.code, 0, dry.stderr);
+    runs++;
+  }
+  assert.ok(runs >= 3, `prune ran ${runs} times during the run`);
+  assert.is((await churn.done).code, 0);
 });
 
 test.run();
