@@ -95,6 +95,16 @@ const MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX leases_by_run ON leases(run_id);
   `,
+  // 2: keys of dynamic partitions definitions (`materialize partitions add NAME KEY`), in the order added.
+  `
+  CREATE TABLE dynamic_partitions (
+    id INTEGER PRIMARY KEY,
+    definition TEXT NOT NULL,
+    key TEXT NOT NULL,
+    added_at INTEGER NOT NULL,
+    UNIQUE (definition, key)
+  );
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
