@@ -4,7 +4,8 @@
 //   node=51288,51289,day=2025-05-01...2025-05-31   values per dimension (a dimension not named: all its keys)
 // A dimension-value argument also applies to a one-dimensional asset whose partitions one
 // of the named dimensions matches, so `-p day=...` selects the same days of `pjm/raw[day]`
-// and `pjm/features[node|day]` in one run.
+// and `pjm/features[node|day]` in one run; a one-dimensional asset none of them matches is
+// not narrowed.
 import { RuntimeError } from './errors.ts';
 import type { PartitionKey } from './keys.ts';
 import { asMulti, DIMENSION_SEPARATOR, type MultiPartitions } from './partitions-multi.ts';
@@ -108,12 +109,12 @@ function forSingle(parsed: ParsedArgument, def: PartitionsDefinition, now: Date,
   }
   const applicable = [...parsed.dimensions].filter(([, values]) => accepts(values, def, now, dynamic));
   if (applicable.length === 1) return expand(applicable[0]![1], def, now, dynamic);
-  const names = [...parsed.dimensions.keys()].join(', ');
+  // No named dimension is this asset's: it is not narrowed, as a dimension left out of a
+  // two-dimensional argument is not (`-p node=C` on `+features` still reads every day of raw).
+  if (applicable.length === 0) return def.keys(now, dynamic);
   throw new RuntimeError(
     'invalid-partition',
-    applicable.length === 0
-      ? `--partition names ${names}, and none of them holds keys of ${def.description}; select that asset in a run of its own or name its keys.`
-      : `--partition dimensions ${names} all hold keys of ${def.description}; select that asset in a run of its own.`,
+    `--partition dimensions ${applicable.map(([name]) => name).join(', ')} all hold keys of ${def.description}; select that asset in a run of its own.`,
   );
 }
 

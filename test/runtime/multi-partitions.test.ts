@@ -96,6 +96,8 @@ test('--partition: values per dimension, bare days on a node x day asset, and da
   assert.equal(parsePartitionArgument('51217|2025-05-04', nodeDays, now), ['51217|2025-05-04']);
   // The same argument selects the same days of a day-partitioned asset.
   assert.equal(parsePartitionArgument('node=51288,day=2025-05-02...2025-05-03', days, now), ['2025-05-02', '2025-05-03']);
+  // ... and a day asset that no named dimension matches is not narrowed.
+  assert.is(parsePartitionArgument('node=51288', days, now).length, 5);
   for (const [arg, pattern] of [
     ['hub=51288', /names dimension hub, which .* does not have \(its dimensions: node, day\)/],
     ['node=99', /Unknown partition "99"/],
