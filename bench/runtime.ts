@@ -2,14 +2,27 @@
 //  - plan + staleness check of a fully fresh synthetic graph, 1,000 and 10,000 assets, in process (goals 100 ms, 1 s);
 //  - a no-op `materialize` of 1,000 assets through the CLI, process start included (goal 0.5 s);
 //  - recording 10,000 materializations (goal > 5,000/s);
-//  - `status` of one daily-partitioned asset with 3,650 partitions (goal 200 ms).
-// Run: npx tsx bench/runtime.ts
+//  - `status` of one daily-partitioned asset with 3,650 partitions (goal 200 ms);
+//  - `status` and the plan of a node x day asset, 100 nodes x 3,650 days, fresh (365,000 partitions).
+// Run: npx tsx bench/runtime.ts   (BENCH_ONLY=node-day BENCH_NODES=100 for the node x day section alone)
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { Instance, prepareRun, UNPARTITIONED, type AssetKey, type CodeVersion, type DataVersion } from '../runtime/index.ts';
+import {
+  Instance,
+  dailyPartitions,
+  defineAsset,
+  defineDefinitions,
+  multiPartitions,
+  prepareRun,
+  staticPartitions,
+  UNPARTITIONED,
+  type AssetKey,
+  type CodeVersion,
+  type DataVersion,
+} from '../runtime/index.ts';
 import type { NewMaterialization } from '../runtime/store/lineage-store.ts';
 
 const DEFS = new URL('./fixtures/synthetic-defs.ts', import.meta.url).pathname;
@@ -87,6 +100,8 @@ async function planBench(assets: number, goalMs: number): Promise<string> {
 
 async function main() {
   console.log(`Runtime benchmarks — node ${process.version}, ${new Date().toISOString()}`);
+  // BENCH_ONLY=node-day runs the node x day section alone.
+  if (process.env.BENCH_ONLY === 'node-day') return nodeDayBench(Number(process.env.BENCH_NODES ?? 100), 3650);
   const dir1000 = await planBench(1000, 100);
   const dir10000 = await planBench(10_000, 1000);
   rmSync(dir10000, { recursive: true, force: true });
@@ -153,6 +168,42 @@ async function main() {
     instance.close();
     rmSync(dir, { recursive: true, force: true });
   }
+
+  await nodeDayBench(Number(process.env.BENCH_NODES ?? 100), 3650);
+}
+
+/** A node x day asset with every partition fresh (recorded directly), then status and a no-op plan of it. */
+async function nodeDayBench(nodeCount: number, dayCount: number): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-runtime-'));
+  const end = new Date(Date.UTC(2015, 0, 1) + (dayCount - 1) * 86_400_000).toISOString().slice(0, 10);
+  const nodeDays = multiPartitions({
+    node: staticPartitions(Array.from({ length: nodeCount }, (_, i) => `n${i}`)),
+    day: dailyPartitions({ start: '2015-01-01', end }),
+  });
+  const prices = defineAsset({ key: 'bench/prices', partitions: nodeDays, codeVersion: '1', materialize: () => ({ value: 1 }) });
+  const instance = Instance.open(defineDefinitions({ assets: [prices] }), { dataDir: dir });
+  instance.store.createRun({ id: 'bench-fill', selection: '*', partitions: null, trigger: 'test', now: Date.now() });
+  const keys = nodeDays.keys(new Date());
+  const t0 = performance.now();
+  instance.store.db.transaction(() => {
+    for (const p of keys) instance.store.commitMaterialization(record('bench/prices' as AssetKey, p, 'bench-fill', '1' as CodeVersion, `dv${p}` as DataVersion, []));
+  })();
+  const fillS = (performance.now() - t0) / 1000;
+  console.log(`  (recorded ${keys.length.toLocaleString('en-US')} node x day materializations in ${fillS.toFixed(1)} s)`);
+  const times: number[] = [];
+  let fresh = 0;
+  for (let k = 0; k < 3; k++) {
+    const t = performance.now();
+    fresh = instance.status('bench/prices')[0]!.fresh;
+    times.push(performance.now() - t);
+  }
+  const ms = median(times);
+  line(`\`status\` of a node x day asset, ${nodeCount} x ${dayCount} (in process)`, `${ms.toFixed(0)} ms`, '-', fresh === keys.length);
+  const t = performance.now();
+  const plan = prepareRun(instance, {});
+  line(`plan of ${keys.length.toLocaleString('en-US')} fresh node x day partitions`, `${(performance.now() - t).toFixed(0)} ms`, '-', plan.plan.counts.run === 0);
+  instance.close();
+  rmSync(dir, { recursive: true, force: true });
 }
 
 await main();

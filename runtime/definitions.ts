@@ -5,7 +5,8 @@ import { createHash } from 'node:crypto';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { RuntimeError } from './errors.ts';
 import { assetKey, defaultInputName, type AssetKey, type PartitionKey } from './keys.ts';
-import type { PartitionMapping, PartitionsDefinition } from './partitions.ts';
+import type { PartitionMapping } from './partition-mapping.ts';
+import type { PartitionsDefinition } from './partitions.ts';
 import type { DataVersion, CodeVersion } from './versions.ts';
 import type { Logger } from './logger.ts';
 

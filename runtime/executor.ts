@@ -136,7 +136,9 @@ export async function executePlan<R>(instance: Instance<R>, plan: Plan, options:
     if (!list) nodesByAsset.set(step.asset, (list = []));
     list.push(node);
   }
-  const planResolver = new StalenessResolver(graph, emptyView, options.now);
+  // Dynamic partition keys as the run starts: a key added during the run waits for the next one.
+  const dynamic = instance.store.dynamicPartitionKeys();
+  const planResolver = new StalenessResolver(graph, emptyView, options.now, { dynamic });
   for (const node of nodes.values()) {
     const upstreamIds = new Set<string>();
     for (const dep of graph.deps(node.step.asset)) {
@@ -277,7 +279,7 @@ export async function executePlan<R>(instance: Instance<R>, plan: Plan, options:
       }
     }
     try {
-      const live = new StalenessResolver(graph, liveView(instance), options.now, { shallow: true });
+      const live = new StalenessResolver(graph, liveView(instance), options.now, { shallow: true, dynamic });
       if (!options.force) {
         const s = live.status(asset, partition);
         if (s.status === 'FRESH' || (s.status === 'STALE' && !s.causes.some(isActionable))) {

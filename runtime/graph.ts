@@ -7,10 +7,13 @@ import { bfsFromNode } from 'graphology-traversal';
 import { RuntimeError } from './errors.ts';
 import type { AssetDefinition, Definitions } from './definitions.ts';
 import type { AssetKey } from './keys.ts';
-import { defaultMapping, type PartitionMapping } from './partitions.ts';
+import { checkMapping, defaultMapping, type PartitionMapping } from './partition-mapping.ts';
 
 export interface ResolvedDependency {
+  /** The upstream asset. */
   readonly asset: AssetKey;
+  /** The asset that declares this dependency. */
+  readonly downstream: AssetKey;
   readonly inputName: string;
   readonly mapping: PartitionMapping;
 }
@@ -38,11 +41,10 @@ export class AssetGraph<R = unknown> {
             `Asset ${a.key} depends on ${d.asset}, which is not defined. Define ${d.asset} or remove it from ${a.key}'s deps.`,
           );
         }
-        const mapping = d.mapping ?? defaultMapping(upstream.partitions, a.partitions, { upstream: d.asset, downstream: a.key });
-        if (mapping.kind === 'identity' && (!upstream.partitions || !a.partitions)) {
-          throw new RuntimeError('invalid-partition-mapping', `${a.key} maps ${d.asset} with "identity", which needs both assets to be partitioned.`);
-        }
-        deps.push({ asset: d.asset, inputName: d.inputName, mapping });
+        const names = { upstream: d.asset, downstream: a.key };
+        const mapping = d.mapping ?? defaultMapping(upstream.partitions, a.partitions, names);
+        checkMapping(mapping, upstream.partitions, a.partitions, names);
+        deps.push({ asset: d.asset, downstream: a.key, inputName: d.inputName, mapping });
         this.graph.mergeEdge(d.asset, a.key);
       }
       this.resolvedDeps.set(a.key, deps);

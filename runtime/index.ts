@@ -26,14 +26,23 @@ export {
   dailyPartitions,
   hourlyPartitions,
   staticPartitions,
+  dynamicPartitions,
+  type DynamicPartitionsSpec,
+  type DynamicPartitionKeys,
+  type DynamicPartitionsDefinition,
+  type PartitionsDefinition,
+  type PartitionsKind,
+} from './partitions.ts';
+export { multiPartitions, MultiPartitions, asMulti, type PartitionDimension } from './partitions-multi.ts';
+export {
   identityMapping,
   allPartitionsMapping,
   trailingWindowMapping,
+  dimensionMapping,
   describeMapping,
-  parsePartitionArgument,
   type PartitionMapping,
-  type PartitionsDefinition,
-} from './partitions.ts';
+} from './partition-mapping.ts';
+export { parsePartitionArgument } from './partition-argument.ts';
 export { AssetGraph } from './graph.ts';
 export { resolveSelection } from './selection.ts';
 export { StalenessResolver, describeCause, summarizeAsset, type StaleCause, type Status, type PartitionStatus, type AssetStatusSummary } from './staleness.ts';

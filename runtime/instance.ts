@@ -49,7 +49,7 @@ export class Instance<R = unknown> {
       }
       scope = [...set];
     }
-    return new StalenessResolver(this.graph, snapshotView(this.store.snapshot(scope)), now);
+    return new StalenessResolver(this.graph, snapshotView(this.store.snapshot(scope)), now, { dynamic: this.store.dynamicPartitionKeys() });
   }
 
   /** Status summaries of the selected assets (all when no selection), in topological order. */

@@ -5,7 +5,7 @@
 // server when a read of validated data fails.
 import type { Instance } from './instance.ts';
 import { describePartition, type AssetKey, type PartitionKey } from './keys.ts';
-import { parsePartitionArgument } from './partitions.ts';
+import { parsePartitionArgument } from './partition-argument.ts';
 import { resolveSelection } from './selection.ts';
 import type { CorruptDetector, CorruptReason } from './store/records.ts';
 import type { DataVersion } from './versions.ts';
@@ -66,7 +66,7 @@ export async function verifyStore(instance: Instance<unknown>, options: VerifyOp
     const byPartition = snapshot.get(asset);
     if (!byPartition) continue;
     const def = instance.graph.get(asset).partitions;
-    const wanted = options.partitions !== undefined && def ? new Set(parsePartitionArgument(options.partitions, def, now)) : undefined;
+    const wanted = options.partitions !== undefined && def ? new Set(parsePartitionArgument(options.partitions, def, now, instance.store.dynamicPartitionKeys())) : undefined;
     for (const [partition, c] of [...byPartition].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))) {
       if (wanted && !wanted.has(partition)) continue;
       targets.push({ asset, partition, materializationId: c.id, dataVersion: c.dataVersion, location: c.location });

@@ -6,7 +6,7 @@ import { executePlan, type RunResult } from './executor.ts';
 import type { RunEventListener } from './events.ts';
 import type { Instance } from './instance.ts';
 import type { AssetKey, PartitionKey } from './keys.ts';
-import { parsePartitionArgument } from './partitions.ts';
+import { parsePartitionArgument } from './partition-argument.ts';
 import { planRun, type Plan } from './planner.ts';
 import { resolveSelection } from './selection.ts';
 
@@ -45,9 +45,10 @@ export function prepareRun(instance: Instance<unknown>, req: MaterializeRequest 
   let partitions: Map<AssetKey, PartitionKey[]> | undefined;
   if (req.partitions !== undefined) {
     partitions = new Map();
+    const dynamic = instance.store.dynamicPartitionKeys();
     for (const a of assets) {
       const def = instance.graph.get(a).partitions;
-      if (def) partitions.set(a, parsePartitionArgument(req.partitions, def, now));
+      if (def) partitions.set(a, parsePartitionArgument(req.partitions, def, now, dynamic));
     }
     if (partitions.size === 0) {
       throw new RuntimeError('invalid-partition', `--partition was given, but none of the selected assets (${assets.join(', ')}) is partitioned.`);

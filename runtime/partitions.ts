@@ -1,21 +1,33 @@
-// Partitions definitions (daily, hourly, static) and partition mappings (how a
+// Partitions definitions of one dimension (daily, hourly, static; dynamic and
+// two-dimensional ones are in partitions-multi.ts) and partition mappings (how a
 // downstream partition maps onto upstream partitions). Pure functions over
-// strings: no clock is read here; callers pass `now` so planning is testable.
+// strings: no clock or store is read here; callers pass `now` and the dynamic
+// partition keys the store holds, so planning is testable.
 import { RuntimeError } from './errors.ts';
 import { UNPARTITIONED, type PartitionKey } from './keys.ts';
 
+export type PartitionsKind = 'daily' | 'hourly' | 'static' | 'dynamic' | 'multi';
+
+/**
+ * The keys of every dynamic partitions definition, by its name, as the lineage store holds
+ * them: read once before planning (`LineageStore.dynamicPartitionKeys()`) and passed down,
+ * so the planner stays a pure function of its inputs.
+ */
+export type DynamicPartitionKeys = ReadonlyMap<string, readonly PartitionKey[]>;
+export const NO_DYNAMIC_KEYS: DynamicPartitionKeys = new Map();
+
 export interface PartitionsDefinition {
-  readonly kind: 'daily' | 'hourly' | 'static';
+  readonly kind: PartitionsKind;
   /** For humans: "daily from 2025-05-01", "static: a, b". */
   readonly description: string;
   /** Every partition key up to `now` (time windows end at the last complete window). */
-  keys(now: Date): PartitionKey[];
+  keys(now: Date, dynamic?: DynamicPartitionKeys): PartitionKey[];
   /** Throws a RuntimeError naming the key and the expected format when `key` is not a key of this definition. */
-  validate(key: string, now: Date): PartitionKey;
+  validate(key: string, now: Date, dynamic?: DynamicPartitionKeys): PartitionKey;
   /** Keys from `from` to `to`, both inclusive, in order. */
-  range(from: string, to: string, now: Date): PartitionKey[];
+  range(from: string, to: string, now: Date, dynamic?: DynamicPartitionKeys): PartitionKey[];
   /** The key `offset` windows away (negative = earlier), or undefined outside the definition. */
-  shift(key: PartitionKey, offset: number, now: Date): PartitionKey | undefined;
+  shift(key: PartitionKey, offset: number, now: Date, dynamic?: DynamicPartitionKeys): PartitionKey | undefined;
 }
 
 const DAY_MS = 86_400_000;
@@ -127,46 +139,121 @@ class TimeWindowPartitions implements PartitionsDefinition {
   }
 }
 
-class StaticPartitions implements PartitionsDefinition {
-  readonly kind = 'static' as const;
-  readonly description: string;
-  private readonly index: Map<string, number>;
+/**
+ * A definition whose keys are an ordered list (static: declared; dynamic: held by the
+ * store). Ranges and shifts follow the list's order.
+ */
+abstract class KeyListPartitions implements PartitionsDefinition {
+  abstract readonly kind: 'static' | 'dynamic';
+  abstract readonly description: string;
+  protected abstract list(dynamic: DynamicPartitionKeys): readonly PartitionKey[];
+  protected abstract unknownKeyHint(dynamic: DynamicPartitionKeys): string;
 
-  constructor(private readonly all: readonly string[]) {
-    if (all.length === 0) throw new RuntimeError('invalid-definition', 'Static partitions need at least one key.');
-    this.index = new Map(all.map((k, i) => [k, i]));
-    if (this.index.size !== all.length) throw new RuntimeError('invalid-definition', 'Static partition keys must be unique.');
-    for (const k of all) {
-      if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(k)) {
-        throw new RuntimeError('invalid-definition', `Static partition key ${JSON.stringify(k)} may only hold letters, digits, "_", "." and "-".`);
-      }
-    }
-    this.description = `static: ${all.slice(0, 5).join(', ')}${all.length > 5 ? `, … (${all.length})` : ''}`;
+  private indexCache: { of: readonly PartitionKey[]; index: Map<PartitionKey, number> } | undefined;
+
+  private indexOf(dynamic: DynamicPartitionKeys): Map<PartitionKey, number> {
+    const all = this.list(dynamic);
+    if (this.indexCache?.of !== all) this.indexCache = { of: all, index: new Map(all.map((k, i) => [k, i])) };
+    return this.indexCache.index;
   }
 
-  keys(): PartitionKey[] {
-    return [...this.all];
+  keys(_now: Date, dynamic: DynamicPartitionKeys = NO_DYNAMIC_KEYS): PartitionKey[] {
+    return [...this.list(dynamic)];
   }
 
-  validate(key: string): PartitionKey {
-    if (!this.index.has(key)) {
-      throw new RuntimeError('invalid-partition', `Unknown partition ${JSON.stringify(key)}; the partitions are: ${this.all.join(', ')}.`);
+  validate(key: string, _now: Date, dynamic: DynamicPartitionKeys = NO_DYNAMIC_KEYS): PartitionKey {
+    if (!this.indexOf(dynamic).has(key)) {
+      throw new RuntimeError('invalid-partition', `Unknown partition ${JSON.stringify(key)}; ${this.unknownKeyHint(dynamic)}.`);
     }
     return key;
   }
 
-  range(from: string, to: string): PartitionKey[] {
-    const a = this.index.get(this.validate(from))!;
-    const b = this.index.get(this.validate(to))!;
+  range(from: string, to: string, now: Date, dynamic: DynamicPartitionKeys = NO_DYNAMIC_KEYS): PartitionKey[] {
+    const index = this.indexOf(dynamic);
+    const a = index.get(this.validate(from, now, dynamic))!;
+    const b = index.get(this.validate(to, now, dynamic))!;
     if (b < a) throw new RuntimeError('invalid-partition', `Partition range ${from}...${to} ends before it starts.`);
-    return this.all.slice(a, b + 1);
+    return this.list(dynamic).slice(a, b + 1);
   }
 
-  shift(key: PartitionKey, offset: number): PartitionKey | undefined {
-    const i = this.index.get(key);
-    return i === undefined ? undefined : this.all[i + offset];
+  shift(key: PartitionKey, offset: number, _now: Date, dynamic: DynamicPartitionKeys = NO_DYNAMIC_KEYS): PartitionKey | undefined {
+    const i = this.indexOf(dynamic).get(key);
+    return i === undefined ? undefined : this.list(dynamic)[i + offset];
   }
 }
+
+const KEY_SEGMENT = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+
+/** Why `key` cannot be a static or dynamic partition key, or undefined when it can. */
+export function listKeyProblem(key: string): string | undefined {
+  if (KEY_SEGMENT.test(key)) return undefined;
+  return `partition key ${JSON.stringify(key)} may only hold letters, digits, "_", "." and "-", and must start with a letter or digit`;
+}
+
+class StaticPartitions extends KeyListPartitions {
+  readonly kind = 'static' as const;
+  readonly description: string;
+
+  constructor(private readonly all: readonly PartitionKey[]) {
+    super();
+    if (all.length === 0) throw new RuntimeError('invalid-definition', 'Static partitions need at least one key.');
+    if (new Set(all).size !== all.length) throw new RuntimeError('invalid-definition', 'Static partition keys must be unique.');
+    for (const k of all) {
+      const problem = listKeyProblem(k);
+      if (problem) throw new RuntimeError('invalid-definition', `Static ${problem}.`);
+    }
+    this.description = `static: ${all.slice(0, 5).join(', ')}${all.length > 5 ? `, … (${all.length})` : ''}`;
+  }
+
+  protected list(): readonly PartitionKey[] {
+    return this.all;
+  }
+
+  protected unknownKeyHint(): string {
+    return `the partitions are: ${this.all.join(', ')}`;
+  }
+}
+
+/**
+ * Partitions whose keys are added while the system runs (a pricing node a user starts
+ * to forecast): `materialize partitions add NAME KEY...` records them in the store, and
+ * `initialKeys` (e.g. from configuration) always exist. Keys keep the order they were added in.
+ */
+class DynamicPartitions extends KeyListPartitions {
+  readonly kind = 'dynamic' as const;
+  readonly description: string;
+  private merged: { from: readonly PartitionKey[] | undefined; keys: readonly PartitionKey[] } | undefined;
+
+  constructor(
+    readonly name: string,
+    private readonly initialKeys: readonly PartitionKey[],
+  ) {
+    super();
+    const problem = listKeyProblem(name);
+    if (problem) throw new RuntimeError('invalid-definition', `Dynamic partitions name ${JSON.stringify(name)}: ${problem.replace('partition key', 'a name')}.`);
+    for (const k of initialKeys) {
+      const p = listKeyProblem(k);
+      if (p) throw new RuntimeError('invalid-definition', `Dynamic partitions ${name}: ${p}.`);
+    }
+    this.description = `dynamic "${name}"`;
+  }
+
+  protected list(dynamic: DynamicPartitionKeys): readonly PartitionKey[] {
+    const added = dynamic.get(this.name);
+    if (!this.merged || this.merged.from !== added) {
+      const keys = [...new Set([...this.initialKeys, ...(added ?? [])])];
+      this.merged = { from: added, keys };
+    }
+    return this.merged.keys;
+  }
+
+  protected unknownKeyHint(dynamic: DynamicPartitionKeys): string {
+    const keys = this.list(dynamic);
+    const shown = keys.length === 0 ? 'it has no keys yet' : `its keys are: ${keys.slice(0, 10).join(', ')}${keys.length > 10 ? ', …' : ''}`;
+    return `"${this.name}" is a dynamic partitions definition and ${shown}; add one with \`materialize partitions add ${this.name} KEY\``;
+  }
+}
+
 
 export function dailyPartitions(spec: TimeWindowSpec): PartitionsDefinition {
   return new TimeWindowPartitions('daily', spec);
@@ -180,90 +267,23 @@ export function staticPartitions(keys: readonly string[]): PartitionsDefinition 
   return new StaticPartitions(keys);
 }
 
-/**
- * How one downstream partition maps onto upstream partitions.
- * - identity: the same key (both assets share a partitions definition);
- * - all: every upstream partition (an unpartitioned asset consuming a partitioned one);
- * - window: the trailing window of `previous` earlier partitions, plus the same key unless `includeCurrent` is false.
- */
-export type PartitionMapping =
-  | { readonly kind: 'identity' }
-  | { readonly kind: 'all' }
-  | { readonly kind: 'window'; readonly previous: number; readonly includeCurrent: boolean };
-
-export const identityMapping = (): PartitionMapping => ({ kind: 'identity' });
-export const allPartitionsMapping = (): PartitionMapping => ({ kind: 'all' });
-export const trailingWindowMapping = (previous: number, options: { includeCurrent?: boolean } = {}): PartitionMapping => {
-  if (!Number.isInteger(previous) || previous < 0) {
-    throw new RuntimeError('invalid-partition-mapping', `A trailing window needs a whole number of previous partitions, got ${previous}.`);
-  }
-  return { kind: 'window', previous, includeCurrent: options.includeCurrent ?? true };
-};
-
-export function describeMapping(m: PartitionMapping): string {
-  switch (m.kind) {
-    case 'identity':
-      return 'same partition';
-    case 'all':
-      return 'all partitions';
-    case 'window':
-      return `previous ${m.previous}${m.includeCurrent ? ' and current' : ''}`;
-  }
+export interface DynamicPartitionsSpec {
+  /** The name keys are added under (`materialize partitions add NAME KEY`). */
+  readonly name: string;
+  /** Keys that exist whatever the store holds (e.g. the nodes in a configuration). */
+  readonly initialKeys?: readonly string[];
 }
 
-/** The mapping used when a dependency declares none; throws when the pair needs an explicit one. */
-export function defaultMapping(
-  upstream: PartitionsDefinition | undefined,
-  downstream: PartitionsDefinition | undefined,
-  names: { upstream: string; downstream: string },
-): PartitionMapping {
-  if (!upstream) return { kind: 'all' }; // the single unpartitioned value
-  if (!downstream) return { kind: 'all' };
-  if (upstream.kind === downstream.kind) return { kind: 'identity' };
-  throw new RuntimeError(
-    'invalid-partition-mapping',
-    `${names.downstream} (${downstream.description}) depends on ${names.upstream} (${upstream.description}); partitions of different kinds need an explicit mapping on that dependency.`,
-  );
+export interface DynamicPartitionsDefinition extends PartitionsDefinition {
+  readonly kind: 'dynamic';
+  readonly name: string;
 }
 
-/** The upstream partitions that downstream partition `key` consumes. */
-export function mapPartitions(
-  mapping: PartitionMapping,
-  upstream: PartitionsDefinition | undefined,
-  key: PartitionKey,
-  now: Date,
-  upstreamKeysCache?: () => PartitionKey[],
-): PartitionKey[] {
-  if (!upstream) return [UNPARTITIONED];
-  switch (mapping.kind) {
-    case 'all':
-      return upstreamKeysCache ? upstreamKeysCache() : upstream.keys(now);
-    case 'identity':
-      return upstream.shift(key, 0, now) === undefined ? [] : [key];
-    case 'window': {
-      const out: PartitionKey[] = [];
-      const last = mapping.includeCurrent ? 0 : -1;
-      for (let offset = -mapping.previous; offset <= last; offset++) {
-        const k = upstream.shift(key, offset, now);
-        if (k !== undefined) out.push(k);
-      }
-      return out;
-    }
-  }
+export function dynamicPartitions(spec: DynamicPartitionsSpec): DynamicPartitionsDefinition {
+  return new DynamicPartitions(spec.name, spec.initialKeys ?? []);
 }
 
-/**
- * Parses a `--partition` argument: one key, a range `a...b`, or a comma list.
- * Each key is validated against `def`.
- */
-export function parsePartitionArgument(arg: string, def: PartitionsDefinition, now: Date): PartitionKey[] {
-  const out: PartitionKey[] = [];
-  for (const part of arg.split(',').map((s) => s.trim()).filter(Boolean)) {
-    const range = part.split('...');
-    if (range.length === 2) out.push(...def.range(range[0]!, range[1]!, now));
-    else if (range.length === 1) out.push(def.validate(part, now));
-    else throw new RuntimeError('invalid-partition', `Malformed partition range ${JSON.stringify(part)}: write FROM...TO.`);
-  }
-  if (out.length === 0) throw new RuntimeError('invalid-partition', `--partition ${JSON.stringify(arg)} names no partition.`);
-  return [...new Set(out)];
+/** The dynamic partitions definition `def` is, or undefined. */
+export function asDynamic(def: PartitionsDefinition): DynamicPartitionsDefinition | undefined {
+  return def instanceof DynamicPartitions ? def : undefined;
 }

@@ -3,7 +3,8 @@
 // versions (a snapshot, or the live store) and never the clock or the disk.
 import type { AssetGraph, ResolvedDependency } from './graph.ts';
 import { describePartition, UNPARTITIONED, type AssetKey, type PartitionKey } from './keys.ts';
-import { mapPartitions } from './partitions.ts';
+import { mapPartitions } from './partition-mapping.ts';
+import { NO_DYNAMIC_KEYS, type DynamicPartitionKeys } from './partitions.ts';
 import type { CorruptDetector, CorruptReason, CurrentRecord, CurrentSnapshot, InputRecord } from './store/records.ts';
 import { shortVersion, type CodeVersion, type DataVersion } from './versions.ts';
 
@@ -77,16 +78,25 @@ export class StalenessResolver {
     private readonly graph: AssetGraph<unknown>,
     private readonly view: CurrentView,
     private readonly now: Date,
-    /** Shallow: skip upstream-stale causes (enough for a run-time decision, far cheaper). */
-    private readonly options: { shallow?: boolean } = {},
-  ) {}
+    private readonly options: {
+      /** Shallow: skip upstream-stale causes (enough for a run-time decision, far cheaper). */
+      shallow?: boolean;
+      /** Keys of dynamic partitions definitions, as the store holds them. */
+      dynamic?: DynamicPartitionKeys;
+    } = {},
+  ) {
+    this.dynamic = options.dynamic ?? NO_DYNAMIC_KEYS;
+  }
+
+  /** Keys of dynamic partitions definitions this resolver plans with. */
+  readonly dynamic: DynamicPartitionKeys;
 
   /** All partition keys of an asset ('' for an unpartitioned one). */
   partitionKeys(asset: AssetKey): PartitionKey[] {
     let keys = this.keysCache.get(asset);
     if (!keys) {
       const def = this.graph.get(asset).partitions;
-      keys = def ? def.keys(this.now) : [UNPARTITIONED];
+      keys = def ? def.keys(this.now, this.dynamic) : [UNPARTITIONED];
       this.keysCache.set(asset, keys);
     }
     return keys;
@@ -96,7 +106,13 @@ export class StalenessResolver {
   expectedInputs(dep: ResolvedDependency, partition: PartitionKey): PartitionKey[] {
     const upstreamDef = this.graph.get(dep.asset).partitions;
     if (dep.mapping.kind === 'all' && upstreamDef) return this.view.materializedPartitions(dep.asset).sort();
-    return mapPartitions(dep.mapping, upstreamDef, partition, this.now, () => this.partitionKeys(dep.asset));
+    return mapPartitions(dep.mapping, partition, {
+      upstream: upstreamDef,
+      downstream: this.graph.get(dep.downstream).partitions,
+      now: this.now,
+      dynamic: this.dynamic,
+      upstreamKeys: () => this.partitionKeys(dep.asset),
+    });
   }
 
   status(asset: AssetKey, partition: PartitionKey): PartitionStatus {

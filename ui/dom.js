@@ -55,7 +55,10 @@ export function num(v, digits = 3) {
 export const links = {
   graph: () => '#/',
   asset: (key) => `#/assets/${encodeURIComponent(key)}`,
-  partitions: (key, status) => `#/assets/${encodeURIComponent(key)}/partitions${status ? `?status=${encodeURIComponent(status)}` : ''}`,
+  partitions: (key, status, partition) => {
+    const query = new URLSearchParams({ ...(status ? { status } : {}), ...(partition ? { partition } : {}) }).toString();
+    return `#/assets/${encodeURIComponent(key)}/partitions${query ? `?${query}` : ''}`;
+  },
   lineage: (id) => `#/materializations/${id}`,
   runs: () => '#/runs',
   run: (id) => `#/runs/${encodeURIComponent(id)}`,

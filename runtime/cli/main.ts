@@ -7,6 +7,7 @@
 //   materialize show-run <id> [--json]
 //   materialize prune --older-than 30d [--dry-run]
 //   materialize verify [selection] [--partition P] [--json]
+//   materialize partitions list|add|remove [NAME] [KEY...]
 // Exit codes: 0 success, 1 failure, 2 usage error.
 import { parseArgs } from 'node:util';
 import { errorMessage, isRuntimeError } from '../errors.ts';
@@ -16,16 +17,17 @@ import { UNPARTITIONED, type AssetKey } from '../keys.ts';
 import { lineageOf, type LineageGroup } from '../lineage.ts';
 import { prepareRun, runPrepared } from '../materialize.ts';
 import { describePlan } from '../planner.ts';
-import { parsePartitionArgument } from '../partitions.ts';
+import { parsePartitionArgument } from '../partition-argument.ts';
 import { prune, parseAge } from '../prune.ts';
 import { unknownAsset } from '../selection.ts';
 import { describeCause } from '../staleness.ts';
 import { shortVersion } from '../versions.ts';
 import { loadDefinitions } from './load-definitions.ts';
+import { PartitionsUsageError, partitionsCommand } from './partitions-command.ts';
 import { jsonRenderer, plainRenderer, ttyRenderer } from './render.ts';
 import { verifyCommand } from './verify-command.ts';
 
-const COMMANDS = ['status', 'show', 'lineage', 'runs', 'show-run', 'prune', 'verify', 'help', 'run'] as const;
+const COMMANDS = ['status', 'show', 'lineage', 'runs', 'show-run', 'prune', 'verify', 'partitions', 'help', 'run'] as const;
 
 const USAGE = `Usage: materialize [command] [options]
 
@@ -38,12 +40,15 @@ Commands:
   show-run <id>           one run's events
   prune                   remove old events, superseded versions, orphan files and dead runs' scratch directories (--older-than 30d)
   verify [selection]      hash every current file against its data version; report and mark the bad ones (exit 1)
+  partitions list|add|remove [NAME] [KEY...]
+                          keys of dynamic partitions (e.g. add a pricing node)
   serve                   start the HTTP server (API, UI, /predict)
 
 Selection: key, +key (with upstream), key+ (with downstream), group:name, * ; comma lists.
 
 Options:
-  -p, --partition P       a partition key, a range FROM...TO, or a comma list
+  -p, --partition P       a partition key, a range FROM...TO, or a comma list;
+                          two dimensions: node=A,B,day=FROM...TO (a dimension left out: all its keys)
   -f, --force             run selected steps even when fresh
   -n, --dry-run           print the plan and why each step runs or is skipped
       --json              machine-readable output (JSON lines for runs)
@@ -117,6 +122,8 @@ export async function main(argv: string[], io: { out?: NodeJS.WriteStream; err?:
         return runsCommand(instance, Number(opts.limit ?? 20), json, out);
       case 'show-run':
         return showRunCommand(instance, args[0], json, out);
+      case 'partitions':
+        return partitionsCommand(instance, args, json, out);
       case 'prune': {
         if (!opts['older-than']) throw new UsageError('prune needs --older-than AGE, e.g. --older-than 30d.');
         const r = await prune(instance, { olderThanMs: parseAge(opts['older-than']), dryRun: opts['dry-run'] });
@@ -134,7 +141,7 @@ export async function main(argv: string[], io: { out?: NodeJS.WriteStream; err?:
     }
     return 0;
   } catch (e) {
-    if (e instanceof UsageError || isRuntimeError(e, 'unknown-asset', 'invalid-selection', 'invalid-partition', 'invalid-asset-key')) {
+    if (e instanceof UsageError || e instanceof PartitionsUsageError || isRuntimeError(e, 'unknown-asset', 'invalid-selection', 'invalid-partition', 'invalid-asset-key')) {
       err.write(`error: ${errorMessage(e)}\n`);
       return 2;
     }
@@ -234,7 +241,7 @@ function showCommand(instance: Instance<unknown>, asset: AssetKey, partitionArg:
     if (!partitionArg) {
       const latest = instance.store.history(asset, { limit: 1 })[0];
       partition = latest?.partition ?? UNPARTITIONED;
-    } else partition = parsePartitionArgument(partitionArg, def.partitions, new Date())[0]!;
+    } else partition = parsePartitionArgument(partitionArg, def.partitions, new Date(), instance.store.dynamicPartitionKeys())[0]!;
   } else if (partitionArg) throw new UsageError(`${asset} is not partitioned; drop --partition.`);
   const current = instance.store.current(asset, partition);
   const status = instance.resolver(new Date(), [asset]).status(asset, partition);
@@ -262,7 +269,7 @@ function showCommand(instance: Instance<unknown>, asset: AssetKey, partitionArg:
 
 function lineageCommand(instance: Instance<unknown>, asset: AssetKey, partitionArg: string | undefined, depth: number, json: boolean, out: NodeJS.WriteStream): number {
   const def = instance.graph.get(asset);
-  const partition = def.partitions && partitionArg ? parsePartitionArgument(partitionArg, def.partitions, new Date())[0]! : def.partitions ? (instance.store.history(asset, { limit: 1 })[0]?.partition ?? '') : UNPARTITIONED;
+  const partition = def.partitions && partitionArg ? parsePartitionArgument(partitionArg, def.partitions, new Date(), instance.store.dynamicPartitionKeys())[0]! : def.partitions ? (instance.store.history(asset, { limit: 1 })[0]?.partition ?? '') : UNPARTITIONED;
   const current = instance.store.current(asset, partition);
   if (!current) {
     out.write(`${asset}${partition ? `[${partition}]` : ''} has never been materialized.\n`);

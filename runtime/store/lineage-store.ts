@@ -9,6 +9,7 @@ import { hostname } from 'node:os';
 import Database from 'better-sqlite3';
 import type { JsonValue, Metadata } from '../definitions.ts';
 import type { AssetKey, PartitionKey } from '../keys.ts';
+import type { DynamicPartitionKeys } from '../partitions.ts';
 import type { CodeVersion, DataVersion } from '../versions.ts';
 import { migrate } from './schema.ts';
 import type {
@@ -372,8 +373,31 @@ export class LineageStore {
    * started or finished. Views computed under the same token can be reused.
    */
   activityToken(): string {
-    const row = this.stmts.activityToken.get() as { m: number | null; e: number | null; r: number; a: number };
-    return `${row.m ?? 0}:${row.e ?? 0}:${row.r}:${row.a}`;
+    const row = this.stmts.activityToken.get() as { m: number | null; e: number | null; r: number; a: number; d: number };
+    return `${row.m ?? 0}:${row.e ?? 0}:${row.r}:${row.a}:${row.d}`;
+  }
+
+  // ---- dynamic partitions ------------------------------------------------------
+
+  /** Adds keys to the dynamic partitions definition `name`; returns those that were new. */
+  addDynamicPartitions(name: string, keys: readonly PartitionKey[], now = Date.now()): PartitionKey[] {
+    return this.db.transaction(() => keys.filter((k) => this.stmts.addDynamicPartition.run(name, k, now).changes > 0))();
+  }
+
+  /** Removes keys from `name`; returns those that were there. Their materializations stay in the history. */
+  removeDynamicPartitions(name: string, keys: readonly PartitionKey[]): PartitionKey[] {
+    return this.db.transaction(() => keys.filter((k) => this.stmts.removeDynamicPartition.run(name, k).changes > 0))();
+  }
+
+  /** Every dynamic partitions definition's added keys, in the order they were added. */
+  dynamicPartitionKeys(): DynamicPartitionKeys {
+    const out = new Map<string, PartitionKey[]>();
+    for (const r of this.stmts.dynamicPartitions.all() as { definition: string; key: string }[]) {
+      let list = out.get(r.definition);
+      if (!list) out.set(r.definition, (list = []));
+      list.push(r.key);
+    }
+    return out;
   }
 
   materialization(id: number): MaterializationRecord | undefined {
@@ -646,8 +670,12 @@ function prepare(db: Database.Database) {
     changeToken: db.prepare(`SELECT max(id) AS token FROM materializations`),
     activityToken: db.prepare(
       `SELECT (SELECT max(id) FROM materializations) AS m, (SELECT max(id) FROM events) AS e,
-              (SELECT count(*) FROM runs) AS r, (SELECT count(*) FROM runs WHERE status = 'running') AS a`,
+              (SELECT count(*) FROM runs) AS r, (SELECT count(*) FROM runs WHERE status = 'running') AS a,
+              (SELECT count(*) FROM dynamic_partitions) AS d`,
     ),
+    addDynamicPartition: db.prepare(`INSERT OR IGNORE INTO dynamic_partitions (definition, key, added_at) VALUES (?, ?, ?)`),
+    removeDynamicPartition: db.prepare(`DELETE FROM dynamic_partitions WHERE definition = ? AND key = ?`),
+    dynamicPartitions: db.prepare(`SELECT definition, key FROM dynamic_partitions ORDER BY id`),
     history: db.prepare(
       `SELECT * FROM materializations WHERE asset = @asset AND (@partition IS NULL OR partition = @partition) AND id < @before
        ORDER BY id DESC LIMIT @limit`,

@@ -112,6 +112,16 @@ const MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX corrupt_marks_by_materialization ON corrupt_marks(materialization_id);
   `,
+  // 3: keys of dynamic partitions definitions (`materialize partitions add NAME KEY`), in the order added.
+  `
+  CREATE TABLE dynamic_partitions (
+    id INTEGER PRIMARY KEY,
+    definition TEXT NOT NULL,
+    key TEXT NOT NULL,
+    added_at INTEGER NOT NULL,
+    UNIQUE (definition, key)
+  );
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

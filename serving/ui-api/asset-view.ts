@@ -2,8 +2,10 @@
 // current version, status with its causes in words, materialization history
 // with check results, and its partitions one by one.
 import {
+  asMulti,
   describeMapping,
   describePartition,
+  parsePartitionArgument,
   UNPARTITIONED,
   type AssetKey,
   type CheckResultRecord,
@@ -148,6 +150,8 @@ export interface PartitionsView {
   /** The matching partitions after offset, newest first. */
   readonly partitions: readonly PartitionRow[];
   readonly matching: number;
+  /** For a two-dimensional asset, how healthy each value of its non-time dimension (each node) is. */
+  readonly dimension: { readonly name: string; readonly values: readonly { readonly value: string; readonly counts: StatusCounts }[] } | null;
 }
 
 export function partitionsView(
@@ -155,15 +159,28 @@ export function partitionsView(
   activity: Activity,
   key: AssetKey,
   now: Date,
-  options: { status?: UiStatus; limit?: number; offset?: number } = {},
+  options: { status?: UiStatus; limit?: number; offset?: number; partition?: string } = {},
 ): PartitionsView {
   const resolver = instance.resolver(now, [key]);
-  const keys = resolver.partitionKeys(key).slice().reverse();
-  const counts = { total: keys.length, fresh: 0, stale: 0, missing: 0, failed: 0, running: 0 };
+  const def = instance.graph.get(key).partitions;
+  // A `-p`-style filter (`node=51288`, `day=2025-05-01...2025-05-31`) narrows the list, as on the command line.
+  const keys = (options.partition && def ? parsePartitionArgument(options.partition, def, now, resolver.dynamic) : resolver.partitionKeys(key)).slice().reverse();
+  const counts = emptyCounts(keys.length);
+  const multi = asMulti(def);
+  // Per value of the dimension that is not time (the nodes): how healthy each is, for the grid view.
+  const other = multi ? multi.dimensions.find((d) => d !== multi.timeDimension)! : undefined;
+  const byValue = new Map<string, StatusCounts>();
   const matching: { partition: string; status: UiStatus }[] = [];
   for (const partition of keys) {
     const status = partitionUiStatus(activity, resolver, key, partition);
     counts[status]++;
+    if (multi && other) {
+      const value = multi.valueOf(partition, other.name)!;
+      let c = byValue.get(value);
+      if (!c) byValue.set(value, (c = emptyCounts(0)));
+      c.total++;
+      c[status]++;
+    }
     if (!options.status || options.status === status) matching.push({ partition, status });
   }
   const offset = options.offset ?? 0;
@@ -172,11 +189,14 @@ export function partitionsView(
     asset: key,
     counts,
     matching: matching.length,
+    dimension: other
+      ? { name: other.name, values: [...byValue].map(([value, c]) => ({ value, counts: c })).sort((a, b) => (a.value < b.value ? -1 : a.value > b.value ? 1 : 0)) }
+      : null,
     partitions: page.map(({ partition, status }) => {
       const current = resolver.status(key, partition).current;
       return {
         partition,
-        label: describePartition(key, partition),
+        label: multi ? multi.describeKey(partition) : describePartition(key, partition),
         status,
         causes: partitionCauses(activity, resolver, key, partition),
         materializationId: current?.id ?? null,
@@ -185,4 +205,8 @@ export function partitionsView(
       };
     }),
   };
+}
+
+function emptyCounts(total: number): { -readonly [K in keyof StatusCounts]: number } {
+  return { total, fresh: 0, stale: 0, missing: 0, failed: 0, running: 0 };
 }

@@ -99,7 +99,11 @@ export function registerUiApi(router: Router, spec: OpenApiRegistry, state: UiSt
     errors: { 404: 'No such asset.' },
     handler: (ctx, { params, query }) => {
       const key = assetKeyOrThrow(instance, params.key);
-      ctx.body = partitionsView(instance, state.activity(), key, state.clock(), query);
+      try {
+        ctx.body = partitionsView(instance, state.activity(), key, state.clock(), query);
+      } catch (err) {
+        throw asHttpError(err);
+      }
     },
   });
 

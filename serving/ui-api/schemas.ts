@@ -139,6 +139,15 @@ export const PartitionsViewSchema = T.Object({
   asset: T.String(),
   counts: StatusCountsSchema,
   matching: T.Integer({ description: 'Partitions matching the status filter, before paging.' }),
+  dimension: Nullable(
+    T.Object(
+      {
+        name: T.String({ description: 'The dimension that is not time, e.g. node.' }),
+        values: T.Array(T.Object({ value: T.String(), counts: StatusCountsSchema })),
+      },
+      { description: 'For a two-dimensional asset: the status counts of each value of its non-time dimension (null for one-dimensional assets).' },
+    ),
+  ),
   partitions: T.Array(
     T.Object({
       partition: T.String(),
@@ -250,6 +259,7 @@ export const AssetKeyParams = T.Object({
 
 export const PartitionsQuery = T.Object({
   status: T.Optional(UiStatusSchema),
+  partition: T.Optional(T.String({ maxLength: 2000, description: 'A filter written as for `materialize -p`: a key, FROM...TO, a list, or node=A,day=FROM...TO.' })),
   limit: T.Optional(SafeInteger({ minimum: 1, maximum: 5000, default: 200 })),
   offset: T.Optional(SafeInteger({ minimum: 0, default: 0 })),
 });

@@ -8,7 +8,7 @@ import {
   trailingWindowMapping,
   isRuntimeError,
 } from '../../runtime/index.ts';
-import { mapPartitions } from '../../runtime/partitions.ts';
+import { mapPartitions } from '../../runtime/partition-mapping.ts';
 
 const now = new Date('2025-06-01T12:00:00Z');
 
@@ -62,13 +62,14 @@ test('malformed partitions name the key and the format', () => {
 
 test('mappings: identity, all upstream, trailing window', () => {
   const d = dailyPartitions({ start: '2025-05-01', end: '2025-05-10' });
-  assert.equal(mapPartitions({ kind: 'identity' }, d, '2025-05-05', now), ['2025-05-05']);
-  assert.is(mapPartitions({ kind: 'all' }, d, '', now).length, 10);
-  assert.equal(mapPartitions(trailingWindowMapping(2), d, '2025-05-05', now), ['2025-05-03', '2025-05-04', '2025-05-05']);
-  assert.equal(mapPartitions(trailingWindowMapping(2, { includeCurrent: false }), d, '2025-05-05', now), ['2025-05-03', '2025-05-04']);
+  const between = { upstream: d, downstream: d, now };
+  assert.equal(mapPartitions({ kind: 'identity' }, '2025-05-05', between), ['2025-05-05']);
+  assert.is(mapPartitions({ kind: 'all' }, '', { ...between, downstream: undefined }).length, 10);
+  assert.equal(mapPartitions(trailingWindowMapping(2), '2025-05-05', between), ['2025-05-03', '2025-05-04', '2025-05-05']);
+  assert.equal(mapPartitions(trailingWindowMapping(2, { includeCurrent: false }), '2025-05-05', between), ['2025-05-03', '2025-05-04']);
   // At the start of the definition the window is clipped, not padded.
-  assert.equal(mapPartitions(trailingWindowMapping(3), d, '2025-05-02', now), ['2025-05-01', '2025-05-02']);
-  assert.equal(mapPartitions({ kind: 'all' }, undefined, '2025-05-02', now), ['']);
+  assert.equal(mapPartitions(trailingWindowMapping(3), '2025-05-02', between), ['2025-05-01', '2025-05-02']);
+  assert.equal(mapPartitions({ kind: 'all' }, '2025-05-02', { upstream: undefined, downstream: d, now }), ['']);
 });
 
 test('3,650 daily partitions enumerate and map quickly enough to plan', () => {

@@ -1,0 +1,76 @@
+// `materialize partitions`: the keys of dynamic partitions definitions, which the store
+// holds. `add` makes new partitions exist (a pricing node to forecast); the next run
+// materializes them, and only them, as missing.
+//   materialize partitions list [NAME] [--json]
+//   materialize partitions add NAME KEY...
+//   materialize partitions remove NAME KEY...
+import type { AssetGraph } from '../graph.ts';
+import type { Instance } from '../instance.ts';
+import { asMulti } from '../partitions-multi.ts';
+import { asDynamic, listKeyProblem, type DynamicPartitionsDefinition, type PartitionsDefinition } from '../partitions.ts';
+
+/** A command-line mistake: the CLI prints it and exits with code 2. */
+export class PartitionsUsageError extends Error {}
+
+/** Every dynamic partitions definition the graph's assets use (directly or as a dimension), by name. */
+export function dynamicDefinitions(graph: AssetGraph<unknown>): Map<string, DynamicPartitionsDefinition> {
+  const out = new Map<string, DynamicPartitionsDefinition>();
+  const visit = (def: PartitionsDefinition | undefined): void => {
+    if (!def) return;
+    const multi = asMulti(def);
+    if (multi) for (const d of multi.dimensions) visit(d.definition);
+    const dynamic = asDynamic(def);
+    if (dynamic) out.set(dynamic.name, dynamic);
+  };
+  for (const key of graph.keys()) visit(graph.get(key).partitions);
+  return out;
+}
+
+function definitionNamed(instance: Instance<unknown>, name: string | undefined): DynamicPartitionsDefinition {
+  const all = dynamicDefinitions(instance.graph);
+  const known = [...all.keys()].join(', ') || 'none: no asset uses dynamicPartitions()';
+  if (!name) throw new PartitionsUsageError(`Name the dynamic partitions definition (defined: ${known}).`);
+  const def = all.get(name);
+  if (!def) throw new PartitionsUsageError(`No dynamic partitions definition is named ${JSON.stringify(name)} (defined: ${known}).`);
+  return def;
+}
+
+export function partitionsCommand(instance: Instance<unknown>, args: readonly string[], json: boolean, out: NodeJS.WritableStream): number {
+  const [action, name, ...keys] = args;
+  const dynamic = instance.store.dynamicPartitionKeys();
+  switch (action) {
+    case undefined:
+    case 'list': {
+      const defs = name ? [definitionNamed(instance, name)] : [...dynamicDefinitions(instance.graph).values()];
+      for (const def of defs) {
+        const all = def.keys(new Date(), dynamic);
+        if (json) out.write(JSON.stringify({ name: def.name, keys: all }) + '\n');
+        else out.write(`${def.name}: ${all.length} key${all.length === 1 ? '' : 's'}${all.length ? `: ${all.join(', ')}` : ''}\n`);
+      }
+      if (defs.length === 0 && !json) out.write('No asset uses dynamic partitions.\n');
+      return 0;
+    }
+    case 'add':
+    case 'remove': {
+      const def = definitionNamed(instance, name);
+      if (keys.length === 0) throw new PartitionsUsageError(`partitions ${action} ${def.name} needs at least one KEY.`);
+      for (const k of keys) {
+        const problem = listKeyProblem(k);
+        if (problem) throw new PartitionsUsageError(`Cannot ${action} ${JSON.stringify(k)}: ${problem}.`);
+      }
+      const changed = action === 'add' ? instance.store.addDynamicPartitions(def.name, keys) : instance.store.removeDynamicPartitions(def.name, keys);
+      const unchanged = keys.filter((k) => !changed.includes(k));
+      if (json) out.write(JSON.stringify({ name: def.name, [action === 'add' ? 'added' : 'removed']: changed, unchanged }) + '\n');
+      else {
+        const verb = action === 'add' ? 'Added' : 'Removed';
+        out.write(`${verb} ${changed.length} key${changed.length === 1 ? '' : 's'} ${action === 'add' ? 'to' : 'from'} ${def.name}${changed.length ? `: ${changed.join(', ')}` : ''}.\n`);
+        if (unchanged.length) out.write(`${action === 'add' ? 'Already there' : 'Not there'}: ${unchanged.join(', ')}.\n`);
+        if (action === 'add' && changed.length) out.write(`Their partitions are missing until the next run: \`materialize --dry-run\` shows what it will do.\n`);
+        if (action === 'remove' && changed.length) out.write('Their materializations stay in the history; they are no longer planned or consumed.\n');
+      }
+      return 0;
+    }
+    default:
+      throw new PartitionsUsageError(`Unknown partitions action ${JSON.stringify(action)}: use list, add or remove.`);
+  }
+}
