@@ -26,6 +26,8 @@ export interface TrainedMember {
 
 export interface TrainedModel {
   readonly market: FeatureTable['market'];
+  /** The inputs the model reads (recorded in the sidecar; /predict builds rows from the same set). */
+  readonly featureSet: FeatureTable['featureSet'];
   readonly featureNames: readonly string[];
   readonly transform: PriceTransform;
   readonly members: readonly TrainedMember[];
@@ -63,7 +65,7 @@ function scaleOf(transform: PriceTransform, nodeId: number): NodeScale {
 export function designMatrix(table: FeatureTable, transform: PriceTransform, start: number, end: number): Float32Array {
   const names = table.featureNames;
   const cols = names.length;
-  const priceCols = new Set(priceFeatureColumns(table.market));
+  const priceCols = new Set(priceFeatureColumns(table.featureSet));
   const out = new Float32Array((end - start) * cols);
   names.forEach((name, c) => {
     const column = table.features[name]!;
@@ -171,6 +173,7 @@ export async function trainModel(table: FeatureTable, window: { firstDay: number
   const members = settled.map((r) => (r as PromiseFulfilledResult<TrainedMember>).value);
   return {
     market: table.market,
+    featureSet: table.featureSet,
     featureNames: table.featureNames,
     transform,
     members,
