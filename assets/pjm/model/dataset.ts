@@ -67,6 +67,27 @@ export function rowsBetween(table: FeatureTable, fromDay: number, toDay: number)
   return { start: lower(fromDay), end: lower(toDay + 1) };
 }
 
+/** The rows of `table` whose node is `nodeId`, in the same order (a per-node model's table). */
+export function nodeRows(table: FeatureTable, nodeId: number): FeatureTable {
+  const keep: number[] = [];
+  for (let i = 0; i < table.rows; i++) if (table.nodeId[i] === nodeId) keep.push(i);
+  const pick = <T extends Float64Array | Int32Array>(a: T, make: (n: number) => T): T => {
+    const out = make(keep.length);
+    keep.forEach((i, k) => (out[k] = a[i]!));
+    return out;
+  };
+  const f64 = (n: number) => new Float64Array(n);
+  return {
+    ...table,
+    nodeId: pick(table.nodeId, f64),
+    dayNumber: pick(table.dayNumber, (n) => new Int32Array(n)),
+    hour: pick(table.hour, (n) => new Int32Array(n)),
+    target: pick(table.target, f64),
+    features: Object.fromEntries(Object.entries(table.features).map(([k, v]) => [k, pick(v, f64)])),
+    rows: keep.length,
+  };
+}
+
 /** A `FeatureTable` from in-memory feature rows (one day from `featuresForDay`), for prediction. */
 export function featureTableFromRows(
   rows: ReadonlyArray<{ nodeId: number; day: string; hour: number; target: number | null; features: Readonly<Record<string, number | null>> }>,

@@ -9,7 +9,7 @@ import { modelFiles, type ModelFiles } from './persist.ts';
 import { DEFAULT_SETTINGS, type TrainSettings } from './settings.ts';
 import { trainModel, type TrainedModel } from './train.ts';
 
-export { readFeatureTable, featureTableFromRows, dayNumberOf, dayOfNumber, type FeatureTable } from './dataset.ts';
+export { readFeatureTable, featureTableFromRows, nodeRows, dayNumberOf, dayOfNumber, type FeatureTable } from './dataset.ts';
 export { trainModel, predictRows, disposeModel, designMatrix, type TrainedModel, type TrainedMember } from './train.ts';
 export { modelFiles, loadModel, sidecarFeatureSet, type ModelFiles, type ModelSidecar, type SidecarMember } from './persist.ts';
 export { DEFAULT_SETTINGS, BENCH_SETTINGS, DEFAULT_PARAMS, type TrainSettings, type VariantSpec, type TargetKind } from './settings.ts';

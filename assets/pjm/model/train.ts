@@ -102,13 +102,22 @@ function recencyWeights(table: FeatureTable, start: number, end: number, lastDay
 }
 
 /**
+ * Early-stopping days of a window of `windowDays`: `settings.validationDays`, but at most a
+ * quarter of the window (at least 7 days), so a few months of data (a Data Miner export) still
+ * leave three quarters to fit on. Years of data (epftoolbox) keep the full setting.
+ */
+export function validationDaysFor(windowDays: number, settings: Pick<TrainSettings, 'validationDays'>): number {
+  return Math.min(settings.validationDays, Math.max(7, Math.floor(windowDays / 4)));
+}
+
+/**
  * Trains every member of `settings.variants` on the rows of days [window.firstDay,
- * window.lastDay]: the last `validationDays` days are the early-stopping set (time order,
+ * window.lastDay]: the last `validationDaysFor` days are the early-stopping set (time order,
  * never shuffled), then optionally a refit on the whole window for the chosen rounds.
  */
 export async function trainModel(table: FeatureTable, window: { firstDay: number; lastDay: number }, settings: TrainSettings, signal?: AbortSignal): Promise<TrainedModel> {
   const all = rowsBetween(table, window.firstDay, window.lastDay);
-  const validationFirstDay = window.lastDay - settings.validationDays + 1;
+  const validationFirstDay = window.lastDay - validationDaysFor(window.lastDay - window.firstDay + 1, settings) + 1;
   const fit = rowsBetween(table, window.firstDay, validationFirstDay - 1);
   const valid = rowsBetween(table, validationFirstDay, window.lastDay);
   if (fit.end - fit.start < 24 * 28) {
