@@ -15,7 +15,7 @@ import { DEFAULT_SETTINGS, disposeModel, loadModel, trainModelFromFeatures, type
 import { backtest, EPFTOOLBOX_TEST_PERIOD, type Recalibration } from './backtest/index.ts';
 import { latestForecast } from './forecast/index.ts';
 import { decodeModelBundle, encodeModelBundle } from './model-bundle.ts';
-import { DEFAULT_EPFTOOLBOX_DIR } from './config.ts';
+import { DEFAULT_EPFTOOLBOX_DIR, PJM_HUBS } from './config.ts';
 
 export interface ModelStageOptions {
   readonly config: PjmConfig;
@@ -84,6 +84,16 @@ function defaultTestPeriod(config: Pick<PjmConfig, 'source'>, firstFeatureDay: s
   const testDays = Math.max(7, Math.floor(days / 5));
   if (testDays >= days) throw new Error(`Only ${days} days of complete features (${firstFeatureDay}..${lastFeatureDay}): too few to hold out a test period. Widen PJM_START..PJM_END.`);
   return { testFirstDay: new Date(last - (testDays - 1) * 86_400_000).toISOString().slice(0, 10), testLastDay: lastFeatureDay };
+}
+
+/** Node names for the per-node table: as configured, else the hub's name when it is one of the 12 hubs. */
+function nodeNames(config: PjmConfig): Map<number, string> {
+  const out = new Map<number, string>();
+  for (const n of config.nodes) {
+    const name = n.name ?? PJM_HUBS.find((h) => h.id === n.id)?.name;
+    if (name) out.set(n.id, name);
+  }
+  return out;
 }
 
 /** The feature set the consumed features version was built with (its metadata), checked. */
@@ -209,7 +219,7 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
         featuresParquet: featuresPath,
         market,
         featureSet: featureSetOf(ctx.input('features')),
-        nodeNames: new Map(config.nodes.filter((n) => n.name !== null).map((n) => [n.id, n.name!])),
+        nodeNames: nodeNames(config),
         ...period,
         recalibration: options.recalibration,
         settings,
