@@ -4,9 +4,9 @@
 //     PJM_BACKTEST_DAYS days: exit status, wall time, peak RSS, the feature set found, the
 //     forecast day, and per-node and overall MAE and rMAE against both naives (the RT price a
 //     day/week earlier, and the DA price of the same hour);
-//  2. on the same feature rows and test period, one global model (as the pipeline trains it:
-//     per-node price scaling), the global model with the node as a feature, and one model per
-//     node, each with its time and the same figures.
+//  2. on the same feature rows, test period and settings (the feature set's default members), one
+//     global model (as the pipeline trains it: per-node price scaling), the global model with
+//     the node as a feature, and one model per node, each with its time and the same figures.
 // Goal: rMAE < 0.80 against the day-earlier RT naive overall, better than the DA-price baseline
 // on most hubs.
 // Run: npx tsx bench/hubs.ts [--backtest-days 42]   (only on an otherwise idle machine)
@@ -20,7 +20,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { PJM_HUBS } from '../assets/pjm/config.ts';
 import { normaliseFeatureSet, type FeatureSet } from '../assets/pjm/features/index.ts';
 import { nodeRows, readFeatureTable, type FeatureTable } from '../assets/pjm/model/dataset.ts';
-import { DEFAULT_SETTINGS } from '../assets/pjm/model/settings.ts';
+import { defaultSettingsFor } from '../assets/pjm/model/settings.ts';
 import { walkForward, formatNodeTable, type ForecastHour } from '../assets/pjm/backtest/index.ts';
 import { metricsReport, type MetricsReport } from '../assets/pjm/metrics.ts';
 
@@ -76,7 +76,7 @@ const conn = await (await DuckDBInstance.create(':memory:')).connect();
 const table = await readFeatureTable(conn, join(dataDir, 'assets', features.location), featureSet);
 const lastDay = new Date(table.dayNumber[table.rows - 1]! * 86_400_000);
 const day = (d: Date): string => d.toISOString().slice(0, 10);
-const period = { testFirstDay: day(new Date(lastDay.getTime() - (backtestDays - 1) * 86_400_000)), testLastDay: day(lastDay), recalibration: 'monthly' as const, window: { kind: 'expanding' as const }, settings: DEFAULT_SETTINGS };
+const period = { testFirstDay: day(new Date(lastDay.getTime() - (backtestDays - 1) * 86_400_000)), testLastDay: day(lastDay), recalibration: 'monthly' as const, window: { kind: 'expanding' as const }, settings: defaultSettingsFor(featureSet) };
 const names = new Map(PJM_HUBS.map((n) => [n.id, n.name!]));
 const nodes = [...new Set(Array.from(table.nodeId))].sort((a, b) => a - b);
 
@@ -89,7 +89,11 @@ function withNodeFeature(t: FeatureTable): FeatureTable {
 const variants: Array<[string, () => Promise<readonly ForecastHour[]>]> = [
   ['global (per-node price scaling; the pipeline default)', async () => (await walkForward(table, period)).forecasts],
   ['global, node as a feature', async () => (await walkForward(withNodeFeature(table), period)).forecasts],
-  ['one model per node', async () => (await Promise.all(nodes.map(async (n) => (await walkForward(nodeRows(table, n), period)).forecasts))).flat()],
+  ['one model per node', async () => {
+    const out: ForecastHour[] = [];
+    for (const n of nodes) out.push(...(await walkForward(nodeRows(table, n), period)).forecasts);
+    return out;
+  }],
 ];
 const results: Array<[string, MetricsReport, number]> = [];
 for (const [name, forecast] of variants) {

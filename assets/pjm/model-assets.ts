@@ -11,7 +11,7 @@ import { defineAsset, type AssetDefinition, type AssetInput, type Metadata } fro
 import type { PjmConfig } from './config.ts';
 import { ASSET_KEYS } from './data-assets.ts';
 import { buildFeatures, describeChoice, describeFeatureSet, detectFeatureSet, normaliseFeatureSet, type FeatureSet, type Market } from './features/index.ts';
-import { DEFAULT_SETTINGS, disposeModel, loadModel, trainModelFromFeatures, type ModelSidecar, type TrainSettings } from './model/index.ts';
+import { DEFAULT_SETTINGS, defaultSettingsFor, disposeModel, loadModel, RT_WITH_DA_SETTINGS, trainModelFromFeatures, type ModelSidecar, type TrainSettings } from './model/index.ts';
 import { backtest, EPFTOOLBOX_TEST_PERIOD, type Recalibration } from './backtest/index.ts';
 import { latestForecast } from './forecast/index.ts';
 import { decodeModelBundle, encodeModelBundle } from './model-bundle.ts';
@@ -112,8 +112,15 @@ async function onePath(input: AssetInput): Promise<string> {
 export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown>[] {
   const { config } = options;
   const market = targetMarket(config);
-  const settings = options.settings ?? DEFAULT_SETTINGS;
-  const settingsHash = createHash('sha256').update(JSON.stringify(settings)).digest('hex').slice(0, 8);
+  // Given settings, or the default of the feature set the data supports (known when the model runs).
+  const settingsFor = (set: FeatureSet): TrainSettings => options.settings ?? defaultSettingsFor(set);
+  const settingsHash = createHash('sha256')
+    .update(JSON.stringify(options.settings ?? [DEFAULT_SETTINGS, RT_WITH_DA_SETTINGS]))
+    .digest('hex')
+    .slice(0, 8);
+  const membersText = options.settings
+    ? options.settings.variants.map((v) => v.name).join(', ')
+    : `${DEFAULT_SETTINGS.variants.map((v) => v.name).join(', ')}; an RT model with the DA price: ${RT_WITH_DA_SETTINGS.variants.map((v) => v.name).join(', ')}`;
 
   const features = defineAsset({
     key: ASSET_KEYS.features,
@@ -165,7 +172,7 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
     deps: [ASSET_KEYS.features],
     group: 'pjm',
     pool: 'xgboost-training',
-    description: `XGBoost model of the ${market.toUpperCase()} LMP: an average of ${settings.variants.length} global model${settings.variants.length === 1 ? '' : 's'} over nodes and hours (${settings.variants.map((v) => v.name).join(', ')}), asinh-median price transform, time-ordered validation split with early stopping. The file bundles each member's XGBoost JSON (pjm/model_export writes them out for Python); the sidecar in the metadata has features, target, window, parameters, learning curves and importance.`,
+    description: `XGBoost model of the ${market.toUpperCase()} LMP: an average of global models over nodes and hours (${membersText}), asinh-median price transform per node, time-ordered validation split with early stopping. The file bundles each member's XGBoost JSON (pjm/model_export writes them out for Python); the sidecar in the metadata has features, target, window, parameters, learning curves and importance.`,
     io: 'file',
     // The training settings are part of the model's code: changing them makes the model stale.
     codeVersion: `1:${market}:${settingsHash}`,
@@ -175,7 +182,7 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
         featuresParquet: await onePath(ctx.input('features')),
         market,
         featureSet,
-        settings,
+        settings: settingsFor(featureSet),
         baseName: modelBaseName(market),
         signal: ctx.signal,
       });
@@ -215,14 +222,15 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
       const { origin, ...period } = testPeriod(config, first, last);
       ctx.log.info(`test period ${period.testFirstDay}..${period.testLastDay}, from ${origin}`);
       const published = join(DEFAULT_EPFTOOLBOX_DIR, 'Forecasts_PJM_DNN_LEAR_ensembles.csv');
+      const featureSet = featureSetOf(ctx.input('features'));
       const outcome = await backtest(conn, {
         featuresParquet: featuresPath,
         market,
-        featureSet: featureSetOf(ctx.input('features')),
+        featureSet,
         nodeNames: nodeNames(config),
         ...period,
         recalibration: options.recalibration,
-        settings,
+        settings: settingsFor(featureSet),
         publishedForecastsCsv: config.source === 'epftoolbox' ? published : undefined,
         signal: ctx.signal,
         onBlock: (b, done, total) => ctx.log.info(`retrain ${done}/${total}: trained on ${b.trainFirstDay}..${b.trainLastDay}, tested ${b.testFirstDay}..${b.testLastDay}, MAE ${b.mae.toFixed(3)}`),

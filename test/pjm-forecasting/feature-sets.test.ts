@@ -26,7 +26,8 @@ import { lastKnownDays, forecastDay } from '../../assets/pjm/forecast/forecast.t
 import { readFeatureTable, dayNumberOf } from '../../assets/pjm/model/dataset.ts';
 import { trainModel, disposeModel } from '../../assets/pjm/model/train.ts';
 import { loadModel, modelFiles } from '../../assets/pjm/model/persist.ts';
-import { DEFAULT_PARAMS, type TrainSettings } from '../../assets/pjm/model/settings.ts';
+import { walkForward } from '../../assets/pjm/backtest/walk-forward.ts';
+import { DEFAULT_PARAMS, DEFAULT_SETTINGS, defaultSettingsFor, RT_WITH_DA_SETTINGS, type TrainSettings } from '../../assets/pjm/model/settings.ts';
 import { COMED, openFixture, readRows, type FixtureContext } from './helpers/fixture.ts';
 
 const ALDENE = 48592;
@@ -276,6 +277,35 @@ test('a model records its set in the sidecar; the one-day (/predict) path builds
   } finally {
     disposeModel(model);
   }
+});
+
+test('an RT model with the DA price learns the RT-DA spread (change_da); a set without the DA price cannot', async () => {
+  assert.is(defaultSettingsFor((await detect(files.both, [], 'rt')).set), RT_WITH_DA_SETTINGS);
+  assert.is(defaultSettingsFor((await detect(files.rt, [], 'rt')).set), DEFAULT_SETTINGS);
+  assert.is(defaultSettingsFor((await detect(epf.pricesParquet, [epf.loadParquet], 'da', epf.conn)).set), DEFAULT_SETTINGS);
+  const out = join(dir, 'epf-da.parquet');
+  await buildFeatures(epf.conn, { pricesParquet: [epf.pricesParquet], loadParquet: [epf.loadParquet], market: 'da', outPath: out });
+  const table = await readFeatureTable(epf.conn, out, 'da');
+  try {
+    await trainModel(table, { firstDay: table.dayNumber[0]!, lastDay: dayNumberOf('2017-03-07') }, { ...SMALL, variants: [{ name: 'spread', target: 'change_da' }] });
+    assert.unreachable('expected an error');
+  } catch (e) {
+    assert.match((e as Error).message, /change_da member needs the feature da_price_h/);
+  }
+  // RT made from the slice's DA (rt = 1.1 × da + 2): the spread member maps its forecast back onto the DA price of the hour.
+  const both = join(dir, 'epf-rt.parquet');
+  await epf.conn.run(`COPY (SELECT * FROM read_parquet('${epf.pricesParquet}')
+    UNION ALL SELECT * REPLACE ('rt' AS market, lmp * 1.1 + 2 AS lmp) FROM read_parquet('${epf.pricesParquet}')) TO '${both}' (FORMAT parquet)`);
+  const set = (await detect(both, [epf.loadParquet], 'rt', epf.conn)).set;
+  assert.is(describeFeatureSet(set), 'rt[price_lags, da_price, load_forecast(RTO)]');
+  const rtOut = join(dir, 'epf-rt-features.parquet');
+  await buildFeatures(epf.conn, { pricesParquet: [both], loadParquet: [epf.loadParquet], market: 'rt', featureSet: set, outPath: rtOut });
+  const rt = await readFeatureTable(epf.conn, rtOut, set);
+  const r = await walkForward(rt, { testFirstDay: '2017-03-08', testLastDay: '2017-03-14', recalibration: 'weekly', window: { kind: 'expanding' }, settings: { ...SMALL, variants: [{ name: 'spread', target: 'change_da' }] } });
+  const o = r.metrics.overall;
+  assert.ok(o.daBaselineMae !== undefined && o.rmaeDa !== undefined, 'an RT backtest is scored against the DA price too');
+  // The DA baseline misses by 0.1 × da + 2 every hour; the spread model learns that.
+  assert.ok(o.rmaeDa! < 0.5, `rMAE against the DA price ${o.rmaeDa}`);
 });
 
 test.run();

@@ -12,7 +12,7 @@ import { trainModel, type TrainedModel } from './train.ts';
 export { readFeatureTable, featureTableFromRows, nodeRows, dayNumberOf, dayOfNumber, type FeatureTable } from './dataset.ts';
 export { trainModel, predictRows, disposeModel, designMatrix, type TrainedModel, type TrainedMember } from './train.ts';
 export { modelFiles, loadModel, sidecarFeatureSet, type ModelFiles, type ModelSidecar, type SidecarMember } from './persist.ts';
-export { DEFAULT_SETTINGS, BENCH_SETTINGS, DEFAULT_PARAMS, type TrainSettings, type VariantSpec, type TargetKind } from './settings.ts';
+export { DEFAULT_SETTINGS, BENCH_SETTINGS, DEFAULT_PARAMS, RT_WITH_DA_SETTINGS, defaultSettingsFor, type TrainSettings, type VariantSpec, type TargetKind } from './settings.ts';
 export type { PriceTransform, NodeScale } from './transform.ts';
 
 export interface TrainFromFeaturesOptions {

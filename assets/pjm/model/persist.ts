@@ -54,7 +54,7 @@ export interface ModelFiles {
 const TARGET_DESCRIPTION =
   'Price ($/MWh) of EPT delivery day D at grid hour h in the row market. Each member predicts, in the per-node ' +
   'space z = asinh((p - median) / scale), z(p[D,h]) (target "level"), z(p[D,h]) - z(p[D-1,h]) ' +
-  '("change_lag1") or z(p[D,h]) - z(p[D-7,h]) ("change_lag7"), using its first `rounds` trees; price features are fed in the same z space; forecasts are mapped back with ' +
+  '("change_lag1"), z(p[D,h]) - z(p[D-7,h]) ("change_lag7") or, for RT, z(p[D,h]) - z(DA price[D,h]) ("change_da"), using its first `rounds` trees; price features are fed in the same z space; forecasts are mapped back with ' +
   'p = median + scale * sinh(z) and averaged over members.';
 
 /**

@@ -78,11 +78,14 @@ export function designMatrix(table: FeatureTable, transform: PriceTransform, sta
   return out;
 }
 
-/** z-space base the member's output is added to: 0 for `level`, z(price of D-1, h) for `change_lag1`. */
+const BASE_COLUMN: Record<Exclude<TargetKind, 'level'>, string> = { change_lag1: 'price_lag1_h', change_lag7: 'price_lag7_h', change_da: 'da_price_h' };
+
+/** z-space base the member's output is added to: 0 for `level`, z(price of D-1, h) for `change_lag1`, z(DA price of D, h) for `change_da`... */
 function baseZ(table: FeatureTable, transform: PriceTransform, i: number, target: TargetKind): number {
   if (target === 'level') return 0;
-  const column = target === 'change_lag1' ? 'price_lag1_h' : 'price_lag7_h';
-  return toZ(table.features[column]![i]!, scaleOf(transform, table.nodeId[i]!));
+  const column = table.features[BASE_COLUMN[target]];
+  if (column === undefined) throw new Error(`A ${target} member needs the feature ${BASE_COLUMN[target]}, which feature set ${table.market} [${table.featureSet.inputs.join(', ')}] does not have; drop that member or add the input.`);
+  return toZ(column[i]!, scaleOf(transform, table.nodeId[i]!));
 }
 
 function labels(table: FeatureTable, transform: PriceTransform, start: number, end: number, target: TargetKind): Float32Array {
