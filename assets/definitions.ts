@@ -2,7 +2,8 @@
 // CronJob all load. Configuration comes from the environment (assets/pjm/config.ts);
 // the default runs on the bundled epftoolbox data with no network.
 import { defineDefinitions, type Definitions } from '../runtime/index.ts';
-import { loadPjmConfig, type PjmConfig } from './pjm/config.ts';
+import type { PjmConfig } from './pjm/config.ts';
+import { resolvePjmConfig } from './pjm/data-span.ts';
 import { dataAssets } from './pjm/data-assets.ts';
 import { modelAssets, recalibrationFromEnv } from './pjm/model-assets.ts';
 import { join, resolve } from 'node:path';
@@ -13,7 +14,7 @@ export interface PjmResources {
 }
 
 export async function pjmDefinitions(env: Readonly<Record<string, string | undefined>> = process.env): Promise<Definitions<PjmResources>> {
-  const config = loadPjmConfig(env);
+  const config = await resolvePjmConfig(env);
   const source = rawSourceFor(config);
   const data = dataAssets(config, source, await source.fingerprint());
   return defineDefinitions<PjmResources>({

@@ -30,6 +30,25 @@ export interface PjmApiConfig {
   readonly maxAttempts: number;
 }
 
+/** The days the data covers, as found by reading it (`dataminer-csv` exports; see assets/pjm/data-span.ts). */
+export interface DataSpan {
+  readonly start: string;
+  readonly end: string;
+  /** Where it came from, for the run output: the files and feeds, each feed's span, their overlap. */
+  readonly detail: string;
+}
+
+/**
+ * The backtest's test period: explicit days, or the last `days` days of the data (ending at
+ * `end` when given); all null means the default (the epftoolbox period on epftoolbox, else the
+ * last fifth of the days).
+ */
+export interface BacktestPeriodSetting {
+  readonly start: string | null;
+  readonly end: string | null;
+  readonly days: number | null;
+}
+
 export interface PjmConfig {
   readonly source: PjmSource;
   readonly nodes: readonly PjmNode[];
@@ -38,6 +57,9 @@ export interface PjmConfig {
   readonly start: string;
   /** Last EPT delivery day, YYYY-MM-DD (inclusive). */
   readonly end: string;
+  /** Where `start`..`end` came from, in words (variables, the dataset, the files' span, the API window). */
+  readonly spanOrigin: string;
+  readonly backtest: BacktestPeriodSetting;
   /** Directory of Data Miner CSV exports (source 'dataminer-csv'). */
   readonly csvDir: string | null;
   /** Directory holding PJM.csv (source 'epftoolbox'). */
@@ -161,33 +183,58 @@ function eptDay(now: Date): string {
   return new Intl.DateTimeFormat('en-CA', { timeZone: 'America/New_York', year: 'numeric', month: '2-digit', day: '2-digit' }).format(now);
 }
 
+/** Default PJM_API_DAYS: the live source's trailing window, in EPT days. */
+export const DEFAULT_API_DAYS = 90;
+
+/** Whether the span of `dataminer-csv` must be read from the exports (a side of PJM_START/PJM_END is unset). */
+export function needsDataSpan(env: Env = process.env): boolean {
+  return nonEmpty(env, 'PJM_SOURCE') === 'dataminer-csv' && (nonEmpty(env, 'PJM_START') === undefined || nonEmpty(env, 'PJM_END') === undefined);
+}
+
 /**
  * Reads the PJM configuration from `env` (default `process.env`). Defaults per source:
  * - epftoolbox: node COMED (33092371), market da, 2013-01-01..2018-12-24 (the whole bundled set);
- * - dataminer-csv: the 12 hubs, markets da and rt, 2025-05-01..2025-07-31 (the hub excerpts' span);
- * - dataminer-api: the 12 hubs, markets da and rt, the 7 EPT days ending yesterday (relative to `now`).
+ * - dataminer-csv: the 12 hubs, markets da and rt, the span of the exports in PJM_CSV_DIR
+ *   (`dataSpan`, read by `resolvePjmConfig` in assets/pjm/data-span.ts: the complete days of
+ *   each feed used, and their overlap);
+ * - dataminer-api: the 12 hubs, markets da and rt, the PJM_API_DAYS (90) complete EPT days
+ *   ending yesterday (relative to `now`; today's hours are still being published).
  * Throws PjmConfigError naming the variable and what it accepts.
  */
-export function loadPjmConfig(env: Env = process.env, now: Date = new Date()): PjmConfig {
+export function loadPjmConfig(env: Env = process.env, now: Date = new Date(), dataSpan?: DataSpan): PjmConfig {
   const source = oneOf(env, 'PJM_SOURCE', PJM_SOURCES, 'epftoolbox');
   const epf = source === 'epftoolbox';
   const yesterday = addDays(eptDay(now), -1);
-  const defaults =
-    source === 'epftoolbox'
-      ? { start: EPFTOOLBOX_START, end: EPFTOOLBOX_END }
-      : source === 'dataminer-csv'
-        ? { start: '2025-05-01', end: '2025-07-31' }
-        : { start: addDays(yesterday, -6), end: yesterday };
-  const start = day(env, 'PJM_START', defaults.start);
-  const end = day(env, 'PJM_END', defaults.end);
-  if (end < start) throw new PjmConfigError('PJM_END', end, `a day on or after PJM_START (${start})`);
-  const markets = listOf(env, 'PJM_MARKETS', PJM_MARKETS, epf ? ['da'] : ['da', 'rt']);
-  if (epf && markets.includes('rt')) {
-    throw new PjmConfigError('PJM_MARKETS', env['PJM_MARKETS'] ?? '', "'da' only with PJM_SOURCE=epftoolbox (the dataset has day-ahead prices only)");
-  }
+  const apiDays = positive(env, 'PJM_API_DAYS', DEFAULT_API_DAYS, true);
   const csvDir = nonEmpty(env, 'PJM_CSV_DIR') ?? null;
   if (source === 'dataminer-csv' && csvDir === null) {
     throw new PjmConfigError('PJM_CSV_DIR', '', 'the directory of Data Miner CSV exports (*_rt_hrl_lmps.csv, *_da_hrl_lmps.csv, *hrl_load_metered.csv) when PJM_SOURCE=dataminer-csv');
+  }
+  if (source === 'dataminer-csv' && needsDataSpan(env) && dataSpan === undefined) {
+    throw new PjmConfigError(
+      nonEmpty(env, 'PJM_START') === undefined ? 'PJM_START' : 'PJM_END',
+      '',
+      'a calendar date YYYY-MM-DD, or the span read from the exports in PJM_CSV_DIR (load the configuration with resolvePjmConfig, which reads it)',
+    );
+  }
+  const defaults =
+    source === 'epftoolbox'
+      ? { start: EPFTOOLBOX_START, end: EPFTOOLBOX_END, origin: 'the epftoolbox dataset' }
+      : source === 'dataminer-csv'
+        ? { start: dataSpan?.start ?? '', end: dataSpan?.end ?? '', origin: dataSpan?.detail ?? '' }
+        : { start: addDays(yesterday, -(apiDays - 1)), end: yesterday, origin: `the ${apiDays} EPT days ending yesterday, ${yesterday} (PJM_API_DAYS)` };
+  const start = day(env, 'PJM_START', defaults.start);
+  const end = day(env, 'PJM_END', defaults.end);
+  if (end < start) {
+    if (nonEmpty(env, 'PJM_END') === undefined) throw new PjmConfigError('PJM_START', start, `a day on or before the end of the data (${end}; ${defaults.origin})`);
+    throw new PjmConfigError('PJM_END', end, `a day on or after PJM_START (${start})`);
+  }
+  const setVars = ['PJM_START', 'PJM_END'].filter((v) => nonEmpty(env, v) !== undefined);
+  const spanOrigin = setVars.length === 2 ? 'PJM_START/PJM_END' : setVars.length === 0 ? defaults.origin : `${setVars[0]}, and ${defaults.origin}`;
+  const backtest = backtestPeriod(env, start, end);
+  const markets = listOf(env, 'PJM_MARKETS', PJM_MARKETS, epf ? ['da'] : ['da', 'rt']);
+  if (epf && markets.includes('rt')) {
+    throw new PjmConfigError('PJM_MARKETS', env['PJM_MARKETS'] ?? '', "'da' only with PJM_SOURCE=epftoolbox (the dataset has day-ahead prices only)");
   }
   const baseUrl = nonEmpty(env, 'PJM_API_BASE') ?? DEFAULT_API_BASE;
   try {
@@ -207,6 +254,8 @@ export function loadPjmConfig(env: Env = process.env, now: Date = new Date()): P
     markets,
     start,
     end,
+    spanOrigin,
+    backtest,
     csvDir,
     epftoolboxDir: nonEmpty(env, 'PJM_EPFTOOLBOX_DIR') ?? DEFAULT_EPFTOOLBOX_DIR,
     loadAreas: areas === undefined ? (epf ? ['RTO', 'COMED'] : ['RTO']) : areas.split(',').map((s) => s.trim()).filter((s) => s !== ''),
@@ -219,6 +268,24 @@ export function loadPjmConfig(env: Env = process.env, now: Date = new Date()): P
       maxAttempts: positive(env, 'PJM_API_MAX_ATTEMPTS', 5, true),
     },
   });
+}
+
+/**
+ * PJM_BACKTEST_START / PJM_BACKTEST_END (test days, inclusive) or PJM_BACKTEST_DAYS (the last
+ * N days, ending at PJM_BACKTEST_END when set). The days must lie within PJM_START..PJM_END.
+ */
+function backtestPeriod(env: Env, start: string, end: string): BacktestPeriodSetting {
+  const first = nonEmpty(env, 'PJM_BACKTEST_START') === undefined ? null : day(env, 'PJM_BACKTEST_START', '');
+  const last = nonEmpty(env, 'PJM_BACKTEST_END') === undefined ? null : day(env, 'PJM_BACKTEST_END', '');
+  const days = nonEmpty(env, 'PJM_BACKTEST_DAYS') === undefined ? null : positive(env, 'PJM_BACKTEST_DAYS', 0, true);
+  if (first !== null && days !== null) {
+    throw new PjmConfigError('PJM_BACKTEST_DAYS', String(days), 'to be unset when PJM_BACKTEST_START is set (give the test period as START..END, or as the last DAYS days)');
+  }
+  const within = `a day within the data's span ${start}..${end}`;
+  if (first !== null && (first <= start || first > end)) throw new PjmConfigError('PJM_BACKTEST_START', first, `${within}, after its first day (the model needs earlier days to train on)`);
+  if (last !== null && (last < start || last > end)) throw new PjmConfigError('PJM_BACKTEST_END', last, within);
+  if (first !== null && last !== null && last < first) throw new PjmConfigError('PJM_BACKTEST_END', last, `a day on or after PJM_BACKTEST_START (${first})`);
+  return { start: first, end: last, days };
 }
 
 /** A copy of the config safe to print or store: the API key is replaced by whether it is set. */

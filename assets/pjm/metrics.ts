@@ -1,5 +1,6 @@
-// Forecast accuracy metrics (MAE, RMSE, sMAPE, rMAE against the standard naive forecast) and
-// their breakdown overall, by hour and by node. Pure functions over arrays.
+// Forecast accuracy metrics (MAE, RMSE, sMAPE, rMAE against the standard naive forecast and,
+// for real-time targets, against the DA price of the same hour) and their breakdown overall,
+// by hour and by node. Pure functions over arrays.
 
 /** Mean absolute error. */
 export function mae(actual: ArrayLike<number>, forecast: ArrayLike<number>): number {
@@ -57,13 +58,22 @@ export interface Scores {
   readonly rmae: number;
   /** MAE of the naive forecast on the same hours (the rMAE denominator). */
   readonly naiveMae: number;
+  /**
+   * RT targets: MAE of the DA price of the same hour taken as the RT forecast (the usual RT
+   * baseline), and the forecast's MAE over it. Absent when an hour has no DA price.
+   */
+  readonly daBaselineMae?: number;
+  readonly rmaeDa?: number;
 }
 
-/** Scores of one forecast on a set of hours. */
-export function scores(actual: ArrayLike<number>, forecast: ArrayLike<number>, naive: ArrayLike<number>): Scores {
+/** Scores of one forecast on a set of hours; with `daPrice` (one per hour, all finite), also against the DA-price baseline. */
+export function scores(actual: ArrayLike<number>, forecast: ArrayLike<number>, naive: ArrayLike<number>, daPrice?: ArrayLike<number>): Scores {
   const naiveMae = mae(actual, naive);
   const m = mae(actual, forecast);
-  return { n: actual.length, mae: m, rmse: rmse(actual, forecast), smape: smape(actual, forecast), rmae: m / naiveMae, naiveMae };
+  const base = { n: actual.length, mae: m, rmse: rmse(actual, forecast), smape: smape(actual, forecast), rmae: m / naiveMae, naiveMae };
+  if (daPrice === undefined || !Array.prototype.every.call(daPrice, Number.isFinite)) return base;
+  const daBaselineMae = mae(actual, daPrice);
+  return { ...base, daBaselineMae, rmaeDa: m / daBaselineMae };
 }
 
 /** One scored hour: who, when, what happened, what was forecast, what the naive rule said. */
@@ -73,6 +83,8 @@ export interface ScoredHour {
   readonly actual: number;
   readonly forecast: number;
   readonly naive: number;
+  /** RT targets: the DA price of the same hour (the RT baseline); absent for DA targets. */
+  readonly daPrice?: number;
 }
 
 export interface MetricsReport {
@@ -85,8 +97,9 @@ export interface MetricsReport {
 
 /** Scores overall, by hour and by node. */
 export function metricsReport(hours: readonly ScoredHour[]): MetricsReport {
+  const withDa = hours.length > 0 && hours.every((r) => r.daPrice !== undefined);
   const score = (rows: readonly ScoredHour[]): Scores =>
-    scores(rows.map((r) => r.actual), rows.map((r) => r.forecast), rows.map((r) => r.naive));
+    scores(rows.map((r) => r.actual), rows.map((r) => r.forecast), rows.map((r) => r.naive), withDa ? rows.map((r) => r.daPrice!) : undefined);
   const groupBy = (key: (r: ScoredHour) => number): Record<string, Scores> => {
     const groups = new Map<number, ScoredHour[]>();
     for (const r of hours) {

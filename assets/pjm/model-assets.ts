@@ -10,12 +10,12 @@ import { basename, join } from 'node:path';
 import { defineAsset, type AssetDefinition, type AssetInput, type Metadata } from '../../runtime/index.ts';
 import type { PjmConfig } from './config.ts';
 import { ASSET_KEYS } from './data-assets.ts';
-import { buildFeatures, type Market } from './features/index.ts';
-import { DEFAULT_SETTINGS, disposeModel, loadModel, trainModelFromFeatures, type ModelSidecar, type TrainSettings } from './model/index.ts';
+import { buildFeatures, describeChoice, describeFeatureSet, detectFeatureSet, normaliseFeatureSet, type FeatureSet, type Market } from './features/index.ts';
+import { DEFAULT_SETTINGS, defaultSettingsFor, disposeModel, loadModel, RT_WITH_DA_SETTINGS, trainModelFromFeatures, type ModelSidecar, type TrainSettings } from './model/index.ts';
 import { backtest, EPFTOOLBOX_TEST_PERIOD, type Recalibration } from './backtest/index.ts';
 import { latestForecast } from './forecast/index.ts';
 import { decodeModelBundle, encodeModelBundle } from './model-bundle.ts';
-import { DEFAULT_EPFTOOLBOX_DIR } from './config.ts';
+import { DEFAULT_EPFTOOLBOX_DIR, PJM_HUBS } from './config.ts';
 
 export interface ModelStageOptions {
   readonly config: PjmConfig;
@@ -44,8 +44,36 @@ export function recalibrationFromEnv(env: Readonly<Record<string, string | undef
   throw new Error(`PJM_BACKTEST_RECALIBRATION=${JSON.stringify(v)} is not valid: expected monthly, weekly, daily or a whole number of days.`);
 }
 
-/** The test period: epftoolbox's standard one where the data covers it, else the last fifth of the days (at least 7). */
-function testPeriod(config: PjmConfig, firstFeatureDay: string, lastFeatureDay: string): { testFirstDay: string; testLastDay: string } {
+const shiftDay = (day: string, n: number): string => new Date(Date.parse(`${day}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
+
+/**
+ * The test period: PJM_BACKTEST_START..PJM_BACKTEST_END or the last PJM_BACKTEST_DAYS days
+ * when set (clipped to the days with complete features, and said so); else epftoolbox's
+ * standard period where the data covers it, else the last fifth of the days (at least 7).
+ */
+export function testPeriod(config: Pick<PjmConfig, 'source' | 'backtest'>, firstFeatureDay: string, lastFeatureDay: string): { testFirstDay: string; testLastDay: string; origin: string } {
+  const b = config.backtest;
+  const span = `${firstFeatureDay}..${lastFeatureDay}`;
+  if (b.start !== null || b.end !== null || b.days !== null) {
+    const end = b.end !== null && b.end < lastFeatureDay ? b.end : lastFeatureDay;
+    const start = b.start ?? (b.days !== null ? shiftDay(end, -(b.days - 1)) : null);
+    if (start !== null) {
+      if (start <= firstFeatureDay) {
+        throw new Error(`The backtest period ${start}..${end} (PJM_BACKTEST_*) starts on or before the first day with complete features (${firstFeatureDay}); it needs earlier days to train on. Start it later, or give fewer PJM_BACKTEST_DAYS.`);
+      }
+      if (start > end) throw new Error(`The backtest period starts on ${start} (PJM_BACKTEST_START) after the last day with complete features (${lastFeatureDay}).`);
+      const vars = [b.start !== null ? 'PJM_BACKTEST_START' : `PJM_BACKTEST_DAYS=${b.days}`, ...(b.end !== null ? ['PJM_BACKTEST_END'] : [])].join(', ');
+      const clipped = b.end !== null && b.end > lastFeatureDay ? ` (PJM_BACKTEST_END ${b.end} clipped to the last day with complete features)` : '';
+      return { testFirstDay: start, testLastDay: end, origin: `${vars}${clipped}` };
+    }
+    // Only PJM_BACKTEST_END: the default length, ending there.
+    return { ...defaultTestPeriod(config, firstFeatureDay, end), origin: `the last fifth of ${firstFeatureDay}..${end} (PJM_BACKTEST_END)` };
+  }
+  const d = defaultTestPeriod(config, firstFeatureDay, lastFeatureDay);
+  return { ...d, origin: d.testFirstDay === EPFTOOLBOX_TEST_PERIOD.testFirstDay && config.source === 'epftoolbox' ? 'the epftoolbox test period' : `the last fifth of ${span}` };
+}
+
+function defaultTestPeriod(config: Pick<PjmConfig, 'source'>, firstFeatureDay: string, lastFeatureDay: string): { testFirstDay: string; testLastDay: string } {
   const { testFirstDay, testLastDay } = EPFTOOLBOX_TEST_PERIOD;
   if (config.source === 'epftoolbox' && firstFeatureDay < testFirstDay && lastFeatureDay >= testFirstDay) {
     return { testFirstDay, testLastDay: lastFeatureDay < testLastDay ? lastFeatureDay : testLastDay };
@@ -58,6 +86,23 @@ function testPeriod(config: PjmConfig, firstFeatureDay: string, lastFeatureDay: 
   return { testFirstDay: new Date(last - (testDays - 1) * 86_400_000).toISOString().slice(0, 10), testLastDay: lastFeatureDay };
 }
 
+/** Node names for the per-node table: as configured, else the hub's name when it is one of the 12 hubs. */
+function nodeNames(config: PjmConfig): Map<number, string> {
+  const out = new Map<number, string>();
+  for (const n of config.nodes) {
+    const name = n.name ?? PJM_HUBS.find((h) => h.id === n.id)?.name;
+    if (name) out.set(n.id, name);
+  }
+  return out;
+}
+
+/** The feature set the consumed features version was built with (its metadata), checked. */
+function featureSetOf(input: AssetInput): FeatureSet {
+  const set = input.metadata().featureSet as unknown as FeatureSet | undefined;
+  if (!set || typeof set !== 'object') throw new Error(`The consumed ${input.asset} version records no feature set in its metadata; rematerialize ${input.asset}.`);
+  return normaliseFeatureSet(set);
+}
+
 async function onePath(input: AssetInput): Promise<string> {
   const [path] = await input.paths();
   if (!path) throw new Error(`Input ${input.asset} has no file.`);
@@ -67,8 +112,15 @@ async function onePath(input: AssetInput): Promise<string> {
 export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown>[] {
   const { config } = options;
   const market = targetMarket(config);
-  const settings = options.settings ?? DEFAULT_SETTINGS;
-  const settingsHash = createHash('sha256').update(JSON.stringify(settings)).digest('hex').slice(0, 8);
+  // Given settings, or the default of the feature set the data supports (known when the model runs).
+  const settingsFor = (set: FeatureSet): TrainSettings => options.settings ?? defaultSettingsFor(set);
+  const settingsHash = createHash('sha256')
+    .update(JSON.stringify(options.settings ?? [DEFAULT_SETTINGS, RT_WITH_DA_SETTINGS]))
+    .digest('hex')
+    .slice(0, 8);
+  const membersText = options.settings
+    ? options.settings.variants.map((v) => v.name).join(', ')
+    : `${DEFAULT_SETTINGS.variants.map((v) => v.name).join(', ')}; an RT model with the DA price: ${RT_WITH_DA_SETTINGS.variants.map((v) => v.name).join(', ')}`;
 
   const features = defineAsset({
     key: ASSET_KEYS.features,
@@ -77,21 +129,40 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
       { asset: ASSET_KEYS.validatedLoad, as: 'load' },
     ],
     group: 'pjm',
-    description: `Feature rows for ${market.toUpperCase()} forecasts of day D from what is known at the end of D-1, per node: price profiles of D-1, D-2, D-3 and D-7, D-1 daily stats, load forecasts, calendar and holidays${market === 'rt' ? ', DA price of the hour' : ''}. The target is kept apart.`,
+    description: `Feature rows for ${market.toUpperCase()} forecasts of day D from what is known at the end of D-1, per node, from the richest set of inputs the validated data has: price profiles of D-1, D-2, D-3 and D-7 of the ${market.toUpperCase()} market, D-1 daily stats, calendar and holidays${market === 'rt' ? ', the DA price of the hour' : ''}, load forecasts, metered load of D-1. The metadata says which inputs were found and which were done without. The target is kept apart.`,
     io: 'table',
-    codeVersion: `1:${market}`,
+    codeVersion: `2:${market}`,
     async materialize(ctx) {
+      const conn = await ctx.duckdb();
       const outPath = join(ctx.tempDir, 'features.parquet');
-      const r = await buildFeatures(await ctx.duckdb(), {
-        pricesParquet: await ctx.input('prices').paths(),
-        loadParquet: await ctx.input('load').paths(),
-        market,
-        outPath,
-      });
-      if (r.rows === 0) throw new Error(`No complete feature rows for market ${market}: every day lacks an input (${r.incompleteDays} incomplete node-days). Check the validated data covers at least 8 consecutive days.`);
+      const pricesParquet = await ctx.input('prices').paths();
+      const loadParquet = await ctx.input('load').paths();
+      const choice = await detectFeatureSet(conn, { pricesParquet, loadParquet, market });
+      ctx.log.info(`feature set ${describeFeatureSet(choice.set)}: ${describeChoice(choice)}`);
+      const r = await buildFeatures(conn, { pricesParquet, loadParquet, market, featureSet: choice.set, outPath });
+      if (r.rows === 0) throw new Error(`No complete feature rows for market ${market} with ${describeFeatureSet(choice.set)}: every day's lags reach before the first day of prices (${r.incompleteDays} node-days). The validated data must cover at least 8 consecutive days.`);
+      const summary = [
+        `Days: ${config.start}..${config.end}, from ${config.spanOrigin}.`,
+        `Feature set ${describeFeatureSet(choice.set)}, ${r.columns.length - 4} features, ${r.rows / 24} node-days (${r.firstDay}..${r.lastDay}).`,
+        `Inputs found: ${choice.found.map((f) => `${f.input} (${f.detail})`).join('; ')}.`,
+        `Done without: ${choice.without.length === 0 ? 'nothing' : choice.without.map((w) => `${w.input} (${w.reason})`).join('; ')}.`,
+      ].join('\n');
       return {
         parquetFile: outPath,
-        metadata: { market, nodes: r.nodes, firstDay: r.firstDay, lastDay: r.lastDay, incompleteNodeDays: r.incompleteDays, featureCount: r.columns.length },
+        metadata: {
+          summary,
+          market,
+          featureSet: choice.set as unknown as Metadata,
+          inputsFound: choice.found as unknown as Metadata,
+          inputsWithout: choice.without as unknown as Metadata,
+          span: `${config.start}..${config.end}`,
+          spanOrigin: config.spanOrigin,
+          nodes: r.nodes,
+          firstDay: r.firstDay,
+          lastDay: r.lastDay,
+          incompleteNodeDays: r.incompleteDays,
+          featureCount: r.columns.length,
+        },
       };
     },
   });
@@ -101,15 +172,17 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
     deps: [ASSET_KEYS.features],
     group: 'pjm',
     pool: 'xgboost-training',
-    description: `XGBoost model of the ${market.toUpperCase()} LMP: an average of ${settings.variants.length} global model${settings.variants.length === 1 ? '' : 's'} over nodes and hours (${settings.variants.map((v) => v.name).join(', ')}), asinh-median price transform, time-ordered validation split with early stopping. The file bundles each member's XGBoost JSON (pjm/model_export writes them out for Python); the sidecar in the metadata has features, target, window, parameters, learning curves and importance.`,
+    description: `XGBoost model of the ${market.toUpperCase()} LMP: an average of global models over nodes and hours (${membersText}), asinh-median price transform per node, time-ordered validation split with early stopping. The file bundles each member's XGBoost JSON (pjm/model_export writes them out for Python); the sidecar in the metadata has features, target, window, parameters, learning curves and importance.`,
     io: 'file',
     // The training settings are part of the model's code: changing them makes the model stale.
     codeVersion: `1:${market}:${settingsHash}`,
     async materialize(ctx) {
+      const featureSet = featureSetOf(ctx.input('features'));
       const { model: trained, files } = await trainModelFromFeatures(await ctx.duckdb(), {
         featuresParquet: await onePath(ctx.input('features')),
         market,
-        settings,
+        featureSet,
+        settings: settingsFor(featureSet),
         baseName: modelBaseName(market),
         signal: ctx.signal,
       });
@@ -122,6 +195,9 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
         metadata: {
           sidecar: files.sidecar as unknown as Metadata,
           market,
+          featureSet: describeFeatureSet(featureSet),
+          inputsFound: ctx.input('features').metadata().inputsFound ?? null,
+          inputsWithout: ctx.input('features').metadata().inputsWithout ?? null,
           members: files.sidecar.members.map((m) => `${m.variant.name}: ${m.rounds} rounds`),
           trainRows: trained.window.trainRows,
           trainingWindow: `${trained.window.firstDay}..${trained.window.lastDay}`,
@@ -137,20 +213,24 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
     pool: 'xgboost-training',
     description: `Walk-forward backtest (${typeof options.recalibration === 'string' ? options.recalibration : `every ${options.recalibration.everyDays} days`} recalibration, expanding window): MAE, RMSE, sMAPE and rMAE against the naive forecast, overall, by hour and by node${config.source === 'epftoolbox' ? ', beside the published epftoolbox ensembles' : ''}.`,
     io: 'json',
-    codeVersion: `1:${market}:${settingsHash}:${JSON.stringify(options.recalibration)}`,
+    codeVersion: `2:${market}:${settingsHash}:${JSON.stringify(options.recalibration)}:${JSON.stringify(config.backtest)}`,
     async materialize(ctx) {
       const conn = await ctx.duckdb();
       const featuresPath = await onePath(ctx.input('features'));
       const span = await conn.runAndReadAll(`SELECT CAST(min(day) AS VARCHAR), CAST(max(day) AS VARCHAR) FROM read_parquet('${featuresPath.replaceAll("'", "''")}')`);
       const [first, last] = span.getRows()[0] as [string, string];
-      const period = testPeriod(config, first, last);
+      const { origin, ...period } = testPeriod(config, first, last);
+      ctx.log.info(`test period ${period.testFirstDay}..${period.testLastDay}, from ${origin}`);
       const published = join(DEFAULT_EPFTOOLBOX_DIR, 'Forecasts_PJM_DNN_LEAR_ensembles.csv');
+      const featureSet = featureSetOf(ctx.input('features'));
       const outcome = await backtest(conn, {
         featuresParquet: featuresPath,
         market,
+        featureSet,
+        nodeNames: nodeNames(config),
         ...period,
         recalibration: options.recalibration,
-        settings,
+        settings: settingsFor(featureSet),
         publishedForecastsCsv: config.source === 'epftoolbox' ? published : undefined,
         signal: ctx.signal,
         onBlock: (b, done, total) => ctx.log.info(`retrain ${done}/${total}: trained on ${b.trainFirstDay}..${b.trainLastDay}, tested ${b.testFirstDay}..${b.testLastDay}, MAE ${b.mae.toFixed(3)}`),
@@ -165,11 +245,15 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
       return {
         value: { report, forecasts } as never,
         metadata: {
-          summary: outcome.table,
+          summary: `${outcome.table}\nTest period from ${origin}.`,
+          testPeriodOrigin: origin,
           mae: overall.mae,
           rmse: overall.rmse,
           smape: overall.smape,
           rmae: overall.rmae,
+          ...(overall.rmaeDa !== undefined ? { rmaeDa: overall.rmaeDa, daBaselineMae: overall.daBaselineMae! } : {}),
+          naiveMae: overall.naiveMae,
+          byNode: outcome.report.metrics.byNode as never,
           hours: forecasts.length,
           comparison: outcome.report.comparison as never,
           timing: { seconds, trainSeconds: blocks.map((b) => b.trainSeconds) },
@@ -182,9 +266,9 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
     key: ASSET_KEYS.forecast,
     deps: [ASSET_KEYS.model, { asset: ASSET_KEYS.validatedPrices, as: 'prices' }, { asset: ASSET_KEYS.validatedLoad, as: 'load' }],
     group: 'pjm',
-    description: 'The latest day-ahead forecast per node: the day after the last validated price, or the last day whose inputs are all known.',
+    description: "The latest day-ahead forecast per node: the last day whose inputs (those of the model's feature set) are all known — tomorrow on live data, a day inside the files on a historical export. A node whose inputs have a gap is skipped with a warning naming them.",
     io: 'table',
-    codeVersion: '1',
+    codeVersion: '2',
     async materialize(ctx) {
       const conn = await ctx.duckdb();
       const modelInput = ctx.input('model');
@@ -194,18 +278,17 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
       try {
         const inputs = { pricesParquet: await ctx.input('prices').paths(), loadParquet: await ctx.input('load').paths(), market, tempDir: ctx.tempDir };
         const outPath = join(ctx.tempDir, 'forecast.parquet');
-        let result = await latestForecast(conn, { ...inputs, model: trained, outPath });
-        // With historical data the day after the last price has no load forecast yet; forecast the last day that has every input.
-        if (result.forecasts.length === 0 && result.failures.length > 0) {
-          const lastLoad = await conn.runAndReadAll(`SELECT CAST(max(CAST(timezone('America/New_York', ts_utc) AS DATE)) AS VARCHAR) FROM ${await ctx.input('load').sql()} WHERE kind = 'forecast'`);
-          const day = lastLoad.getRows()[0]?.[0] as string | null;
-          if (day) result = await latestForecast(conn, { ...inputs, model: trained, outPath, day });
-        }
-        if (result.forecasts.length === 0) throw new Error(`No node could be forecast: ${result.failures.map((f) => f.message).join(' ')}`);
-        for (const f of result.failures) ctx.log.warn(f.message);
+        // Each node's last day whose inputs are known; a node with a gap there is skipped with one warning line, never failing the run.
+        const result = await latestForecast(conn, { ...inputs, model: trained, outPath });
+        for (const f of result.failures) ctx.log.warn(`skipped: ${f.message}`);
+        const days = [...new Set(result.forecasts.map((f) => f.day))].sort();
+        const summary =
+          result.forecasts.length === 0
+            ? `No node could be forecast (${result.failures.length} skipped; see the warnings).`
+            : `Forecast ${days.join(', ')} for ${result.forecasts.length} node(s)${result.failures.length > 0 ? `; ${result.failures.length} skipped (inputs missing)` : ''}.`;
         return {
           parquetFile: outPath,
-          metadata: { days: [...new Set(result.forecasts.map((f) => f.day))].join(', '), nodes: result.forecasts.length, failures: result.failures.map((f) => f.message) },
+          metadata: { summary, days: days.join(', '), nodes: result.forecasts.length, failures: result.failures.map((f) => f.message) },
         };
       } finally {
         disposeModel(trained);

@@ -8,7 +8,7 @@
 // directory is read from the intact days, file by file when a batch read fails.
 import type { Logger } from 'pino';
 import { checkVersions, describePartition, errorMessage, type BadFile, type Instance } from '../../runtime/index.ts';
-import { featuresForDay, PRICE_LAGS, type Market, type MissingInput } from '../../assets/pjm/features/index.ts';
+import { describeFeatureSet, featuresForDay, legacyFeatureSet, PRICE_LAGS, type FeatureSet, type Market, type MissingInput } from '../../assets/pjm/features/index.ts';
 import { featureTableFromRows, type FeatureTable } from '../../assets/pjm/model/dataset.ts';
 import { HttpError } from '../http/errors.ts';
 import type { ServingMetrics } from '../metrics.ts';
@@ -109,8 +109,11 @@ export class FeatureService {
     );
   }
 
-  /** The feature rows of (node, market, day), or a 422 `missing_inputs` naming every missing series, day and hour. */
-  async forDay(node: NodeInfo, market: Market, day: string): Promise<DayFeatures> {
+  /**
+   * The feature rows of (node, market, day) built from `featureSet` (the served model's; default
+   * the market's legacy set), or a 422 `missing_inputs` naming every missing series, day and hour.
+   */
+  async forDay(node: NodeInfo, market: Market, day: string, featureSet: FeatureSet = legacyFeatureSet(market, this.options.systemLoadArea ?? 'RTO')): Promise<DayFeatures> {
     const prices: PartitionVersion[] = [];
     for (let lag = MAX_LAG; lag >= 0; lag--) {
       const p = this.catalog.prices(addDays(day, -lag));
@@ -129,7 +132,7 @@ export class FeatureService {
     }
     const corrupt = [...prices, ...load].filter((p) => p.corrupt);
     if (corrupt.length > 0) throw inputCorrupt(node, market, day, corrupt.map((p) => ({ asset: p.asset, day: p.day, what: describeMark(p) })));
-    const key = `${node.id}|${market}|${day}|${prices.map((p) => p.materializationId).join(',')}|${load.map((l) => l.materializationId).join(',')}`;
+    const key = `${node.id}|${describeFeatureSet(featureSet)}|${day}|${prices.map((p) => p.materializationId).join(',')}|${load.map((l) => l.materializationId).join(',')}`;
     let entry = this.#cache.get(key);
     if (entry) {
       this.options.metrics.featureCache.inc({ result: 'hit' });
@@ -137,7 +140,7 @@ export class FeatureService {
       this.options.metrics.featureCache.inc({ result: 'miss' });
       let pending = this.#inflight.get(key);
       if (!pending) {
-        pending = this.#compute(key, node, market, day, prices, load).finally(() => this.#inflight.delete(key));
+        pending = this.#compute(key, node, featureSet, day, prices, load).finally(() => this.#inflight.delete(key));
         this.#inflight.set(key, pending);
       }
       entry = await pending;
@@ -146,7 +149,8 @@ export class FeatureService {
     return entry.value;
   }
 
-  async #compute(key: string, node: NodeInfo, market: Market, day: string, prices: PartitionVersion[], load: PartitionVersion[]): Promise<CacheEntry> {
+  async #compute(key: string, node: NodeInfo, featureSet: FeatureSet, day: string, prices: PartitionVersion[], load: PartitionVersion[]): Promise<CacheEntry> {
+    const market = featureSet.market;
     let entry: CacheEntry;
     if (prices.length === 0) {
       const missing: MissingInput[] = [...PRICE_LAGS].map((lag) => ({ input: 'price', nodeId: node.id, market, day: addDays(day, -lag), hours: range24 }));
@@ -158,7 +162,7 @@ export class FeatureService {
         const pricesParquet = await Promise.all(prices.map((p) => storage.localPath(p.location)));
         const loadParquet = await Promise.all(load.map((l) => storage.localPath(l.location)));
         result = await this.#pool.with((conn) =>
-          featuresForDay(conn, { pricesParquet, loadParquet, market, nodeId: node.id, day, systemLoadArea: this.options.systemLoadArea ?? 'RTO' }),
+          featuresForDay(conn, { pricesParquet, loadParquet, market, featureSet, nodeId: node.id, day }),
         );
       } catch (err) {
         // Not cached: once the partition is rewritten, the next request must read it again.
@@ -169,7 +173,7 @@ export class FeatureService {
       if (result.ok) {
         const dataVersions: Record<string, string> = {};
         for (const p of [...prices, ...load]) dataVersions[`${p.asset}[${p.day}]`] = p.dataVersion;
-        entry = { ok: true, value: { key, node, market, day, table: featureTableFromRows(result.rows, market), dataVersions } };
+        entry = { ok: true, value: { key, node, market, day, table: featureTableFromRows(result.rows, featureSet), dataVersions } };
       } else {
         entry = { ok: false, error: missingInputs(node, market, day, result.error.message, result.error.missing) };
       }

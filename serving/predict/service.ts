@@ -95,7 +95,8 @@ export class PredictService {
   async #day(served: ServedModel, ref: number | string, market: Market, date: string, explain: boolean, asText: boolean): Promise<DayForecastBody | string> {
     const node = await this.features.resolveNode(ref);
     checkServes(served, market, node.id);
-    const f = await this.features.forDay(node, market, date);
+    // The rows are built from the inputs the served model was trained with (its sidecar's set).
+    const f = await this.features.forDay(node, market, date, served.model.featureSet);
     const key = `${served.materializationId}|${explain ? 1 : 0}|${f.key}`;
     // Explained answers are ~25 times larger and rarer: computed each time rather than cached.
     const cached = explain ? undefined : this.#answers.get(key);
@@ -165,7 +166,7 @@ export class PredictService {
         }
         const table = featureTableFromRows(
           req.rows.map((r) => ({ nodeId: node.id, day: '1970-01-01', hour: Number(r.features['hour'] ?? 0), target: null, features: r.features })),
-          req.market,
+          served.model.featureSet,
         );
         const values = predictRows(served.model, table, 0, table.rows);
         // Explanations a node-day's worth of rows at a time, yielding in between (as a batch does).

@@ -148,14 +148,18 @@ test('the forecast of a day is on its real UTC hours: 23 on spring-forward, 25 o
       assert.is(fall.forecast.rows[1]!.value, fall.forecast.rows[2]!.value);
       assert.equal([fall.forecast.rows[1]!.tsEpt, fall.forecast.rows[2]!.tsEpt], ['2016-11-06T01:00:00-04:00', '2016-11-06T01:00:00-05:00']);
     }
-    // The latest day is 2017-03-15, for which the slice has no load forecast: no forecast, a named error.
+    // The day after the last price, 2017-03-15, has no load forecast in the slice: by default
+    // the forecast is of the last day whose inputs are all known, 2017-03-14, not a failure.
     const out = `${fx.dir}/forecast.parquet`;
     const latest = await latestForecast(fx.conn, { ...inputs, outPath: out });
-    assert.is(latest.forecasts.length, 0);
-    assert.is(latest.failures.length, 1);
-    assert.match(latest.failures[0]!.message, /node 33092371, market da, day 2017-03-15 .*load forecast of area RTO on 2017-03-15/);
-    const explicit = await latestForecast(fx.conn, { ...inputs, day: '2017-03-14', outPath: out });
-    assert.is(explicit.forecasts[0]!.rows.length, 24);
+    assert.equal(latest.failures.map((f) => f.message), []);
+    assert.equal(latest.forecasts.map((f) => [f.nodeId, f.day, f.rows.length]), [[COMED, '2017-03-14', 24]]);
+    // Asked for 2017-03-15 explicitly: a typed error naming the missing input, day and hours, on one line.
+    const explicit = await latestForecast(fx.conn, { ...inputs, day: '2017-03-15' });
+    assert.is(explicit.forecasts.length, 0);
+    assert.is(explicit.failures.length, 1);
+    assert.match(explicit.failures[0]!.message, /node 33092371, market da, day 2017-03-15 .*load forecast of area RTO on 2017-03-15 hours all/);
+    assert.not.match(explicit.failures[0]!.message, /\n/);
     const written = await fx.conn.runAndReadAll(`SELECT count(*), min(ts_utc)::VARCHAR FROM read_parquet('${out}')`);
     assert.equal(written.getRows()[0], [24n, '2017-03-14 04:00:00+00']);
   } finally {

@@ -30,9 +30,12 @@ test('overrides: live source with nodes, markets, range, base URL, timeout and r
   assert.equal(daysInRange(c.start, c.end), ['2025-05-01', '2025-05-02', '2025-05-03']);
 });
 
-test('live source defaults to the 7 EPT days ending yesterday', () => {
+test('live source defaults to the PJM_API_DAYS (90) complete EPT days ending yesterday', () => {
   const c = loadPjmConfig({ PJM_SOURCE: 'dataminer-api', PJM_API_KEY: 'k' }, NOW);
-  assert.equal([c.start, c.end], ['2026-11-20', '2026-11-26']);
+  assert.equal([c.start, c.end], ['2026-08-29', '2026-11-26']);
+  assert.match(c.spanOrigin, /90 EPT days ending yesterday, 2026-11-26 \(PJM_API_DAYS\)/);
+  const week = loadPjmConfig({ PJM_SOURCE: 'dataminer-api', PJM_API_KEY: 'k', PJM_API_DAYS: '7' }, NOW);
+  assert.equal([week.start, week.end], ['2026-11-20', '2026-11-26']);
   assert.equal(c.markets, ['da', 'rt']);
   assert.is(c.nodes.length, 12);
 });

@@ -2,11 +2,11 @@
 // against the naive and (when the file is given) the published epftoolbox forecasts, and
 // return the JSON report with its printable table.
 import type { DuckDBConnection } from '@duckdb/node-api';
-import type { Market } from '../features/columns.ts';
+import type { FeatureSet, Market } from '../features/columns.ts';
 import { readFeatureTable } from '../model/dataset.ts';
 import { DEFAULT_SETTINGS, type TrainSettings } from '../model/settings.ts';
 import { scorePublishedForecasts } from './published.ts';
-import { backtestReport, comparisonRows, formatComparisonTable, type BacktestReport } from './report.ts';
+import { backtestReport, comparisonRows, formatComparisonTable, formatNodeTable, type BacktestReport } from './report.ts';
 import { walkForward, type BlockSummary, type Recalibration, type TrainingWindow, type WalkForwardResult } from './walk-forward.ts';
 
 export * from './walk-forward.ts';
@@ -20,6 +20,8 @@ export interface BacktestOptions {
   /** Features Parquet written by `buildFeatures`. */
   readonly featuresParquet: string;
   readonly market: Market;
+  /** The set the file was built with (default: the market's legacy set). */
+  readonly featureSet?: FeatureSet;
   /** Default: the epftoolbox test period. */
   readonly testFirstDay?: string;
   readonly testLastDay?: string;
@@ -33,20 +35,22 @@ export interface BacktestOptions {
   readonly publishedForecastsCsv?: string;
   /** Name of our row in the table. */
   readonly modelName?: string;
+  /** Node names for the per-node table. */
+  readonly nodeNames?: ReadonlyMap<number, string>;
   readonly onBlock?: (block: BlockSummary, done: number, total: number) => void;
   readonly signal?: AbortSignal;
 }
 
 export interface BacktestOutcome {
   readonly report: BacktestReport;
-  /** The comparison table, ready to print. */
+  /** The comparison table, then the per-node table, ready to print. */
   readonly table: string;
   readonly result: WalkForwardResult;
 }
 
 /** Runs the walk-forward backtest and builds its report and table. */
 export async function backtest(conn: DuckDBConnection, options: BacktestOptions): Promise<BacktestOutcome> {
-  const table = await readFeatureTable(conn, options.featuresParquet, options.market);
+  const table = await readFeatureTable(conn, options.featuresParquet, options.featureSet ?? options.market);
   const run = {
     testFirstDay: options.testFirstDay ?? EPFTOOLBOX_TEST_PERIOD.testFirstDay,
     testLastDay: options.testLastDay ?? EPFTOOLBOX_TEST_PERIOD.testLastDay,
@@ -60,5 +64,5 @@ export async function backtest(conn: DuckDBConnection, options: BacktestOptions)
   const comparison = comparisonRows(name, result.metrics, published);
   const report = backtestReport(options.market, run, result, comparison);
   const title = `Walk-forward backtest, ${options.market.toUpperCase()}, ${run.testFirstDay}..${run.testLastDay}: ${result.forecasts.length} hours, ${result.blocks.length} retrains, ${result.seconds.toFixed(1)} s`;
-  return { report, table: formatComparisonTable(comparison, title), result };
+  return { report, table: `${formatComparisonTable(comparison, title)}\n\n${formatNodeTable(result.metrics, options.nodeNames)}`, result };
 }

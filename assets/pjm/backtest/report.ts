@@ -1,5 +1,6 @@
 // The backtest report: a JSON-ready summary (kept as asset metadata) and the printable
-// comparison table (ours, the naive forecast, the published epftoolbox ensembles).
+// tables: the comparison (ours, the naive forecast, for RT the DA price of the hour, the
+// published epftoolbox ensembles) and, per node, MAE and rMAE against each baseline.
 import type { MetricsReport, Scores } from '../metrics.ts';
 import type { PublishedScores } from './published.ts';
 import type { BlockSummary, Recalibration, TrainingWindow, WalkForwardResult } from './walk-forward.ts';
@@ -11,6 +12,8 @@ export interface ComparisonRow {
   readonly rmse: number;
   readonly smape: number;
   readonly rmae: number;
+  /** RT targets: MAE over the DA-price baseline's MAE. */
+  readonly rmaeDa?: number;
 }
 
 export interface BacktestReport {
@@ -28,26 +31,63 @@ export interface BacktestReport {
   readonly blocks: readonly BlockSummary[];
 }
 
-const row = (name: string, s: Scores): ComparisonRow => ({ name, mae: s.mae, rmse: s.rmse, smape: s.smape, rmae: s.rmae });
+const row = (name: string, s: Scores): ComparisonRow => ({
+  name,
+  mae: s.mae,
+  rmse: s.rmse,
+  smape: s.smape,
+  rmae: s.rmae,
+  ...(s.rmaeDa !== undefined ? { rmaeDa: s.rmaeDa } : {}),
+});
 
-/** The comparison rows: our model, the naive forecast, then each published forecast. */
+export const NAIVE_NAME = 'Naive (D-7 Mon/Sat/Sun, else D-1)';
+export const DA_BASELINE_NAME = 'DA price of the same hour (RT baseline)';
+
+/** The comparison rows: our model, the naive forecast, for RT the DA-price baseline, then each published forecast. */
 export function comparisonRows(modelName: string, metrics: MetricsReport, published: readonly PublishedScores[]): ComparisonRow[] {
   const o = metrics.overall;
+  const da = o.daBaselineMae;
   return [
     row(modelName, o),
-    { name: 'Naive (D-7 Mon/Sat/Sun, else D-1)', mae: o.naiveMae, rmse: Number.NaN, smape: Number.NaN, rmae: 1 },
+    { name: NAIVE_NAME, mae: o.naiveMae, rmse: Number.NaN, smape: Number.NaN, rmae: 1, ...(da !== undefined ? { rmaeDa: o.naiveMae / da } : {}) },
+    ...(da !== undefined ? [{ name: DA_BASELINE_NAME, mae: da, rmse: Number.NaN, smape: Number.NaN, rmae: da / o.naiveMae, rmaeDa: 1 }] : []),
     ...published.map((p) => row(`epftoolbox ${p.name} (published)`, p.scores)),
   ];
 }
 
-/** The comparison table as aligned text, MAE/RMSE in $/MWh, sMAPE in %. */
-export function formatComparisonTable(rows: readonly ComparisonRow[], title: string): string {
-  const fmt = (v: number, digits: number): string => (Number.isFinite(v) ? v.toFixed(digits) : '—');
-  const cells = rows.map((r) => [r.name, fmt(r.mae, 3), fmt(r.rmse, 3), fmt(r.smape, 2), fmt(r.rmae, 3)]);
-  const header = ['Forecast', 'MAE', 'RMSE', 'sMAPE %', 'rMAE'];
+const fmt = (v: number | undefined, digits: number): string => (v !== undefined && Number.isFinite(v) ? v.toFixed(digits) : '—');
+
+/** Aligned text: the first column left-aligned, the others right-aligned. */
+function alignedTable(header: readonly string[], cells: readonly (readonly string[])[], title: string): string {
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
   const line = (c: readonly string[]): string => c.map((v, i) => (i === 0 ? v.padEnd(widths[i]!) : v.padStart(widths[i]!))).join('  ');
   return [title, line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line)].join('\n');
+}
+
+/** The comparison table as aligned text, MAE/RMSE in $/MWh, sMAPE in %; an `rMAE DA` column when rows have it (RT). */
+export function formatComparisonTable(rows: readonly ComparisonRow[], title: string): string {
+  const withDa = rows.some((r) => r.rmaeDa !== undefined);
+  const cells = rows.map((r) => [r.name, fmt(r.mae, 3), fmt(r.rmse, 3), fmt(r.smape, 2), fmt(r.rmae, 3), ...(withDa ? [fmt(r.rmaeDa, 3)] : [])]);
+  return alignedTable(['Forecast', 'MAE', 'RMSE', 'sMAPE %', 'rMAE', ...(withDa ? ['rMAE DA'] : [])], cells, title);
+}
+
+/**
+ * Per node and overall: our MAE, the naive's MAE and our rMAE against it, and for RT the
+ * DA-price baseline's MAE and our rMAE against it. `names` labels node ids.
+ */
+export function formatNodeTable(metrics: MetricsReport, names: ReadonlyMap<number, string> = new Map()): string {
+  const withDa = metrics.overall.daBaselineMae !== undefined;
+  const cells = [...Object.entries(metrics.byNode), ['overall', metrics.overall] as const].map(([node, s]) => [
+    node === 'overall' ? 'overall' : names.has(Number(node)) ? `${node} ${names.get(Number(node))}` : node,
+    fmt(s.mae, 3),
+    fmt(s.naiveMae, 3),
+    fmt(s.rmae, 3),
+    ...(withDa ? [fmt(s.daBaselineMae, 3), fmt(s.rmaeDa, 3)] : []),
+  ]);
+  const header = ['Node', 'MAE', 'Naive MAE', 'rMAE', ...(withDa ? ['DA MAE', 'rMAE DA'] : [])];
+  const better = withDa ? Object.values(metrics.byNode).filter((s) => (s.rmaeDa ?? Infinity) < 1).length : 0;
+  const title = `By node${withDa ? ` (better than the DA-price baseline on ${better} of ${Object.keys(metrics.byNode).length})` : ''}:`;
+  return alignedTable(header, cells, title);
 }
 
 /** Assembles the JSON report of one walk-forward run. */

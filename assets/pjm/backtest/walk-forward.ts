@@ -78,6 +78,8 @@ export async function walkForward(table: FeatureTable, options: WalkForwardOptio
   const tableFirst = table.rows > 0 ? table.dayNumber[0]! : 0;
   const forecasts: ForecastHour[] = [];
   const summaries: BlockSummary[] = [];
+  // An RT model's rows carry the DA price of the hour: the RT baseline it is scored against too.
+  const daPrice = table.market === 'rt' ? table.features['da_price_h'] : undefined;
   for (const [from, to] of blocks) {
     options.signal?.throwIfAborted();
     const trainLast = from - 1;
@@ -105,6 +107,7 @@ export async function walkForward(table: FeatureTable, options: WalkForwardOptio
           actual,
           forecast,
           naive: naiveForecast(table.features['day_of_week']![i]!, table.features['price_lag1_h']![i]!, table.features['price_lag7_h']![i]!),
+          ...(daPrice ? { daPrice: daPrice[i]! } : {}),
         });
       }
       const summary: BlockSummary = {

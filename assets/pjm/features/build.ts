@@ -3,7 +3,7 @@
 // naming it, never a silent fallback to older data.
 import { rm } from 'node:fs/promises';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { KEY_COLUMNS, TARGET_COLUMN, featureColumns, PRICE_LAGS, type Market } from './columns.ts';
+import { KEY_COLUMNS, TARGET_COLUMN, describeFeatureSet, featureColumns, legacyFeatureSet, normaliseFeatureSet, PRICE_LAGS, type FeatureSet, type Market } from './columns.ts';
 import { COMPLETE_CONDITION, featureSql, sqlString, type FeatureSqlOptions } from './sql.ts';
 
 export interface FeatureInputs {
@@ -11,10 +11,22 @@ export interface FeatureInputs {
   readonly pricesParquet: readonly string[];
   /** Canonical load Parquet files (validated); may be empty when there is no load data. */
   readonly loadParquet: readonly string[];
-  /** Target market: 'da' or 'rt' (an RT row also reads the same node's DA price of D). */
+  /** Target market: 'da' or 'rt'. */
   readonly market: Market;
-  /** Load area of the system-wide forecast. Default 'RTO'. */
+  /**
+   * The inputs the rows are made of (its market must be `market`). Default: the legacy set
+   * (own price lags, the DA price for RT, the `systemLoadArea` load forecast).
+   */
+  readonly featureSet?: FeatureSet;
+  /** Load area of the system-wide forecast of the default set. Default 'RTO'. */
   readonly systemLoadArea?: string;
+}
+
+/** The feature set of `inputs`, checked against its market. */
+export function featureSetOf(inputs: FeatureInputs): FeatureSet {
+  const set = normaliseFeatureSet(inputs.featureSet ?? legacyFeatureSet(inputs.market, inputs.systemLoadArea ?? 'RTO'));
+  if (set.market !== inputs.market) throw new Error(`Feature set ${describeFeatureSet(set)} is for market ${set.market}, not ${inputs.market}.`);
+  return set;
 }
 
 export interface BuildFeaturesOptions extends FeatureInputs {
@@ -27,14 +39,15 @@ export interface BuildFeaturesResult {
   readonly nodes: number;
   readonly firstDay: string | null;
   readonly lastDay: string | null;
-  /** Target days (node, day) left out because an input was missing (the first 7 days always are). */
+  /** Target days (node, day) left out because their lags reach before the first day of prices (the first 7 days). */
   readonly incompleteDays: number;
   readonly columns: readonly string[];
+  readonly featureSet: FeatureSet;
 }
 
 /** One missing input of a feature row: which series, which EPT day, which hours (0-23 on the grid). */
 export interface MissingInput {
-  readonly input: 'price' | 'load_forecast';
+  readonly input: 'price' | 'load_forecast' | 'load_metered';
   /** Node and market of a price input; area of a load input. */
   readonly nodeId?: number;
   readonly market?: Market;
@@ -56,7 +69,7 @@ export class MissingFeatureInputsError extends Error {
     super(
       `Cannot build features for node ${nodeId}, market ${market}, day ${day} (EPT): missing ` +
         missing
-          .map((m) => `${m.input === 'price' ? `${m.market} price of node ${m.nodeId}` : `load forecast of area ${m.area}`} on ${m.day} hours ${formatHours(m.hours)}`)
+          .map((m) => `${describeInput(m)} on ${m.day} hours ${formatHours(m.hours)}`)
           .join('; ') +
         '. Load or validate the data for those days, then retry.',
     );
@@ -64,6 +77,29 @@ export class MissingFeatureInputsError extends Error {
 }
 
 const formatHours = (hours: readonly number[]): string => (hours.length === 24 ? 'all' : hours.join(','));
+const describeInput = (m: MissingInput): string =>
+  m.input === 'price' ? `${m.market} price of node ${m.nodeId}` : m.input === 'load_forecast' ? `load forecast of area ${m.area}` : `metered load of area ${m.area}`;
+
+/**
+ * Days inside the data's span lack an input the feature set requires: the features asset
+ * refuses to drop them silently. Lists the first node-days with every missing input.
+ */
+export class FeatureInputsMissingError extends Error {
+  override readonly name = 'FeatureInputsMissingError';
+  readonly reason = 'missing_inputs' as const;
+  constructor(
+    readonly featureSet: FeatureSet,
+    readonly nodeDays: number,
+    readonly examples: readonly MissingFeatureInputsError[],
+  ) {
+    super(
+      `Feature set ${describeFeatureSet(featureSet)}: ${nodeDays} node-day(s) inside the data's span lack a required input` +
+        `${nodeDays > examples.length ? ` (first ${examples.length} listed)` : ''}: ` +
+        examples.map((e) => `node ${e.nodeId} ${e.day}: ${e.missing.map((m) => `${describeInput(m)} on ${m.day} hours ${formatHours(m.hours)}`).join(', ')}`).join('; ') +
+        '. Fill those days in the source (or narrow PJM_START..PJM_END to days that have them), or train without that input.',
+    );
+  }
+}
 
 /** A feature row: key columns, `target` (null when the day is not known yet) and features by name. */
 export interface FeatureRow {
@@ -80,15 +116,11 @@ export type FeaturesForDayResult =
   | { readonly ok: false; readonly error: MissingFeatureInputsError };
 
 function sqlOptions(inputs: FeatureInputs, targets: FeatureSqlOptions['targets'], holidayYears: [number, number]): FeatureSqlOptions {
-  return {
-    pricesParquet: inputs.pricesParquet,
-    loadParquet: inputs.loadParquet,
-    market: inputs.market,
-    systemLoadArea: inputs.systemLoadArea ?? 'RTO',
-    targets,
-    holidayYears,
-  };
+  return { pricesParquet: inputs.pricesParquet, loadParquet: inputs.loadParquet, set: featureSetOf(inputs), targets, holidayYears };
 }
+
+/** How many incomplete node-days a FeatureInputsMissingError spells out. */
+const MISSING_EXAMPLES = 5;
 
 /** An empty load table stand-in, so that the SQL has a relation when there is no load file. */
 async function loadFiles(conn: DuckDBConnection, files: readonly string[], tempDir: string): Promise<string[]> {
@@ -109,22 +141,41 @@ async function yearSpan(conn: DuckDBConnection, pricesParquet: readonly string[]
 
 /**
  * Computes the feature rows of every complete (node, day) of `market` and writes them to
- * `outPath` as Parquet, ordered by node, day, hour. A row is complete when every input it
- * needs is present (see `COMPLETE_CONDITION`) and its target is known.
+ * `outPath` as Parquet, ordered by node, day, hour. A row is complete when every input its
+ * set needs is present (see `COMPLETE_CONDITION`) and its target is known. Days whose lags
+ * reach before the first day of prices are left out; any other day with a known target but a
+ * missing input throws FeatureInputsMissingError naming the input, node, day and hours.
  */
 export async function buildFeatures(conn: DuckDBConnection, options: BuildFeaturesOptions): Promise<BuildFeaturesResult> {
   if (options.pricesParquet.length === 0) throw new Error('buildFeatures: no prices Parquet file given (pricesParquet is empty).');
   await conn.run(`SET TimeZone='UTC'`);
   const tempDir = options.outPath.replace(/\/[^/]*$/, '') || '.';
   const inputs = { ...options, loadParquet: await loadFiles(conn, options.loadParquet, tempDir) };
+  const set = featureSetOf(options);
   const sql = featureSql(sqlOptions(inputs, { kind: 'all' }, await yearSpan(conn, options.pricesParquet)));
-  const columns = [...new Set([...KEY_COLUMNS, TARGET_COLUMN, ...featureColumns(options.market)])];
+  const columns = [...new Set([...KEY_COLUMNS, TARGET_COLUMN, ...featureColumns(set)])];
   // Every row goes to a scratch Parquet file with its completeness, and the output and the
   // counts are read back from it: holding all rows in a DuckDB table instead (with the
   // bookkeeping lists) cost ~250 MB more at peak, a quarter of the default run's memory.
   const allRows = `${tempDir}/features-all-rows.parquet`;
-  await conn.run(`COPY (SELECT ${columns.join(', ')}, (${COMPLETE_CONDITION} AND target IS NOT NULL) AS _complete FROM (${sql}))
+  await conn.run(`COPY (SELECT ${columns.join(', ')}, (${COMPLETE_CONDITION} AND target IS NOT NULL) AS _complete,
+      (${COMPLETE_CONDITION}) AS _inputs_complete, _lags_in_span FROM (${sql}))
     TO ${sqlString(allRows)} (FORMAT parquet)`);
+  // Node-days inside the span with a known target but a missing input: an error, spelled out
+  // for the first few by the one-day path (the same SQL, its own bookkeeping of missing hours).
+  const gaps = await conn.runAndReadAll(`SELECT node_id, CAST(day AS VARCHAR) AS day, count(*) OVER () AS n FROM (
+      SELECT DISTINCT node_id, day FROM read_parquet(${sqlString(allRows)}) WHERE _lags_in_span AND NOT _inputs_complete AND target IS NOT NULL)
+    ORDER BY node_id, day LIMIT ${MISSING_EXAMPLES}`);
+  const gapRows = gaps.getRows();
+  if (gapRows.length > 0) {
+    const examples: MissingFeatureInputsError[] = [];
+    for (const [nodeId, day] of gapRows) {
+      const r = await featuresForDay(conn, { ...options, nodeId: Number(nodeId), day: String(day), tempDir });
+      if (!r.ok) examples.push(r.error);
+    }
+    await rm(allRows, { force: true });
+    throw new FeatureInputsMissingError(set, Number(gapRows[0]![2]), examples);
+  }
   await conn.run(`COPY (SELECT ${columns.join(', ')} FROM read_parquet(${sqlString(allRows)}) WHERE _complete ORDER BY node_id, day, hour)
     TO ${sqlString(options.outPath)} (FORMAT parquet)`);
   const stats = await conn.runAndReadAll(`SELECT
@@ -132,7 +183,7 @@ export async function buildFeatures(conn: DuckDBConnection, options: BuildFeatur
       count(DISTINCT node_id),
       CAST(min(day) FILTER (WHERE _complete) AS VARCHAR),
       CAST(max(day) FILTER (WHERE _complete) AS VARCHAR),
-      count(DISTINCT (node_id, day)) FILTER (WHERE NOT _complete)
+      count(DISTINCT (node_id, day)) FILTER (WHERE NOT _complete AND NOT _lags_in_span)
     FROM read_parquet(${sqlString(allRows)})`);
   await rm(allRows, { force: true });
   const s = stats.getRows()[0] ?? [];
@@ -143,6 +194,7 @@ export async function buildFeatures(conn: DuckDBConnection, options: BuildFeatur
     lastDay: (s[3] as string | null) ?? null,
     incompleteDays: Number(s[4] ?? 0),
     columns,
+    featureSet: set,
   };
 }
 
@@ -176,19 +228,21 @@ export async function featuresForDay(conn: DuckDBConnection, options: FeaturesFo
     const hours = hoursOf(first[`_miss_lag${lag}`]);
     if (hours.length > 0) missing.push({ input: 'price', nodeId: options.nodeId, market: options.market, day: addDays(options.day, -lag), hours });
   }
+  const set = featureSetOf(options);
   const da = hoursOf(first['_miss_da']);
   if (da.length > 0) missing.push({ input: 'price', nodeId: options.nodeId, market: 'da', day: options.day, hours: da });
-  const area = (name: string, has: unknown, kinds: [string, number][]): void => {
+  const area = (input: 'load_forecast' | 'load_metered', name: string, has: unknown, kinds: [string, number][]): void => {
     if (has !== true) return;
     for (const [column, lag] of kinds) {
       const hours = hoursOf(first[column]);
-      if (hours.length > 0) missing.push({ input: 'load_forecast', area: name, day: addDays(options.day, -lag), hours });
+      if (hours.length > 0) missing.push({ input, area: name, day: addDays(options.day, -lag), hours });
     }
   };
-  area(options.systemLoadArea ?? 'RTO', first['_has_sys'], [['_miss_sys', 0], ['_miss_sys_lag1', 1]]);
-  area(String(first['_zone']), first['_has_zone'], [['_miss_zone', 0], ['_miss_zone_lag1', 1]]);
+  area('load_forecast', set.loadForecastArea ?? '', first['_has_sys'], [['_miss_sys', 0], ['_miss_sys_lag1', 1]]);
+  area('load_forecast', String(first['_zone']), first['_has_zone'], [['_miss_zone', 0], ['_miss_zone_lag1', 1]]);
+  area('load_metered', set.loadMeteredArea ?? '', set.loadMeteredArea !== null, [['_miss_mload_lag1', 1]]);
   if (missing.length > 0) return { ok: false, error: new MissingFeatureInputsError(options.nodeId, options.market, options.day, missing) };
-  const names = featureColumns(options.market);
+  const names = featureColumns(set);
   return {
     ok: true,
     rows: rows.map((r) => ({

@@ -4,12 +4,14 @@
 // Prices and load are put on a 24-hour grid per EPT delivery day (the epftoolbox convention):
 // the spring-forward day's missing 02:00 is the mean of 01:00 and 03:00, the fall-back day's
 // repeated 01:00 is the mean of its two UTC hours. Every lag is a whole EPT day before the
-// target day D, so a feature row for D reads prices of D-1 and earlier only, the load forecast
-// of D and D-1, and (for RT targets) the DA price of D, which clears on D-1.
+// target day D, so a feature row for D reads prices of D-1 and earlier only, and, as its
+// feature set says, the load forecast of D and D-1, metered load of D-1 and (for RT targets)
+// the DA price of D, which clears on D-1.
 import { nercHolidaysBetween } from './holidays.ts';
-import { PRICE_LAGS, profileColumn, type Market } from './columns.ts';
+import { PRICE_LAGS, profileColumn, type FeatureSet } from './columns.ts';
 
 export const EPT_ZONE = 'America/New_York';
+const MAX_LAG = Math.max(...PRICE_LAGS);
 
 /** Which target rows to compute. */
 export type FeatureTargets =
@@ -19,9 +21,8 @@ export type FeatureTargets =
 export interface FeatureSqlOptions {
   readonly pricesParquet: readonly string[];
   readonly loadParquet: readonly string[];
-  readonly market: Market;
-  /** Load area of the system-wide forecast (epftoolbox and PJM: 'RTO'). */
-  readonly systemLoadArea: string;
+  /** The inputs the rows are made of (market, DA price, load areas). */
+  readonly set: FeatureSet;
   readonly targets: FeatureTargets;
   /** Years to compute NERC holidays for (inclusive). */
   readonly holidayYears: readonly [number, number];
@@ -62,8 +63,12 @@ function gridCtes(name: string, keys: string, keysRelation: string, source: stri
  * columns prefixed `_` (completeness per input, missing hours) that callers drop.
  */
 export function featureSql(o: FeatureSqlOptions): string {
-  const M = sqlString(o.market);
-  const markets = o.market === 'rt' ? `('rt'), ('da')` : `('da')`;
+  const set = o.set;
+  const M = sqlString(set.market);
+  const withDa = set.inputs.includes('da_price');
+  const forecastArea = set.inputs.includes('load_forecast') ? set.loadForecastArea : null;
+  const meteredArea = set.inputs.includes('load_metered') ? set.loadMeteredArea : null;
+  const markets = withDa ? `(${M}), ('da')` : `(${M})`;
   const t = o.targets;
   if (t.kind === 'day' && !isoDate.test(t.day)) throw new Error(`featureSql: day must be YYYY-MM-DD, got ${JSON.stringify(t.day)}`);
   const nodeFilter = t.kind === 'day' ? `AND node_id = ${Math.trunc(t.nodeId)}` : '';
@@ -96,16 +101,26 @@ export function featureSql(o: FeatureSqlOptions): string {
     Array.from({ length: 24 }, (_, h) => `l${lag}.prof[${h + 1}] AS ${profileColumn(lag, h)}`),
   ).join(', ');
   const lagBook = PRICE_LAGS.map((lag) => `coalesce(l${lag}.n, 0) AS _n_lag${lag}, coalesce(l${lag}.missing_hours, range(24)) AS _miss_lag${lag}`).join(', ');
-  const rtColumns =
-    o.market === 'rt'
-      ? `da.prof[hr.h + 1] AS da_price_h, da.mean AS da_price_day_mean, coalesce(da.n, 0) AS _n_da, coalesce(da.missing_hours, range(24)) AS _miss_da,`
-      : `24 AS _n_da, [] AS _miss_da,`;
-  const rtJoin = o.market === 'rt' ? `LEFT JOIN px_day da ON da.node_id = tg.node_id AND da.market = 'da' AND da.d = tg.d` : '';
+  const rtColumns = withDa
+    ? `da.prof[hr.h + 1] AS da_price_h, da.mean AS da_price_day_mean, coalesce(da.n, 0) AS _n_da, coalesce(da.missing_hours, range(24)) AS _miss_da,`
+    : `24 AS _n_da, [] AS _miss_da,`;
+  const rtJoin = withDa ? `LEFT JOIN px_day da ON da.node_id = tg.node_id AND da.market = 'da' AND da.d = tg.d` : '';
+  // Areas not in the set read no rows (an empty relation keeps the SQL one shape).
+  const sysArea = sqlString(forecastArea ?? '');
+  const forecastAreas = forecastArea === null ? 'false' : `(area = ${sysArea} OR area IN (SELECT zone FROM nodes))`;
+  const meteredColumns =
+    meteredArea === null
+      ? `24 AS _n_mload_lag1, [] AS _miss_mload_lag1,`
+      : `lm1.prof[hr.h + 1] AS mload_lag1_h, lm1.mean AS mload_lag1_mean, lm1.mx AS mload_lag1_max,
+  coalesce(lm1.n, 0) AS _n_mload_lag1, coalesce(lm1.missing_hours, range(24)) AS _miss_mload_lag1,`;
+  const meteredJoin = meteredArea === null ? '' : `LEFT JOIN lm_day lm1 ON lm1.area = ${sqlString(meteredArea)} AND lm1.d = tg.d - 1`;
+  const loadKinds = [forecastArea === null ? null : `'forecast'`, meteredArea === null ? null : `'metered'`].filter((k) => k !== null);
 
   return `
 WITH
   px_file AS MATERIALIZED (SELECT node_id, zone, market, ts_utc, lmp FROM read_parquet(${fileList(o.pricesParquet)}) WHERE true ${nodeFilter} ${timeFilter}),
-  ld_file AS MATERIALIZED (SELECT area, kind, ts_utc, mw FROM read_parquet(${fileList(o.loadParquet)}) WHERE kind = 'forecast' ${timeFilter}),
+  ld_file AS MATERIALIZED (SELECT area, kind, ts_utc, mw FROM read_parquet(${fileList(o.loadParquet)})
+                          WHERE kind IN (${loadKinds.length > 0 ? loadKinds.join(', ') : 'NULL'}) ${timeFilter}),
   cal_range AS (${calRange}),
   cal AS (
     SELECT CAST(ts AS DATE) AS d,
@@ -118,16 +133,20 @@ WITH
              WHERE market IN (SELECT market FROM px_keys) AND node_id IN (SELECT node_id FROM nodes)),
   ${gridCtes('px', 'node_id, market', 'px_keys', 'px_src').trim()},
   load_areas AS (
-    SELECT DISTINCT area FROM ${load}
-    WHERE kind = 'forecast' AND (area = ${sqlString(o.systemLoadArea)} OR area IN (SELECT zone FROM nodes))),
+    SELECT DISTINCT area FROM ${load} WHERE kind = 'forecast' AND ${forecastAreas}
+    UNION SELECT ${sysArea} WHERE ${forecastArea === null ? 'false' : 'true'}),
   ld_src AS (SELECT area, ts_utc, mw AS v FROM ${load}
-             WHERE area IN (SELECT area FROM load_areas)),
+             WHERE kind = 'forecast' AND area IN (SELECT area FROM load_areas)),
   ${gridCtes('ld', 'area', 'load_areas', 'ld_src').trim()},
+  metered_areas AS (SELECT ${sqlString(meteredArea ?? '')} AS area WHERE ${meteredArea === null ? 'false' : 'true'}),
+  lm_src AS (SELECT area, ts_utc, mw AS v FROM ${load} WHERE kind = 'metered' AND area IN (SELECT area FROM metered_areas)),
+  ${gridCtes('lm', 'area', 'metered_areas', 'lm_src').trim()},
   tg AS (SELECT nodes.node_id, nodes.zone, cal.d FROM nodes CROSS JOIN cal
          ${t.kind === 'day' ? `WHERE cal.d = DATE '${t.day}'` : ''})
 SELECT
   tg.node_id, ${M} AS market, tg.d AS day, CAST(hr.h AS INTEGER) AS hour,
   tgt.v AS target,
+  tg.d - ${MAX_LAG} >= (SELECT lo FROM cal_range) AS _lags_in_span,
   CAST(isodow(tg.d) AS INTEGER) AS day_of_week,
   CAST(tg.d IN (SELECT d FROM hol) AS INTEGER) AS is_holiday,
   CAST((tg.d - 1) IN (SELECT d FROM hol) AS INTEGER) AS is_holiday_lag1,
@@ -139,8 +158,9 @@ SELECT
   lz.prof[hr.h + 1] AS load_zone_h, lz.prof[hr.h + 1] - lz1.prof[hr.h + 1] AS load_zone_chg_lag1,
   lz.mean AS load_zone_day_mean, lz.mx AS load_zone_day_max,
   ${rtColumns}
+  ${meteredColumns}
   ${lagBook},
-  ${sqlString(o.systemLoadArea)} IN (SELECT area FROM load_areas) AS _has_sys,
+  ${forecastArea === null ? 'false' : 'true'} AS _has_sys,
   tg.zone IS NOT NULL AND tg.zone IN (SELECT area FROM load_areas) AS _has_zone,
   tg.zone AS _zone,
   coalesce(ls.n, 0) AS _n_sys, coalesce(ls1.n, 0) AS _n_sys_lag1, coalesce(lz.n, 0) AS _n_zone, coalesce(lz1.n, 0) AS _n_zone_lag1,
@@ -150,16 +170,22 @@ FROM tg CROSS JOIN range(24) hr(h)
   LEFT JOIN px_grid tgt ON tgt.node_id = tg.node_id AND tgt.market = ${M} AND tgt.d = tg.d AND tgt.h = hr.h
   ${lagJoins}
   ${rtJoin}
-  LEFT JOIN ld_day ls ON ls.area = ${sqlString(o.systemLoadArea)} AND ls.d = tg.d
-  LEFT JOIN ld_day ls1 ON ls1.area = ${sqlString(o.systemLoadArea)} AND ls1.d = tg.d - 1
+  ${meteredJoin}
+  LEFT JOIN ld_day ls ON ls.area = ${sysArea} AND ls.d = tg.d
+  LEFT JOIN ld_day ls1 ON ls1.area = ${sysArea} AND ls1.d = tg.d - 1
   LEFT JOIN ld_day lz ON lz.area = tg.zone AND lz.d = tg.d
   LEFT JOIN ld_day lz1 ON lz1.area = tg.zone AND lz1.d = tg.d - 1`;
 }
 
-/** SQL condition over `featureSql` columns: every input the row needs is there. */
+/**
+ * SQL condition over `featureSql` columns: every input the row's set needs is there. The
+ * system-area load forecast and metered load are required when in the set (the SQL marks
+ * them absent otherwise); the node's zonal forecast only when the data has that zone.
+ */
 export const COMPLETE_CONDITION = [
   ...PRICE_LAGS.map((lag) => `_n_lag${lag} = 24`),
   '_n_da = 24',
+  '_n_mload_lag1 = 24',
   '(NOT _has_sys OR (_n_sys = 24 AND _n_sys_lag1 = 24))',
   '(NOT _has_zone OR (_n_zone = 24 AND _n_zone_lag1 = 24))',
 ].join(' AND ');

@@ -1,9 +1,10 @@
-// The latest day-ahead forecast per node: for each node, the day after its last day with a
-// price (or a given day), built from the same feature code `/predict` uses, predicted with a
-// trained model and put back on real UTC hours. A node whose inputs are missing gets the
-// typed error naming them, never a forecast from older data.
+// The latest day-ahead forecast per node: for each node, the last day whose inputs (those of
+// the model's feature set) are all known, or a given day, built from the same feature code
+// `/predict` uses, predicted with a trained model and put back on real UTC hours. A node whose
+// inputs are missing gets the typed error naming them, never a forecast from older data.
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { featuresForDay, MissingFeatureInputsError, type FeatureInputs } from '../features/build.ts';
+import type { FeatureSet } from '../features/columns.ts';
 import { EPT_ZONE, sqlString } from '../features/sql.ts';
 import { featureTableFromRows } from '../model/dataset.ts';
 import { predictRows, type TrainedModel } from '../model/train.ts';
@@ -42,9 +43,10 @@ export async function forecastDay(conn: DuckDBConnection, options: ForecastDayOp
   if (options.model.market !== options.market) {
     throw new Error(`forecastDay: the model was trained for market ${options.model.market}, not ${options.market}; load the ${options.market} model.`);
   }
-  const features = await featuresForDay(conn, options);
+  // The rows are built from the set the model was trained with, whatever the caller's defaults.
+  const features = await featuresForDay(conn, { ...options, featureSet: options.model.featureSet });
   if (!features.ok) return features;
-  const table = featureTableFromRows(features.rows, options.market);
+  const table = featureTableFromRows(features.rows, options.model.featureSet);
   const byGridHour = predictRows(options.model, table, 0, table.rows);
   const rows = realHoursOfDay(options.day).map((h) => ({
     nodeId: options.nodeId,
@@ -60,7 +62,11 @@ export interface LatestForecastOptions extends FeatureInputs {
   readonly model: TrainedModel;
   /** Nodes to forecast; default every node with prices in the market. */
   readonly nodeIds?: readonly number[];
-  /** Day to forecast; default, per node, the day after its last day with a price. */
+  /**
+   * Day to forecast; default, per node, the last day whose inputs are known: the day after its
+   * last price, held back to the last DA price of D, the last load forecast and the day after
+   * the last metered load when the model's set reads them (see `lastKnownDays`).
+   */
   readonly day?: string;
   /** When given, the forecast rows are written there as Parquet (node_id, ts_utc, ts_ept, day, value). */
   readonly outPath?: string;
@@ -76,12 +82,7 @@ export interface LatestForecastResult {
 /** The latest day-ahead forecast of every node (see `LatestForecastOptions.day`). */
 export async function latestForecast(conn: DuckDBConnection, options: LatestForecastOptions): Promise<LatestForecastResult> {
   await conn.run(`SET TimeZone='UTC'`);
-  const files = `[${options.pricesParquet.map(sqlString).join(', ')}]`;
-  const last = await conn.runAndReadAll(
-    `SELECT node_id, CAST(max(CAST(ts_utc AT TIME ZONE '${EPT_ZONE}' AS DATE)) + 1 AS VARCHAR) AS next_day
-     FROM read_parquet(${files}) WHERE market = ${sqlString(options.market)} GROUP BY node_id ORDER BY node_id`,
-  );
-  const nextDay = new Map(last.getRows().map((r) => [Number(r[0]), String(r[1])]));
+  const nextDay = await lastKnownDays(conn, options.pricesParquet, options.loadParquet, options.model.featureSet);
   const nodeIds = options.nodeIds ?? [...nextDay.keys()];
   const forecasts: DayForecast[] = [];
   const failures: MissingFeatureInputsError[] = [];
@@ -98,6 +99,39 @@ export async function latestForecast(conn: DuckDBConnection, options: LatestFore
   if (options.outPath !== undefined) await writeForecastParquet(conn, forecasts.flatMap((f) => f.rows), options.outPath);
   return { forecasts, failures };
 }
+
+/**
+ * Per node, the last EPT day whose inputs in `set` are all there: the day after its last
+ * own-market price, but no later than its last DA price (an RT model reads the DA price of D),
+ * the last day of the load forecast, or the day after the last metered load. On live data
+ * that is tomorrow; on a historical export, a day inside the files.
+ */
+export async function lastKnownDays(conn: DuckDBConnection, pricesParquet: readonly string[], loadParquet: readonly string[], set: FeatureSet): Promise<Map<number, string>> {
+  const day = `CAST(ts_utc AT TIME ZONE '${EPT_ZONE}' AS DATE)`;
+  const prices = await conn.runAndReadAll(
+    `SELECT node_id, CAST(max(${day}) FILTER (WHERE market = ${sqlString(set.market)}) + 1 AS VARCHAR) AS own, CAST(max(${day}) FILTER (WHERE market = 'da') AS VARCHAR) AS da
+     FROM read_parquet(${fileList(pricesParquet)}) GROUP BY node_id HAVING own IS NOT NULL ORDER BY node_id`,
+  );
+  let loadLimit: string | null = null;
+  const areas = [set.loadForecastArea === null ? null : `(kind = 'forecast' AND area = ${sqlString(set.loadForecastArea)})`, set.loadMeteredArea === null ? null : `(kind = 'metered' AND area = ${sqlString(set.loadMeteredArea)})`].filter((a) => a !== null);
+  if (areas.length > 0 && loadParquet.length > 0) {
+    const load = await conn.runAndReadAll(
+      `SELECT CAST(min(last) AS VARCHAR) FROM (SELECT kind, max(${day}) + CASE kind WHEN 'metered' THEN 1 ELSE 0 END AS last
+       FROM read_parquet(${fileList(loadParquet)}) WHERE ${areas.join(' OR ')} GROUP BY kind)`,
+    );
+    loadLimit = (load.getRows()[0]?.[0] as string | null) ?? null;
+  }
+  const out = new Map<number, string>();
+  for (const [nodeId, own, da] of prices.getRows()) {
+    let d = String(own);
+    if (set.inputs.includes('da_price') && da !== null && String(da) < d) d = String(da);
+    if (loadLimit !== null && loadLimit < d) d = loadLimit;
+    out.set(Number(nodeId), d);
+  }
+  return out;
+}
+
+const fileList = (paths: readonly string[]): string => `[${paths.map(sqlString).join(', ')}]`;
 
 /** Writes forecast rows as Parquet: node_id BIGINT, ts_utc TIMESTAMPTZ, ts_ept VARCHAR, day DATE, value DOUBLE. */
 export async function writeForecastParquet(conn: DuckDBConnection, rows: readonly ForecastRow[], outPath: string): Promise<void> {

@@ -1,12 +1,14 @@
 // Feature rows in memory, column by column: read from the features Parquet once, then sliced
 // by day for each (re)calibration and packed row-major into Float32 for XGBoost.
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { featureColumns, type Market } from '../features/columns.ts';
+import { featureColumns, legacyFeatureSet, type FeatureSet, type Market } from '../features/columns.ts';
 import { sqlString } from '../features/sql.ts';
 
 /** Feature rows sorted by (day, node, hour); `features[name][i]` is row i's value (NaN = missing). */
 export interface FeatureTable {
   readonly market: Market;
+  /** The inputs the rows were built from; `featureNames` are its columns. */
+  readonly featureSet: FeatureSet;
   readonly featureNames: readonly string[];
   readonly nodeId: Float64Array;
   /** EPT delivery day as days since 1970-01-01 (so windows are integer ranges). */
@@ -21,9 +23,13 @@ export interface FeatureTable {
 export const dayNumberOf = (day: string): number => Math.round(Date.parse(`${day}T00:00:00Z`) / 86_400_000);
 export const dayOfNumber = (n: number): string => new Date(n * 86_400_000).toISOString().slice(0, 10);
 
-/** Reads a features Parquet file (written by `buildFeatures`) into a `FeatureTable`. */
-export async function readFeatureTable(conn: DuckDBConnection, path: string, market: Market): Promise<FeatureTable> {
-  const names = featureColumns(market);
+const asSet = (s: Market | FeatureSet): FeatureSet => (typeof s === 'string' ? legacyFeatureSet(s) : s);
+
+/** Reads a features Parquet file (written by `buildFeatures` with `set`; a market alone means its legacy set) into a `FeatureTable`. */
+export async function readFeatureTable(conn: DuckDBConnection, path: string, set: Market | FeatureSet): Promise<FeatureTable> {
+  const featureSet = asSet(set);
+  const market = featureSet.market;
+  const names = featureColumns(featureSet);
   const reader = await conn.runAndReadAll(
     `SELECT CAST(node_id AS DOUBLE) AS node_id, CAST(date_diff('day', DATE '1970-01-01', day) AS INTEGER) AS day_number,
             hour, target, ${names.map((n) => `CAST(${n} AS DOUBLE) AS ${n}`).join(', ')}
@@ -35,6 +41,7 @@ export async function readFeatureTable(conn: DuckDBConnection, path: string, mar
   const rows = reader.currentRowCount;
   return {
     market,
+    featureSet,
     featureNames: names,
     nodeId: toF64(columns['node_id']),
     dayNumber: Int32Array.from(columns['day_number'] ?? [], Number),
@@ -60,15 +67,39 @@ export function rowsBetween(table: FeatureTable, fromDay: number, toDay: number)
   return { start: lower(fromDay), end: lower(toDay + 1) };
 }
 
+/** The rows of `table` whose node is `nodeId`, in the same order (a per-node model's table). */
+export function nodeRows(table: FeatureTable, nodeId: number): FeatureTable {
+  const keep: number[] = [];
+  for (let i = 0; i < table.rows; i++) if (table.nodeId[i] === nodeId) keep.push(i);
+  const pick = <T extends Float64Array | Int32Array>(a: T, make: (n: number) => T): T => {
+    const out = make(keep.length);
+    keep.forEach((i, k) => (out[k] = a[i]!));
+    return out;
+  };
+  const f64 = (n: number) => new Float64Array(n);
+  return {
+    ...table,
+    nodeId: pick(table.nodeId, f64),
+    dayNumber: pick(table.dayNumber, (n) => new Int32Array(n)),
+    hour: pick(table.hour, (n) => new Int32Array(n)),
+    target: pick(table.target, f64),
+    features: Object.fromEntries(Object.entries(table.features).map(([k, v]) => [k, pick(v, f64)])),
+    rows: keep.length,
+  };
+}
+
 /** A `FeatureTable` from in-memory feature rows (one day from `featuresForDay`), for prediction. */
 export function featureTableFromRows(
   rows: ReadonlyArray<{ nodeId: number; day: string; hour: number; target: number | null; features: Readonly<Record<string, number | null>> }>,
-  market: Market,
+  set: Market | FeatureSet,
 ): FeatureTable {
-  const names = featureColumns(market);
+  const featureSet = asSet(set);
+  const market = featureSet.market;
+  const names = featureColumns(featureSet);
   const column = (get: (r: (typeof rows)[number]) => number | null): Float64Array => Float64Array.from(rows, (r) => get(r) ?? Number.NaN);
   return {
     market,
+    featureSet,
     featureNames: names,
     nodeId: column((r) => r.nodeId),
     dayNumber: Int32Array.from(rows, (r) => dayNumberOf(r.day)),

@@ -2,23 +2,25 @@
 // (time-ordered validation split, early stopping, refit), save it as XGBoost JSON plus a
 // sidecar, load it back, predict.
 import type { DuckDBConnection } from '@duckdb/node-api';
-import type { Market } from '../features/columns.ts';
+import type { FeatureSet, Market } from '../features/columns.ts';
 import type { JsonValue } from '../../../runtime/definitions.ts';
 import { dayNumberOf, readFeatureTable } from './dataset.ts';
 import { modelFiles, type ModelFiles } from './persist.ts';
 import { DEFAULT_SETTINGS, type TrainSettings } from './settings.ts';
 import { trainModel, type TrainedModel } from './train.ts';
 
-export { readFeatureTable, featureTableFromRows, dayNumberOf, dayOfNumber, type FeatureTable } from './dataset.ts';
+export { readFeatureTable, featureTableFromRows, nodeRows, dayNumberOf, dayOfNumber, type FeatureTable } from './dataset.ts';
 export { trainModel, predictRows, disposeModel, designMatrix, type TrainedModel, type TrainedMember } from './train.ts';
-export { modelFiles, loadModel, type ModelFiles, type ModelSidecar, type SidecarMember } from './persist.ts';
-export { DEFAULT_SETTINGS, BENCH_SETTINGS, DEFAULT_PARAMS, type TrainSettings, type VariantSpec, type TargetKind } from './settings.ts';
+export { modelFiles, loadModel, sidecarFeatureSet, type ModelFiles, type ModelSidecar, type SidecarMember } from './persist.ts';
+export { DEFAULT_SETTINGS, BENCH_SETTINGS, DEFAULT_PARAMS, RT_WITH_DA_SETTINGS, defaultSettingsFor, type TrainSettings, type VariantSpec, type TargetKind } from './settings.ts';
 export type { PriceTransform, NodeScale } from './transform.ts';
 
 export interface TrainFromFeaturesOptions {
   /** Features Parquet written by `buildFeatures`. */
   readonly featuresParquet: string;
   readonly market: Market;
+  /** The set the file was built with (default: the market's legacy set). */
+  readonly featureSet?: FeatureSet;
   /** Default `DEFAULT_SETTINGS`. */
   readonly settings?: TrainSettings;
   /** First and last training day (YYYY-MM-DD); default every day in the file. */
@@ -39,7 +41,7 @@ export async function trainModelFromFeatures(
   conn: DuckDBConnection,
   options: TrainFromFeaturesOptions,
 ): Promise<{ readonly model: TrainedModel; readonly files: ModelFiles }> {
-  const table = await readFeatureTable(conn, options.featuresParquet, options.market);
+  const table = await readFeatureTable(conn, options.featuresParquet, options.featureSet ?? options.market);
   if (table.rows === 0) throw new Error(`trainModelFromFeatures: ${options.featuresParquet} has no complete ${options.market} feature rows; materialize the features first.`);
   const firstDay = options.firstDay !== undefined ? dayNumberOf(options.firstDay) : table.dayNumber[0]!;
   const lastDay = options.lastDay !== undefined ? dayNumberOf(options.lastDay) : table.dayNumber[table.rows - 1]!;

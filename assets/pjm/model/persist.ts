@@ -6,7 +6,7 @@ import { Booster } from '../../xgboost/index.ts';
 import type { TrainedModel } from './train.ts';
 import type { PriceTransform } from './transform.ts';
 import type { TrainSettings, VariantSpec } from './settings.ts';
-import type { Market } from '../features/columns.ts';
+import { legacyFeatureSet, type FeatureSet, type Market } from '../features/columns.ts';
 import type { JsonValue } from '../../../runtime/definitions.ts';
 
 export interface SidecarMember {
@@ -24,6 +24,12 @@ export interface SidecarMember {
 export interface ModelSidecar {
   readonly format: 'pjm-lmp-xgb/1';
   readonly market: Market;
+  /**
+   * The inputs the model reads: own price lags, DA price of D (RT), load forecast, metered
+   * load, with their areas. Absent in sidecars written before sets were recorded: those used
+   * `legacyFeatureSet(market)`.
+   */
+  readonly featureSet?: FeatureSet;
   readonly featureNames: readonly string[];
   readonly target: {
     readonly column: 'target';
@@ -48,7 +54,7 @@ export interface ModelFiles {
 const TARGET_DESCRIPTION =
   'Price ($/MWh) of EPT delivery day D at grid hour h in the row market. Each member predicts, in the per-node ' +
   'space z = asinh((p - median) / scale), z(p[D,h]) (target "level"), z(p[D,h]) - z(p[D-1,h]) ' +
-  '("change_lag1") or z(p[D,h]) - z(p[D-7,h]) ("change_lag7"), using its first `rounds` trees; price features are fed in the same z space; forecasts are mapped back with ' +
+  '("change_lag1"), z(p[D,h]) - z(p[D-7,h]) ("change_lag7") or, for RT, z(p[D,h]) - z(DA price[D,h]) ("change_da"), using its first `rounds` trees; price features are fed in the same z space; forecasts are mapped back with ' +
   'p = median + scale * sinh(z) and averaged over members.';
 
 /**
@@ -80,6 +86,7 @@ export function modelFiles(model: TrainedModel, baseName: string, metrics: Model
     sidecar: {
       format: 'pjm-lmp-xgb/1',
       market: model.market,
+      featureSet: model.featureSet,
       featureNames: model.featureNames,
       target: { column: 'target', description: TARGET_DESCRIPTION, transform: model.transform },
       ensemble: 'mean of member price forecasts ($/MWh)',
@@ -90,6 +97,11 @@ export function modelFiles(model: TrainedModel, baseName: string, metrics: Model
       trainedAt: now.toISOString(),
     },
   };
+}
+
+/** The feature set a sidecar's model reads (the legacy set for sidecars that predate recorded sets). */
+export function sidecarFeatureSet(sidecar: Pick<ModelSidecar, 'market' | 'featureSet'>): FeatureSet {
+  return sidecar.featureSet ?? legacyFeatureSet(sidecar.market);
 }
 
 /**
@@ -115,6 +127,7 @@ export function loadModel(sidecar: ModelSidecar, bytesByFile: ReadonlyMap<string
 export function modelFromSidecar(sidecar: ModelSidecar, boosters: readonly Booster[]): TrainedModel {
   return {
     market: sidecar.market,
+    featureSet: sidecarFeatureSet(sidecar),
     featureNames: sidecar.featureNames,
     transform: sidecar.target.transform,
     window: sidecar.window,

@@ -2,14 +2,17 @@
 // parameters, and how training is validated. Defaults are the measured best under the
 // time budget; see the report in bench/epf.ts and the notes at each default.
 import type { Params } from '../../xgboost/index.ts';
+import type { FeatureSet } from '../features/columns.ts';
 
 /**
  * What a member learns, in the transformed (z) space of its node:
  * - `level`: z(price of D, h);
  * - `change_lag1`: z(price of D, h) - z(price of D-1, h), the change from yesterday's same hour;
- * - `change_lag7`: z(price of D, h) - z(price of D-7, h), the change from last week's same hour.
+ * - `change_lag7`: z(price of D, h) - z(price of D-7, h), the change from last week's same hour;
+ * - `change_da` (RT models with the DA price of D): z(RT price of D, h) - z(DA price of D, h),
+ *   the RT-DA spread of the hour.
  */
-export type TargetKind = 'level' | 'change_lag1' | 'change_lag7';
+export type TargetKind = 'level' | 'change_lag1' | 'change_lag7' | 'change_da';
 
 export interface VariantSpec {
   readonly name: string;
@@ -74,6 +77,28 @@ export const DEFAULT_SETTINGS: TrainSettings = {
   validationDays: 56,
   refitOnWholeWindow: false,
 };
+
+/**
+ * RT models that read the DA price of D: the DA price is the usual RT baseline, so one member
+ * learns the RT-DA spread of the hour (`change_da`) beside the change from yesterday. Measured
+ * on the 12 hubs (bench/hubs.ts, RT+DA May-Jul 2025, monthly walk-forward on the last 42 days):
+ * DEFAULT_SETTINGS' members MAE 25.75 (rMAE 0.716, 1.170 against the DA price, better than it
+ * on 0 of 12 hubs); change_da alone 22.26; change_da + change_lag1 21.75 (0.605, 0.988, 8 of
+ * 12); with level, a third member, MAE or Huber objectives, depth 4 or min_child_weight 20:
+ * 21.9-23.9. On the last 17 days: 16.91 against 16.11 (0.835 against DA, 12 of 12).
+ */
+export const RT_WITH_DA_SETTINGS: TrainSettings = {
+  ...DEFAULT_SETTINGS,
+  variants: [
+    { name: 'change_da', target: 'change_da', params: { seed: 7 } },
+    { name: 'change_lag1', target: 'change_lag1', params: { seed: 8 } },
+  ],
+};
+
+/** The default settings of a model of `set`: RT_WITH_DA_SETTINGS for an RT model with the DA price, else DEFAULT_SETTINGS. */
+export function defaultSettingsFor(set: FeatureSet): TrainSettings {
+  return set.market === 'rt' && set.inputs.includes('da_price') ? RT_WITH_DA_SETTINGS : DEFAULT_SETTINGS;
+}
 
 /**
  * The benchmark's stricter protocol (bench/epf.ts): three refitted members whose errors differ,

@@ -26,6 +26,8 @@ export interface TrainedMember {
 
 export interface TrainedModel {
   readonly market: FeatureTable['market'];
+  /** The inputs the model reads (recorded in the sidecar; /predict builds rows from the same set). */
+  readonly featureSet: FeatureTable['featureSet'];
   readonly featureNames: readonly string[];
   readonly transform: PriceTransform;
   readonly members: readonly TrainedMember[];
@@ -63,7 +65,7 @@ function scaleOf(transform: PriceTransform, nodeId: number): NodeScale {
 export function designMatrix(table: FeatureTable, transform: PriceTransform, start: number, end: number): Float32Array {
   const names = table.featureNames;
   const cols = names.length;
-  const priceCols = new Set(priceFeatureColumns(table.market));
+  const priceCols = new Set(priceFeatureColumns(table.featureSet));
   const out = new Float32Array((end - start) * cols);
   names.forEach((name, c) => {
     const column = table.features[name]!;
@@ -76,11 +78,14 @@ export function designMatrix(table: FeatureTable, transform: PriceTransform, sta
   return out;
 }
 
-/** z-space base the member's output is added to: 0 for `level`, z(price of D-1, h) for `change_lag1`. */
+const BASE_COLUMN: Record<Exclude<TargetKind, 'level'>, string> = { change_lag1: 'price_lag1_h', change_lag7: 'price_lag7_h', change_da: 'da_price_h' };
+
+/** z-space base the member's output is added to: 0 for `level`, z(price of D-1, h) for `change_lag1`, z(DA price of D, h) for `change_da`... */
 function baseZ(table: FeatureTable, transform: PriceTransform, i: number, target: TargetKind): number {
   if (target === 'level') return 0;
-  const column = target === 'change_lag1' ? 'price_lag1_h' : 'price_lag7_h';
-  return toZ(table.features[column]![i]!, scaleOf(transform, table.nodeId[i]!));
+  const column = table.features[BASE_COLUMN[target]];
+  if (column === undefined) throw new Error(`A ${target} member needs the feature ${BASE_COLUMN[target]}, which feature set ${table.market} [${table.featureSet.inputs.join(', ')}] does not have; drop that member or add the input.`);
+  return toZ(column[i]!, scaleOf(transform, table.nodeId[i]!));
 }
 
 function labels(table: FeatureTable, transform: PriceTransform, start: number, end: number, target: TargetKind): Float32Array {
@@ -100,13 +105,22 @@ function recencyWeights(table: FeatureTable, start: number, end: number, lastDay
 }
 
 /**
+ * Early-stopping days of a window of `windowDays`: `settings.validationDays`, but at most a
+ * quarter of the window (at least 7 days), so a few months of data (a Data Miner export) still
+ * leave three quarters to fit on. Years of data (epftoolbox) keep the full setting.
+ */
+export function validationDaysFor(windowDays: number, settings: Pick<TrainSettings, 'validationDays'>): number {
+  return Math.min(settings.validationDays, Math.max(7, Math.floor(windowDays / 4)));
+}
+
+/**
  * Trains every member of `settings.variants` on the rows of days [window.firstDay,
- * window.lastDay]: the last `validationDays` days are the early-stopping set (time order,
+ * window.lastDay]: the last `validationDaysFor` days are the early-stopping set (time order,
  * never shuffled), then optionally a refit on the whole window for the chosen rounds.
  */
 export async function trainModel(table: FeatureTable, window: { firstDay: number; lastDay: number }, settings: TrainSettings, signal?: AbortSignal): Promise<TrainedModel> {
   const all = rowsBetween(table, window.firstDay, window.lastDay);
-  const validationFirstDay = window.lastDay - settings.validationDays + 1;
+  const validationFirstDay = window.lastDay - validationDaysFor(window.lastDay - window.firstDay + 1, settings) + 1;
   const fit = rowsBetween(table, window.firstDay, validationFirstDay - 1);
   const valid = rowsBetween(table, validationFirstDay, window.lastDay);
   if (fit.end - fit.start < 24 * 28) {
@@ -171,6 +185,7 @@ export async function trainModel(table: FeatureTable, window: { firstDay: number
   const members = settled.map((r) => (r as PromiseFulfilledResult<TrainedMember>).value);
   return {
     market: table.market,
+    featureSet: table.featureSet,
     featureNames: table.featureNames,
     transform,
     members,

@@ -7,7 +7,7 @@
 // Also usable as ASSET_DEFINITIONS for a server started as a child process.
 import { fileURLToPath } from 'node:url';
 import { allPartitionsMapping, dailyPartitions, defineAsset, defineDefinitions, type AssetDefinition, type Metadata } from '../../../runtime/index.ts';
-import { buildFeatures } from '../../../assets/pjm/features/index.ts';
+import { buildFeatures, type FeatureSet } from '../../../assets/pjm/features/index.ts';
 import { dayNumberOf, readFeatureTable } from '../../../assets/pjm/model/dataset.ts';
 import { DEFAULT_PARAMS, DEFAULT_SETTINGS } from '../../../assets/pjm/model/settings.ts';
 import { disposeModel, trainModel } from '../../../assets/pjm/model/train.ts';
@@ -19,7 +19,8 @@ export const FIRST_DAY = '2016-11-01';
 export const LAST_DAY = '2016-12-20';
 export const COMED = 33092371;
 
-export const modelState = { seed: 7, rounds: 30, block: false };
+/** `featureSet`: the inputs the model is trained on (default: the DA set with the RTO load forecast). */
+export const modelState: { seed: number; rounds: number; block: boolean; featureSet?: FeatureSet } = { seed: 7, rounds: 30, block: false };
 
 const sql = (s: string): string => `'${s.replaceAll("'", "''")}'`;
 
@@ -67,8 +68,8 @@ const model = defineAsset({
   async materialize(ctx) {
     const conn = await ctx.duckdb();
     const out = `${ctx.tempDir}/features.parquet`;
-    await buildFeatures(conn, { pricesParquet: await ctx.input('prices').paths(), loadParquet: await ctx.input('load').paths(), market: 'da', outPath: out });
-    const table = await readFeatureTable(conn, out, 'da');
+    await buildFeatures(conn, { pricesParquet: await ctx.input('prices').paths(), loadParquet: await ctx.input('load').paths(), market: 'da', featureSet: modelState.featureSet, outPath: out });
+    const table = await readFeatureTable(conn, out, modelState.featureSet ?? 'da');
     const trained = await trainModel(
       table,
       { firstDay: table.dayNumber[0]!, lastDay: dayNumberOf('2016-12-15') },
