@@ -99,7 +99,8 @@ export function dataAssets(config: PjmConfig, source: RawSource, sourceFingerpri
   const scope = `${config.source}:${sourceFingerprint}:${config.nodes.map((n) => n.id).join('.')}:${config.markets.join('.')}:${config.loadAreas.join('.')}`;
   const live = config.source === 'dataminer-api';
 
-  // Raw partitions of the live API retry with backoff (rate limits, 5xx); file sources cannot get better by retrying.
+  // The live source retries a day itself (rate limits, 5xx), but not a refused connection or a
+  // bad key; file sources cannot get better by retrying. So the runtime never retries raw steps.
   const rawAsset = (key: string, description: string, fetch: RawSource['pricesForDay']) =>
     defineAsset({
       key,
@@ -108,21 +109,21 @@ export function dataAssets(config: PjmConfig, source: RawSource, sourceFingerpri
       partitions: days,
       io: 'table',
       codeVersion: `1:${scope}`,
-      retry: { maxAttempts: live ? 3 : 1, backoffMs: 30_000 },
+      retry: { maxAttempts: 1 },
       async materialize(ctx) {
-        const r = await fetch(await ctx.duckdb(), ctx.partition, ctx.tempDir);
+        const r = await fetch(await ctx.duckdb(), ctx.partition, ctx.tempDir, { signal: ctx.signal, warn: (m) => ctx.log.warn(m) });
         return { sql: r.sql, metadata: r.metadata };
       },
     });
   const rawPrices = rawAsset(
     ASSET_KEYS.rawPrices,
     'The source rows of one EPT delivery day: LMPs of the configured nodes and markets, revisions included.',
-    (conn, day, dir) => source.pricesForDay(conn, day, dir),
+    (conn, day, dir, options) => source.pricesForDay(conn, day, dir, options),
   );
   const rawLoad = rawAsset(
     ASSET_KEYS.rawLoad,
     'The source rows of one EPT delivery day: load forecasts and metered load of the configured areas.',
-    (conn, day, dir) => source.loadForDay(conn, day, dir),
+    (conn, day, dir, options) => source.loadForDay(conn, day, dir, options),
   );
 
   // The canonical SQL reads its raw rows from a named table (it dedupes by rowid).

@@ -10,7 +10,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { duckdbConnect } from '../../runtime/index.ts';
 import type { PjmConfig } from './config.ts';
 import { eptDayCondition } from './processed/index.ts';
-import { DataMinerClient, registerDataMinerNdjson, writeItemsNdjson, type DataMinerFeed } from './sources/dataminer-api.ts';
+import { DataMinerClient, registerDataMinerNdjson, withDayRetries, writeItemsNdjson, type DataMinerFeed } from './sources/dataminer-api.ts';
 import { findDataMinerCsvFiles, registerDataMinerLmpCsv, registerDataMinerLoadMeteredCsv } from './sources/dataminer-csv.ts';
 import { registerEpftoolbox } from './sources/epftoolbox.ts';
 import { RAW_LMP_COLUMNS, RAW_LOAD_COLUMNS, sqlString } from './sources/raw.ts';
@@ -21,11 +21,17 @@ export interface RawDaySql {
   readonly metadata: Record<string, string | number>;
 }
 
+/** What a raw step gives its source besides the day: cancellation, and a place to say it is retrying. */
+export interface RawFetchOptions {
+  readonly signal?: AbortSignal;
+  readonly warn?: (message: string) => void;
+}
+
 export interface RawSource {
   /** What the raw data depends on besides code: file contents, or the API endpoint. Part of raw's code version. */
   fingerprint(): Promise<string>;
-  pricesForDay(conn: DuckDBConnection, day: string, tempDir: string): Promise<RawDaySql>;
-  loadForDay(conn: DuckDBConnection, day: string, tempDir: string): Promise<RawDaySql>;
+  pricesForDay(conn: DuckDBConnection, day: string, tempDir: string, options?: RawFetchOptions): Promise<RawDaySql>;
+  loadForDay(conn: DuckDBConnection, day: string, tempDir: string, options?: RawFetchOptions): Promise<RawDaySql>;
 }
 
 const LMP_TABLE = 'pjm_source_lmp';
@@ -125,8 +131,15 @@ function dataMinerCsvSource(config: PjmConfig): RawSource {
 function dataMinerApiSource(config: PjmConfig): RawSource {
   // One client per process: its rate limiter must see every request.
   const client = new DataMinerClient(config.api);
-  const fetchToView = async (conn: DuckDBConnection, feed: DataMinerFeed, day: string, tempDir: string, filter: Parameters<DataMinerClient['fetchDay']>[2]) => {
-    const items = await client.fetchDay(feed, day, filter);
+  const fetchToView = async (conn: DuckDBConnection, feed: DataMinerFeed, day: string, tempDir: string, filter: Parameters<DataMinerClient['fetchDay']>[2], options: RawFetchOptions = {}) => {
+    // The day is retried here rather than by the runtime's step retry, so that a refused
+    // connection or a bad key fails the step at once instead of after minutes of backoff.
+    const items = await withDayRetries(() => client.fetchDay(feed, day, filter), {
+      attempts: 3,
+      backoffMs: 30_000,
+      signal: options.signal,
+      onRetry: ({ attempt, error, delayMs }) => options.warn?.(`${feed} ${day}: attempt ${attempt} failed (${error.message}); retrying in ${Math.round(delayMs / 1000)} s`),
+    });
     const path = join(tempDir, `${feed}.ndjson`);
     await writeItemsNdjson(items, path);
     const view = `api_${feed}`;
@@ -135,23 +148,23 @@ function dataMinerApiSource(config: PjmConfig): RawSource {
   };
   return {
     fingerprint: async () => `api:${config.api.baseUrl}`,
-    async pricesForDay(conn, day, tempDir) {
+    async pricesForDay(conn, day, tempDir, options) {
       const parts: string[] = [];
       const metadata: Record<string, number | string> = { source: config.source };
       for (const market of config.markets) {
         const feed: DataMinerFeed = market === 'da' ? 'da_hrl_lmps' : 'rt_hrl_lmps';
-        const r = await fetchToView(conn, feed, day, tempDir, { pnodeIds: config.nodes.map((n) => n.id) });
+        const r = await fetchToView(conn, feed, day, tempDir, { pnodeIds: config.nodes.map((n) => n.id) }, options);
         metadata[`${feed}Rows`] = r.rows;
         if (r.view) parts.push(`SELECT ${RAW_LMP_COLUMNS.join(', ')} FROM ${r.view}`);
       }
       if (parts.length === 0) throw new Error(`Data Miner returned no LMP rows for ${day} (nodes ${config.nodes.map((n) => n.id).join(', ')}); is the day published yet?`);
       return { sql: `SELECT * FROM (${parts.join(' UNION ALL ')}) WHERE ${eptDayCondition('ts_utc', day)} ${LMP_ORDER}`, metadata };
     },
-    async loadForDay(conn, day, tempDir) {
+    async loadForDay(conn, day, tempDir, options) {
       const parts: string[] = [];
       const metadata: Record<string, number | string> = { source: config.source };
       for (const feed of ['load_frcstd_7_day', 'hrl_load_metered'] as const) {
-        const r = await fetchToView(conn, feed, day, tempDir, { areas: config.loadAreas });
+        const r = await fetchToView(conn, feed, day, tempDir, { areas: config.loadAreas }, options);
         metadata[`${feed}Rows`] = r.rows;
         if (r.view) parts.push(`SELECT ${RAW_LOAD_COLUMNS.join(', ')} FROM ${r.view}`);
       }
