@@ -16,10 +16,11 @@ export type RuntimeErrorReason =
   | 'invalid-definition'
   | 'store-schema'
   | 'lease-timeout'
-  | 'storage';
+  | 'storage'
+  | 'invalid-setting';
 
 export class RuntimeError extends Error {
-  override readonly name = 'RuntimeError';
+  override readonly name: string = 'RuntimeError';
   constructor(
     readonly reason: RuntimeErrorReason,
     message: string,
