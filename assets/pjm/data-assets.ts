@@ -14,7 +14,8 @@ import {
 import { copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PjmConfig } from './config.ts';
-import { canonicalLoadSql, canonicalPricesSql } from './processed/index.ts';
+import { canonicalLoadSql, canonicalPricesSql, priceRevisionReport, type PriceRevisionReport } from './processed/index.ts';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import type { RawSource } from './raw-source.ts';
 import { validateLoad, validatePrices, type ValidationReport } from './validation/index.ts';
 
@@ -55,7 +56,7 @@ const LOAD_CHECKS: Record<string, boolean> = {
  * candidate file and shared by that candidate's checks; its full text is in
  * each check's metadata.
  */
-function reportChecks(names: Record<string, boolean>, run: (conn: Parameters<typeof validatePrices>[0], path: string, day: string) => Promise<ValidationReport>): AssetCheck[] {
+function reportChecks(names: Record<string, boolean>, run: (conn: DuckDBConnection, path: string, day: string, metadata: Metadata) => Promise<ValidationReport>): AssetCheck[] {
   const reports = new Map<string, Promise<ValidationReport>>();
   return Object.entries(names).map(([name, blocking]) => ({
     name,
@@ -63,7 +64,7 @@ function reportChecks(names: Record<string, boolean>, run: (conn: Parameters<typ
     async check(ctx) {
       let report = reports.get(ctx.output.path);
       if (!report) {
-        report = ctx.duckdb().then((conn) => run(conn, ctx.output.path, ctx.partition));
+        report = ctx.duckdb().then((conn) => run(conn, ctx.output.path, ctx.partition, ctx.output.metadata));
         reports.set(ctx.output.path, report);
         // Candidates are unique per step; forget old ones so the map stays small.
         if (reports.size > 16) reports.delete(reports.keys().next().value!);
@@ -89,8 +90,9 @@ async function publishCheckedCopy(input: AssetInput, tempDir: string): Promise<{
   if (!source || input.partitions.length !== 1) throw new Error(`Expected one partition of ${input.asset}, got ${input.partitions.length}.`);
   const target = join(tempDir, 'validated.parquet');
   await copyFile(source, target);
-  const rowCount = input.metadata().rowCount;
-  return { parquetFile: target, metadata: typeof rowCount === 'number' ? { rowCount } : {} };
+  const { rowCount, revisions } = input.metadata();
+  // The processed step's revision report travels with the copy: the checks read it from here.
+  return { parquetFile: target, metadata: { ...(typeof rowCount === 'number' ? { rowCount } : {}), ...(revisions !== undefined ? { revisions } : {}) } };
 }
 
 export function dataAssets(config: PjmConfig, source: RawSource, sourceFingerprint: string): { assets: AssetDefinition<unknown>[]; days: PartitionsDefinition } {
@@ -108,7 +110,7 @@ export function dataAssets(config: PjmConfig, source: RawSource, sourceFingerpri
       description,
       partitions: days,
       io: 'table',
-      codeVersion: `1:${scope}`,
+      codeVersion: `2:${scope}`,
       retry: { maxAttempts: 1 },
       async materialize(ctx) {
         const r = await fetch(await ctx.duckdb(), ctx.partition, ctx.tempDir, { signal: ctx.signal, warn: (m) => ctx.log.warn(m) });
@@ -127,7 +129,17 @@ export function dataAssets(config: PjmConfig, source: RawSource, sourceFingerpri
   );
 
   // The canonical SQL reads its raw rows from a named table (it dedupes by rowid).
-  const processedAsset = (key: string, rawKey: string, inputName: string, description: string, canonicalSql: (table: string, day: string) => string) =>
+  // `report` says what the canonical SQL did with the raw rows (revisions, duplicates, conflicts);
+  // it rides in the metadata to the validated asset, whose checks judge it.
+  const processedAsset = (
+    key: string,
+    rawKey: string,
+    inputName: string,
+    description: string,
+    codeVersion: string,
+    canonicalSql: (table: string, day: string) => string,
+    report?: (conn: DuckDBConnection, table: string, day: string) => Promise<Metadata>,
+  ) =>
     defineAsset({
       key,
       deps: [rawKey],
@@ -135,12 +147,12 @@ export function dataAssets(config: PjmConfig, source: RawSource, sourceFingerpri
       description,
       partitions: days,
       io: 'table',
-      codeVersion: '1',
+      codeVersion,
       async materialize(ctx) {
         const conn = await ctx.duckdb();
         const table = `raw_${inputName}`;
         await conn.run(`CREATE OR REPLACE TEMP TABLE ${table} AS SELECT * FROM ${await ctx.input(inputName).sql()}`);
-        return { sql: canonicalSql(table, ctx.partition) };
+        return { sql: canonicalSql(table, ctx.partition), metadata: report ? await report(conn, table, ctx.partition) : {} };
       },
     });
   const processedPrices = processedAsset(
@@ -148,13 +160,16 @@ export function dataAssets(config: PjmConfig, source: RawSource, sourceFingerpri
     ASSET_KEYS.rawPrices,
     'prices',
     'Canonical prices: one row per (node, market, UTC hour), current revision only.',
+    '2',
     (table, day) => canonicalPricesSql([table], { day }),
+    async (conn, table, day) => ({ revisions: (await priceRevisionReport(conn, table, { day })) as unknown as Metadata }),
   );
   const processedLoad = processedAsset(
     ASSET_KEYS.processedLoad,
     ASSET_KEYS.rawLoad,
     'load',
     'Canonical load: one row per (area, forecast|metered, UTC hour); the latest forecast issued before the day.',
+    '1',
     (table, day) => canonicalLoadSql([table], { day }),
   );
 
@@ -167,11 +182,12 @@ export function dataAssets(config: PjmConfig, source: RawSource, sourceFingerpri
     description: 'Canonical prices that passed every blocking check: schema, unique (node, market, hour), hourly completeness, lmp = energy + congestion + loss, price range.',
     partitions: days,
     io: 'table',
-    codeVersion: '1',
-    checks: reportChecks(live ? { ...PRICE_CHECKS, freshness: true } : PRICE_CHECKS, (conn, path, day) =>
+    codeVersion: '2',
+    checks: reportChecks(live ? { ...PRICE_CHECKS, freshness: true } : PRICE_CHECKS, (conn, path, day, metadata) =>
       validatePrices(conn, [path], {
         expected: { start: day, end: day, nodeIds: config.nodes.map((n) => n.id), markets: config.markets },
         freshness: freshness(day),
+        revisions: metadata.revisions as unknown as PriceRevisionReport | undefined,
       }),
     ),
     materialize: (ctx) => publishCheckedCopy(ctx.input('prices'), ctx.tempDir),

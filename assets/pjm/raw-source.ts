@@ -36,7 +36,8 @@ export interface RawSource {
 
 const LMP_TABLE = 'pjm_source_lmp';
 const LOAD_TABLE = 'pjm_source_load';
-const LMP_ORDER = 'ORDER BY market, pnode_id, ts_utc, version_nbr';
+// Every column that can differ within a key takes part, so identical rows give identical files.
+const LMP_ORDER = 'ORDER BY market, pnode_id, ts_utc, version_nbr, row_is_current, origin, lmp, energy, congestion, loss';
 const LOAD_ORDER = 'ORDER BY area, kind, ts_utc, issued_utc';
 
 function nodeFilter(config: PjmConfig): string {

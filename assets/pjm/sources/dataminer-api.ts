@@ -394,7 +394,7 @@ export async function registerDataMinerNdjson(conn: DuckDBConnection, feed: Data
     select = `SELECT timezone('UTC', ${ts('datetime_beginning_utc')}) AS ts_utc, ${ts('datetime_beginning_ept')} AS ts_ept,
         pnode_id, pnode_name, type, nullif(zone, '') AS zone, '${m}' AS market,
         system_energy_price_${m} AS energy, total_lmp_${m} AS lmp, congestion_price_${m} AS congestion, marginal_loss_price_${m} AS loss,
-        ${bool('row_is_current')} AS row_is_current, version_nbr
+        ${bool('row_is_current')} AS row_is_current, version_nbr, ${sqlString(`Data Miner API ${feed}`)} AS origin
       FROM ${read(cols)}`;
   } else if (feed === 'hrl_load_metered') {
     select = `SELECT timezone('UTC', ${ts('datetime_beginning_utc')}) AS ts_utc, load_area AS area, 'metered' AS kind, mw,

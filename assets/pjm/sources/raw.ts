@@ -9,6 +9,7 @@
 //   market VARCHAR       'da' | 'rt'
 //   energy, lmp, congestion, loss DOUBLE   (components NULL when the source has none)
 //   row_is_current BOOLEAN, version_nbr INTEGER
+//   origin VARCHAR       where the row came from (an export's file name, an API feed), to name it in data errors
 // Raw load:
 //   ts_utc TIMESTAMPTZ, area VARCHAR, kind VARCHAR ('forecast' | 'metered'), mw DOUBLE,
 //   issued_utc TIMESTAMPTZ   when a forecast was issued (NULL when unknown or metered)
@@ -17,7 +18,7 @@
 
 export const RAW_LMP_COLUMNS = [
   'ts_utc', 'ts_ept', 'pnode_id', 'pnode_name', 'type', 'zone', 'market',
-  'energy', 'lmp', 'congestion', 'loss', 'row_is_current', 'version_nbr',
+  'energy', 'lmp', 'congestion', 'loss', 'row_is_current', 'version_nbr', 'origin',
 ] as const;
 
 export const RAW_LOAD_COLUMNS = ['ts_utc', 'area', 'kind', 'mw', 'issued_utc', 'is_verified'] as const;
