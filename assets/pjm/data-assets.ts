@@ -17,6 +17,7 @@ import type { PjmConfig } from './config.ts';
 import { canonicalLoadSql, canonicalPricesSql, priceRevisionReport, type PriceRevisionReport } from './processed/index.ts';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { RawSource } from './raw-source.ts';
+import type { LoadFeed } from './sources/raw.ts';
 import { validateLoad, validatePrices, type ValidationReport } from './validation/index.ts';
 
 export const ASSET_KEYS = {
@@ -95,7 +96,18 @@ async function publishCheckedCopy(input: AssetInput, tempDir: string): Promise<{
   return { parquetFile: target, metadata: { ...(typeof rowCount === 'number' ? { rowCount } : {}), ...(revisions !== undefined ? { revisions } : {}) } };
 }
 
-export function dataAssets(config: PjmConfig, source: RawSource, sourceFingerprint: string): { assets: AssetDefinition<unknown>[]; days: PartitionsDefinition } {
+/**
+ * The data assets. `loadFeed` (the source's `loadFeed()`) decides the load checks: with no load
+ * feed the load assets are published empty with a failed warning `load_feed` (so a day is never
+ * "complete" without load, and nothing is blocked); with one, a day missing a configured series
+ * is blocked (`expected_series`). It is returned too, for the assets that would consume load.
+ */
+export function dataAssets(
+  config: PjmConfig,
+  source: RawSource,
+  sourceFingerprint: string,
+  loadFeed: LoadFeed,
+): { assets: AssetDefinition<unknown>[]; days: PartitionsDefinition; loadFeed: LoadFeed } {
   const days = dailyPartitions({ start: config.start, end: config.end });
   // Changing the nodes, markets or source data makes the raw stage (and so everything after it) stale.
   const scope = `${config.source}:${sourceFingerprint}:${config.nodes.map((n) => n.id).join('.')}:${config.markets.join('.')}:${config.loadAreas.join('.')}`;
@@ -197,15 +209,19 @@ export function dataAssets(config: PjmConfig, source: RawSource, sourceFingerpri
     key: ASSET_KEYS.validatedLoad,
     deps: [ASSET_KEYS.processedLoad],
     group: 'pjm',
-    description: 'Canonical load that passed the blocking checks: schema, unique (area, kind, hour), load >= 0; 0 MW hours and gaps are flagged.',
+    description: 'Canonical load that passed the blocking checks: schema, unique (area, kind, hour), a row for every configured series, load >= 0; 0 MW hours and gaps are flagged, and a source without load says so (load_feed).',
     partitions: days,
     io: 'table',
-    codeVersion: '1',
-    checks: reportChecks(live ? { ...LOAD_CHECKS, freshness: false } : LOAD_CHECKS, (conn, path, day) =>
-      validateLoad(conn, [path], { expected: { start: day, end: day }, freshness: freshness(day) }),
+    codeVersion: '2',
+    checks: reportChecks(
+      loadFeed.status === 'absent' ? { ...LOAD_CHECKS, load_feed: false } : { ...LOAD_CHECKS, expected_series: true, ...(live ? { freshness: false } : {}) },
+      (conn, path, day) => validateLoad(conn, [path], { expected: { start: day, end: day }, freshness: freshness(day), feed: loadFeed }),
     ),
-    materialize: (ctx) => publishCheckedCopy(ctx.input('load'), ctx.tempDir),
+    async materialize(ctx) {
+      const out = await publishCheckedCopy(ctx.input('load'), ctx.tempDir);
+      return { ...out, metadata: { ...out.metadata, loadFeed: loadFeed.status } };
+    },
   });
 
-  return { assets: [rawPrices, rawLoad, processedPrices, processedLoad, validatedPrices, validatedLoad] as AssetDefinition<unknown>[], days };
+  return { assets: [rawPrices, rawLoad, processedPrices, processedLoad, validatedPrices, validatedLoad] as AssetDefinition<unknown>[], days, loadFeed };
 }

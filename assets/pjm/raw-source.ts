@@ -13,7 +13,7 @@ import { eptDayCondition } from './processed/index.ts';
 import { DataMinerClient, registerDataMinerNdjson, withDayRetries, writeItemsNdjson, type DataMinerFeed } from './sources/dataminer-api.ts';
 import { findDataMinerCsvFiles, registerDataMinerLmpCsv, registerDataMinerLoadMeteredCsv } from './sources/dataminer-csv.ts';
 import { registerEpftoolbox } from './sources/epftoolbox.ts';
-import { RAW_LMP_COLUMNS, RAW_LOAD_COLUMNS, sqlString } from './sources/raw.ts';
+import { RAW_LMP_COLUMNS, RAW_LOAD_COLUMNS, sqlString, type LoadFeed, type LoadKind } from './sources/raw.ts';
 
 export interface RawDaySql {
   /** A query over `conn` returning the day's raw rows in a fixed order. */
@@ -32,6 +32,8 @@ export interface RawSource {
   fingerprint(): Promise<string>;
   pricesForDay(conn: DuckDBConnection, day: string, tempDir: string, options?: RawFetchOptions): Promise<RawDaySql>;
   loadForDay(conn: DuckDBConnection, day: string, tempDir: string, options?: RawFetchOptions): Promise<RawDaySql>;
+  /** Whether this source has load data, and which (area, kind) series each day must hold. */
+  loadFeed(): Promise<LoadFeed>;
 }
 
 const LMP_TABLE = 'pjm_source_lmp';
@@ -62,7 +64,10 @@ async function hashFiles(paths: readonly string[]): Promise<string> {
  * A file source: `load(conn)` fills the two source tables once per process (on
  * the shared in-memory DuckDB instance, visible to every step's connection).
  */
-function fileSource(config: PjmConfig, files: () => Promise<string[]>, load: (conn: DuckDBConnection) => Promise<void>): RawSource {
+/** The series a present feed must deliver each day: every configured area, for each kind the feed has. */
+const seriesOf = (config: PjmConfig, kinds: readonly LoadKind[]): { area: string; kind: LoadKind }[] => config.loadAreas.flatMap((area) => kinds.map((kind) => ({ area, kind })));
+
+function fileSource(config: PjmConfig, files: () => Promise<string[]>, load: (conn: DuckDBConnection) => Promise<void>, loadFeed: () => Promise<LoadFeed>): RawSource {
   let loaded: Promise<void> | undefined;
   const ensureLoaded = () =>
     (loaded ??= (async () => {
@@ -78,6 +83,7 @@ function fileSource(config: PjmConfig, files: () => Promise<string[]>, load: (co
     }));
   return {
     fingerprint: async () => hashFiles(await files()),
+    loadFeed,
     async pricesForDay(_conn, day) {
       await ensureLoaded();
       return {
@@ -101,7 +107,7 @@ function epftoolboxSource(config: PjmConfig): RawSource {
     const r = await registerEpftoolbox(conn, csv, { start: config.start, end: config.end });
     await conn.run(`CREATE OR REPLACE TABLE ${LMP_TABLE} AS SELECT * FROM ${r.relations.lmp}`);
     await conn.run(`CREATE OR REPLACE TABLE ${LOAD_TABLE} AS SELECT * FROM ${r.relations.load}`);
-  });
+  }, async () => ({ status: 'present', feeds: ['PJM.csv'], series: seriesOf({ ...config, loadAreas: config.loadAreas.filter((a) => a === 'RTO' || a === 'COMED') }, ['forecast']) }));
 }
 
 function dataMinerCsvSource(config: PjmConfig): RawSource {
@@ -126,6 +132,12 @@ function dataMinerCsvSource(config: PjmConfig): RawSource {
     } else {
       await conn.run(`CREATE OR REPLACE TABLE ${LOAD_TABLE} AS SELECT CAST(NULL AS TIMESTAMPTZ) AS ts_utc, CAST(NULL AS VARCHAR) AS area, CAST(NULL AS VARCHAR) AS kind, CAST(NULL AS DOUBLE) AS mw, CAST(NULL AS TIMESTAMPTZ) AS issued_utc, CAST(NULL AS BOOLEAN) AS is_verified WHERE false`);
     }
+  }, async () => {
+    const f = await findDataMinerCsvFiles(dir);
+    if (f.loadMetered.length === 0) {
+      return { status: 'absent', reason: `PJM_CSV_DIR ${dir} has no hrl_load_metered export (*hrl_load_metered.csv); add one to use load` };
+    }
+    return { status: 'present', feeds: f.loadMetered.map((p) => p.split('/').pop()!), series: seriesOf(config, ['metered']) };
   });
 }
 
@@ -149,6 +161,7 @@ function dataMinerApiSource(config: PjmConfig): RawSource {
   };
   return {
     fingerprint: async () => `api:${config.api.baseUrl}`,
+    loadFeed: async () => ({ status: 'present', feeds: ['Data Miner API load_frcstd_7_day', 'Data Miner API hrl_load_metered'], series: seriesOf(config, ['forecast', 'metered']) }),
     async pricesForDay(conn, day, tempDir, options) {
       const parts: string[] = [];
       const metadata: Record<string, number | string> = { source: config.source };

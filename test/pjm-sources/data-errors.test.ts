@@ -73,4 +73,33 @@ test('exact duplicates (the same rows in two exports) are dropped and counted in
   assert.is(show.materialization.metadata.rowCount, 24);
 });
 
+test('a folder with no load export: the load assets say "no load feed" (warned, not complete) and block nothing', async () => {
+  const data = tempDir('noload-data');
+  const e = env(csvDir('noload', []), data);
+  const r = await runCli(['+pjm/validated/load'], e);
+  assert.is(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /check load_feed warned: no load feed: PJM_CSV_DIR .* has no hrl_load_metered export/);
+  const show = JSON.parse((await runCli(['show', 'pjm/validated/load', '-p', '2025-05-01', '--json'], e)).stdout);
+  assert.is(show.materialization.metadata.loadFeed, 'absent');
+  assert.is(show.materialization.metadata.rowCount, 0);
+  const byName = new Map(show.checks.map((c: { name: string }) => [c.name, c]));
+  const feed = byName.get('load_feed') as { passed: boolean; blocking: boolean } | undefined;
+  assert.ok(feed && !feed.passed && !feed.blocking, 'load_feed is a failed warning');
+  const completeness = byName.get('hourly_completeness') as { passed: boolean; message: string };
+  assert.not.ok(completeness.passed, 'an empty load table is never reported complete');
+  assert.match(completeness.message, /not evaluated: the source has no load feed/);
+});
+
+test('a load export without rows for a configured day blocks that day, naming the feed, the area and the day', async () => {
+  const d = tempDir('gap');
+  copyFileSync(fixture('aldene_rt_hrl_lmps.csv'), join(d, 'aldene_rt_hrl_lmps.csv'));
+  const load = readFileSync(fixture('aldene_hrl_load_metered.csv'), 'utf8').split('\r\n');
+  writeFileSync(join(d, 'aldene_hrl_load_metered.csv'), load.filter((l) => !l.split(',')[1]?.startsWith('11/2/2025')).join('\r\n'));
+  const e = { PJM_SOURCE: 'dataminer-csv', PJM_CSV_DIR: d, PJM_MARKETS: 'rt', PJM_NODES: '48592', PJM_LOAD_AREAS: 'AECO', PJM_START: '2025-11-01', PJM_END: '2025-11-03', DATA_DIR: tempDir('gap-data') };
+  const r = await runCli(['+pjm/validated/load'], e);
+  assert.is(r.code, 1, r.stdout + r.stderr);
+  assert.match(r.stderr, /pjm\/validated\/load\[2025-11-02\]: blocked by check expected_series: no load at all on 2025-11-02 for AECO metered \(feed: aldene_hrl_load_metered\.csv\)/);
+  assert.not.match(r.stderr, /2025-11-01\]: blocked|2025-11-03\]: blocked/);
+});
+
 test.run();

@@ -23,6 +23,19 @@ export const RAW_LMP_COLUMNS = [
 
 export const RAW_LOAD_COLUMNS = ['ts_utc', 'area', 'kind', 'mw', 'issued_utc', 'is_verified'] as const;
 
+export type LoadKind = 'forecast' | 'metered';
+
+/**
+ * Whether the configured source has load data at all, decided once when the definitions are
+ * built. `absent` is an expected outcome, not an error (a folder of price exports only): the load
+ * assets are then published empty and say so in a failed, non-blocking `load_feed` check, never
+ * "complete"; downstream can test `status` and leave load out. `present` lists what every day
+ * must contain: a day without rows for one of `series` is a failed blocking check.
+ */
+export type LoadFeed =
+  | { readonly status: 'present'; readonly feeds: readonly string[]; readonly series: readonly { readonly area: string; readonly kind: LoadKind }[] }
+  | { readonly status: 'absent'; readonly reason: string };
+
 /** The Data Miner 2 timestamp format of CSV exports: `5/1/2025 4:00:00 AM`. */
 export const DATAMINER_CSV_TIMESTAMP = '%m/%d/%Y %I:%M:%S %p';
 
