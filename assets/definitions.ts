@@ -16,7 +16,7 @@ export interface PjmResources {
 export async function pjmDefinitions(env: Readonly<Record<string, string | undefined>> = process.env): Promise<Definitions<PjmResources>> {
   const config = await resolvePjmConfig(env);
   const source = rawSourceFor(config);
-  const data = dataAssets(config, source, await source.fingerprint());
+  const data = dataAssets(config, source, await source.fingerprint(), await source.loadFeed());
   return defineDefinitions<PjmResources>({
     assets: [
       ...data.assets,

@@ -5,6 +5,14 @@
 import { register } from 'tsx/esm/api';
 
 register();
+// `materialize show … | head` closes the pipe before the output ends: stop quietly with
+// code 0, as `git log | head` does, instead of dying on an uncaught EPIPE.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
+}
 const argv = process.argv.slice(2);
 if (argv[0] === 'serve') {
   // A server answering thousands of small requests a second makes mostly short-lived

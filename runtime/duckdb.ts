@@ -2,8 +2,26 @@
 // handing out connections with the session time zone pinned to UTC so that
 // TIMESTAMPTZ values never depend on the machine's zone.
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { duckdbSettingsFromEnv, type DuckDbSettings } from './settings.ts';
 
 let instance: Promise<DuckDBInstance> | undefined;
+let settings: DuckDbSettings | undefined;
+
+/**
+ * Gives DuckDB its validated settings (runtime/settings.ts); the CLI and the server call it at
+ * start. A process that never calls it (a test, a script using the runtime API) gets the same
+ * validated reading of DUCKDB_* on first use. Settings cannot change once DuckDB has started.
+ */
+export function configureDuckdb(next: DuckDbSettings): void {
+  if (instance && settings && JSON.stringify(settings) !== JSON.stringify(next)) {
+    throw new Error(`DuckDB is already running with ${JSON.stringify(settings)}; configure it before its first use.`);
+  }
+  settings = next;
+}
+
+function currentSettings(): DuckDbSettings {
+  return (settings ??= duckdbSettingsFromEnv(process.env));
+}
 
 export function duckdbInstance(): Promise<DuckDBInstance> {
   // Imported on first use: loading DuckDB's native library costs a quarter of a
@@ -11,10 +29,11 @@ export function duckdbInstance(): Promise<DuckDBInstance> {
   // DuckDB's default memory limit is 80% of the machine; tables here are small and
   // live in Parquet files, so cap it (DUCKDB_MEMORY_LIMIT) to keep a run's footprint
   // predictable next to XGBoost and the server. Larger work spills to disk.
+  const { threads, memoryLimit } = currentSettings();
   instance ??= import('@duckdb/node-api').then(({ DuckDBInstance }) =>
     DuckDBInstance.create(':memory:', {
-      threads: String(Math.max(1, Number(process.env.DUCKDB_THREADS ?? 2))),
-      memory_limit: process.env.DUCKDB_MEMORY_LIMIT ?? '512MB',
+      threads: String(threads),
+      memory_limit: memoryLimit,
       // Reading thousands of one-day Parquet files in insertion order keeps a buffer per
       // file: 2,184 days of prices took 490 MiB, and 296 MiB without it. Outputs are
       // ORDER BYed anyway (identical data must give identical bytes and data versions).
@@ -38,7 +57,6 @@ export async function duckdbConnect(): Promise<DuckDBConnection> {
 // thousands of times. A returned connection has its temporary tables and views
 // dropped, so a step never sees another step's scratch objects.
 const idle: DuckDBConnection[] = [];
-const MAX_IDLE = Number(process.env.DUCKDB_POOL_SIZE ?? 8);
 
 export async function borrowConnection(): Promise<DuckDBConnection> {
   return idle.pop() ?? duckdbConnect();
@@ -60,7 +78,7 @@ export async function returnConnection(conn: DuckDBConnection): Promise<void> {
     conn.closeSync();
     return;
   }
-  if (idle.length < MAX_IDLE) idle.push(conn);
+  if (idle.length < currentSettings().poolSize) idle.push(conn);
   else conn.closeSync();
 }
 

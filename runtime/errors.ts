@@ -17,10 +17,11 @@ export type RuntimeErrorReason =
   | 'store-schema'
   | 'lease-timeout'
   | 'storage'
-  | 'resource-exhausted';
+  | 'resource-exhausted'
+  | 'invalid-setting';
 
 export class RuntimeError extends Error {
-  override readonly name = 'RuntimeError';
+  override readonly name: string = 'RuntimeError';
   constructor(
     readonly reason: RuntimeErrorReason,
     message: string,

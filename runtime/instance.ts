@@ -28,7 +28,7 @@ export class Instance<R = unknown> {
   ) {}
 
   static open<R>(definitions: Definitions<R>, options: InstanceOptions = {}): Instance<R> {
-    const dataDir = resolve(options.dataDir ?? process.env.DATA_DIR ?? 'data');
+    const dataDir = resolve(options.dataDir ?? (process.env.DATA_DIR?.trim() || 'data'));
     // Check the graph and the storage configuration before touching the disk:
     // a bad definition or a bad STORAGE fails fast and creates nothing.
     const graph = new AssetGraph(definitions);

@@ -1,7 +1,9 @@
 // The server's settings, read once from the environment and `serve` arguments, so every
 // other module receives plain values (and tests build them directly). The API token is
 // kept out of `describeConfig`, which is what gets logged.
+import { isIP } from 'node:net';
 import { resolve } from 'node:path';
+import { SettingError } from '../runtime/settings.ts';
 
 export interface ServingConfig {
   readonly host: string;
@@ -20,12 +22,16 @@ export interface ServingConfig {
   readonly drainTimeoutMs: number;
   /** Origins allowed by CORS; empty = CORS off (no CORS headers at all). */
   readonly corsOrigins: readonly string[];
-  readonly logLevel: string;
+  readonly logLevel: LogLevel;
   /** Most (node, market, day) feature rows (~25 KB each) and answers (~3.5 KB each) kept in memory. */
   readonly featureCacheSize: number;
   /** After start, how long the server warms its request path with internal requests before /ready says ready; 0 = no warm-up. */
   readonly warmupMs: number;
 }
+
+/** pino's levels; `silent` logs nothing. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export const DEFAULTS = {
   host: '0.0.0.0',
@@ -34,18 +40,40 @@ export const DEFAULTS = {
   requestTimeoutMs: 30_000,
   pollIntervalMs: 1_500,
   drainTimeoutMs: 25_000,
-  logLevel: 'info',
+  logLevel: 'info' as LogLevel,
   featureCacheSize: 2_000,
   warmupMs: 2_000,
 } as const;
 
-function intFrom(name: string, raw: string | undefined, fallback: number, min: number): number {
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min) {
-    throw new Error(`${name}=${JSON.stringify(raw)} is not a whole number >= ${min}; fix or unset it.`);
-  }
+// Timers fire at once beyond 2^31 - 1 ms (Node clamps them to 1 ms), so no duration may exceed it.
+const MAX_MS = 2 ** 31 - 1;
+
+function intFrom(name: string, raw: string | undefined, fallback: number, min: number, max = MAX_MS): number {
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const n = Number(raw.trim());
+  const accepted = `a whole number from ${min} to ${max} (default ${fallback})`;
+  if (!/^[+]?\d+$/.test(raw.trim()) && !/^-\d+$/.test(raw.trim())) throw new SettingError(name, raw, accepted, { problem: 'is not a whole number' });
+  if (!Number.isSafeInteger(n) || n < min || n > max) throw new SettingError(name, raw, accepted, { problem: 'is out of range' });
   return n;
+}
+
+const HOST_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/i;
+
+/** HOST: an IPv4 or IPv6 address, or a host name (letters, digits, hyphens, dots; not all-numeric like 999.1.1.1). */
+function hostFrom(name: string, raw: string): string {
+  const host = raw.trim().replace(/^\[(.*)\]$/, '$1');
+  if (isIP(host) !== 0) return host;
+  const labels = host.split('.');
+  const hostname = host.length > 0 && host.length <= 253 && labels.every((l) => HOST_LABEL.test(l)) && !/^\d+$/.test(labels.at(-1) ?? '');
+  if (!hostname) throw new SettingError(name, raw, 'an IP address (0.0.0.0, 127.0.0.1, ::) or a host name such as localhost');
+  return host;
+}
+
+function logLevelFrom(raw: string | undefined): LogLevel {
+  const v = raw?.trim().toLowerCase();
+  if (v === undefined || v === '') return DEFAULTS.logLevel;
+  if ((LOG_LEVELS as readonly string[]).includes(v)) return v as LogLevel;
+  throw new SettingError('LOG_LEVEL', raw ?? '', `one of ${LOG_LEVELS.join(', ')}`);
 }
 
 /** Settings from `serve` arguments (`--port N`, `--host H`, `--data-dir D`) and the environment. */
@@ -64,16 +92,16 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   }
   const token = env.SERVING_API_TOKEN?.trim();
   return {
-    host: args.get('host') ?? env.HOST ?? DEFAULTS.host,
-    port: intFrom('PORT', args.get('port') ?? env.PORT, DEFAULTS.port, 0),
-    dataDir: resolve(args.get('data-dir') ?? env.DATA_DIR ?? 'data'),
+    host: args.has('host') ? hostFrom('--host', args.get('host')!) : env.HOST?.trim() ? hostFrom('HOST', env.HOST) : DEFAULTS.host,
+    port: args.has('port') ? intFrom('--port', args.get('port'), DEFAULTS.port, 0, 65_535) : intFrom('PORT', env.PORT, DEFAULTS.port, 0, 65_535),
+    dataDir: resolve(args.get('data-dir') ?? (env.DATA_DIR?.trim() || 'data')),
     apiToken: token ? token : undefined,
     bodyLimitBytes: intFrom('SERVING_BODY_LIMIT_BYTES', env.SERVING_BODY_LIMIT_BYTES, DEFAULTS.bodyLimitBytes, 1),
     requestTimeoutMs: intFrom('SERVING_REQUEST_TIMEOUT_MS', env.SERVING_REQUEST_TIMEOUT_MS, DEFAULTS.requestTimeoutMs, 1),
     pollIntervalMs: intFrom('SERVING_POLL_INTERVAL_MS', env.SERVING_POLL_INTERVAL_MS, DEFAULTS.pollIntervalMs, 50),
     drainTimeoutMs: intFrom('SERVING_DRAIN_TIMEOUT_MS', env.SERVING_DRAIN_TIMEOUT_MS, DEFAULTS.drainTimeoutMs, 0),
     corsOrigins: (env.SERVING_CORS_ORIGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
-    logLevel: env.LOG_LEVEL ?? DEFAULTS.logLevel,
+    logLevel: logLevelFrom(env.LOG_LEVEL),
     featureCacheSize: intFrom('SERVING_FEATURE_CACHE_SIZE', env.SERVING_FEATURE_CACHE_SIZE, DEFAULTS.featureCacheSize, 1),
     warmupMs: intFrom('SERVING_WARMUP_MS', env.SERVING_WARMUP_MS, DEFAULTS.warmupMs, 0),
   };

@@ -1,24 +1,64 @@
 // `node bin/materialize.js serve` / `npm run serve`: opens the store under DATA_DIR with the
 // project's asset definitions, serves on HOST:PORT, and on SIGTERM or SIGINT drains in-flight
 // requests before exiting 0 (what Kubernetes expects of a pod being replaced).
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
 import { loadDefinitions } from '../runtime/cli/load-definitions.ts';
-import { Instance, errorMessage } from '../runtime/index.ts';
-import { describeConfig, loadConfig } from './config.ts';
+import { configureDuckdb } from '../runtime/duckdb.ts';
+import { Instance, errorMessage, type Definitions, type Storage } from '../runtime/index.ts';
+import { isSettingError, loadRuntimeSettings, prepareDataDir, SettingError } from '../runtime/settings.ts';
+import { storageFromSettings } from '../runtime/storage/from-env.ts';
+import { describeConfig, loadConfig, type ServingConfig } from './config.ts';
 import { createLogger, flushLogs, startServer } from './server.ts';
 
-export async function main(argv: string[]): Promise<void> {
-  let config;
+/** A host name must resolve before the server tries to listen on it (an unresolvable HOST was an uncaught error). */
+async function checkHostResolves(config: ServingConfig, argv: readonly string[]): Promise<void> {
+  if (isIP(config.host) !== 0) return;
   try {
-    config = loadConfig(argv);
+    await lookup(config.host);
   } catch (err) {
-    process.stderr.write(`serve: ${errorMessage(err)}\n`);
-    process.exitCode = 2;
+    const name = argv.some((a) => a === '--host' || a.startsWith('--host=')) ? '--host' : 'HOST';
+    throw new SettingError(name, config.host, 'an IP address or a host name this machine resolves', { problem: `does not resolve (${(err as NodeJS.ErrnoException).code ?? errorMessage(err)})` });
+  }
+}
+
+/**
+ * Every setting the server depends on (its own, the runtime's, the pipeline's), checked before
+ * anything starts. Throws a SettingError (or a plain Error for a bad `serve` argument).
+ */
+async function checkedSettings(argv: readonly string[]): Promise<{ config: ServingConfig; storage: Storage }> {
+  const config = loadConfig(argv);
+  const dataDirFlag = argv.some((a) => a === '--data-dir' || a.startsWith('--data-dir='));
+  const settings = loadRuntimeSettings(process.env, { dataDir: dataDirFlag ? config.dataDir : undefined });
+  prepareDataDir(settings);
+  configureDuckdb(settings.duckdb);
+  await checkHostResolves(config, argv);
+  // Definitions may place files relative to the data root (exports), as for the CLI.
+  process.env.DATA_DIR = settings.dataDir;
+  return { config, storage: storageFromSettings(settings.storage, settings.dataDir) };
+}
+
+export async function main(argv: string[]): Promise<void> {
+  let config: ServingConfig;
+  let storage: Storage;
+  let definitions: Definitions<unknown>;
+  let phase: 'settings' | 'definitions' = 'settings';
+  try {
+    ({ config, storage } = await checkedSettings(argv));
+    phase = 'definitions';
+    definitions = await loadDefinitions();
+  } catch (err) {
+    // A bad setting (PJM_* included, read by the definitions) is a usage error: one line, exit 2.
+    // Anything else is a definitions module that does not load: exit 1, as a failed run.
+    const setting = phase === 'settings' || isSettingError(err);
+    process.stderr.write(`serve: ${setting ? '' : 'cannot load the asset definitions: '}${errorMessage(err)}\n`);
+    process.exitCode = setting ? 2 : 1;
     return;
   }
   const log = createLogger(config.logLevel);
   let instance: Instance<unknown>;
   try {
-    instance = Instance.open(await loadDefinitions(), { dataDir: config.dataDir });
+    instance = Instance.open(definitions, { dataDir: config.dataDir, storage });
   } catch (err) {
     log.fatal({ err: errorMessage(err) }, 'cannot open the asset instance');
     flushLogs();

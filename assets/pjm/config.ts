@@ -4,6 +4,7 @@
 // object in printable form: `describePjmConfig` and `toJSON` redact it.
 import { inspect } from 'node:util';
 import { fileURLToPath } from 'node:url';
+import { SettingError } from '../../runtime/settings.ts';
 
 export type PjmSource = 'epftoolbox' | 'dataminer-api' | 'dataminer-csv';
 export type PjmMarket = 'da' | 'rt';
@@ -71,16 +72,14 @@ export interface PjmConfig {
   readonly api: PjmApiConfig;
 }
 
-/** A PJM_* variable has a value we cannot use; names the variable and what it accepts. */
-export class PjmConfigError extends Error {
-  override readonly name = 'PjmConfigError';
-  readonly reason = 'invalid_config' as const;
-  constructor(
-    readonly variable: string,
-    readonly value: string,
-    readonly accepted: string,
-  ) {
-    super(`${variable}=${JSON.stringify(variable === 'PJM_API_KEY' ? '<redacted>' : value)} is not valid: expected ${accepted}.`);
+/**
+ * A PJM_* variable has a value we cannot use; names the variable and what it accepts. A
+ * SettingError, so the CLI and the server report it before any work, with exit code 2.
+ */
+export class PjmConfigError extends SettingError {
+  override readonly name: string = 'PjmConfigError';
+  constructor(variable: string, value: string, accepted: string) {
+    super(variable, value, accepted, { redact: variable === 'PJM_API_KEY' });
   }
 }
 

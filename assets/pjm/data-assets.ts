@@ -14,8 +14,10 @@ import {
 import { copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PjmConfig } from './config.ts';
-import { canonicalLoadSql, canonicalPricesSql } from './processed/index.ts';
+import { canonicalLoadSql, canonicalPricesSql, priceRevisionReport, type PriceRevisionReport } from './processed/index.ts';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import type { RawSource } from './raw-source.ts';
+import type { LoadFeed } from './sources/raw.ts';
 import { validateLoad, validatePrices, type ValidationReport } from './validation/index.ts';
 
 export const ASSET_KEYS = {
@@ -55,7 +57,7 @@ const LOAD_CHECKS: Record<string, boolean> = {
  * candidate file and shared by that candidate's checks; its full text is in
  * each check's metadata.
  */
-function reportChecks(names: Record<string, boolean>, run: (conn: Parameters<typeof validatePrices>[0], path: string, day: string) => Promise<ValidationReport>): AssetCheck[] {
+function reportChecks(names: Record<string, boolean>, run: (conn: DuckDBConnection, path: string, day: string, metadata: Metadata) => Promise<ValidationReport>): AssetCheck[] {
   const reports = new Map<string, Promise<ValidationReport>>();
   return Object.entries(names).map(([name, blocking]) => ({
     name,
@@ -63,7 +65,7 @@ function reportChecks(names: Record<string, boolean>, run: (conn: Parameters<typ
     async check(ctx) {
       let report = reports.get(ctx.output.path);
       if (!report) {
-        report = ctx.duckdb().then((conn) => run(conn, ctx.output.path, ctx.partition));
+        report = ctx.duckdb().then((conn) => run(conn, ctx.output.path, ctx.partition, ctx.output.metadata));
         reports.set(ctx.output.path, report);
         // Candidates are unique per step; forget old ones so the map stays small.
         if (reports.size > 16) reports.delete(reports.keys().next().value!);
@@ -89,17 +91,30 @@ async function publishCheckedCopy(input: AssetInput, tempDir: string): Promise<{
   if (!source || input.partitions.length !== 1) throw new Error(`Expected one partition of ${input.asset}, got ${input.partitions.length}.`);
   const target = join(tempDir, 'validated.parquet');
   await copyFile(source, target);
-  const rowCount = input.metadata().rowCount;
-  return { parquetFile: target, metadata: typeof rowCount === 'number' ? { rowCount } : {} };
+  const { rowCount, revisions } = input.metadata();
+  // The processed step's revision report travels with the copy: the checks read it from here.
+  return { parquetFile: target, metadata: { ...(typeof rowCount === 'number' ? { rowCount } : {}), ...(revisions !== undefined ? { revisions } : {}) } };
 }
 
-export function dataAssets(config: PjmConfig, source: RawSource, sourceFingerprint: string): { assets: AssetDefinition<unknown>[]; days: PartitionsDefinition } {
+/**
+ * The data assets. `loadFeed` (the source's `loadFeed()`) decides the load checks: with no load
+ * feed the load assets are published empty with a failed warning `load_feed` (so a day is never
+ * "complete" without load, and nothing is blocked); with one, a day missing a configured series
+ * is blocked (`expected_series`). It is returned too, for the assets that would consume load.
+ */
+export function dataAssets(
+  config: PjmConfig,
+  source: RawSource,
+  sourceFingerprint: string,
+  loadFeed: LoadFeed,
+): { assets: AssetDefinition<unknown>[]; days: PartitionsDefinition; loadFeed: LoadFeed } {
   const days = dailyPartitions({ start: config.start, end: config.end });
   // Changing the nodes, markets or source data makes the raw stage (and so everything after it) stale.
   const scope = `${config.source}:${sourceFingerprint}:${config.nodes.map((n) => n.id).join('.')}:${config.markets.join('.')}:${config.loadAreas.join('.')}`;
   const live = config.source === 'dataminer-api';
 
-  // Raw partitions of the live API retry with backoff (rate limits, 5xx); file sources cannot get better by retrying.
+  // The live source retries a day itself (rate limits, 5xx), but not a refused connection or a
+  // bad key; file sources cannot get better by retrying. So the runtime never retries raw steps.
   const rawAsset = (key: string, description: string, fetch: RawSource['pricesForDay']) =>
     defineAsset({
       key,
@@ -107,26 +122,36 @@ export function dataAssets(config: PjmConfig, source: RawSource, sourceFingerpri
       description,
       partitions: days,
       io: 'table',
-      codeVersion: `1:${scope}`,
-      retry: { maxAttempts: live ? 3 : 1, backoffMs: 30_000 },
+      codeVersion: `2:${scope}`,
+      retry: { maxAttempts: 1 },
       async materialize(ctx) {
-        const r = await fetch(await ctx.duckdb(), ctx.partition, ctx.tempDir);
+        const r = await fetch(await ctx.duckdb(), ctx.partition, ctx.tempDir, { signal: ctx.signal, warn: (m) => ctx.log.warn(m) });
         return { sql: r.sql, metadata: r.metadata };
       },
     });
   const rawPrices = rawAsset(
     ASSET_KEYS.rawPrices,
     'The source rows of one EPT delivery day: LMPs of the configured nodes and markets, revisions included.',
-    (conn, day, dir) => source.pricesForDay(conn, day, dir),
+    (conn, day, dir, options) => source.pricesForDay(conn, day, dir, options),
   );
   const rawLoad = rawAsset(
     ASSET_KEYS.rawLoad,
     'The source rows of one EPT delivery day: load forecasts and metered load of the configured areas.',
-    (conn, day, dir) => source.loadForDay(conn, day, dir),
+    (conn, day, dir, options) => source.loadForDay(conn, day, dir, options),
   );
 
   // The canonical SQL reads its raw rows from a named table (it dedupes by rowid).
-  const processedAsset = (key: string, rawKey: string, inputName: string, description: string, canonicalSql: (table: string, day: string) => string) =>
+  // `report` says what the canonical SQL did with the raw rows (revisions, duplicates, conflicts);
+  // it rides in the metadata to the validated asset, whose checks judge it.
+  const processedAsset = (
+    key: string,
+    rawKey: string,
+    inputName: string,
+    description: string,
+    codeVersion: string,
+    canonicalSql: (table: string, day: string) => string,
+    report?: (conn: DuckDBConnection, table: string, day: string) => Promise<Metadata>,
+  ) =>
     defineAsset({
       key,
       deps: [rawKey],
@@ -134,12 +159,12 @@ export function dataAssets(config: PjmConfig, source: RawSource, sourceFingerpri
       description,
       partitions: days,
       io: 'table',
-      codeVersion: '1',
+      codeVersion,
       async materialize(ctx) {
         const conn = await ctx.duckdb();
         const table = `raw_${inputName}`;
         await conn.run(`CREATE OR REPLACE TEMP TABLE ${table} AS SELECT * FROM ${await ctx.input(inputName).sql()}`);
-        return { sql: canonicalSql(table, ctx.partition) };
+        return { sql: canonicalSql(table, ctx.partition), metadata: report ? await report(conn, table, ctx.partition) : {} };
       },
     });
   const processedPrices = processedAsset(
@@ -147,13 +172,16 @@ export function dataAssets(config: PjmConfig, source: RawSource, sourceFingerpri
     ASSET_KEYS.rawPrices,
     'prices',
     'Canonical prices: one row per (node, market, UTC hour), current revision only.',
+    '2',
     (table, day) => canonicalPricesSql([table], { day }),
+    async (conn, table, day) => ({ revisions: (await priceRevisionReport(conn, table, { day })) as unknown as Metadata }),
   );
   const processedLoad = processedAsset(
     ASSET_KEYS.processedLoad,
     ASSET_KEYS.rawLoad,
     'load',
     'Canonical load: one row per (area, forecast|metered, UTC hour); the latest forecast issued before the day.',
+    '1',
     (table, day) => canonicalLoadSql([table], { day }),
   );
 
@@ -166,11 +194,12 @@ export function dataAssets(config: PjmConfig, source: RawSource, sourceFingerpri
     description: 'Canonical prices that passed every blocking check: schema, unique (node, market, hour), hourly completeness, lmp = energy + congestion + loss, price range.',
     partitions: days,
     io: 'table',
-    codeVersion: '1',
-    checks: reportChecks(live ? { ...PRICE_CHECKS, freshness: true } : PRICE_CHECKS, (conn, path, day) =>
+    codeVersion: '2',
+    checks: reportChecks(live ? { ...PRICE_CHECKS, freshness: true } : PRICE_CHECKS, (conn, path, day, metadata) =>
       validatePrices(conn, [path], {
         expected: { start: day, end: day, nodeIds: config.nodes.map((n) => n.id), markets: config.markets },
         freshness: freshness(day),
+        revisions: metadata.revisions as unknown as PriceRevisionReport | undefined,
       }),
     ),
     materialize: (ctx) => publishCheckedCopy(ctx.input('prices'), ctx.tempDir),
@@ -180,15 +209,19 @@ export function dataAssets(config: PjmConfig, source: RawSource, sourceFingerpri
     key: ASSET_KEYS.validatedLoad,
     deps: [ASSET_KEYS.processedLoad],
     group: 'pjm',
-    description: 'Canonical load that passed the blocking checks: schema, unique (area, kind, hour), load >= 0; 0 MW hours and gaps are flagged.',
+    description: 'Canonical load that passed the blocking checks: schema, unique (area, kind, hour), a row for every configured series, load >= 0; 0 MW hours and gaps are flagged, and a source without load says so (load_feed).',
     partitions: days,
     io: 'table',
-    codeVersion: '1',
-    checks: reportChecks(live ? { ...LOAD_CHECKS, freshness: false } : LOAD_CHECKS, (conn, path, day) =>
-      validateLoad(conn, [path], { expected: { start: day, end: day }, freshness: freshness(day) }),
+    codeVersion: '2',
+    checks: reportChecks(
+      loadFeed.status === 'absent' ? { ...LOAD_CHECKS, load_feed: false } : { ...LOAD_CHECKS, expected_series: true, ...(live ? { freshness: false } : {}) },
+      (conn, path, day) => validateLoad(conn, [path], { expected: { start: day, end: day }, freshness: freshness(day), feed: loadFeed }),
     ),
-    materialize: (ctx) => publishCheckedCopy(ctx.input('load'), ctx.tempDir),
+    async materialize(ctx) {
+      const out = await publishCheckedCopy(ctx.input('load'), ctx.tempDir);
+      return { ...out, metadata: { ...out.metadata, loadFeed: loadFeed.status } };
+    },
   });
 
-  return { assets: [rawPrices, rawLoad, processedPrices, processedLoad, validatedPrices, validatedLoad] as AssetDefinition<unknown>[], days };
+  return { assets: [rawPrices, rawLoad, processedPrices, processedLoad, validatedPrices, validatedLoad] as AssetDefinition<unknown>[], days, loadFeed };
 }

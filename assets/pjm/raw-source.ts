@@ -10,10 +10,10 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { duckdbConnect } from '../../runtime/index.ts';
 import type { PjmConfig } from './config.ts';
 import { eptDayCondition } from './processed/index.ts';
-import { DataMinerClient, registerDataMinerNdjson, writeItemsNdjson, type DataMinerFeed } from './sources/dataminer-api.ts';
+import { DataMinerClient, registerDataMinerNdjson, withDayRetries, writeItemsNdjson, type DataMinerFeed } from './sources/dataminer-api.ts';
 import { findDataMinerCsvFiles, registerDataMinerLmpCsv, registerDataMinerLoadMeteredCsv } from './sources/dataminer-csv.ts';
 import { registerEpftoolbox } from './sources/epftoolbox.ts';
-import { RAW_LMP_COLUMNS, RAW_LOAD_COLUMNS, sqlString } from './sources/raw.ts';
+import { RAW_LMP_COLUMNS, RAW_LOAD_COLUMNS, sqlString, type LoadFeed, type LoadKind } from './sources/raw.ts';
 
 export interface RawDaySql {
   /** A query over `conn` returning the day's raw rows in a fixed order. */
@@ -21,16 +21,25 @@ export interface RawDaySql {
   readonly metadata: Record<string, string | number>;
 }
 
+/** What a raw step gives its source besides the day: cancellation, and a place to say it is retrying. */
+export interface RawFetchOptions {
+  readonly signal?: AbortSignal;
+  readonly warn?: (message: string) => void;
+}
+
 export interface RawSource {
   /** What the raw data depends on besides code: file contents, or the API endpoint. Part of raw's code version. */
   fingerprint(): Promise<string>;
-  pricesForDay(conn: DuckDBConnection, day: string, tempDir: string): Promise<RawDaySql>;
-  loadForDay(conn: DuckDBConnection, day: string, tempDir: string): Promise<RawDaySql>;
+  pricesForDay(conn: DuckDBConnection, day: string, tempDir: string, options?: RawFetchOptions): Promise<RawDaySql>;
+  loadForDay(conn: DuckDBConnection, day: string, tempDir: string, options?: RawFetchOptions): Promise<RawDaySql>;
+  /** Whether this source has load data, and which (area, kind) series each day must hold. */
+  loadFeed(): Promise<LoadFeed>;
 }
 
 const LMP_TABLE = 'pjm_source_lmp';
 const LOAD_TABLE = 'pjm_source_load';
-const LMP_ORDER = 'ORDER BY market, pnode_id, ts_utc, version_nbr';
+// Every column that can differ within a key takes part, so identical rows give identical files.
+const LMP_ORDER = 'ORDER BY market, pnode_id, ts_utc, version_nbr, row_is_current, origin, lmp, energy, congestion, loss';
 const LOAD_ORDER = 'ORDER BY area, kind, ts_utc, issued_utc';
 
 function nodeFilter(config: PjmConfig): string {
@@ -55,7 +64,10 @@ async function hashFiles(paths: readonly string[]): Promise<string> {
  * A file source: `load(conn)` fills the two source tables once per process (on
  * the shared in-memory DuckDB instance, visible to every step's connection).
  */
-function fileSource(config: PjmConfig, files: () => Promise<string[]>, load: (conn: DuckDBConnection) => Promise<void>): RawSource {
+/** The series a present feed must deliver each day: every configured area, for each kind the feed has. */
+const seriesOf = (config: PjmConfig, kinds: readonly LoadKind[]): { area: string; kind: LoadKind }[] => config.loadAreas.flatMap((area) => kinds.map((kind) => ({ area, kind })));
+
+function fileSource(config: PjmConfig, files: () => Promise<string[]>, load: (conn: DuckDBConnection) => Promise<void>, loadFeed: () => Promise<LoadFeed>): RawSource {
   let loaded: Promise<void> | undefined;
   const ensureLoaded = () =>
     (loaded ??= (async () => {
@@ -71,6 +83,7 @@ function fileSource(config: PjmConfig, files: () => Promise<string[]>, load: (co
     }));
   return {
     fingerprint: async () => hashFiles(await files()),
+    loadFeed,
     async pricesForDay(_conn, day) {
       await ensureLoaded();
       return {
@@ -94,7 +107,7 @@ function epftoolboxSource(config: PjmConfig): RawSource {
     const r = await registerEpftoolbox(conn, csv, { start: config.start, end: config.end });
     await conn.run(`CREATE OR REPLACE TABLE ${LMP_TABLE} AS SELECT * FROM ${r.relations.lmp}`);
     await conn.run(`CREATE OR REPLACE TABLE ${LOAD_TABLE} AS SELECT * FROM ${r.relations.load}`);
-  });
+  }, async () => ({ status: 'present', feeds: ['PJM.csv'], series: seriesOf({ ...config, loadAreas: config.loadAreas.filter((a) => a === 'RTO' || a === 'COMED') }, ['forecast']) }));
 }
 
 function dataMinerCsvSource(config: PjmConfig): RawSource {
@@ -119,14 +132,27 @@ function dataMinerCsvSource(config: PjmConfig): RawSource {
     } else {
       await conn.run(`CREATE OR REPLACE TABLE ${LOAD_TABLE} AS SELECT CAST(NULL AS TIMESTAMPTZ) AS ts_utc, CAST(NULL AS VARCHAR) AS area, CAST(NULL AS VARCHAR) AS kind, CAST(NULL AS DOUBLE) AS mw, CAST(NULL AS TIMESTAMPTZ) AS issued_utc, CAST(NULL AS BOOLEAN) AS is_verified WHERE false`);
     }
+  }, async () => {
+    const f = await findDataMinerCsvFiles(dir);
+    if (f.loadMetered.length === 0) {
+      return { status: 'absent', reason: `PJM_CSV_DIR ${dir} has no hrl_load_metered export (*hrl_load_metered.csv); add one to use load` };
+    }
+    return { status: 'present', feeds: f.loadMetered.map((p) => p.split('/').pop()!), series: seriesOf(config, ['metered']) };
   });
 }
 
 function dataMinerApiSource(config: PjmConfig): RawSource {
   // One client per process: its rate limiter must see every request.
   const client = new DataMinerClient(config.api);
-  const fetchToView = async (conn: DuckDBConnection, feed: DataMinerFeed, day: string, tempDir: string, filter: Parameters<DataMinerClient['fetchDay']>[2]) => {
-    const items = await client.fetchDay(feed, day, filter);
+  const fetchToView = async (conn: DuckDBConnection, feed: DataMinerFeed, day: string, tempDir: string, filter: Parameters<DataMinerClient['fetchDay']>[2], options: RawFetchOptions = {}) => {
+    // The day is retried here rather than by the runtime's step retry, so that a refused
+    // connection or a bad key fails the step at once instead of after minutes of backoff.
+    const items = await withDayRetries(() => client.fetchDay(feed, day, filter), {
+      attempts: 3,
+      backoffMs: 30_000,
+      signal: options.signal,
+      onRetry: ({ attempt, error, delayMs }) => options.warn?.(`${feed} ${day}: attempt ${attempt} failed (${error.message}); retrying in ${Math.round(delayMs / 1000)} s`),
+    });
     const path = join(tempDir, `${feed}.ndjson`);
     await writeItemsNdjson(items, path);
     const view = `api_${feed}`;
@@ -135,23 +161,24 @@ function dataMinerApiSource(config: PjmConfig): RawSource {
   };
   return {
     fingerprint: async () => `api:${config.api.baseUrl}`,
-    async pricesForDay(conn, day, tempDir) {
+    loadFeed: async () => ({ status: 'present', feeds: ['Data Miner API load_frcstd_7_day', 'Data Miner API hrl_load_metered'], series: seriesOf(config, ['forecast', 'metered']) }),
+    async pricesForDay(conn, day, tempDir, options) {
       const parts: string[] = [];
       const metadata: Record<string, number | string> = { source: config.source };
       for (const market of config.markets) {
         const feed: DataMinerFeed = market === 'da' ? 'da_hrl_lmps' : 'rt_hrl_lmps';
-        const r = await fetchToView(conn, feed, day, tempDir, { pnodeIds: config.nodes.map((n) => n.id) });
+        const r = await fetchToView(conn, feed, day, tempDir, { pnodeIds: config.nodes.map((n) => n.id) }, options);
         metadata[`${feed}Rows`] = r.rows;
         if (r.view) parts.push(`SELECT ${RAW_LMP_COLUMNS.join(', ')} FROM ${r.view}`);
       }
       if (parts.length === 0) throw new Error(`Data Miner returned no LMP rows for ${day} (nodes ${config.nodes.map((n) => n.id).join(', ')}); is the day published yet?`);
       return { sql: `SELECT * FROM (${parts.join(' UNION ALL ')}) WHERE ${eptDayCondition('ts_utc', day)} ${LMP_ORDER}`, metadata };
     },
-    async loadForDay(conn, day, tempDir) {
+    async loadForDay(conn, day, tempDir, options) {
       const parts: string[] = [];
       const metadata: Record<string, number | string> = { source: config.source };
       for (const feed of ['load_frcstd_7_day', 'hrl_load_metered'] as const) {
-        const r = await fetchToView(conn, feed, day, tempDir, { areas: config.loadAreas });
+        const r = await fetchToView(conn, feed, day, tempDir, { areas: config.loadAreas }, options);
         metadata[`${feed}Rows`] = r.rows;
         if (r.view) parts.push(`SELECT ${RAW_LOAD_COLUMNS.join(', ')} FROM ${r.view}`);
       }

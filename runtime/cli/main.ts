@@ -22,6 +22,9 @@ import { prune, parseAge } from '../prune.ts';
 import { unknownAsset } from '../selection.ts';
 import { describeCause } from '../staleness.ts';
 import { shortVersion } from '../versions.ts';
+import { configureDuckdb } from '../duckdb.ts';
+import { isSettingError, loadRuntimeSettings, prepareDataDir, wholeNumber, type RuntimeSettings } from '../settings.ts';
+import { storageFromSettings } from '../storage/from-env.ts';
 import { loadDefinitions } from './load-definitions.ts';
 import { PartitionsUsageError, partitionsCommand } from './partitions-command.ts';
 import { jsonRenderer, plainRenderer, ttyRenderer } from './render.ts';
@@ -100,12 +103,36 @@ export async function main(argv: string[], io: { out?: NodeJS.WriteStream; err?:
     return 0;
   }
 
+  // Every setting and numeric flag is checked before any work: a bad one is one line naming it, exit 2.
+  let settings: RuntimeSettings;
+  let limit: number;
+  let depth: number;
+  try {
+    limit = wholeNumber('--limit', opts.limit, 20, 1, 100_000);
+    depth = wholeNumber('--depth', opts.depth, 3, 0, 1_000);
+    settings = loadRuntimeSettings(process.env, { dataDir: opts['data-dir'] });
+    prepareDataDir(settings);
+    configureDuckdb(settings.duckdb);
+  } catch (e) {
+    err.write(`error: ${errorMessage(e)}\n`);
+    return 2;
+  }
+
   let instance: Instance<unknown> | undefined;
   // Definitions may place files relative to the data root too (exports): give them the same one.
-  if (opts['data-dir']) process.env.DATA_DIR = opts['data-dir'];
+  process.env.DATA_DIR = settings.dataDir;
   try {
-    const definitions = await loadDefinitions(opts.definitions);
-    instance = Instance.open(definitions, { dataDir: opts['data-dir'] });
+    try {
+      const definitions = await loadDefinitions(opts.definitions);
+      instance = Instance.open(definitions, { dataDir: settings.dataDir, storage: storageFromSettings(settings.storage, settings.dataDir) });
+    } catch (e) {
+      // The definitions' own configuration (PJM_*) and the storage backend are settings too.
+      if (isSettingError(e)) {
+        err.write(`error: ${errorMessage(e)}\n`);
+        return 2;
+      }
+      throw e;
+    }
     const json = opts.json ?? false;
     switch (command) {
       case 'run':
@@ -117,9 +144,9 @@ export async function main(argv: string[], io: { out?: NodeJS.WriteStream; err?:
       case 'show':
         return showCommand(instance, requireAsset(instance, args), opts.partition, json, out);
       case 'lineage':
-        return lineageCommand(instance, requireAsset(instance, args), opts.partition, Number(opts.depth ?? 3), json, out);
+        return lineageCommand(instance, requireAsset(instance, args), opts.partition, depth, json, out);
       case 'runs':
-        return runsCommand(instance, Number(opts.limit ?? 20), json, out);
+        return runsCommand(instance, limit, json, out);
       case 'show-run':
         return showRunCommand(instance, args[0], json, out);
       case 'partitions':
@@ -141,7 +168,7 @@ export async function main(argv: string[], io: { out?: NodeJS.WriteStream; err?:
     }
     return 0;
   } catch (e) {
-    if (e instanceof UsageError || e instanceof PartitionsUsageError || isRuntimeError(e, 'unknown-asset', 'invalid-selection', 'invalid-partition', 'invalid-asset-key')) {
+    if (e instanceof UsageError || e instanceof PartitionsUsageError || isRuntimeError(e, 'unknown-asset', 'invalid-selection', 'invalid-partition', 'invalid-asset-key', 'invalid-setting')) {
       err.write(`error: ${errorMessage(e)}\n`);
       return 2;
     }

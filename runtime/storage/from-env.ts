@@ -16,11 +16,25 @@ export type StorageKind = (typeof STORAGE_KINDS)[number];
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-export function storageFromEnv(env: Env, dataDir: string): Storage {
+/** The storage configuration, checked: what STORAGE and S3_* ask for, before anything is built. */
+export type StorageSettings =
+  | { readonly kind: 'local' }
+  | {
+      readonly kind: 's3';
+      readonly bucket: string;
+      readonly prefix: string | undefined;
+      readonly region: string | undefined;
+      readonly endpoint: string | undefined;
+      readonly cacheDir: string;
+    };
+
+/** Reads and checks STORAGE and S3_*; throws a RuntimeError of reason 'storage' naming the variable. */
+export function storageSettingsFromEnv(env: Env): StorageSettings {
   const kind = (env.STORAGE ?? '').trim().toLowerCase() || 'local';
-  if (kind === 'local') return new LocalStorage(join(dataDir, 'assets'));
+  if (kind === 'local') return { kind: 'local' };
   if (kind === 's3') {
-    return new S3Storage({
+    return {
+      kind: 's3',
       bucket: bucketFrom(env.S3_BUCKET),
       prefix: value(env.S3_PREFIX),
       region: value(env.S3_REGION),
@@ -28,9 +42,20 @@ export function storageFromEnv(env: Env, dataDir: string): Storage {
       // A cache, not a copy of record: S3 holds every version, so it lives on scratch space
       // (in Kubernetes the pod's /tmp emptyDir), leaving the data volume to the lineage store.
       cacheDir: value(env.S3_CACHE_DIR) ?? join(tmpdir(), 'pjm-s3-cache'),
-    });
+    };
   }
   throw new RuntimeError('storage', `STORAGE=${JSON.stringify(env.STORAGE)} is not a storage backend; set STORAGE to one of: ${STORAGE_KINDS.join(', ')}.`);
+}
+
+/** The backend the settings describe. */
+export function storageFromSettings(settings: StorageSettings, dataDir: string): Storage {
+  if (settings.kind === 'local') return new LocalStorage(join(dataDir, 'assets'));
+  const { kind: _kind, ...s3 } = settings;
+  return new S3Storage(s3);
+}
+
+export function storageFromEnv(env: Env, dataDir: string): Storage {
+  return storageFromSettings(storageSettingsFromEnv(env), dataDir);
 }
 
 function value(raw: string | undefined): string | undefined {

@@ -8,7 +8,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { DataMinerClient, DataMinerError, RateLimiter, dayQuery, eptDayRange, parseRetryAfter, registerDataMinerNdjson, writeItemsNdjson, type DataMinerClientOptions } from '../../assets/pjm/sources/dataminer-api.ts';
+import { createServer as createHttpServer } from 'node:http';
+import { createServer as createTcpServer, type AddressInfo } from 'node:net';
+import { DataMinerClient, DataMinerError, RateLimiter, withDayRetries, dayQuery, eptDayRange, parseRetryAfter, registerDataMinerNdjson, writeItemsNdjson, type DataMinerClientOptions } from '../../assets/pjm/sources/dataminer-api.ts';
 import { writeCanonicalPrices } from '../../assets/pjm/processed/prices.ts';
 import { writeCanonicalLoad } from '../../assets/pjm/processed/load.ts';
 import { itemsFromDataMinerCsv, startDataMinerServer, type DataMinerServer } from '../support/dataminer-server.ts';
@@ -141,6 +143,64 @@ test('a wrong key is not retried: HTTP 401 names the key variable', async () => 
     },
   );
   assert.is(server.requests.length, 1);
+});
+
+/** A loopback port nothing listens on: bound, then released. */
+async function refusedPort(): Promise<number> {
+  const s = createTcpServer();
+  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+  const { port } = s.address() as AddressInfo;
+  await new Promise<void>((resolve) => s.close(() => resolve()));
+  return port;
+}
+
+test('a refused connection fails at once, naming the URL (never the key) and ECONNREFUSED', async () => {
+  const port = await refusedPort();
+  const sleeps: number[] = [];
+  const c = new DataMinerClient({ baseUrl: `http://127.0.0.1:${port}/api/v1/`, key: KEY, timeoutMs: 500, requestsPerMinute: 60_000, maxAttempts: 5, backoffBaseMs: 2_000, sleep: async (ms) => void sleeps.push(ms) });
+  const err = (await c.fetchDay('da_hrl_lmps', '2025-05-01', { pnodeIds: [51217] }).catch((e: unknown) => e)) as DataMinerError;
+  assert.instance(err, DataMinerError);
+  assert.is(err.reason, 'connection_failed');
+  assert.match(err.message, new RegExp(`cannot connect to http://127\\.0\\.0\\.1:${port}/api/v1/da_hrl_lmps\\?startRow=1`));
+  assert.match(err.message, /ECONNREFUSED/);
+  assert.match(err.message, /PJM_API_BASE/);
+  assert.not.match(err.message, new RegExp(KEY));
+  assert.equal(sleeps, [], 'no backoff for a refused connection');
+  assert.is(err.attempts.length, 1);
+  // and the day-level retry does not try it again either
+  let calls = 0;
+  const dayErr = await withDayRetries(() => (calls++, c.fetchDay('da_hrl_lmps', '2025-05-01')), { sleep: async () => undefined }).catch((e: unknown) => e);
+  assert.instance(dayErr, DataMinerError);
+  assert.is(calls, 1);
+});
+
+test('a TLS failure (https:// to a plain HTTP server) is a connection failure with its cause', async () => {
+  const plain = createHttpServer((_req, res) => res.end('not TLS'));
+  await new Promise<void>((resolve) => plain.listen(0, '127.0.0.1', resolve));
+  try {
+    const { port } = plain.address() as AddressInfo;
+    const c = new DataMinerClient({ baseUrl: `https://127.0.0.1:${port}/api/v1/`, key: KEY, timeoutMs: 2_000, requestsPerMinute: 60_000, maxAttempts: 5, sleep: async () => undefined });
+    const err = (await c.fetchAll('rt_hrl_lmps', {}).catch((e: unknown) => e)) as DataMinerError;
+    assert.instance(err, DataMinerError);
+    assert.is(err.reason, 'connection_failed');
+    assert.match(err.message, new RegExp(`cannot connect to https://127\\.0\\.0\\.1:${port}/api/v1/rt_hrl_lmps`));
+    assert.match(err.message, /ERR_SSL_WRONG_VERSION_NUMBER|wrong version number/);
+  } finally {
+    plain.close();
+  }
+});
+
+test('a day whose pages kept failing is fetched again after a backoff; a 401 is not', async () => {
+  const c = client({ maxAttempts: 1 });
+  server.inject({ kind: '500' }, { times: 1 });
+  const delays: number[] = [];
+  const items = await withDayRetries(() => c.fetchDay('da_hrl_lmps', '2025-05-01', { pnodeIds: HUBS }), { backoffMs: 30_000, sleep: async (ms) => void delays.push(ms) });
+  assert.is(items.length, 288);
+  assert.equal(delays, [30_000]);
+  let calls = 0;
+  const wrongKey = new DataMinerClient({ baseUrl: server.baseUrl, key: 'wrong', timeoutMs: 500, requestsPerMinute: 60_000, maxAttempts: 1 });
+  await withDayRetries(() => (calls++, wrongKey.fetchDay('da_hrl_lmps', '2025-05-01')), { sleep: async () => undefined }).catch(() => undefined);
+  assert.is(calls, 1);
 });
 
 test('the rate limiter allows N requests a minute and then waits', async () => {

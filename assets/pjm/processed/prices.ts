@@ -3,7 +3,7 @@
 // a fixed row order so identical input gives byte-identical files.
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { PjmMarket } from '../config.ts';
-import { sqlIdent, sqlString, useUtc } from '../sources/raw.ts';
+import { EPT_ZONE, sqlIdent, sqlString, useUtc } from '../sources/raw.ts';
 import { EptMismatchError, findEptMismatches } from '../sources/ept-check.ts';
 import { eptDayCondition, eptRangeCondition } from './day.ts';
 
@@ -129,4 +129,85 @@ export async function writeCanonicalPrices(conn: DuckDBConnection, rawRelations:
   } finally {
     await conn.run(`DROP TABLE IF EXISTS ${sqlIdent(winners)}; DROP TABLE IF EXISTS ${sqlIdent(pairs)};`);
   }
+}
+
+/** One raw row of a conflict, as named in the check report. */
+export interface ConflictingRow {
+  readonly lmp: number | null;
+  readonly energy: number | null;
+  readonly congestion: number | null;
+  readonly loss: number | null;
+  readonly versionNbr: number | null;
+  readonly rowIsCurrent: boolean | null;
+  /** The export file or API feed the row came from. */
+  readonly origin: string | null;
+}
+
+/** A (node, market, hour) whose current revision has rows with different values. */
+export interface PriceConflict {
+  readonly nodeId: number;
+  readonly market: string;
+  /** Start of the hour, ISO UTC, and the same instant on the EPT wall clock (with its UTC offset). */
+  readonly tsUtc: string;
+  readonly tsEpt: string;
+  /** Every distinct set of values among the current rows, each with the first row carrying it. */
+  readonly rows: readonly ConflictingRow[];
+}
+
+/**
+ * What the revision rule did to one day's raw rows: the rows dropped as exact copies of another,
+ * the rows replaced by a later revision, and the keys it could not decide (two current rows with
+ * different values and the same revision rank). Stored in the processed asset's metadata and
+ * judged by validation (`unique_node_market_hour`): a conflict blocks the day.
+ */
+export interface PriceRevisionReport {
+  readonly rawRows: number;
+  readonly exactDuplicates: number;
+  readonly superseded: number;
+  readonly conflicts: number;
+  /** The first conflicts (by market, node, hour), at most `limit`. */
+  readonly examples: readonly PriceConflict[];
+}
+
+/** The (row_is_current, version_nbr) part of REVISION_RANK: rows equal on it are the same revision. */
+const REVISION_KEY = `(coalesce(row_is_current, false), coalesce(version_nbr, -1))`;
+
+/**
+ * The revision report of raw-LMP relation `raw` (with an `origin` column) over `selection`.
+ * Exact duplicates are rows equal in every column but `origin` (the same row in two exports).
+ */
+export async function priceRevisionReport(conn: DuckDBConnection, raw: string, selection: PricesSelection = {}, limit = 20): Promise<PriceRevisionReport> {
+  await useUtc(conn);
+  const cols = 'ts_utc, pnode_id, pnode_name, type, zone, market, lmp, energy, congestion, loss, row_is_current, version_nbr';
+  const r = await conn.runAndReadAll(`
+    WITH r AS (SELECT ${cols}, origin FROM ${sqlIdent(raw)} ${filters(selection)}),
+    d AS (SELECT ${cols}, min(origin) AS origin, ${REVISION_KEY} AS rev FROM r GROUP BY ALL),
+    top AS (SELECT * FROM d QUALIFY rev = max(rev) OVER (PARTITION BY pnode_id, market, ts_utc)),
+    vals AS (
+      SELECT pnode_id, market, ts_utc, lmp, energy, congestion, loss,
+             arg_min({'versionNbr': version_nbr, 'rowIsCurrent': row_is_current, 'origin': origin}, origin) AS w
+      FROM top GROUP BY pnode_id, market, ts_utc, lmp, energy, congestion, loss),
+    conflicts AS (
+      SELECT pnode_id, market, ts_utc,
+             list({'lmp': lmp, 'energy': energy, 'congestion': congestion, 'loss': loss,
+                   'versionNbr': w.versionNbr, 'rowIsCurrent': w.rowIsCurrent, 'origin': w.origin} ORDER BY w.origin, lmp) AS rows
+      FROM vals GROUP BY pnode_id, market, ts_utc HAVING count(*) > 1)
+    SELECT (SELECT count(*) FROM r)::BIGINT AS raw_rows,
+           (SELECT count(*) FROM r)::BIGINT - (SELECT count(*) FROM d)::BIGINT AS exact_duplicates,
+           (SELECT count(*) FROM d)::BIGINT - (SELECT count(*) FROM top)::BIGINT AS superseded,
+           (SELECT count(*) FROM conflicts)::BIGINT AS conflicts,
+           (SELECT to_json(coalesce(list({'nodeId': pnode_id, 'market': market,
+                      'tsUtc': strftime(ts_utc, '%Y-%m-%dT%H:%M:%SZ'),
+                      'tsEpt': strftime(timezone('${EPT_ZONE}', ts_utc), '%Y-%m-%dT%H:%M') || ' EPT (UTC' ||
+                               CAST(CAST(epoch(timezone('${EPT_ZONE}', ts_utc)) - epoch(CAST(ts_utc AS TIMESTAMP)) AS INTEGER) // 3600 AS VARCHAR) || ')',
+                      'rows': rows} ORDER BY market, pnode_id, ts_utc)[1:${Math.max(1, Math.trunc(limit))}], []))
+            FROM conflicts) AS examples`);
+  const row = r.getRowObjects()[0] ?? {};
+  return {
+    rawRows: Number(row['raw_rows'] ?? 0),
+    exactDuplicates: Number(row['exact_duplicates'] ?? 0),
+    superseded: Number(row['superseded'] ?? 0),
+    conflicts: Number(row['conflicts'] ?? 0),
+    examples: JSON.parse(String(row['examples'] ?? '[]')) as PriceConflict[],
+  };
 }

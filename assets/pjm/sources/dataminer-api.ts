@@ -29,6 +29,7 @@ export type DataMinerItem = Readonly<Record<string, unknown>>;
 export type DataMinerFailure =
   | 'http_status' // a non-retryable status (400, 401, 403, 404, ...)
   | 'retries_exhausted' // 429 / 5xx / timeout / network / truncated / malformed, on every attempt
+  | 'connection_failed' // refused, unknown host or TLS failure: retrying in seconds would not help
   | 'bad_response' // valid JSON but not { items, totalRows } or inconsistent paging
   | 'missing_next_link';
 
@@ -53,8 +54,48 @@ class AttemptFailure extends Error {
     message: string,
     readonly retryable: boolean,
     readonly retryAfterMs: number | null = null,
+    /** The request never reached an HTTP server (refused, unknown host, TLS). */
+    readonly connection = false,
   ) {
     super(message);
+  }
+}
+
+/**
+ * Socket and TLS error codes that mean "this URL cannot be reached as configured": a refused
+ * port, a host name that does not resolve, a certificate or protocol mismatch. Retrying these
+ * for minutes only delays the message (issue 16: 90 s to say "fetch failed"). A reset or a
+ * temporary DNS failure (EAI_AGAIN) stays retryable.
+ */
+const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'ERR_INVALID_URL']);
+const isTlsCode = (code: string): boolean =>
+  code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_') || code.includes('CERT') || code === 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' || code === 'EPROTO';
+
+/** The innermost cause of a fetch failure (undici wraps the socket error in `TypeError: fetch failed`). */
+export function networkCause(err: unknown): { code: string | undefined; message: string } {
+  let e: unknown = err;
+  for (let i = 0; i < 5 && e instanceof Error && e.cause !== undefined; i++) e = e.cause;
+  const inner = e instanceof Error ? e : new Error(String(e));
+  // A host with several addresses fails with an AggregateError of per-address errors.
+  const first = inner instanceof AggregateError ? (inner.errors[0] as (Error & { code?: string }) | undefined) : undefined;
+  const code = (inner as Error & { code?: unknown }).code ?? first?.code;
+  return { code: typeof code === 'string' ? code : undefined, message: inner.message || first?.message || String(err) };
+}
+
+/** Whether a network cause means the URL is unreachable as configured (not worth retrying). */
+export function isConnectionFailure(code: string | undefined): boolean {
+  return code !== undefined && (CONNECTION_CODES.has(code) || isTlsCode(code));
+}
+
+/** A request URL as it may be printed: query parameters that could hold a secret are masked. */
+export function printableUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    for (const k of [...u.searchParams.keys()]) if (/key|token|secret|sig|password/i.test(k)) u.searchParams.set(k, '<redacted>');
+    if (u.password) u.password = '<redacted>';
+    return u.toString();
+  } catch {
+    return '<unparseable URL>';
   }
 }
 
@@ -214,6 +255,7 @@ export class DataMinerClient {
       } catch (e) {
         const f = e instanceof AttemptFailure ? e : new AttemptFailure(`network error: ${(e as Error).message}`, true);
         problems.push(f.message);
+        if (f.connection) throw new DataMinerError(feed, page, 'connection_failed', `${f.message}. Check PJM_API_BASE and that the host is reachable from here.`, problems);
         if (!f.retryable) throw new DataMinerError(feed, page, 'http_status', `${f.message}.`, problems);
         if (attempt === maxAttempts) break;
         const backoff = Math.min(60_000, (this.options.backoffBaseMs ?? 2_000) * 2 ** (attempt - 1));
@@ -245,7 +287,10 @@ export class DataMinerClient {
       if (err.name === 'TimeoutError' || err.name === 'AbortError' || signal.aborted) {
         throw new AttemptFailure(`no complete response within ${this.options.timeoutMs} ms`, true);
       }
-      throw new AttemptFailure(`network error: ${err.message}`, true);
+      const cause = networkCause(err);
+      const what = `${cause.message}${cause.code && !cause.message.includes(cause.code) ? ` (${cause.code})` : ''}`;
+      if (isConnectionFailure(cause.code)) throw new AttemptFailure(`cannot connect to ${printableUrl(url)}: ${what}`, false, null, true);
+      throw new AttemptFailure(`network error on ${printableUrl(url)}: ${what}`, true);
     }
     let json: unknown;
     try {
@@ -267,6 +312,53 @@ export class DataMinerClient {
     const links = Array.isArray(body.links) ? (body.links as { rel?: unknown; href?: unknown }[]) : [];
     const next = links.find((l) => l?.rel === 'next' && typeof l.href === 'string');
     return { items, totalRows, next: next === undefined ? null : String(next.href) };
+  }
+}
+
+/** Day-level failures worth another try minutes later (the upstream was busy or changed while paging). */
+const DAY_RETRYABLE: ReadonlySet<DataMinerFailure> = new Set<DataMinerFailure>(['retries_exhausted', 'bad_response', 'missing_next_link']);
+
+export interface DayRetryOptions {
+  /** Attempts in all (default 3). */
+  readonly attempts?: number;
+  /** Delay before the second attempt; doubles each time (default 30 s). */
+  readonly backoffMs?: number;
+  readonly signal?: AbortSignal;
+  readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  readonly onRetry?: (event: { attempt: number; error: DataMinerError; delayMs: number }) => void;
+}
+
+const abortableSleep = (ms: number, signal?: AbortSignal): Promise<void> =>
+  new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(signal?.reason);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+
+/**
+ * Runs a whole-day fetch again, with backoff, when it failed for a reason that time may cure
+ * (DAY_RETRYABLE). A refused connection, an unknown host, a TLS failure or a 4xx fails at once:
+ * the step says what is wrong in seconds, not after minutes of retries.
+ */
+export async function withDayRetries<T>(fetchDay: () => Promise<T>, options: DayRetryOptions = {}): Promise<T> {
+  const attempts = Math.max(1, options.attempts ?? 3);
+  const sleep = options.sleep ?? abortableSleep;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fetchDay();
+    } catch (e) {
+      if (!(e instanceof DataMinerError) || !DAY_RETRYABLE.has(e.reason) || attempt >= attempts || options.signal?.aborted) throw e;
+      const delayMs = (options.backoffMs ?? 30_000) * 2 ** (attempt - 1);
+      options.onRetry?.({ attempt, error: e, delayMs });
+      await sleep(delayMs, options.signal);
+    }
   }
 }
 
@@ -302,7 +394,7 @@ export async function registerDataMinerNdjson(conn: DuckDBConnection, feed: Data
     select = `SELECT timezone('UTC', ${ts('datetime_beginning_utc')}) AS ts_utc, ${ts('datetime_beginning_ept')} AS ts_ept,
         pnode_id, pnode_name, type, nullif(zone, '') AS zone, '${m}' AS market,
         system_energy_price_${m} AS energy, total_lmp_${m} AS lmp, congestion_price_${m} AS congestion, marginal_loss_price_${m} AS loss,
-        ${bool('row_is_current')} AS row_is_current, version_nbr
+        ${bool('row_is_current')} AS row_is_current, version_nbr, ${sqlString(`Data Miner API ${feed}`)} AS origin
       FROM ${read(cols)}`;
   } else if (feed === 'hrl_load_metered') {
     select = `SELECT timezone('UTC', ${ts('datetime_beginning_utc')}) AS ts_utc, load_area AS area, 'metered' AS kind, mw,

@@ -65,10 +65,11 @@ export const LOAD_METERED_CSV_COLUMNS: [string, string][] = [
  * (measured: 3.3 s against 0.9 s for 5 M rows), so headers are checked in TS instead
  * (checkCsvHeaders) and timestamps are parsed by the reader itself (timestampformat).
  */
-function readCsv(files: readonly string[], columns: readonly (readonly [string, string])[]): string {
+function readCsv(files: readonly string[], columns: readonly (readonly [string, string])[], withFilename = false): string {
   const cols = `{${columns.map(([k, v]) => `${sqlString(k)}: ${sqlString(v)}`).join(', ')}}`;
+  // filename: which export a row came from, so that two exports disagreeing about an hour can be named.
   return `read_csv(${sqlFileList(files)}, header = true, auto_detect = false, delim = ',', quote = '"',
-                   timestampformat = ${sqlString(DATAMINER_CSV_TIMESTAMP)}, columns = ${cols})`;
+                   timestampformat = ${sqlString(DATAMINER_CSV_TIMESTAMP)}, columns = ${cols}${withFilename ? ', filename = true' : ''})`;
 }
 
 /** Fails unless every file's first line is exactly the expected header (CRLF or LF). */
@@ -106,8 +107,8 @@ export function dataMinerLmpCsvSql(files: readonly string[], market: PjmMarket):
            ${sqlString(m)} AS market,
            system_energy_price_${m} AS energy, total_lmp_${m} AS lmp,
            congestion_price_${m} AS congestion, marginal_loss_price_${m} AS loss,
-           row_is_current, version_nbr
-    FROM ${readCsv(files, lmpCsvColumns(m))}`;
+           row_is_current, version_nbr, parse_filename(filename) AS origin
+    FROM ${readCsv(files, lmpCsvColumns(m), true)}`;
 }
 
 /** SQL selecting raw-load rows (kind 'metered', area = load_area) from hrl_load_metered exports. */

@@ -7,6 +7,7 @@
 //   it into one row, whose value is written on both UTC instants and counted;
 // so every real hour is present exactly once. See data/epftoolbox/SOURCE.md.
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { basename } from 'node:path';
 import { EPFTOOLBOX_NODE } from '../config.ts';
 import { EPT_ZONE, sqlIdent, sqlString, useUtc } from './raw.ts';
 
@@ -83,7 +84,7 @@ export async function registerEpftoolbox(conn: DuckDBConnection, csvPath: string
     SELECT ts_utc, local_ts AS ts_ept, CAST(${EPFTOOLBOX_NODE.id} AS BIGINT) AS pnode_id, ${sqlString(EPFTOOLBOX_NODE.name ?? 'COMED')} AS pnode_name,
            'ZONE' AS type, 'COMED' AS zone, 'da' AS market,
            CAST(NULL AS DOUBLE) AS energy, price AS lmp, CAST(NULL AS DOUBLE) AS congestion, CAST(NULL AS DOUBLE) AS loss,
-           true AS row_is_current, CAST(1 AS INTEGER) AS version_nbr
+           true AS row_is_current, CAST(1 AS INTEGER) AS version_nbr, ${sqlString(basename(csvPath))} AS origin
     FROM epf_mapped`);
   // The dataset's load series are day-ahead forecasts whose issue time is not recorded: issued_utc NULL.
   await conn.run(`

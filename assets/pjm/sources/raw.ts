@@ -9,6 +9,7 @@
 //   market VARCHAR       'da' | 'rt'
 //   energy, lmp, congestion, loss DOUBLE   (components NULL when the source has none)
 //   row_is_current BOOLEAN, version_nbr INTEGER
+//   origin VARCHAR       where the row came from (an export's file name, an API feed), to name it in data errors
 // Raw load:
 //   ts_utc TIMESTAMPTZ, area VARCHAR, kind VARCHAR ('forecast' | 'metered'), mw DOUBLE,
 //   issued_utc TIMESTAMPTZ   when a forecast was issued (NULL when unknown or metered)
@@ -17,10 +18,23 @@
 
 export const RAW_LMP_COLUMNS = [
   'ts_utc', 'ts_ept', 'pnode_id', 'pnode_name', 'type', 'zone', 'market',
-  'energy', 'lmp', 'congestion', 'loss', 'row_is_current', 'version_nbr',
+  'energy', 'lmp', 'congestion', 'loss', 'row_is_current', 'version_nbr', 'origin',
 ] as const;
 
 export const RAW_LOAD_COLUMNS = ['ts_utc', 'area', 'kind', 'mw', 'issued_utc', 'is_verified'] as const;
+
+export type LoadKind = 'forecast' | 'metered';
+
+/**
+ * Whether the configured source has load data at all, decided once when the definitions are
+ * built. `absent` is an expected outcome, not an error (a folder of price exports only): the load
+ * assets are then published empty and say so in a failed, non-blocking `load_feed` check, never
+ * "complete"; downstream can test `status` and leave load out. `present` lists what every day
+ * must contain: a day without rows for one of `series` is a failed blocking check.
+ */
+export type LoadFeed =
+  | { readonly status: 'present'; readonly feeds: readonly string[]; readonly series: readonly { readonly area: string; readonly kind: LoadKind }[] }
+  | { readonly status: 'absent'; readonly reason: string };
 
 /** The Data Miner 2 timestamp format of CSV exports: `5/1/2025 4:00:00 AM`. */
 export const DATAMINER_CSV_TIMESTAMP = '%m/%d/%Y %I:%M:%S %p';

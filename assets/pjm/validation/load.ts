@@ -7,6 +7,7 @@ import { LOAD_SCHEMA } from '../processed/schema.ts';
 import { makeReport, type CheckResult, type ValidationReport } from './report.ts';
 import { expectedHoursRangeSql, isoUtc, missingHours, parquetSource, prepare, query, schemaCheck } from './sql.ts';
 import { freshnessCheck } from './prices.ts';
+import { sqlString, type LoadFeed } from '../sources/raw.ts';
 
 export interface LoadValidationOptions {
   /** EPT days that must be complete for every (area, kind) present; default the days the data spans. */
@@ -15,6 +16,12 @@ export interface LoadValidationOptions {
   readonly completenessSeverity?: 'error' | 'warn';
   readonly freshness?: { readonly now: Date; readonly maxAgeHours: number };
   readonly maxListed?: number;
+  /**
+   * What the source delivers (raw-source's loadFeed). Absent: a failed warning `load_feed` and
+   * completeness "not evaluated", never "passed". Present: `expected_series` fails (an error) when
+   * a configured (area, kind) has no row at all in the expected days, and completeness counts its hours.
+   */
+  readonly feed?: LoadFeed;
 }
 
 export async function validateLoad(conn: DuckDBConnection, parquetPaths: readonly string[], options: LoadValidationOptions = {}): Promise<ValidationReport> {
@@ -46,17 +53,7 @@ export async function validateLoad(conn: DuckDBConnection, parquetPaths: readonl
     details: { count: dups.length, duplicates: dups.slice(0, limit) },
   });
 
-  const e = options.expected;
-  const range = expectedHoursRangeSql(src, e);
-  const { missing } = await missingHours(conn, src, range, `SELECT DISTINCT area, kind FROM ${src}`, ['area', 'kind'], limit);
-  const totalMissing = missing.reduce((s, r) => s + Number(r['n']), 0);
-  checks.push({
-    name: 'hourly_completeness',
-    passed: totalMissing === 0,
-    severity: options.completenessSeverity ?? 'warn',
-    message: totalMissing === 0 ? 'every hour present for each (area, kind)' : `${totalMissing} load hours missing: ${missing.map((r) => `${r['area']} ${r['kind']} ${r['n']} h`).join('; ')}`,
-    details: { missingHours: totalMissing, missing: missing.map((r) => ({ area: r['area'], kind: r['kind'], count: r['n'], hours: String(r['hours'] ?? '').split(',').filter((x) => x !== '') })) },
-  });
+  checks.push(...(await coverageChecks(conn, src, options.expected, options.feed, limit, Number(nn?.['n'] ?? 0), options.completenessSeverity ?? 'warn')));
 
   const neg = await query(conn, `SELECT area, kind, ${isoUtc('ts_utc')} AS ts_utc, mw, count(*) OVER () AS total FROM ${src}
     WHERE mw < 0 OR isnan(mw) OR isinf(mw) ORDER BY area, kind, ts_utc LIMIT ${limit}`);
@@ -80,6 +77,68 @@ export async function validateLoad(conn: DuckDBConnection, parquetPaths: readonl
     details: { count: nZero, rows: zero.map(({ total: _t, ...r }) => r) },
   });
 
-  if (options.freshness !== undefined) checks.push(await freshnessCheck(conn, src, options.freshness, 'kind'));
+  // Without a load feed there is nothing to be fresh: load_feed already says so.
+  if (options.freshness !== undefined && options.feed?.status !== 'absent') checks.push(await freshnessCheck(conn, src, options.freshness, 'kind'));
   return makeReport(checks);
+}
+
+/**
+ * Whether the load covers what the source promises: with no load feed, a failed warning and
+ * completeness "not evaluated" (never "passed"); with one, every configured series present (an
+ * error otherwise) and every hour of each (`severity`; features report missing inputs themselves).
+ */
+async function coverageChecks(
+  conn: DuckDBConnection,
+  src: string,
+  e: LoadValidationOptions['expected'],
+  feed: LoadFeed | undefined,
+  limit: number,
+  rows: number,
+  severity: 'error' | 'warn',
+): Promise<CheckResult[]> {
+  const days = e === undefined ? 'the days present' : e.start === e.end ? e.start : `${e.start}..${e.end}`;
+  if (feed?.status === 'absent') {
+    return [
+      {
+        name: 'load_feed',
+        passed: false,
+        severity: 'warn',
+        message: `no load feed: ${feed.reason}. The load table for ${days} is empty by design; nothing downstream gets load from this source`,
+        details: { status: 'absent', reason: feed.reason, rows },
+      },
+      { name: 'hourly_completeness', passed: false, severity: 'warn', message: 'not evaluated: the source has no load feed', details: { status: 'absent' } },
+    ];
+  }
+  const checks: CheckResult[] = [];
+  const range = expectedHoursRangeSql(src, e);
+  const series = feed?.status === 'present' && feed.series.length > 0 ? feed.series : undefined;
+  const pairs = series
+    ? `SELECT * FROM (VALUES ${series.map((x) => `(${sqlString(x.area)}, ${sqlString(x.kind)})`).join(', ')}) t(area, kind)`
+    : `SELECT DISTINCT area, kind FROM ${src}`;
+  if (series) {
+    const present = await query(conn, `WITH r AS (${range}) SELECT DISTINCT s.area, s.kind FROM ${src} s CROSS JOIN r WHERE s.ts_utc >= r.lo AND s.ts_utc < r.hi`);
+    const have = new Set(present.map((p) => `${p['area']} ${p['kind']}`));
+    const absent = series.filter((x) => !have.has(`${x.area} ${x.kind}`));
+    const feeds = feed?.status === 'present' ? feed.feeds : [];
+    checks.push({
+      name: 'expected_series',
+      passed: absent.length === 0,
+      severity: 'error',
+      message:
+        absent.length === 0
+          ? `load rows for every configured series (${series.map((x) => `${x.area} ${x.kind}`).join(', ')}) on ${days}`
+          : `no load at all on ${days} for ${absent.map((x) => `${x.area} ${x.kind}`).join(', ')} (feed: ${feeds.join(', ')}). Export or fetch that day's rows, or take the area out of PJM_LOAD_AREAS`,
+      details: { days, feeds, missingSeries: absent },
+    });
+  }
+  const { missing } = await missingHours(conn, src, range, pairs, ['area', 'kind'], limit);
+  const totalMissing = missing.reduce((s, r) => s + Number(r['n']), 0);
+  checks.push({
+    name: 'hourly_completeness',
+    passed: totalMissing === 0,
+    severity,
+    message: totalMissing === 0 ? 'every hour present for each (area, kind)' : `${totalMissing} load hours missing: ${missing.map((r) => `${r['area']} ${r['kind']} ${r['n']} h`).join('; ')}`,
+    details: { missingHours: totalMissing, missing: missing.map((r) => ({ area: r['area'], kind: r['kind'], count: r['n'], hours: String(r['hours'] ?? '').split(',').filter((x) => x !== '') })) },
+  });
+  return checks;
 }

@@ -4,6 +4,7 @@
 // range (negative prices are valid), and in live mode the freshness of the latest hour.
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { PjmMarket } from '../config.ts';
+import type { PriceConflict, PriceRevisionReport } from '../processed/prices.ts';
 import { PRICES_SCHEMA } from '../processed/schema.ts';
 import { sqlString } from '../sources/raw.ts';
 import { makeReport, type CheckResult, type ValidationReport } from './report.ts';
@@ -29,6 +30,12 @@ export interface PriceValidationOptions {
   readonly freshness?: { readonly now: Date; readonly maxAgeHours: number };
   /** At most this many offending rows listed per check (the count is always complete). Default 100. */
   readonly maxListed?: number;
+  /**
+   * What the processed step's revision rule did with the raw rows (priceRevisionReport): keys it
+   * could not decide fail `unique_node_market_hour`; exact duplicates and superseded revisions are
+   * counted in its report.
+   */
+  readonly revisions?: PriceRevisionReport;
 }
 
 /** Validates canonical prices Parquet files. Never throws on bad data: the report says what is wrong. */
@@ -61,12 +68,27 @@ export async function validatePrices(conn: DuckDBConnection, parquetPaths: reado
   // One row per (node, market, hour).
   const dups = await query(conn, `SELECT node_id, market, ${isoUtc('ts_utc')} AS ts_utc, count(*) AS copies FROM ${src}
     GROUP BY node_id, market, ts_utc HAVING count(*) > 1 ORDER BY node_id, market, ts_utc`);
+  const rev = options.revisions;
+  const conflicts = rev?.conflicts ?? 0;
+  const dropped = rev === undefined ? '' : `; from ${rev.rawRows} source rows, ${rev.exactDuplicates} exact duplicate${rev.exactDuplicates === 1 ? '' : 's'} dropped and ${rev.superseded} superseded revision${rev.superseded === 1 ? '' : 's'} replaced`;
+  const problems = [
+    ...(dups.length > 0 ? [`${dups.length} (node, market, hour) keys appear more than once, e.g. node ${dups[0]?.['node_id']} ${dups[0]?.['market']} ${dups[0]?.['ts_utc']} ×${dups[0]?.['copies']}`] : []),
+    ...(conflicts > 0
+      ? [`${conflicts} (node, market, hour) key${conflicts === 1 ? ' has' : 's have'} current source rows with different values that the revision rule (row_is_current, then the highest version_nbr) cannot decide between: ${(rev?.examples ?? []).slice(0, 3).map(describeConflict).join('; ')}${conflicts > 3 ? '; …' : ''}. Fix or remove the wrong export (or fetch the day again), then rerun`]
+      : []),
+  ];
   checks.push({
     name: 'unique_node_market_hour',
-    passed: dups.length === 0,
+    passed: problems.length === 0,
     severity: 'error',
-    message: dups.length === 0 ? 'one row per (node, market, hour)' : `${dups.length} (node, market, hour) keys appear more than once, e.g. node ${dups[0]?.['node_id']} ${dups[0]?.['market']} ${dups[0]?.['ts_utc']} ×${dups[0]?.['copies']}`,
-    details: { count: dups.length, duplicates: dups.slice(0, limit) },
+    message: (problems.length === 0 ? 'one row per (node, market, hour)' : problems.join('; ')) + dropped,
+    details: {
+      count: dups.length,
+      duplicates: dups.slice(0, limit),
+      ...(rev !== undefined
+        ? { sourceRows: rev.rawRows, exactDuplicatesDropped: rev.exactDuplicates, supersededRevisions: rev.superseded, conflicts, conflictExamples: rev.examples.slice(0, limit) }
+        : {}),
+    },
   });
 
   // Hourly completeness per (node, market) over the expected EPT days.
@@ -156,6 +178,15 @@ export async function freshnessCheck(conn: DuckDBConnection, src: string, f: { n
           : `stale: ${stale.map((r) => `${groupBy} ${r['grp']} latest ${r['latest']} is ${r['age_hours']} h old`).join('; ')} (allowed ${f.maxAgeHours} h before ${nowIso}). Check the live fetch.`,
     details: { now: nowIso, maxAgeHours: f.maxAgeHours, latest },
   };
+}
+
+/** `node 51217 rt 2025-05-01T04:00:00Z (2025-05-01T00:00 EPT (UTC-4)): lmp 25.1 (a.csv, version 1) vs lmp 30 (b.csv, version 1)` */
+function describeConflict(c: PriceConflict): string {
+  // Rows may agree on the LMP and differ in a component: then the components are what to show.
+  const sameLmp = new Set(c.rows.map((r) => r.lmp)).size === 1;
+  const row = (r: PriceConflict['rows'][number]) =>
+    `lmp ${r.lmp}${sameLmp ? ` = energy ${r.energy} + congestion ${r.congestion} + loss ${r.loss}` : ''} (${r.origin ?? 'unknown source'}, version_nbr ${r.versionNbr ?? 'none'}${r.rowIsCurrent ? ', row_is_current' : ''})`;
+  return `node ${c.nodeId} ${c.market} ${c.tsUtc} (${c.tsEpt}): ${c.rows.map(row).join(' vs ')}`;
 }
 
 function parseList(v: unknown): string[] {

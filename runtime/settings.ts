@@ -1,0 +1,166 @@
+// The runtime's process-level settings (DATA_DIR, DUCKDB_*, STORAGE and S3_*), read and
+// checked once, at start, by the CLI and the server, before any work: a bad value is one
+// SettingError naming the variable (or flag), the value and what it accepts, never a
+// "Failed to set config" from DuckDB in every step later. Other modules receive the
+// validated values (duckdb.ts through configureDuckdb) rather than reading the environment.
+import { accessSync, constants, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { RuntimeError } from './errors.ts';
+import { storageSettingsFromEnv, type StorageSettings } from './storage/from-env.ts';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/**
+ * A setting has a value the process cannot use: names the variable or flag, the value and what
+ * it accepts. Start-up code turns it into exit code 2 (a configuration error, not a failed run).
+ */
+export class SettingError extends RuntimeError {
+  override readonly name: string = 'SettingError';
+  constructor(
+    /** The environment variable or command-line flag, as the user wrote it (`DUCKDB_THREADS`, `--limit`). */
+    readonly variable: string,
+    readonly value: string,
+    /** What the setting accepts, as a phrase: "a whole number from 1 to 256". */
+    readonly accepted: string,
+    options: { readonly redact?: boolean; readonly problem?: string } = {},
+  ) {
+    super(
+      'invalid-setting',
+      `${variable}=${JSON.stringify(options.redact ? '<redacted>' : value)} ${options.problem ?? 'is not valid'}: expected ${accepted}.`,
+    );
+  }
+}
+
+/** True for an error of the configuration (a bad setting or storage configuration), which exits 2. */
+export function isSettingError(err: unknown): err is RuntimeError {
+  return err instanceof RuntimeError && (err.reason === 'invalid-setting' || err.reason === 'storage');
+}
+
+export interface DuckDbSettings {
+  /** Worker threads of the process's one DuckDB instance. */
+  readonly threads: number;
+  /** DuckDB's memory cap, in DuckDB's syntax (`512MB`, `1.5GiB`). */
+  readonly memoryLimit: string;
+  /** Idle connections kept for reuse by steps. */
+  readonly poolSize: number;
+}
+
+export const DUCKDB_DEFAULTS: DuckDbSettings = { threads: 2, memoryLimit: '512MB', poolSize: 8 };
+
+export interface RuntimeSettings {
+  /** Absolute root of the lineage store, local asset files and exported models. */
+  readonly dataDir: string;
+  /** Where dataDir came from, to name it in errors: the flag, the variable, or the default. */
+  readonly dataDirFrom: '--data-dir' | 'DATA_DIR' | 'default';
+  readonly duckdb: DuckDbSettings;
+  readonly storage: StorageSettings;
+}
+
+function raw(env: Env, name: string): string | undefined {
+  const v = env[name]?.trim();
+  return v === undefined || v === '' ? undefined : v;
+}
+
+/** A whole number within [min, max]; `name` is the variable or flag named in the error. */
+export function wholeNumber(name: string, value: string | undefined, fallback: number, min: number, max: number): number {
+  if (value === undefined || value.trim() === '') return fallback;
+  const n = Number(value.trim());
+  if (!/^[+]?\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
+    throw new SettingError(name, value, `a whole number from ${min} to ${max}`);
+  }
+  return n;
+}
+
+const UNITS: Record<string, number> = { kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40 };
+// DuckDB itself needs a few MiB for its catalog and first buffers: "1MB" fails every query with
+// "Out of Memory Error". 16 MiB is far below anything useful, so it only catches typos.
+const MIN_MEMORY_BYTES = 16 * 2 ** 20;
+
+/** DUCKDB_MEMORY_LIMIT: a size with a unit, as DuckDB's memory_limit takes it. */
+export function memoryLimit(name: string, value: string | undefined, fallback: string): string {
+  if (value === undefined || value.trim() === '') return fallback;
+  const accepted = 'a size with a unit, such as 512MB, 2GB or 1.5GiB (KB, MB, GB, TB, KiB, MiB, GiB, TiB), at least 16MiB';
+  const m = /^(\d+(?:\.\d+)?)\s*([a-z]+)$/i.exec(value.trim());
+  const factor = m ? UNITS[m[2]!.toLowerCase()] : undefined;
+  if (!m || factor === undefined) throw new SettingError(name, value, accepted);
+  if (Number(m[1]) * factor < MIN_MEMORY_BYTES) throw new SettingError(name, value, accepted, { problem: 'is too small' });
+  return `${m[1]}${m[2]}`;
+}
+
+export function duckdbSettingsFromEnv(env: Env): DuckDbSettings {
+  return {
+    threads: wholeNumber('DUCKDB_THREADS', raw(env, 'DUCKDB_THREADS'), DUCKDB_DEFAULTS.threads, 1, 256),
+    memoryLimit: memoryLimit('DUCKDB_MEMORY_LIMIT', raw(env, 'DUCKDB_MEMORY_LIMIT'), DUCKDB_DEFAULTS.memoryLimit),
+    poolSize: wholeNumber('DUCKDB_POOL_SIZE', raw(env, 'DUCKDB_POOL_SIZE'), DUCKDB_DEFAULTS.poolSize, 0, 256),
+  };
+}
+
+/**
+ * Every runtime setting from the environment (and the `--data-dir` flag when given), checked.
+ * Pure: touches no disk (see prepareDataDir).
+ */
+export function loadRuntimeSettings(env: Env = process.env, flags: { readonly dataDir?: string } = {}): RuntimeSettings {
+  const flag = flags.dataDir?.trim();
+  const fromEnv = raw(env, 'DATA_DIR');
+  const dataDirFrom = flag ? '--data-dir' : fromEnv ? 'DATA_DIR' : 'default';
+  return {
+    dataDir: resolve(flag || fromEnv || 'data'),
+    dataDirFrom,
+    duckdb: duckdbSettingsFromEnv(env),
+    storage: storageSettingsFromEnv(env),
+  };
+}
+
+/**
+ * Makes sure the data directory exists and is writable, creating it (and missing parents) when
+ * needed, and says which setting to fix when it cannot be: a read-only mount, a file in the
+ * way, a parent that cannot hold directories. Each missing level is created on its own: Node's
+ * recursive mkdir never returns for some paths under /proc (DATA_DIR=/proc/nope hung).
+ */
+export function prepareDataDir(settings: Pick<RuntimeSettings, 'dataDir' | 'dataDirFrom'>): void {
+  const dir = settings.dataDir;
+  const name = settings.dataDirFrom === 'default' ? 'DATA_DIR (default ./data)' : settings.dataDirFrom;
+  const accepted = 'a writable directory (or one that can be created) for the lineage store and asset files';
+  const fail = (problem: string): never => {
+    throw new SettingError(name, dir, accepted, { problem });
+  };
+  const missing: string[] = [];
+  let existing = dir;
+  for (;;) {
+    const st = statOrNull(existing);
+    if (st) {
+      if (!st.isDirectory()) fail(existing === dir ? 'is not a directory' : `cannot be created: ${existing} is not a directory`);
+      break;
+    }
+    missing.unshift(existing);
+    const parent = dirname(existing);
+    if (parent === existing) break;
+    existing = parent;
+  }
+  for (const level of missing) {
+    try {
+      mkdirSync(level);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'EEXIST') fail(`cannot be created (${code ?? 'error'} creating ${level}${code === 'EROFS' ? ': read-only file system' : ''})`);
+    }
+  }
+  // access() says yes to root on a read-only mount, so write and remove a probe file instead.
+  const probe = join(dir, `.write-probe-${process.pid}`);
+  try {
+    accessSync(dir, constants.W_OK);
+    writeFileSync(probe, '');
+    rmSync(probe, { force: true });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    fail(`is not writable (${code === 'EROFS' ? 'read-only file system' : (code ?? 'error')})`);
+  }
+}
+
+function statOrNull(path: string): ReturnType<typeof statSync> | null {
+  try {
+    return statSync(path);
+  } catch {
+    return null;
+  }
+}
