@@ -1,19 +1,29 @@
 #!/usr/bin/env node
-// Entry point of the `materialize` CLI (and of `materialize serve`). The project
-// is written in TypeScript and run through tsx's loader, so there is no build
-// step to forget.
-import { register } from 'tsx/esm/api';
+// Entry point of the `materialize` CLI (and of `materialize serve`). It starts the
+// precompiled JavaScript in dist/ when that is current (`npm run build`, which `npm ci`
+// runs), and otherwise the TypeScript sources through tsx's loader, so an edited source
+// runs as edited. MATERIALIZE_FROM_SOURCE=1 always runs the sources, and so do TypeScript
+// definitions of a user's own (--definitions x.ts, $ASSET_DEFINITIONS): they import the
+// runtime's sources, and one process must not hold two copies of the runtime's classes.
+import { distIsCurrent } from './compiled.js';
 
-register();
-// `materialize show … | head` closes the pipe before the output ends: stop quietly with
-// code 0, as `git log | head` does, instead of dying on an uncaught EPIPE.
+const argv = process.argv.slice(2);
+const definitionsArg = argv.find((a, i) => argv[i - 1] === '--definitions' || a.startsWith('--definitions='));
+const definitions = definitionsArg?.replace(/^--definitions=/, '') ?? process.env.ASSET_DEFINITIONS;
+const typescriptDefinitions = definitions !== undefined && /\.[mc]?ts$/.test(definitions);
+const compiled = process.env.MATERIALIZE_FROM_SOURCE !== '1' && !typescriptDefinitions && distIsCurrent();
+if (!compiled) (await import('tsx/esm/api')).register();
+const entry = (path) => new URL(compiled ? `../dist/${path}.js` : `../${path}.ts`, import.meta.url).href;
+
+// A reader that stops early (`materialize show … | head`) closes our stdout: end quietly,
+// as `git log | head` does, instead of dying with an EPIPE stack trace.
 for (const stream of [process.stdout, process.stderr]) {
   stream.on('error', (err) => {
     if (err.code === 'EPIPE') process.exit(0);
     throw err;
   });
 }
-const argv = process.argv.slice(2);
+
 if (argv[0] === 'serve') {
   // A server answering thousands of small requests a second makes mostly short-lived
   // garbage: a larger young generation keeps it out of the old one, whose collections
@@ -21,9 +31,9 @@ if (argv[0] === 'serve') {
   const v8 = await import('node:v8');
   v8.setFlagsFromString('--max-semi-space-size=64');
   // The server lives in serving/, which the runtime does not know about.
-  const { main } = await import('../serving/main.ts');
+  const { main } = await import(entry('serving/main'));
   await main(argv.slice(1));
 } else {
-  const { main } = await import('../runtime/cli/main.ts');
+  const { main } = await import(entry('runtime/cli/main'));
   process.exitCode = await main(argv);
 }

@@ -3,7 +3,8 @@
 // all call `loadPjmConfig`; nothing else reads PJM_* variables. The API key never leaves this
 // object in printable form: `describePjmConfig` and `toJSON` redact it.
 import { inspect } from 'node:util';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { projectRoot } from '../../lib/code-location.ts';
 import { SettingError } from '../../runtime/settings.ts';
 
 export type PjmSource = 'epftoolbox' | 'dataminer-api' | 'dataminer-csv';
@@ -88,7 +89,7 @@ export const EPFTOOLBOX_NODE: PjmNode = { id: 33092371, name: 'COMED' };
 export const EPFTOOLBOX_START = '2013-01-01';
 export const EPFTOOLBOX_END = '2018-12-24';
 export const DEFAULT_API_BASE = 'https://api.pjm.com/api/v1/';
-export const DEFAULT_EPFTOOLBOX_DIR = fileURLToPath(new URL('../../data/epftoolbox/', import.meta.url));
+export const DEFAULT_EPFTOOLBOX_DIR = join(projectRoot(), 'data', 'epftoolbox');
 
 /** The 12 PJM trading hubs of the bundled hub excerpts: the default nodes of the Data Miner sources. */
 export const PJM_HUBS: readonly PjmNode[] = [

@@ -8,6 +8,7 @@ import type { DMatrix } from './dmatrix.ts';
 import { XGBoostError, XGBoostUsageError } from './errors.ts';
 import type { TrainJob, TrainMessage } from './train-worker.ts';
 import { paramPairs, type EvalRound, type Params } from './training-logic.ts';
+import { workerSource } from '../../lib/code-location.ts';
 
 export interface TrainOptions {
   /** Maximum number of boosting rounds. */
@@ -180,13 +181,8 @@ function releaseWorker(worker: Worker): void {
   idleWorkers.push(worker);
 }
 
-// Under tsx the worker must register tsx itself: Node 20 does not carry the loader hooks
-// of the main thread into worker threads.
 function spawnWorker(): Worker {
-  const workerUrl = new URL('./train-worker.ts', import.meta.url).href;
-  const tsxApi = import.meta.resolve('tsx/esm/api');
-  const bootstrap = `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(workerUrl)}); })`;
-  const worker = new Worker(bootstrap, { eval: true });
+  const worker = new Worker(workerSource(import.meta.url, 'train-worker'), { eval: true });
   // An idle worker that dies (it should not) leaves the pool.
   worker.on('exit', () => {
     const i = idleWorkers.indexOf(worker);

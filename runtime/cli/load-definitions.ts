@@ -1,21 +1,28 @@
 // Finds and loads the Definitions module the CLI, server and UI share:
-// --definitions PATH, else $ASSET_DEFINITIONS, else assets/definitions.ts of this project.
+// --definitions PATH, else $ASSET_DEFINITIONS, else assets/definitions.ts of this project
+// (its compiled dist/assets/definitions.js when this code runs compiled).
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { pathToFileURL, fileURLToPath } from 'node:url';
+import { pathToFileURL } from 'node:url';
+import { isCompiled, projectRoot } from '../../lib/code-location.ts';
 import type { Definitions } from '../definitions.ts';
 import { RuntimeError } from '../errors.ts';
 
-export const PROJECT_ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
+export const PROJECT_ROOT = projectRoot();
 
 export function definitionsPath(explicit?: string): string {
-  return resolve(explicit ?? process.env.ASSET_DEFINITIONS ?? resolve(PROJECT_ROOT, 'assets/definitions.ts'));
+  const bundled = isCompiled(import.meta.url) ? 'dist/assets/definitions.js' : 'assets/definitions.ts';
+  return resolve(explicit ?? process.env.ASSET_DEFINITIONS ?? resolve(PROJECT_ROOT, bundled));
 }
 
 export async function loadDefinitions(explicit?: string): Promise<Definitions<unknown>> {
   const path = definitionsPath(explicit);
   if (!existsSync(path)) {
     throw new RuntimeError('invalid-definition', `Definitions module ${path} does not exist. Pass --definitions PATH or set ASSET_DEFINITIONS.`);
+  }
+  if (/\.[mc]?ts$/.test(path) && isCompiled(import.meta.url)) {
+    // bin/materialize.js runs the sources for TypeScript definitions; compiled code loading them would hold two copies of the runtime.
+    throw new RuntimeError('invalid-definition', `${path} is TypeScript, but this process runs the compiled runtime (dist/). Start it through bin/materialize.js, which runs the sources for TypeScript definitions, or set MATERIALIZE_FROM_SOURCE=1.`);
   }
   const mod = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
   let defs = mod.default ?? mod.definitions;

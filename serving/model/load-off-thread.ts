@@ -2,13 +2,11 @@
 // load-worker.ts) and hands them to the caller on the main thread, in the order asked.
 import { Worker } from 'node:worker_threads';
 import { Booster } from '../../assets/xgboost/index.ts';
+import { workerSource } from '../../lib/code-location.ts';
 import type { LoadJob, LoadMessage } from './load-worker.ts';
 
 export function loadBoostersOffThread(path: string, files: readonly string[]): Promise<Booster[]> {
-  // Under tsx the worker registers tsx itself: Node 20 does not carry loader hooks into workers.
-  const workerUrl = new URL('./load-worker.ts', import.meta.url).href;
-  const tsxApi = import.meta.resolve('tsx/esm/api');
-  const bootstrap = `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(workerUrl)}); })`;
+  const bootstrap = workerSource(import.meta.url, 'load-worker');
   const job: LoadJob = { path, files };
   return new Promise<Booster[]>((resolve, reject) => {
     const worker = new Worker(bootstrap, { eval: true, workerData: job });

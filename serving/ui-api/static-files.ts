@@ -2,11 +2,11 @@
 // app's page; `/ui/<file>` its modules and styles. Only files inside ui/ with a
 // known type are served, so a crafted path cannot read anything else.
 import { readFile, stat } from 'node:fs/promises';
-import { extname, resolve, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { extname, join, resolve, sep } from 'node:path';
+import { projectRoot } from '../../lib/code-location.ts';
 import type { Router, RouterContext } from '@koa/router';
 
-export const UI_ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../ui');
+export const UI_ROOT = join(projectRoot(), 'ui');
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
