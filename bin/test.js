@@ -2,7 +2,9 @@
 // Runs every uvu test file (test/**/*.test.ts) in its own Node process, two at a
 // time, and ends with the one summary line CI reads: `N passed, N failed`.
 // A file that crashes or exits non-zero without a uvu summary counts as one failure,
-// so a broken file can never pass silently.
+// so a broken file can never pass silently; a file still running after TEST_FILE_TIMEOUT_S
+// (default 300 s) is killed, with everything it started, and fails, named, instead of
+// hanging the run.
 //
 //   node bin/test.js                 all test files
 //   node bin/test.js test/runtime    only files under a path (or matching a substring)
@@ -35,24 +37,43 @@ if (files.length === 0) {
 
 const stripAnsi = (s) => s.replace(/\x1b\[[0-9;]*m/g, '');
 
+const fileTimeoutS = Number(process.env.TEST_FILE_TIMEOUT_S ?? 300);
+if (!(fileTimeoutS > 0)) {
+  console.error(`TEST_FILE_TIMEOUT_S=${JSON.stringify(process.env.TEST_FILE_TIMEOUT_S)} is not a number of seconds > 0.`);
+  console.log('0 passed, 1 failed');
+  process.exit(2);
+}
+
 function runFile(file) {
   return new Promise((resolve) => {
     const started = Date.now();
+    // Its own process group, so a timeout can end the servers and browsers it started too.
     const child = spawn(process.execPath, ['--import', 'tsx', file], {
       cwd: root,
       env: { ...process.env, FORCE_COLOR: '0' },
       stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
     });
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        child.kill('SIGKILL');
+      }
+    }, fileTimeoutS * 1000);
     let output = '';
     child.stdout.on('data', (d) => (output += d));
     child.stderr.on('data', (d) => (output += d));
     child.on('close', (code, signal) => {
-      const text = stripAnsi(output);
+      clearTimeout(timer);
+      const text = stripAnsi(output) + (timedOut ? `\n${file} was still running after ${fileTimeoutS} s (TEST_FILE_TIMEOUT_S) and was killed: it counts as failed.\n` : '');
       const total = Number(/Total:\s+(\d+)/.exec(text)?.[1] ?? NaN);
       const passed = Number(/Passed:\s+(\d+)/.exec(text)?.[1] ?? NaN);
       const skipped = Number(/Skipped:\s+(\d+)/.exec(text)?.[1] ?? 0);
       let result;
-      if (Number.isNaN(total) || Number.isNaN(passed)) {
+      if (timedOut || Number.isNaN(total) || Number.isNaN(passed)) {
         result = { passed: 0, failed: 1, skipped: 0 };
       } else {
         result = { passed, failed: total - passed - skipped, skipped };
