@@ -15,6 +15,8 @@ export type RuntimeErrorReason =
   | 'invalid-partition-mapping'
   | 'invalid-definition'
   | 'store-schema'
+  | 'store-config'
+  | 'store-connection'
   | 'lease-timeout'
   | 'storage'
   | 'resource-exhausted'

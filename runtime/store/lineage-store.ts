@@ -12,6 +12,10 @@ import type { AssetKey, PartitionKey } from '../keys.ts';
 import type { DynamicPartitionKeys } from '../partitions.ts';
 import type { CodeVersion, DataVersion } from '../versions.ts';
 import { migrate } from './schema.ts';
+import { wholeNumber } from './query-args.ts';
+import type { RunEventType } from '../events.ts';
+import type { LogLevel } from '../logger.ts';
+import type { LeaseResult, NewCorruptMark, NewEvent, NewMaterialization, PrunedFile, PruneRecordsResult, StoreChange } from './lineage-store-api.ts';
 import type {
   CheckResultRecord,
   CorruptDetector,
@@ -26,53 +30,8 @@ import type {
   RunStatus,
 } from './records.ts';
 
-export interface NewEvent {
-  readonly runId: string;
-  readonly ts: number;
-  readonly level: string;
-  readonly type: string;
-  readonly asset?: string | undefined;
-  readonly partition?: string | undefined;
-  readonly message: string;
-  readonly data?: Record<string, unknown> | undefined;
-}
-
-export interface NewCheckResult {
-  readonly name: string;
-  readonly blocking: boolean;
-  readonly passed: boolean;
-  readonly message: string;
-  readonly metadata: Metadata;
-}
-
-/**
- * A materialization to record: the stored record less its id. Status 'published' moves the
- * current pointer; 'blocked' only records the attempt.
- */
-export interface NewMaterialization extends Omit<MaterializationRecord, 'id'> {
-  readonly inputs: readonly InputRecord[];
-  readonly checks: readonly NewCheckResult[];
-  /** Written in the same transaction, so the event log and the store always agree; tagged with the new id. */
-  readonly events: readonly NewEvent[];
-  /** Other pending events of the run, written first in the same transaction (saves a commit). */
-  readonly logEvents?: readonly NewEvent[];
-}
-
-/** A bad stored file to record against the current version of its partition. */
-export interface NewCorruptMark {
-  readonly asset: AssetKey;
-  readonly partition: PartitionKey;
-  /** The materialization whose file is bad; the mark is dropped if it is no longer current. */
-  readonly materializationId: number;
-  readonly reason: CorruptReason;
-  readonly detail: string;
-  readonly expected: DataVersion;
-  readonly found: DataVersion | null;
-  readonly detectedBy: CorruptDetector;
-  readonly now: number;
-}
-
-export type LeaseResult = { readonly acquired: true } | { readonly acquired: false; readonly holder: string; readonly expiresAt: number };
+// The input types live with the asynchronous interface; re-exported for the callers of this class.
+export type { LeaseResult, NewCheckResult, NewCorruptMark, NewEvent, NewMaterialization, NewRun } from './lineage-store-api.ts';
 
 const BUSY_TIMEOUT_MS = 60_000;
 
@@ -431,6 +390,78 @@ export class LineageStore {
   checkResults(materializationId: number): CheckResultRecord[] {
     return (this.stmts.checksOf.all(materializationId) as CheckRow[]).map(toCheck);
   }
+
+  // ---- prune ----------------------------------------------------------------
+
+  /** See LineageStore.pruneRecords (lineage-store-api.ts). */
+  pruneRecords(cutoff: number, options: { readonly dryRun: boolean }): PruneRecordsResult {
+    const db = this.db;
+    // Keep: every current version and, transitively, everything it consumed.
+    db.exec(`CREATE TEMP TABLE IF NOT EXISTS keep_ids (id INTEGER PRIMARY KEY)`);
+    return db.transaction((): PruneRecordsResult => {
+      db.exec(`DELETE FROM keep_ids`);
+      db.exec(`
+        WITH RECURSIVE keep(id) AS (
+          SELECT materialization_id FROM current
+          UNION
+          SELECT i.upstream_materialization_id FROM inputs i JOIN keep k ON i.materialization_id = k.id
+        )
+        INSERT INTO keep_ids SELECT id FROM keep`);
+      const doomed = db
+        .prepare(`SELECT id, asset, partition, location FROM materializations WHERE ended_at < ? AND id NOT IN (SELECT id FROM keep_ids)`)
+        .all(cutoff) as { id: number; asset: AssetKey; partition: PartitionKey; location: string | null }[];
+      const events = (db.prepare(`SELECT count(*) AS n FROM events e JOIN runs r ON r.id = e.run_id WHERE r.ended_at IS NOT NULL AND r.ended_at < ?`).get(cutoff) as { n: number }).n;
+      if (!options.dryRun) {
+        const del = db.prepare(`DELETE FROM materializations WHERE id = ?`);
+        const delInputs = db.prepare(`DELETE FROM inputs WHERE materialization_id = ?`);
+        const delChecks = db.prepare(`DELETE FROM check_results WHERE materialization_id = ?`);
+        for (const d of doomed) {
+          delInputs.run(d.id);
+          delChecks.run(d.id);
+          del.run(d.id);
+        }
+        db.prepare(`DELETE FROM events WHERE run_id IN (SELECT id FROM runs WHERE ended_at IS NOT NULL AND ended_at < ?)`).run(cutoff);
+      }
+      // Files are content-addressed and may be shared: one goes only when no remaining row points at it.
+      const files = new Map<string, PrunedFile>();
+      for (const d of doomed) {
+        if (d.location !== null && (options.dryRun || !this.isRecorded(d.location))) files.set(d.location, { location: d.location, asset: d.asset, partition: d.partition });
+      }
+      return { materializations: doomed.length, events, files: [...files.values()] };
+    }).immediate();
+  }
+
+  isRecorded(location: string): boolean {
+    return this.stmts.locationRecorded.get(location) !== undefined;
+  }
+
+  // ---- integrity --------------------------------------------------------------
+
+  /** See LineageStore.checkConsistency (lineage-store-api.ts). */
+  checkConsistency(): string[] {
+    const problems: string[] = [];
+    const integrity = this.db.pragma('integrity_check') as { integrity_check: string }[];
+    for (const r of integrity) if (r.integrity_check !== 'ok') problems.push(`SQLite integrity check of ${this.path}: ${r.integrity_check}`);
+    for (const r of this.db.pragma('foreign_key_check') as { table: string; rowid: number; parent: string }[]) {
+      problems.push(`${r.table} row ${r.rowid} points at a missing ${r.parent} row`);
+    }
+    for (const r of this.stmts.badCurrent.all() as { asset: string; partition: string; problem: string }[]) problems.push(`${r.asset}[${r.partition}]: ${r.problem}`);
+    return problems;
+  }
+
+  // ---- change feed (SQLite has no notifications: subscribers poll) ----
+
+  /** The materializations recorded after `afterId`, as subscribers are told of them. */
+  materializationChangesAfter(afterId: number): Extract<StoreChange, { kind: 'materialization' }>[] {
+    return (this.stmts.changesAfter.all(afterId) as { id: number; asset: string; partition: string; run_id: string; status: 'published' | 'blocked' }[]).map((r) => ({
+      kind: 'materialization',
+      id: r.id,
+      asset: r.asset as AssetKey,
+      partition: r.partition,
+      runId: r.run_id,
+      status: r.status,
+    }));
+  }
 }
 
 // ---- row mapping --------------------------------------------------------------
@@ -453,8 +484,8 @@ interface EventRow {
   id: number;
   run_id: string;
   ts: number;
-  level: string;
-  type: string;
+  level: LogLevel;
+  type: RunEventType;
   asset: string | null;
   partition: string | null;
   message: string;
@@ -597,6 +628,17 @@ const CURRENT_COLUMNS = `m.id, m.asset, m.partition, m.code_version, m.data_vers
 const CURRENT_FROM = `current c JOIN materializations m ON m.id = c.materialization_id
   LEFT JOIN corrupt_marks k ON k.asset = c.asset AND k.partition = c.partition AND k.materialization_id = c.materialization_id`;
 
+/** Current pointers that break the store's promise: each names a published version of its own partition, with a file. */
+export const BAD_CURRENT_SQL = `
+  SELECT c.asset, c.partition,
+    CASE WHEN m.id IS NULL THEN 'the current pointer names materialization ' || c.materialization_id || ', which does not exist'
+         WHEN m.asset != c.asset OR m.partition != c.partition THEN 'the current pointer names materialization ' || m.id || ' of ' || m.asset || '[' || m.partition || ']'
+         WHEN m.status != 'published' THEN 'the current version ' || m.id || ' was never published (status ' || m.status || ')'
+         ELSE 'the current version ' || m.id || ' has no stored file' END AS problem
+  FROM current c LEFT JOIN materializations m ON m.id = c.materialization_id
+  WHERE m.id IS NULL OR m.asset != c.asset OR m.partition != c.partition OR m.status != 'published' OR m.location IS NULL
+  ORDER BY c.asset, c.partition`;
+
 function prepare(db: Database.Database) {
   return {
     insertRun: db.prepare(
@@ -682,16 +724,8 @@ function prepare(db: Database.Database) {
     ),
     ofRun: db.prepare(`SELECT * FROM materializations WHERE run_id = ? ORDER BY id`),
     checksOf: db.prepare(`SELECT * FROM check_results WHERE materialization_id = ? ORDER BY id`),
+    locationRecorded: db.prepare(`SELECT 1 FROM materializations WHERE location = ? LIMIT 1`),
+    changesAfter: db.prepare(`SELECT id, asset, partition, run_id, status FROM materializations WHERE id > ? ORDER BY id LIMIT 10000`),
+    badCurrent: db.prepare(BAD_CURRENT_SQL),
   };
-}
-
-/**
- * `value` when it is a whole number SQLite can bind as an integer, else a RangeError naming the
- * method and option (SQLite's own answer to 1e20 or NaN is "datatype mismatch", naming neither).
- */
-function wholeNumber(method: string, option: string, value: number): number {
-  if (!Number.isSafeInteger(value) || value < 0) {
-    throw new RangeError(`${method}: ${option} must be a whole number from 0 to ${Number.MAX_SAFE_INTEGER}, got ${String(value)}.`);
-  }
-  return value;
 }

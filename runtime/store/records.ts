@@ -1,6 +1,8 @@
 // The records the lineage store holds, as the rest of the runtime (and the
 // server and UI) read them.
 import type { JsonValue, Metadata } from '../definitions.ts';
+import type { RunEventType } from '../events.ts';
+import type { LogLevel } from '../logger.ts';
 import type { AssetKey, PartitionKey } from '../keys.ts';
 import type { CodeVersion, DataVersion } from '../versions.ts';
 
@@ -97,8 +99,8 @@ export interface EventRecord {
   readonly id: number;
   readonly runId: string;
   readonly ts: number;
-  readonly level: string;
-  readonly type: string;
+  readonly level: LogLevel;
+  readonly type: RunEventType;
   readonly asset: string | null;
   readonly partition: string | null;
   readonly message: string;

@@ -125,7 +125,7 @@ test('forecast versus actual: predictions found in the stored value, one node an
   assert.is(findPredictions({ rows: 3 } as never), undefined);
 });
 
-const ev = (id: number, type: string, asset: string | null, extra: Partial<EventRecord> = {}): EventRecord => ({
+const ev = (id: number, type: EventRecord['type'], asset: string | null, extra: Partial<EventRecord> = {}): EventRecord => ({
   id, runId: 'r1', ts: id * 10, level: 'info', type, asset, partition: asset ? '' : null, message: `${type} ${asset ?? ''}`, data: null, ...extra,
 });
 

@@ -1,0 +1,229 @@
+// The PostgreSQL lineage store's schema, as versioned migrations recorded in
+// `schema_migrations`. They are applied in one transaction under an advisory lock,
+// so two processes starting at once (two CronJob pods, a worker and the server)
+// do not race: the second waits, then finds nothing left to do. A store written by
+// a newer runtime is refused rather than misread.
+//
+// The tables mirror the SQLite store's (runtime/store/schema.ts) so both answer the
+// same questions the same way. Times are epoch milliseconds (bigint), as the runtime
+// passes them; JSON columns are text, written and read back byte for byte as in SQLite.
+import type pg from 'pg';
+import { RuntimeError } from '../../errors.ts';
+
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'runs, materializations with inputs and checks, current pointers, events, leases, corrupt marks, dynamic partitions',
+    sql: `
+    CREATE TABLE runs (
+      id text PRIMARY KEY,
+      selection text NOT NULL,
+      partitions text,
+      status text NOT NULL CHECK (status IN ('running', 'succeeded', 'failed', 'canceled')),
+      trigger text NOT NULL,
+      host text NOT NULL,
+      pid integer NOT NULL,
+      started_at bigint NOT NULL,
+      ended_at bigint,
+      heartbeat_at bigint NOT NULL,
+      summary text,
+      error text
+    );
+    CREATE INDEX runs_by_start ON runs (started_at DESC, id DESC);
+    CREATE INDEX runs_by_status ON runs (status, started_at DESC, id DESC);
+
+    CREATE TABLE materializations (
+      id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+      asset text NOT NULL,
+      partition text NOT NULL,
+      run_id text NOT NULL REFERENCES runs (id),
+      status text NOT NULL CHECK (status IN ('published', 'blocked')),
+      code_version text NOT NULL,
+      data_version text NOT NULL,
+      location text,
+      metadata text NOT NULL,
+      started_at bigint NOT NULL,
+      ended_at bigint NOT NULL
+    );
+    CREATE INDEX materializations_by_asset ON materializations (asset, partition, id);
+    CREATE INDEX materializations_by_run ON materializations (run_id);
+    CREATE INDEX materializations_by_location ON materializations (location);
+
+    CREATE TABLE current (
+      asset text NOT NULL,
+      partition text NOT NULL,
+      materialization_id bigint NOT NULL REFERENCES materializations (id),
+      PRIMARY KEY (asset, partition)
+    );
+    CREATE INDEX current_by_materialization ON current (materialization_id);
+
+    CREATE TABLE inputs (
+      materialization_id bigint NOT NULL REFERENCES materializations (id) ON DELETE CASCADE,
+      upstream_asset text NOT NULL,
+      upstream_partition text NOT NULL,
+      upstream_materialization_id bigint NOT NULL,
+      upstream_data_version text NOT NULL
+    );
+    CREATE INDEX inputs_by_materialization ON inputs (materialization_id);
+    CREATE INDEX inputs_by_upstream ON inputs (upstream_materialization_id);
+
+    CREATE TABLE check_results (
+      id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+      materialization_id bigint REFERENCES materializations (id) ON DELETE CASCADE,
+      asset text NOT NULL,
+      partition text NOT NULL,
+      run_id text NOT NULL,
+      name text NOT NULL,
+      blocking boolean NOT NULL,
+      passed boolean NOT NULL,
+      message text NOT NULL,
+      metadata text NOT NULL,
+      created_at bigint NOT NULL
+    );
+    CREATE INDEX check_results_by_materialization ON check_results (materialization_id);
+    CREATE INDEX check_results_by_asset ON check_results (asset, partition, id);
+
+    CREATE TABLE events (
+      id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+      run_id text NOT NULL,
+      ts bigint NOT NULL,
+      level text NOT NULL,
+      type text NOT NULL,
+      asset text,
+      partition text,
+      message text NOT NULL,
+      data text
+    );
+    CREATE INDEX events_by_run ON events (run_id, id);
+
+    CREATE TABLE leases (
+      asset text NOT NULL,
+      partition text NOT NULL,
+      run_id text NOT NULL,
+      expires_at bigint NOT NULL,
+      PRIMARY KEY (asset, partition)
+    );
+    CREATE INDEX leases_by_run ON leases (run_id);
+
+    CREATE TABLE corrupt_marks (
+      asset text NOT NULL,
+      partition text NOT NULL,
+      materialization_id bigint NOT NULL REFERENCES materializations (id) ON DELETE CASCADE,
+      reason text NOT NULL CHECK (reason IN ('mismatch', 'missing', 'unreadable')),
+      detail text NOT NULL,
+      expected text NOT NULL,
+      found text,
+      detected_by text NOT NULL CHECK (detected_by IN ('verify', 'step', 'server', 'publish')),
+      detected_at bigint NOT NULL,
+      PRIMARY KEY (asset, partition)
+    );
+    CREATE INDEX corrupt_marks_by_materialization ON corrupt_marks (materialization_id);
+
+    CREATE TABLE dynamic_partitions (
+      id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+      definition text NOT NULL,
+      key text NOT NULL,
+      added_at bigint NOT NULL,
+      UNIQUE (definition, key)
+    );
+    `,
+  },
+  {
+    version: 2,
+    name: 'record_materialization(): a completed materialization in one round trip',
+    // One call does what the SQLite store does in its immediate transaction, in the same order
+    // (the run's pending log events, the materialization, its inputs and checks, the current
+    // pointer, its events tagged with the new id) and NOTIFYs listeners at commit. One round trip
+    // instead of eight is what lets one process record thousands per second over a network.
+    sql: `
+    CREATE FUNCTION record_materialization(
+      p_asset text, p_partition text, p_run_id text, p_status text, p_code_version text, p_data_version text,
+      p_location text, p_metadata text, p_started_at bigint, p_ended_at bigint,
+      in_assets text[], in_partitions text[], in_ids bigint[], in_versions text[],
+      ck_names text[], ck_blocking boolean[], ck_passed boolean[], ck_messages text[], ck_metadata text[],
+      ev_run_ids text[], ev_ts bigint[], ev_levels text[], ev_types text[], ev_assets text[], ev_partitions text[],
+      ev_messages text[], ev_data text[], ev_tagged boolean[]
+    ) RETURNS bigint LANGUAGE plpgsql AS $fn$
+    DECLARE
+      new_id bigint;
+      payload text;
+    BEGIN
+      INSERT INTO events (run_id, ts, level, type, asset, partition, message, data)
+        SELECT e.run_id, e.ts, e.level, e.type, e.asset, e.partition, e.message, e.data
+        FROM unnest(ev_run_ids, ev_ts, ev_levels, ev_types, ev_assets, ev_partitions, ev_messages, ev_data, ev_tagged)
+          WITH ORDINALITY AS e(run_id, ts, level, type, asset, partition, message, data, tagged, ord)
+        WHERE NOT e.tagged ORDER BY e.ord;
+      INSERT INTO materializations (asset, partition, run_id, status, code_version, data_version, location, metadata, started_at, ended_at)
+        VALUES (p_asset, p_partition, p_run_id, p_status, p_code_version, p_data_version, p_location, p_metadata, p_started_at, p_ended_at)
+        RETURNING id INTO new_id;
+      INSERT INTO inputs (materialization_id, upstream_asset, upstream_partition, upstream_materialization_id, upstream_data_version)
+        SELECT new_id, i.a, i.p, i.m, i.v FROM unnest(in_assets, in_partitions, in_ids, in_versions) AS i(a, p, m, v);
+      INSERT INTO check_results (materialization_id, asset, partition, run_id, name, blocking, passed, message, metadata, created_at)
+        SELECT new_id, p_asset, p_partition, p_run_id, c.n, c.b, c.ok, c.msg, c.md, p_ended_at
+        FROM unnest(ck_names, ck_blocking, ck_passed, ck_messages, ck_metadata) WITH ORDINALITY AS c(n, b, ok, msg, md, ord) ORDER BY c.ord;
+      IF p_status = 'published' THEN
+        INSERT INTO current (asset, partition, materialization_id) VALUES (p_asset, p_partition, new_id)
+          ON CONFLICT (asset, partition) DO UPDATE SET materialization_id = excluded.materialization_id;
+        -- A new good version is current: whatever was wrong with the old file no longer matters.
+        DELETE FROM corrupt_marks WHERE asset = p_asset AND partition = p_partition;
+      END IF;
+      -- The step's own events carry the new id. Spliced into the JSON text rather than through
+      -- jsonb, which would reject a NUL in a string and reorder keys; a key already there is
+      -- overridden, as JSON.parse keeps the last of duplicate keys.
+      INSERT INTO events (run_id, ts, level, type, asset, partition, message, data)
+        SELECT e.run_id, e.ts, e.level, e.type, e.asset, e.partition, e.message,
+          CASE WHEN e.data IS NULL OR e.data = '{}' THEN '{"materializationId":' || new_id || '}'
+               ELSE left(e.data, -1) || ',"materializationId":' || new_id || '}' END
+        FROM unnest(ev_run_ids, ev_ts, ev_levels, ev_types, ev_assets, ev_partitions, ev_messages, ev_data, ev_tagged)
+          WITH ORDINALITY AS e(run_id, ts, level, type, asset, partition, message, data, tagged, ord)
+        WHERE e.tagged ORDER BY e.ord;
+      payload := json_build_object('kind', 'materialization', 'id', new_id, 'asset', p_asset, 'partition', p_partition, 'runId', p_run_id, 'status', p_status)::text;
+      -- NOTIFY payloads must stay under 8000 bytes: a listener reads a long partition key back by id.
+      IF octet_length(payload) > 7900 THEN
+        payload := json_build_object('kind', 'materialization', 'id', new_id, 'asset', p_asset, 'runId', p_run_id, 'status', p_status)::text;
+      END IF;
+      PERFORM pg_notify('lineage_store', payload);
+      RETURN new_id;
+    END
+    $fn$;
+    `,
+  },
+];
+
+export const PG_SCHEMA_VERSION = MIGRATIONS.length;
+
+/** One lock key for every process migrating this database (advisory locks are per database). */
+const MIGRATION_LOCK = 'pjm-lineage-store:migrate';
+
+/** Applies the missing migrations; refuses a schema newer than this runtime's. */
+export async function migratePostgres(client: pg.ClientBase, where: string): Promise<void> {
+  await client.query('BEGIN');
+  try {
+    await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [MIGRATION_LOCK]);
+    await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
+      version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+    const { rows } = await client.query<{ v: number | null }>('SELECT max(version) AS v FROM schema_migrations');
+    const current = rows[0]?.v ?? 0;
+    if (current > PG_SCHEMA_VERSION) {
+      throw new RuntimeError(
+        'store-schema',
+        `The lineage store ${where} has schema version ${current}, newer than this runtime's ${PG_SCHEMA_VERSION}. Upgrade the runtime, or point LINEAGE_STORE at another database.`,
+      );
+    }
+    for (const m of MIGRATIONS) {
+      if (m.version <= current) continue;
+      await client.query(m.sql);
+      await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
+    }
+    await client.query('COMMIT');
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  }
+}
