@@ -38,6 +38,10 @@ test('SIGTERM during a slow request: the request completes, then the process exi
     child.once('exit', (code) => reject(new Error(`the server exited with ${code} before listening:\n${stdout}`)));
   });
 
+  // Fully up first (model loaded, warm-up over): on a loaded machine a request sent earlier could
+  // still be unread by the server when SIGTERM comes, and an idle connection is closed at once.
+  for (let i = 0; i < 120 && !(await fetch(`${url}/ready`).then((r) => r.ok, () => false)); i++) await new Promise((r) => setTimeout(r, 250));
+
   // A request whose body arrives in two parts, SIGTERM in between.
   const body = JSON.stringify({ node: COMED, market: 'da', date: GOOD_DAY });
   const half = Math.floor(body.length / 2);
@@ -66,7 +70,7 @@ test('SIGTERM during a slow request: the request completes, then the process exi
         sentSecondHalf = true;
         req.end(body.slice(half));
       }, 500);
-    }, 300);
+    }, 1_000);
   });
 
   const r = await reply;
