@@ -198,6 +198,60 @@ export async function buildFeatures(conn: DuckDBConnection, options: BuildFeatur
   };
 }
 
+export interface NodeDayFeaturesOptions extends FeatureInputs {
+  readonly nodeId: number;
+  /** Target EPT delivery day, YYYY-MM-DD. */
+  readonly day: string;
+  /** The first day of the data: a day whose lags reach before it is left out (no rows), as `buildFeatures` leaves it out. */
+  readonly spanStart: string;
+  /** Parquet file to write: the same columns, types and order as `buildFeatures`, for this node-day only. */
+  readonly outPath: string;
+}
+
+export interface NodeDayFeaturesResult {
+  /** 24, or 0 when the day is left out. */
+  readonly rows: number;
+  /** Why no rows: its lags reach before the data, or its target is not known yet. */
+  readonly leftOut: 'lags_before_span' | 'target_unknown' | null;
+  readonly columns: readonly string[];
+}
+
+/**
+ * The feature rows of one node and day, exactly as `buildFeatures` over all history writes
+ * them for that node-day (the same SQL, asked for one target day, its lags marked against
+ * `spanStart`): what the `pjm/features[node|day]` partitions hold, so appending a day
+ * computes its own rows only. A day inside the span with a known target but a missing
+ * required input throws FeatureInputsMissingError naming the input, node, day and hours.
+ */
+export async function buildNodeDayFeatures(conn: DuckDBConnection, options: NodeDayFeaturesOptions): Promise<NodeDayFeaturesResult> {
+  if (options.pricesParquet.length === 0) throw new Error(`buildNodeDayFeatures: no prices Parquet file given for node ${options.nodeId} ${options.day}.`);
+  await conn.run(`SET TimeZone='UTC'`);
+  const tempDir = options.outPath.replace(/\/[^/]*$/, '') || '.';
+  const inputs = { ...options, loadParquet: await loadFiles(conn, options.loadParquet, tempDir) };
+  const set = featureSetOf(options);
+  const year = Number(options.day.slice(0, 4));
+  const sql = featureSql(sqlOptions(inputs, { kind: 'day', nodeId: options.nodeId, day: options.day, spanStart: options.spanStart }, [year - 1, year + 1]));
+  const columns = [...new Set([...KEY_COLUMNS, TARGET_COLUMN, ...featureColumns(set)])];
+  const scratch = `${tempDir}/features-node-day.parquet`;
+  await conn.run(`COPY (SELECT ${columns.join(', ')}, (${COMPLETE_CONDITION} AND target IS NOT NULL) AS _complete,
+      (${COMPLETE_CONDITION}) AS _inputs_complete, _lags_in_span, target IS NOT NULL AS _known FROM (${sql}))
+    TO ${sqlString(scratch)} (FORMAT parquet)`);
+  const facts = await conn.runAndReadAll(`SELECT count(*) FILTER (WHERE _complete), bool_or(_lags_in_span), bool_or(_lags_in_span AND NOT _inputs_complete AND _known), bool_and(_known)
+    FROM read_parquet(${sqlString(scratch)})`);
+  const [complete, inSpan, gap, known] = facts.getRows()[0] ?? [];
+  if (gap === true) {
+    await rm(scratch, { force: true });
+    const r = await featuresForDay(conn, { ...options, tempDir });
+    if (!r.ok) throw new FeatureInputsMissingError(set, 1, [r.error]);
+    throw new Error(`Features of node ${options.nodeId} ${options.day}: an input is incomplete, but the one-day query found none missing.`);
+  }
+  await conn.run(`COPY (SELECT ${columns.join(', ')} FROM read_parquet(${sqlString(scratch)}) WHERE _complete ORDER BY node_id, day, hour)
+    TO ${sqlString(options.outPath)} (FORMAT parquet)`);
+  await rm(scratch, { force: true });
+  const rows = Number(complete ?? 0);
+  return { rows, leftOut: rows > 0 ? null : inSpan !== true ? 'lags_before_span' : known !== true ? 'target_unknown' : null, columns };
+}
+
 export interface FeaturesForDayOptions extends FeatureInputs {
   readonly nodeId: number;
   /** Target EPT delivery day, YYYY-MM-DD. */
