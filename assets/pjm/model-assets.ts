@@ -171,23 +171,24 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
     ? options.settings.variants.map((v) => v.name).join(', ')
     : `${DEFAULT_SETTINGS.variants.map((v) => v.name).join(', ')}; an RT model with the DA price: ${RT_WITH_DA_SETTINGS.variants.map((v) => v.name).join(', ')}`;
 
-  // Which inputs the validated data has, decided once over all of it: every feature
-  // partition is built from this one set, so the rows of all node-days fit one model. Its
-  // value is the set alone (the day counts are metadata), so a new day or node that changes
-  // nothing about it leaves every feature partition fresh.
+  // Which inputs the validated data has, decided once: every feature partition is built from
+  // this one set, so the rows of all node-days fit one model. The markets are the configured
+  // ones (a validated node-day holds each of them, or it is blocked); the load inputs are read
+  // from the validated load. It reads no price partition, so adding a node leaves it, and
+  // every other node's features, untouched; its value is the set alone (the counts are
+  // metadata), so a new day that changes nothing about it leaves the features fresh.
   const featureSet = defineAsset({
     key: ASSET_KEYS.featureSet,
-    deps: [
-      { asset: ASSET_KEYS.validatedPrices, as: 'prices', mapping: allPartitionsMapping() },
-      { asset: ASSET_KEYS.validatedLoad, as: 'load', mapping: allPartitionsMapping() },
-    ],
+    deps: [{ asset: ASSET_KEYS.validatedLoad, as: 'load', mapping: allPartitionsMapping() }],
     group: 'pjm',
     description: `The feature set of the ${market.toUpperCase()} model: the richest set of inputs the validated data has (own price lags${market === 'rt' ? ', the DA price of D' : ''}, load forecasts, metered load of D-1), with the inputs found and those done without, and why.`,
     io: 'json',
     codeVersion: `1:${market}`,
     async materialize(ctx) {
       const conn = await ctx.duckdb();
-      const choice = await detectFeatureSet(conn, { pricesParquet: await ctx.input('prices').paths(), loadParquet: await ctx.input('load').paths(), market });
+      const days = ctx.input('load').partitions.length;
+      const markets = new Map(config.markets.map((m) => [m, `${m.toUpperCase()} prices of the ${config.nodes.length} configured node(s) (PJM_NODES) and any added to pjm_nodes, ${days} days, each validated per node-day`]));
+      const choice = await detectFeatureSet(conn, { pricesParquet: [], markets, loadParquet: await ctx.input('load').paths(), market });
       ctx.log.info(`feature set ${describeFeatureSet(choice.set)}: ${describeChoice(choice)}`);
       const summary = [
         `Days: ${config.start}..${config.end}, from ${config.spanOrigin}.`,
