@@ -66,12 +66,19 @@ const LOAD_CHECKS: Record<string, boolean> = {
  * candidate file and shared by that candidate's checks; its full text is in
  * each check's metadata.
  */
-function reportChecks(names: Record<string, boolean>, run: (conn: DuckDBConnection, path: string, day: string, metadata: Metadata) => Promise<ValidationReport>): AssetCheck[] {
+function reportChecks(
+  names: Record<string, boolean>,
+  run: (conn: DuckDBConnection, path: string, day: string, metadata: Metadata) => Promise<ValidationReport>,
+  /** Why a check does not apply to a partition (it passes, saying so), or undefined when it does. */
+  notApplicable: (name: string, partition: string) => string | undefined = () => undefined,
+): AssetCheck[] {
   const reports = new Map<string, Promise<ValidationReport>>();
   return Object.entries(names).map(([name, blocking]) => ({
     name,
     blocking,
     async check(ctx) {
+      const skip = notApplicable(name, ctx.partition);
+      if (skip !== undefined) return { passed: true, message: `not applicable: ${skip}` };
       let report = reports.get(ctx.output.path);
       if (!report) {
         report = ctx.duckdb().then((conn) => run(conn, ctx.output.path, ctx.partition, ctx.output.metadata));
@@ -211,6 +218,10 @@ export function dataAssets(
   );
 
   const freshness = (day: string) => (live && day === config.end ? { now: new Date(), maxAgeHours: config.freshnessMaxAgeHours } : undefined);
+  // Live data is fresh when its last day is: earlier days are history (they were blocked as
+  // "not evaluated" before, which made every live run but a one-day one fail).
+  const freshnessOnLastDay = (name: string, partition: string): string | undefined =>
+    name === 'freshness' && dayOf(partition) !== config.end ? `freshness is checked on the last day (${config.end}) only` : undefined;
 
   const validatedPrices = defineAsset({
     key: ASSET_KEYS.validatedPrices,
@@ -228,7 +239,7 @@ export function dataAssets(
         freshness: freshness(day),
         revisions: metadata.revisions as unknown as PriceRevisionReport | undefined,
       });
-    }),
+    }, freshnessOnLastDay),
     materialize: (ctx) => publishCheckedCopy(ctx.input('prices'), ctx.tempDir),
   });
 
@@ -243,6 +254,7 @@ export function dataAssets(
     checks: reportChecks(
       loadFeed.status === 'absent' ? { ...LOAD_CHECKS, load_feed: false } : { ...LOAD_CHECKS, expected_series: true, ...(live ? { freshness: false } : {}) },
       (conn, path, day) => validateLoad(conn, [path], { expected: { start: day, end: day }, freshness: freshness(day), feed: loadFeed }),
+      freshnessOnLastDay,
     ),
     async materialize(ctx) {
       const out = await publishCheckedCopy(ctx.input('load'), ctx.tempDir);
