@@ -43,7 +43,9 @@ test('materialize from an empty store: every asset fresh, a model, a backtest ta
   const lineage = await cli(['lineage', 'pjm/model']);
   // The model reads the node x day feature partitions (the COMED node's 168 days).
   assert.match(lineage.stdout, /pjm\/features — 168 partitions 33092371\|2016-08-01 … 33092371\|2017-01-15\n/);
-  assert.match(lineage.stdout, /pjm\/validated\/prices — 168 partitions 33092371\|2016-08-01 … 33092371\|2017-01-15/);
+  // Each feature partition read its node's validated prices of D-7..D; the feature set read the load of every day.
+  assert.match(lineage.stdout, /pjm\/validated\/prices — 8 partitions 33092371\|2017-01-08 … 33092371\|2017-01-15/);
+  assert.match(lineage.stdout, /pjm\/validated\/load — 168 partitions 2016-08-01 … 2017-01-15/);
 });
 
 test('a second run re-reads the last 7 source days only; identical recomputation keeps downstream fresh', async () => {
