@@ -20,7 +20,7 @@ export async function pjmDefinitions(env: Readonly<Record<string, string | undef
   return defineDefinitions<PjmResources>({
     assets: [
       ...data.assets,
-      ...modelAssets({ config, modelDir: join(resolve(env.DATA_DIR ?? 'data'), 'models'), recalibration: recalibrationFromEnv(env) }),
+      ...modelAssets({ config, partitions: { nodeDays: data.nodeDays }, modelDir: join(resolve(env.DATA_DIR ?? 'data'), 'models'), recalibration: recalibrationFromEnv(env) }),
     ],
     resources: { config },
     schedules: [

@@ -4,7 +4,11 @@
 //     PJM_BACKTEST_DAYS days: exit status, wall time, peak RSS, the feature set found, the
 //     forecast day, and per-node and overall MAE and rMAE against both naives (the RT price a
 //     day/week earlier, and the DA price of the same hour);
-//  2. on the same feature rows, test period and settings (the feature set's default members), one
+//  2. adding one node to a fully materialized store: the other 11 hubs materialized in a fresh
+//     store, then the 12th added to PJM_NODES: wall time and the steps run, by asset (goal: only
+//     that node's partitions, the model and its consumers; plus the trailing PJM_REVISION_DAYS
+//     re-reads of the sources, which find the same rows and change nothing);
+//  3. on the same feature rows, test period and settings (the feature set's default members), one
 //     global model (as the pipeline trains it: per-node price scaling), the global model with
 //     the node as a feature, and one model per node, each with its time and the same figures.
 // Goal: rMAE < 0.80 against the day-earlier RT naive overall, better than the DA-price baseline
@@ -59,21 +63,51 @@ for (const e of events.filter((x) => x?.level === 'warn' || x?.type === 'step_fa
 
 const db = new Database(join(dataDir, 'store', 'lineage.sqlite'), { readonly: true });
 const current = (asset: string) => db.prepare(`SELECT location, metadata FROM materializations WHERE asset = ? AND status = 'published' ORDER BY id DESC LIMIT 1`).get(asset) as { location: string; metadata: string } | undefined;
-for (const asset of ['pjm/features', 'pjm/backtest', 'pjm/forecast']) {
+for (const asset of ['pjm/feature_set', 'pjm/backtest', 'pjm/forecast']) {
   const m = current(asset);
   console.log(`\n${asset}:\n${m ? (JSON.parse(m.metadata).summary ?? '(no summary)') : '(not materialized)'}`);
 }
-const features = current('pjm/features');
+const featureSetRecord = current('pjm/feature_set');
+// The current version of every node-day feature partition.
+const featureFiles = (db.prepare(`SELECT m.location FROM current c JOIN materializations m ON m.id = c.materialization_id WHERE c.asset = 'pjm/features' ORDER BY c.partition`).all() as { location: string }[]).map((r) => join(dataDir, 'assets', r.location));
 db.close();
-if (!features) {
+if (!featureSetRecord || featureFiles.length === 0) {
   console.log(`\nstderr (tail):\n${(run.stderr ?? '').slice(-3000)}`);
   process.exit(1);
 }
 
+// Adding one node to a fully materialized store: 11 hubs first, then the 12th.
+{
+  const addDir = mkdtempSync(join(tmpdir(), 'bench-hubs-add-'));
+  const ids = PJM_HUBS.map((h) => h.id);
+  const addEnv = { ...env, DATA_DIR: addDir };
+  const base = spawnSync(process.execPath, ['bin/materialize.js', '--json'], { cwd: root, env: { ...addEnv, PJM_NODES: ids.slice(0, -1).join(',') }, encoding: 'utf8', maxBuffer: 512 * 1024 * 1024 });
+  const added = PJM_HUBS[PJM_HUBS.length - 1]!;
+  const t0 = performance.now();
+  const add = spawnSync(process.execPath, ['bin/materialize.js', '--json'], { cwd: root, env: { ...addEnv, PJM_NODES: ids.join(',') }, encoding: 'utf8', maxBuffer: 512 * 1024 * 1024 });
+  const addSeconds = (performance.now() - t0) / 1000;
+  const addEvents = (add.stdout ?? '').trim().split('\n').map((l) => { try { return JSON.parse(l); } catch { return null; } });
+  const done = addEvents.filter((e) => e?.type === 'step_materialized');
+  const byAsset = new Map<string, { ran: number; unchanged: number; otherNodes: number }>();
+  for (const e of done) {
+    const a = byAsset.get(e.asset) ?? { ran: 0, unchanged: 0, otherNodes: 0 };
+    a.ran++;
+    if (e.unchanged) a.unchanged++;
+    if (typeof e.partition === 'string' && e.partition.includes('|') && !e.partition.startsWith(`${added.id}|`)) a.otherNodes++;
+    byAsset.set(e.asset, a);
+  }
+  console.log(`\n== add one node (${added.id} ${added.name}) to a store of the other 11 hubs (exit ${base.status} then ${add.status}) ==`);
+  console.log(`wall time          ${addSeconds.toFixed(1)} s, ${done.length} steps run (${done.filter((e) => e.unchanged).length} of them found their data unchanged)`);
+  for (const [asset, a] of byAsset) console.log(`  ${asset.padEnd(24)} ${String(a.ran).padStart(4)} run, ${String(a.unchanged).padStart(4)} unchanged, ${String(a.otherNodes).padStart(3)} of other nodes`);
+  rmSync(addDir, { recursive: true, force: true });
+}
+
 // Same rows, same test period: global, global + node feature, one model per node.
-const featureSet = normaliseFeatureSet(JSON.parse(features.metadata).featureSet as FeatureSet);
+const featureSet = normaliseFeatureSet(JSON.parse(featureSetRecord.metadata).featureSet as FeatureSet);
 const conn = await (await DuckDBInstance.create(':memory:')).connect();
-const table = await readFeatureTable(conn, join(dataDir, 'assets', features.location), featureSet);
+const allFeatures = join(dataDir, 'features-all.parquet');
+await conn.run(`COPY (SELECT * FROM read_parquet([${featureFiles.map((f) => `'${f.replaceAll("'", "''")}'`).join(', ')}]) ORDER BY node_id, day, hour) TO '${allFeatures}' (FORMAT parquet)`);
+const table = await readFeatureTable(conn, allFeatures, featureSet);
 const lastDay = new Date(table.dayNumber[table.rows - 1]! * 86_400_000);
 const day = (d: Date): string => d.toISOString().slice(0, 10);
 const period = { testFirstDay: day(new Date(lastDay.getTime() - (backtestDays - 1) * 86_400_000)), testLastDay: day(lastDay), recalibration: 'monthly' as const, window: { kind: 'expanding' as const }, settings: defaultSettingsFor(featureSet) };

@@ -9,6 +9,7 @@ import type { PartitionMapping } from './partition-mapping.ts';
 import type { PartitionsDefinition } from './partitions.ts';
 import type { DataVersion, CodeVersion } from './versions.ts';
 import type { Logger } from './logger.ts';
+import type { RefreshPolicy } from './refresh.ts';
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 /** Free-form facts about a materialization (row counts, metrics, reports), stored and shown everywhere. */
@@ -131,6 +132,13 @@ export interface AssetSpec<R = unknown> {
    * concurrency: for work that saturates the machine on its own (model training).
    */
   readonly pool?: string;
+  /**
+   * A source asset reads the outside world (files, an API) rather than other assets: when
+   * a re-read finds different data, what consumed it is stale "because the source revised" it.
+   */
+  readonly source?: boolean;
+  /** Re-read the last `trailing` partitions of the time dimension on every run, fresh or not (see runtime/refresh.ts). */
+  readonly refresh?: RefreshPolicy;
   materialize(ctx: AssetContext<R>): Promise<MaterializeOutput> | MaterializeOutput;
 }
 
@@ -154,6 +162,8 @@ export interface AssetDefinition<R = unknown> {
   readonly description: string;
   readonly group: string;
   readonly pool: string | undefined;
+  readonly source: boolean;
+  readonly refresh: RefreshPolicy | undefined;
   readonly materialize: AssetSpec<R>['materialize'];
 }
 
@@ -183,6 +193,11 @@ export function defineAsset<R = unknown>(spec: AssetSpec<R>): AssetDefinition<R>
     if (checkNames.has(c.name)) throw new RuntimeError('invalid-definition', `Asset ${key} has two checks named "${c.name}".`);
     checkNames.add(c.name);
   }
+  if (spec.refresh !== undefined) {
+    const n = spec.refresh.trailing;
+    if (!Number.isInteger(n) || n < 0) throw new RuntimeError('invalid-definition', `Asset ${key}: refresh.trailing must be a whole number >= 0, got ${n}.`);
+    if (!spec.partitions) throw new RuntimeError('invalid-definition', `Asset ${key}: refresh re-reads trailing partitions, but the asset is not partitioned.`);
+  }
   const derived = spec.codeVersion === undefined;
   return {
     key,
@@ -196,6 +211,8 @@ export function defineAsset<R = unknown>(spec: AssetSpec<R>): AssetDefinition<R>
     description: spec.description ?? '',
     group: spec.group ?? 'default',
     pool: spec.pool,
+    source: spec.source ?? false,
+    refresh: spec.refresh,
     materialize: spec.materialize,
   };
 }

@@ -33,6 +33,7 @@ import type { Instance } from './instance.ts';
 import { describePartition, type AssetKey, type PartitionKey } from './keys.ts';
 import { loggerFrom } from './logger.ts';
 import type { Plan, PlanStep } from './planner.ts';
+import { refreshReason } from './refresh.ts';
 import { describeCause, isActionable, StalenessResolver, type CurrentView } from './staleness.ts';
 import type { NewCheckResult, NewEvent } from './store/lineage-store.ts';
 import type { CurrentRecord, InputRecord } from './store/records.ts';
@@ -280,7 +281,8 @@ export async function executePlan<R>(instance: Instance<R>, plan: Plan, options:
     }
     try {
       const live = new StalenessResolver(graph, liveView(instance), options.now, { shallow: true, dynamic });
-      if (!options.force) {
+      // A partition due for a re-read runs fresh or not: the same decision the planner made.
+      if (!options.force && refreshReason(def, partition, options.now, dynamic) === undefined) {
         const s = live.status(asset, partition);
         if (s.status === 'FRESH' || (s.status === 'STALE' && !s.causes.some(isActionable))) {
           counts.skipped++;

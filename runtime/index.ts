@@ -42,6 +42,7 @@ export {
   describeMapping,
   type PartitionMapping,
 } from './partition-mapping.ts';
+export { refreshReason, type RefreshPolicy } from './refresh.ts';
 export { parsePartitionArgument } from './partition-argument.ts';
 export { AssetGraph } from './graph.ts';
 export { resolveSelection } from './selection.ts';

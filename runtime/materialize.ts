@@ -54,7 +54,7 @@ export function prepareRun(instance: Instance<unknown>, req: MaterializeRequest 
       throw new RuntimeError('invalid-partition', `--partition was given, but none of the selected assets (${assets.join(', ')}) is partitioned.`);
     }
   }
-  const plan = planRun({ graph: instance.graph, resolver: instance.resolver(now, assets), assets, partitions, force: req.force ?? false });
+  const plan = planRun({ graph: instance.graph, resolver: instance.resolver(now, assets), assets, partitions, force: req.force ?? false, now });
   return { runId: req.runId ?? newRunId(now), assets, plan, now };
 }
 

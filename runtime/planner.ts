@@ -3,6 +3,7 @@
 // produces new data, which are skipped, and why. No disk, no clock, no network.
 import type { AssetGraph } from './graph.ts';
 import { describePartition, UNPARTITIONED, type AssetKey, type PartitionKey } from './keys.ts';
+import { refreshReason } from './refresh.ts';
 import { describeCause, isActionable, StalenessResolver, type StaleCause, type Status } from './staleness.ts';
 
 export type StepAction = 'run' | 'conditional' | 'skip';
@@ -31,6 +32,8 @@ export interface PlanRequest {
   /** Partitions to consider per partitioned asset; all of its partitions when absent. */
   readonly partitions?: ReadonlyMap<AssetKey, readonly PartitionKey[]>;
   readonly force?: boolean;
+  /** The run's clock: which partitions are due for a re-read (`refresh`) depends on it. */
+  readonly now: Date;
 }
 
 export function planRun(req: PlanRequest): Plan {
@@ -42,10 +45,12 @@ export function planRun(req: PlanRequest): Plan {
 
   for (const asset of req.assets) {
     const keys = req.partitions?.get(asset) ?? resolver.partitionKeys(asset);
+    const def = graph.get(asset);
     for (const partition of keys) {
       const s = resolver.status(asset, partition);
       let action: StepAction;
       let reason: string;
+      let refresh: string | undefined;
       if (req.force) {
         action = 'run';
         reason = 'forced';
@@ -55,6 +60,9 @@ export function planRun(req: PlanRequest): Plan {
       } else if (s.causes.some(isActionable)) {
         action = 'run';
         reason = `stale: ${s.causes.filter(isActionable).map(describeCause).join('; ')}`;
+      } else if ((refresh = refreshReason(def, partition, req.now, resolver.dynamic)) !== undefined) {
+        action = 'run';
+        reason = refresh;
       } else {
         const upstreamPlanned = plannedUpstream(req, asset, partition, planned, plannedCount);
         if (upstreamPlanned.length > 0) {

@@ -21,6 +21,8 @@ export type StaleCause =
       readonly consumed: DataVersion;
       readonly current: DataVersion;
       readonly count: number;
+      /** The upstream is a source asset (`source: true`): a re-read found the outside data revised. */
+      readonly source?: boolean;
     }
   | { readonly kind: 'dependencies'; readonly added: readonly AssetKey[]; readonly removed: readonly AssetKey[] }
   | {
@@ -176,7 +178,7 @@ export class StalenessResolver {
       }
       let goneCount = 0;
       for (const k of consumedParts.keys()) if (!expectedSet.has(k)) goneCount++;
-      if (changed) causes.push({ kind: 'data', upstream: dep.asset, ...changed, count: changedCount });
+      if (changed) causes.push({ kind: 'data', upstream: dep.asset, ...changed, count: changedCount, ...(this.graph.get(dep.asset).source ? { source: true } : {}) });
       if (newParts.length > 0 || goneCount > 0) {
         causes.push({ kind: 'partitions', upstream: dep.asset, newPartitions: newParts.slice(0, SAMPLE), newCount: newParts.length, goneCount });
       }
@@ -202,6 +204,7 @@ export function describeCause(cause: StaleCause): string {
     case 'data': {
       const where = describePartition(cause.upstream, cause.partition);
       const more = cause.count > 1 ? ` (and ${cause.count - 1} more of its partitions changed)` : '';
+      if (cause.source) return `source revised ${where}: it now has data version ${shortVersion(cause.current)}; this one consumed ${shortVersion(cause.consumed)}${more.replace('changed', 'were revised')}`;
       return `upstream ${where} now has data version ${shortVersion(cause.current)}; this one consumed ${shortVersion(cause.consumed)}${more}`;
     }
     case 'dependencies': {

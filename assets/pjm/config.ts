@@ -70,6 +70,11 @@ export interface PjmConfig {
   readonly loadAreas: readonly string[];
   /** Live mode: the latest hour may be at most this many hours old. */
   readonly freshnessMaxAgeHours: number;
+  /**
+   * Each run re-reads the last this many days from the source (PJM revises real-time prices
+   * after publication; a replaced export may differ); 0 re-reads nothing.
+   */
+  readonly revisionDays: number;
   readonly api: PjmApiConfig;
 }
 
@@ -147,6 +152,17 @@ function positive(env: Env, name: string, fallback: number, integer: boolean): n
   }
   return n;
 }
+
+function wholeNumber(env: Env, name: string, fallback: number): number {
+  const v = nonEmpty(env, name);
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || !Number.isSafeInteger(n)) throw new PjmConfigError(name, v, 'a whole number of days, 0 or more (0 re-reads nothing)');
+  return n;
+}
+
+/** Default PJM_REVISION_DAYS: the trailing days every run re-reads from the source. */
+export const DEFAULT_REVISION_DAYS = 7;
 
 function day(env: Env, name: string, fallback: string): string {
   const v = nonEmpty(env, name);
@@ -260,6 +276,7 @@ export function loadPjmConfig(env: Env = process.env, now: Date = new Date(), da
     epftoolboxDir: nonEmpty(env, 'PJM_EPFTOOLBOX_DIR') ?? DEFAULT_EPFTOOLBOX_DIR,
     loadAreas: areas === undefined ? (epf ? ['RTO', 'COMED'] : ['RTO']) : areas.split(',').map((s) => s.trim()).filter((s) => s !== ''),
     freshnessMaxAgeHours: positive(env, 'PJM_FRESHNESS_HOURS', 36, false),
+    revisionDays: wholeNumber(env, 'PJM_REVISION_DAYS', DEFAULT_REVISION_DAYS),
     api: {
       baseUrl: baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`,
       key,

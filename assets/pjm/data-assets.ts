@@ -1,10 +1,18 @@
-// The data stages of the PJM pipeline as assets, all partitioned by EPT delivery day:
-//   pjm/raw/{prices,load}        the source's rows for the day
+// The data stages of the PJM pipeline as assets. Prices are partitioned by pricing node x
+// EPT delivery day (`<pnode id>|<day>`), load by day (it is per area, not per node):
+//   pjm/raw/{prices,load}        the source's rows for the node-day / day (source assets, re-read
+//                                for the trailing PJM_REVISION_DAYS on every run)
 //   pjm/processed/{prices,load}  canonical tables (assets/pjm/processed/)
 //   pjm/validated/{prices,load}  the same rows, published only when the blocking checks pass
+// The nodes are a dynamic dimension (`pjm_nodes`): the configured ones, plus those added with
+// `materialize partitions add pjm_nodes ID`. Adding one makes that node's partitions missing
+// and nothing else stale: no node list is part of any code version.
 import {
   dailyPartitions,
   defineAsset,
+  dynamicPartitions,
+  multiPartitions,
+  type MultiPartitions,
   type AssetCheck,
   type AssetDefinition,
   type AssetInput,
@@ -27,6 +35,7 @@ export const ASSET_KEYS = {
   processedLoad: 'pjm/processed/load',
   validatedPrices: 'pjm/validated/prices',
   validatedLoad: 'pjm/validated/load',
+  featureSet: 'pjm/feature_set',
   features: 'pjm/features',
   model: 'pjm/model',
   backtest: 'pjm/backtest',
@@ -57,12 +66,19 @@ const LOAD_CHECKS: Record<string, boolean> = {
  * candidate file and shared by that candidate's checks; its full text is in
  * each check's metadata.
  */
-function reportChecks(names: Record<string, boolean>, run: (conn: DuckDBConnection, path: string, day: string, metadata: Metadata) => Promise<ValidationReport>): AssetCheck[] {
+function reportChecks(
+  names: Record<string, boolean>,
+  run: (conn: DuckDBConnection, path: string, day: string, metadata: Metadata) => Promise<ValidationReport>,
+  /** Why a check does not apply to a partition (it passes, saying so), or undefined when it does. */
+  notApplicable: (name: string, partition: string) => string | undefined = () => undefined,
+): AssetCheck[] {
   const reports = new Map<string, Promise<ValidationReport>>();
   return Object.entries(names).map(([name, blocking]) => ({
     name,
     blocking,
     async check(ctx) {
+      const skip = notApplicable(name, ctx.partition);
+      if (skip !== undefined) return { passed: true, message: `not applicable: ${skip}` };
       let report = reports.get(ctx.output.path);
       if (!report) {
         report = ctx.duckdb().then((conn) => run(conn, ctx.output.path, ctx.partition, ctx.output.metadata));
@@ -107,44 +123,57 @@ export function dataAssets(
   source: RawSource,
   sourceFingerprint: string,
   loadFeed: LoadFeed,
-): { assets: AssetDefinition<unknown>[]; days: PartitionsDefinition; loadFeed: LoadFeed } {
+): { assets: AssetDefinition<unknown>[]; days: PartitionsDefinition; nodeDays: MultiPartitions; loadFeed: LoadFeed } {
   const days = dailyPartitions({ start: config.start, end: config.end });
-  // Changing the nodes, markets or source data makes the raw stage (and so everything after it) stale.
-  const scope = `${config.source}:${sourceFingerprint}:${config.nodes.map((n) => n.id).join('.')}:${config.markets.join('.')}:${config.loadAreas.join('.')}`;
+  const nodeDays = pjmNodeDays(config, days);
+  // What the rows of every node-day depend on: the source and the markets (load: the areas).
+  // Never the node list (adding a hub must not restale the others) nor the files' hash (a new
+  // export with one more hub would): a changed file is re-read for the trailing
+  // PJM_REVISION_DAYS days, and `--force` re-reads any other; identical rows change nothing.
   const live = config.source === 'dataminer-api';
+  const refresh = { trailing: config.revisionDays, because: `the source may revise its last ${config.revisionDays} days (PJM_REVISION_DAYS)` };
+  const fetchOptions = (ctx: { signal: AbortSignal; runId: string; log: { warn(m: string): void } }) => ({ signal: ctx.signal, runId: ctx.runId, warn: (m: string) => ctx.log.warn(m) });
 
   // The live source retries a day itself (rate limits, 5xx), but not a refused connection or a
   // bad key; file sources cannot get better by retrying. So the runtime never retries raw steps.
-  const rawAsset = (key: string, description: string, fetch: RawSource['pricesForDay']) =>
-    defineAsset({
-      key,
-      group: 'pjm',
-      description,
-      partitions: days,
-      io: 'table',
-      codeVersion: `2:${scope}`,
-      retry: { maxAttempts: 1 },
-      async materialize(ctx) {
-        const r = await fetch(await ctx.duckdb(), ctx.partition, ctx.tempDir, { signal: ctx.signal, warn: (m) => ctx.log.warn(m) });
-        return { sql: r.sql, metadata: r.metadata };
-      },
-    });
-  const rawPrices = rawAsset(
-    ASSET_KEYS.rawPrices,
-    'The source rows of one EPT delivery day: LMPs of the configured nodes and markets, revisions included.',
-    (conn, day, dir, options) => source.pricesForDay(conn, day, dir, options),
-  );
-  const rawLoad = rawAsset(
-    ASSET_KEYS.rawLoad,
-    'The source rows of one EPT delivery day: load forecasts and metered load of the configured areas.',
-    (conn, day, dir, options) => source.loadForDay(conn, day, dir, options),
-  );
+  const rawPrices = defineAsset({
+    key: ASSET_KEYS.rawPrices,
+    group: 'pjm',
+    description: 'The source rows of one pricing node and EPT delivery day: its LMPs in the configured markets, revisions included.',
+    partitions: nodeDays,
+    io: 'table',
+    codeVersion: `3:${config.source}:${config.markets.join('.')}`,
+    source: true,
+    refresh,
+    retry: { maxAttempts: 1 },
+    async materialize(ctx) {
+      const { node, day } = splitNodeDay(ctx.partition);
+      const r = await source.pricesForNodeDay(await ctx.duckdb(), node, day, ctx.tempDir, fetchOptions(ctx));
+      return { sql: r.sql, metadata: { ...r.metadata, sourceFingerprint } };
+    },
+  });
+  const rawLoad = defineAsset({
+    key: ASSET_KEYS.rawLoad,
+    group: 'pjm',
+    description: 'The source rows of one EPT delivery day: load forecasts and metered load of the configured areas.',
+    partitions: days,
+    io: 'table',
+    codeVersion: `3:${config.source}:${config.loadAreas.join('.')}`,
+    source: true,
+    refresh,
+    retry: { maxAttempts: 1 },
+    async materialize(ctx) {
+      const r = await source.loadForDay(await ctx.duckdb(), ctx.partition, ctx.tempDir, fetchOptions(ctx));
+      return { sql: r.sql, metadata: { ...r.metadata, sourceFingerprint } };
+    },
+  });
 
   // The canonical SQL reads its raw rows from a named table (it dedupes by rowid).
   // `report` says what the canonical SQL did with the raw rows (revisions, duplicates, conflicts);
   // it rides in the metadata to the validated asset, whose checks judge it.
   const processedAsset = (
     key: string,
+    partitions: PartitionsDefinition,
     rawKey: string,
     inputName: string,
     description: string,
@@ -157,27 +186,30 @@ export function dataAssets(
       deps: [rawKey],
       group: 'pjm',
       description,
-      partitions: days,
+      partitions,
       io: 'table',
       codeVersion,
       async materialize(ctx) {
         const conn = await ctx.duckdb();
         const table = `raw_${inputName}`;
+        const day = dayOf(ctx.partition);
         await conn.run(`CREATE OR REPLACE TEMP TABLE ${table} AS SELECT * FROM ${await ctx.input(inputName).sql()}`);
-        return { sql: canonicalSql(table, ctx.partition), metadata: report ? await report(conn, table, ctx.partition) : {} };
+        return { sql: canonicalSql(table, day), metadata: report ? await report(conn, table, day) : {} };
       },
     });
   const processedPrices = processedAsset(
     ASSET_KEYS.processedPrices,
+    nodeDays,
     ASSET_KEYS.rawPrices,
     'prices',
-    'Canonical prices: one row per (node, market, UTC hour), current revision only.',
-    '2',
+    'Canonical prices of one node-day: one row per (market, UTC hour), current revision only.',
+    '3',
     (table, day) => canonicalPricesSql([table], { day }),
     async (conn, table, day) => ({ revisions: (await priceRevisionReport(conn, table, { day })) as unknown as Metadata }),
   );
   const processedLoad = processedAsset(
     ASSET_KEYS.processedLoad,
+    days,
     ASSET_KEYS.rawLoad,
     'load',
     'Canonical load: one row per (area, forecast|metered, UTC hour); the latest forecast issued before the day.',
@@ -186,22 +218,28 @@ export function dataAssets(
   );
 
   const freshness = (day: string) => (live && day === config.end ? { now: new Date(), maxAgeHours: config.freshnessMaxAgeHours } : undefined);
+  // Live data is fresh when its last day is: earlier days are history (they were blocked as
+  // "not evaluated" before, which made every live run but a one-day one fail).
+  const freshnessOnLastDay = (name: string, partition: string): string | undefined =>
+    name === 'freshness' && dayOf(partition) !== config.end ? `freshness is checked on the last day (${config.end}) only` : undefined;
 
   const validatedPrices = defineAsset({
     key: ASSET_KEYS.validatedPrices,
     deps: [ASSET_KEYS.processedPrices],
     group: 'pjm',
-    description: 'Canonical prices that passed every blocking check: schema, unique (node, market, hour), hourly completeness, lmp = energy + congestion + loss, price range.',
-    partitions: days,
+    description: 'Canonical prices of one node-day that passed every blocking check: schema, unique (node, market, hour), hourly completeness of that node, lmp = energy + congestion + loss, price range.',
+    partitions: nodeDays,
     io: 'table',
-    codeVersion: '2',
-    checks: reportChecks(live ? { ...PRICE_CHECKS, freshness: true } : PRICE_CHECKS, (conn, path, day, metadata) =>
-      validatePrices(conn, [path], {
-        expected: { start: day, end: day, nodeIds: config.nodes.map((n) => n.id), markets: config.markets },
+    codeVersion: '3',
+    checks: reportChecks(live ? { ...PRICE_CHECKS, freshness: true } : PRICE_CHECKS, (conn, path, partition, metadata) => {
+      // The expected node of a partition is its node.
+      const { node, day } = splitNodeDay(partition);
+      return validatePrices(conn, [path], {
+        expected: { start: day, end: day, nodeIds: [node], markets: config.markets },
         freshness: freshness(day),
         revisions: metadata.revisions as unknown as PriceRevisionReport | undefined,
-      }),
-    ),
+      });
+    }, freshnessOnLastDay),
     materialize: (ctx) => publishCheckedCopy(ctx.input('prices'), ctx.tempDir),
   });
 
@@ -216,6 +254,7 @@ export function dataAssets(
     checks: reportChecks(
       loadFeed.status === 'absent' ? { ...LOAD_CHECKS, load_feed: false } : { ...LOAD_CHECKS, expected_series: true, ...(live ? { freshness: false } : {}) },
       (conn, path, day) => validateLoad(conn, [path], { expected: { start: day, end: day }, freshness: freshness(day), feed: loadFeed }),
+      freshnessOnLastDay,
     ),
     async materialize(ctx) {
       const out = await publishCheckedCopy(ctx.input('load'), ctx.tempDir);
@@ -223,5 +262,24 @@ export function dataAssets(
     },
   });
 
-  return { assets: [rawPrices, rawLoad, processedPrices, processedLoad, validatedPrices, validatedLoad] as AssetDefinition<unknown>[], days, loadFeed };
+  return { assets: [rawPrices, rawLoad, processedPrices, processedLoad, validatedPrices, validatedLoad] as AssetDefinition<unknown>[], days, nodeDays, loadFeed };
 }
+
+/** The name nodes are added under: `materialize partitions add pjm_nodes 51288`. */
+export const PJM_NODES_PARTITIONS = 'pjm_nodes';
+
+/** The node x day partitions of the price assets: the configured nodes (and those added at run time) x `days`. */
+export function pjmNodeDays(config: Pick<PjmConfig, 'nodes'>, days: PartitionsDefinition): MultiPartitions {
+  return multiPartitions({ node: dynamicPartitions({ name: PJM_NODES_PARTITIONS, initialKeys: config.nodes.map((n) => String(n.id)) }), day: days });
+}
+
+/** The pnode id and the day of a `<node>|<day>` partition key. */
+export function splitNodeDay(partition: string): { node: number; day: string } {
+  const at = partition.indexOf('|');
+  const node = Number(partition.slice(0, at));
+  if (at < 0 || !Number.isSafeInteger(node) || node <= 0) throw new Error(`Partition ${JSON.stringify(partition)} is not <pnode id>|<day> (e.g. 51288|2025-05-01).`);
+  return { node, day: partition.slice(at + 1) };
+}
+
+/** The day of a day or node-day partition key. */
+export const dayOf = (partition: string): string => partition.slice(partition.indexOf('|') + 1);

@@ -1,5 +1,7 @@
-// The modelling stages of the PJM pipeline as assets (all unpartitioned):
-//   pjm/features      every complete feature row, per node, from all validated days
+// The modelling stages of the PJM pipeline as assets:
+//   pjm/feature_set   which inputs the validated data has (unpartitioned)
+//   pjm/features      node x day: the complete feature rows of one node and target day
+// and, unpartitioned, reading every feature partition:
 //   pjm/model         the XGBoost model (a JSON file Python xgboost loads) with its sidecar in metadata
 //   pjm/backtest      walk-forward evaluation against the naive and published forecasts
 //   pjm/forecast      the latest day-ahead forecast per node
@@ -7,18 +9,34 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { defineAsset, type AssetDefinition, type AssetInput, type Metadata } from '../../runtime/index.ts';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import {
+  allPartitionsMapping,
+  defineAsset,
+  dimensionMapping,
+  sqlString,
+  trailingWindowMapping,
+  type AssetDefinition,
+  type AssetInput,
+  type Metadata,
+  type MultiPartitions,
+} from '../../runtime/index.ts';
 import type { PjmConfig } from './config.ts';
-import { ASSET_KEYS } from './data-assets.ts';
-import { buildFeatures, describeChoice, describeFeatureSet, detectFeatureSet, normaliseFeatureSet, type FeatureSet, type Market } from './features/index.ts';
+import { ASSET_KEYS, splitNodeDay } from './data-assets.ts';
+import { buildNodeDayFeatures, describeChoice, describeFeatureSet, detectFeatureSet, featureColumns, normaliseFeatureSet, PRICE_LAGS, type FeatureSet, type Market } from './features/index.ts';
 import { DEFAULT_SETTINGS, defaultSettingsFor, disposeModel, loadModel, RT_WITH_DA_SETTINGS, trainModelFromFeatures, type ModelSidecar, type TrainSettings } from './model/index.ts';
 import { backtest, EPFTOOLBOX_TEST_PERIOD, type Recalibration } from './backtest/index.ts';
 import { latestForecast } from './forecast/index.ts';
 import { decodeModelBundle, encodeModelBundle } from './model-bundle.ts';
 import { DEFAULT_EPFTOOLBOX_DIR, PJM_HUBS } from './config.ts';
 
+/** How far back a feature row's price lags reach, in days (D-7). */
+const MAX_PRICE_LAG = Math.max(...PRICE_LAGS);
+
 export interface ModelStageOptions {
   readonly config: PjmConfig;
+  /** The price assets' node x day partitions (pjm/features has the same). */
+  readonly partitions: { readonly nodeDays: MultiPartitions };
   /** Where pjm/model_export writes: <DATA_DIR>/models. */
   readonly modelDir: string;
   readonly recalibration: Recalibration;
@@ -96,11 +114,42 @@ function nodeNames(config: PjmConfig): Map<number, string> {
   return out;
 }
 
-/** The feature set the consumed features version was built with (its metadata), checked. */
+/**
+ * The feature set the consumed feature partitions were built with (their metadata), checked:
+ * the first and the last partition must agree (all are built from one pjm/feature_set version).
+ */
 function featureSetOf(input: AssetInput): FeatureSet {
-  const set = input.metadata().featureSet as unknown as FeatureSet | undefined;
-  if (!set || typeof set !== 'object') throw new Error(`The consumed ${input.asset} version records no feature set in its metadata; rematerialize ${input.asset}.`);
-  return normaliseFeatureSet(set);
+  const first = input.partitions[0];
+  const last = input.partitions[input.partitions.length - 1];
+  if (!first || !last) throw new Error(`No partition of ${input.asset} is materialized; materialize +${input.asset} first.`);
+  const read = (partition: string): FeatureSet => {
+    const set = input.metadata(partition).featureSet as unknown as FeatureSet | undefined;
+    if (!set || typeof set !== 'object') throw new Error(`The consumed ${input.asset}[${partition}] version records no feature set in its metadata; rematerialize ${input.asset}.`);
+    return normaliseFeatureSet(set);
+  };
+  const a = read(first.partition);
+  const b = read(last.partition);
+  if (describeFeatureSet(a) !== describeFeatureSet(b)) {
+    throw new Error(`${input.asset}[${first.partition}] was built with ${describeFeatureSet(a)} but ${input.asset}[${last.partition}] with ${describeFeatureSet(b)}; materialize ${input.asset} again so every partition uses the current pjm/feature_set.`);
+  }
+  return a;
+}
+
+/**
+ * Every consumed feature partition in one Parquet file, ordered by node, day and hour (as the
+ * whole-history features were): one scan of the small files, then the model code reads one
+ * table. Empty partitions (a node's first week) add nothing.
+ */
+async function featuresTable(conn: DuckDBConnection, input: AssetInput, tempDir: string): Promise<string> {
+  const paths = await input.paths();
+  if (paths.length === 0) throw new Error(`No partition of ${input.asset} is materialized; materialize +${input.asset} first.`);
+  const out = join(tempDir, 'features-all.parquet');
+  await conn.run(`COPY (SELECT * FROM read_parquet([${paths.map(sqlString).join(', ')}]) ORDER BY node_id, day, hour) TO ${sqlString(out)} (FORMAT parquet)`);
+  const n = await conn.runAndReadAll(`SELECT count(*) FROM read_parquet(${sqlString(out)})`);
+  if (Number(n.getRows()[0]?.[0] ?? 0) === 0) {
+    throw new Error(`No complete feature rows in ${paths.length} partitions of ${input.asset}: every day's lags reach before the first day of prices. The validated data must cover at least 8 consecutive days.`);
+  }
+  return out;
 }
 
 async function onePath(input: AssetInput): Promise<string> {
@@ -122,33 +171,33 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
     ? options.settings.variants.map((v) => v.name).join(', ')
     : `${DEFAULT_SETTINGS.variants.map((v) => v.name).join(', ')}; an RT model with the DA price: ${RT_WITH_DA_SETTINGS.variants.map((v) => v.name).join(', ')}`;
 
-  const features = defineAsset({
-    key: ASSET_KEYS.features,
-    deps: [
-      { asset: ASSET_KEYS.validatedPrices, as: 'prices' },
-      { asset: ASSET_KEYS.validatedLoad, as: 'load' },
-    ],
+  // Which inputs the validated data has, decided once: every feature partition is built from
+  // this one set, so the rows of all node-days fit one model. The markets are the configured
+  // ones (a validated node-day holds each of them, or it is blocked); the load inputs are read
+  // from the validated load. It reads no price partition, so adding a node leaves it, and
+  // every other node's features, untouched; its value is the set alone (the counts are
+  // metadata), so a new day that changes nothing about it leaves the features fresh.
+  const featureSet = defineAsset({
+    key: ASSET_KEYS.featureSet,
+    deps: [{ asset: ASSET_KEYS.validatedLoad, as: 'load', mapping: allPartitionsMapping() }],
     group: 'pjm',
-    description: `Feature rows for ${market.toUpperCase()} forecasts of day D from what is known at the end of D-1, per node, from the richest set of inputs the validated data has: price profiles of D-1, D-2, D-3 and D-7 of the ${market.toUpperCase()} market, D-1 daily stats, calendar and holidays${market === 'rt' ? ', the DA price of the hour' : ''}, load forecasts, metered load of D-1. The metadata says which inputs were found and which were done without. The target is kept apart.`,
-    io: 'table',
-    codeVersion: `2:${market}`,
+    description: `The feature set of the ${market.toUpperCase()} model: the richest set of inputs the validated data has (own price lags${market === 'rt' ? ', the DA price of D' : ''}, load forecasts, metered load of D-1), with the inputs found and those done without, and why.`,
+    io: 'json',
+    codeVersion: `1:${market}`,
     async materialize(ctx) {
       const conn = await ctx.duckdb();
-      const outPath = join(ctx.tempDir, 'features.parquet');
-      const pricesParquet = await ctx.input('prices').paths();
-      const loadParquet = await ctx.input('load').paths();
-      const choice = await detectFeatureSet(conn, { pricesParquet, loadParquet, market });
+      const days = ctx.input('load').partitions.length;
+      const markets = new Map(config.markets.map((m) => [m, `${m.toUpperCase()} prices of the ${config.nodes.length} configured node(s) (PJM_NODES) and any added to pjm_nodes, ${days} days, each validated per node-day`]));
+      const choice = await detectFeatureSet(conn, { pricesParquet: [], markets, loadParquet: await ctx.input('load').paths(), market });
       ctx.log.info(`feature set ${describeFeatureSet(choice.set)}: ${describeChoice(choice)}`);
-      const r = await buildFeatures(conn, { pricesParquet, loadParquet, market, featureSet: choice.set, outPath });
-      if (r.rows === 0) throw new Error(`No complete feature rows for market ${market} with ${describeFeatureSet(choice.set)}: every day's lags reach before the first day of prices (${r.incompleteDays} node-days). The validated data must cover at least 8 consecutive days.`);
       const summary = [
         `Days: ${config.start}..${config.end}, from ${config.spanOrigin}.`,
-        `Feature set ${describeFeatureSet(choice.set)}, ${r.columns.length - 4} features, ${r.rows / 24} node-days (${r.firstDay}..${r.lastDay}).`,
+        `Feature set ${describeFeatureSet(choice.set)}, ${featureColumns(choice.set).length} features.`,
         `Inputs found: ${choice.found.map((f) => `${f.input} (${f.detail})`).join('; ')}.`,
         `Done without: ${choice.without.length === 0 ? 'nothing' : choice.without.map((w) => `${w.input} (${w.reason})`).join('; ')}.`,
       ].join('\n');
       return {
-        parquetFile: outPath,
+        value: choice.set as unknown as Metadata,
         metadata: {
           summary,
           market,
@@ -157,19 +206,49 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
           inputsWithout: choice.without as unknown as Metadata,
           span: `${config.start}..${config.end}`,
           spanOrigin: config.spanOrigin,
-          nodes: r.nodes,
-          firstDay: r.firstDay,
-          lastDay: r.lastDay,
-          incompleteNodeDays: r.incompleteDays,
-          featureCount: r.columns.length,
         },
       };
     },
   });
 
+  // One partition per node and target day: what is known at the end of D-1 for the 24 hours
+  // of D. It reads its node's validated prices of D-7..D (the lags reach D-7; D holds the
+  // target and, for an RT target, the DA price of D) and the load of D-1..D, so appending a
+  // day computes that day's rows, and a revised day those whose window holds it.
+  const features = defineAsset({
+    key: ASSET_KEYS.features,
+    deps: [
+      { asset: ASSET_KEYS.validatedPrices, as: 'prices', mapping: trailingWindowMapping(MAX_PRICE_LAG) },
+      { asset: ASSET_KEYS.validatedLoad, as: 'load', mapping: dimensionMapping('day', { previous: 1 }) },
+      { asset: ASSET_KEYS.featureSet, as: 'feature_set' },
+    ],
+    group: 'pjm',
+    partitions: options.partitions.nodeDays,
+    description: `Feature rows of one node for ${market.toUpperCase()} forecasts of day D from what is known at the end of D-1, from the feature set of pjm/feature_set: price profiles of D-1, D-2, D-3 and D-7 of the ${market.toUpperCase()} market, D-1 daily stats, calendar and holidays${market === 'rt' ? ', the DA price of the hour' : ''}, load forecasts, metered load of D-1. Empty for the first week of the data (its lags reach before it). The target is kept apart.`,
+    io: 'table',
+    codeVersion: `3:${market}`,
+    async materialize(ctx) {
+      const conn = await ctx.duckdb();
+      const { node, day } = splitNodeDay(ctx.partition);
+      const set = normaliseFeatureSet(await ctx.input('feature_set').json<FeatureSet>());
+      const outPath = join(ctx.tempDir, 'features.parquet');
+      const r = await buildNodeDayFeatures(conn, {
+        pricesParquet: await ctx.input('prices').paths(),
+        loadParquet: await ctx.input('load').paths(),
+        market,
+        featureSet: set,
+        nodeId: node,
+        day,
+        spanStart: config.start,
+        outPath,
+      });
+      return { parquetFile: outPath, metadata: { rowCount: r.rows, leftOut: r.leftOut, featureSet: set as unknown as Metadata } };
+    },
+  });
+
   const model = defineAsset({
     key: ASSET_KEYS.model,
-    deps: [ASSET_KEYS.features],
+    deps: [ASSET_KEYS.features, { asset: ASSET_KEYS.featureSet, as: 'feature_set' }],
     group: 'pjm',
     pool: 'xgboost-training',
     description: `XGBoost model of the ${market.toUpperCase()} LMP: an average of global models over nodes and hours (${membersText}), asinh-median price transform per node, time-ordered validation split with early stopping. The file bundles each member's XGBoost JSON (pjm/model_export writes them out for Python); the sidecar in the metadata has features, target, window, parameters, learning curves and importance.`,
@@ -178,8 +257,9 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
     codeVersion: `1:${market}:${settingsHash}`,
     async materialize(ctx) {
       const featureSet = featureSetOf(ctx.input('features'));
-      const { model: trained, files } = await trainModelFromFeatures(await ctx.duckdb(), {
-        featuresParquet: await onePath(ctx.input('features')),
+      const conn = await ctx.duckdb();
+      const { model: trained, files } = await trainModelFromFeatures(conn, {
+        featuresParquet: await featuresTable(conn, ctx.input('features'), ctx.tempDir),
         market,
         featureSet,
         settings: settingsFor(featureSet),
@@ -196,8 +276,8 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
           sidecar: files.sidecar as unknown as Metadata,
           market,
           featureSet: describeFeatureSet(featureSet),
-          inputsFound: ctx.input('features').metadata().inputsFound ?? null,
-          inputsWithout: ctx.input('features').metadata().inputsWithout ?? null,
+          inputsFound: ctx.input('feature_set').metadata().inputsFound ?? null,
+          inputsWithout: ctx.input('feature_set').metadata().inputsWithout ?? null,
           members: files.sidecar.members.map((m) => `${m.variant.name}: ${m.rounds} rounds`),
           trainRows: trained.window.trainRows,
           trainingWindow: `${trained.window.firstDay}..${trained.window.lastDay}`,
@@ -208,7 +288,7 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
 
   const backtestAsset = defineAsset({
     key: ASSET_KEYS.backtest,
-    deps: [ASSET_KEYS.features],
+    deps: [ASSET_KEYS.features, { asset: ASSET_KEYS.featureSet, as: 'feature_set' }],
     group: 'pjm',
     pool: 'xgboost-training',
     description: `Walk-forward backtest (${typeof options.recalibration === 'string' ? options.recalibration : `every ${options.recalibration.everyDays} days`} recalibration, expanding window): MAE, RMSE, sMAPE and rMAE against the naive forecast, overall, by hour and by node${config.source === 'epftoolbox' ? ', beside the published epftoolbox ensembles' : ''}.`,
@@ -216,7 +296,7 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
     codeVersion: `2:${market}:${settingsHash}:${JSON.stringify(options.recalibration)}:${JSON.stringify(config.backtest)}`,
     async materialize(ctx) {
       const conn = await ctx.duckdb();
-      const featuresPath = await onePath(ctx.input('features'));
+      const featuresPath = await featuresTable(conn, ctx.input('features'), ctx.tempDir);
       const span = await conn.runAndReadAll(`SELECT CAST(min(day) AS VARCHAR), CAST(max(day) AS VARCHAR) FROM read_parquet('${featuresPath.replaceAll("'", "''")}')`);
       const [first, last] = span.getRows()[0] as [string, string];
       const { origin, ...period } = testPeriod(config, first, last);
@@ -332,7 +412,7 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
     },
   });
 
-  return [features, model, backtestAsset, forecast, modelExport] as AssetDefinition<unknown>[];
+  return [featureSet, features, model, backtestAsset, forecast, modelExport] as AssetDefinition<unknown>[];
 }
 
 /** The sidecar of the consumed model version, from its materialization's metadata. */

@@ -1,8 +1,11 @@
 // The raw stage's view of the three sources: for one EPT day, SQL selecting the
 // raw-LMP and raw-load rows (assets/pjm/sources/raw.ts shapes), restricted to the
-// configured nodes, markets and load areas. File sources are parsed once per
-// process into tables of the shared DuckDB instance, so a 2,000-day backfill
-// reads each file once, not 2,000 times; the live API is fetched per day.
+// configured markets and load areas, prices for one node (the raw prices are node x
+// day partitions). File sources are parsed once per process into tables of the
+// shared DuckDB instance, so a 2,000-day backfill reads each file once, not 2,000
+// times. The live API is fetched once per day and feed for every configured node
+// (one request a day where per-node fetching would take one per node, at 6 requests a
+// minute), and each node-day of that run is served from it.
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -10,7 +13,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { duckdbConnect } from '../../runtime/index.ts';
 import type { PjmConfig } from './config.ts';
 import { eptDayCondition } from './processed/index.ts';
-import { DataMinerClient, registerDataMinerNdjson, withDayRetries, writeItemsNdjson, type DataMinerFeed } from './sources/dataminer-api.ts';
+import { DataMinerClient, registerDataMinerNdjson, withDayRetries, writeItemsNdjson, type DataMinerFeed, type DataMinerItem } from './sources/dataminer-api.ts';
 import { findDataMinerCsvFiles, registerDataMinerLmpCsv, registerDataMinerLoadMeteredCsv } from './sources/dataminer-csv.ts';
 import { registerEpftoolbox } from './sources/epftoolbox.ts';
 import { RAW_LMP_COLUMNS, RAW_LOAD_COLUMNS, sqlString, type LoadFeed, type LoadKind } from './sources/raw.ts';
@@ -24,13 +27,21 @@ export interface RawDaySql {
 /** What a raw step gives its source besides the day: cancellation, and a place to say it is retrying. */
 export interface RawFetchOptions {
   readonly signal?: AbortSignal;
+  /** The run asking: a live fetch is shared by the node-days of one run, never across runs (each run re-reads). */
+  readonly runId?: string;
   readonly warn?: (message: string) => void;
 }
 
 export interface RawSource {
-  /** What the raw data depends on besides code: file contents, or the API endpoint. Part of raw's code version. */
+  /**
+   * What the raw data is read from: file contents, or the API endpoint. Recorded in the raw
+   * metadata, not in the code version: a new export with one more hub must not make every
+   * day of every node stale (a changed file is re-read for the trailing PJM_REVISION_DAYS,
+   * and a re-read that finds the same rows changes nothing).
+   */
   fingerprint(): Promise<string>;
-  pricesForDay(conn: DuckDBConnection, day: string, tempDir: string, options?: RawFetchOptions): Promise<RawDaySql>;
+  /** The rows of one node (pnode id) and EPT day, every configured market. */
+  pricesForNodeDay(conn: DuckDBConnection, nodeId: number, day: string, tempDir: string, options?: RawFetchOptions): Promise<RawDaySql>;
   loadForDay(conn: DuckDBConnection, day: string, tempDir: string, options?: RawFetchOptions): Promise<RawDaySql>;
   /** Whether this source has load data, and which (area, kind) series each day must hold. */
   loadFeed(): Promise<LoadFeed>;
@@ -42,9 +53,10 @@ const LOAD_TABLE = 'pjm_source_load';
 const LMP_ORDER = 'ORDER BY market, pnode_id, ts_utc, version_nbr, row_is_current, origin, lmp, energy, congestion, loss';
 const LOAD_ORDER = 'ORDER BY area, kind, ts_utc, issued_utc';
 
-function nodeFilter(config: PjmConfig): string {
-  return config.nodes.length === 0 ? 'true' : `pnode_id IN (${config.nodes.map((n) => n.id).join(', ')})`;
-}
+const nodeIdSql = (nodeId: number): string => {
+  if (!Number.isSafeInteger(nodeId) || nodeId <= 0) throw new Error(`A pricing node id is a positive whole number (a pnode_id), got ${nodeId}.`);
+  return String(nodeId);
+};
 
 function marketFilter(config: PjmConfig): string {
   return `market IN (${config.markets.map(sqlString).join(', ')})`;
@@ -84,10 +96,10 @@ function fileSource(config: PjmConfig, files: () => Promise<string[]>, load: (co
   return {
     fingerprint: async () => hashFiles(await files()),
     loadFeed,
-    async pricesForDay(_conn, day) {
+    async pricesForNodeDay(_conn, nodeId, day) {
       await ensureLoaded();
       return {
-        sql: `SELECT ${RAW_LMP_COLUMNS.join(', ')} FROM ${LMP_TABLE} WHERE ${eptDayCondition('ts_utc', day)} AND ${nodeFilter(config)} AND ${marketFilter(config)} ${LMP_ORDER}`,
+        sql: `SELECT ${RAW_LMP_COLUMNS.join(', ')} FROM ${LMP_TABLE} WHERE ${eptDayCondition('ts_utc', day)} AND pnode_id = ${nodeIdSql(nodeId)} AND ${marketFilter(config)} ${LMP_ORDER}`,
         metadata: { source: config.source },
       };
     },
@@ -144,43 +156,71 @@ function dataMinerCsvSource(config: PjmConfig): RawSource {
 function dataMinerApiSource(config: PjmConfig): RawSource {
   // One client per process: its rate limiter must see every request.
   const client = new DataMinerClient(config.api);
-  const fetchToView = async (conn: DuckDBConnection, feed: DataMinerFeed, day: string, tempDir: string, filter: Parameters<DataMinerClient['fetchDay']>[2], options: RawFetchOptions = {}) => {
+  const fetchItems = (feed: DataMinerFeed, day: string, filter: Parameters<DataMinerClient['fetchDay']>[2], options: RawFetchOptions = {}) =>
     // The day is retried here rather than by the runtime's step retry, so that a refused
     // connection or a bad key fails the step at once instead of after minutes of backoff.
-    const items = await withDayRetries(() => client.fetchDay(feed, day, filter), {
+    withDayRetries(() => client.fetchDay(feed, day, filter), {
       attempts: 3,
       backoffMs: 30_000,
       signal: options.signal,
       onRetry: ({ attempt, error, delayMs }) => options.warn?.(`${feed} ${day}: attempt ${attempt} failed (${error.message}); retrying in ${Math.round(delayMs / 1000)} s`),
     });
+  const toView = async (conn: DuckDBConnection, feed: DataMinerFeed, items: readonly DataMinerItem[], tempDir: string) => {
     const path = join(tempDir, `${feed}.ndjson`);
     await writeItemsNdjson(items, path);
     const view = `api_${feed}`;
     if (items.length > 0) await registerDataMinerNdjson(conn, feed, [path], view);
-    return { view: items.length > 0 ? view : undefined, rows: items.length };
+    return items.length > 0 ? view : undefined;
+  };
+  // The LMPs of one day and feed for every configured node, fetched once per run: the
+  // node-days of that run are cut from it. Entries of earlier runs are dropped, so every
+  // run re-reads (PJM revises real-time prices after publishing them).
+  const configured = config.nodes.map((n) => n.id);
+  const shared = new Map<string, Promise<DataMinerItem[]>>();
+  let sharedRun: string | undefined;
+  const dayOfAllNodes = (feed: DataMinerFeed, day: string, options: RawFetchOptions): Promise<DataMinerItem[]> => {
+    if (options.runId !== sharedRun) {
+      shared.clear();
+      sharedRun = options.runId;
+    }
+    const key = `${feed}|${day}`;
+    let p = shared.get(key);
+    if (!p) {
+      p = fetchItems(feed, day, { pnodeIds: configured }, options);
+      // A failed fetch is not kept: the next node-day asking tries again.
+      p.catch(() => shared.delete(key));
+      shared.set(key, p);
+    }
+    return p;
   };
   return {
     fingerprint: async () => `api:${config.api.baseUrl}`,
     loadFeed: async () => ({ status: 'present', feeds: ['Data Miner API load_frcstd_7_day', 'Data Miner API hrl_load_metered'], series: seriesOf(config, ['forecast', 'metered']) }),
-    async pricesForDay(conn, day, tempDir, options) {
+    async pricesForNodeDay(conn, nodeId, day, tempDir, options = {}) {
       const parts: string[] = [];
       const metadata: Record<string, number | string> = { source: config.source };
+      const id = nodeIdSql(nodeId);
       for (const market of config.markets) {
         const feed: DataMinerFeed = market === 'da' ? 'da_hrl_lmps' : 'rt_hrl_lmps';
-        const r = await fetchToView(conn, feed, day, tempDir, { pnodeIds: config.nodes.map((n) => n.id) }, options);
-        metadata[`${feed}Rows`] = r.rows;
-        if (r.view) parts.push(`SELECT ${RAW_LMP_COLUMNS.join(', ')} FROM ${r.view}`);
+        // A node added at run time (`materialize partitions add pjm_nodes ID`) is not in the
+        // shared request; it is fetched on its own.
+        const all = configured.includes(nodeId) ? await dayOfAllNodes(feed, day, options) : await fetchItems(feed, day, { pnodeIds: [nodeId] }, options);
+        const items = all.filter((item) => String(item['pnode_id']) === id);
+        metadata[`${feed}Rows`] = items.length;
+        const view = await toView(conn, feed, items, tempDir);
+        if (view) parts.push(`SELECT ${RAW_LMP_COLUMNS.join(', ')} FROM ${view}`);
       }
-      if (parts.length === 0) throw new Error(`Data Miner returned no LMP rows for ${day} (nodes ${config.nodes.map((n) => n.id).join(', ')}); is the day published yet?`);
-      return { sql: `SELECT * FROM (${parts.join(' UNION ALL ')}) WHERE ${eptDayCondition('ts_utc', day)} ${LMP_ORDER}`, metadata };
+      if (parts.length === 0) throw new Error(`Data Miner returned no LMP rows for node ${nodeId} on ${day}; is the day published yet, and is ${nodeId} a pnode_id?`);
+      return { sql: `SELECT * FROM (${parts.join(' UNION ALL ')}) WHERE ${eptDayCondition('ts_utc', day)} AND pnode_id = ${id} ${LMP_ORDER}`, metadata };
     },
     async loadForDay(conn, day, tempDir, options) {
       const parts: string[] = [];
       const metadata: Record<string, number | string> = { source: config.source };
       for (const feed of ['load_frcstd_7_day', 'hrl_load_metered'] as const) {
-        const r = await fetchToView(conn, feed, day, tempDir, { areas: config.loadAreas }, options);
-        metadata[`${feed}Rows`] = r.rows;
-        if (r.view) parts.push(`SELECT ${RAW_LOAD_COLUMNS.join(', ')} FROM ${r.view}`);
+        const items = await fetchItems(feed, day, { areas: config.loadAreas }, options);
+        metadata[`${feed}Rows`] = items.length;
+        const view = await toView(conn, feed, items, tempDir);
+        if (view) parts.push(`SELECT ${RAW_LOAD_COLUMNS.join(', ')} FROM ${view}`);
       }
       if (parts.length === 0) throw new Error(`Data Miner returned no load rows for ${day} (areas ${config.loadAreas.join(', ')}).`);
       return { sql: `SELECT * FROM (${parts.join(' UNION ALL ')}) WHERE ${eptDayCondition('ts_utc', day)} ${LOAD_ORDER}`, metadata };

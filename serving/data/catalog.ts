@@ -1,5 +1,6 @@
 // The latest validated data, as the lineage store knows it: the current materialization of
-// each daily partition of `pjm/validated/prices` and `pjm/validated/load`. Refreshed by
+// each partition of `pjm/validated/prices` (node x day, `<pnode id>|<day>`; a daily asset of
+// all nodes is read too) and of `pjm/validated/load` (daily). Refreshed by
 // polling (one SQLite read), so a request looks partitions up in memory. Every entry carries
 // its data version: caches key on those, so new data can never be served from an old cache.
 // It also knows which of those partitions the store has marked corrupt (a stored file that
@@ -12,8 +13,12 @@ export const LOAD_ASSET = 'pjm/validated/load' as AssetKey;
 
 export interface PartitionVersion {
   readonly asset: AssetKey;
+  /** The partition key: `<pnode id>|<day>` for node x day prices, the day otherwise. */
+  readonly partition: string;
   /** EPT delivery day. */
   readonly day: string;
+  /** The pricing node of a node x day partition; null when the partition holds every node of its day. */
+  readonly node: number | null;
   readonly materializationId: number;
   readonly dataVersion: string;
   readonly location: string;
@@ -44,8 +49,11 @@ export class ValidatedCatalog {
     const snapshot = this.store.snapshot([this.pricesAsset, this.loadAsset]);
     const toMap = (asset: AssetKey): Map<string, PartitionVersion> => {
       const out = new Map<string, PartitionVersion>();
-      for (const [day, c] of snapshot.get(asset) ?? new Map<string, CurrentRecord>()) {
-        out.set(day, { asset, day, materializationId: c.id, dataVersion: c.dataVersion, location: c.location, ...(c.corrupt ? { corrupt: c.corrupt } : {}) });
+      for (const [partition, c] of snapshot.get(asset) ?? new Map<string, CurrentRecord>()) {
+        const at = partition.indexOf('|');
+        const day = partition.slice(at + 1);
+        const node = at < 0 ? null : Number(partition.slice(0, at));
+        out.set(partition, { asset, partition, day, node, materializationId: c.id, dataVersion: c.dataVersion, location: c.location, ...(c.corrupt ? { corrupt: c.corrupt } : {}) });
       }
       return out;
     };
@@ -68,30 +76,28 @@ export class ValidatedCatalog {
     return this.#generation;
   }
 
-  prices(day: string): PartitionVersion | undefined {
-    return this.#prices.get(day);
+  /** The validated prices of `node` on `day`: its node-day partition, or the day's partition of every node. */
+  prices(node: number, day: string): PartitionVersion | undefined {
+    return this.#prices.get(`${node}|${day}`) ?? this.#prices.get(day);
   }
 
   load(day: string): PartitionVersion | undefined {
     return this.#load.get(day);
   }
 
-  /** The latest `n` price partitions (by day). */
+  /** The price partitions of the latest `n` days (every node of each), by day then partition. */
   latestPrices(n: number): PartitionVersion[] {
-    return [...this.#prices.values()].sort((a, b) => (a.day < b.day ? -1 : a.day > b.day ? 1 : 0)).slice(-n);
+    return latestDays([...this.#prices.values()], n);
   }
 
-  /** The latest `n` price partitions (by day) whose files are not marked corrupt. */
+  /** The price partitions of the latest `n` days whose files are not marked corrupt. */
   latestIntactPrices(n: number): PartitionVersion[] {
-    return this.latestPrices(Number.MAX_SAFE_INTEGER)
-      .filter((p) => !p.corrupt)
-      .slice(-n);
+    return latestDays([...this.#prices.values()].filter((p) => !p.corrupt), n);
   }
 
   /** Every current partition marked corrupt, prices then load, by day. */
   corrupt(): PartitionVersion[] {
-    const byDay = (a: PartitionVersion, b: PartitionVersion) => (a.day < b.day ? -1 : a.day > b.day ? 1 : 0);
-    return [...[...this.#prices.values()].filter((p) => p.corrupt).sort(byDay), ...[...this.#load.values()].filter((p) => p.corrupt).sort(byDay)];
+    return [...[...this.#prices.values()].filter((p) => p.corrupt).sort(byDayThenPartition), ...[...this.#load.values()].filter((p) => p.corrupt).sort(byDayThenPartition)];
   }
 
   /** The latest load partition (by day). */
@@ -104,6 +110,16 @@ export class ValidatedCatalog {
   get counts(): { prices: number; load: number } {
     return { prices: this.#prices.size, load: this.#load.size };
   }
+}
+
+const byDayThenPartition = (a: PartitionVersion, b: PartitionVersion): number =>
+  a.day < b.day ? -1 : a.day > b.day ? 1 : a.partition < b.partition ? -1 : a.partition > b.partition ? 1 : 0;
+
+/** The partitions of the latest `n` distinct days of `list`, sorted. */
+function latestDays(list: PartitionVersion[], n: number): PartitionVersion[] {
+  const days = [...new Set(list.map((p) => p.day))].sort().slice(-n);
+  const keep = new Set(days);
+  return list.filter((p) => keep.has(p.day)).sort(byDayThenPartition);
 }
 
 /** `YYYY-MM-DD` plus `n` days. */

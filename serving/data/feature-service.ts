@@ -116,7 +116,7 @@ export class FeatureService {
   async forDay(node: NodeInfo, market: Market, day: string, featureSet: FeatureSet = legacyFeatureSet(market, this.options.systemLoadArea ?? 'RTO')): Promise<DayFeatures> {
     const prices: PartitionVersion[] = [];
     for (let lag = MAX_LAG; lag >= 0; lag--) {
-      const p = this.catalog.prices(addDays(day, -lag));
+      const p = this.catalog.prices(node.id, addDays(day, -lag));
       if (p) prices.push(p);
     }
     const load: PartitionVersion[] = [];
@@ -131,7 +131,7 @@ export class FeatureService {
       if (latest) load.push(latest);
     }
     const corrupt = [...prices, ...load].filter((p) => p.corrupt);
-    if (corrupt.length > 0) throw inputCorrupt(node, market, day, corrupt.map((p) => ({ asset: p.asset, day: p.day, what: describeMark(p) })));
+    if (corrupt.length > 0) throw inputCorrupt(node, market, day, corrupt.map((p) => ({ asset: p.asset, partition: p.partition, what: describeMark(p) })));
     const key = `${node.id}|${describeFeatureSet(featureSet)}|${day}|${prices.map((p) => p.materializationId).join(',')}|${load.map((l) => l.materializationId).join(',')}`;
     let entry = this.#cache.get(key);
     if (entry) {
@@ -168,11 +168,11 @@ export class FeatureService {
         // Not cached: once the partition is rewritten, the next request must read it again.
         const bad = await this.#findCorrupt([...prices, ...load]);
         if (bad.length === 0) throw err;
-        throw inputCorrupt(node, market, day, bad.map((b) => ({ asset: b.asset, day: b.partition, what: describeBad(b) })));
+        throw inputCorrupt(node, market, day, bad.map((b) => ({ asset: b.asset, partition: b.partition, what: describeBad(b) })));
       }
       if (result.ok) {
         const dataVersions: Record<string, string> = {};
-        for (const p of [...prices, ...load]) dataVersions[`${p.asset}[${p.day}]`] = p.dataVersion;
+        for (const p of [...prices, ...load]) dataVersions[`${p.asset}[${p.partition}]`] = p.dataVersion;
         entry = { ok: true, value: { key, node, market, day, table: featureTableFromRows(result.rows, featureSet), dataVersions } };
       } else {
         entry = { ok: false, error: missingInputs(node, market, day, result.error.message, result.error.missing) };
@@ -237,7 +237,7 @@ export class FeatureService {
   async #findCorrupt(partitions: readonly PartitionVersion[]): Promise<BadFile[]> {
     const bad = await checkVersions(
       this.options.instance,
-      partitions.map((p) => ({ asset: p.asset, partition: p.day, materializationId: p.materializationId, dataVersion: p.dataVersion as never, location: p.location })),
+      partitions.map((p) => ({ asset: p.asset, partition: p.partition, materializationId: p.materializationId, dataVersion: p.dataVersion as never, location: p.location })),
       'server',
     ).catch(() => [] as BadFile[]);
     if (bad.length > 0) {
@@ -263,13 +263,13 @@ function describeMark(p: PartitionVersion): string {
 }
 
 /** 503: the day needs a validated partition whose stored file is bad; a rematerialization repairs it. */
-function inputCorrupt(node: NodeInfo, market: Market, day: string, corrupt: readonly { asset: string; day: string; what: string }[]): HttpError {
-  const list = corrupt.map((c) => `${c.asset}[${c.day}] (${c.what})`).join('; ');
+function inputCorrupt(node: NodeInfo, market: Market, day: string, corrupt: readonly { asset: string; partition: string; what: string }[]): HttpError {
+  const list = corrupt.map((c) => `${c.asset}[${c.partition}] (${c.what})`).join('; ');
   return new HttpError(
     503,
     'input_corrupt',
-    `Cannot forecast node ${node.id}${node.name ? ` (${node.name})` : ''}, market ${market}, ${day}: it needs ${list}, whose stored data is corrupt. Other days are served. Repair it with \`materialize ${corrupt[0]!.asset} -p ${corrupt[0]!.day}\` (any run rewrites it).`,
-    { node: node.id, market, date: day, corrupt: corrupt.map((c) => ({ asset: c.asset, day: c.day, problem: c.what })) },
+    `Cannot forecast node ${node.id}${node.name ? ` (${node.name})` : ''}, market ${market}, ${day}: it needs ${list}, whose stored data is corrupt. Other days are served. Repair it with \`materialize ${corrupt[0]!.asset} -p '${corrupt[0]!.partition}'\` (any run rewrites it).`,
+    { node: node.id, market, date: day, corrupt: corrupt.map((c) => ({ asset: c.asset, partition: c.partition, day: c.partition.slice(c.partition.indexOf('|') + 1), problem: c.what })) },
     { 'Retry-After': '60' },
   );
 }

@@ -51,12 +51,12 @@ export function healthRoutes(lifecycle: Lifecycle): RouteModule {
           // of the forecasts that read it: while one is corrupt the server is degraded, not ready.
           const corrupt = deps.features.catalog.corrupt();
           if (corrupt.length > 0) {
-            const named = corrupt.slice(0, 5).map((p) => `${p.asset}[${p.day}]`).join(', ');
+            const named = corrupt.slice(0, 5).map((p) => `${p.asset}[${p.partition}]`).join(', ');
             throw new HttpError(
               503,
               'degraded',
               `Degraded: ${corrupt.length} validated partition${corrupt.length === 1 ? '' : 's'} the served model depends on ${corrupt.length === 1 ? 'is' : 'are'} corrupt (${named}${corrupt.length > 5 ? ', …' : ''}). Forecasts that need ${corrupt.length === 1 ? 'it are' : 'them are'} refused; other days are served. Repair: \`materialize\` rewrites ${corrupt.length === 1 ? 'it' : 'them'} (\`materialize verify\` lists every bad file).`,
-              { corrupt: corrupt.map((p) => ({ asset: p.asset, day: p.day, reason: p.corrupt!.reason, detectedBy: p.corrupt!.detectedBy, detectedAt: new Date(p.corrupt!.detectedAt).toISOString() })) },
+              { corrupt: corrupt.map((p) => ({ asset: p.asset, partition: p.partition, day: p.day, reason: p.corrupt!.reason, detectedBy: p.corrupt!.detectedBy, detectedAt: new Date(p.corrupt!.detectedAt).toISOString() })) },
               { 'Retry-After': '60' },
             );
           }

@@ -30,6 +30,15 @@ test('overrides: live source with nodes, markets, range, base URL, timeout and r
   assert.equal(daysInRange(c.start, c.end), ['2025-05-01', '2025-05-02', '2025-05-03']);
 });
 
+test('PJM_REVISION_DAYS: the trailing days each run re-reads, 7 by default, 0 for none; anything else names the variable', () => {
+  assert.is(loadPjmConfig({}, NOW).revisionDays, 7);
+  assert.is(loadPjmConfig({ PJM_REVISION_DAYS: '0' }, NOW).revisionDays, 0);
+  assert.is(loadPjmConfig({ PJM_REVISION_DAYS: '30' }, NOW).revisionDays, 30);
+  for (const bad of ['-1', '2.5', 'week', '1e3']) {
+    assert.throws(() => loadPjmConfig({ PJM_REVISION_DAYS: bad }, NOW), (e: unknown) => e instanceof PjmConfigError && /PJM_REVISION_DAYS/.test(e.message) && /whole number of days/.test(e.message), bad);
+  }
+});
+
 test('live source defaults to the PJM_API_DAYS (90) complete EPT days ending yesterday', () => {
   const c = loadPjmConfig({ PJM_SOURCE: 'dataminer-api', PJM_API_KEY: 'k' }, NOW);
   assert.equal([c.start, c.end], ['2026-08-29', '2026-11-26']);

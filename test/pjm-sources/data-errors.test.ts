@@ -35,7 +35,7 @@ test('two current rows for one hour with different LMPs block the day, naming bo
   const data = tempDir('conflict-data');
   const r = await runCli(['+pjm/validated/prices'], env(csvDir('conflict', [other.join(',')]), data));
   assert.is(r.code, 1, r.stdout + r.stderr);
-  const blocked = r.stderr.split('\n').find((l) => l.includes('pjm/validated/prices[2025-05-01]')) ?? '';
+  const blocked = r.stderr.split('\n').find((l) => l.includes('pjm/validated/prices[51217|2025-05-01]')) ?? '';
   assert.match(blocked, /blocked by check unique_node_market_hour: 1 \(node, market, hour\) key has current source rows with different values/);
   assert.ok(blocked.includes(`node 51217 rt 2025-05-01T04:00:00Z (2025-05-01T00:00 EPT (UTC-4))`), blocked);
   assert.ok(blocked.includes(`lmp ${Number(first[9])} (hubs_rt_hrl_lmps.csv, version_nbr 1, row_is_current)`), blocked);

@@ -41,22 +41,29 @@ test('materialize from an empty store: every asset fresh, a model, a backtest ta
   assert.is(forecast.materialization.metadata.rowCount, 24);
 
   const lineage = await cli(['lineage', 'pjm/model']);
-  assert.match(lineage.stdout, /pjm\/features\n/);
-  assert.match(lineage.stdout, /pjm\/validated\/prices — 168 partitions 2016-08-01 … 2017-01-15/);
+  // The model reads the node x day feature partitions (the COMED node's 168 days).
+  assert.match(lineage.stdout, /pjm\/features — 168 partitions 33092371\|2016-08-01 … 33092371\|2017-01-15\n/);
+  // Each feature partition read its node's validated prices of D-7..D; the feature set read the load of every day.
+  assert.match(lineage.stdout, /pjm\/validated\/prices — 8 partitions 33092371\|2017-01-08 … 33092371\|2017-01-15/);
+  assert.match(lineage.stdout, /pjm\/validated\/load — 168 partitions 2016-08-01 … 2017-01-15/);
 });
 
-test('a second run does nothing; identical recomputation keeps downstream fresh', async () => {
+test('a second run re-reads the last 7 source days only; identical recomputation keeps downstream fresh', async () => {
   const again = await cli(['--json']);
   assert.is(again.code, 0);
-  const finished = JSON.parse(again.stdout.trim().split('\n').pop()!);
-  assert.is(finished.counts.materialized, 0);
+  const lines = again.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  const finished = lines.pop()!;
+  // PJM_REVISION_DAYS (7): the raw prices and load of 2017-01-09..15 are read again, find the same rows, and nothing else runs.
+  assert.is(finished.counts.materialized, 14);
+  assert.is(finished.counts.unchanged, 14);
+  assert.equal([...new Set(lines.filter((e) => e.type === 'step_materialized').map((e) => e.asset))].sort(), ['pjm/raw/load', 'pjm/raw/prices']);
   // Recompute one raw day: same bytes, so nothing downstream runs.
-  const forced = await cli(['pjm/raw/prices', '--partition', '2016-11-15', '--force', '--json']);
+  const forced = await cli(['pjm/raw/prices', '--partition', 'node=33092371,day=2016-11-15', '--force', '--json']);
   assert.is(forced.code, 0, forced.stderr);
   const end = JSON.parse(forced.stdout.trim().split('\n').pop()!);
   assert.is(end.counts.materialized, 1);
   assert.is(end.counts.unchanged, 1);
-  const after = await cli(['--json']);
+  const after = await cli(['--json'], { PJM_REVISION_DAYS: '0' });
   assert.is(JSON.parse(after.stdout.trim().split('\n').pop()!).counts.materialized, 0, 'nothing downstream ran');
 });
 
@@ -76,8 +83,9 @@ test('a bad source day is blocked by validation; downstream is skipped and the p
 
   const r = await cli([], { PJM_EPFTOOLBOX_DIR: epf });
   assert.is(r.code, 1);
-  assert.match(r.stderr, /pjm\/validated\/prices\[2017-01-10\]: blocked by check price_range/);
-  assert.match(r.stdout, /pjm\/model: skipped, upstream pjm\/validated\/prices\[2017-01-10\] was blocked by a failed check/);
+  // 2017-01-10 is among the last 7 days, so the run re-reads it from the changed file.
+  assert.match(r.stderr, /pjm\/validated\/prices\[33092371\|2017-01-10\]: blocked by check price_range/);
+  assert.match(r.stdout, /pjm\/model: skipped, upstream pjm\/validated\/prices\[33092371\|2017-01-10\] was blocked by a failed check/);
   const after = JSON.parse((await cli(['show', 'pjm/model', '--json'])).stdout).materialization.id;
   assert.is(after, before, 'the previous model is still the current one');
   assert.ok(existsSync(join(dir, 'models', 'xgb_da_lmp.json')));

@@ -79,7 +79,7 @@ function fullyFresh(): [string, string, string, string, [string, string][]][] {
 
 function plan(g: AssetGraph<unknown>, snap: CurrentSnapshot, options: { force?: boolean; assets?: string[] } = {}) {
   const resolver = new StalenessResolver(g, snapshotView(snap), now);
-  return planRun({ graph: g, resolver, assets: (options.assets ?? g.keys()) as AssetKey[], force: options.force ?? false });
+  return planRun({ graph: g, resolver, assets: (options.assets ?? g.keys()) as AssetKey[], force: options.force ?? false, now });
 }
 
 test('an empty store: every partition runs because it is missing', () => {

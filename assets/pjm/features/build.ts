@@ -198,6 +198,56 @@ export async function buildFeatures(conn: DuckDBConnection, options: BuildFeatur
   };
 }
 
+export interface NodeDayFeaturesOptions extends FeatureInputs {
+  readonly nodeId: number;
+  /** Target EPT delivery day, YYYY-MM-DD. */
+  readonly day: string;
+  /** The first day of the data: a day whose lags reach before it is left out (no rows), as `buildFeatures` leaves it out. */
+  readonly spanStart: string;
+  /** Parquet file to write: the same columns, types and order as `buildFeatures`, for this node-day only. */
+  readonly outPath: string;
+}
+
+export interface NodeDayFeaturesResult {
+  /** 24, or 0 when the day is left out. */
+  readonly rows: number;
+  /** Why no rows: its lags reach before the data, or its target is not known yet. */
+  readonly leftOut: 'lags_before_span' | 'target_unknown' | null;
+  readonly columns: readonly string[];
+}
+
+/**
+ * The feature rows of one node and day, exactly as `buildFeatures` over all history writes
+ * them for that node-day (the same SQL, asked for one target day, its lags marked against
+ * `spanStart`): what the `pjm/features[node|day]` partitions hold, so appending a day
+ * computes its own rows only. A day inside the span with a known target but a missing
+ * required input throws FeatureInputsMissingError naming the input, node, day and hours.
+ */
+export async function buildNodeDayFeatures(conn: DuckDBConnection, options: NodeDayFeaturesOptions): Promise<NodeDayFeaturesResult> {
+  if (options.pricesParquet.length === 0) throw new Error(`buildNodeDayFeatures: no prices Parquet file given for node ${options.nodeId} ${options.day}.`);
+  await conn.run(`SET TimeZone='UTC'`);
+  const tempDir = options.outPath.replace(/\/[^/]*$/, '') || '.';
+  const inputs = { ...options, loadParquet: await loadFiles(conn, options.loadParquet, tempDir) };
+  const set = featureSetOf(options);
+  const year = Number(options.day.slice(0, 4));
+  const sql = featureSql(sqlOptions(inputs, { kind: 'day', nodeId: options.nodeId, day: options.day, spanStart: options.spanStart }, [year - 1, year + 1]));
+  const columns = [...new Set([...KEY_COLUMNS, TARGET_COLUMN, ...featureColumns(set)])];
+  // One statement in the common case (a day with every input: its 24 rows): the step's time
+  // is this query's. Only a day without rows asks why, with a second query.
+  const copied = await conn.runAndReadAll(`COPY (SELECT ${columns.join(', ')} FROM (${sql}) WHERE ${COMPLETE_CONDITION} AND target IS NOT NULL ORDER BY node_id, day, hour)
+    TO ${sqlString(options.outPath)} (FORMAT parquet)`);
+  const rows = Number(copied.getRows()[0]?.[0] ?? 0);
+  if (rows > 0) return { rows, leftOut: null, columns };
+  const facts = await conn.runAndReadAll(`SELECT bool_or(_lags_in_span), bool_or(_lags_in_span AND NOT (${COMPLETE_CONDITION}) AND target IS NOT NULL), bool_and(target IS NOT NULL) FROM (${sql})`);
+  const [inSpan, gap, known] = facts.getRows()[0] ?? [];
+  if (gap === true) {
+    const r = await featuresForDay(conn, { ...options, tempDir });
+    if (!r.ok) throw new FeatureInputsMissingError(set, 1, [r.error]);
+    throw new Error(`Features of node ${options.nodeId} ${options.day}: an input is incomplete, but the one-day query found none missing.`);
+  }
+  return { rows, leftOut: inSpan !== true ? 'lags_before_span' : known !== true ? 'target_unknown' : null, columns };
+}
+
 export interface FeaturesForDayOptions extends FeatureInputs {
   readonly nodeId: number;
   /** Target EPT delivery day, YYYY-MM-DD. */

@@ -14,7 +14,14 @@ export interface FeatureSetChoice {
 }
 
 export interface DetectOptions {
+  /** Validated prices to read the markets from; or give `markets`. */
   readonly pricesParquet: readonly string[];
+  /**
+   * The markets the validated prices hold, when known without reading them (the pipeline:
+   * every validated node-day holds each configured market, or it is blocked), with a detail
+   * for the run output. Given, `pricesParquet` is not read.
+   */
+  readonly markets?: ReadonlyMap<string, string>;
   readonly loadParquet: readonly string[];
   readonly market: Market;
   /** Preferred area of the load forecast and metered load. Default 'RTO'. */
@@ -33,14 +40,18 @@ function pickArea(areas: ReadonlyMap<string, number>, preferred: string): string
 
 /** The richest feature set the validated data supports for `market` (see `FeatureSetChoice`). */
 export async function detectFeatureSet(conn: DuckDBConnection, o: DetectOptions): Promise<FeatureSetChoice> {
-  if (o.pricesParquet.length === 0) throw new Error('detectFeatureSet: no prices Parquet file given.');
   const preferred = o.systemLoadArea ?? 'RTO';
   const exclude = new Set(o.exclude ?? []);
-  const markets = await conn.runAndReadAll(
-    `SELECT market, count(DISTINCT node_id) AS nodes, count(DISTINCT CAST(timezone('America/New_York', ts_utc) AS DATE)) AS days
-     FROM read_parquet(${files(o.pricesParquet)}) GROUP BY market`,
-  );
-  const byMarket = new Map(markets.getRows().map((r) => [String(r[0]), { nodes: Number(r[1]), days: Number(r[2]) }]));
+  const byMarket = new Map<string, string>();
+  if (o.markets) for (const [m, detail] of o.markets) byMarket.set(m, detail);
+  else {
+    if (o.pricesParquet.length === 0) throw new Error('detectFeatureSet: no prices Parquet file given.');
+    const markets = await conn.runAndReadAll(
+      `SELECT market, count(DISTINCT node_id) AS nodes, count(DISTINCT CAST(timezone('America/New_York', ts_utc) AS DATE)) AS days
+       FROM read_parquet(${files(o.pricesParquet)}) GROUP BY market`,
+    );
+    for (const r of markets.getRows()) byMarket.set(String(r[0]), `${String(r[0]).toUpperCase()} prices of ${Number(r[1])} node(s), ${Number(r[2])} days`);
+  }
   const own = byMarket.get(o.market);
   if (own === undefined) throw new Error(`No ${o.market.toUpperCase()} prices in the validated data: the ${o.market} model has nothing to learn from. Add ${o.market}_hrl_lmps data or set PJM_MARKETS.`);
   const forecastAreas = new Map<string, number>();
@@ -55,7 +66,7 @@ export async function detectFeatureSet(conn: DuckDBConnection, o: DetectOptions)
   const forecastArea = pickArea(forecastAreas, preferred);
   const meteredArea = pickArea(meteredAreas, preferred);
   const found: Array<{ input: FeatureInput; detail: string }> = [
-    { input: 'price_lags', detail: `${o.market.toUpperCase()} prices of ${own.nodes} node(s), ${own.days} days` },
+    { input: 'price_lags', detail: own },
   ];
   const without: Array<{ input: FeatureInput; reason: string }> = [];
   const consider = (input: FeatureInput, present: boolean, detail: string, absent: string): void => {
@@ -65,7 +76,7 @@ export async function detectFeatureSet(conn: DuckDBConnection, o: DetectOptions)
     else found.push({ input, detail });
   };
   const da = byMarket.get('da');
-  consider('da_price', da !== undefined, `DA prices of ${da?.nodes ?? 0} node(s), ${da?.days ?? 0} days`, 'no DA prices in the validated data');
+  consider('da_price', da !== undefined, da ?? '', 'no DA prices in the validated data');
   consider('load_forecast', forecastArea !== null, `${forecastArea} load forecast, ${forecastAreas.get(forecastArea ?? '') ?? 0} days`, 'no load forecast in the validated data');
   consider('load_metered', meteredArea !== null, `${meteredArea} metered load, ${meteredAreas.get(meteredArea ?? '') ?? 0} days`, 'no metered load in the validated data');
   const inputs = found.map((f) => f.input);

@@ -16,7 +16,17 @@ const MAX_LAG = Math.max(...PRICE_LAGS);
 /** Which target rows to compute. */
 export type FeatureTargets =
   | { readonly kind: 'all' }
-  | { readonly kind: 'day'; readonly nodeId: number; readonly day: string };
+  | {
+      readonly kind: 'day';
+      readonly nodeId: number;
+      readonly day: string;
+      /**
+       * The first day of the data, for `_lags_in_span` (a node-day partition of the features
+       * asset is built alone, but must say what the whole-history run would: whether its lags
+       * reach before the data). Default: the lags are in the span.
+       */
+      readonly spanStart?: string;
+    };
 
 export interface FeatureSqlOptions {
   readonly pricesParquet: readonly string[];
@@ -71,6 +81,8 @@ export function featureSql(o: FeatureSqlOptions): string {
   const markets = withDa ? `(${M}), ('da')` : `(${M})`;
   const t = o.targets;
   if (t.kind === 'day' && !isoDate.test(t.day)) throw new Error(`featureSql: day must be YYYY-MM-DD, got ${JSON.stringify(t.day)}`);
+  if (t.kind === 'day' && t.spanStart !== undefined && !isoDate.test(t.spanStart)) throw new Error(`featureSql: spanStart must be YYYY-MM-DD, got ${JSON.stringify(t.spanStart)}`);
+  const spanStart = t.kind === 'day' && t.spanStart !== undefined ? `DATE '${t.spanStart}'` : '(SELECT lo FROM cal_range)';
   const nodeFilter = t.kind === 'day' ? `AND node_id = ${Math.trunc(t.nodeId)}` : '';
   // For one day only the window D-7..D matters; UTC bounds a day wider on each side cover EPT.
   const timeFilter =
@@ -146,7 +158,7 @@ WITH
 SELECT
   tg.node_id, ${M} AS market, tg.d AS day, CAST(hr.h AS INTEGER) AS hour,
   tgt.v AS target,
-  tg.d - ${MAX_LAG} >= (SELECT lo FROM cal_range) AS _lags_in_span,
+  tg.d - ${MAX_LAG} >= ${spanStart} AS _lags_in_span,
   CAST(isodow(tg.d) AS INTEGER) AS day_of_week,
   CAST(tg.d IN (SELECT d FROM hol) AS INTEGER) AS is_holiday,
   CAST((tg.d - 1) IN (SELECT d FROM hol) AS INTEGER) AS is_holiday_lag1,
