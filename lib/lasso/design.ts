@@ -146,3 +146,27 @@ export function residualSumOfSquares(design: Design, target: Target, w: Float64A
   }
   return Math.max(0, target.yty - 2 * lin + quad);
 }
+
+/**
+ * The same design with or without unit-norm columns, derived from `design` without another
+ * pass over the rows (G' = D⁻¹ G D⁻¹). Used when the penalty is chosen on normalized columns
+ * but fitted on raw ones, as epftoolbox's LEAR did with scikit-learn < 1.2.
+ */
+export function withNormalization(design: Design, normalize: boolean): Design {
+  if (design.normalize === normalize) return design;
+  const { n, p } = design;
+  const xScale = new Float64Array(p).fill(1);
+  if (normalize) {
+    for (let j = 0; j < p; j++) {
+      const s = Math.sqrt(design.gram[j * p + j]! * design.xScale[j]! ** 2);
+      xScale[j] = s > 0 ? s : 1;
+    }
+  }
+  const ratio = new Float64Array(p);
+  for (let j = 0; j < p; j++) ratio[j] = design.xScale[j]! / xScale[j]!;
+  const x = new Float64Array(n * p);
+  for (let i = 0; i < n; i++) for (let j = 0; j < p; j++) x[i * p + j] = design.x[i * p + j]! * ratio[j]!;
+  const gram = new Float64Array(p * p);
+  for (let j = 0; j < p; j++) for (let k = 0; k < p; k++) gram[j * p + k] = design.gram[j * p + k]! * ratio[j]! * ratio[k]!;
+  return { ...design, normalize, xScale, x, gram };
+}

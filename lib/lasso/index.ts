@@ -12,7 +12,7 @@
 // lambda = 0), which computes the same estimator: measured by bench/lasso.ts on the
 // committed fixture (test/fixtures/lasso) and on a LEAR-sized problem (see MEASURED below).
 // MEASURED: filled in from bench/lasso.ts.
-export { checkMatrix, gramOf, prepareDesign, prepareTarget, residualSumOfSquares, toOriginalScale } from './design.ts';
+export { checkMatrix, gramOf, prepareDesign, prepareTarget, residualSumOfSquares, toOriginalScale, withNormalization } from './design.ts';
 export type { Design, DesignOptions, Matrix, Target } from './design.ts';
 export { alphaGrid, alphaMax, lassoCoordinateDescent, lassoPath } from './coordinate-descent.ts';
 export type { CoordinateDescentOptions, CoordinateDescentResult } from './coordinate-descent.ts';

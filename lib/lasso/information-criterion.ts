@@ -6,7 +6,7 @@
 //   'zou2007'  (scikit-learn ≤ 1.0, what epftoolbox's published LEAR forecasts ran on):
 //              RSS / var(y) + K df (Zou, Hastie & Tibshirani 2007, eqs. 2.15-16).
 // K is 2 for AIC and log n for BIC; df is the number of non-zero coefficients.
-import { type Design, type Target, residualSumOfSquares } from './design.ts';
+import type { Design, Target } from './design.ts';
 import { larsLassoPath, type LarsOptions, type LarsPath } from './lars.ts';
 
 export type InformationCriterion = 'aic' | 'bic';
@@ -45,7 +45,7 @@ export function criterionAlongPath(design: Design, target: Target, path: LarsPat
     const w = path.coefs[k]!;
     let df = 0;
     for (const v of w) if (Math.abs(v) > 2.220446049250313e-16) df++;
-    const rss = residualSumOfSquares(design, target, w);
+    const rss = path.rss[k]!;
     out[k] =
       definition === 'gaussian'
         ? n * Math.log(2 * Math.PI * sigma2) + rss / sigma2 + factor * df
@@ -72,29 +72,36 @@ export function olsNoiseVariance(design: Design, target: Target): number {
       `olsNoiseVariance: ${n} rows for ${p} features${design.fitIntercept ? ' and an intercept' : ''} leave no degrees of freedom to estimate the noise variance; use definition 'zou2007' or pass noiseVariance.`,
     );
   }
-  // Cholesky solve of G w = X'y.
+  // Cholesky of G that skips columns dependent on earlier ones (pivot below 1e-10 of their
+  // own norm): the projection of y on X's column space, hence the RSS, is the same as the
+  // minimum-norm least squares scikit-learn's LinearRegression computes. Weekday dummies
+  // next to an intercept are such a case.
   const L = new Float64Array(p * p);
+  const kept = new Uint8Array(p);
   for (let i = 0; i < p; i++) {
     for (let j = 0; j <= i; j++) {
+      if (!kept[j] && j < i) continue;
       let s = gram[i * p + j]!;
-      for (let m = 0; m < j; m++) s -= L[i * p + m]! * L[j * p + m]!;
+      for (let m = 0; m < j; m++) if (kept[m]) s -= L[i * p + m]! * L[j * p + m]!;
       if (i === j) {
-        if (!(s > 1e-12 * Math.max(1, gram[i * p + i]!))) {
-          throw new Error(`olsNoiseVariance: the design is rank-deficient at column ${i}; OLS has no unique fit. Use definition 'zou2007' or pass noiseVariance.`);
+        if (s > 1e-10 * gram[i * p + i]! && s > 0) {
+          L[i * p + i] = Math.sqrt(s);
+          kept[i] = 1;
         }
-        L[i * p + i] = Math.sqrt(s);
       } else L[i * p + j] = s / L[j * p + j]!;
     }
   }
   const w = new Float64Array(p);
   for (let i = 0; i < p; i++) {
+    if (!kept[i]) continue;
     let s = target.xty[i]!;
-    for (let m = 0; m < i; m++) s -= L[i * p + m]! * w[m]!;
+    for (let m = 0; m < i; m++) if (kept[m]) s -= L[i * p + m]! * w[m]!;
     w[i] = s / L[i * p + i]!;
   }
   for (let i = p - 1; i >= 0; i--) {
+    if (!kept[i]) continue;
     let s = w[i]!;
-    for (let m = i + 1; m < p; m++) s -= L[m * p + i]! * w[m]!;
+    for (let m = i + 1; m < p; m++) if (kept[m]) s -= L[m * p + i]! * w[m]!;
     w[i] = s / L[i * p + i]!;
   }
   // RSS = y'y - w'X'y at the OLS optimum.

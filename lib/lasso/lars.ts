@@ -2,8 +2,8 @@
 // (Efron et al. 2004), in Gram form: the exact piecewise-linear path from alpha_max down to
 // alpha = 0 (or until every feature is active), knot by knot. The AIC/BIC choice of
 // scikit-learn's `LassoLarsIC` is made over these knots (information-criterion.ts).
-// The active set's Cholesky factor grows by one row per added feature (O(k²)); a dropped
-// feature (rare) rebuilds it.
+// The active set's Cholesky factor grows by one row per added feature and loses one by Givens
+// rotations per dropped feature, both O(k²).
 import type { Design, Target } from './design.ts';
 
 export interface LarsPath {
@@ -11,12 +11,24 @@ export interface LarsPath {
   readonly alphas: Float64Array;
   /** Coefficients at each knot in the design's (centered, scaled) space. */
   readonly coefs: Float64Array[];
+  /**
+   * ||y - Xw||² at each knot, by the LARS identity X'r = n·alpha·sign(w) on the active set:
+   * RSS = y'y - w'X'y - n·alpha·||w||₁ (O(p) per knot instead of O(k²)).
+   */
+  readonly rss: Float64Array;
   readonly steps: number;
+  /** Features that left the active set along the way (the lasso modification). */
+  readonly drops: number;
 }
 
 export interface LarsOptions {
   /** Maximum steps; default 500 (scikit-learn's `LassoLarsIC` default; epftoolbox passes 2500). */
   readonly maxIter?: number;
+  /**
+   * Stop at this alpha, interpolating the last segment (the path is linear between knots), so
+   * the last entry is the exact LASSO solution at alphaMin. Default 0 (the whole path).
+   */
+  readonly alphaMin?: number;
 }
 
 const TINY32 = 1.1754943508222875e-38;
@@ -26,16 +38,19 @@ const EQUALITY_TOL = 1.1920928955078125e-7;
 export function larsLassoPath(design: Design, target: Target, options: LarsOptions = {}): LarsPath {
   const { n, p, gram } = design;
   const maxIter = options.maxIter ?? 500;
+  const alphaMin = options.alphaMin ?? 0;
   const cov = Float64Array.from(target.xty);
   const inactive = new Uint8Array(p).fill(1);
   const coef = new Float64Array(p);
   const active: number[] = [];
   const signs: number[] = [];
   const maxK = Math.min(n, p) + 1;
-  let L: Float64Array = new Float64Array(maxK * maxK);
+  const L = new Float64Array(maxK * maxK);
   const alphas: number[] = [];
   const coefs: Float64Array[] = [];
+  const rss: number[] = [];
   let steps = 0;
+  let drops = 0;
   let drop = false;
   let prevAlpha = Number.POSITIVE_INFINITY;
   const ls = new Float64Array(maxK);
@@ -49,10 +64,26 @@ export function larsLassoPath(design: Design, target: Target, options: LarsOptio
         cIdx = j;
       }
     }
-    const alpha = C / n;
+    let alpha = C / n;
+    if (alphaMin > 0 && alpha <= alphaMin && alphas.length > 0) {
+      // Between the previous knot and this point the path is linear: interpolate at alphaMin.
+      const prev = coefs[coefs.length - 1]!;
+      const prevA = alphas[alphas.length - 1]!;
+      const t = prevA === alpha ? 1 : (prevA - alphaMin) / (prevA - alpha);
+      for (let j = 0; j < p; j++) coef[j] = prev[j]! + t * (coef[j]! - prev[j]!);
+      alpha = alphaMin;
+      C = alpha * n;
+    }
     alphas.push(alpha);
     coefs.push(Float64Array.from(coef));
-    if (alpha <= EQUALITY_TOL || cIdx < 0) break;
+    let wq = 0;
+    let l1 = 0;
+    for (let j = 0; j < p; j++) {
+      wq += coef[j]! * target.xty[j]!;
+      l1 += Math.abs(coef[j]!);
+    }
+    rss.push(Math.max(0, target.yty - wq - C * l1));
+    if (alpha <= EQUALITY_TOL || alpha <= alphaMin || cIdx < 0) break;
     if (steps >= maxIter || active.length >= p) break;
     if (!drop) {
       const k = active.length;
@@ -71,6 +102,7 @@ export function larsLassoPath(design: Design, target: Target, options: LarsOptio
         inactive[cIdx] = 0;
         alphas.pop();
         coefs.pop();
+        rss.pop();
         continue;
       }
       L[k * maxK + k] = diag;
@@ -86,21 +118,28 @@ export function larsLassoPath(design: Design, target: Target, options: LarsOptio
       for (let m = 0; m < i; m++) s -= L[i * maxK + m]! * ls[m]!;
       ls[i] = s / L[i * maxK + i]!;
     }
+    // Lᵀ x = b by columns of Lᵀ (rows of L), so the inner loop reads L contiguously.
     for (let i = k - 1; i >= 0; i--) {
-      let s = ls[i]!;
-      for (let m = i + 1; m < k; m++) s -= L[m * maxK + i]! * ls[m]!;
-      ls[i] = s / L[i * maxK + i]!;
+      const xi = ls[i]! / L[i * maxK + i]!;
+      ls[i] = xi;
+      const row = i * maxK;
+      for (let m = 0; m < i; m++) ls[m]! -= L[row + m]! * xi;
     }
     let sum = 0;
     for (let i = 0; i < k; i++) sum += ls[i]! * signs[i]!;
     const AA = 1 / Math.sqrt(Math.max(sum, EPS));
     for (let i = 0; i < k; i++) ls[i]! *= AA;
     let gamma = C / AA;
+    // a = G[:, A] ls, accumulated over the active rows of G (contiguous reads).
+    a.fill(0);
+    for (let i = 0; i < k; i++) {
+      const row = active[i]! * p;
+      const li = ls[i]!;
+      for (let j = 0; j < p; j++) a[j]! += li * gram[row + j]!;
+    }
     for (let j = 0; j < p; j++) {
       if (!inactive[j]) continue;
-      let s = 0;
-      for (let i = 0; i < k; i++) s += gram[j * p + active[i]!]! * ls[i]!;
-      a[j] = s;
+      const s = a[j]!;
       const g1 = (C - cov[j]!) / (AA - s + TINY32);
       const g2 = (C + cov[j]!) / (AA + s + TINY32);
       if (g1 > 0 && g1 < gamma) gamma = g1;
@@ -118,6 +157,7 @@ export function larsLassoPath(design: Design, target: Target, options: LarsOptio
       for (let i = 0; i < k; i++) if (-coef[active[i]!]! / (ls[i]! + TINY32) === zPos) dropping.push(i);
     }
     drop = dropping.length > 0;
+    drops += dropping.length;
     steps++;
     for (let i = 0; i < k; i++) coef[active[i]!]! += gamma * ls[i]!;
     for (let j = 0; j < p; j++) if (inactive[j]) cov[j]! -= gamma * a[j]!;
@@ -127,6 +167,7 @@ export function larsLassoPath(design: Design, target: Target, options: LarsOptio
         const i = dropping[d]!;
         const j = active[i]!;
         coef[j] = 0;
+        choleskyDelete(L, maxK, active.length, i);
         active.splice(i, 1);
         signs.splice(i, 1);
         inactive[j] = 1;
@@ -138,22 +179,37 @@ export function larsLassoPath(design: Design, target: Target, options: LarsOptio
         for (const m of active) s -= gram[j * p + m]! * coef[m]!;
         cov[j] = s;
       }
-      L = choleskyOfActive(gram, p, active, maxK);
     }
     prevAlpha = alpha;
   }
-  return { alphas: Float64Array.from(alphas), coefs, steps };
+  return { alphas: Float64Array.from(alphas), coefs, rss: Float64Array.from(rss), steps, drops };
 }
 
-function choleskyOfActive(gram: Float64Array, p: number, active: number[], maxK: number): Float64Array {
-  const L = new Float64Array(maxK * maxK);
-  const k = active.length;
-  for (let i = 0; i < k; i++) {
-    for (let jj = 0; jj <= i; jj++) {
-      let s = gram[active[i]! * p + active[jj]!]!;
-      for (let m = 0; m < jj; m++) s -= L[i * maxK + m]! * L[jj * maxK + m]!;
-      L[i * maxK + jj] = i === jj ? Math.sqrt(Math.max(s, EPS)) : s / L[jj * maxK + jj]!;
+/**
+ * Removes row and column i from the k × k Cholesky factor L (lower, stride maxK) in place:
+ * deleting row i leaves a lower-Hessenberg block that Givens rotations on column pairs make
+ * triangular again, O(k²) instead of refactoring.
+ */
+function choleskyDelete(L: Float64Array, maxK: number, k: number, i: number): void {
+  for (let r = i; r < k - 1; r++) for (let c = 0; c <= r + 1; c++) L[r * maxK + c] = L[(r + 1) * maxK + c]!;
+  for (let c = 0; c < k; c++) L[(k - 1) * maxK + c] = 0;
+  for (let c = i; c < k - 1; c++) {
+    const a = L[c * maxK + c]!;
+    const b = L[c * maxK + c + 1]!;
+    const r = Math.hypot(a, b);
+    if (r === 0) continue;
+    const cs = a / r;
+    const sn = b / r;
+    for (let m = c; m < k - 1; m++) {
+      const x = L[m * maxK + c]!;
+      const y = L[m * maxK + c + 1]!;
+      L[m * maxK + c] = cs * x + sn * y;
+      L[m * maxK + c + 1] = -sn * x + cs * y;
     }
+    L[c * maxK + c + 1] = 0;
   }
-  return L;
+  // Keep the diagonal positive (a rotation may flip a sign).
+  for (let c = i; c < k - 1; c++) {
+    if (L[c * maxK + c]! < 0) for (let m = c; m < k - 1; m++) L[m * maxK + c] = -L[m * maxK + c]!;
+  }
 }
