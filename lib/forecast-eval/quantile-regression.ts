@@ -112,11 +112,13 @@ export interface QraInput {
   readonly members: readonly ArrayLike<number>[];
   readonly actual: ArrayLike<number>;
   readonly hoursPerDay?: number;
-  /** Training days before each forecast day; default 182. */
+  /** Training days before each forecast day (fewer early on: the window expands up to this); default 182. */
   readonly window?: number;
   readonly levels?: readonly number[];
-  /** First day to forecast; default window. */
+  /** First day to forecast; default window. Needs at least `minTraining` days before it. */
   readonly firstDay?: number;
+  /** Fewest training days; default 30. */
+  readonly minTraining?: number;
   /** Refit every this many days; default 1. */
   readonly every?: number;
   readonly options?: QuantileRegressionOptions;
@@ -139,7 +141,8 @@ export function qraQuantiles(input: QraInput): QuantileForecast & { firstDay: nu
   });
   const days = input.actual.length / H;
   const firstDay = input.firstDay ?? window;
-  if (firstDay < window) throw new Error(`qraQuantiles: firstDay ${firstDay} leaves fewer than ${window} training days.`);
+  const minTraining = input.minTraining ?? 30;
+  if (firstDay < Math.max(minTraining, K + 2)) throw new Error(`qraQuantiles: firstDay ${firstDay} leaves fewer than ${Math.max(minTraining, K + 2)} training days; start later.`);
   const m = levels.length;
   const values = new Float64Array((days - firstDay) * H * m);
   const x = new Float64Array(window * K);
@@ -148,12 +151,16 @@ export function qraQuantiles(input: QraInput): QuantileForecast & { firstDay: nu
   for (let t = firstDay; t < days; t++) {
     for (let h = 0; h < H; h++) {
       if ((t - firstDay) % every === 0) {
-        for (let d = 0; d < window; d++) {
-          const day = t - window + d;
+        const from = Math.max(0, t - window);
+        const rows = t - from;
+        for (let d = 0; d < rows; d++) {
+          const day = from + d;
           y[d] = input.actual[day * H + h]!;
           for (let k = 0; k < K; k++) x[d * K + k] = input.members[k]![day * H + h]!;
         }
-        coefs[h] = levels.map((level) => quantileRegression(x, y, K, level, input.options));
+        const xs = x.subarray(0, rows * K);
+        const ys = y.subarray(0, rows);
+        coefs[h] = levels.map((level) => quantileRegression(xs, ys, K, level, input.options));
       }
       const off = ((t - firstDay) * H + h) * m;
       for (let l = 0; l < m; l++) {
