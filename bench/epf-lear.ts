@@ -71,7 +71,9 @@ async function runChunks(opts: LearBenchOptions, panel: DailyPanel, first: numbe
   );
   const byWindow = opts.windows.map((_, k) => {
     const out = new Float64Array(total * 24);
-    results.forEach((r, w) => out.set(r.byWindow[k]!, (chunks[w]![0] - first) * 24));
+    results.forEach((r, w) => {
+      out.set(r.byWindow[k]!, (chunks[w]![0] - first) * 24);
+    });
     return out;
   });
   return { byWindow, workerSeconds: results.map((r) => r.seconds) };
@@ -111,7 +113,9 @@ export async function runLearBench(opts: LearBenchOptions): Promise<{ report: Le
     return col.slice(pubFirst * 24, (pubFirst + days) * 24);
   };
   const point = new Map<string, Float64Array>();
-  opts.windows.forEach((w, k) => point.set(`LEAR ${w} (ours, daily)`, byWindow[k]!));
+  opts.windows.forEach((w, k) => {
+    point.set(`LEAR ${w} (ours, daily)`, byWindow[k]!);
+  });
   point.set(`LEAR CWA ${opts.windows.join('/')} (ours, daily)`, cwa);
   if (opts.xgboost) {
     const xgb = new Float64Array(days * 24).fill(Number.NaN);

@@ -59,7 +59,9 @@ for (const c of fixture.cases) {
     const { design, target } = setup(c);
     const alphas = c.lasso.map((l) => l.alpha);
     const path = lassoPath(design, target, alphas, { tol: 1e-12, maxIter: 100_000 });
-    path.forEach((w, k) => assert.ok(maxAbsDiff(toOriginalScale(design, target, w).coef, c.lasso[k]!.coef) < 1e-7));
+    path.forEach((w, k) => {
+      assert.ok(maxAbsDiff(toOriginalScale(design, target, w).coef, c.lasso[k]!.coef) < 1e-7);
+    });
   });
 
   test(`${c.name}: LARS knots match sklearn's lars_path (relative 1e-8) and the pre-1.1 AIC picks the same knot`, () => {
