@@ -140,9 +140,9 @@ export async function runLearBench(opts: LearBenchOptions): Promise<{ report: Le
   for (const name of ['LEAR Ensemble', 'DNN Ensemble']) {
     // forecastA = published, forecastB = ours: a small p-value says ours is significantly more accurate.
     const r = dieboldMarianoMultivariate({ actual, forecastA: pub(name), forecastB: point.get(ours)!, norm: 1 });
-    dm[`${ours} vs published ${name}`] = { statistic: r.statistic, pValue: r.pValue };
+    dm[`published ${name} vs ${ours}`] = { statistic: r.statistic, pValue: r.pValue };
     const back = dieboldMarianoMultivariate({ actual, forecastA: point.get(ours)!, forecastB: pub(name), norm: 1 });
-    dm[`published ${name} vs ${ours}`] = { statistic: back.statistic, pValue: back.pValue };
+    dm[`${ours} vs published ${name}`] = { statistic: back.statistic, pValue: back.pValue };
   }
 
   const warm = opts.quantileWarmupDays;
