@@ -5,6 +5,16 @@
 //
 //   OMP_WAIT_POLICY=passive npx tsx bench/epf.ts [--recalibration weekly|daily|monthly|N]
 //        [--settings bench|default] [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--json PATH]
+//        [--models xgboost|lear|xgboost,lear] [--lear-selection published|plain|sklearn]
+//        [--lear-windows 56,84,1092,1456] [--workers 2] [--calibration-days 182] [--quantile-warmup 56]
+//
+// With `lear` in --models (bench/epf-lear.ts): LEAR with daily recalibration on each window and
+// their CWA, the ensemble mean(XGBoost, LEAR CWA) when XGBoost ran too, conformal and QRA
+// quantiles (pinball loss, 50/90 % coverage) and the multivariate DM test against the
+// published LEAR and DNN ensembles. --lear-selection: 'published' = epftoolbox as its
+// published forecasts ran (scikit-learn < 1.2: pre-1.1 AIC on normalized columns, Lasso on raw
+// ones), 'plain' = the same AIC, selection and fit on the raw columns, 'sklearn' =
+// scikit-learn 1.2 (gaussian AIC; needs windows over 255 days).
 //
 // Data: data/epftoolbox/PJM.csv (or ../shared/data/pjm/PJM.csv), through the pipeline's source,
 // processed, features and backtest code (the whole file at once rather than day by day).
@@ -18,6 +28,8 @@ import { backtest, EPFTOOLBOX_TEST_PERIOD, type Recalibration } from '../assets/
 import { BENCH_SETTINGS, DEFAULT_SETTINGS } from '../assets/pjm/model/settings.ts';
 import { registerEpftoolbox } from '../assets/pjm/sources/index.ts';
 import { writeCanonicalLoad, writeCanonicalPrices } from '../assets/pjm/processed/index.ts';
+import type { LearOptions } from '../lib/lear/index.ts';
+import { runLearBench } from './epf-lear.ts';
 
 const root = new URL('..', import.meta.url).pathname;
 const { values } = parseArgs({
@@ -27,7 +39,32 @@ const { values } = parseArgs({
     from: { type: 'string', default: EPFTOOLBOX_TEST_PERIOD.testFirstDay },
     to: { type: 'string', default: EPFTOOLBOX_TEST_PERIOD.testLastDay },
     json: { type: 'string' },
+    models: { type: 'string', default: 'xgboost' },
+    'lear-selection': { type: 'string', default: 'published' },
+    'lear-windows': { type: 'string', default: '56,84,1092,1456' },
+    workers: { type: 'string', default: '2' },
+    'calibration-days': { type: 'string', default: '182' },
+    'quantile-warmup': { type: 'string', default: '56' },
   },
+});
+const models = new Set(values.models!.split(','));
+for (const m of models) if (m !== 'xgboost' && m !== 'lear') throw new Error(`bench/epf: --models takes xgboost, lear or both (comma-separated), got "${m}".`);
+const LEAR_SELECTIONS: Record<string, LearOptions> = {
+  published: { selection: { definition: 'zou2007', normalize: true } },
+  plain: { selection: { definition: 'zou2007', normalize: false } },
+  sklearn: { selection: { definition: 'gaussian', normalize: false } },
+};
+const learOptions = LEAR_SELECTIONS[values['lear-selection']!];
+if (!learOptions) throw new Error(`bench/epf: --lear-selection must be ${Object.keys(LEAR_SELECTIONS).join(', ')}, got "${values['lear-selection']}".`);
+const positive = (name: string): number => {
+  const v = Number(values[name as keyof typeof values]);
+  if (!Number.isInteger(v) || v < 1) throw new Error(`bench/epf: --${name} must be a positive integer, got "${values[name as keyof typeof values]}".`);
+  return v;
+};
+const learWindows = values['lear-windows']!.split(',').map((w) => {
+  const v = Number(w);
+  if (!Number.isInteger(v) || v < 9) throw new Error(`bench/epf: --lear-windows takes day counts ≥ 9, got "${w}".`);
+  return v;
 });
 
 function firstExisting(paths: string[], what: string): string {
@@ -51,35 +88,57 @@ const publishedCsv = firstExisting(
 
 const dir = mkdtempSync(join(tmpdir(), 'bench-epf-'));
 try {
-  const conn = await (await DuckDBInstance.create(':memory:')).connect();
   const started = performance.now();
-  // The pipeline's own source and processed code, over the whole file at once.
-  const { relations } = await registerEpftoolbox(conn, pjmCsv);
-  const prices = await writeCanonicalPrices(conn, [relations.lmp], join(dir, 'prices.parquet'));
-  const load = await writeCanonicalLoad(conn, [relations.load], join(dir, 'load.parquet'));
-  const featuresParquet = join(dir, 'features.parquet');
-  await buildFeatures(conn, { pricesParquet: [prices.path], loadParquet: [load.path], market: 'da', outPath: featuresParquet });
-  const prepared = (performance.now() - started) / 1000;
-  console.log(`PJM.csv → canonical tables → features: ${prepared.toFixed(1)} s`);
-  const out = await backtest(conn, {
-    featuresParquet,
-    market: 'da',
-    testFirstDay: values.from!,
-    testLastDay: values.to!,
-    recalibration,
-    settings,
-    publishedForecastsCsv: publishedCsv,
-    modelName: `XGBoost ${settings.variants.length}-member ensemble, ${values.recalibration} recalibration`,
-    onBlock: (b, done, total) => {
-      if (done % 10 === 0 || done === total) console.log(`  ${done}/${total} blocks, last trained through ${b.trainLastDay} (${b.trainSeconds.toFixed(1)} s)`);
-    },
-  });
-  console.log(out.table);
-  const byHour = Object.entries(out.report.metrics.byHour).map(([h, s]) => `${h.padStart(2, '0')}:${s.mae.toFixed(2)}`);
-  console.log(`MAE by hour: ${byHour.join(' ')}`);
-  const jsonPath = values.json ?? join(root, 'bench', 'out', `epf-${values.recalibration}.json`);
+  let xgboostForecasts: ReadonlyArray<{ day: string; hour: number; forecast: number }> | undefined;
+  let report: Record<string, unknown> = {};
+  if (models.has('xgboost')) {
+    const conn = await (await DuckDBInstance.create(':memory:')).connect();
+    // The pipeline's own source and processed code, over the whole file at once.
+    const { relations } = await registerEpftoolbox(conn, pjmCsv);
+    const prices = await writeCanonicalPrices(conn, [relations.lmp], join(dir, 'prices.parquet'));
+    const load = await writeCanonicalLoad(conn, [relations.load], join(dir, 'load.parquet'));
+    const featuresParquet = join(dir, 'features.parquet');
+    await buildFeatures(conn, { pricesParquet: [prices.path], loadParquet: [load.path], market: 'da', outPath: featuresParquet });
+    const prepared = (performance.now() - started) / 1000;
+    console.log(`PJM.csv → canonical tables → features: ${prepared.toFixed(1)} s`);
+    const out = await backtest(conn, {
+      featuresParquet,
+      market: 'da',
+      testFirstDay: values.from!,
+      testLastDay: values.to!,
+      recalibration,
+      settings,
+      publishedForecastsCsv: publishedCsv,
+      modelName: `XGBoost ${settings.variants.length}-member ensemble, ${values.recalibration} recalibration`,
+      onBlock: (b, done, total) => {
+        if (done % 10 === 0 || done === total) console.log(`  ${done}/${total} blocks, last trained through ${b.trainLastDay} (${b.trainSeconds.toFixed(1)} s)`);
+      },
+    });
+    console.log(out.table);
+    const byHour = Object.entries(out.report.metrics.byHour).map(([h, s]) => `${h.padStart(2, '0')}:${s.mae.toFixed(2)}`);
+    console.log(`MAE by hour: ${byHour.join(' ')}`);
+    xgboostForecasts = out.result.forecasts;
+    report = { ...out.report };
+  }
+  if (models.has('lear')) {
+    const lear = await runLearBench({
+      pjmCsv,
+      publishedCsv,
+      from: values.from!,
+      to: values.to!,
+      windows: learWindows,
+      workers: positive('workers'),
+      options: learOptions,
+      xgboost: xgboostForecasts,
+      calibrationDays: positive('calibration-days'),
+      quantileWarmupDays: positive('quantile-warmup'),
+    });
+    console.log(lear.table);
+    report = { ...report, lear: { selection: values['lear-selection'], ...lear.report } };
+  }
+  const jsonPath = values.json ?? join(root, 'bench', 'out', `epf-${values.recalibration}${models.has('lear') ? '-lear' : ''}.json`);
   mkdirSync(dirname(jsonPath), { recursive: true });
-  writeFileSync(jsonPath, JSON.stringify(out.report, null, 2));
+  writeFileSync(jsonPath, JSON.stringify(report, null, 2));
   console.log(`Report: ${jsonPath}; total ${((performance.now() - started) / 1000).toFixed(1)} s`);
 } finally {
   rmSync(dir, { recursive: true, force: true });
