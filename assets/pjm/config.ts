@@ -94,7 +94,7 @@ export const EPFTOOLBOX_NODE: PjmNode = { id: 33092371, name: 'COMED' };
 export const EPFTOOLBOX_START = '2013-01-01';
 export const EPFTOOLBOX_END = '2018-12-24';
 export const DEFAULT_API_BASE = 'https://api.pjm.com/api/v1/';
-export const DEFAULT_EPFTOOLBOX_DIR = join(projectRoot(), 'data', 'epftoolbox');
+export const DEFAULT_EPFTOOLBOX_DIR = join(projectRoot(), 'data', 'epftoolbox') + '/';
 
 /** The 12 PJM trading hubs of the bundled hub excerpts: the default nodes of the Data Miner sources. */
 export const PJM_HUBS: readonly PjmNode[] = [
