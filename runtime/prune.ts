@@ -57,42 +57,12 @@ export function parseAge(text: string): number {
 }
 
 export async function prune(instance: Instance<unknown>, options: PruneOptions): Promise<PruneResult> {
-  const db = instance.store.db;
   const cutoff = (options.now ?? Date.now()) - options.olderThanMs;
   const dryRun = options.dryRun ?? false;
-  const referenced = db.prepare(`SELECT 1 FROM materializations WHERE location = ? LIMIT 1`);
-  const isReferenced = (location: string): boolean => referenced.get(location) !== undefined;
-  // Keep: every current version and, transitively, everything it consumed.
-  db.exec(`CREATE TEMP TABLE IF NOT EXISTS keep_ids (id INTEGER PRIMARY KEY)`);
-  const plan = db.transaction(() => {
-    db.exec(`DELETE FROM keep_ids`);
-    db.exec(`
-      WITH RECURSIVE keep(id) AS (
-        SELECT materialization_id FROM current
-        UNION
-        SELECT i.upstream_materialization_id FROM inputs i JOIN keep k ON i.materialization_id = k.id
-      )
-      INSERT INTO keep_ids SELECT id FROM keep`);
-    const doomed = db
-      .prepare(`SELECT id, asset, partition, location FROM materializations WHERE ended_at < ? AND id NOT IN (SELECT id FROM keep_ids)`)
-      .all(cutoff) as { id: number; asset: AssetKey; partition: PartitionKey; location: string | null }[];
-    const events = (db.prepare(`SELECT count(*) AS n FROM events e JOIN runs r ON r.id = e.run_id WHERE r.ended_at IS NOT NULL AND r.ended_at < ?`).get(cutoff) as { n: number }).n;
-    if (!dryRun) {
-      const del = db.prepare(`DELETE FROM materializations WHERE id = ?`);
-      const delInputs = db.prepare(`DELETE FROM inputs WHERE materialization_id = ?`);
-      const delChecks = db.prepare(`DELETE FROM check_results WHERE materialization_id = ?`);
-      for (const d of doomed) {
-        delInputs.run(d.id);
-        delChecks.run(d.id);
-        del.run(d.id);
-      }
-      db.prepare(`DELETE FROM events WHERE run_id IN (SELECT id FROM runs WHERE ended_at IS NOT NULL AND ended_at < ?)`).run(cutoff);
-    }
-    // Files are content-addressed and may be shared: one goes only when no remaining row points at it.
-    const files = new Map<string, { location: string; asset: AssetKey; partition: PartitionKey }>();
-    for (const d of doomed) if (d.location !== null && (dryRun || !isReferenced(d.location))) files.set(d.location, { location: d.location, asset: d.asset, partition: d.partition });
-    return { doomed: doomed.length, files: [...files.values()], events };
-  }).immediate();
+  const isReferenced = (location: string): boolean => instance.store.isRecorded(location);
+  // Superseded versions, their inputs and checks, and old events: the store's one definition of what goes.
+  const records = instance.store.pruneRecords(cutoff, { dryRun });
+  const plan = { doomed: records.materializations, files: records.files, events: records.events };
 
   const holder = `prune:${process.pid}:${Date.now()}`;
   /** Removes a file unless a row points at it; 'busy' when a live run holds its asset partition. */
