@@ -116,7 +116,39 @@ export interface RetryPolicy {
 
 export type DependencySpec = string | { readonly asset: string; readonly mapping?: PartitionMapping; readonly as?: string };
 
-export interface AssetSpec<R = unknown> {
+/** One partition of a batch step: what `materialize(ctx)` would see for it alone. */
+export interface BatchMember {
+  readonly partition: PartitionKey;
+  /** Upstream inputs of this partition alone, by name. */
+  readonly inputs: Readonly<Record<string, AssetInput>>;
+  input(name: string): AssetInput;
+  readonly previous: AssetContext['previous'];
+}
+
+export interface BatchContext<R = unknown> extends Omit<StepContextBase<R>, 'partition'> {
+  /** The partitions this step materializes, in partition order (all of one value of any non-time dimension). */
+  readonly members: readonly BatchMember[];
+  /** Each input over every member's consumed partitions (each upstream partition once, in partition order). */
+  readonly inputs: Readonly<Record<string, AssetInput>>;
+  input(name: string): AssetInput;
+}
+
+/** A member's outcome: its output, or why this partition alone could not be made (the others still publish). */
+export type BatchOutput = MaterializeOutput | { readonly error: Error };
+
+/**
+ * Materialize up to `maxPartitions` partitions of the asset in one step, as Dagster's backfill
+ * policies do: for work whose fixed cost per call (a DuckDB query plan, a scan of the inputs)
+ * dwarfs the cost per partition. Each partition is still its own materialization: its own
+ * inputs, checks, data version and commit, so the store cannot tell a batch from single steps.
+ * The output for a partition must not depend on which other partitions share its batch.
+ */
+export interface BatchPolicy<R = unknown> {
+  readonly maxPartitions: number;
+  materialize(ctx: BatchContext<R>): Promise<ReadonlyMap<PartitionKey, BatchOutput>>;
+}
+
+interface AssetSpecCommon<R> {
   readonly key: string;
   readonly deps?: readonly DependencySpec[];
   /** Bump it when the logic changes. Without it, a hash of `materialize`'s source is used. */
@@ -139,8 +171,19 @@ export interface AssetSpec<R = unknown> {
   readonly source?: boolean;
   /** Re-read the last `trailing` partitions of the time dimension on every run, fresh or not (see runtime/refresh.ts). */
   readonly refresh?: RefreshPolicy;
-  materialize(ctx: AssetContext<R>): Promise<MaterializeOutput> | MaterializeOutput;
 }
+
+/** An asset materializes one partition per step (`materialize`) or several (`batch`), never both. */
+export type AssetSpec<R = unknown> = AssetSpecCommon<R> &
+  (
+    | { materialize(ctx: AssetContext<R>): Promise<MaterializeOutput> | MaterializeOutput; readonly batch?: undefined }
+    | { readonly batch: BatchPolicy<R>; readonly materialize?: undefined }
+  );
+
+/** How the executor calls an asset's code. */
+export type AssetRunner<R> =
+  | { readonly kind: 'single'; materialize(ctx: AssetContext<R>): Promise<MaterializeOutput> | MaterializeOutput }
+  | { readonly kind: 'batch'; readonly policy: BatchPolicy<R> };
 
 export interface Dependency {
   readonly asset: AssetKey;
@@ -164,14 +207,12 @@ export interface AssetDefinition<R = unknown> {
   readonly pool: string | undefined;
   readonly source: boolean;
   readonly refresh: RefreshPolicy | undefined;
-  readonly materialize: AssetSpec<R>['materialize'];
+  readonly runner: AssetRunner<R>;
 }
 
 export function defineAsset<R = unknown>(spec: AssetSpec<R>): AssetDefinition<R> {
   const key = assetKey(spec.key);
-  if (typeof spec.materialize !== 'function') {
-    throw new RuntimeError('invalid-definition', `Asset ${key} has no materialize(ctx) function.`);
-  }
+  const runner = runnerOf(key, spec);
   const deps: Dependency[] = (spec.deps ?? []).map((d) => {
     const raw = typeof d === 'string' ? { asset: d } : d;
     const upstream = assetKey(raw.asset);
@@ -202,7 +243,7 @@ export function defineAsset<R = unknown>(spec: AssetSpec<R>): AssetDefinition<R>
   return {
     key,
     deps,
-    codeVersion: (spec.codeVersion ?? sourceHash(spec.materialize)) as CodeVersion,
+    codeVersion: (spec.codeVersion ?? sourceHash(runner.kind === 'single' ? runner.materialize : runner.policy.materialize)) as CodeVersion,
     codeVersionIsDerived: derived,
     partitions: spec.partitions,
     io: spec.io ?? 'json',
@@ -213,8 +254,21 @@ export function defineAsset<R = unknown>(spec: AssetSpec<R>): AssetDefinition<R>
     pool: spec.pool,
     source: spec.source ?? false,
     refresh: spec.refresh,
-    materialize: spec.materialize,
+    runner,
   };
+}
+
+function runnerOf<R>(key: AssetKey, spec: AssetSpec<R>): AssetRunner<R> {
+  if (spec.batch !== undefined) {
+    if (spec.materialize !== undefined) throw new RuntimeError('invalid-definition', `Asset ${key} has both materialize(ctx) and batch; give one (batch materializes single partitions too).`);
+    const n = spec.batch.maxPartitions;
+    if (!Number.isInteger(n) || n < 1) throw new RuntimeError('invalid-definition', `Asset ${key}: batch.maxPartitions must be a whole number >= 1, got ${n}.`);
+    if (typeof spec.batch.materialize !== 'function') throw new RuntimeError('invalid-definition', `Asset ${key}: batch has no materialize(ctx) function.`);
+    if (!spec.partitions) throw new RuntimeError('invalid-definition', `Asset ${key}: batch groups partitions, but the asset is not partitioned.`);
+    return { kind: 'batch', policy: spec.batch };
+  }
+  if (typeof spec.materialize !== 'function') throw new RuntimeError('invalid-definition', `Asset ${key} has no materialize(ctx) function.`);
+  return { kind: 'single', materialize: spec.materialize };
 }
 
 function sourceHash(fn: (...args: never[]) => unknown): string {

@@ -17,13 +17,17 @@ import type {
   AssetContext,
   AssetDefinition,
   AssetInput,
+  BatchContext,
+  BatchOutput,
   CandidateOutput,
   CheckContext,
   ConsumedPartition,
   JsonValue,
   MaterializeOutput,
   Metadata,
+  StepContextBase,
 } from './definitions.ts';
+import { groupIntoBatches } from './batches.ts';
 import { borrowConnection, readParquetSql, returnConnection, sqlString } from './duckdb.ts';
 import { errorMessage, RuntimeError } from './errors.ts';
 import { checkVersions, describeBadFile, type StoredVersion } from './integrity.ts';
@@ -66,15 +70,41 @@ export interface RunResult {
 
 type Outcome = 'materialized' | 'skipped' | 'failed' | 'blocked' | 'canceled';
 
-interface Node {
+/** One planned step and the steps it waits for. */
+interface StepState {
   readonly step: PlanStep;
   readonly id: string;
-  readonly dependents: Node[];
-  pending: number;
-  /** The first upstream node that failed or was blocked, which makes this one skip. */
-  failedUpstream?: string;
-  outcome?: Outcome;
+  /** Ids of the planned steps whose outputs it reads. */
+  upstream: string[];
 }
+
+/** What the scheduler runs at once: one step, or a batch of one batch asset's steps. */
+interface Unit {
+  readonly asset: AssetKey;
+  readonly steps: readonly StepState[];
+  readonly dependents: Unit[];
+  /** Upstream units not finished yet. */
+  pending: number;
+}
+
+interface StepResult {
+  readonly outcome: Outcome;
+  /** Why it was skipped: the first upstream step that failed or was blocked (transitively). */
+  readonly failedUpstream?: string;
+}
+
+/** A step whose lease is held and whose inputs are resolved: what its asset's code gets. */
+interface ResolvedStep {
+  readonly state: StepState;
+  readonly partition: PartitionKey;
+  readonly inputs: Readonly<Record<string, AssetInput>>;
+  readonly consumed: InputRecord[];
+  readonly consumedFiles: StoredVersion[];
+  readonly previous: { readonly dataVersion: DataVersion; readonly metadata: Metadata; readonly corrupt: boolean } | undefined;
+}
+
+/** Each stored version once (a batch's members share most of their inputs). */
+const dedupeFiles = (files: readonly StoredVersion[]): StoredVersion[] => [...new Map(files.map((f) => [f.materializationId, f])).values()];
 
 const stepId = (asset: string, partition: string) => asset + '\u0000' + partition;
 
@@ -126,31 +156,61 @@ export async function executePlan<R>(instance: Instance<R>, plan: Plan, options:
     options.onEvent?.(event);
   };
 
-  // Build the dependency network between planned steps.
-  const nodes = new Map<string, Node>();
-  const nodesByAsset = new Map<AssetKey, Node[]>();
+  // Build the dependency network between planned steps, then group them into units.
+  const states = new Map<string, StepState>();
+  const statesByAsset = new Map<AssetKey, StepState[]>();
   for (const step of plan.steps) {
     if (step.action === 'skip') continue;
-    const node: Node = { step, id: stepId(step.asset, step.partition), dependents: [], pending: 0 };
-    nodes.set(node.id, node);
-    let list = nodesByAsset.get(step.asset);
-    if (!list) nodesByAsset.set(step.asset, (list = []));
-    list.push(node);
+    const state: StepState = { step, id: stepId(step.asset, step.partition), upstream: [] };
+    states.set(state.id, state);
+    let list = statesByAsset.get(step.asset);
+    if (!list) statesByAsset.set(step.asset, (list = []));
+    list.push(state);
   }
   // Dynamic partition keys as the run starts: a key added during the run waits for the next one.
   const dynamic = instance.store.dynamicPartitionKeys();
   const planResolver = new StalenessResolver(graph, emptyView, options.now, { dynamic });
-  for (const node of nodes.values()) {
+  for (const state of states.values()) {
     const upstreamIds = new Set<string>();
-    for (const dep of graph.deps(node.step.asset)) {
-      const upstreamNodes = nodesByAsset.get(dep.asset);
-      if (!upstreamNodes) continue;
-      if (dep.mapping.kind === 'all') for (const u of upstreamNodes) upstreamIds.add(u.id);
-      else for (const k of planResolver.expectedInputs(dep, node.step.partition)) if (nodes.has(stepId(dep.asset, k))) upstreamIds.add(stepId(dep.asset, k));
+    for (const dep of graph.deps(state.step.asset)) {
+      const upstreamStates = statesByAsset.get(dep.asset);
+      if (!upstreamStates) continue;
+      if (dep.mapping.kind === 'all') for (const u of upstreamStates) upstreamIds.add(u.id);
+      else for (const k of planResolver.expectedInputs(dep, state.step.partition)) if (states.has(stepId(dep.asset, k))) upstreamIds.add(stepId(dep.asset, k));
     }
-    for (const id of upstreamIds) nodes.get(id)!.dependents.push(node);
-    node.pending = upstreamIds.size;
+    state.upstream = [...upstreamIds];
   }
+  const units: Unit[] = [];
+  const unitOf = new Map<string, Unit>();
+  for (const [asset, list] of statesByAsset) {
+    for (const steps of groupIntoBatches(graph, asset, list.map((s) => ({ partition: s.step.partition, state: s })))) {
+      const unit: Unit = { asset, steps: steps.map((s) => s.state), dependents: [], pending: 0 };
+      units.push(unit);
+      for (const s of unit.steps) unitOf.set(s.id, unit);
+    }
+  }
+  for (const unit of units) {
+    const upstreamUnits = new Set<Unit>();
+    for (const s of unit.steps) for (const u of s.upstream) upstreamUnits.add(unitOf.get(u)!);
+    upstreamUnits.delete(unit);
+    for (const u of upstreamUnits) u.dependents.push(unit);
+    unit.pending = upstreamUnits.size;
+  }
+  const results = new Map<string, StepResult>();
+  /** Why a step cannot run because of its upstream steps' results, or undefined when it can. */
+  const failedUpstreamOf = (state: StepState): string | undefined => {
+    let canceled: string | undefined;
+    let inherited: string | undefined;
+    for (const u of state.upstream) {
+      const r = results.get(u);
+      if (!r) continue;
+      const { asset, partition } = states.get(u)!.step;
+      if (r.outcome === 'failed' || r.outcome === 'blocked') return describePartition(asset, partition) + (r.outcome === 'blocked' ? ' was blocked by a failed check' : ' failed');
+      if (r.failedUpstream) inherited ??= r.failedUpstream;
+      else if (r.outcome === 'canceled') canceled ??= describePartition(asset, partition) + ' was canceled';
+    }
+    return inherited ?? canceled;
+  };
 
   try {
     store.closeAbandonedRuns(started, leaseTtlMs * 3);
@@ -161,7 +221,7 @@ export async function executePlan<R>(instance: Instance<R>, plan: Plan, options:
     if (message) throw new RuntimeError('resource-exhausted', message);
     throw err;
   }
-  const assetsPlanned = [...nodesByAsset].map(([asset, list]) => ({ asset, steps: list.length }));
+  const assetsPlanned = [...statesByAsset].map(([asset, list]) => ({ asset, steps: list.length }));
   emit({
     type: 'run_started',
     runId: options.runId,
@@ -187,34 +247,26 @@ export async function executePlan<R>(instance: Instance<R>, plan: Plan, options:
   // The columns of a SQL table asset are the same for each partition a run writes
   // (same code, same query shape): read them once per asset, not once per partition.
   const columnCache = new Map<string, string[]>();
-  const ready: Node[] = [...nodes.values()].filter((n) => n.pending === 0);
+  const ready: Unit[] = units.filter((u) => u.pending === 0);
   let running = 0;
   const busyPools = new Set<string>();
   let runError: string | null = null as string | null;
   const concurrency = Math.max(1, options.concurrency ?? DEFAULT_CONCURRENCY);
 
   await new Promise<void>((resolveAll) => {
-    let remaining = nodes.size;
+    let remaining = units.length;
     if (remaining === 0) return resolveAll();
-    const finish = (node: Node, outcome: Outcome): void => {
-      node.outcome = outcome;
+    const finish = (unit: Unit): void => {
       running--;
       remaining--;
-      for (const d of node.dependents) {
-        if (outcome === 'failed' || outcome === 'blocked' || (outcome === 'canceled' && !d.failedUpstream)) {
-          d.failedUpstream ??= describePartition(node.step.asset, node.step.partition) + (outcome === 'blocked' ? ' was blocked by a failed check' : outcome === 'canceled' ? ' was canceled' : ' failed');
-        } else if (node.failedUpstream && !d.failedUpstream) {
-          d.failedUpstream = node.failedUpstream;
-        }
-        if (--d.pending === 0) ready.push(d);
-      }
+      for (const d of unit.dependents) if (--d.pending === 0) ready.push(d);
       if (remaining === 0) resolveAll();
       else pump();
     };
     const pump = (): void => {
       for (let k = 0; (running < concurrency || fatal !== undefined) && k < ready.length; ) {
-        const node = ready[k]!;
-        const pool = graph.get(node.step.asset).pool;
+        const unit = ready[k]!;
+        const pool = graph.get(unit.asset).pool;
         if (pool !== undefined && busyPools.has(pool)) {
           k++; // its pool is busy: leave it queued, try the next ready step
           continue;
@@ -222,22 +274,27 @@ export async function executePlan<R>(instance: Instance<R>, plan: Plan, options:
         ready.splice(k, 1);
         if (pool !== undefined) busyPools.add(pool);
         running++;
-        runNode(node).then(
-          (o) => {
+        runUnit(unit).then(
+          () => {
             if (pool !== undefined) busyPools.delete(pool);
-            finish(node, o);
+            finish(unit);
           },
           (err) => {
             if (pool !== undefined) busyPools.delete(pool);
             const problem = describeProblem(err);
-            if (problem) {
-              if (stopRun(problem)) {
-                counts.failed++;
-                failures.push({ asset: node.step.asset, partition: node.step.partition, error: problem });
-                emit({ runId: options.runId, asset: node.step.asset, partition: node.step.partition, ts: Date.now(), type: 'step_failed', error: errorMessage(err), durationMs: 0 });
-              } else counts.skipped++;
-            } else runError ??= errorMessage(err);
-            finish(node, 'failed');
+            for (const s of unit.steps) {
+              if (results.has(s.id)) continue;
+              results.set(s.id, { outcome: 'failed' });
+              const { asset, partition } = s.step;
+              if (problem) {
+                if (stopRun(problem)) {
+                  counts.failed++;
+                  failures.push({ asset, partition, error: problem });
+                  emit({ runId: options.runId, asset, partition, ts: Date.now(), type: 'step_failed', error: errorMessage(err), durationMs: 0 });
+                } else counts.skipped++;
+              } else runError ??= errorMessage(err);
+            }
+            finish(unit);
           },
         );
       }
@@ -246,71 +303,116 @@ export async function executePlan<R>(instance: Instance<R>, plan: Plan, options:
   });
   clearInterval(heartbeat);
 
-  async function runNode(node: Node): Promise<Outcome> {
-    const { asset, partition } = node.step;
-    const base = { runId: options.runId, asset, partition };
-    if (fatal !== undefined) {
-      // The run stopped (full disk): what never started is counted, not announced one line each.
-      counts.skipped++;
-      return 'canceled';
-    }
-    if (node.failedUpstream) {
-      counts.skipped++;
-      emit({ ...base, ts: Date.now(), type: 'step_skipped', reason: `upstream ${node.failedUpstream}` });
-      return 'skipped';
-    }
-    if (signal.aborted) {
-      counts.skipped++;
-      emit({ ...base, ts: Date.now(), type: 'step_skipped', reason: 'run canceled' });
-      return 'canceled';
-    }
-    const def = graph.get(asset);
-    let waitingAnnounced = false;
-    for (;;) {
-      const lease = store.tryAcquireLease(asset, partition, options.runId, Date.now(), leaseTtlMs);
-      if (lease.acquired) break;
-      if (!waitingAnnounced) {
-        emit({ ...base, ts: Date.now(), type: 'step_waiting', holder: lease.holder });
-        waitingAnnounced = true;
-      }
-      if (!(await sleep(200, signal))) {
+  /** Runs a unit's steps (one, or a batch asset's group); every step ends with a result. */
+  async function runUnit(unit: Unit): Promise<void> {
+    const def = graph.get(unit.asset);
+    const startable: StepState[] = [];
+    for (const s of unit.steps) {
+      const base = baseOf(s);
+      if (fatal !== undefined) {
+        // The run stopped (full disk): what never started is counted, not announced one line each.
         counts.skipped++;
-        emit({ ...base, ts: Date.now(), type: 'step_skipped', reason: 'run canceled' });
-        return 'canceled';
+        results.set(s.id, { outcome: 'canceled' });
+        continue;
       }
+      const upstreamFailure = failedUpstreamOf(s);
+      if (upstreamFailure) {
+        counts.skipped++;
+        emit({ ...base, ts: Date.now(), type: 'step_skipped', reason: `upstream ${upstreamFailure}` });
+        results.set(s.id, { outcome: 'skipped', failedUpstream: upstreamFailure });
+        continue;
+      }
+      if (signal.aborted) {
+        cancelStep(s, 'run canceled');
+        continue;
+      }
+      startable.push(s);
     }
+    const leased: StepState[] = [];
     try {
-      const live = new StalenessResolver(graph, liveView(instance), options.now, { shallow: true, dynamic });
-      // A partition due for a re-read runs fresh or not: the same decision the planner made.
-      if (!options.force && refreshReason(def, partition, options.now, dynamic) === undefined) {
-        const s = live.status(asset, partition);
-        if (s.status === 'FRESH' || (s.status === 'STALE' && !s.causes.some(isActionable))) {
-          counts.skipped++;
-          const reason =
-            s.current && s.current.runId !== options.runId && node.step.action === 'run'
-              ? `materialized meanwhile by run ${s.current.runId}`
-              : s.status === 'FRESH'
-                ? node.step.action === 'conditional'
-                  ? 'fresh: upstream data did not change'
-                  : 'fresh'
-                : `waiting on upstream: ${s.causes.map(describeCause).join('; ')}`;
-          emit({ ...base, ts: Date.now(), type: 'step_skipped', reason });
-          return 'skipped';
+      for (const s of startable) {
+        if (!(await acquireLease(s))) {
+          for (const rest of startable.slice(leased.length)) cancelStep(rest, 'run canceled');
+          return;
         }
+        leased.push(s);
       }
-      return await materializeStep(def, partition, live);
+      const live = new StalenessResolver(graph, liveView(instance), options.now, { shallow: true, dynamic });
+      const members: ResolvedStep[] = [];
+      for (const s of leased) {
+        const skip = options.force ? undefined : stillNeeded(def, s, live);
+        if (skip !== undefined) {
+          counts.skipped++;
+          emit({ ...baseOf(s), ts: Date.now(), type: 'step_skipped', reason: skip });
+          results.set(s.id, { outcome: 'skipped' });
+          continue;
+        }
+        const resolved = resolveInputs(def, s, live);
+        if ('error' in resolved) {
+          failStep(s, resolved.error, 0);
+          continue;
+        }
+        members.push(resolved);
+      }
+      if (members.length > 0) await materializeMembers(def, members);
     } finally {
-      store.releaseLease(asset, partition, options.runId);
+      for (const s of leased) store.releaseLease(s.step.asset, s.step.partition, options.runId);
     }
   }
 
-  async function materializeStep(def: AssetDefinition<R>, partition: PartitionKey, live: StalenessResolver): Promise<Outcome> {
-    const asset = def.key;
-    const base = { runId: options.runId, asset, partition };
-    const stepStarted = Date.now();
-    const previous = store.current(asset, partition);
+  function baseOf(s: StepState): { runId: string; asset: AssetKey; partition: PartitionKey } {
+    return { runId: options.runId, asset: s.step.asset, partition: s.step.partition };
+  }
 
-    // Resolve inputs: exactly the current versions of the mapped upstream partitions.
+  function cancelStep(s: StepState, reason: string): void {
+    counts.skipped++;
+    emit({ ...baseOf(s), ts: Date.now(), type: 'step_skipped', reason });
+    results.set(s.id, { outcome: 'canceled' });
+  }
+
+  function failStep(s: StepState, error: string, durationMs: number): void {
+    counts.failed++;
+    failures.push({ asset: s.step.asset, partition: s.step.partition, error });
+    emit({ ...baseOf(s), ts: Date.now(), type: 'step_failed', error, durationMs });
+    results.set(s.id, { outcome: 'failed' });
+  }
+
+  /** Takes the step's lease, waiting while another run holds it; false when the run is canceled meanwhile. */
+  async function acquireLease(s: StepState): Promise<boolean> {
+    let waitingAnnounced = false;
+    for (;;) {
+      const lease = store.tryAcquireLease(s.step.asset, s.step.partition, options.runId, Date.now(), leaseTtlMs);
+      if (lease.acquired) return true;
+      if (!waitingAnnounced) {
+        emit({ ...baseOf(s), ts: Date.now(), type: 'step_waiting', holder: lease.holder });
+        waitingAnnounced = true;
+      }
+      if (!(await sleep(200, signal))) return false;
+    }
+  }
+
+  /**
+   * The live re-check, with the lease held: why the step need not run after all (fresh, made
+   * meanwhile by another run, still waiting on upstream), or undefined when it must. A
+   * partition due for a re-read runs fresh or not: the same decision the planner made.
+   */
+  function stillNeeded(def: AssetDefinition<R>, s: StepState, live: StalenessResolver): string | undefined {
+    if (refreshReason(def, s.step.partition, options.now, dynamic) !== undefined) return undefined;
+    const st = live.status(def.key, s.step.partition);
+    if (!(st.status === 'FRESH' || (st.status === 'STALE' && !st.causes.some(isActionable)))) return undefined;
+    return st.current && st.current.runId !== options.runId && s.step.action === 'run'
+      ? `materialized meanwhile by run ${st.current.runId}`
+      : st.status === 'FRESH'
+        ? s.step.action === 'conditional'
+          ? 'fresh: upstream data did not change'
+          : 'fresh'
+        : `waiting on upstream: ${st.causes.map(describeCause).join('; ')}`;
+  }
+
+  /** Exactly the current versions of the step's mapped upstream partitions, or why it cannot run. */
+  function resolveInputs(def: AssetDefinition<R>, s: StepState, live: StalenessResolver): ResolvedStep | { error: string } {
+    const asset = def.key;
+    const partition = s.step.partition;
     const inputs: Record<string, AssetInput> = {};
     const consumed: InputRecord[] = [];
     const consumedFiles: StoredVersion[] = [];
@@ -325,11 +427,7 @@ export async function executePlan<R>(instance: Instance<R>, plan: Plan, options:
       }
       if (missing.length > 0 || parts.length === 0) {
         const what = missing.length > 0 ? `${missing.slice(0, 3).map((k) => describePartition(dep.asset, k)).join(', ')}${missing.length > 3 ? ` and ${missing.length - 3} more` : ''}` : dep.asset;
-        const error = `needs ${what}, which ${missing.length > 1 ? 'are' : 'is'} not materialized. Materialize upstream first (select +${asset}).`;
-        counts.failed++;
-        failures.push({ asset, partition, error });
-        emit({ ...base, ts: Date.now(), type: 'step_failed', error, durationMs: Date.now() - stepStarted });
-        return 'failed';
+        return { error: `needs ${what}, which ${missing.length > 1 ? 'are' : 'is'} not materialized. Materialize upstream first (select +${asset}).` };
       }
       inputs[dep.inputName] = makeInput(instance, dep.asset, graph.get(dep.asset).io, parts);
       for (const p of parts) {
@@ -337,128 +435,210 @@ export async function executePlan<R>(instance: Instance<R>, plan: Plan, options:
         consumedFiles.push({ asset: dep.asset, partition: p.partition, materializationId: p.materializationId, dataVersion: p.dataVersion, location: p.location });
       }
     }
+    const current = store.current(asset, partition);
+    const previous = current && { dataVersion: current.dataVersion, metadata: store.materialization(current.id)?.metadata ?? {}, corrupt: current.corrupt !== undefined };
+    return { state: s, partition, inputs, consumed, consumedFiles, previous };
+  }
 
+  /** Calls the asset's code once for `members` and publishes each member's output; retries the call per the asset's policy. */
+  async function materializeMembers(def: AssetDefinition<R>, members: readonly ResolvedStep[]): Promise<void> {
+    const asset = def.key;
+    const first = members[0]!;
+    const stepStarted = Date.now();
     let attempt = 0;
     for (;;) {
       attempt++;
-      emit({ ...base, ts: Date.now(), type: 'step_started', attempt });
-      const tempDir = await instance.storage.makeTempDir(`${options.runId}-${asset}-${partition}`);
+      for (const m of members) emit({ ...baseOf(m.state), ts: Date.now(), type: 'step_started', attempt });
+      const label = members.length === 1 ? first.partition : `${first.partition}+${members.length - 1}`;
+      const tempDir = await instance.storage.makeTempDir(`${options.runId}-${asset}-${label}`);
       let conn: DuckDBConnection | undefined;
       const duckdb = async () => (conn ??= await borrowConnection());
+      // A batch logs under its first partition; its messages are about the whole batch.
       const log = loggerFrom((level, message, data) =>
-        emit({ ...base, ts: Date.now(), type: 'log', level, message, ...(data ? { data } : {}) }),
+        emit({ ...baseOf(first.state), ts: Date.now(), type: 'log', level, message, ...(data ? { data } : {}) }),
       );
-      const common = { asset, partition, runId: options.runId, resources: instance.definitions.resources, log, signal, tempDir, duckdb };
+      const common = { asset, runId: options.runId, resources: instance.definitions.resources, log, signal, tempDir, duckdb };
       try {
-        const ctx: AssetContext<R> = {
-          ...common,
-          inputs,
-          input(name: string) {
-            const i = inputs[name];
-            if (!i) throw new Error(`Asset ${asset} has no input named "${name}"; its inputs are: ${Object.keys(inputs).join(', ') || 'none'}.`);
-            return i;
-          },
-          previous: previous && { dataVersion: previous.dataVersion, metadata: store.materialization(previous.id)?.metadata ?? {} },
-        };
-        const output = await def.materialize(ctx);
+        const outputs = await callAssetCode(def, members, common);
         if (signal.aborted) throw new CanceledError();
-        const written = await writeOutput(def, output, tempDir, duckdb, columnCache);
-        const dataVersion = await dataVersionOfFile(written.path);
-        const metadata: Metadata = { ...written.metadata, ...(output.metadata ?? {}) };
-        const candidate: CandidateOutput = {
-          io: def.io,
-          path: written.path,
-          dataVersion,
-          metadata,
-          sql: def.io === 'table' ? readParquetSql([written.path]) : '',
-          json: async <T>() => JSON.parse(await readFile(written.path, 'utf8')) as T,
-        };
-
-        const checkResults: NewCheckResult[] = [];
-        for (const check of def.checks) {
-          const blocking = check.blocking ?? true;
-          let result: NewCheckResult;
-          try {
-            const checkCtx: CheckContext<R> = { ...common, output: candidate };
-            const r = await check.check(checkCtx);
-            result = { name: check.name, blocking, passed: r.passed, message: r.message ?? '', metadata: r.metadata ?? {} };
-          } catch (err) {
-            result = { name: check.name, blocking, passed: false, message: `the check itself threw: ${errorMessage(err)}`, metadata: {} };
-          }
-          checkResults.push(result);
-          emit({ ...base, ts: Date.now(), type: 'check_evaluated', check: result.name, blocking, passed: result.passed, message: result.message });
+        for (const [index, m] of members.entries()) {
+          results.set(m.state.id, { outcome: await publishMember(def, m, outputs.get(m.partition), index, { ...common, partition: m.partition }, stepStarted) });
         }
-        if (signal.aborted) throw new CanceledError();
-
-        const blockers = checkResults.filter((c) => c.blocking && !c.passed);
-        const endedAt = Date.now();
-        if (blockers.length > 0) {
-          const message = blockers.map((b) => `${b.name}: ${b.message}`).join('; ');
-          const event: RunEvent = { ...base, ts: endedAt, type: 'step_blocked', failedChecks: blockers.map((b) => b.name), message };
-          store.commitMaterialization({
-            asset, partition, runId: options.runId, status: 'blocked', codeVersion: def.codeVersion, dataVersion,
-            location: null, metadata, startedAt: stepStarted, endedAt, inputs: consumed, checks: checkResults, events: [toStoredEvent(event)], logEvents: takePending(),
-          });
-          emit(event, false);
-          counts.blocked++;
-          failures.push({ asset, partition, error: `blocked by check ${message}` });
-          return 'blocked';
-        }
-
-        const location = await instance.storage.publish({ tempPath: written.path, asset, partition, dataVersion, io: def.io });
-        const unchanged = previous?.dataVersion === dataVersion;
-        const repaired = previous?.corrupt !== undefined;
-        const event: RunEvent = { ...base, ts: endedAt, type: 'step_materialized', dataVersion, unchanged, ...(repaired ? { repaired } : {}), durationMs: endedAt - stepStarted, metadata };
-        store.commitMaterialization({
-          asset, partition, runId: options.runId, status: 'published', codeVersion: def.codeVersion, dataVersion,
-          location, metadata, startedAt: stepStarted, endedAt, inputs: consumed, checks: checkResults, events: [toStoredEvent(event)], logEvents: takePending(),
-        });
-        emit(event, false);
-        counts.materialized++;
-        if (unchanged) counts.unchanged++;
-        return 'materialized';
+        return;
       } catch (err) {
         if (err instanceof CanceledError || signal.aborted) {
-          counts.skipped++;
-          emit({ ...base, ts: Date.now(), type: 'step_skipped', reason: 'run canceled; nothing was published' });
-          return 'canceled';
+          for (const m of members) if (!results.has(m.state.id)) cancelStep(m.state, 'run canceled; nothing was published');
+          return;
         }
         const problem = describeProblem(err);
         if (problem) {
-          if (!stopRun(problem)) {
+          const first = members.find((m) => !results.has(m.state.id));
+          if (first && stopRun(problem)) failStep(first.state, problem, Date.now() - stepStarted);
+          for (const m of members) {
+            if (results.has(m.state.id)) continue;
             counts.skipped++;
-            return 'canceled';
+            results.set(m.state.id, { outcome: 'canceled' });
           }
-          counts.failed++;
-          failures.push({ asset, partition, error: problem });
-          emit({ ...base, ts: Date.now(), type: 'step_failed', error: errorMessage(err), durationMs: Date.now() - stepStarted });
-          return 'failed';
+          return;
         }
-        // A read of an input may have failed because its file is bad: hash what was read, and
-        // if a file is not its data version, mark it corrupt (the next run rewrites it) and
-        // say so; retrying against the same bad file would only fail again.
-        const bad = await checkVersions(instance, consumedFiles, 'step').catch(() => []);
-        const message =
-          bad.length > 0
-            ? `${errorMessage(err)} — input ${bad.slice(0, 3).map(describeBadFile).join('; ')}${bad.length > 3 ? ` and ${bad.length - 3} more` : ''}. ${bad.length === 1 ? 'It is' : 'They are'} marked corrupt; the next run rewrites ${bad.length === 1 ? 'it' : 'them'} (\`materialize +${asset}\`).`
-            : errorMessage(err);
-        if (attempt < def.retry.maxAttempts && bad.length === 0) {
+        const { message, bad } = await describeFailure(asset, err, members.flatMap((m) => m.consumedFiles));
+        if (attempt < def.retry.maxAttempts && bad === 0) {
           const delayMs = (def.retry.backoffMs ?? 1000) * 2 ** (attempt - 1);
-          emit({ ...base, ts: Date.now(), type: 'step_retrying', attempt, error: message, delayMs });
+          for (const m of members) emit({ ...baseOf(m.state), ts: Date.now(), type: 'step_retrying', attempt, error: message, delayMs });
           if (await sleep(delayMs, signal)) continue;
-          counts.skipped++;
-          emit({ ...base, ts: Date.now(), type: 'step_skipped', reason: 'run canceled during retry backoff' });
-          return 'canceled';
+          for (const m of members) cancelStep(m.state, 'run canceled during retry backoff');
+          return;
         }
-        counts.failed++;
-        failures.push({ asset, partition, error: message });
-        emit({ ...base, ts: Date.now(), type: 'step_failed', error: message, durationMs: Date.now() - stepStarted });
-        return 'failed';
+        for (const m of members) if (!results.has(m.state.id)) failStep(m.state, message, Date.now() - stepStarted);
+        return;
       } finally {
         if (conn) await returnConnection(conn);
         await rm(tempDir, { recursive: true, force: true });
       }
     }
+  }
+
+  /**
+   * An error message for a failed call, after hashing the input files it read: a bad one is
+   * marked corrupt in the store (the next run rewrites it) and named, since retrying against
+   * the same bad file would only fail again.
+   */
+  async function describeFailure(asset: AssetKey, err: unknown, consumedFiles: readonly StoredVersion[]): Promise<{ message: string; bad: number }> {
+    const bad = await checkVersions(instance, dedupeFiles(consumedFiles), 'step').catch(() => []);
+    const message =
+      bad.length > 0
+        ? `${errorMessage(err)} — input ${bad.slice(0, 3).map(describeBadFile).join('; ')}${bad.length > 3 ? ` and ${bad.length - 3} more` : ''}. ${bad.length === 1 ? 'It is' : 'They are'} marked corrupt; the next run rewrites ${bad.length === 1 ? 'it' : 'them'} (\`materialize +${asset}\`).`
+        : errorMessage(err);
+    return { message, bad: bad.length };
+  }
+
+  /** Writes one member's output, runs its checks, and publishes and commits it (or records it blocked). */
+  async function publishMember(
+    def: AssetDefinition<R>,
+    m: ResolvedStep,
+    output: BatchOutput | undefined,
+    index: number,
+    common: Omit<CheckContext<R>, 'output'>,
+    stepStarted: number,
+  ): Promise<Outcome> {
+    const asset = def.key;
+    const { partition } = m;
+    const base = baseOf(m.state);
+    if (output === undefined) {
+      failStep(m.state, `the batch function of ${asset} returned no output for partition ${partition}; it must return one for each member.`, Date.now() - stepStarted);
+      return 'failed';
+    }
+    if ('error' in output) {
+      failStep(m.state, (await describeFailure(asset, output.error, m.consumedFiles)).message, Date.now() - stepStarted);
+      return 'failed';
+    }
+    try {
+      const written = await writeOutput(def, output, common.tempDir, index, common.duckdb, columnCache);
+      const dataVersion = await dataVersionOfFile(written.path);
+      const metadata: Metadata = { ...written.metadata, ...(output.metadata ?? {}) };
+      const candidate: CandidateOutput = {
+        io: def.io,
+        path: written.path,
+        dataVersion,
+        metadata,
+        sql: def.io === 'table' ? readParquetSql([written.path]) : '',
+        json: async <T>() => JSON.parse(await readFile(written.path, 'utf8')) as T,
+      };
+
+      const checkResults: NewCheckResult[] = [];
+      for (const check of def.checks) {
+        const blocking = check.blocking ?? true;
+        let result: NewCheckResult;
+        try {
+          const r = await check.check({ ...common, output: candidate });
+          result = { name: check.name, blocking, passed: r.passed, message: r.message ?? '', metadata: r.metadata ?? {} };
+        } catch (err) {
+          result = { name: check.name, blocking, passed: false, message: `the check itself threw: ${errorMessage(err)}`, metadata: {} };
+        }
+        checkResults.push(result);
+        emit({ ...base, ts: Date.now(), type: 'check_evaluated', check: result.name, blocking, passed: result.passed, message: result.message });
+      }
+      if (signal.aborted) throw new CanceledError();
+
+      const blockers = checkResults.filter((c) => c.blocking && !c.passed);
+      const endedAt = Date.now();
+      if (blockers.length > 0) {
+        const message = blockers.map((b) => `${b.name}: ${b.message}`).join('; ');
+        const event: RunEvent = { ...base, ts: endedAt, type: 'step_blocked', failedChecks: blockers.map((b) => b.name), message };
+        store.commitMaterialization({
+          asset, partition, runId: options.runId, status: 'blocked', codeVersion: def.codeVersion, dataVersion,
+          location: null, metadata, startedAt: stepStarted, endedAt, inputs: m.consumed, checks: checkResults, events: [toStoredEvent(event)], logEvents: takePending(),
+        });
+        emit(event, false);
+        counts.blocked++;
+        failures.push({ asset, partition, error: `blocked by check ${message}` });
+        return 'blocked';
+      }
+
+      const location = await instance.storage.publish({ tempPath: written.path, asset, partition, dataVersion, io: def.io });
+      const unchanged = m.previous?.dataVersion === dataVersion;
+      const repaired = m.previous?.corrupt === true;
+      const event: RunEvent = { ...base, ts: endedAt, type: 'step_materialized', dataVersion, unchanged, ...(repaired ? { repaired } : {}), durationMs: endedAt - stepStarted, metadata };
+      store.commitMaterialization({
+        asset, partition, runId: options.runId, status: 'published', codeVersion: def.codeVersion, dataVersion,
+        location, metadata, startedAt: stepStarted, endedAt, inputs: m.consumed, checks: checkResults, events: [toStoredEvent(event)], logEvents: takePending(),
+      });
+      emit(event, false);
+      counts.materialized++;
+      if (unchanged) counts.unchanged++;
+      return 'materialized';
+    } catch (err) {
+      if (err instanceof CanceledError || signal.aborted) {
+        counts.skipped++;
+        emit({ ...base, ts: Date.now(), type: 'step_skipped', reason: 'run canceled; nothing was published' });
+        return 'canceled';
+      }
+      const problem = describeProblem(err);
+      if (problem) {
+        if (!stopRun(problem)) {
+          counts.skipped++;
+          return 'canceled';
+        }
+        counts.failed++;
+        failures.push({ asset, partition, error: problem });
+        emit({ ...base, ts: Date.now(), type: 'step_failed', error: errorMessage(err), durationMs: Date.now() - stepStarted });
+        return 'failed';
+      }
+      const message = errorMessage(err);
+      counts.failed++;
+      failures.push({ asset, partition, error: message });
+      emit({ ...base, ts: Date.now(), type: 'step_failed', error: message, durationMs: Date.now() - stepStarted });
+      return 'failed';
+    }
+  }
+
+  /** Runs the asset's code for `members`: `materialize(ctx)` for the one member of a single-partition asset, the batch function otherwise. */
+  async function callAssetCode(def: AssetDefinition<R>, members: readonly ResolvedStep[], common: Omit<StepContextBase<R>, 'partition'>): Promise<ReadonlyMap<PartitionKey, BatchOutput>> {
+    const inputAccessor = (inputs: Readonly<Record<string, AssetInput>>) => (name: string) => {
+      const i = inputs[name];
+      if (!i) throw new Error(`Asset ${def.key} has no input named "${name}"; its inputs are: ${Object.keys(inputs).join(', ') || 'none'}.`);
+      return i;
+    };
+    const previousOf = (m: ResolvedStep) => m.previous && { dataVersion: m.previous.dataVersion, metadata: m.previous.metadata };
+    if (def.runner.kind === 'single') {
+      const m = members[0]!;
+      if (members.length !== 1) throw new Error(`Internal error: ${members.length} partitions of ${def.key} grouped into one step, but it has no batch policy.`);
+      const ctx: AssetContext<R> = { ...common, partition: m.partition, inputs: m.inputs, input: inputAccessor(m.inputs), previous: previousOf(m) };
+      return new Map([[m.partition, await def.runner.materialize(ctx)]]);
+    }
+    const union: Record<string, AssetInput> = {};
+    for (const dep of graph.deps(def.key)) {
+      const seen = new Map<PartitionKey, ConsumedPartition>();
+      for (const m of members) for (const p of m.inputs[dep.inputName]!.partitions) if (!seen.has(p.partition)) seen.set(p.partition, p);
+      union[dep.inputName] = makeInput(instance, dep.asset, graph.get(dep.asset).io, [...seen.values()]);
+    }
+    const ctx: BatchContext<R> = {
+      ...common,
+      members: members.map((m) => ({ partition: m.partition, inputs: m.inputs, input: inputAccessor(m.inputs), previous: previousOf(m) })),
+      inputs: union,
+      input: inputAccessor(union),
+    };
+    return def.runner.policy.materialize(ctx);
   }
 
   const status: RunResult['status'] = signal.aborted ? 'canceled' : counts.failed + counts.blocked > 0 || runError ? 'failed' : 'succeeded';
@@ -532,6 +712,8 @@ async function writeOutput(
   def: AssetDefinition<unknown>,
   output: MaterializeOutput,
   tempDir: string,
+  /** The member's position in its step: names its files apart from the other members'. */
+  index: number,
   duckdb: () => Promise<DuckDBConnection>,
   columnCache: Map<string, string[]>,
 ): Promise<{ path: string; metadata: Metadata }> {
@@ -540,14 +722,14 @@ async function writeOutput(
   if (!output || typeof output !== 'object') throw fail(String(output));
   if (def.io === 'json') {
     if (!('value' in output)) throw fail(`{ ${Object.keys(output).join(', ')} }`);
-    const path = join(tempDir, 'value.json');
+    const path = join(tempDir, `${index}.value.json`);
     await writeFile(path, JSON.stringify(output.value as JsonValue));
     return { path, metadata: {} };
   }
   if (def.io === 'table') {
     const conn = await duckdb();
     if ('sql' in output) {
-      const path = join(tempDir, 'table.parquet');
+      const path = join(tempDir, `${index}.table.parquet`);
       const copied = await conn.runAndReadAll(`COPY (${output.sql}) TO ${sqlString(path)} (FORMAT parquet, COMPRESSION snappy)`);
       const rowCount = Number(copied.getRows()[0]?.[0] ?? 0);
       return { path, metadata: { rowCount, columns: await columnsOf(def.key, path, conn, columnCache) } };
@@ -563,7 +745,7 @@ async function writeOutput(
   }
   if (!('file' in output)) throw fail(`{ ${Object.keys(output).join(', ')} }`);
   if (typeof output.file === 'string') return { path: output.file, metadata: {} };
-  const path = join(tempDir, 'artifact.bin');
+  const path = join(tempDir, `${index}.artifact.bin`);
   await writeFile(path, output.file);
   return { path, metadata: { bytes: output.file.byteLength } };
 }

@@ -16,6 +16,8 @@ import {
   dimensionMapping,
   sqlString,
   trailingWindowMapping,
+  type BatchOutput,
+  type PartitionKey,
   type AssetDefinition,
   type AssetInput,
   type Metadata,
@@ -23,7 +25,7 @@ import {
 } from '../../runtime/index.ts';
 import type { PjmConfig } from './config.ts';
 import { ASSET_KEYS, splitNodeDay } from './data-assets.ts';
-import { buildNodeDayFeatures, describeChoice, describeFeatureSet, detectFeatureSet, featureColumns, normaliseFeatureSet, PRICE_LAGS, type FeatureSet, type Market } from './features/index.ts';
+import { buildNodeDaysFeatures, describeChoice, describeFeatureSet, detectFeatureSet, featureColumns, normaliseFeatureSet, PRICE_LAGS, type FeatureSet, type Market } from './features/index.ts';
 import { DEFAULT_SETTINGS, defaultSettingsFor, disposeModel, loadModel, RT_WITH_DA_SETTINGS, trainModelFromFeatures, type ModelSidecar, type TrainSettings } from './model/index.ts';
 import { backtest, EPFTOOLBOX_TEST_PERIOD, type Recalibration } from './backtest/index.ts';
 import { latestForecast } from './forecast/index.ts';
@@ -32,6 +34,8 @@ import { DEFAULT_EPFTOOLBOX_DIR, PJM_HUBS } from './config.ts';
 
 /** How far back a feature row's price lags reach, in days (D-7). */
 const MAX_PRICE_LAG = Math.max(...PRICE_LAGS);
+/** How many days of one node one features step computes at most (a backfill; a daily run has one). */
+const FEATURE_BATCH_DAYS = 92;
 
 export interface ModelStageOptions {
   readonly config: PjmConfig;
@@ -227,22 +231,34 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
     description: `Feature rows of one node for ${market.toUpperCase()} forecasts of day D from what is known at the end of D-1, from the feature set of pjm/feature_set: price profiles of D-1, D-2, D-3 and D-7 of the ${market.toUpperCase()} market, D-1 daily stats, calendar and holidays${market === 'rt' ? ', the DA price of the hour' : ''}, load forecasts, metered load of D-1. Empty for the first week of the data (its lags reach before it). The target is kept apart.`,
     io: 'table',
     codeVersion: `3:${market}`,
-    async materialize(ctx) {
-      const conn = await ctx.duckdb();
-      const { node, day } = splitNodeDay(ctx.partition);
-      const set = normaliseFeatureSet(await ctx.input('feature_set').json<FeatureSet>());
-      const outPath = join(ctx.tempDir, 'features.parquet');
-      const r = await buildNodeDayFeatures(conn, {
-        pricesParquet: await ctx.input('prices').paths(),
-        loadParquet: await ctx.input('load').paths(),
-        market,
-        featureSet: set,
-        nodeId: node,
-        day,
-        spanStart: config.start,
-        outPath,
-      });
-      return { parquetFile: outPath, metadata: { rowCount: r.rows, leftOut: r.leftOut, featureSet: set as unknown as Metadata } };
+    // A backfill computes a node's days FEATURE_BATCH_DAYS at a time: one feature query per
+    // day cost ~70 ms (mostly its plan and the scan of its inputs), 60 % of the default run.
+    batch: {
+      maxPartitions: FEATURE_BATCH_DAYS,
+      async materialize(ctx) {
+        const conn = await ctx.duckdb();
+        const set = normaliseFeatureSet(await ctx.input('feature_set').json<FeatureSet>());
+        const keys = ctx.members.map((m) => ({ partition: m.partition, ...splitNodeDay(m.partition) }));
+        const nodeId = keys[0]!.node;
+        const built = await buildNodeDaysFeatures(conn, {
+          pricesParquet: await ctx.input('prices').paths(),
+          loadParquet: await ctx.input('load').paths(),
+          market,
+          featureSet: set,
+          nodeId,
+          days: keys.map((k) => k.day),
+          spanStart: config.start,
+          outDir: ctx.tempDir,
+        });
+        return new Map<PartitionKey, BatchOutput>(
+          keys.map(({ partition, day }): [PartitionKey, BatchOutput] => {
+            const r = built.get(day);
+            if (r === undefined) return [partition, { error: new Error(`The feature query returned nothing for node ${nodeId} day ${day}.`) }];
+            if (!r.ok) return [partition, { error: r.error }];
+            return [partition, { parquetFile: r.path, metadata: { rowCount: r.rows, leftOut: r.leftOut, featureSet: set as unknown as Metadata } }];
+          }),
+        );
+      },
     },
   });
 

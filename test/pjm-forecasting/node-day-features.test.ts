@@ -1,11 +1,13 @@
 // The feature partitions of the pipeline (`pjm/features[node|day]`, one node and target day
-// each, `buildNodeDayFeatures`) hold exactly the rows the whole-history computation
+// each, `buildNodeDaysFeatures`) hold exactly the rows the whole-history computation
 // (`buildFeatures` over every validated day) gives that node-day: same columns, types and
 // values, the first week left out alike. And they have no look-ahead: perturbing every price
 // from the target day on and every load after it changes no feature of any day up to it.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { buildFeatures, buildNodeDayFeatures, featureColumns } from '../../assets/pjm/features/index.ts';
+import { createHash } from 'node:crypto';
+import { mkdir, readFile } from 'node:fs/promises';
+import { buildFeatures, buildNodeDaysFeatures, featureColumns } from '../../assets/pjm/features/index.ts';
 import { COMED, openFixture, readRows, type FixtureContext } from './helpers/fixture.ts';
 
 let fx: FixtureContext;
@@ -21,11 +23,36 @@ test.before(async () => {
 test.after(() => fx.cleanup());
 
 async function nodeDay(day: string, prices = fx.pricesParquet, load = fx.loadParquet, tag = 'p'): Promise<{ rows: Record<string, unknown>[]; types: string }> {
-  const out = `${fx.dir}/nd-${tag}-${day}.parquet`;
-  await buildNodeDayFeatures(fx.conn, { pricesParquet: [prices], loadParquet: [load], market: 'da', nodeId: COMED, day, spanStart: FIRST, outPath: out });
+  const out = await oneDay(day, prices, load, tag);
   const types = (await fx.conn.runAndReadAll(`SELECT string_agg(column_name || ':' || column_type, ',') FROM (DESCRIBE SELECT * FROM read_parquet('${out}'))`)).getRows()[0]![0];
   return { rows: await readRows(fx.conn, out), types: String(types) };
 }
+
+async function oneDay(day: string, prices = fx.pricesParquet, load = fx.loadParquet, tag = 'p'): Promise<string> {
+  const outDir = `${fx.dir}/nd-${tag}-${day}`;
+  await mkdir(outDir, { recursive: true });
+  const r = (await buildNodeDaysFeatures(fx.conn, { pricesParquet: [prices], loadParquet: [load], market: 'da', nodeId: COMED, days: [day], spanStart: FIRST, outDir })).get(day);
+  if (!r?.ok) throw new Error(`${day}: ${r ? r.error.message : 'no result'}`);
+  return r.path;
+}
+
+const sha = async (path: string) => createHash('sha256').update(await readFile(path)).digest('hex');
+
+test('a batch of days writes each day exactly as that day alone: same bytes, whatever else is in the batch', async () => {
+  const days = [...Array.from({ length: 12 }, (_, i) => addDays(FIRST, i)), ...Array.from({ length: 8 }, (_, i) => addDays('2017-03-06', i))];
+  const outDir = `${fx.dir}/batch`;
+  await mkdir(outDir, { recursive: true });
+  const batch = await buildNodeDaysFeatures(fx.conn, { pricesParquet: [fx.pricesParquet], loadParquet: [fx.loadParquet], market: 'da', nodeId: COMED, days, spanStart: FIRST, outDir });
+  assert.equal([...batch.keys()].sort(), [...days].sort());
+  for (const day of days) {
+    const r = batch.get(day)!;
+    assert.ok(r.ok, day);
+    if (!r.ok) continue;
+    assert.is(r.rows, whole.filter((w) => w['day'] === day).length, `${day}: rows, as the whole-history run`);
+    if (day < addDays(FIRST, 7)) assert.is(r.leftOut, 'lags_before_span', `${day}: left out`);
+    assert.is(await sha(r.path), await sha(await oneDay(day, fx.pricesParquet, fx.loadParquet, 'alone')), `${day}: the batch's file is the single day's file`);
+  }
+});
 
 test('every node-day partition equals the whole-history rows of that node-day (DST days and the first week included)', async () => {
   const wholeTypes = String((await fx.conn.runAndReadAll(`SELECT string_agg(column_name || ':' || column_type, ',') FROM (DESCRIBE SELECT * FROM read_parquet('${fx.dir}/whole.parquet'))`)).getRows()[0]![0]);

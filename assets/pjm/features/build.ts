@@ -198,54 +198,74 @@ export async function buildFeatures(conn: DuckDBConnection, options: BuildFeatur
   };
 }
 
-export interface NodeDayFeaturesOptions extends FeatureInputs {
+export interface NodeDaysFeaturesOptions extends FeatureInputs {
   readonly nodeId: number;
-  /** Target EPT delivery day, YYYY-MM-DD. */
-  readonly day: string;
+  /** Target EPT delivery days, YYYY-MM-DD (at least one). */
+  readonly days: readonly string[];
   /** The first day of the data: a day whose lags reach before it is left out (no rows), as `buildFeatures` leaves it out. */
   readonly spanStart: string;
-  /** Parquet file to write: the same columns, types and order as `buildFeatures`, for this node-day only. */
-  readonly outPath: string;
+  /** Directory for the files: `<day>.parquet` per day, and a scratch file. */
+  readonly outDir: string;
 }
 
-export interface NodeDayFeaturesResult {
-  /** 24, or 0 when the day is left out. */
-  readonly rows: number;
-  /** Why no rows: its lags reach before the data, or its target is not known yet. */
-  readonly leftOut: 'lags_before_span' | 'target_unknown' | null;
-  readonly columns: readonly string[];
-}
+/** One day's feature rows, written, or why the day cannot have them. */
+export type NodeDayFeatures =
+  | {
+      readonly ok: true;
+      /** Parquet file: the same columns, types and order as `buildFeatures`, this node-day only. */
+      readonly path: string;
+      /** 24, or 0 when the day is left out. */
+      readonly rows: number;
+      /** Why no rows: its lags reach before the data, or its target is not known yet. */
+      readonly leftOut: 'lags_before_span' | 'target_unknown' | null;
+    }
+  | { readonly ok: false; readonly error: FeatureInputsMissingError };
 
 /**
- * The feature rows of one node and day, exactly as `buildFeatures` over all history writes
- * them for that node-day (the same SQL, asked for one target day, its lags marked against
- * `spanStart`): what the `pjm/features[node|day]` partitions hold, so appending a day
- * computes its own rows only. A day inside the span with a known target but a missing
- * required input throws FeatureInputsMissingError naming the input, node, day and hours.
+ * The feature rows of some days of one node, each day exactly as `buildFeatures` over all
+ * history writes it (the same SQL, asked for those target days, their lags marked against
+ * `spanStart`): what the `pjm/features[node|day]` partitions hold. One query computes every
+ * day (its plan and the scan of the inputs are most of the cost of a day), then each day is
+ * copied out of it; a day's file does not depend on which other days were asked for. A day
+ * inside the span with a known target but a missing required input gets a
+ * FeatureInputsMissingError naming the input, node, day and hours; the other days are written.
  */
-export async function buildNodeDayFeatures(conn: DuckDBConnection, options: NodeDayFeaturesOptions): Promise<NodeDayFeaturesResult> {
-  if (options.pricesParquet.length === 0) throw new Error(`buildNodeDayFeatures: no prices Parquet file given for node ${options.nodeId} ${options.day}.`);
+export async function buildNodeDaysFeatures(conn: DuckDBConnection, options: NodeDaysFeaturesOptions): Promise<ReadonlyMap<string, NodeDayFeatures>> {
+  if (options.pricesParquet.length === 0) throw new Error(`buildNodeDaysFeatures: no prices Parquet file given for node ${options.nodeId} ${options.days[0] ?? ''}.`);
   await conn.run(`SET TimeZone='UTC'`);
-  const tempDir = options.outPath.replace(/\/[^/]*$/, '') || '.';
-  const inputs = { ...options, loadParquet: await loadFiles(conn, options.loadParquet, tempDir) };
+  const inputs = { ...options, loadParquet: await loadFiles(conn, options.loadParquet, options.outDir) };
   const set = featureSetOf(options);
-  const year = Number(options.day.slice(0, 4));
-  const sql = featureSql(sqlOptions(inputs, { kind: 'day', nodeId: options.nodeId, day: options.day, spanStart: options.spanStart }, [year - 1, year + 1]));
+  const years = options.days.map((d) => Number(d.slice(0, 4)));
+  const sql = featureSql(sqlOptions(inputs, { kind: 'days', nodeId: options.nodeId, days: options.days, spanStart: options.spanStart }, [Math.min(...years) - 1, Math.max(...years) + 1]));
   const columns = [...new Set([...KEY_COLUMNS, TARGET_COLUMN, ...featureColumns(set)])];
-  // One statement in the common case (a day with every input: its 24 rows): the step's time
-  // is this query's. Only a day without rows asks why, with a second query.
-  const copied = await conn.runAndReadAll(`COPY (SELECT ${columns.join(', ')} FROM (${sql}) WHERE ${COMPLETE_CONDITION} AND target IS NOT NULL ORDER BY node_id, day, hour)
-    TO ${sqlString(options.outPath)} (FORMAT parquet)`);
-  const rows = Number(copied.getRows()[0]?.[0] ?? 0);
-  if (rows > 0) return { rows, leftOut: null, columns };
-  const facts = await conn.runAndReadAll(`SELECT bool_or(_lags_in_span), bool_or(_lags_in_span AND NOT (${COMPLETE_CONDITION}) AND target IS NOT NULL), bool_and(target IS NOT NULL) FROM (${sql})`);
-  const [inSpan, gap, known] = facts.getRows()[0] ?? [];
-  if (gap === true) {
-    const r = await featuresForDay(conn, { ...options, tempDir });
-    if (!r.ok) throw new FeatureInputsMissingError(set, 1, [r.error]);
-    throw new Error(`Features of node ${options.nodeId} ${options.day}: an input is incomplete, but the one-day query found none missing.`);
+  const scratch = `${options.outDir}/features-scratch.parquet`;
+  await conn.run(`COPY (SELECT *, (${COMPLETE_CONDITION} AND target IS NOT NULL) AS _complete, (${COMPLETE_CONDITION}) AS _inputs_complete FROM (${sql}))
+    TO ${sqlString(scratch)} (FORMAT parquet)`);
+  const facts = await conn.runAndReadAll(`SELECT CAST(day AS VARCHAR), count(*) FILTER (WHERE _complete), bool_or(_lags_in_span),
+      bool_or(_lags_in_span AND NOT _inputs_complete AND target IS NOT NULL), bool_and(target IS NOT NULL)
+    FROM read_parquet(${sqlString(scratch)}) GROUP BY day`);
+  const out = new Map<string, NodeDayFeatures>();
+  for (const [day, complete, inSpan, gap, known] of facts.getRows()) {
+    const d = String(day);
+    if (gap === true) {
+      const first = (await conn.runAndReadAll(`SELECT * FROM read_parquet(${sqlString(scratch)}) WHERE day = DATE '${d}' ORDER BY hour LIMIT 1`)).getRowObjectsJS()[0];
+      const missing = first === undefined ? [] : missingInputsOf(first as Record<string, unknown>, options.nodeId, d, set);
+      const error =
+        missing.length > 0
+          ? new FeatureInputsMissingError(set, 1, [new MissingFeatureInputsError(options.nodeId, options.market, d, missing)])
+          : new FeatureInputsMissingError(set, 1, []);
+      out.set(d, { ok: false, error });
+      continue;
+    }
+    const path = `${options.outDir}/${d}.parquet`;
+    // A day without rows still gets its (empty) file: "no rows" is its materialization.
+    await conn.run(`COPY (SELECT ${columns.join(', ')} FROM read_parquet(${sqlString(scratch)}) WHERE day = DATE '${d}' AND _complete ORDER BY node_id, day, hour)
+      TO ${sqlString(path)} (FORMAT parquet)`);
+    const rows = Number(complete);
+    out.set(d, { ok: true, path, rows, leftOut: rows > 0 ? null : inSpan !== true ? 'lags_before_span' : known !== true ? 'target_unknown' : null });
   }
-  return { rows, leftOut: inSpan !== true ? 'lags_before_span' : known !== true ? 'target_unknown' : null, columns };
+  await rm(scratch, { force: true });
+  return out;
 }
 
 export interface FeaturesForDayOptions extends FeatureInputs {
@@ -267,30 +287,13 @@ export async function featuresForDay(conn: DuckDBConnection, options: FeaturesFo
   await conn.run(`SET TimeZone='UTC'`);
   const year = Number(options.day.slice(0, 4));
   const inputs = { ...options, loadParquet: await loadFiles(conn, options.loadParquet, options.tempDir ?? '/tmp') };
-  const sql = featureSql(sqlOptions(inputs, { kind: 'day', nodeId: options.nodeId, day: options.day }, [year - 1, year + 1]));
+  const sql = featureSql(sqlOptions(inputs, { kind: 'days', nodeId: options.nodeId, days: [options.day] }, [year - 1, year + 1]));
   const reader = await conn.runAndReadAll(`${sql} ORDER BY hour`);
   const rows = reader.getRowObjectsJS() as Record<string, unknown>[];
   const first = rows[0];
   if (first === undefined) throw new Error(`featuresForDay: the feature query returned no rows for node ${options.nodeId} day ${options.day}.`);
-  const missing: MissingInput[] = [];
-  const hoursOf = (v: unknown): number[] => (Array.isArray(v) ? v.map(Number) : []);
-  for (const lag of PRICE_LAGS) {
-    const hours = hoursOf(first[`_miss_lag${lag}`]);
-    if (hours.length > 0) missing.push({ input: 'price', nodeId: options.nodeId, market: options.market, day: addDays(options.day, -lag), hours });
-  }
   const set = featureSetOf(options);
-  const da = hoursOf(first['_miss_da']);
-  if (da.length > 0) missing.push({ input: 'price', nodeId: options.nodeId, market: 'da', day: options.day, hours: da });
-  const area = (input: 'load_forecast' | 'load_metered', name: string, has: unknown, kinds: [string, number][]): void => {
-    if (has !== true) return;
-    for (const [column, lag] of kinds) {
-      const hours = hoursOf(first[column]);
-      if (hours.length > 0) missing.push({ input, area: name, day: addDays(options.day, -lag), hours });
-    }
-  };
-  area('load_forecast', set.loadForecastArea ?? '', first['_has_sys'], [['_miss_sys', 0], ['_miss_sys_lag1', 1]]);
-  area('load_forecast', String(first['_zone']), first['_has_zone'], [['_miss_zone', 0], ['_miss_zone_lag1', 1]]);
-  area('load_metered', set.loadMeteredArea ?? '', set.loadMeteredArea !== null, [['_miss_mload_lag1', 1]]);
+  const missing = missingInputsOf(first, options.nodeId, options.day, set);
   if (missing.length > 0) return { ok: false, error: new MissingFeatureInputsError(options.nodeId, options.market, options.day, missing) };
   const names = featureColumns(set);
   return {
@@ -304,4 +307,27 @@ export async function featuresForDay(conn: DuckDBConnection, options: FeaturesFo
       features: Object.fromEntries(names.map((n) => [n, r[n] === null || r[n] === undefined ? null : Number(r[n])])),
     })),
   };
+}
+
+/** The inputs a feature row of `featureSql` lacks, from its bookkeeping columns (`_miss_*`, `_has_*`, `_zone`). */
+function missingInputsOf(row: Record<string, unknown>, nodeId: number, day: string, set: FeatureSet): MissingInput[] {
+  const missing: MissingInput[] = [];
+  const hoursOf = (v: unknown): number[] => (Array.isArray(v) ? v.map(Number) : []);
+  for (const lag of PRICE_LAGS) {
+    const hours = hoursOf(row[`_miss_lag${lag}`]);
+    if (hours.length > 0) missing.push({ input: 'price', nodeId, market: set.market, day: addDays(day, -lag), hours });
+  }
+  const da = hoursOf(row['_miss_da']);
+  if (da.length > 0) missing.push({ input: 'price', nodeId, market: 'da', day, hours: da });
+  const area = (input: 'load_forecast' | 'load_metered', name: string, has: unknown, kinds: [string, number][]): void => {
+    if (has !== true) return;
+    for (const [column, lag] of kinds) {
+      const hours = hoursOf(row[column]);
+      if (hours.length > 0) missing.push({ input, area: name, day: addDays(day, -lag), hours });
+    }
+  };
+  area('load_forecast', set.loadForecastArea ?? '', row['_has_sys'], [['_miss_sys', 0], ['_miss_sys_lag1', 1]]);
+  area('load_forecast', String(row['_zone']), row['_has_zone'], [['_miss_zone', 0], ['_miss_zone_lag1', 1]]);
+  area('load_metered', set.loadMeteredArea ?? '', set.loadMeteredArea !== null, [['_miss_mload_lag1', 1]]);
+  return missing;
 }

@@ -13,17 +13,18 @@ import { PRICE_LAGS, profileColumn, type FeatureSet } from './columns.ts';
 export const EPT_ZONE = 'America/New_York';
 const MAX_LAG = Math.max(...PRICE_LAGS);
 
-/** Which target rows to compute. */
+/** Which target rows to compute: every node and day of the data, or some days of one node. */
 export type FeatureTargets =
   | { readonly kind: 'all' }
   | {
-      readonly kind: 'day';
+      readonly kind: 'days';
       readonly nodeId: number;
-      readonly day: string;
+      /** Target EPT days, YYYY-MM-DD (at least one). */
+      readonly days: readonly string[];
       /**
-       * The first day of the data, for `_lags_in_span` (a node-day partition of the features
-       * asset is built alone, but must say what the whole-history run would: whether its lags
-       * reach before the data). Default: the lags are in the span.
+       * The first day of the data, for `_lags_in_span` (node-day partitions of the features
+       * asset are built a few at a time, but must say what the whole-history run would:
+       * whether their lags reach before the data). Default: the lags are in the span.
        */
       readonly spanStart?: string;
     };
@@ -80,30 +81,34 @@ export function featureSql(o: FeatureSqlOptions): string {
   const meteredArea = set.inputs.includes('load_metered') ? set.loadMeteredArea : null;
   const markets = withDa ? `(${M}), ('da')` : `(${M})`;
   const t = o.targets;
-  if (t.kind === 'day' && !isoDate.test(t.day)) throw new Error(`featureSql: day must be YYYY-MM-DD, got ${JSON.stringify(t.day)}`);
-  if (t.kind === 'day' && t.spanStart !== undefined && !isoDate.test(t.spanStart)) throw new Error(`featureSql: spanStart must be YYYY-MM-DD, got ${JSON.stringify(t.spanStart)}`);
-  const spanStart = t.kind === 'day' && t.spanStart !== undefined ? `DATE '${t.spanStart}'` : '(SELECT lo FROM cal_range)';
-  const nodeFilter = t.kind === 'day' ? `AND node_id = ${Math.trunc(t.nodeId)}` : '';
-  // For one day only the window D-7..D matters; UTC bounds a day wider on each side cover EPT.
-  const timeFilter =
-    t.kind === 'day'
-      ? `AND ts_utc >= CAST(DATE '${t.day}' - 9 AS TIMESTAMPTZ) AND ts_utc < CAST(DATE '${t.day}' + 2 AS TIMESTAMPTZ)`
-      : '';
+  const some = t.kind === 'days' ? t : undefined;
+  if (some !== undefined) {
+    if (some.days.length === 0) throw new Error('featureSql: no target day given (days is empty).');
+    for (const d of some.days) if (!isoDate.test(d)) throw new Error(`featureSql: days must be YYYY-MM-DD, got ${JSON.stringify(d)}`);
+    if (some.spanStart !== undefined && !isoDate.test(some.spanStart)) throw new Error(`featureSql: spanStart must be YYYY-MM-DD, got ${JSON.stringify(some.spanStart)}`);
+  }
+  const firstDay = some && some.days.reduce((a, b) => (a < b ? a : b));
+  const lastDay = some && some.days.reduce((a, b) => (a > b ? a : b));
+  const spanStart = some?.spanStart !== undefined ? `DATE '${some.spanStart}'` : '(SELECT lo FROM cal_range)';
+  const nodeFilter = some ? `AND node_id = ${Math.trunc(some.nodeId)}` : '';
+  // For some days only the windows D-7..D matter; UTC bounds a day wider on each side cover EPT.
+  const timeFilter = some
+    ? `AND ts_utc >= CAST(DATE '${firstDay}' - 9 AS TIMESTAMPTZ) AND ts_utc < CAST(DATE '${lastDay}' + 2 AS TIMESTAMPTZ)`
+    : '';
   // Each input is scanned once (a materialized CTE) and read from memory by the CTEs below:
   // scanning the file lists once per use took two thirds of the features asset's time.
   const prices = 'px_file';
   const load = 'ld_file';
   const holidays = nercHolidaysBetween(o.holidayYears[0], o.holidayYears[1]).map((d) => `(DATE '${d}')`).join(', ');
-  const calRange =
-    t.kind === 'day'
-      ? `SELECT DATE '${t.day}' - 7 AS lo, DATE '${t.day}' AS hi`
-      : `SELECT min(CAST(ts_utc AT TIME ZONE '${EPT_ZONE}' AS DATE)) AS lo, max(CAST(ts_utc AT TIME ZONE '${EPT_ZONE}' AS DATE)) AS hi
+  const calRange = some
+    ? `SELECT DATE '${firstDay}' - 7 AS lo, DATE '${lastDay}' AS hi`
+    : `SELECT min(CAST(ts_utc AT TIME ZONE '${EPT_ZONE}' AS DATE)) AS lo, max(CAST(ts_utc AT TIME ZONE '${EPT_ZONE}' AS DATE)) AS hi
          FROM ${prices} WHERE market = ${M}`;
-  const nodes =
-    t.kind === 'day'
-      ? `SELECT CAST(${Math.trunc(t.nodeId)} AS BIGINT) AS node_id,
-                (SELECT any_value(zone) FROM ${prices} WHERE node_id = ${Math.trunc(t.nodeId)}) AS zone`
-      : `SELECT node_id, any_value(zone) AS zone FROM ${prices} WHERE market = ${M} GROUP BY node_id`;
+  const nodes = some
+    ? `SELECT CAST(${Math.trunc(some.nodeId)} AS BIGINT) AS node_id,
+                (SELECT any_value(zone) FROM ${prices} WHERE node_id = ${Math.trunc(some.nodeId)}) AS zone`
+    : `SELECT node_id, any_value(zone) AS zone FROM ${prices} WHERE market = ${M} GROUP BY node_id`;
+  const targetDays = some ? `WHERE cal.d IN (${some.days.map((d) => `DATE '${d}'`).join(', ')})` : '';
 
   const lagJoins = PRICE_LAGS.map(
     (lag) => `LEFT JOIN px_day l${lag} ON l${lag}.node_id = tg.node_id AND l${lag}.market = ${M} AND l${lag}.d = tg.d - ${lag}`,
@@ -154,7 +159,7 @@ WITH
   lm_src AS (SELECT area, ts_utc, mw AS v FROM ${load} WHERE kind = 'metered' AND area IN (SELECT area FROM metered_areas)),
   ${gridCtes('lm', 'area', 'metered_areas', 'lm_src').trim()},
   tg AS (SELECT nodes.node_id, nodes.zone, cal.d FROM nodes CROSS JOIN cal
-         ${t.kind === 'day' ? `WHERE cal.d = DATE '${t.day}'` : ''})
+         ${targetDays})
 SELECT
   tg.node_id, ${M} AS market, tg.d AS day, CAST(hr.h AS INTEGER) AS hour,
   tgt.v AS target,
