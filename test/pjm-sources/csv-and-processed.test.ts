@@ -12,7 +12,7 @@ import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { DataMinerCsvError, verifyCsvRows, registerDataMinerLmpCsv, registerDataMinerLoadMeteredCsv, findDataMinerCsvFiles } from '../../assets/pjm/sources/dataminer-csv.ts';
 import { registerEpftoolbox } from '../../assets/pjm/sources/epftoolbox.ts';
 import { EptMismatchError } from '../../assets/pjm/sources/ept-check.ts';
-import { writeCanonicalPrices, writeCanonicalLoad, canonicalPricesSql, PRICES_SCHEMA, LOAD_SCHEMA } from '../../assets/pjm/processed/index.ts';
+import { writeCanonicalPrices, writeCanonicalLoad, canonicalPricesSql, priceRevisionReport, PRICES_SCHEMA, LOAD_SCHEMA } from '../../assets/pjm/processed/index.ts';
 
 const fixture = (name: string): string => fileURLToPath(new URL(`../fixtures/pjm/${name}`, import.meta.url));
 let dir: string;
@@ -132,6 +132,18 @@ test('a superseded revision is dropped: the current row (row_is_current, highest
   await writeCanonicalPrices(conn, ['hub_da', 'revisions'], staged);
   assert.is((await writeCanonicalPrices(conn, ['da_with_revisions'], direct)).rows, 576);
   assert.ok(Buffer.compare(await readFile(staged), await readFile(direct)) === 0, 'direct and staged outputs differ');
+});
+
+test('the revision report: a day with one row per (node, market, hour) reports nothing to dedupe; revisions are counted', async () => {
+  await registerDataMinerLmpCsv(conn, [fixture('hubs_da_hrl_lmps.csv')], 'da', 'hub_da');
+  await conn.run(`CREATE OR REPLACE TEMP TABLE hub_da_t AS SELECT * FROM hub_da`);
+  assert.equal(await priceRevisionReport(conn, 'hub_da_t', { day: '2025-05-01' }), { rawRows: 288, exactDuplicates: 0, superseded: 0, conflicts: 0, examples: [] });
+  // One exact duplicate and one superseded revision of a row take the full report.
+  await conn.run(`CREATE OR REPLACE TEMP TABLE hub_da_rev AS SELECT * FROM hub_da_t
+    UNION ALL SELECT * FROM hub_da_t WHERE pnode_id = 51217 AND ts_ept = TIMESTAMP '2025-05-01 10:00:00'
+    UNION ALL SELECT * REPLACE (lmp + 3 AS lmp, false AS row_is_current, 0 AS version_nbr) FROM hub_da_t WHERE pnode_id = 51288 AND ts_ept = TIMESTAMP '2025-05-01 10:00:00'`);
+  const r = await priceRevisionReport(conn, 'hub_da_rev', { day: '2025-05-01' });
+  assert.equal({ ...r, examples: r.examples.length }, { rawRows: 290, exactDuplicates: 1, superseded: 1, conflicts: 0, examples: 0 });
 });
 
 test('canonical Parquet has the documented schema and identical input gives byte-identical files', async () => {
