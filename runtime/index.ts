@@ -59,6 +59,7 @@ export type { RunResult } from './executor.ts';
 export { eventMessage, formatMs, type RunEvent, type RunEventListener, type RunCounts } from './events.ts';
 export type { Logger, LogLevel } from './logger.ts';
 export { LineageStore } from './store/lineage-store.ts';
+export { lineageOf, type LineageResult, type LineageTree, type LineageEntry, type LineageGroup } from './lineage.ts';
 export type { RunRecord, MaterializationRecord, CurrentRecord, CheckResultRecord, EventRecord, InputRecord, RunStatus, CorruptMark, CorruptReason, CorruptDetector } from './store/records.ts';
 export { verifyStore, checkVersions, describeBadFile, type BadFile, type StoredVersion, type VerifyResult, type VerifyOptions } from './integrity.ts';
 export type { Storage, PublishRequest, StoredFile, FileCheck, ScratchDir } from './storage/storage.ts';
