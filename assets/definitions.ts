@@ -8,6 +8,7 @@ import { dataAssets } from './pjm/data-assets.ts';
 import { modelAssets, recalibrationFromEnv } from './pjm/model-assets.ts';
 import { join, resolve } from 'node:path';
 import { rawSourceFor } from './pjm/raw-source.ts';
+import { PJM_SCHEDULES } from './pjm/schedules.ts';
 
 export interface PjmResources {
   readonly config: PjmConfig;
@@ -23,15 +24,7 @@ export async function pjmDefinitions(env: Readonly<Record<string, string | undef
       ...modelAssets({ config, partitions: { nodeDays: data.nodeDays }, modelDir: join(resolve(env.DATA_DIR ?? 'data'), 'models'), recalibration: recalibrationFromEnv(env) }),
     ],
     resources: { config },
-    schedules: [
-      {
-        name: 'daily_after_da_publication',
-        cron: '30 14 * * *',
-        timezone: 'America/New_York',
-        selection: '*',
-        description: 'PJM posts day-ahead results around 13:30 EPT; materialize what is missing or stale an hour later.',
-      },
-    ],
+    schedules: PJM_SCHEDULES,
   });
 }
 

@@ -9,6 +9,7 @@ import { buildOverlay, findObject } from '../../infrastructure/checks/kustomize.
 import type { K8sObject } from '../../infrastructure/checks/kustomize.ts';
 import { schemaErrors } from '../../infrastructure/checks/k8s-schema.ts';
 import { readTerraformEnv } from '../../infrastructure/k8s/terraform-env.ts';
+import { DAILY_AFTER_DA_PUBLICATION } from '../../assets/pjm/schedules.ts';
 
 const root = new URL('../..', import.meta.url).pathname;
 const overlays = ['local', 'eks'] as const;
@@ -67,6 +68,9 @@ for (const overlay of overlays) {
     assert.is(fields.length, 5, `schedule "${cron.spec.schedule}" is not a 5-field cron expression`);
     const [minute, hour] = fields.map(Number);
     assert.ok(cron.spec.timeZone === 'America/New_York', 'the schedule must be in PJM market time (timeZone: America/New_York)');
+    // The schedule is declared once, in the definitions: the manifest must say the same.
+    assert.equal({ schedule: cron.spec.schedule, timeZone: cron.spec.timeZone }, { schedule: DAILY_AFTER_DA_PUBLICATION.cron, timeZone: DAILY_AFTER_DA_PUBLICATION.timezone },
+      `the CronJob's schedule must be assets/pjm/schedules.ts's ${DAILY_AFTER_DA_PUBLICATION.name}; change it there and in infrastructure/k8s/base/cronjob.yaml together`);
     assert.ok(hour! * 60 + minute! >= 13 * 60 + 30, `runs at ${hour}:${minute} New York time, before PJM posts day-ahead results (about 13:30)`);
     assert.is(cron.spec.concurrencyPolicy, 'Forbid');
     assert.type(cron.spec.successfulJobsHistoryLimit, 'number');

@@ -1,0 +1,15 @@
+// When the PJM pipeline runs on its own: declared once, here. The definitions carry it, and
+// the Kubernetes CronJob must say the same (test/infrastructure/k8s-manifests.test.ts checks
+// every overlay against it), so the cron line cannot drift between the two.
+import type { Schedule } from '../../runtime/index.ts';
+
+/** PJM posts day-ahead results around 13:30 EPT; the pipeline runs an hour later, in market time (DST-correct). */
+export const DAILY_AFTER_DA_PUBLICATION: Schedule = {
+  name: 'daily_after_da_publication',
+  cron: '30 14 * * *',
+  timezone: 'America/New_York',
+  selection: '*',
+  description: 'PJM posts day-ahead results around 13:30 EPT; materialize what is missing or stale an hour later.',
+};
+
+export const PJM_SCHEDULES: readonly Schedule[] = [DAILY_AFTER_DA_PUBLICATION];
