@@ -122,7 +122,9 @@ require('http').createServer((q, s) => { q.resume(); q.on('end', () => { s.write
   .listen(0, '127.0.0.1', function () { console.log(this.address().port); });`], { stdio: ['ignore', 'pipe', 'inherit'] });
 const refPort = await new Promise<string>((resolve) => reference.stdout!.once('data', (d) => resolve(String(d).trim())));
 await loadWith(`http://127.0.0.1:${refPort}/`, warmup);
+const refCpuBefore = cpuSeconds(reference.pid!);
 const ref = await loadWith(`http://127.0.0.1:${refPort}/`, duration);
+const refCpuUsed = cpuSeconds(reference.pid!) - refCpuBefore;
 reference.kill();
 
 const logLines = readFileSync(logPath, 'utf8').split('\n').filter((l) => l.includes('"msg":"request"')).length;
@@ -135,10 +137,20 @@ const inServer = (le: string): string => {
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 const ms = (x: number): string => `${x.toFixed(2)} ms`;
 const meets = (r: LoadResult): boolean => r.reqPerSec >= 5000 && r.p99Ms < 20 && r.non2xx + r.socketErrors === 0;
+const cpuPerRequestUs = (cpuUsed / Math.max(total, 1)) * 1e6;
+const refCpuPerRequestUs = (refCpuUsed / Math.max(ref.total, 1)) * 1e6;
+const cpuRatio = cpuPerRequestUs / refCpuPerRequestUs;
+const throughputShare = median(measured.map((r) => r.reqPerSec)) / ref.reqPerSec;
+const steadyP99 = Math.max(...measured.map((r) => r.p99Ms));
 
 console.log(measured[measured.length - 1]!.text.trim());
 console.log('');
 console.log('serving bench (POST /predict, one node-day, cached features):');
+// The headline: the cost of a request next to the floor this machine sets in the same run.
+console.log(
+  `  HEADLINE        server CPU per request ${cpuPerRequestUs.toFixed(0)} µs = ${cpuRatio.toFixed(2)}× the bare node:http reference's ${refCpuPerRequestUs.toFixed(0)} µs (goal ≤ 2.5×); ` +
+    `throughput ${(throughputShare * 100).toFixed(0)} % of the reference's (goal ≥ 40 %); p99 worst ${ms(steadyP99)} steady (goal < 10 ms), ${ms(cold.p99Ms)} in the first ${warmup} after /ready (goal < 50 ms)`,
+);
 console.log(`  start           ready after ${(readyAfterMs / 1000).toFixed(1)} s (process start, model load, warm-up of SERVING_WARMUP_MS=${process.env['SERVING_WARMUP_MS'] ?? 'default'})`);
 console.log(`  cold start      first ${warmup} of load after /ready: ${cold.reqPerSec.toFixed(0)} req/s, p50 ${ms(cold.p50Ms)}, p99 ${ms(cold.p99Ms)}, max ${ms(cold.maxMs)}, ${cold.non2xx + cold.socketErrors} errors (not part of the goal)`);
 measured.forEach((r, i) =>
@@ -151,7 +163,7 @@ console.log(`  event loop lag  p99 ${(metricsAfter.gauge('nodejs_eventloop_lag_p
 console.log(`  server RSS      ${rssBefore.toFixed(0)} MB before, ${rssPeak.toFixed(0)} MB peak, ${rssAfter.toFixed(0)} MB after`);
 console.log(`  access log      ${logLines} JSON lines written; server exit code after SIGTERM: ${exitCode}`);
 if (uncachedMs.length > 0) console.log(`  uncached        ${uncachedMs.length} new node-days one at a time: median ${ms(uncachedMs[uncachedMs.length >> 1]!)}, max ${ms(uncachedMs[uncachedMs.length - 1]!)} (DuckDB feature query + predict)`);
-console.log(`  reference       bare node:http server, same answer, same load and warm-up: ${ref.reqPerSec.toFixed(0)} req/s, p50 ${ms(ref.p50Ms)}, p99 ${ms(ref.p99Ms)}`);
+console.log(`  reference       bare node:http server, same answer, same load and warm-up: ${ref.reqPerSec.toFixed(0)} req/s, p50 ${ms(ref.p50Ms)}, p99 ${ms(ref.p99Ms)}, ${refCpuPerRequestUs.toFixed(0)} µs CPU per request`);
 console.log(`  goal            >= 5000 req/s, p99 < 20 ms, 0 errors: met in ${measured.filter(meets).length} of ${runs} runs`);
 if (process.env['BENCH_KEEP_LOG']) writeFileSync(process.env['BENCH_KEEP_LOG'], readFileSync(logPath));
 rmSync(work, { recursive: true, force: true });

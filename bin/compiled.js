@@ -6,12 +6,19 @@ import { join } from 'node:path';
 
 const projectRoot = new URL('..', import.meta.url).pathname;
 const stampOf = (root) => join(root, 'dist', '.built');
-/** The folders tsconfig.build.json compiles. */
-const SOURCES = ['runtime', 'assets', 'serving', 'lib'];
+/** The folders tsconfig.build.json compiles (bench/fixtures: the benchmarks' definitions; not in the image). */
+const SOURCES = ['runtime', 'assets', 'serving', 'lib', 'bench/fixtures'];
 
 function newestSource(dir) {
   let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+  let entries;
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch (err) {
+    if (err.code === 'ENOENT') return 0; // a folder this checkout does not have holds no sources
+    throw err;
+  }
+  for (const entry of entries) {
     const path = join(dir, entry.name);
     if (entry.isDirectory()) newest = Math.max(newest, newestSource(path));
     else if (entry.name.endsWith('.ts')) newest = Math.max(newest, statSync(path).mtimeMs);

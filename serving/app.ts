@@ -6,7 +6,7 @@
 //   httpMetrics    request count and latency by route template
 //   securityHeaders CSP, nosniff, no framing, no Referer, on every response
 //   errorMapper    anything thrown -> JSON error with the right status
-//   cors           off unless origins are configured
+//   cors           off unless origins are configured (then not in the chain at all)
 //   requestTimeout 503 after SERVING_REQUEST_TIMEOUT_MS; the request's abort signal
 //   auth           bearer token on mutating methods when SERVING_API_TOKEN is set; without
 //                  it, routes that change state answer only loopback callers
@@ -60,8 +60,10 @@ export function createApp(deps: ServerDeps, modules: readonly RouteModule[] = RO
     .use(requestContext(deps.log))
     .use(httpMetrics(deps.metrics))
     .use(securityHeaders())
-    .use(errorMapper())
-    .use(cors(deps.config.corsOrigins))
+    .use(errorMapper());
+  // Each middleware is a closure and a promise on every request: leave out what does nothing.
+  if (deps.config.corsOrigins.length > 0) app.use(cors(deps.config.corsOrigins));
+  app
     .use(requestTimeout(deps.config.requestTimeoutMs))
     .use(authMiddleware(deps.auth))
     .use(jsonBody(deps.config.bodyLimitBytes))

@@ -46,8 +46,8 @@ const fn = {
   XGBGetLastError: lib.func('const char *XGBGetLastError()'),
   XGBoostVersion: lib.func('void XGBoostVersion(_Out_ int *major, _Out_ int *minor, _Out_ int *patch)'),
   XGBSetGlobalConfig: lib.func('int XGBSetGlobalConfig(const char *config)'),
-  XGDMatrixCreateFromMat: lib.func(
-    'int XGDMatrixCreateFromMat(const float *data, uint64_t nrow, uint64_t ncol, float missing, void *out)',
+  XGDMatrixCreateFromMat_omp: lib.func(
+    'int XGDMatrixCreateFromMat_omp(const float *data, uint64_t nrow, uint64_t ncol, float missing, void *out, int nthread)',
   ),
   XGDMatrixFree: lib.func('int XGDMatrixFree(void *handle)'),
   XGDMatrixSetFloatInfo: lib.func(

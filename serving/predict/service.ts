@@ -2,7 +2,8 @@
 // caller-supplied feature rows. Each takes the current model once (so a whole answer comes
 // from one model, even across a hot swap), gets feature rows from the feature service and
 // forecasts with the forecasting code. Finished single answers are kept as JSON text under
-// (model, feature key): a repeated request is a map lookup.
+// (model, feature key), and as UTF-8 bytes under the request as written: a repeated request
+// is a map lookup, and its answer goes to the socket without being encoded again.
 import { featureTableFromRows } from '../../assets/pjm/model/dataset.ts';
 import { predictRows } from '../../assets/pjm/model/train.ts';
 import type { Market } from '../../assets/pjm/features/index.ts';
@@ -42,7 +43,8 @@ interface RecentAnswer {
   readonly modelId: number;
   /** `ValidatedCatalog.generation` when the answer was made: any newer data invalidates it. */
   readonly generation: number;
-  readonly json: string;
+  /** The answer as UTF-8 JSON, ready for the socket (Koa sends a Buffer as it is; a string it would encode per request). */
+  readonly bytes: Buffer;
 }
 
 export class PredictService {
@@ -61,10 +63,10 @@ export class PredictService {
   }
 
   /**
-   * One node-day as JSON text. `record: false` keeps the request out of the prediction
-   * metrics (the server's own warm-up requests).
+   * One node-day as UTF-8 JSON bytes. `record: false` keeps the request out of the
+   * prediction metrics (the server's own warm-up requests).
    */
-  async day(req: PredictRequest, options: { record?: boolean } = {}): Promise<string> {
+  async day(req: PredictRequest, options: { record?: boolean } = {}): Promise<Buffer> {
     const record = options.record ?? true;
     const explain = req.explain ?? false;
     // Fast path for a repeated request: same model, and no validated partition changed since
@@ -78,15 +80,15 @@ export class PredictService {
         this.metrics.featureCache.inc({ result: 'hit' });
         this.metrics.predictions.inc({ market: req.market, form: 'day', outcome: 'ok' });
       }
-      return recent.json;
+      return recent.bytes;
     }
     const compute = () =>
       this.models.use(async (served) => {
         const generation = this.features.catalog.generation;
         const body = await this.#day(served, req.node, req.market, req.date, explain, true);
-        const json = typeof body === 'string' ? body : JSON.stringify(body);
-        if (!explain) this.#recent.set(recentKey, { modelId: served.materializationId, generation, json });
-        return json;
+        const bytes = Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
+        if (!explain) this.#recent.set(recentKey, { modelId: served.materializationId, generation, bytes });
+        return bytes;
       });
     return record ? this.#count(req.market, 'day', compute) : compute();
   }

@@ -134,8 +134,8 @@ export async function trainModel(table: FeatureTable, window: { firstDay: number
   const cols = table.featureNames.length;
   const xFit = designMatrix(table, transform, fit.start, fit.end);
   const xValid = designMatrix(table, transform, valid.start, valid.end);
-  // Members train at once, each on its share of the nthread budget: one small XGBoost job
-  // uses ~1.3 of 2 cores, two side by side use both.
+  // Members train at once, each on its share of the nthread budget (its matrices built with
+  // the same share: XGBoost keeps a matrix's thread count and training reads it again).
   const threads = Math.max(1, Math.floor(Number(settings.params.nthread ?? 1) / settings.variants.length));
   const trainOne = async (variant: VariantSpec): Promise<TrainedMember> => {
     const params: Params = { ...settings.params, nthread: threads, ...variant.params };
@@ -149,6 +149,7 @@ export async function trainModel(table: FeatureTable, window: { firstDay: number
         labels: labels(table, transform, start, end, variant.target),
         ...(weighted ? { weights: recencyWeights(table, start, end, window.lastDay, halfLife) } : {}),
         featureNames: table.featureNames,
+        nthread: threads,
       });
     const dFit = matrix(xFit, fit, true);
     const dValid = matrix(xValid, valid, false);
