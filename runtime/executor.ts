@@ -39,20 +39,23 @@ import { loggerFrom } from './logger.ts';
 import type { Plan, PlanStep } from './planner.ts';
 import { refreshReason } from './refresh.ts';
 import { describeCause, isActionable, StalenessResolver, type CurrentView } from './staleness.ts';
-import type { NewCheckResult, NewEvent } from './store/lineage-store.ts';
-import type { CurrentRecord, InputRecord } from './store/records.ts';
+import type { AssetGraph } from './graph.ts';
+import type { LineageStore, NewCheckResult, NewEvent } from './store/lineage-store-api.ts';
+import type { CurrentRecord, InputRecord, RunTrigger } from './store/records.ts';
 import { dataVersionOfFile, type DataVersion } from './versions.ts';
 
 export interface ExecuteOptions {
   readonly runId: string;
   readonly selection: string;
   readonly partitions: string | null;
-  readonly trigger: string;
+  readonly trigger: RunTrigger;
   readonly force: boolean;
   /** How many steps run at once. Default DEFAULT_CONCURRENCY (twice the cores, 2 to 8). */
   readonly concurrency?: number;
   readonly signal?: AbortSignal;
   readonly onEvent?: RunEventListener;
+  /** Called once the run is recorded in the store. */
+  readonly onRecorded?: () => void;
   /** The clock planning used; partition windows are fixed at it for the whole run. */
   readonly now: Date;
   /** Lease lifetime; renewed by a heartbeat at a third of it. Default 30 s. */
@@ -130,7 +133,7 @@ export async function executePlan<R>(instance: Instance<R>, plan: Plan, options:
   let fatal: string | undefined;
   const describeProblem = (err: unknown, writing?: string): string | undefined => {
     const p = resourceProblem(err);
-    return p && describeResourceProblem(p, { dataDir: instance.dataDir, storePath: store.path, writing });
+    return p && describeResourceProblem(p, { dataDir: instance.dataDir, storePath: store.location, writing });
   };
   /** Stops the run at the first resource problem; true only for that first one (later ones are its echoes). */
   const stopRun = (message: string): boolean => {
@@ -139,17 +142,23 @@ export async function executePlan<R>(instance: Instance<R>, plan: Plan, options:
     runError = message;
     return true;
   };
-  const flush = (): void => {
-    if (pending.length === 0) return;
-    const batch = takePending();
-    try {
-      store.appendEvents(batch);
-    } catch (err) {
-      // The log could not be written: the run cannot be recorded faithfully, so it stops.
-      stopRun(describeProblem(err, `the run's events to ${store.path}`) ?? `Writing the run's events to ${store.path} failed: ${errorMessage(err)}. The run stopped.`);
-    }
+  // One write of the log at a time, in order: a commit waits for the one in flight so the
+  // events of a run keep the order they happened in.
+  let flushing: Promise<void> = Promise.resolve();
+  const flush = (): Promise<void> => {
+    flushing = flushing.then(async () => {
+      if (pending.length === 0) return;
+      const batch = takePending();
+      try {
+        await store.appendEvents(batch);
+      } catch (err) {
+        // The log could not be written: the run cannot be recorded faithfully, so it stops.
+        stopRun(describeProblem(err, `the run's events to ${store.location}`) ?? `Writing the run's events to ${store.location} failed: ${errorMessage(err)}. The run stopped.`);
+      }
+    });
+    return flushing;
   };
-  const flusher = setInterval(flush, 200);
+  const flusher = setInterval(() => void flush(), 200);
   flusher.unref();
   const emit = (event: RunEvent, persist = true): void => {
     if (persist) pending.push(toStoredEvent(event));
@@ -168,7 +177,7 @@ export async function executePlan<R>(instance: Instance<R>, plan: Plan, options:
     list.push(state);
   }
   // Dynamic partition keys as the run starts: a key added during the run waits for the next one.
-  const dynamic = instance.store.dynamicPartitionKeys();
+  const dynamic = await instance.store.dynamicPartitionKeys();
   const planResolver = new StalenessResolver(graph, emptyView, options.now, { dynamic });
   for (const state of states.values()) {
     const upstreamIds = new Set<string>();
@@ -213,14 +222,15 @@ export async function executePlan<R>(instance: Instance<R>, plan: Plan, options:
   };
 
   try {
-    store.closeAbandonedRuns(started, leaseTtlMs * 3);
-    store.createRun({ id: options.runId, selection: options.selection, partitions: options.partitions, trigger: options.trigger, now: started });
+    await store.closeAbandonedRuns(started, leaseTtlMs * 3);
+    await store.createRun({ id: options.runId, selection: options.selection, partitions: options.partitions, trigger: options.trigger, now: started });
   } catch (err) {
     clearInterval(flusher);
-    const message = describeProblem(err, `the new run to ${store.path}`);
+    const message = describeProblem(err, `the new run to ${store.location}`);
     if (message) throw new RuntimeError('resource-exhausted', message);
     throw err;
   }
+  options.onRecorded?.();
   const assetsPlanned = [...statesByAsset].map(([asset, list]) => ({ asset, steps: list.length }));
   emit({
     type: 'run_started',
@@ -232,15 +242,13 @@ export async function executePlan<R>(instance: Instance<R>, plan: Plan, options:
     planned: plan.counts,
     assets: assetsPlanned,
   });
-  flush();
+  await flush();
   counts.skipped += plan.counts.skip;
 
   const heartbeat = setInterval(() => {
-    try {
-      store.heartbeat(options.runId, Date.now(), leaseTtlMs);
-    } catch {
+    store.heartbeat(options.runId, Date.now(), leaseTtlMs).catch(() => {
       // A missed heartbeat only shortens the lease; the next one retries.
-    }
+    });
   }, Math.max(50, leaseTtlMs / 3));
   heartbeat.unref();
 
@@ -337,7 +345,8 @@ export async function executePlan<R>(instance: Instance<R>, plan: Plan, options:
         }
         leased.push(s);
       }
-      const live = new StalenessResolver(graph, liveView(instance), options.now, { shallow: true, dynamic });
+      const view = await liveView(store, graph, planResolver, unit.asset, leased.map((s) => s.step.partition));
+      const live = new StalenessResolver(graph, view, options.now, { shallow: true, dynamic });
       const members: ResolvedStep[] = [];
       for (const s of leased) {
         const skip = options.force ? undefined : stillNeeded(def, s, live);
@@ -347,7 +356,7 @@ export async function executePlan<R>(instance: Instance<R>, plan: Plan, options:
           results.set(s.id, { outcome: 'skipped' });
           continue;
         }
-        const resolved = resolveInputs(def, s, live);
+        const resolved = await resolveInputs(def, s, live, view);
         if ('error' in resolved) {
           failStep(s, resolved.error, 0);
           continue;
@@ -356,7 +365,7 @@ export async function executePlan<R>(instance: Instance<R>, plan: Plan, options:
       }
       if (members.length > 0) await materializeMembers(def, members);
     } finally {
-      for (const s of leased) store.releaseLease(s.step.asset, s.step.partition, options.runId);
+      await Promise.all(leased.map((s) => store.releaseLease(s.step.asset, s.step.partition, options.runId)));
     }
   }
 
@@ -381,7 +390,7 @@ export async function executePlan<R>(instance: Instance<R>, plan: Plan, options:
   async function acquireLease(s: StepState): Promise<boolean> {
     let waitingAnnounced = false;
     for (;;) {
-      const lease = store.tryAcquireLease(s.step.asset, s.step.partition, options.runId, Date.now(), leaseTtlMs);
+      const lease = await store.tryAcquireLease(s.step.asset, s.step.partition, options.runId, Date.now(), leaseTtlMs);
       if (lease.acquired) return true;
       if (!waitingAnnounced) {
         emit({ ...baseOf(s), ts: Date.now(), type: 'step_waiting', holder: lease.holder });
@@ -410,7 +419,7 @@ export async function executePlan<R>(instance: Instance<R>, plan: Plan, options:
   }
 
   /** Exactly the current versions of the step's mapped upstream partitions, or why it cannot run. */
-  function resolveInputs(def: AssetDefinition<R>, s: StepState, live: StalenessResolver): ResolvedStep | { error: string } {
+  async function resolveInputs(def: AssetDefinition<R>, s: StepState, live: StalenessResolver, view: CurrentView): Promise<ResolvedStep | { error: string }> {
     const asset = def.key;
     const partition = s.step.partition;
     const inputs: Record<string, AssetInput> = {};
@@ -421,7 +430,7 @@ export async function executePlan<R>(instance: Instance<R>, plan: Plan, options:
       const parts: ConsumedPartition[] = [];
       const missing: PartitionKey[] = [];
       for (const k of keys) {
-        const cur = store.current(dep.asset, k);
+        const cur = view.current(dep.asset, k);
         if (!cur) missing.push(k);
         else parts.push({ partition: k, materializationId: cur.id, dataVersion: cur.dataVersion, location: cur.location });
       }
@@ -429,14 +438,14 @@ export async function executePlan<R>(instance: Instance<R>, plan: Plan, options:
         const what = missing.length > 0 ? `${missing.slice(0, 3).map((k) => describePartition(dep.asset, k)).join(', ')}${missing.length > 3 ? ` and ${missing.length - 3} more` : ''}` : dep.asset;
         return { error: `needs ${what}, which ${missing.length > 1 ? 'are' : 'is'} not materialized. Materialize upstream first (select +${asset}).` };
       }
-      inputs[dep.inputName] = makeInput(instance, dep.asset, graph.get(dep.asset).io, parts);
+      inputs[dep.inputName] = await makeInput(instance, dep.asset, graph.get(dep.asset).io, parts);
       for (const p of parts) {
         consumed.push({ asset: dep.asset, partition: p.partition, materializationId: p.materializationId, dataVersion: p.dataVersion });
         consumedFiles.push({ asset: dep.asset, partition: p.partition, materializationId: p.materializationId, dataVersion: p.dataVersion, location: p.location });
       }
     }
-    const current = store.current(asset, partition);
-    const previous = current && { dataVersion: current.dataVersion, metadata: store.materialization(current.id)?.metadata ?? {}, corrupt: current.corrupt !== undefined };
+    const current = view.current(asset, partition);
+    const previous = current && { dataVersion: current.dataVersion, metadata: (await store.materialization(current.id))?.metadata ?? {}, corrupt: current.corrupt !== undefined };
     return { state: s, partition, inputs, consumed, consumedFiles, previous };
   }
 
@@ -565,7 +574,8 @@ export async function executePlan<R>(instance: Instance<R>, plan: Plan, options:
       if (blockers.length > 0) {
         const message = blockers.map((b) => `${b.name}: ${b.message}`).join('; ');
         const event: RunEvent = { ...base, ts: endedAt, type: 'step_blocked', failedChecks: blockers.map((b) => b.name), message };
-        store.commitMaterialization({
+        await flushing;
+        await store.commitMaterialization({
           asset, partition, runId: options.runId, status: 'blocked', codeVersion: def.codeVersion, dataVersion,
           location: null, metadata, startedAt: stepStarted, endedAt, inputs: m.consumed, checks: checkResults, events: [toStoredEvent(event)], logEvents: takePending(),
         });
@@ -579,7 +589,8 @@ export async function executePlan<R>(instance: Instance<R>, plan: Plan, options:
       const unchanged = m.previous?.dataVersion === dataVersion;
       const repaired = m.previous?.corrupt === true;
       const event: RunEvent = { ...base, ts: endedAt, type: 'step_materialized', dataVersion, unchanged, ...(repaired ? { repaired } : {}), durationMs: endedAt - stepStarted, metadata };
-      store.commitMaterialization({
+      await flushing;
+      await store.commitMaterialization({
         asset, partition, runId: options.runId, status: 'published', codeVersion: def.codeVersion, dataVersion,
         location, metadata, startedAt: stepStarted, endedAt, inputs: m.consumed, checks: checkResults, events: [toStoredEvent(event)], logEvents: takePending(),
       });
@@ -630,7 +641,7 @@ export async function executePlan<R>(instance: Instance<R>, plan: Plan, options:
     for (const dep of graph.deps(def.key)) {
       const seen = new Map<PartitionKey, ConsumedPartition>();
       for (const m of members) for (const p of m.inputs[dep.inputName]!.partitions) if (!seen.has(p.partition)) seen.set(p.partition, p);
-      union[dep.inputName] = makeInput(instance, dep.asset, graph.get(dep.asset).io, [...seen.values()]);
+      union[dep.inputName] = await makeInput(instance, dep.asset, graph.get(dep.asset).io, [...seen.values()]);
     }
     const ctx: BatchContext<R> = {
       ...common,
@@ -647,9 +658,9 @@ export async function executePlan<R>(instance: Instance<R>, plan: Plan, options:
   const finished: RunEvent = { type: 'run_finished', runId: options.runId, ts: Date.now(), status, durationMs, counts, error };
   clearInterval(flusher);
   emit(finished);
-  flush();
+  await flush();
   try {
-    store.finishRun(options.runId, status, { ...counts }, error, Date.now());
+    await store.finishRun(options.runId, status, { ...counts }, error, Date.now());
   } catch {
     // Even the run's end could not be written (the disk is still full): it stays "running"
     // until the next process finds its heartbeat stopped and closes it as failed.
@@ -667,23 +678,46 @@ export const DEFAULT_CONCURRENCY = Math.max(2, Math.min(8, availableParallelism(
 
 const emptyView: CurrentView = { current: () => undefined, materializedPartitions: () => [] };
 
-/** A view of the live store for one decision, caching whole-asset reads it makes. */
-function liveView(instance: Instance<unknown>): CurrentView {
-  const whole = new Map<AssetKey, Map<PartitionKey, CurrentRecord>>();
+/**
+ * A view of the live store for one decision about `partitions` of `asset` (taken with their
+ * leases held): their current versions and those of the upstream partitions they map to, read
+ * in one go. An upstream consumed whole ("all") is read whole, as the decision lists its partitions.
+ */
+async function liveView(store: LineageStore, graph: AssetGraph<unknown>, mapper: StalenessResolver, asset: AssetKey, partitions: readonly PartitionKey[]): Promise<CurrentView> {
+  const read = new Map<AssetKey, Map<PartitionKey, CurrentRecord>>();
+  const whole = new Set<AssetKey>();
+  const wanted = new Map<AssetKey, Set<PartitionKey>>([[asset, new Set(partitions)]]);
+  for (const dep of graph.deps(asset)) {
+    if (dep.mapping.kind === 'all' && graph.get(dep.asset).partitions) {
+      whole.add(dep.asset);
+      continue;
+    }
+    let keys = wanted.get(dep.asset);
+    if (!keys) wanted.set(dep.asset, (keys = new Set()));
+    for (const p of partitions) for (const k of mapper.expectedInputs(dep, p)) keys.add(k);
+  }
+  const snapshot = whole.size > 0 ? await store.snapshot([...whole]) : new Map<AssetKey, Map<PartitionKey, CurrentRecord>>();
+  for (const a of whole) read.set(a, snapshot.get(a) ?? new Map());
+  await Promise.all(
+    [...wanted].filter(([a]) => !whole.has(a)).map(async ([a, keys]) => {
+      const m = new Map<PartitionKey, CurrentRecord>();
+      read.set(a, m);
+      const list = [...keys];
+      const records = await Promise.all(list.map((k) => store.current(a, k)));
+      records.forEach((r, i) => {
+        if (r) m.set(list[i]!, r);
+      });
+    }),
+  );
   return {
-    current: (asset, partition) => whole.get(asset)?.get(partition) ?? instance.store.current(asset, partition),
-    materializedPartitions: (asset) => {
-      let m = whole.get(asset);
-      if (!m) {
-        m = instance.store.snapshot([asset]).get(asset) ?? new Map();
-        whole.set(asset, m);
-      }
-      return [...m.keys()];
-    },
+    current: (a, p) => read.get(a)?.get(p),
+    materializedPartitions: (a) => [...(read.get(a)?.keys() ?? [])],
   };
 }
 
-function makeInput(instance: Instance<unknown>, asset: AssetKey, io: AssetInput['io'], partitions: ConsumedPartition[]): AssetInput {
+/** An input of a step: its consumed partitions, with their recorded metadata read up front (the asset's code reads it synchronously). */
+async function makeInput(instance: Instance<unknown>, asset: AssetKey, io: AssetInput['io'], partitions: ConsumedPartition[]): Promise<AssetInput> {
+  const metadataById = new Map(await Promise.all(partitions.map(async (p) => [p.materializationId, (await instance.store.materialization(p.materializationId))?.metadata ?? {}] as const)));
   const paths = () => Promise.all(partitions.map((p) => instance.storage.localPath(p.location)));
   return {
     asset,
@@ -698,7 +732,7 @@ function makeInput(instance: Instance<unknown>, asset: AssetKey, io: AssetInput[
     metadata: (partition?: PartitionKey) => {
       const p = partition === undefined ? (partitions.length === 1 ? partitions[0] : undefined) : partitions.find((x) => x.partition === partition);
       if (!p) throw new Error(`Input ${asset}: ${partition === undefined ? `has ${partitions.length} partitions; name one` : `partition ${partition} was not consumed`}.`);
-      return instance.store.materialization(p.materializationId)?.metadata ?? {};
+      return metadataById.get(p.materializationId) ?? {};
     },
     jsonByPartition: async <T>() => {
       const out = new Map<PartitionKey, T>();
