@@ -19,7 +19,8 @@ import { existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Database from 'better-sqlite3';
+import { openLineageStore, sqliteStorePath } from '../runtime/store/open-store.ts';
+import type { AssetKey } from '../runtime/keys.ts';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { PJM_HUBS } from '../assets/pjm/config.ts';
 import { normaliseFeatureSet, type FeatureSet } from '../assets/pjm/features/index.ts';
@@ -61,16 +62,21 @@ console.log(`wall time          ${seconds.toFixed(1)} s`);
 console.log(Number.isFinite(peakKb) ? `peak memory (RSS)  ${(peakKb / 1024).toFixed(0)} MiB` : 'peak memory        unavailable (install GNU time)');
 for (const e of events.filter((x) => x?.level === 'warn' || x?.type === 'step_failed' || x?.type === 'step_blocked')) console.log(`  ${e.type}: ${e.asset ?? ''} ${e.message ?? e.error ?? ''}`);
 
-const db = new Database(join(dataDir, 'store', 'lineage.sqlite'), { readonly: true });
-const current = (asset: string) => db.prepare(`SELECT location, metadata FROM materializations WHERE asset = ? AND status = 'published' ORDER BY id DESC LIMIT 1`).get(asset) as { location: string; metadata: string } | undefined;
+const store = await openLineageStore(sqliteStorePath(dataDir));
+const current = async (asset: string) => {
+  const c = await store.current(asset as AssetKey, '');
+  const m = c && (await store.materialization(c.id));
+  return m && m.location !== null ? { location: m.location, metadata: m.metadata } : undefined;
+};
 for (const asset of ['pjm/feature_set', 'pjm/backtest', 'pjm/forecast']) {
-  const m = current(asset);
-  console.log(`\n${asset}:\n${m ? (JSON.parse(m.metadata).summary ?? '(no summary)') : '(not materialized)'}`);
+  const m = await current(asset);
+  console.log(`\n${asset}:\n${m ? (m.metadata.summary ?? '(no summary)') : '(not materialized)'}`);
 }
-const featureSetRecord = current('pjm/feature_set');
+const featureSetRecord = await current('pjm/feature_set');
 // The current version of every node-day feature partition.
-const featureFiles = (db.prepare(`SELECT m.location FROM current c JOIN materializations m ON m.id = c.materialization_id WHERE c.asset = 'pjm/features' ORDER BY c.partition`).all() as { location: string }[]).map((r) => join(dataDir, 'assets', r.location));
-db.close();
+const featurePartitions = (await store.snapshot(['pjm/features' as AssetKey])).get('pjm/features' as AssetKey) ?? new Map();
+const featureFiles = [...featurePartitions].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([, c]) => join(dataDir, 'assets', c.location));
+await store.close();
 if (!featureSetRecord || featureFiles.length === 0) {
   console.log(`\nstderr (tail):\n${(run.stderr ?? '').slice(-3000)}`);
   process.exit(1);
@@ -103,7 +109,7 @@ if (!featureSetRecord || featureFiles.length === 0) {
 }
 
 // Same rows, same test period: global, global + node feature, one model per node.
-const featureSet = normaliseFeatureSet(JSON.parse(featureSetRecord.metadata).featureSet as FeatureSet);
+const featureSet = normaliseFeatureSet(featureSetRecord.metadata.featureSet as unknown as FeatureSet);
 const conn = await (await DuckDBInstance.create(':memory:')).connect();
 const allFeatures = join(dataDir, 'features-all.parquet');
 await conn.run(`COPY (SELECT * FROM read_parquet([${featureFiles.map((f) => `'${f.replaceAll("'", "''")}'`).join(', ')}]) ORDER BY node_id, day, hour) TO '${allFeatures}' (FORMAT parquet)`);

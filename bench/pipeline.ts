@@ -10,7 +10,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Database from 'better-sqlite3';
+import { openLineageStore, sqliteStorePath } from '../runtime/store/open-store.ts';
+import type { AssetKey } from '../runtime/keys.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const skipEtl = process.argv.includes('--skip-etl');
@@ -43,17 +44,22 @@ console.log(`wall time          ${seconds.toFixed(1)} s      goal 180 s    ${sec
 if (Number.isFinite(peakKb)) console.log(`peak memory (RSS)  ${(peakKb / 1024).toFixed(0)} MiB   goal 1024 MiB ${peakKb / 1024 < 1024 ? 'met' : 'NOT MET'}`);
 else console.log('peak memory        unavailable (install GNU time: apt-get install time)');
 
-const db = new Database(join(dataDir, 'store', 'lineage.sqlite'), { readonly: true });
-const rows = db
-  .prepare(`SELECT asset, count(*) AS n, sum(ended_at - started_at) AS busy, max(ended_at) - min(started_at) AS span FROM materializations GROUP BY asset ORDER BY min(started_at)`)
-  .all() as { asset: string; n: number; busy: number; span: number }[];
+const store = await openLineageStore(sqliteStorePath(dataDir));
+const rows: { asset: string; n: number; busy: number; span: number; first: number }[] = [];
+for (const asset of (await store.snapshot()).keys()) {
+  const all = await store.history(asset, { limit: 1_000_000 });
+  if (all.length === 0) continue;
+  const first = Math.min(...all.map((m) => m.startedAt));
+  rows.push({ asset, n: all.length, busy: all.reduce((t, m) => t + m.endedAt - m.startedAt, 0), span: Math.max(...all.map((m) => m.endedAt)) - first, first });
+}
+rows.sort((a, b) => a.first - b.first);
 console.log('\nasset                      steps   wall span   summed step time');
 for (const r of rows) console.log(`${r.asset.padEnd(26)} ${String(r.n).padStart(5)} ${(r.span / 1000).toFixed(1).padStart(9)} s ${(r.busy / 1000).toFixed(1).padStart(12)} s`);
-const backtest = db.prepare(`SELECT metadata FROM materializations WHERE asset = 'pjm/backtest' ORDER BY id DESC LIMIT 1`).get() as { metadata: string } | undefined;
+const [backtest] = await store.history('pjm/backtest' as AssetKey, { limit: 1 });
 if (backtest) {
-  const summary = JSON.parse(backtest.metadata).summary as string;
+  const summary = backtest.metadata.summary as string;
   console.log(`\nwalk-forward backtest: ${/(\d+) retrains, ([\d.]+) s/.exec(summary)?.slice(1).join(' retrains in ') ?? '?'} s\n${summary}`);
 }
-db.close();
+await store.close();
 console.log(`\nload average after the run: ${loadavg()[0]!.toFixed(1)} (figures are only comparable on an otherwise idle machine)`);
 rmSync(dataDir, { recursive: true, force: true });

@@ -26,7 +26,7 @@ import {
   type CodeVersion,
   type DataVersion,
 } from '../runtime/index.ts';
-import type { NewMaterialization } from '../runtime/store/lineage-store.ts';
+import type { NewMaterialization } from '../runtime/store/lineage-store-api.ts';
 
 const DEFS = new URL('./fixtures/synthetic-defs.ts', import.meta.url).pathname;
 const CLI = new URL('../bin/materialize.js', import.meta.url).pathname;
@@ -49,13 +49,13 @@ async function loadDefs(assets: number) {
   return mod.default;
 }
 
-/** Fills a store so that every asset (and partition) is fresh, by recording materializations directly. */
-function fillFresh(instance: Instance<unknown>): number {
+/** Fills a store so that every asset (and partition) is fresh, by recording materializations through the store's interface. */
+async function fillFresh(instance: Instance<unknown>): Promise<number> {
   const runId = 'bench-fill';
-  instance.store.createRun({ id: runId, selection: '*', partitions: null, trigger: 'test', now: Date.now() });
+  await instance.store.createRun({ id: runId, selection: '*', partitions: null, trigger: 'test', now: Date.now() });
   const ids = new Map<string, { id: number; dv: DataVersion }>();
   let n = 0;
-  const tx = instance.store.db.transaction(() => {
+  {
     for (const key of instance.graph.keys()) {
       const def = instance.graph.get(key);
       const parts = def.partitions ? def.partitions.keys(new Date()) : [UNPARTITIONED];
@@ -65,13 +65,12 @@ function fillFresh(instance: Instance<unknown>): number {
           return upParts.map((k) => ({ asset: d.asset, partition: k.split('\u0000')[1]!, materializationId: ids.get(k)!.id, dataVersion: ids.get(k)!.dv }));
         });
         const dv = `dv${key}${p}`.slice(-16) as DataVersion;
-        const id = instance.store.commitMaterialization(record(key, p, runId, def.codeVersion, dv, inputs));
+        const id = await instance.store.commitMaterialization(record(key, p, runId, def.codeVersion, dv, inputs));
         ids.set(key + '\u0000' + p, { id, dv });
         n++;
       }
     }
-  });
-  tx();
+  }
   return n;
 }
 
@@ -88,19 +87,19 @@ async function planBench(assets: number, goalMs: number): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-runtime-'));
   process.env.SYNTH_PARTITIONS = '10';
   const defs = await loadDefs(assets);
-  const instance = Instance.open(defs, { dataDir: dir });
-  fillFresh(instance);
+  const instance = await Instance.open(defs, { dataDir: dir });
+  await fillFresh(instance);
   const times: number[] = [];
   let runs = 0;
   for (let k = 0; k < 5; k++) {
     const t = performance.now();
-    const prepared = prepareRun(instance, {});
+    const prepared = await prepareRun(instance, {});
     times.push(performance.now() - t);
     runs = prepared.plan.counts.run;
   }
   const ms = median(times);
   line(`plan + staleness, fully fresh graph of ${assets} assets (in process)`, `${ms.toFixed(1)} ms`, `${goalMs} ms`, ms < goalMs && runs === 0);
-  instance.close();
+  await instance.close();
   return dir;
 }
 
@@ -137,13 +136,13 @@ async function main() {
   {
     const dir = mkdtempSync(join(tmpdir(), 'bench-runtime-'));
     process.env.SYNTH_PARTITIONS = '10';
-    const instance = Instance.open(await loadDefs(10), { dataDir: dir });
-    instance.store.createRun({ id: 'bench', selection: '*', partitions: null, trigger: 'test', now: Date.now() });
-    const upstream = instance.store.commitMaterialization(record('synthetic/a0' as AssetKey, '', 'bench', '1' as CodeVersion, 'up' as DataVersion, []));
+    const instance = await Instance.open(await loadDefs(10), { dataDir: dir });
+    await instance.store.createRun({ id: 'bench', selection: '*', partitions: null, trigger: 'test', now: Date.now() });
+    const upstream = await instance.store.commitMaterialization(record('synthetic/a0' as AssetKey, '', 'bench', '1' as CodeVersion, 'up' as DataVersion, []));
     const N = 10_000;
     const t = performance.now();
     for (let k = 0; k < N; k++) {
-      instance.store.commitMaterialization(
+      await instance.store.commitMaterialization(
         record('synthetic/daily' as AssetKey, `p${k}`, 'bench', '1' as CodeVersion, `dv${k}` as DataVersion, [
           { asset: 'synthetic/a0' as AssetKey, partition: '', materializationId: upstream, dataVersion: 'up' as DataVersion },
         ]),
@@ -151,7 +150,7 @@ async function main() {
     }
     const perSec = N / ((performance.now() - t) / 1000);
     line('recording 10,000 materializations (one transaction each)', `${perSec.toFixed(0)} /s`, '5000 /s', perSec > 5000);
-    instance.close();
+    await instance.close();
     rmSync(dir, { recursive: true, force: true });
   }
 
@@ -160,13 +159,13 @@ async function main() {
     const dir = mkdtempSync(join(tmpdir(), 'bench-runtime-'));
     process.env.SYNTH_PARTITIONS = '3650';
     const defs = await loadDefs(10);
-    const instance = Instance.open(defs, { dataDir: dir });
-    fillFresh(instance);
+    const instance = await Instance.open(defs, { dataDir: dir });
+    await fillFresh(instance);
     const times: number[] = [];
     let fresh = 0;
     for (let k = 0; k < 5; k++) {
       const t = performance.now();
-      fresh = instance.status('synthetic/daily')[0]!.fresh;
+      fresh = (await instance.status('synthetic/daily'))[0]!.fresh;
       times.push(performance.now() - t);
     }
     const ms = median(times);
@@ -179,9 +178,9 @@ async function main() {
     }
     line('`materialize status synthetic/daily` via the CLI (process start incl.)', `${median(t2).toFixed(0)} ms`, '-', true);
     const t3 = performance.now();
-    const plan = prepareRun(instance, {});
+    const plan = await prepareRun(instance, {});
     line('plan of 3,650 fresh partitions + an all-partitions consumer', `${(performance.now() - t3).toFixed(1)} ms`, '-', plan.plan.counts.run === 0);
-    instance.close();
+    await instance.close();
     rmSync(dir, { recursive: true, force: true });
   }
 
@@ -197,28 +196,29 @@ async function nodeDayBench(nodeCount: number, dayCount: number): Promise<void> 
     day: dailyPartitions({ start: '2015-01-01', end }),
   });
   const prices = defineAsset({ key: 'bench/prices', partitions: nodeDays, codeVersion: '1', materialize: () => ({ value: 1 }) });
-  const instance = Instance.open(defineDefinitions({ assets: [prices] }), { dataDir: dir });
-  instance.store.createRun({ id: 'bench-fill', selection: '*', partitions: null, trigger: 'test', now: Date.now() });
+  const instance = await Instance.open(defineDefinitions({ assets: [prices] }), { dataDir: dir });
+  await instance.store.createRun({ id: 'bench-fill', selection: '*', partitions: null, trigger: 'test', now: Date.now() });
   const keys = nodeDays.keys(new Date());
   const t0 = performance.now();
-  instance.store.db.transaction(() => {
-    for (const p of keys) instance.store.commitMaterialization(record('bench/prices' as AssetKey, p, 'bench-fill', '1' as CodeVersion, `dv${p}` as DataVersion, []));
-  })();
+  // Recorded a few at a time through the interface (each its own transaction, as a run commits them).
+  for (let k = 0; k < keys.length; k += 64) {
+    await Promise.all(keys.slice(k, k + 64).map((p) => instance.store.commitMaterialization(record('bench/prices' as AssetKey, p, 'bench-fill', '1' as CodeVersion, `dv${p}` as DataVersion, []))));
+  }
   const fillS = (performance.now() - t0) / 1000;
   console.log(`  (recorded ${keys.length.toLocaleString('en-US')} node x day materializations in ${fillS.toFixed(1)} s)`);
   const times: number[] = [];
   let fresh = 0;
   for (let k = 0; k < 3; k++) {
     const t = performance.now();
-    fresh = instance.status('bench/prices')[0]!.fresh;
+    fresh = (await instance.status('bench/prices'))[0]!.fresh;
     times.push(performance.now() - t);
   }
   const ms = median(times);
   line(`\`status\` of a node x day asset, ${nodeCount} x ${dayCount} (in process)`, `${ms.toFixed(0)} ms`, '-', fresh === keys.length);
   const t = performance.now();
-  const plan = prepareRun(instance, {});
+  const plan = await prepareRun(instance, {});
   line(`plan of ${keys.length.toLocaleString('en-US')} fresh node x day partitions`, `${(performance.now() - t).toFixed(0)} ms`, '-', plan.plan.counts.run === 0);
-  instance.close();
+  await instance.close();
   rmSync(dir, { recursive: true, force: true });
 }
 

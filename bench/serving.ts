@@ -42,10 +42,10 @@ if (!dataDir) {
   dataDir = join(work, 'data');
   definitions = miniDefinitions;
   const defs = (await import('../test/serving/support/mini-pjm.ts')).default;
-  const instance = Instance.open(defs, { dataDir });
+  const instance = await Instance.open(defs, { dataDir });
   const started = Date.now();
   const result = await materialize(instance, { trigger: 'test' });
-  instance.close();
+  await instance.close();
   if (result.status !== 'succeeded') throw new Error(`materializing the mini PJM store: ${result.status}`);
   console.log(`store: mini PJM graph materialized in ${((Date.now() - started) / 1000).toFixed(1)} s (${dataDir})`);
 }

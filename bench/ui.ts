@@ -81,52 +81,50 @@ function syntheticDefinitions() {
 }
 
 /** Records a version of every asset partition, then makes some stale, some missing, some failed. */
-function fillStore(instance: Instance<unknown>): void {
+async function fillStore(instance: Instance<unknown>): Promise<void> {
   const { store, graph } = instance;
   const now = new Date('2024-02-01T00:00:00Z');
   let t = now.getTime();
   let serial = 0;
   const version = () => `synthetic${(serial++).toString(16).padStart(8, '0')}` as DataVersion;
-  const run = (id: string, body: () => void, status: 'succeeded' | 'failed' = 'succeeded') => {
-    store.createRun({ id, selection: '*', partitions: null, trigger: 'bench', now: t });
-    body();
-    store.finishRun(id, status, {}, status === 'failed' ? 'one step failed' : null, ++t);
+  const run = async (id: string, body: () => Promise<void>, status: 'succeeded' | 'failed' = 'succeeded') => {
+    await store.createRun({ id, selection: '*', partitions: null, trigger: 'test', now: t });
+    await body();
+    await store.finishRun(id, status, {}, status === 'failed' ? 'one step failed' : null, ++t);
   };
-  const commit = (runId: string, asset: AssetKey, partition: string) => {
+  const commit = async (runId: string, asset: AssetKey, partition: string) => {
     const inputs: InputRecord[] = [];
     for (const dep of graph.deps(asset)) {
       const upstreamPartitions = graph.get(dep.asset).partitions ? (dep.mapping.kind === 'all' ? DAYS.keys(now) : [partition]) : [UNPARTITIONED];
       for (const p of upstreamPartitions) {
-        const c = store.current(dep.asset, p)!;
+        const c = (await store.current(dep.asset, p))!;
         inputs.push({ asset: dep.asset, partition: p, materializationId: c.id, dataVersion: c.dataVersion });
       }
     }
     const started = ++t;
-    store.commitMaterialization({
+    await store.commitMaterialization({
       asset, partition, runId, status: 'published', codeVersion: graph.get(asset).codeVersion as CodeVersion, dataVersion: version(),
       location: null as unknown as string, metadata: { rows: 24 }, startedAt: started, endedAt: ++t, inputs, checks: [], events: [],
     });
   };
   const keys = graph.keys();
   const lastLayer = keys.filter((k) => k.includes(`layer${String(PARTITIONED_LAYERS + UNPARTITIONED_LAYERS - 1).padStart(2, '0')}`));
-  run('bench-initial', () => {
-    store.db.transaction(() => {
-      for (const key of keys) {
-        if (lastLayer.includes(key)) continue; // missing
-        for (const p of graph.get(key).partitions ? DAYS.keys(now) : [UNPARTITIONED]) commit('bench-initial', key, p);
-      }
-    })();
+  await run('bench-initial', async () => {
+    for (const key of keys) {
+      if (lastLayer.includes(key)) continue; // missing
+      for (const p of graph.get(key).partitions ? DAYS.keys(now) : [UNPARTITIONED]) await commit('bench-initial', key, p);
+    }
   });
   // New data in two partitions of three sources: everything downstream of them is stale.
-  run('bench-update', () => {
-    for (const key of keys.slice(0, 3)) for (const p of ['2024-01-29', '2024-01-30']) commit('bench-update', key, p);
+  await run('bench-update', async () => {
+    for (const key of keys.slice(0, 3)) for (const p of ['2024-01-29', '2024-01-30']) await commit('bench-update', key, p);
   });
   // A failed run: five assets' latest attempts failed.
-  run(
+  await run(
     'bench-failed',
-    () => {
+    async () => {
       const failed = keys.slice(600, 605);
-      store.appendEvents(failed.map((asset) => ({ runId: 'bench-failed', ts: ++t, level: 'error', type: 'step_failed', asset, partition: '', message: `${asset}: FAILED`, data: { error: 'synthetic failure' } })));
+      await store.appendEvents(failed.map((asset) => ({ runId: 'bench-failed', ts: ++t, level: 'error', type: 'step_failed', asset, partition: '', message: `${asset}: FAILED`, data: { error: 'synthetic failure' } })));
     },
     'failed',
   );
@@ -140,9 +138,9 @@ function median(xs: number[]): number {
 const dataDir = mkdtempSync(join(tmpdir(), 'bench-ui-'));
 try {
   const defs = syntheticDefinitions();
-  const instance = Instance.open(defs, { dataDir });
+  const instance = await Instance.open(defs, { dataDir });
   let t0 = performance.now();
-  fillStore(instance as Instance<unknown>);
+  await fillStore(instance as Instance<unknown>);
   console.log(`synthetic store: ${defs.assets.length} assets, ${instance.graph.keys().reduce((n, k) => n + instance.graph.deps(k).length, 0)} edges, recorded in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
   const server = await startServer(instance as Instance<unknown>, configWith({ dataDir }), { modules: [uiApiRoutes] });
@@ -183,7 +181,7 @@ try {
     console.log(`  of which fetch + layout + drawing in the page (median):            ${median(draw).toFixed(0).padStart(6)} ms`);
 
     // The API alone: a cold view (store changed) and a cached one.
-    instance.store.appendEvents([{ runId: 'bench-failed', ts: Date.now(), level: 'info', type: 'log', message: 'invalidate the cache' }]);
+    await instance.store.appendEvents([{ runId: 'bench-failed', ts: Date.now(), level: 'info', type: 'log', message: 'invalidate the cache' }]);
     t0 = performance.now();
     const res = await fetch(`${server.url}/api/graph`);
     const bytes = (await res.arrayBuffer()).byteLength;
@@ -198,7 +196,7 @@ try {
   } finally {
     await browser.close();
     await server.close();
-    instance.close();
+    await instance.close();
   }
 } finally {
   rmSync(dataDir, { recursive: true, force: true });

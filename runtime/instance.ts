@@ -1,12 +1,13 @@
 // An Instance ties one Definitions object to its lineage store and storage:
 // what the CLI, the server, the UI and the tests open to ask "what is the state"
 // and to run materializations.
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { Definitions } from './definitions.ts';
 import { AssetGraph } from './graph.ts';
 import type { AssetKey } from './keys.ts';
 import { snapshotView, StalenessResolver, summarizeAsset, type AssetStatusSummary } from './staleness.ts';
-import { LineageStore } from './store/lineage-store.ts';
+import type { LineageStore } from './store/lineage-store-api.ts';
+import { openLineageStore, storeTargetFromEnv } from './store/open-store.ts';
 import { storageFromEnv } from './storage/from-env.ts';
 import type { Storage } from './storage/storage.ts';
 import { resolveSelection } from './selection.ts';
@@ -16,6 +17,8 @@ export interface InstanceOptions {
   readonly dataDir?: string;
   /** Storage backend; default from STORAGE and S3_* (see storage/from-env.ts): local files under `<dataDir>/assets` unless STORAGE=s3. */
   readonly storage?: Storage;
+  /** Lineage store; default from LINEAGE_STORE (see store/open-store.ts): the SQLite file under `<dataDir>/store` unless it names a PostgreSQL URL. */
+  readonly store?: LineageStore;
 }
 
 export class Instance<R = unknown> {
@@ -27,18 +30,18 @@ export class Instance<R = unknown> {
     readonly storage: Storage,
   ) {}
 
-  static open<R>(definitions: Definitions<R>, options: InstanceOptions = {}): Instance<R> {
+  static async open<R>(definitions: Definitions<R>, options: InstanceOptions = {}): Promise<Instance<R>> {
     const dataDir = resolve(options.dataDir ?? (process.env.DATA_DIR?.trim() || 'data'));
     // Check the graph and the storage configuration before touching the disk:
     // a bad definition or a bad STORAGE fails fast and creates nothing.
     const graph = new AssetGraph(definitions);
     const storage = options.storage ?? storageFromEnv(process.env, dataDir);
-    const store = LineageStore.open(join(dataDir, 'store', 'lineage.sqlite'));
+    const store = options.store ?? (await openLineageStore(storeTargetFromEnv(process.env, dataDir)));
     return new Instance(definitions, graph, dataDir, store, storage);
   }
 
   /** A staleness resolver over a fresh snapshot of the store. */
-  resolver(now: Date = new Date(), assets?: readonly AssetKey[]): StalenessResolver {
+  async resolver(now: Date = new Date(), assets?: readonly AssetKey[]): Promise<StalenessResolver> {
     // A snapshot of the selected assets and everything upstream of them (their statuses depend on it).
     let scope: AssetKey[] | undefined;
     if (assets && assets.length < this.graph.size) {
@@ -49,17 +52,18 @@ export class Instance<R = unknown> {
       }
       scope = [...set];
     }
-    return new StalenessResolver(this.graph, snapshotView(this.store.snapshot(scope)), now, { dynamic: this.store.dynamicPartitionKeys() });
+    const [snapshot, dynamic] = await Promise.all([this.store.snapshot(scope), this.store.dynamicPartitionKeys()]);
+    return new StalenessResolver(this.graph, snapshotView(snapshot), now, { dynamic });
   }
 
   /** Status summaries of the selected assets (all when no selection), in topological order. */
-  status(selection?: string, now: Date = new Date()): AssetStatusSummary[] {
+  async status(selection?: string, now: Date = new Date()): Promise<AssetStatusSummary[]> {
     const assets = resolveSelection(this.graph, selection);
-    const resolver = this.resolver(now, assets);
+    const resolver = await this.resolver(now, assets);
     return assets.map((a) => summarizeAsset(resolver, a));
   }
 
-  close(): void {
-    this.store.close();
+  async close(): Promise<void> {
+    await this.store.close();
   }
 }

@@ -60,13 +60,13 @@ export function describeBadFile(b: BadFile): string {
 export async function verifyStore(instance: Instance<unknown>, options: VerifyOptions = {}): Promise<VerifyResult> {
   const now = options.now ?? new Date();
   const assets = resolveSelection(instance.graph, options.selection);
-  const snapshot = instance.store.snapshot(assets);
+  const [snapshot, dynamic] = await Promise.all([instance.store.snapshot(assets), instance.store.dynamicPartitionKeys()]);
   const targets: StoredVersion[] = [];
   for (const asset of assets) {
     const byPartition = snapshot.get(asset);
     if (!byPartition) continue;
     const def = instance.graph.get(asset).partitions;
-    const wanted = options.partitions !== undefined && def ? new Set(parsePartitionArgument(options.partitions, def, now, instance.store.dynamicPartitionKeys())) : undefined;
+    const wanted = options.partitions !== undefined && def ? new Set(parsePartitionArgument(options.partitions, def, now, dynamic)) : undefined;
     for (const [partition, c] of [...byPartition].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))) {
       if (wanted && !wanted.has(partition)) continue;
       targets.push({ asset, partition, materializationId: c.id, dataVersion: c.dataVersion, location: c.location });
@@ -74,13 +74,13 @@ export async function verifyStore(instance: Instance<unknown>, options: VerifyOp
   }
   let done = 0;
   let cleared = 0;
-  const marked = new Set(instance.store.corruptMarks(assets).map((m) => `${m.asset}\u0000${m.partition}`));
+  const marked = new Set((await instance.store.corruptMarks(assets)).map((m) => `${m.asset}\u0000${m.partition}`));
   options.onProgress?.(0, targets.length);
   const bad = await checkVersions(instance, targets, 'verify', {
     concurrency: options.concurrency,
-    onChecked: (t, ok) => {
+    onChecked: async (t, ok) => {
       if (ok && marked.has(`${t.asset}\u0000${t.partition}`)) {
-        instance.store.clearCorrupt(t.asset, t.partition, t.materializationId);
+        await instance.store.clearCorrupt(t.asset, t.partition, t.materializationId);
         cleared++;
       }
       options.onProgress?.(++done, targets.length);
@@ -98,7 +98,7 @@ export async function checkVersions(
   instance: Instance<unknown>,
   versions: readonly StoredVersion[],
   detectedBy: CorruptDetector,
-  options: { concurrency?: number; onChecked?: (v: StoredVersion, ok: boolean) => void } = {},
+  options: { concurrency?: number; onChecked?: (v: StoredVersion, ok: boolean) => void | Promise<void> } = {},
 ): Promise<BadFile[]> {
   const bad: BadFile[] = [];
   let next = 0;
@@ -110,12 +110,12 @@ export async function checkVersions(
         const b: BadFile = { asset: v.asset, partition: v.partition, location: v.location, expected: v.dataVersion, found: check.found, reason: check.reason, detail: check.detail };
         bad.push(b);
         try {
-          instance.store.markCorrupt({ ...b, materializationId: v.materializationId, detectedBy, now: Date.now() });
+          await instance.store.markCorrupt({ ...b, materializationId: v.materializationId, detectedBy, now: Date.now() });
         } catch {
           // The finding still goes back to the caller; only its record is lost (a full disk, say).
         }
       }
-      options.onChecked?.(v, check.ok);
+      await options.onChecked?.(v, check.ok);
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency ?? 4, versions.length)) }, worker));

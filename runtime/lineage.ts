@@ -3,7 +3,7 @@
 // of one upstream asset are grouped, so a model trained on 2,000 daily
 // partitions reads as one line, not 2,000.
 import type { AssetKey, PartitionKey } from './keys.ts';
-import type { LineageStore } from './store/lineage-store.ts';
+import type { LineageStore } from './store/lineage-store-api.ts';
 import type { MaterializationRecord } from './store/records.ts';
 
 export interface LineageEntry {
@@ -48,47 +48,46 @@ const toEntry = (m: MaterializationRecord): LineageEntry => ({
   status: m.status,
 });
 
-export function lineageOf(store: LineageStore, materializationId: number, options: { depth?: number; maxPerGroup?: number } = {}): LineageResult | undefined {
-  const root = store.materialization(materializationId);
+export async function lineageOf(store: LineageStore, materializationId: number, options: { depth?: number; maxPerGroup?: number } = {}): Promise<LineageResult | undefined> {
+  const root = await store.materialization(materializationId);
   if (!root) return undefined;
   const depth = options.depth ?? 6;
   const maxPerGroup = options.maxPerGroup ?? 3;
   const load = (id: number) => store.materialization(id);
-  const upstreamOf = (id: number) => store.inputsOf(id).map((i) => i.materializationId);
-  const downstreamOf = (id: number) => store.consumersOf(id).map((m) => m.id);
-  return {
-    root: toEntry(root),
-    upstream: expand(root.id, upstreamOf, load, depth, maxPerGroup),
-    downstream: expand(root.id, downstreamOf, load, depth, maxPerGroup),
-  };
+  const upstreamOf = async (id: number) => (await store.inputsOf(id)).map((i) => i.materializationId);
+  const downstreamOf = async (id: number) => (await store.consumersOf(id)).map((m) => m.id);
+  const [upstream, downstream] = await Promise.all([expand(root.id, upstreamOf, load, depth, maxPerGroup), expand(root.id, downstreamOf, load, depth, maxPerGroup)]);
+  return { root: toEntry(root), upstream, downstream };
 }
 
-function expand(
+async function expand(
   id: number,
-  next: (id: number) => number[],
-  load: (id: number) => MaterializationRecord | undefined,
+  next: (id: number) => Promise<number[]>,
+  load: (id: number) => Promise<MaterializationRecord | undefined>,
   depth: number,
   maxPerGroup: number,
-): LineageGroup[] {
+): Promise<LineageGroup[]> {
   if (depth <= 0) return [];
   const byAsset = new Map<AssetKey, MaterializationRecord[]>();
-  for (const nid of next(id)) {
-    const m = load(nid);
+  // Loaded together: a model's inputs are hundreds of partitions, and PostgreSQL serves them in parallel.
+  for (const m of await Promise.all((await next(id)).map(load))) {
     if (!m) continue;
     let list = byAsset.get(m.asset);
     if (!list) byAsset.set(m.asset, (list = []));
     list.push(m);
   }
-  return [...byAsset].map(([asset, list]) => {
-    list.sort((a, b) => (a.partition < b.partition ? -1 : a.partition > b.partition ? 1 : a.id - b.id));
-    // Show the most recent partitions: they are the ones people ask about.
-    const shown = list.slice(-maxPerGroup);
-    return {
-      asset,
-      count: list.length,
-      firstPartition: list[0]!.partition,
-      lastPartition: list[list.length - 1]!.partition,
-      entries: shown.map((m) => ({ ...toEntry(m), groups: expand(m.id, next, load, depth - 1, maxPerGroup) })),
-    };
-  });
+  return Promise.all(
+    [...byAsset].map(async ([asset, list]) => {
+      list.sort((a, b) => (a.partition < b.partition ? -1 : a.partition > b.partition ? 1 : a.id - b.id));
+      // Show the most recent partitions: they are the ones people ask about.
+      const shown = list.slice(-maxPerGroup);
+      return {
+        asset,
+        count: list.length,
+        firstPartition: list[0]!.partition,
+        lastPartition: list[list.length - 1]!.partition,
+        entries: await Promise.all(shown.map(async (m) => ({ ...toEntry(m), groups: await expand(m.id, next, load, depth - 1, maxPerGroup) }))),
+      };
+    }),
+  );
 }

@@ -9,6 +9,7 @@ import type { AssetKey, PartitionKey } from './keys.ts';
 import { parsePartitionArgument } from './partition-argument.ts';
 import { planRun, type Plan } from './planner.ts';
 import { resolveSelection } from './selection.ts';
+import type { RunTrigger } from './store/records.ts';
 
 export interface MaterializeRequest {
   /** Selection string (`key`, `+key`, `key+`, `group:name`, comma lists); everything when empty. */
@@ -18,10 +19,12 @@ export interface MaterializeRequest {
   /** Run every selected step, fresh or not. */
   readonly force?: boolean;
   /** What started the run: cli, cron, ui, api, test. */
-  readonly trigger?: string;
+  readonly trigger?: RunTrigger;
   readonly concurrency?: number;
   readonly signal?: AbortSignal;
   readonly onEvent?: RunEventListener;
+  /** Called once the run is recorded in the store (its id can be looked up from then on). */
+  readonly onRecorded?: () => void;
   readonly now?: Date;
   readonly runId?: string;
 }
@@ -39,13 +42,13 @@ export function newRunId(now: Date = new Date()): string {
 }
 
 /** Resolves the selection and partitions and computes the plan, without running anything. */
-export function prepareRun(instance: Instance<unknown>, req: MaterializeRequest = {}): PreparedRun {
+export async function prepareRun(instance: Instance<unknown>, req: MaterializeRequest = {}): Promise<PreparedRun> {
   const now = req.now ?? new Date();
   const assets = resolveSelection(instance.graph, req.selection);
   let partitions: Map<AssetKey, PartitionKey[]> | undefined;
   if (req.partitions !== undefined) {
     partitions = new Map();
-    const dynamic = instance.store.dynamicPartitionKeys();
+    const dynamic = await instance.store.dynamicPartitionKeys();
     for (const a of assets) {
       const def = instance.graph.get(a).partitions;
       if (def) partitions.set(a, parsePartitionArgument(req.partitions, def, now, dynamic));
@@ -54,12 +57,12 @@ export function prepareRun(instance: Instance<unknown>, req: MaterializeRequest 
       throw new RuntimeError('invalid-partition', `--partition was given, but none of the selected assets (${assets.join(', ')}) is partitioned.`);
     }
   }
-  const plan = planRun({ graph: instance.graph, resolver: instance.resolver(now, assets), assets, partitions, force: req.force ?? false, now });
+  const plan = planRun({ graph: instance.graph, resolver: await instance.resolver(now, assets), assets, partitions, force: req.force ?? false, now });
   return { runId: req.runId ?? newRunId(now), assets, plan, now };
 }
 
 export async function materialize(instance: Instance<unknown>, req: MaterializeRequest = {}): Promise<RunResult & { plan: Plan }> {
-  const prepared = prepareRun(instance, req);
+  const prepared = await prepareRun(instance, req);
   return runPrepared(instance, prepared, req);
 }
 
@@ -73,6 +76,7 @@ export async function runPrepared(instance: Instance<unknown>, prepared: Prepare
     concurrency: req.concurrency,
     signal: req.signal,
     onEvent: req.onEvent,
+    onRecorded: req.onRecorded,
     now: prepared.now,
   });
   return { ...result, plan: prepared.plan };

@@ -1,10 +1,18 @@
 // The pure planner: graph + a snapshot of current versions + a selection in,
 // the plan out — which asset partitions run, which run only if their upstream
-// produces new data, which are skipped, and why. No disk, no clock, no network.
+// produces new data, which are skipped, and why — and, for each step that runs, the planned
+// steps it reads, so the executor runs them in order without walking the graph again.
+// No disk, no clock, no network. Whether a partition must run is decision.ts's one rule.
+import { decideRun } from './decision.ts';
 import type { AssetGraph } from './graph.ts';
 import { describePartition, UNPARTITIONED, type AssetKey, type PartitionKey } from './keys.ts';
-import { refreshReason } from './refresh.ts';
-import { describeCause, isActionable, StalenessResolver, type StaleCause, type Status } from './staleness.ts';
+import { describeCause, type StalenessResolver, type StaleCause, type Status } from './staleness.ts';
+
+/** A planned step by its asset partition. */
+export interface StepRef {
+  readonly asset: AssetKey;
+  readonly partition: PartitionKey;
+}
 
 export type StepAction = 'run' | 'conditional' | 'skip';
 
@@ -16,6 +24,8 @@ export interface PlanStep {
   readonly causes: readonly StaleCause[];
   /** Why the step runs, may run, or is skipped, in words. */
   readonly reason: string;
+  /** The steps of this plan whose outputs it reads (none for a skipped step). */
+  readonly upstream: readonly StepRef[];
 }
 
 export interface Plan {
@@ -41,6 +51,7 @@ export function planRun(req: PlanRequest): Plan {
   const steps: PlanStep[] = [];
   const planned = new Set<string>(); // asset\0partition of run/conditional steps
   const plannedCount = new Map<AssetKey, number>();
+  const plannedOf = new Map<AssetKey, PartitionKey[]>();
   const counts: Record<StepAction, number> = { run: 0, conditional: 0, skip: 0 };
 
   for (const asset of req.assets) {
@@ -50,19 +61,10 @@ export function planRun(req: PlanRequest): Plan {
       const s = resolver.status(asset, partition);
       let action: StepAction;
       let reason: string;
-      let refresh: string | undefined;
-      if (req.force) {
+      const decision = decideRun(def, partition, s, { now: req.now, dynamic: resolver.dynamic, force: req.force ?? false });
+      if (decision.run) {
         action = 'run';
-        reason = 'forced';
-      } else if (s.status === 'MISSING') {
-        action = 'run';
-        reason = 'missing: never materialized';
-      } else if (s.causes.some(isActionable)) {
-        action = 'run';
-        reason = `stale: ${s.causes.filter(isActionable).map(describeCause).join('; ')}`;
-      } else if ((refresh = refreshReason(def, partition, req.now, resolver.dynamic)) !== undefined) {
-        action = 'run';
-        reason = refresh;
+        reason = decision.reason;
       } else {
         const upstreamPlanned = plannedUpstream(req, asset, partition, planned, plannedCount);
         if (upstreamPlanned.length > 0) {
@@ -77,14 +79,30 @@ export function planRun(req: PlanRequest): Plan {
         }
       }
       counts[action]++;
+      const upstream = action === 'skip' ? [] : upstreamSteps(req, asset, partition, planned, plannedOf);
       if (action !== 'skip') {
         planned.add(asset + '\u0000' + partition);
         plannedCount.set(asset, (plannedCount.get(asset) ?? 0) + 1);
+        let list = plannedOf.get(asset);
+        if (!list) plannedOf.set(asset, (list = []));
+        list.push(partition);
       }
-      steps.push({ asset, partition, action, status: s.status, causes: s.causes, reason });
+      steps.push({ asset, partition, action, status: s.status, causes: s.causes, reason, upstream });
     }
   }
   return { steps, counts };
+}
+
+/** The planned steps `asset[partition]` reads: every planned partition of an upstream read whole, else those its mapping names. */
+function upstreamSteps(req: PlanRequest, asset: AssetKey, partition: PartitionKey, planned: Set<string>, plannedOf: Map<AssetKey, PartitionKey[]>): StepRef[] {
+  const out: StepRef[] = [];
+  for (const dep of req.graph.deps(asset)) {
+    const upstream = plannedOf.get(dep.asset);
+    if (!upstream) continue;
+    if (dep.mapping.kind === 'all') for (const k of upstream) out.push({ asset: dep.asset, partition: k });
+    else for (const k of new Set(req.resolver.expectedInputs(dep, partition))) if (planned.has(dep.asset + '\u0000' + k)) out.push({ asset: dep.asset, partition: k });
+  }
+  return out;
 }
 
 function plannedUpstream(

@@ -14,7 +14,7 @@
 import type { Instance } from './instance.ts';
 import { RuntimeError } from './errors.ts';
 import type { AssetKey, PartitionKey } from './keys.ts';
-import { runIsLive } from './store/lineage-store.ts';
+import { runIsLive } from './store/run-liveness.ts';
 import { rm } from 'node:fs/promises';
 
 export interface PruneOptions {
@@ -59,23 +59,23 @@ export function parseAge(text: string): number {
 export async function prune(instance: Instance<unknown>, options: PruneOptions): Promise<PruneResult> {
   const cutoff = (options.now ?? Date.now()) - options.olderThanMs;
   const dryRun = options.dryRun ?? false;
-  const isReferenced = (location: string): boolean => instance.store.isRecorded(location);
+  const isReferenced = (location: string): Promise<boolean> => instance.store.isRecorded(location);
   // Superseded versions, their inputs and checks, and old events: the store's one definition of what goes.
-  const records = instance.store.pruneRecords(cutoff, { dryRun });
+  const records = await instance.store.pruneRecords(cutoff, { dryRun });
   const plan = { doomed: records.materializations, files: records.files, events: records.events };
 
   const holder = `prune:${process.pid}:${Date.now()}`;
   /** Removes a file unless a row points at it; 'busy' when a live run holds its asset partition. */
   const removeUnlessRecorded = async (file: { location: string; asset: AssetKey; partition: PartitionKey }): Promise<'removed' | 'busy' | 'recorded'> => {
     if (dryRun) return 'removed';
-    const lease = instance.store.tryAcquireLease(file.asset, file.partition, holder, Date.now(), PRUNE_LEASE_MS);
+    const lease = await instance.store.tryAcquireLease(file.asset, file.partition, holder, Date.now(), PRUNE_LEASE_MS);
     if (!lease.acquired) return 'busy';
     try {
-      if (isReferenced(file.location)) return 'recorded';
+      if (await isReferenced(file.location)) return 'recorded';
       await instance.storage.remove(file.location);
       return 'removed';
     } finally {
-      instance.store.releaseLease(file.asset, file.partition, holder);
+      await instance.store.releaseLease(file.asset, file.partition, holder);
     }
   };
   const counts = { files: 0, orphans: 0, busy: 0 };
@@ -87,7 +87,7 @@ export async function prune(instance: Instance<unknown>, options: PruneOptions):
   // Orphans: published files no row points at, old enough that no run can be about to record them.
   const graceCutoff = (options.now ?? Date.now()) - (options.orphanGraceMs ?? DEFAULT_ORPHAN_GRACE_MS);
   for await (const f of instance.storage.list()) {
-    if (f.modifiedAt >= graceCutoff || isReferenced(f.location)) continue;
+    if (f.modifiedAt >= graceCutoff || (await isReferenced(f.location))) continue;
     const outcome = await removeUnlessRecorded(f);
     if (outcome === 'removed') counts.orphans++;
     else if (outcome === 'busy') counts.busy++;
@@ -101,18 +101,17 @@ export async function prune(instance: Instance<unknown>, options: PruneOptions):
  * one whose name matches no recorded run (made outside a run) goes only once older than the grace period.
  */
 async function pruneScratch(instance: Instance<unknown>, now: number, graceMs: number, dryRun: boolean): Promise<number> {
-  const runs = instance.store.db.prepare(`SELECT id, status, host, pid, heartbeat_at AS heartbeatAt FROM runs WHERE id = ?`);
-  const ownerOf = (name: string) => {
+  const ownerOf = async (name: string) => {
     // Run ids may hold dashes themselves: try each prefix that ends before a dash.
     for (let i = name.indexOf('-'); i > 0; i = name.indexOf('-', i + 1)) {
-      const run = runs.get(name.slice(0, i)) as Parameters<typeof runIsLive>[0] | undefined;
+      const run = await instance.store.getRun(name.slice(0, i));
       if (run) return run;
     }
     return undefined;
   };
   let removed = 0;
   for await (const dir of instance.storage.listScratch()) {
-    const owner = ownerOf(dir.name);
+    const owner = await ownerOf(dir.name);
     if (owner ? runIsLive(owner, now, RUN_STALE_MS) : dir.modifiedAt >= now - graceMs) continue;
     if (!dryRun) await rm(dir.path, { recursive: true, force: true });
     removed++;

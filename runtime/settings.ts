@@ -33,7 +33,7 @@ export class SettingError extends RuntimeError {
 
 /** True for an error of the configuration (a bad setting or storage configuration), which exits 2. */
 export function isSettingError(err: unknown): err is RuntimeError {
-  return err instanceof RuntimeError && (err.reason === 'invalid-setting' || err.reason === 'storage');
+  return err instanceof RuntimeError && (err.reason === 'invalid-setting' || err.reason === 'storage' || err.reason === 'store-config');
 }
 
 export interface DuckDbSettings {

@@ -58,7 +58,7 @@ export async function main(argv: string[]): Promise<void> {
   const log = createLogger(config.logLevel);
   let instance: Instance<unknown>;
   try {
-    instance = Instance.open(definitions, { dataDir: config.dataDir, storage });
+    instance = await Instance.open(definitions, { dataDir: config.dataDir, storage });
   } catch (err) {
     log.fatal({ err: errorMessage(err) }, 'cannot open the asset instance');
     flushLogs();
@@ -73,7 +73,7 @@ export async function main(argv: string[]): Promise<void> {
     stopping = true;
     log.info({ signal }, 'draining in-flight requests before exit');
     const drained = await running.close();
-    instance.close();
+    await instance.close();
     log.info({ drained }, 'stopped');
     flushLogs();
     process.exit(0);

@@ -78,7 +78,7 @@ export interface StartOptions extends AuthOptions {
 export async function startServer(instance: Instance<unknown>, config: ServingConfig, options: StartOptions = {}): Promise<RunningServer> {
   const log = options.log ?? createLogger(config.logLevel);
   const deps = buildDeps(instance, config, log, options);
-  deps.features.start();
+  await deps.features.start();
   await deps.models.start();
   const modules = options.modules ?? ROUTE_MODULES;
   const { app, lifecycle } = createApp(deps, modules);
@@ -132,7 +132,7 @@ export async function startServer(instance: Instance<unknown>, config: ServingCo
         }
       }
       deps.models.stop();
-      deps.features.stop();
+      await deps.features.stop();
       return drained;
     })());
   log.info({ url }, 'serving');

@@ -14,7 +14,7 @@ import { mkdtempSync, readdirSync, rmSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import Database from 'better-sqlite3';
+import { openLineageStore, sqliteStorePath } from '../../runtime/store/open-store.ts';
 
 const CLI = new URL('../../bin/materialize.js', import.meta.url).pathname;
 const ROOT = new URL('../..', import.meta.url).pathname;
@@ -113,13 +113,14 @@ function listFiles(dir: string): string[] {
   return out;
 }
 
-function orphanCount(dataDir: string): number {
-  const db = new Database(join(dataDir, 'store', 'lineage.sqlite'), { readonly: true });
+async function orphanCount(dataDir: string): Promise<number> {
+  const store = await openLineageStore(sqliteStorePath(dataDir));
   try {
-    const recorded = new Set((db.prepare(`SELECT DISTINCT location FROM materializations WHERE location IS NOT NULL`).all() as { location: string }[]).map((r) => r.location));
-    return listFiles(join(dataDir, 'assets')).filter((f) => !recorded.has(f)).length;
+    let orphans = 0;
+    for (const f of listFiles(join(dataDir, 'assets'))) if (!(await store.isRecorded(f))) orphans++;
+    return orphans;
   } finally {
-    db.close();
+    await store.close();
   }
 }
 
@@ -160,9 +161,10 @@ export async function storeFaults(options: StoreFaultOptions = {}): Promise<Stor
       const at = Math.round(random() * runMs);
       const killed = await cli(['--force', '--json'], env, at);
       const where = `kill ${k + 1} at ${at} ms`;
-      const db = new Database(join(dataDir, 'store', 'lineage.sqlite'));
-      const integrity = db.pragma('integrity_check', { simple: true });
-      db.close();
+      const store = await openLineageStore(sqliteStorePath(dataDir));
+      const problems = await store.checkConsistency();
+      await store.close();
+      const integrity = problems.length === 0 ? 'ok' : problems.join('; ');
       scratchLeftByKills += scratchCount(dataDir);
       const status = await cli(['status', '--json'], env);
       const rerun = await cli(['--json'], env);
@@ -170,7 +172,7 @@ export async function storeFaults(options: StoreFaultOptions = {}): Promise<Stor
       const ok = integrity === 'ok' && status.code === 0 && rerun.code === 0 && after.code === 0 && allFresh(after.stdout);
       if (ok) recovered++;
       else failures.push(`${where}: integrity ${String(integrity)}, status exit ${status.code}, rerun exit ${rerun.code}${rerun.code !== 0 ? ` (${rerun.stderr.trim().split('\n').pop()})` : ''}`);
-      orphanFiles += orphanCount(dataDir);
+      orphanFiles += await orphanCount(dataDir);
       await cli(['prune', '--older-than', '30d'], env);
       staleScratchAfterPrune += scratchCount(dataDir);
       log(`${where}: ${killed.signal === 'SIGKILL' ? 'killed' : `finished first (exit ${killed.code})`}, ${ok ? 'recovered' : 'NOT recovered'}`);

@@ -21,6 +21,7 @@ import { parsePartitionArgument } from '../partition-argument.ts';
 import { prune, parseAge } from '../prune.ts';
 import { unknownAsset } from '../selection.ts';
 import { describeCause } from '../staleness.ts';
+import { RUN_TRIGGERS, type RunTrigger } from '../store/records.ts';
 import { shortVersion } from '../versions.ts';
 import { configureDuckdb } from '../duckdb.ts';
 import { isSettingError, loadRuntimeSettings, prepareDataDir, wholeNumber, type RuntimeSettings } from '../settings.ts';
@@ -66,6 +67,8 @@ Options:
 `;
 
 class UsageError extends Error {}
+
+const isRunTrigger = (value: string): value is RunTrigger => (RUN_TRIGGERS as readonly string[]).includes(value);
 
 export async function main(argv: string[], io: { out?: NodeJS.WriteStream; err?: NodeJS.WriteStream } = {}): Promise<number> {
   const out = io.out ?? process.stdout;
@@ -124,7 +127,7 @@ export async function main(argv: string[], io: { out?: NodeJS.WriteStream; err?:
   try {
     try {
       const definitions = await loadDefinitions(opts.definitions);
-      instance = Instance.open(definitions, { dataDir: settings.dataDir, storage: storageFromSettings(settings.storage, settings.dataDir) });
+      instance = await Instance.open(definitions, { dataDir: settings.dataDir, storage: storageFromSettings(settings.storage, settings.dataDir) });
     } catch (e) {
       // The definitions' own configuration (PJM_*) and the storage backend are settings too.
       if (isSettingError(e)) {
@@ -138,19 +141,19 @@ export async function main(argv: string[], io: { out?: NodeJS.WriteStream; err?:
       case 'run':
         return await runCommand(instance, args, opts, out, err);
       case 'status':
-        return statusCommand(instance, args.join(','), json, out);
+        return await statusCommand(instance, args.join(','), json, out);
       case 'verify':
         return await verifyCommand(instance, args.join(','), opts, out);
       case 'show':
-        return showCommand(instance, requireAsset(instance, args), opts.partition, json, out);
+        return await showCommand(instance, requireAsset(instance, args), opts.partition, json, out);
       case 'lineage':
-        return lineageCommand(instance, requireAsset(instance, args), opts.partition, depth, json, out);
+        return await lineageCommand(instance, requireAsset(instance, args), opts.partition, depth, json, out);
       case 'runs':
-        return runsCommand(instance, limit, json, out);
+        return await runsCommand(instance, limit, json, out);
       case 'show-run':
-        return showRunCommand(instance, args[0], json, out);
+        return await showRunCommand(instance, args[0], json, out);
       case 'partitions':
-        return partitionsCommand(instance, args, json, out);
+        return await partitionsCommand(instance, args, json, out);
       case 'prune': {
         if (!opts['older-than']) throw new UsageError('prune needs --older-than AGE, e.g. --older-than 30d.');
         const r = await prune(instance, { olderThanMs: parseAge(opts['older-than']), dryRun: opts['dry-run'] });
@@ -176,7 +179,7 @@ export async function main(argv: string[], io: { out?: NodeJS.WriteStream; err?:
     if (process.env.DEBUG) err.write(`${(e as Error).stack}\n`);
     return 1;
   } finally {
-    instance?.close();
+    await instance?.close();
   }
 }
 
@@ -197,8 +200,10 @@ async function runCommand(
   const selection = args.join(',');
   const concurrency = opts.concurrency === undefined ? undefined : Number(opts.concurrency);
   if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1)) throw new UsageError(`--concurrency must be a whole number >= 1, got ${opts.concurrency}.`);
-  const req = { selection, partitions: opts.partition, force: opts.force, trigger: opts.trigger ?? 'cli', concurrency };
-  const prepared = prepareRun(instance, req);
+  const trigger = opts.trigger ?? 'cli';
+  if (!isRunTrigger(trigger)) throw new UsageError(`--trigger must be one of ${RUN_TRIGGERS.join(', ')}, got ${JSON.stringify(trigger)}.`);
+  const req = { selection, partitions: opts.partition, force: opts.force, trigger, concurrency };
+  const prepared = await prepareRun(instance, req);
   if (opts['dry-run']) {
     if (opts.json) out.write(JSON.stringify({ counts: prepared.plan.counts, steps: prepared.plan.steps.map(({ asset, partition, action, reason }) => ({ asset, partition, action, reason })) }) + '\n');
     else {
@@ -225,7 +230,7 @@ async function runCommand(
     renderer.close();
     if (!opts.json) {
       for (const f of result.failures) err.write(`  ✗ ${f.asset}${f.partition ? `[${f.partition}]` : ''}: ${f.error}\n`);
-      printSummaries(instance, result.runId, out);
+      await printSummaries(instance, result.runId, out);
     }
     return result.status === 'succeeded' ? 0 : 1;
   } finally {
@@ -236,15 +241,15 @@ async function runCommand(
 }
 
 /** Assets may leave a `summary` string in their metadata (a backtest table); print those at the end of the run. */
-function printSummaries(instance: Instance<unknown>, runId: string, out: NodeJS.WriteStream): void {
-  for (const m of instance.store.materializationsOfRun(runId)) {
+async function printSummaries(instance: Instance<unknown>, runId: string, out: NodeJS.WriteStream): Promise<void> {
+  for (const m of await instance.store.materializationsOfRun(runId)) {
     const summary = m.metadata.summary;
     if (typeof summary === 'string' && summary.trim()) out.write(`\n${m.asset}${m.partition ? `[${m.partition}]` : ''}:\n${summary}\n`);
   }
 }
 
-function statusCommand(instance: Instance<unknown>, selection: string, json: boolean, out: NodeJS.WriteStream): number {
-  const summaries = instance.status(selection);
+async function statusCommand(instance: Instance<unknown>, selection: string, json: boolean, out: NodeJS.WriteStream): Promise<number> {
+  const summaries = await instance.status(selection);
   if (json) {
     out.write(JSON.stringify(summaries) + '\n');
     return 0;
@@ -261,19 +266,19 @@ function statusCommand(instance: Instance<unknown>, selection: string, json: boo
   return 0;
 }
 
-function showCommand(instance: Instance<unknown>, asset: AssetKey, partitionArg: string | undefined, json: boolean, out: NodeJS.WriteStream): number {
+async function showCommand(instance: Instance<unknown>, asset: AssetKey, partitionArg: string | undefined, json: boolean, out: NodeJS.WriteStream): Promise<number> {
   const def = instance.graph.get(asset);
   let partition = UNPARTITIONED;
   if (def.partitions) {
     if (!partitionArg) {
-      const latest = instance.store.history(asset, { limit: 1 })[0];
+      const latest = (await instance.store.history(asset, { limit: 1 }))[0];
       partition = latest?.partition ?? UNPARTITIONED;
-    } else partition = parsePartitionArgument(partitionArg, def.partitions, new Date(), instance.store.dynamicPartitionKeys())[0]!;
+    } else partition = parsePartitionArgument(partitionArg, def.partitions, new Date(), await instance.store.dynamicPartitionKeys())[0]!;
   } else if (partitionArg) throw new UsageError(`${asset} is not partitioned; drop --partition.`);
-  const current = instance.store.current(asset, partition);
-  const status = instance.resolver(new Date(), [asset]).status(asset, partition);
-  const record = current && instance.store.materialization(current.id);
-  const checks = current ? instance.store.checkResults(current.id) : [];
+  const current = await instance.store.current(asset, partition);
+  const status = (await instance.resolver(new Date(), [asset])).status(asset, partition);
+  const record = current && (await instance.store.materialization(current.id));
+  const checks = current ? await instance.store.checkResults(current.id) : [];
   if (json) {
     out.write(JSON.stringify({ asset, partition, status: status.status, causes: status.causes, materialization: record ?? null, inputs: current?.inputs ?? [], checks }) + '\n');
     return 0;
@@ -294,15 +299,20 @@ function showCommand(instance: Instance<unknown>, asset: AssetKey, partitionArg:
   return 0;
 }
 
-function lineageCommand(instance: Instance<unknown>, asset: AssetKey, partitionArg: string | undefined, depth: number, json: boolean, out: NodeJS.WriteStream): number {
+async function lineageCommand(instance: Instance<unknown>, asset: AssetKey, partitionArg: string | undefined, depth: number, json: boolean, out: NodeJS.WriteStream): Promise<number> {
   const def = instance.graph.get(asset);
-  const partition = def.partitions && partitionArg ? parsePartitionArgument(partitionArg, def.partitions, new Date(), instance.store.dynamicPartitionKeys())[0]! : def.partitions ? (instance.store.history(asset, { limit: 1 })[0]?.partition ?? '') : UNPARTITIONED;
-  const current = instance.store.current(asset, partition);
+  const partition =
+    def.partitions && partitionArg
+      ? parsePartitionArgument(partitionArg, def.partitions, new Date(), await instance.store.dynamicPartitionKeys())[0]!
+      : def.partitions
+        ? ((await instance.store.history(asset, { limit: 1 }))[0]?.partition ?? '')
+        : UNPARTITIONED;
+  const current = await instance.store.current(asset, partition);
   if (!current) {
     out.write(`${asset}${partition ? `[${partition}]` : ''} has never been materialized.\n`);
     return json ? 0 : 1;
   }
-  const result = lineageOf(instance.store, current.id, { depth })!;
+  const result = (await lineageOf(instance.store, current.id, { depth }))!;
   if (json) {
     out.write(JSON.stringify(result) + '\n');
     return 0;
@@ -329,8 +339,8 @@ function writeGroups(groups: readonly LineageGroup[], indent: string, out: NodeJ
   }
 }
 
-function runsCommand(instance: Instance<unknown>, limit: number, json: boolean, out: NodeJS.WriteStream): number {
-  const runs = instance.store.listRuns({ limit });
+async function runsCommand(instance: Instance<unknown>, limit: number, json: boolean, out: NodeJS.WriteStream): Promise<number> {
+  const runs = await instance.store.listRuns({ limit });
   if (json) {
     out.write(JSON.stringify(runs) + '\n');
     return 0;
@@ -352,11 +362,11 @@ function runsCommand(instance: Instance<unknown>, limit: number, json: boolean, 
   return 0;
 }
 
-function showRunCommand(instance: Instance<unknown>, id: string | undefined, json: boolean, out: NodeJS.WriteStream): number {
+async function showRunCommand(instance: Instance<unknown>, id: string | undefined, json: boolean, out: NodeJS.WriteStream): Promise<number> {
   if (!id) throw new UsageError('Name a run id, e.g. `materialize show-run 20261127T070000-ab12cd` (see `materialize runs`).');
-  const run = instance.store.getRun(id);
+  const run = await instance.store.getRun(id);
   if (!run) throw new UsageError(`No run ${id}. See \`materialize runs\` for recent run ids.`);
-  const events = instance.store.events(id);
+  const events = await instance.store.events(id);
   if (json) {
     out.write(JSON.stringify({ run, events }) + '\n');
     return 0;

@@ -35,9 +35,9 @@ function definitionNamed(instance: Instance<unknown>, name: string | undefined):
   return def;
 }
 
-export function partitionsCommand(instance: Instance<unknown>, args: readonly string[], json: boolean, out: NodeJS.WritableStream): number {
+export async function partitionsCommand(instance: Instance<unknown>, args: readonly string[], json: boolean, out: NodeJS.WritableStream): Promise<number> {
   const [action, name, ...keys] = args;
-  const dynamic = instance.store.dynamicPartitionKeys();
+  const dynamic = await instance.store.dynamicPartitionKeys();
   switch (action) {
     case undefined:
     case 'list': {
@@ -58,7 +58,7 @@ export function partitionsCommand(instance: Instance<unknown>, args: readonly st
         const problem = listKeyProblem(k);
         if (problem) throw new PartitionsUsageError(`Cannot ${action} ${JSON.stringify(k)}: ${problem}.`);
       }
-      const changed = action === 'add' ? instance.store.addDynamicPartitions(def.name, keys) : instance.store.removeDynamicPartitions(def.name, keys);
+      const changed = action === 'add' ? await instance.store.addDynamicPartitions(def.name, keys) : await instance.store.removeDynamicPartitions(def.name, keys);
       const unchanged = keys.filter((k) => !changed.includes(k));
       if (json) out.write(JSON.stringify({ name: def.name, [action === 'add' ? 'added' : 'removed']: changed, unchanged }) + '\n');
       else {

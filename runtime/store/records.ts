@@ -7,7 +7,9 @@ import type { AssetKey, PartitionKey } from '../keys.ts';
 import type { CodeVersion, DataVersion } from '../versions.ts';
 
 export type RunStatus = 'running' | 'succeeded' | 'failed' | 'canceled';
-export type RunTrigger = 'cli' | 'cron' | 'ui' | 'api' | 'test';
+/** What started a run. */
+export const RUN_TRIGGERS = ['cli', 'cron', 'ui', 'api', 'test'] as const;
+export type RunTrigger = (typeof RUN_TRIGGERS)[number];
 
 export interface RunRecord {
   readonly id: string;

@@ -7,7 +7,7 @@
 import type { JsonValue } from '../definitions.ts';
 import type { AssetKey, PartitionKey } from '../keys.ts';
 import type { DynamicPartitionKeys } from '../partitions.ts';
-import { LineageStore as SqliteStatements } from './lineage-store.ts';
+import { SqliteStatements } from './sqlite-statements.ts';
 import type {
   EventQuery,
   HistoryQuery,

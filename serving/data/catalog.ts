@@ -1,7 +1,7 @@
 // The latest validated data, as the lineage store knows it: the current materialization of
 // each partition of `pjm/validated/prices` (node x day, `<pnode id>|<day>`; a daily asset of
-// all nodes is read too) and of `pjm/validated/load` (daily). Refreshed by
-// polling (one SQLite read), so a request looks partitions up in memory. Every entry carries
+// all nodes is read too) and of `pjm/validated/load` (daily). Refreshed when the store
+// says something changed (FeatureService subscribes to it), so a request looks partitions up in memory. Every entry carries
 // its data version: caches key on those, so new data can never be served from an old cache.
 // It also knows which of those partitions the store has marked corrupt (a stored file that
 // failed a read or a verification): requests that need one are refused naming it, /ready
@@ -39,14 +39,15 @@ export class ValidatedCatalog {
     readonly loadAsset: AssetKey = LOAD_ASSET,
   ) {}
 
-  /** Re-reads the current partitions; returns true when anything changed. */
-  refresh(): boolean {
-    // Reading every current partition costs tens of milliseconds on a large store and
-    // blocks the event loop; skip it unless a materialization was recorded since.
-    const token = `${this.store.changeToken()}|${this.store.corruptionToken()}`;
+  /** Re-reads the current partitions; resolves to true when anything changed. */
+  async refresh(): Promise<boolean> {
+    // Reading every current partition costs tens of milliseconds on a large store; skip it
+    // unless a materialization or a corrupt mark was recorded since.
+    const [changes, corruption] = await Promise.all([this.store.changeToken(), this.store.corruptionToken()]);
+    const token = `${changes}|${corruption}`;
     if (token === this.#token) return false;
+    const snapshot = await this.store.snapshot([this.pricesAsset, this.loadAsset]);
     this.#token = token;
-    const snapshot = this.store.snapshot([this.pricesAsset, this.loadAsset]);
     const toMap = (asset: AssetKey): Map<string, PartitionVersion> => {
       const out = new Map<string, PartitionVersion>();
       for (const [partition, c] of snapshot.get(asset) ?? new Map<string, CurrentRecord>()) {

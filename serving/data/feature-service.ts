@@ -67,6 +67,10 @@ export class FeatureService {
   #directory: NodeDirectory | undefined;
   #directoryLoading: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
+  #unsubscribe: (() => Promise<void>) | undefined;
+  /** One refresh at a time; a change seen meanwhile asks for one more after it. */
+  #refreshing: Promise<void> | undefined;
+  #again = false;
 
   constructor(private readonly options: FeatureServiceOptions) {
     this.catalog = options.catalog ?? new ValidatedCatalog(options.instance.store);
@@ -74,23 +78,47 @@ export class FeatureService {
     this.#cache = new Lru(options.cacheSize);
   }
 
-  start(): void {
-    this.#poll();
-    this.#timer = setInterval(() => this.#poll(), this.options.pollIntervalMs);
+  /**
+   * Reads the catalog once, then refreshes it whenever the store reports a change (PostgreSQL:
+   * LISTEN/NOTIFY; SQLite: the store's poll), and every pollIntervalMs as a safety net (two
+   * token reads when nothing changed).
+   */
+  async start(): Promise<void> {
+    await this.#poll();
+    try {
+      this.#unsubscribe = await this.options.instance.store.subscribe((change) => {
+        if (change.kind === 'activity' || change.asset === this.catalog.pricesAsset || change.asset === this.catalog.loadAsset) void this.#poll();
+      });
+    } catch (err) {
+      this.options.log.warn({ err: (err as Error).message }, 'cannot subscribe to lineage store changes; polling only');
+    }
+    this.#timer = setInterval(() => void this.#poll(), this.options.pollIntervalMs);
     this.#timer.unref();
   }
 
-  stop(): void {
+  async stop(): Promise<void> {
     clearInterval(this.#timer);
+    await this.#unsubscribe?.().catch(() => undefined);
+    await this.#refreshing;
     this.#pool.close();
   }
 
-  #poll(): void {
-    try {
-      if (this.catalog.refresh()) this.options.log.info(this.catalog.counts, 'validated data changed');
-    } catch (err) {
-      this.options.log.error({ err: (err as Error).message }, 'reading validated partitions from the lineage store failed');
+  #poll(): Promise<void> {
+    if (this.#refreshing !== undefined) {
+      this.#again = true;
+      return this.#refreshing;
     }
+    this.#refreshing = (async () => {
+      do {
+        this.#again = false;
+        try {
+          if (await this.catalog.refresh()) this.options.log.info(this.catalog.counts, 'validated data changed');
+        } catch (err) {
+          this.options.log.error({ err: (err as Error).message }, 'reading validated partitions from the lineage store failed');
+        }
+      } while (this.#again);
+    })().finally(() => (this.#refreshing = undefined));
+    return this.#refreshing;
   }
 
   /** The node a request names (pnode id or name, case-insensitive); 404 `unknown_node` when no validated price has it. */
@@ -242,7 +270,7 @@ export class FeatureService {
     ).catch(() => [] as BadFile[]);
     if (bad.length > 0) {
       this.options.log.error({ corrupt: bad.map((b) => `${describePartition(b.asset, b.partition)}: ${describeBad(b)}`) }, 'corrupt validated partitions found and marked in the store');
-      this.#poll();
+      await this.#poll();
     }
     return bad;
   }

@@ -115,14 +115,14 @@ export class ModelRegistry {
     const { store, log } = this.options;
     let current;
     try {
-      current = store.current(this.asset, '');
+      current = await store.current(this.asset, '');
     } catch (err) {
       log.error({ err: errorMessage(err) }, 'reading the current model from the lineage store failed');
       return;
     }
     if (!current) {
       if (!this.#current) {
-        this.#reason = `No ${this.asset} materialization is current in the lineage store (${store.path}). Materialize it first: node bin/materialize.js ${this.asset}`;
+        this.#reason = `No ${this.asset} materialization is current in the lineage store (${store.location}). Materialize it first: node bin/materialize.js ${this.asset}`;
       }
       return;
     }
@@ -155,7 +155,7 @@ export class ModelRegistry {
 
   async #load(id: number): Promise<ServedModel> {
     const { store, storage } = this.options;
-    const record = store.materialization(id);
+    const record = await store.materialization(id);
     if (!record || record.location === null) throw new Error(`materialization ${id} has no stored file`);
     const sidecar = sidecarOf(record.metadata, id);
     const path = await storage.localPath(record.location);
@@ -188,7 +188,7 @@ export class ModelRegistry {
       loadedAt: new Date().toISOString(),
       sidecar,
       model,
-      inputs: store.inputsOf(id),
+      inputs: await store.inputsOf(id),
     };
   }
 

@@ -42,14 +42,14 @@ export const modelRoutes: RouteModule = {
       summary: "The current model's features, training window, metrics and lineage",
       responses: { 200: { description: 'The serving model.', schema: ModelInfo, schemaName: 'ModelInfo' } },
       errors: { 503: 'No model is loaded yet; the message says why.' },
-      handler: (ctx) => {
+      handler: async (ctx) => {
         const m = deps.models.current();
         if (!m) throw new HttpError(503, 'no_model', deps.models.unavailableReason, undefined, { 'Retry-After': '5' });
         const store = deps.instance.store;
-        const backtest = store.current(BACKTEST_ASSET, '');
+        const backtest = await store.current(BACKTEST_ASSET, '');
         let backtestInfo: unknown = null;
         if (backtest) {
-          const metadata = store.materialization(backtest.id)?.metadata ?? {};
+          const metadata = (await store.materialization(backtest.id))?.metadata ?? {};
           const size = JSON.stringify(metadata).length;
           backtestInfo = {
             materializationId: backtest.id,
@@ -68,7 +68,7 @@ export const modelRoutes: RouteModule = {
           members: s.members,
           metrics: s.metrics,
           backtest: backtestInfo,
-          lineage: lineageOf(store, m.materializationId, { depth: 2 }) ?? null,
+          lineage: (await lineageOf(store, m.materializationId, { depth: 2 })) ?? null,
         };
       },
     });

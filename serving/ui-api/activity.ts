@@ -2,7 +2,7 @@
 // materializing, and which ones failed on their latest attempt. The runtime's
 // staleness answers FRESH / STALE / MISSING from current versions alone; the UI
 // also shows RUNNING and FAILED, which only the run and event records know.
-import type { AssetKey, EventRecord, LineageStore, PartitionKey, RunRecord } from '../../runtime/index.ts';
+import type { AssetKey, EventRecord, LineageStore, PartitionKey, RunEventType, RunRecord } from '../../runtime/index.ts';
 
 export interface Failure {
   readonly runId: string;
@@ -57,24 +57,28 @@ export function foldRunEvents(
   }
 }
 
-const STEP_EVENT_TYPES = ['step_started', 'step_materialized', 'step_failed', 'step_blocked', 'step_skipped'];
+const STEP_EVENT_TYPES: readonly RunEventType[] = ['step_started', 'step_materialized', 'step_failed', 'step_blocked', 'step_skipped'];
 
 /** Reads the activity; a finished run's failures never change, so they are kept in `finishedCache` by run id. */
-export function readActivity(store: LineageStore, finishedCache: Map<string, readonly EventRecord[]> = new Map()): Activity {
+export async function readActivity(store: LineageStore, finishedCache: Map<string, readonly EventRecord[]> = new Map()): Promise<Activity> {
   const running = new Map<AssetKey, Set<PartitionKey>>();
   const failures = new Map<AssetKey, Map<PartitionKey, Failure>>();
   // A run whose process died (killed, machine lost) stays 'running' in the store until the next
   // run closes it; without a recent heartbeat its steps are not shown as running.
   const aliveSince = Date.now() - HEARTBEAT_STALE_MS;
-  const activeRuns = store.listRuns({ status: 'running', limit: 20 }).filter((r) => r.heartbeatAt >= aliveSince);
-  for (const run of activeRuns) foldRunEvents(store.events(run.id, { types: STEP_EVENT_TYPES }), { running, failures });
+  const activeRuns = (await store.listRuns({ status: 'running', limit: 20 })).filter((r) => r.heartbeatAt >= aliveSince);
+  for (const events of await Promise.all(activeRuns.map((run) => store.events(run.id, { types: STEP_EVENT_TYPES })))) foldRunEvents(events, { running, failures });
   const activeIds = new Set(activeRuns.map((r) => r.id));
-  const recentFailed = store.listRuns({ status: 'failed', limit: RECENT_RUNS }).filter((r) => !activeIds.has(r.id));
-  for (const run of recentFailed) {
-    let events = finishedCache.get(run.id);
-    if (!events) finishedCache.set(run.id, (events = store.events(run.id, { types: ['step_failed', 'step_blocked'] })));
-    foldRunEvents(events, { failures });
-  }
+  const recentFailed = (await store.listRuns({ status: 'failed', limit: RECENT_RUNS })).filter((r) => !activeIds.has(r.id));
+  // Read in parallel, folded in the order listed (the newest failure of a partition wins either way: folding compares times).
+  const failedEvents = await Promise.all(
+    recentFailed.map(async (run) => {
+      let events = finishedCache.get(run.id);
+      if (!events) finishedCache.set(run.id, (events = await store.events(run.id, { types: ['step_failed', 'step_blocked'] })));
+      return events;
+    }),
+  );
+  for (const events of failedEvents) foldRunEvents(events, { failures });
   // Forget runs that fell out of the recent window.
   const recentIds = new Set(recentFailed.map((r) => r.id));
   for (const id of finishedCache.keys()) if (!recentIds.has(id)) finishedCache.delete(id);

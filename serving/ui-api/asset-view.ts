@@ -74,7 +74,7 @@ export interface AssetView {
 
 const toCheck = (c: CheckResultRecord): CheckView => ({ name: c.name, blocking: c.blocking, passed: c.passed, message: c.message, metadata: c.metadata });
 
-export function historyEntry(instance: Instance<unknown>, m: MaterializationRecord): HistoryEntry {
+export async function historyEntry(instance: Instance<unknown>, m: MaterializationRecord): Promise<HistoryEntry> {
   return {
     id: m.id,
     partition: m.partition,
@@ -86,15 +86,15 @@ export function historyEntry(instance: Instance<unknown>, m: MaterializationReco
     dataVersion: m.dataVersion,
     codeVersion: m.codeVersion,
     metadata: m.metadata,
-    checks: instance.store.checkResults(m.id).map(toCheck),
+    checks: (await instance.store.checkResults(m.id)).map(toCheck),
   };
 }
 
-export function assetView(instance: Instance<unknown>, activity: Activity, key: AssetKey, now: Date, options: { historyLimit?: number } = {}): AssetView {
+export async function assetView(instance: Instance<unknown>, activity: Activity, key: AssetKey, now: Date, options: { historyLimit?: number } = {}): Promise<AssetView> {
   const def = instance.graph.get(key);
-  const resolver = instance.resolver(now, [key]);
+  const resolver = await instance.resolver(now, [key]);
   const s = assetUiStatus(activity, resolver, key);
-  const history = instance.store.history(key, { limit: options.historyLimit ?? 50 }).map((m) => historyEntry(instance, m));
+  const history = await Promise.all((await instance.store.history(key, { limit: options.historyLimit ?? 50 })).map((m) => historyEntry(instance, m)));
   // The current version: of the unpartitioned asset, or of the partition materialized last.
   let current: CurrentRecord | undefined;
   let currentPartition = UNPARTITIONED;
@@ -103,7 +103,7 @@ export function assetView(instance: Instance<unknown>, activity: Activity, key: 
     if (c && (!current || c.endedAt > current.endedAt)) [current, currentPartition] = [c, p];
   }
   const withChecks = history.find((h) => h.checks.length > 0);
-  const currentMetadata = current ? (history.find((h) => h.id === current.id)?.metadata ?? instance.store.materialization(current.id)?.metadata) : undefined;
+  const currentMetadata = current ? (history.find((h) => h.id === current.id)?.metadata ?? (await instance.store.materialization(current.id))?.metadata) : undefined;
   return {
     key,
     description: def.description,
@@ -154,14 +154,14 @@ export interface PartitionsView {
   readonly dimension: { readonly name: string; readonly values: readonly { readonly value: string; readonly counts: StatusCounts }[] } | null;
 }
 
-export function partitionsView(
+export async function partitionsView(
   instance: Instance<unknown>,
   activity: Activity,
   key: AssetKey,
   now: Date,
   options: { status?: UiStatus; limit?: number; offset?: number; partition?: string } = {},
-): PartitionsView {
-  const resolver = instance.resolver(now, [key]);
+): Promise<PartitionsView> {
+  const resolver = await instance.resolver(now, [key]);
   const def = instance.graph.get(key).partitions;
   // A `-p`-style filter (`node=51288`, `day=2025-05-01...2025-05-31`) narrows the list, as on the command line.
   const keys = (options.partition && def ? parsePartitionArgument(options.partition, def, now, resolver.dynamic) : resolver.partitionKeys(key)).slice().reverse();

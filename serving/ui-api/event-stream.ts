@@ -2,8 +2,8 @@
 // the stored events after Last-Event-ID (or ?afterId), then new ones as they are
 // committed, with the run's progress whenever it changed, and `end` once the run
 // has finished. The store is the source of truth, so runs of other processes
-// (the CLI, the CronJob) stream too; runs of this process also wake the loop at
-// once. A stream closes itself after STREAM_LIFETIME_MS and the browser's
+// (the CLI, the CronJob, workers) stream too: the store's change notifications
+// wake the loop, as runs of this process do; a slow poll is the safety net. A stream closes itself after STREAM_LIFETIME_MS and the browser's
 // EventSource reconnects with Last-Event-ID: no request outlives the server's
 // timeouts or holds up a graceful shutdown for long.
 import { PassThrough } from 'node:stream';
@@ -30,10 +30,12 @@ export function streamRunEvents(ctx: RouterContext, state: UiState, runId: strin
   let closed = false;
   let wake: (() => void) | undefined;
   const unsubscribe = state.launcher.subscribe(runId, () => wake?.());
+  const unwatch = state.watchStore(() => wake?.());
   const close = (): void => {
     if (closed) return;
     closed = true;
     unsubscribe();
+    unwatch();
     wake?.();
     out.end();
   };
@@ -42,10 +44,11 @@ export function streamRunEvents(ctx: RouterContext, state: UiState, runId: strin
 
   let last = afterId;
   /** Sends every stored event after `last`; true when there were any. */
-  const sendNew = (): boolean => {
+  const sendNew = async (): Promise<boolean> => {
     let sent = false;
     for (;;) {
-      const batch = store.events(runId, { afterId: last, limit: BATCH });
+      const batch = await store.events(runId, { afterId: last, limit: BATCH });
+      if (closed) return sent;
       for (const e of batch) out.write(frame('run-event', e, e.id));
       if (batch.length > 0) {
         last = batch[batch.length - 1]!.id;
@@ -61,12 +64,13 @@ export function streamRunEvents(ctx: RouterContext, state: UiState, runId: strin
       let changed = true;
       for (;;) {
         // Read the status before the events: events committed before a finished status are then all sent.
-        const run = store.getRun(runId);
+        const run = await store.getRun(runId);
         const ended = !run || (run.status !== 'running' && !state.launcher.activeRunIds.includes(runId));
-        changed = sendNew() || changed;
-        if (changed) out.write(frame('progress', { run: run ? runSummary(run) : null, progress: state.progress(runId) }));
+        changed = (await sendNew()) || changed;
+        if (closed) return;
+        if (changed) out.write(frame('progress', { run: run ? runSummary(run) : null, progress: await state.progress(runId) }));
         if (ended) {
-          out.write(frame('end', { run: run ? runSummary(run) : null, progress: state.progress(runId) }));
+          out.write(frame('end', { run: run ? runSummary(run) : null, progress: await state.progress(runId) }));
           break;
         }
         if (Date.now() > deadline) break;

@@ -40,8 +40,8 @@ export interface GraphView {
 
 const MAX_CAUSES = 3;
 
-export function graphView(instance: Instance<unknown>, activity: Activity, now: Date): GraphView {
-  const resolver = instance.resolver(now);
+export async function graphView(instance: Instance<unknown>, activity: Activity, now: Date): Promise<GraphView> {
+  const resolver = await instance.resolver(now);
   const totals: Record<UiStatus, number> = { fresh: 0, stale: 0, missing: 0, failed: 0, running: 0 };
   const nodes: GraphNode[] = [];
   const edges: GraphEdge[] = [];

@@ -50,8 +50,8 @@ export function registerUiApi(router: Router, spec: OpenApiRegistry, state: UiSt
       200: { description: 'The asset graph', schema: S.GraphViewSchema, schemaName: 'UiGraph' },
       304: { description: 'Unchanged since the ETag given in If-None-Match.' },
     },
-    handler: (ctx) => {
-      const { token, value } = state.graphWithToken();
+    handler: async (ctx) => {
+      const { token, value } = await state.graphWithToken();
       const etag = `W/"${token}"`;
       ctx.set('ETag', etag);
       ctx.set('Cache-Control', 'no-cache');
@@ -74,7 +74,7 @@ export function registerUiApi(router: Router, spec: OpenApiRegistry, state: UiSt
     errors: { 404: 'No such asset.' },
     handler: async (ctx, { params }) => {
       const key = assetKeyOrThrow(instance, params.key);
-      const view = assetView(instance, state.activity(), key, state.clock());
+      const view = await assetView(instance, await state.activity(), key, state.clock());
       if (view.views.backtest && view.current) {
         ctx.body = { ...view, views: { ...view.views, backtest: await state.fullBacktest(key, view.current.materializationId, view.views.backtest) } };
       } else if (view.views.model) {
@@ -97,10 +97,10 @@ export function registerUiApi(router: Router, spec: OpenApiRegistry, state: UiSt
     query: S.PartitionsQuery,
     responses: { 200: { description: 'The partitions', schema: S.PartitionsViewSchema, schemaName: 'UiPartitions' } },
     errors: { 404: 'No such asset.' },
-    handler: (ctx, { params, query }) => {
+    handler: async (ctx, { params, query }) => {
       const key = assetKeyOrThrow(instance, params.key);
       try {
-        ctx.body = partitionsView(instance, state.activity(), key, state.clock(), query);
+        ctx.body = await partitionsView(instance, await state.activity(), key, state.clock(), query);
       } catch (err) {
         throw asHttpError(err);
       }
@@ -119,9 +119,9 @@ export function registerUiApi(router: Router, spec: OpenApiRegistry, state: UiSt
     errors: { 404: 'No such asset, it has no current version, or its value holds no predictions.' },
     handler: async (ctx, { params, query }) => {
       const key = assetKeyOrThrow(instance, params.key);
-      const current = instance.store.current(key, '');
+      const current = await instance.store.current(key, '');
       if (!current) throw new HttpError(404, 'not_found', `${key} has no current version yet; materialize it first.`);
-      const m = instance.store.materialization(current.id);
+      const m = await instance.store.materialization(current.id);
       const hours = await state.predictions(key, current.id, (m?.metadata ?? null) as JsonValue);
       if (!hours) {
         throw new HttpError(404, 'not_found', `${key}'s current version (materialization ${current.id}) holds no predictions: expected an array of {nodeId, day, hour, actual, forecast}.`);
@@ -140,8 +140,8 @@ export function registerUiApi(router: Router, spec: OpenApiRegistry, state: UiSt
     query: S.LineageQuery,
     responses: { 200: { description: 'The lineage', schema: S.LineageViewSchema, schemaName: 'UiLineage' } },
     errors: { 404: 'No such materialization.' },
-    handler: (ctx, { params, query }) => {
-      const view = lineageView(instance, params.id, { depth: query.depth, maxPerGroup: query.perGroup });
+    handler: async (ctx, { params, query }) => {
+      const view = await lineageView(instance, params.id, { depth: query.depth, maxPerGroup: query.perGroup });
       if (!view) throw new HttpError(404, 'not_found', `No materialization ${params.id}; ids are listed in GET /api/assets/{key} history.`);
       ctx.body = view;
     },
@@ -155,8 +155,8 @@ export function registerUiApi(router: Router, spec: OpenApiRegistry, state: UiSt
     summary: 'Runs, newest first',
     query: S.RunsQuery,
     responses: { 200: { description: 'The runs', schema: S.RunsListSchema, schemaName: 'UiRuns' } },
-    handler: (ctx, { query }) => {
-      ctx.body = { runs: listRunsView(instance, query) };
+    handler: async (ctx, { query }) => {
+      ctx.body = { runs: await listRunsView(instance, query) };
     },
   });
 
@@ -169,8 +169,8 @@ export function registerUiApi(router: Router, spec: OpenApiRegistry, state: UiSt
     params: S.RunParams,
     responses: { 200: { description: 'The run', schema: S.RunViewSchema, schemaName: 'UiRun' } },
     errors: { 404: 'No such run.' },
-    handler: (ctx, { params }) => {
-      const view = runView(instance, params.id, { progress: state.progress(params.id) });
+    handler: async (ctx, { params }) => {
+      const view = await runView(instance, params.id, { progress: await state.progress(params.id) });
       if (!view) throw new HttpError(404, 'not_found', `No run ${params.id}; GET /api/runs lists them.`);
       ctx.body = view;
     },
@@ -186,12 +186,12 @@ export function registerUiApi(router: Router, spec: OpenApiRegistry, state: UiSt
     query: S.EventsQuery,
     responses: { 200: { description: 'New events', schema: S.RunEventsSchema, schemaName: 'UiRunEvents' } },
     errors: { 404: 'No such run.' },
-    handler: (ctx, { params, query }) => {
-      const run = instance.store.getRun(params.id);
+    handler: async (ctx, { params, query }) => {
+      const run = await instance.store.getRun(params.id);
       if (!run) throw new HttpError(404, 'not_found', `No run ${params.id}; GET /api/runs lists them.`);
       const after = query.afterId ?? 0;
-      const events = instance.store.events(params.id, { afterId: after, limit: query.limit ?? 2000 });
-      ctx.body = { run: runSummary(run), progress: state.progress(params.id), events, lastEventId: events.length > 0 ? events[events.length - 1]!.id : after };
+      const events = await instance.store.events(params.id, { afterId: after, limit: query.limit ?? 2000 });
+      ctx.body = { run: runSummary(run), progress: await state.progress(params.id), events, lastEventId: events.length > 0 ? events[events.length - 1]!.id : after };
     },
   });
 
@@ -208,8 +208,8 @@ export function registerUiApi(router: Router, spec: OpenApiRegistry, state: UiSt
     query: S.EventsQuery,
     responses: { 200: { description: 'An event stream', contentType: 'text/event-stream' } },
     errors: { 404: 'No such run.' },
-    handler: (ctx, { params, query }) => {
-      if (!instance.store.getRun(params.id)) throw new HttpError(404, 'not_found', `No run ${params.id}; GET /api/runs lists them.`);
+    handler: async (ctx, { params, query }) => {
+      if (!(await instance.store.getRun(params.id))) throw new HttpError(404, 'not_found', `No run ${params.id}; GET /api/runs lists them.`);
       const lastEventId = Number(ctx.get('Last-Event-ID'));
       const afterId = Number.isInteger(lastEventId) && lastEventId > 0 ? lastEventId : (query.afterId ?? 0);
       streamRunEvents(ctx as RouterContext, state, params.id, afterId);
@@ -227,10 +227,10 @@ export function registerUiApi(router: Router, spec: OpenApiRegistry, state: UiSt
     bodyName: 'UiMaterializeRequest',
     responses: { 202: { description: 'The run started', schema: S.MaterializeStartedSchema, schemaName: 'UiMaterializeStarted' } },
     errors: { 409: 'Too many runs started from the UI are in progress.' },
-    handler: (ctx, { body }) => {
+    handler: async (ctx, { body }) => {
       let started;
       try {
-        started = state.launcher.start(body);
+        started = await state.launcher.start(body);
       } catch (err) {
         throw asHttpError(err);
       }
@@ -250,8 +250,8 @@ export function registerUiApi(router: Router, spec: OpenApiRegistry, state: UiSt
     params: S.RunParams,
     responses: { 202: { description: 'Cancellation requested; the run ends shortly', schema: S.CancelRunSchema, schemaName: 'UiCancelRun' } },
     errors: { 404: 'No such run.', 409: 'The run is not in progress in this server process (finished, or started by the CLI or another server).' },
-    handler: (ctx, { params }) => {
-      const run = instance.store.getRun(params.id);
+    handler: async (ctx, { params }) => {
+      const run = await instance.store.getRun(params.id);
       if (!run) throw new HttpError(404, 'not_found', `No run ${params.id}; GET /api/runs lists them.`);
       if (!state.launcher.cancel(params.id)) {
         throw new HttpError(
@@ -283,11 +283,7 @@ export const uiApiRoutes: RouteModule = {
     registerUiApi(router, spec, state);
     // Compute the graph view once in the background, so the first visit does not wait for it.
     setImmediate(() => {
-      try {
-        state.graph();
-      } catch (err) {
-        deps.log.warn({ err }, 'could not precompute the UI graph view; it will be computed on the first request');
-      }
+      state.graph().catch((err: unknown) => deps.log.warn({ err }, 'could not precompute the UI graph view; it will be computed on the first request'));
     });
   },
   /** Cancels the runs the UI started in this process and waits for them to stop (they end `canceled`). */

@@ -10,6 +10,8 @@ import {
   RuntimeError,
   type Instance,
   type Plan,
+  type MaterializeRequest,
+  type PreparedRun,
   type RunEvent,
 } from '../../runtime/index.ts';
 
@@ -63,35 +65,52 @@ export class RunLauncher {
     this.wakeups.setMaxListeners(0);
   }
 
+  /** Runs being planned, not yet in `active`. */
+  private starting = 0;
+
   get activeRunIds(): string[] {
     return [...this.active.keys()];
   }
 
-  start(command: MaterializeCommand): StartedRun {
+  /** Plans and starts a run; resolves once the run is recorded in the store, so its id can be looked up at once. */
+  async start(command: MaterializeCommand): Promise<StartedRun> {
     const max = this.options.maxConcurrentRuns ?? 2;
-    if (this.active.size >= max) {
-      throw new LauncherBusyError(`${this.active.size} runs started from the UI are still in progress (${this.activeRunIds.join(', ')}); wait for one to finish.`);
+    if (this.active.size + this.starting >= max) {
+      throw new LauncherBusyError(`${this.active.size + this.starting} runs started from the UI are still in progress (${this.activeRunIds.join(', ')}); wait for one to finish.`);
     }
-    const { selection, force } = commandToRequest(this.instance, command);
+    // The slot is taken before the first await: two requests at once cannot both pass the check.
+    this.starting++;
+    let prepared: PreparedRun & { readonly selection: string; readonly force: boolean; readonly request: MaterializeRequest };
+    let recorded: Promise<void>;
     const controller = new AbortController();
-    const request = {
-      selection,
-      force,
-      trigger: 'ui',
-      signal: controller.signal,
-      ...(command.partitions ? { partitions: command.partitions } : {}),
-      onEvent: (e: RunEvent) => this.wakeups.emit(e.runId, e),
-    };
-    const prepared = prepareRun(this.instance, request);
-    // runPrepared records the run synchronously before its first await, so the id is valid on return.
-    const done = runPrepared(this.instance, prepared, request)
-      .catch((err: unknown) => this.options.onRunError?.(prepared.runId, err))
+    try {
+      const { selection, force } = commandToRequest(this.instance, command);
+      let onRecorded!: () => void;
+      recorded = new Promise<void>((resolve) => (onRecorded = resolve));
+      const request = {
+        selection,
+        force,
+        trigger: 'ui' as const,
+        signal: controller.signal,
+        ...(command.partitions ? { partitions: command.partitions } : {}),
+        onEvent: (e: RunEvent) => this.wakeups.emit(e.runId, e),
+        onRecorded,
+      };
+      prepared = { ...(await prepareRun(this.instance, request)), selection, force, request };
+    } finally {
+      this.starting--;
+    }
+    const { runId } = prepared;
+    const done = runPrepared(this.instance, prepared, prepared.request)
+      .catch((err: unknown) => this.options.onRunError?.(runId, err))
       .finally(() => {
-        this.active.delete(prepared.runId);
-        this.wakeups.emit(prepared.runId, undefined);
+        this.active.delete(runId);
+        this.wakeups.emit(runId, undefined);
       });
-    this.active.set(prepared.runId, { controller, done });
-    return { runId: prepared.runId, selection, force, planned: prepared.plan.counts };
+    this.active.set(runId, { controller, done });
+    // A run that could not even be recorded ends at once: the id is then unknown to the store, as before.
+    await Promise.race([recorded, done]);
+    return { runId, selection: prepared.selection, force: prepared.force, planned: prepared.plan.counts };
   }
 
   /** Cancels a run started here; false when no such run is in progress in this process. */

@@ -95,19 +95,19 @@ export class ProgressFold {
 
 export const runProgress = (events: readonly EventRecord[]): RunProgress => new ProgressFold().add(events).value;
 
-export function listRunsView(instance: Instance<unknown>, options: { limit?: number; offset?: number; status?: RunStatus }): RunSummary[] {
-  return instance.store.listRuns(options).map(runSummary);
+export async function listRunsView(instance: Instance<unknown>, options: { limit?: number; offset?: number; status?: RunStatus }): Promise<RunSummary[]> {
+  return (await instance.store.listRuns(options)).map(runSummary);
 }
 
 /** One run with its first `eventLimit` events (the page follows the rest with afterId); `progress` when already folded. */
-export function runView(instance: Instance<unknown>, id: string, options: { eventLimit?: number; progress?: RunProgress } = {}): RunView | undefined {
-  const run = instance.store.getRun(id);
+export async function runView(instance: Instance<unknown>, id: string, options: { eventLimit?: number; progress?: RunProgress } = {}): Promise<RunView | undefined> {
+  const run = await instance.store.getRun(id);
   if (!run) return undefined;
-  const events = instance.store.events(id, { limit: options.eventLimit ?? 5000 });
+  const events = await instance.store.events(id, { limit: options.eventLimit ?? 5000 });
   return {
     run: runSummary(run),
-    progress: options.progress ?? (events.length < (options.eventLimit ?? 5000) ? runProgress(events) : runProgress(instance.store.events(id, { limit: Number.MAX_SAFE_INTEGER }))),
-    materializations: instance.store.materializationsOfRun(id).map((m) => ({
+    progress: options.progress ?? (events.length < (options.eventLimit ?? 5000) ? runProgress(events) : runProgress(await instance.store.events(id, { limit: Number.MAX_SAFE_INTEGER }))),
+    materializations: (await instance.store.materializationsOfRun(id)).map((m) => ({
       id: m.id,
       asset: m.asset,
       partition: m.partition,

@@ -1,8 +1,9 @@
 // What the UI routes share in one server process: the instance, the run
-// launcher, and views reused while the store has not changed (the graph view
-// at 1,000 assets is computed once per change, not once per poll).
+// launcher, one subscription to the store's changes (event streams wake on it), and
+// views reused while the store has not changed (the graph view at 1,000 assets is
+// computed once per change, not once per poll).
 import { readFile } from 'node:fs/promises';
-import { UNPARTITIONED, type AssetKey, type EventRecord, type Instance, type JsonValue } from '../../runtime/index.ts';
+import { UNPARTITIONED, type AssetKey, type EventRecord, type Instance, type JsonValue, type StoreChange } from '../../runtime/index.ts';
 import { readActivity, type Activity } from './activity.ts';
 import { graphView, type GraphView } from './graph-view.ts';
 import { RunLauncher } from './launcher.ts';
@@ -18,6 +19,9 @@ export class UiState {
   private graphCache: { token: string; value: GraphView } | undefined;
   private valueCache: { materializationId: number; value: JsonValue | undefined } | undefined;
   private readonly folds = new Map<string, { fold: ProgressFold; last: number }>();
+  private readonly watchers = new Set<(change: StoreChange) => void>();
+  /** The store subscription, opened with the first watcher (PostgreSQL: one LISTEN connection for the whole server). */
+  private subscription: Promise<(() => Promise<void>) | undefined> | undefined;
 
   constructor(
     readonly instance: Instance<unknown>,
@@ -27,23 +31,37 @@ export class UiState {
     this.clock = options.clock ?? (() => new Date());
   }
 
+  /**
+   * Calls `listener` for every change any process commits to the store, until the returned
+   * function is called. A stream of a run launched elsewhere (the CLI, the CronJob) wakes on it.
+   */
+  watchStore(listener: (change: StoreChange) => void): () => void {
+    this.watchers.add(listener);
+    this.subscription ??= this.instance.store
+      .subscribe((change) => {
+        for (const w of this.watchers) w(change);
+      })
+      .catch(() => undefined); // Without it, streams fall back on their own poll.
+    return () => this.watchers.delete(listener);
+  }
+
   /** Running steps and failures, re-read when the store changes. */
-  activity(): Activity {
-    const token = this.instance.store.activityToken();
-    if (this.activityCache?.token !== token) this.activityCache = { token, value: readActivity(this.instance.store, this.failedRunEvents) };
+  async activity(): Promise<Activity> {
+    const token = await this.instance.store.activityToken();
+    if (this.activityCache?.token !== token) this.activityCache = { token, value: await readActivity(this.instance.store, this.failedRunEvents) };
     return this.activityCache.value;
   }
 
   /** The graph view and the token it was computed under (an ETag: same token, same view). */
-  graph(): GraphView {
-    return this.graphWithToken().value;
+  async graph(): Promise<GraphView> {
+    return (await this.graphWithToken()).value;
   }
 
-  graphWithToken(): { token: string; value: GraphView } {
+  async graphWithToken(): Promise<{ token: string; value: GraphView }> {
     const now = this.clock();
     // Time-window partitions appear as the clock moves: the hour is part of the key.
-    const token = `${this.instance.store.activityToken()}@${Math.floor(now.getTime() / 3_600_000)}`;
-    if (this.graphCache?.token !== token) this.graphCache = { token, value: graphView(this.instance, this.activity(), now) };
+    const token = `${await this.instance.store.activityToken()}@${Math.floor(now.getTime() / 3_600_000)}`;
+    if (this.graphCache?.token !== token) this.graphCache = { token, value: await graphView(this.instance, await this.activity(), now) };
     return this.graphCache;
   }
 
@@ -53,7 +71,7 @@ export class UiState {
    */
   async storedJson(key: AssetKey, materializationId: number): Promise<JsonValue | undefined> {
     if (this.valueCache?.materializationId === materializationId) return this.valueCache.value;
-    const m = this.instance.store.materialization(materializationId);
+    const m = await this.instance.store.materialization(materializationId);
     let value: JsonValue | undefined;
     if (m?.location && this.instance.graph.get(key).io === 'json') {
       value = JSON.parse(await readFile(await this.instance.storage.localPath(m.location), 'utf8')) as JsonValue;
@@ -76,8 +94,8 @@ export class UiState {
     const group = graph.get(key).group;
     for (const other of graph.keys()) {
       if (other === key || graph.get(other).group !== group || graph.get(other).partitions) continue;
-      const current = store.current(other, UNPARTITIONED);
-      const metadata = current ? store.materialization(current.id)?.metadata : undefined;
+      const current = await store.current(other, UNPARTITIONED);
+      const metadata = current ? (await store.materialization(current.id))?.metadata : undefined;
       const view = metadata ? readBacktestView(metadata) : undefined;
       if (current && view) return { asset: other, view: await this.fullBacktest(other, current.id, view) };
     }
@@ -93,7 +111,7 @@ export class UiState {
    * A run's progress, folded incrementally: events are append-only, so only those after
    * the last one folded are read (a backfill run holds 100,000 events).
    */
-  progress(runId: string): RunProgress {
+  async progress(runId: string): Promise<RunProgress> {
     let entry = this.folds.get(runId);
     if (!entry) {
       // Keep the folds of the latest runs only.
@@ -101,7 +119,7 @@ export class UiState {
       this.folds.set(runId, (entry = { fold: new ProgressFold(), last: 0 }));
     }
     for (;;) {
-      const batch = this.instance.store.events(runId, { afterId: entry.last, limit: 10_000 });
+      const batch = await this.instance.store.events(runId, { afterId: entry.last, limit: 10_000 });
       entry.fold.add(batch);
       if (batch.length > 0) entry.last = batch[batch.length - 1]!.id;
       if (batch.length < 10_000) return entry.fold.value;
@@ -110,5 +128,8 @@ export class UiState {
 
   async close(): Promise<void> {
     await this.launcher.close();
+    this.watchers.clear();
+    const stop = await this.subscription;
+    await stop?.();
   }
 }

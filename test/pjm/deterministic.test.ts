@@ -4,7 +4,7 @@
 // (a duration, a timestamp, an absolute path) would make downstream recompute for nothing.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import Database from 'better-sqlite3';
+import { openLineageStore, sqliteStorePath } from '../../runtime/store/open-store.ts';
 import { join } from 'node:path';
 import { runCli } from '../support/cli.ts';
 import { tempDir } from '../support/tmp.ts';
@@ -15,10 +15,10 @@ async function dataVersions(label: string): Promise<Map<string, string>> {
   const dir = tempDir(label);
   const r = await runCli(['--json'], { ...range, DATA_DIR: dir });
   assert.is(r.code, 0, r.stderr + r.stdout.slice(-2000));
-  const db = new Database(join(dir, 'store', 'lineage.sqlite'), { readonly: true });
-  const rows = db.prepare(`SELECT c.asset, c.partition, m.data_version FROM current c JOIN materializations m ON m.id = c.materialization_id`).all() as { asset: string; partition: string; data_version: string }[];
-  db.close();
-  return new Map(rows.map((x) => [`${x.asset}[${x.partition}]`, x.data_version]));
+  const store = await openLineageStore(sqliteStorePath(dir));
+  const snapshot = await store.snapshot();
+  await store.close();
+  return new Map([...snapshot].flatMap(([asset, byPartition]) => [...byPartition].map(([p, c]) => [`${asset}[${p}]`, c.dataVersion] as const)));
 }
 
 test('two materializations of the pipeline into fresh stores give every asset the same data version', async () => {

@@ -22,7 +22,7 @@ cpSync(FIXTURE, csvDir, { recursive: true });
 const base = { PJM_SOURCE: 'dataminer-csv', PJM_CSV_DIR: csvDir, PJM_MARKETS: 'rt,da', PJM_START: '2025-05-01', PJM_BACKTEST_DAYS: '3', DATA_DIR: dataDir };
 
 async function open(env: Record<string, string>) {
-  return Instance.open(await pjmDefinitions({ ...base, ...env }), { dataDir });
+  return await Instance.open(await pjmDefinitions({ ...base, ...env }), { dataDir });
 }
 
 /** Runs everything stale or missing; returns the `asset[partition]` of every step that ran. */
@@ -35,7 +35,7 @@ async function run(env: Record<string, string>, selection = '+pjm/features'): Pr
     if (r.status !== 'succeeded') throw new Error(`run ${r.status}: ${JSON.stringify(r.failures.slice(0, 3))}`);
     return { ran: done.map((e) => `${e.asset}[${e.partition}]`).sort(), unchanged: done.filter((e) => e.unchanged).map((e) => `${e.asset}[${e.partition}]`).sort(), status: r.status };
   } finally {
-    instance.close();
+    await instance.close();
   }
 }
 
@@ -62,7 +62,7 @@ test('adding a node: only its partitions, the model and its consumers run; the d
   const env = { PJM_NODES: THREE, PJM_END: '2025-05-14', PJM_REVISION_DAYS: '0' };
   const instance = await open(env);
   try {
-    const plan = prepareRun(instance, { now: new Date('2025-06-01T12:00:00Z') }).plan;
+    const plan = (await prepareRun(instance, { now: new Date('2025-06-01T12:00:00Z') })).plan;
     const lines = describePlan(plan);
     assert.ok(lines.includes('skip        pjm/raw/prices[28 partitions 51217|2025-05-01…51288|2025-05-14]: fresh'), lines.join('\n'));
     assert.ok(lines.includes('run         pjm/raw/prices[14 partitions 4669664|2025-05-01…4669664|2025-05-14]: missing: never materialized'), lines.join('\n'));
@@ -74,7 +74,7 @@ test('adding a node: only its partitions, the model and its consumers run; the d
     }
     assert.is(plan.counts.run, 14 * 4 + 4, "the new node's 14 days of four assets, the model and its three consumers");
   } finally {
-    instance.close();
+    await instance.close();
   }
   const added = await run(env);
   const others = added.ran.filter((s) => /\[(51217|51288)\|/.test(s));
@@ -90,29 +90,29 @@ test('adding a node: only its partitions, the model and its consumers run; the d
 test('materialize partitions add pjm_nodes plans the added node as missing, and only it', async () => {
   const instance = await open({ PJM_NODES: '51217', PJM_END: '2025-05-14', PJM_REVISION_DAYS: '0' });
   try {
-    const before = prepareRun(instance, { selection: 'pjm/validated/prices', now: new Date('2025-06-01T12:00:00Z') }).plan;
+    const before = (await prepareRun(instance, { selection: 'pjm/validated/prices', now: new Date('2025-06-01T12:00:00Z') })).plan;
     assert.is(before.counts.run, 0, 'the others are not in the configuration, so not planned');
-    instance.store.addDynamicPartitions('pjm_nodes', ['51288']);
-    const after = prepareRun(instance, { selection: 'pjm/validated/prices', now: new Date('2025-06-01T12:00:00Z') }).plan;
+    await instance.store.addDynamicPartitions('pjm_nodes', ['51288']);
+    const after = (await prepareRun(instance, { selection: 'pjm/validated/prices', now: new Date('2025-06-01T12:00:00Z') })).plan;
     assert.is(after.counts.run, 0, '51288 is in the store already: fresh');
     assert.is(after.counts.skip, 28);
   } finally {
-    instance.close();
+    await instance.close();
   }
 });
 
 test('-p node=...,day=... selects node-days of the price assets and the days of load', async () => {
   const instance = await open({ PJM_NODES: THREE, PJM_END: '2025-05-14', PJM_REVISION_DAYS: '0' });
   try {
-    const plan = prepareRun(instance, { selection: '+pjm/validated/prices,pjm/validated/load', partitions: 'node=51288,day=2025-05-10...2025-05-12', force: true, now: new Date('2025-06-01T12:00:00Z') }).plan;
+    const plan = (await prepareRun(instance, { selection: '+pjm/validated/prices,pjm/validated/load', partitions: 'node=51288,day=2025-05-10...2025-05-12', force: true, now: new Date('2025-06-01T12:00:00Z') })).plan;
     const keys = plan.steps.map((s) => `${s.asset}[${s.partition}]`);
     assert.equal(keys.filter((k) => k.startsWith('pjm/validated/prices')), ['pjm/validated/prices[51288|2025-05-10]', 'pjm/validated/prices[51288|2025-05-11]', 'pjm/validated/prices[51288|2025-05-12]']);
     assert.equal(keys.filter((k) => k.startsWith('pjm/validated/load')), ['pjm/validated/load[2025-05-10]', 'pjm/validated/load[2025-05-11]', 'pjm/validated/load[2025-05-12]']);
-    const status = instance.status('pjm/features')[0]!;
+    const status = (await instance.status('pjm/features'))[0]!;
     assert.is(status.total, 42);
     assert.is(status.fresh, 42);
   } finally {
-    instance.close();
+    await instance.close();
   }
 });
 
@@ -139,12 +139,12 @@ test('a revised source day in the trailing window restales exactly its downstrea
   const instance = await open(env);
   try {
     await materialize(instance, { selection: 'pjm/raw/prices', trigger: 'test', now: new Date('2025-06-01T12:00:00Z') });
-    const s = instance.resolver(new Date('2025-06-01T12:00:00Z')).status('pjm/processed/prices' as never, '51288|2025-05-12');
+    const s = (await instance.resolver(new Date('2025-06-01T12:00:00Z'))).status('pjm/processed/prices' as never, '51288|2025-05-12');
     assert.is(s.status, 'STALE');
-    assert.ok(instance.status('pjm/processed/prices')[0]!.causes.some((c) => /^source revised pjm\/raw\/prices\[51288\|2025-05-12\]/.test(c.text)));
-    assert.is(instance.status('pjm/processed/prices')[0]!.stale, 1);
+    assert.ok((await instance.status('pjm/processed/prices'))[0]!.causes.some((c) => /^source revised pjm\/raw\/prices\[51288\|2025-05-12\]/.test(c.text)));
+    assert.is((await instance.status('pjm/processed/prices'))[0]!.stale, 1);
   } finally {
-    instance.close();
+    await instance.close();
   }
   const r = await run(env);
   const changed = r.ran.filter((s) => !r.unchanged.includes(s));

@@ -79,12 +79,12 @@ test('grouping: one node per group, in plan order, at most maxPartitions each', 
 test('a backfill calls the batch function once per group and records each partition with its own inputs', async () => {
   calls.length = 0;
   Object.assign(state, { failDay: '', blockDay: '', value: 1 });
-  const i = Instance.open(defs(4), { dataDir: tempDir('batch') });
+  const i = await Instance.open(defs(4), { dataDir: tempDir('batch') });
   const r = await materialize(i, { trigger: 'test', now });
   assert.is(r.status, 'succeeded', JSON.stringify(r.failures));
   assert.is(calls.length, 6, 'two nodes x ceil(10 / 4) calls');
   assert.is(r.counts.materialized, 20 + 20 + 1);
-  const c = i.store.current('features' as never, 'B|2025-05-05')!;
+  const c = (await i.store.current('features' as never, 'B|2025-05-05'))!;
   assert.equal(c.inputs.map((x) => x.partition).sort(), ['B|2025-05-04', 'B|2025-05-05'], 'its own inputs, not the batch union');
   assert.is(calls.find((x) => x.partitions[0] === 'A|2025-05-01')!.inputs, 4, 'the union over A 05-01..05-04 (the first day has no day before it)');
   // A day on its own (the partition argument) runs as a batch of one, and changes nothing.
@@ -93,20 +93,20 @@ test('a backfill calls the batch function once per group and records each partit
   assert.is(again.status, 'succeeded');
   assert.equal(calls.map((x) => x.partitions), [['A|2025-05-07']]);
   assert.is(again.counts.unchanged, 1, 'the same bytes as in its batch');
-  i.close();
+  await i.close();
 });
 
 test('a member error fails its partition alone; a member blocked by a check is blocked alone; downstream skips with the reason', async () => {
   calls.length = 0;
   Object.assign(state, { failDay: '2025-05-03', blockDay: '2025-05-06', value: 1 });
-  const i = Instance.open(defs(10), { dataDir: tempDir('batch-fail') });
+  const i = await Instance.open(defs(10), { dataDir: tempDir('batch-fail') });
   const events: RunEvent[] = [];
   const r = await materialize(i, { trigger: 'test', now, onEvent: (e) => events.push(e) });
   assert.is(r.status, 'failed');
   assert.equal(r.failures.map((f) => f.partition).sort(), ['A|2025-05-03', 'A|2025-05-06', 'B|2025-05-03', 'B|2025-05-06']);
   assert.match(r.failures.find((f) => f.partition === 'A|2025-05-03')!.error, /no price for A\|2025-05-03/);
-  assert.is(i.store.current('features' as never, 'A|2025-05-03'), undefined, 'nothing published for the failed member');
-  assert.ok(i.store.current('features' as never, 'A|2025-05-04'), 'the other members are published');
+  assert.is(await i.store.current('features' as never, 'A|2025-05-03'), undefined, 'nothing published for the failed member');
+  assert.ok(await i.store.current('features' as never, 'A|2025-05-04'), 'the other members are published');
   assert.is(r.counts.materialized, 20 + 16, 'every price and 16 of the 20 feature partitions; the model waits');
   const skipped = events.find((e) => e.type === 'step_skipped' && e.asset === 'model');
   assert.ok(skipped && skipped.type === 'step_skipped' && /upstream features\[.*\] (failed|was blocked)/.test(skipped.reason), JSON.stringify(skipped));
@@ -116,13 +116,13 @@ test('a member error fails its partition alone; a member blocked by a check is b
   const fixed = await materialize(i, { trigger: 'test', now });
   assert.is(fixed.status, 'succeeded');
   assert.equal(calls.map((x) => x.partitions.length), [2, 2]);
-  i.close();
+  await i.close();
 });
 
 test('fresh members are skipped at the live re-check; an upstream change re-runs only the members that read it', async () => {
   calls.length = 0;
   Object.assign(state, { failDay: '', blockDay: '', value: 1 });
-  const i = Instance.open(defs(10), { dataDir: tempDir('batch-fresh') });
+  const i = await Instance.open(defs(10), { dataDir: tempDir('batch-fresh') });
   assert.is((await materialize(i, { trigger: 'test', now })).status, 'succeeded');
   calls.length = 0;
   state.value = 2;
@@ -136,7 +136,7 @@ test('fresh members are skipped at the live re-check; an upstream change re-runs
   const follow = await materialize(i, { trigger: 'test', now, selection: 'features' });
   assert.is(follow.status, 'succeeded');
   assert.equal(calls.map((x) => x.partitions), [['A|2025-05-04', 'A|2025-05-05']], 'the two days whose window holds the revised day');
-  i.close();
+  await i.close();
 });
 
 test.run();

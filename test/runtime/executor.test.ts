@@ -50,13 +50,13 @@ function defs() {
 }
 
 test('a failed blocking check keeps the new version unpublished and skips downstream, saying why', async () => {
-  const i = Instance.open(defs(), { dataDir: tempDir('exec') });
+  const i = await Instance.open(defs(), { dataDir: tempDir('exec') });
   state.checkPasses = true;
   state.value = 1;
   const first = await materialize(i, { trigger: 'test' });
   assert.is(first.status, 'succeeded');
-  const good = i.store.current('table' as never, '')!;
-  assert.is(i.store.materialization(good.id)!.metadata.rowCount, 5);
+  const good = (await i.store.current('table' as never, ''))!;
+  assert.is((await i.store.materialization(good.id))!.metadata.rowCount, 5);
 
   state.checkPasses = false;
   state.value = 2;
@@ -64,29 +64,29 @@ test('a failed blocking check keeps the new version unpublished and skips downst
   const second = await materialize(i, { force: true, trigger: 'test', onEvent: (e) => events.push(e) });
   assert.is(second.status, 'failed');
   assert.is(second.counts.blocked, 1);
-  assert.is(i.store.current('table' as never, '')!.id, good.id, 'previous version is still current');
+  assert.is((await i.store.current('table' as never, ''))!.id, good.id, 'previous version is still current');
   const skipped = events.find((e) => e.type === 'step_skipped' && e.asset === 'model');
   assert.ok(skipped && skipped.type === 'step_skipped');
   assert.match((skipped as { reason: string }).reason, /upstream table was blocked by a failed check/);
-  const blocked = i.store.history('table' as never, { limit: 1 })[0]!;
+  const blocked = (await i.store.history('table' as never, { limit: 1 }))[0]!;
   assert.is(blocked.status, 'blocked');
-  const checks = i.store.checkResults(blocked.id);
+  const checks = await i.store.checkResults(blocked.id);
   assert.equal(checks.map((c) => [c.name, c.passed, c.blocking]), [['has_rows', false, true], ['soft', false, false]]);
   assert.is(checks[0]!.message, 'no rows for 2025-05-01');
   // The run log says the same thing.
-  const stored = i.store.events(second.runId).map((e) => e.message);
+  const stored = (await i.store.events(second.runId)).map((e) => e.message);
   assert.ok(stored.some((m) => /table: not published, blocking check has_rows failed: has_rows: no rows for 2025-05-01/.test(m)), stored.join('\n'));
   // Events can be filtered by type in the store.
-  const blockedSteps = i.store.events(second.runId, { types: ['step_blocked', 'step_skipped'] });
+  const blockedSteps = await i.store.events(second.runId, { types: ['step_blocked', 'step_skipped'] });
   assert.equal(blockedSteps.map((e) => [e.type, e.asset]), [['step_blocked', 'table'], ['step_skipped', 'model']]);
-  assert.is(i.store.events(second.runId, { types: [] }).length, 0);
-  assert.ok(i.store.getRun(second.runId)!.heartbeatAt >= i.store.getRun(second.runId)!.startedAt);
+  assert.is((await i.store.events(second.runId, { types: [] })).length, 0);
+  assert.ok((await i.store.getRun(second.runId))!.heartbeatAt >= (await i.store.getRun(second.runId))!.startedAt);
   state.checkPasses = true;
-  i.close();
+  await i.close();
 });
 
 test('retries back off and then succeed; a step that keeps failing skips its downstream', async () => {
-  const i = Instance.open(defs(), { dataDir: tempDir('exec') });
+  const i = await Instance.open(defs(), { dataDir: tempDir('exec') });
   state.failuresLeft = 2;
   const events: RunEvent[] = [];
   const ok = await materialize(i, { trigger: 'test', onEvent: (e) => events.push(e) });
@@ -99,22 +99,22 @@ test('retries back off and then succeed; a step that keeps failing skips its dow
   assert.is(bad.counts.failed, 1);
   assert.is(bad.counts.skipped, 2);
   assert.equal(bad.failures, [{ asset: 'source', partition: '', error: 'upstream API answered 503' }]);
-  const run = i.store.getRun(bad.runId)!;
+  const run = (await i.store.getRun(bad.runId))!;
   assert.is(run.status, 'failed');
   state.failuresLeft = 0;
-  i.close();
+  await i.close();
 });
 
 test('a step whose upstream was never materialized fails with what to do', async () => {
-  const i = Instance.open(defs(), { dataDir: tempDir('exec') });
+  const i = await Instance.open(defs(), { dataDir: tempDir('exec') });
   const r = await materialize(i, { selection: 'table', trigger: 'test' });
   assert.is(r.status, 'failed');
   assert.match(r.failures[0]!.error, /needs source, which is not materialized. Materialize upstream first \(select \+table\)/);
-  i.close();
+  await i.close();
 });
 
 test('cancel: in-flight steps publish nothing and the run is recorded as canceled', async () => {
-  const i = Instance.open(defs(), { dataDir: tempDir('exec') });
+  const i = await Instance.open(defs(), { dataDir: tempDir('exec') });
   await materialize(i, { selection: 'source', trigger: 'test' });
   state.slowMs = 300;
   const controller = new AbortController();
@@ -122,22 +122,22 @@ test('cancel: in-flight steps publish nothing and the run is recorded as cancele
   const r = await materialize(i, { trigger: 'test', signal: controller.signal });
   state.slowMs = 0;
   assert.is(r.status, 'canceled');
-  assert.is(i.store.current('table' as never, ''), undefined);
-  assert.is(i.store.getRun(r.runId)!.status, 'canceled');
-  i.close();
+  assert.is(await i.store.current('table' as never, ''), undefined);
+  assert.is((await i.store.getRun(r.runId))!.status, 'canceled');
+  await i.close();
 });
 
 test('lineage: each materialization records the upstream versions it consumed, and who consumed it', async () => {
-  const i = Instance.open(defs(), { dataDir: tempDir('exec') });
+  const i = await Instance.open(defs(), { dataDir: tempDir('exec') });
   await materialize(i, { trigger: 'test' });
-  const model = i.store.current('model' as never, '')!;
-  const table = i.store.current('table' as never, '')!;
+  const model = (await i.store.current('model' as never, ''))!;
+  const table = (await i.store.current('table' as never, ''))!;
   assert.equal(model.inputs.map((x) => [x.asset, x.materializationId, x.dataVersion]), [['table', table.id, table.dataVersion]]);
-  const l = lineageOf(i.store, table.id)!;
+  const l = (await lineageOf(i.store, table.id))!;
   assert.equal(l.upstream.map((g) => g.asset), ['source']);
   assert.equal(l.downstream.map((g) => g.asset), ['model']);
   assert.is(l.downstream[0]!.entries[0]!.id, model.id);
-  i.close();
+  await i.close();
 });
 
 test('independent partitions run concurrently up to the limit', async () => {
@@ -156,11 +156,11 @@ test('independent partitions run concurrently up to the limit', async () => {
       return { value: ctx.partition };
     },
   });
-  const i = Instance.open(defineDefinitions({ assets: [a] as AssetDefinition<unknown>[] }), { dataDir: tempDir('exec') });
+  const i = await Instance.open(defineDefinitions({ assets: [a] as AssetDefinition<unknown>[] }), { dataDir: tempDir('exec') });
   const r = await materialize(i, { trigger: 'test', concurrency: 3 });
   assert.is(r.counts.materialized, 8);
   assert.is(peak, 3);
-  i.close();
+  await i.close();
 });
 
 test('assets sharing a pool never run at the same time, others still do', async () => {
@@ -184,12 +184,12 @@ test('assets sharing a pool never run at the same time, others still do', async 
       },
     });
   const assets = [make('train_a', 'cpu'), make('train_b', 'cpu'), make('train_c', 'cpu'), make('light_a'), make('light_b')];
-  const i = Instance.open(defineDefinitions({ assets: assets as AssetDefinition<unknown>[] }), { dataDir: tempDir('exec') });
+  const i = await Instance.open(defineDefinitions({ assets: assets as AssetDefinition<unknown>[] }), { dataDir: tempDir('exec') });
   const r = await materialize(i, { trigger: 'test', concurrency: 4 });
   assert.is(r.counts.materialized, 5);
   assert.is(poolPeak, 1);
   assert.ok(peak >= 2, 'steps outside the pool ran alongside');
-  i.close();
+  await i.close();
 });
 
 test.run();

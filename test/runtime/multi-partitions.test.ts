@@ -116,7 +116,7 @@ test('--partition: values per dimension, bare days on a node x day asset, and da
 
 test('a node x day pipeline: windows stay within a node, status counts every partition', async () => {
   const counter = new Map<string, number>();
-  const instance = Instance.open(pipeline(staticPartitions(['A', 'B']), counter), { dataDir: tempDir('multi') });
+  const instance = await Instance.open(pipeline(staticPartitions(['A', 'B']), counter), { dataDir: tempDir('multi') });
   try {
     const run = await materialize(instance, { trigger: 'test', now });
     assert.is(run.status, 'succeeded');
@@ -127,25 +127,25 @@ test('a node x day pipeline: windows stay within a node, status counts every par
       consumed!.inputs.map((i) => i.partition),
       ['B|2025-05-01', 'B|2025-05-02', 'B|2025-05-03'],
     );
-    const [prices] = instance.status('prices', now);
+    const [prices] = await instance.status('prices', now);
     assert.is(prices!.total, 10);
     assert.is(prices!.fresh, 10);
   } finally {
-    instance.close();
+    await instance.close();
   }
 });
 
 test('adding a node (static, by configuration) runs that node only; the dry run says so', async () => {
   const dataDir = tempDir('multi-add');
   const counter = new Map<string, number>();
-  const first = Instance.open(pipeline(staticPartitions(['A', 'B']), counter), { dataDir });
+  const first = await Instance.open(pipeline(staticPartitions(['A', 'B']), counter), { dataDir });
   await materialize(first, { trigger: 'test', now });
-  first.close();
+  await first.close();
 
   counter.clear();
-  const second = Instance.open(pipeline(staticPartitions(['A', 'B', 'C']), counter), { dataDir });
+  const second = await Instance.open(pipeline(staticPartitions(['A', 'B', 'C']), counter), { dataDir });
   try {
-    const plan = prepareRun(second, { now }).plan;
+    const plan = (await prepareRun(second, { now })).plan;
     const running = plan.steps.filter((s) => s.action === 'run');
     assert.equal(
       [...new Set(running.map((s) => s.asset))],
@@ -162,7 +162,7 @@ test('adding a node (static, by configuration) runs that node only; the dry run 
     assert.is(run.status, 'succeeded');
     assert.equal(Object.fromEntries(counter), { prices: 5, features: 5, model: 1 });
   } finally {
-    second.close();
+    await second.close();
   }
 });
 
@@ -170,10 +170,10 @@ test('dynamic node keys: `materialize partitions add` makes them exist, and the 
   const dataDir = tempDir('multi-dyn');
   const counter = new Map<string, number>();
   const defs = pipeline(dynamicPartitions({ name: 'nodes', initialKeys: ['A'] }), counter);
-  const instance = Instance.open(defs, { dataDir });
+  const instance = await Instance.open(defs, { dataDir });
   await materialize(instance, { trigger: 'test', now });
   assert.equal(Object.fromEntries(counter), { raw: 5, prices: 5, features: 5, model: 1 });
-  instance.close();
+  await instance.close();
 
   // Through the CLI, as a user would.
   const out = captured();
@@ -191,16 +191,16 @@ test('dynamic node keys: `materialize partitions add` makes them exist, and the 
   assert.match(out.text(), /nodes: 2 keys: A, B/);
 
   counter.clear();
-  const again = Instance.open(defs, { dataDir });
+  const again = await Instance.open(defs, { dataDir });
   try {
     const run = await materialize(again, { trigger: 'test', now });
     assert.is(run.status, 'succeeded');
     assert.equal(Object.fromEntries(counter), { prices: 5, features: 5, model: 1 });
     // -p with a dimension selects that node's partitions only.
-    const plan = prepareRun(again, { selection: 'prices', partitions: 'node=B,day=2025-05-01...2025-05-02', force: true, now }).plan;
+    const plan = (await prepareRun(again, { selection: 'prices', partitions: 'node=B,day=2025-05-01...2025-05-02', force: true, now })).plan;
     assert.equal(plan.steps.map((s) => s.partition), ['B|2025-05-01', 'B|2025-05-02']);
   } finally {
-    again.close();
+    await again.close();
   }
 });
 

@@ -131,4 +131,18 @@ test('a stale upstream outside the selection is skipped, saying so; --force runs
   assert.ok(forced.steps.every((s) => s.action === 'run' && s.reason === 'forced'));
 });
 
+test('each step that runs names the planned steps it reads, so the executor need not walk the graph again', () => {
+  const p = plan(graph('2'), snapshot(fullyFresh()));
+  const step = (asset: string, partition: string) => p.steps.find((s) => s.asset === asset && s.partition === partition)!;
+  const refs = (asset: string, partition: string) => step(asset, partition).upstream.map((u) => `${u.asset}[${u.partition}]`);
+  // raw is fresh (skipped): clean reads no planned step.
+  assert.equal(refs('clean', '2025-05-02'), []);
+  // rolling[05-02] reads this day and the one before.
+  assert.equal(refs('rolling', '2025-05-02'), ['clean[2025-05-01]', 'clean[2025-05-02]']);
+  assert.equal(refs('rolling', '2025-05-01'), ['clean[2025-05-01]']);
+  // report reads every planned partition of rolling.
+  assert.equal(refs('report', ''), ['rolling[2025-05-01]', 'rolling[2025-05-02]', 'rolling[2025-05-03]']);
+  assert.equal(step('raw', '2025-05-01').upstream, [], 'a skipped step waits for nothing');
+});
+
 test.run();

@@ -13,11 +13,11 @@ import { runCli, startCli } from '../support/cli.ts';
 const HOUR = 3_600_000;
 
 test('orphan files older than the grace period are removed; recorded, recent and leased ones stay', async () => {
-  const i = Instance.open(exampleDefs, { dataDir: tempDir('prune') });
+  const i = await Instance.open(exampleDefs, { dataDir: tempDir('prune') });
   const run = await materialize(i, { trigger: 'test' });
   assert.is(run.status, 'succeeded');
   const root = (i.storage as LocalStorage).root;
-  const recorded = i.store.current('example/readings' as AssetKey, '2024-01-01')!.location!;
+  const recorded = (await i.store.current('example/readings' as AssetKey, '2024-01-01'))!.location!;
   const orphan = (partition: string, version: string, ageMs: number): string => {
     const path = join(root, 'example/readings', partition, `${version}.parquet`);
     copyFileSync(join(root, recorded), path);
@@ -29,7 +29,7 @@ test('orphan files older than the grace period are removed; recorded, recent and
   const recent = orphan('2024-01-03', 'deadbeef00000002', 60_000);
   const leased = orphan('2024-01-04', 'deadbeef00000003', 2 * HOUR);
   // A live run holds example/readings[2024-01-04]: it may be about to record that very file.
-  assert.ok(i.store.tryAcquireLease('example/readings' as AssetKey, '2024-01-04', 'a-live-run', Date.now(), 10 * 60_000).acquired);
+  assert.ok((await i.store.tryAcquireLease('example/readings' as AssetKey, '2024-01-04', 'a-live-run', Date.now(), 10 * 60_000)).acquired);
 
   const dry = await prune(i, { olderThanMs: 30 * 24 * HOUR, dryRun: true });
   assert.is(dry.orphans, 2, 'a dry run counts both old orphans');
@@ -41,15 +41,15 @@ test('orphan files older than the grace period are removed; recorded, recent and
   assert.is(existsSync(old), false, 'the old orphan is gone');
   assert.ok(existsSync(recent), 'an orphan within the grace period stays (a run may be about to record it)');
   assert.ok(existsSync(leased), 'an orphan whose partition a live run holds stays');
-  for (const [, partitions] of i.store.snapshot()) for (const [, cur] of partitions) assert.ok(existsSync(join(root, cur.location!)), `${cur.location} is still there`);
+  for (const [, partitions] of await i.store.snapshot()) for (const [, cur] of partitions) assert.ok(existsSync(join(root, cur.location!)), `${cur.location} is still there`);
 
-  i.store.releaseLease('example/readings' as AssetKey, '2024-01-04', 'a-live-run');
+  await i.store.releaseLease('example/readings' as AssetKey, '2024-01-04', 'a-live-run');
   const later = await prune(i, { olderThanMs: 30 * 24 * HOUR });
   assert.is(later.orphans, 1);
   assert.is(existsSync(leased), false, 'once the run let go, the orphan goes too');
   // Scratch directories of steps are not published files.
   for await (const f of i.storage.list()) assert.not.match(f.location, /^\./);
-  i.close();
+  await i.close();
 });
 
 test('scratch directories of a SIGKILLed run are pruned; a live run keeps its own', async () => {

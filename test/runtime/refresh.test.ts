@@ -67,13 +67,13 @@ test('refreshReason: the last n days of a daily or a node x day definition, none
 
 test('every run re-reads the trailing days; identical data leaves downstream fresh and unrun', async () => {
   world.clear();
-  const instance = Instance.open(definitions(), { dataDir: tempDir('refresh') });
+  const instance = await Instance.open(definitions(), { dataDir: tempDir('refresh') });
   try {
     const first = await materialize(instance, { now, trigger: 'test' });
     assert.is(first.status, 'succeeded');
     assert.is(first.counts.materialized, 16);
 
-    const plan = prepareRun(instance, { now }).plan;
+    const plan = (await prepareRun(instance, { now })).plan;
     const reread = plan.steps.filter((s) => s.action === 'run');
     assert.equal(reread.map((s) => `${s.asset}[${s.partition}]`), ['src/readings[2025-05-06]', 'src/readings[2025-05-07]', 'src/readings[2025-05-08]']);
     assert.is(reread[0]!.reason, 're-read: the source may revise its last 3 days');
@@ -85,31 +85,31 @@ test('every run re-reads the trailing days; identical data leaves downstream fre
     assert.is(second.counts.unchanged, 3);
     assert.equal(ran(second, events), ['src/readings[2025-05-06]', 'src/readings[2025-05-07]', 'src/readings[2025-05-08]']);
   } finally {
-    instance.close();
+    await instance.close();
   }
 });
 
 test('a revised day restales exactly what consumed it, with the cause "source revised"', async () => {
   world.clear();
-  const instance = Instance.open(definitions(), { dataDir: tempDir('refresh-revised') });
+  const instance = await Instance.open(definitions(), { dataDir: tempDir('refresh-revised') });
   try {
     await materialize(instance, { now, trigger: 'test' });
     world.set('2025-05-07', 5);
     // Re-read the sources alone first, so the status between runs shows the cause.
     await materialize(instance, { now, trigger: 'test', selection: 'src/readings' });
-    const stale = instance.resolver(now).status('src/rolling' as never, '2025-05-08');
+    const stale = (await instance.resolver(now)).status('src/rolling' as never, '2025-05-08');
     assert.is(stale.status, 'STALE');
     assert.match(describeCause(stale.causes[0]!), /^source revised src\/readings\[2025-05-07\]: it now has data version \w+; this one consumed \w+$/);
-    const status = instance.status('src/rolling', now)[0]!;
+    const status = (await instance.status('src/rolling', now))[0]!;
     assert.is(status.stale, 2, 'the revised day and the day whose window holds it');
 
     const events: { type: string; asset?: string; partition?: string }[] = [];
     const r = await materialize(instance, { now, trigger: 'test', onEvent: (e) => void events.push(e as never) });
     assert.equal(ran(r, events), ['src/readings[2025-05-06]', 'src/readings[2025-05-07]', 'src/readings[2025-05-08]', 'src/rolling[2025-05-07]', 'src/rolling[2025-05-08]']);
     assert.is(r.counts.unchanged, 3, 'the re-reads found nothing new this time');
-    assert.equal(instance.status('src/rolling', now)[0]!.fresh, 8);
+    assert.equal((await instance.status('src/rolling', now))[0]!.fresh, 8);
   } finally {
-    instance.close();
+    await instance.close();
   }
 });
 

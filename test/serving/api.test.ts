@@ -11,7 +11,7 @@ let server: TestServer;
 let url: string;
 
 test.before(async () => {
-  const instance = openMini();
+  const instance = await openMini();
   await materializeMini(instance);
   server = await startTestServer(instance);
   url = server.url;
@@ -19,7 +19,7 @@ test.before(async () => {
 
 test.after(async () => {
   await server.stop();
-  server.instance.close();
+  await server.instance.close();
 });
 
 test('GET /health says the process is up', async () => {
@@ -31,7 +31,7 @@ test('GET /health says the process is up', async () => {
 test('GET /ready names the loaded model, its data version and when it was trained', async () => {
   const r = await call(url, 'GET', '/ready');
   assert.is(r.status, 200);
-  const current = server.instance.store.current('pjm/model' as never, '')!;
+  const current = (await server.instance.store.current('pjm/model' as never, ''))!;
   assert.is(r.json.model.materializationId, current.id);
   assert.is(r.json.model.dataVersion, current.dataVersion);
   assert.ok(!Number.isNaN(Date.parse(r.json.model.trainedAt)));
@@ -45,7 +45,7 @@ test('POST /predict by node name: 24 hourly forecasts with UTC and EPT times and
   assert.is(r.json.forecasts.length, 24);
   assert.equal(r.json.forecasts[0], { hour: 0, ts_utc: '2016-12-20T05:00:00Z', ts_ept: '2016-12-20T00:00:00-05:00', value: r.json.forecasts[0].value });
   assert.ok(r.json.forecasts.every((f: { value: number }) => Number.isFinite(f.value) && f.value > 0 && f.value < 500));
-  assert.is(r.json.model.dataVersion, server.instance.store.current('pjm/model' as never, '')!.dataVersion);
+  assert.is(r.json.model.dataVersion, (await server.instance.store.current('pjm/model' as never, ''))!.dataVersion);
   // The features' provenance: the validated partitions of D-7..D (prices) and D-1..D (load).
   assert.is(Object.keys(r.json.inputs.dataVersions).length, 8 + 2);
   assert.ok(r.json.inputs.dataVersions[`pjm/validated/prices[${GOOD_DAY}]`]);
@@ -249,7 +249,7 @@ test('GET /metrics: request counts, latency histogram, predictions and the model
   assert.match(r.text, /http_requests_total\{method="POST",route="\/predict",status="200"\} \d+/);
   assert.match(r.text, /http_request_duration_seconds_bucket\{le="0.005",method="POST",route="\/predict"\} \d+/);
   assert.match(r.text, /predictions_total\{market="da",form="day",outcome="missing_inputs"\} \d+/);
-  const current = server.instance.store.current('pjm/model' as never, '')!;
+  const current = (await server.instance.store.current('pjm/model' as never, ''))!;
   assert.match(r.text, new RegExp(`model_info\\{materialization_id="${current.id}",data_version="${current.dataVersion}"\\} 1`));
 });
 

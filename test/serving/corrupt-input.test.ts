@@ -11,7 +11,7 @@ import { call, eventually, GOOD_DAY, materializeMini, openMini, startTestServer 
 const BAD_DAY = '2016-12-05';
 
 test('a corrupt validated day: other days are served, days needing it get a 503 naming it, /ready is degraded, a run repairs it', async () => {
-  const instance = openMini();
+  const instance = await openMini();
   await materializeMini(instance);
   const folder = join(instance.dataDir, 'assets', 'pjm', 'validated', 'prices', BAD_DAY);
   truncateSync(join(folder, readdirSync(folder).find((f) => f.endsWith('.parquet'))!), 200);
@@ -29,7 +29,7 @@ test('a corrupt validated day: other days are served, days needing it get a 503 
     const ready = await call(server.url, 'GET', '/ready');
     assert.is(ready.json.error.code, 'degraded');
     assert.match(ready.json.error.message, /pjm\/validated\/prices\[2016-12-05\]/);
-    const status = instance.status('pjm/validated/prices')[0]!;
+    const status = (await instance.status('pjm/validated/prices'))[0]!;
     assert.is(status.corrupt, 1, 'the store knows');
     assert.match(status.causes.map((c) => c.text).join('\n'), /stored file is corrupt.*found by the server reading it/);
 
@@ -39,7 +39,7 @@ test('a corrupt validated day: other days are served, days needing it get a 503 
     assert.is(repaired.status, 200, repaired.text);
   } finally {
     await server.stop();
-    instance.close();
+    await instance.close();
   }
 });
 

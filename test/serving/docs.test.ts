@@ -9,7 +9,7 @@ import { openMini, startTestServer } from './support/server.ts';
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 test('the interactive docs page works offline and shows the predict operations', async () => {
-  const server = await startTestServer(openMini());
+  const server = await startTestServer(await openMini());
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] }).catch((err: Error) => {
     throw new Error(`Cannot start headless Chromium at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH): ${err.message.split('\n')[0]}`);
   });
@@ -43,7 +43,7 @@ test('the interactive docs page works offline and shows the predict operations',
   } finally {
     await browser.close();
     await server.stop();
-    server.instance.close();
+    await server.instance.close();
   }
 });
 

@@ -11,14 +11,14 @@ let server: TestServer;
 
 test.before(async () => {
   modelState.featureSet = PRICES_ONLY;
-  const instance = openMini();
+  const instance = await openMini();
   await materializeMini(instance);
   server = await startTestServer(instance);
 });
 
 test.after(async () => {
   await server.stop();
-  server.instance.close();
+  await server.instance.close();
 });
 
 test('the served model names its set; /predict of a day without load forecasts answers from price lags alone', async () => {

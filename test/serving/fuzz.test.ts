@@ -16,14 +16,14 @@ let instance: Instance<unknown>;
 let server: TestServer;
 
 test.before(async () => {
-  instance = openMini();
+  instance = await openMini();
   await materializeMini(instance);
   server = await startTestServer(instance, { requestTimeoutMs: 5_000 });
 });
 
 test.after(async () => {
   await server.stop();
-  instance.close();
+  await instance.close();
 });
 
 test(`${COUNT} fuzzed requests over every route (seed ${SEED}): no unexpected 5xx, every error JSON with a code`, async () => {

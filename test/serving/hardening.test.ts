@@ -14,7 +14,7 @@ let server: TestServer;
 let url: string;
 
 test.before(async () => {
-  instance = openMini();
+  instance = await openMini();
   await materializeMini(instance);
   server = await startTestServer(instance);
   url = server.url;
@@ -22,7 +22,7 @@ test.before(async () => {
 
 test.after(async () => {
   await server.stop();
-  instance.close();
+  await instance.close();
 });
 
 /** Days of the mini store with every input present (D-7 prices exist from 2016-11-08). */
@@ -161,8 +161,14 @@ test('GET /api/runs with offset or limit beyond a safe integer: 400 naming the f
     assert.is(r.status, 400, `${id}: ${r.text}`);
   }
   assert.is((await call(url, 'GET', '/api/runs?offset=1')).status, 200);
-  assert.throws(() => instance.store.listRuns({ offset: 1e20 }), /listRuns: offset must be a whole number from 0 to 9007199254740991, got 100000000000000000000/);
-  assert.throws(() => instance.store.listRuns({ limit: Number.NaN }), /listRuns: limit must be a whole number/);
+  await instance.store.listRuns({ offset: 1e20 }).then(
+    () => assert.unreachable('listRuns accepted a bad argument'),
+    (err: Error) => assert.match(err.message, /listRuns: offset must be a whole number from 0 to 9007199254740991, got 100000000000000000000/),
+  );
+  await instance.store.listRuns({ limit: Number.NaN }).then(
+    () => assert.unreachable('listRuns accepted a bad argument'),
+    (err: Error) => assert.match(err.message, /listRuns: limit must be a whole number/),
+  );
 });
 
 // ---- 6. safer defaults ---------------------------------------------------------------

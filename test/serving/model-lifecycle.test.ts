@@ -9,16 +9,16 @@ import { call, COMED, eventually, GOOD_DAY, materializeMini, modelState, openMin
 let server: TestServer;
 
 test.before(async () => {
-  server = await startTestServer(openMini());
+  server = await startTestServer(await openMini());
 });
 
 test.after(async () => {
   await server.stop();
-  server.instance.close();
+  await server.instance.close();
 });
 
 const predict = (): Promise<Reply> => call(server.url, 'POST', '/predict', { body: { node: COMED, market: 'da', date: GOOD_DAY } });
-const currentModelId = (): number | undefined => server.instance.store.current('pjm/model' as never, '')?.id;
+const currentModelId = async (): Promise<number | undefined> => (await server.instance.store.current('pjm/model' as never, ''))?.id;
 
 test('no model yet: /ready, /predict and /model answer 503 with the reason', async () => {
   const ready = await call(server.url, 'GET', '/ready');
@@ -39,11 +39,11 @@ test('the first model is picked up without a restart', async () => {
   await eventually(async () => (await call(server.url, 'GET', '/ready')).status === 200, 5_000, '/ready to turn 200');
   const p = await predict();
   assert.is(p.status, 200);
-  assert.is(p.json.model.materializationId, currentModelId());
+  assert.is(p.json.model.materializationId, await currentModelId());
 });
 
 test('hot swap in the middle of a stream of requests: no request fails, answers move to the new model', async () => {
-  const oldId = currentModelId()!;
+  const oldId = (await currentModelId())!;
   const seen = new Map<number, number>();
   const failures: string[] = [];
   let streaming = true;
@@ -59,7 +59,7 @@ test('hot swap in the middle of a stream of requests: no request fails, answers 
   // A different seed trains a different model: a new data version and a new materialization.
   modelState.seed = 8;
   await materializeMini(server.instance, { selection: 'pjm/model', force: true });
-  const newId = currentModelId()!;
+  const newId = (await currentModelId())!;
   assert.is.not(newId, oldId);
   await eventually(() => (seen.get(newId) ?? 0) > 20, 10_000, 'answers from the new model');
   streaming = false;
@@ -75,7 +75,7 @@ test('hot swap in the middle of a stream of requests: no request fails, answers 
 });
 
 test('a blocked materialization never replaces the serving model', async () => {
-  const serving = currentModelId()!;
+  const serving = (await currentModelId())!;
   modelState.seed = 9;
   modelState.block = true;
   try {
@@ -86,7 +86,7 @@ test('a blocked materialization never replaces the serving model', async () => {
   } finally {
     modelState.block = false;
   }
-  const attempt = server.instance.store.history('pjm/model' as never, { limit: 1 })[0]!;
+  const attempt = (await server.instance.store.history('pjm/model' as never, { limit: 1 }))[0]!;
   assert.is(attempt.status, 'blocked');
   await new Promise((r) => setTimeout(r, 200)); // several poll intervals
   const p = await predict();
@@ -95,17 +95,17 @@ test('a blocked materialization never replaces the serving model', async () => {
 });
 
 test('a model that cannot be loaded never replaces the serving model, and the failure is counted', async () => {
-  const serving = currentModelId()!;
+  const serving = (await currentModelId())!;
   const { store, storage } = server.instance;
-  const good = store.materialization(serving)!;
+  const good = (await store.materialization(serving))!;
   // A published materialization whose file is not a model (say, a truncated upload).
   const dir = await storage.makeTempDir('broken-model');
   const tempPath = `${dir}/model.bin`;
   writeFileSync(tempPath, '{"learner": truncated');
   const location = await storage.publish({ tempPath, asset: 'pjm/model' as never, partition: '', dataVersion: 'broken0000000000' as never, io: 'file' });
   const now = Date.now();
-  store.createRun({ id: 'broken-run', selection: 'pjm/model', partitions: null, trigger: 'test', now });
-  const brokenId = store.commitMaterialization({
+  await store.createRun({ id: 'broken-run', selection: 'pjm/model', partitions: null, trigger: 'test', now });
+  const brokenId = await store.commitMaterialization({
     asset: 'pjm/model' as never,
     partition: '',
     runId: 'broken-run',
@@ -120,8 +120,8 @@ test('a model that cannot be loaded never replaces the serving model, and the fa
     checks: [],
     events: [],
   });
-  store.finishRun('broken-run', 'succeeded', {}, null, now);
-  assert.is(currentModelId(), brokenId, 'the store now points at the broken model');
+  await store.finishRun('broken-run', 'succeeded', {}, null, now);
+  assert.is(await currentModelId(), brokenId, 'the store now points at the broken model');
   await eventually(async () => /model_swaps_total\{result="failed"\} 1/.test((await call(server.url, 'GET', '/metrics')).text), 5_000, 'the failed load');
   const p = await predict();
   assert.is(p.status, 200);

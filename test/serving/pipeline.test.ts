@@ -22,7 +22,7 @@ let server: TestServer;
 test.before(async () => {
   const dataDir = tempDir('serving-pipeline');
   Object.assign(process.env, { PJM_START: START, PJM_END: END, DATA_DIR: dataDir });
-  const instance = Instance.open(await loadDefinitions(), { dataDir });
+  const instance = await Instance.open(await loadDefinitions(), { dataDir });
   const run = await materialize(instance, { selection: '+pjm/model', trigger: 'test' });
   if (run.status !== 'succeeded') throw new Error(`the pipeline up to pjm/model ${run.status}: ${JSON.stringify(run.counts)}`);
   server = await startTestServer(instance);
@@ -30,11 +30,11 @@ test.before(async () => {
 
 test.after(async () => {
   await server.stop();
-  server.instance.close();
+  await server.instance.close();
 });
 
 test('serves the pipeline model and forecasts the last day like the forecast code does', async () => {
-  const current = server.instance.store.current('pjm/model' as never, '')!;
+  const current = (await server.instance.store.current('pjm/model' as never, ''))!;
   const ready = await call(server.url, 'GET', '/ready');
   assert.is(ready.status, 200);
   assert.is(ready.json.model.dataVersion, current.dataVersion);
@@ -45,13 +45,13 @@ test('serves the pipeline model and forecasts the last day like the forecast cod
   assert.is(r.json.model.materializationId, current.id);
 
   // The same day through the forecasting code directly, from the same stored files.
-  const record = server.instance.store.materialization(current.id)!;
+  const record = (await server.instance.store.materialization(current.id))!;
   const sidecar = (record.metadata as unknown as { sidecar: ModelSidecar }).sidecar;
   const bytes = await readFile(await server.instance.storage.localPath(record.location!));
   const model = loadModel(sidecar, decodeModelBundle(bytes));
   const paths = async (asset: string) =>
     Promise.all(
-      [...(server.instance.store.snapshot([asset as never]).get(asset as never) ?? new Map()).values()].map((c) => server.instance.storage.localPath(c.location)),
+      [...((await server.instance.store.snapshot([asset as never])).get(asset as never) ?? new Map()).values()].map((c) => server.instance.storage.localPath(c.location)),
     );
   const conn = await duckdbConnect();
   try {

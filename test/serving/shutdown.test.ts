@@ -13,9 +13,9 @@ const DEFINITIONS = fileURLToPath(new URL('./support/mini-pjm.ts', import.meta.u
 const TOKEN = 'tok-do-not-log-0123456789';
 
 test('SIGTERM during a slow request: the request completes, then the process exits 0', async () => {
-  const instance = openMini();
+  const instance = await openMini();
   await materializeMini(instance);
-  instance.close();
+  await instance.close();
 
   const { child, done } = startCli(['serve', '--port', '0', '--host', '127.0.0.1'], {
     DATA_DIR: instance.dataDir,

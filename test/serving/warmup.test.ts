@@ -10,7 +10,7 @@ import { createLogger, startServer } from '../../serving/server.ts';
 import { call, COMED, eventually, GOOD_DAY, materializeMini, openMini } from './support/server.ts';
 
 const TOKEN = 'warm-token-0123456789';
-const instance = openMini();
+const instance = await openMini();
 await materializeMini(instance);
 test.after(() => instance.close());
 

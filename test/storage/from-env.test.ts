@@ -62,20 +62,20 @@ test('an unknown STORAGE value names the accepted ones', () => {
   assert.match(message, /local, s3/);
 });
 
-test('Instance.open without a storage option follows the environment', () => {
+test('Instance.open without a storage option follows the environment', async () => {
   const saved = { ...process.env };
   try {
     process.env.STORAGE = 's3';
     process.env.S3_BUCKET = 'from-env';
     const dir = tempDir('fromenv');
-    const i = Instance.open(exampleDefs, { dataDir: dir });
+    const i = await Instance.open(exampleDefs, { dataDir: dir });
     assert.is(i.storage.kind, 's3');
     assert.is(i.storage.description, 's3://from-env');
-    i.close();
+    await i.close();
     delete process.env.STORAGE;
-    const j = Instance.open(exampleDefs, { dataDir: dir });
+    const j = await Instance.open(exampleDefs, { dataDir: dir });
     assert.is(j.storage.description, `local ${join(dir, 'assets')}`);
-    j.close();
+    await j.close();
   } finally {
     for (const k of ['STORAGE', 'S3_BUCKET']) {
       if (saved[k] === undefined) delete process.env[k];

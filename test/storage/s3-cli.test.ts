@@ -1,7 +1,7 @@
 // The CLI in cloud mode, configured only by environment as the CronJob is:
 // STORAGE=s3 with the S3_* variables sends every asset version to the bucket,
 // and a missing S3_BUCKET stops the command with the variable's name.
-import Database from 'better-sqlite3';
+import { openLineageStore, sqliteStorePath } from '../../runtime/store/open-store.ts';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -26,9 +26,12 @@ test('STORAGE=s3: `materialize` stores every version in the bucket and `status` 
   assert.is(run.code, 0, run.stderr);
   assert.match(run.stdout, /succeeded .*: 8 materialized/);
 
-  const db = new Database(join(dataDir, 'store', 'lineage.sqlite'), { readonly: true });
-  const locations = (db.prepare(`SELECT location FROM materializations WHERE status = 'published'`).all() as { location: string }[]).map((r) => r.location);
-  db.close();
+  const store = await openLineageStore(sqliteStorePath(dataDir));
+  const locations: string[] = [];
+  for (const asset of (await store.snapshot()).keys()) {
+    for (const m of await store.history(asset, { limit: 10_000 })) if (m.status === 'published' && m.location) locations.push(m.location);
+  }
+  await store.close();
   assert.is(locations.length, 8);
   for (const l of locations) assert.ok(l.startsWith('s3://cron-assets/pjm-lmp/example/'), l);
   assert.is(server.events.filter((e) => e.name.startsWith('ObjectCreated')).length, 8);

@@ -39,20 +39,20 @@ const server = await TestS3Server.start('fault-assets');
 const dataDir = tempDir('s3fault');
 // Parts one at a time and one retry, so the cut lands between parts and the step fails quickly.
 const storage = server.storage({ prefix: 'pjm', partSizeBytes: MIN_PART_SIZE_BYTES, queueSize: 1, maxAttempts: 2 });
-const instance = Instance.open(defs, { dataDir, storage });
+const instance = await Instance.open(defs, { dataDir, storage });
 const MODEL = 'cloud/model' as AssetKey;
 const SUMMARY = 'cloud/summary' as AssetKey;
 
 test('with the store up, the first version is published', async () => {
   const run = await materialize(instance, { trigger: 'test' });
   assert.is(run.status, 'succeeded', JSON.stringify(run.failures));
-  const cur = instance.store.current(MODEL, '')!;
+  const cur = (await instance.store.current(MODEL, ''))!;
   assert.ok(server.events.some((e) => e.name === 'ObjectCreated:Post' && e.key === parseS3Location(cur.location!).key), 'uploaded as multipart');
 });
 
 test('the store stops mid-upload: the step fails, no pointer is committed, the previous version stays current and readable', async () => {
-  const v1 = instance.store.current(MODEL, '')!;
-  const publishedBefore = instance.store.history(MODEL, { limit: 100 }).filter((m) => m.status === 'published').length;
+  const v1 = (await instance.store.current(MODEL, ''))!;
+  const publishedBefore = (await instance.store.history(MODEL, { limit: 100 })).filter((m) => m.status === 'published').length;
 
   // Stop the server the moment the second part of the new version arrives.
   let cutAt: string | undefined;
@@ -75,11 +75,11 @@ test('the store stops mid-upload: the step fails, no pointer is committed, the p
   assert.match(run.failures[0]!.error, /Nothing was committed/);
 
   // No pointer moved, no published row was added: the store still names version 1.
-  const cur = instance.store.current(MODEL, '')!;
+  const cur = (await instance.store.current(MODEL, ''))!;
   assert.is(cur.id, v1.id);
   assert.is(cur.location, v1.location);
-  assert.is(instance.store.history(MODEL, { limit: 100 }).filter((m) => m.status === 'published').length, publishedBefore);
-  assert.equal(instance.store.db.pragma('integrity_check', { simple: true }), 'ok');
+  assert.is((await instance.store.history(MODEL, { limit: 100 })).filter((m) => m.status === 'published').length, publishedBefore);
+  assert.equal(await instance.store.checkConsistency(), [], 'the store is consistent');
 
   // Version 1 is readable while the store is down (cached copy) ...
   assert.is(sha(await readFile(await instance.storage.localPath(v1.location!))), sha(contentOf(1)));
@@ -104,15 +104,15 @@ test('after the store restarts, a rerun completes and downstream reads the new v
   const catchUp = await materialize(instance, { trigger: 'test' });
   assert.is(catchUp.status, 'succeeded', JSON.stringify(catchUp.failures));
   assert.is(catchUp.counts.materialized, 1, 'the summary, stale since the model changed');
-  const cur = instance.store.current(MODEL, '')!;
+  const cur = (await instance.store.current(MODEL, ''))!;
   assert.is(sha(await readFile(await instance.storage.localPath(cur.location!))), sha(contentOf(2)));
-  const s = JSON.parse(await readFile(await instance.storage.localPath(instance.store.current(SUMMARY, '')!.location!), 'utf8')) as { bytes: number; firstByte: number };
+  const s = JSON.parse(await readFile(await instance.storage.localPath((await instance.store.current(SUMMARY, ''))!.location!), 'utf8')) as { bytes: number; firstByte: number };
   assert.equal(s, { bytes: SIZE, firstByte: 2, sha256: sha(contentOf(2)) });
-  assert.equal(instance.store.db.pragma('integrity_check', { simple: true }), 'ok');
+  assert.equal(await instance.store.checkConsistency(), [], 'the store is consistent');
 });
 
 test.after(async () => {
-  instance.close();
+  await instance.close();
   await server.stop();
 });
 

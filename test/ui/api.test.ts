@@ -207,13 +207,13 @@ test('closing the server (SIGTERM) cancels the runs started from the UI: recorde
   const server = await startUiServer(own.instance);
   try {
     own.resources.slowMs = 60_000;
-    const before = own.instance.store.current(assetKey('demo/summary'), UNPARTITIONED)?.dataVersion;
+    const before = (await own.instance.store.current(assetKey('demo/summary'), UNPARTITIONED))?.dataVersion;
     const started = (await (await fetch(`${server.url}/api/materialize`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ selection: 'demo/summary', mode: 'force' }) })).json()) as any;
     for (let i = 0; i < 100 && !(await (await fetch(`${server.url}${started.links.events}`)).json() as any).events.some((e: any) => e.type === 'step_started'); i++) await new Promise((r) => setTimeout(r, 50));
-    assert.is(own.instance.store.getRun(started.runId)?.status, 'running');
+    assert.is((await own.instance.store.getRun(started.runId))?.status, 'running');
     await server.server.close();
-    assert.is(own.instance.store.getRun(started.runId)?.status, 'canceled', 'the run is closed as canceled by the shutdown, not left running for the next process to find');
-    assert.is(own.instance.store.current(assetKey('demo/summary'), UNPARTITIONED)?.dataVersion, before);
+    assert.is((await own.instance.store.getRun(started.runId))?.status, 'canceled', 'the run is closed as canceled by the shutdown, not left running for the next process to find');
+    assert.is((await own.instance.store.current(assetKey('demo/summary'), UNPARTITIONED))?.dataVersion, before);
   } finally {
     own.resources.slowMs = 0;
     await server.stop();

@@ -7,7 +7,7 @@ import { demoDefinitions } from './helpers/defs.ts';
 import { openInstance, startUiServer } from './helpers/server.ts';
 
 test('POST /api/materialize needs the bearer token when auth is on; GETs stay open', async () => {
-  const srv = await startUiServer(openInstance(demoDefinitions()), { apiToken: 'sesame-123' });
+  const srv = await startUiServer(await openInstance(demoDefinitions()), { apiToken: 'sesame-123' });
   try {
     const post = (headers: Record<string, string>) =>
       fetch(`${srv.url}/api/materialize`, { method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, body: JSON.stringify({ selection: 'demo/readings', mode: 'stale-only' }) });
@@ -30,7 +30,7 @@ test('POST /api/materialize needs the bearer token when auth is on; GETs stay op
 });
 
 test('with auth on, the UI asks for the token once, then starts the run', async () => {
-  const srv = await startUiServer(openInstance(demoDefinitions()), { apiToken: 'sesame-123' });
+  const srv = await startUiServer(await openInstance(demoDefinitions()), { apiToken: 'sesame-123' });
   const browser = await launchBrowser();
   try {
     const page = await newPage(browser);
@@ -64,7 +64,7 @@ test('with auth on, the UI asks for the token once, then starts the run', async 
 });
 
 test('static files: modules are served with their type, anything outside ui/ is not', async () => {
-  const srv = await startUiServer(openInstance(demoDefinitions()));
+  const srv = await startUiServer(await openInstance(demoDefinitions()));
   try {
     const js = await fetch(`${srv.url}/ui/layout.js`);
     assert.is(js.status, 200);

@@ -15,7 +15,7 @@ let browser: Browser;
 let page: Page;
 
 test.before(async () => {
-  const instance = openInstance(modelDefinitions());
+  const instance = await openInstance(modelDefinitions());
   const r = await materialize(instance, { trigger: 'test' });
   if (r.status !== 'succeeded') throw new Error(`materializing the model fixtures ${r.status}: ${JSON.stringify(r.failures)}`);
   srv = await startUiServer(instance);

@@ -14,7 +14,7 @@ let browser: Browser;
 let page: Page;
 
 test.before(async () => {
-  const instance = openInstance(nodeDayPipeline(staticPartitions(['A', 'B', 'C']), new Map()));
+  const instance = await openInstance(nodeDayPipeline(staticPartitions(['A', 'B', 'C']), new Map()));
   // Nodes A and B materialized; C, just added, is missing.
   const run = await materialize(instance, { selection: '+features', partitions: 'node=A,B', trigger: 'test' });
   assert.is(run.status, 'succeeded');

@@ -35,7 +35,7 @@ const setup = (): Promise<void> =>
       const out = `${(err as { stdout?: Buffer }).stdout ?? ''}${(err as { stderr?: Buffer }).stderr ?? ''}`;
       throw new Error(`materializing the PJM pipeline on ${ENV.PJM_START}..${ENV.PJM_END} failed:\n${out.split('\n').slice(-15).join('\n')}`);
     }
-    instance = openInstance(await pjmDefinitions(env), dataDir);
+    instance = await openInstance(await pjmDefinitions(env), dataDir);
     srv = await startUiServer(instance);
     browser = await launchBrowser();
     page = await newPage(browser);
@@ -76,7 +76,7 @@ test('the backtest page: comparison table and a forecast-versus-actual chart of 
   // The "actual" series is the validated day-ahead LMP of those days (EST, so EPT hour h is UTC h+5).
   const conn = await duckdbConnect();
   const days: string[] = [...new Set<string>(fva.hours.map((h: any) => h.day))];
-  const paths = await Promise.all(days.map(async (d) => instance.storage.localPath(instance.store.current('pjm/validated/prices' as never, `${Number(fva.node)}|${d}`)!.location)));
+  const paths = await Promise.all(days.map(async (d) => instance.storage.localPath((await instance.store.current('pjm/validated/prices' as never, `${Number(fva.node)}|${d}`))!.location)));
   const r = await conn.runAndReadAll(
     `SELECT lmp FROM read_parquet([${paths.map(sqlString).join(', ')}]) WHERE market = 'da' AND node_id = ${Number(fva.node)} ORDER BY ts_utc`,
   );

@@ -14,7 +14,8 @@ import { RuntimeError } from '../../errors.ts';
 import type { AssetKey, PartitionKey } from '../../keys.ts';
 import type { DynamicPartitionKeys } from '../../partitions.ts';
 import type { CodeVersion, DataVersion } from '../../versions.ts';
-import { BAD_CURRENT_SQL, runIsLive } from '../lineage-store.ts';
+import { BAD_CURRENT_SQL } from '../consistency-sql.ts';
+import { runIsLive } from '../run-liveness.ts';
 import type {
   EventQuery,
   HistoryQuery,

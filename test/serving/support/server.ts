@@ -14,8 +14,8 @@ export const GOOD_DAY = '2016-12-20';
 /** The day after the data: its load forecast is missing. */
 export const MISSING_DAY = '2016-12-21';
 
-export function openMini(dataDir: string = tempDir('serving')): Instance<unknown> {
-  return Instance.open(miniDefs, { dataDir });
+export async function openMini(dataDir: string = tempDir('serving')): Promise<Instance<unknown>> {
+  return await Instance.open(miniDefs, { dataDir });
 }
 
 export async function materializeMini(instance: Instance<unknown>, req: MaterializeRequest = {}): Promise<void> {

@@ -10,7 +10,7 @@ export const STALE_DAY = '2024-01-03';
 
 export async function demoScenario(): Promise<{ instance: Instance<DemoResources>; resources: DemoResources }> {
   const defs = demoDefinitions();
-  const instance = openInstance(defs);
+  const instance = await openInstance(defs);
   const run = (selection: string, extra: { partitions?: string; force?: boolean } = {}) => materialize(instance, { selection, trigger: 'test', ...extra });
   const first = await run('demo/readings,demo/daily_mean,demo/summary,demo/report,demo/flaky');
   if (first.status !== 'succeeded') throw new Error(`demo scenario: the first run ${first.status}: ${JSON.stringify(first.failures)}`);

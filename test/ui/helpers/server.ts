@@ -22,8 +22,8 @@ export function tempDataDir(label: string): string {
 }
 
 /** Opens an Instance on `dataDir` (a new temporary one by default). */
-export function openInstance<R>(defs: Definitions<R>, dataDir: string = tempDataDir('store')): Instance<R> {
-  return Instance.open(defs, { dataDir });
+export async function openInstance<R>(defs: Definitions<R>, dataDir: string = tempDataDir('store')): Promise<Instance<R>> {
+  return await Instance.open(defs, { dataDir });
 }
 
 export async function startUiServer<R>(instance: Instance<R>, overrides: Partial<ServingConfig> = {}): Promise<TestServer<R>> {
@@ -35,7 +35,7 @@ export async function startUiServer<R>(instance: Instance<R>, overrides: Partial
     server,
     async stop() {
       await server.close();
-      instance.close();
+      await instance.close();
       rmSync(instance.dataDir, { recursive: true, force: true });
     },
   };

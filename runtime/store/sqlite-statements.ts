@@ -1,4 +1,6 @@
-// "What ran and what it consumed": the SQLite lineage store (better-sqlite3, WAL).
+// The SQLite lineage store's statements (better-sqlite3, WAL), private to sqlite-store.ts,
+// which puts them behind the asynchronous LineageStore interface: nothing else holds the
+// database handle.
 // Every write that completes an asset is one transaction, so a reader never
 // sees half a materialization; leases keep two processes from materializing
 // the same asset partition at once; a long busy timeout means a writer waits
@@ -11,11 +13,13 @@ import type { JsonValue, Metadata } from '../definitions.ts';
 import type { AssetKey, PartitionKey } from '../keys.ts';
 import type { DynamicPartitionKeys } from '../partitions.ts';
 import type { CodeVersion, DataVersion } from '../versions.ts';
+import { BAD_CURRENT_SQL } from './consistency-sql.ts';
 import { migrate } from './schema.ts';
 import { wholeNumber } from './query-args.ts';
 import type { RunEventType } from '../events.ts';
 import type { LogLevel } from '../logger.ts';
 import type { LeaseResult, NewCorruptMark, NewEvent, NewMaterialization, PrunedFile, PruneRecordsResult, StoreChange } from './lineage-store-api.ts';
+import { processAlive, runIsLive } from './run-liveness.ts';
 import type {
   CheckResultRecord,
   CorruptDetector,
@@ -35,39 +39,20 @@ export type { LeaseResult, NewCheckResult, NewCorruptMark, NewEvent, NewMaterial
 
 const BUSY_TIMEOUT_MS = 60_000;
 
-/**
- * Whether a run recorded as running is still being run: its heartbeat is recent and, when it
- * ran on this host, its process exists. The rule closeAbandonedRuns closes runs by.
- */
-export function runIsLive(run: Pick<RunRecord, 'status' | 'host' | 'pid' | 'heartbeatAt'>, now: number, staleAfterMs: number): boolean {
-  if (run.status !== 'running' || run.heartbeatAt < now - staleAfterMs) return false;
-  return run.host !== hostname() || run.pid === process.pid || processAlive(run.pid);
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: it exists but belongs to someone else.
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-export class LineageStore {
-  readonly db: Database.Database;
+export class SqliteStatements {
+  readonly #db: Database.Database;
   private readonly stmts: ReturnType<typeof prepare>;
 
   private constructor(
     readonly path: string,
     db: Database.Database,
   ) {
-    this.db = db;
+    this.#db = db;
     this.stmts = prepare(db);
   }
 
   /** Opens (creating and migrating if needed) the store at `path`; ':memory:' for tests. */
-  static open(path: string): LineageStore {
+  static open(path: string): SqliteStatements {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     const db = new Database(path, { timeout: BUSY_TIMEOUT_MS });
     db.pragma('journal_mode = WAL');
@@ -75,11 +60,11 @@ export class LineageStore {
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
     migrate(db, path);
-    return new LineageStore(path, db);
+    return new SqliteStatements(path, db);
   }
 
   close(): void {
-    if (this.db.open) this.db.close();
+    if (this.#db.open) this.#db.close();
   }
 
   // ---- runs ---------------------------------------------------------------
@@ -97,7 +82,7 @@ export class LineageStore {
   }
 
   finishRun(runId: string, status: Exclude<RunStatus, 'running'>, summary: Record<string, JsonValue>, error: string | null, now: number): void {
-    this.db.transaction(() => {
+    this.#db.transaction(() => {
       this.stmts.finishRun.run({ id: runId, status, summary: JSON.stringify(summary), error, ended_at: now });
       this.stmts.releaseRunLeases.run(runId);
     }).immediate();
@@ -105,7 +90,7 @@ export class LineageStore {
 
   /** Keeps the run's leases and heartbeat alive; call more often than the lease TTL. */
   heartbeat(runId: string, now: number, leaseTtlMs: number): void {
-    this.db.transaction(() => {
+    this.#db.transaction(() => {
       this.stmts.heartbeat.run(now, runId);
       this.stmts.renewLeases.run(now + leaseTtlMs, runId);
     }).immediate();
@@ -116,7 +101,7 @@ export class LineageStore {
    * so the run list tells the truth. Returns the ids it closed.
    */
   closeAbandonedRuns(now: number, staleAfterMs: number): string[] {
-    return this.db.transaction(() => {
+    return this.#db.transaction(() => {
       const running = this.stmts.runningRuns.all() as { id: string; host: string; pid: number; heartbeat_at: number }[];
       const here = hostname();
       // A run is abandoned when its heartbeat stopped, or at once when it ran on this host and its process is gone.
@@ -155,7 +140,7 @@ export class LineageStore {
 
   appendEvents(events: readonly NewEvent[]): void {
     if (events.length === 0) return;
-    this.db.transaction(() => {
+    this.#db.transaction(() => {
       for (const e of events) this.insertEvent(e);
     }).immediate();
   }
@@ -198,7 +183,7 @@ export class LineageStore {
 
   /** Takes the lease on one asset partition unless another live run holds it. */
   tryAcquireLease(asset: AssetKey, partition: PartitionKey, runId: string, now: number, ttlMs: number): LeaseResult {
-    return this.db.transaction((): LeaseResult => {
+    return this.#db.transaction((): LeaseResult => {
       this.stmts.takeLease.run({ asset, partition, run_id: runId, now, expires_at: now + ttlMs });
       const row = this.stmts.getLease.get(asset, partition) as { run_id: string; expires_at: number };
       return row.run_id === runId ? { acquired: true } : { acquired: false, holder: row.run_id, expiresAt: row.expires_at };
@@ -213,7 +198,7 @@ export class LineageStore {
 
   /** Records one finished materialization (or blocked attempt) with its inputs, checks and events, atomically. */
   commitMaterialization(m: NewMaterialization): number {
-    return this.db.transaction(() => {
+    return this.#db.transaction(() => {
       for (const e of m.logEvents ?? []) this.insertEvent(e);
       const id = Number(
         this.stmts.insertMaterialization.run({
@@ -340,12 +325,12 @@ export class LineageStore {
 
   /** Adds keys to the dynamic partitions definition `name`; returns those that were new. */
   addDynamicPartitions(name: string, keys: readonly PartitionKey[], now = Date.now()): PartitionKey[] {
-    return this.db.transaction(() => keys.filter((k) => this.stmts.addDynamicPartition.run(name, k, now).changes > 0))();
+    return this.#db.transaction(() => keys.filter((k) => this.stmts.addDynamicPartition.run(name, k, now).changes > 0))();
   }
 
   /** Removes keys from `name`; returns those that were there. Their materializations stay in the history. */
   removeDynamicPartitions(name: string, keys: readonly PartitionKey[]): PartitionKey[] {
-    return this.db.transaction(() => keys.filter((k) => this.stmts.removeDynamicPartition.run(name, k).changes > 0))();
+    return this.#db.transaction(() => keys.filter((k) => this.stmts.removeDynamicPartition.run(name, k).changes > 0))();
   }
 
   /** Every dynamic partitions definition's added keys, in the order they were added. */
@@ -395,7 +380,7 @@ export class LineageStore {
 
   /** See LineageStore.pruneRecords (lineage-store-api.ts). */
   pruneRecords(cutoff: number, options: { readonly dryRun: boolean }): PruneRecordsResult {
-    const db = this.db;
+    const db = this.#db;
     // Keep: every current version and, transitively, everything it consumed.
     db.exec(`CREATE TEMP TABLE IF NOT EXISTS keep_ids (id INTEGER PRIMARY KEY)`);
     return db.transaction((): PruneRecordsResult => {
@@ -440,9 +425,9 @@ export class LineageStore {
   /** See LineageStore.checkConsistency (lineage-store-api.ts). */
   checkConsistency(): string[] {
     const problems: string[] = [];
-    const integrity = this.db.pragma('integrity_check') as { integrity_check: string }[];
+    const integrity = this.#db.pragma('integrity_check') as { integrity_check: string }[];
     for (const r of integrity) if (r.integrity_check !== 'ok') problems.push(`SQLite integrity check of ${this.path}: ${r.integrity_check}`);
-    for (const r of this.db.pragma('foreign_key_check') as { table: string; rowid: number; parent: string }[]) {
+    for (const r of this.#db.pragma('foreign_key_check') as { table: string; rowid: number; parent: string }[]) {
       problems.push(`${r.table} row ${r.rowid} points at a missing ${r.parent} row`);
     }
     for (const r of this.stmts.badCurrent.all() as { asset: string; partition: string; problem: string }[]) problems.push(`${r.asset}[${r.partition}]: ${r.problem}`);
@@ -627,17 +612,6 @@ const CURRENT_COLUMNS = `m.id, m.asset, m.partition, m.code_version, m.data_vers
 /** Current versions with the corrupt mark of that very materialization, if any. */
 const CURRENT_FROM = `current c JOIN materializations m ON m.id = c.materialization_id
   LEFT JOIN corrupt_marks k ON k.asset = c.asset AND k.partition = c.partition AND k.materialization_id = c.materialization_id`;
-
-/** Current pointers that break the store's promise: each names a published version of its own partition, with a file. */
-export const BAD_CURRENT_SQL = `
-  SELECT c.asset, c.partition,
-    CASE WHEN m.id IS NULL THEN 'the current pointer names materialization ' || c.materialization_id || ', which does not exist'
-         WHEN m.asset != c.asset OR m.partition != c.partition THEN 'the current pointer names materialization ' || m.id || ' of ' || m.asset || '[' || m.partition || ']'
-         WHEN m.status != 'published' THEN 'the current version ' || m.id || ' was never published (status ' || m.status || ')'
-         ELSE 'the current version ' || m.id || ' has no stored file' END AS problem
-  FROM current c LEFT JOIN materializations m ON m.id = c.materialization_id
-  WHERE m.id IS NULL OR m.asset != c.asset OR m.partition != c.partition OR m.status != 'published' OR m.location IS NULL
-  ORDER BY c.asset, c.partition`;
 
 function prepare(db: Database.Database) {
   return {
