@@ -354,8 +354,7 @@ export function unitRunner<R>(ctx: UnitContext<R>): (unit: Unit) => Promise<void
       return 'materialized';
     } catch (err) {
       if (err instanceof CanceledError || signal.aborted) {
-        counts.skipped++;
-        emit({ ...base, ts: Date.now(), type: 'step_skipped', reason: 'run canceled; nothing was published' });
+        cancelStep(m.state, 'run canceled; nothing was published');
         return 'canceled';
       }
       const problem = describeProblem(err);
@@ -369,10 +368,7 @@ export function unitRunner<R>(ctx: UnitContext<R>): (unit: Unit) => Promise<void
         emit({ ...base, ts: Date.now(), type: 'step_failed', error: errorMessage(err), durationMs: Date.now() - stepStarted });
         return 'failed';
       }
-      const message = errorMessage(err);
-      counts.failed++;
-      failures.push({ asset, partition, error: message });
-      emit({ ...base, ts: Date.now(), type: 'step_failed', error: message, durationMs: Date.now() - stepStarted });
+      failStep(m.state, errorMessage(err), Date.now() - stepStarted);
       return 'failed';
     }
   }
