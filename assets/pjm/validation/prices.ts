@@ -8,7 +8,7 @@ import type { PriceConflict, PriceRevisionReport } from '../processed/prices.ts'
 import { PRICES_SCHEMA } from '../processed/schema.ts';
 import { sqlString } from '../sources/raw.ts';
 import { makeReport, type CheckResult, type ValidationReport } from './report.ts';
-import { expectedHoursRangeSql, isoUtc, missingHours, parquetSource, prepare, query, schemaCheck } from './sql.ts';
+import { expectedHoursRangeSql, isoUtc, missingHours, parquetSource, prepare, query, schemaCheck, type Row } from './sql.ts';
 
 export interface ExpectedCoverage {
   /** EPT days that must be complete, inclusive. */
@@ -51,45 +51,12 @@ export async function validatePrices(conn: DuckDBConnection, parquetPaths: reado
   const [nn] = await query(conn, `SELECT count(*) FILTER (WHERE ts_utc IS NULL OR node_id IS NULL OR market IS NULL OR lmp IS NULL) AS nulls,
       count(*) FILTER (WHERE market NOT IN ('da', 'rt')) AS bad_market, count(*) AS n,
       count(*) FILTER (WHERE ts_utc IS NOT NULL AND date_trunc('hour', ts_utc) <> ts_utc) AS off_hour FROM ${src}`);
-  const nulls = Number(nn?.['nulls'] ?? 0);
-  const badMarket = Number(nn?.['bad_market'] ?? 0);
-  const offHour = Number(nn?.['off_hour'] ?? 0);
-  checks.push({
-    name: 'keys_and_values',
-    passed: nulls + badMarket + offHour === 0,
-    severity: 'error',
-    message:
-      nulls + badMarket + offHour === 0
-        ? `${nn?.['n']} rows with ts_utc, node_id, market and lmp set, market in (da, rt), ts_utc on the hour`
-        : `${nulls} rows with a NULL ts_utc, node_id, market or lmp; ${badMarket} with a market other than da/rt; ${offHour} with ts_utc not on the hour`,
-    details: { nullKeys: nulls, badMarket, offHour, rows: nn?.['n'] },
-  });
+  checks.push(keysAndValuesResult({ rows: Number(nn?.['n'] ?? 0), nulls: Number(nn?.['nulls'] ?? 0), badMarket: Number(nn?.['bad_market'] ?? 0), offHour: Number(nn?.['off_hour'] ?? 0) }));
 
   // One row per (node, market, hour).
   const dups = await query(conn, `SELECT node_id, market, ${isoUtc('ts_utc')} AS ts_utc, count(*) AS copies FROM ${src}
     GROUP BY node_id, market, ts_utc HAVING count(*) > 1 ORDER BY node_id, market, ts_utc`);
-  const rev = options.revisions;
-  const conflicts = rev?.conflicts ?? 0;
-  const dropped = rev === undefined ? '' : `; from ${rev.rawRows} source rows, ${rev.exactDuplicates} exact duplicate${rev.exactDuplicates === 1 ? '' : 's'} dropped and ${rev.superseded} superseded revision${rev.superseded === 1 ? '' : 's'} replaced`;
-  const problems = [
-    ...(dups.length > 0 ? [`${dups.length} (node, market, hour) keys appear more than once, e.g. node ${dups[0]?.['node_id']} ${dups[0]?.['market']} ${dups[0]?.['ts_utc']} ×${dups[0]?.['copies']}`] : []),
-    ...(conflicts > 0
-      ? [`${conflicts} (node, market, hour) key${conflicts === 1 ? ' has' : 's have'} current source rows with different values that the revision rule (row_is_current, then the highest version_nbr) cannot decide between: ${(rev?.examples ?? []).slice(0, 3).map(describeConflict).join('; ')}${conflicts > 3 ? '; …' : ''}. Fix or remove the wrong export (or fetch the day again), then rerun`]
-      : []),
-  ];
-  checks.push({
-    name: 'unique_node_market_hour',
-    passed: problems.length === 0,
-    severity: 'error',
-    message: (problems.length === 0 ? 'one row per (node, market, hour)' : problems.join('; ')) + dropped,
-    details: {
-      count: dups.length,
-      duplicates: dups.slice(0, limit),
-      ...(rev !== undefined
-        ? { sourceRows: rev.rawRows, exactDuplicatesDropped: rev.exactDuplicates, supersededRevisions: rev.superseded, conflicts, conflictExamples: rev.examples.slice(0, limit) }
-        : {}),
-    },
-  });
+  checks.push(uniqueKeysResult(dups, options.revisions, limit));
 
   // Hourly completeness per (node, market) over the expected EPT days.
   const e = options.expected;
@@ -99,22 +66,7 @@ export async function validatePrices(conn: DuckDBConnection, parquetPaths: reado
          CROSS JOIN (SELECT unnest(${e?.markets !== undefined ? `[${e.markets.map(sqlString).join(', ')}]::VARCHAR[]` : `(SELECT list(DISTINCT market) FROM ${src})`}) AS market) m`
     : `SELECT DISTINCT node_id, market FROM ${src}`;
   const { lo: from, hi: to, missing } = await missingHours(conn, src, range, pairs, ['node_id', 'market'], limit);
-  const totalMissing = missing.reduce((s, r) => s + Number(r['n']), 0);
-  checks.push({
-    name: 'hourly_completeness',
-    passed: totalMissing === 0,
-    severity: 'error',
-    message:
-      totalMissing === 0
-        ? `every hour from ${from} to ${to} present for each (node, market)`
-        : `${totalMissing} hours missing: ${missing.slice(0, 5).map((r) => `node ${r['node_id']} ${r['market']} ${r['n']} h from ${String(r['hours']).slice(0, 20)}`).join('; ')}`,
-    details: {
-      from,
-      to,
-      missingHours: totalMissing,
-      missing: missing.map((r) => ({ nodeId: r['node_id'], market: r['market'], count: r['n'], hours: parseList(r['hours']) })),
-    },
-  });
+  checks.push(completenessResult(from, to, missing));
 
   // lmp = energy + congestion + loss wherever the components exist. PJM rounds each to cents, so a
   // real difference of exactly 0.01 occurs (ALDENE 2026-03-07 14:00 UTC); 1e-9 absorbs float error.
@@ -125,34 +77,14 @@ export async function validatePrices(conn: DuckDBConnection, parquetPaths: reado
       AND abs(lmp - (energy + congestion + loss)) > ${tol} + 1e-9
     ORDER BY abs(lmp - (energy + congestion + loss)) DESC, node_id, ts_utc LIMIT ${limit}`);
   const [withComp] = await query(conn, `SELECT count(*) AS n FROM ${src} WHERE energy IS NOT NULL AND congestion IS NOT NULL AND loss IS NOT NULL`);
-  const badComp = Number(comp[0]?.['total'] ?? 0);
-  checks.push({
-    name: 'lmp_equals_components',
-    passed: badComp === 0,
-    severity: 'error',
-    message:
-      badComp === 0
-        ? `lmp = energy + congestion + loss within ${tol} on all ${withComp?.['n']} rows that have components`
-        : `${badComp} rows where lmp differs from energy + congestion + loss by more than ${tol}, worst: node ${comp[0]?.['node_id']} ${comp[0]?.['market']} ${comp[0]?.['ts_utc']} lmp ${comp[0]?.['lmp']} vs ${comp[0]?.['sum_components']}`,
-    details: { tolerance: tol, rowsWithComponents: withComp?.['n'] ?? 0, count: badComp, rows: comp.map(({ total: _t, ...r }) => r) },
-  });
+  checks.push(componentsResult(tol, Number(withComp?.['n'] ?? 0), comp));
 
   // Plausible range.
   const [lo, hi] = options.priceRange ?? [-1000, 10000];
   const out = await query(conn, `SELECT node_id, market, ${isoUtc('ts_utc')} AS ts_utc, lmp, count(*) OVER () AS total FROM ${src}
     WHERE lmp < ${lo} OR lmp > ${hi} OR isnan(lmp) OR isinf(lmp) ORDER BY node_id, market, ts_utc LIMIT ${limit}`);
   const [mm] = await query(conn, `SELECT min(lmp) AS mn, max(lmp) AS mx, count(*) FILTER (WHERE lmp < 0) AS negative FROM ${src}`);
-  const nOut = Number(out[0]?.['total'] ?? 0);
-  checks.push({
-    name: 'price_range',
-    passed: nOut === 0,
-    severity: 'error',
-    message:
-      nOut === 0
-        ? `all lmp within [${lo}, ${hi}] $/MWh (min ${mm?.['mn']}, max ${mm?.['mx']}; ${mm?.['negative']} negative, which is valid)`
-        : `${nOut} rows with lmp outside [${lo}, ${hi}] $/MWh, e.g. node ${out[0]?.['node_id']} ${out[0]?.['market']} ${out[0]?.['ts_utc']} lmp ${out[0]?.['lmp']}`,
-    details: { range: [lo, hi], min: mm?.['mn'] ?? null, max: mm?.['mx'] ?? null, negativeRows: mm?.['negative'] ?? 0, count: nOut, rows: out.map(({ total: _t, ...r }) => r) },
-  });
+  checks.push(rangeResult([lo, hi], { min: (mm?.['mn'] as number | null | undefined) ?? null, max: (mm?.['mx'] as number | null | undefined) ?? null, negative: Number(mm?.['negative'] ?? 0) }, out));
 
   if (options.freshness !== undefined) checks.push(await freshnessCheck(conn, src, options.freshness, 'market'));
   return makeReport(checks);
@@ -192,4 +124,100 @@ function describeConflict(c: PriceConflict): string {
 function parseList(v: unknown): string[] {
   const s = String(v ?? '');
   return s === '' ? [] : s.split(',');
+}
+
+// The results of the price checks, from what their queries found. validatePrices and the batch
+// screen (batch.ts) both build them here, so a day reads the same whichever path judged it.
+
+export function keysAndValuesResult(f: { rows: number; nulls: number; badMarket: number; offHour: number }): CheckResult {
+  const { rows, nulls, badMarket, offHour } = f;
+  const bad = nulls + badMarket + offHour;
+  return {
+    name: 'keys_and_values',
+    passed: bad === 0,
+    severity: 'error',
+    message:
+      bad === 0
+        ? `${rows} rows with ts_utc, node_id, market and lmp set, market in (da, rt), ts_utc on the hour`
+        : `${nulls} rows with a NULL ts_utc, node_id, market or lmp; ${badMarket} with a market other than da/rt; ${offHour} with ts_utc not on the hour`,
+    details: { nullKeys: nulls, badMarket, offHour, rows },
+  };
+}
+
+/** `dups`: the keys appearing more than once (node_id, market, ts_utc, copies). */
+export function uniqueKeysResult(dups: readonly Row[], rev: PriceRevisionReport | undefined, limit: number): CheckResult {
+  const conflicts = rev?.conflicts ?? 0;
+  const dropped = rev === undefined ? '' : `; from ${rev.rawRows} source rows, ${rev.exactDuplicates} exact duplicate${rev.exactDuplicates === 1 ? '' : 's'} dropped and ${rev.superseded} superseded revision${rev.superseded === 1 ? '' : 's'} replaced`;
+  const problems = [
+    ...(dups.length > 0 ? [`${dups.length} (node, market, hour) keys appear more than once, e.g. node ${dups[0]?.['node_id']} ${dups[0]?.['market']} ${dups[0]?.['ts_utc']} ×${dups[0]?.['copies']}`] : []),
+    ...(conflicts > 0
+      ? [`${conflicts} (node, market, hour) key${conflicts === 1 ? ' has' : 's have'} current source rows with different values that the revision rule (row_is_current, then the highest version_nbr) cannot decide between: ${(rev?.examples ?? []).slice(0, 3).map(describeConflict).join('; ')}${conflicts > 3 ? '; …' : ''}. Fix or remove the wrong export (or fetch the day again), then rerun`]
+      : []),
+  ];
+  return {
+    name: 'unique_node_market_hour',
+    passed: problems.length === 0,
+    severity: 'error',
+    message: (problems.length === 0 ? 'one row per (node, market, hour)' : problems.join('; ')) + dropped,
+    details: {
+      count: dups.length,
+      duplicates: dups.slice(0, limit),
+      ...(rev !== undefined
+        ? { sourceRows: rev.rawRows, exactDuplicatesDropped: rev.exactDuplicates, supersededRevisions: rev.superseded, conflicts, conflictExamples: rev.examples.slice(0, limit) }
+        : {}),
+    },
+  };
+}
+
+/** `missing`: one row per (node, market) with gaps, as missingHours lists them. */
+export function completenessResult(from: string | null, to: string | null, missing: readonly Row[]): CheckResult {
+  const totalMissing = missing.reduce((s, r) => s + Number(r['n']), 0);
+  return {
+    name: 'hourly_completeness',
+    passed: totalMissing === 0,
+    severity: 'error',
+    message:
+      totalMissing === 0
+        ? `every hour from ${from} to ${to} present for each (node, market)`
+        : `${totalMissing} hours missing: ${missing.slice(0, 5).map((r) => `node ${r['node_id']} ${r['market']} ${r['n']} h from ${String(r['hours']).slice(0, 20)}`).join('; ')}`,
+    details: {
+      from,
+      to,
+      missingHours: totalMissing,
+      missing: missing.map((r) => ({ nodeId: r['node_id'], market: r['market'], count: r['n'], hours: parseList(r['hours']) })),
+    },
+  };
+}
+
+/** `offending`: the worst rows whose components do not add up (each with `total`, the full count). */
+export function componentsResult(tolerance: number, rowsWithComponents: number, offending: readonly Row[]): CheckResult {
+  const bad = Number(offending[0]?.['total'] ?? 0);
+  const worst = offending[0];
+  return {
+    name: 'lmp_equals_components',
+    passed: bad === 0,
+    severity: 'error',
+    message:
+      bad === 0
+        ? `lmp = energy + congestion + loss within ${tolerance} on all ${rowsWithComponents} rows that have components`
+        : `${bad} rows where lmp differs from energy + congestion + loss by more than ${tolerance}, worst: node ${worst?.['node_id']} ${worst?.['market']} ${worst?.['ts_utc']} lmp ${worst?.['lmp']} vs ${worst?.['sum_components']}`,
+    details: { tolerance, rowsWithComponents, count: bad, rows: offending.map(({ total: _t, ...r }) => r) },
+  };
+}
+
+/** `offending`: the rows outside the range (each with `total`, the full count). */
+export function rangeResult(range: readonly [number, number], seen: { min: number | null; max: number | null; negative: number }, offending: readonly Row[]): CheckResult {
+  const [lo, hi] = range;
+  const n = Number(offending[0]?.['total'] ?? 0);
+  const first = offending[0];
+  return {
+    name: 'price_range',
+    passed: n === 0,
+    severity: 'error',
+    message:
+      n === 0
+        ? `all lmp within [${lo}, ${hi}] $/MWh (min ${seen.min}, max ${seen.max}; ${seen.negative} negative, which is valid)`
+        : `${n} rows with lmp outside [${lo}, ${hi}] $/MWh, e.g. node ${first?.['node_id']} ${first?.['market']} ${first?.['ts_utc']} lmp ${first?.['lmp']}`,
+    details: { range: [lo, hi], min: seen.min, max: seen.max, negativeRows: seen.negative, count: n, rows: offending.map(({ total: _t, ...r }) => r) },
+  };
 }
