@@ -16,6 +16,8 @@ import {
   type AssetCheck,
   type AssetDefinition,
   type AssetInput,
+  type BatchOutput,
+  type BatchPolicy,
   type Metadata,
   type PartitionsDefinition,
 } from '../../runtime/index.ts';
@@ -27,6 +29,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import type { RawSource } from './raw-source.ts';
 import type { LoadFeed } from './sources/raw.ts';
 import { validateLoad, validatePrices, type ValidationReport } from './validation/index.ts';
+import { validateLoadDays, validatePriceDays, type PriceDayFile } from './validation/batch.ts';
 
 export const ASSET_KEYS = {
   rawPrices: 'pjm/raw/prices',
@@ -62,17 +65,40 @@ const LOAD_CHECKS: Record<string, boolean> = {
 };
 
 /**
+ * The validation reports of candidate files, by path. A batch step computes its members' reports
+ * together (validation/batch.ts) and leaves them here for the members' checks; a check that finds
+ * none (a single step, or one evicted) computes its file's report itself.
+ */
+class ReportCache {
+  private readonly reports = new Map<string, Promise<ValidationReport>>();
+  // Two concurrent batches of 92 members fit; older entries belong to published steps.
+  private static readonly capacity = 512;
+
+  get(path: string): Promise<ValidationReport> | undefined {
+    return this.reports.get(path);
+  }
+
+  set(path: string, report: Promise<ValidationReport>): void {
+    this.reports.set(path, report);
+    while (this.reports.size > ReportCache.capacity) this.reports.delete(this.reports.keys().next().value!);
+  }
+}
+
+/** Partitions of a validated asset judged in one step: the screen's fixed cost is paid once (validation/batch.ts). */
+const VALIDATION_BATCH = 92;
+
+/**
  * One runtime check per validation check. The report is computed once per
  * candidate file and shared by that candidate's checks; its full text is in
  * each check's metadata.
  */
 function reportChecks(
   names: Record<string, boolean>,
+  reports: ReportCache,
   run: (conn: DuckDBConnection, path: string, day: string, metadata: Metadata) => Promise<ValidationReport>,
   /** Why a check does not apply to a partition (it passes, saying so), or undefined when it does. */
   notApplicable: (name: string, partition: string) => string | undefined = () => undefined,
 ): AssetCheck[] {
-  const reports = new Map<string, Promise<ValidationReport>>();
   return Object.entries(names).map(([name, blocking]) => ({
     name,
     blocking,
@@ -83,8 +109,6 @@ function reportChecks(
       if (!report) {
         report = ctx.duckdb().then((conn) => run(conn, ctx.output.path, ctx.partition, ctx.output.metadata));
         reports.set(ctx.output.path, report);
-        // Candidates are unique per step; forget old ones so the map stays small.
-        if (reports.size > 16) reports.delete(reports.keys().next().value!);
       }
       const r = await report;
       const result = r.checks.find((c) => c.name === name);
@@ -102,14 +126,51 @@ function reportChecks(
  * byte (so its data version equals the processed one) and let the checks decide
  * whether it is published.
  */
-async function publishCheckedCopy(input: AssetInput, tempDir: string): Promise<{ parquetFile: string; metadata: Metadata }> {
+async function publishCheckedCopy(input: AssetInput, tempDir: string, index = 0): Promise<{ parquetFile: string; metadata: Metadata }> {
   const [source] = await input.paths();
   if (!source || input.partitions.length !== 1) throw new Error(`Expected one partition of ${input.asset}, got ${input.partitions.length}.`);
-  const target = join(tempDir, 'validated.parquet');
+  const target = join(tempDir, `${index}.validated.parquet`);
   await copyFile(source, target);
   const { rowCount, revisions } = input.metadata();
   // The processed step's revision report travels with the copy: the checks read it from here.
   return { parquetFile: target, metadata: { ...(typeof rowCount === 'number' ? { rowCount } : {}), ...(revisions !== undefined ? { revisions } : {}) } };
+}
+
+/**
+ * A validated asset's batch: each member's checked copy, and the members' reports computed in
+ * one screen and left in `reports` for their checks. A member whose copy fails is that member's
+ * error alone.
+ */
+function validatedBatch(
+  inputName: string,
+  reports: ReportCache,
+  judge: (conn: DuckDBConnection, copies: readonly { partition: string; path: string; metadata: Metadata }[]) => Promise<ValidationReport[]>,
+  extraMetadata: Metadata = {},
+): BatchPolicy {
+  return {
+    maxPartitions: VALIDATION_BATCH,
+    async materialize(ctx) {
+      const out = new Map<string, BatchOutput>();
+      const copies: { partition: string; path: string; metadata: Metadata }[] = [];
+      for (const [i, m] of ctx.members.entries()) {
+        try {
+          const copy = await publishCheckedCopy(m.input(inputName), ctx.tempDir, i);
+          out.set(m.partition, { parquetFile: copy.parquetFile, metadata: { ...copy.metadata, ...extraMetadata } });
+          copies.push({ partition: m.partition, path: copy.parquetFile, metadata: copy.metadata });
+        } catch (error) {
+          out.set(m.partition, { error: error as Error });
+        }
+      }
+      try {
+        const judged = await judge(await ctx.duckdb(), copies);
+        copies.forEach((c, i) => reports.set(c.path, Promise.resolve(judged[i]!)));
+      } catch (e) {
+        // Nothing cached: each member's checks then judge its own file, and name what is wrong.
+        ctx.log.warn(`batch validation failed (${(e as Error).message}); each partition is judged alone`);
+      }
+      return out;
+    },
+  };
 }
 
 /**
@@ -223,6 +284,14 @@ export function dataAssets(
   const freshnessOnLastDay = (name: string, partition: string): string | undefined =>
     name === 'freshness' && dayOf(partition) !== config.end ? `freshness is checked on the last day (${config.end}) only` : undefined;
 
+  const priceReports = new ReportCache();
+  const loadReports = new ReportCache();
+  // What a price partition's file must hold: its node's hours of its day in the configured markets.
+  const priceDayFile = (path: string, partition: string, metadata: Metadata): PriceDayFile => {
+    const { node, day } = splitNodeDay(partition);
+    return { path, node, day, markets: config.markets, freshness: freshness(day), revisions: metadata.revisions as unknown as PriceRevisionReport | undefined };
+  };
+
   const validatedPrices = defineAsset({
     key: ASSET_KEYS.validatedPrices,
     deps: [ASSET_KEYS.processedPrices],
@@ -231,16 +300,15 @@ export function dataAssets(
     partitions: nodeDays,
     io: 'table',
     codeVersion: '3',
-    checks: reportChecks(live ? { ...PRICE_CHECKS, freshness: true } : PRICE_CHECKS, (conn, path, partition, metadata) => {
-      // The expected node of a partition is its node.
-      const { node, day } = splitNodeDay(partition);
+    checks: reportChecks(live ? { ...PRICE_CHECKS, freshness: true } : PRICE_CHECKS, priceReports, (conn, path, partition, metadata) => {
+      const report = priceDayFile(path, partition, metadata);
       return validatePrices(conn, [path], {
-        expected: { start: day, end: day, nodeIds: [node], markets: config.markets },
-        freshness: freshness(day),
-        revisions: metadata.revisions as unknown as PriceRevisionReport | undefined,
+        expected: { start: report.day, end: report.day, nodeIds: [report.node], markets: report.markets },
+        freshness: report.freshness,
+        revisions: report.revisions,
       });
     }, freshnessOnLastDay),
-    materialize: (ctx) => publishCheckedCopy(ctx.input('prices'), ctx.tempDir),
+    batch: validatedBatch('prices', priceReports, (conn, copies) => validatePriceDays(conn, copies.map((c) => priceDayFile(c.path, c.partition, c.metadata)))),
   });
 
   const validatedLoad = defineAsset({
@@ -253,13 +321,16 @@ export function dataAssets(
     codeVersion: '2',
     checks: reportChecks(
       loadFeed.status === 'absent' ? { ...LOAD_CHECKS, load_feed: false } : { ...LOAD_CHECKS, expected_series: true, ...(live ? { freshness: false } : {}) },
+      loadReports,
       (conn, path, day) => validateLoad(conn, [path], { expected: { start: day, end: day }, freshness: freshness(day), feed: loadFeed }),
       freshnessOnLastDay,
     ),
-    async materialize(ctx) {
-      const out = await publishCheckedCopy(ctx.input('load'), ctx.tempDir);
-      return { ...out, metadata: { ...out.metadata, loadFeed: loadFeed.status } };
-    },
+    batch: validatedBatch(
+      'load',
+      loadReports,
+      (conn, copies) => validateLoadDays(conn, copies.map((c) => ({ path: c.path, day: c.partition, feed: loadFeed, freshness: freshness(c.partition) }))),
+      { loadFeed: loadFeed.status },
+    ),
   });
 
   return { assets: [rawPrices, rawLoad, processedPrices, processedLoad, validatedPrices, validatedLoad] as AssetDefinition<unknown>[], days, nodeDays, loadFeed };
