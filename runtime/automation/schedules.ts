@@ -27,7 +27,9 @@ export function validateSchedule(s: Schedule): void {
 
 /**
  * Due times in (cursor, now]; without a cursor (first tick ever) those within the catch-up
- * window, so a CronJob pod that starts a few seconds after its minute still fires.
+ * window, so a CronJob pod that starts a few seconds after its minute still fires. A schedule
+ * without `partitionDay` requests one run for the latest of them; one with it, a run per
+ * due time (each names its own day).
  */
 export function evaluateSchedule(s: Schedule, cursor: string | undefined, now: Date, catchUpMs: number): ScheduleEvaluation {
   const tz = s.timezone ?? DEFAULT_TIMEZONE;
@@ -37,10 +39,18 @@ export function evaluateSchedule(s: Schedule, cursor: string | undefined, now: D
   const due = dueTimesBetween(cron, after, now, MAX_DUE_PER_TICK);
   const requests: RunRequest[] = [];
   const skipped: SkipReason[] = [];
+  const latest = due.at(-1);
+  const superseded: string[] = [];
   for (const t of due) {
     const at = formatLocal(t.getTime(), tz);
     if (t.getTime() < windowStart) {
       skipped.push({ subject: s.name, reason: `missed the run due at ${at}: it is more than ${Math.round(catchUpMs / 60_000)} min before this tick (was the daemon down?)` });
+      continue;
+    }
+    // Without a partition per due time, several due times since the last tick ask for the same
+    // run: the latest one stands for them all (said once, below).
+    if (s.partitionDay === undefined && t !== latest) {
+      superseded.push(at);
       continue;
     }
     const partitions = s.partitionDay === undefined ? undefined : [addDays(localDay(t.getTime(), tz), s.partitionDay)];
@@ -51,6 +61,9 @@ export function evaluateSchedule(s: Schedule, cursor: string | undefined, now: D
       reason: `schedule ${s.name} due at ${at}${partitions ? ` for partition ${partitions[0]}` : ''}`,
       ...(s.force ? { force: true } : {}),
     });
+  }
+  if (superseded.length > 0) {
+    skipped.push({ subject: s.name, reason: `${superseded.length} earlier due time(s) since the last tick (${superseded[0]}${superseded.length > 1 ? ` to ${superseded.at(-1)}` : ''}) are covered by the run due at ${formatLocal(latest!.getTime(), tz)}` });
   }
   return { requests, skipped, evaluated: due.map((t) => t.toISOString()), cursor: now.toISOString() };
 }

@@ -64,4 +64,4 @@ export type ClaimResult =
  * A tick's error text as both stores keep it: a sensor's message comes from outside, and
  * PostgreSQL text cannot hold NUL, so NULs become U+FFFD in either store.
  */
-export const storableText = (s: string | null): string | null => (s === null ? null : s.replace(/\u0000/g, '\uFFFD'));
+export const storableText = (s: string | null): string | null => (s === null ? null : s.replaceAll('\u0000', '\uFFFD'));
