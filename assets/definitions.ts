@@ -9,6 +9,7 @@ import { modelAssets, recalibrationFromEnv } from './pjm/model-assets.ts';
 import { join, resolve } from 'node:path';
 import { rawSourceFor } from './pjm/raw-source.ts';
 import { PJM_SCHEDULES } from './pjm/schedules.ts';
+import { pjmSensors } from './pjm/sensors.ts';
 
 export interface PjmResources {
   readonly config: PjmConfig;
@@ -25,6 +26,7 @@ export async function pjmDefinitions(env: Readonly<Record<string, string | undef
     ],
     resources: { config },
     schedules: PJM_SCHEDULES,
+    sensors: pjmSensors(config),
   });
 }
 

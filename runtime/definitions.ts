@@ -10,6 +10,10 @@ import type { PartitionsDefinition } from './partitions.ts';
 import type { DataVersion, CodeVersion } from './versions.ts';
 import type { Logger } from './logger.ts';
 import type { RefreshPolicy } from './refresh.ts';
+import type { AutomationPolicy, FreshnessPolicy } from './automation/types.ts';
+import type { Sensor } from './automation/sensors.ts';
+import { validateAutomation, validateFreshness } from './automation/validate.ts';
+import { parseCron } from './automation/cron.ts';
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 /** Free-form facts about a materialization (row counts, metrics, reports), stored and shown everywhere. */
@@ -171,6 +175,10 @@ interface AssetSpecCommon<R> {
   readonly source?: boolean;
   /** Re-read the last `trailing` partitions of the time dimension on every run, fresh or not (see runtime/refresh.ts). */
   readonly refresh?: RefreshPolicy;
+  /** When the daemon materializes it on its own (see runtime/automation/policies.ts). */
+  readonly automation?: AutomationPolicy;
+  /** By when its data must exist; shown by `materialize status`, /metrics and the UI. */
+  readonly freshness?: FreshnessPolicy;
 }
 
 /** An asset materializes one partition per step (`materialize`) or several (`batch`), never both. */
@@ -207,6 +215,8 @@ export interface AssetDefinition<R = unknown> {
   readonly pool: string | undefined;
   readonly source: boolean;
   readonly refresh: RefreshPolicy | undefined;
+  readonly automation: AutomationPolicy | undefined;
+  readonly freshness: FreshnessPolicy | undefined;
   readonly runner: AssetRunner<R>;
 }
 
@@ -239,6 +249,8 @@ export function defineAsset<R = unknown>(spec: AssetSpec<R>): AssetDefinition<R>
     if (!Number.isInteger(n) || n < 0) throw new RuntimeError('invalid-definition', `Asset ${key}: refresh.trailing must be a whole number >= 0, got ${n}.`);
     if (!spec.partitions) throw new RuntimeError('invalid-definition', `Asset ${key}: refresh re-reads trailing partitions, but the asset is not partitioned.`);
   }
+  if (spec.automation !== undefined) validateAutomation(key, spec.automation);
+  if (spec.freshness !== undefined) validateFreshness(key, spec.freshness, spec.partitions?.kind);
   const derived = spec.codeVersion === undefined;
   return {
     key,
@@ -254,6 +266,8 @@ export function defineAsset<R = unknown>(spec: AssetSpec<R>): AssetDefinition<R>
     pool: spec.pool,
     source: spec.source ?? false,
     refresh: spec.refresh,
+    automation: spec.automation,
+    freshness: spec.freshness,
     runner,
   };
 }
@@ -282,6 +296,13 @@ export interface Schedule {
   readonly timezone?: string;
   /** A selection string, as the CLI takes. */
   readonly selection: string;
+  /**
+   * The daily partition each run materializes: the due time's local day plus this many days
+   * (0: "today's partition at 14:00", 1: tomorrow's). Without it, the planner's default.
+   */
+  readonly partitionDay?: number;
+  /** Run every selected step, fresh or not. Default false: what is missing or stale. */
+  readonly force?: boolean;
   readonly description?: string;
 }
 
@@ -289,17 +310,29 @@ export interface Definitions<R = unknown> {
   readonly assets: readonly AssetDefinition<R>[];
   readonly resources: R;
   readonly schedules: readonly Schedule[];
+  readonly sensors: readonly Sensor<R>[];
 }
 
 export function defineDefinitions<R>(defs: {
   assets: readonly AssetDefinition<R>[];
   resources?: R;
   schedules?: readonly Schedule[];
+  sensors?: readonly Sensor<R>[];
 }): Definitions<R> {
   const seen = new Set<string>();
   for (const a of defs.assets) {
     if (seen.has(a.key)) throw new RuntimeError('duplicate-asset', `Asset ${a.key} is defined twice.`);
     seen.add(a.key);
   }
-  return { assets: defs.assets, resources: (defs.resources ?? {}) as R, schedules: defs.schedules ?? [] };
+  // Schedules and sensors share one namespace: their names key cursors and ticks in the store.
+  const names = new Set<string>();
+  for (const s of [...(defs.schedules ?? []), ...(defs.sensors ?? [])]) {
+    if (names.has(s.name)) throw new RuntimeError('invalid-definition', `Two schedules or sensors are named ${JSON.stringify(s.name)}; names must be unique.`);
+    names.add(s.name);
+  }
+  for (const s of defs.schedules ?? []) {
+    parseCron(`Schedule ${s.name}`, s.cron, s.timezone ?? 'UTC');
+    if (s.partitionDay !== undefined && !Number.isInteger(s.partitionDay)) throw new RuntimeError('invalid-definition', `Schedule ${s.name}: partitionDay must be a whole number of days.`);
+  }
+  return { assets: defs.assets, resources: (defs.resources ?? {}) as R, schedules: defs.schedules ?? [], sensors: defs.sensors ?? [] };
 }

@@ -38,12 +38,19 @@ interface TimeWindowSpec {
   start: string;
   /** Last partition, inclusive. Without it, partitions run to the last complete window before `now`. */
   end?: string;
+  /**
+   * Windows past the last complete one (as Dagster's end_offset), when there is no `end`: 1 adds
+   * the window in progress (today), 2 the next one too (tomorrow: a day-ahead market's delivery
+   * day, requested by a schedule or sensor the day before). Default 0.
+   */
+  endOffset?: number;
 }
 
 class TimeWindowPartitions implements PartitionsDefinition {
   readonly description: string;
   private readonly startMs: number;
   private readonly endMs: number | undefined;
+  private readonly endOffset: number;
 
   constructor(
     readonly kind: 'daily' | 'hourly',
@@ -54,7 +61,15 @@ class TimeWindowPartitions implements PartitionsDefinition {
     if (this.endMs !== undefined && this.endMs < this.startMs) {
       throw new RuntimeError('invalid-definition', `${kind} partitions: end ${spec.end} is before start ${spec.start}.`);
     }
-    this.description = `${kind} from ${spec.start}${spec.end ? ` to ${spec.end}` : ''}`;
+    this.endOffset = spec.endOffset ?? 0;
+    if (!Number.isInteger(this.endOffset) || this.endOffset < 0) {
+      throw new RuntimeError('invalid-definition', `${kind} partitions: endOffset must be a whole number >= 0, got ${spec.endOffset}.`);
+    }
+    if (spec.end !== undefined && this.endOffset !== 0) {
+      throw new RuntimeError('invalid-definition', `${kind} partitions: give end or endOffset, not both (end ${spec.end} is the last partition already).`);
+    }
+    const ahead = this.endOffset === 0 ? '' : `, ${this.endOffset} ${kind === 'daily' ? 'day' : 'hour'}${this.endOffset === 1 ? '' : 's'} past the last complete one`;
+    this.description = `${kind} from ${spec.start}${spec.end ? ` to ${spec.end}` : ''}${ahead}`;
   }
 
   private get stepMs(): number {
@@ -94,7 +109,7 @@ class TimeWindowPartitions implements PartitionsDefinition {
   private lastMs(now: Date): number {
     // The last complete window: a daily partition for today is not complete until tomorrow.
     const lastComplete = Math.floor(now.getTime() / this.stepMs) * this.stepMs - this.stepMs;
-    return this.endMs === undefined ? lastComplete : this.endMs;
+    return this.endMs === undefined ? lastComplete + this.endOffset * this.stepMs : this.endMs;
   }
 
   keys(now: Date): PartitionKey[] {

@@ -365,6 +365,12 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
     description: "The latest day-ahead forecast per node: the last day whose inputs (those of the model's feature set) are all known — tomorrow on live data, a day inside the files on a historical export. A node whose inputs have a gap is skipped with a warning naming them.",
     io: 'table',
     codeVersion: '2',
+    // A new forecast whenever the validated data or the model changes, without a schedule.
+    automation: { kind: 'eager' },
+    // On live data the product is tomorrow's forecast, needed before the next market deadline:
+    // a forecast made between two 14:30 EPT deadlines (DA prices post around 13:30). A
+    // historical export has no deadline to meet.
+    ...(config.source === 'dataminer-api' ? { freshness: { at: '14:30', timezone: 'America/New_York' } } : {}),
     async materialize(ctx) {
       const conn = await ctx.duckdb();
       const modelInput = ctx.input('model');

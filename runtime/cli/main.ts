@@ -8,6 +8,7 @@
 //   materialize prune --older-than 30d [--dry-run]
 //   materialize verify [selection] [--partition P] [--json]
 //   materialize partitions list|add|remove [NAME] [KEY...]
+//   materialize tick | daemon [--interval 30s] | ticks [--name N]
 // Exit codes: 0 success, 1 failure, 2 usage error.
 import { parseArgs } from 'node:util';
 import { errorMessage, isRuntimeError } from '../errors.ts';
@@ -30,8 +31,9 @@ import { loadDefinitions } from './load-definitions.ts';
 import { PartitionsUsageError, partitionsCommand } from './partitions-command.ts';
 import { jsonRenderer, plainRenderer, ttyRenderer } from './render.ts';
 import { verifyCommand } from './verify-command.ts';
+import { daemonCommand, parseInterval, tickCommand, ticksCommand } from './automation-commands.ts';
 
-const COMMANDS = ['status', 'show', 'lineage', 'runs', 'show-run', 'prune', 'verify', 'partitions', 'help', 'run'] as const;
+const COMMANDS = ['status', 'show', 'lineage', 'runs', 'show-run', 'prune', 'verify', 'partitions', 'tick', 'daemon', 'ticks', 'help', 'run'] as const;
 
 const USAGE = `Usage: materialize [command] [options]
 
@@ -46,6 +48,9 @@ Commands:
   verify [selection]      hash every current file against its data version; report and mark the bad ones (exit 1)
   partitions list|add|remove [NAME] [KEY...]
                           keys of dynamic partitions (e.g. add a pricing node)
+  tick                    evaluate schedules, sensors and asset automation once, run what they request, exit
+  daemon                  tick every --interval (default 30s) until SIGTERM (which lets the tick in progress finish)
+  ticks                   recent ticks: what each evaluated, requested (and run ids), and why not (--name N)
   serve                   start the HTTP server (API, UI, /predict)
 
 Selection: key, +key (with upstream), key+ (with downstream), group:name, * ; comma lists.
@@ -63,6 +68,8 @@ Options:
       --limit N           rows for runs (default 20)
       --depth N           lineage depth (default 3)
       --older-than AGE    prune age, e.g. 30d, 12h
+      --interval D        daemon tick interval, e.g. 30s, 5m
+      --name N            ticks of one schedule or sensor (or "automation" for asset policies)
   -h, --help              this help
 `;
 
@@ -90,6 +97,8 @@ export async function main(argv: string[], io: { out?: NodeJS.WriteStream; err?:
         limit: { type: 'string' },
         depth: { type: 'string' },
         'older-than': { type: 'string' },
+        interval: { type: 'string' },
+        name: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -110,7 +119,9 @@ export async function main(argv: string[], io: { out?: NodeJS.WriteStream; err?:
   let settings: RuntimeSettings;
   let limit: number;
   let depth: number;
+  let intervalMs: number;
   try {
+    intervalMs = opts.interval === undefined ? 30_000 : parseInterval(opts.interval);
     limit = wholeNumber('--limit', opts.limit, 20, 1, 100_000);
     depth = wholeNumber('--depth', opts.depth, 3, 0, 1_000);
     settings = loadRuntimeSettings(process.env, { dataDir: opts['data-dir'] });
@@ -154,6 +165,12 @@ export async function main(argv: string[], io: { out?: NodeJS.WriteStream; err?:
         return await showRunCommand(instance, args[0], json, out);
       case 'partitions':
         return await partitionsCommand(instance, args, json, out);
+      case 'tick':
+        return await tickCommand(instance, json, out, err);
+      case 'daemon':
+        return await daemonCommand(instance, intervalMs, json, out, err);
+      case 'ticks':
+        return await ticksCommand(instance, limit, opts.name, json, out);
       case 'prune': {
         if (!opts['older-than']) throw new UsageError('prune needs --older-than AGE, e.g. --older-than 30d.');
         const r = await prune(instance, { olderThanMs: parseAge(opts['older-than']), dryRun: opts['dry-run'] });

@@ -24,6 +24,7 @@ import type {
   RunStatus,
   RunTrigger,
 } from './records.ts';
+import type { AutomationCursor, ClaimResult, CursorUpdate, NewTick, TickQuery, TickRecord } from './tick-records.ts';
 
 export interface NewRun {
   readonly id: string;
@@ -220,6 +221,19 @@ export interface LineageStore {
   pruneRecords(cutoff: number, options: { readonly dryRun: boolean }): Promise<PruneRecordsResult>;
   /** Whether any materialization points at this stored file. */
   isRecorded(location: string): Promise<boolean>;
+
+  // ---- automation: ticks, cursors, run request claims ----
+  /**
+   * Claims a run request's dedupe key for `runId`, once and for all: the first caller (any
+   * process) gets `claimed: true`; every later one learns who claimed it and for which run.
+   */
+  claimRunRequest(dedupeKey: string, daemonId: string, runId: string, now: number): Promise<ClaimResult>;
+  /** Records a tick's rows and moves the cursors it advanced, in one transaction. */
+  recordTicks(ticks: readonly NewTick[], cursors: readonly CursorUpdate[]): Promise<void>;
+  /** Newest first (default 50). */
+  listTicks(query?: TickQuery): Promise<TickRecord[]>;
+  /** Every schedule's, sensor's and on_cron policy's cursor, by name. */
+  automationCursors(): Promise<Map<string, AutomationCursor>>;
 
   // ---- integrity ----
   /**

@@ -8,7 +8,7 @@ import type { CodeVersion, DataVersion } from '../versions.ts';
 
 export type RunStatus = 'running' | 'succeeded' | 'failed' | 'canceled';
 /** What started a run. */
-export const RUN_TRIGGERS = ['cli', 'cron', 'ui', 'api', 'test'] as const;
+export const RUN_TRIGGERS = ['cli', 'cron', 'ui', 'api', 'test', 'schedule', 'sensor', 'automation'] as const;
 export type RunTrigger = (typeof RUN_TRIGGERS)[number];
 
 export interface RunRecord {

@@ -122,6 +122,38 @@ const MIGRATIONS: readonly string[] = [
     UNIQUE (definition, key)
   );
   `,
+  // 4: automation (runtime/automation): ticks with what each evaluated, requested and skipped,
+  // the cursors of schedules, sensors and on_cron policies, and the claim of each run request's
+  // dedupe key (one daemon starts it, once).
+  `
+  CREATE TABLE ticks (
+    id INTEGER PRIMARY KEY,
+    daemon_id TEXT NOT NULL,
+    started_at INTEGER NOT NULL,
+    ended_at INTEGER NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('schedule', 'sensor', 'policy')),
+    name TEXT NOT NULL,
+    evaluated TEXT NOT NULL,
+    requested TEXT NOT NULL,
+    skipped TEXT NOT NULL,
+    cursor TEXT,
+    error TEXT
+  );
+  CREATE INDEX ticks_by_name ON ticks(name, id);
+
+  CREATE TABLE automation_cursors (
+    name TEXT PRIMARY KEY,
+    cursor TEXT,
+    evaluated_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+
+  CREATE TABLE run_request_claims (
+    dedupe_key TEXT PRIMARY KEY,
+    daemon_id TEXT NOT NULL,
+    run_id TEXT NOT NULL,
+    claimed_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

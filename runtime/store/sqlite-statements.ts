@@ -15,6 +15,7 @@ import type { DynamicPartitionKeys } from '../partitions.ts';
 import type { CodeVersion, DataVersion } from '../versions.ts';
 import { BAD_CURRENT_SQL } from './consistency-sql.ts';
 import { migrate } from './schema.ts';
+import { SqliteAutomation } from './sqlite-automation.ts';
 import { wholeNumber } from './query-args.ts';
 import type { RunEventType } from '../events.ts';
 import type { LogLevel } from '../logger.ts';
@@ -42,6 +43,8 @@ const BUSY_TIMEOUT_MS = 60_000;
 export class SqliteStatements {
   readonly #db: Database.Database;
   private readonly stmts: ReturnType<typeof prepare>;
+  /** The automation tables' statements (ticks, cursors, claims). */
+  readonly automation: SqliteAutomation;
 
   private constructor(
     readonly path: string,
@@ -49,6 +52,7 @@ export class SqliteStatements {
   ) {
     this.#db = db;
     this.stmts = prepare(db);
+    this.automation = new SqliteAutomation(db);
   }
 
   /** Opens (creating and migrating if needed) the store at `path`; ':memory:' for tests. */

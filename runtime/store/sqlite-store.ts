@@ -32,6 +32,7 @@ import type {
   RunRecord,
   RunStatus,
 } from './records.ts';
+import type { AutomationCursor, ClaimResult, CursorUpdate, NewTick, TickQuery, TickRecord } from './tick-records.ts';
 
 export interface SqliteStoreOptions {
   /** How often subscribers' poll looks for changes made by other processes (default 500 ms). */
@@ -190,6 +191,19 @@ export class SqliteLineageStore implements LineageStore {
   /** The activity token less its materialization part, which subscribers learn of one by one. */
   #otherActivity(): string {
     return `${this.#s.activityToken().replace(/^[^:]*:/, '')}|${this.#s.corruptionToken()}`;
+  }
+
+  async claimRunRequest(dedupeKey: string, daemonId: string, runId: string, now: number): Promise<ClaimResult> {
+    return this.#s.automation.claimRunRequest(dedupeKey, daemonId, runId, now);
+  }
+  async recordTicks(ticks: readonly NewTick[], cursors: readonly CursorUpdate[]): Promise<void> {
+    this.#s.automation.recordTicks(ticks, cursors);
+  }
+  async listTicks(query: TickQuery = {}): Promise<TickRecord[]> {
+    return this.#s.automation.listTicks(query);
+  }
+  async automationCursors(): Promise<Map<string, AutomationCursor>> {
+    return this.#s.automation.automationCursors();
   }
 
   async pruneRecords(cutoff: number, options: { readonly dryRun: boolean }): Promise<PruneRecordsResult> {

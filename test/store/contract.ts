@@ -11,6 +11,7 @@ import type { LineageStore, StoreChange } from '../../runtime/store/lineage-stor
 import { openLineageStore } from '../../runtime/store/open-store.ts';
 import { PROJECT_ROOT } from '../support/cli.ts';
 import { materializationOf } from './fixtures/records.ts';
+import { automationContract } from './automation-contract.ts';
 
 export interface StoreBackend {
   /** The location (file path or URL) of a new, empty store. */
@@ -423,6 +424,8 @@ export function storeContract(name: string, setup: () => Promise<StoreBackend>):
       (err: Error) => assert.match(err.message, /newer than this runtime's .*Upgrade the runtime/),
     );
   });
+
+  automationContract(t, fresh, again);
 
   // ---- crash and concurrency, with real processes ----
 

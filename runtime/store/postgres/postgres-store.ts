@@ -46,6 +46,8 @@ import type {
   RunStatus,
 } from '../records.ts';
 import { migratePostgres } from './schema.ts';
+import * as automation from './automation.ts';
+import type { AutomationCursor, ClaimResult, CursorUpdate, NewTick, TickQuery, TickRecord } from '../tick-records.ts';
 
 export interface PostgresStoreOptions {
   /** Connections in the pool (default 10). */
@@ -528,6 +530,19 @@ export class PostgresLineageStore implements LineageStore {
   }
 
   // ---- prune ----
+
+  async claimRunRequest(dedupeKey: string, daemonId: string, runId: string, now: number): Promise<ClaimResult> {
+    return automation.claimRunRequest(this.#pool, dedupeKey, daemonId, runId, now);
+  }
+  async recordTicks(ticks: readonly NewTick[], cursors: readonly CursorUpdate[]): Promise<void> {
+    return automation.recordTicks(this.#pool, ticks, cursors);
+  }
+  async listTicks(query: TickQuery = {}): Promise<TickRecord[]> {
+    return automation.listTicks(this.#pool, query);
+  }
+  async automationCursors(): Promise<Map<string, AutomationCursor>> {
+    return automation.automationCursors(this.#pool);
+  }
 
   async pruneRecords(cutoff: number, options: { readonly dryRun: boolean }): Promise<PruneRecordsResult> {
     return this.#tx(async (c) => {

@@ -194,9 +194,44 @@ export const MIGRATIONS: readonly Migration[] = [
     $fn$;
     `,
   },
+  // Version 3 belongs to another change (merged separately); versions apply in order, whatever is absent.
+  {
+    version: 4,
+    name: 'automation: ticks, cursors of schedules, sensors and on_cron policies, run request claims',
+    sql: `
+    CREATE TABLE ticks (
+      id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+      daemon_id text NOT NULL,
+      started_at bigint NOT NULL,
+      ended_at bigint NOT NULL,
+      kind text NOT NULL CHECK (kind IN ('schedule', 'sensor', 'policy')),
+      name text NOT NULL,
+      evaluated text NOT NULL,
+      requested text NOT NULL,
+      skipped text NOT NULL,
+      cursor text,
+      error text
+    );
+    CREATE INDEX ticks_by_name ON ticks (name, id);
+
+    CREATE TABLE automation_cursors (
+      name text PRIMARY KEY,
+      cursor text,
+      evaluated_at bigint NOT NULL
+    );
+
+    CREATE TABLE run_request_claims (
+      dedupe_key text PRIMARY KEY,
+      daemon_id text NOT NULL,
+      run_id text NOT NULL,
+      claimed_at bigint NOT NULL
+    );
+    `,
+  },
 ];
 
-export const PG_SCHEMA_VERSION = MIGRATIONS.length;
+/** The highest version, not the count: versions may have gaps while changes merge. */
+export const PG_SCHEMA_VERSION = Math.max(...MIGRATIONS.map((m) => m.version));
 
 /** One lock key for every process migrating this database (advisory locks are per database). */
 const MIGRATION_LOCK = 'pjm-lineage-store:migrate';
@@ -208,8 +243,9 @@ export async function migratePostgres(client: pg.ClientBase, where: string): Pro
     await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [MIGRATION_LOCK]);
     await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
       version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
-    const { rows } = await client.query<{ v: number | null }>('SELECT max(version) AS v FROM schema_migrations');
-    const current = rows[0]?.v ?? 0;
+    const { rows } = await client.query<{ version: number }>('SELECT version FROM schema_migrations');
+    const applied = new Set(rows.map((r) => r.version));
+    const current = Math.max(0, ...applied);
     if (current > PG_SCHEMA_VERSION) {
       throw new RuntimeError(
         'store-schema',
@@ -217,7 +253,8 @@ export async function migratePostgres(client: pg.ClientBase, where: string): Pro
       );
     }
     for (const m of MIGRATIONS) {
-      if (m.version <= current) continue;
+      // By set, not by maximum: a version merged after a later one (3 after 4) is still applied.
+      if (applied.has(m.version)) continue;
       await client.query(m.sql);
       await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
     }

@@ -1,0 +1,159 @@
+// One automation tick, the effectful side of runtime/automation: read the store once (cursors,
+// current versions), evaluate every schedule, due sensor and asset policy, claim each run
+// request's dedupe key in the store (whoever claims first starts it; everyone else records
+// a duplicate), prepare the claimed runs, record the tick rows and the new cursors in one
+// transaction, then run them through the ordinary materialize path. `materialize tick` is one
+// call of this; `materialize daemon` calls it in a loop.
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { errorMessage } from '../errors.ts';
+import type { RunResult } from '../executor.ts';
+import type { Instance } from '../instance.ts';
+import { newRunId, prepareRun, runPrepared, type MaterializeRequest, type PreparedRun } from '../materialize.ts';
+import { snapshotView, StalenessResolver } from '../staleness.ts';
+import type { RunTrigger } from '../store/records.ts';
+import type { CursorUpdate, NewTick, RequestedRun, TickKind } from '../store/tick-records.ts';
+import { evaluatePolicies } from './policies.ts';
+import { evaluateSchedule } from './schedules.ts';
+import { runSensor, sensorIsDue } from './sensors.ts';
+import type { RunRequest, SkipReason } from './types.ts';
+
+export const DEFAULT_CATCH_UP_MS = 60 * 60_000;
+export const DEFAULT_SENSOR_TIMEOUT_MS = 60_000;
+/** The tick row of the asset policies' pass. */
+export const POLICY_TICK_NAME = 'automation';
+
+export interface TickOptions {
+  /** Who is ticking, recorded with each row and claim ("host:pid:random" by default). */
+  readonly daemonId?: string;
+  /** The tick's clock; default the real one. Tests fix it. */
+  readonly now?: Date;
+  readonly catchUpMs?: number;
+  readonly sensorTimeoutMs?: number;
+  /** Aborts the sensors being evaluated and the runs being executed. */
+  readonly signal?: AbortSignal;
+  readonly concurrency?: number;
+  /** Evaluate and record, but do not execute the runs (they stay claimed): for the benchmark. */
+  readonly execute?: boolean;
+  /** Called before each run starts and after it ends. */
+  readonly onRun?: (event: { readonly phase: 'start'; readonly runId: string; readonly request: RunRequest } | { readonly phase: 'end'; readonly result: RunResult }) => void;
+}
+
+export interface TickResult {
+  readonly ticks: readonly NewTick[];
+  readonly runs: readonly RunResult[];
+  /** Store writes the tick made (claims and the one tick transaction), not counting the runs'. */
+  readonly storeWrites: number;
+}
+
+export function newDaemonId(): string {
+  return `${hostname()}:${process.pid}:${randomBytes(2).toString('hex')}`;
+}
+
+const cursorName = (kind: TickKind, name: string): string => `${kind}:${name}`;
+const TRIGGER: Record<TickKind, RunTrigger> = { schedule: 'schedule', sensor: 'sensor', policy: 'automation' };
+
+interface Evaluated {
+  readonly kind: TickKind;
+  readonly name: string;
+  readonly startedAt: number;
+  readonly evaluated: readonly string[];
+  readonly requests: readonly RunRequest[];
+  readonly skipped: readonly SkipReason[];
+  readonly cursor: string | null;
+  readonly error: string | null;
+}
+
+export async function runTick(instance: Instance<unknown>, options: TickOptions = {}): Promise<TickResult> {
+  const now = options.now ?? new Date();
+  const nowMs = now.getTime();
+  const daemonId = options.daemonId ?? newDaemonId();
+  const catchUpMs = options.catchUpMs ?? DEFAULT_CATCH_UP_MS;
+  const store = instance.store;
+  const [cursors, snapshot, dynamic] = await Promise.all([store.automationCursors(), store.snapshot(), store.dynamicPartitionKeys()]);
+  const evaluations: Evaluated[] = [];
+  const cursorUpdates: CursorUpdate[] = [];
+
+  for (const s of instance.definitions.schedules) {
+    const name = cursorName('schedule', s.name);
+    const e = evaluateSchedule(s, cursors.get(name)?.cursor ?? undefined, now, catchUpMs);
+    cursorUpdates.push({ name, cursor: e.cursor, evaluatedAt: nowMs });
+    // A schedule with nothing due says nothing: a tick row per schedule per tick would be noise.
+    if (e.evaluated.length > 0) evaluations.push({ kind: 'schedule', name: s.name, startedAt: nowMs, evaluated: e.evaluated, requests: e.requests, skipped: e.skipped, cursor: e.cursor, error: null });
+  }
+
+  for (const sensor of instance.definitions.sensors) {
+    const name = cursorName('sensor', sensor.name);
+    const stored = cursors.get(name);
+    if (!sensorIsDue(sensor, stored?.evaluatedAt, nowMs)) continue;
+    const startedAt = Date.now();
+    const outcome = await runSensor(sensor, { cursor: stored?.cursor ?? undefined, now, resources: instance.definitions.resources }, options.sensorTimeoutMs ?? DEFAULT_SENSOR_TIMEOUT_MS, options.signal);
+    // A failed evaluation keeps its cursor (what it saw is unknown) but waits its interval too.
+    const cursor = outcome.ok ? (outcome.result.cursor ?? stored?.cursor ?? null) : (stored?.cursor ?? null);
+    cursorUpdates.push({ name, cursor, evaluatedAt: nowMs });
+    evaluations.push({
+      kind: 'sensor',
+      name: sensor.name,
+      startedAt,
+      evaluated: [sensor.name],
+      requests: outcome.ok ? outcome.result.runRequests : [],
+      skipped: outcome.ok && outcome.result.skipReason ? [{ subject: sensor.name, reason: outcome.result.skipReason }] : [],
+      cursor,
+      error: outcome.ok ? null : outcome.error,
+    });
+  }
+
+  const view = snapshotView(snapshot);
+  const policyInput = { graph: instance.graph, resolver: new StalenessResolver(instance.graph, view, now, { dynamic }), view, now, catchUpMs };
+  const policyCursors = new Map([...cursors].filter(([k]) => k.startsWith('policy:')).map(([k, v]) => [k, v.cursor ?? undefined]));
+  const p = evaluatePolicies({ ...policyInput, cursors: policyCursors });
+  for (const [name, cursor] of p.cursors) cursorUpdates.push({ name, cursor, evaluatedAt: nowMs });
+  if (p.evaluated.length > 0) {
+    evaluations.push({ kind: 'policy', name: POLICY_TICK_NAME, startedAt: nowMs, evaluated: p.evaluated, requests: p.requests, skipped: p.skipped.slice(0, 100), cursor: null, error: null });
+  }
+
+  // Claim, then prepare: a request whose key another daemon (or an earlier tick) claimed is a duplicate.
+  let storeWrites = 1;
+  const toRun: { prepared: PreparedRun; req: MaterializeRequest; request: RunRequest }[] = [];
+  const ticks: NewTick[] = [];
+  for (const e of evaluations) {
+    const requested: RequestedRun[] = [];
+    for (const r of e.requests) {
+      const runId = newRunId(now);
+      storeWrites++;
+      const claim = await store.claimRunRequest(r.dedupeKey, daemonId, runId, nowMs);
+      if (!claim.claimed) {
+        requested.push({ ...r, outcome: 'duplicate', runId: claim.runId, detail: `already requested by ${claim.daemonId} at ${new Date(claim.claimedAt).toISOString()}` });
+        continue;
+      }
+      const req: MaterializeRequest = {
+        selection: r.selection,
+        ...(r.partitions && r.partitions.length > 0 ? { partitions: r.partitions.join(',') } : {}),
+        force: r.force ?? false,
+        trigger: TRIGGER[e.kind],
+        concurrency: options.concurrency,
+        runId,
+        now,
+      };
+      try {
+        toRun.push({ prepared: await prepareRun(instance, req), req, request: r });
+        requested.push({ ...r, outcome: 'launched', runId });
+      } catch (err) {
+        requested.push({ ...r, outcome: 'invalid', runId: null, detail: errorMessage(err) });
+      }
+    }
+    ticks.push({ daemonId, startedAt: e.startedAt, endedAt: Date.now(), kind: e.kind, name: e.name, evaluated: e.evaluated, requested, skipped: e.skipped, cursor: e.cursor, error: e.error });
+  }
+  await store.recordTicks(ticks, cursorUpdates);
+
+  const runs: RunResult[] = [];
+  if (options.execute !== false) {
+    for (const { prepared, req, request } of toRun) {
+      options.onRun?.({ phase: 'start', runId: prepared.runId, request });
+      const result = await runPrepared(instance, prepared, { ...req, signal: options.signal });
+      options.onRun?.({ phase: 'end', result });
+      runs.push(result);
+    }
+  }
+  return { ticks, runs, storeWrites };
+}

@@ -1,0 +1,64 @@
+// The `da_prices_posted` sensor against the local Data Miner 2 protocol server, replaying
+// real day-ahead rows of the 12 hubs (test/fixtures/pjm/hubs_da_hrl_lmps.csv, May 2025).
+import { fileURLToPath } from 'node:url';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { loadPjmConfig } from '../../assets/pjm/config.ts';
+import { daPricesPostedSensor, pjmSensors } from '../../assets/pjm/sensors.ts';
+import { runSensor } from '../../runtime/automation/sensors.ts';
+import { itemsFromDataMinerCsv, startDataMinerServer, type DataMinerServer } from '../support/dataminer-server.ts';
+
+const KEY = 'sensor-key';
+const da = itemsFromDataMinerCsv(fileURLToPath(new URL('../fixtures/pjm/hubs_da_hrl_lmps.csv', import.meta.url)));
+const HUBS = [...new Set(da.map((r) => Number(r['pnode_id'])))];
+let server: DataMinerServer;
+
+const config = () =>
+  loadPjmConfig(
+    { PJM_SOURCE: 'dataminer-api', PJM_API_KEY: KEY, PJM_NODES: HUBS.join(','), PJM_MARKETS: 'da', PJM_START: '2025-04-01', PJM_END: '2025-04-29', PJM_API_BASE: server.baseUrl, PJM_API_RATE_LIMIT: '600' },
+    new Date('2025-04-30T12:00:00Z'),
+  );
+const sensor = () => daPricesPostedSensor(config(), { client: { pageSize: 100, maxAttempts: 1, backoffBaseMs: 1 } });
+const at = (iso: string, cursor?: string) => runSensor(sensor(), { cursor, now: new Date(iso), resources: {} }, 10_000);
+
+test.before(async () => {
+  server = await startDataMinerServer({ key: KEY, feeds: { da_hrl_lmps: da } });
+});
+test.after(async () => server.close());
+
+test('on the afternoon of Apr 30 EPT, the posted DA prices of May 1 request exactly the 12 hubs\' raw price partitions of May 1', async () => {
+  const r = await at('2025-04-30T18:00:00Z');
+  assert.ok(r.ok, JSON.stringify(r));
+  if (!r.ok) return;
+  assert.is(r.result.cursor, '2025-05-01');
+  assert.is(r.result.runRequests.length, 1);
+  const q = r.result.runRequests[0]!;
+  assert.is(q.selection, 'pjm/raw/prices');
+  assert.equal(q.partitions, HUBS.map((id) => `${id}|2025-05-01`));
+  assert.is(q.reason, `day-ahead prices of 2025-05-01 posted for 12 of 12 nodes`);
+  assert.ok(server.requests.every((x) => x.feed === 'da_hrl_lmps' && x.key === KEY));
+});
+
+test('a day not posted yet requests nothing and says so; a day already requested does not ask the API', async () => {
+  const none = await at('2025-06-10T18:00:00Z');
+  assert.equal(none, { ok: true, result: { runRequests: [], skipReason: 'day-ahead prices of 2025-06-11 are not posted yet (0 of 12 nodes)' } });
+  const before = server.requests.length;
+  const done = await at('2025-04-30T19:00:00Z', '2025-05-01');
+  assert.equal(done, { ok: true, result: { runRequests: [], skipReason: 'day-ahead prices of 2025-05-01 were already requested' } });
+  assert.is(server.requests.length, before);
+});
+
+test('an API failure is a failed evaluation with the Data Miner message, not an exception', async () => {
+  server.inject({ kind: '500' }, { times: Infinity });
+  const r = await at('2025-04-30T18:00:00Z');
+  server.clearFaults();
+  assert.is(r.ok, false);
+  if (!r.ok) assert.match(r.error, /^sensor da_prices_posted failed: PJM Data Miner feed da_hrl_lmps, page 1: /);
+});
+
+test('the sensor exists only on the live source', () => {
+  assert.equal(pjmSensors(config()).map((s) => s.name), ['da_prices_posted']);
+  assert.equal(pjmSensors(loadPjmConfig({}, new Date('2025-04-30T12:00:00Z'))), []);
+});
+
+test.run();
