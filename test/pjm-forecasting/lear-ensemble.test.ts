@@ -11,7 +11,7 @@ import { completeDays, learExogenousColumns, learPanelsFromFeatures } from '../.
 import { learKey, learWalkForwardOnTable } from '../../assets/pjm/lear/walk-forward.ts';
 import { readEpftoolboxPanel } from '../../assets/pjm/lear/epftoolbox-panel.ts';
 import { combineFamilies, equalWeights, familiesOf } from '../../assets/pjm/model/ensemble.ts';
-import { conformalCalibration, quantilesAt } from '../../assets/pjm/model/calibration.ts';
+import { conformalCalibration, quantilesAt, type HourResidual } from '../../assets/pjm/model/calibration.ts';
 import { loadPjmConfig } from '../../assets/pjm/config.ts';
 import { learWalkForward } from '../../lib/lear/index.ts';
 import { COMED, FIXTURE_CSV, openFixture, type FixtureContext } from './helpers/fixture.ts';
@@ -105,7 +105,7 @@ test('the family mean: 0.5/0.5, and the other family alone where one has no fore
 
 test('conformal calibration per hour: the residual quantiles of the last days, monotone in the level', () => {
   // Hour h's residuals over 20 days are 1..20 (+h): the 50 % quantile is the ⌈21·0.5⌉ = 11th value.
-  const hours = [];
+  const hours: HourResidual[] = [];
   for (let d = 0; d < 30; d++) {
     for (let h = 0; h < 24; h++) hours.push({ day: `2017-01-${String(d + 1).padStart(2, '0')}`, hour: h, actual: 100 + ((d - 10) % 20) + 1 + h, forecast: 100 });
   }
