@@ -309,7 +309,8 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
     pool: 'xgboost-training',
     description: `Walk-forward backtest (${typeof options.recalibration === 'string' ? options.recalibration : `every ${options.recalibration.everyDays} days`} recalibration, expanding window): MAE, RMSE, sMAPE and rMAE against the naive forecast, overall, by hour and by node${config.source === 'epftoolbox' ? ', beside the published epftoolbox ensembles' : ''}.`,
     io: 'json',
-    codeVersion: `2:${market}:${settingsHash}:${JSON.stringify(options.recalibration)}:${JSON.stringify(config.backtest)}`,
+    // The families, LEAR windows and LEAR refit cadence are part of what it computes.
+    codeVersion: `3:${market}:${settingsHash}:${JSON.stringify(options.recalibration)}:${JSON.stringify(config.backtest)}:${JSON.stringify({ families: config.model.families, learWindows: config.model.learWindows, learEveryDays: config.model.learEveryDays })}`,
     async materialize(ctx) {
       const conn = await ctx.duckdb();
       const featuresPath = await featuresTable(conn, ctx.input('features'), ctx.tempDir);
@@ -328,6 +329,7 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
         recalibration: options.recalibration,
         settings: settingsFor(featureSet),
         publishedForecastsCsv: config.source === 'epftoolbox' ? published : undefined,
+        families: config.model,
         signal: ctx.signal,
         onBlock: (b, done, total) => ctx.log.info(`retrain ${done}/${total}: trained on ${b.trainFirstDay}..${b.trainLastDay}, tested ${b.testFirstDay}..${b.testLastDay}, MAE ${b.mae.toFixed(3)}`),
       });
@@ -337,7 +339,8 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
       // same data version (and nothing downstream reruns for nothing); how long it took varies
       // from run to run and goes in the metadata.
       const { seconds, blocks, ...findings } = outcome.report;
-      const report = { ...findings, blocks: blocks.map(({ trainSeconds: _, ...block }) => block) };
+      const { learSeconds: _learSeconds, ...familyFindings } = outcome.families ?? { learSeconds: 0 };
+      const report = { ...findings, blocks: blocks.map(({ trainSeconds: _, ...block }) => block), ...(outcome.families ? { families: familyFindings } : {}) };
       return {
         value: { report, forecasts } as never,
         metadata: {
@@ -352,6 +355,8 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
           byNode: outcome.report.metrics.byNode as never,
           hours: forecasts.length,
           comparison: outcome.report.comparison as never,
+          families: (outcome.families ? familyFindings : null) as never,
+          learSeconds: outcome.families?.learSeconds ?? null,
           timing: { seconds, trainSeconds: blocks.map((b) => b.trainSeconds) },
         },
       };
