@@ -56,6 +56,8 @@ export interface FamilyReport {
   readonly dm: Readonly<Record<string, { readonly statistic: number; readonly pValue: number }>> | null;
   /** The calibration of the chosen family's forecast, from its last 182 test days. */
   readonly calibration: ConformalCalibration;
+  /** The same for XGBoost's forecast alone (what pjm/model serves until LEAR is served too) and its MAE. */
+  readonly xgboostCalibration: ConformalCalibration;
 }
 
 export interface FamilyBacktestInput {
@@ -168,6 +170,7 @@ export function familyBacktest(input: FamilyBacktestInput): { report: FamilyRepo
       quantiles: { conformal, qra, better },
       dm,
       calibration: conformalCalibration(chosen.filter((h) => Number.isFinite(h.forecast)), { days: 182 }),
+      xgboostCalibration: conformalCalibration(xgboost, { days: 182 }),
     },
   };
 }
