@@ -102,6 +102,12 @@ export const HourForecast = T.Object({
   ts_utc: T.String({ format: 'date-time' }),
   ts_ept: T.String({ description: 'Start of the hour in US Eastern prevailing time, with its offset.' }),
   value: T.Number({ description: 'Forecast LMP, $/MWh.' }),
+  quantiles: T.Optional(
+    T.Array(T.Object({ level: T.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1 }), value: T.Number({ description: '$/MWh' }) }), {
+      description:
+        "Quantiles of the price at levels 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95 (increasing in level): the forecast plus the model's per-hour conformal quantiles of its walk-forward residuals (GET /model: sidecar.calibration). [0.25, 0.75] is the 50 % interval, [0.05, 0.95] the 90 % one. Absent for a model trained before calibrations.",
+    }),
+  ),
   note: T.Optional(T.String({ description: 'Set on the fall-back day: both 01:00 hours carry the one grid-hour-1 forecast.' })),
   explanation: T.Optional(Explanation),
 });

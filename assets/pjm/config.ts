@@ -51,6 +51,28 @@ export interface BacktestPeriodSetting {
   readonly days: number | null;
 }
 
+/** Which model families pjm/model and pjm/backtest run (PJM_MODEL_FAMILIES). */
+export type FamilyChoice = 'xgboost' | 'lear' | 'ensemble';
+export const FAMILY_CHOICES: readonly FamilyChoice[] = ['xgboost', 'lear', 'ensemble'];
+
+/** The model's composition and its guard. */
+export interface PjmModelSetting {
+  /** PJM_MODEL_FAMILIES: xgboost, lear or ensemble (the plain mean of both; default). */
+  readonly families: FamilyChoice;
+  /**
+   * PJM_LEAR_WINDOWS: LEAR calibration windows in days, averaged (CWA). Default 56,84: the
+   * short windows keep the default run's time budget; epftoolbox uses 56,84,1092,1456.
+   */
+  readonly learWindows: readonly number[];
+  /** PJM_LEAR_RECALIBRATION_DAYS: LEAR refits every this many days in the backtest; default 1 (daily, as epftoolbox). */
+  readonly learEveryDays: number;
+  /**
+   * PJM_MODEL_MAX_WORSE: the relative backtest MAE increase over the current model at which
+   * pjm/model's no_worse_than_current check blocks; default 0.02; 'off' disables the check.
+   */
+  readonly maxWorse: number | null;
+}
+
 export interface PjmConfig {
   readonly source: PjmSource;
   readonly nodes: readonly PjmNode[];
@@ -76,6 +98,7 @@ export interface PjmConfig {
    */
   readonly revisionDays: number;
   readonly api: PjmApiConfig;
+  readonly model: PjmModelSetting;
 }
 
 /**
@@ -277,6 +300,7 @@ export function loadPjmConfig(env: Env = process.env, now: Date = new Date(), da
     loadAreas: areas === undefined ? (epf ? ['RTO', 'COMED'] : ['RTO']) : areas.split(',').map((s) => s.trim()).filter((s) => s !== ''),
     freshnessMaxAgeHours: positive(env, 'PJM_FRESHNESS_HOURS', 36, false),
     revisionDays: wholeNumber(env, 'PJM_REVISION_DAYS', DEFAULT_REVISION_DAYS),
+    model: modelSetting(env),
     api: {
       baseUrl: baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`,
       key,
@@ -303,6 +327,27 @@ function backtestPeriod(env: Env, start: string, end: string): BacktestPeriodSet
   if (last !== null && (last < start || last > end)) throw new PjmConfigError('PJM_BACKTEST_END', last, within);
   if (first !== null && last !== null && last < first) throw new PjmConfigError('PJM_BACKTEST_END', last, `a day on or after PJM_BACKTEST_START (${first})`);
   return { start: first, end: last, days };
+}
+
+function modelSetting(env: Env): PjmModelSetting {
+  const windowsText = nonEmpty(env, 'PJM_LEAR_WINDOWS') ?? '56,84';
+  const learWindows = windowsText.split(',').map((w) => Number(w.trim()));
+  if (learWindows.some((w) => !Number.isInteger(w) || w < 9) || new Set(learWindows).size !== learWindows.length) {
+    throw new PjmConfigError('PJM_LEAR_WINDOWS', windowsText, 'a comma-separated list of distinct whole numbers of days, each at least 9 (e.g. 56,84 or 56,84,1092,1456)');
+  }
+  const worse = nonEmpty(env, 'PJM_MODEL_MAX_WORSE');
+  let maxWorse: number | null = 0.02;
+  if (worse === 'off') maxWorse = null;
+  else if (worse !== undefined) {
+    maxWorse = Number(worse);
+    if (!Number.isFinite(maxWorse) || maxWorse < 0) throw new PjmConfigError('PJM_MODEL_MAX_WORSE', worse, "a relative MAE margin, 0 or more (0.02 = 2 %), or 'off'");
+  }
+  return {
+    families: oneOf(env, 'PJM_MODEL_FAMILIES', FAMILY_CHOICES, 'ensemble'),
+    learWindows,
+    learEveryDays: positive(env, 'PJM_LEAR_RECALIBRATION_DAYS', 1, true),
+    maxWorse,
+  };
 }
 
 /** A copy of the config safe to print or store: the API key is replaced by whether it is set. */

@@ -30,6 +30,8 @@ import { DEFAULT_SETTINGS, defaultSettingsFor, disposeModel, loadModel, RT_WITH_
 import { backtest, EPFTOOLBOX_TEST_PERIOD, type Recalibration } from './backtest/index.ts';
 import { latestForecast } from './forecast/index.ts';
 import { decodeModelBundle, encodeModelBundle } from './model-bundle.ts';
+import type { ConformalCalibration } from './model/calibration.ts';
+import { noWorseVerdict } from './model/no-worse.ts';
 import { DEFAULT_EPFTOOLBOX_DIR, PJM_HUBS } from './config.ts';
 
 /** How far back a feature row's price lags reach, in days (D-7). */
@@ -264,16 +266,39 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
 
   const model = defineAsset({
     key: ASSET_KEYS.model,
-    deps: [ASSET_KEYS.features, { asset: ASSET_KEYS.featureSet, as: 'feature_set' }],
+    // The backtest gives the model its calibration (per-hour residual quantiles of the served
+    // family's walk-forward) and the MAE no_worse_than_current compares.
+    deps: [ASSET_KEYS.features, { asset: ASSET_KEYS.featureSet, as: 'feature_set' }, ASSET_KEYS.backtest],
     group: 'pjm',
     pool: 'xgboost-training',
     description: `XGBoost model of the ${market.toUpperCase()} LMP: an average of global models over nodes and hours (${membersText}), asinh-median price transform per node, time-ordered validation split with early stopping. The file bundles each member's XGBoost JSON (pjm/model_export writes them out for Python); the sidecar in the metadata has features, target, window, parameters, learning curves and importance.`,
     io: 'file',
     // The training settings are part of the model's code: changing them makes the model stale.
-    codeVersion: `1:${market}:${settingsHash}`,
+    codeVersion: `2:${market}:${settingsHash}`,
+    checks: [
+      {
+        name: 'no_worse_than_current',
+        description: 'Blocks a model whose backtest MAE is worse than the current one by more than PJM_MODEL_MAX_WORSE (default 2 %).',
+        check(ctx) {
+          const m = ctx.output.metadata;
+          const verdict = noWorseVerdict({
+            candidateMae: Number(m.backtestMae),
+            currentMae: typeof m.currentBacktestMae === 'number' ? m.currentBacktestMae : null,
+            maxWorse: config.model.maxWorse,
+            candidatePeriod: String(m.backtestPeriod),
+            currentPeriod: typeof m.currentBacktestPeriod === 'string' ? m.currentBacktestPeriod : null,
+          });
+          return { passed: verdict.passed, message: verdict.message, metadata: { candidateMae: m.backtestMae ?? null, currentMae: m.currentBacktestMae ?? null, maxWorse: config.model.maxWorse } };
+        },
+      },
+    ],
     async materialize(ctx) {
       const featureSet = featureSetOf(ctx.input('features'));
       const conn = await ctx.duckdb();
+      const backtestReport = (await ctx.input('backtest').json<{ report: { testFirstDay: string; testLastDay: string; families?: { point: { xgboost: { mae: number } }; xgboostCalibration: ConformalCalibration } } }>()).report;
+      if (!backtestReport.families) throw new Error('The consumed pjm/backtest version has no family scores or calibration; rematerialize pjm/backtest.');
+      // The served model is XGBoost (LEAR members are backtested, not yet served): its own MAE and calibration.
+      const served = { mae: backtestReport.families.point.xgboost.mae, testFirstDay: backtestReport.testFirstDay, testLastDay: backtestReport.testLastDay };
       const { model: trained, files } = await trainModelFromFeatures(conn, {
         featuresParquet: await featuresTable(conn, ctx.input('features'), ctx.tempDir),
         market,
@@ -283,13 +308,19 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
         signal: ctx.signal,
       });
       disposeModel(trained);
+      const sidecar: ModelSidecar = { ...files.sidecar, servedFamily: 'xgboost', calibration: backtestReport.families.xgboostCalibration, backtest: served };
       const path = join(ctx.tempDir, 'model.bundle');
       await writeFile(path, encodeModelBundle(files.files));
+      const previous = ctx.previous?.metadata;
       for (const m of files.sidecar.members) ctx.log.info(`member ${m.variant.name}: ${m.rounds} rounds on ${trained.window.trainRows} rows (${trained.window.firstDay}..${trained.window.lastDay})`);
       return {
         file: path,
         metadata: {
-          sidecar: files.sidecar as unknown as Metadata,
+          sidecar: sidecar as unknown as Metadata,
+          backtestMae: served.mae,
+          backtestPeriod: `${served.testFirstDay}..${served.testLastDay}`,
+          currentBacktestMae: typeof previous?.backtestMae === 'number' ? previous.backtestMae : null,
+          currentBacktestPeriod: typeof previous?.backtestPeriod === 'string' ? previous.backtestPeriod : null,
           market,
           featureSet: describeFeatureSet(featureSet),
           inputsFound: ctx.input('feature_set').metadata().inputsFound ?? null,
@@ -309,7 +340,8 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
     pool: 'xgboost-training',
     description: `Walk-forward backtest (${typeof options.recalibration === 'string' ? options.recalibration : `every ${options.recalibration.everyDays} days`} recalibration, expanding window): MAE, RMSE, sMAPE and rMAE against the naive forecast, overall, by hour and by node${config.source === 'epftoolbox' ? ', beside the published epftoolbox ensembles' : ''}.`,
     io: 'json',
-    codeVersion: `2:${market}:${settingsHash}:${JSON.stringify(options.recalibration)}:${JSON.stringify(config.backtest)}`,
+    // The families, LEAR windows and LEAR refit cadence are part of what it computes.
+    codeVersion: `3:${market}:${settingsHash}:${JSON.stringify(options.recalibration)}:${JSON.stringify(config.backtest)}:${JSON.stringify({ families: config.model.families, learWindows: config.model.learWindows, learEveryDays: config.model.learEveryDays })}`,
     async materialize(ctx) {
       const conn = await ctx.duckdb();
       const featuresPath = await featuresTable(conn, ctx.input('features'), ctx.tempDir);
@@ -328,6 +360,7 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
         recalibration: options.recalibration,
         settings: settingsFor(featureSet),
         publishedForecastsCsv: config.source === 'epftoolbox' ? published : undefined,
+        families: config.model,
         signal: ctx.signal,
         onBlock: (b, done, total) => ctx.log.info(`retrain ${done}/${total}: trained on ${b.trainFirstDay}..${b.trainLastDay}, tested ${b.testFirstDay}..${b.testLastDay}, MAE ${b.mae.toFixed(3)}`),
       });
@@ -337,7 +370,8 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
       // same data version (and nothing downstream reruns for nothing); how long it took varies
       // from run to run and goes in the metadata.
       const { seconds, blocks, ...findings } = outcome.report;
-      const report = { ...findings, blocks: blocks.map(({ trainSeconds: _, ...block }) => block) };
+      const { learSeconds: _learSeconds, ...familyFindings } = outcome.families ?? { learSeconds: 0 };
+      const report = { ...findings, blocks: blocks.map(({ trainSeconds: _, ...block }) => block), ...(outcome.families ? { families: familyFindings } : {}) };
       return {
         value: { report, forecasts } as never,
         metadata: {
@@ -352,6 +386,8 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
           byNode: outcome.report.metrics.byNode as never,
           hours: forecasts.length,
           comparison: outcome.report.comparison as never,
+          families: (outcome.families ? familyFindings : null) as never,
+          learSeconds: outcome.families?.learSeconds ?? null,
           timing: { seconds, trainSeconds: blocks.map((b) => b.trainSeconds) },
         },
       };

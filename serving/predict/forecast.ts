@@ -7,6 +7,7 @@ import type { FeatureTable } from '../../assets/pjm/model/dataset.ts';
 import { realHoursOfDay, type RealHour } from '../../assets/pjm/forecast/grid-hours.ts';
 import type { Market } from '../../assets/pjm/features/index.ts';
 import { HttpError } from '../http/errors.ts';
+import { quantilesAt } from '../../assets/pjm/model/calibration.ts';
 import { Lru } from '../data/lru.ts';
 import type { ServedModel } from '../model/registry.ts';
 
@@ -27,6 +28,8 @@ export interface HourForecast {
   readonly ts_utc: string;
   readonly ts_ept: string;
   readonly value: number;
+  /** From the model's calibration (per-hour conformal residual quantiles), when its sidecar has one. */
+  readonly quantiles?: readonly { readonly level: number; readonly value: number }[];
   readonly note?: string;
   readonly explanation?: Explanation;
 }
@@ -82,6 +85,7 @@ export function forecastDay(served: ServedModel, table: FeatureTable, day: strin
   for (let i = 0; i < table.rows; i++) rowOfHour.set(table.hour[i]!, i);
   const hours = realHours(day);
   const repeated = hours.length === 25;
+  const calibration = served.sidecar.calibration;
   return hours.map((h) => {
     const row = rowOfHour.get(h.gridHour);
     if (row === undefined) throw new Error(`forecastDay: no feature row for grid hour ${h.gridHour} of ${day}.`);
@@ -90,6 +94,7 @@ export function forecastDay(served: ServedModel, table: FeatureTable, day: strin
       ts_utc: h.tsUtc,
       ts_ept: h.tsEpt,
       value: values[row]!,
+      ...(calibration ? { quantiles: quantilesAt(calibration, h.gridHour, values[row]!).map((value, k) => ({ level: calibration.levels[k]!, value })) } : {}),
       ...(repeated && h.gridHour === 1 ? { note: 'Fall-back day: both 01:00 hours carry the grid-hour-1 forecast.' } : {}),
       ...(explanations ? { explanation: explanations[row]! } : {}),
     };

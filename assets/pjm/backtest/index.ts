@@ -7,10 +7,13 @@ import { readFeatureTable } from '../model/dataset.ts';
 import { DEFAULT_SETTINGS, type TrainSettings } from '../model/settings.ts';
 import { scorePublishedForecasts } from './published.ts';
 import { backtestReport, comparisonRows, formatComparisonTable, formatNodeTable, type BacktestReport } from './report.ts';
+import { familyBacktest, formatFamilyReport, type FamilyReport, type FamilySettings } from './families.ts';
+import { metricsReport } from '../metrics.ts';
 import { walkForward, type BlockSummary, type Recalibration, type TrainingWindow, type WalkForwardResult } from './walk-forward.ts';
 
 export * from './walk-forward.ts';
 export * from './report.ts';
+export { familyBacktest, formatFamilyReport, type FamilyReport, type FamilySettings, type QuantileScores, type QuantileMethod } from './families.ts';
 export { scorePublishedForecasts, PUBLISHED_COLUMNS, type PublishedScores } from './published.ts';
 
 /** The epftoolbox test period, so our figures stand beside the published ones. */
@@ -37,6 +40,8 @@ export interface BacktestOptions {
   readonly modelName?: string;
   /** Node names for the per-node table. */
   readonly nodeNames?: ReadonlyMap<number, string>;
+  /** Also run LEAR and the ensemble (families.ts); the chosen family's forecasts become the report's. Default: XGBoost alone. */
+  readonly families?: FamilySettings;
   readonly onBlock?: (block: BlockSummary, done: number, total: number) => void;
   readonly signal?: AbortSignal;
 }
@@ -46,6 +51,8 @@ export interface BacktestOutcome {
   /** The comparison table, then the per-node table, ready to print. */
   readonly table: string;
   readonly result: WalkForwardResult;
+  /** With `families`: each family's scores, the quantiles, DM and the calibration. */
+  readonly families?: FamilyReport;
 }
 
 /** Runs the walk-forward backtest and builds its report and table. */
@@ -58,11 +65,16 @@ export async function backtest(conn: DuckDBConnection, options: BacktestOptions)
     window: options.window ?? { kind: 'expanding' as const },
     settings: options.settings ?? DEFAULT_SETTINGS,
   };
-  const result = await walkForward(table, { ...run, onBlock: options.onBlock, signal: options.signal });
+  const xgb = await walkForward(table, { ...run, onBlock: options.onBlock, signal: options.signal });
+  const fam = options.families ? familyBacktest({ table, xgboost: xgb.forecasts, settings: options.families, publishedForecastsCsv: options.publishedForecastsCsv, signal: options.signal }) : undefined;
+  // With families, the chosen family's forecasts are the backtest's (what pjm/model serves); XGBoost's stay in `families`.
+  const result: WalkForwardResult = fam ? { ...xgb, forecasts: fam.chosen, metrics: metricsReport(fam.chosen), seconds: xgb.seconds + fam.report.learSeconds } : xgb;
   const published = options.publishedForecastsCsv ? await scorePublishedForecasts(conn, options.publishedForecastsCsv, result.forecasts) : [];
-  const name = options.modelName ?? `XGBoost (${typeof run.recalibration === 'string' ? run.recalibration : `every ${run.recalibration.everyDays} days`} recalibration)`;
+  const every = typeof run.recalibration === 'string' ? run.recalibration : `every ${run.recalibration.everyDays} days`;
+  const name = options.modelName ?? (fam && options.families!.families !== 'xgboost' ? `${options.families!.families === 'lear' ? 'LEAR' : 'Ensemble XGBoost + LEAR'} (XGBoost ${every}, LEAR every ${options.families!.learEveryDays} day(s))` : `XGBoost (${every} recalibration)`);
   const comparison = comparisonRows(name, result.metrics, published);
   const report = backtestReport(options.market, run, result, comparison);
   const title = `Walk-forward backtest, ${options.market.toUpperCase()}, ${run.testFirstDay}..${run.testLastDay}: ${result.forecasts.length} hours, ${result.blocks.length} retrains, ${result.seconds.toFixed(1)} s`;
-  return { report, table: `${formatComparisonTable(comparison, title)}\n\n${formatNodeTable(result.metrics, options.nodeNames)}`, result };
+  const familyText = fam ? `\n\n${formatFamilyReport(fam.report)}` : '';
+  return { report, table: `${formatComparisonTable(comparison, title)}${familyText}\n\n${formatNodeTable(result.metrics, options.nodeNames)}`, result, ...(fam ? { families: fam.report } : {}) };
 }

@@ -8,6 +8,7 @@ import type { PriceTransform } from './transform.ts';
 import type { TrainSettings, VariantSpec } from './settings.ts';
 import { legacyFeatureSet, type FeatureSet, type Market } from '../features/columns.ts';
 import type { JsonValue } from '../../../runtime/definitions.ts';
+import type { ConformalCalibration } from './calibration.ts';
 
 export interface SidecarMember {
   readonly variant: VariantSpec;
@@ -40,6 +41,15 @@ export interface ModelSidecar {
   readonly members: readonly SidecarMember[];
   readonly window: TrainedModel['window'];
   readonly settings: TrainSettings;
+  /**
+   * Which family this model's forecasts come from, and its calibration: per-hour conformal
+   * residual quantiles of that family's walk-forward forecasts (pjm/backtest), from which
+   * every forecast gets its quantiles. Absent in sidecars written before calibrations.
+   */
+  readonly servedFamily?: 'xgboost';
+  readonly calibration?: ConformalCalibration;
+  /** The backtest MAE of the served family on its test period (what no_worse_than_current compares). */
+  readonly backtest?: { readonly mae: number; readonly testFirstDay: string; readonly testLastDay: string };
   /** Metrics worth keeping with the model (e.g. the backtest's overall scores), free-form. */
   readonly metrics: { readonly [key: string]: JsonValue };
   readonly trainedAt: string;

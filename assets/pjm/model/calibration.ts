@@ -1,0 +1,51 @@
+// The model's stored calibration: split-conformal quantiles of its walk-forward residuals
+// (actual - forecast, signed: price errors are skewed upward) per hour of the day, taken from
+// the last backtest days. A forecast's quantile at level τ is the point forecast plus the
+// hour's residual quantile; the offsets are sorted by level, so the quantiles never cross.
+import { conformalQuantile, checkLevels, QUANTILE_LEVELS } from '../../../lib/forecast-eval/index.ts';
+
+export interface ConformalCalibration {
+  readonly method: 'conformal-per-hour';
+  readonly levels: readonly number[];
+  /** offsets[h][k]: the level-k residual quantile of grid hour h, $/MWh. */
+  readonly offsets: readonly (readonly number[])[];
+  /** Residuals per hour it was computed from, and the days they cover. */
+  readonly residualsPerHour: number;
+  readonly firstDay: string;
+  readonly lastDay: string;
+}
+
+export interface HourResidual {
+  readonly day: string;
+  readonly hour: number;
+  readonly actual: number;
+  readonly forecast: number;
+}
+
+/** Calibration from the residuals of the last `days` days of `hours` (default 182). */
+export function conformalCalibration(hours: readonly HourResidual[], options: { days?: number; levels?: readonly number[]; minPerHour?: number } = {}): ConformalCalibration {
+  const levels = options.levels ?? QUANTILE_LEVELS;
+  checkLevels(levels, 'conformalCalibration');
+  const allDays = [...new Set(hours.map((h) => h.day))].sort();
+  const kept = new Set(allDays.slice(-(options.days ?? 182)));
+  const byHour: number[][] = Array.from({ length: 24 }, () => []);
+  for (const h of hours) {
+    const r = h.actual - h.forecast;
+    if (kept.has(h.day) && Number.isFinite(r) && h.hour >= 0 && h.hour < 24) byHour[h.hour]!.push(r);
+  }
+  const minPerHour = options.minPerHour ?? 7;
+  const offsets = byHour.map((rs, h) => {
+    if (rs.length < minPerHour) throw new Error(`conformalCalibration: hour ${h} has ${rs.length} residuals, fewer than ${minPerHour}; give the backtest a longer test period (PJM_BACKTEST_DAYS).`);
+    const sorted = Float64Array.from(rs).sort();
+    return levels.map((t) => conformalQuantile(sorted, t));
+  });
+  const days = [...kept].sort();
+  return { method: 'conformal-per-hour', levels: [...levels], offsets, residualsPerHour: Math.min(...byHour.map((r) => r.length)), firstDay: days[0]!, lastDay: days[days.length - 1]! };
+}
+
+/** The quantiles of one forecast of grid hour `hour`, in level order. */
+export function quantilesAt(calibration: ConformalCalibration, hour: number, point: number): number[] {
+  const o = calibration.offsets[hour];
+  if (o === undefined) throw new Error(`quantilesAt: the calibration has no grid hour ${hour}.`);
+  return o.map((v) => point + v);
+}

@@ -1,0 +1,146 @@
+// LEAR on the pipeline's own features and the ensemble's pure parts, on the committed
+// epftoolbox slice (PJM-2016-10-29_2017-03-14.csv): the panel built from pjm/features rows is
+// the epftoolbox panel itself (prices, system and zonal load forecasts), so LEAR on our
+// features forecasts exactly what LEAR on epftoolbox's CSV does; the family mean, the
+// conformal calibration and the PJM_* model settings.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { buildFeatures } from '../../assets/pjm/features/index.ts';
+import { readFeatureTable, dayNumberOf, type FeatureTable } from '../../assets/pjm/model/dataset.ts';
+import { completeDays, learExogenousColumns, learPanelsFromFeatures } from '../../assets/pjm/lear/features-panel.ts';
+import { learKey, learWalkForwardOnTable } from '../../assets/pjm/lear/walk-forward.ts';
+import { readEpftoolboxPanel } from '../../assets/pjm/lear/epftoolbox-panel.ts';
+import { combineFamilies, equalWeights, familiesOf } from '../../assets/pjm/model/ensemble.ts';
+import { conformalCalibration, quantilesAt, type HourResidual } from '../../assets/pjm/model/calibration.ts';
+import { loadPjmConfig } from '../../assets/pjm/config.ts';
+import { learWalkForward } from '../../lib/lear/index.ts';
+import { COMED, FIXTURE_CSV, openFixture, type FixtureContext } from './helpers/fixture.ts';
+
+let fx: FixtureContext;
+let table: FeatureTable;
+
+test.before(async () => {
+  fx = await openFixture();
+  const path = `${fx.dir}/features.parquet`;
+  await buildFeatures(fx.conn, { pricesParquet: [fx.pricesParquet], loadParquet: [fx.loadParquet], market: 'da', outPath: path });
+  table = await readFeatureTable(fx.conn, path, 'da');
+});
+test.after(() => fx.cleanup());
+
+test('the exogenous series follow the feature set: DA price for RT, load forecasts, metered load', () => {
+  assert.equal(learExogenousColumns({ market: 'da', inputs: ['price_lags'], loadForecastArea: null, loadMeteredArea: null }), []);
+  assert.equal(learExogenousColumns({ market: 'rt', inputs: ['price_lags', 'da_price', 'load_forecast', 'load_metered'], loadForecastArea: 'RTO', loadMeteredArea: 'RTO' }), [
+    'da_price_h',
+    'load_sys_h',
+    'load_zone_h',
+    'mload_lag1_h',
+  ]);
+});
+
+test('the panel from our feature rows is the epftoolbox panel: same prices and load forecasts, day by day', () => {
+  const panels = learPanelsFromFeatures(table);
+  assert.is(panels.length, 1);
+  const [p] = panels;
+  assert.is(p!.nodeId, COMED);
+  assert.equal(p!.exogenousColumns, ['load_sys_h', 'load_zone_h']);
+  const epf = readEpftoolboxPanel(FIXTURE_CSV);
+  const offset = epf.days.indexOf(p!.panel.days[0]!);
+  assert.ok(offset > 0, `the features start after the CSV (${p!.panel.days[0]})`);
+  assert.is(p!.panel.days[p!.panel.days.length - 1], epf.days[epf.days.length - 1]);
+  for (let d = 0; d < p!.panel.days.length; d++) {
+    for (let h = 0; h < 24; h++) {
+      const i = (offset + d) * 24 + h;
+      assert.ok(Math.abs(p!.panel.prices[d * 24 + h]! - epf.prices[i]!) < 1e-9, `price ${p!.panel.days[d]} h${h}`);
+      // 02:00 of the spring-forward day never happened: the source drops epftoolbox's row and
+      // the features fill the grid hour with the mean of 01:00 and 03:00 (features/sql.ts).
+      const springGap = p!.panel.days[d] === '2017-03-12' && h === 2;
+      for (let k = 0; k < 2; k++) {
+        const want = springGap ? (epf.exogenous[k]![i - 1]! + epf.exogenous[k]![i + 1]!) / 2 : epf.exogenous[k]![i]!;
+        assert.ok(Math.abs(p!.panel.exogenous[k]![d * 24 + h]! - want) < 1e-6, `exog ${k} ${p!.panel.days[d]} h${h}: ${p!.panel.exogenous[k]![d * 24 + h]} vs ${want}`);
+      }
+    }
+  }
+  assert.ok(completeDays(p!.panel).every((c) => c === 1));
+});
+
+test('a day without feature rows leaves a gap LEAR skips, and the lag profiles of later days fill prices whose target is unknown', () => {
+  const gapDay = dayNumberOf('2017-01-10');
+  const keep: number[] = [];
+  for (let i = 0; i < table.rows; i++) if (table.dayNumber[i] !== gapDay) keep.push(i);
+  const cut = subset(table, keep);
+  const [p] = learPanelsFromFeatures(cut);
+  const d = gapDay - p!.firstDayNumber;
+  // Its prices come back from the lag profiles of D+1 (and later), its load forecasts cannot.
+  const [full] = learPanelsFromFeatures(table);
+  for (let h = 0; h < 24; h++) assert.is(p!.panel.prices[d * 24 + h], full!.panel.prices[d * 24 + h]);
+  assert.ok(Number.isNaN(p!.panel.exogenous[0]![d * 24]!));
+  assert.is(completeDays(p!.panel)[d], 0);
+});
+
+test('LEAR on our features forecasts what LEAR on the epftoolbox CSV does (56-day window, daily refits)', () => {
+  const first = dayNumberOf('2017-03-08');
+  const last = dayNumberOf('2017-03-10');
+  const ours = learWalkForwardOnTable(table, { firstDay: first, lastDay: last, windows: [56], every: 1 });
+  assert.is(ours.missingDays, 0);
+  assert.is(ours.fits, 3);
+  const epf = readEpftoolboxPanel(FIXTURE_CSV);
+  const theirs = learWalkForward({ panel: epf, firstDay: epf.days.indexOf('2017-03-08'), lastDay: epf.days.indexOf('2017-03-10'), windows: [56] });
+  for (let t = 0; t < 3; t++) {
+    const f = ours.cwa.get(learKey(COMED, first + t))!;
+    for (let h = 0; h < 24; h++) assert.ok(Math.abs(f[h]! - theirs.cwa[t * 24 + h]!) < 1e-6, `day ${t} hour ${h}: ${f[h]} vs ${theirs.cwa[t * 24 + h]}`);
+  }
+});
+
+test('the family mean: 0.5/0.5, and the other family alone where one has no forecast', () => {
+  assert.equal(familiesOf('ensemble'), ['xgboost', 'lear']);
+  const w = equalWeights(familiesOf('ensemble'));
+  const r = combineFamilies([
+    { family: 'xgboost', weight: w.xgboost, values: [30, 40, 50] },
+    { family: 'lear', weight: w.lear, values: [34, Number.NaN, 46] },
+  ]);
+  assert.equal([...r.values], [32, 40, 48]);
+  assert.is(r.fallbackHours, 1);
+  assert.throws(() => combineFamilies([{ family: 'xgboost', weight: 1, values: [1] }, { family: 'lear', weight: 1, values: [1, 2] }]), /same hours/);
+});
+
+test('conformal calibration per hour: the residual quantiles of the last days, monotone in the level', () => {
+  // Hour h's residuals over 20 days are 1..20 (+h): the 50 % quantile is the ⌈21·0.5⌉ = 11th value.
+  const hours: HourResidual[] = [];
+  for (let d = 0; d < 30; d++) {
+    for (let h = 0; h < 24; h++) hours.push({ day: `2017-01-${String(d + 1).padStart(2, '0')}`, hour: h, actual: 100 + ((d - 10) % 20) + 1 + h, forecast: 100 });
+  }
+  const cal = conformalCalibration(hours, { days: 20 });
+  assert.is(cal.firstDay, '2017-01-11');
+  assert.is(cal.residualsPerHour, 20);
+  assert.is(cal.offsets[0]![3], 11); // level 0.5
+  assert.is(cal.offsets[5]![3], 16);
+  const q = quantilesAt(cal, 0, 40);
+  for (let k = 1; k < q.length; k++) assert.ok(q[k]! >= q[k - 1]!);
+  assert.is(q[0], 40 + 1); // level 0.05: ⌊21·0.05⌋ = 1st value
+  assert.throws(() => conformalCalibration(hours.slice(0, 24 * 3)), /fewer than 7/);
+});
+
+test('PJM_MODEL_FAMILIES, PJM_LEAR_WINDOWS and PJM_MODEL_MAX_WORSE: defaults and clear errors', () => {
+  const d = loadPjmConfig({}).model;
+  assert.equal(d, { families: 'ensemble', learWindows: [56, 84], learEveryDays: 1, maxWorse: 0.02 });
+  assert.equal(loadPjmConfig({ PJM_LEAR_WINDOWS: '56,84,1092,1456', PJM_MODEL_MAX_WORSE: 'off', PJM_MODEL_FAMILIES: 'xgboost' }).model.learWindows, [56, 84, 1092, 1456]);
+  assert.is(loadPjmConfig({ PJM_MODEL_MAX_WORSE: 'off' }).model.maxWorse, null);
+  assert.throws(() => loadPjmConfig({ PJM_LEAR_WINDOWS: '56,5' }), /PJM_LEAR_WINDOWS/);
+  assert.throws(() => loadPjmConfig({ PJM_MODEL_FAMILIES: 'dnn' }), /PJM_MODEL_FAMILIES/);
+  assert.throws(() => loadPjmConfig({ PJM_MODEL_MAX_WORSE: '-1' }), /PJM_MODEL_MAX_WORSE/);
+});
+
+function subset(t: FeatureTable, keep: readonly number[]): FeatureTable {
+  const f64 = (a: Float64Array) => Float64Array.from(keep, (i) => a[i]!);
+  return {
+    ...t,
+    nodeId: f64(t.nodeId),
+    dayNumber: Int32Array.from(keep, (i) => t.dayNumber[i]!),
+    hour: Int32Array.from(keep, (i) => t.hour[i]!),
+    target: f64(t.target),
+    features: Object.fromEntries(Object.entries(t.features).map(([k, v]) => [k, f64(v)])),
+    rows: keep.length,
+  };
+}
+
+test.run();
