@@ -128,7 +128,8 @@ export async function workerLauncher(ctx: WorkerLauncherContext): Promise<Worker
       }
       const queued = await queue.enqueue({
         runId,
-        unitKey: unit.id,
+        // The unit id joins asset and partition with a NUL, which a PostgreSQL text column refuses.
+        unitKey: `${unit.asset}[${unit.steps[0]!.step.partition}]`,
         asset: unit.asset,
         partitions: unit.steps.map((s) => s.step.partition),
         pool,
