@@ -18,6 +18,7 @@ export type RuntimeErrorReason =
   | 'store-config'
   | 'store-connection'
   | 'lease-timeout'
+  | 'lease-lost'
   | 'storage'
   | 'resource-exhausted'
   | 'invalid-setting';

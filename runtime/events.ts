@@ -26,7 +26,12 @@ export type RunEvent =
       readonly assets: readonly { readonly asset: string; readonly steps: number }[];
     })
   | (StepBase & { readonly type: 'step_waiting'; readonly holder: string })
-  | (StepBase & { readonly type: 'step_started'; readonly attempt: number })
+  | (StepBase & {
+      readonly type: 'step_started';
+      readonly attempt: number;
+      /** The `materialize worker` process that ran it (worker-pool runs only). */
+      readonly worker?: { readonly host: string; readonly pid: number };
+    })
   | (Base & { readonly type: 'log'; readonly asset?: string; readonly partition?: string; readonly level: LogLevel; readonly message: string; readonly data?: Record<string, unknown> })
   | (StepBase & { readonly type: 'step_retrying'; readonly attempt: number; readonly error: string; readonly delayMs: number })
   | (StepBase & { readonly type: 'check_evaluated'; readonly check: string; readonly blocking: boolean; readonly passed: boolean; readonly message: string })
@@ -89,7 +94,7 @@ export function eventMessage(e: RunEvent): string {
     case 'step_waiting':
       return `${where}: waiting, run ${e.holder} is materializing it`;
     case 'step_started':
-      return `${where}: started${e.attempt > 1 ? ` (attempt ${e.attempt})` : ''}`;
+      return `${where}: started${e.attempt > 1 ? ` (attempt ${e.attempt})` : ''}${e.worker ? ` on worker ${e.worker.host}:${e.worker.pid}` : ''}`;
     case 'log':
       return where ? `${where}: ${e.message}` : e.message;
     case 'step_retrying':

@@ -17,6 +17,8 @@ import type { RunTrigger } from './store/records.ts';
 import { RunRecorder } from './executor/recorder.ts';
 import { unitRunner, type StepResult } from './executor/run-unit.ts';
 import { schedule } from './executor/schedule.ts';
+import { storeEventRelay, workerLauncher, type StepLauncher, type WorkerQueue } from './executor/launcher.ts';
+import { dynamicToWire } from './executor/work-unit.ts';
 import { buildUnits, type Unit } from './executor/units.ts';
 
 export interface ExecuteOptions {
@@ -35,6 +37,12 @@ export interface ExecuteOptions {
   readonly now: Date;
   /** Lease lifetime; renewed by a heartbeat at a third of it. Default 30 s. */
   readonly leaseTtlMs?: number;
+  /**
+   * Run the units on `materialize worker` processes through this queue (the coordinator only
+   * schedules and records), instead of in this process. Default concurrency is then
+   * WORKER_DEFAULT_CONCURRENCY units in flight across all workers.
+   */
+  readonly workers?: { readonly queue: WorkerQueue; readonly maxAttempts?: number };
 }
 
 export interface RunResult {
@@ -52,6 +60,9 @@ export interface RunResult {
  */
 export const DEFAULT_CONCURRENCY = Math.max(2, Math.min(8, availableParallelism() * 2));
 
+/** Units queued or running at once for a worker-pool run: enough to keep dozens of workers busy. */
+export const WORKER_DEFAULT_CONCURRENCY = 64;
+
 const emptyView: CurrentView = { current: () => undefined, materializedPartitions: () => [] };
 
 export async function executePlan<R>(instance: Instance<R>, plan: Plan, options: ExecuteOptions): Promise<RunResult> {
@@ -59,7 +70,9 @@ export async function executePlan<R>(instance: Instance<R>, plan: Plan, options:
   const started = Date.now();
   const leaseTtlMs = options.leaseTtlMs ?? 30_000;
   const signal = options.signal ?? new AbortController().signal;
-  const recorder = new RunRecorder(store, instance.dataDir, options.onEvent);
+  // With workers, every event (theirs and ours) reaches the listener from the store, in one order.
+  const relay = options.workers ? storeEventRelay(store, options.runId, options.onEvent) : undefined;
+  const recorder = new RunRecorder(store, instance.dataDir, options.workers ? undefined : options.onEvent);
   const { counts, failures } = recorder;
   const { states, units, stepsByAsset } = buildUnits(graph, plan);
   // Dynamic partition keys as the run starts: a key added during the run waits for the next one.
@@ -86,6 +99,7 @@ export async function executePlan<R>(instance: Instance<R>, plan: Plan, options:
     assets: [...stepsByAsset].map(([asset, list]) => ({ asset, steps: list.length })),
   });
   await recorder.flush();
+  await relay?.();
   counts.skipped += plan.counts.skip;
 
   const heartbeat = setInterval(() => {
@@ -121,13 +135,38 @@ export async function executePlan<R>(instance: Instance<R>, plan: Plan, options:
       } else recorder.runError ??= errorMessage(err);
     }
   };
-  await schedule(graph, units, {
-    concurrency: Math.max(1, options.concurrency ?? DEFAULT_CONCURRENCY),
-    stopped: () => recorder.fatal !== undefined,
-    run: runUnit,
-    onError: onUnitError,
-  });
-  clearInterval(heartbeat);
+  let launch: StepLauncher = runUnit;
+  let closeLauncher = async (): Promise<void> => undefined;
+  if (options.workers) {
+    const launcher = await workerLauncher({
+      queue: options.workers.queue,
+      store,
+      graph,
+      runId: options.runId,
+      run: { trigger: options.trigger, force: options.force, now: options.now.getTime(), dynamic: dynamicToWire(dynamic) },
+      states,
+      results,
+      recorder,
+      signal,
+      maxAttempts: options.workers.maxAttempts ?? 3,
+    });
+    launch = async (unit) => {
+      await launcher.launch(unit);
+      await relay?.();
+    };
+    closeLauncher = () => launcher.close();
+  }
+  try {
+    await schedule(graph, units, {
+      concurrency: Math.max(1, options.concurrency ?? (options.workers ? WORKER_DEFAULT_CONCURRENCY : DEFAULT_CONCURRENCY)),
+      stopped: () => recorder.fatal !== undefined,
+      run: launch,
+      onError: onUnitError,
+    });
+  } finally {
+    await closeLauncher();
+    clearInterval(heartbeat);
+  }
 
   const runError = recorder.runError;
   const status: RunResult['status'] = signal.aborted ? 'canceled' : counts.failed + counts.blocked > 0 || runError ? 'failed' : 'succeeded';
@@ -136,6 +175,7 @@ export async function executePlan<R>(instance: Instance<R>, plan: Plan, options:
   const finished: RunEvent = { type: 'run_finished', runId: options.runId, ts: Date.now(), status, durationMs, counts, error };
   recorder.emit(finished);
   await recorder.close();
+  await relay?.();
   try {
     await store.finishRun(options.runId, status, { ...counts }, error, Date.now());
   } catch {

@@ -2,7 +2,7 @@
 // CLI, the server's "Materialize" action and the tests.
 import { randomBytes } from 'node:crypto';
 import { RuntimeError } from './errors.ts';
-import { executePlan, type RunResult } from './executor.ts';
+import { executePlan, type ExecuteOptions, type RunResult } from './executor.ts';
 import type { RunEventListener } from './events.ts';
 import type { Instance } from './instance.ts';
 import type { AssetKey, PartitionKey } from './keys.ts';
@@ -27,6 +27,8 @@ export interface MaterializeRequest {
   readonly onRecorded?: () => void;
   readonly now?: Date;
   readonly runId?: string;
+  /** Run the steps on `materialize worker` processes through this queue (executor.ts). */
+  readonly workers?: ExecuteOptions['workers'];
 }
 
 export interface PreparedRun {
@@ -78,6 +80,7 @@ export async function runPrepared(instance: Instance<unknown>, prepared: Prepare
     onEvent: req.onEvent,
     onRecorded: req.onRecorded,
     now: prepared.now,
+    workers: req.workers,
   });
   return { ...result, plan: prepared.plan };
 }

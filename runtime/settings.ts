@@ -164,3 +164,27 @@ function statOrNull(path: string): ReturnType<typeof statSync> | null {
     return null;
   }
 }
+
+/** Where a run's steps run: in this process (default), or on `materialize worker` processes. */
+export type ExecutorKind = 'in-process' | 'workers';
+export const EXECUTOR_KINDS: readonly ExecutorKind[] = ['in-process', 'workers'];
+
+export interface ExecutorSettings {
+  readonly kind: ExecutorKind;
+  /** A worker's claim of a unit, and its partitions' leases, last this long unless renewed (a third of it). */
+  readonly workerLeaseMs: number;
+  /** After SIGTERM, how long a worker may finish its unit before handing it back (keep below terminationGracePeriodSeconds). */
+  readonly drainTimeoutS: number;
+}
+
+/** EXECUTOR (or --executor), WORKER_LEASE_MS, WORKER_DRAIN_TIMEOUT_S. */
+export function executorSettingsFromEnv(env: Env, flags: { readonly executor?: string } = {}): ExecutorSettings {
+  const name = flags.executor !== undefined ? '--executor' : 'EXECUTOR';
+  const value = flags.executor ?? raw(env, 'EXECUTOR') ?? 'in-process';
+  if (!(EXECUTOR_KINDS as readonly string[]).includes(value)) throw new SettingError(name, value, `one of ${EXECUTOR_KINDS.join(', ')}`);
+  return {
+    kind: value as ExecutorKind,
+    workerLeaseMs: wholeNumber('WORKER_LEASE_MS', raw(env, 'WORKER_LEASE_MS'), 30_000, 1_000, 3_600_000),
+    drainTimeoutS: wholeNumber('WORKER_DRAIN_TIMEOUT_S', raw(env, 'WORKER_DRAIN_TIMEOUT_S'), 25, 0, 86_400),
+  };
+}

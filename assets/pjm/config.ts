@@ -57,7 +57,7 @@ export const FAMILY_CHOICES: readonly FamilyChoice[] = ['xgboost', 'lear', 'ense
 
 /** The model's composition and its guard. */
 export interface PjmModelSetting {
-  /** PJM_MODEL_FAMILIES: xgboost, lear or ensemble (the plain mean of both; default). */
+  /** PJM_MODEL_FAMILIES: xgboost (default: LEAR's daily refits cost ~450 s on the bundled run and it is not served yet), lear, or ensemble (the plain mean of both, backtested only). */
   readonly families: FamilyChoice;
   /**
    * PJM_LEAR_WINDOWS: LEAR calibration windows in days, averaged (CWA). Default 56,84: the
@@ -343,7 +343,7 @@ function modelSetting(env: Env): PjmModelSetting {
     if (!Number.isFinite(maxWorse) || maxWorse < 0) throw new PjmConfigError('PJM_MODEL_MAX_WORSE', worse, "a relative MAE margin, 0 or more (0.02 = 2 %), or 'off'");
   }
   return {
-    families: oneOf(env, 'PJM_MODEL_FAMILIES', FAMILY_CHOICES, 'ensemble'),
+    families: oneOf(env, 'PJM_MODEL_FAMILIES', FAMILY_CHOICES, 'xgboost'),
     learWindows,
     learEveryDays: positive(env, 'PJM_LEAR_RECALIBRATION_DAYS', 1, true),
     maxWorse,

@@ -33,7 +33,15 @@ import { jsonRenderer, plainRenderer, ttyRenderer } from './render.ts';
 import { verifyCommand } from './verify-command.ts';
 import { daemonCommand, parseInterval, tickCommand, ticksCommand } from './automation-commands.ts';
 
-const COMMANDS = ['status', 'show', 'lineage', 'runs', 'show-run', 'prune', 'verify', 'partitions', 'tick', 'daemon', 'ticks', 'help', 'run'] as const;
+import { RuntimeError } from '../errors.ts';
+import { executorSettingsFromEnv, type ExecutorSettings } from '../settings.ts';
+import { storeTargetFromEnv } from '../store/open-store.ts';
+import { PostgresWorkQueue } from '../store/postgres/work-queue.ts';
+import type { WorkerQueue } from '../executor/launcher.ts';
+import type { UnitPayload, UnitResult } from '../executor/work-unit.ts';
+import { runWorker } from '../worker.ts';
+
+const COMMANDS = ['status', 'show', 'lineage', 'runs', 'show-run', 'prune', 'verify', 'partitions', 'worker', 'tick', 'daemon', 'ticks', 'help', 'run'] as const;
 
 const USAGE = `Usage: materialize [command] [options]
 
@@ -51,6 +59,7 @@ Commands:
   tick                    evaluate schedules, sensors and asset automation once, run what they request, exit
   daemon                  tick every --interval (default 30s) until SIGTERM (which lets the tick in progress finish)
   ticks                   recent ticks: what each evaluated, requested (and run ids), and why not (--name N)
+  worker                  a worker of the pool: runs the units coordinators queue (LINEAGE_STORE=postgres://…)
   serve                   start the HTTP server (API, UI, /predict)
 
 Selection: key, +key (with upstream), key+ (with downstream), group:name, * ; comma lists.
@@ -62,7 +71,8 @@ Options:
   -n, --dry-run           print the plan and why each step runs or is skipped
       --json              machine-readable output (JSON lines for runs)
       --trigger T         what started the run: cli (default), cron, ui, api
-      --concurrency N     steps run at once (default: twice the cores, 2 to 8)
+      --concurrency N     steps run at once (default: twice the cores, 2 to 8; 64 with --executor workers)
+      --executor E        in-process (default, or $EXECUTOR) or workers (needs LINEAGE_STORE=postgres://…)
       --definitions PATH  definitions module (default assets/definitions.ts, or $ASSET_DEFINITIONS)
       --data-dir DIR      store and local files (default $DATA_DIR or ./data)
       --limit N           rows for runs (default 20)
@@ -92,6 +102,7 @@ export async function main(argv: string[], io: { out?: NodeJS.WriteStream; err?:
         json: { type: 'boolean' },
         trigger: { type: 'string' },
         concurrency: { type: 'string' },
+        executor: { type: 'string' },
         definitions: { type: 'string' },
         'data-dir': { type: 'string' },
         limit: { type: 'string' },
@@ -117,6 +128,7 @@ export async function main(argv: string[], io: { out?: NodeJS.WriteStream; err?:
 
   // Every setting and numeric flag is checked before any work: a bad one is one line naming it, exit 2.
   let settings: RuntimeSettings;
+  let executor: ExecutorSettings;
   let limit: number;
   let depth: number;
   let intervalMs: number;
@@ -125,6 +137,14 @@ export async function main(argv: string[], io: { out?: NodeJS.WriteStream; err?:
     limit = wholeNumber('--limit', opts.limit, 20, 1, 100_000);
     depth = wholeNumber('--depth', opts.depth, 3, 0, 1_000);
     settings = loadRuntimeSettings(process.env, { dataDir: opts['data-dir'] });
+    executor = executorSettingsFromEnv(process.env, { executor: opts.executor });
+    // Workers share their units through the PostgreSQL store: refuse before any work, naming the fix.
+    if ((executor.kind === 'workers' || command === 'worker') && storeTargetFromEnv(process.env, settings.dataDir).kind !== 'postgres') {
+      throw new RuntimeError(
+        'store-config',
+        `${command === 'worker' ? '`materialize worker`' : '--executor workers'} needs the shared PostgreSQL lineage store: set LINEAGE_STORE=postgres://USER:PASSWORD@HOST:5432/DATABASE (the SQLite store under DATA_DIR has no worker mode).`,
+      );
+    }
     prepareDataDir(settings);
     configureDuckdb(settings.duckdb);
   } catch (e) {
@@ -150,7 +170,9 @@ export async function main(argv: string[], io: { out?: NodeJS.WriteStream; err?:
     const json = opts.json ?? false;
     switch (command) {
       case 'run':
-        return await runCommand(instance, args, opts, out, err);
+        return await runCommand(instance, args, opts, executor, out, err);
+      case 'worker':
+        return await workerCommand(instance, executor, err);
       case 'status':
         return await statusCommand(instance, args.join(','), json, out);
       case 'verify':
@@ -211,6 +233,7 @@ async function runCommand(
   instance: Instance<unknown>,
   args: string[],
   opts: { partition?: string; force?: boolean; 'dry-run'?: boolean; json?: boolean; trigger?: string; concurrency?: string },
+  executor: ExecutorSettings,
   out: NodeJS.WriteStream,
   err: NodeJS.WriteStream,
 ): Promise<number> {
@@ -242,8 +265,9 @@ async function runCommand(
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  const queue = executor.kind === 'workers' ? openWorkerQueue(instance) : undefined;
   try {
-    const result = await runPrepared(instance, prepared, { ...req, signal: controller.signal, onEvent: renderer.onEvent });
+    const result = await runPrepared(instance, prepared, { ...req, signal: controller.signal, onEvent: renderer.onEvent, ...(queue ? { workers: { queue } } : {}) });
     renderer.close();
     if (!opts.json) {
       for (const f of result.failures) err.write(`  ✗ ${f.asset}${f.partition ? `[${f.partition}]` : ''}: ${f.error}\n`);
@@ -251,9 +275,46 @@ async function runCommand(
     }
     return result.status === 'succeeded' ? 0 : 1;
   } finally {
+    await queue?.close();
     renderer.close();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+  }
+}
+
+function openWorkerQueue(instance: Instance<unknown>): WorkerQueue {
+  const target = storeTargetFromEnv(process.env, instance.dataDir);
+  if (target.kind !== 'postgres') throw new RuntimeError('store-config', 'Workers need LINEAGE_STORE=postgres://USER:PASSWORD@HOST:5432/DATABASE.');
+  return PostgresWorkQueue.open<UnitPayload, UnitResult>(target.url);
+}
+
+/** `materialize worker`: runs queued units until SIGTERM (drain) and exits 0. */
+async function workerCommand(instance: Instance<unknown>, executor: ExecutorSettings, err: NodeJS.WriteStream): Promise<number> {
+  const queue = openWorkerQueue(instance);
+  const drain = new AbortController();
+  const handBack = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const log = (line: string): void => void err.write(`${new Date().toISOString()} worker ${process.pid}: ${line}\n`);
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (!drain.signal.aborted) {
+      log(`${signal}: finishing the current unit (up to ${executor.drainTimeoutS} s; again to hand it back at once), then exiting`);
+      drain.abort();
+      timer = setTimeout(() => handBack.abort(), executor.drainTimeoutS * 1000);
+      timer.unref();
+    } else handBack.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    log(`claiming units from ${instance.store.location}`);
+    const ran = await runWorker(instance, queue, { leaseMs: executor.workerLeaseMs, drain: drain.signal, handBack: handBack.signal, log });
+    log(`stopped after ${ran} units`);
+    return 0;
+  } finally {
+    clearTimeout(timer);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await queue.close();
   }
 }
 

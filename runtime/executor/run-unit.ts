@@ -55,6 +55,14 @@ export interface UnitContext<R> {
     readonly now: Date;
     readonly leaseTtlMs: number;
     readonly signal: AbortSignal;
+    /**
+     * Who holds the partitions' leases: the run (in-process, the default) or one worker's claim of
+     * the unit (`run@host:pid#attempt`), so a retry by another worker waits for a killed one's
+     * lease to expire, and its commits are fenced by that lease.
+     */
+    readonly leaseHolder?: string;
+    /** The worker running the unit, named on step_started. */
+    readonly worker?: { readonly host: string; readonly pid: number };
   };
   readonly recorder: RunRecorder;
   readonly states: ReadonlyMap<string, StepState>;
@@ -74,6 +82,8 @@ export function unitRunner<R>(ctx: UnitContext<R>): (unit: Unit) => Promise<void
   const { store, graph } = instance;
   const { counts, failures } = recorder;
   const { signal, leaseTtlMs } = options;
+  const holder = options.leaseHolder ?? options.runId;
+  const fence = options.leaseHolder === undefined ? {} : { leaseHolder: options.leaseHolder };
   const planResolver = ctx.mapper;
   const emit = (event: RunEvent, persist = true): void => recorder.emit(event, persist);
   const stopRun = (message: string): boolean => recorder.stopRun(message);
@@ -152,7 +162,7 @@ export function unitRunner<R>(ctx: UnitContext<R>): (unit: Unit) => Promise<void
       }
       if (members.length > 0) await materializeMembers(def, members);
     } finally {
-      await Promise.all(leased.map((s) => store.releaseLease(s.step.asset, s.step.partition, options.runId)));
+      await Promise.all(leased.map((s) => store.releaseLease(s.step.asset, s.step.partition, holder)));
     }
   }
 
@@ -177,7 +187,7 @@ export function unitRunner<R>(ctx: UnitContext<R>): (unit: Unit) => Promise<void
   async function acquireLease(s: StepState): Promise<boolean> {
     let waitingAnnounced = false;
     for (;;) {
-      const lease = await store.tryAcquireLease(s.step.asset, s.step.partition, options.runId, Date.now(), leaseTtlMs);
+      const lease = await store.tryAcquireLease(s.step.asset, s.step.partition, holder, Date.now(), leaseTtlMs);
       if (lease.acquired) return true;
       if (!waitingAnnounced) {
         emit({ ...baseOf(s), ts: Date.now(), type: 'step_waiting', holder: lease.holder });
@@ -213,7 +223,7 @@ export function unitRunner<R>(ctx: UnitContext<R>): (unit: Unit) => Promise<void
     let attempt = 0;
     for (;;) {
       attempt++;
-      for (const m of members) emit({ ...baseOf(m.state), ts: Date.now(), type: 'step_started', attempt });
+      for (const m of members) emit({ ...baseOf(m.state), ts: Date.now(), type: 'step_started', attempt, ...(options.worker ? { worker: options.worker } : {}) });
       const label = members.length === 1 ? first.partition : `${first.partition}+${members.length - 1}`;
       const tempDir = await instance.storage.makeTempDir(`${options.runId}-${asset}-${label}`);
       let conn: DuckDBConnection | undefined;
@@ -332,7 +342,7 @@ export function unitRunner<R>(ctx: UnitContext<R>): (unit: Unit) => Promise<void
         const event: RunEvent = { ...base, ts: endedAt, type: 'step_blocked', failedChecks: blockers.map((b) => b.name), message };
         await store.commitMaterialization({
           asset, partition, runId: options.runId, status: 'blocked', codeVersion: def.codeVersion, dataVersion,
-          location: null, metadata, startedAt: stepStarted, endedAt, inputs: m.consumed, checks: checkResults, events: [toStoredEvent(event)], logEvents: await recorder.takePending(),
+          location: null, metadata, startedAt: stepStarted, endedAt, inputs: m.consumed, checks: checkResults, events: [toStoredEvent(event)], logEvents: await recorder.takePending(), ...fence,
         });
         emit(event, false);
         counts.blocked++;
@@ -346,7 +356,7 @@ export function unitRunner<R>(ctx: UnitContext<R>): (unit: Unit) => Promise<void
       const event: RunEvent = { ...base, ts: endedAt, type: 'step_materialized', dataVersion, unchanged, ...(repaired ? { repaired } : {}), durationMs: endedAt - stepStarted, metadata };
       await store.commitMaterialization({
         asset, partition, runId: options.runId, status: 'published', codeVersion: def.codeVersion, dataVersion,
-        location, metadata, startedAt: stepStarted, endedAt, inputs: m.consumed, checks: checkResults, events: [toStoredEvent(event)], logEvents: await recorder.takePending(),
+        location, metadata, startedAt: stepStarted, endedAt, inputs: m.consumed, checks: checkResults, events: [toStoredEvent(event)], logEvents: await recorder.takePending(), ...fence,
       });
       emit(event, false);
       counts.materialized++;

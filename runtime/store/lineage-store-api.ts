@@ -64,6 +64,13 @@ export interface NewMaterialization extends Omit<MaterializationRecord, 'id'> {
   readonly events: readonly NewEvent[];
   /** Other pending events of the run, written first in the same transaction (saves a commit). */
   readonly logEvents?: readonly NewEvent[];
+  /**
+   * Fences the commit (PostgreSQL, used by workers): it is refused with a 'lease-lost' error unless
+   * this holder still holds the partition's lease, checked under a row lock in the commit's own
+   * transaction. A worker whose lease expired (paused, cut off) and was taken over cannot publish
+   * after the worker that took it. SQLite has no worker mode and ignores it.
+   */
+  readonly leaseHolder?: string;
 }
 
 /** A bad stored file to record against the current version of its partition. */

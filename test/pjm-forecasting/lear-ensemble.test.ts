@@ -122,7 +122,7 @@ test('conformal calibration per hour: the residual quantiles of the last days, m
 
 test('PJM_MODEL_FAMILIES, PJM_LEAR_WINDOWS and PJM_MODEL_MAX_WORSE: defaults and clear errors', () => {
   const d = loadPjmConfig({}).model;
-  assert.equal(d, { families: 'ensemble', learWindows: [56, 84], learEveryDays: 1, maxWorse: 0.02 });
+  assert.equal(d, { families: 'xgboost', learWindows: [56, 84], learEveryDays: 1, maxWorse: 0.02 });
   assert.equal(loadPjmConfig({ PJM_LEAR_WINDOWS: '56,84,1092,1456', PJM_MODEL_MAX_WORSE: 'off', PJM_MODEL_FAMILIES: 'xgboost' }).model.learWindows, [56, 84, 1092, 1456]);
   assert.is(loadPjmConfig({ PJM_MODEL_MAX_WORSE: 'off' }).model.maxWorse, null);
   assert.throws(() => loadPjmConfig({ PJM_LEAR_WINDOWS: '56,5' }), /PJM_LEAR_WINDOWS/);

@@ -278,7 +278,7 @@ export class PostgresLineageStore implements LineageStore {
   async commitMaterialization(m: NewMaterialization): Promise<number> {
     const events = [...(m.logEvents ?? []).map((e) => ({ e, tagged: false })), ...m.events.map((e) => ({ e, tagged: true }))];
     const ev = eventColumns(events.map((x) => x.e));
-    const { rows } = await this.#q<{ id: number }>(
+    const query = (run: (text: string, values: unknown[]) => Promise<pg.QueryResult<{ id: number }>>) => run(
       `SELECT record_materialization($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
          $11::text[], $12::text[], $13::bigint[], $14::text[],
          $15::text[], $16::boolean[], $17::boolean[], $18::text[], $19::text[],
@@ -289,9 +289,17 @@ export class PostgresLineageStore implements LineageStore {
         m.checks.map((c) => c.name), m.checks.map((c) => c.blocking), m.checks.map((c) => c.passed), m.checks.map((c) => c.message), m.checks.map((c) => JSON.stringify(c.metadata)),
         ev.runIds, ev.ts, ev.levels, ev.types, ev.assets, ev.partitions, ev.messages, ev.data, events.map((x) => x.tagged),
       ],
-      'commitMaterialization',
     );
-    return rows[0]!.id;
+    if (m.leaseHolder === undefined) return (await query((text, values) => this.#q(text, values, 'commitMaterialization'))).rows[0]!.id;
+    const holder = m.leaseHolder;
+    return this.#tx(async (c) => {
+      // The lease row stays locked until commit: a taker's upsert waits, then sees this version.
+      const held = await c.query(`SELECT 1 FROM leases WHERE asset = $1 AND partition = $2 AND run_id = $3 FOR UPDATE`, [m.asset, m.partition, holder]);
+      if (held.rowCount !== 1) {
+        throw new RuntimeError('lease-lost', `${m.asset}[${m.partition}]: ${holder} no longer holds its lease (it expired and another worker took it over); nothing was recorded.`);
+      }
+      return (await query((text, values) => c.query<{ id: number }>(text, values))).rows[0]!.id;
+    });
   }
 
   async materialization(id: number): Promise<MaterializationRecord | undefined> {

@@ -194,7 +194,52 @@ export const MIGRATIONS: readonly Migration[] = [
     $fn$;
     `,
   },
-  // Version 3 belongs to another change (merged separately); versions apply in order, whatever is absent.
+  {
+    version: 3,
+    name: 'work_units: the queue of a worker-pool run (work-queue.ts)',
+    // One row per unit a coordinator hands to the workers. A worker claims one with
+    // SELECT … FOR UPDATE SKIP LOCKED and holds it by renewing lease_expires_at; a unit
+    // whose claim expired (its worker was killed) is claimable again, up to max_attempts.
+    // The partial unique index is the pool rule across every coordinator and worker: at most
+    // one unit of a pool queued or claimed at a time, enforced by the database, not by a
+    // check-then-insert that two coordinators could both pass. Every change NOTIFYs
+    // 'work_units' with the run id, so coordinators and idle workers wake without polling.
+    sql: `
+    CREATE TABLE work_units (
+      id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+      run_id text NOT NULL REFERENCES runs (id),
+      unit_key text NOT NULL,
+      asset text NOT NULL,
+      partitions text NOT NULL,
+      pool text,
+      state text NOT NULL CHECK (state IN ('queued', 'claimed', 'done', 'failed', 'canceled')),
+      payload text NOT NULL,
+      claimed_by text,
+      lease_expires_at bigint,
+      attempts integer NOT NULL DEFAULT 0,
+      max_attempts integer NOT NULL,
+      cancel_requested boolean NOT NULL DEFAULT false,
+      result text,
+      error text,
+      enqueued_at bigint NOT NULL,
+      claimed_at bigint,
+      ended_at bigint,
+      UNIQUE (run_id, unit_key)
+    );
+    CREATE INDEX work_units_claimable ON work_units (id) WHERE state IN ('queued', 'claimed');
+    CREATE INDEX work_units_by_run ON work_units (run_id, state);
+    CREATE UNIQUE INDEX work_units_one_per_pool ON work_units (pool) WHERE pool IS NOT NULL AND state IN ('queued', 'claimed');
+
+    CREATE FUNCTION work_units_notify() RETURNS trigger LANGUAGE plpgsql AS $fn$
+    BEGIN
+      PERFORM pg_notify('work_units', NEW.run_id);
+      RETURN NULL;
+    END
+    $fn$;
+    CREATE TRIGGER work_units_changed AFTER INSERT OR UPDATE OF state, cancel_requested ON work_units
+      FOR EACH ROW EXECUTE FUNCTION work_units_notify();
+    `,
+  },
   {
     version: 4,
     name: 'automation: ticks, cursors of schedules, sensors and on_cron policies, run request claims',

@@ -1,0 +1,208 @@
+// The worker-pool queue (work-queue-api.ts) on PostgreSQL, in the lineage store's own database
+// (table work_units, migration 3 in schema.ts).
+//
+// Why SELECT … FOR UPDATE SKIP LOCKED rather than graphile-worker or pg-boss: what those add
+// (retries with backoff, cron, job history, their own schema and migrations) is either already
+// the runtime's (assets' retry policies, the CronJob, the run's events) or not wanted here, and
+// what makes a step safe to run twice is the store's partition lease, fenced commit and live
+// re-check, not the queue. A claim is one statement: the oldest claimable row, skipping rows
+// another worker is claiming, so N workers never wait on each other. One dependency and one
+// schema fewer; bench/scale.ts measures the claim latency.
+import pg from 'pg';
+import type { AssetKey, PartitionKey } from '../../keys.ts';
+import type {
+  ClaimedWorkUnit,
+  EnqueueResult,
+  NewWorkUnit,
+  RenewResult,
+  WorkClaim,
+  WorkQueue,
+  WorkUnitRecord,
+  WorkUnitState,
+} from '../work-queue-api.ts';
+
+const CHANNEL = 'work_units';
+
+const TYPES = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === pg.types.builtins.INT8 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format ?? 'text')) as typeof pg.types.getTypeParser,
+};
+
+interface Row {
+  id: number;
+  run_id: string;
+  unit_key: string;
+  asset: string;
+  partitions: string;
+  pool: string | null;
+  state: WorkUnitState;
+  payload: string;
+  claimed_by: string | null;
+  lease_expires_at: number | null;
+  attempts: number;
+  result: string | null;
+  error: string | null;
+  enqueued_at: number;
+  claimed_at: number | null;
+  ended_at: number | null;
+}
+
+export class PostgresWorkQueue<P, R> implements WorkQueue<P, R> {
+  readonly #pool: pg.Pool;
+  readonly #url: string;
+  readonly #listeners = new Set<pg.Client>();
+
+  private constructor(url: string, pool: pg.Pool) {
+    this.#url = url;
+    this.#pool = pool;
+  }
+
+  /** The queue in the store at `url`; open the lineage store first (it applies the migrations). */
+  static open<P, R>(url: string): PostgresWorkQueue<P, R> {
+    const pool = new pg.Pool({ connectionString: url, max: 4, types: TYPES });
+    pool.on('error', () => undefined);
+    return new PostgresWorkQueue<P, R>(url, pool);
+  }
+
+  async close(): Promise<void> {
+    for (const c of this.#listeners) await c.end().catch(() => undefined);
+    this.#listeners.clear();
+    await this.#pool.end();
+  }
+
+  async enqueue(u: NewWorkUnit<P>): Promise<EnqueueResult> {
+    // DO NOTHING covers both unique rules: the unit already queued (an idempotent retry) and its
+    // pool busy (the partial index work_units_one_per_pool); the follow-up read tells them apart.
+    const { rows } = await this.#pool.query<{ id: number }>(
+      `INSERT INTO work_units (run_id, unit_key, asset, partitions, pool, state, payload, max_attempts, enqueued_at)
+       VALUES ($1, $2, $3, $4, $5, 'queued', $6, $7, $8) ON CONFLICT DO NOTHING RETURNING id`,
+      [u.runId, u.unitKey, u.asset, JSON.stringify(u.partitions), u.pool, JSON.stringify(u.payload), u.maxAttempts, u.now],
+    );
+    if (rows[0]) return { enqueued: true, id: rows[0].id };
+    const existing = await this.#pool.query<{ id: number }>(`SELECT id FROM work_units WHERE run_id = $1 AND unit_key = $2`, [u.runId, u.unitKey]);
+    if (existing.rows[0]) return { enqueued: true, id: existing.rows[0].id };
+    return { enqueued: false, reason: 'pool-busy', pool: u.pool ?? '' };
+  }
+
+  async claim(worker: string, now: number, ttlMs: number): Promise<ClaimedWorkUnit<P> | undefined> {
+    // Units whose every claim expired (each worker that took them died) fail rather than loop.
+    await this.#pool.query(
+      `UPDATE work_units SET state = 'failed', ended_at = $1, lease_expires_at = NULL,
+         error = 'every worker that claimed it stopped before finishing (' || attempts || ' claims, the last by ' || claimed_by || '); see that worker''s log (killed, out of memory?)'
+       WHERE state = 'claimed' AND lease_expires_at < $1 AND attempts >= max_attempts`,
+      [now],
+    );
+    const { rows } = await this.#pool.query<Row>(
+      `WITH next AS (
+         SELECT w.id FROM work_units w
+         WHERE (w.state = 'queued' OR (w.state = 'claimed' AND w.lease_expires_at < $2))
+           AND w.attempts < w.max_attempts
+           AND EXISTS (SELECT 1 FROM runs r WHERE r.id = w.run_id AND r.status = 'running')
+         ORDER BY w.id
+         LIMIT 1
+         FOR UPDATE OF w SKIP LOCKED
+       )
+       UPDATE work_units u SET state = 'claimed', claimed_by = $1, claimed_at = $2, lease_expires_at = $3, attempts = u.attempts + 1
+       FROM next WHERE u.id = next.id
+       RETURNING u.*`,
+      [worker, now, now + ttlMs],
+    );
+    const r = rows[0];
+    if (!r) return undefined;
+    return {
+      id: r.id,
+      runId: r.run_id,
+      unitKey: r.unit_key,
+      asset: r.asset as AssetKey,
+      partitions: JSON.parse(r.partitions) as PartitionKey[],
+      payload: JSON.parse(r.payload) as P,
+      attempt: r.attempts,
+      leaseExpiresAt: r.lease_expires_at!,
+    };
+  }
+
+  async renew(claim: WorkClaim, now: number, ttlMs: number): Promise<RenewResult> {
+    const { rows } = await this.#pool.query<{ cancel_requested: boolean }>(
+      `UPDATE work_units SET lease_expires_at = $4 WHERE id = $1 AND claimed_by = $2 AND attempts = $3 AND state = 'claimed' RETURNING cancel_requested`,
+      [claim.id, claim.worker, claim.attempt, now + ttlMs],
+    );
+    const r = rows[0];
+    return !r ? 'lost' : r.cancel_requested ? 'cancel-requested' : 'held';
+  }
+
+  async complete(claim: WorkClaim, result: R, now: number): Promise<boolean> {
+    const r = await this.#pool.query(
+      `UPDATE work_units SET state = 'done', result = $4, ended_at = $5, lease_expires_at = NULL
+       WHERE id = $1 AND claimed_by = $2 AND attempts = $3 AND state = 'claimed'`,
+      [claim.id, claim.worker, claim.attempt, JSON.stringify(result), now],
+    );
+    return r.rowCount === 1;
+  }
+
+  async handBack(claim: WorkClaim): Promise<void> {
+    await this.#pool.query(
+      `UPDATE work_units SET state = 'queued', claimed_by = NULL, lease_expires_at = NULL, attempts = attempts - 1
+       WHERE id = $1 AND claimed_by = $2 AND attempts = $3 AND state = 'claimed'`,
+      [claim.id, claim.worker, claim.attempt],
+    );
+  }
+
+  async endings(runId: string, ids: readonly number[]): Promise<WorkUnitRecord<R>[]> {
+    const { rows } = await this.#pool.query<Row>(
+      `SELECT * FROM work_units WHERE run_id = $1 AND id = ANY($2::bigint[]) AND state IN ('done', 'failed', 'canceled') ORDER BY id`,
+      [runId, ids],
+    );
+    return rows.map(toRecord<R>);
+  }
+
+  async cancelRun(runId: string, now: number): Promise<number[]> {
+    const { rows } = await this.#pool.query<{ id: number }>(
+      `WITH c AS (UPDATE work_units SET state = 'canceled', ended_at = $2 WHERE run_id = $1 AND state = 'queued' RETURNING id),
+            s AS (UPDATE work_units SET cancel_requested = true WHERE run_id = $1 AND state = 'claimed')
+       SELECT id FROM c`,
+      [runId, now],
+    );
+    return rows.map((r) => r.id);
+  }
+
+  async units(runId: string): Promise<WorkUnitRecord<R>[]> {
+    const { rows } = await this.#pool.query<Row>(`SELECT * FROM work_units WHERE run_id = $1 ORDER BY id`, [runId]);
+    return rows.map(toRecord<R>);
+  }
+
+  async subscribe(listener: (runId: string) => void): Promise<() => Promise<void>> {
+    // A connection of its own: LISTEN belongs to a session, and a pooled one is handed to others.
+    // A dropped connection is not reconnected here: callers poll as well (a lost NOTIFY only delays).
+    const c = new pg.Client({ connectionString: this.#url, types: TYPES });
+    c.on('notification', (msg) => {
+      if (msg.channel === CHANNEL && msg.payload !== undefined) listener(msg.payload);
+    });
+    c.on('error', () => this.#listeners.delete(c));
+    await c.connect();
+    await c.query(`LISTEN ${CHANNEL}`);
+    this.#listeners.add(c);
+    return async () => {
+      this.#listeners.delete(c);
+      await c.end().catch(() => undefined);
+    };
+  }
+}
+
+function toRecord<R>(r: Row): WorkUnitRecord<R> {
+  return {
+    id: r.id,
+    runId: r.run_id,
+    unitKey: r.unit_key,
+    asset: r.asset as AssetKey,
+    partitions: JSON.parse(r.partitions) as PartitionKey[],
+    pool: r.pool,
+    state: r.state,
+    claimedBy: r.claimed_by,
+    attempts: r.attempts,
+    result: r.result === null ? null : (JSON.parse(r.result) as R),
+    error: r.error,
+    enqueuedAt: r.enqueued_at,
+    claimedAt: r.claimed_at,
+    endedAt: r.ended_at,
+  };
+}
