@@ -15,7 +15,7 @@ import {
 } from '../../../lib/forecast-eval/index.ts';
 import type { FamilyChoice } from '../config.ts';
 import { readPublishedForecasts } from '../lear/epftoolbox-panel.ts';
-import { learKey, learWalkForwardOnTable } from '../lear/walk-forward.ts';
+import { learKey, learWalkForwardOnTable, type LearTableRun } from '../lear/walk-forward.ts';
 import { mae } from '../metrics.ts';
 import { conformalCalibration, type ConformalCalibration } from '../model/calibration.ts';
 import { dayNumberOf, type FeatureTable } from '../model/dataset.ts';
@@ -74,7 +74,11 @@ export function familyBacktest(input: FamilyBacktestInput): { report: FamilyRepo
   const days = [...new Set(xgboost.map((h) => h.day))].sort();
   const first = dayNumberOf(days[0]!);
   const last = dayNumberOf(days[days.length - 1]!);
-  const lear = learWalkForwardOnTable(table, { firstDay: first, lastDay: last, windows: settings.learWindows, every: settings.learEveryDays, signal: input.signal });
+  // XGBoost alone: no LEAR fits (they are the dear part); its quantiles and calibration still come from here.
+  const lear: LearTableRun =
+    settings.families === 'xgboost'
+      ? { cwa: new Map(), byWindow: [], missingDays: 0, fits: 0, seconds: 0 }
+      : learWalkForwardOnTable(table, { firstDay: first, lastDay: last, windows: settings.learWindows, every: settings.learEveryDays, signal: input.signal });
   const at = (map: ReadonlyMap<string, Float64Array>, h: ForecastHour): number => map.get(learKey(h.nodeId, dayNumberOf(h.day)))?.[h.hour] ?? Number.NaN;
   const learValues = Float64Array.from(xgboost, (h) => at(lear.cwa, h));
   const xgbValues = Float64Array.from(xgboost, (h) => h.forecast);
@@ -87,8 +91,10 @@ export function familyBacktest(input: FamilyBacktestInput): { report: FamilyRepo
   const naive = Float64Array.from(xgboost, (h) => h.naive);
   // LEAR alone is scored where it forecast; the others on every hour (and on LEAR's hours, the
   // figures are the same as long as learMissingHours is 0, which the report says).
+  // A family with no forecast (LEAR not run, or every window longer than the history) scores NaN.
   const score = (values: Float64Array) => {
     const keep = [...values.keys()].filter((i) => Number.isFinite(values[i]!));
+    if (keep.length === 0) return { mae: Number.NaN, rmae: Number.NaN };
     const a = keep.map((i) => actual[i]!);
     return { mae: mae(a, keep.map((i) => values[i]!)), rmae: mae(a, keep.map((i) => values[i]!)) / mae(a, keep.map((i) => naive[i]!)) };
   };
@@ -180,9 +186,13 @@ export function formatFamilyReport(r: FamilyReport): string {
   const pct = (v: number) => `${(100 * v).toFixed(1)} %`;
   const q = (name: string, s: QuantileScores | null) => (s ? `  ${name.padEnd(10)} pinball ${s.pinball.toFixed(3)}, coverage 50 % → ${pct(s.coverage50)}, 90 % → ${pct(s.coverage90)} (${s.hours} hours from ${s.scoredFrom})` : `  ${name.padEnd(10)} not scored`);
   return [
-    `Families (PJM_MODEL_FAMILIES=${r.families}, LEAR windows ${r.learWindows.join('/')} refit every ${r.learEveryDays} day(s), ${r.learFits} fits in ${r.learSeconds.toFixed(1)} s):`,
-    ...(['xgboost', 'lear', 'ensemble'] as const).map((f) => `  ${f.padEnd(10)} MAE ${r.point[f].mae.toFixed(3)}  rMAE ${r.point[f].rmae.toFixed(3)}`),
-    `  LEAR missing on ${r.learMissingHours} hour(s) (the ensemble used XGBoost alone there)`,
+    r.families === 'xgboost'
+      ? 'Families (PJM_MODEL_FAMILIES=xgboost: LEAR and the ensemble not run; set PJM_MODEL_FAMILIES=ensemble to backtest them):'
+      : `Families (PJM_MODEL_FAMILIES=${r.families}, LEAR windows ${r.learWindows.join('/')} refit every ${r.learEveryDays} day(s), ${r.learFits} fits in ${r.learSeconds.toFixed(1)} s):`,
+    ...(['xgboost', 'lear', 'ensemble'] as const).map((f) =>
+      Number.isFinite(r.point[f].mae) ? `  ${f.padEnd(10)} MAE ${r.point[f].mae.toFixed(3)}  rMAE ${r.point[f].rmae.toFixed(3)}` : `  ${f.padEnd(10)} no forecast`,
+    ),
+    ...(r.families === 'xgboost' ? [] : [`  LEAR missing on ${r.learMissingHours} hour(s) (the ensemble used XGBoost alone there)`]),
     'Quantiles 5..95 % of the served forecast:',
     q('conformal', r.quantiles.conformal),
     q('QRA', r.quantiles.qra),
