@@ -295,7 +295,7 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
     async materialize(ctx) {
       const featureSet = featureSetOf(ctx.input('features'));
       const conn = await ctx.duckdb();
-      const backtestReport = (await ctx.input('backtest').json<{ report: { testFirstDay: string; testLastDay: string; families?: { point: { xgboost: { mae: number } }; xgboostCalibration: ConformalCalibration } } }>()).report;
+      const backtestReport = (await ctx.input('backtest').json<{ report: { testFirstDay: string; testLastDay: string; families?: { point: { xgboost: { mae: number } }; xgboostCalibration: ConformalCalibration | null } } }>()).report;
       if (!backtestReport.families) throw new Error('The consumed pjm/backtest version has no family scores or calibration; rematerialize pjm/backtest.');
       // The served model is XGBoost (LEAR members are backtested, not yet served): its own MAE and calibration.
       const served = { mae: backtestReport.families.point.xgboost.mae, testFirstDay: backtestReport.testFirstDay, testLastDay: backtestReport.testLastDay };
@@ -308,7 +308,8 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
         signal: ctx.signal,
       });
       disposeModel(trained);
-      const sidecar: ModelSidecar = { ...files.sidecar, servedFamily: 'xgboost', calibration: backtestReport.families.xgboostCalibration, backtest: served };
+      const sidecar: ModelSidecar = { ...files.sidecar, servedFamily: 'xgboost', ...(backtestReport.families.xgboostCalibration ? { calibration: backtestReport.families.xgboostCalibration } : {}), backtest: served };
+      if (!backtestReport.families.xgboostCalibration) ctx.log.warn(`no quantiles: the backtest's test period (${served.testFirstDay}..${served.testLastDay}) gives some hour fewer than 7 residuals; lengthen it (PJM_BACKTEST_DAYS) for calibrated intervals`);
       const path = join(ctx.tempDir, 'model.bundle');
       await writeFile(path, encodeModelBundle(files.files));
       const previous = ctx.previous?.metadata;

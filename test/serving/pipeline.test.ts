@@ -78,10 +78,10 @@ test('the day after the data: 422 naming the missing load forecasts and prices',
   assert.ok(missing.some((m) => m.input === 'load_forecast' && m.day === '2017-01-02'), r.text);
 });
 
-test('GET /model shows the pipeline lineage: the feature partitions it was trained on and their feature set', async () => {
+test('GET /model shows the pipeline lineage: the feature partitions it was trained on, their feature set and the backtest it was calibrated on', async () => {
   const r = await call(server.url, 'GET', '/model');
   assert.is(r.status, 200);
-  assert.equal(r.json.lineage.upstream.map((g: { asset: string }) => g.asset).sort(), ['pjm/feature_set', 'pjm/features']);
+  assert.equal(r.json.lineage.upstream.map((g: { asset: string }) => g.asset).sort(), ['pjm/backtest', 'pjm/feature_set', 'pjm/features'], 'the backtest too: it gives the model its calibration and the no-worse check its MAE');
   assert.ok(r.json.featureNames.length > 50);
 });
 

@@ -17,7 +17,7 @@ import type { FamilyChoice } from '../config.ts';
 import { readPublishedForecasts } from '../lear/epftoolbox-panel.ts';
 import { learKey, learWalkForwardOnTable, type LearTableRun } from '../lear/walk-forward.ts';
 import { mae } from '../metrics.ts';
-import { conformalCalibration, type ConformalCalibration } from '../model/calibration.ts';
+import { conformalCalibrationIfEnough, type ConformalCalibration } from '../model/calibration.ts';
 import { dayNumberOf, type FeatureTable } from '../model/dataset.ts';
 import { combineFamilies, equalWeights, familiesOf, type ModelFamily } from '../model/ensemble.ts';
 import type { ForecastHour } from './walk-forward.ts';
@@ -55,9 +55,10 @@ export interface FamilyReport {
   /** Multivariate DM (norm 1), ours as forecast B: a small p-value says ours is more accurate. */
   readonly dm: Readonly<Record<string, { readonly statistic: number; readonly pValue: number }>> | null;
   /** The calibration of the chosen family's forecast, from its last 182 test days. */
-  readonly calibration: ConformalCalibration;
+  /** Null when the test period gives some hour fewer than 7 residuals: no quantiles then. */
+  readonly calibration: ConformalCalibration | null;
   /** The same for XGBoost's forecast alone (what pjm/model serves until LEAR is served too) and its MAE. */
-  readonly xgboostCalibration: ConformalCalibration;
+  readonly xgboostCalibration: ConformalCalibration | null;
 }
 
 export interface FamilyBacktestInput {
@@ -175,8 +176,8 @@ export function familyBacktest(input: FamilyBacktestInput): { report: FamilyRepo
       learFits: lear.fits,
       quantiles: { conformal, qra, better },
       dm,
-      calibration: conformalCalibration(chosen.filter((h) => Number.isFinite(h.forecast)), { days: 182 }),
-      xgboostCalibration: conformalCalibration(xgboost, { days: 182 }),
+      calibration: conformalCalibrationIfEnough(chosen.filter((h) => Number.isFinite(h.forecast)), { days: 182 }),
+      xgboostCalibration: conformalCalibrationIfEnough(xgboost, { days: 182 }),
     },
   };
 }

@@ -22,6 +22,18 @@ export interface HourResidual {
   readonly forecast: number;
 }
 
+/**
+ * The calibration, or null when a test period is too short to give every hour `minPerHour`
+ * residuals (a short backtest on a user's few weeks of data): the model is then served without
+ * quantiles, and the backtest says so, rather than failing.
+ */
+export function conformalCalibrationIfEnough(hours: readonly HourResidual[], options: { days?: number; levels?: readonly number[]; minPerHour?: number } = {}): ConformalCalibration | null {
+  const kept = new Set([...new Set(hours.map((h) => h.day))].sort().slice(-(options.days ?? 182)));
+  const perHour = new Array<number>(24).fill(0);
+  for (const h of hours) if (kept.has(h.day) && Number.isFinite(h.actual - h.forecast) && h.hour >= 0 && h.hour < 24) perHour[h.hour]!++;
+  return Math.min(...perHour) < (options.minPerHour ?? 7) ? null : conformalCalibration(hours, options);
+}
+
 /** Calibration from the residuals of the last `days` days of `hours` (default 182). */
 export function conformalCalibration(hours: readonly HourResidual[], options: { days?: number; levels?: readonly number[]; minPerHour?: number } = {}): ConformalCalibration {
   const levels = options.levels ?? QUANTILE_LEVELS;
