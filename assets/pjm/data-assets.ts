@@ -28,8 +28,8 @@ import { canonicalLoadSql, canonicalPricesSql, priceRevisionReport, type PriceRe
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { RawSource } from './raw-source.ts';
 import type { LoadFeed } from './sources/raw.ts';
-import { validateLoad, validatePrices, type ValidationReport } from './validation/index.ts';
-import { validateLoadDays, validatePriceDays, type PriceDayFile } from './validation/batch.ts';
+import type { ValidationReport } from './validation/index.ts';
+import { validateLoadDayFile, validateLoadDays, validatePriceDayFile, validatePriceDays, type LoadDayFile, type PriceDayFile } from './validation/batch.ts';
 
 export const ASSET_KEYS = {
   rawPrices: 'pjm/raw/prices',
@@ -292,6 +292,8 @@ export function dataAssets(
     return { path, node, day, markets: config.markets, freshness: freshness(day), revisions: metadata.revisions as unknown as PriceRevisionReport | undefined };
   };
 
+  const loadDayFile = (path: string, day: string): LoadDayFile => ({ path, day, feed: loadFeed, freshness: freshness(day) });
+
   const validatedPrices = defineAsset({
     key: ASSET_KEYS.validatedPrices,
     deps: [ASSET_KEYS.processedPrices],
@@ -300,14 +302,12 @@ export function dataAssets(
     partitions: nodeDays,
     io: 'table',
     codeVersion: '3',
-    checks: reportChecks(live ? { ...PRICE_CHECKS, freshness: true } : PRICE_CHECKS, priceReports, (conn, path, partition, metadata) => {
-      const report = priceDayFile(path, partition, metadata);
-      return validatePrices(conn, [path], {
-        expected: { start: report.day, end: report.day, nodeIds: [report.node], markets: report.markets },
-        freshness: report.freshness,
-        revisions: report.revisions,
-      });
-    }, freshnessOnLastDay),
+    checks: reportChecks(
+      live ? { ...PRICE_CHECKS, freshness: true } : PRICE_CHECKS,
+      priceReports,
+      (conn, path, partition, metadata) => validatePriceDayFile(conn, priceDayFile(path, partition, metadata)),
+      freshnessOnLastDay,
+    ),
     batch: validatedBatch('prices', priceReports, (conn, copies) => validatePriceDays(conn, copies.map((c) => priceDayFile(c.path, c.partition, c.metadata)))),
   });
 
@@ -322,13 +322,13 @@ export function dataAssets(
     checks: reportChecks(
       loadFeed.status === 'absent' ? { ...LOAD_CHECKS, load_feed: false } : { ...LOAD_CHECKS, expected_series: true, ...(live ? { freshness: false } : {}) },
       loadReports,
-      (conn, path, day) => validateLoad(conn, [path], { expected: { start: day, end: day }, freshness: freshness(day), feed: loadFeed }),
+      (conn, path, day) => validateLoadDayFile(conn, loadDayFile(path, day)),
       freshnessOnLastDay,
     ),
     batch: validatedBatch(
       'load',
       loadReports,
-      (conn, copies) => validateLoadDays(conn, copies.map((c) => ({ path: c.path, day: c.partition, feed: loadFeed, freshness: freshness(c.partition) }))),
+      (conn, copies) => validateLoadDays(conn, copies.map((c) => loadDayFile(c.path, c.partition))),
       { loadFeed: loadFeed.status },
     ),
   });

@@ -51,11 +51,18 @@ const COMPONENT_TOLERANCE = 0.01;
 const PRICE_RANGE: readonly [number, number] = [-1000, 10000];
 const MAX_LISTED = 100;
 
+/** One price day judged alone, by the full checks (what the screen's report must equal). */
+export const validatePriceDayFile = (conn: DuckDBConnection, f: PriceDayFile): Promise<ValidationReport> =>
+  validatePrices(conn, [f.path], { expected: { start: f.day, end: f.day, nodeIds: [f.node], markets: f.markets }, revisions: f.revisions, freshness: f.freshness });
+
+/** One load day judged alone, by the full checks. */
+export const validateLoadDayFile = (conn: DuckDBConnection, f: LoadDayFile): Promise<ValidationReport> =>
+  validateLoad(conn, [f.path], { expected: { start: f.day, end: f.day }, freshness: f.freshness, feed: f.feed });
+
 /** The reports of `files`, in their order. Never throws on bad data: each report says what is wrong. */
 export async function validatePriceDays(conn: DuckDBConnection, files: readonly PriceDayFile[]): Promise<ValidationReport[]> {
   await prepare(conn);
-  const alone = (f: PriceDayFile) =>
-    validatePrices(conn, [f.path], { expected: { start: f.day, end: f.day, nodeIds: [f.node], markets: f.markets }, revisions: f.revisions, freshness: f.freshness });
+  const alone = (f: PriceDayFile) => validatePriceDayFile(conn, f);
   const schemas = await schemaResults(conn, files.map((f) => f.path), PRICES_SCHEMA, 'prices');
   const screened = files.filter((f) => f.freshness === undefined && schemas.get(f.path)?.passed === true);
   const figures = await screenPrices(conn, screened);
@@ -87,7 +94,7 @@ export async function validatePriceDays(conn: DuckDBConnection, files: readonly 
 /** The reports of `files`, in their order, as validateLoad gives them for one day each. */
 export async function validateLoadDays(conn: DuckDBConnection, files: readonly LoadDayFile[]): Promise<ValidationReport[]> {
   await prepare(conn);
-  const alone = (f: LoadDayFile) => validateLoad(conn, [f.path], { expected: { start: f.day, end: f.day }, freshness: f.freshness, feed: f.feed });
+  const alone = (f: LoadDayFile) => validateLoadDayFile(conn, f);
   const schemas = await schemaResults(conn, files.map((f) => f.path), LOAD_SCHEMA, 'load');
   // Freshness applies only where there is a feed to be fresh (validateLoad skips it otherwise).
   const screened = files.filter((f) => (f.freshness === undefined || f.feed.status === 'absent') && schemas.get(f.path)?.passed === true);
