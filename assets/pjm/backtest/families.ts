@@ -190,7 +190,8 @@ export function formatFamilyReport(r: FamilyReport): string {
     r.families === 'xgboost'
       ? 'Families (PJM_MODEL_FAMILIES=xgboost: LEAR and the ensemble not run; set PJM_MODEL_FAMILIES=ensemble to backtest them):'
       : `Families (PJM_MODEL_FAMILIES=${r.families}, LEAR windows ${r.learWindows.join('/')} refit every ${r.learEveryDays} day(s), ${r.learFits} fits in ${r.learSeconds.toFixed(1)} s):`,
-    ...(['xgboost', 'lear', 'ensemble'] as const).map((f) =>
+    // With XGBoost alone the ensemble is XGBoost (LEAR has no forecast to average): one row, not three.
+    ...(r.families === 'xgboost' ? (['xgboost'] as const) : (['xgboost', 'lear', 'ensemble'] as const)).map((f) =>
       Number.isFinite(r.point[f].mae) ? `  ${f.padEnd(10)} MAE ${r.point[f].mae.toFixed(3)}  rMAE ${r.point[f].rmae.toFixed(3)}` : `  ${f.padEnd(10)} no forecast`,
     ),
     ...(r.families === 'xgboost' ? [] : [`  LEAR missing on ${r.learMissingHours} hour(s) (the ensemble used XGBoost alone there)`]),
