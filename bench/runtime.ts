@@ -55,20 +55,18 @@ async function fillFresh(instance: Instance<unknown>): Promise<number> {
   await instance.store.createRun({ id: runId, selection: '*', partitions: null, trigger: 'test', now: Date.now() });
   const ids = new Map<string, { id: number; dv: DataVersion }>();
   let n = 0;
-  {
-    for (const key of instance.graph.keys()) {
-      const def = instance.graph.get(key);
-      const parts = def.partitions ? def.partitions.keys(new Date()) : [UNPARTITIONED];
-      for (const p of parts) {
-        const inputs = instance.graph.deps(key).flatMap((d) => {
-          const upParts = instance.graph.get(d.asset).partitions ? [...ids.keys()].filter((k) => k.startsWith(d.asset + '\u0000')) : [d.asset + '\u0000'];
-          return upParts.map((k) => ({ asset: d.asset, partition: k.split('\u0000')[1]!, materializationId: ids.get(k)!.id, dataVersion: ids.get(k)!.dv }));
-        });
-        const dv = `dv${key}${p}`.slice(-16) as DataVersion;
-        const id = await instance.store.commitMaterialization(record(key, p, runId, def.codeVersion, dv, inputs));
-        ids.set(key + '\u0000' + p, { id, dv });
-        n++;
-      }
+  for (const key of instance.graph.keys()) {
+    const def = instance.graph.get(key);
+    const parts = def.partitions ? def.partitions.keys(new Date()) : [UNPARTITIONED];
+    for (const p of parts) {
+      const inputs = instance.graph.deps(key).flatMap((d) => {
+        const upParts = instance.graph.get(d.asset).partitions ? [...ids.keys()].filter((k) => k.startsWith(d.asset + '\u0000')) : [d.asset + '\u0000'];
+        return upParts.map((k) => ({ asset: d.asset, partition: k.split('\u0000')[1]!, materializationId: ids.get(k)!.id, dataVersion: ids.get(k)!.dv }));
+      });
+      const dv = `dv${key}${p}`.slice(-16) as DataVersion;
+      const id = await instance.store.commitMaterialization(record(key, p, runId, def.codeVersion, dv, inputs));
+      ids.set(key + '\u0000' + p, { id, dv });
+      n++;
     }
   }
   return n;

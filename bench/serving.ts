@@ -153,9 +153,9 @@ console.log(
 );
 console.log(`  start           ready after ${(readyAfterMs / 1000).toFixed(1)} s (process start, model load, warm-up of SERVING_WARMUP_MS=${process.env['SERVING_WARMUP_MS'] ?? 'default'})`);
 console.log(`  cold start      first ${warmup} of load after /ready: ${cold.reqPerSec.toFixed(0)} req/s, p50 ${ms(cold.p50Ms)}, p99 ${ms(cold.p99Ms)}, max ${ms(cold.maxMs)}, ${cold.non2xx + cold.socketErrors} errors (not part of the goal)`);
-measured.forEach((r, i) =>
-  console.log(`  run ${i + 1}/${runs}       ${duration}, ${connections} connections: ${r.reqPerSec.toFixed(0)} req/s, p50 ${ms(r.p50Ms)}, p99 ${ms(r.p99Ms)}, max ${ms(r.maxMs)}, ${r.non2xx} non-2xx, ${r.socketErrors} socket errors${meets(r) ? '' : '  <- misses the goal'}`),
-);
+for (const [i, r] of measured.entries()) {
+  console.log(`  run ${i + 1}/${runs}       ${duration}, ${connections} connections: ${r.reqPerSec.toFixed(0)} req/s, p50 ${ms(r.p50Ms)}, p99 ${ms(r.p99Ms)}, max ${ms(r.maxMs)}, ${r.non2xx} non-2xx, ${r.socketErrors} socket errors${meets(r) ? '' : '  <- misses the goal'}`);
+}
 console.log(`  steady state    median of ${runs} runs: ${median(measured.map((r) => r.reqPerSec)).toFixed(0)} req/s, p50 ${ms(median(measured.map((r) => r.p50Ms)))}, p99 ${ms(median(measured.map((r) => r.p99Ms)))}; worst p99 ${ms(Math.max(...measured.map((r) => r.p99Ms)))}; ${errors} errors in ${total} requests`);
 console.log(`  in-server time  ${inServer('0.001')} of requests under 1 ms, ${inServer('0.005')} under 5 ms, ${inServer('0.025')} under 25 ms (app histogram, measured runs)`);
 console.log(`  server CPU      ${cpuUsed.toFixed(1)} s over the measured runs: ${((cpuUsed / Math.max(total, 1)) * 1e6).toFixed(0)} µs per request (all threads), i.e. ~${(total / Math.max(cpuUsed, 1e-9)).toFixed(0)} req/s per fully available core`);

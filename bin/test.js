@@ -12,6 +12,7 @@ import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { availableParallelism } from 'node:os';
+import { stripVTControlCharacters } from 'node:util';
 
 const root = new URL('..', import.meta.url).pathname;
 const filters = process.argv.slice(2);
@@ -35,7 +36,7 @@ if (files.length === 0) {
   process.exit(1);
 }
 
-const stripAnsi = (s) => s.replace(/\x1b\[[0-9;]*m/g, '');
+const stripAnsi = (s) => stripVTControlCharacters(s);
 
 const fileTimeoutS = Number(process.env.TEST_FILE_TIMEOUT_S ?? 300);
 if (!(fileTimeoutS > 0)) {

@@ -58,7 +58,7 @@ export class AssetGraph<R = unknown> {
       throw new RuntimeError('cycle', `The asset graph has a cycle: ${this.findCycle().join(' -> ')}. Remove one of these dependencies.`);
     }
     this.order = order;
-    this.order.forEach((k, i) => this.position.set(k, i));
+    for (const [i, k] of this.order.entries()) this.position.set(k, i);
   }
 
   get size(): number {

@@ -4,7 +4,7 @@
 // strings: no clock or store is read here; callers pass `now` and the dynamic
 // partition keys the store holds, so planning is testable.
 import { RuntimeError } from './errors.ts';
-import { UNPARTITIONED, type PartitionKey } from './keys.ts';
+import type { PartitionKey } from './keys.ts';
 
 export type PartitionsKind = 'daily' | 'hourly' | 'static' | 'dynamic' | 'multi';
 

@@ -85,7 +85,9 @@ export function layoutGraph(nodes, edges, options = {}) {
 
   // 3. Order within columns by barycenter.
   const index = new Map();
-  const reindex = (col) => col.forEach((k, i) => index.set(k, i));
+  const reindex = (col) => {
+    for (const [i, k] of col.entries()) index.set(k, i);
+  };
   columns.forEach(reindex);
   const sortBy = (col, neighbours) => {
     const bary = new Map();
@@ -121,7 +123,7 @@ export function layoutGraph(nodes, edges, options = {}) {
     for (let i = upPass.length - 2; i >= 0; i--) upPass[i] = Math.min(upPass[i], upPass[i + 1] - gap(col[i], col[i + 1]));
     const merged = col.map((_, i) => (down[i] + upPass[i]) / 2);
     for (let i = 1; i < merged.length; i++) merged[i] = Math.max(merged[i], merged[i - 1] + gap(col[i - 1], col[i]));
-    col.forEach((k, i) => y.set(k, merged[i]));
+    for (const [i, k] of col.entries()) y.set(k, merged[i]);
   };
   const relax = (col, neighbours) => {
     for (const k of col) {

@@ -163,7 +163,7 @@ function validatedBatch(
       }
       try {
         const judged = await judge(await ctx.duckdb(), copies);
-        copies.forEach((c, i) => reports.set(c.path, Promise.resolve(judged[i]!)));
+        for (const [i, c] of copies.entries()) reports.set(c.path, Promise.resolve(judged[i]!));
       } catch (e) {
         // Nothing cached: each member's checks then judge its own file, and name what is wrong.
         ctx.log.warn(`batch validation failed (${(e as Error).message}); each partition is judged alone`);

@@ -52,8 +52,9 @@ export async function csvFeedSpans(conn: DuckDBConnection, dir: string, markets:
 export function overlapOf(dir: string, spans: readonly FeedSpan[]): DataSpan {
   const empty = spans.filter((s) => s.first === null);
   if (empty.length > 0) throw new PjmConfigError('PJM_CSV_DIR', dir, `exports holding at least one complete EPT day (${empty.map((s) => s.files.join(', ')).join('; ')} hold none)`);
-  const start = spans.map((s) => s.first!).reduce((a, b) => (a > b ? a : b));
-  const end = spans.map((s) => s.last!).reduce((a, b) => (a < b ? a : b));
+  // ISO dates sort as strings: the overlap starts at the latest first day and ends at the earliest last day.
+  const start = spans.map((s) => s.first!).sort().at(-1)!;
+  const end = spans.map((s) => s.last!).sort()[0]!;
   const each = spans.map((s) => `${s.feed} ${s.first}..${s.last}`).join(', ');
   if (end < start) throw new PjmConfigError('PJM_CSV_DIR', dir, `exports whose feeds share some days (${each} do not overlap); or set PJM_START/PJM_END`);
   const detail = spans.length === 1 ? `the complete days of the export in ${dir} (${each})` : `the overlap of the exports in ${dir} (${each}; complete days only): ${start}..${end}`;

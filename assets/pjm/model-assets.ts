@@ -477,6 +477,6 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
 /** The sidecar of the consumed model version, from its materialization's metadata. */
 function sidecarOf(input: AssetInput): ModelSidecar {
   const sidecar = input.metadata().sidecar as unknown as ModelSidecar | undefined;
-  if (!sidecar || sidecar.format !== 'pjm-lmp-xgb/1') throw new Error(`The consumed ${input.asset} version has no model sidecar in its metadata; rematerialize ${input.asset}.`);
+  if (sidecar?.format !== 'pjm-lmp-xgb/1') throw new Error(`The consumed ${input.asset} version has no model sidecar in its metadata; rematerialize ${input.asset}.`);
   return sidecar;
 }

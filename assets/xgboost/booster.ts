@@ -210,7 +210,7 @@ export class Booster {
     const size = readShape(shapePtr[0]!, Number(out.dim[0])).reduce((a, b) => a * b, 1);
     const scores = copyFloats(scoresPtr[0]!, names.length === 0 ? 0 : size);
     const result: Record<string, number> = {};
-    names.forEach((name, i) => (result[name] = scores[i]!));
+    for (const [i, name] of names.entries()) result[name] = scores[i]!;
     return result;
   }
 
@@ -356,7 +356,7 @@ function contributions(values: Float32Array, rows: number, featureNames: readonl
         throw new XGBoostUsageError(`Row ${index} is outside the ${rows} explained rows.`);
       }
       const byFeature: Record<string, number> = {};
-      featureNames.forEach((name, j) => (byFeature[name] = values[index * width + j]!));
+      for (const [j, name] of featureNames.entries()) byFeature[name] = values[index * width + j]!;
       return { bias: values[index * width + width - 1]!, byFeature };
     },
   };

@@ -123,7 +123,6 @@ function validOwn(schema: JsonSchema, ctx: SchemaContext, name: string, depth: n
       const maxLength = Math.max(minLength, Math.min(schema.maxItems ?? 10, MAX_GENERATED_ITEMS));
       return fc.array(schema.items ? valid(schema.items, ctx, singular(name), depth + 1) : anyJson, { minLength, maxLength });
     }
-    case 'object':
     default: {
       if (schema.properties) {
         const model: Record<string, fc.Arbitrary<unknown>> = {};

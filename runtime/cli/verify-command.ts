@@ -13,7 +13,7 @@ export async function verifyCommand(
   out: NodeJS.WriteStream,
 ): Promise<number> {
   const progress = opts.json ? undefined : progressLine(out, 'verifying');
-  let result;
+  let result: Awaited<ReturnType<typeof verifyStore>>;
   try {
     result = await verifyStore(instance, { selection, partitions: opts.partition, onProgress: (done, total) => progress?.update(done, total) });
   } finally {

@@ -14,7 +14,7 @@ import { basename, dirname, join, resolve, sep } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createRequire } from 'node:module';
-import type { S3Client } from '@aws-sdk/client-s3';
+import type { GetObjectCommandOutput, S3Client } from '@aws-sdk/client-s3';
 
 // The AWS SDK takes a tenth of a second to load; every CLI start (status, a no-op
 // run) would pay it though most use local storage. Load it on first use instead.
@@ -189,7 +189,7 @@ export class S3Storage implements Storage {
 
   /** The first `length` hex digits of the SHA-256 of an object's bytes (streamed, nothing stored), or undefined when it does not exist. */
   private async objectVersion(ref: S3ObjectRef, length: number): Promise<string | undefined> {
-    let response;
+    let response: GetObjectCommandOutput;
     try {
       response = await this.client.send(new (sdk().s3.GetObjectCommand)({ Bucket: ref.bucket, Key: ref.key }));
     } catch (err) {
@@ -266,7 +266,7 @@ export class S3Storage implements Storage {
     await mkdir(dirname(path), { recursive: true });
     const partial = `${path}.partial-${process.pid}-${randomBytes(4).toString('hex')}`;
     try {
-      let response;
+      let response: GetObjectCommandOutput;
       try {
         response = await this.client.send(new (sdk().s3.GetObjectCommand)({ Bucket: ref.bucket, Key: ref.key }));
       } catch (err) {

@@ -9,7 +9,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { hostname } from 'node:os';
 import Database from 'better-sqlite3';
-import type { JsonValue, Metadata } from '../definitions.ts';
+import type { JsonValue } from '../definitions.ts';
 import type { AssetKey, PartitionKey } from '../keys.ts';
 import type { DynamicPartitionKeys } from '../partitions.ts';
 import type { CodeVersion, DataVersion } from '../versions.ts';
@@ -20,7 +20,7 @@ import { wholeNumber } from './query-args.ts';
 import type { RunEventType } from '../events.ts';
 import type { LogLevel } from '../logger.ts';
 import type { LeaseResult, NewCorruptMark, NewEvent, NewMaterialization, PrunedFile, PruneRecordsResult, StoreChange } from './lineage-store-api.ts';
-import { processAlive, runIsLive } from './run-liveness.ts';
+import { processAlive } from './run-liveness.ts';
 import type {
   CheckResultRecord,
   CorruptDetector,

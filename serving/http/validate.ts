@@ -57,7 +57,12 @@ export function describeProblems(errors: readonly ErrorObject[], where: string):
   }
   // anyOf/oneOf repeat the same problem once per branch; keep each sentence once.
   const seen = new Set<string>();
-  return out.filter((p) => (seen.has(p.path + p.message) ? false : (seen.add(p.path + p.message), true)));
+  return out.filter((p) => {
+    const key = p.path + p.message;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
 /**

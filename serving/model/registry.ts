@@ -113,7 +113,7 @@ export class ModelRegistry {
 
   async #refresh(): Promise<void> {
     const { store, log } = this.options;
-    let current;
+    let current: Awaited<ReturnType<LineageStore['current']>>;
     try {
       current = await store.current(this.asset, '');
     } catch (err) {
@@ -159,13 +159,13 @@ export class ModelRegistry {
     if (!record || record.location === null) throw new Error(`materialization ${id} has no stored file`);
     const sidecar = sidecarOf(record.metadata, id);
     const path = await storage.localPath(record.location);
-    let boosters;
+    let boosters: Awaited<ReturnType<typeof loadBoostersOffThread>>;
     try {
       boosters = await loadBoostersOffThread(path, sidecar.members.map((m) => m.file));
     } catch (err) {
       throw new Error(`pjm/model materialization ${id} could not be loaded from ${path}: ${errorMessage(err)}`);
     }
-    let model;
+    let model: ReturnType<typeof modelFromArtifact>;
     try {
       model = modelFromArtifact(sidecar, boosters, id);
     } catch (err) {

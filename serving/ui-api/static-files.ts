@@ -21,7 +21,7 @@ async function sendFile(ctx: RouterContext, root: string, relative: string): Pro
   const path = resolve(root, relative);
   const type = TYPES[extname(path)];
   if (!path.startsWith(root + sep) || type === undefined) return;
-  let info;
+  let info: Awaited<ReturnType<typeof stat>>;
   try {
     info = await stat(path);
   } catch {

@@ -114,7 +114,7 @@ test('RT + DA: the DA price of the same hour of D is an input of the RT model', 
   const { rows } = await build(files.both, [], choice.set, 'rt-da');
   const da = (await build(files.da, [], (await detect(files.da, [], 'da')).set, 'da-only')).rows;
   assert.is(rows.length, 72);
-  rows.forEach((r, i) => assert.is(r['da_price_h'], da[i]!['target'], `${r['day']} ${r['hour']}`));
+  for (const [i, r] of rows.entries()) assert.is(r['da_price_h'], da[i]!['target'], `${r['day']} ${r['hour']}`);
 });
 
 test('with metered load: metered load of D-1 (AECO, the only metered area) joins the RT set, with and without DA', async () => {

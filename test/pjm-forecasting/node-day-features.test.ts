@@ -64,7 +64,7 @@ test('every node-day partition equals the whole-history rows of that node-day (D
     const expected = whole.filter((r) => r['day'] === day);
     assert.is(rows.length, expected.length, `${day}: rows`);
     if (rows.length > 0) assert.is(types, wholeTypes, `${day}: columns and types`);
-    rows.forEach((r, i) => assert.equal(r, expected[i], `${day} hour ${i}`));
+    for (const [i, r] of rows.entries()) assert.equal(r, expected[i], `${day} hour ${i}`);
     compared += rows.length;
   }
   assert.is(whole.filter((r) => String(r['day']) < addDays(FIRST, 7)).length, 0, 'the whole-history run leaves the first week out too');

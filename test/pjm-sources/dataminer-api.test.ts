@@ -169,7 +169,10 @@ test('a refused connection fails at once, naming the URL (never the key) and ECO
   assert.is(err.attempts.length, 1);
   // and the day-level retry does not try it again either
   let calls = 0;
-  const dayErr = await withDayRetries(() => (calls++, c.fetchDay('da_hrl_lmps', '2025-05-01')), { sleep: async () => undefined }).catch((e: unknown) => e);
+  const dayErr = await withDayRetries(() => {
+    calls++;
+    return c.fetchDay('da_hrl_lmps', '2025-05-01');
+  }, { sleep: async () => undefined }).catch((e: unknown) => e);
   assert.instance(dayErr, DataMinerError);
   assert.is(calls, 1);
 });
@@ -199,7 +202,10 @@ test('a day whose pages kept failing is fetched again after a backoff; a 401 is 
   assert.equal(delays, [30_000]);
   let calls = 0;
   const wrongKey = new DataMinerClient({ baseUrl: server.baseUrl, key: 'wrong', timeoutMs: 500, requestsPerMinute: 60_000, maxAttempts: 1 });
-  await withDayRetries(() => (calls++, wrongKey.fetchDay('da_hrl_lmps', '2025-05-01')), { sleep: async () => undefined }).catch(() => undefined);
+  await withDayRetries(() => {
+    calls++;
+    return wrongKey.fetchDay('da_hrl_lmps', '2025-05-01');
+  }, { sleep: async () => undefined }).catch(() => undefined);
   assert.is(calls, 1);
 });
 
@@ -220,7 +226,11 @@ test('the rate limiter allows N requests a minute and then waits', async () => {
 test('the client rate-limits its own requests (6 a minute by default)', async () => {
   let now = 0;
   const waits: number[] = [];
-  const c = client({ requestsPerMinute: 2, now: () => now, sleep: async (ms) => void (waits.push(ms), (now += ms)) });
+  const c = client({ requestsPerMinute: 2, now: () => now, sleep: async (ms) => {
+      waits.push(ms);
+      now += ms;
+    },
+  });
   await c.fetchDay('rt_hrl_lmps', '2025-05-01', { pnodeIds: HUBS }); // 3 pages
   assert.equal(waits, [60_000]);
 });

@@ -5,7 +5,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { openLineageStore, sqliteStorePath } from '../../runtime/store/open-store.ts';
-import { join } from 'node:path';
 import { runCli } from '../support/cli.ts';
 import { tempDir } from '../support/tmp.ts';
 

@@ -47,11 +47,11 @@ test('backfill a partition range', async () => {
 test('show, lineage, runs and show-run', async () => {
   const show = await cli(['show', 'example/total']);
   assert.is(show.code, 0);
-  assert.match(show.stdout, /example\/total  FRESH/);
+  assert.match(show.stdout, /example\/total {2}FRESH/);
   assert.match(show.stdout, /"partitions": 10/);
   const lineage = await cli(['lineage', 'example/report']);
   assert.is(lineage.code, 0);
-  assert.match(lineage.stdout, /consumed:\n  example\/total\n/);
+  assert.match(lineage.stdout, /consumed:\n {2}example\/total\n/);
   assert.match(lineage.stdout, /example\/readings — 10 partitions 2024-01-01 … 2024-01-10/);
   const runs = await cli(['runs', '--json']);
   const list = JSON.parse(runs.stdout);

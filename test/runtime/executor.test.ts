@@ -36,7 +36,7 @@ function defs() {
     codeVersion: '1',
     io: 'table',
     checks: [
-      { name: 'has_rows', check: async (ctx) => ({ passed: state.checkPasses, message: state.checkPasses ? '' : 'no rows for 2025-05-01', metadata: { rows: 0 } }) },
+      { name: 'has_rows', check: async () => ({ passed: state.checkPasses, message: state.checkPasses ? '' : 'no rows for 2025-05-01', metadata: { rows: 0 } }) },
       { name: 'soft', blocking: false, check: () => ({ passed: false, message: 'just a warning' }) },
     ],
     async materialize(ctx) {

@@ -206,7 +206,12 @@ test('dynamic node keys: `materialize partitions add` makes them exist, and the 
 
 function captured() {
   let text = '';
-  const stream = { write: (s: string) => ((text += s), true) } as unknown as NodeJS.WriteStream;
+  const stream = {
+    write: (s: string) => {
+      text += s;
+      return true;
+    },
+  } as unknown as NodeJS.WriteStream;
   return { stream, text: () => text };
 }
 

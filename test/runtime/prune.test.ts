@@ -5,7 +5,7 @@ import { copyFileSync, existsSync, readdirSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Instance, LocalStorage, materialize, prune, type AssetKey } from '../../runtime/index.ts';
+import { Instance, type LocalStorage, materialize, prune, type AssetKey } from '../../runtime/index.ts';
 import exampleDefs from '../fixtures/runtime/example-defs.ts';
 import { tempDir } from '../support/tmp.ts';
 import { runCli, startCli } from '../support/cli.ts';

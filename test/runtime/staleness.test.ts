@@ -22,7 +22,10 @@ function defs(options: { processedVersion?: string; featuresDeps?: string[] } = 
   const raw = defineAsset({
     key: 'raw',
     codeVersion: '1',
-    materialize: () => (count('raw'), { value: { source: world.source } }),
+    materialize: () => {
+      count('raw');
+      return { value: { source: world.source } };
+    },
   });
   const processed = defineAsset({
     key: 'processed',
@@ -35,12 +38,19 @@ function defs(options: { processedVersion?: string; featuresDeps?: string[] } = 
       return { value: { positive: source > 0 } };
     },
   });
-  const extra = defineAsset({ key: 'extra', codeVersion: '1', materialize: () => (count('extra'), { value: 42 }) });
+  const extra = defineAsset({ key: 'extra', codeVersion: '1', materialize: () => {
+      count('extra');
+      return { value: 42 };
+    },
+  });
   const features = defineAsset({
     key: 'features',
     deps: options.featuresDeps ?? ['processed'],
     codeVersion: '1',
-    materialize: () => (count('features'), { value: 'f' }),
+    materialize: () => {
+      count('features');
+      return { value: 'f' };
+    },
   });
   return defineDefinitions({ assets: [raw, processed, extra, features] as AssetDefinition<unknown>[] });
 }

@@ -110,18 +110,21 @@ export async function startDataMinerServer(options: { key: string; feeds: Readon
     const record = (status: number | 'hang'): void => void requests.push({ feed, query, key: keyText, status });
     if (keyText !== options.key) {
       record(401);
-      return send(res, 401, JSON.stringify({ statusCode: 401, message: 'Access denied due to invalid subscription key.' }));
+      send(res, 401, JSON.stringify({ statusCode: 401, message: 'Access denied due to invalid subscription key.' }));
+      return;
     }
     const rows = options.feeds[feed];
     if (rows === undefined) {
       record(404);
-      return send(res, 404, JSON.stringify({ statusCode: 404, message: `Resource not found: ${feed}` }));
+      send(res, 404, JSON.stringify({ statusCode: 404, message: `Resource not found: ${feed}` }));
+      return;
     }
     const startRow = Number(query['startRow'] ?? '1');
     const rowCount = Number(query['rowCount'] ?? '25');
     if (!Number.isInteger(startRow) || startRow < 1 || !Number.isInteger(rowCount) || rowCount < 1 || rowCount > 50_000) {
       record(400);
-      return send(res, 400, JSON.stringify({ errors: [{ field: 'startRow/rowCount', message: 'must be positive integers, rowCount <= 50000' }] }));
+      send(res, 400, JSON.stringify({ errors: [{ field: 'startRow/rowCount', message: 'must be positive integers, rowCount <= 50000' }] }));
+      return;
     }
     let matched = rows.filter(() => true);
     for (const f of RANGE_FIELDS) {
@@ -130,7 +133,8 @@ export async function startDataMinerServer(options: { key: string; feeds: Readon
       const r = parseRange(v);
       if (r === null) {
         record(400);
-        return send(res, 400, JSON.stringify({ errors: [{ field: f, message: `bad range ${v}` }] }));
+        send(res, 400, JSON.stringify({ errors: [{ field: f, message: `bad range ${v}` }] }));
+        return;
       }
       matched = matched.filter((it) => typeof it[f] === 'string' && (it[f] as string) >= r[0] && (it[f] as string) <= r[1]);
     }
@@ -157,10 +161,12 @@ export async function startDataMinerServer(options: { key: string; feeds: Readon
       switch (fault.fault.kind) {
         case '429':
           record(429);
-          return send(res, 429, JSON.stringify({ statusCode: 429, message: 'Rate limit is exceeded.' }), { 'retry-after': String(fault.fault.retryAfterSeconds ?? 0) });
+          send(res, 429, JSON.stringify({ statusCode: 429, message: 'Rate limit is exceeded.' }), { 'retry-after': String(fault.fault.retryAfterSeconds ?? 0) });
+          return;
         case '500':
           record(500);
-          return send(res, 500, JSON.stringify({ statusCode: 500, message: 'Internal server error' }));
+          send(res, 500, JSON.stringify({ statusCode: 500, message: 'Internal server error' }));
+          return;
         case 'hang':
           record('hang');
           hanging.add(res);
@@ -169,13 +175,16 @@ export async function startDataMinerServer(options: { key: string; feeds: Readon
           return;
         case 'short-page':
           record(200);
-          return send(res, 200, JSON.stringify({ items: items.slice(0, Math.floor(items.length / 2)), links, totalRows }));
+          send(res, 200, JSON.stringify({ items: items.slice(0, Math.floor(items.length / 2)), links, totalRows }));
+          return;
         case 'cut-json':
           record(200);
-          return send(res, 200, body.slice(0, Math.floor(body.length / 2)));
+          send(res, 200, body.slice(0, Math.floor(body.length / 2)));
+          return;
         case 'malformed-json':
           record(200);
-          return send(res, 200, '<html><body>Service temporarily unavailable</body></html>');
+          send(res, 200, '<html><body>Service temporarily unavailable</body></html>');
+          return;
       }
     }
     record(200);

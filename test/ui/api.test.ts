@@ -123,7 +123,7 @@ test('POST /api/materialize starts a run at once; its stream shows progress; the
   const text = await stream.text();
   assert.match(text, /event: run-event\nid: |id: \d+\nevent: run-event/);
   assert.match(text, /"type":"step_materialized"/);
-  assert.match(text, /event: end\ndata: \{"run":\{"id":"[^"]+","selection":"\+demo\/report"[^]*"status":"succeeded"/);
+  assert.match(text, /event: end\ndata: \{"run":\{"id":"[^"]+","selection":"\+demo\/report"[\s\S]*"status":"succeeded"/);
   const graph = (await get('/api/graph')).body;
   const statusOf = (k: string) => graph.nodes.find((n: any) => n.key === k).status;
   assert.is(statusOf('demo/report'), 'fresh');

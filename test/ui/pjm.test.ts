@@ -82,7 +82,7 @@ test('the backtest page: comparison table and a forecast-versus-actual chart of 
   );
   const lmps = r.getRows().map((row) => Number(row[0]));
   assert.is(lmps.length, 168);
-  fva.hours.forEach((h: any, i: number) => assert.ok(Math.abs(h.actual - lmps[i]!) < 1e-9, `${h.day} hour ${h.hour}: actual ${h.actual} vs validated ${lmps[i]}`));
+  for (const [i, h] of (fva.hours as any[]).entries()) assert.ok(Math.abs(h.actual - lmps[i]!) < 1e-9, `${h.day} hour ${h.hour}: actual ${h.actual} vs validated ${lmps[i]}`);
   assert.ok(fva.hours.every((h: any) => Number.isFinite(h.forecast)), 'every hour has a forecast');
   await screenshot(page, 'pjm-backtest');
 });

@@ -36,7 +36,7 @@ export function wireMaterializeButtons(root, signal, hooks = {}) {
   for (const button of box.querySelectorAll('button[data-mode]')) {
     button.onclick = async () => {
       const buttons = box.querySelectorAll('button[data-mode]');
-      buttons.forEach((b) => (b.disabled = true));
+      for (const b of buttons) b.disabled = true;
       out.hidden = false;
       out.innerHTML = '<p class="muted">Starting…</p>';
       let started;
@@ -44,7 +44,7 @@ export function wireMaterializeButtons(root, signal, hooks = {}) {
         started = await api.materialize(box.dataset.asset, button.dataset.mode);
       } catch (err) {
         out.innerHTML = `<p class="error">${esc(err.message)}</p>`;
-        buttons.forEach((b) => (b.disabled = false));
+        for (const b of buttons) b.disabled = false;
         return;
       }
       hooks.onStarted?.(started.runId);
@@ -68,7 +68,7 @@ export function wireMaterializeButtons(root, signal, hooks = {}) {
             state.status = p.run?.status ?? 'finished';
             state.error = p.run?.error ?? null;
             paint();
-            buttons.forEach((b) => (b.disabled = false));
+            for (const b of buttons) b.disabled = false;
             hooks.onFinished?.(p.run);
           },
         },

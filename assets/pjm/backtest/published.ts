@@ -38,7 +38,9 @@ export async function scorePublishedForecasts(conn: DuckDBConnection, csvPath: s
     }
     actual.push(h.actual);
     naive.push(h.naive);
-    values.forEach((v, i) => forecasts[i]!.push(v));
+    values.forEach((v, i) => {
+      forecasts[i]!.push(v);
+    });
   }
   return PUBLISHED_COLUMNS.map((name, i) => ({ name, scores: scores(actual, forecasts[i]!, naive) }));
 }

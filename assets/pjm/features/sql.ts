@@ -87,8 +87,9 @@ export function featureSql(o: FeatureSqlOptions): string {
     for (const d of some.days) if (!isoDate.test(d)) throw new Error(`featureSql: days must be YYYY-MM-DD, got ${JSON.stringify(d)}`);
     if (some.spanStart !== undefined && !isoDate.test(some.spanStart)) throw new Error(`featureSql: spanStart must be YYYY-MM-DD, got ${JSON.stringify(some.spanStart)}`);
   }
-  const firstDay = some && some.days.reduce((a, b) => (a < b ? a : b));
-  const lastDay = some && some.days.reduce((a, b) => (a > b ? a : b));
+  const sortedDays = some ? [...some.days].sort() : undefined;
+  const firstDay = sortedDays?.[0];
+  const lastDay = sortedDays?.at(-1);
   const spanStart = some?.spanStart !== undefined ? `DATE '${some.spanStart}'` : '(SELECT lo FROM cal_range)';
   const nodeFilter = some ? `AND node_id = ${Math.trunc(some.nodeId)}` : '';
   // For some days only the windows D-7..D matter; UTC bounds a day wider on each side cover EPT.

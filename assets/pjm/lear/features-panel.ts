@@ -65,7 +65,7 @@ export function learPanelsFromFeatures(table: FeatureTable): NodePanel[] {
       const h = table.hour[i]!;
       if (h < 0 || h > 23) continue;
       if (Number.isFinite(table.target[i]!)) prices[d * 24 + h] = table.target[i]!;
-      exogenousColumns.forEach((c, k) => (exogenous[k]![d * 24 + h] = table.features[c]![i]!));
+      for (const [k, c] of exogenousColumns.entries()) exogenous[k]![d * 24 + h] = table.features[c]![i]!;
     }
     // Prices not known from a target: from the lag profiles of later days (any of their rows carries the whole profile).
     for (const i of rows) {

@@ -73,7 +73,7 @@ export function nodeRows(table: FeatureTable, nodeId: number): FeatureTable {
   for (let i = 0; i < table.rows; i++) if (table.nodeId[i] === nodeId) keep.push(i);
   const pick = <T extends Float64Array | Int32Array>(a: T, make: (n: number) => T): T => {
     const out = make(keep.length);
-    keep.forEach((i, k) => (out[k] = a[i]!));
+    for (const [k, i] of keep.entries()) out[k] = a[i]!;
     return out;
   };
   const f64 = (n: number) => new Float64Array(n);

@@ -21,7 +21,12 @@ export function requestContext(log: Logger): Middleware {
     try {
       await next();
     } finally {
-      if (ctx.state.warmup) return; // the server's own warm-up request (serving/warmup.ts)
+      // The server's own warm-up requests (serving/warmup.ts) write no access line. (No `return`
+      // here: a return in `finally` would swallow an error thrown by the handler.)
+      if (!ctx.state.warmup) writeAccessLine();
+    }
+
+    function writeAccessLine(): void {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       const line = { requestId, method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(ms * 100) / 100 };
       // A 503 is the server declining on purpose (not ready yet, shutting down, a timeout) and
