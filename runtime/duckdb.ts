@@ -91,3 +91,12 @@ export function sqlString(value: string): string {
 export function readParquetSql(paths: readonly string[]): string {
   return `read_parquet([${paths.map(sqlString).join(', ')}])`;
 }
+
+/**
+ * Writes a query's rows to a Parquet file and returns how many: the one way a table asset's
+ * SQL output becomes a file, so a batch member's file is byte for byte a single step's.
+ */
+export async function copyQueryToParquet(conn: DuckDBConnection, sql: string, path: string): Promise<number> {
+  const copied = await conn.runAndReadAll(`COPY (${sql}) TO ${sqlString(path)} (FORMAT parquet, COMPRESSION snappy)`);
+  return Number(copied.getRows()[0]?.[0] ?? 0);
+}

@@ -1,6 +1,7 @@
 // The runtime's public API. Everything the PJM assets, the server, the UI and
 // the tests use is exported from here; the rest is internal.
 export { defineAsset, defineDefinitions } from './definitions.ts';
+export { eachPartition } from './batch-each.ts';
 export type {
   AssetCheck,
   AssetContext,

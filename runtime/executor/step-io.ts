@@ -6,7 +6,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { AssetDefinition, AssetInput, ConsumedPartition, JsonValue, MaterializeOutput, Metadata } from '../definitions.ts';
-import { readParquetSql, sqlString } from '../duckdb.ts';
+import { copyQueryToParquet, readParquetSql, sqlString } from '../duckdb.ts';
 import type { AssetGraph } from '../graph.ts';
 import type { Instance } from '../instance.ts';
 import type { StoredVersion } from '../integrity.ts';
@@ -149,8 +149,7 @@ export async function writeOutput(
     const conn = await duckdb();
     if ('sql' in output) {
       const path = join(tempDir, `${index}.table.parquet`);
-      const copied = await conn.runAndReadAll(`COPY (${output.sql}) TO ${sqlString(path)} (FORMAT parquet, COMPRESSION snappy)`);
-      const rowCount = Number(copied.getRows()[0]?.[0] ?? 0);
+      const rowCount = await copyQueryToParquet(conn, output.sql, path);
       return { path, metadata: { rowCount, columns: await columnsOf(def.key, path, conn, columnCache) } };
     }
     if (!('parquetFile' in output)) throw fail(`{ ${Object.keys(output).join(', ')} }`);

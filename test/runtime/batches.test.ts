@@ -9,6 +9,8 @@ import {
   dailyPartitions,
   defineAsset,
   defineDefinitions,
+  duckdbConnect,
+  eachPartition,
   materialize,
   multiPartitions,
   staticPartitions,
@@ -18,6 +20,8 @@ import {
   type PartitionKey,
   type RunEvent,
 } from '../../runtime/index.ts';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { groupIntoBatches } from '../../runtime/batches.ts';
 import { AssetGraph } from '../../runtime/graph.ts';
 import { tempDir } from '../support/tmp.ts';
@@ -137,6 +141,61 @@ test('fresh members are skipped at the live re-check; an upstream change re-runs
   assert.is(follow.status, 'succeeded');
   assert.equal(calls.map((x) => x.partitions), [['A|2025-05-04', 'A|2025-05-05']], 'the two days whose window holds the revised day');
   await i.close();
+});
+
+test('eachPartition: the single-partition code per member in one step, the same files and data versions as single steps, names reused safely', async () => {
+  let steps = 0;
+  // Reuses one temp table name and one file name per call, as the PJM processed assets do: safe
+  // only if each member's output is written before the next member's call.
+  const code = async (ctx: { partition: string; tempDir: string; duckdb(): Promise<import('@duckdb/node-api').DuckDBConnection> }) => {
+    if (ctx.partition === '2025-05-03') throw new Error('no rows for 2025-05-03');
+    const conn = await ctx.duckdb();
+    await writeFile(join(ctx.tempDir, 'note.txt'), ctx.partition);
+    await conn.run(`CREATE OR REPLACE TEMP TABLE day_rows AS SELECT DATE '${ctx.partition}' AS day, range AS hour, range * 1.5 AS price FROM range(24)`);
+    return { sql: 'SELECT * FROM day_rows ORDER BY hour', metadata: { day: ctx.partition } };
+  };
+  const single = defineAsset({ key: 'rows', partitions: days, io: 'table', codeVersion: '1', materialize: (ctx) => code(ctx) });
+  const grouped = defineAsset({
+    key: 'rows',
+    partitions: days,
+    io: 'table',
+    codeVersion: '1',
+    batch: eachPartition(4, (ctx) => {
+      if (ctx.partition.endsWith('01') || ctx.partition.endsWith('05') || ctx.partition.endsWith('09')) steps++;
+      return code(ctx);
+    }),
+  });
+  const versions = async (def: AssetDefinition<unknown>, name: string) => {
+    const i = await Instance.open(defineDefinitions({ assets: [def] }), { dataDir: tempDir(name) });
+    try {
+      const r = await materialize(i, { trigger: 'test', now });
+      assert.is(r.counts.failed, 1, 'the member that threw fails alone');
+      assert.is(r.counts.materialized, 9);
+      const out = new Map<string, { dv: string; rows: unknown[] }>();
+      const conn = await duckdbConnect();
+      for (const day of days.keys(now)) {
+        const c = await i.store.current('rows' as never, day);
+        if (!c) continue;
+        const path = await i.storage.localPath(c.location);
+        const rows = (await conn.runAndReadAll(`SELECT day::VARCHAR AS day, count(*) AS n FROM read_parquet('${path}') GROUP BY day`)).getRowObjectsJson();
+        out.set(day, { dv: c.dataVersion, rows });
+        assert.is((await i.store.materialization(c.id))!.metadata['day'], day, 'its own metadata');
+      }
+      conn.closeSync();
+      return out;
+    } finally {
+      await i.close();
+    }
+  };
+  const a = await versions(single as AssetDefinition<unknown>, 'each-single');
+  const b = await versions(grouped as AssetDefinition<unknown>, 'each-batch');
+  assert.is(steps, 3, '10 days in steps of at most 4');
+  assert.equal([...b.keys()], [...a.keys()]);
+  assert.not.ok(b.has('2025-05-03'), 'nothing published for the member that threw');
+  for (const [day, v] of a) {
+    assert.equal(b.get(day)!.rows, [{ day, n: '24' }], `${day} holds its own rows, not another member's`);
+    assert.is(b.get(day)!.dv, v.dv, `${day}: the same bytes as a single step's`);
+  }
 });
 
 test.run();
