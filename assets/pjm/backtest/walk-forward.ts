@@ -24,6 +24,13 @@ export interface WalkForwardOptions {
   /** Called after each block with its summary (progress logging). */
   readonly onBlock?: (block: BlockSummary, done: number, total: number) => void;
   readonly signal?: AbortSignal;
+  /**
+   * Blocks trained at once (default 2). A block's members train at once already, one thread
+   * each, but they stop at different rounds (the default pair: ~60 and ~240): with one block in
+   * flight a core idled for most of each retrain. Blocks are independent, so the forecasts are
+   * the same whatever this is.
+   */
+  readonly parallelBlocks?: number;
 }
 
 export interface BlockSummary {
@@ -75,56 +82,91 @@ export function testBlocks(firstDay: string, lastDay: string, recalibration: Rec
 export async function walkForward(table: FeatureTable, options: WalkForwardOptions): Promise<WalkForwardResult> {
   const started = performance.now();
   const blocks = testBlocks(options.testFirstDay, options.testLastDay, options.recalibration);
-  const tableFirst = table.rows > 0 ? table.dayNumber[0]! : 0;
+  const parallel = options.parallelBlocks ?? 2;
+  if (!Number.isInteger(parallel) || parallel < 1) throw new Error(`walkForward: parallelBlocks must be a whole number >= 1, got ${parallel}.`);
+  const results: Array<Promise<BlockResult>> = [];
   const forecasts: ForecastHour[] = [];
   const summaries: BlockSummary[] = [];
-  // An RT model's rows carry the DA price of the hour: the RT baseline it is scored against too.
-  const daPrice = table.market === 'rt' ? table.features['da_price_h'] : undefined;
-  for (const [from, to] of blocks) {
-    options.signal?.throwIfAborted();
-    const trainLast = from - 1;
-    const trainFirst =
-      options.window.kind === 'rolling'
-        ? trainLast - options.window.days + 1
-        : options.window.firstDay !== undefined
-          ? dayNumberOf(options.window.firstDay)
-          : tableFirst;
-    const t0 = performance.now();
-    const model = await trainModel(table, { firstDay: trainFirst, lastDay: trainLast }, options.settings, options.signal);
-    const trainSeconds = (performance.now() - t0) / 1000;
-    try {
-      const { start, end } = rowsBetween(table, from, to);
-      const predicted = predictRows(model, table, start, end);
-      let absSum = 0;
-      for (let i = start; i < end; i++) {
-        const actual = table.target[i]!;
-        const forecast = predicted[i - start]!;
-        absSum += Math.abs(actual - forecast);
-        forecasts.push({
-          nodeId: table.nodeId[i]!,
-          day: dayOfNumber(table.dayNumber[i]!),
-          hour: table.hour[i]!,
-          actual,
-          forecast,
-          naive: naiveForecast(table.features['day_of_week']![i]!, table.features['price_lag1_h']![i]!, table.features['price_lag7_h']![i]!),
-          ...(daPrice ? { daPrice: daPrice[i]! } : {}),
-        });
-      }
-      const summary: BlockSummary = {
-        trainFirstDay: model.window.firstDay,
-        trainLastDay: model.window.lastDay,
-        testFirstDay: dayOfNumber(from),
-        testLastDay: dayOfNumber(to),
-        rounds: model.members.map((m) => m.rounds),
-        trainSeconds,
-        mae: end > start ? absSum / (end - start) : Number.NaN,
-      };
-      summaries.push(summary);
-      options.onBlock?.(summary, summaries.length, blocks.length);
-    } finally {
-      disposeModel(model);
+  // Up to `parallel` blocks in flight; results are taken in block order, so the forecasts and
+  // the progress lines come out as a sequential run's would.
+  let next = 0;
+  const launch = () => {
+    while (next < blocks.length && next - summaries.length < parallel) {
+      const block = runBlock(table, blocks[next]!, options);
+      // A block that fails while an earlier one is awaited is reported when its turn comes.
+      block.catch(() => undefined);
+      results.push(block);
+      next++;
     }
+  };
+  try {
+    launch();
+    for (let k = 0; k < blocks.length; k++) {
+      const r = await results[k]!;
+      forecasts.push(...r.forecasts);
+      summaries.push(r.summary);
+      options.onBlock?.(r.summary, summaries.length, blocks.length);
+      launch();
+    }
+  } finally {
+    // Let blocks still in flight (after a failure) end before returning: their native models are freed by runBlock.
+    await Promise.allSettled(results);
   }
   if (forecasts.length === 0) throw new Error(`walkForward: no complete feature rows between ${options.testFirstDay} and ${options.testLastDay}.`);
   return { forecasts, blocks: summaries, metrics: metricsReport(forecasts), seconds: (performance.now() - started) / 1000 };
+}
+
+interface BlockResult {
+  readonly forecasts: ForecastHour[];
+  readonly summary: BlockSummary;
+}
+
+/** Trains on the rows before the block [from, to], forecasts its days, and frees the model. */
+async function runBlock(table: FeatureTable, [from, to]: [number, number], options: WalkForwardOptions): Promise<BlockResult> {
+  options.signal?.throwIfAborted();
+  const tableFirst = table.rows > 0 ? table.dayNumber[0]! : 0;
+  // An RT model's rows carry the DA price of the hour: the RT baseline it is scored against too.
+  const daPrice = table.market === 'rt' ? table.features['da_price_h'] : undefined;
+  const trainLast = from - 1;
+  const trainFirst =
+    options.window.kind === 'rolling'
+      ? trainLast - options.window.days + 1
+      : options.window.firstDay !== undefined
+        ? dayNumberOf(options.window.firstDay)
+        : tableFirst;
+  const t0 = performance.now();
+  const model = await trainModel(table, { firstDay: trainFirst, lastDay: trainLast }, options.settings, options.signal);
+  const trainSeconds = (performance.now() - t0) / 1000;
+  try {
+    const { start, end } = rowsBetween(table, from, to);
+    const predicted = predictRows(model, table, start, end);
+    const forecasts: ForecastHour[] = [];
+    let absSum = 0;
+    for (let i = start; i < end; i++) {
+      const actual = table.target[i]!;
+      const forecast = predicted[i - start]!;
+      absSum += Math.abs(actual - forecast);
+      forecasts.push({
+        nodeId: table.nodeId[i]!,
+        day: dayOfNumber(table.dayNumber[i]!),
+        hour: table.hour[i]!,
+        actual,
+        forecast,
+        naive: naiveForecast(table.features['day_of_week']![i]!, table.features['price_lag1_h']![i]!, table.features['price_lag7_h']![i]!),
+        ...(daPrice ? { daPrice: daPrice[i]! } : {}),
+      });
+    }
+    const summary: BlockSummary = {
+      trainFirstDay: model.window.firstDay,
+      trainLastDay: model.window.lastDay,
+      testFirstDay: dayOfNumber(from),
+      testLastDay: dayOfNumber(to),
+      rounds: model.members.map((m) => m.rounds),
+      trainSeconds,
+      mae: end > start ? absSum / (end - start) : Number.NaN,
+    };
+    return { forecasts, summary };
+  } finally {
+    disposeModel(model);
+  }
 }

@@ -61,37 +61,56 @@ function scaleOf(transform: PriceTransform, nodeId: number): NodeScale {
   return s;
 }
 
+/**
+ * The node scale of each row of [start, end), looked up once per row and node: the lookup by
+ * node key was once per cell, and took more of a retrain's main-thread time than the asinh.
+ */
+function rowScales(table: FeatureTable, transform: PriceTransform, start: number, end: number): NodeScale[] {
+  const byNode = new Map<number, NodeScale>();
+  const out = new Array<NodeScale>(end - start);
+  for (let i = start; i < end; i++) {
+    const id = table.nodeId[i]!;
+    let s = byNode.get(id);
+    if (s === undefined) byNode.set(id, (s = scaleOf(transform, id)));
+    out[i - start] = s;
+  }
+  return out;
+}
+
 /** Row-major Float32 design matrix of rows [start, end): price columns in z space, others as is. */
-export function designMatrix(table: FeatureTable, transform: PriceTransform, start: number, end: number): Float32Array {
+export function designMatrix(table: FeatureTable, transform: PriceTransform, start: number, end: number, scales = rowScales(table, transform, start, end)): Float32Array {
   const names = table.featureNames;
   const cols = names.length;
   const priceCols = new Set(priceFeatureColumns(table.featureSet));
   const out = new Float32Array((end - start) * cols);
-  names.forEach((name, c) => {
+  for (const [c, name] of names.entries()) {
     const column = table.features[name]!;
     const isPrice = priceCols.has(name);
     for (let i = start; i < end; i++) {
       const v = column[i]!;
-      out[(i - start) * cols + c] = isPrice && Number.isFinite(v) ? toZ(v, scaleOf(transform, table.nodeId[i]!)) : v;
+      out[(i - start) * cols + c] = isPrice && Number.isFinite(v) ? toZ(v, scales[i - start]!) : v;
     }
-  });
+  }
   return out;
 }
 
 const BASE_COLUMN: Record<Exclude<TargetKind, 'level'>, string> = { change_lag1: 'price_lag1_h', change_lag7: 'price_lag7_h', change_da: 'da_price_h' };
 
 /** z-space base the member's output is added to: 0 for `level`, z(price of D-1, h) for `change_lag1`, z(DA price of D, h) for `change_da`... */
-function baseZ(table: FeatureTable, transform: PriceTransform, i: number, target: TargetKind): number {
-  if (target === 'level') return 0;
+/** The column a member's z-space base is read from, or undefined for `level` (base 0). */
+function baseColumn(table: FeatureTable, target: TargetKind): Float64Array | undefined {
+  if (target === 'level') return undefined;
   const column = table.features[BASE_COLUMN[target]];
   if (column === undefined) throw new Error(`A ${target} member needs the feature ${BASE_COLUMN[target]}, which feature set ${table.market} [${table.featureSet.inputs.join(', ')}] does not have; drop that member or add the input.`);
-  return toZ(column[i]!, scaleOf(transform, table.nodeId[i]!));
+  return column;
 }
 
-function labels(table: FeatureTable, transform: PriceTransform, start: number, end: number, target: TargetKind): Float32Array {
+function labels(table: FeatureTable, scales: readonly NodeScale[], start: number, end: number, target: TargetKind): Float32Array {
+  const base = baseColumn(table, target);
   const out = new Float32Array(end - start);
   for (let i = start; i < end; i++) {
-    out[i - start] = toZ(table.target[i]!, scaleOf(transform, table.nodeId[i]!)) - baseZ(table, transform, i, target);
+    const s = scales[i - start]!;
+    out[i - start] = toZ(table.target[i]!, s) - (base ? toZ(base[i]!, s) : 0);
   }
   return out;
 }
@@ -132,8 +151,12 @@ export async function trainModel(table: FeatureTable, window: { firstDay: number
   // The transform sees the whole window: it is fitted on training data only either way.
   const transform = fitTransform(table, all.start, all.end);
   const cols = table.featureNames.length;
-  const xFit = designMatrix(table, transform, fit.start, fit.end);
-  const xValid = designMatrix(table, transform, valid.start, valid.end);
+  const scales = rowScales(table, transform, all.start, all.end);
+  const scalesOf = ({ start, end }: { start: number; end: number }) => scales.slice(start - all.start, end - all.start);
+  const xFit = designMatrix(table, transform, fit.start, fit.end, scalesOf(fit));
+  const xValid = designMatrix(table, transform, valid.start, valid.end, scalesOf(valid));
+  // Built once for every member's refit, and only when the settings refit.
+  let xAll: Float32Array | undefined;
   // Members train at once, each on its share of the nthread budget (its matrices built with
   // the same share: XGBoost keeps a matrix's thread count and training reads it again).
   const threads = Math.max(1, Math.floor(Number(settings.params.nthread ?? 1) / settings.variants.length));
@@ -146,7 +169,7 @@ export async function trainModel(table: FeatureTable, window: { firstDay: number
       DMatrix.fromDense(x, {
         rows: end - start,
         cols,
-        labels: labels(table, transform, start, end, variant.target),
+        labels: labels(table, scalesOf({ start, end }), start, end, variant.target),
         ...(weighted ? { weights: recencyWeights(table, start, end, window.lastDay, halfLife) } : {}),
         featureNames: table.featureNames,
         nthread: threads,
@@ -165,7 +188,8 @@ export async function trainModel(table: FeatureTable, window: { firstDay: number
       const chosen = { variant, rounds, bestIteration: result.bestIteration, bestScore: result.bestScore, evalLog: result.evalLog };
       if (!settings.refitOnWholeWindow) return { ...chosen, booster: result.booster };
       result.booster.dispose();
-      const dAll = matrix(designMatrix(table, transform, all.start, all.end), all, true);
+      xAll ??= designMatrix(table, transform, all.start, all.end, scales);
+      const dAll = matrix(xAll, all, true);
       try {
         const refit = await train(params, dAll, { numBoostRound: rounds, signal });
         return { ...chosen, booster: refit.booster };
@@ -203,13 +227,15 @@ export async function trainModel(table: FeatureTable, window: { firstDay: number
 
 /** Price forecasts ($/MWh) of rows [start, end): each member's z forecast mapped back, then averaged. */
 export function predictRows(model: TrainedModel, table: FeatureTable, start: number, end: number): Float64Array {
-  const x = designMatrix(table, model.transform, start, end);
+  const scales = rowScales(table, model.transform, start, end);
+  const x = designMatrix(table, model.transform, start, end, scales);
   const out = new Float64Array(end - start);
   for (const member of model.members) {
     const z = member.booster.predict(x, { iterationRange: [0, member.rounds] });
+    const base = baseColumn(table, member.variant.target);
     for (let i = start; i < end; i++) {
-      const s = scaleOf(model.transform, table.nodeId[i]!);
-      out[i - start]! += fromZ(z[i - start]! + baseZ(table, model.transform, i, member.variant.target), s) / model.members.length;
+      const s = scales[i - start]!;
+      out[i - start]! += fromZ(z[i - start]! + (base ? toZ(base[i]!, s) : 0), s) / model.members.length;
     }
   }
   return out;
