@@ -146,16 +146,16 @@ function featureSetOf(input: AssetInput): FeatureSet {
  * whole-history features were): one scan of the small files, then the model code reads one
  * table. Empty partitions (a node's first week) add nothing.
  */
-async function featuresTable(conn: DuckDBConnection, input: AssetInput, tempDir: string): Promise<string> {
+/** The files of every feature partition the step consumed, after checking they hold a row. */
+async function featureFiles(conn: DuckDBConnection, input: AssetInput): Promise<readonly string[]> {
   const paths = await input.paths();
   if (paths.length === 0) throw new Error(`No partition of ${input.asset} is materialized; materialize +${input.asset} first.`);
-  const out = join(tempDir, 'features-all.parquet');
-  await conn.run(`COPY (SELECT * FROM read_parquet([${paths.map(sqlString).join(', ')}]) ORDER BY node_id, day, hour) TO ${sqlString(out)} (FORMAT parquet)`);
-  const n = await conn.runAndReadAll(`SELECT count(*) FROM read_parquet(${sqlString(out)})`);
+  // Row counts from the files' footers: no scan.
+  const n = await conn.runAndReadAll(`SELECT coalesce(sum(num_rows), 0)::BIGINT FROM parquet_file_metadata([${paths.map(sqlString).join(', ')}])`);
   if (Number(n.getRows()[0]?.[0] ?? 0) === 0) {
     throw new Error(`No complete feature rows in ${paths.length} partitions of ${input.asset}: every day's lags reach before the first day of prices. The validated data must cover at least 8 consecutive days.`);
   }
-  return out;
+  return paths;
 }
 
 async function onePath(input: AssetInput): Promise<string> {
@@ -300,7 +300,7 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
       // The served model is XGBoost (LEAR members are backtested, not yet served): its own MAE and calibration.
       const served = { mae: backtestReport.families.point.xgboost.mae, testFirstDay: backtestReport.testFirstDay, testLastDay: backtestReport.testLastDay };
       const { model: trained, files } = await trainModelFromFeatures(conn, {
-        featuresParquet: await featuresTable(conn, ctx.input('features'), ctx.tempDir),
+        featuresParquet: await featureFiles(conn, ctx.input('features')),
         market,
         featureSet,
         settings: settingsFor(featureSet),
@@ -345,15 +345,15 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
     codeVersion: `3:${market}:${settingsHash}:${JSON.stringify(options.recalibration)}:${JSON.stringify(config.backtest)}:${JSON.stringify({ families: config.model.families, learWindows: config.model.learWindows, learEveryDays: config.model.learEveryDays })}`,
     async materialize(ctx) {
       const conn = await ctx.duckdb();
-      const featuresPath = await featuresTable(conn, ctx.input('features'), ctx.tempDir);
-      const span = await conn.runAndReadAll(`SELECT CAST(min(day) AS VARCHAR), CAST(max(day) AS VARCHAR) FROM read_parquet('${featuresPath.replaceAll("'", "''")}')`);
+      const featurePaths = await featureFiles(conn, ctx.input('features'));
+      const span = await conn.runAndReadAll(`SELECT CAST(min(day) AS VARCHAR), CAST(max(day) AS VARCHAR) FROM read_parquet([${featurePaths.map(sqlString).join(', ')}])`);
       const [first, last] = span.getRows()[0] as [string, string];
       const { origin, ...period } = testPeriod(config, first, last);
       ctx.log.info(`test period ${period.testFirstDay}..${period.testLastDay}, from ${origin}`);
       const published = join(DEFAULT_EPFTOOLBOX_DIR, 'Forecasts_PJM_DNN_LEAR_ensembles.csv');
       const featureSet = featureSetOf(ctx.input('features'));
       const outcome = await backtest(conn, {
-        featuresParquet: featuresPath,
+        featuresParquet: featurePaths,
         market,
         featureSet,
         nodeNames: nodeNames(config),

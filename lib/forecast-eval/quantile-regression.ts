@@ -29,47 +29,56 @@ export function quantileRegression(x: ArrayLike<number>, y: ArrayLike<number>, p
   let meanAbs = 0;
   for (let i = 0; i < n; i++) meanAbs += Math.abs(y[i]!);
   const eps = options.epsilon ?? Math.max(1e-10, (1e-6 * meanAbs) / n);
-  const row = (i: number, j: number): number => (j === 0 ? 1 : x[i * p + j - 1]!);
+  // The design with its intercept column, row-major n × q: QRA fits thousands of these.
+  const design = new Float64Array(n * q);
+  for (let i = 0; i < n; i++) {
+    design[i * q] = 1;
+    for (let j = 1; j < q; j++) design[i * q + j] = x[i * p + j - 1]!;
+  }
   const weights = new Float64Array(n).fill(1);
-  let b = weightedLeastSquares(row, y, weights, n, q);
-  let loss = checkLoss(row, y, b, n, q, level);
+  // The residuals of the last loss evaluated: the next step's weights come from them.
+  const residuals = new Float64Array(n);
+  const nextResiduals = new Float64Array(n);
+  let b = weightedLeastSquares(design, y, weights, n, q);
+  let loss = checkLoss(design, y, b, n, q, level, residuals);
   for (let it = 0; it < maxIter; it++) {
     for (let i = 0; i < n; i++) {
-      let fit = 0;
-      for (let j = 0; j < q; j++) fit += row(i, j) * b[j]!;
-      const r = y[i]! - fit;
+      const r = residuals[i]!;
       weights[i] = (r >= 0 ? level : 1 - level) / Math.max(Math.abs(r), eps);
     }
-    const next = weightedLeastSquares(row, y, weights, n, q);
-    const nextLoss = checkLoss(row, y, next, n, q, level);
+    const next = weightedLeastSquares(design, y, weights, n, q);
+    const nextLoss = checkLoss(design, y, next, n, q, level, nextResiduals);
     if (!(nextLoss <= loss)) break; // numerical floor reached
     const drop = loss - nextLoss;
     b = next;
     loss = nextLoss;
+    residuals.set(nextResiduals);
     if (drop <= tol * Math.max(loss, 1e-300)) break;
   }
   return b;
 }
 
-function checkLoss(row: (i: number, j: number) => number, y: ArrayLike<number>, b: Float64Array, n: number, q: number, level: number): number {
+/** Σ ρ_τ of the residuals of b, which are left in `residuals`. */
+function checkLoss(design: Float64Array, y: ArrayLike<number>, b: Float64Array, n: number, q: number, level: number, residuals: Float64Array): number {
   let s = 0;
   for (let i = 0; i < n; i++) {
     let fit = 0;
-    for (let j = 0; j < q; j++) fit += row(i, j) * b[j]!;
+    for (let j = 0; j < q; j++) fit += design[i * q + j]! * b[j]!;
+    residuals[i] = y[i]! - fit;
     s += pinball(y[i]!, fit, level);
   }
   return s;
 }
 
 /** Solves (Xᵀ W X) b = Xᵀ W y by Cholesky, with a tiny ridge if the members are collinear. */
-function weightedLeastSquares(row: (i: number, j: number) => number, y: ArrayLike<number>, w: Float64Array, n: number, q: number): Float64Array {
+function weightedLeastSquares(design: Float64Array, y: ArrayLike<number>, w: Float64Array, n: number, q: number): Float64Array {
   const a = new Float64Array(q * q);
   const r = new Float64Array(q);
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < q; j++) {
-      const xj = row(i, j) * w[i]!;
+      const xj = design[i * q + j]! * w[i]!;
       r[j]! += xj * y[i]!;
-      for (let k = 0; k <= j; k++) a[j * q + k]! += xj * row(i, k);
+      for (let k = 0; k <= j; k++) a[j * q + k]! += xj * design[i * q + k]!;
     }
   }
   let trace = 0;

@@ -21,7 +21,8 @@ export const EPFTOOLBOX_TEST_PERIOD = { testFirstDay: '2016-12-27', testLastDay:
 
 export interface BacktestOptions {
   /** Features Parquet written by `buildFeatures`. */
-  readonly featuresParquet: string;
+  /** One features file, or every partition's. */
+  readonly featuresParquet: string | readonly string[];
   readonly market: Market;
   /** The set the file was built with (default: the market's legacy set). */
   readonly featureSet?: FeatureSet;

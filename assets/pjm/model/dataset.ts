@@ -3,6 +3,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { featureColumns, legacyFeatureSet, type FeatureSet, type Market } from '../features/columns.ts';
 import { sqlString } from '../features/sql.ts';
+import { readDoubleColumns } from '../../../lib/duckdb/double-columns.ts';
 
 /** Feature rows sorted by (day, node, hour); `features[name][i]` is row i's value (NaN = missing). */
 export interface FeatureTable {
@@ -25,29 +26,30 @@ export const dayOfNumber = (n: number): string => new Date(n * 86_400_000).toISO
 
 const asSet = (s: Market | FeatureSet): FeatureSet => (typeof s === 'string' ? legacyFeatureSet(s) : s);
 
-/** Reads a features Parquet file (written by `buildFeatures` with `set`; a market alone means its legacy set) into a `FeatureTable`. */
-export async function readFeatureTable(conn: DuckDBConnection, path: string, set: Market | FeatureSet): Promise<FeatureTable> {
+/**
+ * Reads features Parquet files (written by `buildFeatures` with `set`; a market alone means its
+ * legacy set: one file, or every partition's) into a `FeatureTable`, in (day, node, hour) order.
+ */
+export async function readFeatureTable(conn: DuckDBConnection, paths: string | readonly string[], set: Market | FeatureSet): Promise<FeatureTable> {
   const featureSet = asSet(set);
   const market = featureSet.market;
   const names = featureColumns(featureSet);
-  const reader = await conn.runAndReadAll(
-    `SELECT CAST(node_id AS DOUBLE) AS node_id, CAST(date_diff('day', DATE '1970-01-01', day) AS INTEGER) AS day_number,
-            hour, target, ${names.map((n) => `CAST(${n} AS DOUBLE) AS ${n}`).join(', ')}
-     FROM read_parquet(${sqlString(path)}) WHERE market = ${sqlString(market)} ORDER BY day, node_id, hour`,
+  const files = typeof paths === 'string' ? [paths] : paths;
+  const { rows, columns } = await readDoubleColumns(
+    conn,
+    `SELECT CAST(node_id AS DOUBLE) AS node_id, CAST(date_diff('day', DATE '1970-01-01', day) AS DOUBLE) AS day_number,
+            CAST(hour AS DOUBLE) AS hour, CAST(target AS DOUBLE) AS target, ${names.map((n) => `CAST(${n} AS DOUBLE) AS ${n}`).join(', ')}
+     FROM read_parquet([${files.map(sqlString).join(', ')}]) WHERE market = ${sqlString(market)} ORDER BY day, node_id, hour`,
   );
-  const columns = reader.getColumnsObjectJS() as Record<string, (number | null)[]>;
-  const toF64 = (values: (number | null)[] | undefined): Float64Array =>
-    Float64Array.from(values ?? [], (v) => (v === null ? Number.NaN : Number(v)));
-  const rows = reader.currentRowCount;
   return {
     market,
     featureSet,
     featureNames: names,
-    nodeId: toF64(columns['node_id']),
-    dayNumber: Int32Array.from(columns['day_number'] ?? [], Number),
-    hour: Int32Array.from(columns['hour'] ?? [], Number),
-    target: toF64(columns['target']),
-    features: Object.fromEntries(names.map((n) => [n, toF64(columns[n])])),
+    nodeId: columns['node_id']!,
+    dayNumber: Int32Array.from(columns['day_number']!),
+    hour: Int32Array.from(columns['hour']!),
+    target: columns['target']!,
+    features: Object.fromEntries(names.map((n) => [n, columns[n]!])),
     rows,
   };
 }

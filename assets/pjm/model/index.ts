@@ -17,7 +17,8 @@ export type { PriceTransform, NodeScale } from './transform.ts';
 
 export interface TrainFromFeaturesOptions {
   /** Features Parquet written by `buildFeatures`. */
-  readonly featuresParquet: string;
+  /** One features file, or every partition's. */
+  readonly featuresParquet: string | readonly string[];
   readonly market: Market;
   /** The set the file was built with (default: the market's legacy set). */
   readonly featureSet?: FeatureSet;
@@ -42,7 +43,7 @@ export async function trainModelFromFeatures(
   options: TrainFromFeaturesOptions,
 ): Promise<{ readonly model: TrainedModel; readonly files: ModelFiles }> {
   const table = await readFeatureTable(conn, options.featuresParquet, options.featureSet ?? options.market);
-  if (table.rows === 0) throw new Error(`trainModelFromFeatures: ${options.featuresParquet} has no complete ${options.market} feature rows; materialize the features first.`);
+  if (table.rows === 0) throw new Error(`trainModelFromFeatures: ${typeof options.featuresParquet === 'string' ? options.featuresParquet : `${options.featuresParquet.length} feature files`} have no complete ${options.market} feature rows; materialize the features first.`);
   const firstDay = options.firstDay !== undefined ? dayNumberOf(options.firstDay) : table.dayNumber[0]!;
   const lastDay = options.lastDay !== undefined ? dayNumberOf(options.lastDay) : table.dayNumber[table.rows - 1]!;
   const model = await trainModel(table, { firstDay, lastDay }, options.settings ?? DEFAULT_SETTINGS, options.signal);
