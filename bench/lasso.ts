@@ -7,7 +7,7 @@
 //   OMP_WAIT_POLICY=passive npx tsx bench/lasso.ts
 import { readFileSync } from 'node:fs';
 import { readEpftoolboxPanel } from '../assets/pjm/lear/epftoolbox-panel.ts';
-import { Booster, DMatrix, train } from '../assets/xgboost/index.ts';
+import { Booster, DMatrix, train } from '../lib/xgboost/index.ts';
 import {
   larsLassoPath,
   lassoCoordinateDescent,

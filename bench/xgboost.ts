@@ -1,4 +1,4 @@
-// Benchmark of the XGBoost engine (assets/xgboost): training time against Python
+// Benchmark of the XGBoost engine (lib/xgboost): training time against Python
 // xgboost on the same data in the same run, event-loop delay while training, and
 // prediction latency / throughput. Prints figures; asserts nothing.
 //
@@ -12,7 +12,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { Booster, DMatrix, train, xgboostVersion } from '../assets/xgboost/index.ts';
+import { Booster, DMatrix, train, xgboostVersion } from '../lib/xgboost/index.ts';
 
 const rows = Number(process.env['BENCH_ROWS'] ?? 200_000);
 const cols = Number(process.env['BENCH_COLS'] ?? 40);

@@ -8,8 +8,8 @@
 // directory is read from the intact days, file by file when a batch read fails.
 import type { Logger } from 'pino';
 import { checkVersions, describePartition, errorMessage, type BadFile, type Instance } from '../../runtime/index.ts';
-import { describeFeatureSet, featuresForDay, legacyFeatureSet, PRICE_LAGS, type FeatureSet, type Market, type MissingInput } from '../../assets/pjm/features/index.ts';
-import { featureTableFromRows, type FeatureTable } from '../../assets/pjm/model/dataset.ts';
+import { describeFeatureSet, featuresForDay, legacyFeatureSet, PRICE_LAGS, type FeatureSet, type Market, type MissingInput } from '../../assets/pjm/forecasting.ts';
+import { featureTableFromRows, type FeatureTable } from '../../assets/pjm/forecasting.ts';
 import { HttpError } from '../http/errors.ts';
 import type { ServingMetrics } from '../metrics.ts';
 import { addDays, ValidatedCatalog, type PartitionVersion } from './catalog.ts';

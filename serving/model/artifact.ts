@@ -3,9 +3,9 @@
 // ensemble member's XGBoost JSON (assets/pjm/model-bundle.ts). Prediction then goes through the forecasting code (`predictRows`),
 // so the server predicts exactly as the backtest and the `forecast` asset do.
 import type { Metadata } from '../../runtime/index.ts';
-import { modelFromSidecar, type ModelSidecar } from '../../assets/pjm/model/persist.ts';
-import type { Booster } from '../../assets/xgboost/index.ts';
-import type { TrainedModel } from '../../assets/pjm/model/train.ts';
+import { modelFromSidecar, type ModelSidecar } from '../../assets/pjm/forecasting.ts';
+import type { Booster } from '../../lib/xgboost/index.ts';
+import type { TrainedModel } from '../../assets/pjm/forecasting.ts';
 
 /** Why a materialization cannot be served; the old model keeps serving meanwhile. */
 export class ModelArtifactError extends Error {

@@ -1,7 +1,7 @@
 // Parses the members of a model bundle into Boosters in a worker thread (see
 // load-worker.ts) and hands them to the caller on the main thread, in the order asked.
 import { Worker } from 'node:worker_threads';
-import { Booster } from '../../assets/xgboost/index.ts';
+import { Booster } from '../../lib/xgboost/index.ts';
 import { workerSource } from '../../lib/code-location.ts';
 import type { LoadJob, LoadMessage } from './load-worker.ts';
 

@@ -6,7 +6,7 @@
 // load run on this thread, so XGBoost's thread-local error message stays readable.
 import { readFileSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
-import { check, native, out } from '../../assets/xgboost/native.ts';
+import { check, native, out } from '../../lib/xgboost/native.ts';
 import { decodeModelBundle } from '../../assets/pjm/model-bundle.ts';
 
 export interface LoadJob {

@@ -6,8 +6,8 @@
 // (A failed or blocked materialization never becomes current in the store to begin with.)
 import type { Logger } from 'pino';
 import { errorMessage, type AssetKey, type InputRecord, type LineageStore, type Storage } from '../../runtime/index.ts';
-import type { ModelSidecar } from '../../assets/pjm/model/persist.ts';
-import { disposeModel, type TrainedModel } from '../../assets/pjm/model/train.ts';
+import type { ModelSidecar } from '../../assets/pjm/forecasting.ts';
+import { disposeModel, type TrainedModel } from '../../assets/pjm/forecasting.ts';
 import { HttpError } from '../http/errors.ts';
 import type { ServingMetrics } from '../metrics.ts';
 import { modelFromArtifact, sidecarOf } from './artifact.ts';

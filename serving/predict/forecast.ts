@@ -2,12 +2,12 @@
 // (the transform, target definition and iteration range the model was trained with) and
 // `realHoursOfDay` (grid hours back to real UTC/EPT hours). Explanations are XGBoost's SHAP
 // values of the same design matrix. Synchronous and free of I/O.
-import { designMatrix, predictRows, type TrainedMember, type TrainedModel } from '../../assets/pjm/model/train.ts';
-import type { FeatureTable } from '../../assets/pjm/model/dataset.ts';
-import { realHoursOfDay, type RealHour } from '../../assets/pjm/forecast/grid-hours.ts';
-import type { Market } from '../../assets/pjm/features/index.ts';
+import { designMatrix, predictRows, type TrainedMember, type TrainedModel } from '../../assets/pjm/forecasting.ts';
+import type { FeatureTable } from '../../assets/pjm/forecasting.ts';
+import { realHoursOfDay, type RealHour } from '../../assets/pjm/forecasting.ts';
+import type { Market } from '../../assets/pjm/forecasting.ts';
 import { HttpError } from '../http/errors.ts';
-import { quantilesAt } from '../../assets/pjm/model/calibration.ts';
+import { quantilesAt } from '../../assets/pjm/forecasting.ts';
 import { Lru } from '../data/lru.ts';
 import type { ServedModel } from '../model/registry.ts';
 

@@ -4,9 +4,9 @@
 // forecasts with the forecasting code. Finished single answers are kept as JSON text under
 // (model, feature key), and as UTF-8 bytes under the request as written: a repeated request
 // is a map lookup, and its answer goes to the socket without being encoded again.
-import { featureTableFromRows } from '../../assets/pjm/model/dataset.ts';
-import { predictRows } from '../../assets/pjm/model/train.ts';
-import type { Market } from '../../assets/pjm/features/index.ts';
+import { featureTableFromRows } from '../../assets/pjm/forecasting.ts';
+import { predictRows } from '../../assets/pjm/forecasting.ts';
+import type { Market } from '../../assets/pjm/forecasting.ts';
 import type { FeatureService, NodeInfo } from '../data/feature-service.ts';
 import { Lru } from '../data/lru.ts';
 import { HttpError } from '../http/errors.ts';

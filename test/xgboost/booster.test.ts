@@ -5,7 +5,7 @@ import * as assert from 'uvu/assert';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Booster, DMatrix, train, type TrainResult } from '../../assets/xgboost/index.ts';
+import { Booster, DMatrix, train, type TrainResult } from '../../lib/xgboost/index.ts';
 import { maxAbsDiff, synthetic, toDMatrix } from './synthetic.ts';
 
 const data = synthetic(400, 5, 21);

@@ -6,7 +6,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readdirSync } from 'node:fs';
-import { DMatrix, XGBoostUsageError } from '../../assets/xgboost/index.ts';
+import { DMatrix, XGBoostUsageError } from '../../lib/xgboost/index.ts';
 import { synthetic } from './synthetic.ts';
 
 const tasks = () => readdirSync('/proc/self/task').length;

@@ -1,7 +1,7 @@
 // Every bad input is a clear JS error (naming what was wrong), never a crash.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Booster, DMatrix, train, XGBoostError, XGBoostUsageError } from '../../assets/xgboost/index.ts';
+import { Booster, DMatrix, train, XGBoostError, XGBoostUsageError } from '../../lib/xgboost/index.ts';
 import { synthetic, toDMatrix } from './synthetic.ts';
 
 const data = synthetic(100, 3, 31);

@@ -3,7 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
-import { Booster, DMatrix, train } from '../../assets/xgboost/index.ts';
+import { Booster, DMatrix, train } from '../../lib/xgboost/index.ts';
 import { maxAbsDiff } from './synthetic.ts';
 
 const dir = new URL('../fixtures/xgboost/', import.meta.url).pathname;

@@ -4,7 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { Booster, DMatrix, liveNativeObjects, train } from '../../assets/xgboost/index.ts';
+import { Booster, DMatrix, liveNativeObjects, train } from '../../lib/xgboost/index.ts';
 import { synthetic, toDMatrix } from './synthetic.ts';
 
 setFlagsFromString('--expose-gc');

@@ -1,6 +1,6 @@
 // Seeded synthetic regression data for the XGBoost engine tests: a row-major Float32Array
 // with a known signal, so tests are repeatable without any data file.
-import { DMatrix } from '../../assets/xgboost/index.ts';
+import { DMatrix } from '../../lib/xgboost/index.ts';
 
 /** mulberry32: a tiny seeded PRNG, enough to make test data repeatable. */
 export function rng(seed: number): () => number {

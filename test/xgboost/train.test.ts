@@ -5,7 +5,7 @@ import * as assert from 'uvu/assert';
 import Koa from 'koa';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
-import { DMatrix, train } from '../../assets/xgboost/index.ts';
+import { DMatrix, train } from '../../lib/xgboost/index.ts';
 import { maxAbsDiff, synthetic, toDMatrix } from './synthetic.ts';
 
 test('early stopping stops and reports the best iteration of the watched set', async () => {

@@ -2,8 +2,8 @@
 // and the early-stopping rule (Python xgboost 1.7's), with no native library involved.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { XGBoostUsageError, cleanXGBoostMessage } from '../../assets/xgboost/errors.ts';
-import { earlyStoppingStep, metricIsMaximized, paramPairs, parseEvalLine, type EarlyStoppingState } from '../../assets/xgboost/training-logic.ts';
+import { XGBoostUsageError, cleanXGBoostMessage } from '../../lib/xgboost/errors.ts';
+import { earlyStoppingStep, metricIsMaximized, paramPairs, parseEvalLine, type EarlyStoppingState } from '../../lib/xgboost/training-logic.ts';
 
 test('parameters become XGBoost string pairs; arrays repeat the name', () => {
   assert.equal(paramPairs({ max_depth: 6, eta: 0.05, tree_method: 'hist', verbosity: 0, validate_parameters: true, eval_metric: ['mae', 'rmse'] }), [

@@ -2,7 +2,7 @@
 // Python xgboost: `xgb.Booster(model_file=...)`) and a JSON sidecar holding everything needed
 // to use and judge it: feature names and order, target definition and transform, training
 // window, parameters, metrics, learning curve and feature importance.
-import { Booster } from '../../xgboost/index.ts';
+import { Booster } from '../../../lib/xgboost/index.ts';
 import type { TrainedModel } from './train.ts';
 import type { PriceTransform } from './transform.ts';
 import type { TrainSettings, VariantSpec } from './settings.ts';

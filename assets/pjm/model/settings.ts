@@ -1,7 +1,7 @@
 // Model settings: what a trained member predicts (its target definition), its XGBoost
 // parameters, and how training is validated. Defaults are the measured best under the
 // time budget; see the report in bench/epf.ts and the notes at each default.
-import type { Params } from '../../xgboost/index.ts';
+import type { Params } from '../../../lib/xgboost/index.ts';
 import type { FeatureSet } from '../features/columns.ts';
 
 /**

@@ -1,7 +1,7 @@
 // Trains the price model on a window of feature rows and predicts with it. One global model
 // per member over every node and hour (hour is a feature: it matched 24 per-hour models),
 // prices and target in the per-node asinh-median space, members averaged in $/MWh.
-import { type Booster, DMatrix, train, type EvalRound, type Params } from '../../xgboost/index.ts';
+import { type Booster, DMatrix, train, type EvalRound, type Params } from '../../../lib/xgboost/index.ts';
 import { priceFeatureColumns } from '../features/columns.ts';
 import { dayOfNumber, rowsBetween, type FeatureTable } from './dataset.ts';
 import { fitNodeScale, fromZ, toZ, type NodeScale, type PriceTransform } from './transform.ts';

@@ -8,7 +8,7 @@ import type { DMatrix } from './dmatrix.ts';
 import { XGBoostError, XGBoostUsageError } from './errors.ts';
 import type { TrainJob, TrainMessage } from './train-worker.ts';
 import { paramPairs, type EvalRound, type Params } from './training-logic.ts';
-import { workerSource } from '../../lib/code-location.ts';
+import { workerSource } from '../code-location.ts';
 
 export interface TrainOptions {
   /** Maximum number of boosting rounds. */
