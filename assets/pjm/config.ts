@@ -40,6 +40,14 @@ export interface DataSpan {
   readonly detail: string;
 }
 
+/** The pricing nodes of the `dataminer-csv` exports, as found by reading them (assets/pjm/data-span.ts). */
+export interface ExportNodes {
+  /** The nodes with rows in the export of every configured market, with their pnode_name: the default PJM_NODES. */
+  readonly inEvery: readonly PjmNode[];
+  /** For the run output: how many nodes each market's export holds, and which were left out. */
+  readonly detail: string;
+}
+
 /**
  * The backtest's test period: explicit days, or the last `days` days of the data (ending at
  * `end` when given); all null means the default (the epftoolbox period on epftoolbox, else the
@@ -83,6 +91,8 @@ export interface PjmConfig {
   readonly end: string;
   /** Where `start`..`end` came from, in words (variables, the dataset, the files' span, the API window). */
   readonly spanOrigin: string;
+  /** Where `nodes` came from, in words (PJM_NODES, the dataset, the nodes of the exports, the 12 hubs). */
+  readonly nodesOrigin: string;
   readonly backtest: BacktestPeriodSetting;
   /** Directory of Data Miner CSV exports (source 'dataminer-csv'). */
   readonly csvDir: string | null;
@@ -233,14 +243,14 @@ export function needsDataSpan(env: Env = process.env): boolean {
 /**
  * Reads the PJM configuration from `env` (default `process.env`). Defaults per source:
  * - epftoolbox: node COMED (33092371), market da, 2013-01-01..2018-12-24 (the whole bundled set);
- * - dataminer-csv: the 12 hubs, markets da and rt, the span of the exports in PJM_CSV_DIR
- *   (`dataSpan`, read by `resolvePjmConfig` in assets/pjm/data-span.ts: the complete days of
- *   each feed used, and their overlap);
+ * - dataminer-csv: markets da and rt, the span of the exports in PJM_CSV_DIR (`dataSpan`, read
+ *   by `resolvePjmConfig` in assets/pjm/data-span.ts: the complete days of each feed used, and
+ *   their overlap) and the nodes in every market's export (`exportNodes`; the 12 hubs without);
  * - dataminer-api: the 12 hubs, markets da and rt, the PJM_API_DAYS (90) complete EPT days
  *   ending yesterday (relative to `now`; today's hours are still being published).
  * Throws PjmConfigError naming the variable and what it accepts.
  */
-export function loadPjmConfig(env: Env = process.env, now: Date = new Date(), dataSpan?: DataSpan): PjmConfig {
+export function loadPjmConfig(env: Env = process.env, now: Date = new Date(), dataSpan?: DataSpan, exportNodes?: ExportNodes): PjmConfig {
   const source = oneOf(env, 'PJM_SOURCE', PJM_SOURCES, 'epftoolbox');
   const epf = source === 'epftoolbox';
   const yesterday = addDays(eptDay(now), -1);
@@ -287,9 +297,16 @@ export function loadPjmConfig(env: Env = process.env, now: Date = new Date(), da
     throw new PjmConfigError('PJM_API_KEY', '', 'a Data Miner 2 subscription key (register at https://dataminer2.pjm.com) when PJM_SOURCE=dataminer-api');
   }
   const areas = nonEmpty(env, 'PJM_LOAD_AREAS');
+  const defaultNodes = epf
+    ? { nodes: [EPFTOOLBOX_NODE], origin: 'the epftoolbox dataset (COMED)' }
+    : source === 'dataminer-csv' && exportNodes !== undefined
+      ? { nodes: exportNodes.inEvery, origin: exportNodes.detail }
+      : { nodes: PJM_HUBS, origin: `the ${PJM_HUBS.length} PJM hubs (PJM_NODES unset)` };
   return withRedaction({
     source,
-    nodes: nodes(env, epf ? [EPFTOOLBOX_NODE] : PJM_HUBS),
+    // Names PJM_NODES leaves out come from the exports' pnode_name, when they were read.
+    nodes: nodes(env, defaultNodes.nodes).map((n) => (n.name !== null ? n : { ...n, name: exportNodes?.inEvery.find((e) => e.id === n.id)?.name ?? null })),
+    nodesOrigin: nonEmpty(env, 'PJM_NODES') !== undefined ? 'PJM_NODES' : defaultNodes.origin,
     markets,
     start,
     end,

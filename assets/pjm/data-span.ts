@@ -5,7 +5,7 @@
 // load the configuration.
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { duckdbConnect } from '../../runtime/index.ts';
-import { loadPjmConfig, needsDataSpan, PjmConfigError, type DataSpan, type PjmConfig, type PjmMarket } from './config.ts';
+import { loadPjmConfig, needsDataSpan, PjmConfigError, type DataSpan, type ExportNodes, type PjmConfig, type PjmMarket, type PjmNode } from './config.ts';
 import { dataMinerLmpCsvSql, dataMinerLoadMeteredCsvSql, findDataMinerCsvFiles, checkCsvHeaders, lmpCsvColumns, LOAD_METERED_CSV_COLUMNS } from './sources/dataminer-csv.ts';
 import { EPT_ZONE, useUtc } from './sources/raw.ts';
 
@@ -61,18 +61,56 @@ export function overlapOf(dir: string, spans: readonly FeedSpan[]): DataSpan {
   return { start, end, detail };
 }
 
+/** The nodes of each configured market's export, and those in all of them (the default PJM_NODES), in pnode id order. */
+export async function csvExportNodes(conn: DuckDBConnection, dir: string, markets: readonly PjmMarket[]): Promise<ExportNodes & { byMarket: ReadonlyMap<PjmMarket, ReadonlyMap<number, string | null>> }> {
+  const found = await findDataMinerCsvFiles(dir);
+  await useUtc(conn);
+  const byMarket = new Map<PjmMarket, Map<number, string | null>>();
+  for (const market of markets) {
+    const files = market === 'da' ? found.da : found.rt;
+    if (files.length === 0) throw new PjmConfigError('PJM_MARKETS', markets.join(','), `markets that have an export in ${dir} (there is no *_${market}_hrl_lmps.csv)`);
+    const r = await conn.runAndReadAll(`SELECT CAST(pnode_id AS DOUBLE), any_value(pnode_name) FROM (${dataMinerLmpCsvSql(files, market)}) GROUP BY pnode_id ORDER BY pnode_id`);
+    byMarket.set(market, new Map(r.getRows().map(([id, name]) => [Number(id), name === null || name === '' ? null : String(name)])));
+  }
+  const [first, ...rest] = markets.map((m) => byMarket.get(m)!);
+  const inEvery: PjmNode[] = [...first!].filter(([id]) => rest.every((m) => m.has(id))).map(([id, name]) => ({ id, name }));
+  const counts = markets.map((m) => `${m} ${byMarket.get(m)!.size}`).join(', ');
+  const partial = new Set([...byMarket.values()].flatMap((m) => [...m.keys()]).filter((id) => !inEvery.some((n) => n.id === id)));
+  const detail =
+    `the ${inEvery.length} node(s) in ${markets.length > 1 ? 'every market\'s export' : 'the export'} in ${dir} (${counts})` +
+    (partial.size > 0 ? `; left out, in some market's export only: ${[...partial].slice(0, 10).join(', ')}${partial.size > 10 ? ` and ${partial.size - 10} more` : ''}` : '');
+  return { inEvery, detail, byMarket };
+}
+
 /**
- * `loadPjmConfig`, with the span of the exports read first when PJM_SOURCE=dataminer-csv and
- * PJM_START or PJM_END is unset. Every other source needs no I/O.
+ * Every configured node must be in the export of every configured market, or each of its days
+ * would be blocked as incomplete, one message per day: say it once, before any work.
+ */
+function checkNodesInExports(config: PjmConfig, byMarket: ReadonlyMap<PjmMarket, ReadonlyMap<number, string | null>>, dir: string, given: string): void {
+  const missing = config.nodes.flatMap((n) => config.markets.filter((m) => !byMarket.get(m)!.has(n.id)).map((m) => `${n.id} (no ${m} rows)`));
+  if (missing.length === 0) return;
+  const available = [...byMarket.get(config.markets[0]!)!.keys()].slice(0, 12).join(', ');
+  throw new PjmConfigError('PJM_NODES', given, `pnode ids that the exports in ${dir} hold for every configured market; not: ${missing.slice(0, 10).join(', ')}${missing.length > 10 ? ` and ${missing.length - 10} more` : ''} (the ${config.markets[0]} export holds ${available}${byMarket.get(config.markets[0]!)!.size > 12 ? ', …' : ''}); or unset PJM_NODES to use every node the exports hold`);
+}
+
+/**
+ * `loadPjmConfig`, with what only the files can tell read first when PJM_SOURCE=dataminer-csv:
+ * the span of the exports (when PJM_START or PJM_END is unset) and their nodes (the default
+ * PJM_NODES; a configured node the exports lack is an error). Every other source needs no I/O.
  */
 export async function resolvePjmConfig(env: Readonly<Record<string, string | undefined>> = process.env, now: Date = new Date()): Promise<PjmConfig> {
-  if (!needsDataSpan(env)) return loadPjmConfig(env, now);
+  if ((env.PJM_SOURCE ?? '').trim() !== 'dataminer-csv') return loadPjmConfig(env, now);
   // Validate everything but the span first (a missing PJM_CSV_DIR is reported as such).
   const provisional = loadPjmConfig({ ...env, PJM_START: env.PJM_START || '1970-01-01', PJM_END: env.PJM_END || '9999-12-31' }, now);
+  const dir = provisional.csvDir!;
   const conn = await duckdbConnect();
   try {
-    const span = overlapOf(provisional.csvDir!, await csvFeedSpans(conn, provisional.csvDir!, provisional.markets));
-    return loadPjmConfig(env, now, span);
+    const span = needsDataSpan(env) ? overlapOf(dir, await csvFeedSpans(conn, dir, provisional.markets)) : undefined;
+    const nodes = await csvExportNodes(conn, dir, provisional.markets);
+    if (nodes.inEvery.length === 0) throw new PjmConfigError('PJM_CSV_DIR', dir, `exports that share at least one pricing node across the markets ${provisional.markets.join(', ')} (${nodes.detail}); or set PJM_MARKETS to one market`);
+    const config = loadPjmConfig(env, now, span, nodes);
+    if (config.nodesOrigin === 'PJM_NODES') checkNodesInExports(config, nodes.byMarket, dir, env.PJM_NODES ?? '');
+    return config;
   } finally {
     conn.closeSync();
   }

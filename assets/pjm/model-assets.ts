@@ -193,11 +193,12 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
     async materialize(ctx) {
       const conn = await ctx.duckdb();
       const days = ctx.input('load').partitions.length;
-      const markets = new Map(config.markets.map((m) => [m, `${m.toUpperCase()} prices of the ${config.nodes.length} configured node(s) (PJM_NODES) and any added to pjm_nodes, ${days} days, each validated per node-day`]));
+      const markets = new Map(config.markets.map((m) => [m, `${m.toUpperCase()} prices of the ${config.nodes.length} configured node(s) and any added to pjm_nodes, ${days} days, each validated per node-day`]));
       const choice = await detectFeatureSet(conn, { pricesParquet: [], markets, loadParquet: await ctx.input('load').paths(), market });
       ctx.log.info(`feature set ${describeFeatureSet(choice.set)}: ${describeChoice(choice)}`);
       const summary = [
         `Days: ${config.start}..${config.end}, from ${config.spanOrigin}.`,
+        `Nodes: ${config.nodes.length} configured (${config.nodes.slice(0, 6).map((n) => (n.name ? `${n.id} ${n.name}` : String(n.id))).join(', ')}${config.nodes.length > 6 ? ', …' : ''}), from ${config.nodesOrigin}.`,
         `Feature set ${describeFeatureSet(choice.set)}, ${featureColumns(choice.set).length} features.`,
         `Inputs found: ${choice.found.map((f) => `${f.input} (${f.detail})`).join('; ')}.`,
         `Done without: ${choice.without.length === 0 ? 'nothing' : choice.without.map((w) => `${w.input} (${w.reason})`).join('; ')}.`,

@@ -12,7 +12,7 @@
 // Exit codes: 0 success, 1 failure, 2 usage error.
 import { parseArgs } from 'node:util';
 import { errorMessage, isRuntimeError } from '../errors.ts';
-import { formatMs } from '../events.ts';
+import { formatMs, type RunEvent } from '../events.ts';
 import { Instance } from '../instance.ts';
 import { UNPARTITIONED, type AssetKey } from '../keys.ts';
 import { lineageOf, type LineageGroup } from '../lineage.ts';
@@ -30,6 +30,7 @@ import { storageFromSettings } from '../storage/from-env.ts';
 import { loadDefinitions } from './load-definitions.ts';
 import { PartitionsUsageError, partitionsCommand } from './partitions-command.ts';
 import { jsonRenderer, plainRenderer, ttyRenderer } from './render.ts';
+import { checkWarnings } from './check-warnings.ts';
 import { verifyCommand } from './verify-command.ts';
 import { daemonCommand, parseInterval, tickCommand, ticksCommand } from './automation-commands.ts';
 
@@ -267,9 +268,15 @@ async function runCommand(
   process.on('SIGTERM', onSignal);
   const queue = executor.kind === 'workers' ? openWorkerQueue(instance) : undefined;
   try {
-    const result = await runPrepared(instance, prepared, { ...req, signal: controller.signal, onEvent: renderer.onEvent, ...(queue ? { workers: { queue } } : {}) });
+    const warnings = checkWarnings();
+    const onEvent = (e: RunEvent) => {
+      warnings.onEvent(e);
+      renderer.onEvent(e);
+    };
+    const result = await runPrepared(instance, prepared, { ...req, signal: controller.signal, onEvent, ...(queue ? { workers: { queue } } : {}) });
     renderer.close();
     if (!opts.json) {
+      for (const line of warnings.summary()) out.write(`${line}\n`);
       for (const f of result.failures) err.write(`  ✗ ${f.asset}${f.partition ? `[${f.partition}]` : ''}: ${f.error}\n`);
       await printSummaries(instance, result.runId, out);
     }

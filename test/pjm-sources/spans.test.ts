@@ -72,6 +72,27 @@ test('the hub excerpts (12 hubs, 2 days): their own span, not a hard-coded one',
   assert.is(c.nodes.length, 12);
 });
 
+test('nodes from the exports: PJM_NODES unset means every node in every market\'s export, named, and said; a configured node the exports lack is one error before any work', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pjm-nodes-'));
+  dirs.push(dir);
+  for (const f of ['hubs3_rt_hrl_lmps.csv', 'hubs3_da_hrl_lmps.csv']) copyFileSync(fixture(`hubs3-2025-05/${f}`), join(dir, f));
+  const c = await resolvePjmConfig({ PJM_SOURCE: 'dataminer-csv', PJM_CSV_DIR: dir }, NOW);
+  assert.equal(c.nodes.map((n) => n.id), [51217, 51288, 4669664].sort((a, b) => a - b), 'the three hubs of the excerpt, not the 12 defaults');
+  assert.ok(c.nodes.every((n) => n.name !== null && n.name.endsWith('HUB')), 'names from pnode_name');
+  assert.match(c.nodesOrigin, /the 3 node\(s\) in every market's export in .* \(da 3, rt 3\)/);
+  // Ids only: the names come from the export.
+  const given = await resolvePjmConfig({ PJM_SOURCE: 'dataminer-csv', PJM_CSV_DIR: dir, PJM_NODES: '51288' }, NOW);
+  assert.equal(given.nodes, [{ id: 51288, name: 'WESTERN HUB' }]);
+  assert.is(given.nodesOrigin, 'PJM_NODES');
+  await assertRejects(() => resolvePjmConfig({ PJM_SOURCE: 'dataminer-csv', PJM_CSV_DIR: dir, PJM_NODES: '51288,34497127' }, NOW), 'PJM_NODES', /not: 34497127 \(no da rows\), 34497127 \(no rt rows\).*or unset PJM_NODES/);
+  // A node in one market's export only is left out of the default, and named.
+  const rtRows = readFileSync(join(dir, 'hubs3_rt_hrl_lmps.csv'), 'utf8').split('\n');
+  writeFileSync(join(dir, 'hubs3_rt_hrl_lmps.csv'), rtRows.filter((r) => !r.includes(',4669664,')).join('\n'));
+  const partial = await resolvePjmConfig({ PJM_SOURCE: 'dataminer-csv', PJM_CSV_DIR: dir }, NOW);
+  assert.equal(partial.nodes.map((n) => n.id), [51217, 51288]);
+  assert.match(partial.nodesOrigin, /\(da 3, rt 2\); left out, in some market's export only: 4669664/);
+});
+
 test('span errors name the variable: a configured market without an export, feeds that never overlap, the sync loader without a span', async () => {
   const rtOnly = csvDir({}, ['aldene_rt_hrl_lmps.csv']);
   await assertRejects(() => resolvePjmConfig(env(rtOnly), NOW), 'PJM_MARKETS', /no \*_da_hrl_lmps\.csv/);
