@@ -39,6 +39,9 @@ test('materialize from an empty store: every asset fresh, a model, a backtest ta
 
   const forecast = JSON.parse((await cli(['show', 'pjm/forecast', '--json'])).stdout);
   assert.is(forecast.materialization.metadata.rowCount, 24);
+  // The quantile columns are always there; they hold values exactly when the model has a calibration.
+  assert.equal(forecast.materialization.metadata.columns.slice(-7), ['p05', 'p10', 'p25', 'p50', 'p75', 'p90', 'p95'].map((c) => `${c}: DOUBLE`));
+  assert.is(forecast.materialization.metadata.quantiles === null, sidecar.calibration === undefined, 'the forecast says where its quantiles come from iff the model has them');
 
   const lineage = await cli(['lineage', 'pjm/model']);
   // The model reads the node x day feature partitions (the COMED node's 168 days).
