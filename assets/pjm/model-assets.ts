@@ -342,7 +342,7 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
     description: `Walk-forward backtest (${typeof options.recalibration === 'string' ? options.recalibration : `every ${options.recalibration.everyDays} days`} recalibration, expanding window): MAE, RMSE, sMAPE and rMAE against the naive forecast, overall, by hour and by node${config.source === 'epftoolbox' ? ', beside the published epftoolbox ensembles' : ''}.`,
     io: 'json',
     // The families, LEAR windows and LEAR refit cadence are part of what it computes.
-    codeVersion: `3:${market}:${settingsHash}:${JSON.stringify(options.recalibration)}:${JSON.stringify(config.backtest)}:${JSON.stringify({ families: config.model.families, learWindows: config.model.learWindows, learEveryDays: config.model.learEveryDays })}`,
+    codeVersion: `4:${market}:${settingsHash}:${JSON.stringify(options.recalibration)}:${JSON.stringify(config.backtest)}:${JSON.stringify({ families: config.model.families, learWindows: config.model.learWindows, learEveryDays: config.model.learEveryDays })}`,
     async materialize(ctx) {
       const conn = await ctx.duckdb();
       const featuresPath = await featuresTable(conn, ctx.input('features'), ctx.tempDir);
