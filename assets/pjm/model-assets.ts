@@ -278,7 +278,7 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
     checks: [
       {
         name: 'no_worse_than_current',
-        description: 'Blocks a model whose backtest MAE is worse than the current one by more than PJM_MODEL_MAX_WORSE (default 2 %).',
+        description: 'Blocks a model whose backtest MAE is worse than the current one by more than PJM_MODEL_MAX_WORSE (default 2 %); `materialize --force` or PJM_MODEL_MAX_WORSE=off publishes it anyway, saying so.',
         check(ctx) {
           const m = ctx.output.metadata;
           const verdict = noWorseVerdict({
@@ -287,8 +287,9 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
             maxWorse: config.model.maxWorse,
             candidatePeriod: String(m.backtestPeriod),
             currentPeriod: typeof m.currentBacktestPeriod === 'string' ? m.currentBacktestPeriod : null,
+            forced: ctx.forced,
           });
-          return { passed: verdict.passed, message: verdict.message, metadata: { candidateMae: m.backtestMae ?? null, currentMae: m.currentBacktestMae ?? null, maxWorse: config.model.maxWorse } };
+          return { passed: verdict.passed, message: verdict.message, metadata: { candidateMae: m.backtestMae ?? null, currentMae: m.currentBacktestMae ?? null, maxWorse: config.model.maxWorse, forced: ctx.forced } };
         },
       },
     ],
