@@ -103,8 +103,12 @@ test("the faster LARS forecasts what the plain one did: the daily walk-forward o
   const run = learWalkForward({ panel, firstDay: first, lastDay: first + golden.days - 1, windows: golden.windows });
   golden.windows.forEach((window, w) => {
     assert.is(run.byWindow[w]!.length, golden.days * 24);
-    run.byWindow[w]!.forEach((v, i) => assert.ok(Math.abs(v - golden.byWindow[w]![i]!) <= 1e-9 * Math.max(1, Math.abs(v)), `window ${window} hour ${i}: ${v} vs ${golden.byWindow[w]![i]}`));
-    run.alphas[w]!.forEach((a, i) => assert.ok(Math.abs(a - golden.alphas[w]![i]!) <= 1e-9 * Math.max(1e-6, Math.abs(a)), `window ${window} hour ${i} alpha: ${a} vs ${golden.alphas[w]![i]}`));
+    run.byWindow[w]!.forEach((v, i) => {
+      assert.ok(Math.abs(v - golden.byWindow[w]![i]!) <= 1e-9 * Math.max(1, Math.abs(v)), `window ${window} hour ${i}: ${v} vs ${golden.byWindow[w]![i]}`);
+    });
+    run.alphas[w]!.forEach((a, i) => {
+      assert.ok(Math.abs(a - golden.alphas[w]![i]!) <= 1e-9 * Math.max(1e-6, Math.abs(a)), `window ${window} hour ${i} alpha: ${a} vs ${golden.alphas[w]![i]}`);
+    });
   });
 });
 

@@ -190,7 +190,9 @@ test('with the model calibration the forecast rows and their Parquet file carry 
     got.forEach((g, h) => {
       const q = QUANTILE_COLUMNS.map((c) => g[c] as number);
       assert.equal(q, [...rows[h]!.quantiles!], `hour ${h}: the file holds the rows' quantiles`);
-      q.forEach((v, k) => assert.ok(Math.abs(v - ((g.value as number) + calibration.offsets[h]![k]!)) < 1e-9, `hour ${h} ${QUANTILE_COLUMNS[k]}`));
+      q.forEach((v, k) => {
+      assert.ok(Math.abs(v - ((g.value as number) + calibration.offsets[h]![k]!)) < 1e-9, `hour ${h} ${QUANTILE_COLUMNS[k]}`);
+    });
       for (let k = 1; k < q.length; k++) assert.ok(q[k]! >= q[k - 1]!, `hour ${h}: ${QUANTILE_COLUMNS[k]} below ${QUANTILE_COLUMNS[k - 1]}`);
       assert.ok(q[6]! > q[0]!, `hour ${h}: a 90 % interval of width 0`);
     });

@@ -146,7 +146,9 @@ test("the backtest's hours carry online conformal quantiles: none in the warm-up
     for (let k = 1; k < h.quantiles!.length; k++) assert.ok(h.quantiles![k]! >= h.quantiles![k - 1]!, `${h.day} h${h.hour}: monotone`);
     // Only the days before it: the same hour's residuals of days 0..d-1 (all of them, fewer than the 182-day window).
     const past = Float64Array.from(chosen.filter((p) => p.hour === h.hour && days.indexOf(p.day) < d).map((p) => p.actual - p.forecast)).sort();
-    QUANTILE_LEVELS.forEach((t, k) => assert.ok(Math.abs(h.quantiles![k]! - (h.forecast + conformalQuantile(past, t))) < 1e-9, `${h.day} h${h.hour} level ${t}`));
+    QUANTILE_LEVELS.forEach((t, k) => {
+      assert.ok(Math.abs(h.quantiles![k]! - (h.forecast + conformalQuantile(past, t))) < 1e-9, `${h.day} h${h.hour} level ${t}`);
+    });
   }
 });
 

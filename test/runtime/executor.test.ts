@@ -90,7 +90,15 @@ test('a check knows whether the run was forced: ctx.forced is true only under fo
   const guarded = defineAsset({
     key: 'guarded',
     codeVersion: '1',
-    checks: [{ name: 'sees_force', check: (ctx) => (seen.push(ctx.forced), { passed: true }) }],
+    checks: [
+      {
+        name: 'sees_force',
+        check: (ctx) => {
+          seen.push(ctx.forced);
+          return { passed: true };
+        },
+      },
+    ],
     materialize: () => ({ value: seen.length }),
   });
   const i = await Instance.open(defineDefinitions({ assets: [guarded] as AssetDefinition<unknown>[] }), { dataDir: tempDir('exec') });

@@ -66,7 +66,9 @@ test('each quantile is the forecast plus the sidecar calibration offset of its h
   const calibration = model.json.calibration as { levels: number[]; offsets: number[][]; residualsPerHour: number };
   assert.is(calibration.residualsPerHour, 5);
   for (const h of r.json.forecasts as Hour[]) {
-    h.quantiles!.forEach((q, k) => assert.ok(Math.abs(q.value - (h.value + calibration.offsets[h.hour]![k]!)) < 1e-9, `hour ${h.hour} level ${q.level}`));
+    h.quantiles!.forEach((q, k) => {
+      assert.ok(Math.abs(q.value - (h.value + calibration.offsets[h.hour]![k]!)) < 1e-9, `hour ${h.hour} level ${q.level}`);
+    });
   }
 });
 
