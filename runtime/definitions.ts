@@ -62,6 +62,12 @@ export interface StepContextBase<R> {
   readonly signal: AbortSignal;
   /** A directory private to this step, removed when the step ends. */
   readonly tempDir: string;
+  /**
+   * The run was asked to rematerialize regardless of freshness (`materialize --force`). A check
+   * that guards against a regression may take it as the operator accepting the change; it must
+   * say so in its message.
+   */
+  readonly forced: boolean;
   /** A DuckDB connection (TimeZone UTC) private to this step. */
   duckdb(): Promise<DuckDBConnection>;
 }

@@ -1,6 +1,7 @@
 // The JSON Schemas (TypeBox) of the server's requests and responses. The validator compiles
 // these and the OpenAPI document publishes them: one definition each, no drift.
 import { Type as T, type Static } from '@sinclair/typebox';
+import { QUANTILE_LEVELS } from '../lib/forecast-eval/index.ts';
 
 export const ErrorResponse = T.Object(
   {
@@ -97,17 +98,35 @@ export const Explanation = T.Object(
   },
 );
 
+/**
+ * The quantiles of one hour's price: one per level of QUANTILE_LEVELS, in that order, with values
+ * that never decrease. JSON Schema cannot say "non-decreasing"; the description does, and the
+ * server guarantees it (the calibration's offsets are sorted by level).
+ */
+export const HourQuantiles = T.Array(
+  T.Object(
+    {
+      level: T.Unsafe<number>({ type: 'number', enum: [...QUANTILE_LEVELS], description: 'The probability that the price is at most `value`.' }),
+      value: T.Number({ description: '$/MWh' }),
+    },
+    { additionalProperties: false },
+  ),
+  {
+    minItems: QUANTILE_LEVELS.length,
+    maxItems: QUANTILE_LEVELS.length,
+    description:
+      `Quantiles of the price at levels ${QUANTILE_LEVELS.join(', ')}, in that order; each value is at least the one before (monotone in the level). ` +
+      "Each is the forecast plus the model's per-hour conformal quantile of its walk-forward residuals (GET /model: calibration). " +
+      '[0.25, 0.75] is the 50 % interval, [0.05, 0.95] the 90 % one. Absent when the model has no calibration (its backtest too short, or trained before calibrations).',
+  },
+);
+
 export const HourForecast = T.Object({
   hour: T.Integer({ minimum: 0, maximum: 23, description: 'The EPT 24-hour grid hour the value comes from (the model forecasts on that grid).' }),
   ts_utc: T.String({ format: 'date-time' }),
   ts_ept: T.String({ description: 'Start of the hour in US Eastern prevailing time, with its offset.' }),
   value: T.Number({ description: 'Forecast LMP, $/MWh.' }),
-  quantiles: T.Optional(
-    T.Array(T.Object({ level: T.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1 }), value: T.Number({ description: '$/MWh' }) }), {
-      description:
-        "Quantiles of the price at levels 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95 (increasing in level): the forecast plus the model's per-hour conformal quantiles of its walk-forward residuals (GET /model: sidecar.calibration). [0.25, 0.75] is the 50 % interval, [0.05, 0.95] the 90 % one. Absent for a model trained before calibrations.",
-    }),
-  ),
+  quantiles: T.Optional(HourQuantiles),
   note: T.Optional(T.String({ description: 'Set on the fall-back day: both 01:00 hours carry the one grid-hour-1 forecast.' })),
   explanation: T.Optional(Explanation),
 });

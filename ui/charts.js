@@ -1,6 +1,7 @@
-// Hand-written SVG charts: a line chart (forecast versus actual, learning
-// curves) and a horizontal bar chart (feature importance, MAE by hour). Each
-// returns markup; values are numbers and labels are escaped.
+// Hand-written SVG charts: a line chart (forecast versus actual with its
+// interval bands, learning curves) and a horizontal bar chart (feature
+// importance, MAE by hour). Each returns markup; values are numbers and labels
+// are escaped.
 import { esc } from './dom.js';
 
 function niceTicks(min, max, count = 5) {
@@ -16,14 +17,20 @@ function niceTicks(min, max, count = 5) {
 /**
  * @param {{ series: { name: string, color: string, values: (number|null)[], dash?: boolean }[],
  *           xLabels?: string[], xTickEvery?: number, yLabel?: string, width?: number, height?: number, title?: string, testId?: string,
- *           markers?: { index: number, label: string }[] }} spec  markers: vertical lines at x positions (e.g. the best iteration)
+ *           markers?: { index: number, label: string }[],
+ *           bands?: { name: string, color: string, lower: (number|null)[], upper: (number|null)[] }[] }} spec
+ *   markers: vertical lines at x positions (e.g. the best iteration); bands: shaded areas between
+ *   lower and upper (e.g. a forecast's 90 % interval), drawn under the lines, widest first as given,
+ *   broken where either edge is missing
  */
 export function lineChart(spec) {
   const width = spec.width ?? 760;
   const height = spec.height ?? 280;
   const m = { left: 56, right: 44, top: 28, bottom: 40 };
   const n = Math.max(0, ...spec.series.map((s) => s.values.length));
-  const all = spec.series.flatMap((s) => s.values).filter((v) => typeof v === 'number' && Number.isFinite(v));
+  const bands = spec.bands ?? [];
+  const finite = (v) => typeof v === 'number' && Number.isFinite(v);
+  const all = [...spec.series.flatMap((s) => s.values), ...bands.flatMap((b) => [...b.lower, ...b.upper])].filter(finite);
   if (n === 0 || all.length === 0) return `<p class="muted">No data to chart.</p>`;
   let lo = Math.min(...all);
   let hi = Math.max(...all);
@@ -55,15 +62,41 @@ export function lineChart(spec) {
       return `<path class="series" data-series="${esc(s.name)}" d="${d}" fill="none" stroke="${esc(s.color)}" stroke-width="1.6"${s.dash ? ' stroke-dasharray="5 4"' : ''}/>`;
     })
     .join('');
-  const legend = spec.series
-    .map((s, i) => `<g transform="translate(${m.left + i * 150},12)"><rect width="14" height="3" y="-4" fill="${esc(s.color)}"/><text class="legend" x="20" y="0">${esc(s.name)}</text></g>`)
+  // One closed path per band: along the upper edge, back along the lower one; a gap (an hour
+  // without an interval) ends a piece. data-points counts the hours drawn.
+  const areas = bands
+    .map((b) => {
+      let d = '';
+      let points = 0;
+      let run = [];
+      const flush = () => {
+        if (run.length > 0) {
+          d += run.map((i, k) => `${k === 0 ? 'M' : 'L'}${x(i).toFixed(1)},${y(b.upper[i]).toFixed(1)}`).join('');
+          d += [...run].reverse().map((i) => `L${x(i).toFixed(1)},${y(b.lower[i]).toFixed(1)}`).join('') + 'Z';
+          points += run.length;
+        }
+        run = [];
+      };
+      for (let i = 0; i < n; i++) {
+        if (finite(b.lower[i]) && finite(b.upper[i])) run.push(i);
+        else flush();
+      }
+      flush();
+      return points === 0 ? '' : `<path class="band" data-band="${esc(b.name)}" data-points="${points}" d="${d}" fill="${esc(b.color)}" fill-opacity="0.22" stroke="none"/>`;
+    })
+    .join('');
+  const drawnBands = bands.filter((b) => b.lower.some((v, i) => finite(v) && finite(b.upper[i])));
+  const keys = [...spec.series.map((s) => ({ name: s.name, color: s.color, area: false })), ...drawnBands.map((b) => ({ name: b.name, color: b.color, area: true }))];
+  const spacing = keys.length > 4 ? 128 : 150;
+  const legend = keys
+    .map((s, i) => `<g transform="translate(${m.left + i * spacing},12)"><rect width="14" height="${s.area ? 9 : 3}" y="${s.area ? -7 : -4}" fill="${esc(s.color)}"${s.area ? ' fill-opacity="0.35"' : ''}/><text class="legend" x="20" y="0">${esc(s.name)}</text></g>`)
     .join('');
   const markers = (spec.markers ?? [])
     .filter((mk) => mk.index >= 0 && mk.index < n)
     .map((mk) => `<g class="marker"><line x1="${x(mk.index)}" x2="${x(mk.index)}" y1="${m.top}" y2="${height - m.bottom}" stroke="#888" stroke-dasharray="3 3"/><text class="tick" x="${x(mk.index) + (mk.index > n / 2 ? -4 : 4)}" y="${m.top + 10}" text-anchor="${mk.index > n / 2 ? 'end' : 'start'}">${esc(mk.label)}</text></g>`)
     .join('');
   return `<svg class="chart" ${spec.testId ? `data-testid="${esc(spec.testId)}"` : ''} viewBox="0 0 ${width} ${height}" width="100%" role="img" aria-label="${esc(spec.title ?? 'chart')}">
-    ${grid}${xTicks}${markers}${lines}${legend}
+    ${grid}${xTicks}${markers}${areas}${lines}${legend}
     ${spec.yLabel ? `<text class="axis" transform="translate(14,${(height - m.bottom + m.top) / 2}) rotate(-90)" text-anchor="middle">${esc(spec.yLabel)}</text>` : ''}
   </svg>`;
 }

@@ -279,7 +279,7 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
     checks: [
       {
         name: 'no_worse_than_current',
-        description: 'Blocks a model whose backtest MAE is worse than the current one by more than PJM_MODEL_MAX_WORSE (default 2 %).',
+        description: 'Blocks a model whose backtest MAE is worse than the current one by more than PJM_MODEL_MAX_WORSE (default 2 %); `materialize --force` or PJM_MODEL_MAX_WORSE=off publishes it anyway, saying so.',
         check(ctx) {
           const m = ctx.output.metadata;
           const verdict = noWorseVerdict({
@@ -288,8 +288,9 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
             maxWorse: config.model.maxWorse,
             candidatePeriod: String(m.backtestPeriod),
             currentPeriod: typeof m.currentBacktestPeriod === 'string' ? m.currentBacktestPeriod : null,
+            forced: ctx.forced,
           });
-          return { passed: verdict.passed, message: verdict.message, metadata: { candidateMae: m.backtestMae ?? null, currentMae: m.currentBacktestMae ?? null, maxWorse: config.model.maxWorse } };
+          return { passed: verdict.passed, message: verdict.message, metadata: { candidateMae: m.backtestMae ?? null, currentMae: m.currentBacktestMae ?? null, maxWorse: config.model.maxWorse, forced: ctx.forced } };
         },
       },
     ],
@@ -343,7 +344,7 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
     description: `Walk-forward backtest (${typeof options.recalibration === 'string' ? options.recalibration : `every ${options.recalibration.everyDays} days`} recalibration, expanding window): MAE, RMSE, sMAPE and rMAE against the naive forecast, overall, by hour and by node${config.source === 'epftoolbox' ? ', beside the published epftoolbox ensembles' : ''}.`,
     io: 'json',
     // The families, LEAR windows and LEAR refit cadence are part of what it computes.
-    codeVersion: `3:${market}:${settingsHash}:${JSON.stringify(options.recalibration)}:${JSON.stringify(config.backtest)}:${JSON.stringify({ families: config.model.families, learWindows: config.model.learWindows, learEveryDays: config.model.learEveryDays })}`,
+    codeVersion: `4:${market}:${settingsHash}:${JSON.stringify(options.recalibration)}:${JSON.stringify(config.backtest)}:${JSON.stringify({ families: config.model.families, learWindows: config.model.learWindows, learEveryDays: config.model.learEveryDays })}`,
     async materialize(ctx) {
       const conn = await ctx.duckdb();
       const featurePaths = await featureFiles(conn, ctx.input('features'));
@@ -400,9 +401,9 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
     key: ASSET_KEYS.forecast,
     deps: [ASSET_KEYS.model, { asset: ASSET_KEYS.validatedPrices, as: 'prices' }, { asset: ASSET_KEYS.validatedLoad, as: 'load' }],
     group: 'pjm',
-    description: "The latest day-ahead forecast per node: the last day whose inputs (those of the model's feature set) are all known — tomorrow on live data, a day inside the files on a historical export. A node whose inputs have a gap is skipped with a warning naming them.",
+    description: "The latest day-ahead forecast per node: the last day whose inputs (those of the model's feature set) are all known — tomorrow on live data, a day inside the files on a historical export. Columns node_id, ts_utc, ts_ept, day, value and the quantiles p05, p10, p25, p50, p75, p90, p95 (from the model's conformal calibration; NULL when it has none). A node whose inputs have a gap is skipped with a warning naming them.",
     io: 'table',
-    codeVersion: '2',
+    codeVersion: '3',
     // A new forecast whenever the validated data or the model changes, without a schedule.
     automation: { kind: 'eager' },
     // On live data the product is tomorrow's forecast, needed before the next market deadline:
@@ -419,7 +420,8 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
         const inputs = { pricesParquet: await ctx.input('prices').paths(), loadParquet: await ctx.input('load').paths(), market, tempDir: ctx.tempDir };
         const outPath = join(ctx.tempDir, 'forecast.parquet');
         // Each node's last day whose inputs are known; a node with a gap there is skipped with one warning line, never failing the run.
-        const result = await latestForecast(conn, { ...inputs, model: trained, outPath });
+        const result = await latestForecast(conn, { ...inputs, model: trained, calibration: sidecar.calibration ?? null, outPath });
+        if (!sidecar.calibration) ctx.log.warn('no quantiles: the model has no calibration (its backtest was too short); the p05..p95 columns are NULL');
         for (const f of result.failures) ctx.log.warn(`skipped: ${f.message}`);
         const days = [...new Set(result.forecasts.map((f) => f.day))].sort();
         const summary =
@@ -428,7 +430,13 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
             : `Forecast ${days.join(', ')} for ${result.forecasts.length} node(s)${result.failures.length > 0 ? `; ${result.failures.length} skipped (inputs missing)` : ''}.`;
         return {
           parquetFile: outPath,
-          metadata: { summary, days: days.join(', '), nodes: result.forecasts.length, failures: result.failures.map((f) => f.message) },
+          metadata: {
+            summary,
+            days: days.join(', '),
+            nodes: result.forecasts.length,
+            failures: result.failures.map((f) => f.message),
+            quantiles: sidecar.calibration ? `p05..p95: per-hour conformal residual quantiles of ${sidecar.calibration.firstDay}..${sidecar.calibration.lastDay}` : null,
+          },
         };
       } finally {
         disposeModel(trained);

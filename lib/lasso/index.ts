@@ -21,6 +21,10 @@
 // So gblinear is 30-2000× slower, float32-limited, and has no path or AIC: LARS (exact knots,
 // what LassoLarsIC selects over) is kept for selection and for fits at a chosen alpha, and
 // coordinate descent (scikit-learn's Lasso, warm starts) for fits on a grid of alphas.
+// The LARS step computes G[:, A]·u for the inactive features only and keeps its forward solve
+// across added features (2026-12-02): the same path to the bit, and the 24 full paths of the
+// 1456-day window take 1.5 s of CPU instead of 2.3 s (1092 days: 1.6 vs 2.4; 56/84 days, where
+// n < p, unchanged), measured by CPU time on 2 shared cores under load ~8.
 export { checkMatrix, gramOf, prepareDesign, prepareTarget, residualSumOfSquares, toOriginalScale, withNormalization } from './design.ts';
 export type { Design, DesignOptions, Matrix, Target } from './design.ts';
 export { alphaGrid, alphaMax, lassoCoordinateDescent, lassoPath } from './coordinate-descent.ts';

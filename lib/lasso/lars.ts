@@ -55,6 +55,9 @@ export function larsLassoPath(design: Design, target: Target, options: LarsOptio
   let prevAlpha = Number.POSITIVE_INFINITY;
   const ls = new Float64Array(maxK);
   const a = new Float64Array(p);
+  const inactiveList = new Int32Array(p);
+  const fw = new Float64Array(maxK);
+  let fwValid = 0;
   for (;;) {
     let C = 0;
     let cIdx = -1;
@@ -113,11 +116,16 @@ export function larsLassoPath(design: Design, target: Target, options: LarsOptio
     if (steps > 0 && prevAlpha < alpha) break; // alpha no longer decreasing: residuals are noise
     const k = active.length;
     // Equiangular direction: (G_A)⁻¹ s, scaled so that every active correlation moves at rate AA.
-    for (let i = 0; i < k; i++) {
+    // Forward solve L w = s: row i of w depends on rows 0..i of L and s only, and an added
+    // feature appends a row, so the rows solved before are kept and only the new ones solved
+    // (O(k) a step instead of O(k²)); a drop rewrites L from the dropped row on (fwValid).
+    for (let i = fwValid; i < k; i++) {
       let s = signs[i]!;
-      for (let m = 0; m < i; m++) s -= L[i * maxK + m]! * ls[m]!;
-      ls[i] = s / L[i * maxK + i]!;
+      for (let m = 0; m < i; m++) s -= L[i * maxK + m]! * fw[m]!;
+      fw[i] = s / L[i * maxK + i]!;
     }
+    fwValid = k;
+    for (let i = 0; i < k; i++) ls[i] = fw[i]!;
     // Lᵀ x = b by columns of Lᵀ (rows of L), so the inner loop reads L contiguously.
     for (let i = k - 1; i >= 0; i--) {
       const xi = ls[i]! / L[i * maxK + i]!;
@@ -130,15 +138,27 @@ export function larsLassoPath(design: Design, target: Target, options: LarsOptio
     const AA = 1 / Math.sqrt(Math.max(sum, EPS));
     for (let i = 0; i < k; i++) ls[i]! *= AA;
     let gamma = C / AA;
-    // a = G[:, A] ls, accumulated over the active rows of G (contiguous reads).
-    a.fill(0);
+    // a = G[:, A] ls, for the inactive features only: nothing reads it for an active one (the
+    // step length and the correlation update are over inactive features), so k (p - k)
+    // products per step instead of k p. Accumulated over the active rows of G in the same
+    // order as the full product, so each a[j] is the same number to the bit.
+    let nIn = 0;
+    for (let j = 0; j < p; j++) {
+      if (inactive[j]) {
+        inactiveList[nIn++] = j;
+        a[j] = 0;
+      }
+    }
     for (let i = 0; i < k; i++) {
       const row = active[i]! * p;
       const li = ls[i]!;
-      for (let j = 0; j < p; j++) a[j]! += li * gram[row + j]!;
+      for (let t = 0; t < nIn; t++) {
+        const j = inactiveList[t]!;
+        a[j]! += li * gram[row + j]!;
+      }
     }
-    for (let j = 0; j < p; j++) {
-      if (!inactive[j]) continue;
+    for (let t = 0; t < nIn; t++) {
+      const j = inactiveList[t]!;
       const s = a[j]!;
       const g1 = (C - cov[j]!) / (AA - s + TINY32);
       const g2 = (C + cov[j]!) / (AA + s + TINY32);
@@ -160,7 +180,10 @@ export function larsLassoPath(design: Design, target: Target, options: LarsOptio
     drops += dropping.length;
     steps++;
     for (let i = 0; i < k; i++) coef[active[i]!]! += gamma * ls[i]!;
-    for (let j = 0; j < p; j++) if (inactive[j]) cov[j]! -= gamma * a[j]!;
+    for (let t = 0; t < nIn; t++) {
+      const j = inactiveList[t]!;
+      cov[j]! -= gamma * a[j]!;
+    }
     if (drop) {
       const dropped: number[] = [];
       for (let d = dropping.length - 1; d >= 0; d--) {
@@ -168,6 +191,7 @@ export function larsLassoPath(design: Design, target: Target, options: LarsOptio
         const j = active[i]!;
         coef[j] = 0;
         choleskyDelete(L, maxK, active.length, i);
+        fwValid = Math.min(fwValid, i);
         active.splice(i, 1);
         signs.splice(i, 1);
         inactive[j] = 1;

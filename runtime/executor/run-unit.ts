@@ -232,7 +232,7 @@ export function unitRunner<R>(ctx: UnitContext<R>): (unit: Unit) => Promise<void
       const log = loggerFrom((level, message, data) =>
         emit({ ...baseOf(first.state), ts: Date.now(), type: 'log', level, message, ...(data ? { data } : {}) }),
       );
-      const common = { asset, runId: options.runId, resources: instance.definitions.resources, log, signal, tempDir, duckdb };
+      const common = { asset, runId: options.runId, resources: instance.definitions.resources, log, signal, tempDir, forced: options.force, duckdb };
       try {
         const outputs = await callAssetCode(def, members, common);
         if (signal.aborted) throw new CanceledError();

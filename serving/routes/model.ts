@@ -1,5 +1,5 @@
 // GET /model: what the serving model is: its features, training window, settings, metrics
-// (its own and the current backtest's), members (rounds, importance, learning curve) and
+// (its own and the current backtest's), the calibration its quantiles come from, members (rounds, importance, learning curve) and
 // lineage (the materializations it consumed, from the lineage store).
 import { Type as T } from '@sinclair/typebox';
 import type { AssetKey } from '../../runtime/index.ts';
@@ -22,6 +22,10 @@ const ModelInfo = T.Object(
     settings: T.Unknown({ description: 'XGBoost parameters and training settings.' }),
     members: T.Array(T.Unknown(), { description: 'Ensemble members: rounds, best iteration, learning curve, feature importance.' }),
     metrics: T.Unknown({ description: 'Metrics stored with the model.' }),
+    calibration: T.Union([T.Null(), T.Unknown()], {
+      description:
+        "Where /predict's quantiles come from: per-hour conformal quantiles of the served family's walk-forward residuals (method, levels, offsets[hour][level] in $/MWh, residualsPerHour, firstDay..lastDay). Null: the model has none, so /predict answers without quantiles.",
+    }),
     backtest: T.Union([T.Null(), T.Object({ materializationId: T.Integer(), dataVersion: T.String(), metadata: T.Unknown() })], {
       description: 'The current pjm/backtest materialization and its report (metadata), if any.',
     }),
@@ -67,6 +71,7 @@ export const modelRoutes: RouteModule = {
           settings: s.settings,
           members: s.members,
           metrics: s.metrics,
+          calibration: s.calibration ?? null,
           backtest: backtestInfo,
           lineage: (await lineageOf(store, m.materializationId, { depth: 2 })) ?? null,
         };

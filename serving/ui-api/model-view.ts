@@ -5,6 +5,7 @@
 // Tolerant on purpose: an asset whose metadata lacks a part simply has no such
 // view, and the UI says so instead of failing.
 import type { JsonValue, Metadata } from '../../runtime/index.ts';
+import { QUANTILE_LEVELS } from '../../lib/forecast-eval/index.ts';
 
 export interface ModelView {
   readonly market: string | null;
@@ -155,6 +156,22 @@ export interface PredictedHour {
   readonly actual: number | null;
   readonly forecast: number | null;
   readonly naive: number | null;
+  /** The forecast's 50 % and 90 % intervals ([q25, q75], [q05, q95]) when the backtest stored its quantiles. */
+  readonly interval50?: readonly [number, number];
+  readonly interval90?: readonly [number, number];
+}
+
+/**
+ * The 50 % and 90 % intervals of a stored hour's `quantiles` (values at QUANTILE_LEVELS, as
+ * pjm/backtest writes them), or nothing when it has none or they are malformed.
+ */
+function intervalsOf(quantiles: JsonValue | undefined): Pick<PredictedHour, 'interval50' | 'interval90'> {
+  if (!Array.isArray(quantiles) || quantiles.length !== QUANTILE_LEVELS.length) return {};
+  const q = quantiles.map(num);
+  const at = (level: number): number | null => q[QUANTILE_LEVELS.indexOf(level as (typeof QUANTILE_LEVELS)[number])] ?? null;
+  const [q05, q25, q75, q95] = [at(0.05), at(0.25), at(0.75), at(0.95)];
+  if (q05 === null || q25 === null || q75 === null || q95 === null || !(q05 <= q25 && q25 <= q75 && q75 <= q95)) return {};
+  return { interval50: [q25, q75], interval90: [q05, q95] };
 }
 
 export interface ForecastVsActual {
@@ -167,7 +184,7 @@ export interface ForecastVsActual {
   readonly hours: readonly PredictedHour[];
 }
 
-/** Finds the predicted hours in a backtest's stored value or metadata: an array of {node|nodeId, day, hour, actual, forecast}. */
+/** Finds the predicted hours in a backtest's stored value or metadata: an array of {node|nodeId, day, hour, actual, forecast, quantiles?}. */
 export function findPredictions(value: JsonValue | undefined): PredictedHour[] | undefined {
   const tryArray = (v: JsonValue | undefined): PredictedHour[] | undefined => {
     if (!Array.isArray(v) || v.length === 0) return undefined;
@@ -180,6 +197,7 @@ export function findPredictions(value: JsonValue | undefined): PredictedHour[] |
       actual: num(r.actual),
       forecast: num(r.forecast),
       naive: num(r.naive),
+      ...intervalsOf(r.quantiles),
     }));
   };
   const direct = tryArray(value);

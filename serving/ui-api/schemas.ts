@@ -166,7 +166,18 @@ export const ForecastVsActualSchema = T.Object({
   weeks: T.Array(T.String({ description: 'Monday of the week, YYYY-MM-DD' })),
   node: Nullable(T.String()),
   week: Nullable(T.String()),
-  hours: T.Array(T.Object({ node: T.String(), day: T.String(), hour: T.Integer(), actual: NumOrNull, forecast: NumOrNull, naive: NumOrNull })),
+  hours: T.Array(
+    T.Object({
+      node: T.String(),
+      day: T.String(),
+      hour: T.Integer(),
+      actual: NumOrNull,
+      forecast: NumOrNull,
+      naive: NumOrNull,
+      interval50: T.Optional(T.Tuple([T.Number(), T.Number()], { description: "The forecast's 50 % interval [q25, q75], $/MWh: the backtest's online conformal quantiles (absent without them, e.g. in its warm-up days)." })),
+      interval90: T.Optional(T.Tuple([T.Number(), T.Number()], { description: 'The 90 % interval [q05, q95], $/MWh.' })),
+    }),
+  ),
 });
 
 const LineageEntrySchema = T.Object({

@@ -89,6 +89,29 @@ test('calibration window averaging is the plain mean of the windows, and a windo
   }
 });
 
+test("the faster LARS forecasts what the plain one did: the daily walk-forward on epftoolbox's four windows, within 1e-9", () => {
+  // test/fixtures/lear/walk-forward-golden.json: the same run with the LARS before the
+  // inactive-only products and the incremental forward solve (its generator says how).
+  const golden = JSON.parse(readFileSync(new URL('../fixtures/lear/walk-forward-golden.json', import.meta.url), 'utf8')) as {
+    firstDay: string;
+    days: number;
+    windows: number[];
+    byWindow: number[][];
+    alphas: number[][];
+  };
+  const first = panel.days.indexOf(golden.firstDay);
+  const run = learWalkForward({ panel, firstDay: first, lastDay: first + golden.days - 1, windows: golden.windows });
+  golden.windows.forEach((window, w) => {
+    assert.is(run.byWindow[w]!.length, golden.days * 24);
+    run.byWindow[w]!.forEach((v, i) => {
+      assert.ok(Math.abs(v - golden.byWindow[w]![i]!) <= 1e-9 * Math.max(1, Math.abs(v)), `window ${window} hour ${i}: ${v} vs ${golden.byWindow[w]![i]}`);
+    });
+    run.alphas[w]!.forEach((a, i) => {
+      assert.ok(Math.abs(a - golden.alphas[w]![i]!) <= 1e-9 * Math.max(1e-6, Math.abs(a)), `window ${window} hour ${i} alpha: ${a} vs ${golden.alphas[w]![i]}`);
+    });
+  });
+});
+
 test('bad panels are refused with the day and the field', () => {
   const bad: DailyPanel = { days: ['2020-01-01', '2020-01-03'], prices: new Float64Array(48), exogenous: [] };
   assert.throws(() => fitLear({ panel: bad, lastTrainDay: 1, window: 9 }), /2020-01-03 follows 2020-01-01/);

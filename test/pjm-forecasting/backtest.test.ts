@@ -5,11 +5,12 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { buildFeatures } from '../../assets/pjm/features/index.ts';
 import { walkForward, testBlocks, scorePublishedForecasts, comparisonRows, formatComparisonTable, backtest } from '../../assets/pjm/backtest/index.ts';
-import { readFeatureTable, dayNumberOf, type FeatureTable } from '../../assets/pjm/model/dataset.ts';
+import { readFeatureTable, dayNumberOf, dayOfNumber, rowsBetween, type FeatureTable } from '../../assets/pjm/model/dataset.ts';
+import { conformalCalibration } from '../../assets/pjm/model/calibration.ts';
 import { trainModel, predictRows, disposeModel } from '../../assets/pjm/model/train.ts';
 import { modelFiles, loadModel } from '../../assets/pjm/model/persist.ts';
 import { DEFAULT_PARAMS, type TrainSettings } from '../../assets/pjm/model/settings.ts';
-import { forecastDay, latestForecast } from '../../assets/pjm/forecast/forecast.ts';
+import { forecastDay, latestForecast, QUANTILE_COLUMNS } from '../../assets/pjm/forecast/forecast.ts';
 import { COMED, openFixture, type FixtureContext } from './helpers/fixture.ts';
 
 const PUBLISHED = new URL('../fixtures/pjm-forecasting/Forecasts_PJM_DNN_LEAR_ensembles-2017-03-08_2017-03-14.csv', import.meta.url).pathname;
@@ -160,8 +161,45 @@ test('the forecast of a day is on its real UTC hours: 23 on spring-forward, 25 o
     assert.is(explicit.failures.length, 1);
     assert.match(explicit.failures[0]!.message, /node 33092371, market da, day 2017-03-15 .*load forecast of area RTO on 2017-03-15 hours all/);
     assert.not.match(explicit.failures[0]!.message, /\n/);
-    const written = await fx.conn.runAndReadAll(`SELECT count(*), min(ts_utc)::VARCHAR FROM read_parquet('${out}')`);
-    assert.equal(written.getRows()[0], [24n, '2017-03-14 04:00:00+00']);
+    const written = await fx.conn.runAndReadAll(`SELECT count(*), min(ts_utc)::VARCHAR, count(p05), count(p95) FROM read_parquet('${out}')`);
+    assert.equal(written.getRows()[0], [24n, '2017-03-14 04:00:00+00', 0n, 0n], 'an uncalibrated model: the quantile columns are there, NULL');
+  } finally {
+    disposeModel(model);
+  }
+});
+
+test('with the model calibration the forecast rows and their Parquet file carry p05..p95: forecast + the hour offset, monotone', async () => {
+  const model = await trainModel(table, { firstDay: dayNumberOf('2016-11-05'), lastDay: dayNumberOf('2017-03-07') }, SMALL);
+  try {
+    // The calibration from the model's residuals on the six held-out days before the forecast day.
+    const { start, end } = rowsBetween(table, dayNumberOf('2017-03-08'), dayNumberOf('2017-03-13'));
+    const held = predictRows(model, table, start, end);
+    const calibration = conformalCalibration(
+      Array.from({ length: end - start }, (_, i) => ({ day: dayOfNumber(table.dayNumber[start + i]!), hour: table.hour[start + i]!, actual: table.target[start + i]!, forecast: held[i]! })),
+      { days: 6, minPerHour: 6 },
+    );
+    const out = `${fx.dir}/forecast-q.parquet`;
+    const inputs = { pricesParquet: [fx.pricesParquet], loadParquet: [fx.loadParquet], market: 'da' as const, model, tempDir: fx.dir };
+    const latest = await latestForecast(fx.conn, { ...inputs, calibration, day: '2017-03-14', outPath: out });
+    const rows = latest.forecasts[0]!.rows;
+    assert.is(rows.length, 24);
+    assert.equal(QUANTILE_COLUMNS, ['p05', 'p10', 'p25', 'p50', 'p75', 'p90', 'p95']);
+    const read = await fx.conn.runAndReadAll(`SELECT ts_utc::VARCHAR AS ts, value, ${QUANTILE_COLUMNS.join(', ')} FROM read_parquet('${out}') ORDER BY ts_utc`);
+    const got = read.getRowObjectsJS() as Record<string, number | string>[];
+    assert.is(got.length, 24);
+    got.forEach((g, h) => {
+      const q = QUANTILE_COLUMNS.map((c) => g[c] as number);
+      assert.equal(q, [...rows[h]!.quantiles!], `hour ${h}: the file holds the rows' quantiles`);
+      q.forEach((v, k) => {
+      assert.ok(Math.abs(v - ((g.value as number) + calibration.offsets[h]![k]!)) < 1e-9, `hour ${h} ${QUANTILE_COLUMNS[k]}`);
+    });
+      for (let k = 1; k < q.length; k++) assert.ok(q[k]! >= q[k - 1]!, `hour ${h}: ${QUANTILE_COLUMNS[k]} below ${QUANTILE_COLUMNS[k - 1]}`);
+      assert.ok(q[6]! > q[0]!, `hour ${h}: a 90 % interval of width 0`);
+    });
+    // A calibration without one of the levels is refused, naming it, rather than writing a wrong column.
+    const partial = { ...calibration, levels: calibration.levels.slice(1), offsets: calibration.offsets.map((o) => o.slice(1)) };
+    const refused = await latestForecast(fx.conn, { ...inputs, calibration: partial, day: '2017-03-14' }).then(() => null, (e: Error) => e.message);
+    assert.match(refused ?? 'not refused', /no quantile at level\(s\) 0.05 /);
   } finally {
     disposeModel(model);
   }

@@ -2,11 +2,14 @@
 // epftoolbox slice (PJM-2016-10-29_2017-03-14.csv): the panel built from pjm/features rows is
 // the epftoolbox panel itself (prices, system and zonal load forecasts), so LEAR on our
 // features forecasts exactly what LEAR on epftoolbox's CSV does; the family mean, the
-// conformal calibration and the PJM_* model settings.
+// conformal calibration, the backtest's per-hour online quantiles and the PJM_* model settings.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { buildFeatures } from '../../assets/pjm/features/index.ts';
-import { readFeatureTable, dayNumberOf, type FeatureTable } from '../../assets/pjm/model/dataset.ts';
+import { readFeatureTable, dayNumberOf, dayOfNumber, rowsBetween, type FeatureTable } from '../../assets/pjm/model/dataset.ts';
+import { familyBacktest } from '../../assets/pjm/backtest/families.ts';
+import type { ForecastHour } from '../../assets/pjm/backtest/walk-forward.ts';
+import { conformalQuantile, QUANTILE_LEVELS } from '../../lib/forecast-eval/index.ts';
 import { completeDays, learExogenousColumns, learPanelsFromFeatures } from '../../assets/pjm/lear/features-panel.ts';
 import { learKey, learWalkForwardOnTable } from '../../assets/pjm/lear/walk-forward.ts';
 import { readEpftoolboxPanel } from '../../assets/pjm/lear/epftoolbox-panel.ts';
@@ -118,6 +121,35 @@ test('conformal calibration per hour: the residual quantiles of the last days, m
   for (let k = 1; k < q.length; k++) assert.ok(q[k]! >= q[k - 1]!);
   assert.is(q[0], 40 + 1); // level 0.05: ⌊21·0.05⌋ = 1st value
   assert.throws(() => conformalCalibration(hours.slice(0, 24 * 3)), /fewer than 7/);
+});
+
+test("the backtest's hours carry online conformal quantiles: none in the warm-up, then forecast + the past residuals' quantiles", () => {
+  // XGBoost alone (no LEAR fits), its "forecasts" the D-1 price of the same hour over 40 days.
+  const { start, end } = rowsBetween(table, dayNumberOf('2016-12-01'), dayNumberOf('2017-01-09'));
+  const hours: ForecastHour[] = [];
+  for (let i = start; i < end; i++) {
+    const lag1 = table.features['price_lag1_h']![i]!;
+    hours.push({ nodeId: table.nodeId[i]!, day: dayOfNumber(table.dayNumber[i]!), hour: table.hour[i]!, actual: table.target[i]!, forecast: lag1, naive: lag1 });
+  }
+  const { chosen, report } = familyBacktest({ table, xgboost: hours, settings: { families: 'xgboost', learWindows: [56], learEveryDays: 1 } });
+  const warm = 20; // min(56, 40 days / 2)
+  const days = [...new Set(hours.map((h) => h.day))].sort();
+  assert.is(days.length, 40);
+  assert.ok(report.quantiles.conformal, 'scored');
+  for (const h of chosen) {
+    const d = days.indexOf(h.day);
+    if (d < warm) {
+      assert.is(h.quantiles, undefined, `${h.day} h${h.hour}: warm-up, no quantiles`);
+      continue;
+    }
+    assert.is(h.quantiles!.length, QUANTILE_LEVELS.length);
+    for (let k = 1; k < h.quantiles!.length; k++) assert.ok(h.quantiles![k]! >= h.quantiles![k - 1]!, `${h.day} h${h.hour}: monotone`);
+    // Only the days before it: the same hour's residuals of days 0..d-1 (all of them, fewer than the 182-day window).
+    const past = Float64Array.from(chosen.filter((p) => p.hour === h.hour && days.indexOf(p.day) < d).map((p) => p.actual - p.forecast)).sort();
+    QUANTILE_LEVELS.forEach((t, k) => {
+      assert.ok(Math.abs(h.quantiles![k]! - (h.forecast + conformalQuantile(past, t))) < 1e-9, `${h.day} h${h.hour} level ${t}`);
+    });
+  }
 });
 
 test('PJM_MODEL_FAMILIES, PJM_LEAR_WINDOWS and PJM_MODEL_MAX_WORSE: defaults and clear errors', () => {

@@ -1,10 +1,12 @@
 // The whole default pipeline, as a user runs it: `materialize` from an empty
-// store on the bundled epftoolbox data (a reduced date range), then a source
-// fault that validation must catch while the previous model stays current.
+// store on the bundled epftoolbox data (a reduced date range), a worse model refused by
+// no_worse_than_current (and published with --force), then a source fault that validation
+// must catch while the previous model stays current.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { runCli } from '../support/cli.ts';
 import { tempDir } from '../support/tmp.ts';
 
@@ -39,6 +41,9 @@ test('materialize from an empty store: every asset fresh, a model, a backtest ta
 
   const forecast = JSON.parse((await cli(['show', 'pjm/forecast', '--json'])).stdout);
   assert.is(forecast.materialization.metadata.rowCount, 24);
+  // The quantile columns are always there; they hold values exactly when the model has a calibration.
+  assert.equal(forecast.materialization.metadata.columns.slice(-7), ['p05', 'p10', 'p25', 'p50', 'p75', 'p90', 'p95'].map((c) => `${c}: DOUBLE`));
+  assert.is(forecast.materialization.metadata.quantiles === null, sidecar.calibration === undefined, 'the forecast says where its quantiles come from iff the model has them');
 
   const lineage = await cli(['lineage', 'pjm/model']);
   // The model reads the node x day feature partitions (the COMED node's 168 days).
@@ -65,6 +70,51 @@ test('a second run re-reads the last 7 source days only; identical recomputation
   assert.is(end.counts.unchanged, 1);
   const after = await cli(['--json'], { PJM_REVISION_DAYS: '0' });
   assert.is(JSON.parse(after.stdout.trim().split('\n').pop()!).counts.materialized, 0, 'nothing downstream ran');
+});
+
+test('no_worse_than_current: a worse candidate is not published and both MAEs are recorded; --force publishes it, saying so', async () => {
+  const current = JSON.parse((await cli(['show', 'pjm/model', '--json'])).stdout).materialization;
+  const realMae = current.metadata.backtestMae as number;
+  assert.ok(realMae > 0);
+  // Make the current model look twice as good as it was (its recorded backtest MAE halved, in
+  // the store), then change the backtest (weekly recalibration, same test period) so the model
+  // retrains: its candidate is then > 2 % worse than the figure it is compared with.
+  const db = new Database(join(dir, 'store', 'lineage.sqlite'));
+  db.prepare('UPDATE materializations SET metadata = ? WHERE id = ?').run(JSON.stringify({ ...current.metadata, backtestMae: realMae / 2 }), current.id);
+  db.close();
+  const weekly = { PJM_BACKTEST_RECALIBRATION: 'weekly', PJM_REVISION_DAYS: '0' };
+  const blocked = await cli(['--json'], weekly);
+  assert.is(blocked.code, 1, blocked.stdout.slice(-2000));
+  const events = blocked.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  const check = events.find((e) => e.type === 'check_evaluated' && e.check === 'no_worse_than_current');
+  assert.ok(check, 'the check ran');
+  assert.is(check.passed, false);
+  const fmt = (v: number) => v.toFixed(3);
+  assert.match(check.message, new RegExp(`Candidate backtest MAE \\d+\\.\\d{3} is \\d+\\.\\d{2} % worse than the current model's ${fmt(realMae / 2).replace('.', '\\.')} on 2016-12-27\\.\\.2017-01-15 \\(allowed \\+2\\.0 %\\): not published`));
+  assert.ok(events.some((e) => e.type === 'step_blocked' && e.asset === 'pjm/model'));
+  assert.is(JSON.parse((await cli(['show', 'pjm/model', '--json'])).stdout).materialization.id, current.id, 'the current model stays served');
+  // Both figures are recorded with the blocked candidate's check result.
+  const store = new Database(join(dir, 'store', 'lineage.sqlite'), { readonly: true });
+  const cols = (store.prepare("SELECT name FROM pragma_table_info('check_results')").all() as { name: string }[]).map((c) => c.name);
+  assert.ok(cols.includes('metadata'), `check_results columns: ${cols.join(', ')}`);
+  const recorded = store.prepare("SELECT c.passed, c.metadata FROM check_results c JOIN materializations m ON m.id = c.materialization_id WHERE m.asset = 'pjm/model' AND m.status = 'blocked' AND c.name = 'no_worse_than_current'").get() as { passed: number; metadata: string };
+  store.close();
+  const figures = JSON.parse(recorded.metadata);
+  assert.is(recorded.passed, 0);
+  assert.is(figures.currentMae, realMae / 2);
+  assert.ok(figures.candidateMae > (realMae / 2) * 1.02, JSON.stringify(figures));
+  assert.is(figures.forced, false);
+
+  // The operator accepts it: --force publishes the candidate, and the run output says it was forced.
+  const forced = await cli(['pjm/model', '--force'], weekly);
+  assert.is(forced.code, 0, forced.stdout.slice(-2000));
+  assert.match(forced.stdout, /pjm\/model: check no_worse_than_current passed: Forced \(materialize --force\): candidate backtest MAE \d+\.\d{3} is \d+\.\d{2} % worse than the current model's \d+\.\d{3} .*published anyway/);
+  const now = JSON.parse((await cli(['show', 'pjm/model', '--json'])).stdout).materialization;
+  assert.ok(now.id > current.id, 'the forced candidate is the current model');
+  // Back to the default backtest for the next test (the current model is now the forced one).
+  const back = await cli(['--json'], { PJM_REVISION_DAYS: '0', PJM_MODEL_MAX_WORSE: 'off' });
+  assert.is(back.code, 0, back.stdout.slice(-2000));
+  assert.match(back.stdout, /Check off \(PJM_MODEL_MAX_WORSE=off\)/);
 });
 
 test('a bad source day is blocked by validation; downstream is skipped and the previous model stays current', async () => {

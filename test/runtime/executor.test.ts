@@ -85,6 +85,29 @@ test('a failed blocking check keeps the new version unpublished and skips downst
   await i.close();
 });
 
+test('a check knows whether the run was forced: ctx.forced is true only under force', async () => {
+  const seen: boolean[] = [];
+  const guarded = defineAsset({
+    key: 'guarded',
+    codeVersion: '1',
+    checks: [
+      {
+        name: 'sees_force',
+        check: (ctx) => {
+          seen.push(ctx.forced);
+          return { passed: true };
+        },
+      },
+    ],
+    materialize: () => ({ value: seen.length }),
+  });
+  const i = await Instance.open(defineDefinitions({ assets: [guarded] as AssetDefinition<unknown>[] }), { dataDir: tempDir('exec') });
+  assert.is((await materialize(i, { trigger: 'test' })).status, 'succeeded');
+  assert.is((await materialize(i, { trigger: 'test', force: true })).status, 'succeeded');
+  assert.equal(seen, [false, true]);
+  await i.close();
+});
+
 test('retries back off and then succeed; a step that keeps failing skips its downstream', async () => {
   const i = await Instance.open(defs(), { dataDir: tempDir('exec') });
   state.failuresLeft = 2;

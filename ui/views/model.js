@@ -1,6 +1,7 @@
 // Views of the model and its backtest on the asset page: the comparison table
 // against the naive forecast and the published benchmarks, MAE by hour, a
-// forecast-versus-actual chart for a chosen node and week, the learning curve,
+// forecast-versus-actual chart for a chosen node and week (with the forecast's
+// 50 % and 90 % intervals when the backtest has them), the learning curve,
 // and feature importance. Each part appears only when the asset's metadata has it.
 import { api } from '../api.js';
 import { barChart, lineChart } from '../charts.js';
@@ -40,6 +41,13 @@ async function forecastChart(box, key, query, signal) {
       { name: 'forecast', color: '#3b7ddd', values: fva.hours.map((h) => h.forecast) },
       { name: 'naive', color: '#aaa', dash: true, values: fva.hours.map((h) => h.naive) },
     ],
+    // The forecast's intervals where the backtest has its quantiles (none in its warm-up days).
+    bands: fva.hours.some((h) => h.interval90 || h.interval50)
+      ? [
+          { name: '90 % interval', color: '#9dbcf0', lower: fva.hours.map((h) => h.interval90?.[0] ?? null), upper: fva.hours.map((h) => h.interval90?.[1] ?? null) },
+          { name: '50 % interval', color: '#3b7ddd', lower: fva.hours.map((h) => h.interval50?.[0] ?? null), upper: fva.hours.map((h) => h.interval50?.[1] ?? null) },
+        ]
+      : [],
   });
   chartBox.dataset.points = String(fva.hours.length);
 }

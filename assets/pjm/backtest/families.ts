@@ -101,7 +101,7 @@ export function familyBacktest(input: FamilyBacktestInput): { report: FamilyRepo
   };
   const point = { xgboost: score(xgbValues), lear: score(learValues), ensemble: score(ensemble.values) };
   const chosenValues = settings.families === 'xgboost' ? xgbValues : settings.families === 'lear' ? Float64Array.from(learValues, (v, i) => (Number.isFinite(v) ? v : xgbValues[i]!)) : ensemble.values;
-  const chosen = xgboost.map((h, i) => ({ ...h, forecast: chosenValues[i]! }));
+  const chosenPoints = xgboost.map((h, i) => ({ ...h, forecast: chosenValues[i]! }));
 
   // Per node, days × 24 series of the test period for the conformal, QRA and DM computations.
   const nodes = [...new Set(xgboost.map((h) => h.nodeId))].sort((a, b) => a - b);
@@ -135,7 +135,9 @@ export function familyBacktest(input: FamilyBacktestInput): { report: FamilyRepo
     return { pinball: pinballLoss(scoredActual, q), coverage50: intervalCoverage(scoredActual, q, 0.5), coverage90: intervalCoverage(scoredActual, q, 0.9), hours: scoredActual.length, scoredFrom: days[warm]! };
   };
   const enough = warm >= 7;
-  const conformal = enough ? scoreQuantiles((n, a) => conformalQuantiles({ forecast: series(chosenValues, n), actual: a, ...calib })) : null;
+  // Online conformal quantiles of the chosen forecast per node (only past residuals each day): scored here, and kept on each hour for the charts.
+  const conformalByNode = new Map(enough ? nodes.map((n) => [n, conformalQuantiles({ forecast: series(chosenValues, n), actual: series(actual, n), ...calib })] as const) : []);
+  const conformal = enough ? scoreQuantiles((n) => conformalByNode.get(n)!) : null;
   const members = [xgbValues, ...(settings.families === 'xgboost' ? [] : lear.byWindow.map((w) => Float64Array.from(xgboost, (h) => at(w, h))))];
   const qraPossible = enough && members.every((m) => m.every(Number.isFinite)) && actual.every(Number.isFinite);
   const qra = qraPossible
@@ -162,6 +164,13 @@ export function familyBacktest(input: FamilyBacktestInput): { report: FamilyRepo
       }
     }
   }
+  const chosen = chosenPoints.map((h): ForecastHour => {
+    const q = conformalByNode.get(h.nodeId);
+    const i = (dayNumberOf(h.day) - first) * 24 + h.hour - warm * 24;
+    if (!q || i < 0) return h;
+    const row = q.values.subarray(i * q.levels.length, (i + 1) * q.levels.length);
+    return row.every(Number.isFinite) ? { ...h, quantiles: [...row] } : h;
+  });
   const families = familiesOf(settings.families);
   return {
     chosen,
@@ -176,7 +185,7 @@ export function familyBacktest(input: FamilyBacktestInput): { report: FamilyRepo
       learFits: lear.fits,
       quantiles: { conformal, qra, better },
       dm,
-      calibration: conformalCalibrationIfEnough(chosen.filter((h) => Number.isFinite(h.forecast)), { days: 182 }),
+      calibration: conformalCalibrationIfEnough(chosenPoints.filter((h) => Number.isFinite(h.forecast)), { days: 182 }),
       xgboostCalibration: conformalCalibrationIfEnough(xgboost, { days: 182 }),
     },
   };

@@ -47,6 +47,11 @@ export interface BlockSummary {
 /** One forecast hour of the test period, on the EPT 24-hour grid. */
 export interface ForecastHour extends ScoredHour {
   readonly day: string;
+  /**
+   * The forecast's online conformal quantiles at QUANTILE_LEVELS (5..95 %, non-decreasing),
+   * from the residuals of the days before it only (families.ts); absent in the warm-up days.
+   */
+  readonly quantiles?: readonly number[];
 }
 
 export interface WalkForwardResult {

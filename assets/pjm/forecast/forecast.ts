@@ -2,13 +2,20 @@
 // the model's feature set) are all known, or a given day, built from the same feature code
 // `/predict` uses, predicted with a trained model and put back on real UTC hours. A node whose
 // inputs are missing gets the typed error naming them, never a forecast from older data.
+// With the model's calibration each hour also carries its quantiles (p05..p95), the same ones
+// `/predict` answers with.
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { featuresForDay, MissingFeatureInputsError, type FeatureInputs } from '../features/build.ts';
 import type { FeatureSet } from '../features/columns.ts';
 import { EPT_ZONE, sqlString } from '../features/sql.ts';
 import { featureTableFromRows } from '../model/dataset.ts';
 import { predictRows, type TrainedModel } from '../model/train.ts';
+import { quantilesAt, type ConformalCalibration } from '../model/calibration.ts';
+import { QUANTILE_LEVELS } from '../../../lib/forecast-eval/index.ts';
 import { realHoursOfDay } from './grid-hours.ts';
+
+/** The forecast table's quantile columns, one per level of QUANTILE_LEVELS: p05, p10, p25, p50, p75, p90, p95. */
+export const QUANTILE_COLUMNS: readonly string[] = QUANTILE_LEVELS.map((l) => `p${String(Math.round(l * 100)).padStart(2, '0')}`);
 
 export interface ForecastRow {
   readonly nodeId: number;
@@ -20,6 +27,8 @@ export interface ForecastRow {
   readonly day: string;
   /** Forecast price, $/MWh. */
   readonly value: number;
+  /** Its quantiles at QUANTILE_LEVELS (non-decreasing), $/MWh; absent when the model has no calibration. */
+  readonly quantiles?: readonly number[];
 }
 
 export interface DayForecast {
@@ -35,7 +44,20 @@ export interface ForecastDayOptions extends FeatureInputs {
   readonly nodeId: number;
   /** EPT delivery day to forecast, YYYY-MM-DD. */
   readonly day: string;
+  /** The model's calibration (its sidecar's); with it every row carries quantiles. */
+  readonly calibration?: ConformalCalibration | null;
   readonly tempDir?: string;
+}
+
+/** The calibration's offsets in QUANTILE_LEVELS order, or an error saying which level it lacks. */
+function offsetsByLevel(calibration: ConformalCalibration): (hour: number, point: number) => number[] {
+  const index = QUANTILE_LEVELS.map((l) => calibration.levels.findIndex((c) => Math.abs(c - l) < 1e-12));
+  const missing = QUANTILE_LEVELS.filter((_, k) => index[k]! < 0);
+  if (missing.length > 0) throw new Error(`forecastDay: the model's calibration has no quantile at level(s) ${missing.join(', ')} (it has ${calibration.levels.join(', ')}); rematerialize pjm/backtest and pjm/model.`);
+  return (hour, point) => {
+    const q = quantilesAt(calibration, hour, point);
+    return index.map((i) => q[i]!);
+  };
 }
 
 /** Forecasts one node and day from the latest data (the `/predict` path). */
@@ -48,13 +70,11 @@ export async function forecastDay(conn: DuckDBConnection, options: ForecastDayOp
   if (!features.ok) return features;
   const table = featureTableFromRows(features.rows, options.model.featureSet);
   const byGridHour = predictRows(options.model, table, 0, table.rows);
-  const rows = realHoursOfDay(options.day).map((h) => ({
-    nodeId: options.nodeId,
-    tsUtc: h.tsUtc,
-    tsEpt: h.tsEpt,
-    day: options.day,
-    value: byGridHour[table.hour.indexOf(h.gridHour)]!,
-  }));
+  const quantiles = options.calibration ? offsetsByLevel(options.calibration) : null;
+  const rows = realHoursOfDay(options.day).map((h) => {
+    const value = byGridHour[table.hour.indexOf(h.gridHour)]!;
+    return { nodeId: options.nodeId, tsUtc: h.tsUtc, tsEpt: h.tsEpt, day: options.day, value, ...(quantiles ? { quantiles: quantiles(h.gridHour, value) } : {}) };
+  });
   return { ok: true, forecast: { nodeId: options.nodeId, day: options.day, rows } };
 }
 
@@ -68,7 +88,9 @@ export interface LatestForecastOptions extends FeatureInputs {
    * the last metered load when the model's set reads them (see `lastKnownDays`).
    */
   readonly day?: string;
-  /** When given, the forecast rows are written there as Parquet (node_id, ts_utc, ts_ept, day, value). */
+  /** The model's calibration: with it the rows (and the Parquet file) carry quantiles. */
+  readonly calibration?: ConformalCalibration | null;
+  /** When given, the forecast rows are written there as Parquet (see `writeForecastParquet`). */
   readonly outPath?: string;
   readonly tempDir?: string;
 }
@@ -133,14 +155,20 @@ export async function lastKnownDays(conn: DuckDBConnection, pricesParquet: reado
 
 const fileList = (paths: readonly string[]): string => `[${paths.map(sqlString).join(', ')}]`;
 
-/** Writes forecast rows as Parquet: node_id BIGINT, ts_utc TIMESTAMPTZ, ts_ept VARCHAR, day DATE, value DOUBLE. */
+/**
+ * Writes forecast rows as Parquet: node_id BIGINT, ts_utc TIMESTAMPTZ, ts_ept VARCHAR, day DATE,
+ * value DOUBLE, then p05, p10, p25, p50, p75, p90, p95 DOUBLE (the quantiles; NULL for a row
+ * without them, so the table's columns do not depend on whether the model was calibrated).
+ */
 export async function writeForecastParquet(conn: DuckDBConnection, rows: readonly ForecastRow[], outPath: string): Promise<void> {
+  const num = (v: number | undefined): string => (v !== undefined && Number.isFinite(v) ? String(v) : 'NULL');
   const values = rows
-    .map((r) => `(${Math.trunc(r.nodeId)}, TIMESTAMPTZ ${sqlString(r.tsUtc)}, ${sqlString(r.tsEpt)}, DATE ${sqlString(r.day)}, ${Number.isFinite(r.value) ? r.value : 'NULL'})`)
+    .map((r) => `(${Math.trunc(r.nodeId)}, TIMESTAMPTZ ${sqlString(r.tsUtc)}, ${sqlString(r.tsEpt)}, DATE ${sqlString(r.day)}, ${num(r.value)}, ${QUANTILE_COLUMNS.map((_, k) => num(r.quantiles?.[k])).join(', ')})`)
     .join(',\n');
+  const quantiles = QUANTILE_COLUMNS.map((c) => `CAST(${c} AS DOUBLE) AS ${c}`).join(', ');
   const body =
     rows.length > 0
-      ? `SELECT CAST(node_id AS BIGINT) AS node_id, ts_utc, ts_ept, day, CAST(value AS DOUBLE) AS value FROM (VALUES ${values}) v(node_id, ts_utc, ts_ept, day, value)`
-      : `SELECT CAST(NULL AS BIGINT) AS node_id, CAST(NULL AS TIMESTAMPTZ) AS ts_utc, CAST(NULL AS VARCHAR) AS ts_ept, CAST(NULL AS DATE) AS day, CAST(NULL AS DOUBLE) AS value WHERE false`;
+      ? `SELECT CAST(node_id AS BIGINT) AS node_id, ts_utc, ts_ept, day, CAST(value AS DOUBLE) AS value, ${quantiles} FROM (VALUES ${values}) v(node_id, ts_utc, ts_ept, day, value, ${QUANTILE_COLUMNS.join(', ')})`
+      : `SELECT CAST(NULL AS BIGINT) AS node_id, CAST(NULL AS TIMESTAMPTZ) AS ts_utc, CAST(NULL AS VARCHAR) AS ts_ept, CAST(NULL AS DATE) AS day, CAST(NULL AS DOUBLE) AS value, ${QUANTILE_COLUMNS.map((c) => `CAST(NULL AS DOUBLE) AS ${c}`).join(', ')} WHERE false`;
   await conn.run(`COPY (${body} ORDER BY node_id, ts_utc) TO ${sqlString(outPath)} (FORMAT parquet)`);
 }

@@ -6,14 +6,25 @@ import { defineAsset, defineDefinitions } from '../../../runtime/index.ts';
 
 const NODE = 33092371;
 
-/** Two weeks of hourly forecasts for one node: a daily shape, the forecast close to it, the naive one further. */
-export function forecastHours(): { nodeId: number; day: string; hour: number; actual: number; forecast: number; naive: number }[] {
+/** The quantile offsets from the forecast at levels 5..95 %, in units of an hour's spread: q95 - f is 3x q75 - f. */
+export const QUANTILE_STEPS = [-3, -2, -1, 0, 1, 2, 3];
+/** An hour's spread, $/MWh: wider late in the day. */
+export const spreadOf = (hour: number): number => 1 + hour / 24;
+
+/**
+ * Two weeks of hourly forecasts for one node: a daily shape, the forecast close to it, the naive
+ * one further. The second week also has quantiles (as pjm/backtest stores them: values at
+ * 5..95 %); the first has none, as a backtest's warm-up days before its conformal calibration.
+ */
+export function forecastHours(): { nodeId: number; day: string; hour: number; actual: number; forecast: number; naive: number; quantiles?: number[] }[] {
   const out = [];
   for (let d = 0; d < 14; d++) {
     const day = new Date(Date.UTC(2017, 0, 2 + d)).toISOString().slice(0, 10);
     for (let hour = 0; hour < 24; hour++) {
       const actual = 25 + 10 * Math.sin(((hour - 6) / 24) * 2 * Math.PI) + (d % 3);
-      out.push({ nodeId: NODE, day, hour, actual, forecast: actual + Math.cos(hour) * 1.5, naive: actual + 4 * Math.sin(hour + d) });
+      const forecast = actual + Math.cos(hour) * 1.5;
+      const quantiles = d >= 7 ? { quantiles: QUANTILE_STEPS.map((k) => forecast + k * spreadOf(hour)) } : {};
+      out.push({ nodeId: NODE, day, hour, actual, forecast, naive: actual + 4 * Math.sin(hour + d), ...quantiles });
     }
   }
   return out;
