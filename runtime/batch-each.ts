@@ -33,6 +33,7 @@ export function eachPartition<R = unknown>(
             log: ctx.log,
             signal: ctx.signal,
             duckdb: ctx.duckdb,
+            forced: ctx.forced,
             tempDir,
             partition: member.partition,
             inputs: member.inputs,

@@ -78,7 +78,7 @@ test('nodes from the exports: PJM_NODES unset means every node in every market\'
   for (const f of ['hubs3_rt_hrl_lmps.csv', 'hubs3_da_hrl_lmps.csv']) copyFileSync(fixture(`hubs3-2025-05/${f}`), join(dir, f));
   const c = await resolvePjmConfig({ PJM_SOURCE: 'dataminer-csv', PJM_CSV_DIR: dir }, NOW);
   assert.equal(c.nodes.map((n) => n.id), [51217, 51288, 4669664].sort((a, b) => a - b), 'the three hubs of the excerpt, not the 12 defaults');
-  assert.ok(c.nodes.every((n) => n.name !== null && n.name.endsWith('HUB')), 'names from pnode_name');
+  assert.ok(c.nodes.every((n) => n.name?.endsWith('HUB') === true), 'names from pnode_name');
   assert.match(c.nodesOrigin, /the 3 node\(s\) in every market's export in .* \(da 3, rt 3\)/);
   // Ids only: the names come from the export.
   const given = await resolvePjmConfig({ PJM_SOURCE: 'dataminer-csv', PJM_CSV_DIR: dir, PJM_NODES: '51288' }, NOW);
