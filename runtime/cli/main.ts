@@ -14,6 +14,7 @@ import { parseArgs } from 'node:util';
 import { errorMessage, isRuntimeError } from '../errors.ts';
 import { formatMs } from '../events.ts';
 import { Instance } from '../instance.ts';
+import type { FreshnessState } from '../automation/types.ts';
 import { UNPARTITIONED, type AssetKey } from '../keys.ts';
 import { lineageOf, type LineageGroup } from '../lineage.ts';
 import { prepareRun, runPrepared } from '../materialize.ts';
@@ -340,9 +341,20 @@ async function statusCommand(instance: Instance<unknown>, selection: string, jso
     s.dataVersion ? shortVersion(s.dataVersion) : '-',
     s.causes.slice(0, 2).map((c) => (s.partitioned ? `${c.text} (${c.partitions} partitions)` : c.text)).join('; '),
   ]);
-  out.write(table(['ASSET', 'STATUS', 'FRESH/STALE/MISSING', 'LAST MATERIALIZED (UTC)', 'DATA VERSION', 'WHY'], rows));
+  const withDeadline = summaries.filter((s) => s.freshness);
+  if (withDeadline.length === 0) {
+    out.write(table(['ASSET', 'STATUS', 'FRESH/STALE/MISSING', 'LAST MATERIALIZED (UTC)', 'DATA VERSION', 'WHY'], rows));
+    return 0;
+  }
+  const onTime = summaries.map((s) => (s.freshness ? FRESHNESS_LABEL[s.freshness.state] : ''));
+  out.write(table(['ASSET', 'STATUS', 'DEADLINE', 'FRESH/STALE/MISSING', 'LAST MATERIALIZED (UTC)', 'DATA VERSION', 'WHY'], rows.map((r, i) => [r[0]!, r[1]!, onTime[i]!, ...r.slice(2)])));
+  // The deadline verdicts in full: they are sentences, too long for a column.
+  out.write('\nDeadlines:\n');
+  for (const s of withDeadline) out.write(`  ${s.asset}: ${FRESHNESS_LABEL[s.freshness!.state]} — ${s.freshness!.reason}\n`);
   return 0;
 }
+
+const FRESHNESS_LABEL: Readonly<Record<FreshnessState, string>> = { on_time: 'on time', late: 'LATE', unknown: 'unknown' };
 
 async function showCommand(instance: Instance<unknown>, asset: AssetKey, partitionArg: string | undefined, json: boolean, out: NodeJS.WriteStream): Promise<number> {
   const def = instance.graph.get(asset);

@@ -22,6 +22,18 @@ export const StatusCountsSchema = T.Object({
   running: T.Integer(),
 });
 
+const FreshnessViewSchema = Nullable(
+  T.Object(
+    {
+      state: T.Union([T.Literal('on_time'), T.Literal('late'), T.Literal('unknown')]),
+      reason: T.String({ description: 'The verdict in words: which partition was due by when, and when it was materialized or how late it is.' }),
+      partition: Nullable(T.String()),
+      deadline: Nullable(T.Integer({ description: 'ms since epoch' })),
+    },
+    { description: 'Against the deadline the asset declares (freshness); null when it declares none.' },
+  ),
+);
+
 const CauseSchema = T.Object({
   text: T.String({ description: 'The cause as a sentence.' }),
   partitions: T.Integer({ description: 'How many partitions it concerns.' }),
@@ -40,6 +52,7 @@ export const GraphNodeSchema = T.Object({
   moreCauses: T.Integer(),
   lastMaterializedAt: Nullable(T.Integer({ description: 'ms since epoch' })),
   dataVersion: Nullable(T.String()),
+  freshness: FreshnessViewSchema,
 });
 
 export const GraphViewSchema = T.Object({
@@ -116,6 +129,7 @@ export const AssetViewSchema = T.Object({
   status: UiStatusSchema,
   counts: StatusCountsSchema,
   causes: T.Array(CauseSchema),
+  freshness: FreshnessViewSchema,
   current: Nullable(
     T.Object({
       materializationId: T.Integer(),

@@ -99,6 +99,26 @@ test('clicking a partition health bar lists the partitions with their causes', a
   await screenshot(page, 'graph-partitions');
 });
 
+test('an asset with a deadline shows late with the reason on the graph, its panel and its page', async () => {
+  await page.goto(`${srv.url}/`);
+  await page.waitForSelector('#graph-svg[data-ready="true"]');
+  // demo/later is due once a day by 14:30 New York time and was never materialized; the others declare no deadline.
+  assert.is(await page.getAttribute('.node[data-key="demo/later"]', 'data-freshness'), 'late');
+  assert.is(await page.locator('.node[data-key="demo/later"] .late-badge').count(), 1);
+  assert.is(await page.locator('#graph-svg .late-badge').count(), 1);
+  assert.is(await page.getAttribute('.node[data-key="demo/summary"]', 'data-freshness'), null);
+  await page.click('.node[data-key="demo/later"]');
+  await page.waitForSelector('#graph-panel h2 >> text=demo/later');
+  assert.is(await page.innerText('#graph-panel [data-freshness]'), 'late');
+  assert.match(await page.innerText('#graph-panel [data-testid=freshness]'), /due by \d{4}-\d{2}-\d{2} 14:30 E[SD]T .* and never materialized; .* late/);
+  await page.goto(`${srv.url}/#/assets/${encodeURIComponent('demo/later')}`);
+  await page.waitForSelector('[data-testid=asset-page][data-asset="demo/later"]');
+  assert.match(await page.innerText('[data-testid=asset-page] [data-testid=freshness]'), /^late\s+due by .* 14:30 E[SD]T/);
+  await screenshot(page, 'freshness-late');
+  await page.goto(`${srv.url}/`);
+  await page.waitForSelector('#graph-svg[data-ready="true"]');
+});
+
 test('clicking an asset shows its causes; its page shows the history and checks', async () => {
   await page.click('.node[data-key="demo/flaky"]');
   await page.waitForSelector('#graph-panel .causes');
@@ -169,6 +189,9 @@ test('a materialization started from the UI shows its progress, the graph shows 
   assert.match(await progress.innerText(), /4\/4 steps · 4 materialized/);
   await page.waitForSelector('.node[data-key="demo/later"][data-status="fresh"]', { timeout: 10_000 });
   for (const key of ['demo/daily_mean', 'demo/summary', 'demo/report', 'demo/later']) assert.is(await nodeStatus(key), 'fresh', key);
+  // Materialized now, so on time for its deadline: the late badge is gone.
+  await page.waitForSelector('.node[data-key="demo/later"][data-freshness="on_time"]', { timeout: 10_000 });
+  assert.is(await page.locator('#graph-svg .late-badge').count(), 0);
   await screenshot(page, 'materialize-done');
 
   // The run page shows the same run with its event log.
