@@ -1,6 +1,6 @@
 // Daemon benchmark (figures printed, nothing asserted): one automation tick over 1,000 assets
-// with automation policies (50 sources `missing`, 941 `eager`, 9 `on_cron`: every 100th past the sources
-// instead) and 10 sensors, on a store where every asset is fresh. Two cases:
+// with automation policies (50 sources `missing`, 941 `eager`, and every 100th past the sources
+// `on_cron`: 9) and 10 sensors, on a store where every asset is fresh. Two cases:
 //  - quiet: nothing changed, the sensors see nothing new: the cost of looking (goal < 200 ms);
 //  - busy: 10 sources got new data and each sensor requests one run: the cost of deciding,
 //    claiming and preparing ~30 runs (the runs themselves are not executed: `execute: false`).
