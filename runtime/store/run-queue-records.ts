@@ -40,6 +40,9 @@ export interface QueueLimits {
   readonly poolLimits: Readonly<Record<string, number>>;
 }
 
+/** A launched run not recorded in the store this long after its claim: its claimer died; it no longer holds a slot. */
+export const CLAIM_RECORD_MS = 10 * 60_000;
+
 export type CancelQueuedResult =
   | { readonly canceled: true }
   | { readonly canceled: false; readonly state: QueueState | 'unknown' };

@@ -7,7 +7,7 @@ import type Database from 'better-sqlite3';
 import { hostname } from 'node:os';
 import { admit } from '../queue/admission.ts';
 import { processAlive } from './run-liveness.ts';
-import { queuedRunFromRow, type CancelQueuedResult, type ClaimQueuedResult, type NewQueuedRun, type QueueLimits, type QueueRow, type QueueState, type QueuedRunRecord } from './run-queue-records.ts';
+import { CLAIM_RECORD_MS, queuedRunFromRow, type CancelQueuedResult, type ClaimQueuedResult, type NewQueuedRun, type QueueLimits, type QueueRow, type QueueState, type QueuedRunRecord } from './run-queue-records.ts';
 
 export class SqliteRunQueue {
   readonly #db: Database.Database;
@@ -21,10 +21,11 @@ export class SqliteRunQueue {
          VALUES (@runId, @selection, @partitions, @force, @trigger, @pools, @enqueuedAt, @host, @pid, 'queued')`,
       ),
       queued: db.prepare(`SELECT * FROM run_queue WHERE state = 'queued' ORDER BY seq`),
-      // A launched row holds a slot while its run is running, or not yet recorded (just claimed).
+      // A launched row holds a slot while its run is running, or not yet recorded (just claimed; a claimer
+  // that died before recording its run frees the slot after CLAIM_RECORD_MS).
       holding: db.prepare(
         `SELECT q.pools FROM run_queue q LEFT JOIN runs r ON r.id = q.run_id
-         WHERE q.state = 'launched' AND (r.id IS NULL OR r.status = 'running')`,
+         WHERE q.state = 'launched' AND ((r.id IS NULL AND q.claimed_at > ?) OR r.status = 'running')`,
       ),
       launch: db.prepare(`UPDATE run_queue SET state = 'launched', claimed_by = ?, claimed_at = ? WHERE run_id = ? AND state = 'queued'`),
       setState: db.prepare(`UPDATE run_queue SET state = ? WHERE run_id = ? AND state = ?`),
@@ -51,7 +52,7 @@ export class SqliteRunQueue {
           this.#s.setState.run('canceled', r.run_id, 'queued');
           return false;
         });
-        const holding = (this.#s.holding.all() as { pools: string }[]).map((r) => JSON.parse(r.pools) as string[]);
+        const holding = (this.#s.holding.all(now - CLAIM_RECORD_MS) as { pools: string }[]).map((r) => JSON.parse(r.pools) as string[]);
         const decision = admit(live.map(queuedRunFromRow), holding, limits, only);
         if (!decision.next) return { claimed: undefined, waiting: decision.waiting.get(only ?? live[0]?.run_id ?? '') };
         this.#s.launch.run(claimer, now, decision.next.runId);

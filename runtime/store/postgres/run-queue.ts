@@ -6,7 +6,7 @@ import { hostname } from 'node:os';
 import type pg from 'pg';
 import { admit } from '../../queue/admission.ts';
 import { processAlive } from '../run-liveness.ts';
-import { queuedRunFromRow, type CancelQueuedResult, type ClaimQueuedResult, type NewQueuedRun, type QueueLimits, type QueueRow, type QueueState, type QueuedRunRecord } from '../run-queue-records.ts';
+import { CLAIM_RECORD_MS, queuedRunFromRow, type CancelQueuedResult, type ClaimQueuedResult, type NewQueuedRun, type QueueLimits, type QueueRow, type QueueState, type QueuedRunRecord } from '../run-queue-records.ts';
 
 /** The advisory lock key of queue claims (any fixed number no other lock of the store uses). */
 const CLAIM_LOCK = 7_215_001;
@@ -38,9 +38,11 @@ export async function claimQueuedRun(c: pg.PoolClient, claimer: string, limits: 
     if (r.owner_host !== here || r.owner_pid === process.pid || processAlive(r.owner_pid)) live.push(r);
     else await c.query(`UPDATE run_queue SET state = 'canceled' WHERE run_id = $1 AND state = 'queued'`, [r.run_id]);
   }
-  // A launched row holds a slot while its run is running, or not yet recorded (just claimed).
+  // A launched row holds a slot while its run is running, or not yet recorded (just claimed; a claimer
+  // that died before recording its run frees the slot after CLAIM_RECORD_MS).
   const holding = await c.query<{ pools: string }>(
-    `SELECT q.pools FROM run_queue q LEFT JOIN runs r ON r.id = q.run_id WHERE q.state = 'launched' AND (r.id IS NULL OR r.status = 'running')`,
+    `SELECT q.pools FROM run_queue q LEFT JOIN runs r ON r.id = q.run_id WHERE q.state = 'launched' AND ((r.id IS NULL AND q.claimed_at > $1) OR r.status = 'running')`,
+    [now - CLAIM_RECORD_MS],
   );
   const decision = admit(live.map(queuedRunFromRow), holding.rows.map((r) => JSON.parse(r.pools) as string[]), limits, only);
   if (!decision.next) return { claimed: undefined, waiting: decision.waiting.get(only ?? live[0]?.run_id ?? '') };
