@@ -35,7 +35,8 @@ import { verifyCommand } from './verify-command.ts';
 import { daemonCommand, parseInterval, tickCommand, ticksCommand } from './automation-commands.ts';
 
 import { RuntimeError } from '../errors.ts';
-import { executorSettingsFromEnv, type ExecutorSettings } from '../settings.ts';
+import { executorSettingsFromEnv, runQueueSettingsFromEnv, type ExecutorSettings, type RunQueueSettings } from '../settings.ts';
+import { RunQueue } from '../queue/run-queue.ts';
 import { storeTargetFromEnv } from '../store/open-store.ts';
 import { PostgresWorkQueue } from '../store/postgres/work-queue.ts';
 import type { WorkerQueue } from '../executor/launcher.ts';
@@ -51,7 +52,8 @@ Commands:
   status [selection]      status of each asset: fresh, stale (and why) or missing
   show <asset>            the current materialization with its metadata
   lineage <asset>         what a materialization consumed, recursively, and what consumed it
-  runs                    recent runs
+  runs                    queued and recent runs
+  runs cancel <id>        cancel a queued run (it never starts)
   show-run <id>           one run's events
   prune                   remove old events, superseded versions, orphan files and dead runs' scratch directories (--older-than 30d)
   verify [selection]      hash every current file against its data version; report and mark the bad ones (exit 1)
@@ -130,6 +132,7 @@ export async function main(argv: string[], io: { out?: NodeJS.WriteStream; err?:
   // Every setting and numeric flag is checked before any work: a bad one is one line naming it, exit 2.
   let settings: RuntimeSettings;
   let executor: ExecutorSettings;
+  let queueSettings: RunQueueSettings;
   let limit: number;
   let depth: number;
   let intervalMs: number;
@@ -139,6 +142,7 @@ export async function main(argv: string[], io: { out?: NodeJS.WriteStream; err?:
     depth = wholeNumber('--depth', opts.depth, 3, 0, 1_000);
     settings = loadRuntimeSettings(process.env, { dataDir: opts['data-dir'] });
     executor = executorSettingsFromEnv(process.env, { executor: opts.executor });
+    queueSettings = runQueueSettingsFromEnv(process.env);
     // Workers share their units through the PostgreSQL store: refuse before any work, naming the fix.
     if ((executor.kind === 'workers' || command === 'worker') && storeTargetFromEnv(process.env, settings.dataDir).kind !== 'postgres') {
       throw new RuntimeError(
@@ -171,7 +175,7 @@ export async function main(argv: string[], io: { out?: NodeJS.WriteStream; err?:
     const json = opts.json ?? false;
     switch (command) {
       case 'run':
-        return await runCommand(instance, args, opts, executor, out, err);
+        return await runCommand(instance, args, opts, executor, queueSettings, out, err);
       case 'worker':
         return await workerCommand(instance, executor, err);
       case 'status':
@@ -183,6 +187,8 @@ export async function main(argv: string[], io: { out?: NodeJS.WriteStream; err?:
       case 'lineage':
         return await lineageCommand(instance, requireAsset(instance, args), opts.partition, depth, json, out);
       case 'runs':
+        if (args[0] === 'cancel') return await cancelRunCommand(instance, args[1], out);
+        if (args.length > 0) throw new UsageError(`runs takes no argument but \`cancel RUN_ID\`, got ${JSON.stringify(args.join(' '))}.`);
         return await runsCommand(instance, limit, json, out);
       case 'show-run':
         return await showRunCommand(instance, args[0], json, out);
@@ -235,6 +241,7 @@ async function runCommand(
   args: string[],
   opts: { partition?: string; force?: boolean; 'dry-run'?: boolean; json?: boolean; trigger?: string; concurrency?: string },
   executor: ExecutorSettings,
+  queueSettings: RunQueueSettings,
   out: NodeJS.WriteStream,
   err: NodeJS.WriteStream,
 ): Promise<number> {
@@ -268,7 +275,17 @@ async function runCommand(
   process.on('SIGTERM', onSignal);
   const queue = executor.kind === 'workers' ? openWorkerQueue(instance) : undefined;
   try {
-    const result = await runPrepared(instance, prepared, { ...req, signal: controller.signal, onEvent: renderer.onEvent, ...(queue ? { workers: { queue } } : {}) });
+    // Through the store's run queue, behind the runs the UI, the API and the daemon asked for first.
+    const outcome = await new RunQueue(instance, queueSettings).run(
+      prepared,
+      { ...req, onEvent: renderer.onEvent, ...(queue ? { workers: { queue } } : {}) },
+      { signal: controller.signal, onWaiting: (reason) => err.write(`run ${prepared.runId} queued: ${reason}\n`) },
+    );
+    if (outcome.kind === 'canceled') {
+      err.write(`run ${prepared.runId} was canceled while queued; it never started\n`);
+      return 1;
+    }
+    const result = outcome.result;
     renderer.close();
     if (!opts.json) {
       for (const f of result.failures) err.write(`  ✗ ${f.asset}${f.partition ? `[${f.partition}]` : ''}: ${f.error}\n`);
@@ -430,10 +447,19 @@ function writeGroups(groups: readonly LineageGroup[], indent: string, out: NodeJ
 }
 
 async function runsCommand(instance: Instance<unknown>, limit: number, json: boolean, out: NodeJS.WriteStream): Promise<number> {
-  const runs = await instance.store.listRuns({ limit });
+  const [runs, queued] = await Promise.all([instance.store.listRuns({ limit }), instance.store.runQueue({ states: ['queued'] })]);
   if (json) {
     out.write(JSON.stringify(runs) + '\n');
     return 0;
+  }
+  if (queued.length > 0) {
+    out.write(
+      table(
+        ['QUEUED RUN', 'TRIGGER', 'QUEUED (UTC)', 'POOLS', 'SELECTION'],
+        queued.map((q) => [q.runId, q.trigger, new Date(q.enqueuedAt).toISOString().replace('T', ' ').slice(0, 19), q.pools.join(',') || '-', q.selection + (q.partitions ? ` [${q.partitions}]` : '')]),
+      ),
+    );
+    out.write('\n');
   }
   out.write(
     table(
@@ -450,6 +476,20 @@ async function runsCommand(instance: Instance<unknown>, limit: number, json: boo
     ),
   );
   return 0;
+}
+
+/** `materialize runs cancel RUN_ID`: a queued run never starts; a running one is stopped where it runs. */
+async function cancelRunCommand(instance: Instance<unknown>, id: string | undefined, out: NodeJS.WriteStream): Promise<number> {
+  if (!id) throw new UsageError('Name the run to cancel, e.g. `materialize runs cancel 20261127T070000-ab12cd` (see `materialize runs`).');
+  const r = await instance.store.cancelQueuedRun(id);
+  if (r.canceled) {
+    out.write(`canceled run ${id}: it was queued and will not start\n`);
+    return 0;
+  }
+  const run = await instance.store.getRun(id);
+  if (r.state === 'unknown' && !run) throw new UsageError(`No run ${id}. See \`materialize runs\` for recent and queued run ids.`);
+  if (run?.status === 'running') throw new UsageError(`Run ${id} is running (${run.trigger}, ${run.host} pid ${run.pid}), not queued: stop it there (SIGTERM, or Cancel in the UI for a UI run).`);
+  throw new UsageError(`Run ${id} is not queued (it ${run ? run.status : r.state}); nothing to cancel.`);
 }
 
 async function showRunCommand(instance: Instance<unknown>, id: string | undefined, json: boolean, out: NodeJS.WriteStream): Promise<number> {

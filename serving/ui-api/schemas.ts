@@ -319,7 +319,25 @@ export const MaterializeStartedSchema = T.Object({
   selection: T.String({ description: 'The selection run, with upstream expanded.' }),
   force: T.Boolean(),
   planned: T.Object({ run: T.Integer(), conditional: T.Integer(), skip: T.Integer() }),
+  state: T.Union([T.Literal('started'), T.Literal('queued')], { description: '"queued": waiting for its turn in the run queue' }),
+  waiting: T.Optional(T.String({ description: 'Why a queued run waits, e.g. "2 runs are running, the most allowed at once (RUN_QUEUE_MAX_CONCURRENT=2)"' })),
   links: T.Object({ run: T.String(), events: T.String(), stream: T.String() }),
+});
+
+export const QueueViewSchema = T.Object({
+  runs: T.Array(
+    T.Object({
+      runId: T.String(),
+      state: T.Union([T.Literal('queued'), T.Literal('running')]),
+      trigger: T.String(),
+      selection: T.String(),
+      partitions: Nullable(T.String()),
+      pools: T.Array(T.String()),
+      enqueuedAt: T.Integer({ description: 'ms since epoch' }),
+      waiting: Nullable(T.String({ description: 'Why it waits, for a run queued by this server process' })),
+    }),
+    { description: 'Oldest first.' },
+  ),
 });
 
 export const RunsListSchema = T.Object({ runs: T.Array(RunSummarySchema) });

@@ -7,6 +7,7 @@ import { latestDeadline, UNPARTITIONED, type AssetKey, type EventRecord, type In
 import { readActivity, type Activity } from './activity.ts';
 import { graphView, type GraphView } from './graph-view.ts';
 import { RunLauncher } from './launcher.ts';
+import type { RunQueueSettings } from '../../runtime/settings.ts';
 import { findPredictions, readBacktestView, type BacktestView, type PredictedHour } from './model-view.ts';
 import { ProgressFold, type RunProgress } from './runs-view.ts';
 
@@ -25,7 +26,7 @@ export class UiState {
 
   constructor(
     readonly instance: Instance<unknown>,
-    options: { maxConcurrentRuns?: number; onRunError?: (runId: string, error: unknown) => void; clock?: () => Date } = {},
+    options: { queue?: RunQueueSettings; onRunError?: (runId: string, error: unknown) => void; clock?: () => Date } = {},
   ) {
     this.launcher = new RunLauncher(instance, options);
     this.clock = options.clock ?? (() => new Date());
