@@ -2,14 +2,17 @@
 // current versions), evaluate every schedule, due sensor and asset policy, claim each run
 // request's dedupe key in the store (whoever claims first starts it; everyone else records
 // a duplicate), prepare the claimed runs, record the tick rows and the new cursors in one
-// transaction, then run them through the ordinary materialize path. `materialize tick` is one
+// transaction, then run them through the store's run queue (behind the runs the UI, the API
+// and the CLI asked for first, under the same limits) and the ordinary materialize path. `materialize tick` is one
 // call of this; `materialize daemon` calls it in a loop.
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { errorMessage } from '../errors.ts';
 import type { RunResult } from '../executor.ts';
 import type { Instance } from '../instance.ts';
-import { newRunId, prepareRun, runPrepared, type MaterializeRequest, type PreparedRun } from '../materialize.ts';
+import { newRunId, prepareRun, type MaterializeRequest, type PreparedRun } from '../materialize.ts';
+import { RunQueue } from '../queue/run-queue.ts';
+import { RUN_QUEUE_DEFAULTS, type RunQueueSettings } from '../settings.ts';
 import { snapshotView, StalenessResolver } from '../staleness.ts';
 import type { RunTrigger } from '../store/records.ts';
 import type { CursorUpdate, NewTick, RequestedRun, TickKind } from '../store/tick-records.ts';
@@ -35,6 +38,8 @@ export interface TickOptions {
   readonly concurrency?: number;
   /** Evaluate and record, but do not execute the runs (they stay claimed): for the benchmark. */
   readonly execute?: boolean;
+  /** The run queue's limits (RUN_QUEUE_MAX_CONCURRENT, RUN_QUEUE_POOL_LIMITS); default RUN_QUEUE_DEFAULTS. */
+  readonly queue?: RunQueueSettings;
   /** Called before each run starts and after it ends. */
   readonly onRun?: (event: { readonly phase: 'start'; readonly runId: string; readonly request: RunRequest } | { readonly phase: 'end'; readonly result: RunResult }) => void;
 }
@@ -148,11 +153,15 @@ export async function runTick(instance: Instance<unknown>, options: TickOptions 
 
   const runs: RunResult[] = [];
   if (options.execute !== false) {
+    const queue = new RunQueue(instance, options.queue ?? RUN_QUEUE_DEFAULTS, { claimer: daemonId });
+    // All queued at once, in request order, so they keep their place in the queue; then run one by one.
+    for (const { prepared, req } of toRun) await queue.enqueue(prepared, { ...req, trigger: req.trigger ?? 'automation' });
     for (const { prepared, req, request } of toRun) {
       options.onRun?.({ phase: 'start', runId: prepared.runId, request });
-      const result = await runPrepared(instance, prepared, { ...req, signal: options.signal });
-      options.onRun?.({ phase: 'end', result });
-      runs.push(result);
+      const outcome = await queue.runQueued(prepared, { ...req, trigger: req.trigger ?? 'automation' }, { signal: options.signal });
+      if (outcome.kind === 'canceled') continue;
+      options.onRun?.({ phase: 'end', result: outcome.result });
+      runs.push(outcome.result);
     }
   }
   return { ticks, runs, storeWrites };

@@ -195,9 +195,9 @@ export async function main(argv: string[], io: { out?: NodeJS.WriteStream; err?:
       case 'partitions':
         return await partitionsCommand(instance, args, json, out);
       case 'tick':
-        return await tickCommand(instance, json, out, err);
+        return await tickCommand(instance, queueSettings, json, out, err);
       case 'daemon':
-        return await daemonCommand(instance, intervalMs, json, out, err);
+        return await daemonCommand(instance, intervalMs, queueSettings, json, out, err);
       case 'ticks':
         return await ticksCommand(instance, limit, opts.name, json, out);
       case 'prune': {
