@@ -281,10 +281,12 @@ export function registerUiApi(router: Router, spec: OpenApiRegistry, state: UiSt
     responses: { 200: { description: 'The queue', schema: S.QueueViewSchema, schemaName: 'UiQueue' } },
     handler: async (ctx) => {
       const rows = await instance.store.runQueue({ states: ['queued', 'launched'] });
-      const running = new Set((await instance.store.listRuns({ status: 'running', limit: 200 })).map((r) => r.id));
+      // A launched row stays listed while its run runs, or is about to be recorded (just claimed).
+      const ended = new Set<string>();
+      for (const q of rows) if (q.state === 'launched' && ((await instance.store.getRun(q.runId))?.status ?? 'running') !== 'running') ended.add(q.runId);
       ctx.body = {
         runs: rows
-          .filter((q) => q.state === 'queued' || running.has(q.runId))
+          .filter((q) => !ended.has(q.runId))
           .map((q) => ({
             runId: q.runId,
             state: q.state === 'queued' ? 'queued' : 'running',
