@@ -23,6 +23,11 @@ import type { RunRequest, SkipReason } from './types.ts';
 
 export const DEFAULT_CATCH_UP_MS = 60 * 60_000;
 export const DEFAULT_SENSOR_TIMEOUT_MS = 60_000;
+/**
+ * A claimed request whose run failed is requested again on later ticks, at most this many times:
+ * retry n claims the key `<dedupeKey>#retry-n` the same way (once, whichever daemon asks first).
+ */
+export const MAX_REQUEST_RETRIES = 2;
 /** The tick row of the asset policies' pass. */
 export const POLICY_TICK_NAME = 'automation';
 
@@ -67,6 +72,33 @@ interface Evaluated {
   readonly skipped: readonly SkipReason[];
   readonly cursor: string | null;
   readonly error: string | null;
+}
+
+type Attempt =
+  | { readonly kind: 'claimed'; readonly writes: number; readonly detail?: string }
+  | { readonly kind: 'duplicate' | 'exhausted'; readonly writes: number; readonly runId: string; readonly detail: string };
+
+/**
+ * Claims a request's key; when it was claimed before and that run failed, claims the next retry's
+ * key instead (up to MAX_REQUEST_RETRIES). A run still running, or one that succeeded or was
+ * canceled, makes the request a duplicate.
+ */
+async function claimAttempt(store: Instance<unknown>['store'], dedupeKey: string, daemonId: string, runId: string, now: number): Promise<Attempt> {
+  let writes = 0;
+  let failedRun: string | undefined;
+  for (let n = 0; n <= MAX_REQUEST_RETRIES; n++) {
+    const key = n === 0 ? dedupeKey : `${dedupeKey}#retry-${n}`;
+    writes++;
+    const claim = await store.claimRunRequest(key, daemonId, runId, now);
+    if (claim.claimed) return { kind: 'claimed', writes, ...(failedRun ? { detail: `retry ${n} of ${MAX_REQUEST_RETRIES}: run ${failedRun} failed` } : {}) };
+    const earlier = await store.getRun(claim.runId);
+    // Not recorded yet (just claimed), running, succeeded or canceled: that claim stands.
+    if (earlier?.status !== 'failed') {
+      return { kind: 'duplicate', writes, runId: claim.runId, detail: `already requested by ${claim.daemonId} at ${new Date(claim.claimedAt).toISOString()}${n > 0 ? ` (retry ${n})` : ''}` };
+    }
+    failedRun = claim.runId;
+  }
+  return { kind: 'exhausted', writes, runId: failedRun!, detail: `its run failed ${MAX_REQUEST_RETRIES + 1} times (last: run ${failedRun}); not requested again` };
 }
 
 export async function runTick(instance: Instance<unknown>, options: TickOptions = {}): Promise<TickResult> {
@@ -125,12 +157,13 @@ export async function runTick(instance: Instance<unknown>, options: TickOptions 
     const requested: RequestedRun[] = [];
     for (const r of e.requests) {
       const runId = newRunId(now);
-      storeWrites++;
-      const claim = await store.claimRunRequest(r.dedupeKey, daemonId, runId, nowMs);
-      if (!claim.claimed) {
-        requested.push({ ...r, outcome: 'duplicate', runId: claim.runId, detail: `already requested by ${claim.daemonId} at ${new Date(claim.claimedAt).toISOString()}` });
+      const attempt = await claimAttempt(store, r.dedupeKey, daemonId, runId, nowMs);
+      storeWrites += attempt.writes;
+      if (attempt.kind !== 'claimed') {
+        requested.push({ ...r, outcome: attempt.kind, runId: attempt.runId, detail: attempt.detail });
         continue;
       }
+      const retryDetail = attempt.detail ? { detail: attempt.detail } : {};
       const req: MaterializeRequest = {
         selection: r.selection,
         ...(r.partitions && r.partitions.length > 0 ? { partitions: r.partitions.join(',') } : {}),
@@ -142,7 +175,7 @@ export async function runTick(instance: Instance<unknown>, options: TickOptions 
       };
       try {
         toRun.push({ prepared: await prepareRun(instance, req), req, request: r });
-        requested.push({ ...r, outcome: 'launched', runId });
+        requested.push({ ...r, outcome: 'launched', runId, ...retryDetail });
       } catch (err) {
         requested.push({ ...r, outcome: 'invalid', runId: null, detail: errorMessage(err) });
       }

@@ -23,7 +23,7 @@ export function parseInterval(text: string): number {
 function describeTickResult(r: TickResult): string[] {
   const lines: string[] = [];
   for (const t of r.ticks) {
-    const counts = `${t.requested.filter((q) => q.outcome === 'launched').length} launched, ${t.requested.filter((q) => q.outcome === 'duplicate').length} duplicate, ${t.requested.filter((q) => q.outcome === 'invalid').length} invalid`;
+    const counts = `${t.requested.filter((q) => q.outcome === 'launched').length} launched, ${t.requested.filter((q) => q.outcome === 'duplicate').length} duplicate, ${t.requested.filter((q) => q.outcome === 'invalid').length} invalid${t.requested.some((q) => q.outcome === 'exhausted') ? `, ${t.requested.filter((q) => q.outcome === 'exhausted').length} retries exhausted` : ''}`;
     lines.push(`${t.kind} ${t.name}: evaluated ${t.evaluated.length}, ${counts}${t.error ? ` — failed: ${t.error}` : ''}`);
     for (const q of t.requested) lines.push(`  ${q.outcome.padEnd(9)} ${q.selection}${q.partitions?.length ? ` [${q.partitions.join(',')}]` : ''}${q.runId ? ` run ${q.runId}` : ''} — ${q.reason}${q.detail ? ` (${q.detail})` : ''}`);
     for (const s of t.skipped.slice(0, 10)) lines.push(`  skipped   ${s.subject}: ${s.reason}`);
