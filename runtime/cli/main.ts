@@ -210,6 +210,7 @@ export async function main(argv: string[], io: { out?: NodeJS.WriteStream; err?:
               `and ${r.orphans} orphan files (published by a process that died before recording them).\n`,
           );
           if (r.scratch > 0) out.write(`${r.dryRun ? 'Would remove' : 'Removed'} ${r.scratch} scratch directories left by runs whose process died.\n`);
+          if (r.ticks + r.claims + r.queueRows > 0) out.write(`${r.dryRun ? 'Would remove' : 'Removed'} ${r.ticks} automation ticks, ${r.claims} run request claims and ${r.queueRows} ended run queue rows older than the cutoff.\n`);
           if (r.busy > 0) out.write(`Left ${r.busy} files whose asset partition a live run holds; run prune again later.\n`);
         }
         return 0;

@@ -116,6 +116,12 @@ export interface PrunedFile {
   readonly partition: PartitionKey;
 }
 
+export interface PruneAutomationResult {
+  readonly ticks: number;
+  readonly claims: number;
+  readonly queueRows: number;
+}
+
 export interface PruneRecordsResult {
   /** Superseded versions older than the cutoff that no current version's lineage reaches. */
   readonly materializations: number;
@@ -242,6 +248,13 @@ export interface LineageStore {
   listTicks(query?: TickQuery): Promise<TickRecord[]>;
   /** Every schedule's, sensor's and on_cron policy's cursor, by name. */
   automationCursors(): Promise<Map<string, AutomationCursor>>;
+
+  /**
+   * Deletes (unless `dryRun`) ticks that ended before `cutoff`, run request claims made before it,
+   * and queue rows of runs that finished or were canceled before it. Cursors stay whatever their
+   * age (they make evaluations resumable), as do queued and launched rows.
+   */
+  pruneAutomation(cutoff: number, options: { readonly dryRun: boolean }): Promise<PruneAutomationResult>;
 
   // ---- run queue ----
   /** Queues a run (its row belongs to this process, which starts it when admitted). */

@@ -33,6 +33,7 @@ import type {
   RunStatus,
 } from './records.ts';
 import type { AutomationCursor, ClaimResult, CursorUpdate, NewTick, TickQuery, TickRecord } from './tick-records.ts';
+import type { PruneAutomationResult } from './lineage-store-api.ts';
 import type { CancelQueuedResult, ClaimQueuedResult, NewQueuedRun, QueueLimits, QueueState, QueuedRunRecord } from './run-queue-records.ts';
 
 export interface SqliteStoreOptions {
@@ -207,6 +208,9 @@ export class SqliteLineageStore implements LineageStore {
     return this.#s.automation.automationCursors();
   }
 
+  async pruneAutomation(cutoff: number, options: { readonly dryRun: boolean }): Promise<PruneAutomationResult> {
+    return this.#s.automation.prune(cutoff, options.dryRun);
+  }
   async enqueueRun(run: NewQueuedRun): Promise<void> {
     this.#s.runQueue.enqueue(run);
   }

@@ -48,6 +48,7 @@ import type {
 import { migratePostgres } from './schema.ts';
 import * as automation from './automation.ts';
 import * as runQueue from './run-queue.ts';
+import type { PruneAutomationResult } from '../lineage-store-api.ts';
 import type { CancelQueuedResult, ClaimQueuedResult, NewQueuedRun, QueueLimits, QueueState, QueuedRunRecord } from '../run-queue-records.ts';
 import type { AutomationCursor, ClaimResult, CursorUpdate, NewTick, TickQuery, TickRecord } from '../tick-records.ts';
 
@@ -541,6 +542,9 @@ export class PostgresLineageStore implements LineageStore {
 
   // ---- prune ----
 
+  async pruneAutomation(cutoff: number, options: { readonly dryRun: boolean }): Promise<PruneAutomationResult> {
+    return this.#tx((c) => automation.pruneAutomation(c, cutoff, options.dryRun));
+  }
   async enqueueRun(run: NewQueuedRun): Promise<void> {
     await runQueue.enqueueRun(this.#pool, run);
   }
