@@ -17,7 +17,7 @@ import { Instance } from '../instance.ts';
 import type { FreshnessState } from '../automation/types.ts';
 import { UNPARTITIONED, type AssetKey } from '../keys.ts';
 import { lineageOf, type LineageGroup } from '../lineage.ts';
-import { prepareRun, runPrepared } from '../materialize.ts';
+import { prepareRun } from '../materialize.ts';
 import { describePlan } from '../planner.ts';
 import { parsePartitionArgument } from '../partition-argument.ts';
 import { prune, parseAge } from '../prune.ts';

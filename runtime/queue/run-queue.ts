@@ -80,7 +80,11 @@ export class RunQueue {
   /** Waits for an already queued run's turn, runs it and frees the slot. */
   async runQueued(prepared: PreparedRun, req: MaterializeRequest & { readonly trigger: RunTrigger }, hooks: QueueHooks = {}): Promise<QueuedOutcome> {
     let waited = false;
-    const turn = await this.waitForTurn(prepared.runId, { ...hooks, onWaiting: (reason) => ((waited = true), hooks.onWaiting?.(reason)) });
+    const turn = await this.waitForTurn(prepared.runId, { ...hooks, onWaiting: (reason) => {
+        waited = true;
+        hooks.onWaiting?.(reason);
+      },
+    });
     if (turn !== 'launched') return { kind: 'canceled', runId: prepared.runId };
     try {
       const plan = waited ? await prepareRun(this.instance, { ...req, runId: prepared.runId, now: new Date() }) : prepared;

@@ -11,7 +11,6 @@ import {
   RuntimeError,
   type Instance,
   type Plan,
-  type MaterializeRequest,
   type RunEvent,
 } from '../../runtime/index.ts';
 import { RunQueue } from '../../runtime/queue/run-queue.ts';

@@ -72,7 +72,7 @@ export function wireMaterializeButtons(root, signal, hooks = {}) {
         // Its turn comes when a running run ends: show why it waits, then follow it like any run.
         const canceled = await waitWhileQueued(started, out, signal);
         if (canceled || signal.aborted) {
-          buttons.forEach((b) => (b.disabled = false));
+          for (const b of buttons) b.disabled = false;
           return;
         }
       }
