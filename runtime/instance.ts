@@ -4,6 +4,7 @@
 import { resolve } from 'node:path';
 import type { Definitions } from './definitions.ts';
 import { AssetGraph } from './graph.ts';
+import { freshnessOf, type AssetFreshness } from './automation/freshness.ts';
 import type { AssetKey } from './keys.ts';
 import { snapshotView, StalenessResolver, summarizeAsset, type AssetStatusSummary } from './staleness.ts';
 import type { LineageStore } from './store/lineage-store-api.ts';
@@ -19,6 +20,11 @@ export interface InstanceOptions {
   readonly storage?: Storage;
   /** Lineage store; default from LINEAGE_STORE (see store/open-store.ts): the SQLite file under `<dataDir>/store` unless it names a PostgreSQL URL. */
   readonly store?: LineageStore;
+}
+
+/** An asset's status summary and, when it declares a deadline, whether its data is on time. */
+export interface AssetStatus extends AssetStatusSummary {
+  readonly freshness?: AssetFreshness;
 }
 
 export class Instance<R = unknown> {
@@ -56,11 +62,22 @@ export class Instance<R = unknown> {
     return new StalenessResolver(this.graph, snapshotView(snapshot), now, { dynamic });
   }
 
-  /** Status summaries of the selected assets (all when no selection), in topological order. */
-  async status(selection?: string, now: Date = new Date()): Promise<AssetStatusSummary[]> {
+  /** Status summaries of the selected assets (all when no selection), in topological order, with freshness where declared. */
+  async status(selection?: string, now: Date = new Date()): Promise<AssetStatus[]> {
     const assets = resolveSelection(this.graph, selection);
     const resolver = await this.resolver(now, assets);
-    return assets.map((a) => summarizeAsset(resolver, a));
+    const freshness = new Map(freshnessOf(this.graph, resolver.view, now, assets).map((f) => [f.asset, f]));
+    return assets.map((a) => {
+      const f = freshness.get(a);
+      return f ? { ...summarizeAsset(resolver, a), freshness: f } : summarizeAsset(resolver, a);
+    });
+  }
+
+  /** The deadline verdict of every asset that declares freshness, over a snapshot of those assets only. */
+  async freshness(now: Date = new Date()): Promise<AssetFreshness[]> {
+    const assets = this.graph.keys().filter((a) => this.graph.get(a).freshness !== undefined);
+    if (assets.length === 0) return [];
+    return freshnessOf(this.graph, snapshotView(await this.store.snapshot(assets)), now, assets);
   }
 
   async close(): Promise<void> {

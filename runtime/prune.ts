@@ -40,6 +40,10 @@ export interface PruneResult {
   readonly busy: number;
   /** Scratch directories of dead runs removed (or that would be). */
   readonly scratch: number;
+  /** Automation ticks, run request claims and ended run queue rows older than the cutoff. */
+  readonly ticks: number;
+  readonly claims: number;
+  readonly queueRows: number;
   readonly dryRun: boolean;
 }
 
@@ -93,7 +97,8 @@ export async function prune(instance: Instance<unknown>, options: PruneOptions):
     else if (outcome === 'busy') counts.busy++;
   }
   const scratch = await pruneScratch(instance, options.now ?? Date.now(), options.orphanGraceMs ?? DEFAULT_ORPHAN_GRACE_MS, dryRun);
-  return { cutoff, events: plan.events, materializations: plan.doomed, ...counts, scratch, dryRun };
+  const automation = await instance.store.pruneAutomation(cutoff, { dryRun });
+  return { cutoff, events: plan.events, materializations: plan.doomed, ...counts, scratch, ...automation, dryRun };
 }
 
 /**

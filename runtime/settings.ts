@@ -188,3 +188,31 @@ export function executorSettingsFromEnv(env: Env, flags: { readonly executor?: s
     drainTimeoutS: wholeNumber('WORKER_DRAIN_TIMEOUT_S', raw(env, 'WORKER_DRAIN_TIMEOUT_S'), 25, 0, 86_400),
   };
 }
+
+/** RUN_QUEUE_MAX_CONCURRENT and RUN_QUEUE_POOL_LIMITS: how many runs (UI, API, daemon, CLI) run at once, in all and per pool. */
+export interface RunQueueSettings {
+  readonly maxConcurrentRuns: number;
+  /** Per pool (an asset's `pool`), the runs using it that may run at once; a pool not named has no limit. */
+  readonly poolLimits: Readonly<Record<string, number>>;
+}
+
+export const RUN_QUEUE_DEFAULTS: RunQueueSettings = { maxConcurrentRuns: 4, poolLimits: {} };
+
+/** RUN_QUEUE_POOL_LIMITS: `pool=N` pairs, comma-separated (`training=1,io=3`). */
+export function poolLimits(name: string, value: string | undefined): Readonly<Record<string, number>> {
+  if (value === undefined || value.trim() === '') return {};
+  const out: Record<string, number> = {};
+  for (const part of value.split(',')) {
+    const m = /^\s*([A-Za-z0-9][A-Za-z0-9_./-]*)\s*=\s*(\d+)\s*$/.exec(part);
+    if (!m || Number(m[2]) < 1 || Number(m[2]) > 256) throw new SettingError(name, value, 'pool=N pairs separated by commas, N a whole number from 1 to 256, e.g. "training=1,io=3"');
+    out[m[1]!] = Number(m[2]);
+  }
+  return out;
+}
+
+export function runQueueSettingsFromEnv(env: Env = process.env): RunQueueSettings {
+  return {
+    maxConcurrentRuns: wholeNumber('RUN_QUEUE_MAX_CONCURRENT', raw(env, 'RUN_QUEUE_MAX_CONCURRENT'), RUN_QUEUE_DEFAULTS.maxConcurrentRuns, 1, 256),
+    poolLimits: poolLimits('RUN_QUEUE_POOL_LIMITS', raw(env, 'RUN_QUEUE_POOL_LIMITS')),
+  };
+}

@@ -78,8 +78,10 @@ export class StalenessResolver {
 
   constructor(
     private readonly graph: AssetGraph<unknown>,
-    private readonly view: CurrentView,
-    private readonly now: Date,
+    /** The store snapshot statuses are computed over (freshness reads it too). */
+    readonly view: CurrentView,
+    /** The time statuses are computed at. */
+    readonly now: Date,
     private readonly options: {
       /** Shallow: skip upstream-stale causes (enough for a run-time decision, far cheaper). */
       shallow?: boolean;

@@ -3,7 +3,7 @@
 // kept out of `describeConfig`, which is what gets logged.
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
-import { SettingError } from '../runtime/settings.ts';
+import { RUN_QUEUE_DEFAULTS, runQueueSettingsFromEnv, SettingError, type RunQueueSettings } from '../runtime/settings.ts';
 
 export interface ServingConfig {
   readonly host: string;
@@ -27,6 +27,8 @@ export interface ServingConfig {
   readonly featureCacheSize: number;
   /** After start, how long the server warms its request path with internal requests before /ready says ready; 0 = no warm-up. */
   readonly warmupMs: number;
+  /** The run queue's limits for the runs this server starts (RUN_QUEUE_MAX_CONCURRENT, RUN_QUEUE_POOL_LIMITS). */
+  readonly runQueue: RunQueueSettings;
 }
 
 /** pino's levels; `silent` logs nothing. */
@@ -104,6 +106,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     logLevel: logLevelFrom(env.LOG_LEVEL),
     featureCacheSize: intFrom('SERVING_FEATURE_CACHE_SIZE', env.SERVING_FEATURE_CACHE_SIZE, DEFAULTS.featureCacheSize, 1),
     warmupMs: intFrom('SERVING_WARMUP_MS', env.SERVING_WARMUP_MS, DEFAULTS.warmupMs, 0),
+    runQueue: runQueueSettingsFromEnv(env),
   };
 }
 
@@ -127,6 +130,7 @@ export function configWith(overrides: Partial<ServingConfig> & { dataDir: string
     logLevel: 'silent',
     featureCacheSize: DEFAULTS.featureCacheSize,
     warmupMs: 0,
+    runQueue: RUN_QUEUE_DEFAULTS,
     ...overrides,
   };
 }

@@ -1,7 +1,12 @@
 // The server's Prometheus metrics (prom-client), in a registry of their own so that two
 // apps in one process (tests) do not collide: requests and their latency, predictions by
-// outcome, feature-cache hits, and which model version is serving.
+// outcome, feature-cache hits, which model version is serving, and whether each asset that
+// declares a deadline (freshness) is on time.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { AssetFreshness } from '../runtime/index.ts';
+
+/** Where the freshness gauges read their verdicts, at each scrape. */
+export type FreshnessSource = () => Promise<readonly AssetFreshness[]>;
 
 export class ServingMetrics {
   readonly registry = new Registry();
@@ -12,6 +17,9 @@ export class ServingMetrics {
   readonly modelInfo: Gauge<'materialization_id' | 'data_version'>;
   readonly modelLoadedAt: Gauge;
   readonly modelSwaps: Counter<'result'>;
+  readonly freshnessLate: Gauge<'asset'>;
+  readonly freshnessSecondsLate: Gauge<'asset'>;
+  private freshnessSource: FreshnessSource | undefined;
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -39,5 +47,37 @@ export class ServingMetrics {
     });
     this.modelLoadedAt = new Gauge({ name: 'model_loaded_timestamp_seconds', help: 'When the serving model was loaded (Unix time).', registers });
     this.modelSwaps = new Counter({ name: 'model_swaps_total', help: 'Attempts to load a new current model, by result: loaded, failed.', labelNames: ['result'], registers });
+    // Computed when scraped, so a deadline that passes shows at the next scrape with no run in between.
+    const metrics = this;
+    this.freshnessLate = new Gauge({
+      name: 'asset_freshness_late',
+      help: 'Per asset that declares a deadline (freshness): 1 when its data is late, 0 when on time (unknown verdicts are left out).',
+      labelNames: ['asset'],
+      registers,
+      async collect() {
+        this.reset();
+        for (const f of await metrics.readFreshness()) if (f.state !== 'unknown') this.set({ asset: f.asset }, f.state === 'late' ? 1 : 0);
+      },
+    });
+    this.freshnessSecondsLate = new Gauge({
+      name: 'asset_freshness_seconds_late',
+      help: 'Per asset that declares a deadline: seconds since the deadline it missed, 0 when on time.',
+      labelNames: ['asset'],
+      registers,
+      async collect() {
+        this.reset();
+        for (const f of await metrics.readFreshness()) if (f.state !== 'unknown') this.set({ asset: f.asset }, f.secondsLate);
+      },
+    });
+  }
+
+  /** Where the freshness gauges read their verdicts (the server gives its instance); without one they are empty. */
+  setFreshnessSource(source: FreshnessSource): void {
+    this.freshnessSource = source;
+  }
+
+  /** Each gauge reads on its own (a snapshot of the few assets with a deadline): prom-client collects them concurrently. */
+  private readFreshness(): Promise<readonly AssetFreshness[]> {
+    return this.freshnessSource?.() ?? Promise.resolve([]);
   }
 }

@@ -4,7 +4,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pino, { type Logger } from 'pino';
-import type { Instance } from '../runtime/index.ts';
+import { errorMessage, type Instance } from '../runtime/index.ts';
 import { createApp, ROUTE_MODULES } from './app.ts';
 import { startWarmUp } from './warmup.ts';
 import type { ServingConfig } from './config.ts';
@@ -65,6 +65,13 @@ export function flushLogs(): void {
 
 export function buildDeps(instance: Instance<unknown>, config: ServingConfig, log: Logger, authOptions: AuthOptions = {}): ServerDeps {
   const metrics = new ServingMetrics();
+  // A store that cannot be read leaves the freshness gauges out of that scrape, not the whole of /metrics.
+  metrics.setFreshnessSource(() =>
+    instance.freshness(new Date()).catch((err: unknown) => {
+      log.warn({ err: errorMessage(err) }, 'could not read the freshness of the assets for /metrics');
+      return [];
+    }),
+  );
   const models = new ModelRegistry({ store: instance.store, storage: instance.storage, log: log.child({ component: 'models' }), metrics, pollIntervalMs: config.pollIntervalMs });
   const features = new FeatureService({ instance, log: log.child({ component: 'features' }), metrics, pollIntervalMs: config.pollIntervalMs, cacheSize: config.featureCacheSize });
   return { instance, models, features, auth: bearerAuth(config.apiToken, authOptions), log, config, metrics };

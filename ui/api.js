@@ -39,6 +39,7 @@ export const api = {
   predictions: (key, query = {}) => request('GET', `/api/assets/${encodeURIComponent(key)}/predictions?${new URLSearchParams(query)}`),
   lineage: (id) => request('GET', `/api/materializations/${id}/lineage`),
   runs: (query = {}) => request('GET', `/api/runs?${new URLSearchParams(query)}`),
+  queue: () => request('GET', '/api/queue'),
   run: (id) => request('GET', `/api/runs/${encodeURIComponent(id)}`),
   runEvents: (id, afterId) => request('GET', `/api/runs/${encodeURIComponent(id)}/events?afterId=${afterId}`),
   materialize: (selection, mode, partitions) => mutate('/api/materialize', { selection, mode, ...(partitions ? { partitions } : {}) }),

@@ -21,6 +21,14 @@ export function statusChip(status) {
   return `<span class="chip status-${esc(status)}" data-status="${esc(status)}">${esc(status)}</span>`;
 }
 
+const FRESHNESS_LABELS = { on_time: 'on time', late: 'late', unknown: 'deadline unknown' };
+
+/** A chip for a deadline verdict (freshness): on time, late or unknown; its reason is the tooltip. */
+export function freshnessChip(freshness) {
+  if (!freshness) return '';
+  return `<span class="chip freshness-${esc(freshness.state)}" data-freshness="${esc(freshness.state)}" title="${esc(freshness.reason)}">${esc(FRESHNESS_LABELS[freshness.state] ?? freshness.state)}</span>`;
+}
+
 export function shortVersion(v) {
   return v ? esc(String(v).slice(0, 8)) : '—';
 }

@@ -4,13 +4,15 @@
 // for an unpartitioned asset.
 import { formatMs } from '../events.ts';
 import type { AssetDefinition } from '../definitions.ts';
+import type { AssetGraph } from '../graph.ts';
+import type { AssetKey } from '../keys.ts';
 import { describePartition, UNPARTITIONED } from '../keys.ts';
 import type { CurrentView } from '../staleness.ts';
 import type { FreshnessPolicy, FreshnessStatus } from './types.ts';
 import { addDays, formatLocal, instantOn, localDay } from './zoned-time.ts';
 
 /** The most recent deadline at or before `now` (today's time if passed, else yesterday's), and the one before. */
-function lastDeadlines(policy: FreshnessPolicy, now: number): { day: string; at: number; previous: number } {
+export function lastDeadlines(policy: FreshnessPolicy, now: number): { day: string; at: number; previous: number } {
   let day = localDay(now, policy.timezone);
   let at = instantOn(day, policy);
   if (at > now) {
@@ -52,4 +54,37 @@ export function evaluateFreshness(def: AssetDefinition<unknown>, view: CurrentVi
     return { state: 'on_time', partition, deadline: at, reason: `${describePartition(def.key, partition)} materialized ${formatLocal(cur.endedAt, tz)}, ${when} its deadline ${by}` };
   }
   return { state: 'late', partition, deadline: at, reason: `${describePartition(def.key, partition)} was due by ${by} and is missing; ${formatMs(now.getTime() - at)} late` };
+}
+
+/** One asset's verdict, as `materialize status`, `/metrics` and the UI show it. */
+export interface AssetFreshness extends FreshnessStatus {
+  readonly asset: AssetKey;
+  /** How late, in seconds (0 unless late). */
+  readonly secondsLate: number;
+}
+
+/** The verdict of every asset among `assets` that declares freshness, in their order. */
+export function freshnessOf(graph: AssetGraph<unknown>, view: CurrentView, now: Date, assets: Iterable<AssetKey> = graph.keys()): AssetFreshness[] {
+  const out: AssetFreshness[] = [];
+  for (const asset of assets) {
+    const status = evaluateFreshness(graph.get(asset), view, now);
+    if (!status) continue;
+    const secondsLate = status.state === 'late' && status.deadline !== undefined ? Math.max(0, (now.getTime() - status.deadline) / 1000) : 0;
+    out.push({ asset, ...status, secondsLate });
+  }
+  return out;
+}
+
+/**
+ * The latest deadline at or before `now` over every asset that declares freshness (0 when none
+ * does): a verdict can change only when it moves or the store changes, so a cached view keyed
+ * by it (the UI's graph) is never stale across a deadline.
+ */
+export function latestDeadline(graph: AssetGraph<unknown>, now: Date): number {
+  let latest = 0;
+  for (const asset of graph.keys()) {
+    const policy = graph.get(asset).freshness;
+    if (policy) latest = Math.max(latest, lastDeadlines(policy, now.getTime()).at);
+  }
+  return latest;
 }

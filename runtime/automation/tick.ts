@@ -2,14 +2,17 @@
 // current versions), evaluate every schedule, due sensor and asset policy, claim each run
 // request's dedupe key in the store (whoever claims first starts it; everyone else records
 // a duplicate), prepare the claimed runs, record the tick rows and the new cursors in one
-// transaction, then run them through the ordinary materialize path. `materialize tick` is one
+// transaction, then run them through the store's run queue (behind the runs the UI, the API
+// and the CLI asked for first, under the same limits) and the ordinary materialize path. `materialize tick` is one
 // call of this; `materialize daemon` calls it in a loop.
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { errorMessage } from '../errors.ts';
 import type { RunResult } from '../executor.ts';
 import type { Instance } from '../instance.ts';
-import { newRunId, prepareRun, runPrepared, type MaterializeRequest, type PreparedRun } from '../materialize.ts';
+import { newRunId, prepareRun, type MaterializeRequest, type PreparedRun } from '../materialize.ts';
+import { RunQueue } from '../queue/run-queue.ts';
+import { RUN_QUEUE_DEFAULTS, type RunQueueSettings } from '../settings.ts';
 import { snapshotView, StalenessResolver } from '../staleness.ts';
 import type { RunTrigger } from '../store/records.ts';
 import type { CursorUpdate, NewTick, RequestedRun, TickKind } from '../store/tick-records.ts';
@@ -20,6 +23,11 @@ import type { RunRequest, SkipReason } from './types.ts';
 
 export const DEFAULT_CATCH_UP_MS = 60 * 60_000;
 export const DEFAULT_SENSOR_TIMEOUT_MS = 60_000;
+/**
+ * A claimed request whose run failed is requested again on later ticks, at most this many times:
+ * retry n claims the key `<dedupeKey>#retry-n` the same way (once, whichever daemon asks first).
+ */
+export const MAX_REQUEST_RETRIES = 2;
 /** The tick row of the asset policies' pass. */
 export const POLICY_TICK_NAME = 'automation';
 
@@ -35,6 +43,8 @@ export interface TickOptions {
   readonly concurrency?: number;
   /** Evaluate and record, but do not execute the runs (they stay claimed): for the benchmark. */
   readonly execute?: boolean;
+  /** The run queue's limits (RUN_QUEUE_MAX_CONCURRENT, RUN_QUEUE_POOL_LIMITS); default RUN_QUEUE_DEFAULTS. */
+  readonly queue?: RunQueueSettings;
   /** Called before each run starts and after it ends. */
   readonly onRun?: (event: { readonly phase: 'start'; readonly runId: string; readonly request: RunRequest } | { readonly phase: 'end'; readonly result: RunResult }) => void;
 }
@@ -62,6 +72,33 @@ interface Evaluated {
   readonly skipped: readonly SkipReason[];
   readonly cursor: string | null;
   readonly error: string | null;
+}
+
+type Attempt =
+  | { readonly kind: 'claimed'; readonly writes: number; readonly detail?: string }
+  | { readonly kind: 'duplicate' | 'exhausted'; readonly writes: number; readonly runId: string; readonly detail: string };
+
+/**
+ * Claims a request's key; when it was claimed before and that run failed, claims the next retry's
+ * key instead (up to MAX_REQUEST_RETRIES). A run still running, or one that succeeded or was
+ * canceled, makes the request a duplicate.
+ */
+async function claimAttempt(store: Instance<unknown>['store'], dedupeKey: string, daemonId: string, runId: string, now: number): Promise<Attempt> {
+  let writes = 0;
+  let failedRun: string | undefined;
+  for (let n = 0; n <= MAX_REQUEST_RETRIES; n++) {
+    const key = n === 0 ? dedupeKey : `${dedupeKey}#retry-${n}`;
+    writes++;
+    const claim = await store.claimRunRequest(key, daemonId, runId, now);
+    if (claim.claimed) return { kind: 'claimed', writes, ...(failedRun ? { detail: `retry ${n} of ${MAX_REQUEST_RETRIES}: run ${failedRun} failed` } : {}) };
+    const earlier = await store.getRun(claim.runId);
+    // Not recorded yet (just claimed), running, succeeded or canceled: that claim stands.
+    if (earlier?.status !== 'failed') {
+      return { kind: 'duplicate', writes, runId: claim.runId, detail: `already requested by ${claim.daemonId} at ${new Date(claim.claimedAt).toISOString()}${n > 0 ? ` (retry ${n})` : ''}` };
+    }
+    failedRun = claim.runId;
+  }
+  return { kind: 'exhausted', writes, runId: failedRun!, detail: `its run failed ${MAX_REQUEST_RETRIES + 1} times (last: run ${failedRun}); not requested again` };
 }
 
 export async function runTick(instance: Instance<unknown>, options: TickOptions = {}): Promise<TickResult> {
@@ -120,12 +157,13 @@ export async function runTick(instance: Instance<unknown>, options: TickOptions 
     const requested: RequestedRun[] = [];
     for (const r of e.requests) {
       const runId = newRunId(now);
-      storeWrites++;
-      const claim = await store.claimRunRequest(r.dedupeKey, daemonId, runId, nowMs);
-      if (!claim.claimed) {
-        requested.push({ ...r, outcome: 'duplicate', runId: claim.runId, detail: `already requested by ${claim.daemonId} at ${new Date(claim.claimedAt).toISOString()}` });
+      const attempt = await claimAttempt(store, r.dedupeKey, daemonId, runId, nowMs);
+      storeWrites += attempt.writes;
+      if (attempt.kind !== 'claimed') {
+        requested.push({ ...r, outcome: attempt.kind, runId: attempt.runId, detail: attempt.detail });
         continue;
       }
+      const retryDetail = attempt.detail ? { detail: attempt.detail } : {};
       const req: MaterializeRequest = {
         selection: r.selection,
         ...(r.partitions && r.partitions.length > 0 ? { partitions: r.partitions.join(',') } : {}),
@@ -137,7 +175,7 @@ export async function runTick(instance: Instance<unknown>, options: TickOptions 
       };
       try {
         toRun.push({ prepared: await prepareRun(instance, req), req, request: r });
-        requested.push({ ...r, outcome: 'launched', runId });
+        requested.push({ ...r, outcome: 'launched', runId, ...retryDetail });
       } catch (err) {
         requested.push({ ...r, outcome: 'invalid', runId: null, detail: errorMessage(err) });
       }
@@ -148,11 +186,15 @@ export async function runTick(instance: Instance<unknown>, options: TickOptions 
 
   const runs: RunResult[] = [];
   if (options.execute !== false) {
+    const queue = new RunQueue(instance, options.queue ?? RUN_QUEUE_DEFAULTS, { claimer: daemonId });
+    // All queued at once, in request order, so they keep their place in the queue; then run one by one.
+    for (const { prepared, req } of toRun) await queue.enqueue(prepared, { ...req, trigger: req.trigger ?? 'automation' });
     for (const { prepared, req, request } of toRun) {
       options.onRun?.({ phase: 'start', runId: prepared.runId, request });
-      const result = await runPrepared(instance, prepared, { ...req, signal: options.signal });
-      options.onRun?.({ phase: 'end', result });
-      runs.push(result);
+      const outcome = await queue.runQueued(prepared, { ...req, trigger: req.trigger ?? 'automation' }, { signal: options.signal });
+      if (outcome.kind === 'canceled') continue;
+      options.onRun?.({ phase: 'end', result: outcome.result });
+      runs.push(outcome.result);
     }
   }
   return { ticks, runs, storeWrites };

@@ -8,6 +8,7 @@ import { newDaemonId, runTick, type TickResult } from '../automation/tick.ts';
 import { RuntimeError } from '../errors.ts';
 import type { Instance } from '../instance.ts';
 import type { TickRecord } from '../store/tick-records.ts';
+import type { RunQueueSettings } from '../settings.ts';
 
 const INTERVAL = /^(\d+)\s*(ms|s|m)$/;
 
@@ -22,7 +23,7 @@ export function parseInterval(text: string): number {
 function describeTickResult(r: TickResult): string[] {
   const lines: string[] = [];
   for (const t of r.ticks) {
-    const counts = `${t.requested.filter((q) => q.outcome === 'launched').length} launched, ${t.requested.filter((q) => q.outcome === 'duplicate').length} duplicate, ${t.requested.filter((q) => q.outcome === 'invalid').length} invalid`;
+    const counts = `${t.requested.filter((q) => q.outcome === 'launched').length} launched, ${t.requested.filter((q) => q.outcome === 'duplicate').length} duplicate, ${t.requested.filter((q) => q.outcome === 'invalid').length} invalid${t.requested.some((q) => q.outcome === 'exhausted') ? `, ${t.requested.filter((q) => q.outcome === 'exhausted').length} retries exhausted` : ''}`;
     lines.push(`${t.kind} ${t.name}: evaluated ${t.evaluated.length}, ${counts}${t.error ? ` — failed: ${t.error}` : ''}`);
     for (const q of t.requested) lines.push(`  ${q.outcome.padEnd(9)} ${q.selection}${q.partitions?.length ? ` [${q.partitions.join(',')}]` : ''}${q.runId ? ` run ${q.runId}` : ''} — ${q.reason}${q.detail ? ` (${q.detail})` : ''}`);
     for (const s of t.skipped.slice(0, 10)) lines.push(`  skipped   ${s.subject}: ${s.reason}`);
@@ -31,7 +32,7 @@ function describeTickResult(r: TickResult): string[] {
   return lines;
 }
 
-export async function tickCommand(instance: Instance<unknown>, json: boolean, out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
+export async function tickCommand(instance: Instance<unknown>, queue: RunQueueSettings, json: boolean, out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
   const controller = new AbortController();
   const onSignal = (signal: NodeJS.Signals) => {
     err.write(`\n${signal}: canceling the tick's runs; nothing half-written is published\n`);
@@ -40,7 +41,7 @@ export async function tickCommand(instance: Instance<unknown>, json: boolean, ou
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    const r = await runTick(instance, { signal: controller.signal });
+    const r = await runTick(instance, { signal: controller.signal, queue });
     if (json) out.write(JSON.stringify({ ticks: r.ticks, runs: r.runs }) + '\n');
     else {
       const lines = describeTickResult(r);
@@ -53,7 +54,7 @@ export async function tickCommand(instance: Instance<unknown>, json: boolean, ou
   }
 }
 
-export async function daemonCommand(instance: Instance<unknown>, intervalMs: number, json: boolean, out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
+export async function daemonCommand(instance: Instance<unknown>, intervalMs: number, queue: RunQueueSettings, json: boolean, out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
   const stop = new AbortController();
   const runs = new AbortController();
   const daemonId = newDaemonId();
@@ -72,6 +73,7 @@ export async function daemonCommand(instance: Instance<unknown>, intervalMs: num
     const { ticks } = await runDaemon(instance, {
       intervalMs,
       daemonId,
+      queue,
       stop: stop.signal,
       runSignal: runs.signal,
       onTick: (r) => {

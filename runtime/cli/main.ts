@@ -14,9 +14,10 @@ import { parseArgs } from 'node:util';
 import { errorMessage, isRuntimeError } from '../errors.ts';
 import { formatMs, type RunEvent } from '../events.ts';
 import { Instance } from '../instance.ts';
+import type { FreshnessState } from '../automation/types.ts';
 import { UNPARTITIONED, type AssetKey } from '../keys.ts';
 import { lineageOf, type LineageGroup } from '../lineage.ts';
-import { prepareRun, runPrepared } from '../materialize.ts';
+import { prepareRun } from '../materialize.ts';
 import { describePlan } from '../planner.ts';
 import { parsePartitionArgument } from '../partition-argument.ts';
 import { prune, parseAge } from '../prune.ts';
@@ -35,7 +36,8 @@ import { verifyCommand } from './verify-command.ts';
 import { daemonCommand, parseInterval, tickCommand, ticksCommand } from './automation-commands.ts';
 
 import { RuntimeError } from '../errors.ts';
-import { executorSettingsFromEnv, type ExecutorSettings } from '../settings.ts';
+import { executorSettingsFromEnv, runQueueSettingsFromEnv, type ExecutorSettings, type RunQueueSettings } from '../settings.ts';
+import { RunQueue } from '../queue/run-queue.ts';
 import { storeTargetFromEnv } from '../store/open-store.ts';
 import { PostgresWorkQueue } from '../store/postgres/work-queue.ts';
 import type { WorkerQueue } from '../executor/launcher.ts';
@@ -51,7 +53,8 @@ Commands:
   status [selection]      status of each asset: fresh, stale (and why) or missing
   show <asset>            the current materialization with its metadata
   lineage <asset>         what a materialization consumed, recursively, and what consumed it
-  runs                    recent runs
+  runs                    queued and recent runs
+  runs cancel <id>        cancel a queued run (it never starts)
   show-run <id>           one run's events
   prune                   remove old events, superseded versions, orphan files and dead runs' scratch directories (--older-than 30d)
   verify [selection]      hash every current file against its data version; report and mark the bad ones (exit 1)
@@ -130,6 +133,7 @@ export async function main(argv: string[], io: { out?: NodeJS.WriteStream; err?:
   // Every setting and numeric flag is checked before any work: a bad one is one line naming it, exit 2.
   let settings: RuntimeSettings;
   let executor: ExecutorSettings;
+  let queueSettings: RunQueueSettings;
   let limit: number;
   let depth: number;
   let intervalMs: number;
@@ -139,6 +143,7 @@ export async function main(argv: string[], io: { out?: NodeJS.WriteStream; err?:
     depth = wholeNumber('--depth', opts.depth, 3, 0, 1_000);
     settings = loadRuntimeSettings(process.env, { dataDir: opts['data-dir'] });
     executor = executorSettingsFromEnv(process.env, { executor: opts.executor });
+    queueSettings = runQueueSettingsFromEnv(process.env);
     // Workers share their units through the PostgreSQL store: refuse before any work, naming the fix.
     if ((executor.kind === 'workers' || command === 'worker') && storeTargetFromEnv(process.env, settings.dataDir).kind !== 'postgres') {
       throw new RuntimeError(
@@ -171,7 +176,7 @@ export async function main(argv: string[], io: { out?: NodeJS.WriteStream; err?:
     const json = opts.json ?? false;
     switch (command) {
       case 'run':
-        return await runCommand(instance, args, opts, executor, out, err);
+        return await runCommand(instance, args, opts, executor, queueSettings, out, err);
       case 'worker':
         return await workerCommand(instance, executor, err);
       case 'status':
@@ -183,15 +188,17 @@ export async function main(argv: string[], io: { out?: NodeJS.WriteStream; err?:
       case 'lineage':
         return await lineageCommand(instance, requireAsset(instance, args), opts.partition, depth, json, out);
       case 'runs':
+        if (args[0] === 'cancel') return await cancelRunCommand(instance, args[1], out);
+        if (args.length > 0) throw new UsageError(`runs takes no argument but \`cancel RUN_ID\`, got ${JSON.stringify(args.join(' '))}.`);
         return await runsCommand(instance, limit, json, out);
       case 'show-run':
         return await showRunCommand(instance, args[0], json, out);
       case 'partitions':
         return await partitionsCommand(instance, args, json, out);
       case 'tick':
-        return await tickCommand(instance, json, out, err);
+        return await tickCommand(instance, queueSettings, json, out, err);
       case 'daemon':
-        return await daemonCommand(instance, intervalMs, json, out, err);
+        return await daemonCommand(instance, intervalMs, queueSettings, json, out, err);
       case 'ticks':
         return await ticksCommand(instance, limit, opts.name, json, out);
       case 'prune': {
@@ -204,6 +211,7 @@ export async function main(argv: string[], io: { out?: NodeJS.WriteStream; err?:
               `and ${r.orphans} orphan files (published by a process that died before recording them).\n`,
           );
           if (r.scratch > 0) out.write(`${r.dryRun ? 'Would remove' : 'Removed'} ${r.scratch} scratch directories left by runs whose process died.\n`);
+          if (r.ticks + r.claims + r.queueRows > 0) out.write(`${r.dryRun ? 'Would remove' : 'Removed'} ${r.ticks} automation ticks, ${r.claims} run request claims and ${r.queueRows} ended run queue rows older than the cutoff.\n`);
           if (r.busy > 0) out.write(`Left ${r.busy} files whose asset partition a live run holds; run prune again later.\n`);
         }
         return 0;
@@ -235,6 +243,7 @@ async function runCommand(
   args: string[],
   opts: { partition?: string; force?: boolean; 'dry-run'?: boolean; json?: boolean; trigger?: string; concurrency?: string },
   executor: ExecutorSettings,
+  queueSettings: RunQueueSettings,
   out: NodeJS.WriteStream,
   err: NodeJS.WriteStream,
 ): Promise<number> {
@@ -273,7 +282,17 @@ async function runCommand(
       warnings.onEvent(e);
       renderer.onEvent(e);
     };
-    const result = await runPrepared(instance, prepared, { ...req, signal: controller.signal, onEvent, ...(queue ? { workers: { queue } } : {}) });
+    // Through the store's run queue, behind the runs the UI, the API and the daemon asked for first.
+    const outcome = await new RunQueue(instance, queueSettings).run(
+      prepared,
+      { ...req, onEvent, ...(queue ? { workers: { queue } } : {}) },
+      { signal: controller.signal, onWaiting: (reason) => err.write(`run ${prepared.runId} queued: ${reason}\n`) },
+    );
+    if (outcome.kind === 'canceled') {
+      err.write(`run ${prepared.runId} was canceled while queued; it never started\n`);
+      return 1;
+    }
+    const result = outcome.result;
     renderer.close();
     if (!opts.json) {
       for (const line of warnings.summary()) out.write(`${line}\n`);
@@ -347,9 +366,20 @@ async function statusCommand(instance: Instance<unknown>, selection: string, jso
     s.dataVersion ? shortVersion(s.dataVersion) : '-',
     s.causes.slice(0, 2).map((c) => (s.partitioned ? `${c.text} (${c.partitions} partitions)` : c.text)).join('; '),
   ]);
-  out.write(table(['ASSET', 'STATUS', 'FRESH/STALE/MISSING', 'LAST MATERIALIZED (UTC)', 'DATA VERSION', 'WHY'], rows));
+  const withDeadline = summaries.filter((s) => s.freshness);
+  if (withDeadline.length === 0) {
+    out.write(table(['ASSET', 'STATUS', 'FRESH/STALE/MISSING', 'LAST MATERIALIZED (UTC)', 'DATA VERSION', 'WHY'], rows));
+    return 0;
+  }
+  const onTime = summaries.map((s) => (s.freshness ? FRESHNESS_LABEL[s.freshness.state] : ''));
+  out.write(table(['ASSET', 'STATUS', 'DEADLINE', 'FRESH/STALE/MISSING', 'LAST MATERIALIZED (UTC)', 'DATA VERSION', 'WHY'], rows.map((r, i) => [r[0]!, r[1]!, onTime[i]!, ...r.slice(2)])));
+  // The deadline verdicts in full: they are sentences, too long for a column.
+  out.write('\nDeadlines:\n');
+  for (const s of withDeadline) out.write(`  ${s.asset}: ${FRESHNESS_LABEL[s.freshness!.state]} — ${s.freshness!.reason}\n`);
   return 0;
 }
+
+const FRESHNESS_LABEL: Readonly<Record<FreshnessState, string>> = { on_time: 'on time', late: 'LATE', unknown: 'unknown' };
 
 async function showCommand(instance: Instance<unknown>, asset: AssetKey, partitionArg: string | undefined, json: boolean, out: NodeJS.WriteStream): Promise<number> {
   const def = instance.graph.get(asset);
@@ -425,10 +455,19 @@ function writeGroups(groups: readonly LineageGroup[], indent: string, out: NodeJ
 }
 
 async function runsCommand(instance: Instance<unknown>, limit: number, json: boolean, out: NodeJS.WriteStream): Promise<number> {
-  const runs = await instance.store.listRuns({ limit });
+  const [runs, queued] = await Promise.all([instance.store.listRuns({ limit }), instance.store.runQueue({ states: ['queued'] })]);
   if (json) {
     out.write(JSON.stringify(runs) + '\n');
     return 0;
+  }
+  if (queued.length > 0) {
+    out.write(
+      table(
+        ['QUEUED RUN', 'TRIGGER', 'QUEUED (UTC)', 'POOLS', 'SELECTION'],
+        queued.map((q) => [q.runId, q.trigger, new Date(q.enqueuedAt).toISOString().replace('T', ' ').slice(0, 19), q.pools.join(',') || '-', q.selection + (q.partitions ? ` [${q.partitions}]` : '')]),
+      ),
+    );
+    out.write('\n');
   }
   out.write(
     table(
@@ -445,6 +484,20 @@ async function runsCommand(instance: Instance<unknown>, limit: number, json: boo
     ),
   );
   return 0;
+}
+
+/** `materialize runs cancel RUN_ID`: a queued run never starts; a running one is stopped where it runs. */
+async function cancelRunCommand(instance: Instance<unknown>, id: string | undefined, out: NodeJS.WriteStream): Promise<number> {
+  if (!id) throw new UsageError('Name the run to cancel, e.g. `materialize runs cancel 20261127T070000-ab12cd` (see `materialize runs`).');
+  const r = await instance.store.cancelQueuedRun(id);
+  if (r.canceled) {
+    out.write(`canceled run ${id}: it was queued and will not start\n`);
+    return 0;
+  }
+  const run = await instance.store.getRun(id);
+  if (r.state === 'unknown' && !run) throw new UsageError(`No run ${id}. See \`materialize runs\` for recent and queued run ids.`);
+  if (run?.status === 'running') throw new UsageError(`Run ${id} is running (${run.trigger}, ${run.host} pid ${run.pid}), not queued: stop it there (SIGTERM, or Cancel in the UI for a UI run).`);
+  throw new UsageError(`Run ${id} is not queued (it ${run ? run.status : r.state}); nothing to cancel.`);
 }
 
 async function showRunCommand(instance: Instance<unknown>, id: string | undefined, json: boolean, out: NodeJS.WriteStream): Promise<number> {

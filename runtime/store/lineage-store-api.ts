@@ -25,6 +25,7 @@ import type {
   RunTrigger,
 } from './records.ts';
 import type { AutomationCursor, ClaimResult, CursorUpdate, NewTick, TickQuery, TickRecord } from './tick-records.ts';
+import type { CancelQueuedResult, ClaimQueuedResult, NewQueuedRun, QueueLimits, QueueState, QueuedRunRecord } from './run-queue-records.ts';
 
 export interface NewRun {
   readonly id: string;
@@ -113,6 +114,12 @@ export interface PrunedFile {
   readonly location: string;
   readonly asset: AssetKey;
   readonly partition: PartitionKey;
+}
+
+export interface PruneAutomationResult {
+  readonly ticks: number;
+  readonly claims: number;
+  readonly queueRows: number;
 }
 
 export interface PruneRecordsResult {
@@ -241,6 +248,30 @@ export interface LineageStore {
   listTicks(query?: TickQuery): Promise<TickRecord[]>;
   /** Every schedule's, sensor's and on_cron policy's cursor, by name. */
   automationCursors(): Promise<Map<string, AutomationCursor>>;
+
+  /**
+   * Deletes (unless `dryRun`) ticks that ended before `cutoff`, run request claims made before it,
+   * and queue rows of runs that finished or were canceled before it. Cursors stay whatever their
+   * age (they make evaluations resumable), as do queued and launched rows.
+   */
+  pruneAutomation(cutoff: number, options: { readonly dryRun: boolean }): Promise<PruneAutomationResult>;
+
+  // ---- run queue ----
+  /** Queues a run (its row belongs to this process, which starts it when admitted). */
+  enqueueRun(run: NewQueuedRun): Promise<void>;
+  /** The queue's latest rows (default: queued and launched, at most 100), oldest first. */
+  runQueue(query?: { readonly states?: readonly QueueState[]; readonly limit?: number }): Promise<QueuedRunRecord[]>;
+  queuedRun(runId: string): Promise<QueuedRunRecord | undefined>;
+  /**
+   * In one transaction: decides which queued run starts next under `limits` (runtime/queue/admission.ts)
+   * and moves it to `launched` for `claimer`. With `only`, claims that run alone, and only when
+   * its turn has come. Two claimers never get the same run.
+   */
+  claimQueuedRun(claimer: string, limits: QueueLimits, now: number, only?: string): Promise<ClaimQueuedResult>;
+  /** Its run ended: it no longer counts against the limits. */
+  finishQueuedRun(runId: string): Promise<void>;
+  /** Cancels a queued run (never started); a launched run is canceled through its process instead. */
+  cancelQueuedRun(runId: string): Promise<CancelQueuedResult>;
 
   // ---- integrity ----
   /**

@@ -154,6 +154,26 @@ const MIGRATIONS: readonly string[] = [
     claimed_at INTEGER NOT NULL
   ) WITHOUT ROWID;
   `,
+  // 5: the run queue. One row per run asked for, in order (seq); claimed queued -> launched in
+  // one IMMEDIATE transaction, so two processes never start one queued run.
+  `
+  CREATE TABLE run_queue (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    run_id TEXT NOT NULL UNIQUE,
+    selection TEXT NOT NULL,
+    partitions TEXT,
+    force INTEGER NOT NULL,
+    trigger TEXT NOT NULL,
+    pools TEXT NOT NULL,
+    enqueued_at INTEGER NOT NULL,
+    owner_host TEXT NOT NULL,
+    owner_pid INTEGER NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('queued', 'launched', 'canceled', 'finished')),
+    claimed_by TEXT,
+    claimed_at INTEGER
+  );
+  CREATE INDEX run_queue_by_state ON run_queue(state, seq);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

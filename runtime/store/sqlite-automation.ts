@@ -90,6 +90,20 @@ export class SqliteAutomation {
     return (this.#db.prepare(sql).all(...args, q.limit ?? 50) as TickRow[]).map(tickFromRow);
   }
 
+  /** Old ticks, claims and ended queue rows, counted (and deleted unless dry) in one transaction. */
+  prune(cutoff: number, dryRun: boolean): { ticks: number; claims: number; queueRows: number } {
+    const tables = { ticks: 'FROM ticks WHERE ended_at < ?', claims: 'FROM run_request_claims WHERE claimed_at < ?', queueRows: "FROM run_queue WHERE state IN ('finished', 'canceled') AND enqueued_at < ?" };
+    return this.#db
+      .transaction(() => {
+        const out = { ticks: 0, claims: 0, queueRows: 0 };
+        for (const [k, from] of Object.entries(tables) as [keyof typeof out, string][]) {
+          out[k] = dryRun ? (this.#db.prepare(`SELECT count(*) AS n ${from}`).get(cutoff) as { n: number }).n : this.#db.prepare(`DELETE ${from}`).run(cutoff).changes;
+        }
+        return out;
+      })
+      .immediate();
+  }
+
   automationCursors(): Map<string, AutomationCursor> {
     const out = new Map<string, AutomationCursor>();
     for (const r of this.#s.cursors.all() as { name: string; cursor: string | null; evaluated_at: number }[]) out.set(r.name, { cursor: r.cursor, evaluatedAt: r.evaluated_at });

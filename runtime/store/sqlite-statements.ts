@@ -16,6 +16,7 @@ import type { CodeVersion, DataVersion } from '../versions.ts';
 import { BAD_CURRENT_SQL } from './consistency-sql.ts';
 import { migrate } from './schema.ts';
 import { SqliteAutomation } from './sqlite-automation.ts';
+import { SqliteRunQueue } from './sqlite-run-queue.ts';
 import { wholeNumber } from './query-args.ts';
 import type { RunEventType } from '../events.ts';
 import type { LogLevel } from '../logger.ts';
@@ -45,6 +46,8 @@ export class SqliteStatements {
   private readonly stmts: ReturnType<typeof prepare>;
   /** The automation tables' statements (ticks, cursors, claims). */
   readonly automation: SqliteAutomation;
+  /** The run queue's statements. */
+  readonly runQueue: SqliteRunQueue;
 
   private constructor(
     readonly path: string,
@@ -53,6 +56,7 @@ export class SqliteStatements {
     this.#db = db;
     this.stmts = prepare(db);
     this.automation = new SqliteAutomation(db);
+    this.runQueue = new SqliteRunQueue(db);
   }
 
   /** Opens (creating and migrating if needed) the store at `path`; ':memory:' for tests. */

@@ -33,6 +33,8 @@ import type {
   RunStatus,
 } from './records.ts';
 import type { AutomationCursor, ClaimResult, CursorUpdate, NewTick, TickQuery, TickRecord } from './tick-records.ts';
+import type { PruneAutomationResult } from './lineage-store-api.ts';
+import type { CancelQueuedResult, ClaimQueuedResult, NewQueuedRun, QueueLimits, QueueState, QueuedRunRecord } from './run-queue-records.ts';
 
 export interface SqliteStoreOptions {
   /** How often subscribers' poll looks for changes made by other processes (default 500 ms). */
@@ -204,6 +206,28 @@ export class SqliteLineageStore implements LineageStore {
   }
   async automationCursors(): Promise<Map<string, AutomationCursor>> {
     return this.#s.automation.automationCursors();
+  }
+
+  async pruneAutomation(cutoff: number, options: { readonly dryRun: boolean }): Promise<PruneAutomationResult> {
+    return this.#s.automation.prune(cutoff, options.dryRun);
+  }
+  async enqueueRun(run: NewQueuedRun): Promise<void> {
+    this.#s.runQueue.enqueue(run);
+  }
+  async runQueue(query: { readonly states?: readonly QueueState[]; readonly limit?: number } = {}): Promise<QueuedRunRecord[]> {
+    return this.#s.runQueue.list(query.states ?? ['queued', 'launched'], query.limit ?? 100);
+  }
+  async queuedRun(runId: string): Promise<QueuedRunRecord | undefined> {
+    return this.#s.runQueue.get(runId);
+  }
+  async claimQueuedRun(claimer: string, limits: QueueLimits, now: number, only?: string): Promise<ClaimQueuedResult> {
+    return this.#s.runQueue.claim(claimer, limits, now, only);
+  }
+  async finishQueuedRun(runId: string): Promise<void> {
+    this.#s.runQueue.finish(runId);
+  }
+  async cancelQueuedRun(runId: string): Promise<CancelQueuedResult> {
+    return this.#s.runQueue.cancel(runId);
   }
 
   async pruneRecords(cutoff: number, options: { readonly dryRun: boolean }): Promise<PruneRecordsResult> {

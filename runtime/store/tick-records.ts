@@ -10,9 +10,11 @@ export const TICK_KINDS: readonly TickKind[] = ['schedule', 'sensor', 'policy'];
 /**
  * - `launched`: claimed by this daemon and started as run `runId`;
  * - `duplicate`: its dedupe key was claimed before (by this or another daemon): not started again;
- * - `invalid`: claimed, but the run could not be prepared (e.g. a partition outside the definition).
+ * - `invalid`: claimed, but the run could not be prepared (e.g. a partition outside the definition);
+ * - `exhausted`: its run failed, and so did every retry (MAX_REQUEST_RETRIES): not tried again.
+ * A `launched` request may be a retry of a failed one: its `detail` says which attempt, after which run.
  */
-export type RequestOutcome = 'launched' | 'duplicate' | 'invalid';
+export type RequestOutcome = 'launched' | 'duplicate' | 'invalid' | 'exhausted';
 
 export interface RequestedRun extends RunRequest {
   readonly outcome: RequestOutcome;

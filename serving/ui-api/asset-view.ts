@@ -15,7 +15,7 @@ import {
   type Metadata,
 } from '../../runtime/index.ts';
 import type { Activity } from './activity.ts';
-import { assetUiStatus, partitionCauses, partitionUiStatus, type StatusCounts, type UiStatus } from './status.ts';
+import { assetUiStatus, freshnessView, partitionCauses, partitionUiStatus, type FreshnessView, type StatusCounts, type UiStatus } from './status.ts';
 import { modelViews, type ModelViews } from './model-view.ts';
 
 export interface CheckView {
@@ -56,6 +56,8 @@ export interface AssetView {
   readonly status: UiStatus;
   readonly counts: StatusCounts;
   readonly causes: readonly { readonly text: string; readonly partitions: number }[];
+  /** On time or late against its deadline; null when the asset declares none. */
+  readonly freshness: FreshnessView | null;
   /** The current version of the unpartitioned asset, or of its latest materialized partition. */
   readonly current: {
     readonly materializationId: number;
@@ -116,6 +118,7 @@ export async function assetView(instance: Instance<unknown>, activity: Activity,
     children: instance.graph.children(key),
     checks: def.checks.map((c) => ({ name: c.name, blocking: c.blocking ?? true, description: c.description ?? '' })),
     status: s.status,
+    freshness: freshnessView(resolver, def),
     counts: s.counts,
     causes: s.causes,
     current: current

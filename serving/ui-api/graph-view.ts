@@ -4,7 +4,7 @@
 // the store changes (see LineageStore.activityToken).
 import { describeMapping, type Instance } from '../../runtime/index.ts';
 import type { Activity } from './activity.ts';
-import { assetUiStatus, type StatusCounts, type UiStatus } from './status.ts';
+import { assetUiStatus, freshnessView, type FreshnessView, type StatusCounts, type UiStatus } from './status.ts';
 
 export interface GraphNode {
   readonly key: string;
@@ -21,6 +21,8 @@ export interface GraphNode {
   readonly moreCauses: number;
   readonly lastMaterializedAt: number | null;
   readonly dataVersion: string | null;
+  /** On time or late against its deadline; null when the asset declares none. */
+  readonly freshness: FreshnessView | null;
 }
 
 export interface GraphEdge {
@@ -62,6 +64,7 @@ export async function graphView(instance: Instance<unknown>, activity: Activity,
       moreCauses: Math.max(0, s.causes.length - MAX_CAUSES),
       lastMaterializedAt: s.lastMaterializedAt,
       dataVersion: s.dataVersion,
+      freshness: freshnessView(resolver, def),
     });
     for (const dep of instance.graph.deps(key)) edges.push({ from: dep.asset, to: key, mapping: describeMapping(dep.mapping) });
   }

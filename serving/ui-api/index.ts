@@ -9,7 +9,6 @@ import { isRuntimeError, type AssetKey, type Instance, type JsonValue } from '..
 import { addRoute, HttpError, type OpenApiRegistry, type RouteModule, type ServerDeps } from '../routes.ts';
 import { assetView, partitionsView } from './asset-view.ts';
 import { streamRunEvents } from './event-stream.ts';
-import { LauncherBusyError } from './launcher.ts';
 import { lineageView } from './lineage-view.ts';
 import { forecastVsActual } from './model-view.ts';
 import { listRunsView, runSummary, runView } from './runs-view.ts';
@@ -29,7 +28,6 @@ function assetKeyOrThrow(instance: Instance<unknown>, raw: string): AssetKey {
 /** Selection and partition mistakes are the caller's: a 400 that repeats the runtime's explanation. */
 function asHttpError(err: unknown): unknown {
   if (isRuntimeError(err)) return new HttpError(400, 'bad_request', err.message, { reason: err.reason });
-  if (err instanceof LauncherBusyError) return new HttpError(409, 'bad_request', err.message);
   return err;
 }
 
@@ -221,12 +219,12 @@ export function registerUiApi(router: Router, spec: OpenApiRegistry, state: UiSt
     path: '/api/materialize',
     operationId: 'uiMaterialize',
     tags: [TAG],
-    summary: 'Start a materialization in the server process; answers with the run id at once',
-    description: 'Follow it with GET /api/runs/{id}/stream. Needs the bearer token when SERVING_API_TOKEN is set.',
+    summary: 'Queue a materialization, run by the server process when its turn comes; answers with the run id at once',
+    description:
+      'state "started": it runs now, follow it with GET /api/runs/{id}/stream; state "queued": it waits behind other runs (RUN_QUEUE_MAX_CONCURRENT, RUN_QUEUE_POOL_LIMITS), `waiting` says why, GET /api/queue lists the queue. Needs the bearer token when SERVING_API_TOKEN is set.',
     body: S.MaterializeBody,
     bodyName: 'UiMaterializeRequest',
-    responses: { 202: { description: 'The run started', schema: S.MaterializeStartedSchema, schemaName: 'UiMaterializeStarted' } },
-    errors: { 409: 'Too many runs started from the UI are in progress.' },
+    responses: { 202: { description: 'The run started or was queued', schema: S.MaterializeStartedSchema, schemaName: 'UiMaterializeStarted' } },
     handler: async (ctx, { body }) => {
       let started;
       try {
@@ -245,12 +243,19 @@ export function registerUiApi(router: Router, spec: OpenApiRegistry, state: UiSt
     path: '/api/runs/:id/cancel',
     operationId: 'uiCancelRun',
     tags: [TAG],
-    summary: 'Cancel a run started from the UI in this server process',
-    description: 'Steps in progress are abandoned and nothing they wrote is published; the run ends as canceled. Needs the bearer token when SERVING_API_TOKEN is set.',
+    summary: 'Cancel a queued run (from any process), or a run started from the UI in this server process',
+    description: 'A queued run never starts. Of a running one, steps in progress are abandoned and nothing they wrote is published; the run ends as canceled. Needs the bearer token when SERVING_API_TOKEN is set.',
     params: S.RunParams,
     responses: { 202: { description: 'Cancellation requested; the run ends shortly', schema: S.CancelRunSchema, schemaName: 'UiCancelRun' } },
     errors: { 404: 'No such run.', 409: 'The run is not in progress in this server process (finished, or started by the CLI or another server).' },
     handler: async (ctx, { params }) => {
+      // A queued run (from any process) never starts; the process waiting for it sees that.
+      if ((await instance.store.cancelQueuedRun(params.id)).canceled) {
+        state.launcher.cancel(params.id);
+        ctx.status = 202;
+        ctx.body = { runId: params.id, canceling: true };
+        return;
+      }
       const run = await instance.store.getRun(params.id);
       if (!run) throw new HttpError(404, 'not_found', `No run ${params.id}; GET /api/runs lists them.`);
       if (!state.launcher.cancel(params.id)) {
@@ -267,6 +272,35 @@ export function registerUiApi(router: Router, spec: OpenApiRegistry, state: UiSt
     },
   });
 
+  addRoute(router, spec, {
+    method: 'get',
+    path: '/api/queue',
+    operationId: 'uiQueue',
+    tags: [TAG],
+    summary: 'The run queue: runs waiting for their turn and runs launched from it that are still running, oldest first',
+    responses: { 200: { description: 'The queue', schema: S.QueueViewSchema, schemaName: 'UiQueue' } },
+    handler: async (ctx) => {
+      const rows = await instance.store.runQueue({ states: ['queued', 'launched'] });
+      // A launched row stays listed while its run runs, or is about to be recorded (just claimed).
+      const ended = new Set<string>();
+      for (const q of rows) if (q.state === 'launched' && ((await instance.store.getRun(q.runId))?.status ?? 'running') !== 'running') ended.add(q.runId);
+      ctx.body = {
+        runs: rows
+          .filter((q) => !ended.has(q.runId))
+          .map((q) => ({
+            runId: q.runId,
+            state: q.state === 'queued' ? 'queued' : 'running',
+            trigger: q.trigger,
+            selection: q.selection,
+            partitions: q.partitions,
+            pools: q.pools,
+            enqueuedAt: q.enqueuedAt,
+            waiting: state.launcher.waitingReason(q.runId) ?? null,
+          })),
+      };
+    },
+  });
+
   registerStaticUi(router);
 }
 
@@ -277,6 +311,7 @@ export const uiApiRoutes: RouteModule = {
   name: 'ui-api',
   register(router: Router, spec: OpenApiRegistry, deps: ServerDeps): void {
     const state = new UiState(deps.instance, {
+      queue: deps.config.runQueue,
       onRunError: (runId, error) => deps.log.error({ runId, err: error }, 'a run started from the UI ended with an error'),
     });
     states.set(deps.instance, state);

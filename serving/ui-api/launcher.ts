@@ -1,19 +1,20 @@
 // Starts materializations in the server process for the UI's "Materialize"
 // actions: plans at once (so a bad selection is a 400 and the caller gets the
-// run id immediately), runs in the background, and wakes the live event
-// streams whenever the run emits. Runs are canceled when the server closes.
+// run id immediately), queues the run in the store's run queue (behind the runs
+// the CLI, the API and the daemon asked for first, under the same limits), runs
+// it in the background when its turn comes, and wakes the live event streams
+// whenever the run emits. Runs are canceled when the server closes.
 import { EventEmitter } from 'node:events';
 import {
   prepareRun,
   resolveSelection,
-  runPrepared,
   RuntimeError,
   type Instance,
   type Plan,
-  type MaterializeRequest,
-  type PreparedRun,
   type RunEvent,
 } from '../../runtime/index.ts';
+import { RunQueue } from '../../runtime/queue/run-queue.ts';
+import { RUN_QUEUE_DEFAULTS, type RunQueueSettings } from '../../runtime/settings.ts';
 
 export type MaterializeMode = 'with-upstream' | 'stale-only' | 'force';
 
@@ -36,9 +37,10 @@ export interface StartedRun {
   readonly selection: string;
   readonly force: boolean;
   readonly planned: Plan['counts'];
+  /** `started`: running now; `queued`: waiting for its turn in the run queue (`waiting` says why). */
+  readonly state: 'started' | 'queued';
+  readonly waiting?: string;
 }
-
-export class LauncherBusyError extends Error {}
 
 /** The selection string and force flag a command runs with. */
 export function commandToRequest(instance: Instance<unknown>, command: MaterializeCommand): { selection: string; force: boolean } {
@@ -56,61 +58,72 @@ export function commandToRequest(instance: Instance<unknown>, command: Materiali
 
 export class RunLauncher {
   private readonly active = new Map<string, { controller: AbortController; done: Promise<unknown> }>();
+  /** Why each run of this process that is still queued waits. */
+  private readonly waiting = new Map<string, string>();
   private readonly wakeups = new EventEmitter();
+  private readonly queue: RunQueue;
 
   constructor(
     private readonly instance: Instance<unknown>,
-    private readonly options: { maxConcurrentRuns?: number; onRunError?: (runId: string, error: unknown) => void } = {},
+    private readonly options: { queue?: RunQueueSettings; onRunError?: (runId: string, error: unknown) => void } = {},
   ) {
     this.wakeups.setMaxListeners(0);
+    this.queue = new RunQueue(instance, options.queue ?? RUN_QUEUE_DEFAULTS);
   }
-
-  /** Runs being planned, not yet in `active`. */
-  private starting = 0;
 
   get activeRunIds(): string[] {
     return [...this.active.keys()];
   }
 
-  /** Plans and starts a run; resolves once the run is recorded in the store, so its id can be looked up at once. */
+  /** Why a run of this process is still queued, or undefined. */
+  waitingReason(runId: string): string | undefined {
+    return this.waiting.get(runId);
+  }
+
+  /**
+   * Plans and queues a run; resolves once it is either recorded in the store (it started, so
+   * its id can be looked up at once) or known to wait for its turn.
+   */
   async start(command: MaterializeCommand): Promise<StartedRun> {
-    const max = this.options.maxConcurrentRuns ?? 2;
-    if (this.active.size + this.starting >= max) {
-      throw new LauncherBusyError(`${this.active.size + this.starting} runs started from the UI are still in progress (${this.activeRunIds.join(', ')}); wait for one to finish.`);
-    }
-    // The slot is taken before the first await: two requests at once cannot both pass the check.
-    this.starting++;
-    let prepared: PreparedRun & { readonly selection: string; readonly force: boolean; readonly request: MaterializeRequest };
-    let recorded: Promise<void>;
     const controller = new AbortController();
-    try {
-      const { selection, force } = commandToRequest(this.instance, command);
-      let onRecorded!: () => void;
-      recorded = new Promise<void>((resolve) => (onRecorded = resolve));
-      const request = {
-        selection,
-        force,
-        trigger: 'ui' as const,
-        signal: controller.signal,
-        ...(command.partitions ? { partitions: command.partitions } : {}),
-        onEvent: (e: RunEvent) => this.wakeups.emit(e.runId, e),
-        onRecorded,
-      };
-      prepared = { ...(await prepareRun(this.instance, request)), selection, force, request };
-    } finally {
-      this.starting--;
-    }
+    const { selection, force } = commandToRequest(this.instance, command);
+    let onRecorded!: () => void;
+    const recorded = new Promise<void>((resolve) => (onRecorded = resolve));
+    let onQueued!: (reason: string) => void;
+    const queued = new Promise<string>((resolve) => (onQueued = resolve));
+    const request = {
+      selection,
+      force,
+      trigger: 'ui' as const,
+      ...(command.partitions ? { partitions: command.partitions } : {}),
+      onEvent: (e: RunEvent) => this.wakeups.emit(e.runId, e),
+      onRecorded: () => {
+        this.waiting.delete(runId);
+        onRecorded();
+      },
+    };
+    const prepared = await prepareRun(this.instance, request);
     const { runId } = prepared;
-    const done = runPrepared(this.instance, prepared, prepared.request)
+    await this.queue.enqueue(prepared, request);
+    const done = this.queue
+      .runQueued(prepared, request, {
+        signal: controller.signal,
+        onWaiting: (reason) => {
+          this.waiting.set(runId, reason);
+          onQueued(reason);
+          this.wakeups.emit(runId, undefined);
+        },
+      })
       .catch((err: unknown) => this.options.onRunError?.(runId, err))
       .finally(() => {
         this.active.delete(runId);
+        this.waiting.delete(runId);
         this.wakeups.emit(runId, undefined);
       });
     this.active.set(runId, { controller, done });
     // A run that could not even be recorded ends at once: the id is then unknown to the store, as before.
-    await Promise.race([recorded, done]);
-    return { runId, selection: prepared.selection, force: prepared.force, planned: prepared.plan.counts };
+    const reason = await Promise.race([recorded.then(() => undefined), queued, done.then(() => undefined)]);
+    return { runId, selection, force, planned: prepared.plan.counts, ...(reason === undefined ? { state: 'started' } : { state: 'queued', waiting: reason }) };
   }
 
   /** Cancels a run started here; false when no such run is in progress in this process. */

@@ -22,6 +22,18 @@ export const StatusCountsSchema = T.Object({
   running: T.Integer(),
 });
 
+const FreshnessViewSchema = Nullable(
+  T.Object(
+    {
+      state: T.Union([T.Literal('on_time'), T.Literal('late'), T.Literal('unknown')]),
+      reason: T.String({ description: 'The verdict in words: which partition was due by when, and when it was materialized or how late it is.' }),
+      partition: Nullable(T.String()),
+      deadline: Nullable(T.Integer({ description: 'ms since epoch' })),
+    },
+    { description: 'Against the deadline the asset declares (freshness); null when it declares none.' },
+  ),
+);
+
 const CauseSchema = T.Object({
   text: T.String({ description: 'The cause as a sentence.' }),
   partitions: T.Integer({ description: 'How many partitions it concerns.' }),
@@ -40,6 +52,7 @@ export const GraphNodeSchema = T.Object({
   moreCauses: T.Integer(),
   lastMaterializedAt: Nullable(T.Integer({ description: 'ms since epoch' })),
   dataVersion: Nullable(T.String()),
+  freshness: FreshnessViewSchema,
 });
 
 export const GraphViewSchema = T.Object({
@@ -116,6 +129,7 @@ export const AssetViewSchema = T.Object({
   status: UiStatusSchema,
   counts: StatusCountsSchema,
   causes: T.Array(CauseSchema),
+  freshness: FreshnessViewSchema,
   current: Nullable(
     T.Object({
       materializationId: T.Integer(),
@@ -316,7 +330,25 @@ export const MaterializeStartedSchema = T.Object({
   selection: T.String({ description: 'The selection run, with upstream expanded.' }),
   force: T.Boolean(),
   planned: T.Object({ run: T.Integer(), conditional: T.Integer(), skip: T.Integer() }),
+  state: T.Union([T.Literal('started'), T.Literal('queued')], { description: '"queued": waiting for its turn in the run queue' }),
+  waiting: T.Optional(T.String({ description: 'Why a queued run waits, e.g. "2 runs are running, the most allowed at once (RUN_QUEUE_MAX_CONCURRENT=2)"' })),
   links: T.Object({ run: T.String(), events: T.String(), stream: T.String() }),
+});
+
+export const QueueViewSchema = T.Object({
+  runs: T.Array(
+    T.Object({
+      runId: T.String(),
+      state: T.Union([T.Literal('queued'), T.Literal('running')]),
+      trigger: T.String(),
+      selection: T.String(),
+      partitions: Nullable(T.String()),
+      pools: T.Array(T.String()),
+      enqueuedAt: T.Integer({ description: 'ms since epoch' }),
+      waiting: Nullable(T.String({ description: 'Why it waits, for a run queued by this server process' })),
+    }),
+    { description: 'Oldest first.' },
+  ),
 });
 
 export const RunsListSchema = T.Object({ runs: T.Array(RunSummarySchema) });

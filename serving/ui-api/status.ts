@@ -4,12 +4,14 @@
 import {
   describeCause,
   summarizeAsset,
+  type AssetDefinition,
   type AssetKey,
   type AssetStatusSummary,
   type PartitionKey,
   type StalenessResolver,
   type Status,
 } from '../../runtime/index.ts';
+import { evaluateFreshness } from '../../runtime/automation/freshness.ts';
 import type { Activity, Failure } from './activity.ts';
 
 export type UiStatus = 'fresh' | 'stale' | 'missing' | 'failed' | 'running';
@@ -85,4 +87,20 @@ export function partitionCauses(activity: Activity, resolver: StalenessResolver,
   if (s.status === 'MISSING') out.push('never materialized');
   for (const c of s.causes) out.push(describeCause(c));
   return out;
+}
+
+/** Whether an asset that declares a deadline (freshness) is on time, as the UI shows it. */
+export interface FreshnessView {
+  readonly state: 'on_time' | 'late' | 'unknown';
+  readonly reason: string;
+  /** The partition the verdict is about ('' unpartitioned), null when none is due. */
+  readonly partition: string | null;
+  /** ms since epoch of the deadline the verdict is about. */
+  readonly deadline: number | null;
+}
+
+/** The asset's deadline verdict at the resolver's time, or null when it declares none. */
+export function freshnessView(resolver: StalenessResolver, def: AssetDefinition<unknown>): FreshnessView | null {
+  const f = evaluateFreshness(def, resolver.view, resolver.now);
+  return f ? { state: f.state, reason: f.reason, partition: f.partition ?? null, deadline: f.deadline ?? null } : null;
 }

@@ -3,10 +3,11 @@
 // views reused while the store has not changed (the graph view at 1,000 assets is
 // computed once per change, not once per poll).
 import { readFile } from 'node:fs/promises';
-import { UNPARTITIONED, type AssetKey, type EventRecord, type Instance, type JsonValue, type StoreChange } from '../../runtime/index.ts';
+import { latestDeadline, UNPARTITIONED, type AssetKey, type EventRecord, type Instance, type JsonValue, type StoreChange } from '../../runtime/index.ts';
 import { readActivity, type Activity } from './activity.ts';
 import { graphView, type GraphView } from './graph-view.ts';
 import { RunLauncher } from './launcher.ts';
+import type { RunQueueSettings } from '../../runtime/settings.ts';
 import { findPredictions, readBacktestView, type BacktestView, type PredictedHour } from './model-view.ts';
 import { ProgressFold, type RunProgress } from './runs-view.ts';
 
@@ -25,7 +26,7 @@ export class UiState {
 
   constructor(
     readonly instance: Instance<unknown>,
-    options: { maxConcurrentRuns?: number; onRunError?: (runId: string, error: unknown) => void; clock?: () => Date } = {},
+    options: { queue?: RunQueueSettings; onRunError?: (runId: string, error: unknown) => void; clock?: () => Date } = {},
   ) {
     this.launcher = new RunLauncher(instance, options);
     this.clock = options.clock ?? (() => new Date());
@@ -59,8 +60,9 @@ export class UiState {
 
   async graphWithToken(): Promise<{ token: string; value: GraphView }> {
     const now = this.clock();
-    // Time-window partitions appear as the clock moves: the hour is part of the key.
-    const token = `${await this.instance.store.activityToken()}@${Math.floor(now.getTime() / 3_600_000)}`;
+    // Time-window partitions appear as the clock moves: the hour is part of the key; a
+    // freshness verdict changes when a deadline passes: the latest passed deadline is too.
+    const token = `${await this.instance.store.activityToken()}@${Math.floor(now.getTime() / 3_600_000)}@${latestDeadline(this.instance.graph, now)}`;
     if (this.graphCache?.token !== token) this.graphCache = { token, value: await graphView(this.instance, await this.activity(), now) };
     return this.graphCache;
   }

@@ -55,4 +55,25 @@ export function automationContract(t: Test, fresh: () => Promise<{ store: Lineag
       assert.is(won, 1, keys[i]);
     }
   });
+
+  t('automation: prune removes ticks, claims and ended queue rows older than the cutoff, never cursors or queued runs', async () => {
+    const { store } = await fresh();
+    await store.recordTicks([tick({ startedAt: 100, endedAt: 110 }), tick({ startedAt: 5000, endedAt: 5010 })], [{ name: 'da_prices_posted', cursor: 'c', evaluatedAt: 110 }]);
+    await store.claimRunRequest('old', 'd1', 'r-old', 100);
+    await store.claimRunRequest('new', 'd1', 'r-new', 5000);
+    const q = (runId: string, enqueuedAt: number) => store.enqueueRun({ runId, selection: 'a', partitions: null, force: false, trigger: 'api', pools: [], enqueuedAt });
+    await q('q-ended', 100);
+    await q('q-waiting', 100);
+    await q('q-new', 5000);
+    await store.cancelQueuedRun('q-ended');
+    await store.cancelQueuedRun('q-new');
+    assert.equal(await store.pruneAutomation(1000, { dryRun: true }), { ticks: 1, claims: 1, queueRows: 1 });
+    assert.is((await store.listTicks()).length, 2, 'a dry run deletes nothing');
+    assert.equal(await store.pruneAutomation(1000, { dryRun: false }), { ticks: 1, claims: 1, queueRows: 1 });
+    assert.equal((await store.listTicks()).map((x) => x.endedAt), [5010]);
+    assert.equal(await store.claimRunRequest('old', 'd2', 'r-again', 6000), { claimed: true }, 'a pruned claim can be claimed again');
+    assert.equal(await store.claimRunRequest('new', 'd2', 'r-x', 6000), { claimed: false, daemonId: 'd1', runId: 'r-new', claimedAt: 5000 });
+    assert.equal((await store.runQueue({ states: ['queued', 'canceled'] })).map((r) => r.runId), ['q-waiting', 'q-new']);
+    assert.equal(await store.automationCursors(), new Map([['da_prices_posted', { cursor: 'c', evaluatedAt: 110 }]]));
+  });
 }

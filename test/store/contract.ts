@@ -12,6 +12,7 @@ import { openLineageStore } from '../../runtime/store/open-store.ts';
 import { PROJECT_ROOT } from '../support/cli.ts';
 import { materializationOf } from './fixtures/records.ts';
 import { automationContract } from './automation-contract.ts';
+import { runQueueContract } from './run-queue-contract.ts';
 
 export interface StoreBackend {
   /** The location (file path or URL) of a new, empty store. */
@@ -426,6 +427,7 @@ export function storeContract(name: string, setup: () => Promise<StoreBackend>):
   });
 
   automationContract(t, fresh, again);
+  runQueueContract(t, fresh, again);
 
   // ---- crash and concurrency, with real processes ----
 

@@ -20,7 +20,8 @@ const enc = encodeURIComponent;
 
 test.before(async () => {
   ({ instance, resources } = await demoScenario());
-  srv = await startUiServer(instance);
+  // Two runs at once, so a third waits in the run queue.
+  srv = await startUiServer(instance, { runQueue: { maxConcurrentRuns: 2, poolLimits: {} } });
 });
 test.after(async () => {
   await srv?.stop();
@@ -141,17 +142,30 @@ test('POST /api/materialize: an unknown asset or a bad mode is a 400 that says w
   assert.match(((await badMode.json()) as any).error.message, /body\/mode/);
 });
 
-test('POST /api/materialize: a third concurrent run from the UI is refused with 409 until one ends', async () => {
-  resources.slowMs = 600;
-  const post = () =>
-    fetch(`${srv.url}/api/materialize`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ selection: 'demo/readings', mode: 'force', partitions: '2024-01-01' }) });
-  const first = await post();
-  const second = await post();
-  const third = await post();
-  assert.equal([first.status, second.status, third.status], [202, 202, 409]);
-  assert.match(((await third.json()) as any).error.message, /2 runs started from the UI are still in progress .*; wait for one to finish/);
-  for (const r of [first, second]) await (await fetch(`${srv.url}${((await r.json()) as any).links.stream}`)).text();
-  assert.is((await post()).status, 202);
+test('POST /api/materialize: a third concurrent run is queued, listed by GET /api/queue, and runs when a slot frees; a queued run can be canceled', async () => {
+  resources.slowMs = 1500;
+  const post = (partition: string) =>
+    fetch(`${srv.url}/api/materialize`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ selection: 'demo/readings', mode: 'force', partitions: partition }) });
+  const first = (await (await post('2024-01-01')).json()) as any;
+  const second = (await (await post('2024-01-02')).json()) as any;
+  const thirdRes = await post('2024-01-03');
+  const fourthRes = await post('2024-01-04');
+  assert.equal([thirdRes.status, fourthRes.status], [202, 202]);
+  const third = (await thirdRes.json()) as any;
+  const fourth = (await fourthRes.json()) as any;
+  assert.equal([first.state, second.state, third.state, fourth.state], ['started', 'started', 'queued', 'queued']);
+  assert.is(third.waiting, '2 runs are running, the most allowed at once (RUN_QUEUE_MAX_CONCURRENT=2)');
+  const queue = (await get('/api/queue')).body.runs;
+  assert.equal(queue.map((q: any) => [q.runId, q.state]), [[first.runId, 'running'], [second.runId, 'running'], [third.runId, 'queued'], [fourth.runId, 'queued']]);
+  assert.is(queue[2].waiting, third.waiting);
+  // The fourth is canceled while queued: it never starts.
+  assert.is((await fetch(`${srv.url}/api/runs/${enc(fourth.runId)}/cancel`, { method: 'POST' })).status, 202);
+  for (const r of [first, second]) await (await fetch(`${srv.url}${r.links.stream}`)).text();
+  // The third starts once a slot is free, and ends as any run does.
+  for (let i = 0; i < 100 && (await fetch(`${srv.url}/api/runs/${enc(third.runId)}`)).status === 404; i++) await new Promise((r) => setTimeout(r, 50));
+  assert.match(await (await fetch(`${srv.url}${third.links.stream}`)).text(), /event: end\ndata: .*"status":"succeeded"/);
+  assert.is((await fetch(`${srv.url}/api/runs/${enc(fourth.runId)}`)).status, 404, 'the canceled queued run never started');
+  assert.equal((await get('/api/queue')).body.runs, []);
   resources.slowMs = 0;
 });
 

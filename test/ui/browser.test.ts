@@ -9,6 +9,7 @@ import type { DemoResources } from './helpers/defs.ts';
 import { launchBrowser, newPage, pageErrors, screenshot } from './helpers/browser.ts';
 import { demoScenario, STALE_DAY } from './helpers/scenario.ts';
 import { startUiServer, type TestServer } from './helpers/server.ts';
+import { RUN_QUEUE_DEFAULTS } from '../../runtime/settings.ts';
 
 let srv: TestServer<DemoResources>;
 let resources: DemoResources;
@@ -99,6 +100,26 @@ test('clicking a partition health bar lists the partitions with their causes', a
   await screenshot(page, 'graph-partitions');
 });
 
+test('an asset with a deadline shows late with the reason on the graph, its panel and its page', async () => {
+  await page.goto(`${srv.url}/`);
+  await page.waitForSelector('#graph-svg[data-ready="true"]');
+  // demo/later is due once a day by 14:30 New York time and was never materialized; the others declare no deadline.
+  assert.is(await page.getAttribute('.node[data-key="demo/later"]', 'data-freshness'), 'late');
+  assert.is(await page.locator('.node[data-key="demo/later"] .late-badge').count(), 1);
+  assert.is(await page.locator('#graph-svg .late-badge').count(), 1);
+  assert.is(await page.getAttribute('.node[data-key="demo/summary"]', 'data-freshness'), null);
+  await page.click('.node[data-key="demo/later"]');
+  await page.waitForSelector('#graph-panel h2 >> text=demo/later');
+  assert.is(await page.innerText('#graph-panel [data-freshness]'), 'late');
+  assert.match(await page.innerText('#graph-panel [data-testid=freshness]'), /due by \d{4}-\d{2}-\d{2} 14:30 E[SD]T .* and never materialized; .* late/);
+  await page.goto(`${srv.url}/#/assets/${encodeURIComponent('demo/later')}`);
+  await page.waitForSelector('[data-testid=asset-page][data-asset="demo/later"]');
+  assert.match(await page.innerText('[data-testid=asset-page] [data-testid=freshness]'), /^late\s+due by .* 14:30 E[SD]T/);
+  await screenshot(page, 'freshness-late');
+  await page.goto(`${srv.url}/`);
+  await page.waitForSelector('#graph-svg[data-ready="true"]');
+});
+
 test('clicking an asset shows its causes; its page shows the history and checks', async () => {
   await page.click('.node[data-key="demo/flaky"]');
   await page.waitForSelector('#graph-panel .causes');
@@ -169,6 +190,9 @@ test('a materialization started from the UI shows its progress, the graph shows 
   assert.match(await progress.innerText(), /4\/4 steps · 4 materialized/);
   await page.waitForSelector('.node[data-key="demo/later"][data-status="fresh"]', { timeout: 10_000 });
   for (const key of ['demo/daily_mean', 'demo/summary', 'demo/report', 'demo/later']) assert.is(await nodeStatus(key), 'fresh', key);
+  // Materialized now, so on time for its deadline: the late badge is gone.
+  await page.waitForSelector('.node[data-key="demo/later"][data-freshness="on_time"]', { timeout: 10_000 });
+  assert.is(await page.locator('#graph-svg .late-badge').count(), 0);
   await screenshot(page, 'materialize-done');
 
   // The run page shows the same run with its event log.
@@ -223,6 +247,37 @@ test('a run started from the UI can be canceled from its page', async () => {
   await page.waitForSelector('[data-testid=run-page] [data-run-status="canceled"]', { timeout: 15_000 });
   assert.match(await page.innerText('[data-testid=event-log]'), /skipped, run canceled|canceled/);
   resources.slowMs = 0;
+});
+
+test('a run asked for behind older queued runs shows "queued" and why; the runs page lists the queue; canceling one lets it run', async () => {
+  // Older runs queued by another live process (this test process) on the same store, as many as the
+  // server's limit (RUN_QUEUE_MAX_CONCURRENT, default 4): they take every slot before the UI's run.
+  const older = Array.from({ length: RUN_QUEUE_DEFAULTS.maxConcurrentRuns }, (_, i) => `20261202T140000-0ld3r${i}`);
+  for (const id of older) await srv.instance.store.enqueueRun({ runId: id, selection: 'demo/report', partitions: null, force: true, trigger: 'cli', pools: [], enqueuedAt: Date.now() });
+  await page.goto(`${srv.url}/#/assets/${encodeURIComponent('demo/report')}`);
+  await page.waitForSelector('[data-testid=asset-page][data-asset="demo/report"]');
+  await page.click('[data-testid=asset-page] button[data-mode="force"]');
+  await page.waitForSelector('[data-testid=run-progress] [data-testid=run-status] >> text=queued');
+  assert.is(await page.innerText('[data-testid=queue-reason]'), `run ${older[0]}, queued earlier, starts first`);
+  await screenshot(page, 'queued');
+
+  // The runs page, in a second tab, lists every queued run, oldest first, each with a Cancel button.
+  const runsPage = await newPage(browser);
+  await runsPage.goto(`${srv.url}/#/runs`);
+  await runsPage.waitForSelector('[data-testid=queue]');
+  const rows = await runsPage.$$eval('[data-testid=queue] tbody tr', (trs) => trs.map((tr) => (tr as HTMLElement).dataset.queued));
+  assert.is(rows.length, older.length + 1);
+  assert.equal(rows.slice(0, older.length), older);
+  assert.match(await runsPage.innerText(`[data-testid=queue] tr[data-queued="${rows.at(-1)}"]`), new RegExp(`run ${older[0]}, queued earlier, starts first`));
+  await screenshot(runsPage, 'queue');
+  await runsPage.click(`button[data-cancel="${older[0]}"]`);
+  // A slot is free for it: the UI's run starts and ends as any run does.
+  await page.locator('[data-testid=run-progress] [data-testid=run-status] >> text=succeeded').waitFor({ timeout: 20_000 });
+  assert.is((await srv.instance.store.queuedRun(older[0]!))?.state, 'canceled');
+  for (const id of older.slice(1)) assert.equal(await srv.instance.store.cancelQueuedRun(id), { canceled: true });
+  await runsPage.waitForSelector('[data-testid=queue]', { state: 'detached', timeout: 15_000 });
+  await runsPage.close();
+  assert.equal(pageErrors(page), []);
 });
 
 test.run();

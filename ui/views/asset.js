@@ -3,7 +3,7 @@
 // materialization history (each row links to its lineage), and, for the model
 // and the backtest, their charts and tables.
 import { api } from '../api.js';
-import { duration, esc, formatTime, healthBar, links, metadataValue, shortVersion, statusChip, countsText } from '../dom.js';
+import { duration, esc, formatTime, freshnessChip, healthBar, links, metadataValue, shortVersion, statusChip, countsText } from '../dom.js';
 import { materializeButtons, wireMaterializeButtons } from './materialize.js';
 import { renderModelViews } from './model.js';
 import { lineChart } from '../charts.js';
@@ -40,6 +40,7 @@ export async function render(container, { key }, signal, keepActions = null) {
       <dl class="facts">
         <dt>Code version</dt><dd><code>${esc(a.codeVersion)}</code>${a.codeVersionIsDerived ? ' <span class="muted">(hash of the function source)</span>' : ''}</dd>
         <dt>Current data version</dt><dd>${a.current ? `<code data-testid="data-version">${shortVersion(a.current.dataVersion)}</code> ${partitioned ? `(partition ${esc(a.current.partition)}) ` : ''}materialized ${formatTime(a.current.endedAt)} by run <a href="${links.run(a.current.runId)}">${esc(a.current.runId)}</a> · <a href="${links.lineage(a.current.materializationId)}">lineage</a>` : '<span class="muted">never materialized</span>'}</dd>
+        ${a.freshness ? `<dt>Deadline</dt><dd data-testid="freshness">${freshnessChip(a.freshness)} ${esc(a.freshness.reason)}</dd>` : ''}
         <dt>Storage</dt><dd>${esc(a.io)}</dd>
         <dt>Partitions</dt><dd>${partitioned ? `${esc(a.partitions.description)} · ${healthBar(a.counts)} ${esc(countsText(a.counts))} · <a href="${links.partitions(a.key)}" data-testid="partitions-link">list</a>` : 'unpartitioned'}</dd>
         <dt>Upstream</dt><dd>${a.deps.length ? a.deps.map((d) => `<a href="${links.asset(d.asset)}">${esc(d.asset)}</a> <span class="muted">(${esc(d.mapping)})</span>`).join(', ') : '<span class="muted">none</span>'}</dd>

@@ -5,7 +5,7 @@
 // labels are hidden when zoomed far out. Refreshes itself, every second while
 // a run is in progress.
 import { api } from '../api.js';
-import { ago, countsText, esc, healthBar, links, STATUS_COLORS, STATUS_ORDER, statusChip } from '../dom.js';
+import { ago, countsText, esc, freshnessChip, healthBar, links, STATUS_COLORS, STATUS_ORDER, statusChip } from '../dom.js';
 import { layoutGraph } from '../layout.js';
 import { materializeButtons, wireMaterializeButtons } from './materialize.js';
 
@@ -33,10 +33,12 @@ function nodeMarkup(node, pos, selected) {
     }
     bar += `</g>`;
   }
-  return `<g class="node status-${node.status}${selected ? ' selected' : ''}" data-key="${esc(node.key)}" data-status="${node.status}" transform="translate(${pos.x},${pos.y})">
-<title>${esc(node.key)} — ${esc(node.status)}${node.causes.length ? `: ${esc(node.causes[0].text)}` : ''}</title>
+  // A missed deadline is a badge in the corner: the status colour already says fresh or stale.
+  const late = node.freshness?.state === 'late' ? `<rect class="late-badge" x="${W - 38}" y="5" width="32" height="14" rx="7"/><text class="late-badge-text" x="${W - 31}" y="15">late</text>` : '';
+  return `<g class="node status-${node.status}${selected ? ' selected' : ''}" data-key="${esc(node.key)}" data-status="${node.status}"${node.freshness ? ` data-freshness="${esc(node.freshness.state)}"` : ''} transform="translate(${pos.x},${pos.y})">
+<title>${esc(node.key)} — ${esc(node.status)}${node.causes.length ? `: ${esc(node.causes[0].text)}` : ''}${node.freshness ? `\n${esc(node.freshness.reason)}` : ''}</title>
 <rect class="box" width="${W}" height="${H}" rx="6"/><rect class="stripe" width="6" height="${H}" rx="2" fill="${STATUS_COLORS[node.status]}"/>
-<text class="title" x="14" y="19">${esc(shortLabel(node.key))}</text><text class="sub" x="14" y="${partitioned ? 34 : 38}">${esc(sub)}</text>${bar}</g>`;
+<text class="title" x="14" y="19">${esc(shortLabel(node.key))}</text><text class="sub" x="14" y="${partitioned ? 34 : 38}">${esc(sub)}</text>${bar}${late}</g>`;
 }
 
 /** From the right side of `a` through the waypoints to the left side of `b`: curves between columns, straight across them. */
@@ -128,7 +130,8 @@ export async function render(container, _params, signal) {
 
   const panelSummary = (node) => `
       <h2><a href="${links.asset(node.key)}" data-testid="open-asset">${esc(node.key)}</a></h2>
-      <p>${statusChip(node.status)} ${node.partitions ? esc(node.partitions) : 'unpartitioned'}</p>
+      <p>${statusChip(node.status)} ${freshnessChip(node.freshness)} ${node.partitions ? esc(node.partitions) : 'unpartitioned'}</p>
+      ${node.freshness ? `<p class="freshness" data-testid="freshness">Deadline: ${esc(node.freshness.reason)}</p>` : ''}
       ${node.description ? `<p class="muted">${esc(node.description)}</p>` : ''}
       ${node.partitions ? `<p>${healthBar(node.counts, 'data-action="partitions" title="List the partitions"')} ${esc(countsText(node.counts))}</p>` : ''}
       ${node.causes.length ? `<h3>Why</h3><ul class="causes">${node.causes.map((c) => `<li>${esc(c.text)}${node.partitions ? ` <span class="muted">(${c.partitions} partition${c.partitions === 1 ? '' : 's'})</span>` : ''}</li>`).join('')}${node.moreCauses ? `<li class="muted">and ${node.moreCauses} more</li>` : ''}</ul>` : ''}

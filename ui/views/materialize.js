@@ -24,6 +24,27 @@ function progressMarkup(runId, state) {
     ${state.error ? `<p class="error">${esc(state.error)}</p>` : ''}`;
 }
 
+/** Polls the queue until the run leaves it; true when it was canceled (it never started). */
+async function waitWhileQueued(started, out, signal) {
+  for (;;) {
+    const { runs } = await api.queue();
+    const q = runs.find((r) => r.runId === started.runId);
+    const recorded = () => api.run(started.runId).then(() => true, () => false);
+    if (!q) {
+      // Out of the queue: it ran, or it was canceled (then it has no run record).
+      const ran = await recorded();
+      if (!ran) out.innerHTML = `<p data-testid="run-status">canceled</p><p class="muted">Run ${esc(started.runId)} was canceled while queued; it never started.</p>`;
+      return !ran;
+    }
+    // Launched: follow it once its run is recorded (a moment after the claim).
+    if (q.state === 'running' && (await recorded())) return false;
+    out.innerHTML = `<p><strong data-testid="run-status">queued</strong> · run ${esc(started.runId)} · <a href="${links.runs()}">queue</a></p>
+      <p class="muted small" data-testid="queue-reason">${esc(q.waiting ?? started.waiting ?? '')}</p>`;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    if (signal.aborted) return false;
+  }
+}
+
 /**
  * @param {HTMLElement} root
  * @param {AbortSignal} signal
@@ -46,6 +67,14 @@ export function wireMaterializeButtons(root, signal, hooks = {}) {
         out.innerHTML = `<p class="error">${esc(err.message)}</p>`;
         for (const b of buttons) b.disabled = false;
         return;
+      }
+      if (started.state === 'queued') {
+        // Its turn comes when a running run ends: show why it waits, then follow it like any run.
+        const canceled = await waitWhileQueued(started, out, signal);
+        if (canceled || signal.aborted) {
+          for (const b of buttons) b.disabled = false;
+          return;
+        }
       }
       hooks.onStarted?.(started.runId);
       const state = { status: 'running', progress: null, lastMessage: '', error: null };

@@ -47,6 +47,9 @@ import type {
 } from '../records.ts';
 import { migratePostgres } from './schema.ts';
 import * as automation from './automation.ts';
+import * as runQueue from './run-queue.ts';
+import type { PruneAutomationResult } from '../lineage-store-api.ts';
+import type { CancelQueuedResult, ClaimQueuedResult, NewQueuedRun, QueueLimits, QueueState, QueuedRunRecord } from '../run-queue-records.ts';
 import type { AutomationCursor, ClaimResult, CursorUpdate, NewTick, TickQuery, TickRecord } from '../tick-records.ts';
 
 export interface PostgresStoreOptions {
@@ -538,6 +541,28 @@ export class PostgresLineageStore implements LineageStore {
   }
 
   // ---- prune ----
+
+  async pruneAutomation(cutoff: number, options: { readonly dryRun: boolean }): Promise<PruneAutomationResult> {
+    return this.#tx((c) => automation.pruneAutomation(c, cutoff, options.dryRun));
+  }
+  async enqueueRun(run: NewQueuedRun): Promise<void> {
+    await runQueue.enqueueRun(this.#pool, run);
+  }
+  async runQueue(query: { readonly states?: readonly QueueState[]; readonly limit?: number } = {}): Promise<QueuedRunRecord[]> {
+    return runQueue.listQueue(this.#pool, query.states ?? ['queued', 'launched'], query.limit ?? 100);
+  }
+  async queuedRun(runId: string): Promise<QueuedRunRecord | undefined> {
+    return runQueue.queuedRun(this.#pool, runId);
+  }
+  async claimQueuedRun(claimer: string, limits: QueueLimits, now: number, only?: string): Promise<ClaimQueuedResult> {
+    return this.#tx((c) => runQueue.claimQueuedRun(c, claimer, limits, now, only));
+  }
+  async finishQueuedRun(runId: string): Promise<void> {
+    await runQueue.finishQueuedRun(this.#pool, runId);
+  }
+  async cancelQueuedRun(runId: string): Promise<CancelQueuedResult> {
+    return runQueue.cancelQueuedRun(this.#pool, runId);
+  }
 
   async claimRunRequest(dedupeKey: string, daemonId: string, runId: string, now: number): Promise<ClaimResult> {
     return automation.claimRunRequest(this.#pool, dedupeKey, daemonId, runId, now);

@@ -273,6 +273,28 @@ export const MIGRATIONS: readonly Migration[] = [
     );
     `,
   },
+  {
+    version: 5,
+    name: 'run queue: runs in the order asked for, claimed once under an advisory lock',
+    sql: `
+    CREATE TABLE run_queue (
+      seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+      run_id text NOT NULL UNIQUE,
+      selection text NOT NULL,
+      partitions text,
+      force boolean NOT NULL,
+      trigger text NOT NULL,
+      pools text NOT NULL,
+      enqueued_at bigint NOT NULL,
+      owner_host text NOT NULL,
+      owner_pid integer NOT NULL,
+      state text NOT NULL CHECK (state IN ('queued', 'launched', 'canceled', 'finished')),
+      claimed_by text,
+      claimed_at bigint
+    );
+    CREATE INDEX run_queue_by_state ON run_queue (state, seq);
+    `,
+  },
 ];
 
 /** The highest version, not the count: versions may have gaps while changes merge. */

@@ -105,6 +105,8 @@ export function demoDefinitions(resources: DemoResources = { scale: 1, slowMs: 0
     description: 'Never materialized in the tests until asked.',
     group: 'reports',
     codeVersion: '1',
+    // Due once a day: late until materialized (never yet), then on time whatever the hour.
+    freshness: { at: '14:30', timezone: 'America/New_York' },
     deps: ['demo/report'],
     io: 'json',
     async materialize(ctx) {

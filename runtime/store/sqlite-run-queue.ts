@@ -1,0 +1,78 @@
+// The SQLite statements of the run queue (schema migration 5). A claim reads the queue and
+// the runs holding a slot and moves the chosen row to `launched` in one IMMEDIATE
+// transaction: SQLite's write lock makes it atomic across processes, so two claimers never
+// launch one row. Rows queued by a process of this host that has died are canceled on the
+// way (no one else would ever start them, and they would hold up everything behind them).
+import type Database from 'better-sqlite3';
+import { hostname } from 'node:os';
+import { admit } from '../queue/admission.ts';
+import { processAlive } from './run-liveness.ts';
+import { CLAIM_RECORD_MS, queuedRunFromRow, type CancelQueuedResult, type ClaimQueuedResult, type NewQueuedRun, type QueueLimits, type QueueRow, type QueueState, type QueuedRunRecord } from './run-queue-records.ts';
+
+export class SqliteRunQueue {
+  readonly #db: Database.Database;
+  readonly #s;
+
+  constructor(db: Database.Database) {
+    this.#db = db;
+    this.#s = {
+      insert: db.prepare(
+        `INSERT INTO run_queue (run_id, selection, partitions, force, trigger, pools, enqueued_at, owner_host, owner_pid, state)
+         VALUES (@runId, @selection, @partitions, @force, @trigger, @pools, @enqueuedAt, @host, @pid, 'queued')`,
+      ),
+      queued: db.prepare(`SELECT * FROM run_queue WHERE state = 'queued' ORDER BY seq`),
+      // A launched row holds a slot while its run is running, or not yet recorded (just claimed; a claimer
+  // that died before recording its run frees the slot after CLAIM_RECORD_MS).
+      holding: db.prepare(
+        `SELECT q.pools FROM run_queue q LEFT JOIN runs r ON r.id = q.run_id
+         WHERE q.state = 'launched' AND ((r.id IS NULL AND q.claimed_at > ?) OR r.status = 'running')`,
+      ),
+      launch: db.prepare(`UPDATE run_queue SET state = 'launched', claimed_by = ?, claimed_at = ? WHERE run_id = ? AND state = 'queued'`),
+      setState: db.prepare(`UPDATE run_queue SET state = ? WHERE run_id = ? AND state = ?`),
+      one: db.prepare(`SELECT * FROM run_queue WHERE run_id = ?`),
+    };
+  }
+
+  enqueue(run: NewQueuedRun): void {
+    this.#s.insert.run({ ...run, force: run.force ? 1 : 0, pools: JSON.stringify(run.pools), host: hostname(), pid: process.pid });
+  }
+
+  list(states: readonly QueueState[] | undefined, limit: number): QueuedRunRecord[] {
+    const where = states && states.length > 0 ? `WHERE state IN (${states.map(() => '?').join(', ')})` : '';
+    return (this.#db.prepare(`SELECT * FROM run_queue ${where} ORDER BY seq DESC LIMIT ?`).all(...(states ?? []), limit) as QueueRow[]).map(queuedRunFromRow).reverse();
+  }
+
+  claim(claimer: string, limits: QueueLimits, now: number, only: string | undefined): ClaimQueuedResult {
+    return this.#db
+      .transaction((): ClaimQueuedResult => {
+        const rows = this.#s.queued.all() as QueueRow[];
+        const here = hostname();
+        const live = rows.filter((r) => {
+          if (r.owner_host !== here || r.owner_pid === process.pid || processAlive(r.owner_pid)) return true;
+          this.#s.setState.run('canceled', r.run_id, 'queued');
+          return false;
+        });
+        const holding = (this.#s.holding.all(now - CLAIM_RECORD_MS) as { pools: string }[]).map((r) => JSON.parse(r.pools) as string[]);
+        const decision = admit(live.map(queuedRunFromRow), holding, limits, only);
+        if (!decision.next) return { claimed: undefined, waiting: decision.waiting.get(only ?? live[0]?.run_id ?? '') };
+        this.#s.launch.run(claimer, now, decision.next.runId);
+        return { claimed: { ...decision.next, state: 'launched', claimedBy: claimer, claimedAt: now } };
+      })
+      .immediate();
+  }
+
+  finish(runId: string): void {
+    this.#s.setState.run('finished', runId, 'launched');
+  }
+
+  cancel(runId: string): CancelQueuedResult {
+    if (this.#s.setState.run('canceled', runId, 'queued').changes > 0) return { canceled: true };
+    const row = this.#s.one.get(runId) as QueueRow | undefined;
+    return { canceled: false, state: row?.state ?? 'unknown' };
+  }
+
+  get(runId: string): QueuedRunRecord | undefined {
+    const row = this.#s.one.get(runId) as QueueRow | undefined;
+    return row ? queuedRunFromRow(row) : undefined;
+  }
+}
