@@ -89,34 +89,39 @@ Options:
 
 class UsageError extends Error {}
 
+/** The command line's flags (every command's) and positionals; throws on an unknown flag. */
+function parseCommandLine(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      partition: { type: 'string', short: 'p' },
+      force: { type: 'boolean', short: 'f' },
+      'dry-run': { type: 'boolean', short: 'n' },
+      json: { type: 'boolean' },
+      trigger: { type: 'string' },
+      concurrency: { type: 'string' },
+      executor: { type: 'string' },
+      definitions: { type: 'string' },
+      'data-dir': { type: 'string' },
+      limit: { type: 'string' },
+      depth: { type: 'string' },
+      'older-than': { type: 'string' },
+      interval: { type: 'string' },
+      name: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+}
+
 const isRunTrigger = (value: string): value is RunTrigger => (RUN_TRIGGERS as readonly string[]).includes(value);
 
 export async function main(argv: string[], io: { out?: NodeJS.WriteStream; err?: NodeJS.WriteStream } = {}): Promise<number> {
   const out = io.out ?? process.stdout;
   const err = io.err ?? process.stderr;
-  let parsed;
+  let parsed: ReturnType<typeof parseCommandLine>;
   try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        partition: { type: 'string', short: 'p' },
-        force: { type: 'boolean', short: 'f' },
-        'dry-run': { type: 'boolean', short: 'n' },
-        json: { type: 'boolean' },
-        trigger: { type: 'string' },
-        concurrency: { type: 'string' },
-        executor: { type: 'string' },
-        definitions: { type: 'string' },
-        'data-dir': { type: 'string' },
-        limit: { type: 'string' },
-        depth: { type: 'string' },
-        'older-than': { type: 'string' },
-        interval: { type: 'string' },
-        name: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
+    parsed = parseCommandLine(argv);
   } catch (e) {
     err.write(`${errorMessage(e)}\n\n${USAGE}`);
     return 2;

@@ -226,7 +226,7 @@ export function registerUiApi(router: Router, spec: OpenApiRegistry, state: UiSt
     bodyName: 'UiMaterializeRequest',
     responses: { 202: { description: 'The run started or was queued', schema: S.MaterializeStartedSchema, schemaName: 'UiMaterializeStarted' } },
     handler: async (ctx, { body }) => {
-      let started;
+      let started: Awaited<ReturnType<typeof state.launcher.start>>;
       try {
         started = await state.launcher.start(body);
       } catch (err) {
