@@ -1,7 +1,7 @@
 // The single-page app: a hash router that mounts one view at a time. Each view
 // is a module with `render(container, params, signal)`; the signal aborts when
 // the user navigates away, so live streams and timers stop with their view.
-import { esc } from './dom.js';
+import { esc, messageOf } from './dom.js';
 
 const routes = [
   { pattern: /^#?\/?$/, view: 'graph', load: () => import('./views/graph.js') },
@@ -20,8 +20,9 @@ async function route() {
   current = controller;
   const hash = location.hash || '#/';
   const container = document.getElementById('view');
+  if (!container) throw new Error('index.html has no #view element to render into.');
   const match = routes.map((r) => ({ r, m: r.pattern.exec(hash) })).find((x) => x.m);
-  for (const a of document.querySelectorAll('[data-nav]')) a.classList.toggle('active', match?.r.view === a.dataset.nav);
+  for (const a of /** @type {NodeListOf<HTMLElement>} */ (document.querySelectorAll('[data-nav]'))) a.classList.toggle('active', match?.r.view === a.dataset.nav);
   if (!match) {
     container.innerHTML = `<p class="error">No page at ${esc(hash)}. <a href="#/">Back to the graph</a>.</p>`;
     return;
@@ -29,10 +30,11 @@ async function route() {
   try {
     const mod = await match.r.load();
     if (controller.signal.aborted) return;
-    await mod.render(container, match.r.params ? match.r.params(match.m) : {}, controller.signal);
+    // Each view takes the params its own route makes (the routes table pairs them).
+    await mod.render(container, /** @type {any} */ (match.r.params ? match.r.params(match.m) : {}), controller.signal);
   } catch (err) {
     if (controller.signal.aborted) return;
-    container.innerHTML = `<p class="error">${esc(err?.message ?? err)}</p>`;
+    container.innerHTML = `<p class="error">${esc(messageOf(err))}</p>`;
     console.error(err);
   }
 }

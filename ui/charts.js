@@ -29,6 +29,10 @@ export function lineChart(spec) {
   const m = { left: 56, right: 44, top: 28, bottom: 40 };
   const n = Math.max(0, ...spec.series.map((s) => s.values.length));
   const bands = spec.bands ?? [];
+  /**
+   * @param {number | null | undefined} v
+   * @returns {v is number}
+   */
   const finite = (v) => typeof v === 'number' && Number.isFinite(v);
   const all = [...spec.series.flatMap((s) => s.values), ...bands.flatMap((b) => [...b.lower, ...b.upper])].filter(finite);
   if (n === 0 || all.length === 0) return `<p class="muted">No data to chart.</p>`;

@@ -94,3 +94,8 @@ export function countsText(counts) {
     .map((s) => `${counts[s]} ${s}`)
     .join(', ');
 }
+
+/** What went wrong, in words: an Error's message, or the thrown value as text. */
+export function messageOf(err) {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -3,9 +3,13 @@
 // back with each new event, the progress, and once at the end.
 import { api } from './api.js';
 
+/** @typedef {{ status: string, error?: string | null }} RunSummary */
+/** @typedef {{ planned: number, done: number, materialized: number, running: number, failed: number, blocked: number }} RunProgress */
+/** @typedef {{ run: RunSummary | null, progress: RunProgress | null }} RunState */
+
 /**
  * @param {string} runId
- * @param {{ onEvent?: (e: object) => void, onProgress?: (p: { run: object, progress: object }) => void, onEnd?: (p: { run: object, progress: object }) => void }} handlers
+ * @param {{ onEvent?: (e: { message: string }) => void, onProgress?: (p: RunState) => void, onEnd?: (p: RunState) => void }} handlers
  * @param {AbortSignal} signal
  * @param {number} [afterId] events up to this id are already shown
  */

@@ -216,6 +216,7 @@ export async function render(container, _params, signal) {
     },
     { passive: false },
   );
+  /** @type {{ x: number, y: number, vx: number, vy: number } | null} */
   let drag = null;
   let moved = false;
   svg.addEventListener('pointerdown', (ev) => {

@@ -2,7 +2,7 @@
 // (stale only, with upstream, or forced), then show its progress live until it
 // ends, with a link to the run page.
 import { api } from '../api.js';
-import { esc, links } from '../dom.js';
+import { esc, links, messageOf } from '../dom.js';
 import { followRun } from '../live.js';
 
 export function materializeButtons(key) {
@@ -48,15 +48,18 @@ async function waitWhileQueued(started, out, signal) {
 /**
  * @param {HTMLElement} root
  * @param {AbortSignal} signal
- * @param {{ onStarted?: (runId: string) => void, onFinished?: (run: object) => void }} [hooks]
+ * @param {{ onStarted?: (runId: string) => void, onFinished?: (run: import('../live.js').RunSummary | null) => void }} [hooks]
  */
 export function wireMaterializeButtons(root, signal, hooks = {}) {
+  /** @type {HTMLElement | null} */
   const box = root.querySelector('.actions');
-  if (!box) return;
-  const out = box.querySelector('.run-progress');
-  for (const button of box.querySelectorAll('button[data-mode]')) {
+  /** @type {HTMLElement | null} */
+  const out = box?.querySelector('.run-progress') ?? null;
+  if (!box || !out) return;
+  /** @type {NodeListOf<HTMLButtonElement>} */
+  const buttons = box.querySelectorAll('button[data-mode]');
+  for (const button of buttons) {
     button.onclick = async () => {
-      const buttons = box.querySelectorAll('button[data-mode]');
       for (const b of buttons) b.disabled = true;
       out.hidden = false;
       out.innerHTML = '<p class="muted">Starting…</p>';
@@ -64,7 +67,7 @@ export function wireMaterializeButtons(root, signal, hooks = {}) {
       try {
         started = await api.materialize(box.dataset.asset, button.dataset.mode);
       } catch (err) {
-        out.innerHTML = `<p class="error">${esc(err.message)}</p>`;
+        out.innerHTML = `<p class="error">${esc(messageOf(err))}</p>`;
         for (const b of buttons) b.disabled = false;
         return;
       }
@@ -77,6 +80,7 @@ export function wireMaterializeButtons(root, signal, hooks = {}) {
         }
       }
       hooks.onStarted?.(started.runId);
+      /** @type {{ status: string, progress: import('../live.js').RunProgress | null, lastMessage: string, error: string | null }} */
       const state = { status: 'running', progress: null, lastMessage: '', error: null };
       const paint = () => (out.innerHTML = progressMarkup(started.runId, state));
       paint();

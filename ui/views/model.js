@@ -5,7 +5,7 @@
 // and feature importance. Each part appears only when the asset's metadata has it.
 import { api } from '../api.js';
 import { barChart, lineChart } from '../charts.js';
-import { esc, num } from '../dom.js';
+import { esc, messageOf, num } from '../dom.js';
 
 const PALETTE = ['#3b7ddd', '#e07b39', '#2e9d5b', '#9b59b6', '#c0392b', '#16a085'];
 
@@ -21,7 +21,7 @@ async function forecastChart(box, key, query, signal) {
   try {
     fva = await api.predictions(key, query);
   } catch (err) {
-    chartBox.innerHTML = `<p class="muted">No forecast-versus-actual data: ${esc(err.message)}</p>`;
+    chartBox.innerHTML = `<p class="muted">No forecast-versus-actual data: ${esc(messageOf(err))}</p>`;
     return;
   }
   if (signal.aborted) return;

@@ -3,7 +3,7 @@
 // and a link to its current version's lineage. A two-dimensional (node x day)
 // asset also gets one health bar per node, which filters the list to that node.
 import { api } from '../api.js';
-import { countsText, esc, formatTime, healthBar, links, shortVersion, STATUS_ORDER, statusChip } from '../dom.js';
+import { countsText, esc, formatTime, healthBar, links, messageOf, shortVersion, STATUS_ORDER, statusChip } from '../dom.js';
 
 export async function render(container, { key, query }, signal) {
   const status = query.get('status') ?? undefined;
@@ -45,7 +45,7 @@ export async function render(container, { key, query }, signal) {
       const started = await api.materialize(key, 'stale-only', button.dataset.partition);
       location.hash = links.run(started.runId);
     } catch (err) {
-      button.replaceWith(Object.assign(document.createElement('span'), { className: 'error small', textContent: err.message }));
+      button.replaceWith(Object.assign(document.createElement('span'), { className: 'error small', textContent: messageOf(err) }));
     }
   });
 }

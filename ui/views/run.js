@@ -1,7 +1,7 @@
 // One run: status and progress, what it materialized, and its event log, which
 // grows live while the run is in progress (server-sent events), failures in red.
 import { api } from '../api.js';
-import { duration, esc, formatTime, links, shortVersion } from '../dom.js';
+import { duration, esc, formatTime, links, messageOf, shortVersion } from '../dom.js';
 import { followRun } from '../live.js';
 import { runStatusChip } from './runs.js';
 
@@ -42,7 +42,7 @@ export async function render(container, { id }, signal) {
       await api.cancelRun(id);
       container.querySelector('.cancel-result').textContent = 'canceling…';
     } catch (err) {
-      container.querySelector('.cancel-result').textContent = err.message;
+      container.querySelector('.cancel-result').textContent = messageOf(err);
       button.disabled = false;
     }
   });
