@@ -267,7 +267,7 @@ async function runCommand(
   process.on('SIGTERM', onSignal);
   const queue = executor.kind === 'workers' ? openWorkerQueue(instance) : undefined;
   try {
-    const result = await runPrepared(instance, prepared, { ...req, signal: controller.signal, onEvent: renderer.onEvent, ...(queue ? { workers: { queue } } : {}) });
+    const result = await runPrepared(instance, prepared, { ...req, signal: controller.signal, onEvent: renderer.onEvent, ...(queue ? { workers: { queue, poolWaitMs: executor.poolWaitS * 1000 } } : {}) });
     renderer.close();
     if (!opts.json) {
       for (const f of result.failures) err.write(`  ✗ ${f.asset}${f.partition ? `[${f.partition}]` : ''}: ${f.error}\n`);

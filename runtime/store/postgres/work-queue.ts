@@ -121,6 +121,26 @@ export class PostgresWorkQueue<P, R> implements WorkQueue<P, R> {
     };
   }
 
+  async reclaimOrphans(now: number): Promise<number> {
+    // A run that ended while units of it were still queued (its coordinator was killed, then
+    // closed as abandoned): nobody waits for them, and a queued unit of a pool would keep that
+    // pool busy for every other run. Cancel them, and the expired claims of such runs; a live
+    // claim is asked to stop (its worker sees it at the next renewal).
+    const { rowCount } = await this.#pool.query(
+      `UPDATE work_units w SET state = 'canceled', ended_at = $1, lease_expires_at = NULL,
+         error = 'run ' || w.run_id || ' ended (' || r.status || ') before a worker ran this unit: its coordinator stopped'
+       FROM runs r
+       WHERE r.id = w.run_id AND r.status <> 'running'
+         AND (w.state = 'queued' OR (w.state = 'claimed' AND w.lease_expires_at < $1))`,
+      [now],
+    );
+    await this.#pool.query(
+      `UPDATE work_units w SET cancel_requested = true FROM runs r
+       WHERE r.id = w.run_id AND r.status <> 'running' AND w.state = 'claimed' AND NOT w.cancel_requested`,
+    );
+    return rowCount ?? 0;
+  }
+
   async renew(claim: WorkClaim, now: number, ttlMs: number): Promise<RenewResult> {
     const { rows } = await this.#pool.query<{ cancel_requested: boolean }>(
       `UPDATE work_units SET lease_expires_at = $4 WHERE id = $1 AND claimed_by = $2 AND attempts = $3 AND state = 'claimed' RETURNING cancel_requested`,
