@@ -91,6 +91,8 @@ export async function executePlan<R>(instance: Instance<R>, plan: Plan, options:
 
   try {
     await store.closeAbandonedRuns(started, leaseTtlMs * 3);
+    // Units those runs left queued would hold their pools: cancel them before queuing ours.
+    await options.workers?.queue.reclaimOrphans(started);
     await store.createRun({ id: options.runId, selection: options.selection, partitions: options.partitions, trigger: options.trigger, now: started });
   } catch (err) {
     await recorder.close();

@@ -9,6 +9,7 @@ import * as assert from 'uvu/assert';
 import type { ChildProcess } from 'node:child_process';
 import type { AssetKey, PartitionKey } from '../../runtime/keys.ts';
 import { openLineageStore } from '../../runtime/store/open-store.ts';
+import { PostgresWorkQueue } from '../../runtime/store/postgres/work-queue.ts';
 import { runCli, startCli, type CliResult } from '../support/cli.ts';
 import { startPostgres, type PostgresCluster } from '../support/postgres.ts';
 import { tempDir } from '../support/tmp.ts';
@@ -190,6 +191,74 @@ test('two coordinators at once on one store: no partition materialized twice', a
     await store.close();
   } finally {
     await within(30_000, 'the workers to drain', p.stopWorkers());
+  }
+});
+
+/** Polls `probe` until it returns a value (not undefined), failing after `ms` with `what`. */
+async function eventually<T>(ms: number, what: string, probe: () => Promise<T | undefined>): Promise<T> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > until) throw new Error(`${what}: not within ${ms / 1000} s`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Starts a coordinator and resolves once its run has a unit in the queue. */
+async function coordinatorWithQueuedUnit(p: Pool, env: Record<string, string>): Promise<{ run: ReturnType<typeof startCli>; runId: string }> {
+  const run = startCli([...p.args, 'example/readings', '--executor', 'workers', '--json'], { ...p.env, ...env });
+  const runId = await within(30_000, 'run_started', firstEvent(run.child, (e) => (e.type === 'run_started' ? (e.runId as string) : undefined)));
+  const queue = PostgresWorkQueue.open(p.env.LINEAGE_STORE!);
+  try {
+    await eventually(15_000, `a queued unit of run ${runId}`, async () => ((await queue.units(runId)).length > 0 ? true : undefined));
+  } finally {
+    await queue.close();
+  }
+  return { run, runId };
+}
+
+test("a unit whose pool another run holds: its steps fail after WORKER_POOL_WAIT_S, saying which setting and what to do", async () => {
+  const p = await pool('poolwait', 0, { EXAMPLE_END: '2024-01-02', EXAMPLE_POOL: 'gpu' });
+  // No worker: the first coordinator's unit stays queued, holding pool "gpu".
+  const holder = await coordinatorWithQueuedUnit(p, {});
+  try {
+    const started = Date.now();
+    const r = await within(30_000, 'the waiting coordinator to give up', runCli([...p.args, 'example/readings', '--executor', 'workers'], { ...p.env, WORKER_POOL_WAIT_S: '1' }));
+    assert.is(r.code, 1, r.stderr);
+    assert.match(r.stderr, /pool "gpu" stayed busy with another run's unit for \d+ s \(WORKER_POOL_WAIT_S=1\)/);
+    assert.match(r.stderr, /materialize runs/);
+    assert.ok(Date.now() - started < 20_000, 'it gave up after about a second per unit');
+  } finally {
+    holder.run.child.kill('SIGTERM');
+    assert.is((await within(15_000, 'the holding coordinator to cancel', holder.run.done)).code, 1);
+  }
+});
+
+test("a coordinator SIGKILLed with units queued: a worker closes its run and cancels them, their pool frees, the next run completes", async () => {
+  const p = await pool('orphans', 0, { EXAMPLE_END: '2024-01-02', EXAMPLE_POOL: 'gpu' });
+  const dead = await coordinatorWithQueuedUnit(p, {});
+  dead.run.child.kill('SIGKILL');
+  await within(10_000, 'the coordinator to die', dead.run.done);
+  // A worker started now finds the run's process gone (same host), closes it, cancels its units.
+  const worker = startCli([...p.args, 'worker'], p.env);
+  const store = await openLineageStore(p.env.LINEAGE_STORE!);
+  const queue = PostgresWorkQueue.open(p.env.LINEAGE_STORE!);
+  try {
+    const units = await eventually(20_000, 'the dead run\'s units canceled', async () => {
+      const us = await queue.units(dead.runId);
+      return us.every((u) => u.state === 'canceled') ? us : undefined;
+    });
+    assert.match(units[0]!.error ?? '', /its coordinator stopped/);
+    assert.is((await store.getRun(dead.runId))?.status, 'failed');
+    const next = await within(60_000, 'the next run', runCli([...p.args, 'example/readings', '--executor', 'workers', '--json'], p.env));
+    assert.is(next.code, 0, next.stderr);
+    assert.match(next.stdout, /"materialized":2/);
+  } finally {
+    await queue.close();
+    await store.close();
+    worker.child.kill('SIGTERM');
+    assert.is((await within(30_000, 'the worker to drain', worker.done)).code, 0);
   }
 });
 
