@@ -188,9 +188,9 @@ export async function main(argv: string[], io: { out?: NodeJS.WriteStream; err?:
       case 'partitions':
         return await partitionsCommand(instance, args, json, out);
       case 'tick':
-        return await tickCommand(instance, json, out, err);
+        return await onExecutor(instance, executor, () => tickCommand(instance!, json, out, err));
       case 'daemon':
-        return await daemonCommand(instance, intervalMs, json, out, err);
+        return await onExecutor(instance, executor, () => daemonCommand(instance!, intervalMs, json, out, err));
       case 'ticks':
         return await ticksCommand(instance, limit, opts.name, json, out);
       case 'prune': {
@@ -279,6 +279,19 @@ async function runCommand(
     renderer.close();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+  }
+}
+
+/** Runs `command` with the instance's runs on the worker pool when EXECUTOR=workers (automation's runs included). */
+async function onExecutor(instance: Instance<unknown>, executor: ExecutorSettings, command: () => Promise<number>): Promise<number> {
+  if (executor.kind !== 'workers') return command();
+  const queue = openWorkerQueue(instance);
+  instance.useWorkers({ queue, poolWaitMs: executor.poolWaitS * 1000 });
+  try {
+    return await command();
+  } finally {
+    instance.useWorkers(undefined);
+    await queue.close();
   }
 }
 

@@ -262,6 +262,24 @@ test("a coordinator SIGKILLed with units queued: a worker closes its run and can
   }
 });
 
+test('`materialize tick` with EXECUTOR=workers (the CronJob coordinator): the runs automation requests run on the workers', async () => {
+  const p = await pool('tick', 2, { EXAMPLE_END: '2024-01-04', EXAMPLE_AUTOMATION: 'missing' });
+  try {
+    const r = await within(60_000, 'the tick', runCli([...p.args, 'tick', '--json'], { ...p.env, EXECUTOR: 'workers' }));
+    assert.is(r.code, 0, r.stderr);
+    const { runs } = JSON.parse(r.stdout) as { runs: { runId: string; counts: { materialized: number } }[] };
+    assert.is(runs.reduce((n, x) => n + x.counts.materialized, 0), 4, 'the missing policy materialized the four partitions');
+    const pids = new Set(p.workers.map((w) => String(w.child.pid)));
+    for (const run of runs) {
+      for (const [step, by] of await startedBy(p.env.LINEAGE_STORE!, run.runId)) {
+        for (const w of by) assert.ok(pids.has(w.split(':').at(-1)!), `${step} started by ${w}, not by one of the workers`);
+      }
+    }
+  } finally {
+    await within(30_000, 'the workers to drain', p.stopWorkers());
+  }
+});
+
 test('--executor workers on the SQLite store: exit 2, saying to set LINEAGE_STORE=postgres://…', async () => {
   const dir = tempDir('workers-sqlite');
   for (const args of [['example/readings', '--executor', 'workers'], ['worker']]) {
