@@ -31,7 +31,7 @@ import { loadDefinitions } from './load-definitions.ts';
 import { PartitionsUsageError, partitionsCommand } from './partitions-command.ts';
 import { jsonRenderer, plainRenderer, ttyRenderer } from './render.ts';
 import { verifyCommand } from './verify-command.ts';
-import { daemonCommand, parseInterval, tickCommand, ticksCommand } from './automation-commands.ts';
+import { daemonCommand, parseInterval, parseTickTime, tickCommand, ticksCommand } from './automation-commands.ts';
 
 import { RuntimeError } from '../errors.ts';
 import { executorSettingsFromEnv, type ExecutorSettings } from '../settings.ts';
@@ -79,6 +79,8 @@ Options:
       --depth N           lineage depth (default 3)
       --older-than AGE    prune age, e.g. 30d, 12h
       --interval D        daemon tick interval, e.g. 30s, 5m
+      --at TIME           tick as of this ISO instant, within the last 24 h (a schedule due then
+                          that no tick handled yet fires now; e.g. a CronJob pod that started late)
       --name N            ticks of one schedule or sensor (or "automation" for asset policies)
   -h, --help              this help
 `;
@@ -109,6 +111,7 @@ export async function main(argv: string[], io: { out?: NodeJS.WriteStream; err?:
         depth: { type: 'string' },
         'older-than': { type: 'string' },
         interval: { type: 'string' },
+        at: { type: 'string' },
         name: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -132,8 +135,10 @@ export async function main(argv: string[], io: { out?: NodeJS.WriteStream; err?:
   let limit: number;
   let depth: number;
   let intervalMs: number;
+  let tickAt: Date | undefined;
   try {
     intervalMs = opts.interval === undefined ? 30_000 : parseInterval(opts.interval);
+    tickAt = opts.at === undefined ? undefined : parseTickTime(opts.at, new Date());
     limit = wholeNumber('--limit', opts.limit, 20, 1, 100_000);
     depth = wholeNumber('--depth', opts.depth, 3, 0, 1_000);
     settings = loadRuntimeSettings(process.env, { dataDir: opts['data-dir'] });
@@ -188,7 +193,7 @@ export async function main(argv: string[], io: { out?: NodeJS.WriteStream; err?:
       case 'partitions':
         return await partitionsCommand(instance, args, json, out);
       case 'tick':
-        return await onExecutor(instance, executor, () => tickCommand(instance!, json, out, err));
+        return await onExecutor(instance, executor, () => tickCommand(instance!, json, out, err, tickAt));
       case 'daemon':
         return await onExecutor(instance, executor, () => daemonCommand(instance!, intervalMs, json, out, err));
       case 'ticks':
