@@ -45,7 +45,7 @@ resource "aws_db_instance" "lineage" {
   multi_az               = var.rds_multi_az
 
   backup_retention_period   = 7
-  deletion_protection       = true
+  deletion_protection       = var.rds_deletion_protection
   skip_final_snapshot       = false
   final_snapshot_identifier = "${var.name}-lineage-final"
   copy_tags_to_snapshot     = true

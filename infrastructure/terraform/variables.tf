@@ -110,3 +110,9 @@ variable "rds_multi_az" {
   type        = bool
   default     = false
 }
+
+variable "rds_deletion_protection" {
+  description = "Refuse to delete the lineage store (set false, apply, then destroy to remove it)."
+  type        = bool
+  default     = true
+}

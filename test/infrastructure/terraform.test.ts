@@ -125,7 +125,8 @@ test('RDS: the PostgreSQL lineage store is private, encrypted, its password kept
   assert.is(db.storage_encrypted, true);
   assert.is(db.manage_master_user_password, true, 'the master password must be generated and kept in Secrets Manager, never written here');
   assert.not.ok('password' in db, 'no literal password');
-  assert.is(db.deletion_protection, true);
+  assert.is(db.deletion_protection, '${var.rds_deletion_protection}');
+  assert.is(variableDefault(tf, 'rds_deletion_protection'), true, 'deletion protection is on unless turned off to tear down');
   assert.equal(db.vpc_security_group_ids, ['${aws_security_group.lineage.id}']);
   assert.is(db.db_subnet_group_name, '${aws_db_subnet_group.lineage.name}');
   assert.is(get(tf.resources, 'aws_db_subnet_group', 'lineage', 'subnet_ids'), '${module.vpc.private_subnets}');
