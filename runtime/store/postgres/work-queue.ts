@@ -7,7 +7,7 @@
 // what makes a step safe to run twice is the store's partition lease, fenced commit and live
 // re-check, not the queue. A claim is one statement: the oldest claimable row, skipping rows
 // another worker is claiming, so N workers never wait on each other. One dependency and one
-// schema fewer; bench/scale.ts measures the claim latency.
+// schema fewer; bench/scale.ts measures a worker-pool backfill and the coordinator's CPU per step.
 import pg from 'pg';
 import type { AssetKey, PartitionKey } from '../../keys.ts';
 import type {
