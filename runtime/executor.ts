@@ -42,7 +42,12 @@ export interface ExecuteOptions {
    * schedules and records), instead of in this process. Default concurrency is then
    * WORKER_DEFAULT_CONCURRENCY units in flight across all workers.
    */
-  readonly workers?: { readonly queue: WorkerQueue; readonly maxAttempts?: number };
+  readonly workers?: {
+    readonly queue: WorkerQueue;
+    readonly maxAttempts?: number;
+    /** How long a unit may wait for its pool to be free of other runs' units before its steps fail. Default 1 h. */
+    readonly poolWaitMs?: number;
+  };
 }
 
 export interface RunResult {
@@ -63,12 +68,18 @@ export const DEFAULT_CONCURRENCY = Math.max(2, Math.min(8, availableParallelism(
 /** Units queued or running at once for a worker-pool run: enough to keep dozens of workers busy. */
 export const WORKER_DEFAULT_CONCURRENCY = 64;
 
+/** A run's lease lifetime (its heartbeat renews it at a third); a run silent for three of them is abandoned. */
+export const DEFAULT_RUN_LEASE_TTL_MS = 30_000;
+
+/** How often a coordinator hands on the events its workers recorded in the store, while the run goes on. */
+const RELAY_EVERY_MS = 250;
+
 const emptyView: CurrentView = { current: () => undefined, materializedPartitions: () => [] };
 
 export async function executePlan<R>(instance: Instance<R>, plan: Plan, options: ExecuteOptions): Promise<RunResult> {
   const { store, graph } = instance;
   const started = Date.now();
-  const leaseTtlMs = options.leaseTtlMs ?? 30_000;
+  const leaseTtlMs = options.leaseTtlMs ?? DEFAULT_RUN_LEASE_TTL_MS;
   const signal = options.signal ?? new AbortController().signal;
   // With workers, every event (theirs and ours) reaches the listener from the store, in one order.
   const relay = options.workers ? storeEventRelay(store, options.runId, options.onEvent) : undefined;
@@ -80,6 +91,8 @@ export async function executePlan<R>(instance: Instance<R>, plan: Plan, options:
 
   try {
     await store.closeAbandonedRuns(started, leaseTtlMs * 3);
+    // Units those runs left queued would hold their pools: cancel them before queuing ours.
+    await options.workers?.queue.reclaimOrphans(started);
     await store.createRun({ id: options.runId, selection: options.selection, partitions: options.partitions, trigger: options.trigger, now: started });
   } catch (err) {
     await recorder.close();
@@ -149,12 +162,20 @@ export async function executePlan<R>(instance: Instance<R>, plan: Plan, options:
       recorder,
       signal,
       maxAttempts: options.workers.maxAttempts ?? 3,
+      poolWaitMs: options.workers.poolWaitMs ?? 3_600_000,
     });
+    // Workers record their events in the store; hand them on as they come (a step_started
+    // while the step runs, not once its unit has ended), and once more after each unit.
+    const relaying = setInterval(() => void relay?.(), RELAY_EVERY_MS);
+    relaying.unref();
     launch = async (unit) => {
       await launcher.launch(unit);
       await relay?.();
     };
-    closeLauncher = () => launcher.close();
+    closeLauncher = async () => {
+      clearInterval(relaying);
+      await launcher.close();
+    };
   }
   try {
     await schedule(graph, units, {

@@ -3,6 +3,7 @@
 // and to run materializations.
 import { resolve } from 'node:path';
 import type { Definitions } from './definitions.ts';
+import type { ExecuteOptions } from './executor.ts';
 import { AssetGraph } from './graph.ts';
 import { freshnessOf, type AssetFreshness } from './automation/freshness.ts';
 import type { AssetKey } from './keys.ts';
@@ -28,6 +29,8 @@ export interface AssetStatus extends AssetStatusSummary {
 }
 
 export class Instance<R = unknown> {
+  #workers: ExecuteOptions['workers'];
+
   private constructor(
     readonly definitions: Definitions<R>,
     readonly graph: AssetGraph<R>,
@@ -44,6 +47,20 @@ export class Instance<R = unknown> {
     const storage = options.storage ?? storageFromEnv(process.env, dataDir);
     const store = options.store ?? (await openLineageStore(storeTargetFromEnv(process.env, dataDir)));
     return new Instance(definitions, graph, dataDir, store, storage);
+  }
+
+  /**
+   * Where runs started through this instance run their steps when the request names no
+   * launcher: in this process (undefined, the default) or on the worker pool behind this queue.
+   * The CLI sets it from EXECUTOR for every command that runs (materialize, tick, daemon), so
+   * automation's runs honour it too.
+   */
+  get workers(): ExecuteOptions['workers'] {
+    return this.#workers;
+  }
+
+  useWorkers(workers: ExecuteOptions['workers']): void {
+    this.#workers = workers;
   }
 
   /** A staleness resolver over a fresh snapshot of the store. */

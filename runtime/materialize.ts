@@ -80,7 +80,7 @@ export async function runPrepared(instance: Instance<unknown>, prepared: Prepare
     onEvent: req.onEvent,
     onRecorded: req.onRecorded,
     now: prepared.now,
-    workers: req.workers,
+    workers: req.workers ?? instance.workers,
   });
   return { ...result, plan: prepared.plan };
 }

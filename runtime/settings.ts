@@ -175,9 +175,11 @@ export interface ExecutorSettings {
   readonly workerLeaseMs: number;
   /** After SIGTERM, how long a worker may finish its unit before handing it back (keep below terminationGracePeriodSeconds). */
   readonly drainTimeoutS: number;
+  /** How long a coordinator's unit waits for its pool while another run's unit holds it, before its steps fail. */
+  readonly poolWaitS: number;
 }
 
-/** EXECUTOR (or --executor), WORKER_LEASE_MS, WORKER_DRAIN_TIMEOUT_S. */
+/** EXECUTOR (or --executor), WORKER_LEASE_MS, WORKER_DRAIN_TIMEOUT_S, WORKER_POOL_WAIT_S. */
 export function executorSettingsFromEnv(env: Env, flags: { readonly executor?: string } = {}): ExecutorSettings {
   const name = flags.executor !== undefined ? '--executor' : 'EXECUTOR';
   const value = flags.executor ?? raw(env, 'EXECUTOR') ?? 'in-process';
@@ -186,6 +188,7 @@ export function executorSettingsFromEnv(env: Env, flags: { readonly executor?: s
     kind: value as ExecutorKind,
     workerLeaseMs: wholeNumber('WORKER_LEASE_MS', raw(env, 'WORKER_LEASE_MS'), 30_000, 1_000, 3_600_000),
     drainTimeoutS: wholeNumber('WORKER_DRAIN_TIMEOUT_S', raw(env, 'WORKER_DRAIN_TIMEOUT_S'), 25, 0, 86_400),
+    poolWaitS: wholeNumber('WORKER_POOL_WAIT_S', raw(env, 'WORKER_POOL_WAIT_S'), 3_600, 1, 604_800),
   };
 }
 

@@ -11,6 +11,8 @@
 // SIGTERM drains: the current unit finishes (or, after the drain timeout or a second SIGTERM,
 // is stopped and handed back to the queue), then the process exits 0.
 import { hostname } from 'node:os';
+import { borrowConnection, returnConnection } from './duckdb.ts';
+import { DEFAULT_RUN_LEASE_TTL_MS } from './executor.ts';
 import { errorMessage } from './errors.ts';
 import type { Instance } from './instance.ts';
 import { RunRecorder } from './executor/recorder.ts';
@@ -36,6 +38,35 @@ export interface WorkerOptions {
 
 const emptyView: CurrentView = { current: () => undefined, materializedPartitions: () => [] };
 
+/**
+ * How often a worker looks for runs whose coordinator died (closing them as failed, as a new
+ * coordinator would) and cancels their units left in the queue, so they never hold a pool.
+ */
+const RECLAIM_EVERY_MS = 10_000;
+
+/**
+ * Loads DuckDB's native library and opens a connection before the first claim: done during a
+ * step, that synchronous load (a second or more on a busy machine) stalls the claim renewals
+ * and a short claim lease expires under a healthy worker.
+ */
+async function warmUp(): Promise<void> {
+  await returnConnection(await borrowConnection());
+}
+
+/** Closes the runs whose coordinator stopped and cancels their queued units; never fails the worker. */
+async function reclaimOrphans<R>(instance: Instance<R>, queue: WorkerQueue, log: (line: string) => void): Promise<void> {
+  try {
+    const now = Date.now();
+    const closed = await instance.store.closeAbandonedRuns(now, 3 * DEFAULT_RUN_LEASE_TTL_MS);
+    const canceled = await queue.reclaimOrphans(now);
+    if (closed.length > 0 || canceled > 0) {
+      log(`closed ${closed.length} run(s) whose coordinator stopped${closed.length ? ` (${closed.join(', ')})` : ''}; canceled ${canceled} unit(s) left in the queue`);
+    }
+  } catch (err) {
+    log(`could not look for abandoned runs in ${instance.store.location}: ${errorMessage(err)}; trying again later`);
+  }
+}
+
 /** Claims and runs units until `drain` aborts; resolves to the number of units it ran. */
 export async function runWorker<R>(instance: Instance<R>, queue: WorkerQueue, options: WorkerOptions): Promise<number> {
   const host = hostname();
@@ -45,8 +76,14 @@ export async function runWorker<R>(instance: Instance<R>, queue: WorkerQueue, op
   const onDrain = (): void => wake?.();
   options.drain.addEventListener('abort', onDrain, { once: true });
   let ran = 0;
+  let reclaimedAt = 0;
   try {
+    await warmUp();
     while (!options.drain.aborted) {
+      if (Date.now() - reclaimedAt >= RECLAIM_EVERY_MS) {
+        reclaimedAt = Date.now();
+        await reclaimOrphans(instance, queue, options.log);
+      }
       let claimed: ClaimedWorkUnit<UnitPayload> | undefined;
       try {
         claimed = await queue.claim(worker, Date.now(), options.leaseMs);

@@ -30,3 +30,28 @@ output "ecr_repository_url" {
   description = "Where to push the image: docker push <this>:<tag>."
   value       = module.ecr.repository_url
 }
+
+output "rds_endpoint" {
+  description = "Host of the PostgreSQL lineage store: the HOST of LINEAGE_STORE in the Secret pjm-postgres."
+  value       = aws_db_instance.lineage.address
+}
+
+output "rds_port" {
+  description = "Port of the lineage store."
+  value       = aws_db_instance.lineage.port
+}
+
+output "rds_database" {
+  description = "Database of the lineage store: the path of LINEAGE_STORE."
+  value       = aws_db_instance.lineage.db_name
+}
+
+output "rds_username" {
+  description = "Master user of the lineage store: the USER of LINEAGE_STORE."
+  value       = aws_db_instance.lineage.username
+}
+
+output "rds_master_user_secret_arn" {
+  description = "Secrets Manager secret holding the master password: aws secretsmanager get-secret-value --secret-id <this>."
+  value       = aws_db_instance.lineage.master_user_secret[0].secret_arn
+}

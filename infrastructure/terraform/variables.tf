@@ -80,3 +80,39 @@ variable "k8s_service_account" {
   type        = string
   default     = "pjm-lmp"
 }
+
+variable "rds_engine_version" {
+  description = "PostgreSQL major version of the lineage store (the tests run Debian's PostgreSQL; 15 and later are supported)."
+  type        = string
+  default     = "16"
+}
+
+variable "rds_instance_class" {
+  description = "Instance class of the lineage store. A backfill by N workers holds about 2 connections per worker and coordinator."
+  type        = string
+  default     = "db.t4g.medium"
+}
+
+variable "rds_allocated_storage_gb" {
+  description = "Initial storage of the lineage store (it grows up to four times this on its own)."
+  type        = number
+  default     = 20
+}
+
+variable "rds_database" {
+  description = "Database of the lineage store; the path of LINEAGE_STORE in the Secret pjm-postgres."
+  type        = string
+  default     = "pjm"
+}
+
+variable "rds_multi_az" {
+  description = "A standby in a second availability zone (failover in about a minute; doubles the cost)."
+  type        = bool
+  default     = false
+}
+
+variable "rds_deletion_protection" {
+  description = "Refuse to delete the lineage store (set false, apply, then destroy to remove it)."
+  type        = bool
+  default     = true
+}

@@ -1,6 +1,6 @@
 // `materialize tick`, `materialize daemon` and `materialize ticks`: automation from the
 // command line (see runtime/automation/tick.ts).
-//   materialize tick [--json]                  evaluate schedules, sensors and policies once, run what they request, exit
+//   materialize tick [--at TIME] [--json]                evaluate schedules, sensors and policies once, run what they request, exit
 //   materialize daemon [--interval 30s]        the same in a loop; SIGTERM stops it after the tick in progress
 //   materialize ticks [--limit N] [--name N] [--json]   recent ticks: what was evaluated, requested, and why not
 import { runDaemon } from '../automation/daemon.ts';
@@ -32,7 +32,17 @@ function describeTickResult(r: TickResult): string[] {
   return lines;
 }
 
-export async function tickCommand(instance: Instance<unknown>, queue: RunQueueSettings, json: boolean, out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
+/** `--at`: an ISO instant within the last 24 hours (a tick is not a way to replay history or run ahead). */
+export function parseTickTime(text: string, now: Date): Date {
+  const at = new Date(text.trim());
+  const age = now.getTime() - at.getTime();
+  if (!/^\d{4}-\d\d-\d\dT/.test(text.trim()) || Number.isNaN(at.getTime()) || age < -60_000 || age > 24 * 3_600_000) {
+    throw new RuntimeError('invalid-setting', `--at ${JSON.stringify(text)}: write an ISO instant within the last 24 hours, such as 2025-05-01T18:30:00Z.`);
+  }
+  return at;
+}
+
+export async function tickCommand(instance: Instance<unknown>, queue: RunQueueSettings, json: boolean, out: NodeJS.WritableStream, err: NodeJS.WritableStream, at?: Date): Promise<number> {
   const controller = new AbortController();
   const onSignal = (signal: NodeJS.Signals) => {
     err.write(`\n${signal}: canceling the tick's runs; nothing half-written is published\n`);
@@ -41,7 +51,7 @@ export async function tickCommand(instance: Instance<unknown>, queue: RunQueueSe
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    const r = await runTick(instance, { signal: controller.signal, queue });
+    const r = await runTick(instance, { signal: controller.signal, queue, ...(at ? { now: at } : {}) });
     if (json) out.write(JSON.stringify({ ticks: r.ticks, runs: r.runs }) + '\n');
     else {
       const lines = describeTickResult(r);

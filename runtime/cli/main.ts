@@ -33,7 +33,7 @@ import { PartitionsUsageError, partitionsCommand } from './partitions-command.ts
 import { jsonRenderer, plainRenderer, ttyRenderer } from './render.ts';
 import { checkWarnings } from './check-warnings.ts';
 import { verifyCommand } from './verify-command.ts';
-import { daemonCommand, parseInterval, tickCommand, ticksCommand } from './automation-commands.ts';
+import { daemonCommand, parseInterval, parseTickTime, tickCommand, ticksCommand } from './automation-commands.ts';
 
 import { RuntimeError } from '../errors.ts';
 import { executorSettingsFromEnv, runQueueSettingsFromEnv, type ExecutorSettings, type RunQueueSettings } from '../settings.ts';
@@ -83,6 +83,8 @@ Options:
       --depth N           lineage depth (default 3)
       --older-than AGE    prune age, e.g. 30d, 12h
       --interval D        daemon tick interval, e.g. 30s, 5m
+      --at TIME           tick as of this ISO instant, within the last 24 h (a schedule due then
+                          that no tick handled yet fires now; e.g. a CronJob pod that started late)
       --name N            ticks of one schedule or sensor (or "automation" for asset policies)
   -h, --help              this help
 `;
@@ -108,6 +110,7 @@ function parseCommandLine(argv: string[]) {
       depth: { type: 'string' },
       'older-than': { type: 'string' },
       interval: { type: 'string' },
+      at: { type: 'string' },
       name: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -142,8 +145,10 @@ export async function main(argv: string[], io: { out?: NodeJS.WriteStream; err?:
   let limit: number;
   let depth: number;
   let intervalMs: number;
+  let tickAt: Date | undefined;
   try {
     intervalMs = opts.interval === undefined ? 30_000 : parseInterval(opts.interval);
+    tickAt = opts.at === undefined ? undefined : parseTickTime(opts.at, new Date());
     limit = wholeNumber('--limit', opts.limit, 20, 1, 100_000);
     depth = wholeNumber('--depth', opts.depth, 3, 0, 1_000);
     settings = loadRuntimeSettings(process.env, { dataDir: opts['data-dir'] });
@@ -201,9 +206,9 @@ export async function main(argv: string[], io: { out?: NodeJS.WriteStream; err?:
       case 'partitions':
         return await partitionsCommand(instance, args, json, out);
       case 'tick':
-        return await tickCommand(instance, queueSettings, json, out, err);
+        return await onExecutor(instance, executor, () => tickCommand(instance!, queueSettings, json, out, err, tickAt));
       case 'daemon':
-        return await daemonCommand(instance, intervalMs, queueSettings, json, out, err);
+        return await onExecutor(instance, executor, () => daemonCommand(instance!, intervalMs, queueSettings, json, out, err));
       case 'ticks':
         return await ticksCommand(instance, limit, opts.name, json, out);
       case 'prune': {
@@ -290,7 +295,7 @@ async function runCommand(
     // Through the store's run queue, behind the runs the UI, the API and the daemon asked for first.
     const outcome = await new RunQueue(instance, queueSettings).run(
       prepared,
-      { ...req, onEvent, ...(queue ? { workers: { queue } } : {}) },
+      { ...req, onEvent, ...(queue ? { workers: { queue, poolWaitMs: executor.poolWaitS * 1000 } } : {}) },
       { signal: controller.signal, onWaiting: (reason) => err.write(`run ${prepared.runId} queued: ${reason}\n`) },
     );
     if (outcome.kind === 'canceled') {
@@ -310,6 +315,19 @@ async function runCommand(
     renderer.close();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+  }
+}
+
+/** Runs `command` with the instance's runs on the worker pool when EXECUTOR=workers (automation's runs included). */
+async function onExecutor(instance: Instance<unknown>, executor: ExecutorSettings, command: () => Promise<number>): Promise<number> {
+  if (executor.kind !== 'workers') return command();
+  const queue = openWorkerQueue(instance);
+  instance.useWorkers({ queue, poolWaitMs: executor.poolWaitS * 1000 });
+  try {
+    return await command();
+  } finally {
+    instance.useWorkers(undefined);
+    await queue.close();
   }
 }
 

@@ -33,6 +33,8 @@ export interface WorkerLauncherContext {
   readonly signal: AbortSignal;
   /** Claims a unit may take before it fails (each claim expired: its worker died). */
   readonly maxAttempts: number;
+  /** How long a unit waits for its pool while other runs' units hold it; then its steps fail, saying so. */
+  readonly poolWaitMs: number;
 }
 
 export interface WorkerLauncher {
@@ -121,6 +123,7 @@ export async function workerLauncher(ctx: WorkerLauncherContext): Promise<Worker
   const launch = async (unit: Unit): Promise<void> => {
     const pool = ctx.graph.get(unit.asset).pool ?? null;
     const payload = toPayload(unit, ctx.states, results, ctx.run);
+    const waitingSince = Date.now();
     for (;;) {
       if (signal.aborted) {
         for (const s of unit.steps) skip(s, 'run canceled');
@@ -145,7 +148,18 @@ export async function workerLauncher(ctx: WorkerLauncherContext): Promise<Worker
         apply(unit, ending);
         return;
       }
-      // Another run's unit holds the pool: try again on the next change (or poll).
+      // Another run's unit holds the pool: try again on the next change (or poll), for a while.
+      if (Date.now() - waitingSince >= ctx.poolWaitMs) {
+        const waited = Math.round((Date.now() - waitingSince) / 1000);
+        for (const s of unit.steps) {
+          fail(
+            s,
+            `pool "${queued.pool}" stayed busy with another run's unit for ${waited} s (WORKER_POOL_WAIT_S=${Math.round(ctx.poolWaitMs / 1000)}): ` +
+              'see `materialize runs` for the run holding it, cancel it or wait for it, then run again (or raise WORKER_POOL_WAIT_S)',
+          );
+        }
+        return;
+      }
       await new Promise<void>((resolve) => wakers.push(resolve));
     }
   };
@@ -182,7 +196,8 @@ export function storeEventRelay(store: LineageStore, runId: string, listener: Ru
             seen.add(e.id);
             fresh++;
             lastId = Math.max(lastId, e.id);
-            listener({ ...(e.data ?? {}), runId: e.runId, ts: e.ts, type: e.type } as unknown as RunEvent);
+            // The fields in the order the in-process executor emits them (run, step, time, type, then the rest).
+            listener({ runId: e.runId, ...(e.asset ? { asset: e.asset } : {}), ...(e.partition !== null ? { partition: e.partition } : {}), ts: e.ts, type: e.type, ...(e.data ?? {}) } as unknown as RunEvent);
           }
           if (rows.length < 5000 || fresh === 0) break;
         }

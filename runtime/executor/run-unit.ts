@@ -146,6 +146,15 @@ export function unitRunner<R>(ctx: UnitContext<R>): (unit: Unit) => Promise<void
       const live = new StalenessResolver(graph, view, options.now, { shallow: true, dynamic });
       const members: ResolvedStep[] = [];
       for (const s of leased) {
+        if (committedByEarlierAttempt(def, s, live)) {
+          // A worker of this run committed it, then lost its claim before reporting (stalled past
+          // the claim's lease): the run did materialize it, once. Count it so, without a second
+          // step_materialized (the committing attempt recorded that, with the commit).
+          counts.materialized++;
+          emit({ ...baseOf(s), ts: Date.now(), type: 'log', level: 'info', message: `already committed by an earlier attempt of run ${options.runId} (its worker lost the claim before reporting); not run again` });
+          results.set(s.id, { outcome: 'materialized' });
+          continue;
+        }
         const skip = stillNeeded(def, s, live);
         if (skip !== undefined) {
           counts.skipped++;
@@ -195,6 +204,13 @@ export function unitRunner<R>(ctx: UnitContext<R>): (unit: Unit) => Promise<void
       }
       if (!(await sleep(200, signal))) return false;
     }
+  }
+
+  /** A retried worker unit whose step this very run already committed (only workers retry a unit under one run id). */
+  function committedByEarlierAttempt(def: AssetDefinition<R>, s: StepState, live: StalenessResolver): boolean {
+    if (options.leaseHolder === undefined || s.step.action !== 'run') return false;
+    const decision = decideRun(def, s.step.partition, live.status(def.key, s.step.partition), { now: options.now, dynamic, force: false });
+    return !decision.run && decision.status.status === 'FRESH' && decision.status.current?.runId === options.runId;
   }
 
   /**

@@ -81,6 +81,12 @@ export interface WorkQueue<P, R> {
    * `maxAttempts` times are failed on the way.
    */
   claim(worker: string, now: number, ttlMs: number): Promise<ClaimedWorkUnit<P> | undefined>;
+  /**
+   * Cancels the units no coordinator waits for any more: queued (or claimed, claim expired) units
+   * of runs that ended; asks live claims of such runs to stop. Returns how many it canceled.
+   * Workers call it every little while (worker.ts), after closing the runs whose coordinator died.
+   */
+  reclaimOrphans(now: number): Promise<number>;
   /** Extends a claim; says whether the coordinator asked it to stop, or whether it was lost. */
   renew(claim: WorkClaim, now: number, ttlMs: number): Promise<RenewResult>;
   /** Records the unit's result; false when the claim was lost meanwhile (the result is dropped). */

@@ -9,7 +9,7 @@ import { buildOverlay, findObject } from '../../infrastructure/checks/kustomize.
 import type { K8sObject } from '../../infrastructure/checks/kustomize.ts';
 import { schemaErrors } from '../../infrastructure/checks/k8s-schema.ts';
 import { readTerraformEnv } from '../../infrastructure/k8s/terraform-env.ts';
-import { DAILY_AFTER_DA_PUBLICATION } from '../../assets/pjm/schedules.ts';
+import { PJM_SCHEDULES } from '../../assets/pjm/schedules.ts';
 
 const root = new URL('../..', import.meta.url).pathname;
 const overlays = ['local', 'eks'] as const;
@@ -62,15 +62,19 @@ for (const overlay of overlays) {
     }
   });
 
-  test(`${overlay}: CronJob pjm-materialize runs \`materialize --trigger cron\` once a day after day-ahead prices, never two at a time`, () => {
+  test(`${overlay}: CronJob pjm-materialize runs \`materialize tick\` when the definitions' schedule is due, after day-ahead prices, never two at a time`, () => {
     const cron = cronJobOf(objects);
+    // The pod starts when the definitions' schedule is due and the tick runs it: one CronJob
+    // stands for one schedule. A second schedule needs its own CronJob (or the daemon Deployment).
+    assert.is(PJM_SCHEDULES.length, 1, `the definitions declare ${PJM_SCHEDULES.length} schedules; base/cronjob.yaml starts a tick for one: add a CronJob per schedule, or run \`materialize daemon\``);
+    const [schedule] = PJM_SCHEDULES;
     const fields = cron.spec.schedule.trim().split(/\s+/);
     assert.is(fields.length, 5, `schedule "${cron.spec.schedule}" is not a 5-field cron expression`);
     const [minute, hour] = fields.map(Number);
     assert.ok(cron.spec.timeZone === 'America/New_York', 'the schedule must be in PJM market time (timeZone: America/New_York)');
     // The schedule is declared once, in the definitions: the manifest must say the same.
-    assert.equal({ schedule: cron.spec.schedule, timeZone: cron.spec.timeZone }, { schedule: DAILY_AFTER_DA_PUBLICATION.cron, timeZone: DAILY_AFTER_DA_PUBLICATION.timezone },
-      `the CronJob's schedule must be assets/pjm/schedules.ts's ${DAILY_AFTER_DA_PUBLICATION.name}; change it there and in infrastructure/k8s/base/cronjob.yaml together`);
+    assert.equal({ schedule: cron.spec.schedule, timeZone: cron.spec.timeZone }, { schedule: schedule!.cron, timeZone: schedule!.timezone },
+      `the CronJob's schedule must be assets/pjm/schedules.ts's ${schedule!.name}; change it there and in infrastructure/k8s/base/cronjob.yaml together`);
     assert.ok(hour! * 60 + minute! >= 13 * 60 + 30, `runs at ${hour}:${minute} New York time, before PJM posts day-ahead results (about 13:30)`);
     assert.is(cron.spec.concurrencyPolicy, 'Forbid');
     assert.type(cron.spec.successfulJobsHistoryLimit, 'number');
@@ -81,7 +85,10 @@ for (const overlay of overlays) {
     assert.is(job.template.spec.restartPolicy, 'Never');
     const container = job.template.spec.containers[0]!;
     assert.is(container.command, undefined, 'the CronJob must keep the image ENTRYPOINT (node bin/materialize.js)');
-    assert.equal(container.args, ['--trigger', 'cron']);
+    assert.equal(container.args, ['tick']);
+    // The tick fires a due time within its catch-up window (an hour): a pod started later than
+    // that would skip the run, so Kubernetes must not start it later either.
+    assert.ok((cron.spec as { startingDeadlineSeconds?: number }).startingDeadlineSeconds! <= 3600, 'startingDeadlineSeconds must stay within the tick\'s catch-up window (3600 s)');
   });
 
   test(`${overlay}: Deployment pjm-serving runs 2 replicas of \`materialize serve\` with probes on /ready and /health, resources and a grace period above the drain`, () => {
@@ -146,10 +153,46 @@ for (const overlay of overlays) {
 
 test('the commands the manifests run are the ones infrastructure/README.md documents', () => {
   const readme = readFileSync(join(root, 'infrastructure/README.md'), 'utf8');
-  for (const template of podTemplates(built.local)) {
+  const workers = findObject(built.eks, 'Deployment', 'pjm-workers') as unknown as { spec: { template: PodTemplate } };
+  for (const template of [...podTemplates(built.local), workers.spec.template]) {
     const command = `node bin/materialize.js ${template.spec.containers[0]!.args!.join(' ')}`;
     assert.ok(readme.includes(`\`${command}\``), `infrastructure/README.md does not document \`${command}\`, the command of ${template.spec.containers[0]!.name}`);
   }
+});
+
+type Env = NonNullable<Container['env']>;
+const fromSecret = (env: Env | undefined, name: string) => env?.find((e) => e.name === name)?.valueFrom?.secretKeyRef;
+
+test('eks: Deployment pjm-workers runs `materialize worker` replicas with resources and a grace period above the drain, off the shared volume', () => {
+  const workers = findObject(built.eks, 'Deployment', 'pjm-workers') as unknown as K8sObject & { spec: { replicas: number; template: PodTemplate } };
+  assert.ok(workers.spec.replicas >= 2, 'at least two workers, so a killed one is not the whole pool');
+  const pod = workers.spec.template.spec;
+  const container = pod.containers[0]!;
+  assert.equal(container.args, ['worker']);
+  assert.is(container.command, undefined, 'keep the image ENTRYPOINT');
+  assert.ok(container.resources?.requests?.cpu && container.resources.requests.memory && container.resources.limits?.memory, 'requests cpu/memory and a memory limit');
+  const drainS = Number(configOf(built.eks).data.WORKER_DRAIN_TIMEOUT_S);
+  assert.ok(drainS > 0, 'pjm-config sets WORKER_DRAIN_TIMEOUT_S, the drain the grace period is sized for');
+  assert.ok((pod.terminationGracePeriodSeconds ?? 30) > drainS + 5, `terminationGracePeriodSeconds (${pod.terminationGracePeriodSeconds}) must exceed WORKER_DRAIN_TIMEOUT_S (${drainS}) with room to hand the unit back`);
+  assert.equal(fromSecret(container.env, 'LINEAGE_STORE'), { name: 'pjm-postgres', key: 'LINEAGE_STORE' });
+  assert.ok(!pod.volumes?.some((v) => v.persistentVolumeClaim), 'workers must not mount the ReadWriteOnce volume: it would pin every replica to one node');
+  assert.is(pod.affinity, undefined, 'workers spread over nodes');
+  const env = readTerraformEnv();
+  assert.is(container.image, `${env.ECR_REPOSITORY_URL}:${env.IMAGE_TAG}`);
+});
+
+test('eks: the CronJob is the coordinator (EXECUTOR=workers), and every pod reads LINEAGE_STORE from the Secret pjm-postgres, a placeholder', () => {
+  const cron = cronJobOf(built.eks).spec.jobTemplate.spec.template.spec.containers[0]!;
+  assert.is(cron.env?.find((e) => e.name === 'EXECUTOR')?.value, 'workers');
+  assert.not.ok(configOf(built.eks).data.EXECUTOR, 'EXECUTOR is the CronJob\'s alone (the server does not coordinate)');
+  for (const template of podTemplates(built.eks)) {
+    assert.equal(fromSecret(template.spec.containers[0]!.env, 'LINEAGE_STORE'), { name: 'pjm-postgres', key: 'LINEAGE_STORE' }, template.spec.containers[0]!.name);
+  }
+  const secret = findObject(built.eks, 'Secret', 'pjm-postgres') as unknown as { data: Record<string, string> };
+  const url = Buffer.from(secret.data.LINEAGE_STORE!, 'base64').toString('utf8');
+  assert.match(url, /^postgres:\/\/USER:PASSWORD@HOST:5432\/\w+$/, 'the committed Secret is the documented placeholder, never a credential');
+  // Local clusters keep the SQLite store on the volume: no worker pool there.
+  assert.not.ok(built.local.some((o) => o.metadata.name === 'pjm-workers' || o.metadata.name === 'pjm-postgres'));
 });
 
 test('local: the locally built image, assets on the volume', () => {

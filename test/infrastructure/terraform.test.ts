@@ -117,6 +117,33 @@ test('the outputs the eks overlay reads exist and point at the cluster, the buck
   assert.is(env.CLUSTER_NAME, variableDefault(tf, 'name'), 'terraform.env CLUSTER_NAME differs from the Terraform default');
 });
 
+test('RDS: the PostgreSQL lineage store is private, encrypted, its password kept by RDS, and reachable on 5432 from the EKS nodes only', () => {
+  const db = get(tf.resources, 'aws_db_instance', 'lineage') as HclBody;
+  assert.ok(db, 'no aws_db_instance "lineage"');
+  assert.is(db.engine, 'postgres');
+  assert.is(db.publicly_accessible, false);
+  assert.is(db.storage_encrypted, true);
+  assert.is(db.manage_master_user_password, true, 'the master password must be generated and kept in Secrets Manager, never written here');
+  assert.not.ok('password' in db, 'no literal password');
+  assert.is(db.deletion_protection, '${var.rds_deletion_protection}');
+  assert.is(variableDefault(tf, 'rds_deletion_protection'), true, 'deletion protection is on unless turned off to tear down');
+  assert.equal(db.vpc_security_group_ids, ['${aws_security_group.lineage.id}']);
+  assert.is(db.db_subnet_group_name, '${aws_db_subnet_group.lineage.name}');
+  assert.is(get(tf.resources, 'aws_db_subnet_group', 'lineage', 'subnet_ids'), '${module.vpc.private_subnets}');
+  assert.is(get(tf.resources, 'aws_security_group', 'lineage', 'vpc_id'), '${module.vpc.vpc_id}');
+  // Exactly one way in: 5432/tcp from the node security group; no CIDR rule anywhere on it.
+  const rules = Object.values(tf.resources.aws_vpc_security_group_ingress_rule ?? {}).filter((r) => r.security_group_id === '${aws_security_group.lineage.id}');
+  assert.is(rules.length, 1, 'one ingress rule on the lineage security group');
+  assert.equal([rules[0]!.ip_protocol, rules[0]!.from_port, rules[0]!.to_port, rules[0]!.referenced_security_group_id], ['tcp', 5432, 5432, '${module.eks.node_security_group_id}']);
+  assert.not.ok('cidr_ipv4' in rules[0]!);
+  assert.not.ok('ingress' in (get(tf.resources, 'aws_security_group', 'lineage') as HclBody), 'no inline ingress blocks beside the rule');
+  // What the walk-through builds LINEAGE_STORE from.
+  for (const [name, ref] of [['rds_endpoint', 'aws_db_instance.lineage.address'], ['rds_database', 'aws_db_instance.lineage.db_name'], ['rds_username', 'aws_db_instance.lineage.username']]) {
+    assert.equal(references(tf.outputs[name!]?.value), [ref!], `output "${name}"`);
+  }
+  assert.match(String(tf.outputs.rds_master_user_secret_arn?.value), /aws_db_instance\.lineage\.master_user_secret\[0\]\.secret_arn/);
+});
+
 test('terraform-env.ts renders the overlay values from `terraform output -json`, and names a missing output', () => {
   const outputs = Object.fromEntries(OVERLAY_OUTPUTS.map((n) => [n, { value: `value-of-${n}`, type: 'string', sensitive: false }]));
   const rendered = parseEnvFile(renderTerraformEnv(outputs, 'a1b2c3d4e5f6'));

@@ -5,8 +5,16 @@ import { duration, esc, formatTime, links, messageOf, shortVersion } from '../do
 import { followRun } from '../live.js';
 import { runStatusChip } from './runs.js';
 
+// The worker (host:pid) a step_started names when a pool of `materialize worker` processes ran it.
+const workerOf = (e) => {
+  const w = e.type === 'step_started' ? e.data?.worker : undefined;
+  return w && typeof w.host === 'string' ? `${w.host}:${w.pid}` : '';
+};
+
+const stepKey = (asset, partition) => `${asset}[${partition ?? ''}]`;
+
 const eventRow = (e) =>
-  `<tr class="level-${esc(e.level)} type-${esc(e.type)}" data-event="${e.id}"><td class="muted small">${esc(new Date(e.ts).toLocaleTimeString())}</td><td class="small">${esc(e.type)}</td><td>${e.asset ? `<a href="${links.asset(e.asset)}">${esc(e.asset)}</a>${e.partition ? `[${esc(e.partition)}]` : ''}` : ''}</td><td class="message">${esc(e.message)}</td></tr>`;
+  `<tr class="level-${esc(e.level)} type-${esc(e.type)}" data-event="${e.id}"><td class="muted small">${esc(new Date(e.ts).toLocaleTimeString())}</td><td class="small">${esc(e.type)}</td><td>${e.asset ? `<a href="${links.asset(e.asset)}">${esc(e.asset)}</a>${e.partition ? `[${esc(e.partition)}]` : ''}` : ''}</td><td class="small worker" data-testid="event-worker">${esc(workerOf(e))}</td><td class="message">${esc(e.message)}</td></tr>`;
 
 function header(run, progress) {
   const pct = progress.planned > 0 ? Math.min(100, (100 * progress.done) / progress.planned) : run.status === 'running' ? 5 : 100;
@@ -28,9 +36,16 @@ export async function render(container, { id }, signal) {
     <section class="run-materializations"></section>
     <section><h2>Event log</h2><table class="events" data-testid="event-log"><tbody>${v.events.map(eventRow).join('')}</tbody></table></section>
   </article>`;
+  // Which worker last started each step (a retried step names the worker that finished it).
+  const workers = new Map();
+  const noteWorkers = (events) => {
+    for (const e of events) if (workerOf(e)) workers.set(stepKey(e.asset, e.partition), workerOf(e));
+  };
+  noteWorkers(v.events);
   const paintMaterializations = (list) => {
+    const anyWorker = list.some((m) => workers.has(stepKey(m.asset, m.partition)));
     container.querySelector('.run-materializations').innerHTML = list.length
-      ? `<h2>Materialized</h2><table><tbody>${list.map((m) => `<tr><td><a href="${links.asset(m.asset)}">${esc(m.asset)}</a>${m.partition ? `[${esc(m.partition)}]` : ''}</td><td><code>${shortVersion(m.dataVersion)}</code>${m.status !== 'published' ? ` <span class="chip status-failed">${esc(m.status)}</span>` : ''}</td><td>${duration(m.durationMs)}</td><td><a href="${links.lineage(m.id)}">lineage</a></td></tr>`).join('')}</tbody></table>`
+      ? `<h2>Materialized</h2><table data-testid="run-materializations">${anyWorker ? '<thead><tr><th>Step</th><th>Version</th><th>Duration</th><th>Worker</th><th></th></tr></thead>' : ''}<tbody>${list.map((m) => `<tr data-step="${esc(stepKey(m.asset, m.partition))}"><td><a href="${links.asset(m.asset)}">${esc(m.asset)}</a>${m.partition ? `[${esc(m.partition)}]` : ''}</td><td><code>${shortVersion(m.dataVersion)}</code>${m.status !== 'published' ? ` <span class="chip status-failed">${esc(m.status)}</span>` : ''}</td><td>${duration(m.durationMs)}</td>${anyWorker ? `<td class="small worker" data-testid="materialization-worker">${esc(workers.get(stepKey(m.asset, m.partition)) ?? '')}</td>` : ''}<td><a href="${links.lineage(m.id)}">lineage</a></td></tr>`).join('')}</tbody></table>`
       : '';
   };
   paintMaterializations(v.materializations);
@@ -51,7 +66,10 @@ export async function render(container, { id }, signal) {
   followRun(
     id,
     {
-      onEvent: (e) => body.insertAdjacentHTML('beforeend', eventRow(e)),
+      onEvent: (e) => {
+        noteWorkers([e]);
+        body.insertAdjacentHTML('beforeend', eventRow(e));
+      },
       onProgress: ({ run, progress }) => {
         if (run) container.querySelector('.run-header').innerHTML = header(run, progress);
       },

@@ -7,7 +7,7 @@
 // what makes a step safe to run twice is the store's partition lease, fenced commit and live
 // re-check, not the queue. A claim is one statement: the oldest claimable row, skipping rows
 // another worker is claiming, so N workers never wait on each other. One dependency and one
-// schema fewer; bench/scale.ts measures the claim latency.
+// schema fewer; bench/scale.ts measures a worker-pool backfill and the coordinator's CPU per step.
 import pg from 'pg';
 import type { AssetKey, PartitionKey } from '../../keys.ts';
 import type {
@@ -119,6 +119,26 @@ export class PostgresWorkQueue<P, R> implements WorkQueue<P, R> {
       attempt: r.attempts,
       leaseExpiresAt: r.lease_expires_at!,
     };
+  }
+
+  async reclaimOrphans(now: number): Promise<number> {
+    // A run that ended while units of it were still queued (its coordinator was killed, then
+    // closed as abandoned): nobody waits for them, and a queued unit of a pool would keep that
+    // pool busy for every other run. Cancel them, and the expired claims of such runs; a live
+    // claim is asked to stop (its worker sees it at the next renewal).
+    const { rowCount } = await this.#pool.query(
+      `UPDATE work_units w SET state = 'canceled', ended_at = $1, lease_expires_at = NULL,
+         error = 'run ' || w.run_id || ' ended (' || r.status || ') before a worker ran this unit: its coordinator stopped'
+       FROM runs r
+       WHERE r.id = w.run_id AND r.status <> 'running'
+         AND (w.state = 'queued' OR (w.state = 'claimed' AND w.lease_expires_at < $1))`,
+      [now],
+    );
+    await this.#pool.query(
+      `UPDATE work_units w SET cancel_requested = true FROM runs r
+       WHERE r.id = w.run_id AND r.status <> 'running' AND w.state = 'claimed' AND NOT w.cancel_requested`,
+    );
+    return rowCount ?? 0;
   }
 
   async renew(claim: WorkClaim, now: number, ttlMs: number): Promise<RenewResult> {
