@@ -90,7 +90,9 @@ export class RunQueue {
       const plan = waited ? await prepareRun(this.instance, { ...req, runId: prepared.runId, now: new Date() }) : prepared;
       return { kind: 'ran', result: await runPrepared(this.instance, plan, { ...req, signal: hooks.signal }) };
     } finally {
-      await this.instance.store.finishQueuedRun(prepared.runId);
+      // Best effort: a run's own outcome (a full disk, say) must not be replaced by this write's
+      // failure, and a row left `launched` holds no slot once its run is recorded as ended.
+      await this.instance.store.finishQueuedRun(prepared.runId).catch(() => undefined);
     }
   }
 }
