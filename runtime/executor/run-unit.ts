@@ -32,7 +32,7 @@ import type { DynamicPartitionKeys } from '../partitions.ts';
 import { describeCause, StalenessResolver } from '../staleness.ts';
 import type { NewCheckResult } from '../store/lineage-store-api.ts';
 import type { RunTrigger } from '../store/records.ts';
-import { dataVersionOfFile } from '../versions.ts';
+import { dataVersionOfFile, type DataVersion } from '../versions.ts';
 import { toStoredEvent, type RunRecorder } from './recorder.ts';
 import { dedupeFiles, liveView, makeInput, resolveInputs, writeOutput, type ResolvedStep } from './step-io.ts';
 import type { StepState, Unit } from './units.ts';
@@ -43,6 +43,15 @@ export interface StepResult {
   readonly outcome: Outcome;
   /** Why it was skipped: the first upstream step that failed or was blocked (transitively). */
   readonly failedUpstream?: string;
+}
+
+/** A member written and checked, its file not yet published. */
+interface ReadyMember {
+  readonly member: ResolvedStep;
+  readonly path: string;
+  readonly dataVersion: DataVersion;
+  readonly metadata: Metadata;
+  readonly checkResults: readonly NewCheckResult[];
 }
 
 /** What every unit of one run shares. */
@@ -252,9 +261,15 @@ export function unitRunner<R>(ctx: UnitContext<R>): (unit: Unit) => Promise<void
       try {
         const outputs = await callAssetCode(def, members, common);
         if (signal.aborted) throw new CanceledError();
+        // Each member's output is written and checked in turn (they share the step's DuckDB
+        // connection); then the files of those that passed are published at once (see publishAll).
+        const ready: ReadyMember[] = [];
         for (const [index, m] of members.entries()) {
-          results.set(m.state.id, { outcome: await publishMember(def, m, outputs.get(m.partition), index, { ...common, partition: m.partition }, stepStarted) });
+          const prepared = await prepareMember(def, m, outputs.get(m.partition), index, { ...common, partition: m.partition }, stepStarted);
+          if ('outcome' in prepared) results.set(m.state.id, { outcome: prepared.outcome });
+          else ready.push(prepared);
         }
+        for (const [m, outcome] of await publishAll(def, ready, stepStarted)) results.set(m.state.id, { outcome });
         return;
       } catch (err) {
         if (err instanceof CanceledError || signal.aborted) {
@@ -303,25 +318,28 @@ export function unitRunner<R>(ctx: UnitContext<R>): (unit: Unit) => Promise<void
     return { message, bad: bad.length };
   }
 
-  /** Writes one member's output, runs its checks, and publishes and commits it (or records it blocked). */
-  async function publishMember(
+  /**
+   * Writes one member's output and runs its checks: a member that failed, or was blocked by a
+   * check (recorded here), has its outcome; one ready to publish is returned for publishAll.
+   */
+  async function prepareMember(
     def: AssetDefinition<R>,
     m: ResolvedStep,
     output: BatchOutput | undefined,
     index: number,
     common: Omit<CheckContext<R>, 'output'>,
     stepStarted: number,
-  ): Promise<Outcome> {
+  ): Promise<ReadyMember | { outcome: Outcome }> {
     const asset = def.key;
     const { partition } = m;
     const base = baseOf(m.state);
     if (output === undefined) {
       failStep(m.state, `the batch function of ${asset} returned no output for partition ${partition}; it must return one for each member.`, Date.now() - stepStarted);
-      return 'failed';
+      return { outcome: 'failed' };
     }
     if ('error' in output) {
       failStep(m.state, (await describeFailure(asset, output.error, m.consumedFiles)).message, Date.now() - stepStarted);
-      return 'failed';
+      return { outcome: 'failed' };
     }
     try {
       const written = await writeOutput(def, output, common.tempDir, index, common.duckdb, columnCache);
@@ -352,8 +370,8 @@ export function unitRunner<R>(ctx: UnitContext<R>): (unit: Unit) => Promise<void
       if (signal.aborted) throw new CanceledError();
 
       const blockers = checkResults.filter((c) => c.blocking && !c.passed);
-      const endedAt = Date.now();
       if (blockers.length > 0) {
+        const endedAt = Date.now();
         const message = blockers.map((b) => `${b.name}: ${b.message}`).join('; ');
         const event: RunEvent = { ...base, ts: endedAt, type: 'step_blocked', failedChecks: blockers.map((b) => b.name), message };
         await store.commitMaterialization({
@@ -363,40 +381,75 @@ export function unitRunner<R>(ctx: UnitContext<R>): (unit: Unit) => Promise<void
         emit(event, false);
         counts.blocked++;
         failures.push({ asset, partition, error: `blocked by check ${message}` });
-        return 'blocked';
+        return { outcome: 'blocked' };
       }
-
-      const location = await instance.storage.publish({ tempPath: written.path, asset, partition, dataVersion, io: def.io });
-      const unchanged = m.previous?.dataVersion === dataVersion;
-      const repaired = m.previous?.corrupt === true;
-      const event: RunEvent = { ...base, ts: endedAt, type: 'step_materialized', dataVersion, unchanged, ...(repaired ? { repaired } : {}), durationMs: endedAt - stepStarted, metadata };
-      await store.commitMaterialization({
-        asset, partition, runId: options.runId, status: 'published', codeVersion: def.codeVersion, dataVersion,
-        location, metadata, startedAt: stepStarted, endedAt, inputs: m.consumed, checks: checkResults, events: [toStoredEvent(event)], logEvents: await recorder.takePending(), ...fence,
-      });
-      emit(event, false);
-      counts.materialized++;
-      if (unchanged) counts.unchanged++;
-      return 'materialized';
+      return { member: m, path: written.path, dataVersion, metadata, checkResults };
     } catch (err) {
-      if (err instanceof CanceledError || signal.aborted) {
-        cancelStep(m.state, 'run canceled; nothing was published');
+      return { outcome: memberFailed(def, m, err, stepStarted) };
+    }
+  }
+
+  /**
+   * Publishes the files of the ready members at once, then commits each, in order. A
+   * published file is fsynced, renamed and its directory fsynced: one after the other that was
+   * ~7 ms a file on this machine's disk, ~1 ms when a batch's members overlap (the journal
+   * commits them together) — most of what a partition of a cheap asset cost. Nothing is
+   * committed before its own file is durable, so a crash still leaves a member's previous
+   * version current; one member's failure is that member's alone.
+   */
+  async function publishAll(def: AssetDefinition<R>, ready: readonly ReadyMember[], stepStarted: number): Promise<Array<[ResolvedStep, Outcome]>> {
+    const asset = def.key;
+    const published = await Promise.allSettled(
+      ready.map((r) => instance.storage.publish({ tempPath: r.path, asset, partition: r.member.partition, dataVersion: r.dataVersion, io: def.io })),
+    );
+    const out: Array<[ResolvedStep, Outcome]> = [];
+    for (const [i, r] of ready.entries()) {
+      const m = r.member;
+      const p = published[i]!;
+      try {
+        if (p.status === 'rejected') throw p.reason;
+        if (signal.aborted) throw new CanceledError();
+        const location = p.value;
+        const endedAt = Date.now();
+        const unchanged = m.previous?.dataVersion === r.dataVersion;
+        const repaired = m.previous?.corrupt === true;
+        const event: RunEvent = { ...baseOf(m.state), ts: endedAt, type: 'step_materialized', dataVersion: r.dataVersion, unchanged, ...(repaired ? { repaired } : {}), durationMs: endedAt - stepStarted, metadata: r.metadata };
+        await store.commitMaterialization({
+          asset, partition: m.partition, runId: options.runId, status: 'published', codeVersion: def.codeVersion, dataVersion: r.dataVersion,
+          location, metadata: r.metadata, startedAt: stepStarted, endedAt, inputs: m.consumed, checks: r.checkResults, events: [toStoredEvent(event)], logEvents: await recorder.takePending(), ...fence,
+        });
+        emit(event, false);
+        counts.materialized++;
+        if (unchanged) counts.unchanged++;
+        out.push([m, 'materialized']);
+      } catch (err) {
+        out.push([m, memberFailed(def, m, err, stepStarted)]);
+      }
+    }
+    return out;
+  }
+
+  /** A member's error after its code ran: canceled, the run stopped (a full disk), or this member failed. */
+  function memberFailed(def: AssetDefinition<R>, m: ResolvedStep, err: unknown, stepStarted: number): Outcome {
+    const asset = def.key;
+    const { partition } = m;
+    if (err instanceof CanceledError || signal.aborted) {
+      cancelStep(m.state, 'run canceled; nothing was published');
+      return 'canceled';
+    }
+    const problem = describeProblem(err);
+    if (problem) {
+      if (!stopRun(problem)) {
+        counts.skipped++;
         return 'canceled';
       }
-      const problem = describeProblem(err);
-      if (problem) {
-        if (!stopRun(problem)) {
-          counts.skipped++;
-          return 'canceled';
-        }
-        counts.failed++;
-        failures.push({ asset, partition, error: problem });
-        emit({ ...base, ts: Date.now(), type: 'step_failed', error: errorMessage(err), durationMs: Date.now() - stepStarted });
-        return 'failed';
-      }
-      failStep(m.state, errorMessage(err), Date.now() - stepStarted);
+      counts.failed++;
+      failures.push({ asset, partition, error: problem });
+      emit({ ...baseOf(m.state), ts: Date.now(), type: 'step_failed', error: errorMessage(err), durationMs: Date.now() - stepStarted });
       return 'failed';
     }
+    failStep(m.state, errorMessage(err), Date.now() - stepStarted);
+    return 'failed';
   }
 
   /** Runs the asset's code for `members`: `materialize(ctx)` for the one member of a single-partition asset, the batch function otherwise. */
