@@ -20,12 +20,13 @@ import {
   type BatchOutput,
   type BatchPolicy,
   type Metadata,
+  type PartitionKey,
   type PartitionsDefinition,
 } from '../../runtime/index.ts';
 import { copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PjmConfig } from './config.ts';
-import { canonicalLoadSql, canonicalPricesSql, priceRevisionReport, type PriceRevisionReport } from './processed/index.ts';
+import { canonicalLoadSql, canonicalPricesSql, priceRevisionReportsByDay, type PriceRevisionReport } from './processed/index.ts';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { RawSource } from './raw-source.ts';
 import type { LoadFeed } from './sources/raw.ts';
@@ -237,9 +238,12 @@ export function dataAssets(
     }),
   });
 
-  // The canonical SQL reads its raw rows from a named table (it dedupes by rowid).
-  // `report` says what the canonical SQL did with the raw rows (revisions, duplicates, conflicts);
-  // it rides in the metadata to the validated asset, whose checks judge it.
+  // The canonical SQL reads its raw rows from a named table (it dedupes by rowid). A batch
+  // reads every member's raw rows into one temp table in one scan (a raw partition holds
+  // exactly its own day, and a batch is one node's days), and each member selects its day:
+  // the same rows, ranks and order as a single step's, so the same bytes. `reports` says what
+  // the canonical SQL did with each day's raw rows (revisions, duplicates, conflicts); it rides
+  // in the metadata to the validated asset, whose checks judge it.
   const processedAsset = (
     key: string,
     partitions: PartitionsDefinition,
@@ -248,7 +252,7 @@ export function dataAssets(
     description: string,
     codeVersion: string,
     canonicalSql: (table: string, day: string) => string,
-    report?: (conn: DuckDBConnection, table: string, day: string) => Promise<Metadata>,
+    reports?: (conn: DuckDBConnection, table: string, days: readonly string[]) => Promise<ReadonlyMap<string, Metadata>>,
   ) =>
     defineAsset({
       key,
@@ -258,14 +262,18 @@ export function dataAssets(
       partitions,
       io: 'table',
       codeVersion,
-      // Each member's output is written before the next member replaces the temp table.
-      batch: eachPartition(SOURCE_DAY_BATCH, async (ctx) => {
-        const conn = await ctx.duckdb();
-        const table = `raw_${inputName}`;
-        const day = dayOf(ctx.partition);
-        await conn.run(`CREATE OR REPLACE TEMP TABLE ${table} AS SELECT * FROM ${await ctx.input(inputName).sql()}`);
-        return { sql: canonicalSql(table, day), metadata: report ? await report(conn, table, day) : {} };
-      }),
+      batch: {
+        maxPartitions: SOURCE_DAY_BATCH,
+        async materialize(ctx) {
+          const conn = await ctx.duckdb();
+          const table = `raw_${inputName}`;
+          await conn.run(`CREATE OR REPLACE TEMP TABLE ${table} AS SELECT * FROM ${await ctx.input(inputName).sql()}`);
+          const days = ctx.members.map((m) => dayOf(m.partition));
+          const byDay = reports ? await reports(conn, table, days) : undefined;
+          // The table stays on this step's connection until every member's output is written.
+          return new Map<PartitionKey, BatchOutput>(ctx.members.map((m, i) => [m.partition, { sql: canonicalSql(table, days[i]!), metadata: byDay?.get(days[i]!) ?? {} }]));
+        },
+      },
     });
   const processedPrices = processedAsset(
     ASSET_KEYS.processedPrices,
@@ -275,7 +283,7 @@ export function dataAssets(
     'Canonical prices of one node-day: one row per (market, UTC hour), current revision only.',
     '3',
     (table, day) => canonicalPricesSql([table], { day }),
-    async (conn, table, day) => ({ revisions: (await priceRevisionReport(conn, table, { day })) as unknown as Metadata }),
+    async (conn, table, days) => new Map([...(await priceRevisionReportsByDay(conn, table, days))].map(([day, r]) => [day, { revisions: r as unknown as Metadata }])),
   );
   const processedLoad = processedAsset(
     ASSET_KEYS.processedLoad,

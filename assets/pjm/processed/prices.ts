@@ -160,6 +160,25 @@ export interface PriceConflict {
  * different values and the same revision rank). Stored in the processed asset's metadata and
  * judged by validation (`unique_node_market_hour`): a conflict blocks the day.
  */
+/**
+ * `priceRevisionReport` of each of `days` (EPT) of `raw`, for a batch of day partitions: one
+ * grouped count finds the days whose every (node, market, hour) has one row (nearly all, and
+ * their report says so at once); only the others get the full report of their own day.
+ */
+export async function priceRevisionReportsByDay(conn: DuckDBConnection, raw: string, days: readonly string[], limit = 20): Promise<Map<string, PriceRevisionReport>> {
+  await useUtc(conn);
+  const counts = await conn.runAndReadAll(`SELECT CAST(CAST(timezone('${EPT_ZONE}', ts_utc) AS DATE) AS VARCHAR) AS day, count(*)::BIGINT, count(DISTINCT (pnode_id, market, ts_utc))::BIGINT
+    FROM ${sqlIdent(raw)} GROUP BY 1`);
+  const byDay = new Map(counts.getRows().map(([day, rows, keys]) => [String(day), { rows: Number(rows), keys: Number(keys) }]));
+  const out = new Map<string, PriceRevisionReport>();
+  for (const day of days) {
+    const c = byDay.get(day);
+    if (c === undefined || c.rows === c.keys) out.set(day, { rawRows: c?.rows ?? 0, exactDuplicates: 0, superseded: 0, conflicts: 0, examples: [] });
+    else out.set(day, await priceRevisionReport(conn, raw, { day }, limit));
+  }
+  return out;
+}
+
 export interface PriceRevisionReport {
   readonly rawRows: number;
   readonly exactDuplicates: number;
