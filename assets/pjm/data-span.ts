@@ -30,6 +30,23 @@ async function completeDays(conn: DuckDBConnection, select: string): Promise<{ f
   return { first: (row[0] as string | null) ?? null, last: (row[1] as string | null) ?? null };
 }
 
+/**
+ * A market's LMP exports parsed once per connection into a temp table: the span and the node
+ * list of the same exports are read from it, not by parsing every CSV file twice at start-up.
+ */
+async function lmpExportTable(conn: DuckDBConnection, files: readonly string[], market: PjmMarket): Promise<string> {
+  const table = `export_lmp_${market}`;
+  const parsed = parsedExports.get(conn) ?? new Map<string, string>();
+  parsedExports.set(conn, parsed);
+  const key = files.join('\n');
+  if (parsed.get(table) !== key) {
+    await conn.run(`CREATE OR REPLACE TEMP TABLE ${table} AS ${dataMinerLmpCsvSql(files, market)}`);
+    parsed.set(table, key);
+  }
+  return table;
+}
+const parsedExports = new WeakMap<DuckDBConnection, Map<string, string>>();
+
 /** The span of each feed a run on `dir` with `markets` reads. Throws naming a configured market without an export. */
 export async function csvFeedSpans(conn: DuckDBConnection, dir: string, markets: readonly PjmMarket[]): Promise<FeedSpan[]> {
   const found = await findDataMinerCsvFiles(dir);
@@ -39,7 +56,7 @@ export async function csvFeedSpans(conn: DuckDBConnection, dir: string, markets:
     const files = market === 'da' ? found.da : found.rt;
     if (files.length === 0) throw new PjmConfigError('PJM_MARKETS', markets.join(','), `markets that have an export in ${dir} (there is no *_${market}_hrl_lmps.csv)`);
     await checkCsvHeaders(files, lmpCsvColumns(market), `${market}_hrl_lmps`);
-    spans.push({ feed: `${market}_hrl_lmps`, files, ...(await completeDays(conn, dataMinerLmpCsvSql(files, market))) });
+    spans.push({ feed: `${market}_hrl_lmps`, files, ...(await completeDays(conn, `SELECT * FROM ${await lmpExportTable(conn, files, market)}`)) });
   }
   if (found.loadMetered.length > 0) {
     await checkCsvHeaders(found.loadMetered, LOAD_METERED_CSV_COLUMNS, 'hrl_load_metered');
@@ -69,7 +86,7 @@ export async function csvExportNodes(conn: DuckDBConnection, dir: string, market
   for (const market of markets) {
     const files = market === 'da' ? found.da : found.rt;
     if (files.length === 0) throw new PjmConfigError('PJM_MARKETS', markets.join(','), `markets that have an export in ${dir} (there is no *_${market}_hrl_lmps.csv)`);
-    const r = await conn.runAndReadAll(`SELECT CAST(pnode_id AS DOUBLE), any_value(pnode_name) FROM (${dataMinerLmpCsvSql(files, market)}) GROUP BY pnode_id ORDER BY pnode_id`);
+    const r = await conn.runAndReadAll(`SELECT CAST(pnode_id AS DOUBLE), any_value(pnode_name) FROM ${await lmpExportTable(conn, files, market)} GROUP BY pnode_id ORDER BY pnode_id`);
     byMarket.set(market, new Map(r.getRows().map(([id, name]) => [Number(id), name === null || name === '' ? null : String(name)])));
   }
   const [first, ...rest] = markets.map((m) => byMarket.get(m)!);

@@ -110,11 +110,7 @@ export class PostgresWorkQueue<P, R> implements WorkQueue<P, R> {
     const r = rows[0];
     if (!r) return undefined;
     return {
-      id: r.id,
-      runId: r.run_id,
-      unitKey: r.unit_key,
-      asset: r.asset as AssetKey,
-      partitions: JSON.parse(r.partitions) as PartitionKey[],
+      ...unitOf(r),
       payload: JSON.parse(r.payload) as P,
       attempt: r.attempts,
       leaseExpiresAt: r.lease_expires_at!,
@@ -208,13 +204,14 @@ export class PostgresWorkQueue<P, R> implements WorkQueue<P, R> {
   }
 }
 
+/** What names a unit, as a claim and a record both carry it. */
+function unitOf(r: Row): Pick<WorkUnitRecord<unknown>, 'id' | 'runId' | 'unitKey' | 'asset' | 'partitions'> {
+  return { id: r.id, runId: r.run_id, unitKey: r.unit_key, asset: r.asset as AssetKey, partitions: JSON.parse(r.partitions) as PartitionKey[] };
+}
+
 function toRecord<R>(r: Row): WorkUnitRecord<R> {
   return {
-    id: r.id,
-    runId: r.run_id,
-    unitKey: r.unit_key,
-    asset: r.asset as AssetKey,
-    partitions: JSON.parse(r.partitions) as PartitionKey[],
+    ...unitOf(r),
     pool: r.pool,
     state: r.state,
     claimedBy: r.claimed_by,
