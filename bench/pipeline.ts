@@ -28,7 +28,7 @@ console.log('\n== Default `npm run materialize` from an empty store ==');
 const dataDir = mkdtempSync(join(tmpdir(), 'bench-pipeline-'));
 // GNU time reports the child's peak resident memory (worker threads included: they share the process).
 const timeBin = existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
-const cmd = timeBin ? [timeBin, '-f', '__PEAK_KB=%M', process.execPath, 'bin/materialize.js', '--json'] : [process.execPath, 'bin/materialize.js', '--json'];
+const cmd = timeBin ? [timeBin, '-f', '__PEAK_KB=%M __CPU_S=%U+%S', process.execPath, 'bin/materialize.js', '--json'] : [process.execPath, 'bin/materialize.js', '--json'];
 const started = performance.now();
 const run = spawnSync(cmd[0]!, cmd.slice(1), {
   cwd: root,
@@ -43,6 +43,9 @@ console.log(`status ${finished?.status ?? `exit ${run.status}`}, ${finished?.cou
 console.log(`wall time          ${seconds.toFixed(1)} s      goal 150 s    ${seconds < 150 ? 'met' : 'NOT MET'}`);
 if (Number.isFinite(peakKb)) console.log(`peak memory (RSS)  ${(peakKb / 1024).toFixed(0)} MiB   goal 1024 MiB ${peakKb / 1024 < 1024 ? 'met' : 'NOT MET'}`);
 else console.log('peak memory        unavailable (install GNU time: apt-get install time)');
+const cpu = /__CPU_S=([\d.]+)\+([\d.]+)/.exec(run.stderr ?? '');
+// CPU seconds against wall seconds show how much of the 2 cores the run kept busy.
+if (cpu) console.log(`CPU time           ${(Number(cpu[1]) + Number(cpu[2])).toFixed(1)} s (user ${cpu[1]} s, system ${cpu[2]} s): ${((Number(cpu[1]) + Number(cpu[2])) / seconds).toFixed(2)} cores busy on average`);
 
 const store = await openLineageStore(sqliteStorePath(dataDir));
 const rows: { asset: string; n: number; busy: number; span: number; first: number }[] = [];
