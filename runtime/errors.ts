@@ -15,6 +15,7 @@ export type RuntimeErrorReason =
   | 'invalid-partition-mapping'
   | 'invalid-definition'
   | 'store-schema'
+  | 'store-record'
   | 'store-config'
   | 'store-connection'
   | 'lease-timeout'

@@ -2,8 +2,10 @@
 // only emits these; the CLI renderers, the store and the server's live views
 // consume them. A new kind of output is a new consumer, not a new `if` in the executor.
 import type { Metadata } from './definitions.ts';
+import type { AssetKey, PartitionKey } from './keys.ts';
 import type { LogLevel } from './logger.ts';
-import type { RunStatus } from './store/records.ts';
+import type { RunStatus, RunTrigger } from './store/records.ts';
+import type { DataVersion } from './versions.ts';
 
 interface Base {
   readonly runId: string;
@@ -11,8 +13,8 @@ interface Base {
 }
 
 interface StepBase extends Base {
-  readonly asset: string;
-  readonly partition: string;
+  readonly asset: AssetKey;
+  readonly partition: PartitionKey;
 }
 
 export type RunEvent =
@@ -20,10 +22,10 @@ export type RunEvent =
       readonly type: 'run_started';
       readonly selection: string;
       readonly partitions: string | null;
-      readonly trigger: string;
+      readonly trigger: RunTrigger;
       readonly planned: { readonly run: number; readonly conditional: number; readonly skip: number };
       /** Per asset, how many of its partitions are planned (run or conditional). */
-      readonly assets: readonly { readonly asset: string; readonly steps: number }[];
+      readonly assets: readonly { readonly asset: AssetKey; readonly steps: number }[];
     })
   | (StepBase & { readonly type: 'step_waiting'; readonly holder: string })
   | (StepBase & {
@@ -32,12 +34,12 @@ export type RunEvent =
       /** The `materialize worker` process that ran it (worker-pool runs only). */
       readonly worker?: { readonly host: string; readonly pid: number };
     })
-  | (Base & { readonly type: 'log'; readonly asset?: string; readonly partition?: string; readonly level: LogLevel; readonly message: string; readonly data?: Record<string, unknown> })
+  | (Base & { readonly type: 'log'; readonly asset?: AssetKey; readonly partition?: PartitionKey; readonly level: LogLevel; readonly message: string; readonly data?: Record<string, unknown> })
   | (StepBase & { readonly type: 'step_retrying'; readonly attempt: number; readonly error: string; readonly delayMs: number })
   | (StepBase & { readonly type: 'check_evaluated'; readonly check: string; readonly blocking: boolean; readonly passed: boolean; readonly message: string })
   | (StepBase & {
       readonly type: 'step_materialized';
-      readonly dataVersion: string;
+      readonly dataVersion: DataVersion;
       /** The new version holds the same data as the one it replaces. */
       readonly unchanged: boolean;
       /** The version it replaces was marked corrupt: its stored file has been rewritten. */
@@ -65,6 +67,26 @@ export interface RunCounts {
 }
 
 export type RunEventType = RunEvent['type'];
+
+// A record over the union, so that a new kind of event that is not listed here fails to compile.
+const EVENT_TYPES: Record<RunEventType, true> = {
+  run_started: true,
+  step_waiting: true,
+  step_started: true,
+  log: true,
+  step_retrying: true,
+  check_evaluated: true,
+  step_materialized: true,
+  step_blocked: true,
+  step_skipped: true,
+  step_failed: true,
+  run_finished: true,
+};
+/** Every event type, as the store checks a type it reads back. */
+export const RUN_EVENT_TYPES = Object.keys(EVENT_TYPES) as readonly RunEventType[];
+
+/** The step events that end a step's attempt: whatever started it is no longer running. */
+export const STEP_END_TYPES: ReadonlySet<RunEventType> = new Set(['step_materialized', 'step_failed', 'step_blocked', 'step_skipped']);
 export type RunEventListener = (event: RunEvent) => void;
 
 export function eventLevel(e: RunEvent): LogLevel {

@@ -59,12 +59,14 @@ export type { FreshnessPolicy, FreshnessState, FreshnessStatus } from './automat
 export { materialize, prepareRun, runPrepared, newRunId, type MaterializeRequest, type PreparedRun } from './materialize.ts';
 export { prune, parseAge, DEFAULT_ORPHAN_GRACE_MS, type PruneOptions, type PruneResult } from './prune.ts';
 export type { RunResult } from './executor.ts';
-export { eventMessage, formatMs, type RunEvent, type RunEventListener, type RunEventType, type RunCounts } from './events.ts';
+export { eventMessage, formatMs, STEP_END_TYPES, type RunEvent, type RunEventListener, type RunEventType, type RunCounts } from './events.ts';
+export { foldRun, pickCounts, EMPTY_RUN_FOLD, type RunProgressFold, type AssetProgress, type StepCounts } from './run-fold.ts';
+export { runEventFromRecord } from './store/run-rows.ts';
 export type { Logger, LogLevel } from './logger.ts';
 export type { LineageStore, LineageStoreKind, StoreChange, StoreChangeListener } from './store/lineage-store-api.ts';
 export { openLineageStore, parseStoreTarget, storeTargetFromEnv, type LineageStoreTarget } from './store/open-store.ts';
 export { lineageOf, type LineageResult, type LineageTree, type LineageEntry, type LineageGroup } from './lineage.ts';
-export type { RunRecord, MaterializationRecord, CurrentRecord, CheckResultRecord, EventRecord, InputRecord, RunStatus, CorruptMark, CorruptReason, CorruptDetector } from './store/records.ts';
+export type { RunRecord, MaterializationRecord, CurrentRecord, CheckResultRecord, EventRecord, InputRecord, RunStatus, RunTrigger, CorruptMark, CorruptReason, CorruptDetector } from './store/records.ts';
 export { verifyStore, checkVersions, describeBadFile, type BadFile, type StoredVersion, type VerifyResult, type VerifyOptions } from './integrity.ts';
 export type { Storage, PublishRequest, StoredFile, FileCheck, ScratchDir } from './storage/storage.ts';
 export { LocalStorage } from './storage/local.ts';

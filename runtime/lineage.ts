@@ -5,16 +5,17 @@
 import type { AssetKey, PartitionKey } from './keys.ts';
 import type { LineageStore } from './store/lineage-store-api.ts';
 import type { MaterializationRecord } from './store/records.ts';
+import type { CodeVersion, DataVersion } from './versions.ts';
 
 export interface LineageEntry {
   readonly id: number;
   readonly asset: AssetKey;
   readonly partition: PartitionKey;
-  readonly dataVersion: string;
-  readonly codeVersion: string;
+  readonly dataVersion: DataVersion;
+  readonly codeVersion: CodeVersion;
   readonly runId: string;
   readonly endedAt: number;
-  readonly status: string;
+  readonly status: MaterializationRecord['status'];
 }
 
 export interface LineageGroup {

@@ -1,6 +1,8 @@
 // The logger an asset receives. Lines go to the run's event stream (and so to
 // the store, the CLI and the UI), never straight to stdout.
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+/** Every level, as the store checks a level it reads back. */
+export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
 
 export interface Logger {
   debug(message: string, data?: Record<string, unknown>): void;

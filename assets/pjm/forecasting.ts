@@ -9,4 +9,5 @@ export { realHoursOfDay, type RealHour } from './forecast/grid-hours.ts';
 export { quantilesAt } from './model/calibration.ts';
 export { featureTableFromRows, type FeatureTable } from './model/dataset.ts';
 export { modelFromSidecar, type ModelSidecar } from './model/persist.ts';
+export { readModelSidecar, readSidecarDescription, SIDECAR_FORMAT, SidecarError, sidecarIn, type SidecarDescription } from './model/sidecar.ts';
 export { designMatrix, disposeModel, predictRows, type TrainedMember, type TrainedModel } from './model/train.ts';

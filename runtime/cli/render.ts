@@ -2,6 +2,7 @@
 // is a TTY, plain lines otherwise, JSON lines with --json. Each is a listener
 // over the same typed events.
 import { eventMessage, formatMs, type RunEvent, type RunEventListener } from '../events.ts';
+import { EMPTY_RUN_FOLD, foldRun } from '../run-fold.ts';
 
 export interface Renderer {
   readonly onEvent: RunEventListener;
@@ -23,29 +24,21 @@ export function plainRenderer(out: NodeJS.WritableStream): Renderer {
   };
 }
 
-interface AssetLine {
-  planned: number;
-  done: number;
-  failed: number;
-  running: number;
-  startedAt?: number;
-  endedAt?: number;
-  last: string;
-}
-
 /** Live view: one line per asset with state, elapsed time and a progress bar for partition backfills. */
 export function ttyRenderer(out: NodeJS.WriteStream): Renderer {
-  const lines = new Map<string, AssetLine>();
+  let fold = EMPTY_RUN_FOLD;
+  /** Per asset, the last thing that happened to it, in words. */
+  const last = new Map<string, string>();
   const notes: string[] = [];
   let drawn = 0;
   let header = '';
   const draw = () => {
     const frame: string[] = [header];
-    for (const [asset, l] of lines) {
-      const state = l.failed > 0 ? '✗' : l.done === l.planned ? '✓' : l.running > 0 ? '…' : ' ';
-      const elapsed = l.startedAt ? formatMs((l.endedAt ?? Date.now()) - l.startedAt) : '';
+    for (const [asset, l] of fold.assets) {
+      const state = l.failed + l.blocked > 0 ? '✗' : l.done === l.planned ? '✓' : l.running > 0 ? '…' : ' ';
+      const elapsed = l.startedAt !== null ? formatMs((l.endedAt ?? Date.now()) - l.startedAt) : '';
       const bar = l.planned > 1 ? ` ${progressBar(l.done / l.planned, 20)} ${l.done}/${l.planned}` : '';
-      frame.push(`${state} ${asset.padEnd(28)} ${elapsed.padStart(8)}${bar}  ${l.last}`.slice(0, (out.columns ?? 120) - 1));
+      frame.push(`${state} ${asset.padEnd(28)} ${elapsed.padStart(8)}${bar}  ${last.get(asset) ?? ''}`.slice(0, (out.columns ?? 120) - 1));
     }
     let text = drawn > 0 ? `\x1b[${drawn}A` : '';
     for (const n of notes.splice(0)) text += `\x1b[2K${n}\n`;
@@ -56,9 +49,9 @@ export function ttyRenderer(out: NodeJS.WriteStream): Renderer {
   const timer = setInterval(draw, 100);
   timer.unref();
   const onEvent = (e: RunEvent) => {
+    fold = foldRun([e], fold);
     if (e.type === 'run_started') {
       header = eventMessage(e);
-      for (const a of e.assets) lines.set(a.asset, { planned: a.steps, done: 0, failed: 0, running: 0, last: '' });
       return;
     }
     if (e.type === 'run_finished') {
@@ -66,32 +59,9 @@ export function ttyRenderer(out: NodeJS.WriteStream): Renderer {
       out.write(eventMessage(e) + '\n');
       return;
     }
-    if (!('asset' in e) || !e.asset) return;
-    const l = lines.get(e.asset);
-    if (!l) return;
-    switch (e.type) {
-      case 'step_started':
-        l.running++;
-        l.startedAt ??= e.ts;
-        break;
-      case 'step_materialized':
-      case 'step_skipped':
-        if (e.type === 'step_materialized' || l.running > 0) l.running = Math.max(0, l.running - (e.type === 'step_materialized' ? 1 : 0));
-        l.done++;
-        break;
-      case 'step_failed':
-      case 'step_blocked':
-        l.running = Math.max(0, l.running - 1);
-        l.done++;
-        l.failed++;
-        notes.push(eventMessage(e));
-        break;
-      case 'step_retrying':
-        notes.push(eventMessage(e));
-        break;
-    }
-    if (l.done === l.planned) l.endedAt ??= e.ts;
-    if (e.type !== 'log' || e.level !== 'debug') l.last = eventMessage(e).replace(/^[^:]*: /, '');
+    if (!('asset' in e) || !e.asset || !fold.assets.has(e.asset)) return;
+    if (e.type === 'step_failed' || e.type === 'step_blocked' || e.type === 'step_retrying') notes.push(eventMessage(e));
+    if (e.type !== 'log' || e.level !== 'debug') last.set(e.asset, eventMessage(e).replace(/^[^:]*: /, ''));
   };
   return {
     onEvent,

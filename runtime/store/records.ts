@@ -7,6 +7,7 @@ import type { AssetKey, PartitionKey } from '../keys.ts';
 import type { CodeVersion, DataVersion } from '../versions.ts';
 
 export type RunStatus = 'running' | 'succeeded' | 'failed' | 'canceled';
+export const RUN_STATUSES: readonly RunStatus[] = ['running', 'succeeded', 'failed', 'canceled'];
 /** What started a run. */
 export const RUN_TRIGGERS = ['cli', 'cron', 'ui', 'api', 'test', 'schedule', 'sensor', 'automation'] as const;
 export type RunTrigger = (typeof RUN_TRIGGERS)[number];
@@ -16,7 +17,7 @@ export interface RunRecord {
   readonly selection: string;
   readonly partitions: string | null;
   readonly status: RunStatus;
-  readonly trigger: string;
+  readonly trigger: RunTrigger;
   readonly host: string;
   readonly pid: number;
   readonly startedAt: number;

@@ -3,6 +3,7 @@
 // use, and its state. A row is claimed (queued -> launched) in one store transaction, so two
 // processes never start the same queued run; see runtime/queue/admission.ts for who goes next.
 import type { RunTrigger } from './records.ts';
+import { runTrigger } from './run-rows.ts';
 
 /**
  * - `queued`: waiting for its turn;
@@ -75,7 +76,7 @@ export function queuedRunFromRow(r: QueueRow): QueuedRunRecord {
     selection: r.selection,
     partitions: r.partitions,
     force: Boolean(r.force),
-    trigger: r.trigger as RunTrigger,
+    trigger: runTrigger(r.trigger, `The trigger of queued run ${r.run_id}`),
     pools: JSON.parse(r.pools) as string[],
     enqueuedAt: Number(r.enqueued_at),
     state: r.state,

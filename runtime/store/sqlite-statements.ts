@@ -18,8 +18,7 @@ import { migrate } from './schema.ts';
 import { SqliteAutomation } from './sqlite-automation.ts';
 import { SqliteRunQueue } from './sqlite-run-queue.ts';
 import { wholeNumber } from './query-args.ts';
-import type { RunEventType } from '../events.ts';
-import type { LogLevel } from '../logger.ts';
+import { eventFromRow, runFromRow, type EventRow, type RunRow } from './run-rows.ts';
 import type { LeaseResult, NewCorruptMark, NewEvent, NewMaterialization, PrunedFile, PruneRecordsResult, StoreChange } from './lineage-store-api.ts';
 import { processAlive } from './run-liveness.ts';
 import type {
@@ -132,7 +131,7 @@ export class SqliteStatements {
 
   getRun(id: string): RunRecord | undefined {
     const row = this.stmts.getRun.get(id) as RunRow | undefined;
-    return row && toRun(row);
+    return row && runFromRow(row);
   }
 
   listRuns(options: { limit?: number; offset?: number; status?: RunStatus } = {}): RunRecord[] {
@@ -141,7 +140,7 @@ export class SqliteStatements {
       offset: wholeNumber('listRuns', 'offset', options.offset ?? 0),
       status: options.status ?? null,
     }) as RunRow[];
-    return rows.map(toRun);
+    return rows.map(runFromRow);
   }
 
   // ---- events -------------------------------------------------------------
@@ -174,17 +173,7 @@ export class SqliteStatements {
       limit: options.limit ?? 10_000,
       types: options.types === undefined ? null : JSON.stringify(options.types),
     }) as EventRow[];
-    return rows.map((r) => ({
-      id: r.id,
-      runId: r.run_id,
-      ts: r.ts,
-      level: r.level,
-      type: r.type,
-      asset: r.asset,
-      partition: r.partition,
-      message: r.message,
-      data: r.data === null ? null : JSON.parse(r.data),
-    }));
+    return rows.map(eventFromRow);
   }
 
   // ---- leases -------------------------------------------------------------
@@ -459,31 +448,6 @@ export class SqliteStatements {
 
 // ---- row mapping --------------------------------------------------------------
 
-interface RunRow {
-  id: string;
-  selection: string;
-  partitions: string | null;
-  status: RunStatus;
-  trigger: string;
-  host: string;
-  pid: number;
-  started_at: number;
-  heartbeat_at: number;
-  ended_at: number | null;
-  summary: string | null;
-  error: string | null;
-}
-interface EventRow {
-  id: number;
-  run_id: string;
-  ts: number;
-  level: LogLevel;
-  type: RunEventType;
-  asset: string | null;
-  partition: string | null;
-  message: string;
-  data: string | null;
-}
 interface CorruptRow {
   corrupt_mid: number | null;
   corrupt_reason: CorruptReason | null;
@@ -536,21 +500,6 @@ interface CheckRow {
   metadata: string;
   created_at: number;
 }
-
-const toRun = (r: RunRow): RunRecord => ({
-  id: r.id,
-  selection: r.selection,
-  partitions: r.partitions,
-  status: r.status,
-  trigger: r.trigger,
-  host: r.host,
-  pid: r.pid,
-  startedAt: r.started_at,
-  heartbeatAt: r.heartbeat_at,
-  endedAt: r.ended_at,
-  summary: r.summary === null ? null : JSON.parse(r.summary),
-  error: r.error,
-});
 
 const toInput = (r: InputRow): InputRecord => ({
   asset: r.upstream_asset as AssetKey,

@@ -3,7 +3,7 @@
 // ensemble member's XGBoost JSON (assets/pjm/model-bundle.ts). Prediction then goes through the forecasting code (`predictRows`),
 // so the server predicts exactly as the backtest and the `forecast` asset do.
 import type { Metadata } from '../../runtime/index.ts';
-import { modelFromSidecar, type ModelSidecar } from '../../assets/pjm/forecasting.ts';
+import { modelFromSidecar, readModelSidecar, SIDECAR_FORMAT, SidecarError, sidecarIn, type ModelSidecar } from '../../assets/pjm/forecasting.ts';
 import type { Booster } from '../../lib/xgboost/index.ts';
 import type { TrainedModel } from '../../assets/pjm/forecasting.ts';
 
@@ -12,24 +12,19 @@ export class ModelArtifactError extends Error {
   override readonly name = 'ModelArtifactError';
 }
 
-/** The sidecar inside a model materialization's metadata (at `sidecar`, or the metadata itself). */
+/** The sidecar inside a model materialization's metadata, checked against its declared format (assets/pjm/model/sidecar.ts). */
 export function sidecarOf(metadata: Metadata, materializationId: number): ModelSidecar {
-  const candidate = (isObject(metadata['sidecar']) ? metadata['sidecar'] : metadata) as Record<string, unknown>;
-  if (candidate['format'] !== 'pjm-lmp-xgb/1') {
-    throw new ModelArtifactError(
-      `pjm/model materialization ${materializationId} has no model sidecar (format "pjm-lmp-xgb/1") in its metadata; it was not written by assets/pjm/model. Rematerialize pjm/model.`,
-    );
+  const where = `pjm/model materialization ${materializationId}`;
+  const sidecar = sidecarIn(metadata);
+  if (sidecar === undefined) {
+    throw new ModelArtifactError(`${where} has no model sidecar (format "${SIDECAR_FORMAT}") in its metadata; it was not written by assets/pjm/model. Rematerialize pjm/model.`);
   }
-  const problems: string[] = [];
-  if (candidate['market'] !== 'da' && candidate['market'] !== 'rt') problems.push('market is not "da" or "rt"');
-  if (!Array.isArray(candidate['featureNames']) || candidate['featureNames'].length === 0) problems.push('featureNames is missing or empty');
-  if (!isObject(candidate['target']) || !isObject((candidate['target'] as Record<string, unknown>)['transform'])) problems.push('target.transform is missing');
-  if (!Array.isArray(candidate['members']) || candidate['members'].length === 0) problems.push('members is missing or empty');
-  if (!isObject(candidate['settings'])) problems.push('settings is missing');
-  if (problems.length > 0) {
-    throw new ModelArtifactError(`pjm/model materialization ${materializationId}: the sidecar is incomplete (${problems.join('; ')}). Rematerialize pjm/model.`);
+  try {
+    return readModelSidecar(sidecar, where);
+  } catch (err) {
+    if (err instanceof SidecarError) throw new ModelArtifactError(err.message);
+    throw err;
   }
-  return candidate as unknown as ModelSidecar;
 }
 
 /**
@@ -48,8 +43,4 @@ export function modelFromArtifact(sidecar: ModelSidecar, boosters: readonly Boos
     }
   });
   return modelFromSidecar(sidecar, boosters);
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

@@ -2,7 +2,7 @@
 // materializing, and which ones failed on their latest attempt. The runtime's
 // staleness answers FRESH / STALE / MISSING from current versions alone; the UI
 // also shows RUNNING and FAILED, which only the run and event records know.
-import type { AssetKey, EventRecord, LineageStore, PartitionKey, RunEventType, RunRecord } from '../../runtime/index.ts';
+import { STEP_END_TYPES, type AssetKey, type EventRecord, type LineageStore, type PartitionKey, type RunEventType, type RunRecord } from '../../runtime/index.ts';
 
 export interface Failure {
   readonly runId: string;
@@ -25,8 +25,6 @@ const RECENT_RUNS = 30;
 
 /** The executor beats every 10 s (a third of its 30 s lease); three missed beats mean the process is gone. */
 const HEARTBEAT_STALE_MS = 90_000;
-
-const STEP_END_TYPES = new Set(['step_materialized', 'step_failed', 'step_blocked', 'step_skipped']);
 
 /** Folds one run's events into the running set and failures (pure, for tests). */
 export function foldRunEvents(

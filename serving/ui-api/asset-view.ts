@@ -133,7 +133,7 @@ export async function assetView(instance: Instance<unknown>, activity: Activity,
       : null,
     history,
     latestChecks: withChecks ? { materializationId: withChecks.id, partition: withChecks.partition, results: withChecks.checks } : null,
-    views: modelViews(currentMetadata ?? {}),
+    views: modelViews(currentMetadata ?? {}, current && `${key} materialization ${current.id}`),
   };
 }
 

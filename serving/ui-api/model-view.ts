@@ -2,9 +2,10 @@
 // backtest's stored predictions) into the shapes the UI's charts draw: learning
 // curve, feature importance, the comparison table against the naive forecast
 // and the published benchmarks, and forecast-versus-actual by node and week.
-// Tolerant on purpose: an asset whose metadata lacks a part simply has no such
-// view, and the UI says so instead of failing.
+// The model sidecar is read through its declared, versioned format; the backtest report is
+// read tolerantly: an asset whose metadata lacks a part simply has no such view.
 import type { JsonValue, Metadata } from '../../runtime/index.ts';
+import { readSidecarDescription, SidecarError, sidecarIn } from '../../assets/pjm/forecasting.ts';
 import { QUANTILE_LEVELS } from '../../lib/forecast-eval/index.ts';
 
 export interface ModelView {
@@ -45,6 +46,8 @@ export interface BacktestView {
 
 export interface ModelViews {
   readonly model?: ModelView;
+  /** Why the metadata's model sidecar cannot be shown (a field that does not match its format). */
+  readonly modelProblem?: string;
   readonly backtest?: BacktestView;
   /** When the backtest shown belongs to another asset (a model page shows its group's backtest). */
   readonly backtestAsset?: string;
@@ -55,7 +58,6 @@ type Obj = { readonly [key: string]: JsonValue };
 const isObj = (v: JsonValue | undefined): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const num = (v: JsonValue | undefined): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 const str = (v: JsonValue | undefined): string | null => (typeof v === 'string' ? v : null);
-const numArray = (v: JsonValue | undefined): (number | null)[] => (Array.isArray(v) ? v.map((x) => num(x)) : []);
 
 /** The object itself and its likely wrappers (`sidecar`, `report`, ...), in that order. */
 function candidates(metadata: Obj, wrappers: readonly string[]): Obj[] {
@@ -67,46 +69,31 @@ function candidates(metadata: Obj, wrappers: readonly string[]): Obj[] {
   return out;
 }
 
-function importancePairs(v: JsonValue | undefined): [string, number][] {
-  if (Array.isArray(v)) {
-    return v.flatMap((p): [string, number][] => {
-      if (Array.isArray(p) && typeof p[0] === 'string' && num(p[1]) !== null) return [[p[0], num(p[1])!]];
-      if (isObj(p) && typeof p.feature === 'string' && num(p.gain ?? p.value) !== null) return [[p.feature, num(p.gain ?? p.value)!]];
-      return [];
-    });
-  }
-  if (isObj(v)) return Object.entries(v).flatMap(([k, x]): [string, number][] => (num(x) === null ? [] : [[k, num(x)!]]));
-  return [];
-}
-
-export function readModelView(metadata: Metadata): ModelView | undefined {
-  for (const c of candidates(metadata, ['sidecar', 'model'])) {
-    const rawMembers = Array.isArray(c.members) ? c.members.filter(isObj) : [];
-    const members = rawMembers.map((m, i) => {
-      const curve = isObj(m.learningCurve) ? m.learningCurve : {};
-      const variant = isObj(m.variant) ? str(m.variant.name) : null;
-      return {
-        name: variant ?? str(m.name) ?? `member ${i + 1}`,
-        rounds: num(m.rounds),
-        bestIteration: num(m.bestIteration),
-        learningCurve: { train: numArray(curve.train), valid: numArray(curve.valid) },
-      };
-    });
-    const gains = new Map<string, number>();
-    const sources = rawMembers.length > 0 ? rawMembers.map((m) => m.importance) : [c.importance ?? c.featureImportance];
-    for (const s of sources) for (const [f, g] of importancePairs(s)) gains.set(f, (gains.get(f) ?? 0) + g / sources.length);
-    if (members.length === 0 && gains.size === 0) continue;
-    return {
-      market: str(c.market),
-      window: isObj(c.window) ? c.window : null,
-      featureCount: Array.isArray(c.featureNames) ? c.featureNames.length : null,
-      members,
-      importance: [...gains].sort((a, b) => b[1] - a[1]).map(([feature, gain]) => ({ feature, gain })),
-      metrics: isObj(c.metrics) ? c.metrics : null,
-      trainedAt: str(c.trainedAt),
-    };
-  }
-  return undefined;
+/**
+ * The model view of a materialization's metadata: its sidecar read through the sidecar's declared
+ * format (assets/pjm/model/sidecar.ts), or undefined when the metadata has no sidecar. A sidecar
+ * that does not match its format throws a SidecarError naming `where` and the field.
+ */
+export function readModelView(metadata: Metadata, where = 'the metadata'): ModelView | undefined {
+  const raw = sidecarIn(metadata);
+  if (raw === undefined) return undefined;
+  const sidecar = readSidecarDescription(raw, where);
+  const gains = new Map<string, number>();
+  for (const m of sidecar.members) for (const [feature, gain] of m.importance) gains.set(feature, (gains.get(feature) ?? 0) + gain / sidecar.members.length);
+  return {
+    market: sidecar.market,
+    window: sidecar.window as Obj,
+    featureCount: sidecar.featureNames.length,
+    members: sidecar.members.map((m) => ({
+      name: m.variant.name,
+      rounds: m.rounds,
+      bestIteration: m.bestIteration,
+      learningCurve: { train: [...m.learningCurve.train], valid: [...m.learningCurve.valid] },
+    })),
+    importance: [...gains].sort((a, b) => b[1] - a[1]).map(([feature, gain]) => ({ feature, gain })),
+    metrics: sidecar.metrics,
+    trainedAt: sidecar.trainedAt,
+  };
 }
 
 export function readBacktestView(metadata: Metadata): BacktestView | undefined {
@@ -140,10 +127,18 @@ export function readBacktestView(metadata: Metadata): BacktestView | undefined {
   return undefined;
 }
 
-export function modelViews(metadata: Metadata): ModelViews {
-  const model = readModelView(metadata);
+/** The views of a materialization's metadata; a sidecar that does not match its format is a `modelProblem`, in words, instead of a model view. */
+export function modelViews(metadata: Metadata, where?: string): ModelViews {
+  let model: ModelView | undefined;
+  let modelProblem: string | undefined;
+  try {
+    model = readModelView(metadata, where);
+  } catch (err) {
+    if (!(err instanceof SidecarError)) throw err;
+    modelProblem = err.message;
+  }
   const backtest = readBacktestView(metadata);
-  return { ...(model ? { model } : {}), ...(backtest ? { backtest } : {}) };
+  return { ...(model ? { model } : {}), ...(modelProblem ? { modelProblem } : {}), ...(backtest ? { backtest } : {}) };
 }
 
 // ---- forecast versus actual -------------------------------------------------

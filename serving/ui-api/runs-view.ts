@@ -1,14 +1,14 @@
 // GET /api/runs, /api/runs/:id and its events: the run list, one run with its
-// progress, what it materialized and its event log. Progress is folded from the
-// same typed events the CLI renders, so the UI and the terminal agree.
-import type { EventRecord, Instance, RunRecord, RunStatus } from '../../runtime/index.ts';
+// progress, what it materialized and its event log. Progress is folded by the
+// runtime's foldRun, as the CLI's live view folds it, so the UI and the terminal agree.
+import { foldRun, pickCounts, runEventFromRecord, type EventRecord, type Instance, type RunRecord, type RunStatus, type RunTrigger, type StepCounts } from '../../runtime/index.ts';
 
 export interface RunSummary {
   readonly id: string;
   readonly selection: string;
   readonly partitions: string | null;
   readonly status: RunStatus;
-  readonly trigger: string;
+  readonly trigger: RunTrigger;
   readonly startedAt: number;
   readonly endedAt: number | null;
   readonly durationMs: number | null;
@@ -16,17 +16,8 @@ export interface RunSummary {
   readonly summary: RunRecord['summary'];
 }
 
-export interface RunProgress {
-  /** Steps planned to run or to run if upstream changes. */
-  readonly planned: number;
-  /** Steps finished: materialized, failed, blocked or skipped. */
-  readonly done: number;
-  readonly running: number;
-  readonly materialized: number;
-  readonly failed: number;
-  readonly blocked: number;
-  readonly skipped: number;
-}
+/** Steps planned, done, running and by outcome: the run's fold (runtime/run-fold.ts) less its per-asset detail. */
+export type RunProgress = StepCounts;
 
 export interface RunView {
   readonly run: RunSummary;
@@ -57,43 +48,8 @@ export const runSummary = (r: RunRecord): RunSummary => ({
   summary: r.summary,
 });
 
-/** Folds a run's events, as they come, into its progress. */
-export class ProgressFold {
-  private planned = 0;
-  private readonly inFlight = new Set<string>();
-  private readonly counts = { materialized: 0, failed: 0, blocked: 0, skipped: 0 };
-
-  add(events: readonly EventRecord[]): this {
-    for (const e of events) {
-      const step = `${e.asset}\u0000${e.partition}`;
-      switch (e.type) {
-        case 'run_started': {
-          const plan = e.data?.planned;
-          if (plan && typeof plan === 'object' && !Array.isArray(plan)) this.planned = Number(plan.run ?? 0) + Number(plan.conditional ?? 0);
-          break;
-        }
-        case 'step_started':
-          this.inFlight.add(step);
-          break;
-        case 'step_materialized':
-        case 'step_failed':
-        case 'step_blocked':
-        case 'step_skipped':
-          this.inFlight.delete(step);
-          this.counts[e.type === 'step_materialized' ? 'materialized' : e.type === 'step_failed' ? 'failed' : e.type === 'step_blocked' ? 'blocked' : 'skipped']++;
-          break;
-      }
-    }
-    return this;
-  }
-
-  get value(): RunProgress {
-    const c = this.counts;
-    return { planned: this.planned, done: c.materialized + c.failed + c.blocked + c.skipped, running: this.inFlight.size, ...c };
-  }
-}
-
-export const runProgress = (events: readonly EventRecord[]): RunProgress => new ProgressFold().add(events).value;
+/** A run's progress from its stored events, folded as the CLI's live view folds them. */
+export const runProgress = (events: readonly EventRecord[]): RunProgress => pickCounts(foldRun(events.map(runEventFromRecord)));
 
 export async function listRunsView(instance: Instance<unknown>, options: { limit?: number; offset?: number; status?: RunStatus }): Promise<RunSummary[]> {
   return (await instance.store.listRuns(options)).map(runSummary);

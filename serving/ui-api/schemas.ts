@@ -144,6 +144,7 @@ export const AssetViewSchema = T.Object({
   latestChecks: Nullable(T.Object({ materializationId: T.Integer(), partition: T.String(), results: T.Array(CheckViewSchema) })),
   views: T.Object({
     model: T.Optional(ModelViewSchema),
+    modelProblem: T.Optional(T.String({ description: "Why the metadata's model sidecar cannot be shown: the materialization, the field and what is wrong with it." })),
     backtest: T.Optional(BacktestViewSchema),
     backtestAsset: T.Optional(T.String({ description: 'The asset the backtest belongs to, when not this one (a model page shows its backtest).' })),
   }),

@@ -3,13 +3,13 @@
 // views reused while the store has not changed (the graph view at 1,000 assets is
 // computed once per change, not once per poll).
 import { readFile } from 'node:fs/promises';
-import { latestDeadline, UNPARTITIONED, type AssetKey, type EventRecord, type Instance, type JsonValue, type StoreChange } from '../../runtime/index.ts';
+import { EMPTY_RUN_FOLD, foldRun, latestDeadline, pickCounts, runEventFromRecord, UNPARTITIONED, type AssetKey, type EventRecord, type Instance, type JsonValue, type RunProgressFold, type StoreChange } from '../../runtime/index.ts';
 import { readActivity, type Activity } from './activity.ts';
 import { graphView, type GraphView } from './graph-view.ts';
 import { RunLauncher } from './launcher.ts';
 import type { RunQueueSettings } from '../../runtime/settings.ts';
 import { findPredictions, readBacktestView, type BacktestView, type PredictedHour } from './model-view.ts';
-import { ProgressFold, type RunProgress } from './runs-view.ts';
+import type { RunProgress } from './runs-view.ts';
 
 export class UiState {
   readonly launcher: RunLauncher;
@@ -19,7 +19,7 @@ export class UiState {
   private readonly failedRunEvents = new Map<string, readonly EventRecord[]>();
   private graphCache: { token: string; value: GraphView } | undefined;
   private valueCache: { materializationId: number; value: JsonValue | undefined } | undefined;
-  private readonly folds = new Map<string, { fold: ProgressFold; last: number }>();
+  private readonly folds = new Map<string, { fold: RunProgressFold; last: number }>();
   private readonly watchers = new Set<(change: StoreChange) => void>();
   /** The store subscription, opened with the first watcher (PostgreSQL: one LISTEN connection for the whole server). */
   private subscription: Promise<(() => Promise<void>) | undefined> | undefined;
@@ -118,13 +118,13 @@ export class UiState {
     if (!entry) {
       // Keep the folds of the latest runs only.
       if (this.folds.size >= 50) this.folds.delete(this.folds.keys().next().value!);
-      this.folds.set(runId, (entry = { fold: new ProgressFold(), last: 0 }));
+      this.folds.set(runId, (entry = { fold: EMPTY_RUN_FOLD, last: 0 }));
     }
     for (;;) {
       const batch = await this.instance.store.events(runId, { afterId: entry.last, limit: 10_000 });
-      entry.fold.add(batch);
+      entry.fold = foldRun(batch.map(runEventFromRecord), entry.fold);
       if (batch.length > 0) entry.last = batch[batch.length - 1]!.id;
-      if (batch.length < 10_000) return entry.fold.value;
+      if (batch.length < 10_000) return pickCounts(entry.fold);
     }
   }
 

@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { AssetKey, DataVersion } from '../../runtime/index.ts';
+import { isRuntimeError, type AssetKey, type DataVersion } from '../../runtime/index.ts';
 import type { LineageStore, StoreChange } from '../../runtime/store/lineage-store-api.ts';
 import { openLineageStore } from '../../runtime/store/open-store.ts';
 import { PROJECT_ROOT } from '../support/cli.ts';
@@ -129,6 +129,25 @@ export function storeContract(name: string, setup: () => Promise<StoreBackend>):
     assert.equal(await store.events('r1', { types: [] }), []);
     assert.equal((await store.events('r1', { afterId: all[0]!.id, limit: 1 })).map((e) => e.ts), [2]);
     assert.equal(await store.events('other'), []);
+  });
+
+  t('events: a row whose type or level this runtime does not know fails when read, naming the event, the run and the field', async () => {
+    const { store } = await withRun();
+    // As a newer build would write it: the store keeps what it is given, the reader checks.
+    await store.appendEvents([{ runId: 'r1', ts: 1, level: 'info', type: 'step_paused' as never, message: 'paused' }]);
+    const err = await store.events('r1').then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    assert.ok(isRuntimeError(err, 'store-record'), String(err));
+    assert.match((err as Error).message, /^The type of event \d+ of run r1 is "step_paused", which is not one of run_started, /);
+    const other = await withRun('r2');
+    await other.store.appendEvents([{ runId: 'r2', ts: 1, level: 'fatal' as never, type: 'log', message: 'x' }]);
+    const levelErr = await other.store.events('r2').then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    assert.match(String(levelErr), /The level of event \d+ of run r2 is "fatal", which is not one of debug, info, warn, error/);
   });
 
   // ---- leases ----

@@ -199,7 +199,9 @@ test('POST /api/runs/:id/cancel stops a run started from the UI; it ends cancele
   assert.is((await get(`/api/assets/${enc('demo/summary')}`)).body.current.dataVersion, before);
   const again = await fetch(`${srv.url}/api/runs/${enc(started.runId)}/cancel`, { method: 'POST' });
   assert.is(again.status, 409);
-  assert.match(((await again.json()) as any).error.message, /is not in progress \(it canceled\)/);
+  const conflict = ((await again.json()) as any).error;
+  assert.match(conflict.message, /is not in progress \(it canceled\)/);
+  assert.is(conflict.code, 'conflict');
   assert.is((await fetch(`${srv.url}/api/runs/nope/cancel`, { method: 'POST' })).status, 404);
   resources.slowMs = 0;
 });

@@ -71,13 +71,13 @@ function learningCurveChart(curves) {
 }
 
 export function renderModelViews(box, asset, signal) {
-  const { model, backtest } = asset.views;
-  if (!model && !backtest) {
+  const { model, backtest, modelProblem } = asset.views;
+  if (!model && !backtest && !modelProblem) {
     box.remove();
     return;
   }
   let backtestHtml = '';
-  let modelHtml = '';
+  let modelHtml = modelProblem ? `<section class="model"><h2>Model</h2><p class="error" data-testid="model-problem">${esc(modelProblem)}</p></section>` : '';
   if (backtest) {
     const from = asset.views.backtestAsset;
     backtestHtml = `<section class="backtest"><h2>Backtest${backtest.testFirstDay ? ` ${esc(backtest.testFirstDay)} to ${esc(backtest.testLastDay)}` : ''}${from ? ` <span class="muted small">from <a href="#/assets/${encodeURIComponent(from)}">${esc(from)}</a></span>` : ''}</h2>

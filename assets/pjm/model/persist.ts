@@ -4,56 +4,10 @@
 // window, parameters, metrics, learning curve and feature importance.
 import { Booster } from '../../../lib/xgboost/index.ts';
 import type { TrainedModel } from './train.ts';
-import type { PriceTransform } from './transform.ts';
-import type { TrainSettings, VariantSpec } from './settings.ts';
-import { legacyFeatureSet, type FeatureSet, type Market } from '../features/columns.ts';
-import type { JsonValue } from '../../../runtime/definitions.ts';
-import type { ConformalCalibration } from './calibration.ts';
+import { legacyFeatureSet, type FeatureSet } from '../features/columns.ts';
+import { SIDECAR_FORMAT, type ModelSidecar, type SidecarMember } from './sidecar.ts';
 
-export interface SidecarMember {
-  readonly variant: VariantSpec;
-  /** File name of the member's XGBoost JSON model, next to the sidecar. */
-  readonly file: string;
-  readonly rounds: number;
-  readonly bestIteration: number | null;
-  /** Learning curve: MAE in z space per round, on the training and validation days. */
-  readonly learningCurve: { readonly train: readonly number[]; readonly valid: readonly number[] };
-  /** Total gain by feature, largest first (top 30). */
-  readonly importance: ReadonlyArray<readonly [string, number]>;
-}
-
-export interface ModelSidecar {
-  readonly format: 'pjm-lmp-xgb/1';
-  readonly market: Market;
-  /**
-   * The inputs the model reads: own price lags, DA price of D (RT), load forecast, metered
-   * load, with their areas. Absent in sidecars written before sets were recorded: those used
-   * `legacyFeatureSet(market)`.
-   */
-  readonly featureSet?: FeatureSet;
-  readonly featureNames: readonly string[];
-  readonly target: {
-    readonly column: 'target';
-    readonly description: string;
-    readonly transform: PriceTransform;
-  };
-  readonly ensemble: 'mean of member price forecasts ($/MWh)';
-  readonly members: readonly SidecarMember[];
-  readonly window: TrainedModel['window'];
-  readonly settings: TrainSettings;
-  /**
-   * Which family this model's forecasts come from, and its calibration: per-hour conformal
-   * residual quantiles of that family's walk-forward forecasts (pjm/backtest), from which
-   * every forecast gets its quantiles. Absent in sidecars written before calibrations.
-   */
-  readonly servedFamily?: 'xgboost';
-  readonly calibration?: ConformalCalibration;
-  /** The backtest MAE of the served family on its test period (what no_worse_than_current compares). */
-  readonly backtest?: { readonly mae: number; readonly testFirstDay: string; readonly testLastDay: string };
-  /** Metrics worth keeping with the model (e.g. the backtest's overall scores), free-form. */
-  readonly metrics: { readonly [key: string]: JsonValue };
-  readonly trainedAt: string;
-}
+export type { ModelSidecar, SidecarMember } from './sidecar.ts';
 
 export interface ModelFiles {
   readonly sidecar: ModelSidecar;
@@ -94,7 +48,7 @@ export function modelFiles(model: TrainedModel, baseName: string, metrics: Model
   return {
     files,
     sidecar: {
-      format: 'pjm-lmp-xgb/1',
+      format: SIDECAR_FORMAT,
       market: model.market,
       featureSet: model.featureSet,
       featureNames: model.featureNames,
@@ -119,7 +73,7 @@ export function sidecarFeatureSet(sidecar: Pick<ModelSidecar, 'market' | 'featur
  * file name). Predictions use each member's saved rounds.
  */
 export function loadModel(sidecar: ModelSidecar, bytesByFile: ReadonlyMap<string, Uint8Array>): TrainedModel {
-  if (sidecar.format !== 'pjm-lmp-xgb/1') throw new Error(`loadModel: unknown sidecar format ${JSON.stringify(sidecar.format)}; expected pjm-lmp-xgb/1.`);
+  if (sidecar.format !== SIDECAR_FORMAT) throw new Error(`loadModel: unknown sidecar format ${JSON.stringify(sidecar.format)}; expected ${SIDECAR_FORMAT}.`);
   return modelFromSidecar(
     sidecar,
     sidecar.members.map((m) => {

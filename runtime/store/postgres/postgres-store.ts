@@ -16,6 +16,7 @@ import type { DynamicPartitionKeys } from '../../partitions.ts';
 import type { CodeVersion, DataVersion } from '../../versions.ts';
 import { BAD_CURRENT_SQL } from '../consistency-sql.ts';
 import { runIsLive } from '../run-liveness.ts';
+import { eventFromRow, runFromRow, type EventRow, type RunRow } from '../run-rows.ts';
 import type {
   EventQuery,
   HistoryQuery,
@@ -187,7 +188,7 @@ export class PostgresLineageStore implements LineageStore {
       // SKIP LOCKED: two processes closing at once each take what the other has not.
       const { rows } = await c.query<RunRow>(`SELECT * FROM runs WHERE status = 'running' FOR UPDATE SKIP LOCKED`);
       // A run is abandoned when its heartbeat stopped, or at once when it ran on this host and its process is gone.
-      const ids = rows.filter((r) => !runIsLive(toRun(r), now, staleAfterMs)).map((r) => r.id);
+      const ids = rows.filter((r) => !runIsLive(runFromRow(r), now, staleAfterMs)).map((r) => r.id);
       if (ids.length === 0) return [];
       await c.query(
         `UPDATE runs SET status = 'failed', summary = NULL, ended_at = $2,
@@ -203,7 +204,7 @@ export class PostgresLineageStore implements LineageStore {
 
   async getRun(id: string): Promise<RunRecord | undefined> {
     const { rows } = await this.#q<RunRow>(`SELECT * FROM runs WHERE id = $1`, [id], 'getRun');
-    return rows[0] && toRun(rows[0]);
+    return rows[0] && runFromRow(rows[0]);
   }
 
   async listRuns(query: RunQuery = {}): Promise<RunRecord[]> {
@@ -212,7 +213,7 @@ export class PostgresLineageStore implements LineageStore {
       [query.status ?? null, wholeNumber('listRuns', 'limit', query.limit ?? 50), wholeNumber('listRuns', 'offset', query.offset ?? 0)],
       'listRuns',
     );
-    return rows.map(toRun);
+    return rows.map(runFromRow);
   }
 
   // ---- events ----
@@ -238,17 +239,7 @@ export class PostgresLineageStore implements LineageStore {
       [runId, wholeNumber('events', 'afterId', query.afterId ?? 0), wholeNumber('events', 'limit', query.limit ?? 10_000), query.types === undefined ? null : [...query.types]],
       'events',
     );
-    return rows.map((r) => ({
-      id: r.id,
-      runId: r.run_id,
-      ts: r.ts,
-      level: r.level,
-      type: r.type,
-      asset: r.asset,
-      partition: r.partition,
-      message: r.message,
-      data: r.data === null ? null : JSON.parse(r.data),
-    }));
+    return rows.map(eventFromRow);
   }
 
   // ---- leases ----
@@ -655,31 +646,6 @@ function eventColumns(events: readonly NewEvent[]) {
 
 // ---- row mapping (the SQLite store's, with booleans as booleans) ----
 
-interface RunRow {
-  id: string;
-  selection: string;
-  partitions: string | null;
-  status: RunStatus;
-  trigger: string;
-  host: string;
-  pid: number;
-  started_at: number;
-  heartbeat_at: number;
-  ended_at: number | null;
-  summary: string | null;
-  error: string | null;
-}
-interface EventRow {
-  id: number;
-  run_id: string;
-  ts: number;
-  level: EventRecord['level'];
-  type: EventRecord['type'];
-  asset: string | null;
-  partition: string | null;
-  message: string;
-  data: string | null;
-}
 interface CorruptRow {
   corrupt_mid: number | null;
   corrupt_reason: CorruptReason | null;
@@ -732,21 +698,6 @@ interface CheckRow {
   metadata: string;
   created_at: number;
 }
-
-const toRun = (r: RunRow): RunRecord => ({
-  id: r.id,
-  selection: r.selection,
-  partitions: r.partitions,
-  status: r.status,
-  trigger: r.trigger,
-  host: r.host,
-  pid: r.pid,
-  startedAt: r.started_at,
-  heartbeatAt: r.heartbeat_at,
-  endedAt: r.ended_at,
-  summary: r.summary === null ? null : JSON.parse(r.summary),
-  error: r.error,
-});
 
 const toInput = (r: InputRow): InputRecord => ({
   asset: r.upstream_asset as AssetKey,
