@@ -18,4 +18,4 @@ export {
 export { train, type TrainOptions, type TrainResult } from './train.ts';
 export { XGBoostError, XGBoostUsageError } from './errors.ts';
 export type { EvalRound, ParamValue, Params } from './training-logic.ts';
-export { liveNativeObjects, xgboostVersion } from './native.ts';
+export { liveNativeObjects, xgboostLibraryPath, xgboostVersion } from './native.ts';

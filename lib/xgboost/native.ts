@@ -1,5 +1,6 @@
-// The FFI binding to XGBoost's C API (libxgboost.so 1.7.5 shipped by the `xgboost_node`
-// npm package; headers in node_modules/xgboost_node/deps/xgboost-1.7.5/include). It only
+// The FFI binding to XGBoost's C API (libxgboost 1.7: the distribution's when installed,
+// else the 1.7.5 the `xgboost_node` npm package ships, see loadLibrary; headers in
+// node_modules/xgboost_node/deps/xgboost-1.7.5/include). It only
 // declares the C functions and turns their `-1` return codes into XGBoostError; the
 // engine's objects (DMatrix, Booster, train) are built on it in the other modules.
 //
@@ -21,6 +22,7 @@
 // run on a libuv pool thread, and with a 128 KiB stack); training instead runs
 // synchronous calls inside a worker thread (see train.ts), where errors stay readable.
 import koffi from 'koffi';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { XGBoostError, cleanXGBoostMessage } from './errors.ts';
@@ -28,17 +30,58 @@ import { XGBoostError, cleanXGBoostMessage } from './errors.ts';
 /** An opaque XGBoost handle (DMatrixHandle / BoosterHandle): koffi 3 passes pointers as BigInt. */
 export type Handle = bigint;
 
-function libraryPath(): string {
-  const fromEnv = process.env['XGBOOST_LIBRARY_PATH'];
-  if (fromEnv) return fromEnv;
+// Which libxgboost. Training on 200,000 × 40 (300 rounds, hist, nthread 2) through this
+// binding was ~8–20 % slower than Python xgboost on the same data, and the cause was not
+// the binding, the worker thread, OpenMP or the DMatrix: it was the library. Python loads
+// Debian's libxgboost0 (1.7.4, built with Debian's GCC 12); xgboost_node ships a 1.7.5
+// built with Ubuntu's GCC 11. Measured 2026-12-02 on the idle 2-core machine, 50,000 × 40,
+// 100 rounds, fastest of 3 each, same run, OMP_WAIT_POLICY=passive on both sides: shipped
+// library 1.083 × Python's time, Debian's library through this same binding 0.911 ×. Both
+// OpenMP threads were busy in either case (/proc/PID/task: the worker thread and one libgomp
+// thread, 79:69 ticks over 0.85 s), and spinning instead of sleeping between parallel
+// regions (GOMP_SPINCOUNT=100000) changed nothing measurable (1.062 ×), so the project keeps
+// OMP_WAIT_POLICY=passive. Hence: the distribution's 1.7 library when it is installed
+// (`apt-get install libxgboost0`, which python3-xgboost pulls in), else the shipped one;
+// XGBOOST_LIBRARY_PATH names another. Models are the same format either way (1.7 JSON/UBJ).
+type KoffiLib = ReturnType<typeof koffi.load>;
+const DISTRIBUTION_LIBRARY = '/usr/lib/x86_64-linux-gnu/libxgboost.so.0';
+
+function shippedLibraryPath(): string {
   const require = createRequire(import.meta.url);
   return join(dirname(require.resolve('xgboost_node/package.json')), 'lib', 'libxgboost.so');
+}
+
+/** The library's version as [major, minor, patch]. */
+function versionOf(library: KoffiLib): [number, number, number] {
+  const major = [0];
+  const minor = [0];
+  const patch = [0];
+  library.func('void XGBoostVersion(_Out_ int *major, _Out_ int *minor, _Out_ int *patch)')(major, minor, patch);
+  return [major[0]!, minor[0]!, patch[0]!];
+}
+
+function loadLibrary(): { lib: KoffiLib; path: string } {
+  const fromEnv = process.env['XGBOOST_LIBRARY_PATH'];
+  if (fromEnv) return { lib: koffi.load(fromEnv), path: fromEnv };
+  if (existsSync(DISTRIBUTION_LIBRARY)) {
+    const candidate = koffi.load(DISTRIBUTION_LIBRARY);
+    const [major, minor] = versionOf(candidate);
+    // Only the series the engine is written and tested against (C API and model format).
+    if (major === 1 && minor === 7) return { lib: candidate, path: DISTRIBUTION_LIBRARY };
+    candidate.unload();
+  }
+  const path = shippedLibraryPath();
+  return { lib: koffi.load(path), path };
 }
 
 // libgomp reads OMP_WAIT_POLICY once, when libxgboost pulls it in. Idle OpenMP threads
 // should sleep rather than spin: the cores are shared with the server and other jobs.
 process.env['OMP_WAIT_POLICY'] ??= 'passive';
-const lib = koffi.load(libraryPath());
+const loaded = loadLibrary();
+const lib = loaded.lib;
+
+/** The file of the libxgboost this process loaded (see loadLibrary). */
+export const xgboostLibraryPath: string = loaded.path;
 
 // Out-parameters (`T **out`, `bst_ulong *out`) are passed as small typed arrays: koffi hands
 // their memory to C directly, which is the cheapest way to read a pointer or a count back.

@@ -3,7 +3,7 @@
 import { join, resolve } from 'node:path';
 import { RuntimeError } from '../errors.ts';
 import type { LineageStore } from './lineage-store-api.ts';
-import { PostgresLineageStore, redactUrl } from './postgres/postgres-store.ts';
+import { redactUrl } from './postgres/redact-url.ts';
 import { SqliteLineageStore } from './sqlite-store.ts';
 
 export type LineageStoreTarget = { readonly kind: 'sqlite'; readonly path: string } | { readonly kind: 'postgres'; readonly url: string };
@@ -42,5 +42,8 @@ export function storeTargetFromEnv(env: NodeJS.ProcessEnv, dataDir: string): Lin
 /** Opens (creating and migrating if needed) the store at a URL, a file path, or a parsed target. */
 export async function openLineageStore(target: string | LineageStoreTarget): Promise<LineageStore> {
   const t = typeof target === 'string' ? parseStoreTarget(target, 'store location') : target;
-  return t.kind === 'postgres' ? PostgresLineageStore.open(t.url) : SqliteLineageStore.open(t.path);
+  if (t.kind === 'sqlite') return SqliteLineageStore.open(t.path);
+  // Loaded only when used: `pg` and its dependencies are ~10 % of a no-op CLI start on SQLite.
+  const { PostgresLineageStore } = await import('./postgres/postgres-store.ts');
+  return PostgresLineageStore.open(t.url);
 }

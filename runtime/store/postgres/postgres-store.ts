@@ -17,6 +17,7 @@ import type { CodeVersion, DataVersion } from '../../versions.ts';
 import { BAD_CURRENT_SQL } from '../consistency-sql.ts';
 import { runIsLive } from '../run-liveness.ts';
 import { eventFromRow, runFromRow, type EventRow, type RunRow } from '../run-rows.ts';
+import { redactUrl } from './redact-url.ts';
 import type {
   EventQuery,
   HistoryQuery,
@@ -74,17 +75,6 @@ const TYPES = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
     oid === pg.types.builtins.INT8 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format ?? 'text')) as typeof pg.types.getTypeParser,
 };
-
-/** A PostgreSQL URL as shown in messages: its password replaced. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return '(an unparsable PostgreSQL URL)';
-  }
-}
 
 export class PostgresLineageStore implements LineageStore {
   readonly kind = 'postgres' as const;
