@@ -42,13 +42,18 @@ export class Lifecycle {
    */
   middleware(): Middleware {
     return async (ctx, next) => {
-      if (this.warming && ctx.get('x-warmup') === this.warmupSecret) ctx.state.warmup = true;
+      if (this.isWarmUp(ctx.get('x-warmup'))) ctx.state.warmup = true;
       try {
         await next();
       } finally {
         if (this.draining) ctx.set('Connection', 'close');
       }
     };
+  }
+
+  /** Whether a request with this `X-Warmup` header value is the server's own warm-up. */
+  isWarmUp(header: string | string[] | undefined): boolean {
+    return this.warming && header === this.warmupSecret;
   }
 
   /** Resolves when no request is in flight, or after `timeoutMs` (true when drained). */

@@ -20,6 +20,11 @@ export class ServingMetrics {
   readonly freshnessLate: Gauge<'asset'>;
   readonly freshnessSecondsLate: Gauge<'asset'>;
   private freshnessSource: FreshnessSource | undefined;
+  // One labelled child per (method, route, status), looked up by one string: prom-client
+  // otherwise hashes a labels object on every inc() and observe(). Bounded, since route is
+  // a template and Node only parses the methods it knows.
+  readonly #requestCounters = new Map<string, ReturnType<ServingMetrics['httpRequests']['labels']>>();
+  readonly #requestTimers = new Map<string, ReturnType<ServingMetrics['httpDuration']['labels']>>();
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -69,6 +74,21 @@ export class ServingMetrics {
         for (const f of await metrics.readFreshness()) if (f.state !== 'unknown') this.set({ asset: f.asset }, f.secondsLate);
       },
     });
+  }
+
+  /**
+   * Counts one answered request and its latency since `started` (process.hrtime.bigint()),
+   * by method, route template (`/runs/:id`, or `unmatched`) and status.
+   */
+  recordRequest(method: string, route: string, status: number, started: bigint): void {
+    const timerKey = `${method} ${route}`;
+    const counterKey = `${timerKey} ${status}`;
+    let counter = this.#requestCounters.get(counterKey);
+    if (!counter) this.#requestCounters.set(counterKey, (counter = this.httpRequests.labels({ method, route, status: String(status) })));
+    let timer = this.#requestTimers.get(timerKey);
+    if (!timer) this.#requestTimers.set(timerKey, (timer = this.httpDuration.labels({ method, route })));
+    counter.inc();
+    timer.observe(Number(process.hrtime.bigint() - started) / 1e9);
   }
 
   /** Where the freshness gauges read their verdicts (the server gives its instance); without one they are empty. */

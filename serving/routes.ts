@@ -19,6 +19,8 @@ import type { ModelRegistry } from './model/registry.ts';
 import type { FeatureService } from './data/feature-service.ts';
 import { refuseStateChange, type Auth } from './http/middleware/auth.ts';
 import type { ServingMetrics } from './metrics.ts';
+import type { PredictService } from './predict/service.ts';
+import type { PredictLane } from './http/predict-lane.ts';
 import { BEARER_SCHEME, toSchemaObject, type HttpMethod, type OpenApiRegistry } from './http/openapi.ts';
 import { validate } from './http/validate.ts';
 import { ErrorResponse } from './schemas.ts';
@@ -41,6 +43,10 @@ export interface ServerDeps {
   readonly config: ServingConfig;
   /** Prometheus metrics (prom-client); `metrics.registry` to add a module's own. */
   readonly metrics: ServingMetrics;
+  /** The prediction use cases (one node-day, batches, feature rows), with the answer cache. */
+  readonly predictions: PredictService;
+  /** The cached lane of POST /predict in front of Koa (serving/http/predict-lane.ts). */
+  readonly predictLane: PredictLane;
 }
 
 export interface RouteModule {
@@ -60,6 +66,8 @@ export interface RequestState {
   readonly log: Logger;
   /** Parsed JSON body (undefined when the request had none). */
   body?: unknown;
+  /** The body as read, before parsing (the cached /predict lane remembers validated bodies by it). */
+  rawBody?: string;
   /** The server's own start-up warm-up request (serving/warmup.ts): not logged, not counted. */
   warmup?: boolean;
   /**

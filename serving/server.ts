@@ -13,6 +13,8 @@ import { bearerAuth, type AuthOptions } from './http/middleware/auth.ts';
 import { answerClientError } from './http/client-error.ts';
 import { ServingMetrics } from './metrics.ts';
 import { ModelRegistry } from './model/registry.ts';
+import { PredictService } from './predict/service.ts';
+import { PredictLane } from './http/predict-lane.ts';
 import type { RouteModule, ServerDeps } from './routes.ts';
 
 export interface RunningServer {
@@ -74,7 +76,10 @@ export function buildDeps(instance: Instance<unknown>, config: ServingConfig, lo
   );
   const models = new ModelRegistry({ store: instance.store, storage: instance.storage, log: log.child({ component: 'models' }), metrics, pollIntervalMs: config.pollIntervalMs });
   const features = new FeatureService({ instance, log: log.child({ component: 'features' }), metrics, pollIntervalMs: config.pollIntervalMs, cacheSize: config.featureCacheSize });
-  return { instance, models, features, auth: bearerAuth(config.apiToken, authOptions), log, config, metrics };
+  const auth = bearerAuth(config.apiToken, authOptions);
+  const predictions = new PredictService(models, features, metrics, config.featureCacheSize);
+  const predictLane = new PredictLane({ predictions, auth, log, metrics, corsOrigins: config.corsOrigins, capacity: config.featureCacheSize });
+  return { instance, models, features, auth, log, config, metrics, predictions, predictLane };
 }
 
 export interface StartOptions extends AuthOptions {
@@ -89,7 +94,7 @@ export async function startServer(instance: Instance<unknown>, config: ServingCo
   await deps.models.start();
   const modules = options.modules ?? ROUTE_MODULES;
   const { app, lifecycle } = createApp(deps, modules);
-  const server = createServer(lifecycle.track(app.callback()));
+  const server = createServer(lifecycle.track(deps.predictLane.wrap(app.callback(), lifecycle)));
   // A request Node's parser refuses (an unknown method token, a malformed header) never
   // reaches Koa; answer it with a JSON error too instead of Node's bare 400.
   server.on('clientError', answerClientError);

@@ -47,10 +47,17 @@ interface RecentAnswer {
   readonly bytes: Buffer;
 }
 
+/** The answer cache's key: the node as written (id or name), market, day and options. */
+const answerKey = (req: PredictRequest): string => `${typeof req.node === 'number' ? '#' : '@'}${req.node}|${req.market}|${req.date}|${req.explain ? 1 : 0}`;
+
 export class PredictService {
   readonly #answers: Lru<string, string>;
   /** Answers by request as written (node ref, market, date, explain), valid for one model and one catalog generation. */
   readonly #recent: Lru<string, RecentAnswer>;
+
+  /** Labelled counter children of the cached path, made once (prom-client hashes a labels object per call otherwise). */
+  readonly #hits: ReturnType<ServingMetrics['featureCache']['labels']>;
+  readonly #okDays = new Map<string, ReturnType<ServingMetrics['predictions']['labels']>>();
 
   constructor(
     private readonly models: ModelRegistry,
@@ -60,6 +67,13 @@ export class PredictService {
   ) {
     this.#answers = new Lru(cacheSize);
     this.#recent = new Lru(cacheSize);
+    this.#hits = metrics.featureCache.labels({ result: 'hit' });
+  }
+
+  #okDay(market: Market): ReturnType<ServingMetrics['predictions']['labels']> {
+    let child = this.#okDays.get(market);
+    if (!child) this.#okDays.set(market, (child = this.metrics.predictions.labels({ market, form: 'day', outcome: 'ok' })));
+    return child;
   }
 
   /**
@@ -68,20 +82,10 @@ export class PredictService {
    */
   async day(req: PredictRequest, options: { record?: boolean } = {}): Promise<Buffer> {
     const record = options.record ?? true;
+    const cached = this.cachedDay(req, { record });
+    if (cached !== undefined) return cached;
     const explain = req.explain ?? false;
-    // Fast path for a repeated request: same model, and no validated partition changed since
-    // (the catalog generation moves with any new current materialization), so the answer,
-    // which depends only on those, is still the answer.
-    const recentKey = `${typeof req.node === 'number' ? '#' : '@'}${req.node}|${req.market}|${req.date}|${explain ? 1 : 0}`;
-    const recent = this.#recent.get(recentKey);
-    const current = this.models.current();
-    if (recent && current && recent.modelId === current.materializationId && recent.generation === this.features.catalog.generation) {
-      if (record) {
-        this.metrics.featureCache.inc({ result: 'hit' });
-        this.metrics.predictions.inc({ market: req.market, form: 'day', outcome: 'ok' });
-      }
-      return recent.bytes;
-    }
+    const recentKey = answerKey(req);
     const compute = () =>
       this.models.use(async (served) => {
         const generation = this.features.catalog.generation;
@@ -91,6 +95,24 @@ export class PredictService {
         return bytes;
       });
     return record ? this.#count(req.market, 'day', compute) : compute();
+  }
+
+  /**
+   * The answer to a repeated request, without any work: the bytes sent before, when the same
+   * model serves and no validated partition changed since (the catalog generation moves with
+   * any new current materialization), since the answer depends only on those. A model swap
+   * or new data makes every earlier entry miss. Undefined when there is no such answer.
+   */
+  cachedDay(req: PredictRequest, options: { record?: boolean } = {}): Buffer | undefined {
+    const recent = this.#recent.get(answerKey(req));
+    if (recent === undefined) return undefined;
+    const current = this.models.current();
+    if (!current || recent.modelId !== current.materializationId || recent.generation !== this.features.catalog.generation) return undefined;
+    if (options.record ?? true) {
+      this.#hits.inc();
+      this.#okDay(req.market).inc();
+    }
+    return recent.bytes;
   }
 
   /** A node-day's answer; JSON text when it was cached and `asText`. */

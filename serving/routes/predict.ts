@@ -1,9 +1,9 @@
 // POST /predict (one node-day), /predict/batch (nodes × dates) and /predict/features
 // (caller-supplied feature rows). Handlers only validate (done by addRoute) and hand over
-// to PredictService.
-import type { RouteModule } from '../routes.ts';
+// to PredictService (deps.predictions); a repeated /predict is answered before Koa
+// (serving/http/predict-lane.ts).
+import type { RequestState, RouteModule } from '../routes.ts';
 import { addRoute } from '../routes.ts';
-import { PredictService } from '../predict/service.ts';
 import {
   PredictBatchRequest,
   PredictBatchResponse,
@@ -18,7 +18,7 @@ const NO_MODEL = 'No model is loaded yet (or the server is shutting down); `erro
 export const predictRoutes: RouteModule = {
   name: 'predict',
   register(router, spec, deps) {
-    const service = new PredictService(deps.models, deps.features, deps.metrics, deps.config.featureCacheSize);
+    const service = deps.predictions;
     spec.tag('predict', 'Price forecasts from the current pjm/model.');
     addRoute(router, spec, {
       method: 'post',
@@ -42,6 +42,8 @@ export const predictRoutes: RouteModule = {
       handler: async (ctx, { body }) => {
         ctx.type = 'application/json';
         ctx.body = await service.day(body, { record: !ctx.state.warmup });
+        // The same body again is answered by the cached lane, without Koa (serving/http/predict-lane.ts).
+        deps.predictLane.remember((ctx.state as RequestState).rawBody, body);
       },
     });
     addRoute(router, spec, {

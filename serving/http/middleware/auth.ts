@@ -15,6 +15,8 @@ export interface Auth {
   requiredFor(method: string): boolean;
   /** Throws a 401 unless the request carries the right token (no-op when auth is off). */
   check(ctx: Context): void;
+  /** Whether an `Authorization` header value passes `check` (true when auth is off). */
+  accepts(authorization: string | undefined): boolean;
   /** Whether a caller at this socket address is on this machine (loopback by default). */
   isLocalPeer(address: string | undefined): boolean;
 }
@@ -38,17 +40,22 @@ export function isLoopbackAddress(address: string | undefined): boolean {
 
 export function bearerAuth(token: string | undefined, options: AuthOptions = {}): Auth {
   const expected = token === undefined ? undefined : digest(token);
+  const tokenOf = (header: string): string | undefined => /^Bearer\s+(.+)$/i.exec(header)?.[1]?.trim();
   return {
     enabled: expected !== undefined,
     requiredFor: (method) => MUTATING.has(method.toUpperCase()),
     isLocalPeer: options.isLocalPeer ?? isLoopbackAddress,
     check(ctx) {
       if (expected === undefined) return;
-      const header = ctx.get('authorization');
-      const m = /^Bearer\s+(.+)$/i.exec(header);
+      const given = tokenOf(ctx.get('authorization'));
       const challenge = { 'WWW-Authenticate': 'Bearer realm="pjm-serving"' };
-      if (!m) throw new HttpError(401, 'unauthorized', 'This route needs "Authorization: Bearer <token>" (the server runs with SERVING_API_TOKEN).', undefined, challenge);
-      if (!timingSafeEqual(digest(m[1]!.trim()), expected)) throw new HttpError(401, 'unauthorized', 'The bearer token is not valid.', undefined, challenge);
+      if (given === undefined) throw new HttpError(401, 'unauthorized', 'This route needs "Authorization: Bearer <token>" (the server runs with SERVING_API_TOKEN).', undefined, challenge);
+      if (!timingSafeEqual(digest(given), expected)) throw new HttpError(401, 'unauthorized', 'The bearer token is not valid.', undefined, challenge);
+    },
+    accepts(authorization) {
+      if (expected === undefined) return true;
+      const given = tokenOf(authorization ?? '');
+      return given !== undefined && timingSafeEqual(digest(given), expected);
     },
   };
 }

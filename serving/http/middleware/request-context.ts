@@ -8,11 +8,26 @@ import type { Logger } from 'pino';
 
 const SANE_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
+/** The request's id: the caller's `X-Request-Id` when it is sane, else a new UUID. */
+export function requestIdFrom(given: string | undefined): string {
+  return given !== undefined && SANE_ID.test(given) ? given : randomUUID();
+}
+
+/** The one access-log line of a request (also written by the cached /predict lane, serving/http/predict-lane.ts). */
+export function writeAccessLine(log: Logger, requestId: string, method: string, path: string, status: number, started: bigint): void {
+  const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  const line = { requestId, method, path, status, ms: Math.round(ms * 100) / 100 };
+  // A 503 is the server declining on purpose (not ready yet, shutting down, a timeout) and
+  // says when to retry; a readiness probe polling a pod without a model must not page anyone.
+  if (status === 503) log.warn(line, 'request refused');
+  else if (status >= 500) log.error(line, 'request failed');
+  else log.info(line, 'request');
+}
+
 export function requestContext(log: Logger): Middleware {
   return async (ctx, next) => {
     const started = process.hrtime.bigint();
-    const given = ctx.get('x-request-id');
-    const requestId = SANE_ID.test(given) ? given : randomUUID();
+    const requestId = requestIdFrom(ctx.get('x-request-id'));
     ctx.set('X-Request-Id', requestId);
     ctx.state.requestId = requestId;
     // The child logger is made on first use: most requests only write the access line.
@@ -23,17 +38,7 @@ export function requestContext(log: Logger): Middleware {
     } finally {
       // The server's own warm-up requests (serving/warmup.ts) write no access line. (No `return`
       // here: a return in `finally` would swallow an error thrown by the handler.)
-      if (!ctx.state.warmup) writeAccessLine();
-    }
-
-    function writeAccessLine(): void {
-      const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      const line = { requestId, method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(ms * 100) / 100 };
-      // A 503 is the server declining on purpose (not ready yet, shutting down, a timeout) and
-      // says when to retry; a readiness probe polling a pod without a model must not page anyone.
-      if (ctx.status === 503) log.warn(line, 'request refused');
-      else if (ctx.status >= 500) log.error(line, 'request failed');
-      else log.info(line, 'request');
+      if (!ctx.state.warmup) writeAccessLine(log, requestId, ctx.method, ctx.path, ctx.status, started);
     }
   };
 }

@@ -5,6 +5,7 @@
 // (a JSON answer echoing a caller's text is never run as HTML or script); no Referer sent to
 // other sites. Inline style attributes stay allowed: the UI sets widths and colours in its
 // markup (ui/dom.js), and Swagger UI styles its elements the same way.
+import type { ServerResponse } from 'node:http';
 import type { Middleware } from 'koa';
 
 export const CONTENT_SECURITY_POLICY = [
@@ -29,10 +30,15 @@ const HEADERS: readonly (readonly [string, string])[] = [
   ['Referrer-Policy', 'no-referrer'],
 ];
 
+/** Sets the security headers on a response (also used by the cached /predict lane). */
+export function setSecurityHeaders(res: ServerResponse): void {
+  for (const [name, value] of HEADERS) res.setHeader(name, value);
+}
+
 export function securityHeaders(): Middleware {
   return (ctx, next) => {
     // Set before the handler runs, so errors, 404s and 304s carry them too (four setHeader calls).
-    for (const [name, value] of HEADERS) ctx.res.setHeader(name, value);
+    setSecurityHeaders(ctx.res);
     return next();
   };
 }
