@@ -43,6 +43,7 @@ test('package.json approves the install scripts of the native modules the build 
 
 test('the runtime stage has the OpenMP library XGBoost loads and runs as a non-root user', () => {
   assert.ok(final.runs.some((r) => /apt-get install.*\blibgomp1\b/.test(r)), 'libgomp1 (needed by xgboost_node lib/libxgboost.so) is not installed in the final stage');
+  assert.ok(final.runs.some((r) => /apt-get install.*\blibxgboost0\b/.test(r)), "libxgboost0 (Debian's XGBoost, which lib/xgboost prefers) is not installed in the final stage");
   assert.ok(final.user, 'the final stage has no USER: the container would run as root');
   assert.not.ok(['root', '0', '0:0'].includes(final.user!), `the final stage runs as ${final.user}`);
 });
