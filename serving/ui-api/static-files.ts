@@ -5,6 +5,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { extname, join, resolve, sep } from 'node:path';
 import { projectRoot } from '../../lib/code-location.ts';
 import type { Router, RouterContext } from '@koa/router';
+import { answeredNotModified } from '../http/not-modified.ts';
 
 export const UI_ROOT = join(projectRoot(), 'ui');
 
@@ -29,13 +30,8 @@ async function sendFile(ctx: RouterContext, root: string, relative: string): Pro
   }
   if (!info.isFile()) return;
   const etag = `W/"${info.size.toString(16)}-${Math.floor(info.mtimeMs).toString(16)}"`;
-  ctx.set('ETag', etag);
-  // Revalidate every time: a changed module must never be served stale, and the check is a 304.
-  ctx.set('Cache-Control', 'no-cache');
-  if (ctx.get('If-None-Match') === etag) {
-    ctx.status = 304;
-    return;
-  }
+  // Revalidated every time: a changed module must never be served stale, and the check is a 304.
+  if (answeredNotModified(ctx, etag)) return;
   ctx.type = type;
   ctx.body = await readFile(path);
 }

@@ -1,6 +1,7 @@
 // GET /api/graph: every asset with its status, and every edge (an ETag makes polling cheap).
 import type { Router } from '@koa/router';
 import { addRoute, type OpenApiRegistry } from '../../routes.ts';
+import { answeredNotModified } from '../../http/not-modified.ts';
 import * as S from '../schemas.ts';
 import type { UiState } from '../ui-state.ts';
 import { TAG } from './shared.ts';
@@ -20,13 +21,7 @@ export function registerGraphRoutes(router: Router, spec: OpenApiRegistry, state
     },
     handler: async (ctx) => {
       const { token, value } = await state.graphWithToken();
-      const etag = `W/"${token}"`;
-      ctx.set('ETag', etag);
-      ctx.set('Cache-Control', 'no-cache');
-      if (ctx.get('If-None-Match') === etag) {
-        ctx.status = 304;
-        return;
-      }
+      if (answeredNotModified(ctx, `W/"${token}"`)) return;
       ctx.body = value;
     },
   });
