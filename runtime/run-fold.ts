@@ -53,17 +53,32 @@ const OUTCOME: Partial<Record<RunEvent['type'], Outcome>> = {
  */
 export function foldRun(events: Iterable<RunEvent>, from: RunProgressFold = EMPTY_RUN_FOLD): RunProgressFold {
   const total: Mutable<StepCounts> = { ...pickCounts(from) };
-  const assets = new Map<AssetKey, Mutable<AssetProgress>>([...from.assets].map(([k, a]) => [k, { ...a }]));
+  // The CLI's live view folds one event at a time: the map is copied by reference and an
+  // asset's entry only when this batch changes it, so a step's event costs O(1) entries
+  // copied, not one per asset of the run.
+  const assets = new Map<AssetKey, AssetProgress>(from.assets);
+  const copied = new Set<AssetKey>();
+  const writable = (key: AssetKey): Mutable<AssetProgress> | undefined => {
+    const a = assets.get(key);
+    if (a === undefined || copied.has(key)) return a;
+    const copy = { ...a };
+    assets.set(key, copy);
+    copied.add(key);
+    return copy;
+  };
   const inFlight = new Set(from.inFlight);
   for (const e of events) {
     if (e.type === 'run_started') {
       total.planned = e.planned.run + e.planned.conditional;
-      for (const a of e.assets) assets.set(a.asset, { ...ZERO, planned: a.steps, startedAt: null, endedAt: null });
+      for (const a of e.assets) {
+        assets.set(a.asset, { ...ZERO, planned: a.steps, startedAt: null, endedAt: null });
+        copied.add(a.asset);
+      }
       continue;
     }
     if (e.type !== 'step_started' && !STEP_END_TYPES.has(e.type)) continue;
     if (!('asset' in e) || e.asset === undefined) continue;
-    const asset = assets.get(e.asset);
+    const asset = writable(e.asset);
     const step = `${e.asset}\u0000${e.partition ?? ''}`;
     if (e.type === 'step_started') {
       // A retry starts the same step again: it is still one step running.

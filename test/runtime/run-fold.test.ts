@@ -67,6 +67,8 @@ test('a retried step is one step running; failed and blocked steps end it and co
   assert.equal(pickCounts(ended), { planned: 3, done: 2, running: 0, materialized: 0, failed: 1, blocked: 1, skipped: 0 });
   assert.is(ended.assets.get(RAW)!.endedAt, 6);
   assert.is(fold.running, 2, 'folding onto a fold leaves it as it was');
+  assert.is(fold.assets.get(RAW)!.running, 2, "folding onto a fold leaves its assets' progress as it was");
+  assert.is(fold.assets.get(RAW)!.endedAt, null);
 });
 
 test('folded in batches or at once, the same progress', () => {
