@@ -71,6 +71,31 @@ test('the same seed gives the same model, another seed another model', async () 
   d.dispose();
 });
 
+test('a matrix whose labels were replaced trains the model a fresh matrix with those labels trains; setLabels checks its input and waits for a training', async () => {
+  const s = synthetic(600, 6, 21);
+  const other = Float32Array.from(s.y, (v, i) => v * 2 - s.x[i * s.cols]!);
+  const params = { tree_method: 'hist', max_depth: 4, max_bin: 32, subsample: 0.8, seed: 3, nthread: 1 };
+  const shared = toDMatrix(s);
+  // The first training builds the hist index of `shared`; the second reuses it with the new labels.
+  const first = await train(params, shared, { numBoostRound: 15 });
+  shared.setLabels(other);
+  assert.equal(Array.from(shared.labels()), Array.from(other));
+  const reused = await train(params, shared, { numBoostRound: 15 });
+  const fresh = DMatrix.fromDense(s.x, { rows: s.rows, cols: s.cols, labels: other, featureNames: s.featureNames });
+  const alone = await train(params, fresh, { numBoostRound: 15 });
+  assert.is(maxAbsDiff(reused.booster.predict(s.x), alone.booster.predict(s.x)), 0);
+  assert.ok(reused.booster.toBuffer('json').equals(alone.booster.toBuffer('json')));
+  assert.ok(maxAbsDiff(first.booster.predict(s.x), reused.booster.predict(s.x)) > 0, 'the new labels were learned');
+  assert.throws(() => shared.setLabels(other.subarray(1)), /labels has 599 values but the matrix has 600 rows/);
+  assert.throws(() => shared.setLabels(Float32Array.from(other, (v, i) => (i === 7 ? Number.NaN : v))), /labels\[7\] is NaN/);
+  const running = train(params, shared, { numBoostRound: 5 });
+  assert.throws(() => shared.setLabels(s.y), /being read by a running train/);
+  (await running).booster.dispose();
+  for (const r of [first, reused, alone]) r.booster.dispose();
+  shared.dispose();
+  fresh.dispose();
+});
+
 test('NaN is missing and -1 is an ordinary value (PJM prices can be -1 $/MWh)', async () => {
   const values = [-1, 1, NaN];
   const targets = [10, 5, 0];

@@ -25,10 +25,10 @@ export interface WalkForwardOptions {
   readonly onBlock?: (block: BlockSummary, done: number, total: number) => void;
   readonly signal?: AbortSignal;
   /**
-   * Blocks trained at once (default 2). A block's members train at once already, one thread
-   * each, but they stop at different rounds (the default pair: ~60 and ~240): with one block in
-   * flight a core idled for most of each retrain. Blocks are independent, so the forecasts are
-   * the same whatever this is.
+   * Blocks trained at once (default 2), each with its share of the settings' `nthread`. A
+   * block's members train one after the other on one thread (they share the window's
+   * matrices), so one block in flight would leave a core idle. Blocks are independent, so the
+   * forecasts are the same whatever this is, as long as the threads per block stay the same.
    */
   readonly parallelBlocks?: number;
 }
@@ -61,6 +61,8 @@ export interface WalkForwardResult {
   readonly seconds: number;
 }
 
+const DEFAULT_PARALLEL_BLOCKS = 2;
+
 /** Test blocks [first, last] (day numbers): calendar months from the first test day, or fixed-length blocks. */
 export function testBlocks(firstDay: string, lastDay: string, recalibration: Recalibration): Array<[number, number]> {
   const first = dayNumberOf(firstDay);
@@ -87,7 +89,7 @@ export function testBlocks(firstDay: string, lastDay: string, recalibration: Rec
 export async function walkForward(table: FeatureTable, options: WalkForwardOptions): Promise<WalkForwardResult> {
   const started = performance.now();
   const blocks = testBlocks(options.testFirstDay, options.testLastDay, options.recalibration);
-  const parallel = options.parallelBlocks ?? 2;
+  const parallel = options.parallelBlocks ?? DEFAULT_PARALLEL_BLOCKS;
   if (!Number.isInteger(parallel) || parallel < 1) throw new Error(`walkForward: parallelBlocks must be a whole number >= 1, got ${parallel}.`);
   const results: Array<Promise<BlockResult>> = [];
   const forecasts: ForecastHour[] = [];
@@ -140,7 +142,9 @@ async function runBlock(table: FeatureTable, [from, to]: [number, number], optio
         ? dayNumberOf(options.window.firstDay)
         : tableFirst;
   const t0 = performance.now();
-  const model = await trainModel(table, { firstDay: trainFirst, lastDay: trainLast }, options.settings, options.signal);
+  // Blocks train at once: each gets its share of the settings' threads (one each by default).
+  const threads = Math.max(1, Math.floor(Number(options.settings.params.nthread ?? 1) / (options.parallelBlocks ?? DEFAULT_PARALLEL_BLOCKS)));
+  const model = await trainModel(table, { firstDay: trainFirst, lastDay: trainLast }, options.settings, { signal: options.signal, threads });
   const trainSeconds = (performance.now() - t0) / 1000;
   try {
     const { start, end } = rowsBetween(table, from, to);

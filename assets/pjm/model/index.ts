@@ -46,7 +46,7 @@ export async function trainModelFromFeatures(
   if (table.rows === 0) throw new Error(`trainModelFromFeatures: ${typeof options.featuresParquet === 'string' ? options.featuresParquet : `${options.featuresParquet.length} feature files`} have no complete ${options.market} feature rows; materialize the features first.`);
   const firstDay = options.firstDay !== undefined ? dayNumberOf(options.firstDay) : table.dayNumber[0]!;
   const lastDay = options.lastDay !== undefined ? dayNumberOf(options.lastDay) : table.dayNumber[table.rows - 1]!;
-  const model = await trainModel(table, { firstDay, lastDay }, options.settings ?? DEFAULT_SETTINGS, options.signal);
+  const model = await trainModel(table, { firstDay, lastDay }, options.settings ?? DEFAULT_SETTINGS, { signal: options.signal });
   const files = modelFiles(model, options.baseName ?? `xgb_${options.market}_lmp`, options.metrics ?? {});
   return { model, files };
 }

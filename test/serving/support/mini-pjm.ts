@@ -106,7 +106,7 @@ const model = defineAsset({
         validationDays: 7,
         params: { ...DEFAULT_PARAMS, nthread: 1, seed: modelState.seed, max_depth: 3 },
       },
-      ctx.signal,
+      { signal: ctx.signal },
     );
     try {
       const { sidecar, files } = modelFiles(trained, 'model', { note: `test model, seed ${modelState.seed}` });
