@@ -14,7 +14,6 @@ import {
   allPartitionsMapping,
   defineAsset,
   dimensionMapping,
-  sqlString,
   trailingWindowMapping,
   type BatchOutput,
   type PartitionKey,
@@ -33,6 +32,7 @@ import { decodeModelBundle, encodeModelBundle } from './model-bundle.ts';
 import type { ConformalCalibration } from './model/calibration.ts';
 import { noWorseVerdict } from './model/no-worse.ts';
 import { DEFAULT_EPFTOOLBOX_DIR, PJM_HUBS } from './config.ts';
+import { sqlString } from '../../lib/duckdb/sql.ts';
 
 /** How far back a feature row's price lags reach, in days (D-7). */
 const MAX_PRICE_LAG = Math.max(...PRICE_LAGS);

@@ -10,9 +10,10 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Browser, Page } from 'playwright-core';
 import { pjmDefinitions } from '../../assets/definitions.ts';
-import { duckdbConnect, sqlString, type Instance } from '../../runtime/index.ts';
+import { duckdbConnect, type Instance } from '../../runtime/index.ts';
 import { launchBrowser, newPage, pageErrors, screenshot } from './helpers/browser.ts';
 import { openInstance, startUiServer, tempDataDir, type TestServer } from './helpers/server.ts';
+import { sqlString } from '../../lib/duckdb/sql.ts';
 
 const ENV = { PJM_START: '2016-09-15', PJM_END: '2017-01-15' };
 const CLI = new URL('../../bin/materialize.js', import.meta.url).pathname;
