@@ -58,16 +58,6 @@ export function modelBaseName(market: Market): string {
   return `xgb_${market}_lmp`;
 }
 
-/** Parses PJM_BACKTEST_RECALIBRATION: monthly (default), weekly, daily, or a number of days. */
-export function recalibrationFromEnv(env: Readonly<Record<string, string | undefined>>): Recalibration {
-  const v = env.PJM_BACKTEST_RECALIBRATION?.trim();
-  if (!v || v === 'monthly') return 'monthly';
-  if (v === 'weekly' || v === 'daily') return v;
-  const n = Number(v);
-  if (Number.isInteger(n) && n > 0) return { everyDays: n };
-  throw new Error(`PJM_BACKTEST_RECALIBRATION=${JSON.stringify(v)} is not valid: expected monthly, weekly, daily or a whole number of days.`);
-}
-
 const shiftDay = (day: string, n: number): string => new Date(Date.parse(`${day}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
 
 /**

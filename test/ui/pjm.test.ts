@@ -36,7 +36,7 @@ const setup = (): Promise<void> =>
       const out = `${(err as { stdout?: Buffer }).stdout ?? ''}${(err as { stderr?: Buffer }).stderr ?? ''}`;
       throw new Error(`materializing the PJM pipeline on ${ENV.PJM_START}..${ENV.PJM_END} failed:\n${out.split('\n').slice(-15).join('\n')}`);
     }
-    instance = await openInstance(await pjmDefinitions(env), dataDir);
+    instance = await openInstance(await pjmDefinitions(env, { dataDir }), dataDir);
     srv = await startUiServer(instance);
     browser = await launchBrowser();
     page = await newPage(browser);
