@@ -28,6 +28,7 @@ import { nodeRows, readFeatureTable, type FeatureTable } from '../assets/pjm/mod
 import { defaultSettingsFor } from '../assets/pjm/model/settings.ts';
 import { walkForward, formatNodeTable, type ForecastHour } from '../assets/pjm/backtest/index.ts';
 import { metricsReport, type MetricsReport } from '../assets/pjm/metrics.ts';
+import { readParquetSql, sqlString } from '../lib/duckdb/sql.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const shared = join(root, '..', 'shared', 'data', 'pjm');
@@ -112,7 +113,7 @@ if (!featureSetRecord || featureFiles.length === 0) {
 const featureSet = normaliseFeatureSet(featureSetRecord.metadata.featureSet as unknown as FeatureSet);
 const conn = await (await DuckDBInstance.create(':memory:')).connect();
 const allFeatures = join(dataDir, 'features-all.parquet');
-await conn.run(`COPY (SELECT * FROM read_parquet([${featureFiles.map((f) => `'${f.replaceAll("'", "''")}'`).join(', ')}]) ORDER BY node_id, day, hour) TO '${allFeatures}' (FORMAT parquet)`);
+await conn.run(`COPY (SELECT * FROM ${readParquetSql(featureFiles)} ORDER BY node_id, day, hour) TO ${sqlString(allFeatures)} (FORMAT parquet)`);
 const table = await readFeatureTable(conn, allFeatures, featureSet);
 const lastDay = new Date(table.dayNumber[table.rows - 1]! * 86_400_000);
 const day = (d: Date): string => d.toISOString().slice(0, 10);

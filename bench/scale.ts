@@ -126,7 +126,7 @@ function backfillRange(days: number): { start: string; end: string } {
 async function backfill(cluster: PostgresCluster, workers: number): Promise<{ wallMs: number; cpuMs: number; materialized: number }> {
   const url = await cluster.createDatabase(`backfill${workers}`);
   const dataDir = mkdtempSync(join(tmpdir(), 'bench-backfill-'));
-  const instance = await Instance.open(await loadDefinitions(DEFS), { dataDir, store: await openLineageStore(url) });
+  const instance = await Instance.open(await loadDefinitions(DEFS, { dataDir, env: process.env }), { dataDir, store: await openLineageStore(url) });
   const env = { LINEAGE_STORE: url, EXAMPLE_START: process.env.EXAMPLE_START, EXAMPLE_END: process.env.EXAMPLE_END };
   const pool = Array.from({ length: workers }, () => startCli(['--definitions', DEFS, '--data-dir', dataDir, 'worker'], env));
   const queue = workers > 0 ? PostgresWorkQueue.open<UnitPayload, UnitResult>(url) : undefined;

@@ -312,6 +312,18 @@ export interface Schedule {
   readonly description?: string;
 }
 
+/**
+ * What a definitions module is given when its default export is a function: the settings the
+ * runtime's one loader (runtime/settings.ts) read, as values. A module reads no environment of
+ * its own; `env` is the variables it was started with, for its own settings (the PJM pipeline
+ * parses PJM_* from it in assets/pjm/config.ts).
+ */
+export interface DefinitionsOptions {
+  /** The absolute data root (--data-dir, DATA_DIR or ./data): where files outside the store go (exported models). */
+  readonly dataDir: string;
+  readonly env: Readonly<Record<string, string | undefined>>;
+}
+
 export interface Definitions<R = unknown> {
   readonly assets: readonly AssetDefinition<R>[];
   readonly resources: R;

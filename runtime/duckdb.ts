@@ -2,6 +2,8 @@
 // handing out connections with the session time zone pinned to UTC so that
 // TIMESTAMPTZ values never depend on the machine's zone.
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { ConnectionPool } from '../lib/duckdb/pool.ts';
+import { sqlIdent, sqlString } from '../lib/duckdb/sql.ts';
 import { duckdbSettingsFromEnv, type DuckDbSettings } from './settings.ts';
 
 let instance: Promise<DuckDBInstance> | undefined;
@@ -52,45 +54,34 @@ export async function duckdbConnect(): Promise<DuckDBConnection> {
   return conn;
 }
 
-// Steps borrow connections from a small pool: opening one and pinning its time
-// zone costs 1-4 ms, which a backfill of thousands of small partitions pays
-// thousands of times. A returned connection has its temporary tables and views
-// dropped, so a step never sees another step's scratch objects.
-const idle: DuckDBConnection[] = [];
+// Steps borrow connections from the pool (lib/duckdb/pool.ts), which keeps up to DUCKDB_POOL_SIZE
+// idle. A returned connection has its temporary tables and views dropped, so a step never sees
+// another step's scratch objects.
+const stepConnections = new ConnectionPool({ connect: duckdbConnect, maxIdle: () => currentSettings().poolSize, reset: dropScratchObjects });
 
-export async function borrowConnection(): Promise<DuckDBConnection> {
-  return idle.pop() ?? duckdbConnect();
+export function borrowConnection(): Promise<DuckDBConnection> {
+  return stepConnections.borrow();
 }
 
-export async function returnConnection(conn: DuckDBConnection): Promise<void> {
-  try {
-    const r = await conn.runAndReadAll(
-      `SELECT 'TABLE' AS kind, table_name AS name FROM duckdb_tables() WHERE temporary
-       UNION ALL SELECT 'VIEW', view_name FROM duckdb_views() WHERE temporary AND NOT internal`,
-    );
-    const objects = r.getRowObjects();
-    // Views first: they may read the tables.
-    for (const o of objects.sort((a, b) => (a.kind === b.kind ? 0 : a.kind === 'VIEW' ? -1 : 1))) {
-      await conn.run(`DROP ${String(o.kind)} IF EXISTS temp.main."${String(o.name).replaceAll('"', '""')}"`);
-    }
-    await conn.run(`SET TimeZone = 'UTC'`);
-  } catch {
-    conn.closeSync();
-    return;
+export function returnConnection(conn: DuckDBConnection): Promise<void> {
+  return stepConnections.release(conn);
+}
+
+async function dropScratchObjects(conn: DuckDBConnection): Promise<void> {
+  const r = await conn.runAndReadAll(
+    `SELECT 'TABLE' AS kind, table_name AS name FROM duckdb_tables() WHERE temporary
+     UNION ALL SELECT 'VIEW', view_name FROM duckdb_views() WHERE temporary AND NOT internal`,
+  );
+  const objects = r.getRowObjects();
+  // Views first: they may read the tables.
+  for (const o of objects.sort((a, b) => (a.kind === b.kind ? 0 : a.kind === 'VIEW' ? -1 : 1))) {
+    await conn.run(`DROP ${String(o.kind)} IF EXISTS temp.main.${sqlIdent(String(o.name))}`);
   }
-  if (idle.length < currentSettings().poolSize) idle.push(conn);
-  else conn.closeSync();
+  await conn.run(`SET TimeZone = 'UTC'`);
 }
 
-/** Quotes a string as a SQL literal (paths, keys). */
-export function sqlString(value: string): string {
-  return `'${value.replaceAll("'", "''")}'`;
-}
-
-/** `read_parquet([...])` over the given files. */
-export function readParquetSql(paths: readonly string[]): string {
-  return `read_parquet([${paths.map(sqlString).join(', ')}])`;
-}
+// The runtime API has always exported the quoting helpers; they are lib/duckdb/sql.ts's.
+export { readParquetSql, sqlString } from '../lib/duckdb/sql.ts';
 
 /**
  * Writes a query's rows to a Parquet file and returns how many: the one way a table asset's

@@ -17,6 +17,7 @@ export type {
   CheckOutcome,
   ConsumedPartition,
   Definitions,
+  DefinitionsOptions,
   DependencySpec,
   IoKind,
   JsonValue,

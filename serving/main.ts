@@ -26,16 +26,14 @@ async function checkHostResolves(config: ServingConfig, argv: readonly string[])
  * Every setting the server depends on (its own, the runtime's, the pipeline's), checked before
  * anything starts. Throws a SettingError (or a plain Error for a bad `serve` argument).
  */
-async function checkedSettings(argv: readonly string[]): Promise<{ config: ServingConfig; storage: Storage }> {
+async function checkedSettings(argv: readonly string[]): Promise<{ config: ServingConfig; dataDir: string; storage: Storage }> {
   const config = loadConfig(argv);
   const dataDirFlag = argv.some((a) => a === '--data-dir' || a.startsWith('--data-dir='));
   const settings = loadRuntimeSettings(process.env, { dataDir: dataDirFlag ? config.dataDir : undefined });
   prepareDataDir(settings);
   configureDuckdb(settings.duckdb);
   await checkHostResolves(config, argv);
-  // Definitions may place files relative to the data root (exports), as for the CLI.
-  process.env.DATA_DIR = settings.dataDir;
-  return { config, storage: storageFromSettings(settings.storage, settings.dataDir) };
+  return { config, dataDir: settings.dataDir, storage: storageFromSettings(settings.storage, settings.dataDir) };
 }
 
 export async function main(argv: string[]): Promise<void> {
@@ -44,9 +42,11 @@ export async function main(argv: string[]): Promise<void> {
   let definitions: Definitions<unknown>;
   let phase: 'settings' | 'definitions' = 'settings';
   try {
-    ({ config, storage } = await checkedSettings(argv));
+    let dataDir: string;
+    ({ config, dataDir, storage } = await checkedSettings(argv));
     phase = 'definitions';
-    definitions = await loadDefinitions();
+    // Definitions may place files relative to the data root (exports): the same one as the store's.
+    definitions = await loadDefinitions(undefined, { dataDir, env: process.env });
   } catch (err) {
     // A bad setting (PJM_* included, read by the definitions) is a usage error: one line, exit 2.
     // Anything else is a definitions module that does not load: exit 1, as a failed run.

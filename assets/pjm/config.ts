@@ -6,6 +6,7 @@ import { inspect } from 'node:util';
 import { join } from 'node:path';
 import { projectRoot } from '../../lib/code-location.ts';
 import { SettingError } from '../../runtime/settings.ts';
+import type { Recalibration } from './backtest/index.ts';
 
 export type PjmSource = 'epftoolbox' | 'dataminer-api' | 'dataminer-csv';
 export type PjmMarket = 'da' | 'rt';
@@ -234,6 +235,31 @@ function eptDay(now: Date): string {
 
 /** Default PJM_API_DAYS: the live source's trailing window, in EPT days. */
 export const DEFAULT_API_DAYS = 90;
+
+/** Parses PJM_BACKTEST_RECALIBRATION: monthly (default), weekly, daily, or a number of days. */
+export function recalibrationFromEnv(env: Readonly<Record<string, string | undefined>>): Recalibration {
+  const v = env.PJM_BACKTEST_RECALIBRATION?.trim();
+  if (!v || v === 'monthly') return 'monthly';
+  if (v === 'weekly' || v === 'daily') return v;
+  const n = Number(v);
+  if (Number.isInteger(n) && n > 0) return { everyDays: n };
+  throw new Error(`PJM_BACKTEST_RECALIBRATION=${JSON.stringify(v)} is not valid: expected monthly, weekly, daily or a whole number of days.`);
+}
+
+/** Whether PJM_SOURCE chooses the Data Miner CSV exports (whose span and nodes are read from the files). */
+export function csvSourceChosen(env: Env): boolean {
+  return (env.PJM_SOURCE ?? '').trim() === 'dataminer-csv';
+}
+
+/** `env` with a placeholder for an unset PJM_START/PJM_END, to validate everything but the span first. */
+export function withPlaceholderSpan(env: Env): Env {
+  return { ...env, PJM_START: env.PJM_START || '1970-01-01', PJM_END: env.PJM_END || '9999-12-31' };
+}
+
+/** PJM_NODES as given (for naming it in an error). */
+export function nodesSetting(env: Env): string {
+  return env.PJM_NODES ?? '';
+}
 
 /** Whether the span of `dataminer-csv` must be read from the exports (a side of PJM_START/PJM_END is unset). */
 export function needsDataSpan(env: Env = process.env): boolean {

@@ -5,7 +5,7 @@
 // load the configuration.
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { duckdbConnect } from '../../runtime/index.ts';
-import { loadPjmConfig, needsDataSpan, PjmConfigError, type DataSpan, type ExportNodes, type PjmConfig, type PjmMarket, type PjmNode } from './config.ts';
+import { csvSourceChosen, loadPjmConfig, needsDataSpan, nodesSetting, withPlaceholderSpan, PjmConfigError, type DataSpan, type ExportNodes, type PjmConfig, type PjmMarket, type PjmNode } from './config.ts';
 import { dataMinerLmpCsvSql, dataMinerLoadMeteredCsvSql, findDataMinerCsvFiles, checkCsvHeaders, lmpCsvColumns, LOAD_METERED_CSV_COLUMNS } from './sources/dataminer-csv.ts';
 import { EPT_ZONE, useUtc } from './sources/raw.ts';
 
@@ -116,9 +116,9 @@ function checkNodesInExports(config: PjmConfig, byMarket: ReadonlyMap<PjmMarket,
  * PJM_NODES; a configured node the exports lack is an error). Every other source needs no I/O.
  */
 export async function resolvePjmConfig(env: Readonly<Record<string, string | undefined>> = process.env, now: Date = new Date()): Promise<PjmConfig> {
-  if ((env.PJM_SOURCE ?? '').trim() !== 'dataminer-csv') return loadPjmConfig(env, now);
+  if (!csvSourceChosen(env)) return loadPjmConfig(env, now);
   // Validate everything but the span first (a missing PJM_CSV_DIR is reported as such).
-  const provisional = loadPjmConfig({ ...env, PJM_START: env.PJM_START || '1970-01-01', PJM_END: env.PJM_END || '9999-12-31' }, now);
+  const provisional = loadPjmConfig(withPlaceholderSpan(env), now);
   const dir = provisional.csvDir!;
   const conn = await duckdbConnect();
   try {
@@ -126,7 +126,7 @@ export async function resolvePjmConfig(env: Readonly<Record<string, string | und
     const nodes = await csvExportNodes(conn, dir, provisional.markets);
     if (nodes.inEvery.length === 0) throw new PjmConfigError('PJM_CSV_DIR', dir, `exports that share at least one pricing node across the markets ${provisional.markets.join(', ')} (${nodes.detail}); or set PJM_MARKETS to one market`);
     const config = loadPjmConfig(env, now, span, nodes);
-    if (config.nodesOrigin === 'PJM_NODES') checkNodesInExports(config, nodes.byMarket, dir, env.PJM_NODES ?? '');
+    if (config.nodesOrigin === 'PJM_NODES') checkNodesInExports(config, nodes.byMarket, dir, nodesSetting(env));
     return config;
   } finally {
     conn.closeSync();

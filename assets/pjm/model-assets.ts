@@ -14,7 +14,6 @@ import {
   allPartitionsMapping,
   defineAsset,
   dimensionMapping,
-  sqlString,
   trailingWindowMapping,
   type BatchOutput,
   type PartitionKey,
@@ -33,6 +32,7 @@ import { decodeModelBundle, encodeModelBundle } from './model-bundle.ts';
 import type { ConformalCalibration } from './model/calibration.ts';
 import { noWorseVerdict } from './model/no-worse.ts';
 import { DEFAULT_EPFTOOLBOX_DIR, PJM_HUBS } from './config.ts';
+import { sqlString } from '../../lib/duckdb/sql.ts';
 
 /** How far back a feature row's price lags reach, in days (D-7). */
 const MAX_PRICE_LAG = Math.max(...PRICE_LAGS);
@@ -56,16 +56,6 @@ export function targetMarket(config: PjmConfig): Market {
 
 export function modelBaseName(market: Market): string {
   return `xgb_${market}_lmp`;
-}
-
-/** Parses PJM_BACKTEST_RECALIBRATION: monthly (default), weekly, daily, or a number of days. */
-export function recalibrationFromEnv(env: Readonly<Record<string, string | undefined>>): Recalibration {
-  const v = env.PJM_BACKTEST_RECALIBRATION?.trim();
-  if (!v || v === 'monthly') return 'monthly';
-  if (v === 'weekly' || v === 'daily') return v;
-  const n = Number(v);
-  if (Number.isInteger(n) && n > 0) return { everyDays: n };
-  throw new Error(`PJM_BACKTEST_RECALIBRATION=${JSON.stringify(v)} is not valid: expected monthly, weekly, daily or a whole number of days.`);
 }
 
 const shiftDay = (day: string, n: number): string => new Date(Date.parse(`${day}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);

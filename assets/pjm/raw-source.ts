@@ -16,7 +16,8 @@ import { eptDayCondition } from './processed/index.ts';
 import { DataMinerClient, registerDataMinerNdjson, withDayRetries, writeItemsNdjson, type DataMinerFeed, type DataMinerItem } from './sources/dataminer-api.ts';
 import { findDataMinerCsvFiles, registerDataMinerLmpCsv, registerDataMinerLoadMeteredCsv } from './sources/dataminer-csv.ts';
 import { registerEpftoolbox } from './sources/epftoolbox.ts';
-import { RAW_LMP_COLUMNS, RAW_LOAD_COLUMNS, sqlString, type LoadFeed, type LoadKind } from './sources/raw.ts';
+import { RAW_LMP_COLUMNS, RAW_LOAD_COLUMNS, type LoadFeed, type LoadKind } from './sources/raw.ts';
+import { sqlString } from '../../lib/duckdb/sql.ts';
 
 export interface RawDaySql {
   /** A query over `conn` returning the day's raw rows in a fixed order. */

@@ -1,6 +1,6 @@
 // When the PJM pipeline runs on its own: declared once, here. The definitions carry it, and
-// the Kubernetes CronJob must say the same (test/infrastructure/k8s-manifests.test.ts checks
-// every overlay against it), so the cron line cannot drift between the two.
+// the Kubernetes CronJob must start the tick when it is due (infrastructure/checks/schedules.ts,
+// run on every overlay by test/infrastructure/schedules.test.ts), so the two cannot drift.
 import type { Schedule } from '../../runtime/index.ts';
 
 /** PJM posts day-ahead results around 13:30 EPT; the pipeline runs an hour later, in market time (DST-correct). */

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { isCompiled, projectRoot } from '../../lib/code-location.ts';
-import type { Definitions } from '../definitions.ts';
+import type { Definitions, DefinitionsOptions } from '../definitions.ts';
 import { RuntimeError } from '../errors.ts';
 
 export const PROJECT_ROOT = projectRoot();
@@ -15,7 +15,8 @@ export function definitionsPath(explicit?: string): string {
   return resolve(explicit ?? process.env.ASSET_DEFINITIONS ?? resolve(PROJECT_ROOT, bundled));
 }
 
-export async function loadDefinitions(explicit?: string): Promise<Definitions<unknown>> {
+/** Loads the module; a default export that is a function is called with `options` (the data dir, the environment). */
+export async function loadDefinitions(explicit: string | undefined, options: DefinitionsOptions): Promise<Definitions<unknown>> {
   const path = definitionsPath(explicit);
   if (!existsSync(path)) {
     throw new RuntimeError('invalid-definition', `Definitions module ${path} does not exist. Pass --definitions PATH or set ASSET_DEFINITIONS.`);
@@ -26,7 +27,7 @@ export async function loadDefinitions(explicit?: string): Promise<Definitions<un
   }
   const mod = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
   let defs = mod.default ?? mod.definitions;
-  if (typeof defs === 'function') defs = await (defs as () => unknown)();
+  if (typeof defs === 'function') defs = await (defs as (o: DefinitionsOptions) => unknown)(options);
   if (!defs || typeof defs !== 'object' || !Array.isArray((defs as Definitions<unknown>).assets)) {
     throw new RuntimeError('invalid-definition', `${path} must export a Definitions object (from defineDefinitions) as default or as "definitions".`);
   }

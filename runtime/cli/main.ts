@@ -168,11 +168,9 @@ export async function main(argv: string[], io: { out?: NodeJS.WriteStream; err?:
   }
 
   let instance: Instance<unknown> | undefined;
-  // Definitions may place files relative to the data root too (exports): give them the same one.
-  process.env.DATA_DIR = settings.dataDir;
   try {
     try {
-      const definitions = await loadDefinitions(opts.definitions);
+      const definitions = await loadDefinitions(opts.definitions, { dataDir: settings.dataDir, env: process.env });
       instance = await Instance.open(definitions, { dataDir: settings.dataDir, storage: storageFromSettings(settings.storage, settings.dataDir) });
     } catch (e) {
       // The definitions' own configuration (PJM_*) and the storage backend are settings too.

@@ -6,7 +6,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { AssetDefinition, AssetInput, ConsumedPartition, JsonValue, MaterializeOutput, Metadata } from '../definitions.ts';
-import { copyQueryToParquet, readParquetSql, sqlString } from '../duckdb.ts';
+import { copyQueryToParquet, readParquetSql } from '../duckdb.ts';
 import type { AssetGraph } from '../graph.ts';
 import type { Instance } from '../instance.ts';
 import type { StoredVersion } from '../integrity.ts';
@@ -16,6 +16,7 @@ import type { LineageStore } from '../store/lineage-store-api.ts';
 import type { CurrentRecord, InputRecord } from '../store/records.ts';
 import type { DataVersion } from '../versions.ts';
 import type { StepState } from './units.ts';
+import { sqlString } from '../../lib/duckdb/sql.ts';
 
 /** A step whose lease is held and whose inputs are resolved: what its asset's code gets. */
 export interface ResolvedStep {

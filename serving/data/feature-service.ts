@@ -7,13 +7,14 @@
 // only requests that need that day are refused (503 `input_corrupt`, naming it); the node
 // directory is read from the intact days, file by file when a batch read fails.
 import type { Logger } from 'pino';
-import { checkVersions, describePartition, errorMessage, type BadFile, type Instance } from '../../runtime/index.ts';
+import { checkVersions, describePartition, duckdbConnect, errorMessage, type BadFile, type Instance } from '../../runtime/index.ts';
 import { describeFeatureSet, featuresForDay, legacyFeatureSet, PRICE_LAGS, type FeatureSet, type Market, type MissingInput } from '../../assets/pjm/forecasting.ts';
 import { featureTableFromRows, type FeatureTable } from '../../assets/pjm/forecasting.ts';
 import { HttpError } from '../http/errors.ts';
 import type { ServingMetrics } from '../metrics.ts';
 import { addDays, ValidatedCatalog, type PartitionVersion } from './catalog.ts';
-import { DuckDbPool } from './duckdb-pool.ts';
+import { ConnectionPool } from '../../lib/duckdb/pool.ts';
+import { readParquetSql } from '../../lib/duckdb/sql.ts';
 import { Lru } from './lru.ts';
 
 export interface NodeInfo {
@@ -61,7 +62,7 @@ type CacheEntry = { readonly ok: true; readonly value: DayFeatures } | { readonl
 
 export class FeatureService {
   readonly catalog: ValidatedCatalog;
-  readonly #pool: DuckDbPool;
+  readonly #pool: ConnectionPool;
   readonly #cache: Lru<string, CacheEntry>;
   readonly #inflight = new Map<string, Promise<CacheEntry>>();
   #directory: NodeDirectory | undefined;
@@ -74,7 +75,9 @@ export class FeatureService {
 
   constructor(private readonly options: FeatureServiceOptions) {
     this.catalog = options.catalog ?? new ValidatedCatalog(options.instance.store);
-    this.#pool = new DuckDbPool(options.connections ?? 2);
+    // At most `connections` feature queries at once, each on its own connection.
+    const connections = options.connections ?? 2;
+    this.#pool = new ConnectionPool({ connect: duckdbConnect, maxIdle: connections, maxOpen: connections });
     this.#cache = new Lru(options.cacheSize);
   }
 
@@ -255,7 +258,7 @@ export class FeatureService {
     const paths = await Promise.all(partitions.map((p) => this.options.instance.storage.localPath(p.location)));
     return this.#pool.with(async (conn) => {
       const reader = await conn.runAndReadAll(
-        `SELECT node_id, any_value(node_name) AS name, any_value(zone) AS zone FROM read_parquet([${paths.map((p) => `'${p.replaceAll("'", "''")}'`).join(', ')}]) GROUP BY node_id ORDER BY node_id`,
+        `SELECT node_id, any_value(node_name) AS name, any_value(zone) AS zone FROM ${readParquetSql(paths)} GROUP BY node_id ORDER BY node_id`,
       );
       return reader.getRows();
     });

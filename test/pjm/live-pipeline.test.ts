@@ -42,7 +42,7 @@ async function run(): Promise<{ ran: string[]; changed: string[] }> {
     // The excerpt is from 2025: the live freshness check would (rightly) call it stale.
     PJM_FRESHNESS_HOURS: '100000000', PJM_BACKTEST_DAYS: '3', PJM_REVISION_DAYS: '3', DATA_DIR: dataDir,
   };
-  const instance = await Instance.open(await pjmDefinitions(env), { dataDir });
+  const instance = await Instance.open(await pjmDefinitions(env, { dataDir }), { dataDir });
   try {
     const events: RunEvent[] = [];
     const r = await materialize(instance, { trigger: 'test', onEvent: (e) => void events.push(e) });
@@ -62,7 +62,7 @@ test('the whole pipeline over four hubs and 24 days, live: one LMP request per d
   assert.is(first.ran.filter((s) => s.startsWith('pjm/features[')).length, 96);
   // Shared per day: 24 days x 2 feeds, not x 4 nodes (per node it would be 192: 32 minutes at PJM's 6 requests a minute).
   assert.is(lmpRequests(0).length, 48);
-  const instance = await Instance.open(await pjmDefinitions({ PJM_SOURCE: 'dataminer-api', PJM_API_KEY: KEY, PJM_START: '2025-05-01', PJM_END: '2025-05-24', PJM_NODES: '51217', PJM_MARKETS: 'rt,da', DATA_DIR: dataDir }), { dataDir });
+  const instance = await Instance.open(await pjmDefinitions({ PJM_SOURCE: 'dataminer-api', PJM_API_KEY: KEY, PJM_START: '2025-05-01', PJM_END: '2025-05-24', PJM_NODES: '51217', PJM_MARKETS: 'rt,da' }, { dataDir }), { dataDir });
   try {
     const set = (await instance.store.materialization((await instance.store.current('pjm/feature_set' as never, ''))!.id))!.metadata['featureSet'] as { inputs: string[] };
     assert.equal(set.inputs, ['price_lags', 'da_price', 'load_forecast', 'load_metered'], 'RT, DA, load forecasts and metered load all used');

@@ -22,7 +22,7 @@ cpSync(FIXTURE, csvDir, { recursive: true });
 const base = { PJM_SOURCE: 'dataminer-csv', PJM_CSV_DIR: csvDir, PJM_MARKETS: 'rt,da', PJM_START: '2025-05-01', PJM_BACKTEST_DAYS: '3', DATA_DIR: dataDir };
 
 async function open(env: Record<string, string>) {
-  return await Instance.open(await pjmDefinitions({ ...base, ...env }), { dataDir });
+  return await Instance.open(await pjmDefinitions({ ...base, ...env }, { dataDir }), { dataDir });
 }
 
 /** Runs everything stale or missing; returns the `asset[partition]` of every step that ran. */

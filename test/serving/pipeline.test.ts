@@ -22,7 +22,7 @@ let server: TestServer;
 test.before(async () => {
   const dataDir = tempDir('serving-pipeline');
   Object.assign(process.env, { PJM_START: START, PJM_END: END, DATA_DIR: dataDir });
-  const instance = await Instance.open(await loadDefinitions(), { dataDir });
+  const instance = await Instance.open(await loadDefinitions(undefined, { dataDir, env: process.env }), { dataDir });
   const run = await materialize(instance, { selection: '+pjm/model', trigger: 'test' });
   if (run.status !== 'succeeded') throw new Error(`the pipeline up to pjm/model ${run.status}: ${JSON.stringify(run.counts)}`);
   server = await startTestServer(instance);

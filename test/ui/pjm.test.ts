@@ -10,9 +10,10 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Browser, Page } from 'playwright-core';
 import { pjmDefinitions } from '../../assets/definitions.ts';
-import { duckdbConnect, sqlString, type Instance } from '../../runtime/index.ts';
+import { duckdbConnect, type Instance } from '../../runtime/index.ts';
 import { launchBrowser, newPage, pageErrors, screenshot } from './helpers/browser.ts';
 import { openInstance, startUiServer, tempDataDir, type TestServer } from './helpers/server.ts';
+import { sqlString } from '../../lib/duckdb/sql.ts';
 
 const ENV = { PJM_START: '2016-09-15', PJM_END: '2017-01-15' };
 const CLI = new URL('../../bin/materialize.js', import.meta.url).pathname;
@@ -35,7 +36,7 @@ const setup = (): Promise<void> =>
       const out = `${(err as { stdout?: Buffer }).stdout ?? ''}${(err as { stderr?: Buffer }).stderr ?? ''}`;
       throw new Error(`materializing the PJM pipeline on ${ENV.PJM_START}..${ENV.PJM_END} failed:\n${out.split('\n').slice(-15).join('\n')}`);
     }
-    instance = await openInstance(await pjmDefinitions(env), dataDir);
+    instance = await openInstance(await pjmDefinitions(env, { dataDir }), dataDir);
     srv = await startUiServer(instance);
     browser = await launchBrowser();
     page = await newPage(browser);

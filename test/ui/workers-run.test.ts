@@ -46,7 +46,7 @@ test('the run page names the worker (host:pid) that ran each step', async () => 
   }
   const pids = new Set(workers.map((w) => String(w.child.pid)));
 
-  const instance = await Instance.open(await loadDefinitions(DEFS), { dataDir, store: await openLineageStore(url) });
+  const instance = await Instance.open(await loadDefinitions(DEFS, { dataDir, env: process.env }), { dataDir, store: await openLineageStore(url) });
   srv = await startUiServer(instance);
   const page = await newPage(browser);
   await page.goto(`${srv.url}/#/runs/${encodeURIComponent(runId)}`);

@@ -2,9 +2,10 @@
 // grid hours as our backtest so the figures stand side by side. The file's timestamps are
 // EPT wall-clock on the 24-hour grid, like our feature rows.
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { sqlString } from '../features/sql.ts';
+
 import { scores, type Scores } from '../metrics.ts';
 import type { ForecastHour } from './walk-forward.ts';
+import { sqlString } from '../../../lib/duckdb/sql.ts';
 
 /** Forecast columns of Forecasts_PJM_DNN_LEAR_ensembles.csv that the comparison table shows. */
 export const PUBLISHED_COLUMNS = ['LEAR Ensemble', 'DNN Ensemble'] as const;

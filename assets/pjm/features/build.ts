@@ -4,7 +4,8 @@
 import { rm } from 'node:fs/promises';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { KEY_COLUMNS, TARGET_COLUMN, describeFeatureSet, featureColumns, legacyFeatureSet, normaliseFeatureSet, PRICE_LAGS, type FeatureSet, type Market } from './columns.ts';
-import { COMPLETE_CONDITION, featureSql, sqlString, type FeatureSqlOptions } from './sql.ts';
+import { COMPLETE_CONDITION, featureSql, type FeatureSqlOptions } from './sql.ts';
+import { sqlString } from '../../../lib/duckdb/sql.ts';
 
 export interface FeatureInputs {
   /** Canonical prices Parquet files (validated). */

@@ -3,7 +3,8 @@
 // without, each with the reason, for the run output and the model's metadata.
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { normaliseFeatureSet, possibleInputs, type FeatureInput, type FeatureSet, type Market } from './columns.ts';
-import { sqlString } from './sql.ts';
+import { sqlString } from '../../../lib/duckdb/sql.ts';
+
 
 export interface FeatureSetChoice {
   readonly set: FeatureSet;

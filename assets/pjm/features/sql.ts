@@ -9,6 +9,7 @@
 // the DA price of D, which clears on D-1.
 import { nercHolidaysBetween } from './holidays.ts';
 import { PRICE_LAGS, profileColumn, type FeatureSet } from './columns.ts';
+import { sqlString, sqlStringList } from '../../../lib/duckdb/sql.ts';
 
 export const EPT_ZONE = 'America/New_York';
 const MAX_LAG = Math.max(...PRICE_LAGS);
@@ -39,8 +40,7 @@ export interface FeatureSqlOptions {
   readonly holidayYears: readonly [number, number];
 }
 
-export const sqlString = (s: string): string => `'${s.replaceAll("'", "''")}'`;
-const fileList = (paths: readonly string[]): string => `[${paths.map(sqlString).join(', ')}]`;
+const fileList = sqlStringList;
 const isoDate = /^\d{4}-\d{2}-\d{2}$/;
 
 /** Puts an hourly (key, ts_utc, value) relation on the EPT 24-hour grid of the calendar `cal`. */

@@ -7,12 +7,13 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { featuresForDay, MissingFeatureInputsError, type FeatureInputs } from '../features/build.ts';
 import type { FeatureSet } from '../features/columns.ts';
-import { EPT_ZONE, sqlString } from '../features/sql.ts';
+import { EPT_ZONE } from '../features/sql.ts';
 import { featureTableFromRows } from '../model/dataset.ts';
 import { predictRows, type TrainedModel } from '../model/train.ts';
 import { quantilesAt, type ConformalCalibration } from '../model/calibration.ts';
 import { QUANTILE_LEVELS } from '../../../lib/forecast-eval/index.ts';
 import { realHoursOfDay } from './grid-hours.ts';
+import { sqlString } from '../../../lib/duckdb/sql.ts';
 
 /** The forecast table's quantile columns, one per level of QUANTILE_LEVELS: p05, p10, p25, p50, p75, p90, p95. */
 export const QUANTILE_COLUMNS: readonly string[] = QUANTILE_LEVELS.map((l) => `p${String(Math.round(l * 100)).padStart(2, '0')}`);

@@ -2,8 +2,9 @@
 // by day for each (re)calibration and packed row-major into Float32 for XGBoost.
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { featureColumns, legacyFeatureSet, type FeatureSet, type Market } from '../features/columns.ts';
-import { sqlString } from '../features/sql.ts';
+
 import { readDoubleColumns } from '../../../lib/duckdb/double-columns.ts';
+import { sqlString } from '../../../lib/duckdb/sql.ts';
 
 /** Feature rows sorted by (day, node, hour); `features[name][i]` is row i's value (NaN = missing). */
 export interface FeatureTable {

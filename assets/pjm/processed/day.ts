@@ -1,6 +1,7 @@
 // Daily partitions: one EPT delivery day is the 23, 24 or 25 UTC hours from its local midnight
 // to the next. Everything is keyed on UTC; the EPT day only chooses the window.
-import { EPT_ZONE, sqlString } from '../sources/raw.ts';
+import { EPT_ZONE } from '../sources/raw.ts';
+import { sqlString } from '../../../lib/duckdb/sql.ts';
 
 const ISO_DAY = /^\d{4}-\d{2}-\d{2}$/;
 

@@ -7,9 +7,10 @@
 // unknown issue time (the epftoolbox day-ahead forecasts) are taken as day-ahead and kept.
 // Metered rows: one per (area, hour), a verified row preferred over an unverified one.
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { EPT_ZONE, sqlIdent, sqlString, useUtc } from '../sources/raw.ts';
+import { EPT_ZONE, sqlIdent, useUtc } from '../sources/raw.ts';
 import { eptDayCondition, eptRangeCondition } from './day.ts';
 import type { WriteResult } from './prices.ts';
+import { sqlString } from '../../../lib/duckdb/sql.ts';
 
 export interface LoadSelection {
   readonly day?: string;

@@ -3,9 +3,10 @@
 // a fixed row order so identical input gives byte-identical files.
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { PjmMarket } from '../config.ts';
-import { EPT_ZONE, sqlIdent, sqlString, useUtc } from '../sources/raw.ts';
+import { EPT_ZONE, sqlIdent, useUtc } from '../sources/raw.ts';
 import { EptMismatchError, findEptMismatches } from '../sources/ept-check.ts';
 import { eptDayCondition, eptRangeCondition } from './day.ts';
+import { sqlString } from '../../../lib/duckdb/sql.ts';
 
 export interface PricesSelection {
   /** One EPT day (a daily partition). */

@@ -18,7 +18,8 @@
 import { writeFile } from 'node:fs/promises';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { PjmApiConfig } from '../config.ts';
-import { DATAMINER_CSV_TIMESTAMP, sqlIdent, sqlString, useUtc } from './raw.ts';
+import { DATAMINER_CSV_TIMESTAMP, sqlIdent, useUtc } from './raw.ts';
+import { sqlString } from '../../../lib/duckdb/sql.ts';
 
 export type DataMinerFeed = 'rt_hrl_lmps' | 'da_hrl_lmps' | 'load_frcstd_7_day' | 'hrl_load_metered';
 export const DATAMINER_FEEDS: readonly DataMinerFeed[] = ['rt_hrl_lmps', 'da_hrl_lmps', 'load_frcstd_7_day', 'hrl_load_metered'];

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { PjmMarket } from '../config.ts';
 import { findEptMismatches, type EptMismatch } from './ept-check.ts';
-import { DATAMINER_CSV_TIMESTAMP, sqlFileList, sqlIdent, sqlString, useUtc } from './raw.ts';
+import { DATAMINER_CSV_TIMESTAMP, sqlFileList, sqlIdent, useUtc } from './raw.ts';
+import { sqlString } from '../../../lib/duckdb/sql.ts';
 
 export interface DataMinerCsvFiles {
   readonly rt: readonly string[];

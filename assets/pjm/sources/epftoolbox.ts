@@ -9,7 +9,8 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { basename } from 'node:path';
 import { EPFTOOLBOX_NODE } from '../config.ts';
-import { EPT_ZONE, sqlIdent, sqlString, useUtc } from './raw.ts';
+import { EPT_ZONE, sqlIdent, useUtc } from './raw.ts';
+import { sqlString } from '../../../lib/duckdb/sql.ts';
 
 export interface EpftoolboxRelations {
   readonly lmp: string;

@@ -10,4 +10,5 @@ export {
   type DataMinerFeed, type DataMinerItem, type DataMinerClientOptions, type DataMinerFailure, type DayFilter,
 } from './dataminer-api.ts';
 export { findEptMismatches, EptMismatchError, type EptMismatch } from './ept-check.ts';
-export { RAW_LMP_COLUMNS, RAW_LOAD_COLUMNS, DATAMINER_CSV_TIMESTAMP, EPT_ZONE, useUtc, sqlString, sqlIdent } from './raw.ts';
+export { RAW_LMP_COLUMNS, RAW_LOAD_COLUMNS, DATAMINER_CSV_TIMESTAMP, EPT_ZONE, useUtc, sqlIdent } from './raw.ts';
+export { sqlString } from '../../../lib/duckdb/sql.ts';

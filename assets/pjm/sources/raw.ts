@@ -41,14 +41,8 @@ export const DATAMINER_CSV_TIMESTAMP = '%m/%d/%Y %I:%M:%S %p';
 
 export const EPT_ZONE = 'America/New_York';
 
-/** Quotes a string as a SQL literal. */
-export const sqlString = (s: string): string => `'${s.replaceAll("'", "''")}'`;
-
-/** Quotes an identifier (view or table name). */
-export const sqlIdent = (s: string): string => `"${s.replaceAll('"', '""')}"`;
-
-/** A DuckDB list literal of file paths. */
-export const sqlFileList = (paths: readonly string[]): string => `[${paths.map(sqlString).join(', ')}]`;
+// Quoting is lib/duckdb/sql.ts's; PJM's SQL modules import it from here with the zone and the formats.
+export { sqlIdent, sqlStringList as sqlFileList } from '../../../lib/duckdb/sql.ts';
 
 /** Every PJM SQL runs with the session time zone UTC, so TIMESTAMPTZ values print and cast as UTC. */
 export async function useUtc(conn: { run(sql: string): Promise<unknown> }): Promise<void> {

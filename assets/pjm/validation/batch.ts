@@ -9,7 +9,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import type { PjmMarket } from '../config.ts';
 import type { PriceRevisionReport } from '../processed/prices.ts';
 import { LOAD_SCHEMA, PRICES_SCHEMA, type ColumnSpec } from '../processed/schema.ts';
-import { EPT_ZONE, sqlFileList, sqlString, type LoadFeed } from '../sources/raw.ts';
+import { EPT_ZONE, sqlFileList, type LoadFeed } from '../sources/raw.ts';
 import { assertIsoDay } from '../processed/day.ts';
 import {
   absentFeedResults,
@@ -26,6 +26,7 @@ import {
 import { completenessResult, componentsResult, keysAndValuesResult, rangeResult, uniqueKeysResult, validatePrices } from './prices.ts';
 import { makeReport, type CheckResult, type ValidationReport } from './report.ts';
 import { isoUtc, parquetSource, prepare, query, schemaCheck, type Row } from './sql.ts';
+import { sqlString } from '../../../lib/duckdb/sql.ts';
 
 /** One node-day of canonical prices to judge: it must hold every hour of `day` for `node` in `markets`. */
 export interface PriceDayFile {

@@ -7,7 +7,8 @@ import { LOAD_SCHEMA } from '../processed/schema.ts';
 import { makeReport, type CheckResult, type ValidationReport } from './report.ts';
 import { expectedHoursRangeSql, isoUtc, missingHours, parquetSource, prepare, query, schemaCheck, type Row } from './sql.ts';
 import { freshnessCheck } from './prices.ts';
-import { sqlString, type LoadFeed } from '../sources/raw.ts';
+import type { LoadFeed } from '../sources/raw.ts';
+import { sqlString } from '../../../lib/duckdb/sql.ts';
 
 /** One configured load series: an area's forecast or metered load. */
 export type LoadSeries = Extract<LoadFeed, { status: 'present' }>['series'][number];

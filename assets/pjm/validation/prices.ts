@@ -6,9 +6,10 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import type { PjmMarket } from '../config.ts';
 import type { PriceConflict, PriceRevisionReport } from '../processed/prices.ts';
 import { PRICES_SCHEMA } from '../processed/schema.ts';
-import { sqlString } from '../sources/raw.ts';
+
 import { makeReport, type CheckResult, type ValidationReport } from './report.ts';
 import { expectedHoursRangeSql, isoUtc, missingHours, parquetSource, prepare, query, schemaCheck, type Row } from './sql.ts';
+import { sqlString } from '../../../lib/duckdb/sql.ts';
 
 export interface ExpectedCoverage {
   /** EPT days that must be complete, inclusive. */

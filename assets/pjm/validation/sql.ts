@@ -1,10 +1,11 @@
 // Small query helpers shared by the checks: run SQL over canonical Parquet files and read plain
 // JS values back (bigint counts as numbers, timestamps as ISO UTC strings).
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { EPT_ZONE, sqlFileList, sqlString, useUtc } from '../sources/raw.ts';
+import { EPT_ZONE, sqlFileList, useUtc } from '../sources/raw.ts';
 import { assertIsoDay } from '../processed/day.ts';
 import type { ColumnSpec } from '../processed/schema.ts';
 import type { CheckResult } from './report.ts';
+import { sqlString } from '../../../lib/duckdb/sql.ts';
 
 export type Row = Record<string, unknown>;
 

@@ -14,6 +14,7 @@ import { DEFAULT_PARAMS, DEFAULT_SETTINGS } from '../../../assets/pjm/model/sett
 import { disposeModel, predictRows, trainModel, type TrainedModel } from '../../../assets/pjm/model/train.ts';
 import { modelFiles } from '../../../assets/pjm/model/persist.ts';
 import { encodeModelBundle } from '../../../assets/pjm/model-bundle.ts';
+import { sqlString } from '../../../lib/duckdb/sql.ts';
 
 export const FIXTURE_CSV = fileURLToPath(new URL('../../fixtures/pjm-forecasting/PJM-2016-10-29_2017-03-14.csv', import.meta.url));
 export const FIRST_DAY = '2016-11-01';
@@ -30,14 +31,13 @@ export const modelState: { seed: number; rounds: number; block: boolean; calibra
 /** The days the mini model is trained on end here; the rest of the data is held out. */
 export const TRAIN_LAST_DAY = '2016-12-15';
 
-const sql = (s: string): string => `'${s.replaceAll("'", "''")}'`;
 
 /** The fixture's rows of one EPT day, with real UTC instants (the grid's local hours mapped through America/New_York). */
 const dayRows = (day: string): string => `
   SELECT (CAST(c0 AS TIMESTAMP) AT TIME ZONE 'America/New_York') AS ts_utc, CAST(c1 AS DOUBLE) AS price,
          CAST(c2 AS DOUBLE) AS load_rto, CAST(c3 AS DOUBLE) AS load_comed
-  FROM read_csv(${sql(FIXTURE_CSV)}, header = true, all_varchar = true, names = ['c0', 'c1', 'c2', 'c3'])
-  WHERE CAST(CAST(c0 AS TIMESTAMP) AS DATE) = DATE ${sql(day)}`;
+  FROM read_csv(${sqlString(FIXTURE_CSV)}, header = true, all_varchar = true, names = ['c0', 'c1', 'c2', 'c3'])
+  WHERE CAST(CAST(c0 AS TIMESTAMP) AS DATE) = DATE ${sqlString(day)}`;
 
 /** Per-hour conformal quantiles of the held-out days' residuals: 5 per hour, real forecasts of real prices. */
 function heldOutCalibration(model: TrainedModel, table: FeatureTable): ConformalCalibration {
