@@ -99,7 +99,8 @@ const rssAfter = rssMb(server.pid!);
 const cpuUsed = cpuSeconds(server.pid!) - cpuBefore;
 const metricsAfter = await serverMetrics();
 
-// The uncached path: node-days never asked before, each a DuckDB feature query (sequential).
+// The uncached path: node-days never asked before (sequential), each computed from the node's
+// rows in memory (serving/data/node-rows.ts) and forecast by the model.
 const uncachedMs: number[] = [];
 if (!process.env['BENCH_DATA_DIR']) {
   for (let d = 10; d < 30; d++) {
@@ -162,7 +163,7 @@ console.log(`  server CPU      ${cpuUsed.toFixed(1)} s over the measured runs: $
 console.log(`  event loop lag  p99 ${(metricsAfter.gauge('nodejs_eventloop_lag_p99_seconds') * 1000).toFixed(1)} ms, max ${(metricsAfter.gauge('nodejs_eventloop_lag_max_seconds') * 1000).toFixed(1)} ms (whole process life)`);
 console.log(`  server RSS      ${rssBefore.toFixed(0)} MB before, ${rssPeak.toFixed(0)} MB peak, ${rssAfter.toFixed(0)} MB after`);
 console.log(`  access log      ${logLines} JSON lines written; server exit code after SIGTERM: ${exitCode}`);
-if (uncachedMs.length > 0) console.log(`  uncached        ${uncachedMs.length} new node-days one at a time: median ${ms(uncachedMs[uncachedMs.length >> 1]!)}, max ${ms(uncachedMs[uncachedMs.length - 1]!)} (DuckDB feature query + predict)`);
+if (uncachedMs.length > 0) console.log(`  uncached        ${uncachedMs.length} new node-days one at a time: median ${ms(uncachedMs[uncachedMs.length >> 1]!)}, max ${ms(uncachedMs[uncachedMs.length - 1]!)} (features from the node's rows in memory + predict; its rows were read by its first request; the server's warm-up asked for other days of the node, not these)`);
 console.log(`  reference       bare node:http server, same answer, same load and warm-up: ${ref.reqPerSec.toFixed(0)} req/s, p50 ${ms(ref.p50Ms)}, p99 ${ms(ref.p99Ms)}, ${refCpuPerRequestUs.toFixed(0)} µs CPU per request`);
 console.log(`  goal            >= 5000 req/s, p99 < 20 ms, 0 errors: met in ${measured.filter(meets).length} of ${runs} runs`);
 if (process.env['BENCH_KEEP_LOG']) writeFileSync(process.env['BENCH_KEEP_LOG'], readFileSync(logPath));

@@ -8,6 +8,14 @@
 // (the app's own closures and sockets stayed cold), against 16-26 ms this way. They carry the
 // process's warm-up secret, which keeps them out of the access log and the Prometheus
 // counters. They also leave the newest validated day's features in the cache.
+//
+// They first ask for up to WARM_DAYS other recent days of the same node, each once: a request
+// for a day not asked before takes the path the repeated request skips after its first answer
+// (Koa's route, validation, the feature rows from memory, the model, the answer's JSON), which
+// otherwise ran its first few dozen times unoptimized after /ready (a new node-day then took
+// several times its warm cost). They leave those days' answers in the caches too.
+import { PRICE_LAGS } from '../assets/pjm/forecasting.ts';
+import { addDays } from './data/catalog.ts';
 import type { ServerDeps } from './routes.ts';
 
 export interface WarmUpOptions {
@@ -24,6 +32,8 @@ export interface WarmUpResult {
   readonly ms: number;
   /** The request sent, or why there was none (no model yet, no validated data). */
   readonly request?: { readonly node: number; readonly market: string; readonly date: string };
+  /** Other days of that node asked for once each, before the repeated request. */
+  readonly days?: number;
   readonly skipped?: string;
 }
 
@@ -33,8 +43,20 @@ export interface WarmUp {
   stop(): void;
 }
 
+/** How many other recent days of the node the warm-up asks for once each. */
+const WARM_DAYS = 20;
+
+/** Recent days of `node` whose inputs are all validated (the price lags' days and the load's), newest first, not `latest`. */
+function otherDays(deps: ServerDeps, node: number, latest: string): string[] {
+  const catalog = deps.features.catalog;
+  const complete = (day: string): boolean =>
+    [0, ...PRICE_LAGS].every((lag) => catalog.prices(node, addDays(day, -lag)) !== undefined) && catalog.load(day) !== undefined && catalog.load(addDays(day, -1)) !== undefined;
+  const days = [...new Set(catalog.latestPrices(WARM_DAYS + PRICE_LAGS.length + 8).map((p) => p.day))].reverse();
+  return days.filter((d) => d !== latest && complete(d)).slice(0, WARM_DAYS);
+}
+
 /** The node-day the warm-up asks for: the model's first node on the newest validated day. */
-function warmUpRequest(deps: ServerDeps): WarmUpResult['request'] | string {
+function warmUpRequest(deps: ServerDeps): NonNullable<WarmUpResult['request']> | string {
   const served = deps.models.current();
   if (!served) return 'no model is loaded yet';
   const node = Object.keys(served.model.transform.byNode)[0];
@@ -53,11 +75,13 @@ export function startWarmUp(url: string, secret: string, deps: ServerDeps, optio
     const headers: Record<string, string> = { 'content-type': 'application/json', 'x-warmup': secret };
     if (deps.config.apiToken) headers['authorization'] = `Bearer ${deps.config.apiToken}`;
     const body = JSON.stringify(request);
+    const others = otherDays(deps, request.node, request.date).map((date) => JSON.stringify({ ...request, date }));
+    let next = 0;
     let requests = 0;
     const statuses: Record<string, number> = {};
     const loop = async (): Promise<void> => {
       while (!controller.signal.aborted && performance.now() - started < options.durationMs) {
-        const response = await fetch(`${url}/predict`, { method: 'POST', headers, body, signal: controller.signal }).catch(() => undefined);
+        const response = await fetch(`${url}/predict`, { method: 'POST', headers, body: others[next++] ?? body, signal: controller.signal }).catch(() => undefined);
         if (!response) return;
         await response.arrayBuffer().catch(() => undefined);
         requests++;
@@ -65,7 +89,7 @@ export function startWarmUp(url: string, secret: string, deps: ServerDeps, optio
       }
     };
     await Promise.all(Array.from({ length: options.concurrency ?? 8 }, loop));
-    return { requests, statuses, ms: Math.round(performance.now() - started), request };
+    return { requests, statuses, ms: Math.round(performance.now() - started), request, days: Math.min(next, others.length) };
   };
   return { done: run(), stop: () => controller.abort() };
 }

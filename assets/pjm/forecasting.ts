@@ -4,10 +4,10 @@
 // import-boundaries.test.ts keeps it so) but this and the model file format (model-bundle.ts,
 // dependency-free so the model-loading worker thread stays light): the pipeline's other modules
 // can move and split freely.
-export { describeFeatureSet, featuresForDay, legacyFeatureSet, PRICE_LAGS, type FeatureSet, type Market, type MissingInput } from './features/index.ts';
+export { describeFeatureSet, featureColumns, featureSetOf, featuresForDay, featuresInMemory, legacyFeatureSet, PRICE_LAGS, type FeatureSet, type LoadRow, type Market, type MissingInput, type OneDayFeatures, type PriceRow } from './features/index.ts';
 export { realHoursOfDay, type RealHour } from './forecast/grid-hours.ts';
 export { quantilesAt } from './model/calibration.ts';
-export { featureTableFromRows, type FeatureTable } from './model/dataset.ts';
+export { dayNumberOf, featureTableFromRows, type FeatureTable } from './model/dataset.ts';
 export { modelFromSidecar, type ModelSidecar } from './model/persist.ts';
 export { readModelSidecar, readSidecarDescription, SIDECAR_FORMAT, SidecarError, sidecarIn, type SidecarDescription } from './model/sidecar.ts';
 export { designMatrix, disposeModel, predictRows, type TrainedMember, type TrainedModel } from './model/train.ts';

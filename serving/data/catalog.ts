@@ -91,6 +91,11 @@ export class ValidatedCatalog {
     return latestDays([...this.#prices.values()], n);
   }
 
+  /** The load partitions of the latest `n` days, by day. */
+  latestLoads(n: number): PartitionVersion[] {
+    return latestDays([...this.#load.values()], n);
+  }
+
   /** The price partitions of the latest `n` days whose files are not marked corrupt. */
   latestIntactPrices(n: number): PartitionVersion[] {
     return latestDays([...this.#prices.values()].filter((p) => !p.corrupt), n);

@@ -1,6 +1,7 @@
-// Feature rows of one (node, market, EPT day) for /predict, computed by the `features`
-// asset's own code (`featuresForDay`, one SQL for the asset and the server) over the
-// current validated partitions the day needs. Results (and "missing input" answers) are
+// Feature rows of one (node, market, EPT day) for /predict, computed from the current
+// validated partitions the day needs: their rows are kept in memory per node (NodeRowCache)
+// and `featureRowsInMemory` computes what the `features` asset's SQL would from them (a test
+// compares the two for every node-day of the test store). Results (and "missing input" answers) are
 // cached under a key made of the data versions they were computed from, so a repeated
 // request does no DuckDB work and new data is never answered from an old entry.
 // A read that fails hashes the files it read: a bad one is marked corrupt in the store, and
@@ -8,14 +9,27 @@
 // directory is read from the intact days, file by file when a batch read fails.
 import type { Logger } from 'pino';
 import { checkVersions, describePartition, duckdbConnect, errorMessage, type BadFile, type Instance } from '../../runtime/index.ts';
-import { describeFeatureSet, featuresForDay, legacyFeatureSet, PRICE_LAGS, type FeatureSet, type Market, type MissingInput } from '../../assets/pjm/forecasting.ts';
-import { featureTableFromRows, type FeatureTable } from '../../assets/pjm/forecasting.ts';
+import {
+  dayNumberOf,
+  describeFeatureSet,
+  featureColumns,
+  featureSetOf,
+  featuresInMemory,
+  legacyFeatureSet,
+  PRICE_LAGS,
+  type FeatureSet,
+  type FeatureTable,
+  type Market,
+  type MissingInput,
+  type OneDayFeatures,
+} from '../../assets/pjm/forecasting.ts';
 import { HttpError } from '../http/errors.ts';
 import type { ServingMetrics } from '../metrics.ts';
 import { addDays, ValidatedCatalog, type PartitionVersion } from './catalog.ts';
 import { ConnectionPool } from '../../lib/duckdb/pool.ts';
 import { readParquetSql } from '../../lib/duckdb/sql.ts';
 import { Lru } from './lru.ts';
+import { NodeRowCache } from './node-rows.ts';
 
 export interface NodeInfo {
   readonly id: number;
@@ -64,6 +78,7 @@ export class FeatureService {
   readonly catalog: ValidatedCatalog;
   readonly #pool: ConnectionPool;
   readonly #cache: Lru<string, CacheEntry>;
+  readonly #rows: NodeRowCache;
   readonly #inflight = new Map<string, Promise<CacheEntry>>();
   #directory: NodeDirectory | undefined;
   #directoryLoading: Promise<void> | undefined;
@@ -79,6 +94,7 @@ export class FeatureService {
     const connections = options.connections ?? 2;
     this.#pool = new ConnectionPool({ connect: duckdbConnect, maxIdle: connections, maxOpen: connections });
     this.#cache = new Lru(options.cacheSize);
+    this.#rows = new NodeRowCache(options.instance, this.catalog, this.#pool);
   }
 
   /**
@@ -187,14 +203,13 @@ export class FeatureService {
       const missing: MissingInput[] = [...PRICE_LAGS].map((lag) => ({ input: 'price', nodeId: node.id, market, day: addDays(day, -lag), hours: range24 }));
       entry = { ok: false, error: missingInputs(node, market, day, `no validated prices exist for ${addDays(day, -MAX_LAG)}..${addDays(day, -1)}`, missing) };
     } else {
-      const storage = this.options.instance.storage;
-      let result: Awaited<ReturnType<typeof featuresForDay>>;
+      let result: OneDayFeatures;
+      const set = featureSetOf({ pricesParquet: [], loadParquet: [], market, featureSet });
       try {
-        const pricesParquet = await Promise.all(prices.map((p) => storage.localPath(p.location)));
-        const loadParquet = await Promise.all(load.map((l) => storage.localPath(l.location)));
-        result = await this.#pool.with((conn) =>
-          featuresForDay(conn, { pricesParquet, loadParquet, market, featureSet, nodeId: node.id, day }),
-        );
+        // The rows of the files the feature SQL would read, from memory (read once per node),
+        // and the SQL's arithmetic in TypeScript: no query per node-day.
+        const rows = await this.#rows.rows(node.id, prices, load);
+        result = featuresInMemory({ nodeId: node.id, day, set, prices: rows.prices, load: rows.load });
       } catch (err) {
         // Not cached: once the partition is rewritten, the next request must read it again.
         const bad = await this.#findCorrupt([...prices, ...load]);
@@ -204,7 +219,18 @@ export class FeatureService {
       if (result.ok) {
         const dataVersions: Record<string, string> = {};
         for (const p of [...prices, ...load]) dataVersions[`${p.asset}[${p.partition}]`] = p.dataVersion;
-        entry = { ok: true, value: { key, node, market, day, table: featureTableFromRows(result.rows, featureSet), dataVersions } };
+        const table: FeatureTable = {
+          market,
+          featureSet: set,
+          featureNames: featureColumns(set),
+          nodeId: new Float64Array(24).fill(node.id),
+          dayNumber: new Int32Array(24).fill(dayNumberOf(day)),
+          hour: Int32Array.from(range24),
+          target: result.target,
+          features: result.features,
+          rows: 24,
+        };
+        entry = { ok: true, value: { key, node, market, day, table, dataVersions } };
       } else {
         entry = { ok: false, error: missingInputs(node, market, day, result.error.message, result.error.missing) };
       }

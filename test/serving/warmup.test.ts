@@ -34,7 +34,7 @@ test('after start, /ready says warming_up until the warm-up ends; real requests 
     assert.is(during.status, 200, during.text);
 
     await eventually(async () => (await call(running.url, 'GET', '/ready')).status === 200, 10_000, '/ready to answer 200 after the warm-up');
-    const warmed = lines().find((l) => l['msg'] === 'warmed up') as { warmUp: { requests: number; statuses: Record<string, number>; request: { node: number; market: string; date: string } } } | undefined;
+    const warmed = lines().find((l) => l['msg'] === 'warmed up') as { warmUp: { requests: number; days: number; statuses: Record<string, number>; request: { node: number; market: string; date: string } } } | undefined;
     assert.ok(warmed, 'the warm-up logs its summary');
     // How many fit in 1.5 s depends on the machine and its load: assert that it repeated, not a rate.
     assert.ok(warmed.warmUp.requests >= 2, `only ${warmed.warmUp.requests} warm-up requests`);
@@ -42,6 +42,10 @@ test('after start, /ready says warming_up until the warm-up ends; real requests 
     assert.is(warmed.warmUp.request.node, COMED);
     assert.is(warmed.warmUp.request.market, 'da');
     assert.match(warmed.warmUp.request.date, /^\d{4}-\d{2}-\d{2}$/);
+    // It also asked for other days of the node, each once (the answering path of a day not cached yet), all answered 200 above.
+    assert.ok(warmed.warmUp.days >= 1, `the warm-up asked for ${warmed.warmUp.days} other days`);
+    const featureMisses = (await call(running.url, 'GET', '/metrics')).text.match(/^feature_cache_total\{result="miss"\} (\d+)$/m);
+    assert.ok(featureMisses !== null && Number(featureMisses[1]) >= warmed.warmUp.days, `each other day was computed, not answered from a cache: ${featureMisses?.[0]}`);
 
     // A probe of a pod that is not ready yet is a warning, not an error.
     const refused = lines().find((l) => l['path'] === '/ready' && l['status'] === 503);

@@ -319,8 +319,8 @@ export async function featuresForDay(conn: DuckDBConnection, options: FeaturesFo
   };
 }
 
-/** The inputs a feature row of `featureSql` lacks, from its bookkeeping columns (`_miss_*`, `_has_*`, `_zone`). */
-function missingInputsOf(row: Record<string, unknown>, nodeId: number, day: string, set: FeatureSet): MissingInput[] {
+/** The inputs a feature row of `featureSql` (or `featuresInMemory`) lacks, from its bookkeeping columns (`_miss_*`, `_has_*`, `_zone`). */
+export function missingInputsOf(row: Record<string, unknown>, nodeId: number, day: string, set: FeatureSet): MissingInput[] {
   const missing: MissingInput[] = [];
   const hoursOf = (v: unknown): number[] => (Array.isArray(v) ? v.map(Number) : []);
   for (const lag of PRICE_LAGS) {

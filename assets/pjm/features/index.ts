@@ -5,3 +5,4 @@ export type { BuildFeaturesOptions, BuildFeaturesResult, NodeDaysFeaturesOptions
 export { nercHolidays, nercHolidaysBetween } from './holidays.ts';
 export { EPT_ZONE } from './sql.ts';
 export { detectFeatureSet, describeChoice, type DetectOptions, type FeatureSetChoice } from './detect.ts';
+export { featuresInMemory, type LoadRow, type OneDayFeatures, type OneDayInputs, type PriceRow } from './one-day.ts';
