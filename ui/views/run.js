@@ -53,11 +53,17 @@ export async function render(container, { id }, signal) {
     const button = ev.target.closest('[data-action="cancel"]');
     if (!button) return;
     button.disabled = true;
+    // The run may end (and the header be repainted without its cancel line) while the request is
+    // out: then the repainted page already says what happened, and there is nothing to write.
+    const say = (text) => {
+      const line = container.querySelector('.cancel-result');
+      if (line) line.textContent = text;
+    };
     try {
       await api.cancelRun(id);
-      container.querySelector('.cancel-result').textContent = 'canceling…';
+      say('canceling…');
     } catch (err) {
-      container.querySelector('.cancel-result').textContent = messageOf(err);
+      say(messageOf(err));
       button.disabled = false;
     }
   });
