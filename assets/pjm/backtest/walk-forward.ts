@@ -91,6 +91,8 @@ export async function walkForward(table: FeatureTable, options: WalkForwardOptio
   const blocks = testBlocks(options.testFirstDay, options.testLastDay, options.recalibration);
   const parallel = options.parallelBlocks ?? DEFAULT_PARALLEL_BLOCKS;
   if (!Number.isInteger(parallel) || parallel < 1) throw new Error(`walkForward: parallelBlocks must be a whole number >= 1, got ${parallel}.`);
+  // Blocks train at once: each gets its share of the settings' threads (one each by default).
+  const threads = Math.max(1, Math.floor(Number(options.settings.params.nthread ?? 1) / parallel));
   const results: Array<Promise<BlockResult>> = [];
   const forecasts: ForecastHour[] = [];
   const summaries: BlockSummary[] = [];
@@ -99,7 +101,7 @@ export async function walkForward(table: FeatureTable, options: WalkForwardOptio
   let next = 0;
   const launch = () => {
     while (next < blocks.length && next - summaries.length < parallel) {
-      const block = runBlock(table, blocks[next]!, options);
+      const block = runBlock(table, blocks[next]!, options, threads);
       // A block that fails while an earlier one is awaited is reported when its turn comes.
       block.catch(() => undefined);
       results.push(block);
@@ -129,7 +131,7 @@ interface BlockResult {
 }
 
 /** Trains on the rows before the block [from, to], forecasts its days, and frees the model. */
-async function runBlock(table: FeatureTable, [from, to]: [number, number], options: WalkForwardOptions): Promise<BlockResult> {
+async function runBlock(table: FeatureTable, [from, to]: [number, number], options: WalkForwardOptions, threads: number): Promise<BlockResult> {
   options.signal?.throwIfAborted();
   const tableFirst = table.rows > 0 ? table.dayNumber[0]! : 0;
   // An RT model's rows carry the DA price of the hour: the RT baseline it is scored against too.
@@ -142,8 +144,6 @@ async function runBlock(table: FeatureTable, [from, to]: [number, number], optio
         ? dayNumberOf(options.window.firstDay)
         : tableFirst;
   const t0 = performance.now();
-  // Blocks train at once: each gets its share of the settings' threads (one each by default).
-  const threads = Math.max(1, Math.floor(Number(options.settings.params.nthread ?? 1) / (options.parallelBlocks ?? DEFAULT_PARALLEL_BLOCKS)));
   const model = await trainModel(table, { firstDay: trainFirst, lastDay: trainLast }, options.settings, { signal: options.signal, threads });
   const trainSeconds = (performance.now() - t0) / 1000;
   try {

@@ -6,6 +6,8 @@
 // and turning them into columns again cost ~5 ms a day in the code's first runs.
 // Each step below names the CTE of sql.ts it mirrors; test/serving/features-in-memory.test.ts
 // compares the two for every node-day of the test store, value for value.
+import { DateTime } from 'luxon';
+import { dayNumberOf, dayOfNumber } from '../model/dataset.ts';
 import { MissingFeatureInputsError, missingInputsOf } from './build.ts';
 import { featureColumns, PRICE_LAGS, profileColumn, type FeatureSet } from './columns.ts';
 import { nercHolidaysBetween } from './holidays.ts';
@@ -32,21 +34,16 @@ const HOUR_MS = 3_600_000;
 const MAX_LAG = Math.max(...PRICE_LAGS);
 const range24 = Array.from({ length: 24 }, (_, h) => h);
 
-const dayNumber = (day: string): number => Date.parse(`${day}T00:00:00Z`) / DAY_MS;
-const dayString = (n: number): string => new Date(n * DAY_MS).toISOString().slice(0, 10);
-
-// EPT wall clock of an instant (`ts_utc AT TIME ZONE 'America/New_York'`), from its UTC offset.
-const offsetFormat = new Intl.DateTimeFormat('en-US', { timeZone: EPT_ZONE, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric' });
 const offsets = new Map<number, number>();
-/** Local minus UTC in ms at `ts` (cached per UTC hour: EPT offsets change on the hour). */
+/**
+ * Local minus UTC in ms at `ts` (`ts_utc AT TIME ZONE 'America/New_York'`), cached per UTC
+ * hour: EPT offsets change on the hour, and a day's rows ask for the same few hours.
+ */
 function eptOffset(ts: number): number {
   const hourKey = Math.floor(ts / HOUR_MS);
   let off = offsets.get(hourKey);
   if (off === undefined) {
-    const at = hourKey * HOUR_MS;
-    const p: Record<string, number> = {};
-    for (const part of offsetFormat.formatToParts(at)) if (part.type !== 'literal') p[part.type] = Number(part.value);
-    off = Date.UTC(p['year']!, p['month']! - 1, p['day']!, p['hour']!, p['minute']!) - at;
+    off = DateTime.fromMillis(hourKey * HOUR_MS, { zone: EPT_ZONE }).offset * 60_000;
     offsets.set(hourKey, off);
   }
   return off;
@@ -146,7 +143,7 @@ const constant = (v: number | null): Float64Array => new Float64Array(24).fill(v
  */
 export function featuresInMemory(o: OneDayInputs): OneDayFeatures {
   const set = o.set;
-  const D = dayNumber(o.day);
+  const D = dayNumberOf(o.day);
   const lo = D - MAX_LAG;
   // The SQL's time filter on both inputs: UTC instants from D-9 to D+2.
   const from = (D - 9) * DAY_MS;
@@ -216,7 +213,7 @@ export function featuresInMemory(o: OneDayInputs): OneDayFeatures {
     hour: Float64Array.from(range24),
     day_of_week: constant(((new Date(D * DAY_MS).getUTCDay() + 6) % 7) + 1),
     is_holiday: constant(holidays.has(o.day) ? 1 : 0),
-    is_holiday_lag1: constant(holidays.has(dayString(D - 1)) ? 1 : 0),
+    is_holiday_lag1: constant(holidays.has(dayOfNumber(D - 1)) ? 1 : 0),
     price_lag1_mean: constant(lags[0]![1].mean),
     price_lag1_min: constant(lags[0]![1].mn),
     price_lag1_max: constant(lags[0]![1].mx),
