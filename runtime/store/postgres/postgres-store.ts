@@ -59,6 +59,9 @@ export interface PostgresStoreOptions {
   readonly maxConnections?: number;
 }
 
+/** What record_materialization() raises when the commit's lease holder no longer holds the lease (migration 6). */
+const LEASE_LOST_SQLSTATE = 'LS001';
+
 /** The channel record_materialization() and the other writes NOTIFY on. */
 const CHANNEL = 'lineage_store';
 const ACTIVITY = JSON.stringify({ kind: 'activity' });
@@ -262,28 +265,29 @@ export class PostgresLineageStore implements LineageStore {
   async commitMaterialization(m: NewMaterialization): Promise<number> {
     const events = [...(m.logEvents ?? []).map((e) => ({ e, tagged: false })), ...m.events.map((e) => ({ e, tagged: true }))];
     const ev = eventColumns(events.map((x) => x.e));
-    const query = (run: (text: string, values: unknown[]) => Promise<pg.QueryResult<{ id: number }>>) => run(
-      `SELECT record_materialization($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
-         $11::text[], $12::text[], $13::bigint[], $14::text[],
-         $15::text[], $16::boolean[], $17::boolean[], $18::text[], $19::text[],
-         $20::text[], $21::bigint[], $22::text[], $23::text[], $24::text[], $25::text[], $26::text[], $27::text[], $28::boolean[]) AS id`,
-      [
-        m.asset, m.partition, m.runId, m.status, m.codeVersion, m.dataVersion, m.location, JSON.stringify(m.metadata), m.startedAt, m.endedAt,
-        m.inputs.map((i) => i.asset), m.inputs.map((i) => i.partition), m.inputs.map((i) => i.materializationId), m.inputs.map((i) => i.dataVersion),
-        m.checks.map((c) => c.name), m.checks.map((c) => c.blocking), m.checks.map((c) => c.passed), m.checks.map((c) => c.message), m.checks.map((c) => JSON.stringify(c.metadata)),
-        ev.runIds, ev.ts, ev.levels, ev.types, ev.assets, ev.partitions, ev.messages, ev.data, events.map((x) => x.tagged),
-      ],
-    );
-    if (m.leaseHolder === undefined) return (await query((text, values) => this.#q(text, values, 'commitMaterialization'))).rows[0]!.id;
-    const holder = m.leaseHolder;
-    return this.#tx(async (c) => {
-      // The lease row stays locked until commit: a taker's upsert waits, then sees this version.
-      const held = await c.query(`SELECT 1 FROM leases WHERE asset = $1 AND partition = $2 AND run_id = $3 FOR UPDATE`, [m.asset, m.partition, holder]);
-      if (held.rowCount !== 1) {
-        throw new RuntimeError('lease-lost', `${m.asset}[${m.partition}]: ${holder} no longer holds its lease (it expired and another worker took it over); nothing was recorded.`);
+    try {
+      // One statement, so one transaction and one round trip, fenced or not: the function locks
+      // and checks the lease itself (migration 6).
+      const { rows } = await this.#q<{ id: number }>(
+        `SELECT record_materialization($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
+           $11::text[], $12::text[], $13::bigint[], $14::text[],
+           $15::text[], $16::boolean[], $17::boolean[], $18::text[], $19::text[],
+           $20::text[], $21::bigint[], $22::text[], $23::text[], $24::text[], $25::text[], $26::text[], $27::text[], $28::boolean[], $29::text) AS id`,
+        [
+          m.asset, m.partition, m.runId, m.status, m.codeVersion, m.dataVersion, m.location, JSON.stringify(m.metadata), m.startedAt, m.endedAt,
+          m.inputs.map((i) => i.asset), m.inputs.map((i) => i.partition), m.inputs.map((i) => i.materializationId), m.inputs.map((i) => i.dataVersion),
+          m.checks.map((c) => c.name), m.checks.map((c) => c.blocking), m.checks.map((c) => c.passed), m.checks.map((c) => c.message), m.checks.map((c) => JSON.stringify(c.metadata)),
+          ev.runIds, ev.ts, ev.levels, ev.types, ev.assets, ev.partitions, ev.messages, ev.data, events.map((x) => x.tagged), m.leaseHolder ?? null,
+        ],
+        'commitMaterialization',
+      );
+      return rows[0]!.id;
+    } catch (err) {
+      if ((err as { code?: unknown }).code === LEASE_LOST_SQLSTATE) {
+        throw new RuntimeError('lease-lost', `${m.asset}[${m.partition}]: ${m.leaseHolder} no longer holds its lease (it expired and another worker took it over); nothing was recorded.`);
       }
-      return (await query((text, values) => c.query<{ id: number }>(text, values))).rows[0]!.id;
-    });
+      throw err;
+    }
   }
 
   async materialization(id: number): Promise<MaterializationRecord | undefined> {
