@@ -85,15 +85,18 @@ export class PostgresWorkQueue<P, R> implements WorkQueue<P, R> {
   }
 
   async claim(worker: string, now: number, ttlMs: number): Promise<ClaimedWorkUnit<P> | undefined> {
-    // Units whose every claim expired (each worker that took them died) fail rather than loop.
-    await this.#pool.query(
-      `UPDATE work_units SET state = 'failed', ended_at = $1, lease_expires_at = NULL,
-         error = 'every worker that claimed it stopped before finishing (' || attempts || ' claims, the last by ' || claimed_by || '); see that worker''s log (killed, out of memory?)'
-       WHERE state = 'claimed' AND lease_expires_at < $1 AND attempts >= max_attempts`,
-      [now],
-    );
-    const { rows } = await this.#pool.query<Row>(
-      `WITH next AS (
+    // One statement, one round trip. `dead` fails the units whose every claim expired (each
+    // worker that took them died) rather than let them loop; `next` takes the oldest claimable
+    // one, skipping rows another worker is claiming. The two sets are disjoint (attempts at or
+    // past max_attempts, or below it), so no row is updated twice.
+    const { rows } = await this.#pool.query<Row>({
+      name: 'claimWorkUnit',
+      text: `WITH dead AS (
+         UPDATE work_units SET state = 'failed', ended_at = $2, lease_expires_at = NULL,
+           error = 'every worker that claimed it stopped before finishing (' || attempts || ' claims, the last by ' || claimed_by || '); see that worker''s log (killed, out of memory?)'
+         WHERE state = 'claimed' AND lease_expires_at < $2 AND attempts >= max_attempts
+       ),
+       next AS (
          SELECT w.id FROM work_units w
          WHERE (w.state = 'queued' OR (w.state = 'claimed' AND w.lease_expires_at < $2))
            AND w.attempts < w.max_attempts
@@ -105,8 +108,8 @@ export class PostgresWorkQueue<P, R> implements WorkQueue<P, R> {
        UPDATE work_units u SET state = 'claimed', claimed_by = $1, claimed_at = $2, lease_expires_at = $3, attempts = u.attempts + 1
        FROM next WHERE u.id = next.id
        RETURNING u.*`,
-      [worker, now, now + ttlMs],
-    );
+      values: [worker, now, now + ttlMs],
+    });
     const r = rows[0];
     if (!r) return undefined;
     return {
