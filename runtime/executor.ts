@@ -165,13 +165,12 @@ export async function executePlan<R>(instance: Instance<R>, plan: Plan, options:
       poolWaitMs: options.workers.poolWaitMs ?? 3_600_000,
     });
     // Workers record their events in the store; hand them on as they come (a step_started
-    // while the step runs, not once its unit has ended), and once more after each unit.
+    // while the step runs, not once its unit has ended), every RELAY_EVERY_MS: a read per unit
+    // ended as well was most of the reads at a few dozen units a second; the run's last read
+    // (final) delivers the rest.
     const relaying = setInterval(() => void relay?.(), RELAY_EVERY_MS);
     relaying.unref();
-    launch = async (unit) => {
-      await launcher.launch(unit);
-      await relay?.();
-    };
+    launch = (unit) => launcher.launch(unit);
     closeLauncher = async () => {
       clearInterval(relaying);
       await launcher.close();
@@ -196,7 +195,7 @@ export async function executePlan<R>(instance: Instance<R>, plan: Plan, options:
   const finished: RunEvent = { type: 'run_finished', runId: options.runId, ts: Date.now(), status, durationMs, counts, error };
   recorder.emit(finished);
   await recorder.close();
-  await relay?.();
+  await relay?.({ final: true });
   try {
     await store.finishRun(options.runId, status, { ...counts }, error, Date.now());
   } catch {

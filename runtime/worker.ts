@@ -72,7 +72,9 @@ export async function runWorker<R>(instance: Instance<R>, queue: WorkerQueue, op
   const host = hostname();
   const worker = `${host}:${process.pid}`;
   let wake: (() => void) | undefined;
-  const unsubscribe = await queue.subscribe(() => wake?.());
+  // A unit queued (or handed back) may be ours to claim; an ended one frees nothing to claim
+  // but a pool, whose next unit is then queued, and announced.
+  const unsubscribe = await queue.subscribe((change) => void (change.state === 'queued' && wake?.()));
   const onDrain = (): void => wake?.();
   options.drain.addEventListener('abort', onDrain, { once: true });
   let ran = 0;

@@ -78,8 +78,14 @@ export async function workerLauncher(ctx: WorkerLauncherContext): Promise<Worker
       checking = false;
     }
   };
-  const unsubscribe = await queue.subscribe((changed) => {
-    if (changed === runId || wakers.length > 0) void check();
+  // A unit of this run ended, or (for a launch waiting for its pool) any unit ended. A unit
+  // queued (this coordinator's own enqueue, mostly) ends nothing: no read for it.
+  /** Ends of this run's units announced so far (a launch compares it around its enqueue). */
+  let announcedEnds = 0;
+  const unsubscribe = await queue.subscribe((change) => {
+    if (change.state === 'queued') return;
+    if (change.runId === runId) announcedEnds++;
+    if (change.runId === runId || wakers.length > 0) void check();
   });
   const poll = setInterval(() => void check(), POLL_MS);
   poll.unref();
@@ -129,6 +135,7 @@ export async function workerLauncher(ctx: WorkerLauncherContext): Promise<Worker
         for (const s of unit.steps) skip(s, 'run canceled');
         return;
       }
+      const endsBefore = announcedEnds;
       const queued = await queue.enqueue({
         runId,
         // The unit id joins asset and partition with a NUL, which a PostgreSQL text column refuses.
@@ -143,7 +150,10 @@ export async function workerLauncher(ctx: WorkerLauncherContext): Promise<Worker
       if (queued.enqueued) {
         const ending = await new Promise<WorkUnitRecord<UnitResult>>((resolve) => {
           waiting.set(queued.id, resolve);
-          void check();
+          // Its end may have been announced before it was waited for (the answer to the INSERT
+          // and the notification come on different connections): then read now, else its
+          // announcement (or the poll, should a NOTIFY be lost) will.
+          if (announcedEnds !== endsBefore) void check();
         });
         apply(unit, ending);
         return;
@@ -174,37 +184,72 @@ export async function workerLauncher(ctx: WorkerLauncherContext): Promise<Worker
   };
 }
 
+/** How often the relay re-reads a window of ids below the last one seen, for events committed late. */
+const RELAY_SWEEP_MS = 1000;
+/** The window a sweep re-reads: far more ids than commits in flight at once. */
+const RELAY_WINDOW = 500;
+
 /**
  * Hands the run's events, as workers record them in the store, to a listener (the CLI's
  * renderer): the coordinator sees worker events only through the store. Each call delivers
- * what is new; ids are handed out before commit, so it re-reads a window below the last id
- * seen and skips ids already delivered.
+ * what is new: the events past the last id seen. Ids are handed out before commit, so one
+ * committed late may have an id below that; a sweep (at most every RELAY_SWEEP_MS, and on the
+ * `final` call) re-reads a window below it and delivers the ids it had not: reading the window
+ * on every call would parse ~500 events each time. Calls made while a read is in flight share
+ * the one read that follows it.
  */
-export function storeEventRelay(store: LineageStore, runId: string, listener: RunEventListener | undefined): () => Promise<void> {
+export function storeEventRelay(store: LineageStore, runId: string, listener: RunEventListener | undefined): (options?: { readonly final?: boolean }) => Promise<void> {
   const seen = new Set<number>();
   let lastId = 0;
-  let chain = Promise.resolve();
-  return () => {
-    if (!listener) return chain;
-    chain = chain.then(async () => {
-      try {
-        for (;;) {
-          const rows = await store.events(runId, { afterId: Math.max(0, lastId - 500), limit: 5000 });
-          let fresh = 0;
-          for (const e of rows) {
-            if (seen.has(e.id)) continue;
-            seen.add(e.id);
-            fresh++;
-            lastId = Math.max(lastId, e.id);
-            // The fields in the order the in-process executor emits them (run, step, time, type, then the rest).
-            listener({ runId: e.runId, ...(e.asset ? { asset: e.asset } : {}), ...(e.partition !== null ? { partition: e.partition } : {}), ts: e.ts, type: e.type, ...(e.data ?? {}) } as unknown as RunEvent);
-          }
-          if (rows.length < 5000 || fresh === 0) break;
+  let sweptAt = 0;
+  let reading: Promise<void> | undefined;
+  let next: { promise: Promise<void>; final: boolean } | undefined;
+  const read = async (final: boolean): Promise<void> => {
+    const sweep = final || Date.now() - sweptAt >= RELAY_SWEEP_MS;
+    if (sweep) sweptAt = Date.now();
+    let afterId = sweep ? Math.max(0, lastId - RELAY_WINDOW) : lastId;
+    try {
+      for (;;) {
+        const rows = await store.events(runId, { afterId, limit: 5000 });
+        for (const e of rows) {
+          if (seen.has(e.id)) continue;
+          seen.add(e.id);
+          lastId = Math.max(lastId, e.id);
+          // The fields in the order the in-process executor emits them (run, step, time, type, then the rest).
+          listener!({ runId: e.runId, ...(e.asset ? { asset: e.asset } : {}), ...(e.partition !== null ? { partition: e.partition } : {}), ts: e.ts, type: e.type, ...(e.data ?? {}) } as unknown as RunEvent);
         }
-      } catch (err) {
-        listener({ runId, ts: Date.now(), type: 'log', level: 'warn', message: `could not read the run's events from the store: ${errorMessage(err)}` });
+        if (rows.length < 5000) break;
+        afterId = rows.at(-1)!.id;
       }
-    });
-    return chain;
+      // Ids below the window are never read again.
+      if (sweep) for (const id of seen) if (id <= lastId - RELAY_WINDOW) seen.delete(id);
+    } catch (err) {
+      listener!({ runId, ts: Date.now(), type: 'log', level: 'warn', message: `could not read the run's events from the store: ${errorMessage(err)}` });
+    }
   };
+  const relay = (options: { readonly final?: boolean } = {}): Promise<void> => {
+    if (!listener) return Promise.resolve();
+    const final = options.final ?? false;
+    if (!reading) {
+      reading = read(final).finally(() => {
+        reading = undefined;
+      });
+      return reading;
+    }
+    // One read after the one in flight serves every call made meanwhile.
+    if (next) {
+      next.final ||= final;
+      return next.promise;
+    }
+    const queued: { promise: Promise<void>; final: boolean } = {
+      final,
+      promise: reading.then((): Promise<void> => {
+        next = undefined;
+        return relay({ final: queued.final });
+      }),
+    };
+    next = queued;
+    return queued.promise;
+  };
+  return relay;
 }

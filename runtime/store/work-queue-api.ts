@@ -15,6 +15,12 @@ export type WorkUnitState = 'queued' | 'claimed' | 'done' | 'failed' | 'canceled
 /** A unit's end, as the coordinator reads it. */
 export type WorkUnitEndState = Extract<WorkUnitState, 'done' | 'failed' | 'canceled'>;
 
+/** What a subscriber hears: a unit of `runId` was queued (or handed back), or ended. */
+export interface WorkUnitChange {
+  readonly runId: string;
+  readonly state: Exclude<WorkUnitState, 'claimed'>;
+}
+
 export interface NewWorkUnit<P> {
   readonly runId: string;
   /** Unique within the run (the unit's id in the plan). */
@@ -99,7 +105,10 @@ export interface WorkQueue<P, R> {
   cancelRun(runId: string, now: number): Promise<number[]>;
   /** Every unit of a run, in queue order. */
   units(runId: string): Promise<WorkUnitRecord<R>[]>;
-  /** Calls `listener` with the run id of every change (NOTIFY); resolves to the function that stops it. */
-  subscribe(listener: (runId: string) => void): Promise<() => Promise<void>>;
+  /**
+   * Calls `listener` with the run and the new state of every unit queued or ended (NOTIFY; a
+   * claim is not announced: nobody waits for one); resolves to the function that stops it.
+   */
+  subscribe(listener: (change: WorkUnitChange) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }

@@ -107,9 +107,14 @@ test('3 workers backfill 300 partitions: every step exactly once, spread over th
   try {
     const r = await runCli([...p.args, 'example/readings', '--executor', 'workers', '--json'], p.env);
     assert.is(r.code, 0, r.stderr);
-    const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; runId: string; counts?: { materialized: number } });
+    const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; runId: string; partition?: string; counts?: { materialized: number } });
     const finished = events.find((e) => e.type === 'run_finished');
     assert.is(finished?.counts?.materialized, 300, 'run_finished counts every partition');
+    // The coordinator relays the workers' events from the store: each one once, none lost.
+    const announced = events.filter((e) => e.type === 'step_materialized').map((e) => e.partition);
+    assert.is(announced.length, 300, 'every step_materialized reaches the coordinator\'s output');
+    assert.is(new Set(announced).size, 300, 'and none twice');
+    assert.is(events.at(-1)?.type, 'run_finished', 'run_finished comes last');
     const runId = finished!.runId;
     const started = await startedBy(p.env.LINEAGE_STORE!, runId);
     assert.is(started.size, 300);

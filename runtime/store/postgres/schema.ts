@@ -364,13 +364,20 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 7,
-    name: 'work_units: NOTIFY only the changes someone waits for (not a claim)',
+    name: 'work_units: NOTIFY only the changes someone waits for (not a claim), naming the new state',
     // A unit queued (or handed back) wakes idle workers; one that ended wakes its coordinator
-    // and launches waiting for its pool. A claim wakes nobody who can act on it, yet it woke
-    // every idle worker (to find nothing) and the coordinator (to read its units again): one
-    // of the three reads per unit a coordinator made. A cancel request on a claimed unit is
+    // and launches waiting for their pool. A claim wakes nobody who can act on it, yet it woke
+    // every idle worker (to find nothing) and the coordinator (to read its units again). The
+    // payload is now 'STATE RUN_ID' (a state has no space), so a coordinator reads its units
+    // only when one ended, not when it queued one itself. A cancel request on a claimed unit is
     // seen by its worker at the next renewal, as before.
     sql: `
+    CREATE OR REPLACE FUNCTION work_units_notify() RETURNS trigger LANGUAGE plpgsql AS $fn$
+    BEGIN
+      PERFORM pg_notify('work_units', NEW.state || ' ' || NEW.run_id);
+      RETURN NULL;
+    END
+    $fn$;
     DROP TRIGGER work_units_changed ON work_units;
     CREATE TRIGGER work_units_changed AFTER INSERT OR UPDATE OF state, cancel_requested ON work_units
       FOR EACH ROW WHEN (NEW.state <> 'claimed') EXECUTE FUNCTION work_units_notify();

@@ -17,11 +17,14 @@ import type {
   RenewResult,
   WorkClaim,
   WorkQueue,
+  WorkUnitChange,
   WorkUnitRecord,
   WorkUnitState,
 } from '../work-queue-api.ts';
 
 const CHANNEL = 'work_units';
+/** The states the trigger announces (every one but 'claimed'). */
+const NOTIFIED_STATES = new Set<string>(['queued', 'done', 'failed', 'canceled'] satisfies WorkUnitChange['state'][]);
 
 const TYPES = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
@@ -189,12 +192,16 @@ export class PostgresWorkQueue<P, R> implements WorkQueue<P, R> {
     return rows.map(toRecord<R>);
   }
 
-  async subscribe(listener: (runId: string) => void): Promise<() => Promise<void>> {
+  async subscribe(listener: (change: WorkUnitChange) => void): Promise<() => Promise<void>> {
     // A connection of its own: LISTEN belongs to a session, and a pooled one is handed to others.
     // A dropped connection is not reconnected here: callers poll as well (a lost NOTIFY only delays).
     const c = new pg.Client({ connectionString: this.#url, types: TYPES });
     c.on('notification', (msg) => {
-      if (msg.channel === CHANNEL && msg.payload !== undefined) listener(msg.payload);
+      if (msg.channel !== CHANNEL || msg.payload === undefined) return;
+      // 'STATE RUN_ID' (migration 7); anything else is not ours to act on, and the poll covers it.
+      const space = msg.payload.indexOf(' ');
+      const state = msg.payload.slice(0, space) as WorkUnitChange['state'];
+      if (space > 0 && NOTIFIED_STATES.has(state)) listener({ state, runId: msg.payload.slice(space + 1) });
     });
     c.on('error', () => this.#listeners.delete(c));
     await c.connect();
