@@ -21,12 +21,11 @@ import {
   multiPartitions,
   prepareRun,
   staticPartitions,
-  UNPARTITIONED,
   type AssetKey,
   type CodeVersion,
   type DataVersion,
 } from '../runtime/index.ts';
-import type { NewMaterialization } from '../runtime/store/lineage-store-api.ts';
+import { fillFresh, record } from './fixtures/fill-fresh.ts';
 
 const DEFS = new URL('./fixtures/synthetic-defs.ts', import.meta.url).pathname;
 const CLI = new URL('../bin/materialize.js', import.meta.url).pathname;
@@ -47,38 +46,6 @@ async function loadDefs(assets: number) {
   process.env.SYNTH_ASSETS = String(assets);
   const mod = await import(`${DEFS}?n=${assets}&p=${process.env.SYNTH_PARTITIONS}`);
   return mod.default;
-}
-
-/** Fills a store so that every asset (and partition) is fresh, by recording materializations through the store's interface. */
-async function fillFresh(instance: Instance<unknown>): Promise<number> {
-  const runId = 'bench-fill';
-  await instance.store.createRun({ id: runId, selection: '*', partitions: null, trigger: 'test', now: Date.now() });
-  const ids = new Map<string, { id: number; dv: DataVersion }>();
-  let n = 0;
-  for (const key of instance.graph.keys()) {
-    const def = instance.graph.get(key);
-    const parts = def.partitions ? def.partitions.keys(new Date()) : [UNPARTITIONED];
-    for (const p of parts) {
-      const inputs = instance.graph.deps(key).flatMap((d) => {
-        const upParts = instance.graph.get(d.asset).partitions ? [...ids.keys()].filter((k) => k.startsWith(d.asset + '\u0000')) : [d.asset + '\u0000'];
-        return upParts.map((k) => ({ asset: d.asset, partition: k.split('\u0000')[1]!, materializationId: ids.get(k)!.id, dataVersion: ids.get(k)!.dv }));
-      });
-      const dv = `dv${key}${p}`.slice(-16) as DataVersion;
-      const id = await instance.store.commitMaterialization(record(key, p, runId, def.codeVersion, dv, inputs));
-      ids.set(key + '\u0000' + p, { id, dv });
-      n++;
-    }
-  }
-  return n;
-}
-
-function record(asset: AssetKey, partition: string, runId: string, codeVersion: CodeVersion, dataVersion: DataVersion, inputs: NewMaterialization['inputs']): NewMaterialization {
-  const now = Date.now();
-  return {
-    asset, partition, runId, status: 'published', codeVersion, dataVersion, location: `${asset}/${partition || '_'}/${dataVersion}.json`,
-    metadata: { rowCount: 24 }, startedAt: now, endedAt: now, inputs, checks: [],
-    events: [{ runId, ts: now, level: 'info', type: 'step_materialized', asset, partition, message: `${asset} materialized` }],
-  };
 }
 
 async function planBench(assets: number, goalMs: number): Promise<string> {

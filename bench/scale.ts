@@ -1,39 +1,51 @@
 // Lineage store at scale (figures printed, nothing asserted), through the LineageStore
 // interface, on SQLite and on PostgreSQL:
-//  - recording 10,000 materializations, one transaction each, with an input and an event
-//    (goals: SQLite > 5,000/s, PostgreSQL > 2,000/s); PostgreSQL also with 8 concurrent
-//    committers, as several workers commit at once;
-//  - the reads `status` makes of one asset with 3,650 partitions (snapshot with inputs,
-//    corrupt marks, dynamic partition keys), in process (goal on PostgreSQL: under 300 ms).
-// PostgreSQL: LINEAGE_STORE=postgres://… when set (use an empty database), else a throwaway
-// local cluster with production durability (fsync and synchronous commit on).
-//  - a backfill of BENCH_BACKFILL (3,650) partitions of a cheap asset (example/readings of the
-//    test fixtures: 24 rows from one DuckDB query) on PostgreSQL: the in-process executor vs 1, 2
-//    and 4 `materialize worker` processes; wall time, steps per second, and the coordinator's
-//    overhead per step (the CPU time of the coordinating process, this one, per step; goal
-//    under 5 ms). Each mode gets a new database and data directory.
-// Run: npx tsx bench/scale.ts   (BENCH_COMMITS=500 BENCH_PARTITIONS=365 BENCH_BACKFILL=200 for a
-// smoke run; BENCH_WORKERS=1,2,4 the pool sizes; BENCH_BACKFILL=0 skips the backfill)
-import { mkdtempSync, rmSync } from 'node:fs';
+//  - record: recording 10,000 materializations, one transaction each, with an input and an
+//    event (goals: SQLite > 5,000/s, PostgreSQL > 2,000/s); on PostgreSQL also fenced as a worker
+//    commits (leaseHolder: the lease checked under a row lock in the same transaction), and with
+//    8 concurrent committers, as several workers commit at once;
+//  - status: `status` in process (Instance.status: the store's reads and the staleness of every
+//    partition) of one asset with 3,650 partitions and of 1,000 assets, all fresh, on the
+//    synthetic graph of bench/fixtures/synthetic-defs.ts (goal on PostgreSQL: under 300 ms each);
+//  - backfill: a backfill of BENCH_BACKFILL (3,650) partitions of a cheap asset (example/readings
+//    of the test fixtures: 24 rows from one DuckDB query) on PostgreSQL: the in-process executor
+//    vs 1, 2 and 4 `materialize worker` processes; wall time, steps per second, and the
+//    coordinator's overhead per step (the CPU time of the coordinating process, this one, per
+//    step, with an event listener as the CLI has: the coordinator relays the workers' events
+//    to it from the store; goal under 5 ms). Each mode gets a new database and data directory.
+// PostgreSQL: LINEAGE_STORE=postgres://… when set (use an empty database; record and status
+// only), else a throwaway local cluster with production durability (fsync and synchronous commit on).
+// Run: npx tsx bench/scale.ts   (BENCH_COMMITS=500 BENCH_BACKFILL=200 for a smoke run;
+// BENCH_ONLY=record,status,backfill picks sections; BENCH_WORKERS=0,1,2,4 the backfill modes, 0
+// the in-process executor; BENCH_CPU_PROFILE=DIR writes the coordinator's CPU profile of each
+// worker backfill there, for Chrome DevTools). The worker pool's queue against graphile-worker:
+// bench/queue.ts.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { AssetKey, CodeVersion, DataVersion } from '../runtime/index.ts';
+import { Instance, type AssetKey, type CodeVersion, type DataVersion, type Definitions, type RunEvent } from '../runtime/index.ts';
 import type { LineageStore, NewMaterialization } from '../runtime/store/lineage-store-api.ts';
 import { openLineageStore } from '../runtime/store/open-store.ts';
 import { startPostgres, type PostgresCluster } from '../test/support/postgres.ts';
 import { startCli } from '../test/support/cli.ts';
-import { Instance } from '../runtime/index.ts';
 import { loadDefinitions } from '../runtime/cli/load-definitions.ts';
 import { materialize } from '../runtime/materialize.ts';
 import { PostgresWorkQueue } from '../runtime/store/postgres/work-queue.ts';
 import type { UnitPayload, UnitResult } from '../runtime/executor/work-unit.ts';
+import { fillFresh } from './fixtures/fill-fresh.ts';
 
-const BACKFILL = Number(process.env.BENCH_BACKFILL ?? 3650);
-const POOL_SIZES = (process.env.BENCH_WORKERS ?? '1,2,4').split(',').map(Number);
+type Section = 'record' | 'status' | 'backfill';
+const SECTIONS = new Set((process.env.BENCH_ONLY ?? 'record,status,backfill').split(',') as Section[]);
+const BACKFILL = SECTIONS.has('backfill') ? Number(process.env.BENCH_BACKFILL ?? 3650) : 0;
+/** Backfill modes: 0 is the in-process executor, n > 0 that many worker processes. */
+const MODES = (process.env.BENCH_WORKERS ?? '0,1,2,4').split(',').map(Number);
+const PROFILE_DIR = process.env.BENCH_CPU_PROFILE;
 const DEFS = 'test/fixtures/runtime/example-defs.ts';
 const COMMITS = Number(process.env.BENCH_COMMITS ?? 10_000);
-const PARTITIONS = Number(process.env.BENCH_PARTITIONS ?? 3650);
+const PARTITIONS = 3650;
+const ASSETS = 1000;
 const CONCURRENCY = 8;
 const UP = 'bench/upstream' as AssetKey;
 
@@ -43,7 +55,7 @@ function line(name: string, value: string, goal: string, ok: boolean | undefined
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-function record(asset: string, partition: string, runId: string, dataVersion: string, upstream: number | undefined): NewMaterialization {
+function record(asset: string, partition: string, runId: string, dataVersion: string, upstream: number | undefined, leaseHolder?: string): NewMaterialization {
   const now = Date.now();
   return {
     asset: asset as AssetKey,
@@ -59,57 +71,87 @@ function record(asset: string, partition: string, runId: string, dataVersion: st
     inputs: upstream === undefined ? [] : [{ asset: UP, partition: '', materializationId: upstream, dataVersion: 'up' as DataVersion }],
     checks: [],
     events: [{ runId, ts: now, level: 'info', type: 'step_materialized', asset, partition, message: `${asset}[${partition}] materialized` }],
+    ...(leaseHolder === undefined ? {} : { leaseHolder }),
   };
 }
 
-/** Commits `count` materializations with `concurrency` committers at once; returns per second. */
-async function recordMany(store: LineageStore, runId: string, count: number, concurrency: number): Promise<number> {
+/**
+ * Commits `count` materializations with `concurrency` committers at once; returns per second.
+ * `fenced`: each as a worker commits it, under a lease its holder took before the timing starts.
+ */
+async function recordMany(store: LineageStore, runId: string, count: number, concurrency: number, fenced = false): Promise<number> {
   await store.createRun({ id: runId, selection: '*', partitions: null, trigger: 'test', now: Date.now() });
   const upstream = await store.commitMaterialization(record(UP, '', runId, 'up', undefined));
-  let next = 0;
+  const asset = `bench/${runId}`;
+  const holder = fenced ? `${runId}@bench:1#1` : undefined;
+  const inParallel = async (n: number, each: (k: number) => Promise<unknown>): Promise<void> => {
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: n }, async () => {
+        for (let k = next++; k < count; k = next++) await each(k);
+      }),
+    );
+  };
+  if (holder) await inParallel(CONCURRENCY, (k) => store.tryAcquireLease(asset as AssetKey, `p${k}`, holder, Date.now(), 3_600_000));
   const t = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      for (let k = next++; k < count; k = next++) await store.commitMaterialization(record(`bench/${runId}`, `p${k}`, runId, `dv${k}`, upstream));
-    }),
-  );
+  await inParallel(concurrency, (k) => store.commitMaterialization(record(asset, `p${k}`, runId, `dv${k}`, upstream, holder)));
   return count / ((performance.now() - t) / 1000);
 }
 
-/** Fills one asset with `partitions` current versions, then times the reads of its status. */
-async function statusReads(store: LineageStore, partitions: number): Promise<number> {
-  const asset = 'bench/daily' as AssetKey;
-  await store.createRun({ id: 'fill', selection: '*', partitions: null, trigger: 'test', now: Date.now() });
-  const upstream = await store.commitMaterialization(record(UP, '', 'fill', 'up', undefined));
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      for (let k = next++; k < partitions; k = next++) await store.commitMaterialization(record(asset, `d${k}`, 'fill', `dv${k}`, upstream));
-    }),
-  );
-  const times: number[] = [];
-  for (let k = 0; k < 5; k++) {
-    const t = performance.now();
-    const [snap] = await Promise.all([store.snapshot([asset, UP]), store.corruptMarks([asset]), store.dynamicPartitionKeys()]);
-    if (snap.get(asset)?.size !== partitions) throw new Error(`expected ${partitions} current partitions, read ${snap.get(asset)?.size}`);
-    times.push(performance.now() - t);
+async function recording(label: string, open: () => Promise<LineageStore>, goal: number): Promise<void> {
+  const store = await open();
+  try {
+    const seq = await recordMany(store, 'seq', COMMITS, 1);
+    line(`${label}: recording ${COMMITS.toLocaleString('en-US')} materializations, one committer`, `${seq.toFixed(0)} /s`, `${goal} /s`, seq > goal);
+    if (store.kind === 'postgres') {
+      const fenced = await recordMany(store, 'fenced', COMMITS, 1, true);
+      line(`${label}: the same, each fenced as a worker commits (leaseHolder)`, `${fenced.toFixed(0)} /s`, `${goal} /s`, fenced > goal);
+      const conc = await recordMany(store, 'conc', COMMITS, CONCURRENCY);
+      line(`${label}: recording ${COMMITS.toLocaleString('en-US')} materializations, ${CONCURRENCY} committers`, `${conc.toFixed(0)} /s`, `${goal} /s`, conc > goal);
+    }
+  } finally {
+    await store.close();
   }
-  return median(times);
 }
 
-async function bench(label: string, open: () => Promise<LineageStore>, goals: { perSec: number; readMs?: number }): Promise<void> {
-  let store = await open();
-  const seq = await recordMany(store, 'seq', COMMITS, 1);
-  line(`${label}: recording ${COMMITS.toLocaleString('en-US')} materializations, one committer`, `${seq.toFixed(0)} /s`, `${goals.perSec} /s`, seq > goals.perSec);
-  if (label === 'PostgreSQL') {
-    const conc = await recordMany(store, 'conc', COMMITS, CONCURRENCY);
-    line(`${label}: recording ${COMMITS.toLocaleString('en-US')} materializations, ${CONCURRENCY} committers`, `${conc.toFixed(0)} /s`, `${goals.perSec} /s`, conc > goals.perSec);
+/** The synthetic graph: ASSETS unpartitioned assets in layers, one daily asset of PARTITIONS partitions and its consumer. */
+async function syntheticDefinitions(): Promise<Definitions<unknown>> {
+  process.env.SYNTH_ASSETS = String(ASSETS);
+  process.env.SYNTH_PARTITIONS = String(PARTITIONS);
+  const mod = (await import('./fixtures/synthetic-defs.ts')) as { default: Definitions<unknown> };
+  return mod.default;
+}
+
+/** Fills a store with the synthetic graph all fresh, then times `status` of the daily asset and of the 1,000 others (medians of 5). */
+async function statusTimes(label: string, open: () => Promise<LineageStore>, goalMs: number | undefined): Promise<void> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'bench-status-'));
+  const instance = await Instance.open(await syntheticDefinitions(), { dataDir, store: await open() });
+  try {
+    const t0 = performance.now();
+    const recorded = await fillFresh(instance);
+    console.log(`  (${label}: recorded ${recorded.toLocaleString('en-US')} fresh materializations to read, in ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+    const many = instance.graph.keys().filter((k) => /^synthetic\/a\d+$/.test(k));
+    const cases = [
+      { what: `one asset with ${PARTITIONS.toLocaleString('en-US')} partitions`, selection: 'synthetic/daily', fresh: PARTITIONS },
+      { what: `${many.length.toLocaleString('en-US')} assets`, selection: many.join(','), fresh: many.length },
+    ];
+    for (const c of cases) {
+      const times: number[] = [];
+      let fresh = 0;
+      for (let k = 0; k < 5; k++) {
+        const t = performance.now();
+        const statuses = await instance.status(c.selection);
+        times.push(performance.now() - t);
+        fresh = statuses.reduce((n, s) => n + s.fresh, 0);
+      }
+      if (fresh !== c.fresh) throw new Error(`${label}: status of ${c.what} found ${fresh} fresh partitions, expected ${c.fresh}`);
+      const ms = median(times);
+      line(`${label}: \`status\` of ${c.what}, all fresh (in process)`, `${ms.toFixed(0)} ms`, goalMs ? `${goalMs} ms` : '-', goalMs ? ms < goalMs : undefined);
+    }
+  } finally {
+    await instance.close();
+    rmSync(dataDir, { recursive: true, force: true });
   }
-  await store.close();
-  store = await open();
-  const ms = await statusReads(store, PARTITIONS);
-  line(`${label}: status reads of one asset with ${PARTITIONS.toLocaleString('en-US')} partitions`, `${ms.toFixed(0)} ms`, goals.readMs ? `${goals.readMs} ms` : '-', goals.readMs ? ms < goals.readMs : undefined);
-  await store.close();
 }
 
 /** `days` daily partitions from 2015-01-01: the fixture's range, read from the environment when its module loads. */
@@ -137,12 +179,29 @@ async function backfill(cluster: PostgresCluster, workers: number): Promise<{ wa
       void w.done.then((r) => reject(new Error(`a worker exited before claiming (${r.code}): ${r.stderr}`)));
     })));
     if (queue) instance.useWorkers({ queue });
+    const profiler = PROFILE_DIR && workers > 0 ? new Session() : undefined;
+    if (profiler) {
+      profiler.connect();
+      await profiler.post('Profiler.enable');
+      await profiler.post('Profiler.start');
+    }
     const cpu = process.cpuUsage();
     const t = performance.now();
-    const r = await materialize(instance, { selection: 'example/readings', trigger: 'test' });
+    // A listener, as the CLI's renderer: with workers, the coordinator relays their events from the store to it.
+    let announced = 0;
+    const onEvent = (e: RunEvent): void => void (e.type === 'step_materialized' && announced++);
+    const r = await materialize(instance, { selection: 'example/readings', trigger: 'test', onEvent });
     const wallMs = performance.now() - t;
     const used = process.cpuUsage(cpu);
+    if (profiler) {
+      const { profile } = await profiler.post('Profiler.stop');
+      const path = join(PROFILE_DIR!, `coordinator-${workers}w-${BACKFILL}.cpuprofile`);
+      writeFileSync(path, JSON.stringify(profile));
+      profiler.disconnect();
+      console.log(`  (the coordinator's CPU profile: ${path})`);
+    }
     if (r.status !== 'succeeded') throw new Error(`the backfill with ${workers} workers ended ${r.status}: ${r.failures[0]?.error ?? ''}`);
+    if (announced !== r.counts.materialized) throw new Error(`the listener heard of ${announced} materializations, the run made ${r.counts.materialized}`);
     return { wallMs, cpuMs: (used.user + used.system) / 1000, materialized: r.counts.materialized };
   } finally {
     for (const w of pool) w.child.kill('SIGTERM');
@@ -154,7 +213,7 @@ async function backfill(cluster: PostgresCluster, workers: number): Promise<{ wa
 }
 
 async function backfills(cluster: PostgresCluster): Promise<void> {
-  for (const workers of [0, ...POOL_SIZES]) {
+  for (const workers of MODES) {
     const r = await backfill(cluster, workers);
     const what = workers === 0 ? 'in-process executor' : `${workers} worker${workers === 1 ? '' : 's'}`;
     const perStep = r.cpuMs / r.materialized;
@@ -173,24 +232,21 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-scale-'));
   try {
     let n = 0;
-    await bench('SQLite', () => openLineageStore(join(dir, `s${++n}`, 'lineage.sqlite')), { perSec: 5000 });
+    const sqlite = () => openLineageStore(join(dir, `s${++n}`, 'lineage.sqlite'));
+    if (SECTIONS.has('record')) await recording('SQLite', sqlite, 5000);
+    if (SECTIONS.has('status')) await statusTimes('SQLite', sqlite, undefined);
     const fromEnv = process.env.LINEAGE_STORE;
     if (fromEnv?.startsWith('postgres')) {
-      console.log(`(PostgreSQL: ${fromEnv.replace(/\/\/[^@/]*@/, '//***@')}; the second pass reuses the database)`);
-      await bench('PostgreSQL', () => openLineageStore(fromEnv), { perSec: 2000, readMs: 300 });
+      console.log(`(PostgreSQL: ${fromEnv.replace(/\/\/[^@/]*@/, '//***@')}; every section reuses the database)`);
+      if (SECTIONS.has('record')) await recording('PostgreSQL', () => openLineageStore(fromEnv), 2000);
+      if (SECTIONS.has('status')) await statusTimes('PostgreSQL', () => openLineageStore(fromEnv), 300);
     } else {
       const cluster = await startPostgres({ durable: true });
       try {
         if (BACKFILL > 0) await backfills(cluster);
-        const urls: string[] = [];
-        await bench(
-          'PostgreSQL',
-          async () => {
-            urls.push(await cluster.createDatabase('bench'));
-            return openLineageStore(urls.at(-1)!);
-          },
-          { perSec: 2000, readMs: 300 },
-        );
+        const postgres = async () => openLineageStore(await cluster.createDatabase('bench'));
+        if (SECTIONS.has('record')) await recording('PostgreSQL', postgres, 2000);
+        if (SECTIONS.has('status')) await statusTimes('PostgreSQL', postgres, 300);
       } finally {
         cluster.stop();
       }
