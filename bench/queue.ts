@@ -11,7 +11,8 @@
 //    workers are idle: the latency from enqueue to start is the queue's own (NOTIFY, claim).
 // graphile-worker runs as its documented library mode does (`run()` with a task list, one
 // process, `concurrency` jobs at once); ours runs `concurrency` claim loops in this process,
-// each with its own queue handle (a worker's pool and LISTEN connection), as worker.ts does.
+// each with its own queue handle (a worker's pool and LISTEN connection), as worker.ts does
+// (a unit's completion claims the next in one statement).
 // Both produce and consume in this process, so neither pays a network hop the other does not.
 // Run: npx tsx bench/queue.ts   (BENCH_QUEUE_JOBS=2000, BENCH_QUEUE_TRICKLE=200, BENCH_QUEUE_CONCURRENCY=1,2,4)
 import { performance } from 'node:perf_hooks';
@@ -96,8 +97,10 @@ async function storeQueue(url: string, concurrency: number, started: Started): P
       const unsubscribe = await queue.subscribe(() => wake?.());
       const worker = `bench:${w}`;
       const loop = (async () => {
+        // As worker.ts: a unit's completion claims the next in the same statement.
+        let claimed: Awaited<ReturnType<typeof queue.claim>>;
         while (!stopping) {
-          const claimed = await queue.claim(worker, Date.now(), 30_000);
+          claimed ??= await queue.claim(worker, Date.now(), 30_000);
           if (!claimed) {
             await new Promise<void>((resolve) => {
               const timer = setTimeout(resolve, POLL_MS);
@@ -110,8 +113,10 @@ async function storeQueue(url: string, concurrency: number, started: Started): P
             continue;
           }
           started(claimed.payload);
-          await queue.complete({ id: claimed.id, worker, attempt: claimed.attempt }, null, Date.now());
+          const claim = { id: claimed.id, worker, attempt: claimed.attempt };
+          claimed = (await queue.completeAndClaim(claim, null, Date.now(), 30_000)).next;
         }
+        if (claimed) await queue.handBack({ id: claimed.id, worker, attempt: claimed.attempt });
       })();
       return { queue, unsubscribe, loop, wakeUp: () => wake?.() };
     }),

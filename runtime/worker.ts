@@ -79,6 +79,15 @@ export async function runWorker<R>(instance: Instance<R>, queue: WorkerQueue, op
   options.drain.addEventListener('abort', onDrain, { once: true });
   let ran = 0;
   let reclaimedAt = 0;
+  /** The unit claimed with the last one's completion, to run next. */
+  let next: ClaimedWorkUnit<UnitPayload> | undefined;
+  // A unit's end and (unless draining) the claim of the next go in one commit.
+  const finish = async (claim: WorkClaim, result: UnitResult): Promise<boolean> => {
+    if (options.drain.aborted) return queue.complete(claim, result, Date.now());
+    const r = await queue.completeAndClaim(claim, result, Date.now(), options.leaseMs);
+    next = r.next;
+    return r.completed;
+  };
   try {
     await warmUp();
     while (!options.drain.aborted) {
@@ -86,9 +95,10 @@ export async function runWorker<R>(instance: Instance<R>, queue: WorkerQueue, op
         reclaimedAt = Date.now();
         await reclaimOrphans(instance, queue, options.log);
       }
-      let claimed: ClaimedWorkUnit<UnitPayload> | undefined;
+      let claimed = next;
+      next = undefined;
       try {
-        claimed = await queue.claim(worker, Date.now(), options.leaseMs);
+        claimed ??= await queue.claim(worker, Date.now(), options.leaseMs);
       } catch (err) {
         options.log(`could not claim a unit from ${instance.store.location}: ${errorMessage(err)}; retrying`);
       }
@@ -103,10 +113,12 @@ export async function runWorker<R>(instance: Instance<R>, queue: WorkerQueue, op
         wake = undefined;
         continue;
       }
-      await runClaimed(instance, queue, claimed, { ...options, worker, host });
+      await runClaimed(instance, queue, claimed, { ...options, worker, host, finish });
       ran++;
     }
   } finally {
+    // Claimed with the last completion while the drain began: it goes back, not counted as an attempt.
+    if (next) await queue.handBack({ id: next.id, worker, attempt: next.attempt }).catch(() => undefined);
     options.drain.removeEventListener('abort', onDrain);
     await unsubscribe();
   }
@@ -117,7 +129,12 @@ async function runClaimed<R>(
   instance: Instance<R>,
   queue: WorkerQueue,
   claimed: ClaimedWorkUnit<UnitPayload>,
-  options: WorkerOptions & { readonly worker: string; readonly host: string },
+  options: WorkerOptions & {
+    readonly worker: string;
+    readonly host: string;
+    /** Records the unit's result (and may claim the next); false when the claim was lost meanwhile. */
+    readonly finish: (claim: WorkClaim, result: UnitResult) => Promise<boolean>;
+  },
 ): Promise<void> {
   const { store, graph } = instance;
   const claim: WorkClaim = { id: claimed.id, worker: options.worker, attempt: claimed.attempt };
@@ -200,6 +217,6 @@ async function runClaimed<R>(
     runError: recorder.runError,
     fatal: recorder.fatal ?? null,
   };
-  const recorded = !lost && (await queue.complete(claim, result, Date.now()));
+  const recorded = !lost && (await options.finish(claim, result));
   options.log(`${recorded ? 'ran' : 'ran, but lost the claim of'} ${label} in ${Date.now() - started} ms`);
 }

@@ -88,39 +88,29 @@ export class PostgresWorkQueue<P, R> implements WorkQueue<P, R> {
   }
 
   async claim(worker: string, now: number, ttlMs: number): Promise<ClaimedWorkUnit<P> | undefined> {
-    // One statement, one round trip. `dead` fails the units whose every claim expired (each
-    // worker that took them died) rather than let them loop; `next` takes the oldest claimable
-    // one, skipping rows another worker is claiming. The two sets are disjoint (attempts at or
-    // past max_attempts, or below it), so no row is updated twice.
     const { rows } = await this.#pool.query<Row>({
       name: 'claimWorkUnit',
-      text: `WITH dead AS (
-         UPDATE work_units SET state = 'failed', ended_at = $2, lease_expires_at = NULL,
-           error = 'every worker that claimed it stopped before finishing (' || attempts || ' claims, the last by ' || claimed_by || '); see that worker''s log (killed, out of memory?)'
-         WHERE state = 'claimed' AND lease_expires_at < $2 AND attempts >= max_attempts
-       ),
-       next AS (
-         SELECT w.id FROM work_units w
-         WHERE (w.state = 'queued' OR (w.state = 'claimed' AND w.lease_expires_at < $2))
-           AND w.attempts < w.max_attempts
-           AND EXISTS (SELECT 1 FROM runs r WHERE r.id = w.run_id AND r.status = 'running')
-         ORDER BY w.id
-         LIMIT 1
-         FOR UPDATE OF w SKIP LOCKED
-       )
-       UPDATE work_units u SET state = 'claimed', claimed_by = $1, claimed_at = $2, lease_expires_at = $3, attempts = u.attempts + 1
-       FROM next WHERE u.id = next.id
-       RETURNING u.*`,
+      text: `WITH ${claimNext({ worker: '$1', now: '$2', expires: '$3', except: 'NULL' })} SELECT * FROM claimed`,
       values: [worker, now, now + ttlMs],
     });
-    const r = rows[0];
-    if (!r) return undefined;
-    return {
-      ...unitOf(r),
-      payload: JSON.parse(r.payload) as P,
-      attempt: r.attempts,
-      leaseExpiresAt: r.lease_expires_at!,
-    };
+    return rows[0] && toClaimed<P>(rows[0]);
+  }
+
+  async completeAndClaim(claim: WorkClaim, result: R, now: number, ttlMs: number): Promise<{ completed: boolean; next: ClaimedWorkUnit<P> | undefined }> {
+    // One statement, so one commit for the end of one unit and the claim of the next.
+    const { rows } = await this.#pool.query<Row & { completed: number }>({
+      name: 'completeAndClaimWorkUnit',
+      text: `WITH done AS (
+         UPDATE work_units SET state = 'done', result = $4, ended_at = $5, lease_expires_at = NULL
+         WHERE id = $1 AND claimed_by = $2 AND attempts = $3 AND state = 'claimed'
+         RETURNING id
+       ),
+       ${claimNext({ worker: '$2', now: '$5', expires: '$6', except: '$1' })}
+       SELECT (SELECT count(*) FROM done)::int AS completed, claimed.* FROM (SELECT 1) AS one LEFT JOIN claimed ON true`,
+      values: [claim.id, claim.worker, claim.attempt, JSON.stringify(result), now, now + ttlMs],
+    });
+    const r = rows[0]!;
+    return { completed: r.completed === 1, next: r.id === null ? undefined : toClaimed<P>(r) };
   }
 
   async reclaimOrphans(now: number): Promise<number> {
@@ -212,6 +202,39 @@ export class PostgresWorkQueue<P, R> implements WorkQueue<P, R> {
       await c.end().catch(() => undefined);
     };
   }
+}
+
+/**
+ * The CTEs of a claim (`claimed`: the row taken, or none), as `claim` and `completeAndClaim` run
+ * them. `dead` fails the units whose every claim expired (each worker that took them died) rather
+ * than let them loop; `next` takes the oldest claimable one, skipping rows another worker is
+ * claiming. The two sets are disjoint (attempts at or past max_attempts, or below it), and both
+ * leave out `except` (the unit being completed in the same statement), so no row is updated twice.
+ */
+function claimNext(p: { readonly worker: string; readonly now: string; readonly expires: string; readonly except: string }): string {
+  return `dead AS (
+       UPDATE work_units SET state = 'failed', ended_at = ${p.now}, lease_expires_at = NULL,
+         error = 'every worker that claimed it stopped before finishing (' || attempts || ' claims, the last by ' || claimed_by || '); see that worker''s log (killed, out of memory?)'
+       WHERE state = 'claimed' AND lease_expires_at < ${p.now} AND attempts >= max_attempts AND id IS DISTINCT FROM ${p.except}::bigint
+     ),
+     next AS (
+       SELECT w.id FROM work_units w
+       WHERE (w.state = 'queued' OR (w.state = 'claimed' AND w.lease_expires_at < ${p.now}))
+         AND w.attempts < w.max_attempts AND w.id IS DISTINCT FROM ${p.except}::bigint
+         AND EXISTS (SELECT 1 FROM runs r WHERE r.id = w.run_id AND r.status = 'running')
+       ORDER BY w.id
+       LIMIT 1
+       FOR UPDATE OF w SKIP LOCKED
+     ),
+     claimed AS (
+       UPDATE work_units u SET state = 'claimed', claimed_by = ${p.worker}, claimed_at = ${p.now}, lease_expires_at = ${p.expires}, attempts = u.attempts + 1
+       FROM next WHERE u.id = next.id
+       RETURNING u.*
+     )`;
+}
+
+function toClaimed<P>(r: Row): ClaimedWorkUnit<P> {
+  return { ...unitOf(r), payload: JSON.parse(r.payload) as P, attempt: r.attempts, leaseExpiresAt: r.lease_expires_at! };
 }
 
 /** What names a unit, as a claim and a record both carry it. */
