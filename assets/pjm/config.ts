@@ -42,6 +42,14 @@ export interface DataSpan {
 }
 
 /** The pricing nodes of the `dataminer-csv` exports, as found by reading them (assets/pjm/data-span.ts). */
+/** The LMP feeds a PJM_CSV_DIR holds: the default PJM_MARKETS of a `dataminer-csv` run. */
+export interface ExportMarkets {
+  /** The markets with a *_{market}_hrl_lmps.csv export, in PJM_MARKETS order (da before rt). */
+  readonly markets: readonly PjmMarket[];
+  /** For the run output: which exports were found, and which market was done without. */
+  readonly detail: string;
+}
+
 export interface ExportNodes {
   /** The nodes with rows in the export of every configured market, with their pnode_name: the default PJM_NODES. */
   readonly inEvery: readonly PjmNode[];
@@ -94,6 +102,8 @@ export interface PjmConfig {
   readonly spanOrigin: string;
   /** Where `nodes` came from, in words (PJM_NODES, the dataset, the nodes of the exports, the 12 hubs). */
   readonly nodesOrigin: string;
+  /** Where `markets` came from, in words (PJM_MARKETS, the dataset, the exports found, the default). */
+  readonly marketsOrigin: string;
   readonly backtest: BacktestPeriodSetting;
   /** Directory of Data Miner CSV exports (source 'dataminer-csv'). */
   readonly csvDir: string | null;
@@ -269,14 +279,15 @@ export function needsDataSpan(env: Env = process.env): boolean {
 /**
  * Reads the PJM configuration from `env` (default `process.env`). Defaults per source:
  * - epftoolbox: node COMED (33092371), market da, 2013-01-01..2018-12-24 (the whole bundled set);
- * - dataminer-csv: markets da and rt, the span of the exports in PJM_CSV_DIR (`dataSpan`, read
+ * - dataminer-csv: the markets with an LMP export in PJM_CSV_DIR (`exportMarkets`, read by
+ *   `resolvePjmConfig`; da and rt without), the span of the exports in PJM_CSV_DIR (`dataSpan`, read
  *   by `resolvePjmConfig` in assets/pjm/data-span.ts: the complete days of each feed used, and
  *   their overlap) and the nodes in every market's export (`exportNodes`; the 12 hubs without);
  * - dataminer-api: the 12 hubs, markets da and rt, the PJM_API_DAYS (90) complete EPT days
  *   ending yesterday (relative to `now`; today's hours are still being published).
  * Throws PjmConfigError naming the variable and what it accepts.
  */
-export function loadPjmConfig(env: Env = process.env, now: Date = new Date(), dataSpan?: DataSpan, exportNodes?: ExportNodes): PjmConfig {
+export function loadPjmConfig(env: Env = process.env, now: Date = new Date(), dataSpan?: DataSpan, exportNodes?: ExportNodes, exportMarkets?: ExportMarkets): PjmConfig {
   const source = oneOf(env, 'PJM_SOURCE', PJM_SOURCES, 'epftoolbox');
   const epf = source === 'epftoolbox';
   const yesterday = addDays(eptDay(now), -1);
@@ -307,7 +318,13 @@ export function loadPjmConfig(env: Env = process.env, now: Date = new Date(), da
   const setVars = ['PJM_START', 'PJM_END'].filter((v) => nonEmpty(env, v) !== undefined);
   const spanOrigin = setVars.length === 2 ? 'PJM_START/PJM_END' : setVars.length === 0 ? defaults.origin : `${setVars[0]}, and ${defaults.origin}`;
   const backtest = backtestPeriod(env, start, end);
-  const markets = listOf(env, 'PJM_MARKETS', PJM_MARKETS, epf ? ['da'] : ['da', 'rt']);
+  const defaultMarkets =
+    epf
+      ? { markets: ['da'] as const, origin: 'the epftoolbox dataset (day-ahead prices only)' }
+      : source === 'dataminer-csv' && exportMarkets !== undefined
+        ? { markets: exportMarkets.markets, origin: exportMarkets.detail }
+        : { markets: PJM_MARKETS, origin: 'the default (da and rt; PJM_MARKETS unset)' };
+  const markets = listOf(env, 'PJM_MARKETS', PJM_MARKETS, defaultMarkets.markets);
   if (epf && markets.includes('rt')) {
     throw new PjmConfigError('PJM_MARKETS', env['PJM_MARKETS'] ?? '', "'da' only with PJM_SOURCE=epftoolbox (the dataset has day-ahead prices only)");
   }
@@ -334,6 +351,7 @@ export function loadPjmConfig(env: Env = process.env, now: Date = new Date(), da
     nodes: nodes(env, defaultNodes.nodes).map((n) => (n.name !== null ? n : { ...n, name: exportNodes?.inEvery.find((e) => e.id === n.id)?.name ?? null })),
     nodesOrigin: nonEmpty(env, 'PJM_NODES') !== undefined ? 'PJM_NODES' : defaultNodes.origin,
     markets,
+    marketsOrigin: nonEmpty(env, 'PJM_MARKETS') !== undefined ? 'PJM_MARKETS' : defaultMarkets.origin,
     start,
     end,
     spanOrigin,
