@@ -50,6 +50,20 @@ export interface ExportMarkets {
   readonly detail: string;
 }
 
+/** The load areas of a PJM_CSV_DIR's metered-load export: the default PJM_LOAD_AREAS of a `dataminer-csv` run. */
+export interface ExportLoadAreas {
+  readonly areas: readonly string[];
+  readonly detail: string;
+}
+
+/** What `resolvePjmConfig` read from the exports of a `dataminer-csv` run, for the defaults it gives. */
+export interface ReadFromExports {
+  readonly span?: DataSpan;
+  readonly nodes?: ExportNodes;
+  readonly markets?: ExportMarkets;
+  readonly loadAreas?: ExportLoadAreas;
+}
+
 export interface ExportNodes {
   /** The nodes with rows in the export of every configured market, with their pnode_name: the default PJM_NODES. */
   readonly inEvery: readonly PjmNode[];
@@ -104,6 +118,8 @@ export interface PjmConfig {
   readonly nodesOrigin: string;
   /** Where `markets` came from, in words (PJM_MARKETS, the dataset, the exports found, the default). */
   readonly marketsOrigin: string;
+  /** Where `loadAreas` came from, in words (PJM_LOAD_AREAS, the metered-load export, the default). */
+  readonly loadAreasOrigin: string;
   readonly backtest: BacktestPeriodSetting;
   /** Directory of Data Miner CSV exports (source 'dataminer-csv'). */
   readonly csvDir: string | null;
@@ -279,15 +295,17 @@ export function needsDataSpan(env: Env = process.env): boolean {
 /**
  * Reads the PJM configuration from `env` (default `process.env`). Defaults per source:
  * - epftoolbox: node COMED (33092371), market da, 2013-01-01..2018-12-24 (the whole bundled set);
- * - dataminer-csv: the markets with an LMP export in PJM_CSV_DIR (`exportMarkets`, read by
- *   `resolvePjmConfig`; da and rt without), the span of the exports in PJM_CSV_DIR (`dataSpan`, read
+ * - dataminer-csv: the markets with an LMP export in PJM_CSV_DIR (`fromExports.markets`, read by
+ *   `resolvePjmConfig`; da and rt without), the load areas of its metered-load export
+ *   (`fromExports.loadAreas`: RTO when it has RTO, else every area it holds), the span of the exports in PJM_CSV_DIR (`fromExports.span`, read
  *   by `resolvePjmConfig` in assets/pjm/data-span.ts: the complete days of each feed used, and
- *   their overlap) and the nodes in every market's export (`exportNodes`; the 12 hubs without);
+ *   their overlap) and the nodes in every market's export (`fromExports.nodes`; the 12 hubs without);
  * - dataminer-api: the 12 hubs, markets da and rt, the PJM_API_DAYS (90) complete EPT days
  *   ending yesterday (relative to `now`; today's hours are still being published).
  * Throws PjmConfigError naming the variable and what it accepts.
  */
-export function loadPjmConfig(env: Env = process.env, now: Date = new Date(), dataSpan?: DataSpan, exportNodes?: ExportNodes, exportMarkets?: ExportMarkets): PjmConfig {
+export function loadPjmConfig(env: Env = process.env, now: Date = new Date(), fromExports: ReadFromExports = {}): PjmConfig {
+  const { span: dataSpan, nodes: exportNodes, markets: exportMarkets, loadAreas: exportLoadAreas } = fromExports;
   const source = oneOf(env, 'PJM_SOURCE', PJM_SOURCES, 'epftoolbox');
   const epf = source === 'epftoolbox';
   const yesterday = addDays(eptDay(now), -1);
@@ -340,6 +358,11 @@ export function loadPjmConfig(env: Env = process.env, now: Date = new Date(), da
     throw new PjmConfigError('PJM_API_KEY', '', 'a Data Miner 2 subscription key (register at https://dataminer2.pjm.com) when PJM_SOURCE=dataminer-api');
   }
   const areas = nonEmpty(env, 'PJM_LOAD_AREAS');
+  const defaultAreas = epf
+    ? { areas: ['RTO', 'COMED'], origin: 'the epftoolbox dataset (RTO and COMED load forecasts)' }
+    : source === 'dataminer-csv' && exportLoadAreas !== undefined
+      ? { areas: exportLoadAreas.areas, origin: exportLoadAreas.detail }
+      : { areas: ['RTO'], origin: 'the default (RTO; PJM_LOAD_AREAS unset)' };
   const defaultNodes = epf
     ? { nodes: [EPFTOOLBOX_NODE], origin: 'the epftoolbox dataset (COMED)' }
     : source === 'dataminer-csv' && exportNodes !== undefined
@@ -358,7 +381,8 @@ export function loadPjmConfig(env: Env = process.env, now: Date = new Date(), da
     backtest,
     csvDir,
     epftoolboxDir: nonEmpty(env, 'PJM_EPFTOOLBOX_DIR') ?? DEFAULT_EPFTOOLBOX_DIR,
-    loadAreas: areas === undefined ? (epf ? ['RTO', 'COMED'] : ['RTO']) : areas.split(',').map((s) => s.trim()).filter((s) => s !== ''),
+    loadAreas: areas !== undefined ? areas.split(',').map((s) => s.trim()).filter((s) => s !== '') : defaultAreas.areas,
+    loadAreasOrigin: areas !== undefined ? 'PJM_LOAD_AREAS' : defaultAreas.origin,
     freshnessMaxAgeHours: positive(env, 'PJM_FRESHNESS_HOURS', 36, false),
     revisionDays: wholeNumber(env, 'PJM_REVISION_DAYS', DEFAULT_REVISION_DAYS),
     model: modelSetting(env),

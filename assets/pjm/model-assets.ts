@@ -189,6 +189,7 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
       const summary = [
         `Days: ${config.start}..${config.end}, from ${config.spanOrigin}.`,
         `Markets: ${config.markets.join(', ')}, from ${config.marketsOrigin}.`,
+        `Load areas: ${config.loadAreas.join(', ')}, from ${config.loadAreasOrigin}.`,
         `Nodes: ${config.nodes.length} configured (${config.nodes.slice(0, 6).map((n) => (n.name ? `${n.id} ${n.name}` : String(n.id))).join(', ')}${config.nodes.length > 6 ? ', …' : ''}), from ${config.nodesOrigin}.`,
         `Feature set ${describeFeatureSet(choice.set)}, ${featureColumns(choice.set).length} features.`,
         `Inputs found: ${choice.found.map((f) => `${f.input} (${f.detail})`).join('; ')}.`,

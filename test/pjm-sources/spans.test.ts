@@ -107,6 +107,18 @@ test('PJM_MARKETS unset: the markets the exports hold, said in words; set, it is
   assert.equal([given.markets, given.marketsOrigin], [['rt'], 'PJM_MARKETS']);
 });
 
+test('PJM_LOAD_AREAS unset: the areas of the metered-load export (RTO when it has it), said in words; set, it is kept', async () => {
+  const aeco = await resolvePjmConfig(env(csvDir()), NOW);
+  assert.equal(aeco.loadAreas, ['AECO']);
+  assert.match(aeco.loadAreasOrigin, /the metered-load export in .* \(areas AECO; no RTO, so every area it holds\)/);
+  const withRto = await resolvePjmConfig(env(csvDir({ 'aldene_hrl_load_metered.csv': (rows) => [...rows, ...rows.map((r) => r.replace(',AECO,', ',RTO,'))] })), NOW);
+  assert.equal([withRto.loadAreas, /areas AECO, RTO; RTO, the system load, used/.test(withRto.loadAreasOrigin)], [['RTO'], true]);
+  const given = await resolvePjmConfig(env(csvDir(), { PJM_LOAD_AREAS: 'PSEG' }), NOW);
+  assert.equal([given.loadAreas, given.loadAreasOrigin], [['PSEG'], 'PJM_LOAD_AREAS']);
+  const noLoad = await resolvePjmConfig(env(csvDir({}, ['aldene_rt_hrl_lmps.csv'])), NOW);
+  assert.equal(noLoad.loadAreas, ['RTO']);
+});
+
 test('span errors name the variable: a configured market without an export, feeds that never overlap, the sync loader without a span', async () => {
   const rtOnly = csvDir({}, ['aldene_rt_hrl_lmps.csv']);
   await assertRejects(() => resolvePjmConfig(env(rtOnly, { PJM_MARKETS: 'da,rt' }), NOW), 'PJM_MARKETS', /no \*_da_hrl_lmps\.csv/);
