@@ -88,7 +88,7 @@ export const FAMILY_CHOICES: readonly FamilyChoice[] = ['xgboost', 'lear', 'ense
 
 /** The model's composition and its guard. */
 export interface PjmModelSetting {
-  /** PJM_MODEL_FAMILIES: xgboost (default: LEAR's daily refits cost ~450 s on the bundled run and it is not served yet), lear, or ensemble (the plain mean of both, backtested only). */
+  /** PJM_MODEL_FAMILIES: xgboost (default: LEAR's daily refits cost ~450 s on the bundled run), lear (XGBoost where LEAR has no forecast), or ensemble (the plain mean of both): backtested, and served by pjm/model. */
   readonly families: FamilyChoice;
   /**
    * PJM_LEAR_WINDOWS: LEAR calibration windows in days, averaged (CWA). Default 56,84: the

@@ -7,7 +7,9 @@
 export { describeFeatureSet, featureColumns, featureSetOf, featuresForDay, featuresInMemory, legacyFeatureSet, PRICE_LAGS, type FeatureSet, type LoadRow, type Market, type MissingInput, type OneDayFeatures, type PriceRow } from './features/index.ts';
 export { realHoursOfDay, type RealHour } from './forecast/grid-hours.ts';
 export { quantilesAt } from './model/calibration.ts';
-export { dayNumberOf, featureTableFromRows, type FeatureTable } from './model/dataset.ts';
+export { concatFeatureTables, dayNumberOf, featureTableFromRows, type FeatureTable } from './model/dataset.ts';
+export { forecastNodeDay, servableModel, type NodeDayForecast, type ServableModel } from './model/served.ts';
+export { learInputDays } from './lear/served.ts';
 export { modelFromSidecar, type ModelSidecar } from './model/persist.ts';
-export { readModelSidecar, readSidecarDescription, SIDECAR_FORMAT, SidecarError, sidecarIn, type SidecarDescription } from './model/sidecar.ts';
+export { readModelSidecar, readSidecarDescription, SIDECAR_FORMAT, SIDECAR_FORMATS, SidecarError, servedFamilyOf, sidecarIn, type SidecarDescription, type SidecarFamilies } from './model/sidecar.ts';
 export { designMatrix, disposeModel, predictRows, type TrainedMember, type TrainedModel } from './model/train.ts';

@@ -25,12 +25,15 @@ import {
 import type { PjmConfig } from './config.ts';
 import { ASSET_KEYS, splitNodeDay } from './data-assets.ts';
 import { buildNodeDaysFeatures, describeChoice, describeFeatureSet, detectFeatureSet, featureColumns, normaliseFeatureSet, PRICE_LAGS, type FeatureSet, type Market } from './features/index.ts';
-import { DEFAULT_SETTINGS, defaultSettingsFor, disposeModel, loadModel, RT_WITH_DA_SETTINGS, trainModelFromFeatures, type ModelSidecar, type TrainSettings } from './model/index.ts';
+import { DEFAULT_SETTINGS, defaultSettingsFor, disposeModel, loadModel, readFeatureTable, RT_WITH_DA_SETTINGS, trainModelFromFeatures, type ModelSidecar, type TrainSettings } from './model/index.ts';
 import { backtest, EPFTOOLBOX_TEST_PERIOD, type Recalibration } from './backtest/index.ts';
 import { latestForecast } from './forecast/index.ts';
 import { decodeModelBundle, encodeModelBundle } from './model-bundle.ts';
 import type { ConformalCalibration } from './model/calibration.ts';
 import { noWorseVerdict } from './model/no-worse.ts';
+import { familiesSidecar, learFileName, servableModel } from './model/served.ts';
+import { SIDECAR_FORMATS } from './model/sidecar.ts';
+import { encodeLearArtifact, fitServedLear } from './lear/served.ts';
 import { DEFAULT_EPFTOOLBOX_DIR, PJM_HUBS } from './config.ts';
 import { sqlString } from '../../lib/duckdb/sql.ts';
 
@@ -166,6 +169,14 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
   const membersText = options.settings
     ? options.settings.variants.map((v) => v.name).join(', ')
     : `${DEFAULT_SETTINGS.variants.map((v) => v.name).join(', ')}; an RT model with the DA price: ${RT_WITH_DA_SETTINGS.variants.map((v) => v.name).join(', ')}`;
+  // The served family (PJM_MODEL_FAMILIES): XGBoost alone, LEAR (XGBoost where LEAR has no
+  // forecast) or their plain mean, with LEAR per node on each of PJM_LEAR_WINDOWS averaged.
+  const family = config.model.families;
+  const learWindows = config.model.learWindows;
+  const servedText =
+    family === 'xgboost'
+      ? ''
+      : ` Served: ${family === 'lear' ? 'LEAR' : 'the plain mean of XGBoost and LEAR'} (LEAR per node and hour on the ${learWindows.join('/')}-day windows, averaged; XGBoost where LEAR has no forecast), the LEAR members in the bundle too.`;
 
   // Which inputs the validated data has, decided once: every feature partition is built from
   // this one set, so the rows of all node-days fit one model. The markets are the configured
@@ -264,10 +275,11 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
     deps: [ASSET_KEYS.features, { asset: ASSET_KEYS.featureSet, as: 'feature_set' }, ASSET_KEYS.backtest],
     group: 'pjm',
     pool: 'xgboost-training',
-    description: `XGBoost model of the ${market.toUpperCase()} LMP: an average of global models over nodes and hours (${membersText}), asinh-median price transform per node, time-ordered validation split with early stopping. The file bundles each member's XGBoost JSON (pjm/model_export writes them out for Python); the sidecar in the metadata has features, target, window, parameters, learning curves and importance.`,
+    description: `XGBoost model of the ${market.toUpperCase()} LMP: an average of global models over nodes and hours (${membersText}), asinh-median price transform per node, time-ordered validation split with early stopping. The file bundles each member's XGBoost JSON (pjm/model_export writes them out for Python); the sidecar in the metadata has features, target, window, parameters, learning curves and importance.${servedText}`,
     io: 'file',
-    // The training settings are part of the model's code: changing them makes the model stale.
-    codeVersion: `2:${market}:${settingsHash}`,
+    // The training settings, and for LEAR the served family and its windows, are part of the
+    // model's code: changing them makes the model stale (XGBoost alone keeps its old version).
+    codeVersion: `2:${market}:${settingsHash}${family === 'xgboost' ? '' : `:${family}:${learWindows.join(',')}`}`,
     checks: [
       {
         name: 'no_worse_than_current',
@@ -289,10 +301,25 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
     async materialize(ctx) {
       const featureSet = featureSetOf(ctx.input('features'));
       const conn = await ctx.duckdb();
-      const backtestReport = (await ctx.input('backtest').json<{ report: { testFirstDay: string; testLastDay: string; families?: { point: { xgboost: { mae: number } }; xgboostCalibration: ConformalCalibration | null } } }>()).report;
+      const backtestReport = (
+        await ctx.input('backtest').json<{
+          report: {
+            testFirstDay: string;
+            testLastDay: string;
+            metrics: { overall: { mae: number } };
+            families?: { families: string; learWindows: readonly number[]; point: { xgboost: { mae: number } }; calibration: ConformalCalibration | null; xgboostCalibration: ConformalCalibration | null };
+          };
+        }>()
+      ).report;
       if (!backtestReport.families) throw new Error('The consumed pjm/backtest version has no family scores or calibration; rematerialize pjm/backtest.');
-      // The served model is XGBoost (LEAR members are backtested, not yet served): its own MAE and calibration.
-      const served = { mae: backtestReport.families.point.xgboost.mae, testFirstDay: backtestReport.testFirstDay, testLastDay: backtestReport.testLastDay };
+      const bf = backtestReport.families;
+      if (bf.families !== family || (family !== 'xgboost' && bf.learWindows.join(',') !== learWindows.join(','))) {
+        throw new Error(`The consumed pjm/backtest evaluated PJM_MODEL_FAMILIES=${bf.families} with LEAR windows ${bf.learWindows.join(',')}, not ${family} with ${learWindows.join(',')}; materialize pjm/backtest and pjm/model together.`);
+      }
+      // The served family's backtest: XGBoost's own MAE and calibration, or (LEAR, ensemble) those
+      // of the backtest's forecasts, which are that family's (backtest/families.ts).
+      const served = { mae: family === 'xgboost' ? bf.point.xgboost.mae : backtestReport.metrics.overall.mae, testFirstDay: backtestReport.testFirstDay, testLastDay: backtestReport.testLastDay };
+      const calibration = family === 'xgboost' ? bf.xgboostCalibration : bf.calibration;
       const { model: trained, files } = await trainModelFromFeatures(conn, {
         featuresParquet: await featureFiles(conn, ctx.input('features')),
         market,
@@ -302,10 +329,20 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
         signal: ctx.signal,
       });
       disposeModel(trained);
-      const sidecar: ModelSidecar = { ...files.sidecar, servedFamily: 'xgboost', ...(backtestReport.families.xgboostCalibration ? { calibration: backtestReport.families.xgboostCalibration } : {}), backtest: served };
-      if (!backtestReport.families.xgboostCalibration) ctx.log.warn(`no quantiles: the backtest's test period (${served.testFirstDay}..${served.testLastDay}) gives some hour fewer than 7 residuals; lengthen it (PJM_BACKTEST_DAYS) for calibrated intervals`);
+      let sidecar: ModelSidecar = { ...files.sidecar, servedFamily: 'xgboost', ...(calibration ? { calibration } : {}), backtest: served };
+      let bundleFiles = files.files;
+      if (family !== 'xgboost') {
+        // LEAR per node on each window's latest whole stretch of the same feature rows, in the bundle beside the XGBoost members.
+        const table = await readFeatureTable(conn, await featureFiles(conn, ctx.input('features')), featureSet);
+        const lear = fitServedLear(table, learWindows, { signal: ctx.signal });
+        const file = learFileName(modelBaseName(market));
+        sidecar = familiesSidecar(sidecar, family, lear, file);
+        bundleFiles = [...files.files, { name: file, bytes: encodeLearArtifact(lear) }];
+        for (const n of lear.nodes) ctx.log.info(`LEAR node ${n.nodeId}: ${n.windows.length === 0 ? `no whole ${learWindows.join('/')}-day window (XGBoost serves it alone)` : n.windows.map((w) => `${w.window} days ${w.firstDay}..${w.lastDay}`).join(', ')}`);
+      }
+      if (!calibration) ctx.log.warn(`no quantiles: the backtest's test period (${served.testFirstDay}..${served.testLastDay}) gives some hour fewer than 7 residuals; lengthen it (PJM_BACKTEST_DAYS) for calibrated intervals`);
       const path = join(ctx.tempDir, 'model.bundle');
-      await writeFile(path, encodeModelBundle(files.files));
+      await writeFile(path, encodeModelBundle(bundleFiles));
       const previous = ctx.previous?.metadata;
       for (const m of files.sidecar.members) ctx.log.info(`member ${m.variant.name}: ${m.rounds} rounds on ${trained.window.trainRows} rows (${trained.window.firstDay}..${trained.window.lastDay})`);
       return {
@@ -323,6 +360,7 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
           members: files.sidecar.members.map((m) => `${m.variant.name}: ${m.rounds} rounds`),
           trainRows: trained.window.trainRows,
           trainingWindow: `${trained.window.firstDay}..${trained.window.lastDay}`,
+          ...(sidecar.families ? { servedFamily: family, weights: sidecar.families.weights, learWindows: [...learWindows], learNodes: sidecar.families.lear.nodes.length } : {}),
         },
       };
     },
@@ -407,12 +445,15 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
       const modelInput = ctx.input('model');
       const sidecar = sidecarOf(modelInput);
       const path = await onePath(modelInput);
-      const trained = loadModel(sidecar, decodeModelBundle(await readFile(path), path));
+      const bundle = decodeModelBundle(await readFile(path), path);
+      const trained = loadModel(sidecar, bundle);
       try {
+        // With LEAR served, the forecast is the served family's, as /predict's is.
+        const served = servableModel(sidecar, trained, (name) => bundle.get(name), `${modelInput.asset} ${modelInput.partitions[0]?.dataVersion ?? ''}`);
         const inputs = { pricesParquet: await ctx.input('prices').paths(), loadParquet: await ctx.input('load').paths(), market, tempDir: ctx.tempDir };
         const outPath = join(ctx.tempDir, 'forecast.parquet');
         // Each node's last day whose inputs are known; a node with a gap there is skipped with one warning line, never failing the run.
-        const result = await latestForecast(conn, { ...inputs, model: trained, calibration: sidecar.calibration ?? null, outPath });
+        const result = await latestForecast(conn, { ...inputs, model: trained, ...(served.lear ? { served } : {}), calibration: sidecar.calibration ?? null, outPath });
         if (!sidecar.calibration) ctx.log.warn('no quantiles: the model has no calibration (its backtest was too short); the p05..p95 columns are NULL');
         for (const f of result.failures) ctx.log.warn(`skipped: ${f.message}`);
         const days = [...new Set(result.forecasts.map((f) => f.day))].sort();
@@ -440,7 +481,7 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
     key: ASSET_KEYS.modelExport,
     deps: [ASSET_KEYS.model, ASSET_KEYS.backtest],
     group: 'pjm',
-    description: `Writes the current model's members to ${options.modelDir}/${modelBaseName(market)}*.json (each loads in Python: xgb.Booster(model_file=...)) with the sidecar ${modelBaseName(market)}.sidecar.json (backtest metrics included).`,
+    description: `Writes the current model's members to ${options.modelDir}/${modelBaseName(market)}*.json (each XGBoost member loads in Python: xgb.Booster(model_file=...); with LEAR served, ${modelBaseName(market)}.lear.json holds the LEAR members) with the sidecar ${modelBaseName(market)}.sidecar.json (backtest metrics included).`,
     io: 'json',
     codeVersion: '1',
     async materialize(ctx) {
@@ -478,6 +519,6 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
 /** The sidecar of the consumed model version, from its materialization's metadata. */
 function sidecarOf(input: AssetInput): ModelSidecar {
   const sidecar = input.metadata().sidecar as unknown as ModelSidecar | undefined;
-  if (sidecar?.format !== 'pjm-lmp-xgb/1') throw new Error(`The consumed ${input.asset} version has no model sidecar in its metadata; rematerialize ${input.asset}.`);
+  if (sidecar === undefined || !(SIDECAR_FORMATS as readonly string[]).includes(sidecar.format)) throw new Error(`The consumed ${input.asset} version has no model sidecar in its metadata; rematerialize ${input.asset}.`);
   return sidecar;
 }

@@ -13,13 +13,22 @@ export interface LoadJob {
   readonly path: string;
   /** Member file names, in the sidecar's order. */
   readonly files: readonly string[];
+  /** Other files of the bundle to hand back as bytes (a served model's LEAR members). */
+  readonly otherFiles?: readonly string[];
 }
 
-export type LoadMessage = { readonly kind: 'done'; readonly handles: readonly bigint[] } | { readonly kind: 'error'; readonly message: string };
+export type LoadMessage =
+  | { readonly kind: 'done'; readonly handles: readonly bigint[]; readonly others: readonly { readonly file: string; readonly bytes: Uint8Array }[] }
+  | { readonly kind: 'error'; readonly message: string };
 
 function load(job: LoadJob): LoadMessage {
   const members = decodeModelBundle(readFileSync(job.path), job.path);
   const handles: bigint[] = [];
+  const others = (job.otherFiles ?? []).map((file) => {
+    const bytes = members.get(file);
+    if (bytes === undefined) throw new Error(`the bundle ${job.path} has no file ${file} (it has ${[...members.keys()].join(', ') || 'none'})`);
+    return { file, bytes: Uint8Array.from(bytes) };
+  });
   try {
     for (const file of job.files) {
       const bytes = members.get(file);
@@ -33,7 +42,7 @@ function load(job: LoadJob): LoadMessage {
     for (const h of handles) native.XGBoosterFree(h);
     throw err;
   }
-  return { kind: 'done', handles };
+  return { kind: 'done', handles, others };
 }
 
 let message: LoadMessage;

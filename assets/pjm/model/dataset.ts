@@ -112,3 +112,29 @@ export function featureTableFromRows(
     rows: rows.length,
   };
 }
+
+/** The rows of several tables of one feature set, in the order given (e.g. a node's days D-7, D-1 and D for LEAR). */
+export function concatFeatureTables(tables: readonly FeatureTable[]): FeatureTable {
+  const first = tables[0];
+  if (first === undefined) throw new Error('concatFeatureTables: no tables given.');
+  const rows = tables.reduce((n, t) => n + t.rows, 0);
+  const join = <T extends Float64Array | Int32Array>(get: (t: FeatureTable) => T, make: (n: number) => T): T => {
+    const out = make(rows);
+    let at = 0;
+    for (const t of tables) {
+      out.set(get(t).subarray(0, t.rows) as never, at);
+      at += t.rows;
+    }
+    return out;
+  };
+  const f64 = (n: number) => new Float64Array(n);
+  return {
+    ...first,
+    nodeId: join((t) => t.nodeId, f64),
+    dayNumber: join((t) => t.dayNumber, (n) => new Int32Array(n)),
+    hour: join((t) => t.hour, (n) => new Int32Array(n)),
+    target: join((t) => t.target, f64),
+    features: Object.fromEntries(first.featureNames.map((name) => [name, join((t) => t.features[name] ?? new Float64Array(t.rows).fill(Number.NaN), f64)])),
+    rows,
+  };
+}

@@ -1,0 +1,155 @@
+// A served ensemble: the real pipeline (assets/definitions.ts on the bundled epftoolbox data,
+// a reduced range) run with PJM_MODEL_FAMILIES=ensemble and two LEAR windows trains pjm/model
+// as XGBoost members plus LEAR per node on each window (sidecar format pjm-lmp/2), calibrated
+// on the ensemble's own backtest. The server's /predict then equals the ensemble computed
+// offline here from the features asset's rows (lib/lear fitted on each window's latest days,
+// XGBoost from the stored members, the plain mean), hour by hour within 1e-9; /model lists
+// the members, windows and weights; pjm/forecast forecasts with the same family.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { readFile } from 'node:fs/promises';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormatsModule from 'ajv-formats';
+import type { ValidateFunction } from 'ajv';
+import { loadDefinitions } from '../../runtime/cli/load-definitions.ts';
+import { duckdbConnect, Instance, materialize } from '../../runtime/index.ts';
+import { disposeModel, loadModel, predictRows, readFeatureTable, type ModelSidecar } from '../../assets/pjm/model/index.ts';
+import { dayNumberOf, rowsBetween } from '../../assets/pjm/model/dataset.ts';
+import { decodeModelBundle } from '../../assets/pjm/model-bundle.ts';
+import { completeDays, learPanelsFromFeatures } from '../../assets/pjm/lear/features-panel.ts';
+import { fitLear, predictLear } from '../../lib/lear/index.ts';
+import { tempDir } from '../support/tmp.ts';
+import { call, startTestServer, type TestServer } from './support/server.ts';
+
+const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (ajv: Ajv2020) => Ajv2020;
+
+const COMED = 33092371;
+const START = '2016-09-20';
+// Past 2016-12-27, so the default test period (epftoolbox's, clipped) has 15 days: every hour has residuals to calibrate on.
+const END = '2017-01-10';
+const WINDOWS = [28, 56];
+const DAY = '2016-12-30';
+let server: TestServer;
+let validate: ValidateFunction;
+
+test.before(async () => {
+  const dataDir = tempDir('serving-ensemble');
+  Object.assign(process.env, { PJM_START: START, PJM_END: END, DATA_DIR: dataDir, PJM_MODEL_FAMILIES: 'ensemble', PJM_LEAR_WINDOWS: WINDOWS.join(',') });
+  const instance = await Instance.open(await loadDefinitions(undefined, { dataDir, env: process.env }), { dataDir });
+  const run = await materialize(instance, { selection: '+pjm/forecast', trigger: 'test' });
+  if (run.status !== 'succeeded') throw new Error(`the pipeline up to pjm/forecast ${run.status}: ${JSON.stringify(run.counts)}`);
+  server = await startTestServer(instance);
+  const doc = (await call(server.url, 'GET', '/openapi.json')).json;
+  const ok = doc.paths['/predict'].post.responses['200'].content['application/json'].schema;
+  validate = addFormats(new Ajv2020({ allErrors: true, strict: false, strictNumbers: true })).compile({ $id: 'https://pjm.test/openapi.json', components: doc.components, ...ok });
+});
+
+test.after(async () => {
+  await server.stop();
+  await server.instance.close();
+});
+
+async function currentModel(): Promise<{ sidecar: ModelSidecar; bundle: Map<string, Uint8Array> }> {
+  const current = (await server.instance.store.current('pjm/model' as never, ''))!;
+  const record = (await server.instance.store.materialization(current.id))!;
+  const sidecar = (record.metadata as unknown as { sidecar: ModelSidecar }).sidecar;
+  return { sidecar, bundle: decodeModelBundle(await readFile(await server.instance.storage.localPath(record.location!))) };
+}
+
+const paths = async (asset: string): Promise<string[]> =>
+  Promise.all([...((await server.instance.store.snapshot([asset as never])).get(asset as never) ?? new Map()).values()].map((c) => server.instance.storage.localPath(c.location)));
+
+/** The ensemble's 24 grid-hour forecasts of `day`, computed here from the features asset's rows and the stored XGBoost members. */
+async function offlineEnsemble(day: string): Promise<number[]> {
+  const { sidecar, bundle } = await currentModel();
+  const conn = await duckdbConnect();
+  try {
+    const table = await readFeatureTable(conn, await paths('pjm/features'), sidecar.featureSet!);
+    // XGBoost: the stored members on the day's rows.
+    const model = loadModel(sidecar, bundle);
+    const { start, end } = rowsBetween(table, dayNumberOf(day), dayNumberOf(day));
+    const xgb = predictRows(model, table, start, end);
+    disposeModel(model);
+    // LEAR: each window fitted on the latest days of the panel the backtest builds, then averaged.
+    const node = learPanelsFromFeatures(table).find((p) => p.nodeId === COMED)!;
+    const complete = completeDays(node.panel);
+    const d = dayNumberOf(day) - node.firstDayNumber;
+    const perWindow = WINDOWS.map((w) => {
+      let last = node.panel.days.length - 1;
+      while (complete.subarray(last + 1 - w, last + 1).includes(0)) last--;
+      return predictLear(fitLear({ panel: node.panel, lastTrainDay: last, window: w }), node.panel, d);
+    });
+    return Array.from({ length: 24 }, (_, h) => {
+      const lear = perWindow.reduce((s, f) => s + f[h]!, 0) / perWindow.length;
+      return (xgb[table.hour.subarray(start, end).indexOf(h)]! + lear) / 2;
+    });
+  } finally {
+    conn.closeSync();
+  }
+}
+
+test('pjm/model serves the ensemble: a pjm-lmp/2 sidecar with LEAR per window, calibrated and checked on the ensemble backtest', async () => {
+  const { sidecar, bundle } = await currentModel();
+  assert.is(sidecar.format, 'pjm-lmp/2');
+  assert.is(sidecar.servedFamily, 'ensemble');
+  assert.equal(sidecar.families!.weights, { xgboost: 0.5, lear: 0.5 });
+  assert.equal(sidecar.families!.lear.windows, WINDOWS);
+  assert.equal(sidecar.families!.lear.nodes.map((n) => [n.nodeId, n.windows.map((w) => w.window)]), [[COMED, WINDOWS]]);
+  assert.ok(bundle.has(sidecar.families!.lear.file), 'the LEAR members are in the bundle');
+  // The no-worse figure and the quantiles are the ensemble's backtest, not XGBoost's.
+  const bt = (await server.instance.store.current('pjm/backtest' as never, ''))!;
+  const metadata = (await server.instance.store.materialization(bt.id))!.metadata as { mae: number; families: { families: string; point: { xgboost: { mae: number }; ensemble: { mae: number } }; calibration: unknown } };
+  assert.is(metadata.families.families, 'ensemble');
+  assert.is(sidecar.backtest!.mae, metadata.mae);
+  assert.is(sidecar.backtest!.mae, metadata.families.point.ensemble.mae);
+  assert.is.not(sidecar.backtest!.mae, metadata.families.point.xgboost.mae);
+  assert.ok(sidecar.calibration, 'a calibration');
+  assert.equal(sidecar.calibration, metadata.families.calibration);
+  assert.not.equal(sidecar.calibration, (metadata.families as unknown as { xgboostCalibration: unknown }).xgboostCalibration);
+});
+
+test('/predict equals the ensemble computed offline from the same rows (within 1e-9), with its family, and validates against /openapi.json', async () => {
+  const r = await call(server.url, 'POST', '/predict', { body: { node: 'COMED', market: 'da', date: DAY } });
+  assert.is(r.status, 200, r.text);
+  assert.ok(validate(r.json as object), JSON.stringify(validate.errors));
+  assert.equal(r.json.family, { served: 'ensemble', weights: { xgboost: 0.5, lear: 0.5 }, learWindows: WINDOWS, learFallback: null });
+  const expected = await offlineEnsemble(DAY);
+  assert.is(r.json.forecasts.length, 24);
+  for (const f of r.json.forecasts as { hour: number; value: number; quantiles: { value: number }[] }[]) {
+    assert.ok(Math.abs(f.value - expected[f.hour]!) < 1e-9, `hour ${f.hour}: served ${f.value}, offline ${expected[f.hour]}`);
+    assert.ok(f.quantiles.length === 7, 'quantiles from the ensemble calibration');
+  }
+  // LEAR reads D-1 and D-7 too: their partitions are among the answer's inputs.
+  assert.ok(Object.keys(r.json.inputs.dataVersions).some((k) => k.includes('2016-12-16')), 'D-14..D-8 prices are inputs of D-7');
+  const batch = await call(server.url, 'POST', '/predict/batch', { body: { nodes: [COMED], market: 'da', dates: [DAY] } });
+  assert.equal(batch.json.results[0].forecasts, r.json.forecasts);
+});
+
+test('GET /model lists the family, its members, windows and weights', async () => {
+  const r = await call(server.url, 'GET', '/model');
+  assert.is(r.status, 200);
+  const f = r.json.family;
+  assert.is(f.served, 'ensemble');
+  assert.equal(f.members.map((m: { family: string; weight: number }) => [m.family, m.weight]), [['xgboost', 0.5], ['lear', 0.5]]);
+  assert.equal(f.learWindows, WINDOWS);
+  assert.equal(f.lear[0].windows.map((w: { window: number }) => w.window), WINDOWS);
+  // Each window ends on the last day of complete data: 56 days back from there.
+  assert.equal(f.lear[0].windows[1], { window: 56, firstDay: '2016-11-16', lastDay: END });
+});
+
+test('pjm/forecast forecasts with the served ensemble: its values are /predict\'s for its day', async () => {
+  const conn = await duckdbConnect();
+  try {
+    const rows = (await conn.runAndReadAll(`SELECT CAST(day AS VARCHAR) AS day, CAST(epoch_ms(ts_utc) AS DOUBLE) AS ts, value FROM read_parquet('${(await paths('pjm/forecast'))[0]}') ORDER BY ts_utc`)).getRowObjectsJS() as { day: string; ts: number; value: number }[];
+    assert.ok(rows.length >= 23, 'a forecast day');
+    const r = await call(server.url, 'POST', '/predict', { body: { node: COMED, market: 'da', date: rows[0]!.day } });
+    assert.is(r.status, 200, r.text);
+    assert.equal(r.json.family.learFallback, null);
+    const served = new Map((r.json.forecasts as { ts_utc: string; value: number }[]).map((f) => [Date.parse(f.ts_utc), f.value]));
+    for (const row of rows) assert.ok(Math.abs(row.value - served.get(row.ts)!) < 1e-9, `${row.ts}: forecast ${row.value}, /predict ${served.get(row.ts)}`);
+  } finally {
+    conn.closeSync();
+  }
+});
+
+test.run();
