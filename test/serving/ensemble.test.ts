@@ -125,6 +125,26 @@ test('/predict equals the ensemble computed offline from the same rows (within 1
   assert.equal(batch.json.results[0].forecasts, r.json.forecasts);
 });
 
+test('a day whose D-7 has no feature rows (its lags reach before the data): LEAR falls back to XGBoost, and the answer says why', async () => {
+  const day = '2016-09-30';
+  const r = await call(server.url, 'POST', '/predict', { body: { node: COMED, market: 'da', date: day } });
+  assert.is(r.status, 200, r.text);
+  assert.ok(validate(r.json as object), JSON.stringify(validate.errors));
+  assert.match(r.json.family.learFallback, /LEAR's inputs are incomplete: input exog0_d7_h00 of day 2016-09-30 is NaN/);
+  const { sidecar, bundle } = await currentModel();
+  const conn = await duckdbConnect();
+  try {
+    const table = await readFeatureTable(conn, await paths('pjm/features'), sidecar.featureSet!);
+    const model = loadModel(sidecar, bundle);
+    const { start, end } = rowsBetween(table, dayNumberOf(day), dayNumberOf(day));
+    const xgb = predictRows(model, table, start, end);
+    disposeModel(model);
+    for (const f of r.json.forecasts as { hour: number; value: number }[]) assert.ok(Math.abs(f.value - xgb[table.hour.subarray(start, end).indexOf(f.hour)]!) < 1e-9, `hour ${f.hour}: XGBoost's alone`);
+  } finally {
+    conn.closeSync();
+  }
+});
+
 test('GET /model lists the family, its members, windows and weights', async () => {
   const r = await call(server.url, 'GET', '/model');
   assert.is(r.status, 200);
