@@ -331,10 +331,13 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
       disposeModel(trained);
       let sidecar: ModelSidecar = { ...files.sidecar, servedFamily: 'xgboost', ...(calibration ? { calibration } : {}), backtest: served };
       let bundleFiles = files.files;
+      let learFitSeconds = 0;
       if (family !== 'xgboost') {
         // LEAR per node on each window's latest whole stretch of the same feature rows, in the bundle beside the XGBoost members.
         const table = await readFeatureTable(conn, await featureFiles(conn, ctx.input('features')), featureSet);
+        const started = performance.now();
         const lear = fitServedLear(table, learWindows, { signal: ctx.signal });
+        learFitSeconds = (performance.now() - started) / 1000;
         const file = learFileName(modelBaseName(market));
         sidecar = familiesSidecar(sidecar, family, lear, file);
         bundleFiles = [...files.files, { name: file, bytes: encodeLearArtifact(lear) }];
@@ -360,7 +363,7 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
           members: files.sidecar.members.map((m) => `${m.variant.name}: ${m.rounds} rounds`),
           trainRows: trained.window.trainRows,
           trainingWindow: `${trained.window.firstDay}..${trained.window.lastDay}`,
-          ...(sidecar.families ? { servedFamily: family, weights: sidecar.families.weights, learWindows: [...learWindows], learNodes: sidecar.families.lear.nodes.length } : {}),
+          ...(sidecar.families ? { servedFamily: family, weights: sidecar.families.weights, learWindows: [...learWindows], learNodes: sidecar.families.lear.nodes.length, learFitSeconds } : {}),
         },
       };
     },
