@@ -157,6 +157,13 @@ test('GET /model lists the family, its members, windows and weights', async () =
   assert.equal(f.lear[0].windows[1], { window: 56, firstDay: '2016-11-16', lastDay: END });
 });
 
+test("POST /predict/features answers with the XGBoost members alone and says so (LEAR reads several days' rows)", async () => {
+  const names = (await call(server.url, 'GET', '/model')).json.featureNames as string[];
+  const r = await call(server.url, 'POST', '/predict/features', { body: { node: COMED, market: 'da', rows: [{ features: Object.fromEntries(names.map((n) => [n, n === 'hour' ? 3 : null])) }] } });
+  assert.is(r.status, 200, r.text);
+  assert.match(r.json.note, /XGBoost members' alone/);
+});
+
 test('pjm/forecast forecasts with the served ensemble: its values are /predict\'s for its day', async () => {
   const conn = await duckdbConnect();
   try {
