@@ -22,6 +22,8 @@ export interface ModelView {
   readonly importance: readonly { readonly feature: string; readonly gain: number }[];
   readonly metrics: { readonly [key: string]: JsonValue } | null;
   readonly trainedAt: string | null;
+  /** With LEAR served (sidecar format 2): the family, its weights and LEAR windows, in words; null for XGBoost alone. */
+  readonly served: string | null;
 }
 
 export interface ComparisonRow {
@@ -93,7 +95,18 @@ export function readModelView(metadata: Metadata, where = 'the metadata'): Model
     importance: [...gains].sort((a, b) => b[1] - a[1]).map(([feature, gain]) => ({ feature, gain })),
     metrics: sidecar.metrics,
     trainedAt: sidecar.trainedAt,
+    served: servedText(raw),
   };
+}
+
+/** The served family of a format-2 sidecar in words (read tolerantly: the page shows what it can). */
+function servedText(raw: JsonValue): string | null {
+  const f = isObj(raw) ? raw.families : undefined;
+  if (!isObj(f) || !isObj(f.weights) || !isObj(f.lear)) return null;
+  const windows = Array.isArray(f.lear.windows) ? f.lear.windows.join('/') : '?';
+  const nodes = Array.isArray(f.lear.nodes) ? f.lear.nodes.length : 0;
+  const what = f.choice === 'lear' ? 'LEAR (XGBoost where LEAR has no forecast)' : 'the ensemble: the mean of XGBoost and LEAR';
+  return `Served: ${what}, weights XGBoost ${num(f.weights.xgboost) ?? '?'} and LEAR ${num(f.weights.lear) ?? '?'}; LEAR on the ${windows}-day windows averaged, fitted for ${nodes} node${nodes === 1 ? '' : 's'}.`;
 }
 
 export function readBacktestView(metadata: Metadata): BacktestView | undefined {

@@ -84,6 +84,13 @@ test('model view: learning curves per member and importance averaged over member
   ]);
 });
 
+test('model view: a model serving LEAR (sidecar format 2) says its family, weights and windows; XGBoost alone says nothing more', () => {
+  assert.is(modelViews({ sidecar } as never).model!.served, null);
+  const families = { choice: 'ensemble', weights: { xgboost: 0.5, lear: 0.5 }, combination: 'mean', lear: { file: 'm.lear.json', windows: [56, 84], nodes: [{ nodeId: 1, exogenousColumns: [], windows: [] }] } };
+  const { model } = modelViews({ sidecar: { ...sidecar, format: 'pjm-lmp/2', servedFamily: 'ensemble', families } } as never);
+  assert.is(model!.served, 'Served: the ensemble: the mean of XGBoost and LEAR, weights XGBoost 0.5 and LEAR 0.5; LEAR on the 56/84-day windows averaged, fitted for 1 node.');
+});
+
 test('backtest view: comparison rows (NaN stored as null), MAE by hour and node', () => {
   const report = {
     market: 'da',
