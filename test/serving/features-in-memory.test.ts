@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { addDays } from '../../lib/days.ts';
 import { duckdbConnect, type Instance } from '../../runtime/index.ts';
 import { buildFeatures, featureColumns, featuresForDay, legacyFeatureSet, type FeatureSet } from '../../assets/pjm/features/index.ts';
 import { FeatureService } from '../../serving/data/feature-service.ts';
@@ -37,7 +38,6 @@ test.after(async () => {
   await instance.close();
 });
 
-const addDays = (day: string, n: number): string => new Date(Date.parse(`${day}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
 const num = (v: unknown): number => (v === null || v === undefined ? Number.NaN : Number(v));
 
 async function partitionFiles(asset: string): Promise<string[]> {
