@@ -27,7 +27,6 @@ import { RUN_TRIGGERS, type RunTrigger } from '../store/records.ts';
 import { shortVersion } from '../versions.ts';
 import { configureDuckdb } from '../duckdb.ts';
 import { isSettingError, loadRuntimeSettings, prepareDataDir, wholeNumber, type RuntimeSettings } from '../settings.ts';
-import { storageFromSettings } from '../storage/from-env.ts';
 import { loadDefinitions } from './load-definitions.ts';
 import { PartitionsUsageError, partitionsCommand } from './partitions-command.ts';
 import { jsonRenderer, plainRenderer, ttyRenderer } from './render.ts';
@@ -38,7 +37,8 @@ import { daemonCommand, parseInterval, parseTickTime, tickCommand, ticksCommand 
 import { RuntimeError } from '../errors.ts';
 import { executorSettingsFromEnv, runQueueSettingsFromEnv, type ExecutorSettings, type RunQueueSettings } from '../settings.ts';
 import { RunQueue } from '../queue/run-queue.ts';
-import { storeTargetFromEnv } from '../store/open-store.ts';
+import type { LineageStoreTarget } from '../store/open-store.ts';
+import { configureXGBoost } from '../../lib/xgboost/config.ts';
 import type { WorkerQueue } from '../executor/launcher.ts';
 import type { UnitPayload, UnitResult } from '../executor/work-unit.ts';
 import { runWorker } from '../worker.ts';
@@ -150,11 +150,11 @@ export async function main(argv: string[], io: { out?: NodeJS.WriteStream; err?:
     tickAt = opts.at === undefined ? undefined : parseTickTime(opts.at, new Date());
     limit = wholeNumber('--limit', opts.limit, 20, 1, 100_000);
     depth = wholeNumber('--depth', opts.depth, 3, 0, 1_000);
-    settings = loadRuntimeSettings(process.env, { dataDir: opts['data-dir'] });
+    settings = loadRuntimeSettings(process.env, { dataDir: opts['data-dir'], definitions: opts.definitions });
     executor = executorSettingsFromEnv(process.env, { executor: opts.executor });
     queueSettings = runQueueSettingsFromEnv(process.env);
     // Workers share their units through the PostgreSQL store: refuse before any work, naming the fix.
-    if ((executor.kind === 'workers' || command === 'worker') && storeTargetFromEnv(process.env, settings.dataDir).kind !== 'postgres') {
+    if ((executor.kind === 'workers' || command === 'worker') && settings.store.kind !== 'postgres') {
       throw new RuntimeError(
         'store-config',
         `${command === 'worker' ? '`materialize worker`' : '--executor workers'} needs the shared PostgreSQL lineage store: set LINEAGE_STORE=postgres://USER:PASSWORD@HOST:5432/DATABASE (the SQLite store under DATA_DIR has no worker mode).`,
@@ -162,6 +162,8 @@ export async function main(argv: string[], io: { out?: NodeJS.WriteStream; err?:
     }
     prepareDataDir(settings);
     configureDuckdb(settings.duckdb);
+    // Before the definitions load: they may import XGBoost, whose OpenMP reads the policy when it loads.
+    configureXGBoost({ ompWaitPolicy: settings.ompWaitPolicy });
   } catch (e) {
     err.write(`error: ${errorMessage(e)}\n`);
     return 2;
@@ -170,8 +172,8 @@ export async function main(argv: string[], io: { out?: NodeJS.WriteStream; err?:
   let instance: Instance<unknown> | undefined;
   try {
     try {
-      const definitions = await loadDefinitions(opts.definitions, { dataDir: settings.dataDir, env: process.env });
-      instance = await Instance.open(definitions, { dataDir: settings.dataDir, storage: storageFromSettings(settings.storage, settings.dataDir) });
+      const definitions = await loadDefinitions(settings.definitions, { dataDir: settings.dataDir, env: process.env });
+      instance = await Instance.open(definitions, { settings });
     } catch (e) {
       // The definitions' own configuration (PJM_*) and the storage backend are settings too.
       if (isSettingError(e)) {
@@ -183,9 +185,9 @@ export async function main(argv: string[], io: { out?: NodeJS.WriteStream; err?:
     const json = opts.json ?? false;
     switch (command) {
       case 'run':
-        return await runCommand(instance, args, opts, executor, queueSettings, out, err);
+        return await runCommand(instance, args, opts, executor, settings.store, queueSettings, out, err);
       case 'worker':
-        return await workerCommand(instance, executor, err);
+        return await workerCommand(instance, executor, settings.store, err);
       case 'status':
         return await statusCommand(instance, args.join(','), json, out);
       case 'verify':
@@ -203,9 +205,9 @@ export async function main(argv: string[], io: { out?: NodeJS.WriteStream; err?:
       case 'partitions':
         return await partitionsCommand(instance, args, json, out);
       case 'tick':
-        return await onExecutor(instance, executor, () => tickCommand(instance!, queueSettings, json, out, err, tickAt));
+        return await onExecutor(instance, executor, settings.store, () => tickCommand(instance!, queueSettings, json, out, err, tickAt));
       case 'daemon':
-        return await onExecutor(instance, executor, () => daemonCommand(instance!, intervalMs, queueSettings, json, out, err));
+        return await onExecutor(instance, executor, settings.store, () => daemonCommand(instance!, intervalMs, queueSettings, json, out, err));
       case 'ticks':
         return await ticksCommand(instance, limit, opts.name, json, out);
       case 'prune': {
@@ -250,6 +252,7 @@ async function runCommand(
   args: string[],
   opts: { partition?: string; force?: boolean; 'dry-run'?: boolean; json?: boolean; trigger?: string; concurrency?: string },
   executor: ExecutorSettings,
+  store: LineageStoreTarget,
   queueSettings: RunQueueSettings,
   out: NodeJS.WriteStream,
   err: NodeJS.WriteStream,
@@ -282,7 +285,7 @@ async function runCommand(
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  const queue = executor.kind === 'workers' ? await openWorkerQueue(instance) : undefined;
+  const queue = executor.kind === 'workers' ? await openWorkerQueue(store) : undefined;
   try {
     const warnings = checkWarnings();
     const onEvent = (e: RunEvent) => {
@@ -316,9 +319,9 @@ async function runCommand(
 }
 
 /** Runs `command` with the instance's runs on the worker pool when EXECUTOR=workers (automation's runs included). */
-async function onExecutor(instance: Instance<unknown>, executor: ExecutorSettings, command: () => Promise<number>): Promise<number> {
+async function onExecutor(instance: Instance<unknown>, executor: ExecutorSettings, store: LineageStoreTarget, command: () => Promise<number>): Promise<number> {
   if (executor.kind !== 'workers') return command();
-  const queue = await openWorkerQueue(instance);
+  const queue = await openWorkerQueue(store);
   instance.useWorkers({ queue, poolWaitMs: executor.poolWaitS * 1000 });
   try {
     return await command();
@@ -328,8 +331,7 @@ async function onExecutor(instance: Instance<unknown>, executor: ExecutorSetting
   }
 }
 
-async function openWorkerQueue(instance: Instance<unknown>): Promise<WorkerQueue> {
-  const target = storeTargetFromEnv(process.env, instance.dataDir);
+async function openWorkerQueue(target: LineageStoreTarget): Promise<WorkerQueue> {
   if (target.kind !== 'postgres') throw new RuntimeError('store-config', 'Workers need LINEAGE_STORE=postgres://USER:PASSWORD@HOST:5432/DATABASE.');
   // Imported here, not at the top: `pg` is ~10 % of the start of every other command.
   const { PostgresWorkQueue } = await import('../store/postgres/work-queue.ts');
@@ -337,8 +339,8 @@ async function openWorkerQueue(instance: Instance<unknown>): Promise<WorkerQueue
 }
 
 /** `materialize worker`: runs queued units until SIGTERM (drain) and exits 0. */
-async function workerCommand(instance: Instance<unknown>, executor: ExecutorSettings, err: NodeJS.WriteStream): Promise<number> {
-  const queue = await openWorkerQueue(instance);
+async function workerCommand(instance: Instance<unknown>, executor: ExecutorSettings, store: LineageStoreTarget, err: NodeJS.WriteStream): Promise<number> {
+  const queue = await openWorkerQueue(store);
   const drain = new AbortController();
   const handBack = new AbortController();
   let timer: NodeJS.Timeout | undefined;
