@@ -27,7 +27,10 @@ export interface InstanceOptions {
   readonly dataDir?: string;
   /** Storage backend; default from the settings' STORAGE and S3_* (see storage/from-env.ts): local files under `<dataDir>/assets` unless STORAGE=s3. */
   readonly storage?: Storage;
-  /** Lineage store; default from the settings' LINEAGE_STORE (see store/open-store.ts): the SQLite file under `<dataDir>/store` unless it names a PostgreSQL URL. */
+  /**
+   * Lineage store; default from the settings' LINEAGE_STORE (see store/open-store.ts): the SQLite
+   * file under `<dataDir>/store` unless it names a PostgreSQL URL.
+   */
   readonly store?: LineageStore;
 }
 

@@ -26,7 +26,8 @@ let loadedWith: XGBoostLoadOptions | undefined;
 export function configureXGBoost(options: XGBoostLoadOptions): void {
   if (loadedWith && loadedWith.ompWaitPolicy !== options.ompWaitPolicy) {
     throw new XGBoostUsageError(
-      `configureXGBoost: libxgboost is already loaded with OMP_WAIT_POLICY=${loadedWith.ompWaitPolicy}; OpenMP reads it only when it loads. Configure XGBoost before its first use.`,
+      `configureXGBoost: libxgboost is already loaded with OMP_WAIT_POLICY=${loadedWith.ompWaitPolicy}; ` +
+        'OpenMP reads it only when it loads. Configure XGBoost before its first use.',
     );
   }
   configured = options;

@@ -104,7 +104,8 @@ export type LineageCommandResult =
   | { readonly kind: 'never-materialized'; readonly asset: AssetKey; readonly partition: PartitionKey }
   | { readonly kind: 'lineage'; readonly lineage: LineageResult };
 
-const neverMaterialized = (r: { asset: AssetKey; partition: PartitionKey }): string => `${describePartition(r.asset, r.partition)} has never been materialized.\n`;
+const neverMaterialized = (r: { asset: AssetKey; partition: PartitionKey }): string =>
+  `${describePartition(r.asset, r.partition)} has never been materialized.\n`;
 
 export const lineageView: CommandView<LineageCommandResult> = {
   // The sentence in JSON mode too (and exit 0 there, see main.ts): there is no lineage object to write.

@@ -23,7 +23,12 @@ test('a file still running after TEST_FILE_TIMEOUT_S is killed, named and counte
 });
 
 test('the same file, not asked to hang, passes (the timeout is what failed it)', () => {
-  const r = spawnSync(process.execPath, ['bin/test.js', FIXTURE], { cwd: root, env: { ...process.env, TEST_FILE_TIMEOUT_S: '60' }, encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(process.execPath, ['bin/test.js', FIXTURE], {
+    cwd: root,
+    env: { ...process.env, TEST_FILE_TIMEOUT_S: '60' },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   assert.is(r.status, 0, r.stdout + r.stderr);
   assert.ok(r.stdout.trimEnd().endsWith('1 passed, 0 failed'), r.stdout);
 });

@@ -53,7 +53,8 @@ test('no source writes the environment for another module to read', () => {
 // The runtime's own settings, read by its one loader (runtime/settings.ts, with the store
 // target's parser in runtime/store/open-store.ts), and by bin/materialize.js, the launcher,
 // which must know whether the definitions are TypeScript before any of the runtime loads.
-const RUNTIME_READ = /(?:process\.env|\benv)(?:\.(?:DATA_DIR|ASSET_DEFINITIONS|LINEAGE_STORE|OMP_WAIT_POLICY)\b|\[['"](?:DATA_DIR|ASSET_DEFINITIONS|LINEAGE_STORE|OMP_WAIT_POLICY)['"]\])|\(env, ['"](?:DATA_DIR|ASSET_DEFINITIONS|LINEAGE_STORE|OMP_WAIT_POLICY)['"]/;
+const NAMES = 'DATA_DIR|ASSET_DEFINITIONS|LINEAGE_STORE|OMP_WAIT_POLICY';
+const RUNTIME_READ = new RegExp(`(?:process\\.env|\\benv)(?:\\.(?:${NAMES})\\b|\\[['"](?:${NAMES})['"]\\])|\\(env, ['"](?:${NAMES})['"]`);
 const RUNTIME_LOADER = ['runtime/settings.ts', 'runtime/store/open-store.ts', 'bin/materialize.js'];
 
 test('DATA_DIR, ASSET_DEFINITIONS, LINEAGE_STORE and OMP_WAIT_POLICY are read only by the runtime settings loader', () => {

@@ -22,7 +22,8 @@ test('no import crosses a boundary', () => {
 });
 
 test('serving names the pipeline\'s assets by ASSET_KEYS (assets/pjm/forecasting.ts), never by a string of its own', () => {
-  const files = (dir: string): string[] => readdirSync(dir).flatMap((n) => (statSync(join(dir, n)).isDirectory() ? files(join(dir, n)) : n.endsWith('.ts') ? [join(dir, n)] : []));
+  const files = (dir: string): string[] =>
+    readdirSync(dir).flatMap((n) => (statSync(join(dir, n)).isDirectory() ? files(join(dir, n)) : n.endsWith('.ts') ? [join(dir, n)] : []));
   const literal = /['"]pjm\/[a-z_/]+['"]/;
   assert.ok(literal.test("const MODEL_ASSET = 'pjm/model' as AssetKey;"));
   const found = files(join(root, 'serving')).flatMap((path) =>

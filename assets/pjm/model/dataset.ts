@@ -117,7 +117,13 @@ export function featureTableFromRows(
  * the columns `featuresInMemory` computes, for prediction. `features` must hold every column
  * of `set` (featureColumns(set)), each of 24 values.
  */
-export function featureTableOfDay(day: { readonly nodeId: number; readonly day: string; readonly set: FeatureSet; readonly target: Float64Array; readonly features: Readonly<Record<string, Float64Array>> }): FeatureTable {
+export function featureTableOfDay(day: {
+  readonly nodeId: number;
+  readonly day: string;
+  readonly set: FeatureSet;
+  readonly target: Float64Array;
+  readonly features: Readonly<Record<string, Float64Array>>;
+}): FeatureTable {
   return {
     market: day.set.market,
     featureSet: day.set,
