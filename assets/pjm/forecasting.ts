@@ -11,4 +11,5 @@ export { modelFromSidecar, type ModelSidecar } from './model/persist.ts';
 export { readModelSidecar, readSidecarDescription, SIDECAR_FORMAT, SidecarError, sidecarIn, type SidecarDescription } from './model/sidecar.ts';
 export { designMatrix, disposeModel, predictRows, type TrainedMember, type TrainedModel } from './model/train.ts';
 export { decodeModelBundle } from './model-bundle.ts';
+export { backtestIn } from './backtest/report.ts';
 export { ASSET_KEYS } from './asset-keys.ts';

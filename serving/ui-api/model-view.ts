@@ -2,11 +2,11 @@
 // backtest's stored predictions) into the shapes the UI's charts draw: learning
 // curve, feature importance, the comparison table against the naive forecast
 // and the published benchmarks, and forecast-versus-actual by node and week.
-// The model sidecar is read through its declared, versioned format; the backtest report from
-// where each of its writers puts it (backtestSection), tolerantly: an asset whose metadata
-// lacks a part simply has no such view.
+// The model sidecar is read through its declared, versioned format; the backtest figures from
+// where the pipeline's writers put them (backtestIn, beside them in assets/pjm/backtest/report.ts),
+// tolerantly: an asset whose metadata lacks a part simply has no such view.
 import type { JsonValue, Metadata } from '../../runtime/index.ts';
-import { readSidecarDescription, SidecarError, sidecarIn } from '../../assets/pjm/forecasting.ts';
+import { backtestIn, readSidecarDescription, SidecarError, sidecarIn } from '../../assets/pjm/forecasting.ts';
 import { dayNumberOf, dayOfNumber } from '../../lib/days.ts';
 import { QUANTILE_LEVELS } from '../../lib/forecast-eval/index.ts';
 
@@ -61,21 +61,6 @@ const isObj = (v: JsonValue | undefined): v is Obj => typeof v === 'object' && v
 const num = (v: JsonValue | undefined): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 const str = (v: JsonValue | undefined): string | null => (typeof v === 'string' ? v : null);
 
-/** `v` when it is an object holding a `comparison` table. */
-const withComparison = (v: JsonValue | undefined): Obj | undefined => (isObj(v) && Array.isArray(v.comparison) ? v : undefined);
-
-/**
- * The backtest figures in `metadata`, found where each of their writers puts them (every one
- * holds a `comparison` table):
- * - a BacktestReport as it is (assets/pjm/backtest/report.ts), and pjm/backtest's metadata,
- *   which carries the report's comparison and scores at its top level;
- * - pjm/backtest's stored value, `{ report, forecasts }`: under `report`;
- * - pjm/model's metadata, the backtest its no-worse check compared against: under `backtest`.
- */
-function backtestSection(metadata: Obj): Obj | undefined {
-  return withComparison(metadata) ?? withComparison(metadata.report) ?? withComparison(metadata.backtest);
-}
-
 /**
  * The model view of a materialization's metadata: its sidecar read through the sidecar's declared
  * format (assets/pjm/model/sidecar.ts), or undefined when the metadata has no sidecar. A sidecar
@@ -104,7 +89,7 @@ export function readModelView(metadata: Metadata, where = 'the metadata'): Model
 }
 
 export function readBacktestView(metadata: Metadata): BacktestView | undefined {
-  const c = backtestSection(metadata);
+  const c = backtestIn(metadata);
   if (c === undefined) return undefined;
   const comparison = (c.comparison as JsonValue[]).filter(isObj).map((r) => ({
     name: str(r.name) ?? '?',
