@@ -5,6 +5,7 @@
 import { inspect } from 'node:util';
 import { join } from 'node:path';
 import { projectRoot } from '../../lib/code-location.ts';
+import { addDays } from '../../lib/days.ts';
 import { SettingError } from '../../runtime/settings.ts';
 import type { Recalibration } from './backtest/index.ts';
 
@@ -246,12 +247,6 @@ function nodes(env: Env, fallback: readonly PjmNode[]): readonly PjmNode[] {
   }
   if (new Set(out.map((n) => n.id)).size !== out.length) throw new PjmConfigError('PJM_NODES', v, `${accepted}, without repeats`);
   return out;
-}
-
-function addDays(isoDay: string, n: number): string {
-  const d = new Date(`${isoDay}T00:00:00Z`);
-  d.setUTCDate(d.getUTCDate() + n);
-  return d.toISOString().slice(0, 10);
 }
 
 /** The EPT calendar date of an instant (for defaults of the live source). */

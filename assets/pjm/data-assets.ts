@@ -25,6 +25,7 @@ import {
 } from '../../runtime/index.ts';
 import { copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ASSET_KEYS } from './asset-keys.ts';
 import type { PjmConfig } from './config.ts';
 import { canonicalLoadSql, canonicalPricesSql, priceRevisionReportsByDay, type PriceRevisionReport } from './processed/index.ts';
 import type { DuckDBConnection } from '@duckdb/node-api';
@@ -33,20 +34,8 @@ import type { LoadFeed } from './sources/raw.ts';
 import type { ValidationReport } from './validation/index.ts';
 import { validateLoadDayFile, validateLoadDays, validatePriceDayFile, validatePriceDays, type LoadDayFile, type PriceDayFile } from './validation/batch.ts';
 
-export const ASSET_KEYS = {
-  rawPrices: 'pjm/raw/prices',
-  rawLoad: 'pjm/raw/load',
-  processedPrices: 'pjm/processed/prices',
-  processedLoad: 'pjm/processed/load',
-  validatedPrices: 'pjm/validated/prices',
-  validatedLoad: 'pjm/validated/load',
-  featureSet: 'pjm/feature_set',
-  features: 'pjm/features',
-  model: 'pjm/model',
-  backtest: 'pjm/backtest',
-  forecast: 'pjm/forecast',
-  modelExport: 'pjm/model_export',
-} as const;
+// Re-exported: the pipeline's modules import the keys from here.
+export { ASSET_KEYS } from './asset-keys.ts';
 
 /** Which blocking checks each validated table runs, by the names the validation reports use; false = warn only. */
 const PRICE_CHECKS: Record<string, boolean> = {

@@ -13,6 +13,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import {
   allPartitionsMapping,
   defineAsset,
+  describePartition,
   dimensionMapping,
   trailingWindowMapping,
   type BatchOutput,
@@ -22,6 +23,7 @@ import {
   type Metadata,
   type MultiPartitions,
 } from '../../runtime/index.ts';
+import { addDays, dayNumberOf } from '../../lib/days.ts';
 import type { PjmConfig } from './config.ts';
 import { ASSET_KEYS, splitNodeDay } from './data-assets.ts';
 import { buildNodeDaysFeatures, describeChoice, describeFeatureSet, detectFeatureSet, featureColumns, normaliseFeatureSet, PRICE_LAGS, type FeatureSet, type Market } from './features/index.ts';
@@ -58,8 +60,6 @@ export function modelBaseName(market: Market): string {
   return `xgb_${market}_lmp`;
 }
 
-const shiftDay = (day: string, n: number): string => new Date(Date.parse(`${day}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
-
 /**
  * The test period: PJM_BACKTEST_START..PJM_BACKTEST_END or the last PJM_BACKTEST_DAYS days
  * when set (clipped to the days with complete features, and said so); else epftoolbox's
@@ -70,7 +70,7 @@ export function testPeriod(config: Pick<PjmConfig, 'source' | 'backtest'>, first
   const span = `${firstFeatureDay}..${lastFeatureDay}`;
   if (b.start !== null || b.end !== null || b.days !== null) {
     const end = b.end !== null && b.end < lastFeatureDay ? b.end : lastFeatureDay;
-    const start = b.start ?? (b.days !== null ? shiftDay(end, -(b.days - 1)) : null);
+    const start = b.start ?? (b.days !== null ? addDays(end, -(b.days - 1)) : null);
     if (start !== null) {
       if (start <= firstFeatureDay) {
         throw new Error(`The backtest period ${start}..${end} (PJM_BACKTEST_*) starts on or before the first day with complete features (${firstFeatureDay}); it needs earlier days to train on. Start it later, or give fewer PJM_BACKTEST_DAYS.`);
@@ -92,12 +92,10 @@ function defaultTestPeriod(config: Pick<PjmConfig, 'source'>, firstFeatureDay: s
   if (config.source === 'epftoolbox' && firstFeatureDay < testFirstDay && lastFeatureDay >= testFirstDay) {
     return { testFirstDay, testLastDay: lastFeatureDay < testLastDay ? lastFeatureDay : testLastDay };
   }
-  const first = Date.parse(`${firstFeatureDay}T00:00:00Z`);
-  const last = Date.parse(`${lastFeatureDay}T00:00:00Z`);
-  const days = Math.round((last - first) / 86_400_000) + 1;
+  const days = dayNumberOf(lastFeatureDay) - dayNumberOf(firstFeatureDay) + 1;
   const testDays = Math.max(7, Math.floor(days / 5));
   if (testDays >= days) throw new Error(`Only ${days} days of complete features (${firstFeatureDay}..${lastFeatureDay}): too few to hold out a test period. Widen PJM_START..PJM_END.`);
-  return { testFirstDay: new Date(last - (testDays - 1) * 86_400_000).toISOString().slice(0, 10), testLastDay: lastFeatureDay };
+  return { testFirstDay: addDays(lastFeatureDay, -(testDays - 1)), testLastDay: lastFeatureDay };
 }
 
 /** Node names for the per-node table: as configured, else the hub's name when it is one of the 12 hubs. */
@@ -120,13 +118,13 @@ function featureSetOf(input: AssetInput): FeatureSet {
   if (!first || !last) throw new Error(`No partition of ${input.asset} is materialized; materialize +${input.asset} first.`);
   const read = (partition: string): FeatureSet => {
     const set = input.metadata(partition).featureSet as unknown as FeatureSet | undefined;
-    if (!set || typeof set !== 'object') throw new Error(`The consumed ${input.asset}[${partition}] version records no feature set in its metadata; rematerialize ${input.asset}.`);
+    if (!set || typeof set !== 'object') throw new Error(`The consumed ${describePartition(input.asset, partition)} version records no feature set in its metadata; rematerialize ${input.asset}.`);
     return normaliseFeatureSet(set);
   };
   const a = read(first.partition);
   const b = read(last.partition);
   if (describeFeatureSet(a) !== describeFeatureSet(b)) {
-    throw new Error(`${input.asset}[${first.partition}] was built with ${describeFeatureSet(a)} but ${input.asset}[${last.partition}] with ${describeFeatureSet(b)}; materialize ${input.asset} again so every partition uses the current pjm/feature_set.`);
+    throw new Error(`${describePartition(input.asset, first.partition)} was built with ${describeFeatureSet(a)} but ${describePartition(input.asset, last.partition)} with ${describeFeatureSet(b)}; materialize ${input.asset} again so every partition uses the current pjm/feature_set.`);
   }
   return a;
 }

@@ -1,29 +1,17 @@
-// Parses the members of a model bundle into Boosters in a worker thread (see
-// load-worker.ts) and hands them to the caller on the main thread, in the order asked.
-import { Worker } from 'node:worker_threads';
-import { Booster } from '../../lib/xgboost/index.ts';
-import { workerSource } from '../../lib/code-location.ts';
-import type { LoadJob, LoadMessage } from './load-worker.ts';
+// Reads a `pjm/model` bundle file (every ensemble member's XGBoost JSON, assets/pjm/model-bundle.ts)
+// and parses its members, in the sidecar's order, into Boosters off the main event loop
+// (lib/xgboost's loadBoostersOffThread).
+import { readFile } from 'node:fs/promises';
+import { decodeModelBundle } from '../../assets/pjm/forecasting.ts';
+import { loadBoostersOffThread, type Booster } from '../../lib/xgboost/index.ts';
 
-export function loadBoostersOffThread(path: string, files: readonly string[]): Promise<Booster[]> {
-  const bootstrap = workerSource(import.meta.url, 'load-worker');
-  const job: LoadJob = { path, files };
-  return new Promise<Booster[]>((resolve, reject) => {
-    const worker = new Worker(bootstrap, { eval: true, workerData: job });
-    let settled = false;
-    worker.once('message', (m: LoadMessage) => {
-      settled = true;
-      if (m.kind === 'done') resolve(m.handles.map((h) => Booster.fromHandle(h)));
-      else reject(new Error(m.message));
-      void worker.terminate();
-    });
-    worker.once('error', (err) => {
-      if (!settled) reject(err);
-      settled = true;
-    });
-    worker.once('exit', (code) => {
-      if (!settled) reject(new Error(`the model-loading worker exited with code ${code} before answering`));
-      settled = true;
-    });
-  });
+export async function loadBundleOffThread(path: string, files: readonly string[]): Promise<Booster[]> {
+  const members = decodeModelBundle(await readFile(path), path);
+  return loadBoostersOffThread(
+    files.map((file) => {
+      const bytes = members.get(file);
+      if (bytes === undefined) throw new Error(`the bundle ${path} has no member ${file} (it has ${[...members.keys()].join(', ') || 'none'})`);
+      return { name: `member ${file} of ${path}`, bytes };
+    }),
+  );
 }

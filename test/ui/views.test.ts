@@ -6,6 +6,7 @@ import * as assert from 'uvu/assert';
 import type { EventRecord } from '../../runtime/index.ts';
 import { foldRunEvents, type Failure } from '../../serving/ui-api/activity.ts';
 import { findPredictions, forecastVsActual, modelViews, weekOf } from '../../serving/ui-api/model-view.ts';
+import { backtestIn } from '../../assets/pjm/forecasting.ts';
 import { runProgress } from '../../serving/ui-api/runs-view.ts';
 import { layoutGraph } from '../../ui/layout.js';
 
@@ -158,6 +159,16 @@ test('activity: a step that started and has not ended is running; the latest fai
   assert.equal(failures.get('b')!.get(''), { runId: 'r1', ts: 30, kind: 'failed', message: 'boom' });
   assert.is(failures.get('c')!.get('')!.kind, 'blocked');
   assert.is(failures.get('c')!.get('')!.message, 'check x failed');
+});
+
+test('backtest figures are found where each writer puts them: a report as is, pjm/backtest\'s value (report), pjm/model\'s metadata (backtest)', () => {
+  const comparison = [{ name: 'xgboost', mae: 3, rmse: 5, smape: 10, rmae: 0.6 }];
+  const report = { market: 'da', testFirstDay: '2016-12-27', comparison };
+  assert.is(backtestIn(report), report);
+  assert.is(backtestIn({ report, forecasts: [] }), report);
+  const summary = { testFirstDay: '2016-12-27', comparison };
+  assert.is(backtestIn({ sidecar: {}, backtest: summary }), summary);
+  assert.is(backtestIn({ rows: 24, report: { comparison: 'not a table' } }), undefined);
 });
 
 test.run();
