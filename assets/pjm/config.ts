@@ -277,6 +277,16 @@ export function withPlaceholderSpan(env: Env): Env {
   return { ...env, PJM_START: env.PJM_START || '1970-01-01', PJM_END: env.PJM_END || '9999-12-31' };
 }
 
+/** Whether PJM_MARKETS is set; when not, a `dataminer-csv` run takes the markets its exports hold. */
+export function marketsGiven(env: Env): boolean {
+  return nonEmpty(env, 'PJM_MARKETS') !== undefined;
+}
+
+/** Whether PJM_LOAD_AREAS is set; when not, a `dataminer-csv` run takes the areas of its metered-load export. */
+export function loadAreasGiven(env: Env): boolean {
+  return nonEmpty(env, 'PJM_LOAD_AREAS') !== undefined;
+}
+
 /** PJM_NODES as given (for naming it in an error). */
 export function nodesSetting(env: Env): string {
   return env.PJM_NODES ?? '';
