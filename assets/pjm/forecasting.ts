@@ -11,3 +11,7 @@ export { dayNumberOf, featureTableFromRows, type FeatureTable } from './model/da
 export { modelFromSidecar, type ModelSidecar } from './model/persist.ts';
 export { readModelSidecar, readSidecarDescription, SIDECAR_FORMAT, SidecarError, sidecarIn, type SidecarDescription } from './model/sidecar.ts';
 export { designMatrix, disposeModel, predictRows, type TrainedMember, type TrainedModel } from './model/train.ts';
+export { servedForecastKey, servedForecastLogPath, ServedForecastLog, type ForecastOrigin, type ServedForecast } from './served/log.ts';
+export { servedFromAnswer } from './served/from-forecast.ts';
+export { rollingScore, type RollingScore, type ScoreSums } from './served/score.ts';
+export { FORECAST_SCORE_ASSET } from './served/score-asset.ts';
