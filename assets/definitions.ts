@@ -34,7 +34,7 @@ export async function pjmDefinitions(env: DefinitionsOptions['env'], options: Pi
     ],
     resources: { config },
     schedules: PJM_SCHEDULES,
-    sensors: pjmSensors(config),
+    sensors: pjmSensors(config, data.rawNodeDays.dimension('day')!.definition),
   });
 }
 
