@@ -27,10 +27,14 @@ export interface ForecastScoreOptions {
   readonly logPath: string;
 }
 
-/** The figures of a day's score as metadata: what the UI charts and /metrics pools, without reading the file. */
+/**
+ * The figures of a day's score as metadata: what the UI charts and /metrics pools, without
+ * reading the file. The summary (printed at the end of a CLI run) only for a day with something
+ * kept: a backfill of years of days with nothing to score would print a line for each.
+ */
 export function scoreMetadata(s: DayScore): Metadata {
   return {
-    summary: s.summary,
+    ...(s.forecasts.length + s.unscored.length > 0 ? { summary: s.summary } : {}),
     market: s.market,
     forecasts: s.forecasts.length,
     unscored: s.unscored.length,
