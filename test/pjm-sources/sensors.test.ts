@@ -7,7 +7,7 @@ import { loadPjmConfig } from '../../assets/pjm/config.ts';
 import { daPricesPostedSensor, pjmSensors } from '../../assets/pjm/sensors.ts';
 import { runSensor } from '../../runtime/automation/sensors.ts';
 import { runTick } from '../../runtime/automation/tick.ts';
-import { dailyPartitions, Instance, type AssetKey } from '../../runtime/index.ts';
+import { dailyPartitions, Instance, materialize, type AssetKey } from '../../runtime/index.ts';
 import { pjmDefinitions } from '../../assets/definitions.ts';
 import { tempDir } from '../support/tmp.ts';
 import { DateTime } from 'luxon';
@@ -92,21 +92,40 @@ function postedOn(day: string): Item[] {
     });
 }
 
+// The definitions read the real clock (the live window ends yesterday), so these run on it too.
+const tomorrow = DateTime.now().setZone('America/New_York').plus({ days: 1 }).toISODate()!;
+const liveDir = tempDir('sensor-tick');
+const liveEnv = () => ({ PJM_SOURCE: 'dataminer-api', PJM_API_KEY: KEY, PJM_NODES: HUBS.join(','), PJM_MARKETS: 'da', PJM_API_DAYS: '3', PJM_API_BASE: server.baseUrl, PJM_API_RATE_LIMIT: '6000' });
+
+test('on the live clock the raw prices have the next delivery day; before it posts, its partition is empty, not a failure', async () => {
+  const instance = await Instance.open(await pjmDefinitions(liveEnv(), { dataDir: liveDir }), { dataDir: liveDir });
+  try {
+    const key = `${HUBS[0]}|${tomorrow}`;
+    const r = await materialize(instance, { selection: 'pjm/raw/prices', partitions: key, trigger: 'test' });
+    assert.is(r.status, 'succeeded', JSON.stringify(r.failures));
+    const m = (await instance.store.materialization((await instance.store.current('pjm/raw/prices' as AssetKey, key))!.id))!.metadata;
+    assert.is(m['rowCount'], 0);
+    assert.is(m['published'], `not yet: ${tomorrow} has not ended and Data Miner has no LMP rows of node ${HUBS[0]} for it`);
+  } finally {
+    await instance.close();
+  }
+});
+
 test('a tick on the live clock (no PJM_END): the request for the next delivery day names raw price partitions that exist, and its run fetches them', async () => {
-  // The definitions read the real clock (the live window ends yesterday), so the tick runs on it too.
   const now = new Date();
-  const tomorrow = DateTime.fromJSDate(now, { zone: 'America/New_York' }).plus({ days: 1 }).toISODate()!;
   da.push(...postedOn(tomorrow));
-  const dataDir = tempDir('sensor-tick');
-  const env = { PJM_SOURCE: 'dataminer-api', PJM_API_KEY: KEY, PJM_NODES: HUBS.join(','), PJM_MARKETS: 'da', PJM_API_DAYS: '3', PJM_API_BASE: server.baseUrl, PJM_API_RATE_LIMIT: '6000' };
-  const instance = await Instance.open(await pjmDefinitions(env, { dataDir }), { dataDir });
+  const instance = await Instance.open(await pjmDefinitions(liveEnv(), { dataDir: liveDir }), { dataDir: liveDir });
   try {
     const tick = await runTick(instance, { now });
     const sensorTick = tick.ticks.find((t) => t.kind === 'sensor');
     assert.ok(sensorTick, JSON.stringify(tick.ticks));
     assert.equal(sensorTick.requested.map((q) => [q.outcome, q.partitions?.length, q.detail ?? null]), [['launched', 12, null]]);
     assert.equal(tick.runs.map((r) => r.status), ['succeeded']);
-    for (const id of HUBS) assert.ok(await instance.store.current('pjm/raw/prices' as AssetKey, `${id}|${tomorrow}`), `raw prices of ${id} on ${tomorrow}`);
+    // Each hub's 24 hours, the one read empty before included: a source's trailing days are re-read.
+    for (const id of HUBS) {
+      const c = await instance.store.current('pjm/raw/prices' as AssetKey, `${id}|${tomorrow}`);
+      assert.is(c && (await instance.store.materialization(c.id))!.metadata['rowCount'], 24, `raw prices of ${id} on ${tomorrow}`);
+    }
   } finally {
     await instance.close();
   }
