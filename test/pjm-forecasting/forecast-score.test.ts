@@ -133,6 +133,7 @@ test('/metrics exports the rolling figures, /api/forecast-scores lists the day, 
     await page.waitForSelector('[data-testid="live-scores"]');
     assert.equal(await page.$$eval('[data-testid="score-rolling"] tr[data-window] .mae', (cells) => cells.map((c) => c.textContent)), ['3.000', '3.000']);
     assert.is(await page.locator('[data-testid="score-mae-chart"] path.series').count(), 2);
+    assert.is(await page.locator('[data-testid="score-mae-chart"] circle.dot').count(), 2, 'one day: a dot per series');
     assert.is(await page.locator('[data-testid="score-coverage-chart"] path.series').count(), 2);
     await screenshot(page, 'forecast-score');
     assert.equal(pageErrors(page), []);

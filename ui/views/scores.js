@@ -36,8 +36,8 @@ export async function renderScoreViews(box, signal) {
       height: 220,
       xLabels: scored.map((d) => d.day.slice(5)),
       series: [
-        { name: 'served forecast', color: '#3b7ddd', values: scored.map((d) => d.mae) },
-        { name: 'naive', color: '#aaa', dash: true, values: scored.map(naiveMae) },
+        { name: 'served forecast', color: '#3b7ddd', dots: true, values: scored.map((d) => d.mae) },
+        { name: 'naive', color: '#aaa', dash: true, dots: true, values: scored.map(naiveMae) },
       ],
     })}` : ''}
     ${scored.some((d) => d.coverage90 !== null) ? `<h3>Interval coverage by day</h3>${lineChart({
@@ -47,8 +47,8 @@ export async function renderScoreViews(box, signal) {
       height: 200,
       xLabels: scored.map((d) => d.day.slice(5)),
       series: [
-        { name: '90 % interval', color: '#2e9d5b', values: scored.map((d) => d.coverage90) },
-        { name: '50 % interval', color: '#e07b39', values: scored.map((d) => d.coverage50) },
+        { name: '90 % interval', color: '#2e9d5b', dots: true, values: scored.map((d) => d.coverage90) },
+        { name: '50 % interval', color: '#e07b39', dots: true, values: scored.map((d) => d.coverage50) },
       ],
     })}` : ''}
     ${view.pending.length ? `<h3>Not scored yet</h3><ul data-testid="score-pending">${view.pending.slice(0, 20).map((p) => `<li>${esc(p.day)} node ${p.nodeId} (${esc(p.market)}, ${esc(p.origin)}): ${esc(p.reason)}</li>`).join('')}</ul>` : ''}
