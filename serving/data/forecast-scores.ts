@@ -1,7 +1,8 @@
 // Live accuracy for /metrics and the UI: the current pjm/forecast_score partitions of the
 // latest days (their figures are in each materialization's metadata, so nothing is read from
 // storage), pooled into rolling 7- and 28-day windows, and the kept forecasts that are not
-// scored yet, each with why. Read again only when the store changed (its change token).
+// scored yet, each with why. Read again when the store changed (its change token), and at
+// most every few seconds otherwise.
 import type { AssetKey, Instance } from '../../runtime/index.ts';
 import { FORECAST_SCORE_ASSET, rollingScore, ServedForecastLog, servedForecastLogPath, type ForecastOrigin, type RollingScore, type ScoreSums } from '../../assets/pjm/forecasting.ts';
 
@@ -9,6 +10,8 @@ import { FORECAST_SCORE_ASSET, rollingScore, ServedForecastLog, servedForecastLo
 export const SCORE_WINDOWS = [7, 28] as const;
 /** How many of the latest day partitions are looked at (the longest window, with room for days with nothing kept). */
 const LOOKBACK_PARTITIONS = 120;
+/** How stale the "not scored yet" list may be (the log is written without a store change). */
+const PENDING_REFRESH_MS = 5_000;
 /** How many of the latest kept forecasts are checked for "not scored yet". */
 const PENDING_LOOKBACK = 200;
 
@@ -56,9 +59,13 @@ export class ForecastScores {
     readonly asset: AssetKey = FORECAST_SCORE_ASSET as AssetKey,
   ) {}
 
-  /** The current view (one read per store change, shared by concurrent callers). */
+  /**
+   * The current view (one read per store change, shared by concurrent callers). The server's own
+   * kept forecasts change no store token, so the view is also read again when older than
+   * PENDING_REFRESH_MS, for the list of what waits to be scored.
+   */
   async view(): Promise<ScoreView> {
-    const token = await this.instance.store.changeToken();
+    const token = `${await this.instance.store.changeToken()}|${Math.floor(Date.now() / PENDING_REFRESH_MS)}`;
     if (this.#view === undefined || token !== this.#token) {
       this.#token = token;
       this.#view = this.#read().catch((err: unknown) => {
