@@ -14,4 +14,5 @@ export const ASSET_KEYS = {
   backtest: 'pjm/backtest',
   forecast: 'pjm/forecast',
   modelExport: 'pjm/model_export',
+  forecastScore: 'pjm/forecast_score',
 } as const;

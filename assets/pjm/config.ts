@@ -115,6 +115,12 @@ export interface PjmConfig {
   readonly end: string;
   /** Where `start`..`end` came from, in words (variables, the dataset, the files' span, the API window). */
   readonly spanOrigin: string;
+  /**
+   * The live source with no PJM_END: the data follows the clock (its last day is yesterday,
+   * whenever the process looks), and the raw prices reach the next delivery day, whose
+   * day-ahead prices post before the day begins (the `da_prices_posted` sensor requests them).
+   */
+  readonly followsClock: boolean;
   /** Where `nodes` came from, in words (PJM_NODES, the dataset, the nodes of the exports, the 12 hubs). */
   readonly nodesOrigin: string;
   /** Where `markets` came from, in words (PJM_MARKETS, the dataset, the exports found, the default). */
@@ -383,6 +389,7 @@ export function loadPjmConfig(env: Env = process.env, now: Date = new Date(), fr
     start,
     end,
     spanOrigin,
+    followsClock: source === 'dataminer-api' && nonEmpty(env, 'PJM_END') === undefined,
     backtest,
     csvDir,
     epftoolboxDir: nonEmpty(env, 'PJM_EPFTOOLBOX_DIR') ?? DEFAULT_EPFTOOLBOX_DIR,

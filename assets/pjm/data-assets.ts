@@ -82,6 +82,9 @@ class ReportCache {
  */
 const SOURCE_DAY_BATCH = 92;
 
+/** Windows past the last complete UTC day the live raw prices reach: today and the next delivery day. */
+const RAW_PRICE_DAYS_AHEAD = 2;
+
 /** Partitions of a validated asset judged in one step: the screen's fixed cost is paid once (validation/batch.ts). */
 const VALIDATION_BATCH = 92;
 
@@ -182,9 +185,14 @@ export function dataAssets(
   source: RawSource,
   sourceFingerprint: string,
   loadFeed: LoadFeed,
-): { assets: AssetDefinition<unknown>[]; days: PartitionsDefinition; nodeDays: MultiPartitions; loadFeed: LoadFeed } {
+): { assets: AssetDefinition<unknown>[]; days: PartitionsDefinition; nodeDays: MultiPartitions; rawNodeDays: MultiPartitions; loadFeed: LoadFeed } {
   const days = dailyPartitions({ start: config.start, end: config.end });
   const nodeDays = pjmNodeDays(config, days);
+  // On the live clock the raw prices also have today and the next delivery day (endOffset 2:
+  // keys up to the UTC day after today, which is never earlier than the EPT tomorrow), so the
+  // da_prices_posted sensor's request for D+1 names partitions that exist; the processed and
+  // validated prices reach them once the day is over.
+  const rawNodeDays = config.followsClock ? pjmNodeDays(config, dailyPartitions({ start: config.start, endOffset: RAW_PRICE_DAYS_AHEAD })) : nodeDays;
   // What the rows of every node-day depend on: the source and the markets (load: the areas).
   // Never the node list (adding a hub must not restale the others) nor the files' hash (a new
   // export with one more hub would): a changed file is re-read for the trailing
@@ -198,12 +206,15 @@ export function dataAssets(
   const rawPrices = defineAsset({
     key: ASSET_KEYS.rawPrices,
     group: 'pjm',
-    description: 'The source rows of one pricing node and EPT delivery day: its LMPs in the configured markets, revisions included.',
-    partitions: nodeDays,
+    description: `The source rows of one pricing node and EPT delivery day: its LMPs in the configured markets, revisions included.${config.followsClock ? ' Reaches the next delivery day (its day-ahead prices post the day before); a day not over yet with nothing posted is empty.' : ''}`,
+    partitions: rawNodeDays,
     io: 'table',
     codeVersion: `3:${config.source}:${config.markets.join('.')}`,
     source: true,
-    refresh,
+    // Ahead of the data on the live clock: today and the next day fill in as PJM posts them, so they are re-read too.
+    refresh: config.followsClock
+      ? { trailing: config.revisionDays + RAW_PRICE_DAYS_AHEAD, because: `the source may revise its last ${config.revisionDays} days (PJM_REVISION_DAYS), and today and the next delivery day fill in as PJM posts them` }
+      : refresh,
     retry: { maxAttempts: 1 },
     batch: eachPartition(SOURCE_DAY_BATCH, async (ctx) => {
       const { node, day } = splitNodeDay(ctx.partition);
@@ -339,7 +350,7 @@ export function dataAssets(
     ),
   });
 
-  return { assets: [rawPrices, rawLoad, processedPrices, processedLoad, validatedPrices, validatedLoad] as AssetDefinition<unknown>[], days, nodeDays, loadFeed };
+  return { assets: [rawPrices, rawLoad, processedPrices, processedLoad, validatedPrices, validatedLoad] as AssetDefinition<unknown>[], days, nodeDays, rawNodeDays, loadFeed };
 }
 
 /** The name nodes are added under: `materialize partitions add pjm_nodes 51288`. */

@@ -30,6 +30,9 @@ import { buildNodeDaysFeatures, describeChoice, describeFeatureSet, detectFeatur
 import { DEFAULT_SETTINGS, defaultSettingsFor, disposeModel, loadModel, RT_WITH_DA_SETTINGS, trainModelFromFeatures, type ModelSidecar, type TrainSettings } from './model/index.ts';
 import { backtest, EPFTOOLBOX_TEST_PERIOD, type Recalibration } from './backtest/index.ts';
 import { latestForecast } from './forecast/index.ts';
+import type { DayForecast } from './forecast/forecast.ts';
+import { ServedForecastLog } from './served/log.ts';
+import { servedFromDayForecast } from './served/from-forecast.ts';
 import { decodeModelBundle, encodeModelBundle } from './model-bundle.ts';
 import type { ConformalCalibration } from './model/calibration.ts';
 import { noWorseVerdict } from './model/no-worse.ts';
@@ -49,6 +52,8 @@ export interface ModelStageOptions {
   readonly modelDir: string;
   readonly recalibration: Recalibration;
   readonly settings?: TrainSettings;
+  /** The served-forecast log pjm/forecast keeps its forecasts in (servedForecastLogPath(DATA_DIR)); none: not kept. */
+  readonly servedLogPath?: string;
 }
 
 /** The target market: real-time when the pipeline has it (the harder, more valuable forecast), else day-ahead. */
@@ -413,6 +418,7 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
         const result = await latestForecast(conn, { ...inputs, model: trained, calibration: sidecar.calibration ?? null, outPath });
         if (!sidecar.calibration) ctx.log.warn('no quantiles: the model has no calibration (its backtest was too short); the p05..p95 columns are NULL');
         for (const f of result.failures) ctx.log.warn(`skipped: ${f.message}`);
+        const kept = options.servedLogPath === undefined ? 0 : keepIssued(options.servedLogPath, result.forecasts, ctx.input('prices'), { modelVersion: modelInput.partitions[0]!.dataVersion, market });
         const days = [...new Set(result.forecasts.map((f) => f.day))].sort();
         const summary =
           result.forecasts.length === 0
@@ -426,6 +432,7 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
             nodes: result.forecasts.length,
             failures: result.failures.map((f) => f.message),
             quantiles: sidecar.calibration ? `p05..p95: per-hour conformal residual quantiles of ${sidecar.calibration.firstDay}..${sidecar.calibration.lastDay}` : null,
+            keptForScoring: kept,
           },
         };
       } finally {
@@ -471,6 +478,24 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
   });
 
   return [featureSet, features, model, backtestAsset, forecast, modelExport] as AssetDefinition<unknown>[];
+}
+
+/**
+ * Keeps the node-days of `forecasts` whose validated prices are not in yet (a forecast of a day
+ * already known is not one) in the served-forecast log, for pjm/forecast_score; returns how many
+ * were new. On a historical export the forecast day is often inside the data: nothing is kept.
+ */
+function keepIssued(logPath: string, forecasts: readonly DayForecast[], prices: AssetInput, by: { modelVersion: string; market: Market }): number {
+  const known = new Set(prices.partitions.map((p) => p.partition));
+  const issued = forecasts.filter((f) => !known.has(`${f.nodeId}|${f.day}`) && !known.has(f.day));
+  if (issued.length === 0) return 0;
+  const log = ServedForecastLog.open(logPath);
+  try {
+    const issuedAt = Date.now();
+    return log.append(issued.map((f) => servedFromDayForecast(f, { origin: 'forecast_asset', issuedAt, ...by })));
+  } finally {
+    log.close();
+  }
 }
 
 /** The sidecar of the consumed model version, from its materialization's metadata. */

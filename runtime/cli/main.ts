@@ -287,7 +287,7 @@ async function runCommand(
       { signal: controller.signal, onWaiting: (reason) => err.write(`run ${prepared.runId} queued: ${reason}\n`) },
     );
     if (outcome.kind === 'canceled') {
-      err.write(`run ${prepared.runId} was canceled while queued; it never started\n`);
+      err.write(`run ${prepared.runId} was canceled while queued; it never started${outcome.reason ? ` (${outcome.reason})` : ''}\n`);
       return 1;
     }
     const result = outcome.result;

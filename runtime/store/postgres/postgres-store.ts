@@ -541,8 +541,11 @@ export class PostgresLineageStore implements LineageStore {
   async finishQueuedRun(runId: string): Promise<void> {
     await runQueue.finishQueuedRun(this.#pool, runId);
   }
-  async cancelQueuedRun(runId: string): Promise<CancelQueuedResult> {
-    return runQueue.cancelQueuedRun(this.#pool, runId);
+  async heartbeatQueuedRuns(runIds: readonly string[], now: number): Promise<void> {
+    await runQueue.heartbeatQueuedRuns(this.#pool, runIds, now);
+  }
+  async cancelQueuedRun(runId: string, reason?: string): Promise<CancelQueuedResult> {
+    return runQueue.cancelQueuedRun(this.#pool, runId, reason);
   }
 
   async claimRunRequest(dedupeKey: string, daemonId: string, runId: string, now: number): Promise<ClaimResult> {
