@@ -169,37 +169,20 @@ export interface ForecastVsActual {
   readonly hours: readonly PredictedHour[];
 }
 
-/** Finds the predicted hours in a backtest's stored value or metadata: an array of {node|nodeId, day, hour, actual, forecast, quantiles?}. */
+/**
+ * The predicted hours of a backtest: pjm/backtest stores `{ report, forecasts }`, each forecast a
+ * ForecastHour (assets/pjm/backtest/walk-forward.ts: nodeId, day, hour, actual, forecast,
+ * naive, quantiles?). Undefined for a value without that array (another asset's, or an older
+ * backtest's without forecasts); an entry that is not a ForecastHour is an error naming it.
+ */
 export function findPredictions(value: JsonValue | undefined): PredictedHour[] | undefined {
-  const tryArray = (v: JsonValue | undefined): PredictedHour[] | undefined => {
-    if (!Array.isArray(v) || v.length === 0) return undefined;
-    const first = v[0];
-    if (!isObj(first) || typeof first.day !== 'string' || num(first.hour) === null || !('forecast' in first)) return undefined;
-    return v.filter(isObj).map((r) => ({
-      node: String(r.nodeId ?? r.node ?? ''),
-      day: String(r.day),
-      hour: num(r.hour) ?? 0,
-      actual: num(r.actual),
-      forecast: num(r.forecast),
-      naive: num(r.naive),
-      ...intervalsOf(r.quantiles),
-    }));
-  };
-  const direct = tryArray(value);
-  if (direct) return direct;
-  if (!isObj(value)) return undefined;
-  for (const k of ['predictions', 'forecasts', 'hours']) {
-    const found = tryArray(value[k]);
-    if (found) return found;
-  }
-  for (const k of ['report', 'backtest']) {
-    const inner = value[k];
-    if (isObj(inner)) {
-      const found = findPredictions(inner);
-      if (found) return found;
+  if (!isObj(value) || !Array.isArray(value.forecasts)) return undefined;
+  return value.forecasts.map((r, i) => {
+    if (!isObj(r) || typeof r.nodeId !== 'number' || typeof r.day !== 'string' || typeof r.hour !== 'number' || !('forecast' in r)) {
+      throw new TypeError(`backtest forecasts[${i}] is not a ForecastHour (nodeId, day, hour, actual, forecast, naive): ${JSON.stringify(r).slice(0, 120)}`);
     }
-  }
-  return undefined;
+    return { node: String(r.nodeId), day: r.day, hour: r.hour, actual: num(r.actual), forecast: num(r.forecast), naive: num(r.naive), ...intervalsOf(r.quantiles) };
+  });
 }
 
 /** The Monday of `day`'s ISO week. */

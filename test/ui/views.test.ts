@@ -114,6 +114,7 @@ test('forecast versus actual: predictions found in the stored value, one node an
   const hours = [];
   for (const day of ['2017-01-01', '2017-01-02', '2017-01-09']) for (let hour = 0; hour < 24; hour++) hours.push({ nodeId: 1, day, hour, actual: hour, forecast: hour + 1, naive: hour - 1 });
   const found = findPredictions({ report: { comparison: [] }, forecasts: hours } as never)!;
+  assert.throws(() => findPredictions({ forecasts: [{ node: 1, day: '2017-01-01', hour: 0, forecast: 1 }] } as never), /forecasts\[0\] is not a ForecastHour/);
   assert.is(found.length, 72);
   assert.is(weekOf('2017-01-01'), '2016-12-26', 'a Sunday belongs to the week of the Monday before');
   const last = forecastVsActual(found, {});
@@ -124,6 +125,7 @@ test('forecast versus actual: predictions found in the stored value, one node an
   assert.is(chosen.week, '2017-01-02');
   assert.equal(chosen.hours.map((h) => h.day), Array(24).fill('2017-01-02'));
   assert.is(findPredictions({ rows: 3 } as never), undefined);
+  assert.is(findPredictions(hours as never), undefined, 'only where pjm/backtest writes them: the value\'s forecasts');
 });
 
 const ev = (id: number, type: EventRecord['type'], asset: string | null, extra: Partial<EventRecord> = {}): EventRecord => ({
