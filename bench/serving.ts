@@ -21,6 +21,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createServer } from 'node:net';
 import { Instance, materialize } from '../runtime/index.ts';
+import { configureXGBoost } from '../lib/xgboost/config.ts';
+import { ompWaitPolicy } from '../runtime/settings.ts';
+
+// Like the CLI and the server: OpenMP's idle policy from the one settings loader, before XGBoost loads.
+configureXGBoost({ ompWaitPolicy: ompWaitPolicy(process.env) });
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const duration = process.env['BENCH_DURATION'] ?? '20s';

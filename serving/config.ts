@@ -2,8 +2,7 @@
 // other module receives plain values (and tests build them directly). The API token is
 // kept out of `describeConfig`, which is what gets logged.
 import { isIP } from 'node:net';
-import { resolve } from 'node:path';
-import { RUN_QUEUE_DEFAULTS, runQueueSettingsFromEnv, SettingError, type RunQueueSettings } from '../runtime/settings.ts';
+import { dataDirSetting, RUN_QUEUE_DEFAULTS, runQueueSettingsFromEnv, SettingError, type RunQueueSettings } from '../runtime/settings.ts';
 
 export interface ServingConfig {
   readonly host: string;
@@ -96,7 +95,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   return {
     host: args.has('host') ? hostFrom('--host', args.get('host')!) : env.HOST?.trim() ? hostFrom('HOST', env.HOST) : DEFAULTS.host,
     port: args.has('port') ? intFrom('--port', args.get('port'), DEFAULTS.port, 0, 65_535) : intFrom('PORT', env.PORT, DEFAULTS.port, 0, 65_535),
-    dataDir: resolve(args.get('data-dir') ?? (env.DATA_DIR?.trim() || 'data')),
+    dataDir: dataDirSetting(env, args.get('data-dir')).dataDir,
     apiToken: token ? token : undefined,
     bodyLimitBytes: intFrom('SERVING_BODY_LIMIT_BYTES', env.SERVING_BODY_LIMIT_BYTES, DEFAULTS.bodyLimitBytes, 1),
     requestTimeoutMs: intFrom('SERVING_REQUEST_TIMEOUT_MS', env.SERVING_REQUEST_TIMEOUT_MS, DEFAULTS.requestTimeoutMs, 1),

@@ -9,11 +9,14 @@ import { createApp, ROUTE_MODULES } from './app.ts';
 import { startWarmUp } from './warmup.ts';
 import type { ServingConfig } from './config.ts';
 import { FeatureService } from './data/feature-service.ts';
+import { ForecastScores } from './data/forecast-scores.ts';
 import { bearerAuth, type AuthOptions } from './http/middleware/auth.ts';
 import { answerClientError } from './http/client-error.ts';
 import { ServingMetrics } from './metrics.ts';
 import { ModelRegistry } from './model/registry.ts';
 import { PredictService } from './predict/service.ts';
+import { ServedForecastRecorder } from './predict/served-recorder.ts';
+import { servedForecastLogPath } from '../assets/pjm/forecasting.ts';
 import { PredictLane } from './http/predict-lane.ts';
 import type { RouteModule, ServerDeps } from './routes.ts';
 
@@ -77,9 +80,21 @@ export function buildDeps(instance: Instance<unknown>, config: ServingConfig, lo
   const models = new ModelRegistry({ store: instance.store, storage: instance.storage, log: log.child({ component: 'models' }), metrics, pollIntervalMs: config.pollIntervalMs });
   const features = new FeatureService({ instance, log: log.child({ component: 'features' }), metrics, pollIntervalMs: config.pollIntervalMs, cacheSize: config.featureCacheSize });
   const auth = bearerAuth(config.apiToken, authOptions);
-  const predictions = new PredictService(models, features, metrics, config.featureCacheSize);
+  const served = new ServedForecastRecorder(servedForecastLogPath(instance.dataDir), log.child({ component: 'served-forecasts' }));
+  const predictions = new PredictService(models, features, metrics, config.featureCacheSize, served);
   const predictLane = new PredictLane({ predictions, auth, log, metrics, corsOrigins: config.corsOrigins, capacity: config.featureCacheSize });
-  return { instance, models, features, auth, log, config, metrics, predictions, predictLane };
+  const scores = new ForecastScores(instance);
+  // Likewise a store that cannot be read leaves the score gauges out of that scrape.
+  metrics.setScoreSource(() =>
+    scores.view().then(
+      (v) => v.rolling,
+      (err: unknown) => {
+        log.warn({ err: errorMessage(err) }, 'could not read the forecast scores for /metrics');
+        return [];
+      },
+    ),
+  );
+  return { instance, models, features, auth, log, config, metrics, predictions, predictLane, scores };
 }
 
 export interface StartOptions extends AuthOptions {
@@ -144,6 +159,7 @@ export async function startServer(instance: Instance<unknown>, config: ServingCo
         }
       }
       deps.models.stop();
+      deps.predictions.close();
       await deps.features.stop();
       return drained;
     })());

@@ -15,7 +15,7 @@
 // otherwise ran its first few dozen times unoptimized after /ready (a new node-day then took
 // several times its warm cost). They leave those days' answers in the caches too.
 import { PRICE_LAGS } from '../assets/pjm/forecasting.ts';
-import { addDays } from './data/catalog.ts';
+import { addDays } from '../lib/days.ts';
 import type { ServerDeps } from './routes.ts';
 
 export interface WarmUpOptions {

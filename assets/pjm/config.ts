@@ -5,6 +5,7 @@
 import { inspect } from 'node:util';
 import { join } from 'node:path';
 import { projectRoot } from '../../lib/code-location.ts';
+import { addDays } from '../../lib/days.ts';
 import { SettingError } from '../../runtime/settings.ts';
 import type { Recalibration } from './backtest/index.ts';
 
@@ -114,6 +115,12 @@ export interface PjmConfig {
   readonly end: string;
   /** Where `start`..`end` came from, in words (variables, the dataset, the files' span, the API window). */
   readonly spanOrigin: string;
+  /**
+   * The live source with no PJM_END: the data follows the clock (its last day is yesterday,
+   * whenever the process looks), and the raw prices reach the next delivery day, whose
+   * day-ahead prices post before the day begins (the `da_prices_posted` sensor requests them).
+   */
+  readonly followsClock: boolean;
   /** Where `nodes` came from, in words (PJM_NODES, the dataset, the nodes of the exports, the 12 hubs). */
   readonly nodesOrigin: string;
   /** Where `markets` came from, in words (PJM_MARKETS, the dataset, the exports found, the default). */
@@ -248,12 +255,6 @@ function nodes(env: Env, fallback: readonly PjmNode[]): readonly PjmNode[] {
   return out;
 }
 
-function addDays(isoDay: string, n: number): string {
-  const d = new Date(`${isoDay}T00:00:00Z`);
-  d.setUTCDate(d.getUTCDate() + n);
-  return d.toISOString().slice(0, 10);
-}
-
 /** The EPT calendar date of an instant (for defaults of the live source). */
 function eptDay(now: Date): string {
   return new Intl.DateTimeFormat('en-CA', { timeZone: 'America/New_York', year: 'numeric', month: '2-digit', day: '2-digit' }).format(now);
@@ -280,6 +281,16 @@ export function csvSourceChosen(env: Env): boolean {
 /** `env` with a placeholder for an unset PJM_START/PJM_END, to validate everything but the span first. */
 export function withPlaceholderSpan(env: Env): Env {
   return { ...env, PJM_START: env.PJM_START || '1970-01-01', PJM_END: env.PJM_END || '9999-12-31' };
+}
+
+/** Whether PJM_MARKETS is set; when not, a `dataminer-csv` run takes the markets its exports hold. */
+export function marketsGiven(env: Env): boolean {
+  return nonEmpty(env, 'PJM_MARKETS') !== undefined;
+}
+
+/** Whether PJM_LOAD_AREAS is set; when not, a `dataminer-csv` run takes the areas of its metered-load export. */
+export function loadAreasGiven(env: Env): boolean {
+  return nonEmpty(env, 'PJM_LOAD_AREAS') !== undefined;
 }
 
 /** PJM_NODES as given (for naming it in an error). */
@@ -378,6 +389,7 @@ export function loadPjmConfig(env: Env = process.env, now: Date = new Date(), fr
     start,
     end,
     spanOrigin,
+    followsClock: source === 'dataminer-api' && nonEmpty(env, 'PJM_END') === undefined,
     backtest,
     csvDir,
     epftoolboxDir: nonEmpty(env, 'PJM_EPFTOOLBOX_DIR') ?? DEFAULT_EPFTOOLBOX_DIR,

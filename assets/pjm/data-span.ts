@@ -5,7 +5,7 @@
 // load the configuration.
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { duckdbConnect } from '../../runtime/index.ts';
-import { csvSourceChosen, loadPjmConfig, needsDataSpan, nodesSetting, withPlaceholderSpan, PjmConfigError, PJM_MARKETS, type DataSpan, type ExportLoadAreas, type ExportMarkets, type ExportNodes, type PjmConfig, type PjmMarket, type PjmNode } from './config.ts';
+import { csvSourceChosen, loadAreasGiven, loadPjmConfig, marketsGiven, needsDataSpan, nodesSetting, withPlaceholderSpan, PjmConfigError, PJM_MARKETS, type DataSpan, type ExportLoadAreas, type ExportMarkets, type ExportNodes, type PjmConfig, type PjmMarket, type PjmNode } from './config.ts';
 import { dataMinerLmpCsvSql, dataMinerLoadMeteredCsvSql, findDataMinerCsvFiles, checkCsvHeaders, lmpCsvColumns, LOAD_METERED_CSV_COLUMNS } from './sources/dataminer-csv.ts';
 import { EPT_ZONE, useUtc } from './sources/raw.ts';
 
@@ -155,14 +155,14 @@ export async function resolvePjmConfig(env: Readonly<Record<string, string | und
   // Validate everything but the span first (a missing PJM_CSV_DIR is reported as such).
   const unread = loadPjmConfig(withPlaceholderSpan(env), now);
   const dir = unread.csvDir!;
-  const markets = env.PJM_MARKETS?.trim() ? undefined : await csvExportMarkets(dir);
+  const markets = marketsGiven(env) ? undefined : await csvExportMarkets(dir);
   const provisional = markets === undefined ? unread : loadPjmConfig(withPlaceholderSpan(env), now, { markets });
   const conn = await duckdbConnect();
   try {
     const span = needsDataSpan(env) ? overlapOf(dir, await csvFeedSpans(conn, dir, provisional.markets)) : undefined;
     const nodes = await csvExportNodes(conn, dir, provisional.markets);
     if (nodes.inEvery.length === 0) throw new PjmConfigError('PJM_CSV_DIR', dir, `exports that share at least one pricing node across the markets ${provisional.markets.join(', ')} (${nodes.detail}); or set PJM_MARKETS to one market`);
-    const loadAreas = env.PJM_LOAD_AREAS?.trim() ? undefined : await csvExportLoadAreas(conn, dir);
+    const loadAreas = loadAreasGiven(env) ? undefined : await csvExportLoadAreas(conn, dir);
     const config = loadPjmConfig(env, now, { span, nodes, markets, loadAreas });
     if (config.nodesOrigin === 'PJM_NODES') checkNodesInExports(config, nodes.byMarket, dir, nodesSetting(env));
     return config;

@@ -13,6 +13,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import {
   allPartitionsMapping,
   defineAsset,
+  describePartition,
   dimensionMapping,
   trailingWindowMapping,
   type BatchOutput,
@@ -22,12 +23,16 @@ import {
   type Metadata,
   type MultiPartitions,
 } from '../../runtime/index.ts';
+import { addDays, dayNumberOf } from '../../lib/days.ts';
 import type { PjmConfig } from './config.ts';
 import { ASSET_KEYS, splitNodeDay } from './data-assets.ts';
 import { buildNodeDaysFeatures, describeChoice, describeFeatureSet, detectFeatureSet, featureColumns, normaliseFeatureSet, PRICE_LAGS, type FeatureSet, type Market } from './features/index.ts';
 import { DEFAULT_SETTINGS, defaultSettingsFor, disposeModel, loadModel, readFeatureTable, RT_WITH_DA_SETTINGS, trainModelFromFeatures, type ModelSidecar, type TrainSettings } from './model/index.ts';
 import { backtest, EPFTOOLBOX_TEST_PERIOD, type Recalibration } from './backtest/index.ts';
 import { latestForecast } from './forecast/index.ts';
+import type { DayForecast } from './forecast/forecast.ts';
+import { ServedForecastLog } from './served/log.ts';
+import { servedFromDayForecast } from './served/from-forecast.ts';
 import { decodeModelBundle, encodeModelBundle } from './model-bundle.ts';
 import type { ConformalCalibration } from './model/calibration.ts';
 import { noWorseVerdict } from './model/no-worse.ts';
@@ -50,6 +55,8 @@ export interface ModelStageOptions {
   readonly modelDir: string;
   readonly recalibration: Recalibration;
   readonly settings?: TrainSettings;
+  /** The served-forecast log pjm/forecast keeps its forecasts in (servedForecastLogPath(DATA_DIR)); none: not kept. */
+  readonly servedLogPath?: string;
 }
 
 /** The target market: real-time when the pipeline has it (the harder, more valuable forecast), else day-ahead. */
@@ -61,8 +68,6 @@ export function modelBaseName(market: Market): string {
   return `xgb_${market}_lmp`;
 }
 
-const shiftDay = (day: string, n: number): string => new Date(Date.parse(`${day}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
-
 /**
  * The test period: PJM_BACKTEST_START..PJM_BACKTEST_END or the last PJM_BACKTEST_DAYS days
  * when set (clipped to the days with complete features, and said so); else epftoolbox's
@@ -73,7 +78,7 @@ export function testPeriod(config: Pick<PjmConfig, 'source' | 'backtest'>, first
   const span = `${firstFeatureDay}..${lastFeatureDay}`;
   if (b.start !== null || b.end !== null || b.days !== null) {
     const end = b.end !== null && b.end < lastFeatureDay ? b.end : lastFeatureDay;
-    const start = b.start ?? (b.days !== null ? shiftDay(end, -(b.days - 1)) : null);
+    const start = b.start ?? (b.days !== null ? addDays(end, -(b.days - 1)) : null);
     if (start !== null) {
       if (start <= firstFeatureDay) {
         throw new Error(`The backtest period ${start}..${end} (PJM_BACKTEST_*) starts on or before the first day with complete features (${firstFeatureDay}); it needs earlier days to train on. Start it later, or give fewer PJM_BACKTEST_DAYS.`);
@@ -95,12 +100,10 @@ function defaultTestPeriod(config: Pick<PjmConfig, 'source'>, firstFeatureDay: s
   if (config.source === 'epftoolbox' && firstFeatureDay < testFirstDay && lastFeatureDay >= testFirstDay) {
     return { testFirstDay, testLastDay: lastFeatureDay < testLastDay ? lastFeatureDay : testLastDay };
   }
-  const first = Date.parse(`${firstFeatureDay}T00:00:00Z`);
-  const last = Date.parse(`${lastFeatureDay}T00:00:00Z`);
-  const days = Math.round((last - first) / 86_400_000) + 1;
+  const days = dayNumberOf(lastFeatureDay) - dayNumberOf(firstFeatureDay) + 1;
   const testDays = Math.max(7, Math.floor(days / 5));
   if (testDays >= days) throw new Error(`Only ${days} days of complete features (${firstFeatureDay}..${lastFeatureDay}): too few to hold out a test period. Widen PJM_START..PJM_END.`);
-  return { testFirstDay: new Date(last - (testDays - 1) * 86_400_000).toISOString().slice(0, 10), testLastDay: lastFeatureDay };
+  return { testFirstDay: addDays(lastFeatureDay, -(testDays - 1)), testLastDay: lastFeatureDay };
 }
 
 /** Node names for the per-node table: as configured, else the hub's name when it is one of the 12 hubs. */
@@ -123,13 +126,13 @@ function featureSetOf(input: AssetInput): FeatureSet {
   if (!first || !last) throw new Error(`No partition of ${input.asset} is materialized; materialize +${input.asset} first.`);
   const read = (partition: string): FeatureSet => {
     const set = input.metadata(partition).featureSet as unknown as FeatureSet | undefined;
-    if (!set || typeof set !== 'object') throw new Error(`The consumed ${input.asset}[${partition}] version records no feature set in its metadata; rematerialize ${input.asset}.`);
+    if (!set || typeof set !== 'object') throw new Error(`The consumed ${describePartition(input.asset, partition)} version records no feature set in its metadata; rematerialize ${input.asset}.`);
     return normaliseFeatureSet(set);
   };
   const a = read(first.partition);
   const b = read(last.partition);
   if (describeFeatureSet(a) !== describeFeatureSet(b)) {
-    throw new Error(`${input.asset}[${first.partition}] was built with ${describeFeatureSet(a)} but ${input.asset}[${last.partition}] with ${describeFeatureSet(b)}; materialize ${input.asset} again so every partition uses the current pjm/feature_set.`);
+    throw new Error(`${describePartition(input.asset, first.partition)} was built with ${describeFeatureSet(a)} but ${describePartition(input.asset, last.partition)} with ${describeFeatureSet(b)}; materialize ${input.asset} again so every partition uses the current pjm/feature_set.`);
   }
   return a;
 }
@@ -459,6 +462,7 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
         const result = await latestForecast(conn, { ...inputs, model: trained, ...(served.lear ? { served } : {}), calibration: sidecar.calibration ?? null, outPath });
         if (!sidecar.calibration) ctx.log.warn('no quantiles: the model has no calibration (its backtest was too short); the p05..p95 columns are NULL');
         for (const f of result.failures) ctx.log.warn(`skipped: ${f.message}`);
+        const kept = options.servedLogPath === undefined ? 0 : keepIssued(options.servedLogPath, result.forecasts, ctx.input('prices'), { modelVersion: modelInput.partitions[0]!.dataVersion, market });
         const days = [...new Set(result.forecasts.map((f) => f.day))].sort();
         const summary =
           result.forecasts.length === 0
@@ -472,6 +476,7 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
             nodes: result.forecasts.length,
             failures: result.failures.map((f) => f.message),
             quantiles: sidecar.calibration ? `p05..p95: per-hour conformal residual quantiles of ${sidecar.calibration.firstDay}..${sidecar.calibration.lastDay}` : null,
+            keptForScoring: kept,
           },
         };
       } finally {
@@ -517,6 +522,24 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
   });
 
   return [featureSet, features, model, backtestAsset, forecast, modelExport] as AssetDefinition<unknown>[];
+}
+
+/**
+ * Keeps the node-days of `forecasts` whose validated prices are not in yet (a forecast of a day
+ * already known is not one) in the served-forecast log, for pjm/forecast_score; returns how many
+ * were new. On a historical export the forecast day is often inside the data: nothing is kept.
+ */
+function keepIssued(logPath: string, forecasts: readonly DayForecast[], prices: AssetInput, by: { modelVersion: string; market: Market }): number {
+  const known = new Set(prices.partitions.map((p) => p.partition));
+  const issued = forecasts.filter((f) => !known.has(`${f.nodeId}|${f.day}`) && !known.has(f.day));
+  if (issued.length === 0) return 0;
+  const log = ServedForecastLog.open(logPath);
+  try {
+    const issuedAt = Date.now();
+    return log.append(issued.map((f) => servedFromDayForecast(f, { origin: 'forecast_asset', issuedAt, ...by })));
+  } finally {
+    log.close();
+  }
 }
 
 /** The sidecar of the consumed model version, from its materialization's metadata. */

@@ -10,7 +10,7 @@ import { dirname } from 'node:path';
 import { hostname } from 'node:os';
 import Database from 'better-sqlite3';
 import type { JsonValue } from '../definitions.ts';
-import type { AssetKey, PartitionKey } from '../keys.ts';
+import { describePartition, type AssetKey, type PartitionKey } from '../keys.ts';
 import type { DynamicPartitionKeys } from '../partitions.ts';
 import type { CodeVersion, DataVersion } from '../versions.ts';
 import { BAD_CURRENT_SQL } from './consistency-sql.ts';
@@ -438,7 +438,7 @@ export class SqliteStatements {
     for (const r of this.#db.pragma('foreign_key_check') as { table: string; rowid: number; parent: string }[]) {
       problems.push(`${r.table} row ${r.rowid} points at a missing ${r.parent} row`);
     }
-    for (const r of this.stmts.badCurrent.all() as { asset: string; partition: string; problem: string }[]) problems.push(`${r.asset}[${r.partition}]: ${r.problem}`);
+    for (const r of this.stmts.badCurrent.all() as { asset: string; partition: string; problem: string }[]) problems.push(`${describePartition(r.asset, r.partition)}: ${r.problem}`);
     return problems;
   }
 

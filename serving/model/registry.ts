@@ -5,15 +5,15 @@
 // materialization that fails to load is logged and skipped: the old model keeps serving.
 // (A failed or blocked materialization never becomes current in the store to begin with.)
 import type { Logger } from 'pino';
-import { errorMessage, type AssetKey, type InputRecord, type LineageStore, type Storage } from '../../runtime/index.ts';
+import { assetKey, errorMessage, type AssetKey, type InputRecord, type LineageStore, type Storage } from '../../runtime/index.ts';
 import type { ModelSidecar, ServableModel } from '../../assets/pjm/forecasting.ts';
-import { disposeModel, type TrainedModel } from '../../assets/pjm/forecasting.ts';
+import { ASSET_KEYS, disposeModel, type TrainedModel } from '../../assets/pjm/forecasting.ts';
 import { HttpError } from '../http/errors.ts';
 import type { ServingMetrics } from '../metrics.ts';
 import { modelFromArtifact, servableFromArtifact, sidecarOf } from './artifact.ts';
-import { loadBoostersOffThread } from './load-off-thread.ts';
+import { loadBundleOffThread } from './load-off-thread.ts';
 
-export const MODEL_ASSET = 'pjm/model' as AssetKey;
+export const MODEL_ASSET: AssetKey = assetKey(ASSET_KEYS.model);
 
 /** A loaded model and where it came from. Immutable; shared by every request that uses it. */
 export interface ServedModel {
@@ -162,9 +162,9 @@ export class ModelRegistry {
     if (!record || record.location === null) throw new Error(`materialization ${id} has no stored file`);
     const sidecar = sidecarOf(record.metadata, id);
     const path = await storage.localPath(record.location);
-    let loaded: Awaited<ReturnType<typeof loadBoostersOffThread>>;
+    let loaded: Awaited<ReturnType<typeof loadBundleOffThread>>;
     try {
-      loaded = await loadBoostersOffThread(
+      loaded = await loadBundleOffThread(
         path,
         sidecar.members.map((m) => m.file),
         sidecar.families ? [sidecar.families.lear.file] : [],

@@ -6,7 +6,7 @@
 // is a map lookup, and its answer goes to the socket without being encoded again.
 import { concatFeatureTables, featureTableFromRows, learInputDays, type FeatureTable } from '../../assets/pjm/forecasting.ts';
 import { predictRows } from '../../assets/pjm/forecasting.ts';
-import type { Market } from '../../assets/pjm/forecasting.ts';
+import { servedFromAnswer, type Market } from '../../assets/pjm/forecasting.ts';
 import type { DayFeatures, FeatureService, NodeInfo } from '../data/feature-service.ts';
 import { Lru } from '../data/lru.ts';
 import { HttpError } from '../http/errors.ts';
@@ -15,6 +15,7 @@ import type { ModelRegistry, ServedModel } from '../model/registry.ts';
 import type { PredictBatchRequest, PredictFeaturesRequest, PredictRequest } from '../schemas.ts';
 import { checkServes, explainRows, forecastDayWith, servedForecast, type Explanation, type HourForecast } from './forecast.ts';
 import { checkBatchWork, checkpoint, checkRowsWork, ROWS_PER_NODE_DAY } from './work.ts';
+import type { ServedForecastRecorder } from './served-recorder.ts';
 
 export interface ModelRef {
   readonly materializationId: number;
@@ -73,6 +74,8 @@ export class PredictService {
     private readonly features: FeatureService,
     private readonly metrics: ServingMetrics,
     cacheSize = 10_000,
+    /** Where answers for a day whose validated prices are not in yet are kept (to be scored); none: not kept. */
+    private readonly served?: ServedForecastRecorder,
   ) {
     this.#answers = new Lru(cacheSize);
     this.#recent = new Lru(cacheSize);
@@ -98,7 +101,7 @@ export class PredictService {
     const compute = () =>
       this.models.use(async (served) => {
         const generation = this.features.catalog.generation;
-        const body = await this.#day(served, req.node, req.market, req.date, explain, true);
+        const body = await this.#day(served, req.node, req.market, req.date, explain, true, record);
         const bytes = Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
         if (!explain) this.#recent.set(recentKey, { modelId: served.materializationId, generation, bytes });
         return bytes;
@@ -124,8 +127,8 @@ export class PredictService {
     return recent.bytes;
   }
 
-  /** A node-day's answer; JSON text when it was cached and `asText`. */
-  async #day(served: ServedModel, ref: number | string, market: Market, date: string, explain: boolean, asText: boolean): Promise<DayForecastBody | string> {
+  /** A node-day's answer; JSON text when it was cached and `asText`. `keep: false` (the warm-up's requests) keeps no forecast. */
+  async #day(served: ServedModel, ref: number | string, market: Market, date: string, explain: boolean, asText: boolean, keep = true): Promise<DayForecastBody | string> {
     const node = await this.features.resolveNode(ref);
     checkServes(served, market, node.id);
     // The rows are built from the inputs the served model was trained with (its sidecar's set).
@@ -135,7 +138,10 @@ export class PredictService {
     const key = `${served.materializationId}|${explain ? 1 : 0}|${f.key}${learDays ? `|${learDays.keys}` : ''}`;
     // Explained answers are ~25 times larger and rarer: computed each time rather than cached.
     const cached = explain ? undefined : this.#answers.get(key);
-    if (cached !== undefined) return asText ? cached : (JSON.parse(cached) as DayForecastBody);
+    if (cached !== undefined) {
+      if (keep) this.#keepIfFuture(served, node.id, market, date, () => (JSON.parse(cached) as DayForecastBody).forecasts);
+      return asText ? cached : (JSON.parse(cached) as DayForecastBody);
+    }
     const forecast = servedForecast(served, f.table, date, learDays?.rows ?? null);
     const family = served.servable.lear ? familyNote(served, node.id, forecast.lear) : undefined;
     const body: DayForecastBody = {
@@ -148,6 +154,7 @@ export class PredictService {
       forecasts: forecastDayWith(served, f.table, date, explain, forecast.values),
     };
     if (!explain) this.#answers.set(key, JSON.stringify(body));
+    if (keep) this.#keepIfFuture(served, node.id, market, date, () => body.forecasts);
     return body;
   }
 
@@ -172,6 +179,13 @@ export class PredictService {
       }
     }
     return { rows: concatFeatureTables(tables), keys: keys.join(';'), dataVersions };
+  }
+
+  /** A forecast of a day whose prices are not validated yet is one the product issued: kept, once per model version x node x market x day, to be scored. */
+  #keepIfFuture(served: ServedModel, nodeId: number, market: Market, date: string, hours: () => readonly HourForecast[]): void {
+    if (!this.served || this.features.catalog.prices(nodeId, date) !== undefined) return;
+    if (this.served.has({ modelVersion: served.dataVersion, nodeId, market, day: date })) return;
+    this.served.keep(servedFromAnswer(nodeId, date, hours(), { origin: 'predict', modelVersion: served.dataVersion, market, issuedAt: Date.now() }));
   }
 
   /**
@@ -250,6 +264,11 @@ export class PredictService {
         };
       }),
     );
+  }
+
+  /** Writes the forecasts still queued for the served-forecast log (at shutdown). */
+  close(): void {
+    this.served?.close();
   }
 
   async #count<T>(market: Market, form: string, fn: () => Promise<T>): Promise<T> {

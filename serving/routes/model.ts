@@ -3,7 +3,8 @@
 // (its own and the current backtest's), the calibration its quantiles come from, members (rounds, importance, learning curve) and
 // lineage (the materializations it consumed, from the lineage store).
 import { Type as T } from '@sinclair/typebox';
-import type { AssetKey } from '../../runtime/index.ts';
+import { assetKey, type AssetKey } from '../../runtime/index.ts';
+import { ASSET_KEYS } from '../../assets/pjm/forecasting.ts';
 import { lineageOf } from '../../runtime/lineage.ts';
 import { HttpError } from '../http/errors.ts';
 import { addRoute, type RouteModule } from '../routes.ts';
@@ -11,7 +12,7 @@ import { modelRef } from '../predict/service.ts';
 import { ModelRef } from '../schemas.ts';
 import type { ModelSidecar } from '../../assets/pjm/forecasting.ts';
 
-const BACKTEST_ASSET = 'pjm/backtest' as AssetKey;
+const BACKTEST_ASSET: AssetKey = assetKey(ASSET_KEYS.backtest);
 const MAX_BACKTEST_METADATA_BYTES = 256 * 1024;
 
 const ModelInfo = T.Object(

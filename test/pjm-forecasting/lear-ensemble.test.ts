@@ -6,7 +6,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { buildFeatures } from '../../assets/pjm/features/index.ts';
-import { readFeatureTable, dayNumberOf, dayOfNumber, rowsBetween, type FeatureTable } from '../../assets/pjm/model/dataset.ts';
+import { dayNumberOf, dayOfNumber } from '../../lib/days.ts';
+import { readFeatureTable, rowsBetween, type FeatureTable } from '../../assets/pjm/model/dataset.ts';
 import { familyBacktest } from '../../assets/pjm/backtest/families.ts';
 import type { ForecastHour } from '../../assets/pjm/backtest/walk-forward.ts';
 import { conformalQuantile, QUANTILE_LEVELS } from '../../lib/forecast-eval/index.ts';

@@ -18,7 +18,8 @@ import { readPublishedForecasts } from '../lear/epftoolbox-panel.ts';
 import { learKey, learWalkForwardOnTable, type LearTableRun } from '../lear/walk-forward.ts';
 import { mae } from '../metrics.ts';
 import { conformalCalibrationIfEnough, type ConformalCalibration } from '../model/calibration.ts';
-import { dayNumberOf, type FeatureTable } from '../model/dataset.ts';
+import { dayNumberOf } from '../../../lib/days.ts';
+import type { FeatureTable } from '../model/dataset.ts';
 import { combineFamilies, equalWeights, familiesOf, servedValues, type ModelFamily } from '../model/ensemble.ts';
 import type { ForecastHour } from './walk-forward.ts';
 

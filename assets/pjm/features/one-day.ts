@@ -7,7 +7,7 @@
 // Each step below names the CTE of sql.ts it mirrors; test/serving/features-in-memory.test.ts
 // compares the two for every node-day of the test store, value for value.
 import { DateTime } from 'luxon';
-import { dayNumberOf, dayOfNumber } from '../model/dataset.ts';
+import { dayNumberOf, dayOfNumber } from '../../../lib/days.ts';
 import { MissingFeatureInputsError, missingInputsOf } from './build.ts';
 import { featureColumns, PRICE_LAGS, profileColumn, type FeatureSet } from './columns.ts';
 import { nercHolidaysBetween } from './holidays.ts';

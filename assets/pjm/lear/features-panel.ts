@@ -7,7 +7,8 @@
 import type { DailyPanel } from '../../../lib/lear/index.ts';
 import type { FeatureSet } from '../features/columns.ts';
 import { PRICE_LAGS } from '../features/columns.ts';
-import { dayOfNumber, type FeatureTable } from '../model/dataset.ts';
+import { dayOfNumber } from '../../../lib/days.ts';
+import type { FeatureTable } from '../model/dataset.ts';
 
 /** The hourly feature columns of day D that become LEAR's exogenous series, in this order. */
 export function learExogenousColumns(set: FeatureSet): string[] {

@@ -7,7 +7,8 @@
 // lags give D-1, D-2, D-3 and D-7) and, when the node's LEAR reads exogenous series, those of D-1
 // and D-7 (the series of D-1 and D-7).
 import { fitLear, predictLear, type LearModel, type LearOptions } from '../../../lib/lear/index.ts';
-import { dayNumberOf, dayOfNumber, type FeatureTable } from '../model/dataset.ts';
+import { dayNumberOf, dayOfNumber } from '../../../lib/days.ts';
+import type { FeatureTable } from '../model/dataset.ts';
 import { completeDays, learPanelForNode, learPanelsFromFeatures } from './features-panel.ts';
 import { completePrefix, learFeatureMatrixSafe, windowMean } from './walk-forward.ts';
 

@@ -3,6 +3,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { featureColumns, legacyFeatureSet, type FeatureSet, type Market } from '../features/columns.ts';
 
+import { dayNumberOf } from '../../../lib/days.ts';
 import { readDoubleColumns } from '../../../lib/duckdb/double-columns.ts';
 import { sqlString } from '../../../lib/duckdb/sql.ts';
 
@@ -22,8 +23,6 @@ export interface FeatureTable {
   readonly rows: number;
 }
 
-export const dayNumberOf = (day: string): number => Math.round(Date.parse(`${day}T00:00:00Z`) / 86_400_000);
-export const dayOfNumber = (n: number): string => new Date(n * 86_400_000).toISOString().slice(0, 10);
 
 const asSet = (s: Market | FeatureSet): FeatureSet => (typeof s === 'string' ? legacyFeatureSet(s) : s);
 
@@ -110,6 +109,31 @@ export function featureTableFromRows(
     target: column((r) => r.target),
     features: Object.fromEntries(names.map((n) => [n, column((r) => r.features[n] ?? null)])),
     rows: rows.length,
+  };
+}
+
+/**
+ * The `FeatureTable` of one node and one target day: its 24 grid-hour rows (hours 0-23), from
+ * the columns `featuresInMemory` computes, for prediction. `features` must hold every column
+ * of `set` (featureColumns(set)), each of 24 values.
+ */
+export function featureTableOfDay(day: {
+  readonly nodeId: number;
+  readonly day: string;
+  readonly set: FeatureSet;
+  readonly target: Float64Array;
+  readonly features: Readonly<Record<string, Float64Array>>;
+}): FeatureTable {
+  return {
+    market: day.set.market,
+    featureSet: day.set,
+    featureNames: featureColumns(day.set),
+    nodeId: new Float64Array(24).fill(day.nodeId),
+    dayNumber: new Int32Array(24).fill(dayNumberOf(day.day)),
+    hour: Int32Array.from({ length: 24 }, (_, h) => h),
+    target: day.target,
+    features: day.features,
+    rows: 24,
   };
 }
 

@@ -11,7 +11,7 @@ import { hostname } from 'node:os';
 import pg from 'pg';
 import type { JsonValue } from '../../definitions.ts';
 import { RuntimeError } from '../../errors.ts';
-import type { AssetKey, PartitionKey } from '../../keys.ts';
+import { describePartition, type AssetKey, type PartitionKey } from '../../keys.ts';
 import type { DynamicPartitionKeys } from '../../partitions.ts';
 import type { CodeVersion, DataVersion } from '../../versions.ts';
 import { BAD_CURRENT_SQL } from '../consistency-sql.ts';
@@ -250,7 +250,7 @@ export class PostgresLineageStore implements LineageStore {
       // Released between the two statements: try again.
       if (rows[0]) return { acquired: false, holder: rows[0].run_id, expiresAt: rows[0].expires_at };
     }
-    throw new RuntimeError('lease-timeout', `${asset}[${partition}]: the lease kept changing hands while run ${runId} tried to take it; try again.`);
+    throw new RuntimeError('lease-timeout', `${describePartition(asset, partition)}: the lease kept changing hands while run ${runId} tried to take it; try again.`);
   }
 
   async releaseLease(asset: AssetKey, partition: PartitionKey, runId: string): Promise<void> {
@@ -280,7 +280,7 @@ export class PostgresLineageStore implements LineageStore {
       // The lease row stays locked until commit: a taker's upsert waits, then sees this version.
       const held = await c.query(`SELECT 1 FROM leases WHERE asset = $1 AND partition = $2 AND run_id = $3 FOR UPDATE`, [m.asset, m.partition, holder]);
       if (held.rowCount !== 1) {
-        throw new RuntimeError('lease-lost', `${m.asset}[${m.partition}]: ${holder} no longer holds its lease (it expired and another worker took it over); nothing was recorded.`);
+        throw new RuntimeError('lease-lost', `${describePartition(m.asset, m.partition)}: ${holder} no longer holds its lease (it expired and another worker took it over); nothing was recorded.`);
       }
       return (await query((text, values) => c.query<{ id: number }>(text, values))).rows[0]!.id;
     });
@@ -541,8 +541,11 @@ export class PostgresLineageStore implements LineageStore {
   async finishQueuedRun(runId: string): Promise<void> {
     await runQueue.finishQueuedRun(this.#pool, runId);
   }
-  async cancelQueuedRun(runId: string): Promise<CancelQueuedResult> {
-    return runQueue.cancelQueuedRun(this.#pool, runId);
+  async heartbeatQueuedRuns(runIds: readonly string[], now: number): Promise<void> {
+    await runQueue.heartbeatQueuedRuns(this.#pool, runIds, now);
+  }
+  async cancelQueuedRun(runId: string, reason?: string): Promise<CancelQueuedResult> {
+    return runQueue.cancelQueuedRun(this.#pool, runId, reason);
   }
 
   async claimRunRequest(dedupeKey: string, daemonId: string, runId: string, now: number): Promise<ClaimResult> {
@@ -608,7 +611,7 @@ export class PostgresLineageStore implements LineageStore {
 
   async checkConsistency(): Promise<string[]> {
     const { rows } = await this.#q<{ asset: string; partition: string; problem: string }>(BAD_CURRENT_SQL);
-    const problems = rows.map((r) => `${r.asset}[${r.partition}]: ${r.problem}`);
+    const problems = rows.map((r) => `${describePartition(r.asset, r.partition)}: ${r.problem}`);
     const { rows: leases } = await this.#q<{ n: number }>(`SELECT count(*)::int AS n FROM leases l JOIN runs r ON r.id = l.run_id WHERE r.status != 'running'`);
     if (leases[0]!.n > 0) problems.push(`${leases[0]!.n} leases are held by runs that have ended`);
     return problems;

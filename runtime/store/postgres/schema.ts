@@ -295,6 +295,14 @@ export const MIGRATIONS: readonly Migration[] = [
     CREATE INDEX run_queue_by_state ON run_queue (state, seq);
     `,
   },
+  {
+    version: 6,
+    name: "run queue: a queued row's heartbeat (a silent row of another host is canceled) and why a row was canceled",
+    sql: `
+    ALTER TABLE run_queue ADD COLUMN heartbeat_at bigint;
+    ALTER TABLE run_queue ADD COLUMN cancel_reason text;
+    `,
+  },
 ];
 
 /** The highest version, not the count: versions may have gaps while changes merge. */
