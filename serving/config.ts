@@ -24,7 +24,7 @@ export interface ServingConfig {
   readonly logLevel: LogLevel;
   /** Most (node, market, day) feature rows (~25 KB each) and answers (~3.5 KB each) kept in memory. */
   readonly featureCacheSize: number;
-  /** After start, how long the server warms its request path with internal requests before /ready says ready; 0 = no warm-up. */
+  /** After start, the longest the server warms its request path with internal requests before /ready says ready (it usually ends sooner, when they are all answered); 0 = no warm-up. */
   readonly warmupMs: number;
   /** The run queue's limits for the runs this server starts (RUN_QUEUE_MAX_CONCURRENT, RUN_QUEUE_POOL_LIMITS). */
   readonly runQueue: RunQueueSettings;
@@ -43,7 +43,7 @@ export const DEFAULTS = {
   drainTimeoutMs: 25_000,
   logLevel: 'info' as LogLevel,
   featureCacheSize: 2_000,
-  warmupMs: 2_000,
+  warmupMs: 20_000,
 } as const;
 
 // Timers fire at once beyond 2^31 - 1 ms (Node clamps them to 1 ms), so no duration may exceed it.

@@ -50,6 +50,18 @@ export interface ServerDeps {
   readonly predictLane: PredictLane;
   /** Live accuracy of the served forecasts (pjm/forecast_score), for /metrics and the UI. */
   readonly scores: ForecastScores;
+  /**
+   * Where the server's own warm-up requests (serving/warmup.ts) write their access lines and
+   * request metrics: a logger to the null device and a registry nobody scrapes, so that code
+   * runs (and gets optimized) before /ready while `log` and `metrics` show only clients.
+   */
+  readonly warmUpSinks: RequestSinks;
+}
+
+/** An access log and request metrics. */
+export interface RequestSinks {
+  readonly log: Logger;
+  readonly metrics: ServingMetrics;
 }
 
 export interface RouteModule {

@@ -3,6 +3,7 @@
 // lets in-flight requests finish (up to the drain timeout), then releases everything.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { devNull } from 'node:os';
 import pino, { type Logger } from 'pino';
 import { errorMessage, type Instance } from '../runtime/index.ts';
 import { createApp, ROUTE_MODULES } from './app.ts';
@@ -18,7 +19,7 @@ import { PredictService } from './predict/service.ts';
 import { ServedForecastRecorder } from './predict/served-recorder.ts';
 import { servedForecastLogPath } from '../assets/pjm/forecasting.ts';
 import { PredictLane } from './http/predict-lane.ts';
-import type { RouteModule, ServerDeps } from './routes.ts';
+import type { RequestSinks, RouteModule, ServerDeps } from './routes.ts';
 
 export interface RunningServer {
   readonly url: string;
@@ -82,7 +83,8 @@ export function buildDeps(instance: Instance<unknown>, config: ServingConfig, lo
   const auth = bearerAuth(config.apiToken, authOptions);
   const served = new ServedForecastRecorder(servedForecastLogPath(instance.dataDir), log.child({ component: 'served-forecasts' }));
   const predictions = new PredictService(models, features, metrics, config.featureCacheSize, served);
-  const predictLane = new PredictLane({ predictions, auth, log, metrics, corsOrigins: config.corsOrigins, capacity: config.featureCacheSize });
+  const warmUpSinks = throwawaySinks(config.logLevel);
+  const predictLane = new PredictLane({ predictions, auth, sinks: { log, metrics }, warmUpSinks, corsOrigins: config.corsOrigins, capacity: config.featureCacheSize });
   const scores = new ForecastScores(instance);
   // Likewise a store that cannot be read leaves the score gauges out of that scrape.
   metrics.setScoreSource(() =>
@@ -94,8 +96,21 @@ export function buildDeps(instance: Instance<unknown>, config: ServingConfig, lo
       },
     ),
   );
-  return { instance, models, features, auth, log, config, metrics, predictions, predictLane, scores };
+  return { instance, models, features, auth, log, config, metrics, predictions, predictLane, scores, warmUpSinks };
 }
+
+/**
+ * The warm-up's access log and metrics (ServerDeps.warmUpSinks): the same logger settings and
+ * the same buffered destination as the real log, writing to the null device, and a registry
+ * of the same metrics without the process collectors.
+ */
+function throwawaySinks(level: string): RequestSinks {
+  // One per process, as stdout's: the null device needs no flushing or closing.
+  nullDestination ??= pino.destination({ dest: devNull, sync: false, minLength: 4096 });
+  return { log: createLogger(level, nullDestination), metrics: new ServingMetrics({ defaultMetrics: false }) };
+}
+
+let nullDestination: ReturnType<typeof pino.destination> | undefined;
 
 export interface StartOptions extends AuthOptions {
   readonly log?: Logger;
@@ -129,7 +144,7 @@ export async function startServer(instance: Instance<unknown>, config: ServingCo
   let warmUp: ReturnType<typeof startWarmUp> | undefined;
   if (config.warmupMs > 0) {
     lifecycle.warming = true;
-    warmUp = startWarmUp(loopbackUrl(address), lifecycle.warmupSecret, deps, { durationMs: config.warmupMs });
+    warmUp = startWarmUp(loopbackUrl(address), lifecycle.warmupSecret, deps, { maxMs: config.warmupMs });
     warmUp.done
       .then(
         (result) => log.info({ warmUp: result }, result.skipped ? 'warm-up skipped' : 'warmed up'),
