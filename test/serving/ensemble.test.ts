@@ -7,39 +7,23 @@
 // the members, windows and weights; pjm/forecast forecasts with the same family.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readFile } from 'node:fs/promises';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import type { ValidateFunction } from 'ajv';
-import { loadDefinitions } from '../../runtime/cli/load-definitions.ts';
-import { duckdbConnect, Instance, materialize } from '../../runtime/index.ts';
-import { disposeModel, loadModel, predictRows, readFeatureTable, type ModelSidecar } from '../../assets/pjm/model/index.ts';
-import { rowsBetween } from '../../assets/pjm/model/dataset.ts';
-import { dayNumberOf } from '../../lib/days.ts';
-import { decodeModelBundle } from '../../assets/pjm/model-bundle.ts';
-import { completeDays, learPanelsFromFeatures } from '../../assets/pjm/lear/features-panel.ts';
-import { fitLear, predictLear } from '../../lib/lear/index.ts';
-import { tempDir } from '../support/tmp.ts';
-import { call, startTestServer, type TestServer } from './support/server.ts';
+import { duckdbConnect } from '../../runtime/index.ts';
+import { call, type TestServer } from './support/server.ts';
+import { currentModel as modelOf, currentPaths, END, offlineFamilies, servedFamilyPipeline } from './support/families.ts';
 
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (ajv: Ajv2020) => Ajv2020;
 
 const COMED = 33092371;
-const START = '2016-09-20';
-// Past 2016-12-27, so the default test period (epftoolbox's, clipped) has 15 days: every hour has residuals to calibrate on.
-const END = '2017-01-10';
 const WINDOWS = [28, 56];
 const DAY = '2016-12-30';
 let server: TestServer;
 let validate: ValidateFunction;
 
 test.before(async () => {
-  const dataDir = tempDir('serving-ensemble');
-  Object.assign(process.env, { PJM_START: START, PJM_END: END, DATA_DIR: dataDir, PJM_MODEL_FAMILIES: 'ensemble', PJM_LEAR_WINDOWS: WINDOWS.join(',') });
-  const instance = await Instance.open(await loadDefinitions(undefined, { dataDir, env: process.env }), { dataDir });
-  const run = await materialize(instance, { selection: '+pjm/forecast', trigger: 'test' });
-  if (run.status !== 'succeeded') throw new Error(`the pipeline up to pjm/forecast ${run.status}: ${JSON.stringify(run.counts)}`);
-  server = await startTestServer(instance);
+  server = await servedFamilyPipeline('ensemble', WINDOWS);
   const doc = (await call(server.url, 'GET', '/openapi.json')).json;
   const ok = doc.paths['/predict'].post.responses['200'].content['application/json'].schema;
   validate = addFormats(new Ajv2020({ allErrors: true, strict: false, strictNumbers: true })).compile({ $id: 'https://pjm.test/openapi.json', components: doc.components, ...ok });
@@ -50,43 +34,13 @@ test.after(async () => {
   await server.instance.close();
 });
 
-async function currentModel(): Promise<{ sidecar: ModelSidecar; bundle: Map<string, Uint8Array> }> {
-  const current = (await server.instance.store.current('pjm/model' as never, ''))!;
-  const record = (await server.instance.store.materialization(current.id))!;
-  const sidecar = (record.metadata as unknown as { sidecar: ModelSidecar }).sidecar;
-  return { sidecar, bundle: decodeModelBundle(await readFile(await server.instance.storage.localPath(record.location!))) };
-}
+const currentModel = () => modelOf(server.instance);
+const paths = (asset: string) => currentPaths(server.instance, asset);
 
-const paths = async (asset: string): Promise<string[]> =>
-  Promise.all([...((await server.instance.store.snapshot([asset as never])).get(asset as never) ?? new Map()).values()].map((c) => server.instance.storage.localPath(c.location)));
-
-/** The ensemble's 24 grid-hour forecasts of `day`, computed here from the features asset's rows and the stored XGBoost members. */
+/** The ensemble's 24 grid-hour forecasts of `day`, computed offline (support/families.ts): the plain mean of XGBoost's and LEAR's. */
 async function offlineEnsemble(day: string): Promise<number[]> {
-  const { sidecar, bundle } = await currentModel();
-  const conn = await duckdbConnect();
-  try {
-    const table = await readFeatureTable(conn, await paths('pjm/features'), sidecar.featureSet!);
-    // XGBoost: the stored members on the day's rows.
-    const model = loadModel(sidecar, bundle);
-    const { start, end } = rowsBetween(table, dayNumberOf(day), dayNumberOf(day));
-    const xgb = predictRows(model, table, start, end);
-    disposeModel(model);
-    // LEAR: each window fitted on the latest days of the panel the backtest builds, then averaged.
-    const node = learPanelsFromFeatures(table).find((p) => p.nodeId === COMED)!;
-    const complete = completeDays(node.panel);
-    const d = dayNumberOf(day) - node.firstDayNumber;
-    const perWindow = WINDOWS.map((w) => {
-      let last = node.panel.days.length - 1;
-      while (complete.subarray(last + 1 - w, last + 1).includes(0)) last--;
-      return predictLear(fitLear({ panel: node.panel, lastTrainDay: last, window: w }), node.panel, d);
-    });
-    return Array.from({ length: 24 }, (_, h) => {
-      const lear = perWindow.reduce((s, f) => s + f[h]!, 0) / perWindow.length;
-      return (xgb[table.hour.subarray(start, end).indexOf(h)]! + lear) / 2;
-    });
-  } finally {
-    conn.closeSync();
-  }
+  const f = await offlineFamilies(server.instance, COMED, day, WINDOWS);
+  return f.xgboost.map((x, h) => (x + f.lear[h]!) / 2);
 }
 
 test('pjm/model serves the ensemble: a pjm-lmp/2 sidecar with LEAR per window, calibrated and checked on the ensemble backtest', async () => {
@@ -132,18 +86,8 @@ test('a day whose D-7 has no feature rows (its lags reach before the data): LEAR
   assert.is(r.status, 200, r.text);
   assert.ok(validate(r.json as object), JSON.stringify(validate.errors));
   assert.match(r.json.family.learFallback, /LEAR's inputs are incomplete: input exog0_d7_h00 of day 2016-09-30 is NaN/);
-  const { sidecar, bundle } = await currentModel();
-  const conn = await duckdbConnect();
-  try {
-    const table = await readFeatureTable(conn, await paths('pjm/features'), sidecar.featureSet!);
-    const model = loadModel(sidecar, bundle);
-    const { start, end } = rowsBetween(table, dayNumberOf(day), dayNumberOf(day));
-    const xgb = predictRows(model, table, start, end);
-    disposeModel(model);
-    for (const f of r.json.forecasts as { hour: number; value: number }[]) assert.ok(Math.abs(f.value - xgb[table.hour.subarray(start, end).indexOf(f.hour)]!) < 1e-9, `hour ${f.hour}: XGBoost's alone`);
-  } finally {
-    conn.closeSync();
-  }
+  const { xgboost } = await offlineFamilies(server.instance, COMED, day, WINDOWS);
+  for (const f of r.json.forecasts as { hour: number; value: number }[]) assert.ok(Math.abs(f.value - xgboost[f.hour]!) < 1e-9, `hour ${f.hour}: XGBoost's alone`);
 });
 
 test('GET /model lists the family, its members, windows and weights', async () => {
