@@ -2,11 +2,14 @@
 // CronJob all load, given the runtime's settings (runtime/definitions.ts DefinitionsOptions);
 // PJM_* are parsed from the environment they pass in assets/pjm/config.ts only;
 // the default runs on the bundled epftoolbox data with no network.
-import { defineDefinitions, type Definitions, type DefinitionsOptions } from '../runtime/index.ts';
+import { defineDefinitions, dimensionMapping, type Definitions, type DefinitionsOptions } from '../runtime/index.ts';
 import { recalibrationFromEnv, type PjmConfig } from './pjm/config.ts';
 import { resolvePjmConfig } from './pjm/data-span.ts';
 import { dataAssets } from './pjm/data-assets.ts';
-import { modelAssets } from './pjm/model-assets.ts';
+import { modelAssets, targetMarket } from './pjm/model-assets.ts';
+import { ASSET_KEYS } from './pjm/data-assets.ts';
+import { servedForecastLogPath } from './pjm/served/log.ts';
+import { forecastScoreAsset } from './pjm/served/score-asset.ts';
 import { join } from 'node:path';
 import { rawSourceFor } from './pjm/raw-source.ts';
 import { PJM_SCHEDULES } from './pjm/schedules.ts';
@@ -21,14 +24,17 @@ export async function pjmDefinitions(env: DefinitionsOptions['env'], options: Pi
   const config = await resolvePjmConfig(env);
   const source = rawSourceFor(config);
   const data = dataAssets(config, source, await source.fingerprint(), await source.loadFeed());
+  // What the product issued is kept there (pjm/forecast and the server's /predict) and scored by pjm/forecast_score.
+  const servedLogPath = servedForecastLogPath(options.dataDir);
   return defineDefinitions<PjmResources>({
     assets: [
       ...data.assets,
-      ...modelAssets({ config, partitions: { nodeDays: data.nodeDays }, modelDir: join(options.dataDir, 'models'), recalibration: recalibrationFromEnv(env) }),
+      ...modelAssets({ config, partitions: { nodeDays: data.nodeDays }, modelDir: join(options.dataDir, 'models'), recalibration: recalibrationFromEnv(env), servedLogPath }),
+      forecastScoreAsset({ days: data.days, features: { asset: ASSET_KEYS.features, mapping: dimensionMapping('day') }, market: targetMarket(config), logPath: servedLogPath }),
     ],
     resources: { config },
     schedules: PJM_SCHEDULES,
-    sensors: pjmSensors(config),
+    sensors: pjmSensors(config, data.rawNodeDays.dimension('day')!.definition),
   });
 }
 

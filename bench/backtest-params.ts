@@ -10,6 +10,11 @@ import { walkForward } from '../assets/pjm/backtest/walk-forward.ts';
 import { readFeatureTable } from '../assets/pjm/model/dataset.ts';
 import { DEFAULT_SETTINGS } from '../assets/pjm/model/settings.ts';
 import { duckdbConnect } from '../runtime/duckdb.ts';
+import { configureXGBoost } from '../lib/xgboost/config.ts';
+import { ompWaitPolicy } from '../runtime/settings.ts';
+
+// Like the CLI and the server: OpenMP's idle policy from the one settings loader, before XGBoost loads.
+configureXGBoost({ ompWaitPolicy: ompWaitPolicy(process.env) });
 
 const dataDir = process.env.DATA_DIR;
 const featuresDir = dataDir === undefined ? '' : join(dataDir, 'assets/pjm/features');

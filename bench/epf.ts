@@ -30,6 +30,11 @@ import { registerEpftoolbox } from '../assets/pjm/sources/index.ts';
 import { writeCanonicalLoad, writeCanonicalPrices } from '../assets/pjm/processed/index.ts';
 import type { LearOptions } from '../lib/lear/index.ts';
 import { runLearBench } from './epf-lear.ts';
+import { configureXGBoost } from '../lib/xgboost/config.ts';
+import { ompWaitPolicy } from '../runtime/settings.ts';
+
+// Like the CLI and the server: OpenMP's idle policy from the one settings loader, before XGBoost loads.
+configureXGBoost({ ompWaitPolicy: ompWaitPolicy(process.env) });
 
 const root = new URL('..', import.meta.url).pathname;
 const { values } = parseArgs({

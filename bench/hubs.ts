@@ -29,6 +29,11 @@ import { defaultSettingsFor } from '../assets/pjm/model/settings.ts';
 import { walkForward, formatNodeTable, type ForecastHour } from '../assets/pjm/backtest/index.ts';
 import { metricsReport, type MetricsReport } from '../assets/pjm/metrics.ts';
 import { readParquetSql, sqlString } from '../lib/duckdb/sql.ts';
+import { configureXGBoost } from '../lib/xgboost/config.ts';
+import { ompWaitPolicy } from '../runtime/settings.ts';
+
+// Like the CLI and the server: OpenMP's idle policy from the one settings loader, before XGBoost loads.
+configureXGBoost({ ompWaitPolicy: ompWaitPolicy(process.env) });
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const shared = join(root, '..', 'shared', 'data', 'pjm');

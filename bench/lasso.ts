@@ -18,6 +18,11 @@ import {
   type Matrix,
 } from '../lib/lasso/index.ts';
 import { applyInvariant, fitInvariant, learFeatureMatrix } from '../lib/lear/index.ts';
+import { configureXGBoost } from '../lib/xgboost/config.ts';
+import { ompWaitPolicy } from '../runtime/settings.ts';
+
+// Like the CLI and the server: OpenMP's idle policy from the one settings loader, before XGBoost loads.
+configureXGBoost({ ompWaitPolicy: ompWaitPolicy(process.env) });
 
 interface Problem {
   name: string;

@@ -12,7 +12,11 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { Booster, DMatrix, train, xgboostLibraryPath, xgboostVersion } from '../lib/xgboost/index.ts';
+import { Booster, configureXGBoost, DMatrix, train, xgboostLibraryPath, xgboostVersion } from '../lib/xgboost/index.ts';
+import { ompWaitPolicy } from '../runtime/settings.ts';
+
+// Like the CLI and the server: OpenMP's idle policy from the one settings loader, before XGBoost loads.
+configureXGBoost({ ompWaitPolicy: ompWaitPolicy(process.env) });
 
 const rows = Number(process.env['BENCH_ROWS'] ?? 200_000);
 const cols = Number(process.env['BENCH_COLS'] ?? 40);
@@ -72,7 +76,7 @@ print(json.dumps({"version": xgb.__version__, "dmatrix_s": dmatrix_s, "train_s":
                   "predict1_median_us": lat[len(lat) // 2], "predict1_p99_us": lat[int(len(lat) * 0.99)]}))
 `;
 
-console.log(`XGBoost engine bench: libxgboost ${xgboostVersion()} (${xgboostLibraryPath}), ${rows} × ${cols}, ${rounds} rounds, hist, nthread=${threads}`);
+console.log(`XGBoost engine bench: libxgboost ${xgboostVersion()} (${xgboostLibraryPath()}), ${rows} × ${cols}, ${rounds} rounds, hist, nthread=${threads}`);
 const { x, y } = makeData();
 const dir = mkdtempSync(join(tmpdir(), 'xgboost-bench-'));
 try {

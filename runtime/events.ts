@@ -2,7 +2,7 @@
 // only emits these; the CLI renderers, the store and the server's live views
 // consume them. A new kind of output is a new consumer, not a new `if` in the executor.
 import type { Metadata } from './definitions.ts';
-import type { AssetKey, PartitionKey } from './keys.ts';
+import { describePartition, UNPARTITIONED, type AssetKey, type PartitionKey } from './keys.ts';
 import type { LogLevel } from './logger.ts';
 import type { RunStatus, RunTrigger } from './store/records.ts';
 import type { DataVersion } from './versions.ts';
@@ -109,7 +109,7 @@ export function eventLevel(e: RunEvent): LogLevel {
 
 /** One line of text for an event: the store's message column and the plain CLI output. */
 export function eventMessage(e: RunEvent): string {
-  const where = 'asset' in e && e.asset ? `${e.asset}${e.partition ? `[${e.partition}]` : ''}` : '';
+  const where = 'asset' in e && e.asset ? describePartition(e.asset, e.partition ?? UNPARTITIONED) : '';
   switch (e.type) {
     case 'run_started':
       return `run ${e.runId} started (${e.trigger}): ${e.planned.run} to run, ${e.planned.conditional} to run if upstream changes, ${e.planned.skip} skipped`;

@@ -9,17 +9,28 @@ import { freshnessOf, type AssetFreshness } from './automation/freshness.ts';
 import type { AssetKey } from './keys.ts';
 import { snapshotView, StalenessResolver, summarizeAsset, type AssetStatusSummary } from './staleness.ts';
 import type { LineageStore } from './store/lineage-store-api.ts';
+import { dataDirSetting, type RuntimeSettings } from './settings.ts';
 import { openLineageStore, storeTargetFromEnv } from './store/open-store.ts';
-import { storageFromEnv } from './storage/from-env.ts';
+import { storageFromSettings, storageSettingsFromEnv } from './storage/from-env.ts';
 import type { Storage } from './storage/storage.ts';
 import { resolveSelection } from './selection.ts';
 
 export interface InstanceOptions {
-  /** Root of the store and local asset files. Default: $DATA_DIR, else ./data. */
+  /**
+   * The process's settings (loadRuntimeSettings), as the CLI and the server read them at start:
+   * the data root, storage and lineage store the options below leave out come from them.
+   * Without them, what is left out is read from the environment here, once, by the same
+   * loader's functions (runtime/settings.ts).
+   */
+  readonly settings?: Pick<RuntimeSettings, 'dataDir' | 'storage' | 'store'>;
+  /** Root of the store and local asset files. Default: the settings' (--data-dir, $DATA_DIR, else ./data). */
   readonly dataDir?: string;
-  /** Storage backend; default from STORAGE and S3_* (see storage/from-env.ts): local files under `<dataDir>/assets` unless STORAGE=s3. */
+  /** Storage backend; default from the settings' STORAGE and S3_* (see storage/from-env.ts): local files under `<dataDir>/assets` unless STORAGE=s3. */
   readonly storage?: Storage;
-  /** Lineage store; default from LINEAGE_STORE (see store/open-store.ts): the SQLite file under `<dataDir>/store` unless it names a PostgreSQL URL. */
+  /**
+   * Lineage store; default from the settings' LINEAGE_STORE (see store/open-store.ts): the SQLite
+   * file under `<dataDir>/store` unless it names a PostgreSQL URL.
+   */
   readonly store?: LineageStore;
 }
 
@@ -40,12 +51,13 @@ export class Instance<R = unknown> {
   ) {}
 
   static async open<R>(definitions: Definitions<R>, options: InstanceOptions = {}): Promise<Instance<R>> {
-    const dataDir = resolve(options.dataDir ?? (process.env.DATA_DIR?.trim() || 'data'));
     // Check the graph and the storage configuration before touching the disk:
     // a bad definition or a bad STORAGE fails fast and creates nothing.
     const graph = new AssetGraph(definitions);
-    const storage = options.storage ?? storageFromEnv(process.env, dataDir);
-    const store = options.store ?? (await openLineageStore(storeTargetFromEnv(process.env, dataDir)));
+    const settings = options.settings;
+    const dataDir = options.dataDir !== undefined ? resolve(options.dataDir) : (settings?.dataDir ?? dataDirSetting(process.env).dataDir);
+    const storage = options.storage ?? storageFromSettings(settings?.storage ?? storageSettingsFromEnv(process.env), dataDir);
+    const store = options.store ?? (await openLineageStore(settings?.store ?? storeTargetFromEnv(process.env, dataDir)));
     return new Instance(definitions, graph, dataDir, store, storage);
   }
 

@@ -1,11 +1,15 @@
-// The runtime's process-level settings (DATA_DIR, DUCKDB_*, STORAGE and S3_*), read and
-// checked once, at start, by the CLI and the server, before any work: a bad value is one
-// SettingError naming the variable (or flag), the value and what it accepts, never a
-// "Failed to set config" from DuckDB in every step later. Other modules receive the
-// validated values (duckdb.ts through configureDuckdb) rather than reading the environment.
+// The runtime's process-level settings (DATA_DIR, LINEAGE_STORE, ASSET_DEFINITIONS, DUCKDB_*,
+// STORAGE and S3_*, OMP_WAIT_POLICY), read and checked once, at start, by the CLI and the
+// server, before any work: a bad value is one SettingError naming the variable (or flag), the
+// value and what it accepts, never a "Failed to set config" from DuckDB in every step later.
+// Other modules receive the validated values (duckdb.ts through configureDuckdb, the instance
+// through Instance.open's `settings`, XGBoost through configureXGBoost) rather than reading
+// the environment.
 import { accessSync, constants, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import type { OmpWaitPolicy } from '../lib/xgboost/config.ts';
 import { RuntimeError } from './errors.ts';
+import { storeTargetFromEnv, type LineageStoreTarget } from './store/open-store.ts';
 import { storageSettingsFromEnv, type StorageSettings } from './storage/from-env.ts';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -54,6 +58,16 @@ export interface RuntimeSettings {
   readonly dataDirFrom: '--data-dir' | 'DATA_DIR' | 'default';
   readonly duckdb: DuckDbSettings;
   readonly storage: StorageSettings;
+  /** The lineage store: LINEAGE_STORE when set, else the SQLite file under dataDir. */
+  readonly store: LineageStoreTarget;
+  /** The definitions module named by --definitions or ASSET_DEFINITIONS; undefined: the project's own (runtime/cli/load-definitions.ts). */
+  readonly definitions: string | undefined;
+  /**
+   * OMP_WAIT_POLICY: whether idle OpenMP threads of native libraries (XGBoost's) sleep
+   * (`passive`, the default: the cores are shared) or spin. Entry points hand it to
+   * configureXGBoost before anything loads the library, since OpenMP reads it only then.
+   */
+  readonly ompWaitPolicy: OmpWaitPolicy;
 }
 
 function raw(env: Env, name: string): string | undefined {
@@ -95,19 +109,38 @@ export function duckdbSettingsFromEnv(env: Env): DuckDbSettings {
   };
 }
 
-/**
- * Every runtime setting from the environment (and the `--data-dir` flag when given), checked.
- * Pure: touches no disk (see prepareDataDir).
- */
-export function loadRuntimeSettings(env: Env = process.env, flags: { readonly dataDir?: string } = {}): RuntimeSettings {
-  const flag = flags.dataDir?.trim();
+/** The data root: the `--data-dir` flag when given, else DATA_DIR, else ./data; absolute. */
+export function dataDirSetting(env: Env, flag?: string): Pick<RuntimeSettings, 'dataDir' | 'dataDirFrom'> {
+  const given = flag?.trim();
   const fromEnv = raw(env, 'DATA_DIR');
-  const dataDirFrom = flag ? '--data-dir' : fromEnv ? 'DATA_DIR' : 'default';
+  return { dataDir: resolve(given || fromEnv || 'data'), dataDirFrom: given ? '--data-dir' : fromEnv ? 'DATA_DIR' : 'default' };
+}
+
+const OMP_WAIT_POLICIES: readonly OmpWaitPolicy[] = ['passive', 'active'];
+
+/** OMP_WAIT_POLICY, as OpenMP reads it (either case). */
+export function ompWaitPolicy(env: Env): OmpWaitPolicy {
+  const value = raw(env, 'OMP_WAIT_POLICY');
+  if (value === undefined) return 'passive';
+  const policy = value.toLowerCase();
+  if (!(OMP_WAIT_POLICIES as readonly string[]).includes(policy)) throw new SettingError('OMP_WAIT_POLICY', value, `one of ${OMP_WAIT_POLICIES.join(', ')}`);
+  return policy as OmpWaitPolicy;
+}
+
+/**
+ * Every runtime setting from the environment (and the `--data-dir` and `--definitions` flags
+ * when given), checked. Pure: touches no disk (see prepareDataDir).
+ */
+export function loadRuntimeSettings(env: Env = process.env, flags: { readonly dataDir?: string; readonly definitions?: string } = {}): RuntimeSettings {
+  const { dataDir, dataDirFrom } = dataDirSetting(env, flags.dataDir);
   return {
-    dataDir: resolve(flag || fromEnv || 'data'),
+    dataDir,
     dataDirFrom,
     duckdb: duckdbSettingsFromEnv(env),
     storage: storageSettingsFromEnv(env),
+    store: storeTargetFromEnv(env, dataDir),
+    definitions: flags.definitions ?? env['ASSET_DEFINITIONS'],
+    ompWaitPolicy: ompWaitPolicy(env),
   };
 }
 

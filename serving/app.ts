@@ -57,8 +57,8 @@ export function createApp(deps: ServerDeps, modules: readonly RouteModule[] = RO
   }
   app
     .use(lifecycle.middleware())
-    .use(requestContext(deps.log))
-    .use(httpMetrics(deps.metrics))
+    .use(requestContext(deps.log, deps.warmUpSinks.log))
+    .use(httpMetrics(deps.metrics, deps.warmUpSinks.metrics))
     .use(securityHeaders())
     .use(errorMapper());
   // Each middleware is a closure and a promise on every request: leave out what does nothing.

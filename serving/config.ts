@@ -2,8 +2,7 @@
 // other module receives plain values (and tests build them directly). The API token is
 // kept out of `describeConfig`, which is what gets logged.
 import { isIP } from 'node:net';
-import { resolve } from 'node:path';
-import { RUN_QUEUE_DEFAULTS, runQueueSettingsFromEnv, SettingError, type RunQueueSettings } from '../runtime/settings.ts';
+import { dataDirSetting, RUN_QUEUE_DEFAULTS, runQueueSettingsFromEnv, SettingError, type RunQueueSettings } from '../runtime/settings.ts';
 
 export interface ServingConfig {
   readonly host: string;
@@ -25,7 +24,7 @@ export interface ServingConfig {
   readonly logLevel: LogLevel;
   /** Most (node, market, day) feature rows (~25 KB each) and answers (~3.5 KB each) kept in memory. */
   readonly featureCacheSize: number;
-  /** After start, how long the server warms its request path with internal requests before /ready says ready; 0 = no warm-up. */
+  /** After start, the longest the server warms its request path with internal requests before /ready says ready (it usually ends sooner, when they are all answered); 0 = no warm-up. */
   readonly warmupMs: number;
   /** The run queue's limits for the runs this server starts (RUN_QUEUE_MAX_CONCURRENT, RUN_QUEUE_POOL_LIMITS). */
   readonly runQueue: RunQueueSettings;
@@ -44,7 +43,7 @@ export const DEFAULTS = {
   drainTimeoutMs: 25_000,
   logLevel: 'info' as LogLevel,
   featureCacheSize: 2_000,
-  warmupMs: 2_000,
+  warmupMs: 20_000,
 } as const;
 
 // Timers fire at once beyond 2^31 - 1 ms (Node clamps them to 1 ms), so no duration may exceed it.
@@ -96,7 +95,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   return {
     host: args.has('host') ? hostFrom('--host', args.get('host')!) : env.HOST?.trim() ? hostFrom('HOST', env.HOST) : DEFAULTS.host,
     port: args.has('port') ? intFrom('--port', args.get('port'), DEFAULTS.port, 0, 65_535) : intFrom('PORT', env.PORT, DEFAULTS.port, 0, 65_535),
-    dataDir: resolve(args.get('data-dir') ?? (env.DATA_DIR?.trim() || 'data')),
+    dataDir: dataDirSetting(env, args.get('data-dir')).dataDir,
     apiToken: token ? token : undefined,
     bodyLimitBytes: intFrom('SERVING_BODY_LIMIT_BYTES', env.SERVING_BODY_LIMIT_BYTES, DEFAULTS.bodyLimitBytes, 1),
     requestTimeoutMs: intFrom('SERVING_REQUEST_TIMEOUT_MS', env.SERVING_REQUEST_TIMEOUT_MS, DEFAULTS.requestTimeoutMs, 1),

@@ -5,9 +5,9 @@ import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { loadDefinitions } from '../runtime/cli/load-definitions.ts';
 import { configureDuckdb } from '../runtime/duckdb.ts';
-import { Instance, errorMessage, type Definitions, type Storage } from '../runtime/index.ts';
-import { isSettingError, loadRuntimeSettings, prepareDataDir, SettingError } from '../runtime/settings.ts';
-import { storageFromSettings } from '../runtime/storage/from-env.ts';
+import { Instance, errorMessage, type Definitions } from '../runtime/index.ts';
+import { isSettingError, loadRuntimeSettings, prepareDataDir, SettingError, type RuntimeSettings } from '../runtime/settings.ts';
+import { configureXGBoost } from '../lib/xgboost/config.ts';
 import { describeConfig, loadConfig, type ServingConfig } from './config.ts';
 import { createLogger, flushLogs, startServer } from './server.ts';
 
@@ -26,27 +26,28 @@ async function checkHostResolves(config: ServingConfig, argv: readonly string[])
  * Every setting the server depends on (its own, the runtime's, the pipeline's), checked before
  * anything starts. Throws a SettingError (or a plain Error for a bad `serve` argument).
  */
-async function checkedSettings(argv: readonly string[]): Promise<{ config: ServingConfig; dataDir: string; storage: Storage }> {
+async function checkedSettings(argv: readonly string[]): Promise<{ config: ServingConfig; settings: RuntimeSettings }> {
   const config = loadConfig(argv);
   const dataDirFlag = argv.some((a) => a === '--data-dir' || a.startsWith('--data-dir='));
   const settings = loadRuntimeSettings(process.env, { dataDir: dataDirFlag ? config.dataDir : undefined });
   prepareDataDir(settings);
   configureDuckdb(settings.duckdb);
+  // Before the definitions and the model load XGBoost: its OpenMP reads the policy only then.
+  configureXGBoost({ ompWaitPolicy: settings.ompWaitPolicy });
   await checkHostResolves(config, argv);
-  return { config, dataDir: settings.dataDir, storage: storageFromSettings(settings.storage, settings.dataDir) };
+  return { config, settings };
 }
 
 export async function main(argv: string[]): Promise<void> {
   let config: ServingConfig;
-  let storage: Storage;
+  let settings: RuntimeSettings;
   let definitions: Definitions<unknown>;
   let phase: 'settings' | 'definitions' = 'settings';
   try {
-    let dataDir: string;
-    ({ config, dataDir, storage } = await checkedSettings(argv));
+    ({ config, settings } = await checkedSettings(argv));
     phase = 'definitions';
     // Definitions may place files relative to the data root (exports): the same one as the store's.
-    definitions = await loadDefinitions(undefined, { dataDir, env: process.env });
+    definitions = await loadDefinitions(settings.definitions, { dataDir: settings.dataDir, env: process.env });
   } catch (err) {
     // A bad setting (PJM_* included, read by the definitions) is a usage error: one line, exit 2.
     // Anything else is a definitions module that does not load: exit 1, as a failed run.
@@ -58,7 +59,7 @@ export async function main(argv: string[]): Promise<void> {
   const log = createLogger(config.logLevel);
   let instance: Instance<unknown>;
   try {
-    instance = await Instance.open(definitions, { dataDir: config.dataDir, storage });
+    instance = await Instance.open(definitions, { settings });
   } catch (err) {
     log.fatal({ err: errorMessage(err) }, 'cannot open the asset instance');
     flushLogs();

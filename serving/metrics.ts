@@ -8,6 +8,19 @@ import type { AssetFreshness } from '../runtime/index.ts';
 /** Where the freshness gauges read their verdicts, at each scrape. */
 export type FreshnessSource = () => Promise<readonly AssetFreshness[]>;
 
+/** One rolling window of live forecast accuracy (pjm/forecast_score), as the score gauges export it. */
+export interface ScoreWindow {
+  readonly windowDays: number;
+  readonly hours: number;
+  readonly scoredDays: number;
+  readonly mae: number | null;
+  readonly rmae: number | null;
+  readonly coverage50: number | null;
+  readonly coverage90: number | null;
+}
+/** Where the score gauges read the rolling windows, at each scrape. */
+export type ScoreSource = () => Promise<readonly ScoreWindow[]>;
+
 export class ServingMetrics {
   readonly registry = new Registry();
   readonly httpRequests: Counter<'method' | 'route' | 'status'>;
@@ -19,7 +32,12 @@ export class ServingMetrics {
   readonly modelSwaps: Counter<'result'>;
   readonly freshnessLate: Gauge<'asset'>;
   readonly freshnessSecondsLate: Gauge<'asset'>;
+  readonly scoreMae: Gauge<'window'>;
+  readonly scoreRmae: Gauge<'window'>;
+  readonly scoreCoverage: Gauge<'window' | 'interval'>;
+  readonly scoreHours: Gauge<'window'>;
   private freshnessSource: FreshnessSource | undefined;
+  private scoreSource: ScoreSource | undefined;
   // One labelled child per (method, route, status), looked up by one string: prom-client
   // otherwise hashes a labels object on every inc() and observe(). Bounded, since route is
   // a template and Node only parses the methods it knows.
@@ -74,6 +92,30 @@ export class ServingMetrics {
         for (const f of await metrics.readFreshness()) if (f.state !== 'unknown') this.set({ asset: f.asset }, f.secondsLate);
       },
     });
+    // Live accuracy of what was served, pooled over the rolling windows (pjm/forecast_score), at each scrape.
+    const windowLabel = (w: ScoreWindow) => `${w.windowDays}d`;
+    const scoreGauge = <L extends string>(name: string, help: string, labelNames: L[], fill: (g: Gauge<L>, w: ScoreWindow) => void): Gauge<L> =>
+      new Gauge<L>({
+        name,
+        help,
+        labelNames,
+        registers,
+        async collect() {
+          this.reset();
+          for (const w of await metrics.readScores()) fill(this, w);
+        },
+      });
+    this.scoreMae = scoreGauge('forecast_score_mae', 'MAE ($/MWh) of the served forecasts scored against validated prices, over the rolling window ending at the latest scored day (pjm/forecast_score).', ['window'], (g, w) => {
+      if (w.mae !== null) g.set({ window: windowLabel(w) }, w.mae);
+    });
+    this.scoreRmae = scoreGauge('forecast_score_rmae', "rMAE of the served forecasts against the backtest's naive forecast, over the rolling window.", ['window'], (g, w) => {
+      if (w.rmae !== null) g.set({ window: windowLabel(w) }, w.rmae);
+    });
+    this.scoreCoverage = scoreGauge('forecast_score_interval_coverage', "Share of scored hours inside the served forecasts' central interval (interval 50 or 90 %), over the rolling window; hours without quantiles are left out.", ['window', 'interval'], (g, w) => {
+      if (w.coverage50 !== null) g.set({ window: windowLabel(w), interval: '50' }, w.coverage50);
+      if (w.coverage90 !== null) g.set({ window: windowLabel(w), interval: '90' }, w.coverage90);
+    });
+    this.scoreHours = scoreGauge('forecast_score_hours', 'Hours scored in the rolling window.', ['window'], (g, w) => g.set({ window: windowLabel(w) }, w.hours));
   }
 
   /**
@@ -94,6 +136,15 @@ export class ServingMetrics {
   /** Where the freshness gauges read their verdicts (the server gives its instance); without one they are empty. */
   setFreshnessSource(source: FreshnessSource): void {
     this.freshnessSource = source;
+  }
+
+  /** Where the score gauges read the rolling windows (the server gives its ForecastScores); without one they are empty. */
+  setScoreSource(source: ScoreSource): void {
+    this.scoreSource = source;
+  }
+
+  private readScores(): Promise<readonly ScoreWindow[]> {
+    return this.scoreSource?.() ?? Promise.resolve([]);
   }
 
   /** Each gauge reads on its own (a snapshot of the few assets with a deadline): prom-client collects them concurrently. */

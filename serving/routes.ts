@@ -21,6 +21,7 @@ import { refuseStateChange, type Auth } from './http/middleware/auth.ts';
 import type { ServingMetrics } from './metrics.ts';
 import type { PredictService } from './predict/service.ts';
 import type { PredictLane } from './http/predict-lane.ts';
+import type { ForecastScores } from './data/forecast-scores.ts';
 import { BEARER_SCHEME, toSchemaObject, type HttpMethod, type OpenApiRegistry } from './http/openapi.ts';
 import { validate } from './http/validate.ts';
 import { ErrorResponse } from './schemas.ts';
@@ -47,6 +48,20 @@ export interface ServerDeps {
   readonly predictions: PredictService;
   /** The cached lane of POST /predict in front of Koa (serving/http/predict-lane.ts). */
   readonly predictLane: PredictLane;
+  /** Live accuracy of the served forecasts (pjm/forecast_score), for /metrics and the UI. */
+  readonly scores: ForecastScores;
+  /**
+   * Where the server's own warm-up requests (serving/warmup.ts) write their access lines and
+   * request metrics: a logger to the null device and a registry nobody scrapes, so that code
+   * runs (and gets optimized) before /ready while `log` and `metrics` show only clients.
+   */
+  readonly warmUpSinks: RequestSinks;
+}
+
+/** An access log and request metrics. */
+export interface RequestSinks {
+  readonly log: Logger;
+  readonly metrics: ServingMetrics;
 }
 
 export interface RouteModule {

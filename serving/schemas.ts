@@ -94,7 +94,8 @@ export const Explanation = T.Object(
     description:
       "SHAP values (XGBoost pred_contribs) of each ensemble member, in that member's output space: the per-node " +
       'z = asinh((p - median) / scale) space of its target; bias + the sum of contributions = the member output. ' +
-      'The forecast is the mean over members of median + scale * sinh(z + base), base being z of the reference price for change targets.',
+      'The forecast is the mean over members of median + scale * sinh(z + base), base being z of the reference price for change targets. ' +
+      "With LEAR served (the answer's family), these explain the XGBoost part of the forecast only.",
   },
 );
 
@@ -125,11 +126,26 @@ export const HourForecast = T.Object({
   hour: T.Integer({ minimum: 0, maximum: 23, description: 'The EPT 24-hour grid hour the value comes from (the model forecasts on that grid).' }),
   ts_utc: T.String({ format: 'date-time' }),
   ts_ept: T.String({ description: 'Start of the hour in US Eastern prevailing time, with its offset.' }),
-  value: T.Number({ description: 'Forecast LMP, $/MWh.' }),
+  value: T.Number({ description: "Forecast LMP, $/MWh: the served family's (GET /model: family)." }),
   quantiles: T.Optional(HourQuantiles),
   note: T.Optional(T.String({ description: 'Set on the fall-back day: both 01:00 hours carry the one grid-hour-1 forecast.' })),
   explanation: T.Optional(Explanation),
 });
+
+export const ServedFamily = T.Object(
+  {
+    served: T.Unsafe<'lear' | 'ensemble'>({ type: 'string', enum: ['lear', 'ensemble'], description: 'PJM_MODEL_FAMILIES of the model: LEAR alone, or the ensemble of XGBoost and LEAR.' }),
+    weights: T.Object(
+      { xgboost: T.Number(), lear: T.Number() },
+      { additionalProperties: false, description: "Each family's weight in the served mean per hour (lear: LEAR alone, XGBoost only where LEAR has no forecast)." },
+    ),
+    learWindows: T.Array(T.Integer(), { description: "The LEAR calibration windows (days) fitted for this node, whose forecasts are averaged (CWA); empty when the node's history held none." }),
+    learFallback: T.Union([T.Null(), T.String()], {
+      description: "Null when LEAR forecast this node-day. Else why it could not (its inputs of D-1..D-7 incomplete, or no LEAR for the node): the values are then XGBoost's alone, as in the backtest.",
+    }),
+  },
+  { additionalProperties: false, description: 'Set when the model serves LEAR (GET /model: family); absent for XGBoost alone.' },
+);
 
 export const NodeInfo = T.Object({ id: T.Integer(), name: T.Union([T.String(), T.Null()]), zone: T.Union([T.String(), T.Null()]) });
 
@@ -140,10 +156,11 @@ export const DayForecast = T.Object({
   model: ModelRef,
   inputs: T.Object(
     {
-      dataVersions: T.Record(T.String(), T.String(), { description: 'Data version of each validated partition the features were built from.' }),
+      dataVersions: T.Record(T.String(), T.String(), { description: 'Data version of each validated partition the features were built from (with LEAR served, those of D-1 and D-7 too).' }),
     },
     { description: 'The validated data the features came from.' },
   ),
+  family: T.Optional(ServedFamily),
   forecasts: T.Array(HourForecast, {
     minItems: 23,
     maxItems: 25,
@@ -169,4 +186,5 @@ export const PredictFeaturesResponse = T.Object({
   market: Market,
   model: ModelRef,
   predictions: T.Array(T.Object({ value: T.Number(), explanation: T.Optional(Explanation) })),
+  note: T.Optional(T.String({ description: "Set when the model serves LEAR: these values are the XGBoost members' alone (LEAR reads several days of rows; POST /predict gives the served family's forecast)." })),
 });

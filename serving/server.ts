@@ -3,19 +3,23 @@
 // lets in-flight requests finish (up to the drain timeout), then releases everything.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { devNull } from 'node:os';
 import pino, { type Logger } from 'pino';
 import { errorMessage, type Instance } from '../runtime/index.ts';
 import { createApp, ROUTE_MODULES } from './app.ts';
 import { startWarmUp } from './warmup.ts';
 import type { ServingConfig } from './config.ts';
 import { FeatureService } from './data/feature-service.ts';
+import { ForecastScores } from './data/forecast-scores.ts';
 import { bearerAuth, type AuthOptions } from './http/middleware/auth.ts';
 import { answerClientError } from './http/client-error.ts';
 import { ServingMetrics } from './metrics.ts';
 import { ModelRegistry } from './model/registry.ts';
 import { PredictService } from './predict/service.ts';
+import { ServedForecastRecorder } from './predict/served-recorder.ts';
+import { servedForecastLogPath } from '../assets/pjm/forecasting.ts';
 import { PredictLane } from './http/predict-lane.ts';
-import type { RouteModule, ServerDeps } from './routes.ts';
+import type { RequestSinks, RouteModule, ServerDeps } from './routes.ts';
 
 export interface RunningServer {
   readonly url: string;
@@ -77,10 +81,36 @@ export function buildDeps(instance: Instance<unknown>, config: ServingConfig, lo
   const models = new ModelRegistry({ store: instance.store, storage: instance.storage, log: log.child({ component: 'models' }), metrics, pollIntervalMs: config.pollIntervalMs });
   const features = new FeatureService({ instance, log: log.child({ component: 'features' }), metrics, pollIntervalMs: config.pollIntervalMs, cacheSize: config.featureCacheSize });
   const auth = bearerAuth(config.apiToken, authOptions);
-  const predictions = new PredictService(models, features, metrics, config.featureCacheSize);
-  const predictLane = new PredictLane({ predictions, auth, log, metrics, corsOrigins: config.corsOrigins, capacity: config.featureCacheSize });
-  return { instance, models, features, auth, log, config, metrics, predictions, predictLane };
+  const served = new ServedForecastRecorder(servedForecastLogPath(instance.dataDir), log.child({ component: 'served-forecasts' }));
+  const predictions = new PredictService(models, features, metrics, config.featureCacheSize, served);
+  const warmUpSinks = throwawaySinks(config.logLevel);
+  const predictLane = new PredictLane({ predictions, auth, sinks: { log, metrics }, warmUpSinks, corsOrigins: config.corsOrigins, capacity: config.featureCacheSize });
+  const scores = new ForecastScores(instance);
+  // Likewise a store that cannot be read leaves the score gauges out of that scrape.
+  metrics.setScoreSource(() =>
+    scores.view().then(
+      (v) => v.rolling,
+      (err: unknown) => {
+        log.warn({ err: errorMessage(err) }, 'could not read the forecast scores for /metrics');
+        return [];
+      },
+    ),
+  );
+  return { instance, models, features, auth, log, config, metrics, predictions, predictLane, scores, warmUpSinks };
 }
+
+/**
+ * The warm-up's access log and metrics (ServerDeps.warmUpSinks): the same logger settings and
+ * the same buffered destination as the real log, writing to the null device, and a registry
+ * of the same metrics without the process collectors.
+ */
+function throwawaySinks(level: string): RequestSinks {
+  // One per process, as stdout's: the null device needs no flushing or closing.
+  nullDestination ??= pino.destination({ dest: devNull, sync: false, minLength: 4096 });
+  return { log: createLogger(level, nullDestination), metrics: new ServingMetrics({ defaultMetrics: false }) };
+}
+
+let nullDestination: ReturnType<typeof pino.destination> | undefined;
 
 export interface StartOptions extends AuthOptions {
   readonly log?: Logger;
@@ -114,7 +144,7 @@ export async function startServer(instance: Instance<unknown>, config: ServingCo
   let warmUp: ReturnType<typeof startWarmUp> | undefined;
   if (config.warmupMs > 0) {
     lifecycle.warming = true;
-    warmUp = startWarmUp(loopbackUrl(address), lifecycle.warmupSecret, deps, { durationMs: config.warmupMs });
+    warmUp = startWarmUp(loopbackUrl(address), lifecycle.warmupSecret, deps, { maxMs: config.warmupMs });
     warmUp.done
       .then(
         (result) => log.info({ warmUp: result }, result.skipped ? 'warm-up skipped' : 'warmed up'),
@@ -144,6 +174,7 @@ export async function startServer(instance: Instance<unknown>, config: ServingCo
         }
       }
       deps.models.stop();
+      deps.predictions.close();
       await deps.features.stop();
       return drained;
     })());

@@ -40,6 +40,7 @@ export const api = {
   lineage: (id) => request('GET', `/api/materializations/${id}/lineage`),
   runs: (query = {}) => request('GET', `/api/runs?${new URLSearchParams(query)}`),
   queue: () => request('GET', '/api/queue'),
+  forecastScores: () => request('GET', '/api/forecast-scores'),
   run: (id) => request('GET', `/api/runs/${encodeURIComponent(id)}`),
   runEvents: (id, afterId) => request('GET', `/api/runs/${encodeURIComponent(id)}/events?afterId=${afterId}`),
   materialize: (selection, mode, partitions) => mutate('/api/materialize', { selection, mode, ...(partitions ? { partitions } : {}) }),

@@ -15,7 +15,7 @@ function niceTicks(min, max, count = 5) {
 }
 
 /**
- * @param {{ series: { name: string, color: string, values: (number|null)[], dash?: boolean }[],
+ * @param {{ series: { name: string, color: string, values: (number|null)[], dash?: boolean, dots?: boolean }[],
  *           xLabels?: string[], xTickEvery?: number, yLabel?: string, width?: number, height?: number, title?: string, testId?: string,
  *           markers?: { index: number, label: string }[],
  *           bands?: { name: string, color: string, lower: (number|null)[], upper: (number|null)[] }[] }} spec
@@ -63,7 +63,11 @@ export function lineChart(spec) {
         d += `${pen ? 'L' : 'M'}${x(i).toFixed(1)},${y(v).toFixed(1)}`;
         pen = true;
       });
-      return `<path class="series" data-series="${esc(s.name)}" d="${d}" fill="none" stroke="${esc(s.color)}" stroke-width="1.6"${s.dash ? ' stroke-dasharray="5 4"' : ''}/>`;
+      // Dots on each value when asked: a series of one or a few days is otherwise a dot-less line, or nothing.
+      const dots = s.dots
+        ? s.values.map((v, i) => (finite(v) ? `<circle class="dot" cx="${x(i).toFixed(1)}" cy="${y(v).toFixed(1)}" r="3" fill="${esc(s.color)}"/>` : '')).join('')
+        : '';
+      return `<path class="series" data-series="${esc(s.name)}" d="${d}" fill="none" stroke="${esc(s.color)}" stroke-width="1.6"${s.dash ? ' stroke-dasharray="5 4"' : ''}/>${dots}`;
     })
     .join('');
   // One closed path per band: along the upper edge, back along the lower one; a gap (an hour

@@ -5,6 +5,7 @@
 import { inspect } from 'node:util';
 import { join } from 'node:path';
 import { projectRoot } from '../../lib/code-location.ts';
+import { addDays } from '../../lib/days.ts';
 import { SettingError } from '../../runtime/settings.ts';
 import type { Recalibration } from './backtest/index.ts';
 
@@ -42,6 +43,28 @@ export interface DataSpan {
 }
 
 /** The pricing nodes of the `dataminer-csv` exports, as found by reading them (assets/pjm/data-span.ts). */
+/** The LMP feeds a PJM_CSV_DIR holds: the default PJM_MARKETS of a `dataminer-csv` run. */
+export interface ExportMarkets {
+  /** The markets with a *_{market}_hrl_lmps.csv export, in PJM_MARKETS order (da before rt). */
+  readonly markets: readonly PjmMarket[];
+  /** For the run output: which exports were found, and which market was done without. */
+  readonly detail: string;
+}
+
+/** The load areas of a PJM_CSV_DIR's metered-load export: the default PJM_LOAD_AREAS of a `dataminer-csv` run. */
+export interface ExportLoadAreas {
+  readonly areas: readonly string[];
+  readonly detail: string;
+}
+
+/** What `resolvePjmConfig` read from the exports of a `dataminer-csv` run, for the defaults it gives. */
+export interface ReadFromExports {
+  readonly span?: DataSpan;
+  readonly nodes?: ExportNodes;
+  readonly markets?: ExportMarkets;
+  readonly loadAreas?: ExportLoadAreas;
+}
+
 export interface ExportNodes {
   /** The nodes with rows in the export of every configured market, with their pnode_name: the default PJM_NODES. */
   readonly inEvery: readonly PjmNode[];
@@ -66,7 +89,7 @@ export const FAMILY_CHOICES: readonly FamilyChoice[] = ['xgboost', 'lear', 'ense
 
 /** The model's composition and its guard. */
 export interface PjmModelSetting {
-  /** PJM_MODEL_FAMILIES: xgboost (default: LEAR's daily refits cost ~450 s on the bundled run and it is not served yet), lear, or ensemble (the plain mean of both, backtested only). */
+  /** PJM_MODEL_FAMILIES: xgboost (default: LEAR's daily refits cost ~450 s on the bundled run), lear (XGBoost where LEAR has no forecast), or ensemble (the plain mean of both): backtested, and served by pjm/model. */
   readonly families: FamilyChoice;
   /**
    * PJM_LEAR_WINDOWS: LEAR calibration windows in days, averaged (CWA). Default 56,84: the
@@ -92,8 +115,18 @@ export interface PjmConfig {
   readonly end: string;
   /** Where `start`..`end` came from, in words (variables, the dataset, the files' span, the API window). */
   readonly spanOrigin: string;
+  /**
+   * The live source with no PJM_END: the data follows the clock (its last day is yesterday,
+   * whenever the process looks), and the raw prices reach the next delivery day, whose
+   * day-ahead prices post before the day begins (the `da_prices_posted` sensor requests them).
+   */
+  readonly followsClock: boolean;
   /** Where `nodes` came from, in words (PJM_NODES, the dataset, the nodes of the exports, the 12 hubs). */
   readonly nodesOrigin: string;
+  /** Where `markets` came from, in words (PJM_MARKETS, the dataset, the exports found, the default). */
+  readonly marketsOrigin: string;
+  /** Where `loadAreas` came from, in words (PJM_LOAD_AREAS, the metered-load export, the default). */
+  readonly loadAreasOrigin: string;
   readonly backtest: BacktestPeriodSetting;
   /** Directory of Data Miner CSV exports (source 'dataminer-csv'). */
   readonly csvDir: string | null;
@@ -222,12 +255,6 @@ function nodes(env: Env, fallback: readonly PjmNode[]): readonly PjmNode[] {
   return out;
 }
 
-function addDays(isoDay: string, n: number): string {
-  const d = new Date(`${isoDay}T00:00:00Z`);
-  d.setUTCDate(d.getUTCDate() + n);
-  return d.toISOString().slice(0, 10);
-}
-
 /** The EPT calendar date of an instant (for defaults of the live source). */
 function eptDay(now: Date): string {
   return new Intl.DateTimeFormat('en-CA', { timeZone: 'America/New_York', year: 'numeric', month: '2-digit', day: '2-digit' }).format(now);
@@ -256,6 +283,16 @@ export function withPlaceholderSpan(env: Env): Env {
   return { ...env, PJM_START: env.PJM_START || '1970-01-01', PJM_END: env.PJM_END || '9999-12-31' };
 }
 
+/** Whether PJM_MARKETS is set; when not, a `dataminer-csv` run takes the markets its exports hold. */
+export function marketsGiven(env: Env): boolean {
+  return nonEmpty(env, 'PJM_MARKETS') !== undefined;
+}
+
+/** Whether PJM_LOAD_AREAS is set; when not, a `dataminer-csv` run takes the areas of its metered-load export. */
+export function loadAreasGiven(env: Env): boolean {
+  return nonEmpty(env, 'PJM_LOAD_AREAS') !== undefined;
+}
+
 /** PJM_NODES as given (for naming it in an error). */
 export function nodesSetting(env: Env): string {
   return env.PJM_NODES ?? '';
@@ -269,14 +306,17 @@ export function needsDataSpan(env: Env = process.env): boolean {
 /**
  * Reads the PJM configuration from `env` (default `process.env`). Defaults per source:
  * - epftoolbox: node COMED (33092371), market da, 2013-01-01..2018-12-24 (the whole bundled set);
- * - dataminer-csv: markets da and rt, the span of the exports in PJM_CSV_DIR (`dataSpan`, read
+ * - dataminer-csv: the markets with an LMP export in PJM_CSV_DIR (`fromExports.markets`, read by
+ *   `resolvePjmConfig`; da and rt without), the load areas of its metered-load export
+ *   (`fromExports.loadAreas`: RTO when it has RTO, else every area it holds), the span of the exports in PJM_CSV_DIR (`fromExports.span`, read
  *   by `resolvePjmConfig` in assets/pjm/data-span.ts: the complete days of each feed used, and
- *   their overlap) and the nodes in every market's export (`exportNodes`; the 12 hubs without);
+ *   their overlap) and the nodes in every market's export (`fromExports.nodes`; the 12 hubs without);
  * - dataminer-api: the 12 hubs, markets da and rt, the PJM_API_DAYS (90) complete EPT days
  *   ending yesterday (relative to `now`; today's hours are still being published).
  * Throws PjmConfigError naming the variable and what it accepts.
  */
-export function loadPjmConfig(env: Env = process.env, now: Date = new Date(), dataSpan?: DataSpan, exportNodes?: ExportNodes): PjmConfig {
+export function loadPjmConfig(env: Env = process.env, now: Date = new Date(), fromExports: ReadFromExports = {}): PjmConfig {
+  const { span: dataSpan, nodes: exportNodes, markets: exportMarkets, loadAreas: exportLoadAreas } = fromExports;
   const source = oneOf(env, 'PJM_SOURCE', PJM_SOURCES, 'epftoolbox');
   const epf = source === 'epftoolbox';
   const yesterday = addDays(eptDay(now), -1);
@@ -307,7 +347,13 @@ export function loadPjmConfig(env: Env = process.env, now: Date = new Date(), da
   const setVars = ['PJM_START', 'PJM_END'].filter((v) => nonEmpty(env, v) !== undefined);
   const spanOrigin = setVars.length === 2 ? 'PJM_START/PJM_END' : setVars.length === 0 ? defaults.origin : `${setVars[0]}, and ${defaults.origin}`;
   const backtest = backtestPeriod(env, start, end);
-  const markets = listOf(env, 'PJM_MARKETS', PJM_MARKETS, epf ? ['da'] : ['da', 'rt']);
+  const defaultMarkets =
+    epf
+      ? { markets: ['da'] as const, origin: 'the epftoolbox dataset (day-ahead prices only)' }
+      : source === 'dataminer-csv' && exportMarkets !== undefined
+        ? { markets: exportMarkets.markets, origin: exportMarkets.detail }
+        : { markets: PJM_MARKETS, origin: 'the default (da and rt; PJM_MARKETS unset)' };
+  const markets = listOf(env, 'PJM_MARKETS', PJM_MARKETS, defaultMarkets.markets);
   if (epf && markets.includes('rt')) {
     throw new PjmConfigError('PJM_MARKETS', env['PJM_MARKETS'] ?? '', "'da' only with PJM_SOURCE=epftoolbox (the dataset has day-ahead prices only)");
   }
@@ -323,6 +369,11 @@ export function loadPjmConfig(env: Env = process.env, now: Date = new Date(), da
     throw new PjmConfigError('PJM_API_KEY', '', 'a Data Miner 2 subscription key (register at https://dataminer2.pjm.com) when PJM_SOURCE=dataminer-api');
   }
   const areas = nonEmpty(env, 'PJM_LOAD_AREAS');
+  const defaultAreas = epf
+    ? { areas: ['RTO', 'COMED'], origin: 'the epftoolbox dataset (RTO and COMED load forecasts)' }
+    : source === 'dataminer-csv' && exportLoadAreas !== undefined
+      ? { areas: exportLoadAreas.areas, origin: exportLoadAreas.detail }
+      : { areas: ['RTO'], origin: 'the default (RTO; PJM_LOAD_AREAS unset)' };
   const defaultNodes = epf
     ? { nodes: [EPFTOOLBOX_NODE], origin: 'the epftoolbox dataset (COMED)' }
     : source === 'dataminer-csv' && exportNodes !== undefined
@@ -334,13 +385,16 @@ export function loadPjmConfig(env: Env = process.env, now: Date = new Date(), da
     nodes: nodes(env, defaultNodes.nodes).map((n) => (n.name !== null ? n : { ...n, name: exportNodes?.inEvery.find((e) => e.id === n.id)?.name ?? null })),
     nodesOrigin: nonEmpty(env, 'PJM_NODES') !== undefined ? 'PJM_NODES' : defaultNodes.origin,
     markets,
+    marketsOrigin: nonEmpty(env, 'PJM_MARKETS') !== undefined ? 'PJM_MARKETS' : defaultMarkets.origin,
     start,
     end,
     spanOrigin,
+    followsClock: source === 'dataminer-api' && nonEmpty(env, 'PJM_END') === undefined,
     backtest,
     csvDir,
     epftoolboxDir: nonEmpty(env, 'PJM_EPFTOOLBOX_DIR') ?? DEFAULT_EPFTOOLBOX_DIR,
-    loadAreas: areas === undefined ? (epf ? ['RTO', 'COMED'] : ['RTO']) : areas.split(',').map((s) => s.trim()).filter((s) => s !== ''),
+    loadAreas: areas !== undefined ? areas.split(',').map((s) => s.trim()).filter((s) => s !== '') : defaultAreas.areas,
+    loadAreasOrigin: areas !== undefined ? 'PJM_LOAD_AREAS' : defaultAreas.origin,
     freshnessMaxAgeHours: positive(env, 'PJM_FRESHNESS_HOURS', 36, false),
     revisionDays: wholeNumber(env, 'PJM_REVISION_DAYS', DEFAULT_REVISION_DAYS),
     model: modelSetting(env),

@@ -25,6 +25,7 @@ import {
 } from '../../runtime/index.ts';
 import { copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ASSET_KEYS } from './asset-keys.ts';
 import type { PjmConfig } from './config.ts';
 import { canonicalLoadSql, canonicalPricesSql, priceRevisionReportsByDay, type PriceRevisionReport } from './processed/index.ts';
 import type { DuckDBConnection } from '@duckdb/node-api';
@@ -33,20 +34,8 @@ import type { LoadFeed } from './sources/raw.ts';
 import type { ValidationReport } from './validation/index.ts';
 import { validateLoadDayFile, validateLoadDays, validatePriceDayFile, validatePriceDays, type LoadDayFile, type PriceDayFile } from './validation/batch.ts';
 
-export const ASSET_KEYS = {
-  rawPrices: 'pjm/raw/prices',
-  rawLoad: 'pjm/raw/load',
-  processedPrices: 'pjm/processed/prices',
-  processedLoad: 'pjm/processed/load',
-  validatedPrices: 'pjm/validated/prices',
-  validatedLoad: 'pjm/validated/load',
-  featureSet: 'pjm/feature_set',
-  features: 'pjm/features',
-  model: 'pjm/model',
-  backtest: 'pjm/backtest',
-  forecast: 'pjm/forecast',
-  modelExport: 'pjm/model_export',
-} as const;
+// Re-exported: the pipeline's modules import the keys from here.
+export { ASSET_KEYS } from './asset-keys.ts';
 
 /** Which blocking checks each validated table runs, by the names the validation reports use; false = warn only. */
 const PRICE_CHECKS: Record<string, boolean> = {
@@ -92,6 +81,9 @@ class ReportCache {
  * processed took 105 s of the default run's 311 s as one step per partition).
  */
 const SOURCE_DAY_BATCH = 92;
+
+/** Windows past the last complete UTC day the live raw prices reach: today and the next delivery day. */
+const RAW_PRICE_DAYS_AHEAD = 2;
 
 /** Partitions of a validated asset judged in one step: the screen's fixed cost is paid once (validation/batch.ts). */
 const VALIDATION_BATCH = 92;
@@ -193,9 +185,14 @@ export function dataAssets(
   source: RawSource,
   sourceFingerprint: string,
   loadFeed: LoadFeed,
-): { assets: AssetDefinition<unknown>[]; days: PartitionsDefinition; nodeDays: MultiPartitions; loadFeed: LoadFeed } {
+): { assets: AssetDefinition<unknown>[]; days: PartitionsDefinition; nodeDays: MultiPartitions; rawNodeDays: MultiPartitions; loadFeed: LoadFeed } {
   const days = dailyPartitions({ start: config.start, end: config.end });
   const nodeDays = pjmNodeDays(config, days);
+  // On the live clock the raw prices also have today and the next delivery day (endOffset 2:
+  // keys up to the UTC day after today, which is never earlier than the EPT tomorrow), so the
+  // da_prices_posted sensor's request for D+1 names partitions that exist; the processed and
+  // validated prices reach them once the day is over.
+  const rawNodeDays = config.followsClock ? pjmNodeDays(config, dailyPartitions({ start: config.start, endOffset: RAW_PRICE_DAYS_AHEAD })) : nodeDays;
   // What the rows of every node-day depend on: the source and the markets (load: the areas).
   // Never the node list (adding a hub must not restale the others) nor the files' hash (a new
   // export with one more hub would): a changed file is re-read for the trailing
@@ -209,12 +206,15 @@ export function dataAssets(
   const rawPrices = defineAsset({
     key: ASSET_KEYS.rawPrices,
     group: 'pjm',
-    description: 'The source rows of one pricing node and EPT delivery day: its LMPs in the configured markets, revisions included.',
-    partitions: nodeDays,
+    description: `The source rows of one pricing node and EPT delivery day: its LMPs in the configured markets, revisions included.${config.followsClock ? ' Reaches the next delivery day (its day-ahead prices post the day before); a day not over yet with nothing posted is empty.' : ''}`,
+    partitions: rawNodeDays,
     io: 'table',
     codeVersion: `3:${config.source}:${config.markets.join('.')}`,
     source: true,
-    refresh,
+    // Ahead of the data on the live clock: today and the next day fill in as PJM posts them, so they are re-read too.
+    refresh: config.followsClock
+      ? { trailing: config.revisionDays + RAW_PRICE_DAYS_AHEAD, because: `the source may revise its last ${config.revisionDays} days (PJM_REVISION_DAYS), and today and the next delivery day fill in as PJM posts them` }
+      : refresh,
     retry: { maxAttempts: 1 },
     batch: eachPartition(SOURCE_DAY_BATCH, async (ctx) => {
       const { node, day } = splitNodeDay(ctx.partition);
@@ -350,7 +350,7 @@ export function dataAssets(
     ),
   });
 
-  return { assets: [rawPrices, rawLoad, processedPrices, processedLoad, validatedPrices, validatedLoad] as AssetDefinition<unknown>[], days, nodeDays, loadFeed };
+  return { assets: [rawPrices, rawLoad, processedPrices, processedLoad, validatedPrices, validatedLoad] as AssetDefinition<unknown>[], days, nodeDays, rawNodeDays, loadFeed };
 }
 
 /** The name nodes are added under: `materialize partitions add pjm_nodes 51288`. */

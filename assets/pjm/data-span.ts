@@ -5,7 +5,7 @@
 // load the configuration.
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { duckdbConnect } from '../../runtime/index.ts';
-import { csvSourceChosen, loadPjmConfig, needsDataSpan, nodesSetting, withPlaceholderSpan, PjmConfigError, type DataSpan, type ExportNodes, type PjmConfig, type PjmMarket, type PjmNode } from './config.ts';
+import { csvSourceChosen, loadAreasGiven, loadPjmConfig, marketsGiven, needsDataSpan, nodesSetting, withPlaceholderSpan, PjmConfigError, PJM_MARKETS, type DataSpan, type ExportLoadAreas, type ExportMarkets, type ExportNodes, type PjmConfig, type PjmMarket, type PjmNode } from './config.ts';
 import { dataMinerLmpCsvSql, dataMinerLoadMeteredCsvSql, findDataMinerCsvFiles, checkCsvHeaders, lmpCsvColumns, LOAD_METERED_CSV_COLUMNS } from './sources/dataminer-csv.ts';
 import { EPT_ZONE, useUtc } from './sources/raw.ts';
 
@@ -100,6 +100,41 @@ export async function csvExportNodes(conn: DuckDBConnection, dir: string, market
 }
 
 /**
+ * The markets a folder of exports can forecast when PJM_MARKETS is unset: those with an LMP
+ * export. A user who exported RT prices only gets an RT model from RT prices, not an error
+ * asking for a DA file they do not have.
+ */
+export async function csvExportMarkets(dir: string): Promise<ExportMarkets> {
+  const found = await findDataMinerCsvFiles(dir);
+  const markets = PJM_MARKETS.filter((m) => found[m].length > 0);
+  if (markets.length === 0) {
+    throw new PjmConfigError('PJM_CSV_DIR', dir, `a directory with at least one LMP export (*_da_hrl_lmps.csv or *_rt_hrl_lmps.csv); it holds only metered load (${found.loadMetered.join(', ')}), which has no price to forecast`);
+  }
+  const missing = PJM_MARKETS.filter((m) => !markets.includes(m));
+  const detail = `the LMP exports in ${dir} (${markets.map((m) => `${m}: ${found[m].length} file(s)`).join(', ')}${missing.length > 0 ? `; no *_${missing[0]}_hrl_lmps.csv, so no ${missing[0]} market` : ''})`;
+  return { markets, detail };
+}
+
+/**
+ * The load areas a folder's metered-load export holds, when PJM_LOAD_AREAS is unset: RTO when
+ * the export has it (the system load the features prefer), else every area it holds. A user
+ * who exported one zone's load (say AECO) gets that zone, not 365 days blocked for "no RTO load".
+ * Undefined when the folder has no metered-load export (load is then done without).
+ */
+export async function csvExportLoadAreas(conn: DuckDBConnection, dir: string): Promise<ExportLoadAreas | undefined> {
+  const found = await findDataMinerCsvFiles(dir);
+  if (found.loadMetered.length === 0) return undefined;
+  await checkCsvHeaders(found.loadMetered, LOAD_METERED_CSV_COLUMNS, 'hrl_load_metered');
+  const r = await conn.runAndReadAll(`SELECT DISTINCT area FROM (${dataMinerLoadMeteredCsvSql(found.loadMetered)}) WHERE area IS NOT NULL ORDER BY area`);
+  const held = r.getRows().map(([a]) => String(a));
+  if (held.length === 0) throw new PjmConfigError('PJM_CSV_DIR', dir, `a metered-load export with rows (${found.loadMetered.join(', ')} holds no load_area)`);
+  const areas = held.includes('RTO') ? ['RTO'] : held;
+  const list = held.length > 12 ? `${held.slice(0, 12).join(', ')} and ${held.length - 12} more` : held.join(', ');
+  const detail = `the metered-load export in ${dir} (areas ${list}${held.includes('RTO') ? '; RTO, the system load, used' : '; no RTO, so every area it holds'})`;
+  return { areas, detail };
+}
+
+/**
  * Every configured node must be in the export of every configured market, or each of its days
  * would be blocked as incomplete, one message per day: say it once, before any work.
  */
@@ -118,14 +153,17 @@ function checkNodesInExports(config: PjmConfig, byMarket: ReadonlyMap<PjmMarket,
 export async function resolvePjmConfig(env: Readonly<Record<string, string | undefined>> = process.env, now: Date = new Date()): Promise<PjmConfig> {
   if (!csvSourceChosen(env)) return loadPjmConfig(env, now);
   // Validate everything but the span first (a missing PJM_CSV_DIR is reported as such).
-  const provisional = loadPjmConfig(withPlaceholderSpan(env), now);
-  const dir = provisional.csvDir!;
+  const unread = loadPjmConfig(withPlaceholderSpan(env), now);
+  const dir = unread.csvDir!;
+  const markets = marketsGiven(env) ? undefined : await csvExportMarkets(dir);
+  const provisional = markets === undefined ? unread : loadPjmConfig(withPlaceholderSpan(env), now, { markets });
   const conn = await duckdbConnect();
   try {
     const span = needsDataSpan(env) ? overlapOf(dir, await csvFeedSpans(conn, dir, provisional.markets)) : undefined;
     const nodes = await csvExportNodes(conn, dir, provisional.markets);
     if (nodes.inEvery.length === 0) throw new PjmConfigError('PJM_CSV_DIR', dir, `exports that share at least one pricing node across the markets ${provisional.markets.join(', ')} (${nodes.detail}); or set PJM_MARKETS to one market`);
-    const config = loadPjmConfig(env, now, span, nodes);
+    const loadAreas = loadAreasGiven(env) ? undefined : await csvExportLoadAreas(conn, dir);
+    const config = loadPjmConfig(env, now, { span, nodes, markets, loadAreas });
     if (config.nodesOrigin === 'PJM_NODES') checkNodesInExports(config, nodes.byMarket, dir, nodesSetting(env));
     return config;
   } finally {

@@ -13,6 +13,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import {
   allPartitionsMapping,
   defineAsset,
+  describePartition,
   dimensionMapping,
   trailingWindowMapping,
   type BatchOutput,
@@ -22,15 +23,22 @@ import {
   type Metadata,
   type MultiPartitions,
 } from '../../runtime/index.ts';
+import { addDays, dayNumberOf } from '../../lib/days.ts';
 import type { PjmConfig } from './config.ts';
 import { ASSET_KEYS, splitNodeDay } from './data-assets.ts';
 import { buildNodeDaysFeatures, describeChoice, describeFeatureSet, detectFeatureSet, featureColumns, normaliseFeatureSet, PRICE_LAGS, type FeatureSet, type Market } from './features/index.ts';
-import { DEFAULT_SETTINGS, defaultSettingsFor, disposeModel, loadModel, RT_WITH_DA_SETTINGS, trainModelFromFeatures, type ModelSidecar, type TrainSettings } from './model/index.ts';
+import { DEFAULT_SETTINGS, defaultSettingsFor, disposeModel, loadModel, readFeatureTable, RT_WITH_DA_SETTINGS, trainModelFromFeatures, type ModelSidecar, type TrainSettings } from './model/index.ts';
 import { backtest, EPFTOOLBOX_TEST_PERIOD, type Recalibration } from './backtest/index.ts';
 import { latestForecast } from './forecast/index.ts';
+import type { DayForecast } from './forecast/forecast.ts';
+import { ServedForecastLog } from './served/log.ts';
+import { servedFromDayForecast } from './served/from-forecast.ts';
 import { decodeModelBundle, encodeModelBundle } from './model-bundle.ts';
 import type { ConformalCalibration } from './model/calibration.ts';
 import { noWorseVerdict } from './model/no-worse.ts';
+import { familiesSidecar, learFileName, servableModel } from './model/served.ts';
+import { SIDECAR_FORMATS } from './model/sidecar.ts';
+import { encodeLearArtifact, fitServedLear } from './lear/served.ts';
 import { DEFAULT_EPFTOOLBOX_DIR, PJM_HUBS } from './config.ts';
 import { sqlString } from '../../lib/duckdb/sql.ts';
 
@@ -47,6 +55,8 @@ export interface ModelStageOptions {
   readonly modelDir: string;
   readonly recalibration: Recalibration;
   readonly settings?: TrainSettings;
+  /** The served-forecast log pjm/forecast keeps its forecasts in (servedForecastLogPath(DATA_DIR)); none: not kept. */
+  readonly servedLogPath?: string;
 }
 
 /** The target market: real-time when the pipeline has it (the harder, more valuable forecast), else day-ahead. */
@@ -58,8 +68,6 @@ export function modelBaseName(market: Market): string {
   return `xgb_${market}_lmp`;
 }
 
-const shiftDay = (day: string, n: number): string => new Date(Date.parse(`${day}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
-
 /**
  * The test period: PJM_BACKTEST_START..PJM_BACKTEST_END or the last PJM_BACKTEST_DAYS days
  * when set (clipped to the days with complete features, and said so); else epftoolbox's
@@ -70,7 +78,7 @@ export function testPeriod(config: Pick<PjmConfig, 'source' | 'backtest'>, first
   const span = `${firstFeatureDay}..${lastFeatureDay}`;
   if (b.start !== null || b.end !== null || b.days !== null) {
     const end = b.end !== null && b.end < lastFeatureDay ? b.end : lastFeatureDay;
-    const start = b.start ?? (b.days !== null ? shiftDay(end, -(b.days - 1)) : null);
+    const start = b.start ?? (b.days !== null ? addDays(end, -(b.days - 1)) : null);
     if (start !== null) {
       if (start <= firstFeatureDay) {
         throw new Error(`The backtest period ${start}..${end} (PJM_BACKTEST_*) starts on or before the first day with complete features (${firstFeatureDay}); it needs earlier days to train on. Start it later, or give fewer PJM_BACKTEST_DAYS.`);
@@ -92,12 +100,10 @@ function defaultTestPeriod(config: Pick<PjmConfig, 'source'>, firstFeatureDay: s
   if (config.source === 'epftoolbox' && firstFeatureDay < testFirstDay && lastFeatureDay >= testFirstDay) {
     return { testFirstDay, testLastDay: lastFeatureDay < testLastDay ? lastFeatureDay : testLastDay };
   }
-  const first = Date.parse(`${firstFeatureDay}T00:00:00Z`);
-  const last = Date.parse(`${lastFeatureDay}T00:00:00Z`);
-  const days = Math.round((last - first) / 86_400_000) + 1;
+  const days = dayNumberOf(lastFeatureDay) - dayNumberOf(firstFeatureDay) + 1;
   const testDays = Math.max(7, Math.floor(days / 5));
   if (testDays >= days) throw new Error(`Only ${days} days of complete features (${firstFeatureDay}..${lastFeatureDay}): too few to hold out a test period. Widen PJM_START..PJM_END.`);
-  return { testFirstDay: new Date(last - (testDays - 1) * 86_400_000).toISOString().slice(0, 10), testLastDay: lastFeatureDay };
+  return { testFirstDay: addDays(lastFeatureDay, -(testDays - 1)), testLastDay: lastFeatureDay };
 }
 
 /** Node names for the per-node table: as configured, else the hub's name when it is one of the 12 hubs. */
@@ -120,13 +126,13 @@ function featureSetOf(input: AssetInput): FeatureSet {
   if (!first || !last) throw new Error(`No partition of ${input.asset} is materialized; materialize +${input.asset} first.`);
   const read = (partition: string): FeatureSet => {
     const set = input.metadata(partition).featureSet as unknown as FeatureSet | undefined;
-    if (!set || typeof set !== 'object') throw new Error(`The consumed ${input.asset}[${partition}] version records no feature set in its metadata; rematerialize ${input.asset}.`);
+    if (!set || typeof set !== 'object') throw new Error(`The consumed ${describePartition(input.asset, partition)} version records no feature set in its metadata; rematerialize ${input.asset}.`);
     return normaliseFeatureSet(set);
   };
   const a = read(first.partition);
   const b = read(last.partition);
   if (describeFeatureSet(a) !== describeFeatureSet(b)) {
-    throw new Error(`${input.asset}[${first.partition}] was built with ${describeFeatureSet(a)} but ${input.asset}[${last.partition}] with ${describeFeatureSet(b)}; materialize ${input.asset} again so every partition uses the current pjm/feature_set.`);
+    throw new Error(`${describePartition(input.asset, first.partition)} was built with ${describeFeatureSet(a)} but ${describePartition(input.asset, last.partition)} with ${describeFeatureSet(b)}; materialize ${input.asset} again so every partition uses the current pjm/feature_set.`);
   }
   return a;
 }
@@ -166,6 +172,14 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
   const membersText = options.settings
     ? options.settings.variants.map((v) => v.name).join(', ')
     : `${DEFAULT_SETTINGS.variants.map((v) => v.name).join(', ')}; an RT model with the DA price: ${RT_WITH_DA_SETTINGS.variants.map((v) => v.name).join(', ')}`;
+  // The served family (PJM_MODEL_FAMILIES): XGBoost alone, LEAR (XGBoost where LEAR has no
+  // forecast) or their plain mean, with LEAR per node on each of PJM_LEAR_WINDOWS averaged.
+  const family = config.model.families;
+  const learWindows = config.model.learWindows;
+  const servedText =
+    family === 'xgboost'
+      ? ''
+      : ` Served: ${family === 'lear' ? 'LEAR' : 'the plain mean of XGBoost and LEAR'} (LEAR per node and hour on the ${learWindows.join('/')}-day windows, averaged; XGBoost where LEAR has no forecast), the LEAR members in the bundle too.`;
 
   // Which inputs the validated data has, decided once: every feature partition is built from
   // this one set, so the rows of all node-days fit one model. The markets are the configured
@@ -188,6 +202,8 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
       ctx.log.info(`feature set ${describeFeatureSet(choice.set)}: ${describeChoice(choice)}`);
       const summary = [
         `Days: ${config.start}..${config.end}, from ${config.spanOrigin}.`,
+        `Markets: ${config.markets.join(', ')}, from ${config.marketsOrigin}.`,
+        `Load areas: ${config.loadAreas.join(', ')}, from ${config.loadAreasOrigin}.`,
         `Nodes: ${config.nodes.length} configured (${config.nodes.slice(0, 6).map((n) => (n.name ? `${n.id} ${n.name}` : String(n.id))).join(', ')}${config.nodes.length > 6 ? ', …' : ''}), from ${config.nodesOrigin}.`,
         `Feature set ${describeFeatureSet(choice.set)}, ${featureColumns(choice.set).length} features.`,
         `Inputs found: ${choice.found.map((f) => `${f.input} (${f.detail})`).join('; ')}.`,
@@ -262,10 +278,11 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
     deps: [ASSET_KEYS.features, { asset: ASSET_KEYS.featureSet, as: 'feature_set' }, ASSET_KEYS.backtest],
     group: 'pjm',
     pool: 'xgboost-training',
-    description: `XGBoost model of the ${market.toUpperCase()} LMP: an average of global models over nodes and hours (${membersText}), asinh-median price transform per node, time-ordered validation split with early stopping. The file bundles each member's XGBoost JSON (pjm/model_export writes them out for Python); the sidecar in the metadata has features, target, window, parameters, learning curves and importance.`,
+    description: `XGBoost model of the ${market.toUpperCase()} LMP: an average of global models over nodes and hours (${membersText}), asinh-median price transform per node, time-ordered validation split with early stopping. The file bundles each member's XGBoost JSON (pjm/model_export writes them out for Python); the sidecar in the metadata has features, target, window, parameters, learning curves and importance.${servedText}`,
     io: 'file',
-    // The training settings are part of the model's code: changing them makes the model stale.
-    codeVersion: `2:${market}:${settingsHash}`,
+    // The training settings, and for LEAR the served family and its windows, are part of the
+    // model's code: changing them makes the model stale (XGBoost alone keeps its old version).
+    codeVersion: `2:${market}:${settingsHash}${family === 'xgboost' ? '' : `:${family}:${learWindows.join(',')}`}`,
     checks: [
       {
         name: 'no_worse_than_current',
@@ -287,10 +304,25 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
     async materialize(ctx) {
       const featureSet = featureSetOf(ctx.input('features'));
       const conn = await ctx.duckdb();
-      const backtestReport = (await ctx.input('backtest').json<{ report: { testFirstDay: string; testLastDay: string; families?: { point: { xgboost: { mae: number } }; xgboostCalibration: ConformalCalibration | null } } }>()).report;
+      const backtestReport = (
+        await ctx.input('backtest').json<{
+          report: {
+            testFirstDay: string;
+            testLastDay: string;
+            metrics: { overall: { mae: number } };
+            families?: { families: string; learWindows: readonly number[]; point: { xgboost: { mae: number } }; calibration: ConformalCalibration | null; xgboostCalibration: ConformalCalibration | null };
+          };
+        }>()
+      ).report;
       if (!backtestReport.families) throw new Error('The consumed pjm/backtest version has no family scores or calibration; rematerialize pjm/backtest.');
-      // The served model is XGBoost (LEAR members are backtested, not yet served): its own MAE and calibration.
-      const served = { mae: backtestReport.families.point.xgboost.mae, testFirstDay: backtestReport.testFirstDay, testLastDay: backtestReport.testLastDay };
+      const bf = backtestReport.families;
+      if (bf.families !== family || (family !== 'xgboost' && bf.learWindows.join(',') !== learWindows.join(','))) {
+        throw new Error(`The consumed pjm/backtest evaluated PJM_MODEL_FAMILIES=${bf.families} with LEAR windows ${bf.learWindows.join(',')}, not ${family} with ${learWindows.join(',')}; materialize pjm/backtest and pjm/model together.`);
+      }
+      // The served family's backtest: XGBoost's own MAE and calibration, or (LEAR, ensemble) those
+      // of the backtest's forecasts, which are that family's (backtest/families.ts).
+      const served = { mae: family === 'xgboost' ? bf.point.xgboost.mae : backtestReport.metrics.overall.mae, testFirstDay: backtestReport.testFirstDay, testLastDay: backtestReport.testLastDay };
+      const calibration = family === 'xgboost' ? bf.xgboostCalibration : bf.calibration;
       const { model: trained, files } = await trainModelFromFeatures(conn, {
         featuresParquet: await featureFiles(conn, ctx.input('features')),
         market,
@@ -300,10 +332,23 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
         signal: ctx.signal,
       });
       disposeModel(trained);
-      const sidecar: ModelSidecar = { ...files.sidecar, servedFamily: 'xgboost', ...(backtestReport.families.xgboostCalibration ? { calibration: backtestReport.families.xgboostCalibration } : {}), backtest: served };
-      if (!backtestReport.families.xgboostCalibration) ctx.log.warn(`no quantiles: the backtest's test period (${served.testFirstDay}..${served.testLastDay}) gives some hour fewer than 7 residuals; lengthen it (PJM_BACKTEST_DAYS) for calibrated intervals`);
+      let sidecar: ModelSidecar = { ...files.sidecar, servedFamily: 'xgboost', ...(calibration ? { calibration } : {}), backtest: served };
+      let bundleFiles = files.files;
+      let learFitSeconds = 0;
+      if (family !== 'xgboost') {
+        // LEAR per node on each window's latest whole stretch of the same feature rows, in the bundle beside the XGBoost members.
+        const table = await readFeatureTable(conn, await featureFiles(conn, ctx.input('features')), featureSet);
+        const started = performance.now();
+        const lear = fitServedLear(table, learWindows, { signal: ctx.signal });
+        learFitSeconds = (performance.now() - started) / 1000;
+        const file = learFileName(modelBaseName(market));
+        sidecar = familiesSidecar(sidecar, family, lear, file);
+        bundleFiles = [...files.files, { name: file, bytes: encodeLearArtifact(lear) }];
+        for (const n of lear.nodes) ctx.log.info(`LEAR node ${n.nodeId}: ${n.windows.length === 0 ? `no whole ${learWindows.join('/')}-day window (XGBoost serves it alone)` : n.windows.map((w) => `${w.window} days ${w.firstDay}..${w.lastDay}`).join(', ')}`);
+      }
+      if (!calibration) ctx.log.warn(`no quantiles: the backtest's test period (${served.testFirstDay}..${served.testLastDay}) gives some hour fewer than 7 residuals; lengthen it (PJM_BACKTEST_DAYS) for calibrated intervals`);
       const path = join(ctx.tempDir, 'model.bundle');
-      await writeFile(path, encodeModelBundle(files.files));
+      await writeFile(path, encodeModelBundle(bundleFiles));
       const previous = ctx.previous?.metadata;
       for (const m of files.sidecar.members) ctx.log.info(`member ${m.variant.name}: ${m.rounds} rounds on ${trained.window.trainRows} rows (${trained.window.firstDay}..${trained.window.lastDay})`);
       return {
@@ -321,6 +366,7 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
           members: files.sidecar.members.map((m) => `${m.variant.name}: ${m.rounds} rounds`),
           trainRows: trained.window.trainRows,
           trainingWindow: `${trained.window.firstDay}..${trained.window.lastDay}`,
+          ...(sidecar.families ? { servedFamily: family, weights: sidecar.families.weights, learWindows: [...learWindows], learNodes: sidecar.families.lear.nodes.length, learFitSeconds } : {}),
         },
       };
     },
@@ -405,14 +451,18 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
       const modelInput = ctx.input('model');
       const sidecar = sidecarOf(modelInput);
       const path = await onePath(modelInput);
-      const trained = loadModel(sidecar, decodeModelBundle(await readFile(path), path));
+      const bundle = decodeModelBundle(await readFile(path), path);
+      const trained = loadModel(sidecar, bundle);
       try {
+        // With LEAR served, the forecast is the served family's, as /predict's is.
+        const served = servableModel(sidecar, trained, (name) => bundle.get(name), `${modelInput.asset} ${modelInput.partitions[0]?.dataVersion ?? ''}`);
         const inputs = { pricesParquet: await ctx.input('prices').paths(), loadParquet: await ctx.input('load').paths(), market, tempDir: ctx.tempDir };
         const outPath = join(ctx.tempDir, 'forecast.parquet');
         // Each node's last day whose inputs are known; a node with a gap there is skipped with one warning line, never failing the run.
-        const result = await latestForecast(conn, { ...inputs, model: trained, calibration: sidecar.calibration ?? null, outPath });
+        const result = await latestForecast(conn, { ...inputs, model: trained, ...(served.lear ? { served } : {}), calibration: sidecar.calibration ?? null, outPath });
         if (!sidecar.calibration) ctx.log.warn('no quantiles: the model has no calibration (its backtest was too short); the p05..p95 columns are NULL');
         for (const f of result.failures) ctx.log.warn(`skipped: ${f.message}`);
+        const kept = options.servedLogPath === undefined ? 0 : keepIssued(options.servedLogPath, result.forecasts, ctx.input('prices'), { modelVersion: modelInput.partitions[0]!.dataVersion, market });
         const days = [...new Set(result.forecasts.map((f) => f.day))].sort();
         const summary =
           result.forecasts.length === 0
@@ -426,6 +476,7 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
             nodes: result.forecasts.length,
             failures: result.failures.map((f) => f.message),
             quantiles: sidecar.calibration ? `p05..p95: per-hour conformal residual quantiles of ${sidecar.calibration.firstDay}..${sidecar.calibration.lastDay}` : null,
+            keptForScoring: kept,
           },
         };
       } finally {
@@ -438,7 +489,7 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
     key: ASSET_KEYS.modelExport,
     deps: [ASSET_KEYS.model, ASSET_KEYS.backtest],
     group: 'pjm',
-    description: `Writes the current model's members to ${options.modelDir}/${modelBaseName(market)}*.json (each loads in Python: xgb.Booster(model_file=...)) with the sidecar ${modelBaseName(market)}.sidecar.json (backtest metrics included).`,
+    description: `Writes the current model's members to ${options.modelDir}/${modelBaseName(market)}*.json (each XGBoost member loads in Python: xgb.Booster(model_file=...); with LEAR served, ${modelBaseName(market)}.lear.json holds the LEAR members) with the sidecar ${modelBaseName(market)}.sidecar.json (backtest metrics included).`,
     io: 'json',
     codeVersion: '1',
     async materialize(ctx) {
@@ -473,9 +524,27 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
   return [featureSet, features, model, backtestAsset, forecast, modelExport] as AssetDefinition<unknown>[];
 }
 
+/**
+ * Keeps the node-days of `forecasts` whose validated prices are not in yet (a forecast of a day
+ * already known is not one) in the served-forecast log, for pjm/forecast_score; returns how many
+ * were new. On a historical export the forecast day is often inside the data: nothing is kept.
+ */
+function keepIssued(logPath: string, forecasts: readonly DayForecast[], prices: AssetInput, by: { modelVersion: string; market: Market }): number {
+  const known = new Set(prices.partitions.map((p) => p.partition));
+  const issued = forecasts.filter((f) => !known.has(`${f.nodeId}|${f.day}`) && !known.has(f.day));
+  if (issued.length === 0) return 0;
+  const log = ServedForecastLog.open(logPath);
+  try {
+    const issuedAt = Date.now();
+    return log.append(issued.map((f) => servedFromDayForecast(f, { origin: 'forecast_asset', issuedAt, ...by })));
+  } finally {
+    log.close();
+  }
+}
+
 /** The sidecar of the consumed model version, from its materialization's metadata. */
 function sidecarOf(input: AssetInput): ModelSidecar {
   const sidecar = input.metadata().sidecar as unknown as ModelSidecar | undefined;
-  if (sidecar?.format !== 'pjm-lmp-xgb/1') throw new Error(`The consumed ${input.asset} version has no model sidecar in its metadata; rematerialize ${input.asset}.`);
+  if (sidecar === undefined || !(SIDECAR_FORMATS as readonly string[]).includes(sidecar.format)) throw new Error(`The consumed ${input.asset} version has no model sidecar in its metadata; rematerialize ${input.asset}.`);
   return sidecar;
 }

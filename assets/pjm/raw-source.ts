@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { DateTime } from 'luxon';
 import { duckdbConnect } from '../../runtime/index.ts';
 import type { PjmConfig } from './config.ts';
 import { eptDayCondition } from './processed/index.ts';
@@ -154,6 +155,9 @@ function dataMinerCsvSource(config: PjmConfig): RawSource {
   });
 }
 
+/** Today's EPT delivery day, by the real clock. */
+const eptToday = (): string => DateTime.now().setZone('America/New_York').toISODate()!;
+
 function dataMinerApiSource(config: PjmConfig): RawSource {
   // One client per process: its rate limiter must see every request.
   const client = new DataMinerClient(config.api);
@@ -211,7 +215,18 @@ function dataMinerApiSource(config: PjmConfig): RawSource {
         const view = await toView(conn, feed, items, tempDir);
         if (view) parts.push(`SELECT ${RAW_LMP_COLUMNS.join(', ')} FROM ${view}`);
       }
-      if (parts.length === 0) throw new Error(`Data Miner returned no LMP rows for node ${nodeId} on ${day}; is the day published yet, and is ${nodeId} a pnode_id?`);
+      if (parts.length === 0) {
+        // Today, or the next delivery day before its day-ahead prices post (the live raw prices
+        // reach it): nothing yet is not an error. A day that is over must have rows.
+        if (day >= eptToday()) {
+          const feed: DataMinerFeed = config.markets[0] === 'rt' ? 'rt_hrl_lmps' : 'da_hrl_lmps';
+          const path = join(tempDir, `${feed}-none.ndjson`);
+          await writeItemsNdjson([], path);
+          await registerDataMinerNdjson(conn, feed, [path], `api_${feed}`);
+          return { sql: `SELECT ${RAW_LMP_COLUMNS.join(', ')} FROM api_${feed} ${LMP_ORDER}`, metadata: { ...metadata, published: `not yet: ${day} has not ended and Data Miner has no LMP rows of node ${nodeId} for it` } };
+        }
+        throw new Error(`Data Miner returned no LMP rows for node ${nodeId} on ${day}; is the day published yet, and is ${nodeId} a pnode_id?`);
+      }
       return { sql: `SELECT * FROM (${parts.join(' UNION ALL ')}) WHERE ${eptDayCondition('ts_utc', day)} AND pnode_id = ${id} ${LMP_ORDER}`, metadata };
     },
     async loadForDay(conn, day, tempDir, options) {

@@ -2,9 +2,12 @@
 // dataminer-api only) whether the next EPT delivery day's day-ahead prices are out — PJM
 // posts them around 13:30 EPT — and requests exactly the raw price partitions of the nodes
 // whose 24 (23, 25) hours are there. Its cursor is the last delivery day fully requested, so
-// once a day is in, the sensor stops asking the API about it.
+// once a day is in, the sensor stops asking the API about it. It asks only for a day that is a
+// partition of pjm/raw/prices at the evaluation's clock (on the live clock the raw prices reach
+// the next delivery day, assets/pjm/data-assets.ts), and says why when it is not one.
 import { DateTime } from 'luxon';
 import { defineSensor, type Sensor } from '../../runtime/automation/sensors.ts';
+import { errorMessage, type PartitionsDefinition } from '../../runtime/index.ts';
 import type { PjmConfig } from './config.ts';
 import { ASSET_KEYS } from './data-assets.ts';
 import { DataMinerClient, type DataMinerClientOptions } from './sources/dataminer-api.ts';
@@ -21,7 +24,8 @@ export interface DaPricesSensorOptions {
   readonly client?: Partial<DataMinerClientOptions>;
 }
 
-export function daPricesPostedSensor(config: PjmConfig, options: DaPricesSensorOptions = {}): Sensor<unknown> {
+/** `rawDays`: the day dimension of pjm/raw/prices (the requested partitions must be keys of it). */
+export function daPricesPostedSensor(config: PjmConfig, rawDays: PartitionsDefinition, options: DaPricesSensorOptions = {}): Sensor<unknown> {
   return defineSensor({
     name: DA_PRICES_POSTED,
     intervalMs: options.intervalMs ?? 10 * 60_000,
@@ -29,6 +33,12 @@ export function daPricesPostedSensor(config: PjmConfig, options: DaPricesSensorO
     async evaluate({ cursor, now, signal }) {
       const day = DateTime.fromJSDate(now, { zone: EPT }).plus({ days: 1 }).toISODate()!;
       if (cursor !== undefined && cursor >= day) return { runRequests: [], skipReason: `day-ahead prices of ${day} were already requested` };
+      try {
+        rawDays.validate(day, now);
+      } catch (err) {
+        // Asking the API would be for nothing: the run could not take the partitions.
+        return { runRequests: [], skipReason: `${day} is not a day of ${ASSET_KEYS.rawPrices} (${rawDays.description}): ${errorMessage(err)} Unset PJM_END to follow the clock.` };
+      }
       const client = new DataMinerClient({ ...config.api, ...options.client, ...(options.client?.fetch ? {} : { fetch: (u, init) => fetch(u, { ...init, signal }) }) });
       const ids = config.nodes.map((n) => n.id);
       const rows = await client.fetchDay('da_hrl_lmps', day, { pnodeIds: ids });
@@ -55,6 +65,6 @@ export function daPricesPostedSensor(config: PjmConfig, options: DaPricesSensorO
 }
 
 /** The PJM sensors for a configuration: none on file sources, which have nothing to wait for. */
-export function pjmSensors(config: PjmConfig): Sensor<unknown>[] {
-  return config.source === 'dataminer-api' ? [daPricesPostedSensor(config)] : [];
+export function pjmSensors(config: PjmConfig, rawDays: PartitionsDefinition): Sensor<unknown>[] {
+  return config.source === 'dataminer-api' ? [daPricesPostedSensor(config, rawDays)] : [];
 }

@@ -25,9 +25,15 @@ export const BOUNDARY_RULES: readonly BoundaryRule[] = [
   {
     from: 'serving/',
     forbidden: ['assets/'],
-    except: ['assets/pjm/forecasting.ts', 'assets/pjm/model-bundle.ts'],
-    why: 'serving reads the pipeline through its public module (assets/pjm/forecasting.ts) and the model file format only',
+    except: ['assets/pjm/forecasting.ts'],
+    why: 'serving reads the pipeline through its public module (assets/pjm/forecasting.ts) only',
   },
+  ...['runtime/', 'assets/', 'serving/'].map((from) => ({
+    from,
+    forbidden: ['lib/xgboost/'],
+    except: ['lib/xgboost/index.ts', 'lib/xgboost/config.ts'],
+    why: "the XGBoost binding is used through its public module (lib/xgboost/index.ts; config.ts, which loads no native code, for entry points): its native calls are internal",
+  })),
 ];
 
 /** One import edge: `file` imports `imports` (both project-relative; packages are left out). */

@@ -50,7 +50,7 @@ export interface Contributions {
 const SMALL_BATCH_ROWS = 256;
 
 const finalizer = new FinalizationRegistry<{ handle: Handle; freeScratch?: () => void }>((held) => {
-  native.XGBoosterFree(held.handle);
+  native().XGBoosterFree(held.handle);
   held.freeScratch?.();
   liveHandles.booster -= 1;
 });
@@ -87,10 +87,10 @@ export class Booster {
     if (!(buffer instanceof Uint8Array) || buffer.length === 0) {
       throw new XGBoostUsageError('Booster.fromBuffer needs the non-empty bytes of a JSON or UBJ model.');
     }
-    check(native.XGBoosterCreate(null, 0, out.ptr), 'XGBoosterCreate', context);
+    check(native().XGBoosterCreate(null, 0, out.ptr), 'XGBoosterCreate', context);
     const booster = new Booster(out.ptr[0]!);
     try {
-      check(native.XGBoosterLoadModelFromBuffer(booster.handle, buffer, buffer.length), 'XGBoosterLoadModelFromBuffer', context);
+      check(native().XGBoosterLoadModelFromBuffer(booster.handle, buffer, buffer.length), 'XGBoosterLoadModelFromBuffer', context);
     } catch (error) {
       booster.dispose();
       throw error;
@@ -112,7 +112,7 @@ export class Booster {
   /** Number of features the model was trained on. */
   get numFeatures(): number {
     if (this.#numFeatures === undefined) {
-      check(native.XGBoosterGetNumFeature(this.handle, out.len), 'XGBoosterGetNumFeature', 'reading the number of features');
+      check(native().XGBoosterGetNumFeature(this.handle, out.len), 'XGBoosterGetNumFeature', 'reading the number of features');
       this.#numFeatures = Number(out.len[0]);
     }
     return this.#numFeatures;
@@ -121,14 +121,14 @@ export class Booster {
   /** Number of boosting rounds in the model (all of them, not only up to the best). */
   get numBoostedRounds(): number {
     const rounds = [0];
-    check(native.XGBoosterBoostedRounds(this.handle, rounds), 'XGBoosterBoostedRounds', 'reading the number of rounds');
+    check(native().XGBoosterBoostedRounds(this.handle, rounds), 'XGBoosterBoostedRounds', 'reading the number of rounds');
     return rounds[0]!;
   }
 
   /** Feature names stored in the model, or undefined when it was trained without names. */
   get featureNames(): readonly string[] | undefined {
     check(
-      native.XGBoosterGetStrFeatureInfo(this.handle, 'feature_name', out.len, out.ptr),
+      native().XGBoosterGetStrFeatureInfo(this.handle, 'feature_name', out.len, out.ptr),
       'XGBoosterGetStrFeatureInfo',
       'reading the feature names',
     );
@@ -149,13 +149,13 @@ export class Booster {
 
   getAttribute(key: string): string | undefined {
     const success = [0];
-    check(native.XGBoosterGetAttr(this.handle, key, out.ptr, success), 'XGBoosterGetAttr', `reading attribute ${key}`);
+    check(native().XGBoosterGetAttr(this.handle, key, out.ptr, success), 'XGBoosterGetAttr', `reading attribute ${key}`);
     return success[0] === 1 ? readString(out.ptr[0]!) : undefined;
   }
 
   /** Sets a string attribute saved with the model; `undefined` deletes it. */
   setAttribute(key: string, value: string | undefined): void {
-    check(native.XGBoosterSetAttr(this.handle, key, value ?? null), 'XGBoosterSetAttr', `setting attribute ${key}`);
+    check(native().XGBoosterSetAttr(this.handle, key, value ?? null), 'XGBoosterSetAttr', `setting attribute ${key}`);
   }
 
   /**
@@ -202,7 +202,7 @@ export class Booster {
     const shapePtr = new BigUint64Array(1);
     const scoresPtr = new BigUint64Array(1);
     check(
-      native.XGBoosterFeatureScore(this.handle, config, out.len, out.ptr, out.dim, shapePtr, scoresPtr),
+      native().XGBoosterFeatureScore(this.handle, config, out.len, out.ptr, out.dim, shapePtr, scoresPtr),
       'XGBoosterFeatureScore',
       `computing ${type} feature importance`,
     );
@@ -217,7 +217,7 @@ export class Booster {
   /** Saves the model; the format follows the extension (`.json` or `.ubj`), both readable by Python xgboost. */
   saveModel(path: string): void {
     modelFormatOf(path);
-    check(native.XGBoosterSaveModel(this.handle, path), 'XGBoosterSaveModel', `saving the model to ${path}`);
+    check(native().XGBoosterSaveModel(this.handle, path), 'XGBoosterSaveModel', `saving the model to ${path}`);
   }
 
   /** The model as JSON or UBJ bytes (for S3); Booster.fromBuffer reads both back. */
@@ -226,7 +226,7 @@ export class Booster {
       throw new XGBoostUsageError(`Unknown model format "${format as string}"; use "json" or "ubj".`);
     }
     check(
-      native.XGBoosterSaveModelToBuffer(this.handle, JSON.stringify({ format }), out.len, out.ptr),
+      native().XGBoosterSaveModelToBuffer(this.handle, JSON.stringify({ format }), out.len, out.ptr),
       'XGBoosterSaveModelToBuffer',
       `serialising the model as ${format}`,
     );
@@ -242,7 +242,7 @@ export class Booster {
     liveHandles.booster -= 1;
     this.#scratch?.free();
     this.#scratch = undefined;
-    check(native.XGBoosterFree(handle), 'XGBoosterFree', 'freeing a Booster');
+    check(native().XGBoosterFree(handle), 'XGBoosterFree', 'freeing a Booster');
   }
 
   // XGBoost's C API checks only the column count; a matrix whose named columns are in
@@ -277,7 +277,7 @@ export class Booster {
   #useThreads(requested: number | undefined, rows: number): void {
     const threads = requested ?? (rows <= SMALL_BATCH_ROWS ? 1 : 0);
     if (threads === this.#threads) return;
-    check(native.XGBoosterSetParam(this.handle, 'nthread', String(threads)), 'XGBoosterSetParam', `setting nthread=${threads}`);
+    check(native().XGBoosterSetParam(this.handle, 'nthread', String(threads)), 'XGBoosterSetParam', `setting nthread=${threads}`);
     this.#threads = threads;
   }
 
@@ -303,7 +303,7 @@ export class Booster {
     const [begin, end] = this.#range(options);
     const config = `{"type":${type},"training":false,"iteration_begin":${begin},"iteration_end":${end},"strict_shape":false}`;
     check(
-      native.XGBoosterPredictFromDMatrix(this.handle, matrix.handle, config, out.ptr2, out.dim, out.ptr),
+      native().XGBoosterPredictFromDMatrix(this.handle, matrix.handle, config, out.ptr2, out.dim, out.ptr),
       'XGBoosterPredictFromDMatrix',
       `predicting ${matrix.rows} rows`,
     );
@@ -323,7 +323,7 @@ export class Booster {
     const arrayInterface = `{"data":[${this.#scratch.ptr},true],"shape":[${rows},${this.numFeatures}],"typestr":"<f4","version":3}`;
     const config = `{"type":${type},"training":false,"iteration_begin":${begin},"iteration_end":${end},"strict_shape":false,"missing":NaN,"cache_id":0}`;
     check(
-      native.XGBoosterPredictFromDense(this.handle, arrayInterface, config, null, out.ptr2, out.dim, out.ptr),
+      native().XGBoosterPredictFromDense(this.handle, arrayInterface, config, null, out.ptr2, out.dim, out.ptr),
       'XGBoosterPredictFromDense',
       `predicting ${rows} rows`,
     );

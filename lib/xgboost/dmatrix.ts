@@ -24,7 +24,7 @@ export interface DMatrixOptions {
 
 // Safety net only: a DMatrix dropped without dispose() is freed when collected.
 const finalizer = new FinalizationRegistry<Handle>((handle) => {
-  native.XGDMatrixFree(handle);
+  native().XGDMatrixFree(handle);
   liveHandles.dmatrix -= 1;
 });
 
@@ -75,7 +75,7 @@ export class DMatrix {
     // matrix built with 2 threads — the ~20 % gap to Python xgboost, whose DMatrix takes all
     // cores by default.
     check(
-      native.XGDMatrixCreateFromMat_omp(data, rows, cols, NaN, out.ptr, nthread),
+      native().XGDMatrixCreateFromMat_omp(data, rows, cols, NaN, out.ptr, nthread),
       'XGDMatrixCreateFromMat_omp',
       `building a ${rows} × ${cols} DMatrix`,
     );
@@ -85,7 +85,7 @@ export class DMatrix {
       if (options.weights) matrix.#setFloats('weight', options.weights);
       if (options.featureNames) {
         check(
-          native.XGDMatrixSetStrFeatureInfo(matrix.handle, 'feature_name', [...options.featureNames], cols),
+          native().XGDMatrixSetStrFeatureInfo(matrix.handle, 'feature_name', [...options.featureNames], cols),
           'XGDMatrixSetStrFeatureInfo',
           'setting the DMatrix feature names',
         );
@@ -154,16 +154,16 @@ export class DMatrix {
     const handle = this.#handle;
     this.#handle = undefined;
     liveHandles.dmatrix -= 1;
-    check(native.XGDMatrixFree(handle), 'XGDMatrixFree', 'freeing a DMatrix');
+    check(native().XGDMatrixFree(handle), 'XGDMatrixFree', 'freeing a DMatrix');
   }
 
   #setFloats(field: string, values: Float32Array | readonly number[]): void {
     const array = values instanceof Float32Array ? values : Float32Array.from(values);
-    check(native.XGDMatrixSetFloatInfo(this.handle, field, array, array.length), 'XGDMatrixSetFloatInfo', `setting the DMatrix ${field}s`);
+    check(native().XGDMatrixSetFloatInfo(this.handle, field, array, array.length), 'XGDMatrixSetFloatInfo', `setting the DMatrix ${field}s`);
   }
 
   #getFloats(field: string): Float32Array {
-    check(native.XGDMatrixGetFloatInfo(this.handle, field, out.len, out.ptr), 'XGDMatrixGetFloatInfo', `reading the DMatrix ${field}s`);
+    check(native().XGDMatrixGetFloatInfo(this.handle, field, out.len, out.ptr), 'XGDMatrixGetFloatInfo', `reading the DMatrix ${field}s`);
     const n = Number(out.len[0]);
     return n === 0 ? new Float32Array(0) : copyFloats(out.ptr[0]!, n);
   }

@@ -7,6 +7,9 @@
 //   booster.predict(rowsF32, { iterationRange: 'best' });
 //   booster.predictContribs(rowsF32, { iterationRange: 'best' }).row(0).byFeature;
 //   Booster.fromBuffer(booster.toBuffer('ubj'));  booster.dispose();
+//
+// The native library loads on first use; an entry point says how first (OpenMP's idle policy):
+//   configureXGBoost({ ompWaitPolicy: 'passive' });
 export { DMatrix, type DMatrixOptions } from './dmatrix.ts';
 export {
   Booster,
@@ -19,3 +22,5 @@ export { train, type TrainOptions, type TrainResult } from './train.ts';
 export { XGBoostError, XGBoostUsageError } from './errors.ts';
 export type { EvalRound, ParamValue, Params } from './training-logic.ts';
 export { liveNativeObjects, xgboostLibraryPath, xgboostVersion } from './native.ts';
+export { loadBoostersOffThread, type ModelBytes } from './load-off-thread.ts';
+export { configureXGBoost, type OmpWaitPolicy, type XGBoostLoadOptions } from './config.ts';

@@ -2,7 +2,9 @@
 // else the 1.7.5 the `xgboost_node` npm package ships, see loadLibrary; headers in
 // node_modules/xgboost_node/deps/xgboost-1.7.5/include). It only
 // declares the C functions and turns their `-1` return codes into XGBoostError; the
-// engine's objects (DMatrix, Booster, train) are built on it in the other modules.
+// engine's objects (DMatrix, Booster, train) are built on it in the other modules. The
+// library is loaded on the first call of native(), not on import, with the OpenMP policy
+// configured before (config.ts).
 //
 // Why koffi and not an N-API addon. Measured on this 2-core machine (shared with other
 // work, load average ~2), Node 20, OMP_WAIT_POLICY=passive, medians of 20,000 timed calls
@@ -25,6 +27,7 @@ import koffi from 'koffi';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { loadOptions, markLoaded } from './config.ts';
 import { XGBoostError, cleanXGBoostMessage } from './errors.ts';
 
 /** An opaque XGBoost handle (DMatrixHandle / BoosterHandle): koffi 3 passes pointers as BigInt. */
@@ -74,80 +77,116 @@ function loadLibrary(): { lib: KoffiLib; path: string } {
   return { lib: koffi.load(path), path };
 }
 
-// libgomp reads OMP_WAIT_POLICY once, when libxgboost pulls it in. Idle OpenMP threads
-// should sleep rather than spin: the cores are shared with the server and other jobs.
-process.env['OMP_WAIT_POLICY'] ??= 'passive';
-const loaded = loadLibrary();
-const lib = loaded.lib;
-
-/** The file of the libxgboost this process loaded (see loadLibrary). */
-export const xgboostLibraryPath: string = loaded.path;
-
-// Out-parameters (`T **out`, `bst_ulong *out`) are passed as small typed arrays: koffi hands
-// their memory to C directly, which is the cheapest way to read a pointer or a count back.
-const fn = {
-  XGBGetLastError: lib.func('const char *XGBGetLastError()'),
-  XGBoostVersion: lib.func('void XGBoostVersion(_Out_ int *major, _Out_ int *minor, _Out_ int *patch)'),
-  XGBSetGlobalConfig: lib.func('int XGBSetGlobalConfig(const char *config)'),
-  XGDMatrixCreateFromMat_omp: lib.func(
-    'int XGDMatrixCreateFromMat_omp(const float *data, uint64_t nrow, uint64_t ncol, float missing, void *out, int nthread)',
-  ),
-  XGDMatrixFree: lib.func('int XGDMatrixFree(void *handle)'),
-  XGDMatrixSetFloatInfo: lib.func(
-    'int XGDMatrixSetFloatInfo(void *handle, const char *field, const float *array, uint64_t len)',
-  ),
-  XGDMatrixGetFloatInfo: lib.func(
-    'int XGDMatrixGetFloatInfo(void *handle, const char *field, void *outLen, void *outArray)',
-  ),
-  XGDMatrixSetStrFeatureInfo: lib.func(
-    'int XGDMatrixSetStrFeatureInfo(void *handle, const char *field, const char **features, uint64_t size)',
-  ),
-  XGDMatrixNumRow: lib.func('int XGDMatrixNumRow(void *handle, void *out)'),
-  XGDMatrixNumCol: lib.func('int XGDMatrixNumCol(void *handle, void *out)'),
-  XGBoosterCreate: lib.func('int XGBoosterCreate(void *dmats, uint64_t len, void *out)'),
-  XGBoosterFree: lib.func('int XGBoosterFree(void *handle)'),
-  XGBoosterSetParam: lib.func('int XGBoosterSetParam(void *handle, const char *name, const char *value)'),
-  XGBoosterUpdateOneIter: lib.func('int XGBoosterUpdateOneIter(void *handle, int iter, void *dtrain)'),
-  XGBoosterEvalOneIter: lib.func(
-    'int XGBoosterEvalOneIter(void *handle, int iter, void *dmats, const char **evnames, uint64_t len, void *out)',
-  ),
-  XGBoosterBoostedRounds: lib.func('int XGBoosterBoostedRounds(void *handle, _Out_ int *out)'),
-  XGBoosterGetNumFeature: lib.func('int XGBoosterGetNumFeature(void *handle, void *out)'),
-  XGBoosterPredictFromDMatrix: lib.func(
-    'int XGBoosterPredictFromDMatrix(void *handle, void *dmat, const char *config, void *outShape, void *outDim, void *outResult)',
-  ),
-  XGBoosterPredictFromDense: lib.func(
-    'int XGBoosterPredictFromDense(void *handle, const char *values, const char *config, void *proxy, void *outShape, void *outDim, void *outResult)',
-  ),
-  XGBoosterSaveModel: lib.func('int XGBoosterSaveModel(void *handle, const char *fname)'),
-  XGBoosterLoadModel: lib.func('int XGBoosterLoadModel(void *handle, const char *fname)'),
-  XGBoosterSaveModelToBuffer: lib.func(
-    'int XGBoosterSaveModelToBuffer(void *handle, const char *config, void *outLen, void *outData)',
-  ),
-  XGBoosterLoadModelFromBuffer: lib.func(
-    'int XGBoosterLoadModelFromBuffer(void *handle, const void *buf, uint64_t len)',
-  ),
-  XGBoosterGetAttr: lib.func('int XGBoosterGetAttr(void *handle, const char *key, void *out, _Out_ int *success)'),
-  XGBoosterSetAttr: lib.func('int XGBoosterSetAttr(void *handle, const char *key, const char *value)'),
-  XGBoosterSetStrFeatureInfo: lib.func(
-    'int XGBoosterSetStrFeatureInfo(void *handle, const char *field, const char **features, uint64_t size)',
-  ),
-  XGBoosterGetStrFeatureInfo: lib.func(
-    'int XGBoosterGetStrFeatureInfo(void *handle, const char *field, void *outLen, void *outFeatures)',
-  ),
-  XGBoosterFeatureScore: lib.func(
-    'int XGBoosterFeatureScore(void *handle, const char *config, void *outNFeatures, void *outFeatures, void *outDim, void *outShape, void *outScores)',
-  ),
-};
-
 // memcpy into a JS typed array is the cheapest copy out of XGBoost-owned memory: koffi
 // passes the typed array's storage directly, where koffi.view() would first create an
 // external ArrayBuffer (measured: ~6 µs of overhead per 1-row prediction with views).
 const libc = koffi.load('libc.so.6');
 const memcpy = libc.func('void *memcpy(void *dest, const void *src, size_t n)');
+// The C environment itself (see prepareOpenMp).
+const setenv = libc.func('int setenv(const char *name, const char *value, int overwrite)');
+const getenv = libc.func('const char *getenv(const char *name)');
 
-export type NativeFunctions = typeof fn;
-export const native: NativeFunctions = fn;
+// Out-parameters (`T **out`, `bst_ulong *out`) are passed as small typed arrays: koffi hands
+// their memory to C directly, which is the cheapest way to read a pointer or a count back.
+function bind(lib: KoffiLib) {
+  return {
+    XGBGetLastError: lib.func('const char *XGBGetLastError()'),
+    XGBoostVersion: lib.func('void XGBoostVersion(_Out_ int *major, _Out_ int *minor, _Out_ int *patch)'),
+    XGBSetGlobalConfig: lib.func('int XGBSetGlobalConfig(const char *config)'),
+    XGDMatrixCreateFromMat_omp: lib.func(
+      'int XGDMatrixCreateFromMat_omp(const float *data, uint64_t nrow, uint64_t ncol, float missing, void *out, int nthread)',
+    ),
+    XGDMatrixFree: lib.func('int XGDMatrixFree(void *handle)'),
+    XGDMatrixSetFloatInfo: lib.func(
+      'int XGDMatrixSetFloatInfo(void *handle, const char *field, const float *array, uint64_t len)',
+    ),
+    XGDMatrixGetFloatInfo: lib.func(
+      'int XGDMatrixGetFloatInfo(void *handle, const char *field, void *outLen, void *outArray)',
+    ),
+    XGDMatrixSetStrFeatureInfo: lib.func(
+      'int XGDMatrixSetStrFeatureInfo(void *handle, const char *field, const char **features, uint64_t size)',
+    ),
+    XGDMatrixNumRow: lib.func('int XGDMatrixNumRow(void *handle, void *out)'),
+    XGDMatrixNumCol: lib.func('int XGDMatrixNumCol(void *handle, void *out)'),
+    XGBoosterCreate: lib.func('int XGBoosterCreate(void *dmats, uint64_t len, void *out)'),
+    XGBoosterFree: lib.func('int XGBoosterFree(void *handle)'),
+    XGBoosterSetParam: lib.func('int XGBoosterSetParam(void *handle, const char *name, const char *value)'),
+    XGBoosterUpdateOneIter: lib.func('int XGBoosterUpdateOneIter(void *handle, int iter, void *dtrain)'),
+    XGBoosterEvalOneIter: lib.func(
+      'int XGBoosterEvalOneIter(void *handle, int iter, void *dmats, const char **evnames, uint64_t len, void *out)',
+    ),
+    XGBoosterBoostedRounds: lib.func('int XGBoosterBoostedRounds(void *handle, _Out_ int *out)'),
+    XGBoosterGetNumFeature: lib.func('int XGBoosterGetNumFeature(void *handle, void *out)'),
+    XGBoosterPredictFromDMatrix: lib.func(
+      'int XGBoosterPredictFromDMatrix(void *handle, void *dmat, const char *config, void *outShape, void *outDim, void *outResult)',
+    ),
+    XGBoosterPredictFromDense: lib.func(
+      'int XGBoosterPredictFromDense(void *handle, const char *values, const char *config, void *proxy, void *outShape, void *outDim, void *outResult)',
+    ),
+    XGBoosterSaveModel: lib.func('int XGBoosterSaveModel(void *handle, const char *fname)'),
+    XGBoosterLoadModel: lib.func('int XGBoosterLoadModel(void *handle, const char *fname)'),
+    XGBoosterSaveModelToBuffer: lib.func(
+      'int XGBoosterSaveModelToBuffer(void *handle, const char *config, void *outLen, void *outData)',
+    ),
+    XGBoosterLoadModelFromBuffer: lib.func(
+      'int XGBoosterLoadModelFromBuffer(void *handle, const void *buf, uint64_t len)',
+    ),
+    XGBoosterGetAttr: lib.func('int XGBoosterGetAttr(void *handle, const char *key, void *out, _Out_ int *success)'),
+    XGBoosterSetAttr: lib.func('int XGBoosterSetAttr(void *handle, const char *key, const char *value)'),
+    XGBoosterSetStrFeatureInfo: lib.func(
+      'int XGBoosterSetStrFeatureInfo(void *handle, const char *field, const char **features, uint64_t size)',
+    ),
+    XGBoosterGetStrFeatureInfo: lib.func(
+      'int XGBoosterGetStrFeatureInfo(void *handle, const char *field, void *outLen, void *outFeatures)',
+    ),
+    XGBoosterFeatureScore: lib.func(
+      'int XGBoosterFeatureScore(void *handle, const char *config, void *outNFeatures, void *outFeatures, void *outDim, void *outShape, void *outScores)',
+    ),
+  };
+}
+
+
+export type NativeFunctions = ReturnType<typeof bind>;
+
+/**
+ * Puts OpenMP's idle-thread policy into the C environment, where libgomp reads it when
+ * libxgboost pulls it in: the configured one (configureXGBoost), else the environment's own,
+ * else "passive". Through libc's setenv rather than process.env: in a worker thread,
+ * process.env is a copy on the JavaScript side that libgomp never sees.
+ */
+function prepareOpenMp(): void {
+  const options = loadOptions();
+  if (options) setenv('OMP_WAIT_POLICY', options.ompWaitPolicy, 1);
+  else setenv('OMP_WAIT_POLICY', 'passive', 0);
+  const policy = (getenv('OMP_WAIT_POLICY') as string | null)?.toLowerCase();
+  if (policy === 'passive' || policy === 'active') markLoaded({ ompWaitPolicy: policy });
+}
+
+let loaded: { readonly fn: NativeFunctions; readonly path: string } | undefined;
+
+function load(): { readonly fn: NativeFunctions; readonly path: string } {
+  if (loaded) return loaded;
+  prepareOpenMp();
+  const { lib, path } = loadLibrary();
+  loaded = { fn: bind(lib), path };
+  return loaded;
+}
+
+/**
+ * The C functions, loading libxgboost on the first call (never on import: how it loads is
+ * configured first, see config.ts). Each worker thread has its own module copy and loads it
+ * again, which only binds the functions of the library the process already holds.
+ */
+export function native(): NativeFunctions {
+  return (loaded ?? load()).fn;
+}
+
+/** The file of the libxgboost this process loaded (see loadLibrary); loads it when not yet loaded. */
+export function xgboostLibraryPath(): string {
+  return load().path;
+}
+
+
 
 /**
  * Native objects currently alive in this thread (created and not yet freed by dispose()
@@ -162,7 +201,7 @@ export function liveNativeObjects(): { dmatrix: number; booster: number } {
 /** Throws XGBoostError with XGBoost's own message when a C call returned non-zero. */
 export function check(rc: number, operation: string, context: string): void {
   if (rc === 0) return;
-  const raw = (fn.XGBGetLastError() as string | null) ?? '(XGBoost gave no message)';
+  const raw = (native().XGBGetLastError() as string | null) ?? '(XGBoost gave no message)';
   throw new XGBoostError(operation, cleanXGBoostMessage(raw), context);
 }
 
@@ -222,6 +261,6 @@ export function xgboostVersion(): string {
   const major = [0];
   const minor = [0];
   const patch = [0];
-  fn.XGBoostVersion(major, minor, patch);
+  native().XGBoostVersion(major, minor, patch);
   return `${major[0]}.${minor[0]}.${patch[0]}`;
 }

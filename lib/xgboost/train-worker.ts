@@ -27,15 +27,15 @@ export type TrainMessage =
 
 function run(job: TrainJob): TrainMessage {
   const cache = new BigUint64Array([job.dtrain, ...job.evals.map((e) => e.handle)]);
-  check(native.XGBoosterCreate(cache, cache.length, out.ptr), 'XGBoosterCreate', 'creating the booster');
+  check(native().XGBoosterCreate(cache, cache.length, out.ptr), 'XGBoosterCreate', 'creating the booster');
   const handle = out.ptr[0]!;
   try {
     for (const [name, value] of job.params) {
-      check(native.XGBoosterSetParam(handle, name, value), 'XGBoosterSetParam', `setting parameter ${name}=${value}`);
+      check(native().XGBoosterSetParam(handle, name, value), 'XGBoosterSetParam', `setting parameter ${name}=${value}`);
     }
     if (job.featureNames) {
       check(
-        native.XGBoosterSetStrFeatureInfo(handle, 'feature_name', [...job.featureNames], job.featureNames.length),
+        native().XGBoosterSetStrFeatureInfo(handle, 'feature_name', [...job.featureNames], job.featureNames.length),
         'XGBoosterSetStrFeatureInfo',
         'setting the booster feature names',
       );
@@ -46,14 +46,14 @@ function run(job: TrainJob): TrainMessage {
     let rounds = 0;
     for (let i = 0; i < job.numBoostRound; i++) {
       if (Atomics.load(job.abortFlag, 0) === 1) {
-        native.XGBoosterFree(handle);
+        native().XGBoosterFree(handle);
         return { kind: 'aborted' };
       }
-      check(native.XGBoosterUpdateOneIter(handle, i, job.dtrain), 'XGBoosterUpdateOneIter', `training round ${i}`);
+      check(native().XGBoosterUpdateOneIter(handle, i, job.dtrain), 'XGBoosterUpdateOneIter', `training round ${i}`);
       rounds = i + 1;
       if (evalNames.length === 0) continue;
       check(
-        native.XGBoosterEvalOneIter(handle, i, evalHandles, evalNames, evalNames.length, out.ptr),
+        native().XGBoosterEvalOneIter(handle, i, evalHandles, evalNames, evalNames.length, out.ptr),
         'XGBoosterEvalOneIter',
         `evaluating round ${i}`,
       );
@@ -78,8 +78,8 @@ function run(job: TrainJob): TrainMessage {
     }
     if (stopping) {
       // The attribute names Python xgboost uses, so either side reads the other's best round.
-      check(native.XGBoosterSetAttr(handle, 'best_iteration', String(stopping.bestIteration)), 'XGBoosterSetAttr', 'recording best_iteration');
-      check(native.XGBoosterSetAttr(handle, 'best_score', String(stopping.bestScore)), 'XGBoosterSetAttr', 'recording best_score');
+      check(native().XGBoosterSetAttr(handle, 'best_iteration', String(stopping.bestIteration)), 'XGBoosterSetAttr', 'recording best_iteration');
+      check(native().XGBoosterSetAttr(handle, 'best_score', String(stopping.bestScore)), 'XGBoosterSetAttr', 'recording best_score');
     }
     return {
       kind: 'done',
@@ -90,7 +90,7 @@ function run(job: TrainJob): TrainMessage {
       stoppedEarly: stopping?.stop ?? false,
     };
   } catch (error) {
-    native.XGBoosterFree(handle);
+    native().XGBoosterFree(handle);
     throw error;
   }
 }

@@ -6,6 +6,7 @@ import { Worker } from 'node:worker_threads';
 import { Booster } from './booster.ts';
 import type { DMatrix } from './dmatrix.ts';
 import { XGBoostError, XGBoostUsageError } from './errors.ts';
+import { native } from './native.ts';
 import type { TrainJob, TrainMessage } from './train-worker.ts';
 import { paramPairs, type EvalRound, type Params } from './training-logic.ts';
 import { workerSource } from '../code-location.ts';
@@ -182,6 +183,9 @@ function releaseWorker(worker: Worker): void {
 }
 
 function spawnWorker(): Worker {
+  // Loaded on this (the main) thread first, with the configured OpenMP policy (config.ts); the
+  // training DMatrix has done so already. A worker only binds the library the process holds.
+  native();
   const worker = new Worker(workerSource(import.meta.url, 'train-worker'), { eval: true });
   // An idle worker that dies (it should not) leaves the pool.
   worker.on('exit', () => {

@@ -9,7 +9,8 @@ import type { AssetKey } from '../keys.ts';
 import { describePartition, UNPARTITIONED } from '../keys.ts';
 import type { CurrentView } from '../staleness.ts';
 import type { FreshnessPolicy, FreshnessStatus } from './types.ts';
-import { addDays, formatLocal, instantOn, localDay } from './zoned-time.ts';
+import { addDays } from '../../lib/days.ts';
+import { formatLocal, instantOn, localDay } from './zoned-time.ts';
 
 /** The most recent deadline at or before `now` (today's time if passed, else yesterday's), and the one before. */
 export function lastDeadlines(policy: FreshnessPolicy, now: number): { day: string; at: number; previous: number } {

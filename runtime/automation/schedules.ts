@@ -5,7 +5,8 @@
 import type { Schedule } from '../definitions.ts';
 import { parseCron, dueTimesBetween } from './cron.ts';
 import type { RunRequest, SkipReason } from './types.ts';
-import { addDays, formatLocal, localDay } from './zoned-time.ts';
+import { addDays } from '../../lib/days.ts';
+import { formatLocal, localDay } from './zoned-time.ts';
 
 export const DEFAULT_TIMEZONE = 'UTC';
 /** At most this many due times are handled per schedule and tick (the rest are skipped as missed). */

@@ -4,7 +4,7 @@
 // upstream re-materialized with identical data changes nothing.
 import { createHash } from 'node:crypto';
 import type { AssetGraph } from '../graph.ts';
-import type { AssetKey, PartitionKey } from '../keys.ts';
+import { describePartition, type AssetKey, type PartitionKey } from '../keys.ts';
 import type { CurrentView, StalenessResolver } from '../staleness.ts';
 
 export interface UpstreamState {
@@ -23,7 +23,7 @@ export function upstreamState(graph: AssetGraph<unknown>, resolver: StalenessRes
     if (expected.length === 0) firstMissing ??= dep.asset;
     for (const p of expected) {
       const v = view.current(dep.asset, p)?.dataVersion;
-      if (v === undefined) firstMissing ??= p ? `${dep.asset}[${p}]` : dep.asset;
+      if (v === undefined) firstMissing ??= describePartition(dep.asset, p);
       h.update(`${dep.asset}\u0000${p}\u0000${v ?? '-'}\n`);
     }
   }

@@ -26,11 +26,6 @@ export function localDay(ms: number, timezone: string): string {
   return DateTime.fromMillis(ms, { zone: timezone }).toISODate()!;
 }
 
-/** `day` shifted by `n` calendar days. */
-export function addDays(day: string, n: number): string {
-  return DateTime.fromISO(day, { zone: 'UTC' }).plus({ days: n }).toISODate()!;
-}
-
 /** An instant as people read it in a zone: "2026-12-02 14:30 EST". */
 export function formatLocal(ms: number, timezone: string): string {
   return DateTime.fromMillis(ms, { zone: timezone }).toFormat('yyyy-MM-dd HH:mm ZZZZ');

@@ -9,6 +9,7 @@ import { RuntimeError } from '../errors.ts';
 import type { Instance } from '../instance.ts';
 import type { TickRecord } from '../store/tick-records.ts';
 import type { RunQueueSettings } from '../settings.ts';
+import { writeView, type CommandView } from './views.ts';
 
 const INTERVAL = /^(\d+)\s*(ms|s|m)$/;
 
@@ -52,11 +53,7 @@ export async function tickCommand(instance: Instance<unknown>, queue: RunQueueSe
   process.on('SIGTERM', onSignal);
   try {
     const r = await runTick(instance, { signal: controller.signal, queue, ...(at ? { now: at } : {}) });
-    if (json) out.write(JSON.stringify({ ticks: r.ticks, runs: r.runs }) + '\n');
-    else {
-      const lines = describeTickResult(r);
-      out.write((lines.length ? lines.join('\n') : 'Nothing was due.') + '\n');
-    }
+    writeView(out, tickView, r, json);
     return r.runs.every((x) => x.status === 'succeeded') ? 0 : 1;
   } finally {
     process.off('SIGINT', onSignal);
@@ -86,10 +83,7 @@ export async function daemonCommand(instance: Instance<unknown>, intervalMs: num
       queue,
       stop: stop.signal,
       runSignal: runs.signal,
-      onTick: (r) => {
-        if (json) out.write(JSON.stringify({ at: new Date().toISOString(), ticks: r.ticks, runs: r.runs }) + '\n');
-        else for (const line of describeTickResult(r)) out.write(`${new Date().toISOString()} ${line}\n`);
-      },
+      onTick: (r) => writeView(out, daemonTickView, r, json),
       onError: (message) => err.write(`${new Date().toISOString()} tick failed: ${message}; trying again next interval\n`),
     });
     err.write(`daemon ${daemonId} stopped after ${ticks} ticks\n`);
@@ -101,18 +95,30 @@ export async function daemonCommand(instance: Instance<unknown>, intervalMs: num
 }
 
 export async function ticksCommand(instance: Instance<unknown>, limit: number, name: string | undefined, json: boolean, out: NodeJS.WritableStream): Promise<number> {
-  const ticks = await instance.store.listTicks({ limit, ...(name ? { name } : {}) });
-  if (json) {
-    out.write(JSON.stringify(ticks) + '\n');
-    return 0;
-  }
-  if (ticks.length === 0) {
-    out.write('No ticks recorded yet. `materialize tick` evaluates once; `materialize daemon` keeps evaluating.\n');
-    return 0;
-  }
-  for (const t of ticks) out.write(renderTick(t));
+  writeView(out, ticksView, await instance.store.listTicks({ limit, ...(name ? { name } : {}) }), json);
   return 0;
 }
+
+/** `materialize tick`: what each schedule, sensor and policy requested, and the runs. */
+const tickView: CommandView<TickResult> = {
+  json: (r) => JSON.stringify({ ticks: r.ticks, runs: r.runs }) + '\n',
+  text(r) {
+    const lines = describeTickResult(r);
+    return (lines.length ? lines.join('\n') : 'Nothing was due.') + '\n';
+  },
+};
+
+/** `materialize daemon`: each tick as it ends, stamped with the time. */
+const daemonTickView: CommandView<TickResult> = {
+  json: (r) => JSON.stringify({ at: new Date().toISOString(), ticks: r.ticks, runs: r.runs }) + '\n',
+  text: (r) => describeTickResult(r).map((line) => `${new Date().toISOString()} ${line}\n`).join(''),
+};
+
+/** `materialize ticks`: the recent ticks, newest first. */
+const ticksView: CommandView<readonly TickRecord[]> = {
+  json: (ticks) => JSON.stringify(ticks) + '\n',
+  text: (ticks) => (ticks.length === 0 ? 'No ticks recorded yet. `materialize tick` evaluates once; `materialize daemon` keeps evaluating.\n' : ticks.map(renderTick).join('')),
+};
 
 function renderTick(t: TickRecord): string {
   const at = new Date(t.startedAt).toISOString().replace('T', ' ').slice(0, 19);

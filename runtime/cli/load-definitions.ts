@@ -1,6 +1,7 @@
-// Finds and loads the Definitions module the CLI, server and UI share:
-// --definitions PATH, else $ASSET_DEFINITIONS, else assets/definitions.ts of this project
-// (its compiled dist/assets/definitions.js when this code runs compiled).
+// Finds and loads the Definitions module the CLI, server and UI share: the one the settings
+// name (--definitions PATH, else $ASSET_DEFINITIONS: RuntimeSettings.definitions), else
+// assets/definitions.ts of this project (its compiled dist/assets/definitions.js when this
+// code runs compiled).
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -10,14 +11,18 @@ import { RuntimeError } from '../errors.ts';
 
 export const PROJECT_ROOT = projectRoot();
 
-export function definitionsPath(explicit?: string): string {
+/** The module to load: `named` (from the settings), else the project's own. */
+export function definitionsPath(named?: string): string {
   const bundled = isCompiled(import.meta.url) ? 'dist/assets/definitions.js' : 'assets/definitions.ts';
-  return resolve(explicit ?? process.env.ASSET_DEFINITIONS ?? resolve(PROJECT_ROOT, bundled));
+  return resolve(named ?? resolve(PROJECT_ROOT, bundled));
 }
 
-/** Loads the module; a default export that is a function is called with `options` (the data dir, the environment). */
-export async function loadDefinitions(explicit: string | undefined, options: DefinitionsOptions): Promise<Definitions<unknown>> {
-  const path = definitionsPath(explicit);
+/**
+ * Loads the module `named` (RuntimeSettings.definitions; undefined: the project's own); a
+ * default export that is a function is called with `options` (the data dir, the environment).
+ */
+export async function loadDefinitions(named: string | undefined, options: DefinitionsOptions): Promise<Definitions<unknown>> {
+  const path = definitionsPath(named);
   if (!existsSync(path)) {
     throw new RuntimeError('invalid-definition', `Definitions module ${path} does not exist. Pass --definitions PATH or set ASSET_DEFINITIONS.`);
   }

@@ -12,33 +12,31 @@
 // Exit codes: 0 success, 1 failure, 2 usage error.
 import { parseArgs } from 'node:util';
 import { errorMessage, isRuntimeError } from '../errors.ts';
-import { formatMs, type RunEvent } from '../events.ts';
+import type { RunEvent } from '../events.ts';
 import { Instance } from '../instance.ts';
-import type { FreshnessState } from '../automation/types.ts';
-import { UNPARTITIONED, type AssetKey } from '../keys.ts';
-import { lineageOf, type LineageGroup } from '../lineage.ts';
+import { describePartition, UNPARTITIONED, type AssetKey } from '../keys.ts';
+import { lineageOf } from '../lineage.ts';
 import { prepareRun } from '../materialize.ts';
 import { describePlan } from '../planner.ts';
 import { parsePartitionArgument } from '../partition-argument.ts';
 import { prune, parseAge } from '../prune.ts';
 import { unknownAsset } from '../selection.ts';
-import { describeCause } from '../staleness.ts';
 import { RUN_TRIGGERS, type RunTrigger } from '../store/records.ts';
-import { shortVersion } from '../versions.ts';
 import { configureDuckdb } from '../duckdb.ts';
 import { isSettingError, loadRuntimeSettings, prepareDataDir, wholeNumber, type RuntimeSettings } from '../settings.ts';
-import { storageFromSettings } from '../storage/from-env.ts';
 import { loadDefinitions } from './load-definitions.ts';
 import { PartitionsUsageError, partitionsCommand } from './partitions-command.ts';
 import { jsonRenderer, plainRenderer, ttyRenderer } from './render.ts';
 import { checkWarnings } from './check-warnings.ts';
 import { verifyCommand } from './verify-command.ts';
+import { lineageView, pruneView, runsView, showRunView, showView, statusView, writeView } from './views.ts';
 import { daemonCommand, parseInterval, parseTickTime, tickCommand, ticksCommand } from './automation-commands.ts';
 
 import { RuntimeError } from '../errors.ts';
 import { executorSettingsFromEnv, runQueueSettingsFromEnv, type ExecutorSettings, type RunQueueSettings } from '../settings.ts';
 import { RunQueue } from '../queue/run-queue.ts';
-import { storeTargetFromEnv } from '../store/open-store.ts';
+import type { LineageStoreTarget } from '../store/open-store.ts';
+import { configureXGBoost } from '../../lib/xgboost/config.ts';
 import type { WorkerQueue } from '../executor/launcher.ts';
 import type { UnitPayload, UnitResult } from '../executor/work-unit.ts';
 import { runWorker } from '../worker.ts';
@@ -150,11 +148,11 @@ export async function main(argv: string[], io: { out?: NodeJS.WriteStream; err?:
     tickAt = opts.at === undefined ? undefined : parseTickTime(opts.at, new Date());
     limit = wholeNumber('--limit', opts.limit, 20, 1, 100_000);
     depth = wholeNumber('--depth', opts.depth, 3, 0, 1_000);
-    settings = loadRuntimeSettings(process.env, { dataDir: opts['data-dir'] });
+    settings = loadRuntimeSettings(process.env, { dataDir: opts['data-dir'], definitions: opts.definitions });
     executor = executorSettingsFromEnv(process.env, { executor: opts.executor });
     queueSettings = runQueueSettingsFromEnv(process.env);
     // Workers share their units through the PostgreSQL store: refuse before any work, naming the fix.
-    if ((executor.kind === 'workers' || command === 'worker') && storeTargetFromEnv(process.env, settings.dataDir).kind !== 'postgres') {
+    if ((executor.kind === 'workers' || command === 'worker') && settings.store.kind !== 'postgres') {
       throw new RuntimeError(
         'store-config',
         `${command === 'worker' ? '`materialize worker`' : '--executor workers'} needs the shared PostgreSQL lineage store: set LINEAGE_STORE=postgres://USER:PASSWORD@HOST:5432/DATABASE (the SQLite store under DATA_DIR has no worker mode).`,
@@ -162,6 +160,8 @@ export async function main(argv: string[], io: { out?: NodeJS.WriteStream; err?:
     }
     prepareDataDir(settings);
     configureDuckdb(settings.duckdb);
+    // Before the definitions load: they may import XGBoost, whose OpenMP reads the policy when it loads.
+    configureXGBoost({ ompWaitPolicy: settings.ompWaitPolicy });
   } catch (e) {
     err.write(`error: ${errorMessage(e)}\n`);
     return 2;
@@ -170,8 +170,8 @@ export async function main(argv: string[], io: { out?: NodeJS.WriteStream; err?:
   let instance: Instance<unknown> | undefined;
   try {
     try {
-      const definitions = await loadDefinitions(opts.definitions, { dataDir: settings.dataDir, env: process.env });
-      instance = await Instance.open(definitions, { dataDir: settings.dataDir, storage: storageFromSettings(settings.storage, settings.dataDir) });
+      const definitions = await loadDefinitions(settings.definitions, { dataDir: settings.dataDir, env: process.env });
+      instance = await Instance.open(definitions, { settings });
     } catch (e) {
       // The definitions' own configuration (PJM_*) and the storage backend are settings too.
       if (isSettingError(e)) {
@@ -183,9 +183,9 @@ export async function main(argv: string[], io: { out?: NodeJS.WriteStream; err?:
     const json = opts.json ?? false;
     switch (command) {
       case 'run':
-        return await runCommand(instance, args, opts, executor, queueSettings, out, err);
+        return await runCommand(instance, args, opts, executor, settings.store, queueSettings, out, err);
       case 'worker':
-        return await workerCommand(instance, executor, err);
+        return await workerCommand(instance, executor, settings.store, err);
       case 'status':
         return await statusCommand(instance, args.join(','), json, out);
       case 'verify':
@@ -203,24 +203,14 @@ export async function main(argv: string[], io: { out?: NodeJS.WriteStream; err?:
       case 'partitions':
         return await partitionsCommand(instance, args, json, out);
       case 'tick':
-        return await onExecutor(instance, executor, () => tickCommand(instance!, queueSettings, json, out, err, tickAt));
+        return await onExecutor(instance, executor, settings.store, () => tickCommand(instance!, queueSettings, json, out, err, tickAt));
       case 'daemon':
-        return await onExecutor(instance, executor, () => daemonCommand(instance!, intervalMs, queueSettings, json, out, err));
+        return await onExecutor(instance, executor, settings.store, () => daemonCommand(instance!, intervalMs, queueSettings, json, out, err));
       case 'ticks':
         return await ticksCommand(instance, limit, opts.name, json, out);
       case 'prune': {
         if (!opts['older-than']) throw new UsageError('prune needs --older-than AGE, e.g. --older-than 30d.');
-        const r = await prune(instance, { olderThanMs: parseAge(opts['older-than']), dryRun: opts['dry-run'] });
-        if (json) out.write(JSON.stringify(r) + '\n');
-        else {
-          out.write(
-            `${r.dryRun ? 'Would remove' : 'Removed'} ${r.materializations} superseded materializations, ${r.files} files and ${r.events} events older than ${new Date(r.cutoff).toISOString()}, ` +
-              `and ${r.orphans} orphan files (published by a process that died before recording them).\n`,
-          );
-          if (r.scratch > 0) out.write(`${r.dryRun ? 'Would remove' : 'Removed'} ${r.scratch} scratch directories left by runs whose process died.\n`);
-          if (r.ticks + r.claims + r.queueRows > 0) out.write(`${r.dryRun ? 'Would remove' : 'Removed'} ${r.ticks} automation ticks, ${r.claims} run request claims and ${r.queueRows} ended run queue rows older than the cutoff.\n`);
-          if (r.busy > 0) out.write(`Left ${r.busy} files whose asset partition a live run holds; run prune again later.\n`);
-        }
+        writeView(out, pruneView, await prune(instance, { olderThanMs: parseAge(opts['older-than']), dryRun: opts['dry-run'] }), json);
         return 0;
       }
     }
@@ -250,6 +240,7 @@ async function runCommand(
   args: string[],
   opts: { partition?: string; force?: boolean; 'dry-run'?: boolean; json?: boolean; trigger?: string; concurrency?: string },
   executor: ExecutorSettings,
+  store: LineageStoreTarget,
   queueSettings: RunQueueSettings,
   out: NodeJS.WriteStream,
   err: NodeJS.WriteStream,
@@ -282,7 +273,7 @@ async function runCommand(
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  const queue = executor.kind === 'workers' ? await openWorkerQueue(instance) : undefined;
+  const queue = executor.kind === 'workers' ? await openWorkerQueue(store) : undefined;
   try {
     const warnings = checkWarnings();
     const onEvent = (e: RunEvent) => {
@@ -296,14 +287,14 @@ async function runCommand(
       { signal: controller.signal, onWaiting: (reason) => err.write(`run ${prepared.runId} queued: ${reason}\n`) },
     );
     if (outcome.kind === 'canceled') {
-      err.write(`run ${prepared.runId} was canceled while queued; it never started\n`);
+      err.write(`run ${prepared.runId} was canceled while queued; it never started${outcome.reason ? ` (${outcome.reason})` : ''}\n`);
       return 1;
     }
     const result = outcome.result;
     renderer.close();
     if (!opts.json) {
       for (const line of warnings.summary()) out.write(`${line}\n`);
-      for (const f of result.failures) err.write(`  ✗ ${f.asset}${f.partition ? `[${f.partition}]` : ''}: ${f.error}\n`);
+      for (const f of result.failures) err.write(`  ✗ ${describePartition(f.asset, f.partition)}: ${f.error}\n`);
       await printSummaries(instance, result.runId, out);
     }
     return result.status === 'succeeded' ? 0 : 1;
@@ -316,9 +307,9 @@ async function runCommand(
 }
 
 /** Runs `command` with the instance's runs on the worker pool when EXECUTOR=workers (automation's runs included). */
-async function onExecutor(instance: Instance<unknown>, executor: ExecutorSettings, command: () => Promise<number>): Promise<number> {
+async function onExecutor(instance: Instance<unknown>, executor: ExecutorSettings, store: LineageStoreTarget, command: () => Promise<number>): Promise<number> {
   if (executor.kind !== 'workers') return command();
-  const queue = await openWorkerQueue(instance);
+  const queue = await openWorkerQueue(store);
   instance.useWorkers({ queue, poolWaitMs: executor.poolWaitS * 1000 });
   try {
     return await command();
@@ -328,8 +319,7 @@ async function onExecutor(instance: Instance<unknown>, executor: ExecutorSetting
   }
 }
 
-async function openWorkerQueue(instance: Instance<unknown>): Promise<WorkerQueue> {
-  const target = storeTargetFromEnv(process.env, instance.dataDir);
+async function openWorkerQueue(target: LineageStoreTarget): Promise<WorkerQueue> {
   if (target.kind !== 'postgres') throw new RuntimeError('store-config', 'Workers need LINEAGE_STORE=postgres://USER:PASSWORD@HOST:5432/DATABASE.');
   // Imported here, not at the top: `pg` is ~10 % of the start of every other command.
   const { PostgresWorkQueue } = await import('../store/postgres/work-queue.ts');
@@ -337,8 +327,8 @@ async function openWorkerQueue(instance: Instance<unknown>): Promise<WorkerQueue
 }
 
 /** `materialize worker`: runs queued units until SIGTERM (drain) and exits 0. */
-async function workerCommand(instance: Instance<unknown>, executor: ExecutorSettings, err: NodeJS.WriteStream): Promise<number> {
-  const queue = await openWorkerQueue(instance);
+async function workerCommand(instance: Instance<unknown>, executor: ExecutorSettings, store: LineageStoreTarget, err: NodeJS.WriteStream): Promise<number> {
+  const queue = await openWorkerQueue(store);
   const drain = new AbortController();
   const handBack = new AbortController();
   let timer: NodeJS.Timeout | undefined;
@@ -370,38 +360,14 @@ async function workerCommand(instance: Instance<unknown>, executor: ExecutorSett
 async function printSummaries(instance: Instance<unknown>, runId: string, out: NodeJS.WriteStream): Promise<void> {
   for (const m of await instance.store.materializationsOfRun(runId)) {
     const summary = m.metadata.summary;
-    if (typeof summary === 'string' && summary.trim()) out.write(`\n${m.asset}${m.partition ? `[${m.partition}]` : ''}:\n${summary}\n`);
+    if (typeof summary === 'string' && summary.trim()) out.write(`\n${describePartition(m.asset, m.partition)}:\n${summary}\n`);
   }
 }
 
 async function statusCommand(instance: Instance<unknown>, selection: string, json: boolean, out: NodeJS.WriteStream): Promise<number> {
-  const summaries = await instance.status(selection);
-  if (json) {
-    out.write(JSON.stringify(summaries) + '\n');
-    return 0;
-  }
-  const rows = summaries.map((s) => [
-    s.asset,
-    s.corrupt > 0 && s.status !== 'MISSING' ? 'CORRUPT' : s.status,
-    s.partitioned ? `${s.fresh}/${s.stale}/${s.missing}` : '',
-    s.lastMaterializedAt ? new Date(s.lastMaterializedAt).toISOString().replace('T', ' ').slice(0, 19) : '-',
-    s.dataVersion ? shortVersion(s.dataVersion) : '-',
-    s.causes.slice(0, 2).map((c) => (s.partitioned ? `${c.text} (${c.partitions} partitions)` : c.text)).join('; '),
-  ]);
-  const withDeadline = summaries.filter((s) => s.freshness);
-  if (withDeadline.length === 0) {
-    out.write(table(['ASSET', 'STATUS', 'FRESH/STALE/MISSING', 'LAST MATERIALIZED (UTC)', 'DATA VERSION', 'WHY'], rows));
-    return 0;
-  }
-  const onTime = summaries.map((s) => (s.freshness ? FRESHNESS_LABEL[s.freshness.state] : ''));
-  out.write(table(['ASSET', 'STATUS', 'DEADLINE', 'FRESH/STALE/MISSING', 'LAST MATERIALIZED (UTC)', 'DATA VERSION', 'WHY'], rows.map((r, i) => [r[0]!, r[1]!, onTime[i]!, ...r.slice(2)])));
-  // The deadline verdicts in full: they are sentences, too long for a column.
-  out.write('\nDeadlines:\n');
-  for (const s of withDeadline) out.write(`  ${s.asset}: ${FRESHNESS_LABEL[s.freshness!.state]} — ${s.freshness!.reason}\n`);
+  writeView(out, statusView, await instance.status(selection), json);
   return 0;
 }
-
-const FRESHNESS_LABEL: Readonly<Record<FreshnessState, string>> = { on_time: 'on time', late: 'LATE', unknown: 'unknown' };
 
 async function showCommand(instance: Instance<unknown>, asset: AssetKey, partitionArg: string | undefined, json: boolean, out: NodeJS.WriteStream): Promise<number> {
   const def = instance.graph.get(asset);
@@ -416,23 +382,8 @@ async function showCommand(instance: Instance<unknown>, asset: AssetKey, partiti
   const status = (await instance.resolver(new Date(), [asset])).status(asset, partition);
   const record = current && (await instance.store.materialization(current.id));
   const checks = current ? await instance.store.checkResults(current.id) : [];
-  if (json) {
-    out.write(JSON.stringify({ asset, partition, status: status.status, causes: status.causes, materialization: record ?? null, inputs: current?.inputs ?? [], checks }) + '\n');
-    return 0;
-  }
-  out.write(`${asset}${partition ? `[${partition}]` : ''}  ${status.status}\n`);
-  if (def.description) out.write(`  ${def.description}\n`);
-  out.write(`  code version: ${def.codeVersion}${def.codeVersionIsDerived ? ' (hash of the source)' : ''}\n`);
-  if (!record) {
-    out.write('  never materialized\n');
-    return 0;
-  }
-  out.write(`  data version: ${record.dataVersion}\n  run: ${record.runId}, ${new Date(record.endedAt).toISOString()}, took ${formatMs(record.endedAt - record.startedAt)}\n  location: ${record.location}\n`);
-  for (const c of status.causes) out.write(`  stale: ${describeCause(c)}\n`);
-  for (const c of checks) out.write(`  check ${c.name}: ${c.passed ? 'passed' : c.blocking ? 'FAILED' : 'warned'}${c.message ? ` — ${c.message}` : ''}\n`);
-  const { summary, ...rest } = record.metadata;
-  out.write(`  metadata:\n${JSON.stringify(rest, null, 2).replace(/^/gm, '    ')}\n`);
-  if (typeof summary === 'string') out.write(`\n${summary}\n`);
+  const { description, codeVersion, codeVersionIsDerived } = def;
+  writeView(out, showView, { asset, partition, description, codeVersion, codeVersionIsDerived, status, current, record, checks }, json);
   return 0;
 }
 
@@ -446,65 +397,17 @@ async function lineageCommand(instance: Instance<unknown>, asset: AssetKey, part
         : UNPARTITIONED;
   const current = await instance.store.current(asset, partition);
   if (!current) {
-    out.write(`${asset}${partition ? `[${partition}]` : ''} has never been materialized.\n`);
+    writeView(out, lineageView, { kind: 'never-materialized', asset, partition }, json);
+    // Text mode: a lineage that does not exist is a failed lookup; JSON mode has always answered 0.
     return json ? 0 : 1;
   }
-  const result = (await lineageOf(instance.store, current.id, { depth }))!;
-  if (json) {
-    out.write(JSON.stringify(result) + '\n');
-    return 0;
-  }
-  const r = result.root;
-  out.write(`${r.asset}${r.partition ? `[${r.partition}]` : ''} ${shortVersion(r.dataVersion)} (run ${r.runId}, ${new Date(r.endedAt).toISOString()})\n`);
-  out.write('consumed:\n');
-  writeGroups(result.upstream, '  ', out);
-  out.write('consumed by:\n');
-  writeGroups(result.downstream, '  ', out);
+  writeView(out, lineageView, { kind: 'lineage', lineage: (await lineageOf(instance.store, current.id, { depth }))! }, json);
   return 0;
-}
-
-function writeGroups(groups: readonly LineageGroup[], indent: string, out: NodeJS.WriteStream): void {
-  if (groups.length === 0) out.write(`${indent}(nothing)\n`);
-  for (const g of groups) {
-    const span = g.count > 1 ? ` — ${g.count} partitions ${g.firstPartition} … ${g.lastPartition}` : '';
-    out.write(`${indent}${g.asset}${span}\n`);
-    for (const e of g.entries) {
-      out.write(`${indent}  ${e.partition ? `[${e.partition}] ` : ''}${shortVersion(e.dataVersion)} code ${shortVersion(e.codeVersion)} run ${e.runId} ${new Date(e.endedAt).toISOString()}\n`);
-      if (e.groups.length > 0) writeGroups(e.groups, indent + '    ', out);
-    }
-    if (g.count > g.entries.length) out.write(`${indent}  … ${g.count - g.entries.length} more\n`);
-  }
 }
 
 async function runsCommand(instance: Instance<unknown>, limit: number, json: boolean, out: NodeJS.WriteStream): Promise<number> {
   const [runs, queued] = await Promise.all([instance.store.listRuns({ limit }), instance.store.runQueue({ states: ['queued'] })]);
-  if (json) {
-    out.write(JSON.stringify(runs) + '\n');
-    return 0;
-  }
-  if (queued.length > 0) {
-    out.write(
-      table(
-        ['QUEUED RUN', 'TRIGGER', 'QUEUED (UTC)', 'POOLS', 'SELECTION'],
-        queued.map((q) => [q.runId, q.trigger, new Date(q.enqueuedAt).toISOString().replace('T', ' ').slice(0, 19), q.pools.join(',') || '-', q.selection + (q.partitions ? ` [${q.partitions}]` : '')]),
-      ),
-    );
-    out.write('\n');
-  }
-  out.write(
-    table(
-      ['RUN', 'STATUS', 'TRIGGER', 'STARTED (UTC)', 'DURATION', 'SELECTION', 'RESULT'],
-      runs.map((r) => [
-        r.id,
-        r.status,
-        r.trigger,
-        new Date(r.startedAt).toISOString().replace('T', ' ').slice(0, 19),
-        r.endedAt ? formatMs(r.endedAt - r.startedAt) : 'running',
-        r.selection + (r.partitions ? ` [${r.partitions}]` : ''),
-        r.summary ? `${r.summary.materialized} materialized, ${r.summary.skipped} skipped, ${r.summary.failed} failed, ${r.summary.blocked} blocked` : (r.error ?? ''),
-      ]),
-    ),
-  );
+  writeView(out, runsView, { runs, queued }, json);
   return 0;
 }
 
@@ -526,18 +429,6 @@ async function showRunCommand(instance: Instance<unknown>, id: string | undefine
   if (!id) throw new UsageError('Name a run id, e.g. `materialize show-run 20261127T070000-ab12cd` (see `materialize runs`).');
   const run = await instance.store.getRun(id);
   if (!run) throw new UsageError(`No run ${id}. See \`materialize runs\` for recent run ids.`);
-  const events = await instance.store.events(id);
-  if (json) {
-    out.write(JSON.stringify({ run, events }) + '\n');
-    return 0;
-  }
-  out.write(`run ${run.id}: ${run.status} (${run.trigger}, ${run.host} pid ${run.pid})${run.error ? ` — ${run.error}` : ''}\n`);
-  for (const e of events) out.write(`${new Date(e.ts).toISOString().slice(11, 23)} ${e.level.padEnd(5)} ${e.message}\n`);
+  writeView(out, showRunView, { run, events: await instance.store.events(id) }, json);
   return 0;
-}
-
-function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const fmt = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
-  return [fmt(header), ...rows.map(fmt)].join('\n') + '\n';
 }

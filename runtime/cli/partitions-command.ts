@@ -8,6 +8,7 @@ import type { AssetGraph } from '../graph.ts';
 import type { Instance } from '../instance.ts';
 import { asMulti } from '../partitions-multi.ts';
 import { asDynamic, listKeyProblem, type DynamicPartitionsDefinition, type PartitionsDefinition } from '../partitions.ts';
+import { writeView, type CommandView } from './views.ts';
 
 /** A command-line mistake: the CLI prints it and exits with code 2. */
 export class PartitionsUsageError extends Error {}
@@ -42,12 +43,7 @@ export async function partitionsCommand(instance: Instance<unknown>, args: reado
     case undefined:
     case 'list': {
       const defs = name ? [definitionNamed(instance, name)] : [...dynamicDefinitions(instance.graph).values()];
-      for (const def of defs) {
-        const all = def.keys(new Date(), dynamic);
-        if (json) out.write(JSON.stringify({ name: def.name, keys: all }) + '\n');
-        else out.write(`${def.name}: ${all.length} key${all.length === 1 ? '' : 's'}${all.length ? `: ${all.join(', ')}` : ''}\n`);
-      }
-      if (defs.length === 0 && !json) out.write('No asset uses dynamic partitions.\n');
+      writeView(out, listView, defs.map((def) => ({ name: def.name, keys: def.keys(new Date(), dynamic) })), json);
       return 0;
     }
     case 'add':
@@ -59,18 +55,39 @@ export async function partitionsCommand(instance: Instance<unknown>, args: reado
         if (problem) throw new PartitionsUsageError(`Cannot ${action} ${JSON.stringify(k)}: ${problem}.`);
       }
       const changed = action === 'add' ? await instance.store.addDynamicPartitions(def.name, keys) : await instance.store.removeDynamicPartitions(def.name, keys);
-      const unchanged = keys.filter((k) => !changed.includes(k));
-      if (json) out.write(JSON.stringify({ name: def.name, [action === 'add' ? 'added' : 'removed']: changed, unchanged }) + '\n');
-      else {
-        const verb = action === 'add' ? 'Added' : 'Removed';
-        out.write(`${verb} ${changed.length} key${changed.length === 1 ? '' : 's'} ${action === 'add' ? 'to' : 'from'} ${def.name}${changed.length ? `: ${changed.join(', ')}` : ''}.\n`);
-        if (unchanged.length) out.write(`${action === 'add' ? 'Already there' : 'Not there'}: ${unchanged.join(', ')}.\n`);
-        if (action === 'add' && changed.length) out.write(`Their partitions are missing until the next run: \`materialize --dry-run\` shows what it will do.\n`);
-        if (action === 'remove' && changed.length) out.write('Their materializations stay in the history; they are no longer planned or consumed.\n');
-      }
+      writeView(out, changeView, { action, name: def.name, changed, unchanged: keys.filter((k) => !changed.includes(k)) }, json);
       return 0;
     }
     default:
       throw new PartitionsUsageError(`Unknown partitions action ${JSON.stringify(action)}: use list, add or remove.`);
   }
 }
+
+/** `partitions list`: each definition's keys (a JSON line per definition). */
+const listView: CommandView<readonly { readonly name: string; readonly keys: readonly string[] }[]> = {
+  json: (defs) => defs.map((d) => JSON.stringify({ name: d.name, keys: d.keys }) + '\n').join(''),
+  text(defs) {
+    if (defs.length === 0) return 'No asset uses dynamic partitions.\n';
+    return defs.map(({ name, keys }) => `${name}: ${keys.length} key${keys.length === 1 ? '' : 's'}${keys.length ? `: ${keys.join(', ')}` : ''}\n`).join('');
+  },
+};
+
+interface KeysChange {
+  readonly action: 'add' | 'remove';
+  readonly name: string;
+  readonly changed: readonly string[];
+  readonly unchanged: readonly string[];
+}
+
+/** `partitions add|remove`: the keys changed and those that already were (or were not) there. */
+const changeView: CommandView<KeysChange> = {
+  json: ({ action, name, changed, unchanged }) => JSON.stringify({ name, [action === 'add' ? 'added' : 'removed']: changed, unchanged }) + '\n',
+  text({ action, name, changed, unchanged }) {
+    const verb = action === 'add' ? 'Added' : 'Removed';
+    let text = `${verb} ${changed.length} key${changed.length === 1 ? '' : 's'} ${action === 'add' ? 'to' : 'from'} ${name}${changed.length ? `: ${changed.join(', ')}` : ''}.\n`;
+    if (unchanged.length) text += `${action === 'add' ? 'Already there' : 'Not there'}: ${unchanged.join(', ')}.\n`;
+    if (action === 'add' && changed.length) text += `Their partitions are missing until the next run: \`materialize --dry-run\` shows what it will do.\n`;
+    if (action === 'remove' && changed.length) text += 'Their materializations stay in the history; they are no longer planned or consumed.\n';
+    return text;
+  },
+};

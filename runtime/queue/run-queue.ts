@@ -2,13 +2,15 @@
 // the server for the UI and the API, the daemon) queues it, waits for its turn (the store's
 // claim decides, under the global and per-pool limits, in queue order), runs it, and frees
 // its slot. A run canceled while queued never starts. The plan is made again when a run
-// waited, so it runs against the store as it is then, not as it was when queued.
+// waited, so it runs against the store as it is then, not as it was when queued. While rows it
+// queued wait, the process heartbeats them (every QUEUE_HEARTBEAT_MS), so any claimer, on any
+// host, can tell a waiting process from a dead one (runtime/store/run-liveness.ts).
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RunResult } from '../executor.ts';
 import type { Instance } from '../instance.ts';
 import { prepareRun, runPrepared, type MaterializeRequest, type PreparedRun } from '../materialize.ts';
 import type { RunTrigger } from '../store/records.ts';
-import type { QueueLimits } from '../store/run-queue-records.ts';
+import { QUEUE_HEARTBEAT_MS, type QueueLimits } from '../store/run-queue-records.ts';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 
@@ -19,17 +21,20 @@ export interface QueueHooks {
   readonly signal?: AbortSignal;
 }
 
-/** A run's outcome through the queue: it ran, or it was canceled before it started. */
-export type QueuedOutcome = { readonly kind: 'ran'; readonly result: RunResult } | { readonly kind: 'canceled'; readonly runId: string };
+/** A run's outcome through the queue: it ran, or it was canceled before it started (and why, when the store knows). */
+export type QueuedOutcome = { readonly kind: 'ran'; readonly result: RunResult } | { readonly kind: 'canceled'; readonly runId: string; readonly reason: string | null };
 
 export class RunQueue {
   /** Who claims, recorded with each launched row. */
   readonly claimer: string;
+  /** Rows this queue put in the store that have not started or been canceled: heartbeaten while they wait. */
+  readonly #waiting = new Set<string>();
+  #heartbeat: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly instance: Instance<unknown>,
     private readonly limits: QueueLimits,
-    private readonly options: { readonly claimer?: string; readonly pollMs?: number } = {},
+    private readonly options: { readonly claimer?: string; readonly pollMs?: number; readonly heartbeatMs?: number } = {},
   ) {
     this.claimer = options.claimer ?? `${hostname()}:${process.pid}:${randomBytes(2).toString('hex')}`;
   }
@@ -50,10 +55,37 @@ export class RunQueue {
       pools: [...pools].sort(),
       enqueuedAt: Date.now(),
     });
+    this.#wait(prepared.runId);
+  }
+
+  #wait(runId: string): void {
+    this.#waiting.add(runId);
+    if (this.#heartbeat !== undefined) return;
+    this.#heartbeat = setInterval(() => {
+      // A missed heartbeat is retried at the next one; a row stays alive for several of them.
+      this.instance.store.heartbeatQueuedRuns([...this.#waiting], Date.now()).catch(() => undefined);
+    }, this.options.heartbeatMs ?? QUEUE_HEARTBEAT_MS);
+    this.#heartbeat.unref();
+  }
+
+  #done(runId: string): void {
+    this.#waiting.delete(runId);
+    if (this.#waiting.size === 0) {
+      clearInterval(this.#heartbeat);
+      this.#heartbeat = undefined;
+    }
   }
 
   /** Waits until the store launches `runId` for this process: 'launched', or 'canceled' (here or by anyone). */
   async waitForTurn(runId: string, hooks: QueueHooks = {}): Promise<'launched' | 'canceled' | 'unknown'> {
+    try {
+      return await this.#waitForTurn(runId, hooks);
+    } finally {
+      this.#done(runId);
+    }
+  }
+
+  async #waitForTurn(runId: string, hooks: QueueHooks): Promise<'launched' | 'canceled' | 'unknown'> {
     let last: string | undefined;
     for (;;) {
       if (hooks.signal?.aborted) {
@@ -85,7 +117,7 @@ export class RunQueue {
         hooks.onWaiting?.(reason);
       },
     });
-    if (turn !== 'launched') return { kind: 'canceled', runId: prepared.runId };
+    if (turn !== 'launched') return { kind: 'canceled', runId: prepared.runId, reason: (await this.instance.store.queuedRun(prepared.runId).catch(() => undefined))?.cancelReason ?? null };
     try {
       const plan = waited ? await prepareRun(this.instance, { ...req, runId: prepared.runId, now: new Date() }) : prepared;
       return { kind: 'ran', result: await runPrepared(this.instance, plan, { ...req, signal: hooks.signal }) };

@@ -270,8 +270,10 @@ export interface LineageStore {
   claimQueuedRun(claimer: string, limits: QueueLimits, now: number, only?: string): Promise<ClaimQueuedResult>;
   /** Its run ended: it no longer counts against the limits. */
   finishQueuedRun(runId: string): Promise<void>;
-  /** Cancels a queued run (never started); a launched run is canceled through its process instead. */
-  cancelQueuedRun(runId: string): Promise<CancelQueuedResult>;
+  /** Cancels a queued run (never started), recording why (default CANCELED_ON_REQUEST); a launched run is canceled through its process instead. */
+  cancelQueuedRun(runId: string, reason?: string): Promise<CancelQueuedResult>;
+  /** The process that queued these runs is alive and they still wait (rows no longer queued are left alone). */
+  heartbeatQueuedRuns(runIds: readonly string[], now: number): Promise<void>;
 
   // ---- integrity ----
   /**

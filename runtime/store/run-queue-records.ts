@@ -30,6 +30,13 @@ export interface QueuedRunRecord extends NewQueuedRun {
   /** Position in the queue: lower goes first. */
   readonly seq: number;
   readonly state: QueueState;
+  /** The process that queued it (and will run it). */
+  readonly ownerHost: string;
+  readonly ownerPid: number;
+  /** When that process last said it is alive and still waiting (epoch ms; the time it queued the run before its first heartbeat). */
+  readonly heartbeatAt: number;
+  /** Why a canceled row was canceled, in words; null otherwise. */
+  readonly cancelReason: string | null;
   /** The process that claimed it ("host:pid:random"), once launched. */
   readonly claimedBy: string | null;
   readonly claimedAt: number | null;
@@ -43,6 +50,19 @@ export interface QueueLimits {
 
 /** A launched run not recorded in the store this long after its claim: its claimer died; it no longer holds a slot. */
 export const CLAIM_RECORD_MS = 10 * 60_000;
+
+/** How often a process heartbeats the rows it queued while they wait (runtime/queue/run-queue.ts). */
+export const QUEUE_HEARTBEAT_MS = 10_000;
+/**
+ * A queued row of another host whose process has not heartbeaten for this long is taken for dead
+ * and canceled at the next claim (a row of this host is judged by its process's existence): three times a running run's lease (the executor's
+ * 30 s), the age at which an abandoned run is closed, so a waiting run and a running one are
+ * judged alike.
+ */
+export const QUEUE_STALE_AFTER_MS = 90_000;
+
+/** Why a user's cancel is recorded, when the caller gives no reason. */
+export const CANCELED_ON_REQUEST = 'canceled on request (materialize runs cancel, the UI or the API) before it started';
 
 export type CancelQueuedResult =
   | { readonly canceled: true }
@@ -67,6 +87,8 @@ export interface QueueRow {
   state: QueueState;
   claimed_by: string | null;
   claimed_at: number | string | null;
+  heartbeat_at: number | string | null;
+  cancel_reason: string | null;
 }
 
 export function queuedRunFromRow(r: QueueRow): QueuedRunRecord {
@@ -80,6 +102,10 @@ export function queuedRunFromRow(r: QueueRow): QueuedRunRecord {
     pools: JSON.parse(r.pools) as string[],
     enqueuedAt: Number(r.enqueued_at),
     state: r.state,
+    ownerHost: r.owner_host,
+    ownerPid: Number(r.owner_pid),
+    heartbeatAt: Number(r.heartbeat_at ?? r.enqueued_at),
+    cancelReason: r.cancel_reason,
     claimedBy: r.claimed_by,
     claimedAt: r.claimed_at === null ? null : Number(r.claimed_at),
   };

@@ -174,6 +174,12 @@ const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX run_queue_by_state ON run_queue(state, seq);
   `,
+  // 6: a queued row's heartbeat (its process is alive and waiting; a row of another host silent
+  // for QUEUE_STALE_AFTER_MS is canceled) and why a row was canceled.
+  `
+  ALTER TABLE run_queue ADD COLUMN heartbeat_at INTEGER;
+  ALTER TABLE run_queue ADD COLUMN cancel_reason TEXT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

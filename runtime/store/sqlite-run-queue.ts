@@ -6,8 +6,8 @@
 import type Database from 'better-sqlite3';
 import { hostname } from 'node:os';
 import { admit } from '../queue/admission.ts';
-import { processAlive } from './run-liveness.ts';
-import { CLAIM_RECORD_MS, queuedRunFromRow, type CancelQueuedResult, type ClaimQueuedResult, type NewQueuedRun, type QueueLimits, type QueueRow, type QueueState, type QueuedRunRecord } from './run-queue-records.ts';
+import { deadQueueOwner } from './run-liveness.ts';
+import { CANCELED_ON_REQUEST, CLAIM_RECORD_MS, queuedRunFromRow, type CancelQueuedResult, type ClaimQueuedResult, type NewQueuedRun, type QueueLimits, type QueueRow, type QueueState, type QueuedRunRecord } from './run-queue-records.ts';
 
 export class SqliteRunQueue {
   readonly #db: Database.Database;
@@ -17,8 +17,8 @@ export class SqliteRunQueue {
     this.#db = db;
     this.#s = {
       insert: db.prepare(
-        `INSERT INTO run_queue (run_id, selection, partitions, force, trigger, pools, enqueued_at, owner_host, owner_pid, state)
-         VALUES (@runId, @selection, @partitions, @force, @trigger, @pools, @enqueuedAt, @host, @pid, 'queued')`,
+        `INSERT INTO run_queue (run_id, selection, partitions, force, trigger, pools, enqueued_at, owner_host, owner_pid, state, heartbeat_at)
+         VALUES (@runId, @selection, @partitions, @force, @trigger, @pools, @enqueuedAt, @host, @pid, 'queued', @enqueuedAt)`,
       ),
       queued: db.prepare(`SELECT * FROM run_queue WHERE state = 'queued' ORDER BY seq`),
       // A launched row holds a slot while its run is running, or not yet recorded (just claimed; a claimer
@@ -29,6 +29,8 @@ export class SqliteRunQueue {
       ),
       launch: db.prepare(`UPDATE run_queue SET state = 'launched', claimed_by = ?, claimed_at = ? WHERE run_id = ? AND state = 'queued'`),
       setState: db.prepare(`UPDATE run_queue SET state = ? WHERE run_id = ? AND state = ?`),
+      cancel: db.prepare(`UPDATE run_queue SET state = 'canceled', cancel_reason = ? WHERE run_id = ? AND state = 'queued'`),
+      heartbeat: db.prepare(`UPDATE run_queue SET heartbeat_at = ? WHERE run_id = ? AND state = 'queued'`),
       one: db.prepare(`SELECT * FROM run_queue WHERE run_id = ?`),
     };
   }
@@ -46,10 +48,11 @@ export class SqliteRunQueue {
     return this.#db
       .transaction((): ClaimQueuedResult => {
         const rows = this.#s.queued.all() as QueueRow[];
-        const here = hostname();
+        // Rows whose process is gone would hold up everything behind them: no one else can start them.
         const live = rows.filter((r) => {
-          if (r.owner_host !== here || r.owner_pid === process.pid || processAlive(r.owner_pid)) return true;
-          this.#s.setState.run('canceled', r.run_id, 'queued');
+          const dead = deadQueueOwner(queuedRunFromRow(r), now);
+          if (dead === undefined) return true;
+          this.#s.cancel.run(dead, r.run_id);
           return false;
         });
         const holding = (this.#s.holding.all(now - CLAIM_RECORD_MS) as { pools: string }[]).map((r) => JSON.parse(r.pools) as string[]);
@@ -65,8 +68,14 @@ export class SqliteRunQueue {
     this.#s.setState.run('finished', runId, 'launched');
   }
 
-  cancel(runId: string): CancelQueuedResult {
-    if (this.#s.setState.run('canceled', runId, 'queued').changes > 0) return { canceled: true };
+  heartbeat(runIds: readonly string[], now: number): void {
+    this.#db.transaction(() => {
+      for (const id of runIds) this.#s.heartbeat.run(now, id);
+    })();
+  }
+
+  cancel(runId: string, reason: string = CANCELED_ON_REQUEST): CancelQueuedResult {
+    if (this.#s.cancel.run(reason, runId).changes > 0) return { canceled: true };
     const row = this.#s.one.get(runId) as QueueRow | undefined;
     return { canceled: false, state: row?.state ?? 'unknown' };
   }

@@ -10,7 +10,7 @@ import { dirname } from 'node:path';
 import { hostname } from 'node:os';
 import Database from 'better-sqlite3';
 import type { JsonValue } from '../definitions.ts';
-import type { AssetKey, PartitionKey } from '../keys.ts';
+import { describePartition, type AssetKey, type PartitionKey } from '../keys.ts';
 import type { DynamicPartitionKeys } from '../partitions.ts';
 import type { CodeVersion, DataVersion } from '../versions.ts';
 import { BAD_CURRENT_SQL } from './consistency-sql.ts';
@@ -284,19 +284,30 @@ export class SqliteStatements {
 
   /** The current version of every partition of `assets` (all assets when omitted), with inputs. */
   snapshot(assets?: readonly AssetKey[]): CurrentSnapshot {
-    const out: CurrentSnapshot = new Map();
-    const rows = (assets ? assets.flatMap((a) => this.stmts.currentOfAsset.all(a)) : this.stmts.currentAll.all()) as CurrentRow[];
-    const inputRows = (assets ? assets.flatMap((a) => this.stmts.currentInputsOfAsset.all(a)) : this.stmts.currentInputsAll.all()) as InputRow[];
+    // Rows as arrays, and corrupt marks (rare) read on their own rather than LEFT JOINed to
+    // every row: at 365,000 partitions, objects per row and the join were most of the read
+    // (2.5 s against 0.9 s measured on one node x day asset, 100 nodes x 3,650 days).
+    const rows = (assets ? assets.flatMap((a) => this.stmts.currentRowsOfAsset.all(a)) : this.stmts.currentRowsAll.all()) as CurrentTuple[];
+    const inputRows = (assets ? assets.flatMap((a) => this.stmts.currentInputRowsOfAsset.all(a)) : this.stmts.currentInputRowsAll.all()) as InputTuple[];
     const inputsById = new Map<number, InputRecord[]>();
-    for (const r of inputRows) {
-      let list = inputsById.get(r.materialization_id);
-      if (!list) inputsById.set(r.materialization_id, (list = []));
-      list.push(toInput(r));
+    for (const [id, asset, partition, materializationId, dataVersion] of inputRows) {
+      let list = inputsById.get(id);
+      if (!list) inputsById.set(id, (list = []));
+      list.push({ asset: asset as AssetKey, partition, materializationId, dataVersion: dataVersion as DataVersion });
     }
-    for (const r of rows) {
-      let byPartition = out.get(r.asset as AssetKey);
-      if (!byPartition) out.set(r.asset as AssetKey, (byPartition = new Map()));
-      byPartition.set(r.partition, toCurrent(r, inputsById.get(r.id) ?? []));
+    const corruptById = new Map(this.corruptMarks(assets).map((c) => [c.mark.materializationId, c.mark]));
+    const out: CurrentSnapshot = new Map();
+    let asset: string | undefined;
+    let byPartition: Map<PartitionKey, CurrentRecord> | undefined;
+    for (const [key, partition, id, codeVersion, dataVersion, location, runId, endedAt] of rows) {
+      if (key !== asset) {
+        asset = key;
+        byPartition = out.get(key as AssetKey);
+        if (!byPartition) out.set(key as AssetKey, (byPartition = new Map()));
+      }
+      const corrupt = corruptById.get(id);
+      const record: CurrentRecord = { id, codeVersion: codeVersion as CodeVersion, dataVersion: dataVersion as DataVersion, location, runId, endedAt, inputs: inputsById.get(id) ?? [] };
+      byPartition!.set(partition, corrupt ? { ...record, corrupt } : record);
     }
     return out;
   }
@@ -427,7 +438,7 @@ export class SqliteStatements {
     for (const r of this.#db.pragma('foreign_key_check') as { table: string; rowid: number; parent: string }[]) {
       problems.push(`${r.table} row ${r.rowid} points at a missing ${r.parent} row`);
     }
-    for (const r of this.stmts.badCurrent.all() as { asset: string; partition: string; problem: string }[]) problems.push(`${r.asset}[${r.partition}]: ${r.problem}`);
+    for (const r of this.stmts.badCurrent.all() as { asset: string; partition: string; problem: string }[]) problems.push(`${describePartition(r.asset, r.partition)}: ${r.problem}`);
     return problems;
   }
 
@@ -566,6 +577,12 @@ const toCheck = (r: CheckRow): CheckResultRecord => ({
 const CORRUPT_COLUMNS = `k.materialization_id AS corrupt_mid, k.reason AS corrupt_reason, k.detail AS corrupt_detail, k.expected AS corrupt_expected,
   k.found AS corrupt_found, k.detected_by AS corrupt_by, k.detected_at AS corrupt_at`;
 const CURRENT_COLUMNS = `m.id, m.asset, m.partition, m.code_version, m.data_version, m.location, m.run_id, m.ended_at, ${CORRUPT_COLUMNS}`;
+/** A current version as the snapshot reads it: asset, partition, id, code version, data version, location, run id, ended at. */
+type CurrentTuple = [string, PartitionKey, number, string, string, string, string, number];
+const CURRENT_TUPLE = 'c.asset, c.partition, m.id, m.code_version, m.data_version, m.location, m.run_id, m.ended_at';
+/** An input of a current version: consumer id, upstream asset, partition, materialization id, data version. */
+type InputTuple = [number, string, PartitionKey, number, string];
+const INPUT_TUPLE = 'i.materialization_id, i.upstream_asset, i.upstream_partition, i.upstream_materialization_id, i.upstream_data_version';
 /** Current versions with the corrupt mark of that very materialization, if any. */
 const CURRENT_FROM = `current c JOIN materializations m ON m.id = c.materialization_id
   LEFT JOIN corrupt_marks k ON k.asset = c.asset AND k.partition = c.partition AND k.materialization_id = c.materialization_id`;
@@ -619,8 +636,6 @@ function prepare(db: Database.Database) {
        ON CONFLICT (asset, partition) DO UPDATE SET materialization_id = excluded.materialization_id`,
     ),
     currentOne: db.prepare(`SELECT ${CURRENT_COLUMNS} FROM ${CURRENT_FROM} WHERE c.asset = ? AND c.partition = ?`),
-    currentOfAsset: db.prepare(`SELECT ${CURRENT_COLUMNS} FROM ${CURRENT_FROM} WHERE c.asset = ?`),
-    currentAll: db.prepare(`SELECT ${CURRENT_COLUMNS} FROM ${CURRENT_FROM}`),
     markCorrupt: db.prepare(
       `INSERT INTO corrupt_marks (asset, partition, materialization_id, reason, detail, expected, found, detected_by, detected_at)
        SELECT @asset, @partition, @materialization_id, @reason, @detail, @expected, @found, @detected_by, @detected_at
@@ -633,8 +648,11 @@ function prepare(db: Database.Database) {
     corruptOfAsset: db.prepare(`SELECT c.asset, c.partition, ${CORRUPT_COLUMNS} FROM current c JOIN corrupt_marks k ON k.asset = c.asset AND k.partition = c.partition AND k.materialization_id = c.materialization_id WHERE c.asset = ?`),
     corruptAll: db.prepare(`SELECT c.asset, c.partition, ${CORRUPT_COLUMNS} FROM current c JOIN corrupt_marks k ON k.asset = c.asset AND k.partition = c.partition AND k.materialization_id = c.materialization_id`),
     corruptionToken: db.prepare(`SELECT count(*) AS n, max(detected_at) AS at FROM corrupt_marks`),
-    currentInputsOfAsset: db.prepare(`SELECT i.* FROM current c JOIN inputs i ON i.materialization_id = c.materialization_id WHERE c.asset = ?`),
-    currentInputsAll: db.prepare(`SELECT i.* FROM current c JOIN inputs i ON i.materialization_id = c.materialization_id`),
+    // The snapshot's reads, as arrays (CurrentTuple, InputTuple): the columns in this order.
+    currentRowsOfAsset: db.prepare(`SELECT ${CURRENT_TUPLE} FROM current c JOIN materializations m ON m.id = c.materialization_id WHERE c.asset = ?`).raw(true),
+    currentRowsAll: db.prepare(`SELECT ${CURRENT_TUPLE} FROM current c JOIN materializations m ON m.id = c.materialization_id`).raw(true),
+    currentInputRowsOfAsset: db.prepare(`SELECT ${INPUT_TUPLE} FROM current c JOIN inputs i ON i.materialization_id = c.materialization_id WHERE c.asset = ?`).raw(true),
+    currentInputRowsAll: db.prepare(`SELECT ${INPUT_TUPLE} FROM current c JOIN inputs i ON i.materialization_id = c.materialization_id`).raw(true),
     inputsOf: db.prepare(`SELECT * FROM inputs WHERE materialization_id = ? ORDER BY upstream_asset, upstream_partition`),
     consumersOf: db.prepare(
       `SELECT m.* FROM inputs i JOIN materializations m ON m.id = i.materialization_id WHERE i.upstream_materialization_id = ? ORDER BY m.id`,

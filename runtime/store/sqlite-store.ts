@@ -226,8 +226,11 @@ export class SqliteLineageStore implements LineageStore {
   async finishQueuedRun(runId: string): Promise<void> {
     this.#s.runQueue.finish(runId);
   }
-  async cancelQueuedRun(runId: string): Promise<CancelQueuedResult> {
-    return this.#s.runQueue.cancel(runId);
+  async heartbeatQueuedRuns(runIds: readonly string[], now: number): Promise<void> {
+    this.#s.runQueue.heartbeat(runIds, now);
+  }
+  async cancelQueuedRun(runId: string, reason?: string): Promise<CancelQueuedResult> {
+    return this.#s.runQueue.cancel(runId, reason);
   }
 
   async pruneRecords(cutoff: number, options: { readonly dryRun: boolean }): Promise<PruneRecordsResult> {

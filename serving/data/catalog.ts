@@ -6,10 +6,11 @@
 // It also knows which of those partitions the store has marked corrupt (a stored file that
 // failed a read or a verification): requests that need one are refused naming it, /ready
 // reports the server degraded, and the others are served as usual.
-import type { AssetKey, CorruptMark, CurrentRecord, LineageStore } from '../../runtime/index.ts';
+import { assetKey, type AssetKey, type CorruptMark, type CurrentRecord, type LineageStore } from '../../runtime/index.ts';
+import { ASSET_KEYS } from '../../assets/pjm/forecasting.ts';
 
-export const PRICES_ASSET = 'pjm/validated/prices' as AssetKey;
-export const LOAD_ASSET = 'pjm/validated/load' as AssetKey;
+export const PRICES_ASSET: AssetKey = assetKey(ASSET_KEYS.validatedPrices);
+export const LOAD_ASSET: AssetKey = assetKey(ASSET_KEYS.validatedLoad);
 
 export interface PartitionVersion {
   readonly asset: AssetKey;
@@ -126,9 +127,4 @@ function latestDays(list: PartitionVersion[], n: number): PartitionVersion[] {
   const days = [...new Set(list.map((p) => p.day))].sort().slice(-n);
   const keep = new Set(days);
   return list.filter((p) => keep.has(p.day)).sort(byDayThenPartition);
-}
-
-/** `YYYY-MM-DD` plus `n` days. */
-export function addDays(day: string, n: number): string {
-  return new Date(Date.parse(`${day}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
 }

@@ -10,13 +10,12 @@
 import type { Logger } from 'pino';
 import { checkVersions, describePartition, duckdbConnect, errorMessage, type BadFile, type Instance } from '../../runtime/index.ts';
 import {
-  dayNumberOf,
   describeFeatureSet,
-  featureColumns,
-  featureSetOf,
   featuresInMemory,
+  featureTableOfDay,
   legacyFeatureSet,
   PRICE_LAGS,
+  resolveFeatureSet,
   type FeatureSet,
   type FeatureTable,
   type Market,
@@ -25,7 +24,8 @@ import {
 } from '../../assets/pjm/forecasting.ts';
 import { HttpError } from '../http/errors.ts';
 import type { ServingMetrics } from '../metrics.ts';
-import { addDays, ValidatedCatalog, type PartitionVersion } from './catalog.ts';
+import { addDays } from '../../lib/days.ts';
+import { ValidatedCatalog, type PartitionVersion } from './catalog.ts';
 import { ConnectionPool } from '../../lib/duckdb/pool.ts';
 import { readParquetSql } from '../../lib/duckdb/sql.ts';
 import { Lru } from './lru.ts';
@@ -204,7 +204,7 @@ export class FeatureService {
       entry = { ok: false, error: missingInputs(node, market, day, `no validated prices exist for ${addDays(day, -MAX_LAG)}..${addDays(day, -1)}`, missing) };
     } else {
       let result: OneDayFeatures;
-      const set = featureSetOf({ pricesParquet: [], loadParquet: [], market, featureSet });
+      const set = resolveFeatureSet(market, featureSet);
       try {
         // The rows of the files the feature SQL would read, from memory (read once per node),
         // and the SQL's arithmetic in TypeScript: no query per node-day.
@@ -218,18 +218,8 @@ export class FeatureService {
       }
       if (result.ok) {
         const dataVersions: Record<string, string> = {};
-        for (const p of [...prices, ...load]) dataVersions[`${p.asset}[${p.partition}]`] = p.dataVersion;
-        const table: FeatureTable = {
-          market,
-          featureSet: set,
-          featureNames: featureColumns(set),
-          nodeId: new Float64Array(24).fill(node.id),
-          dayNumber: new Int32Array(24).fill(dayNumberOf(day)),
-          hour: Int32Array.from(range24),
-          target: result.target,
-          features: result.features,
-          rows: 24,
-        };
+        for (const p of [...prices, ...load]) dataVersions[describePartition(p.asset, p.partition)] = p.dataVersion;
+        const table = featureTableOfDay({ nodeId: node.id, day, set, target: result.target, features: result.features });
         entry = { ok: true, value: { key, node, market, day, table, dataVersions } };
       } else {
         entry = { ok: false, error: missingInputs(node, market, day, result.error.message, result.error.missing) };
@@ -321,7 +311,7 @@ function describeMark(p: PartitionVersion): string {
 
 /** 503: the day needs a validated partition whose stored file is bad; a rematerialization repairs it. */
 function inputCorrupt(node: NodeInfo, market: Market, day: string, corrupt: readonly { asset: string; partition: string; what: string }[]): HttpError {
-  const list = corrupt.map((c) => `${c.asset}[${c.partition}] (${c.what})`).join('; ');
+  const list = corrupt.map((c) => `${describePartition(c.asset, c.partition)} (${c.what})`).join('; ');
   return new HttpError(
     503,
     'input_corrupt',

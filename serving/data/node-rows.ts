@@ -19,9 +19,15 @@ export interface NodeDayRows {
   readonly load: LoadRow[];
 }
 
+/**
+ * One entry of the cache: a node's rows of one price partition, or every row of one load
+ * partition. Both kinds share one LRU (one memory bound), told apart by `kind` and by the key.
+ */
+type RowsEntry = { readonly kind: 'prices'; readonly rows: readonly PriceRow[] } | { readonly kind: 'load'; readonly rows: readonly LoadRow[] };
+
 export class NodeRowCache {
   /** `<materialization id>|<node>` (prices) or `<materialization id>` (load) -> rows. */
-  readonly #entries: Lru<string, PriceRow[] | LoadRow[]>;
+  readonly #entries: Lru<string, RowsEntry>;
 
   constructor(
     private readonly instance: Instance<unknown>,
@@ -39,11 +45,11 @@ export class NodeRowCache {
    * nothing of it was). Throws when a file cannot be read (the caller finds which one).
    */
   async rows(node: number, prices: readonly PartitionVersion[], load: readonly PartitionVersion[]): Promise<NodeDayRows> {
-    const missingPrices = prices.filter((p) => this.#entries.get(priceKey(p, node)) === undefined);
-    const missingLoad = load.filter((l) => this.#entries.get(String(l.materializationId)) === undefined);
+    const missingPrices = prices.filter((p) => this.#prices(p, node) === undefined);
+    const missingLoad = load.filter((l) => this.#load(l) === undefined);
     if (missingPrices.length > 0 || missingLoad.length > 0) {
-      const extraPrices = this.catalog.latestPrices(PREFETCH_DAYS).filter((p) => (p.node === null || p.node === node) && !p.corrupt && this.#entries.get(priceKey(p, node)) === undefined);
-      const extraLoad = this.catalog.latestLoads(PREFETCH_DAYS).filter((l) => !l.corrupt && this.#entries.get(String(l.materializationId)) === undefined);
+      const extraPrices = this.catalog.latestPrices(PREFETCH_DAYS).filter((p) => (p.node === null || p.node === node) && !p.corrupt && this.#prices(p, node) === undefined);
+      const extraLoad = this.catalog.latestLoads(PREFETCH_DAYS).filter((l) => !l.corrupt && this.#load(l) === undefined);
       const union = <T extends PartitionVersion>(a: readonly T[], b: readonly T[]): T[] => [...new Map([...a, ...b].map((p) => [p.materializationId, p])).values()];
       try {
         await this.#read(node, union(missingPrices, extraPrices), union(missingLoad, extraLoad));
@@ -53,9 +59,21 @@ export class NodeRowCache {
       }
     }
     const out: NodeDayRows = { prices: [], load: [] };
-    for (const p of prices) out.prices.push(...((this.#entries.get(priceKey(p, node)) as PriceRow[] | undefined) ?? []));
-    for (const l of load) out.load.push(...((this.#entries.get(String(l.materializationId)) as LoadRow[] | undefined) ?? []));
+    for (const p of prices) out.prices.push(...(this.#prices(p, node) ?? []));
+    for (const l of load) out.load.push(...(this.#load(l) ?? []));
     return out;
+  }
+
+  /** The node's rows of price partition `p` when in memory. */
+  #prices(p: PartitionVersion, node: number): readonly PriceRow[] | undefined {
+    const entry = this.#entries.get(priceKey(p, node));
+    return entry?.kind === 'prices' ? entry.rows : undefined;
+  }
+
+  /** The rows of load partition `l` when in memory. */
+  #load(l: PartitionVersion): readonly LoadRow[] | undefined {
+    const entry = this.#entries.get(loadKey(l));
+    return entry?.kind === 'load' ? entry.rows : undefined;
   }
 
   async #read(node: number, prices: readonly PartitionVersion[], load: readonly PartitionVersion[]): Promise<void> {
@@ -75,9 +93,10 @@ export class NodeRowCache {
         for (const [file, ts, area, kind, mw] of r.getRows()) loadRows.get(String(file))?.push({ ts: Number(ts), area: String(area), kind: String(kind), mw: mw === null ? null : Number(mw) });
       }
     });
-    for (const [i, p] of prices.entries()) this.#entries.set(priceKey(p, node), priceRows.get(pricePaths[i]!) ?? []);
-    for (const [i, l] of load.entries()) this.#entries.set(String(l.materializationId), loadRows.get(loadPaths[i]!) ?? []);
+    for (const [i, p] of prices.entries()) this.#entries.set(priceKey(p, node), { kind: 'prices', rows: priceRows.get(pricePaths[i]!) ?? [] });
+    for (const [i, l] of load.entries()) this.#entries.set(loadKey(l), { kind: 'load', rows: loadRows.get(loadPaths[i]!) ?? [] });
   }
 }
 
 const priceKey = (p: PartitionVersion, node: number): string => `${p.materializationId}|${node}`;
+const loadKey = (l: PartitionVersion): string => String(l.materializationId);

@@ -16,10 +16,9 @@
 // size limit apply as usual). A body read here and then handed on is given to Koa's jsonBody
 // (`preReadBody`), so nothing is read twice.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Logger } from 'pino';
 import type { Lifecycle } from '../lifecycle.ts';
-import type { ServingMetrics } from '../metrics.ts';
 import type { PredictService } from '../predict/service.ts';
+import type { RequestSinks } from '../routes.ts';
 import type { PredictRequest } from '../schemas.ts';
 import { Lru } from '../data/lru.ts';
 import type { Auth } from './middleware/auth.ts';
@@ -43,8 +42,10 @@ const JSON_TYPE = /^application\/json\s*(;|$)/i;
 export interface PredictLaneOptions {
   readonly predictions: PredictService;
   readonly auth: Auth;
-  readonly log: Logger;
-  readonly metrics: ServingMetrics;
+  /** The access log and request metrics. */
+  readonly sinks: RequestSinks;
+  /** Where the server's own warm-up requests write theirs (ServerDeps.warmUpSinks). */
+  readonly warmUpSinks: RequestSinks;
   /** When origins are configured, a request with an Origin header takes Koa (the CORS middleware). */
   readonly corsOrigins: readonly string[];
   /** Distinct request bodies remembered. */
@@ -116,10 +117,9 @@ export class PredictLane {
     res.statusCode = 200;
     res.end(bytes);
     this.#answered++;
-    if (!warmup) {
-      this.options.metrics.recordRequest('POST', '/predict', 200, started);
-      writeAccessLine(this.options.log, requestId, 'POST', '/predict', 200, started);
-    }
+    const sinks = warmup ? this.options.warmUpSinks : this.options.sinks;
+    sinks.metrics.recordRequest('POST', '/predict', 200, started);
+    writeAccessLine(sinks.log, requestId, 'POST', '/predict', 200, started);
     return true;
   }
 }

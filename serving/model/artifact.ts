@@ -1,9 +1,10 @@
 // Reads a `pjm/model` materialization into a usable model: its metadata holds the sidecar
 // written by assets/pjm/model/persist.ts (`modelFiles`), its file the bundle of every
-// ensemble member's XGBoost JSON (assets/pjm/model-bundle.ts). Prediction then goes through the forecasting code (`predictRows`),
-// so the server predicts exactly as the backtest and the `forecast` asset do.
+// ensemble member's XGBoost JSON (assets/pjm/model-bundle.ts) and, for a model serving LEAR
+// (sidecar format 2), the LEAR members' file. Prediction then goes through the forecasting
+// code (`forecastNodeDay`), so the server predicts exactly as the backtest and the `forecast` asset do.
 import type { Metadata } from '../../runtime/index.ts';
-import { modelFromSidecar, readModelSidecar, SIDECAR_FORMAT, SidecarError, sidecarIn, type ModelSidecar } from '../../assets/pjm/forecasting.ts';
+import { modelFromSidecar, readModelSidecar, servableModel, SIDECAR_FORMATS, SidecarError, sidecarIn, type ModelSidecar, type ServableModel } from '../../assets/pjm/forecasting.ts';
 import type { Booster } from '../../lib/xgboost/index.ts';
 import type { TrainedModel } from '../../assets/pjm/forecasting.ts';
 
@@ -17,7 +18,7 @@ export function sidecarOf(metadata: Metadata, materializationId: number): ModelS
   const where = `pjm/model materialization ${materializationId}`;
   const sidecar = sidecarIn(metadata);
   if (sidecar === undefined) {
-    throw new ModelArtifactError(`${where} has no model sidecar (format "${SIDECAR_FORMAT}") in its metadata; it was not written by assets/pjm/model. Rematerialize pjm/model.`);
+    throw new ModelArtifactError(`${where} has no model sidecar (format ${SIDECAR_FORMATS.map((f) => `"${f}"`).join(' or ')}) in its metadata; it was not written by assets/pjm/model. Rematerialize pjm/model.`);
   }
   try {
     return readModelSidecar(sidecar, where);
@@ -43,4 +44,13 @@ export function modelFromArtifact(sidecar: ModelSidecar, boosters: readonly Boos
     }
   });
   return modelFromSidecar(sidecar, boosters);
+}
+
+/** The served model (its family, the XGBoost members and, with LEAR served, the LEAR members from the bundle's bytes). */
+export function servableFromArtifact(sidecar: ModelSidecar, model: TrainedModel, others: ReadonlyMap<string, Uint8Array>, materializationId: number): ServableModel {
+  try {
+    return servableModel(sidecar, model, (name) => others.get(name), `pjm/model materialization ${materializationId}`);
+  } catch (err) {
+    throw new ModelArtifactError((err as Error).message);
+  }
 }

@@ -1,29 +1,25 @@
-// Parses the members of a model bundle into Boosters in a worker thread (see
-// load-worker.ts) and hands them to the caller on the main thread, in the order asked.
-import { Worker } from 'node:worker_threads';
-import { Booster } from '../../lib/xgboost/index.ts';
-import { workerSource } from '../../lib/code-location.ts';
-import type { LoadJob, LoadMessage } from './load-worker.ts';
+// Reads a `pjm/model` bundle file (every ensemble member's XGBoost JSON, assets/pjm/model-bundle.ts)
+// and parses its members, in the sidecar's order, into Boosters off the main event loop
+// (lib/xgboost's loadBoostersOffThread), handing back the bytes of any other bundle files asked
+// for (a served model's LEAR members).
+import { readFile } from 'node:fs/promises';
+import { decodeModelBundle } from '../../assets/pjm/forecasting.ts';
+import { loadBoostersOffThread, type Booster } from '../../lib/xgboost/index.ts';
 
-export function loadBoostersOffThread(path: string, files: readonly string[]): Promise<Booster[]> {
-  const bootstrap = workerSource(import.meta.url, 'load-worker');
-  const job: LoadJob = { path, files };
-  return new Promise<Booster[]>((resolve, reject) => {
-    const worker = new Worker(bootstrap, { eval: true, workerData: job });
-    let settled = false;
-    worker.once('message', (m: LoadMessage) => {
-      settled = true;
-      if (m.kind === 'done') resolve(m.handles.map((h) => Booster.fromHandle(h)));
-      else reject(new Error(m.message));
-      void worker.terminate();
-    });
-    worker.once('error', (err) => {
-      if (!settled) reject(err);
-      settled = true;
-    });
-    worker.once('exit', (code) => {
-      if (!settled) reject(new Error(`the model-loading worker exited with code ${code} before answering`));
-      settled = true;
-    });
-  });
+export interface LoadedBundle {
+  readonly boosters: Booster[];
+  /** File name -> bytes of each of `otherFiles`. */
+  readonly others: ReadonlyMap<string, Uint8Array>;
+}
+
+export async function loadBundleOffThread(path: string, files: readonly string[], otherFiles: readonly string[] = []): Promise<LoadedBundle> {
+  const members = decodeModelBundle(await readFile(path), path);
+  const bytesOf = (file: string, what: string): Uint8Array => {
+    const bytes = members.get(file);
+    if (bytes === undefined) throw new Error(`the bundle ${path} has no ${what} ${file} (it has ${[...members.keys()].join(', ') || 'none'})`);
+    return bytes;
+  };
+  const others = new Map(otherFiles.map((file) => [file, bytesOf(file, 'file')] as const));
+  const boosters = await loadBoostersOffThread(files.map((file) => ({ name: `member ${file} of ${path}`, bytes: bytesOf(file, 'member') })));
+  return { boosters, others };
 }

@@ -5,15 +5,15 @@
 // materialization that fails to load is logged and skipped: the old model keeps serving.
 // (A failed or blocked materialization never becomes current in the store to begin with.)
 import type { Logger } from 'pino';
-import { errorMessage, type AssetKey, type InputRecord, type LineageStore, type Storage } from '../../runtime/index.ts';
-import type { ModelSidecar } from '../../assets/pjm/forecasting.ts';
-import { disposeModel, type TrainedModel } from '../../assets/pjm/forecasting.ts';
+import { assetKey, errorMessage, type AssetKey, type InputRecord, type LineageStore, type Storage } from '../../runtime/index.ts';
+import type { ModelSidecar, ServableModel } from '../../assets/pjm/forecasting.ts';
+import { ASSET_KEYS, disposeModel, type TrainedModel } from '../../assets/pjm/forecasting.ts';
 import { HttpError } from '../http/errors.ts';
 import type { ServingMetrics } from '../metrics.ts';
-import { modelFromArtifact, sidecarOf } from './artifact.ts';
-import { loadBoostersOffThread } from './load-off-thread.ts';
+import { modelFromArtifact, servableFromArtifact, sidecarOf } from './artifact.ts';
+import { loadBundleOffThread } from './load-off-thread.ts';
 
-export const MODEL_ASSET = 'pjm/model' as AssetKey;
+export const MODEL_ASSET: AssetKey = assetKey(ASSET_KEYS.model);
 
 /** A loaded model and where it came from. Immutable; shared by every request that uses it. */
 export interface ServedModel {
@@ -26,7 +26,10 @@ export interface ServedModel {
   readonly trainedAt: string;
   readonly loadedAt: string;
   readonly sidecar: ModelSidecar;
+  /** The XGBoost members. */
   readonly model: TrainedModel;
+  /** What /predict forecasts with: the served family (sidecar `families`), `model` and, with LEAR served, the LEAR members. */
+  readonly servable: ServableModel;
   /** The materializations it consumed (its lineage, one level up). */
   readonly inputs: readonly InputRecord[];
 }
@@ -159,15 +162,22 @@ export class ModelRegistry {
     if (!record || record.location === null) throw new Error(`materialization ${id} has no stored file`);
     const sidecar = sidecarOf(record.metadata, id);
     const path = await storage.localPath(record.location);
-    let boosters: Awaited<ReturnType<typeof loadBoostersOffThread>>;
+    let loaded: Awaited<ReturnType<typeof loadBundleOffThread>>;
     try {
-      boosters = await loadBoostersOffThread(path, sidecar.members.map((m) => m.file));
+      loaded = await loadBundleOffThread(
+        path,
+        sidecar.members.map((m) => m.file),
+        sidecar.families ? [sidecar.families.lear.file] : [],
+      );
     } catch (err) {
       throw new Error(`pjm/model materialization ${id} could not be loaded from ${path}: ${errorMessage(err)}`);
     }
+    const { boosters } = loaded;
     let model: ReturnType<typeof modelFromArtifact>;
+    let servable: ServableModel;
     try {
       model = modelFromArtifact(sidecar, boosters, id);
+      servable = servableFromArtifact(sidecar, model, loaded.others, id);
     } catch (err) {
       for (const b of boosters) b.dispose();
       throw err;
@@ -188,6 +198,7 @@ export class ModelRegistry {
       loadedAt: new Date().toISOString(),
       sidecar,
       model,
+      servable,
       inputs: await store.inputsOf(id),
     };
   }

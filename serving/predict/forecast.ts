@@ -2,7 +2,7 @@
 // (the transform, target definition and iteration range the model was trained with) and
 // `realHoursOfDay` (grid hours back to real UTC/EPT hours). Explanations are XGBoost's SHAP
 // values of the same design matrix. Synchronous and free of I/O.
-import { designMatrix, predictRows, type TrainedMember, type TrainedModel } from '../../assets/pjm/forecasting.ts';
+import { designMatrix, forecastNodeDay, predictRows, type NodeDayForecast, type TrainedMember, type TrainedModel } from '../../assets/pjm/forecasting.ts';
 import type { FeatureTable } from '../../assets/pjm/forecasting.ts';
 import { realHoursOfDay, type RealHour } from '../../assets/pjm/forecasting.ts';
 import type { Market } from '../../assets/pjm/forecasting.ts';
@@ -77,9 +77,26 @@ function realHours(day: string): RealHour[] {
   return hours;
 }
 
-/** The day's forecasts, one per real hour, from its 24 grid-hour feature rows. */
-export function forecastDay(served: ServedModel, table: FeatureTable, day: string, explain: boolean): HourForecast[] {
-  const values = predictRows(served.model, table, 0, table.rows);
+/**
+ * The day's forecasts, one per real hour, from its 24 grid-hour feature rows and, with LEAR
+ * served, the node's rows of the days LEAR reads (`learRows`, see `learInputDays`): the served
+ * family's values (assets/pjm/model/served.ts). Explanations are the XGBoost members'.
+ */
+export function forecastDay(served: ServedModel, table: FeatureTable, day: string, explain: boolean, learRows: FeatureTable | null = null): HourForecast[] {
+  return forecastDayWith(served, table, day, explain, servedForecast(served, table, day, learRows).values);
+}
+
+/** The served family's forecast of the day's rows (XGBoost alone: its members' mean, as `predictRows`). */
+export function servedForecast(served: ServedModel, table: FeatureTable, day: string, learRows: FeatureTable | null): NodeDayForecast {
+  if (served.servable.lear === null) {
+    const values = predictRows(served.model, table, 0, table.rows);
+    return { values, xgboost: values, lear: null };
+  }
+  return forecastNodeDay(served.servable, table, table.nodeId[0]!, day, learRows);
+}
+
+/** The day's forecasts from the served values of its rows (`servedForecast`). */
+export function forecastDayWith(served: ServedModel, table: FeatureTable, day: string, explain: boolean, values: Float64Array): HourForecast[] {
   const explanations = explain ? explainRows(served.model, table) : undefined;
   const rowOfHour = new Map<number, number>();
   for (let i = 0; i < table.rows; i++) rowOfHour.set(table.hour[i]!, i);

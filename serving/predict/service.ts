@@ -4,17 +4,18 @@
 // forecasts with the forecasting code. Finished single answers are kept as JSON text under
 // (model, feature key), and as UTF-8 bytes under the request as written: a repeated request
 // is a map lookup, and its answer goes to the socket without being encoded again.
-import { featureTableFromRows } from '../../assets/pjm/forecasting.ts';
+import { concatFeatureTables, featureTableFromRows, learInputDays, type FeatureTable } from '../../assets/pjm/forecasting.ts';
 import { predictRows } from '../../assets/pjm/forecasting.ts';
-import type { Market } from '../../assets/pjm/forecasting.ts';
-import type { FeatureService, NodeInfo } from '../data/feature-service.ts';
+import { servedFromAnswer, type Market } from '../../assets/pjm/forecasting.ts';
+import type { DayFeatures, FeatureService, NodeInfo } from '../data/feature-service.ts';
 import { Lru } from '../data/lru.ts';
 import { HttpError } from '../http/errors.ts';
 import type { ServingMetrics } from '../metrics.ts';
 import type { ModelRegistry, ServedModel } from '../model/registry.ts';
 import type { PredictBatchRequest, PredictFeaturesRequest, PredictRequest } from '../schemas.ts';
-import { checkServes, explainRows, forecastDay, type Explanation, type HourForecast } from './forecast.ts';
+import { checkServes, explainRows, forecastDayWith, servedForecast, type Explanation, type HourForecast } from './forecast.ts';
 import { checkBatchWork, checkpoint, checkRowsWork, ROWS_PER_NODE_DAY } from './work.ts';
+import type { ServedForecastRecorder } from './served-recorder.ts';
 
 export interface ModelRef {
   readonly materializationId: number;
@@ -29,7 +30,16 @@ export interface DayForecastBody {
   readonly date: string;
   readonly model: ModelRef;
   readonly inputs: { readonly dataVersions: Readonly<Record<string, string>> };
+  /** With LEAR served (PJM_MODEL_FAMILIES=lear or ensemble): the family, its weights, and LEAR's windows or why it fell back to XGBoost. */
+  readonly family?: ServedFamilyNote;
   readonly forecasts: readonly HourForecast[];
+}
+
+export interface ServedFamilyNote {
+  readonly served: 'lear' | 'ensemble';
+  readonly weights: { readonly xgboost: number; readonly lear: number };
+  readonly learWindows: readonly number[];
+  readonly learFallback: string | null;
 }
 
 export const modelRef = (m: ServedModel): ModelRef => ({
@@ -64,6 +74,8 @@ export class PredictService {
     private readonly features: FeatureService,
     private readonly metrics: ServingMetrics,
     cacheSize = 10_000,
+    /** Where answers for a day whose validated prices are not in yet are kept (to be scored); none: not kept. */
+    private readonly served?: ServedForecastRecorder,
   ) {
     this.#answers = new Lru(cacheSize);
     this.#recent = new Lru(cacheSize);
@@ -89,7 +101,7 @@ export class PredictService {
     const compute = () =>
       this.models.use(async (served) => {
         const generation = this.features.catalog.generation;
-        const body = await this.#day(served, req.node, req.market, req.date, explain, true);
+        const body = await this.#day(served, req.node, req.market, req.date, explain, true, record);
         const bytes = Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
         if (!explain) this.#recent.set(recentKey, { modelId: served.materializationId, generation, bytes });
         return bytes;
@@ -115,26 +127,65 @@ export class PredictService {
     return recent.bytes;
   }
 
-  /** A node-day's answer; JSON text when it was cached and `asText`. */
-  async #day(served: ServedModel, ref: number | string, market: Market, date: string, explain: boolean, asText: boolean): Promise<DayForecastBody | string> {
+  /** A node-day's answer; JSON text when it was cached and `asText`. `keep: false` (the warm-up's requests) keeps no forecast. */
+  async #day(served: ServedModel, ref: number | string, market: Market, date: string, explain: boolean, asText: boolean, keep = true): Promise<DayForecastBody | string> {
     const node = await this.features.resolveNode(ref);
     checkServes(served, market, node.id);
     // The rows are built from the inputs the served model was trained with (its sidecar's set).
     const f = await this.features.forDay(node, market, date, served.model.featureSet);
-    const key = `${served.materializationId}|${explain ? 1 : 0}|${f.key}`;
+    // With LEAR served, the node's rows of D-1 and D-7 too (its exogenous series of those days); a day with missing inputs leaves LEAR without a forecast.
+    const learDays = served.servable.lear ? await this.#learDays(served, node, market, date, f) : null;
+    const key = `${served.materializationId}|${explain ? 1 : 0}|${f.key}${learDays ? `|${learDays.keys}` : ''}`;
     // Explained answers are ~25 times larger and rarer: computed each time rather than cached.
     const cached = explain ? undefined : this.#answers.get(key);
-    if (cached !== undefined) return asText ? cached : (JSON.parse(cached) as DayForecastBody);
+    if (cached !== undefined) {
+      if (keep) this.#keepIfFuture(served, node.id, market, date, () => (JSON.parse(cached) as DayForecastBody).forecasts);
+      return asText ? cached : (JSON.parse(cached) as DayForecastBody);
+    }
+    const forecast = servedForecast(served, f.table, date, learDays?.rows ?? null);
+    const family = served.servable.lear ? familyNote(served, node.id, forecast.lear) : undefined;
     const body: DayForecastBody = {
       node,
       market,
       date,
       model: modelRef(served),
-      inputs: { dataVersions: f.dataVersions },
-      forecasts: forecastDay(served, f.table, date, explain),
+      inputs: { dataVersions: learDays ? { ...learDays.dataVersions, ...f.dataVersions } : f.dataVersions },
+      ...(family ? { family } : {}),
+      forecasts: forecastDayWith(served, f.table, date, explain, forecast.values),
     };
     if (!explain) this.#answers.set(key, JSON.stringify(body));
+    if (keep) this.#keepIfFuture(served, node.id, market, date, () => body.forecasts);
     return body;
+  }
+
+  /** The feature rows LEAR reads for the node-day besides D's (`learInputDays`), their cache keys and input versions. */
+  async #learDays(served: ServedModel, node: NodeInfo, market: Market, date: string, day: DayFeatures): Promise<{ rows: FeatureTable; keys: string; dataVersions: Record<string, string> }> {
+    const tables: FeatureTable[] = [];
+    const keys: string[] = [];
+    const dataVersions: Record<string, string> = {};
+    for (const d of learInputDays(served.servable.lear!, node.id, date)) {
+      if (d === date) {
+        tables.push(day.table);
+        continue;
+      }
+      try {
+        const other = await this.features.forDay(node, market, d, served.model.featureSet);
+        tables.push(other.table);
+        keys.push(other.key);
+        Object.assign(dataVersions, other.dataVersions);
+      } catch (err) {
+        if (!(err instanceof HttpError) || err.code !== 'missing_inputs') throw err;
+        keys.push(`${d}:missing`);
+      }
+    }
+    return { rows: concatFeatureTables(tables), keys: keys.join(';'), dataVersions };
+  }
+
+  /** A forecast of a day whose prices are not validated yet is one the product issued: kept, once per model version x node x market x day, to be scored. */
+  #keepIfFuture(served: ServedModel, nodeId: number, market: Market, date: string, hours: () => readonly HourForecast[]): void {
+    if (!this.served || this.features.catalog.prices(nodeId, date) !== undefined) return;
+    if (this.served.has({ modelVersion: served.dataVersion, nodeId, market, day: date })) return;
+    this.served.keep(servedFromAnswer(nodeId, date, hours(), { origin: 'predict', modelVersion: served.dataVersion, market, issuedAt: Date.now() }));
   }
 
   /**
@@ -207,9 +258,17 @@ export class PredictService {
           market: req.market,
           model: modelRef(served),
           predictions: Array.from(values, (value, i) => ({ value, ...(explanations ? { explanation: explanations[i]! } : {}) })),
+          ...(served.servable.lear
+            ? { note: `The model serves ${served.servable.family === 'lear' ? 'LEAR' : 'the ensemble of XGBoost and LEAR'}; these values are its XGBoost members' alone (LEAR reads several days of rows: POST /predict forecasts with the served family).` }
+            : {}),
         };
       }),
     );
+  }
+
+  /** Writes the forecasts still queued for the served-forecast log (at shutdown). */
+  close(): void {
+    this.served?.close();
   }
 
   async #count<T>(market: Market, form: string, fn: () => Promise<T>): Promise<T> {
@@ -222,4 +281,15 @@ export class PredictService {
       throw err;
     }
   }
+}
+
+/** What a LEAR-serving model's answer says about its family (the sidecar's weights; this node's windows or why LEAR fell back). */
+function familyNote(served: ServedModel, nodeId: number, lear: { ok: true } | { ok: false; reason: string } | null): ServedFamilyNote {
+  const families = served.sidecar.families!;
+  return {
+    served: families.choice,
+    weights: families.weights,
+    learWindows: families.lear.nodes.find((n) => n.nodeId === nodeId)?.windows.map((w) => w.window) ?? [],
+    learFallback: lear === null ? 'no LEAR forecast was made' : lear.ok ? null : lear.reason,
+  };
 }

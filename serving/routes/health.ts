@@ -2,6 +2,7 @@
 // a model is loaded, the start-up warm-up is over and the server is not draining) and
 // GET /metrics (Prometheus).
 import { Type as T } from '@sinclair/typebox';
+import { describePartition } from '../../runtime/index.ts';
 import { HttpError } from '../http/errors.ts';
 import type { Lifecycle } from '../lifecycle.ts';
 import { addRoute, type RouteModule } from '../routes.ts';
@@ -51,7 +52,7 @@ export function healthRoutes(lifecycle: Lifecycle): RouteModule {
           // of the forecasts that read it: while one is corrupt the server is degraded, not ready.
           const corrupt = deps.features.catalog.corrupt();
           if (corrupt.length > 0) {
-            const named = corrupt.slice(0, 5).map((p) => `${p.asset}[${p.partition}]`).join(', ');
+            const named = corrupt.slice(0, 5).map((p) => describePartition(p.asset, p.partition)).join(', ');
             throw new HttpError(
               503,
               'degraded',

@@ -1,15 +1,18 @@
-// GET /model: what the serving model is: its features, training window, settings, metrics
+// GET /model: what the serving model is: its family (XGBoost, LEAR or their ensemble: members,
+// windows, weights), its features, training window, settings, metrics
 // (its own and the current backtest's), the calibration its quantiles come from, members (rounds, importance, learning curve) and
 // lineage (the materializations it consumed, from the lineage store).
 import { Type as T } from '@sinclair/typebox';
-import type { AssetKey } from '../../runtime/index.ts';
+import { assetKey, type AssetKey } from '../../runtime/index.ts';
+import { ASSET_KEYS } from '../../assets/pjm/forecasting.ts';
 import { lineageOf } from '../../runtime/lineage.ts';
 import { HttpError } from '../http/errors.ts';
 import { addRoute, type RouteModule } from '../routes.ts';
 import { modelRef } from '../predict/service.ts';
 import { ModelRef } from '../schemas.ts';
+import type { ModelSidecar } from '../../assets/pjm/forecasting.ts';
 
-const BACKTEST_ASSET = 'pjm/backtest' as AssetKey;
+const BACKTEST_ASSET: AssetKey = assetKey(ASSET_KEYS.backtest);
 const MAX_BACKTEST_METADATA_BYTES = 256 * 1024;
 
 const ModelInfo = T.Object(
@@ -20,7 +23,24 @@ const ModelInfo = T.Object(
     target: T.Unknown({ description: 'Target definition and per-node price transform.' }),
     window: T.Unknown({ description: 'Training window: first/last day, validation split, row counts.' }),
     settings: T.Unknown({ description: 'XGBoost parameters and training settings.' }),
-    members: T.Array(T.Unknown(), { description: 'Ensemble members: rounds, best iteration, learning curve, feature importance.' }),
+    members: T.Array(T.Unknown(), { description: 'The XGBoost members: rounds, best iteration, learning curve, feature importance.' }),
+    family: T.Object(
+      {
+        served: T.Unsafe<'xgboost' | 'lear' | 'ensemble'>({ type: 'string', enum: ['xgboost', 'lear', 'ensemble'], description: 'PJM_MODEL_FAMILIES when the model was trained: what /predict forecasts with.' }),
+        members: T.Array(
+          T.Object({
+            family: T.Unsafe<'xgboost' | 'lear'>({ type: 'string', enum: ['xgboost', 'lear'] }),
+            weight: T.Number({ description: "The family's weight in the served mean per hour." }),
+            detail: T.String(),
+          }),
+          { description: 'The families the served forecast combines.' },
+        ),
+        combination: T.String({ description: 'How the families are combined per hour, and what happens where LEAR has no forecast.' }),
+        learWindows: T.Array(T.Integer(), { description: 'PJM_LEAR_WINDOWS: the LEAR calibration windows averaged (CWA), in days; empty for XGBoost alone.' }),
+        lear: T.Union([T.Null(), T.Array(T.Unknown())], { description: 'Per node: its exogenous series and each fitted window with the days it was fitted on (firstDay..lastDay). Null for XGBoost alone.' }),
+      },
+      { description: "The served family (sidecar format pjm-lmp/2; a pjm-lmp-xgb/1 sidecar is XGBoost alone)." },
+    ),
     metrics: T.Unknown({ description: 'Metrics stored with the model.' }),
     calibration: T.Union([T.Null(), T.Unknown()], {
       description:
@@ -70,6 +90,7 @@ export const modelRoutes: RouteModule = {
           window: s.window,
           settings: s.settings,
           members: s.members,
+          family: familyInfo(s),
           metrics: s.metrics,
           calibration: s.calibration ?? null,
           backtest: backtestInfo,
@@ -79,3 +100,20 @@ export const modelRoutes: RouteModule = {
     });
   },
 };
+
+/** The served family as GET /model shows it, from the sidecar (format 1: XGBoost alone). */
+function familyInfo(s: ModelSidecar): unknown {
+  const xgb = `${s.members.length} XGBoost member(s): ${s.members.map((m) => m.variant.name).join(', ')}`;
+  const f = s.families;
+  if (f === undefined) return { served: 'xgboost', members: [{ family: 'xgboost', weight: 1, detail: xgb }], combination: "the mean of the XGBoost members' price forecasts", learWindows: [], lear: null };
+  return {
+    served: f.choice,
+    members: [
+      { family: 'xgboost', weight: f.weights.xgboost, detail: xgb },
+      { family: 'lear', weight: f.weights.lear, detail: `LEAR per node and hour on the ${f.lear.windows.join('/')}-day windows, averaged (${f.lear.nodes.length} node(s))` },
+    ],
+    combination: f.combination,
+    learWindows: f.lear.windows,
+    lear: f.lear.nodes,
+  };
+}

@@ -12,13 +12,15 @@ import { registerGraphRoutes } from './routes/graph.ts';
 import { registerLaunchRoutes } from './routes/launch.ts';
 import { registerLineageRoutes } from './routes/lineage.ts';
 import { registerRunRoutes } from './routes/runs.ts';
+import { registerScoreRoutes } from './routes/scores.ts';
+import type { ForecastScores } from '../data/forecast-scores.ts';
 import { TAG } from './routes/shared.ts';
 import * as S from './schemas.ts';
 import { registerStaticUi } from './static-files.ts';
 import { UiState } from './ui-state.ts';
 
 /** Registers the /api routes and the static UI on `router` (the module's body; tests may call it directly). */
-export function registerUiApi(router: Router, spec: OpenApiRegistry, state: UiState): void {
+export function registerUiApi(router: Router, spec: OpenApiRegistry, state: UiState, scores: ForecastScores): void {
   spec.tag(TAG, 'The web lineage UI: asset graph, status with causes, lineage, runs and their live events, materialize.');
   spec.schema(S.LINEAGE_GROUP_NAME, S.LineageGroupSchema);
 
@@ -27,6 +29,7 @@ export function registerUiApi(router: Router, spec: OpenApiRegistry, state: UiSt
   registerLineageRoutes(router, spec, state);
   registerRunRoutes(router, spec, state);
   registerLaunchRoutes(router, spec, state);
+  registerScoreRoutes(router, spec, scores);
   registerStaticUi(router);
 }
 
@@ -41,7 +44,7 @@ export const uiApiRoutes: RouteModule = {
       onRunError: (runId, error) => deps.log.error({ runId, err: error }, 'a run started from the UI ended with an error'),
     });
     states.set(deps.instance, state);
-    registerUiApi(router, spec, state);
+    registerUiApi(router, spec, state, deps.scores);
     // Compute the graph view once in the background, so the first visit does not wait for it.
     setImmediate(() => {
       state.graph().catch((err: unknown) => deps.log.warn({ err }, 'could not precompute the UI graph view; it will be computed on the first request'));

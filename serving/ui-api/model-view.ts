@@ -2,10 +2,12 @@
 // backtest's stored predictions) into the shapes the UI's charts draw: learning
 // curve, feature importance, the comparison table against the naive forecast
 // and the published benchmarks, and forecast-versus-actual by node and week.
-// The model sidecar is read through its declared, versioned format; the backtest report is
-// read tolerantly: an asset whose metadata lacks a part simply has no such view.
+// The model sidecar is read through its declared, versioned format; the backtest figures from
+// where the pipeline's writers put them (backtestIn, beside them in assets/pjm/backtest/report.ts),
+// tolerantly: an asset whose metadata lacks a part simply has no such view.
 import type { JsonValue, Metadata } from '../../runtime/index.ts';
-import { readSidecarDescription, SidecarError, sidecarIn } from '../../assets/pjm/forecasting.ts';
+import { backtestIn, readSidecarDescription, SidecarError, sidecarIn } from '../../assets/pjm/forecasting.ts';
+import { dayNumberOf, dayOfNumber } from '../../lib/days.ts';
 import { QUANTILE_LEVELS } from '../../lib/forecast-eval/index.ts';
 
 export interface ModelView {
@@ -22,6 +24,8 @@ export interface ModelView {
   readonly importance: readonly { readonly feature: string; readonly gain: number }[];
   readonly metrics: { readonly [key: string]: JsonValue } | null;
   readonly trainedAt: string | null;
+  /** With LEAR served (sidecar format 2): the family, its weights and LEAR windows, in words; null for XGBoost alone. */
+  readonly served: string | null;
 }
 
 export interface ComparisonRow {
@@ -59,16 +63,6 @@ const isObj = (v: JsonValue | undefined): v is Obj => typeof v === 'object' && v
 const num = (v: JsonValue | undefined): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 const str = (v: JsonValue | undefined): string | null => (typeof v === 'string' ? v : null);
 
-/** The object itself and its likely wrappers (`sidecar`, `report`, ...), in that order. */
-function candidates(metadata: Obj, wrappers: readonly string[]): Obj[] {
-  const out: Obj[] = [metadata];
-  for (const w of wrappers) {
-    const v = metadata[w];
-    if (isObj(v)) out.push(v);
-  }
-  return out;
-}
-
 /**
  * The model view of a materialization's metadata: its sidecar read through the sidecar's declared
  * format (assets/pjm/model/sidecar.ts), or undefined when the metadata has no sidecar. A sidecar
@@ -93,38 +87,47 @@ export function readModelView(metadata: Metadata, where = 'the metadata'): Model
     importance: [...gains].sort((a, b) => b[1] - a[1]).map(([feature, gain]) => ({ feature, gain })),
     metrics: sidecar.metrics,
     trainedAt: sidecar.trainedAt,
+    served: servedText(raw),
   };
 }
 
+/** The served family of a format-2 sidecar in words (read tolerantly: the page shows what it can). */
+function servedText(raw: JsonValue): string | null {
+  const f = isObj(raw) ? raw.families : undefined;
+  if (!isObj(f) || !isObj(f.weights) || !isObj(f.lear)) return null;
+  const windows = Array.isArray(f.lear.windows) ? f.lear.windows.join('/') : '?';
+  const nodes = Array.isArray(f.lear.nodes) ? f.lear.nodes.length : 0;
+  const what = f.choice === 'lear' ? 'LEAR (XGBoost where LEAR has no forecast)' : 'the ensemble: the mean of XGBoost and LEAR';
+  return `Served: ${what}, weights XGBoost ${num(f.weights.xgboost) ?? '?'} and LEAR ${num(f.weights.lear) ?? '?'}; LEAR on the ${windows}-day windows averaged, fitted for ${nodes} node${nodes === 1 ? '' : 's'}.`;
+}
+
 export function readBacktestView(metadata: Metadata): BacktestView | undefined {
-  for (const c of candidates(metadata, ['report', 'backtest'])) {
-    if (!Array.isArray(c.comparison)) continue;
-    const comparison = c.comparison.filter(isObj).map((r) => ({
-      name: str(r.name) ?? '?',
-      mae: num(r.mae),
-      rmse: num(r.rmse),
-      smape: num(r.smape),
-      rmae: num(r.rmae),
-    }));
-    const metrics = isObj(c.metrics) ? c.metrics : {};
-    const byHour = isObj(metrics.byHour)
-      ? Object.entries(metrics.byHour).flatMap(([h, s]) => (isObj(s) ? [{ hour: Number(h), mae: num(s.mae), naiveMae: num(s.naiveMae) }] : []))
-      : [];
-    const byNode = isObj(metrics.byNode)
-      ? Object.entries(metrics.byNode).flatMap(([node, s]) => (isObj(s) ? [{ node, mae: num(s.mae), rmae: num(s.rmae), n: num(s.n) }] : []))
-      : [];
-    return {
-      market: str(c.market),
-      testFirstDay: str(c.testFirstDay),
-      testLastDay: str(c.testLastDay),
-      hours: num(c.hours),
-      retrains: num(c.retrains),
-      comparison,
-      byHour: byHour.sort((a, b) => a.hour - b.hour),
-      byNode,
-    };
-  }
-  return undefined;
+  const c = backtestIn(metadata);
+  if (c === undefined) return undefined;
+  const comparison = (c.comparison as JsonValue[]).filter(isObj).map((r) => ({
+    name: str(r.name) ?? '?',
+    mae: num(r.mae),
+    rmse: num(r.rmse),
+    smape: num(r.smape),
+    rmae: num(r.rmae),
+  }));
+  const metrics = isObj(c.metrics) ? c.metrics : {};
+  const byHour = isObj(metrics.byHour)
+    ? Object.entries(metrics.byHour).flatMap(([h, s]) => (isObj(s) ? [{ hour: Number(h), mae: num(s.mae), naiveMae: num(s.naiveMae) }] : []))
+    : [];
+  const byNode = isObj(metrics.byNode)
+    ? Object.entries(metrics.byNode).flatMap(([node, s]) => (isObj(s) ? [{ node, mae: num(s.mae), rmae: num(s.rmae), n: num(s.n) }] : []))
+    : [];
+  return {
+    market: str(c.market),
+    testFirstDay: str(c.testFirstDay),
+    testLastDay: str(c.testLastDay),
+    hours: num(c.hours),
+    retrains: num(c.retrains),
+    comparison,
+    byHour: byHour.sort((a, b) => a.hour - b.hour),
+    byNode,
+  };
 }
 
 /** The views of a materialization's metadata; a sidecar that does not match its format is a `modelProblem`, in words, instead of a model view. */
@@ -179,47 +182,30 @@ export interface ForecastVsActual {
   readonly hours: readonly PredictedHour[];
 }
 
-/** Finds the predicted hours in a backtest's stored value or metadata: an array of {node|nodeId, day, hour, actual, forecast, quantiles?}. */
+/**
+ * The predicted hours of a backtest: pjm/backtest stores `{ report, forecasts }`, each forecast a
+ * ForecastHour (assets/pjm/backtest/walk-forward.ts: nodeId, day, hour, actual, forecast,
+ * naive, quantiles?). Undefined for a value without that array (another asset's, or an older
+ * backtest's without forecasts); an entry that is not a ForecastHour is an error naming it.
+ */
 export function findPredictions(value: JsonValue | undefined): PredictedHour[] | undefined {
-  const tryArray = (v: JsonValue | undefined): PredictedHour[] | undefined => {
-    if (!Array.isArray(v) || v.length === 0) return undefined;
-    const first = v[0];
-    if (!isObj(first) || typeof first.day !== 'string' || num(first.hour) === null || !('forecast' in first)) return undefined;
-    return v.filter(isObj).map((r) => ({
-      node: String(r.nodeId ?? r.node ?? ''),
-      day: String(r.day),
-      hour: num(r.hour) ?? 0,
-      actual: num(r.actual),
-      forecast: num(r.forecast),
-      naive: num(r.naive),
-      ...intervalsOf(r.quantiles),
-    }));
-  };
-  const direct = tryArray(value);
-  if (direct) return direct;
-  if (!isObj(value)) return undefined;
-  for (const k of ['predictions', 'forecasts', 'hours']) {
-    const found = tryArray(value[k]);
-    if (found) return found;
-  }
-  for (const k of ['report', 'backtest']) {
-    const inner = value[k];
-    if (isObj(inner)) {
-      const found = findPredictions(inner);
-      if (found) return found;
+  if (!isObj(value) || !Array.isArray(value.forecasts)) return undefined;
+  return value.forecasts.map((r, i) => {
+    if (!isObj(r) || typeof r.nodeId !== 'number' || typeof r.day !== 'string' || typeof r.hour !== 'number' || !('forecast' in r)) {
+      throw new TypeError(`backtest forecasts[${i}] is not a ForecastHour (nodeId, day, hour, actual, forecast, naive): ${JSON.stringify(r).slice(0, 120)}`);
     }
-  }
-  return undefined;
+    return { node: String(r.nodeId), day: r.day, hour: r.hour, actual: num(r.actual), forecast: num(r.forecast), naive: num(r.naive), ...intervalsOf(r.quantiles) };
+  });
 }
 
 /** The Monday of `day`'s ISO week. */
 export function weekOf(day: string): string {
-  const t = Date.parse(`${day}T00:00:00Z`);
+  const n = dayNumberOf(day);
   // The route validates `week` as a calendar day; a bad day stored in a backtest's value must
   // still say what it was rather than "Invalid time value".
-  if (Number.isNaN(t)) throw new RangeError(`weekOf: ${JSON.stringify(day)} is not a YYYY-MM-DD calendar day.`);
-  const dow = (new Date(t).getUTCDay() + 6) % 7; // Monday 0
-  return new Date(t - dow * 86_400_000).toISOString().slice(0, 10);
+  if (Number.isNaN(n)) throw new RangeError(`weekOf: ${JSON.stringify(day)} is not a YYYY-MM-DD calendar day.`);
+  const dow = (((n + 3) % 7) + 7) % 7; // Monday 0: day 0, 1970-01-01, was a Thursday
+  return dayOfNumber(n - dow);
 }
 
 /** Picks one node and week (the last week of the first node by default). */

@@ -355,3 +355,35 @@ export const QueueViewSchema = T.Object({
 export const RunsListSchema = T.Object({ runs: T.Array(RunSummarySchema) });
 
 export const CancelRunSchema = T.Object({ runId: T.String(), canceling: T.Literal(true) });
+
+const ScoreFigures = {
+  mae: Nullable(T.Number({ description: 'MAE, $/MWh' })),
+  rmae: Nullable(T.Number({ description: "MAE over the backtest's naive forecast's MAE on the same hours" })),
+  coverage50: Nullable(T.Number({ description: 'Share of hours inside the 50 % central interval (hours with quantiles only)' })),
+  coverage90: Nullable(T.Number({ description: 'Share of hours inside the 90 % central interval' })),
+  hours: T.Integer({ description: 'Hours scored' }),
+};
+
+export const ForecastScoresSchema = T.Object({
+  asset: Nullable(T.String({ description: 'The scoring asset (pjm/forecast_score), null when the definitions have none.' })),
+  days: T.Array(
+    T.Object({
+      day: T.String(),
+      materializationId: T.Integer(),
+      market: Nullable(T.String()),
+      ...ScoreFigures,
+      forecasts: T.Integer({ description: 'Kept forecasts of the day that were scored' }),
+      unscored: T.Integer({ description: 'Kept forecasts of the day that could not be (the summary says why)' }),
+      summary: T.String(),
+    }),
+    { description: 'Days with a kept forecast, oldest first.' },
+  ),
+  rolling: T.Array(
+    T.Object({ windowDays: T.Integer(), endDay: T.String(), scoredDays: T.Integer(), ...ScoreFigures }, { additionalProperties: true }),
+    { description: 'Pooled over the window of calendar days ending at the latest scored day.' },
+  ),
+  pending: T.Array(
+    T.Object({ day: T.String(), nodeId: T.Integer(), market: T.String(), origin: T.String(), modelVersion: T.String(), issuedAt: T.Integer(), reason: T.String() }),
+    { description: 'Kept forecasts of days not scored yet, newest first, with why.' },
+  ),
+});

@@ -104,9 +104,9 @@ export class UiState {
     return undefined;
   }
 
-  /** A backtest's forecast hours, from its metadata or its stored JSON value. */
-  async predictions(key: AssetKey, materializationId: number, metadata: JsonValue): Promise<PredictedHour[] | undefined> {
-    return findPredictions(metadata) ?? findPredictions(await this.storedJson(key, materializationId));
+  /** A backtest's forecast hours, from its stored JSON value (where pjm/backtest writes them). */
+  async predictions(key: AssetKey, materializationId: number): Promise<PredictedHour[] | undefined> {
+    return findPredictions(await this.storedJson(key, materializationId));
   }
 
   /**

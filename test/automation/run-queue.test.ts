@@ -5,7 +5,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Instance, defineAsset, defineDefinitions, prepareRun, type AssetDefinition } from '../../runtime/index.ts';
+import Database from 'better-sqlite3';
 import { RunQueue } from '../../runtime/queue/run-queue.ts';
+import { CANCELED_ON_REQUEST } from '../../runtime/store/run-queue-records.ts';
 import { runQueueSettingsFromEnv } from '../../runtime/settings.ts';
 import { runCli } from '../support/cli.ts';
 import { tempDir } from '../support/tmp.ts';
@@ -91,13 +93,58 @@ test('a queued run canceled from another handle never starts; its waiter learns 
     for (let i = 0; i < 40 && !queuedId; i++, await sleep(25)) queuedId = (await two.store.runQueue({ states: ['queued'] }))[0]?.runId ?? '';
     assert.ok(queuedId, 'b was queued');
     assert.equal(await two.store.cancelQueuedRun(queuedId), { canceled: true });
-    assert.equal(await second, { kind: 'canceled', runId: queuedId });
+    assert.equal(await second, { kind: 'canceled', runId: queuedId, reason: CANCELED_ON_REQUEST });
     await first;
     assert.equal(spans.map((s) => s.asset), ['a']);
     assert.is(await one.store.getRun(queuedId), undefined);
   } finally {
     await one.close();
     await two.close();
+  }
+});
+
+test('a run queued on another host whose process stopped heartbeating is canceled at the next claim, saying why; a heartbeating one is kept', async () => {
+  const dataDir = tempDir('queue-dead-host');
+  const instance = await Instance.open(defs(), { dataDir });
+  try {
+    const now = Date.now();
+    const row = (runId: string, enqueuedAt: number) => ({ runId, selection: 'prices', partitions: null, force: true, trigger: 'api' as const, pools: [], enqueuedAt });
+    await instance.store.enqueueRun(row('20261203T090000-dead00', now - 200_000));
+    await instance.store.enqueueRun(row('20261203T090000-alive0', now - 200_000));
+    // Two rows another host queued (the store only ever records this process as the owner).
+    const db = new Database(instance.store.location);
+    db.prepare(`UPDATE run_queue SET owner_host = 'worker-7.example', owner_pid = 4242`).run();
+    db.close();
+    // The second one's process is alive over there: it heartbeats.
+    await instance.store.heartbeatQueuedRuns(['20261203T090000-alive0'], now - 5_000);
+    const queue = new RunQueue(instance, runQueueSettingsFromEnv({ RUN_QUEUE_MAX_CONCURRENT: '4' }), { pollMs: 50 });
+    const outcome = await run(queue, instance, 'a');
+    assert.is(outcome.kind === 'ran' && outcome.result.status, 'succeeded');
+    const dead = (await instance.store.queuedRun('20261203T090000-dead00'))!;
+    assert.is(dead.state, 'canceled');
+    assert.match(dead.cancelReason ?? '', /^canceled: the process that queued it \(pid 4242 on worker-7\.example\) has sent no heartbeat for 20\d s \(a waiting process heartbeats every 10 s; after 90 s it is taken for dead\), and only it could start it$/);
+    const alive = (await instance.store.queuedRun('20261203T090000-alive0'))!;
+    assert.equal([alive.state, alive.cancelReason, alive.ownerHost], ['queued', null, 'worker-7.example']);
+  } finally {
+    await instance.close();
+  }
+});
+
+test('a run waiting its turn is heartbeaten by the process that queued it', async () => {
+  const dataDir = tempDir('queue-heartbeat');
+  const instance = await Instance.open(defs(), { dataDir });
+  try {
+    const queue = new RunQueue(instance, runQueueSettingsFromEnv({ RUN_QUEUE_MAX_CONCURRENT: '1' }), { pollMs: 50, heartbeatMs: 60 });
+    const first = run(queue, instance, 'a');
+    await sleep(50);
+    const second = run(queue, instance, 'b', { onWaiting: () => undefined });
+    await sleep(250);
+    const [waiting] = await instance.store.runQueue({ states: ['queued'] });
+    assert.ok(waiting, 'b is queued');
+    assert.ok(waiting.heartbeatAt > waiting.enqueuedAt, `heartbeat ${waiting.heartbeatAt} after queued ${waiting.enqueuedAt}`);
+    await Promise.all([first, second]);
+  } finally {
+    await instance.close();
   }
 });
 

@@ -3,6 +3,8 @@
 // resolution (infrastructure/checks/import-boundaries.ts), so a type-only import counts too.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BOUNDARY_RULES, boundaryViolations, projectImports } from '../../infrastructure/checks/import-boundaries.ts';
 
@@ -19,6 +21,19 @@ test('no import crosses a boundary', () => {
   assert.equal(bad.map((v) => `${v.file} imports ${v.imports}: ${v.rule.why}`), []);
 });
 
+test('serving names the pipeline\'s assets by ASSET_KEYS (assets/pjm/forecasting.ts), never by a string of its own', () => {
+  const files = (dir: string): string[] =>
+    readdirSync(dir).flatMap((n) => (statSync(join(dir, n)).isDirectory() ? files(join(dir, n)) : n.endsWith('.ts') ? [join(dir, n)] : []));
+  const literal = /['"]pjm\/[a-z_/]+['"]/;
+  assert.ok(literal.test("const MODEL_ASSET = 'pjm/model' as AssetKey;"));
+  const found = files(join(root, 'serving')).flatMap((path) =>
+    readFileSync(path, 'utf8')
+      .split('\n')
+      .flatMap((line, i) => (literal.test(line) ? [`${relative(root, path)}:${i + 1}: ${line.trim()}`] : [])),
+  );
+  assert.equal(found, []);
+});
+
 test('the rules catch what they forbid', () => {
   const probe = [
     { file: 'runtime/executor/run-unit.ts', imports: 'assets/pjm/config.ts' },
@@ -30,6 +45,20 @@ test('the rules catch what they forbid', () => {
   assert.equal(
     boundaryViolations(probe, BOUNDARY_RULES).map((v) => `${v.file} -> ${v.imports}`),
     ['runtime/executor/run-unit.ts -> assets/pjm/config.ts', 'lib/lear/lear.ts -> runtime/keys.ts', 'serving/predict/forecast.ts -> assets/pjm/model/train.ts'],
+  );
+});
+
+test('the XGBoost binding is used through its public module (config.ts for entry points), never its native calls', () => {
+  const probe = [
+    { file: 'serving/model/load-off-thread.ts', imports: 'lib/xgboost/native.ts' },
+    { file: 'assets/pjm/model/train.ts', imports: 'lib/xgboost/booster.ts' },
+    { file: 'runtime/cli/main.ts', imports: 'lib/xgboost/config.ts' },
+    { file: 'serving/model/load-off-thread.ts', imports: 'lib/xgboost/index.ts' },
+    { file: 'lib/xgboost/booster.ts', imports: 'lib/xgboost/native.ts' },
+  ];
+  assert.equal(
+    boundaryViolations(probe, BOUNDARY_RULES).map((v) => `${v.file} -> ${v.imports}`),
+    ['serving/model/load-off-thread.ts -> lib/xgboost/native.ts', 'assets/pjm/model/train.ts -> lib/xgboost/booster.ts'],
   );
 });
 

@@ -23,7 +23,8 @@ import {
 import { registerDataMinerLmpCsv, registerDataMinerLoadMeteredCsv } from '../../assets/pjm/sources/dataminer-csv.ts';
 import { writeCanonicalLoad, writeCanonicalPrices } from '../../assets/pjm/processed/index.ts';
 import { lastKnownDays, forecastDay } from '../../assets/pjm/forecast/forecast.ts';
-import { readFeatureTable, dayNumberOf } from '../../assets/pjm/model/dataset.ts';
+import { dayNumberOf } from '../../lib/days.ts';
+import { readFeatureTable } from '../../assets/pjm/model/dataset.ts';
 import { trainModel, disposeModel } from '../../assets/pjm/model/train.ts';
 import { loadModel, modelFiles } from '../../assets/pjm/model/persist.ts';
 import { walkForward } from '../../assets/pjm/backtest/walk-forward.ts';

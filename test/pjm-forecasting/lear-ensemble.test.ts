@@ -6,14 +6,18 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { buildFeatures } from '../../assets/pjm/features/index.ts';
-import { readFeatureTable, dayNumberOf, dayOfNumber, rowsBetween, type FeatureTable } from '../../assets/pjm/model/dataset.ts';
+import { dayNumberOf, dayOfNumber } from '../../lib/days.ts';
+import { readFeatureTable, rowsBetween, type FeatureTable } from '../../assets/pjm/model/dataset.ts';
 import { familyBacktest } from '../../assets/pjm/backtest/families.ts';
 import type { ForecastHour } from '../../assets/pjm/backtest/walk-forward.ts';
 import { conformalQuantile, QUANTILE_LEVELS } from '../../lib/forecast-eval/index.ts';
 import { completeDays, learExogenousColumns, learPanelsFromFeatures } from '../../assets/pjm/lear/features-panel.ts';
 import { learKey, learWalkForwardOnTable } from '../../assets/pjm/lear/walk-forward.ts';
 import { readEpftoolboxPanel } from '../../assets/pjm/lear/epftoolbox-panel.ts';
-import { combineFamilies, equalWeights, familiesOf } from '../../assets/pjm/model/ensemble.ts';
+import { combineFamilies, equalWeights, familiesOf, servedValues } from '../../assets/pjm/model/ensemble.ts';
+import { decodeLearArtifact, encodeLearArtifact, fitServedLear, learForecastDay, learInputDays, servedLear } from '../../assets/pjm/lear/served.ts';
+import { concatFeatureTables } from '../../assets/pjm/model/dataset.ts';
+import { fitLear, predictLear } from '../../lib/lear/index.ts';
 import { conformalCalibration, quantilesAt, type HourResidual } from '../../assets/pjm/model/calibration.ts';
 import { loadPjmConfig } from '../../assets/pjm/config.ts';
 import { learWalkForward } from '../../lib/lear/index.ts';
@@ -105,6 +109,58 @@ test('the family mean: 0.5/0.5, and the other family alone where one has no fore
   assert.is(r.fallbackHours, 1);
   assert.throws(() => combineFamilies([{ family: 'xgboost', weight: 1, values: [1] }, { family: 'lear', weight: 1, values: [1, 2] }]), /same hours/);
 });
+
+test('the served rule: XGBoost alone; LEAR, XGBoost where LEAR has none; the ensemble mean, XGBoost alone where LEAR has none', () => {
+  const xgb = [10, 20, 30];
+  const lear = [14, Number.NaN, 26];
+  assert.equal([...servedValues('xgboost', xgb, lear).values], xgb);
+  assert.equal(servedValues('lear', xgb, lear), { values: Float64Array.from([14, 20, 26]), fallbackHours: 1 });
+  assert.equal(servedValues('ensemble', xgb, lear), { values: Float64Array.from([12, 20, 28]), fallbackHours: 1 });
+});
+
+test("the served LEAR: each window fitted on its latest whole days, forecasting a day from the rows of D-7, D-1 and D alone as from the whole panel, through its stored file", () => {
+  const windows = [28, 56];
+  const artifact = decodeLearArtifact(encodeLearArtifact(fitServedLear(table, windows)), 'test');
+  const node = artifact.nodes[0]!;
+  assert.is(node.nodeId, COMED);
+  assert.equal(node.exogenousColumns, ['load_sys_h', 'load_zone_h']);
+  const { panel, firstDayNumber } = learPanelsFromFeatures(table)[0]!;
+  const lastDay = dayOfNumber(firstDayNumber + panel.days.length - 1);
+  assert.equal(node.windows.map((w) => [w.window, w.lastDay]), windows.map((w) => [w, lastDay]));
+  const day = '2017-02-15';
+  const served = servedLear(artifact);
+  assert.equal(learInputDays(served, COMED, day), ['2017-02-08', '2017-02-14', day]);
+  const slices = learInputDays(served, COMED, day).map((d) => {
+    const { start, end } = rowsBetween(table, dayNumberOf(d), dayNumberOf(d));
+    return nodeSlice(table, start, end);
+  });
+  const got = learForecastDay(served, COMED, day, concatFeatureTables(slices));
+  assert.ok(got.ok);
+  const d = dayNumberOf(day) - firstDayNumber;
+  const perWindow = windows.map((w) => predictLear(fitLear({ panel, lastTrainDay: panel.days.length - 1, window: w }), panel, d));
+  for (let h = 0; h < 24; h++) assert.ok(Math.abs(got.ok ? got.values[h]! - (perWindow[0]![h]! + perWindow[1]![h]!) / 2 : Number.NaN) < 1e-9, `hour ${h}`);
+  // Without D-7's rows its load forecasts are missing: no LEAR forecast, and why.
+  const short = learForecastDay(served, COMED, day, concatFeatureTables(slices.slice(1)));
+  assert.not.ok(short.ok);
+  assert.match(short.ok ? '' : short.reason, /input exog0_d7_h00 of day 2017-02-15 is NaN/);
+  // A damaged file names the field.
+  const bad = JSON.parse(Buffer.from(encodeLearArtifact(artifact)).toString('utf8'));
+  bad.nodes[0].windows[1].coef[3].pop();
+  assert.throws(() => decodeLearArtifact(Buffer.from(JSON.stringify(bad)), 'pjm/model materialization 9, m.lear.json'), /pjm\/model materialization 9, m\.lear\.json: the LEAR members' nodes\[0\]\.windows\[1\]\.coef\[3\] is not \d+ finite numbers/);
+});
+
+/** Rows start..end of a table, as their own table. */
+function nodeSlice(t: FeatureTable, start: number, end: number): FeatureTable {
+  return {
+    ...t,
+    nodeId: t.nodeId.slice(start, end),
+    dayNumber: t.dayNumber.slice(start, end),
+    hour: t.hour.slice(start, end),
+    target: t.target.slice(start, end),
+    features: Object.fromEntries(Object.entries(t.features).map(([k, v]) => [k, v.slice(start, end)])),
+    rows: end - start,
+  };
+}
 
 test('conformal calibration per hour: the residual quantiles of the last days, monotone in the level', () => {
   // Hour h's residuals over 20 days are 1..20 (+h): the 50 % quantile is the ⌈21·0.5⌉ = 11th value.

@@ -8,12 +8,12 @@ import * as assert from 'uvu/assert';
 import { createHash } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { buildFeatures, buildNodeDaysFeatures, featureColumns } from '../../assets/pjm/features/index.ts';
+import { addDays } from '../../lib/days.ts';
 import { COMED, openFixture, readRows, type FixtureContext } from './helpers/fixture.ts';
 
 let fx: FixtureContext;
 let whole: Record<string, unknown>[];
 const FIRST = '2016-10-29';
-const addDays = (d: string, n: number) => new Date(Date.parse(`${d}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
 
 test.before(async () => {
   fx = await openFixture();

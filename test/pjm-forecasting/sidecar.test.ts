@@ -3,7 +3,7 @@
 // says which materialization and which field is wrong.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readModelSidecar, readSidecarDescription, SidecarError } from '../../assets/pjm/forecasting.ts';
+import { readModelSidecar, readSidecarDescription, servedFamilyOf, SidecarError } from '../../assets/pjm/forecasting.ts';
 import { ModelArtifactError, sidecarOf } from '../../serving/model/artifact.ts';
 import { modelViews } from '../../serving/ui-api/model-view.ts';
 
@@ -86,6 +86,40 @@ test('the server refuses a bad sidecar with the same words, as a ModelArtifactEr
   assert.instance(err, ModelArtifactError);
   assert.match(err.message, /^pjm\/model materialization 7: the model sidecar's field members\[0\]\.variant\.target is "spread", not one of "level"/);
   assert.match(errorOf(() => sidecarOf({ rows: 3 }, 7)).message, /has no model sidecar/);
+});
+
+// Format 2 (a model serving LEAR): format 1 plus the families, as familiesSidecar (assets/pjm/model/served.ts) writes them.
+const withFamilies = {
+  ...full,
+  format: 'pjm-lmp/2',
+  servedFamily: 'ensemble',
+  families: {
+    choice: 'ensemble',
+    weights: { xgboost: 0.5, lear: 0.5 },
+    combination: 'the plain mean',
+    lear: { file: 'm.lear.json', windows: [56, 84], nodes: [{ nodeId: 1, exogenousColumns: ['load_sys_h'], windows: [{ window: 56, firstDay: '2016-11-01', lastDay: '2016-12-26' }] }] },
+  },
+};
+
+test('format 2 reads with its families; format 1 still reads, as XGBoost alone', () => {
+  const where = 'pjm/model materialization 8';
+  assert.equal(readModelSidecar(withFamilies, where), withFamilies);
+  assert.is(servedFamilyOf(readModelSidecar(withFamilies, where)), 'ensemble');
+  assert.equal(readSidecarDescription(withFamilies, where), withFamilies);
+  // An old sidecar, written before families were served: XGBoost alone, with or without servedFamily.
+  assert.is(servedFamilyOf(readModelSidecar(full, where)), 'xgboost');
+  assert.is(servedFamilyOf(readModelSidecar({ ...full, servedFamily: 'xgboost' }, where)), 'xgboost');
+  assert.equal(sidecarOf({ sidecar: full } as never, 8), full);
+  assert.equal(sidecarOf({ sidecar: withFamilies } as never, 8), withFamilies);
+});
+
+test('a format-2 sidecar without its families, or a format-1 one with them, fails naming the field', () => {
+  const where = 'pjm/model materialization 8';
+  assert.match(errorOf(() => readModelSidecar(withField(withFamilies, 'families', undefined), where)).message, /field families is missing/);
+  assert.match(errorOf(() => readModelSidecar(withField(withFamilies, 'families.lear.windows', []), where)).message, /field families\.lear\.windows is empty/);
+  assert.match(errorOf(() => readModelSidecar(withField(withFamilies, 'families.lear.nodes.0.windows.0.lastDay', 5), where)).message, /field families\.lear\.nodes\[0\]\.windows\[0\]\.lastDay is 5, not a string/);
+  assert.match(errorOf(() => readModelSidecar(withField(withFamilies, 'servedFamily', 'lear'), where)).message, /field servedFamily is "lear", not one of "ensemble"/);
+  assert.match(errorOf(() => readModelSidecar({ ...full, families: withFamilies.families }, where)).message, /field families is set in a pjm-lmp-xgb\/1 sidecar/);
 });
 
 test.run();

@@ -93,9 +93,37 @@ test('nodes from the exports: PJM_NODES unset means every node in every market\'
   assert.match(partial.nodesOrigin, /\(da 3, rt 2\); left out, in some market's export only: 4669664/);
 });
 
+test('PJM_MARKETS unset: the markets the exports hold, said in words; set, it is kept', async () => {
+  const rtOnly = await resolvePjmConfig(env(csvDir({}, ['aldene_rt_hrl_lmps.csv'])), NOW);
+  assert.equal(rtOnly.markets, ['rt']);
+  assert.match(rtOnly.marketsOrigin, /the LMP exports in .* \(rt: 1 file\(s\); no \*_da_hrl_lmps\.csv, so no da market\)/);
+  assert.equal([rtOnly.start, rtOnly.end], ['2025-11-01', '2025-11-10']);
+  const daOnly = await resolvePjmConfig(env(csvDir({}, ['aldene_da_hrl_lmps.csv', 'aldene_hrl_load_metered.csv'])), NOW);
+  assert.equal(daOnly.markets, ['da']);
+  const both = await resolvePjmConfig(env(csvDir()), NOW);
+  assert.equal(both.markets, ['da', 'rt']);
+  assert.match(both.marketsOrigin, /\(da: 1 file\(s\), rt: 1 file\(s\)\)$/);
+  const given = await resolvePjmConfig(env(csvDir(), { PJM_MARKETS: 'rt' }), NOW);
+  assert.equal([given.markets, given.marketsOrigin], [['rt'], 'PJM_MARKETS']);
+});
+
+test('PJM_LOAD_AREAS unset: the areas of the metered-load export (RTO when it has it), said in words; set, it is kept', async () => {
+  const aeco = await resolvePjmConfig(env(csvDir()), NOW);
+  assert.equal(aeco.loadAreas, ['AECO']);
+  assert.match(aeco.loadAreasOrigin, /the metered-load export in .* \(areas AECO; no RTO, so every area it holds\)/);
+  const withRto = await resolvePjmConfig(env(csvDir({ 'aldene_hrl_load_metered.csv': (rows) => [...rows, ...rows.map((r) => r.replace(',AECO,', ',RTO,'))] })), NOW);
+  assert.equal([withRto.loadAreas, /areas AECO, RTO; RTO, the system load, used/.test(withRto.loadAreasOrigin)], [['RTO'], true]);
+  const given = await resolvePjmConfig(env(csvDir(), { PJM_LOAD_AREAS: 'PSEG' }), NOW);
+  assert.equal([given.loadAreas, given.loadAreasOrigin], [['PSEG'], 'PJM_LOAD_AREAS']);
+  const noLoad = await resolvePjmConfig(env(csvDir({}, ['aldene_rt_hrl_lmps.csv'])), NOW);
+  assert.equal(noLoad.loadAreas, ['RTO']);
+});
+
 test('span errors name the variable: a configured market without an export, feeds that never overlap, the sync loader without a span', async () => {
   const rtOnly = csvDir({}, ['aldene_rt_hrl_lmps.csv']);
-  await assertRejects(() => resolvePjmConfig(env(rtOnly), NOW), 'PJM_MARKETS', /no \*_da_hrl_lmps\.csv/);
+  await assertRejects(() => resolvePjmConfig(env(rtOnly, { PJM_MARKETS: 'da,rt' }), NOW), 'PJM_MARKETS', /no \*_da_hrl_lmps\.csv/);
+  const loadOnly = csvDir({}, ['aldene_hrl_load_metered.csv']);
+  await assertRejects(() => resolvePjmConfig(env(loadOnly), NOW), 'PJM_CSV_DIR', /at least one LMP export .* only metered load/);
   const apart = csvDir({
     'aldene_rt_hrl_lmps.csv': (rows) => rows.filter((r) => ['11/1/2025', '11/2/2025'].includes(eptDay(r))),
     'aldene_da_hrl_lmps.csv': (rows) => rows.filter((r) => ['11/8/2025', '11/9/2025'].includes(eptDay(r))),

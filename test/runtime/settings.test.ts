@@ -59,6 +59,23 @@ test('the loader names the variable, the value and what it accepts', () => {
   assert.is(loadRuntimeSettings({}, { dataDir: '/srv/x' }).dataDirFrom, '--data-dir');
 });
 
+test('one loader for the data dir, the lineage store, the definitions module and OpenMP\'s policy', () => {
+  const defaults = loadRuntimeSettings({}, { dataDir: '/srv/x' });
+  assert.equal(defaults.store, { kind: 'sqlite', path: '/srv/x/store/lineage.sqlite' }, 'the SQLite file under the data dir');
+  assert.is(defaults.definitions, undefined, "the project's own definitions");
+  assert.is(defaults.ompWaitPolicy, 'passive', 'idle OpenMP threads sleep unless asked otherwise');
+  const env = { LINEAGE_STORE: 'postgres://app:pw@db/lineage', ASSET_DEFINITIONS: 'env-defs.ts', OMP_WAIT_POLICY: 'ACTIVE' };
+  const set = loadRuntimeSettings(env, { definitions: 'flag-defs.ts' });
+  assert.equal(set.store, { kind: 'postgres', url: 'postgres://app:pw@db/lineage' });
+  assert.is(set.definitions, 'flag-defs.ts', '--definitions wins over ASSET_DEFINITIONS');
+  assert.is(loadRuntimeSettings({ ASSET_DEFINITIONS: 'env-defs.ts' }).definitions, 'env-defs.ts');
+  assert.is(set.ompWaitPolicy, 'active', 'read as OpenMP reads it, in either case');
+  assert.throws(
+    () => loadRuntimeSettings({ OMP_WAIT_POLICY: 'spin' }),
+    (e: Error) => e instanceof SettingError && e.message === 'OMP_WAIT_POLICY="spin" is not valid: expected one of passive, active.',
+  );
+});
+
 test('a data directory is created with its parents; a file in the way is named', () => {
   const nested = join(dir, 'a', 'b', 'c');
   prepareDataDir({ dataDir: nested, dataDirFrom: 'DATA_DIR' });

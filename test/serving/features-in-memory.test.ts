@@ -8,8 +8,10 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { addDays } from '../../lib/days.ts';
 import { duckdbConnect, type Instance } from '../../runtime/index.ts';
 import { buildFeatures, featureColumns, featuresForDay, legacyFeatureSet, type FeatureSet } from '../../assets/pjm/features/index.ts';
+import { featureTableFromRows } from '../../assets/pjm/model/dataset.ts';
 import { FeatureService } from '../../serving/data/feature-service.ts';
 import { HttpError } from '../../serving/http/errors.ts';
 import { ServingMetrics } from '../../serving/metrics.ts';
@@ -37,7 +39,6 @@ test.after(async () => {
   await instance.close();
 });
 
-const addDays = (day: string, n: number): string => new Date(Date.parse(`${day}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
 const num = (v: unknown): number => (v === null || v === undefined ? Number.NaN : Number(v));
 
 async function partitionFiles(asset: string): Promise<string[]> {
@@ -104,5 +105,25 @@ for (const [name, set] of Object.entries(SETS)) {
     assert.ok(missing >= 7, `days without every input: ${missing}`);
   });
 }
+
+test('the served one-day table (featureTableOfDay) is the table featureTableFromRows makes of the SQL rows of that day', async () => {
+  const set = SETS['the legacy DA set (RTO and zonal load forecasts)']!;
+  const conn = await duckdbConnect();
+  const node = await service.resolveNode(COMED);
+  const pricesAll = await partitionFiles('pjm/validated/prices');
+  const loadAll = await partitionFiles('pjm/validated/load');
+  const fileOf = (files: string[], day: string): string[] => files.filter((f) => f.includes(`/${day}/`));
+  let compared = 0;
+  for (let day = addDays(FIRST_DAY, 7); day <= addDays(FIRST_DAY, 10); day = addDays(day, 1)) {
+    const pricesParquet = [7, 6, 5, 4, 3, 2, 1, 0].flatMap((lag) => fileOf(pricesAll, addDays(day, -lag)));
+    const loadParquet = [addDays(day, -1), day].flatMap((d) => fileOf(loadAll, d));
+    const sql = await featuresForDay(conn, { pricesParquet, loadParquet, market: 'da', featureSet: set, nodeId: COMED, day });
+    if (!sql.ok) continue;
+    assert.equal((await service.forDay(node, 'da', day, set)).table, featureTableFromRows(sql.rows, set), day);
+    compared++;
+  }
+  conn.closeSync();
+  assert.ok(compared >= 3, `days compared: ${compared}`);
+});
 
 test.run();

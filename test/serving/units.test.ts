@@ -27,7 +27,7 @@ test('config: defaults, environment, arguments; bad values are named', () => {
   assert.is(d.apiToken, 't0k');
   assert.equal(d.corsOrigins, ['https://a', 'https://b']);
   assert.throws(() => loadConfig([], { PORT: 'eighty' }), /PORT="eighty" is not a whole number/);
-  assert.is(c.warmupMs, 2_000, 'a served process warms up before it says ready');
+  assert.is(c.warmupMs, 20_000, 'a served process warms up before it says ready (for at most 20 s)');
   assert.is(loadConfig([], { SERVING_WARMUP_MS: '0' }).warmupMs, 0);
   assert.throws(() => loadConfig([], { SERVING_WARMUP_MS: '-5' }), /SERVING_WARMUP_MS="-5" is out of range: expected a whole number from 0 to/);
   assert.throws(() => loadConfig(['--verbose', 'x'], {}), /Unknown option --verbose/);

@@ -1,8 +1,8 @@
 // What only the PostgreSQL store does (SQLite has no worker mode): the fenced commit a worker
 // makes with `leaseHolder`. It is one statement, record_materialization() locking and checking
-// the lease itself (migration 6), so these tests pin what the four-round-trip version did: a
+// the lease itself (migration 7), so these tests pin what the four-round-trip version did: a
 // holder commits; a holder whose lease was taken over, or released, records nothing at all;
-// and a store migrated from schema 5 (the unfenced function) commits both ways.
+// and a store migrated from schema 6 (the unfenced function) commits both ways.
 import pg from 'pg';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -78,17 +78,17 @@ test('a holder whose lease is gone (released, or its run closed) cannot commit',
   assert.is(await store.current(A, 'p'), undefined);
 });
 
-test('a store at schema 5 (the unfenced record_materialization) is migrated: its versions stay, and commits work fenced and not', async () => {
+test('a store at schema 6 (the unfenced record_materialization) is migrated: its versions stay, and commits work fenced and not', async () => {
   const url = await cluster.createDatabase('from5');
   const c = new pg.Client({ connectionString: url });
   await c.connect();
   await c.query(`CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
-  for (const m of MIGRATIONS.filter((m) => m.version <= 5)) {
+  for (const m of MIGRATIONS.filter((m) => m.version <= 6)) {
     await c.query(m.sql);
     await c.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
   }
   await c.query(`INSERT INTO runs (id, selection, status, trigger, host, pid, started_at, heartbeat_at) VALUES ('r1', '*', 'running', 'test', 'h', 1, 1, 1)`);
-  // As a runtime of schema 5 committed: the 28-argument function.
+  // As a runtime of schema 6 committed: the 28-argument function.
   const { rows } = await c.query<{ id: string }>(
     `SELECT record_materialization($1, 'old', 'r1', 'published', '1', 'v0', NULL, '{}', 1, 1,
        '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}') AS id`,

@@ -4,7 +4,7 @@
 import * as assert from 'uvu/assert';
 import type { Test } from 'uvu';
 import type { LineageStore } from '../../runtime/store/lineage-store-api.ts';
-import type { NewQueuedRun, QueueLimits } from '../../runtime/store/run-queue-records.ts';
+import { CANCELED_ON_REQUEST, type NewQueuedRun, type QueueLimits } from '../../runtime/store/run-queue-records.ts';
 
 export function runQueueContract(t: Test, fresh: () => Promise<{ store: LineageStore; location: string }>, again: (location: string) => Promise<LineageStore>): void {
   const run = (runId: string, pools: string[] = [], at = 1000): NewQueuedRun => ({ runId, selection: `asset_${runId}`, partitions: null, force: false, trigger: 'api', pools, enqueuedAt: at });
@@ -62,6 +62,20 @@ export function runQueueContract(t: Test, fresh: () => Promise<{ store: LineageS
     assert.equal(await store.cancelQueuedRun('r2'), { canceled: false, state: 'launched' });
     assert.is((await store.claimQueuedRun('a', limits(5), 2)).claimed, undefined);
     assert.is((await store.queuedRun('r1'))?.state, 'canceled');
+  });
+
+  t('run queue: a queued row keeps its heartbeat (from when it was queued) and a canceled one why', async () => {
+    const { store } = await fresh();
+    await store.enqueueRun(run('r1', [], 1000));
+    await store.enqueueRun(run('r2', [], 1000));
+    assert.equal((await store.queuedRun('r1'))?.heartbeatAt, 1000);
+    await store.heartbeatQueuedRuns(['r1', 'r2'], 5000);
+    assert.equal((await store.runQueue()).map((q) => q.heartbeatAt), [5000, 5000]);
+    await store.cancelQueuedRun('r1');
+    await store.cancelQueuedRun('r2', 'canceled by the test');
+    assert.equal((await store.runQueue({ states: ['canceled'] })).map((q) => [q.runId, q.cancelReason]), [['r1', CANCELED_ON_REQUEST], ['r2', 'canceled by the test']]);
+    await store.heartbeatQueuedRuns(['r1'], 9000);
+    assert.is((await store.queuedRun('r1'))?.heartbeatAt, 5000, 'a row no longer queued is left alone');
   });
 
   t('run queue: two handles claiming at once never get the same run, and together respect the limit', async () => {

@@ -6,6 +6,7 @@ import * as assert from 'uvu/assert';
 import type { EventRecord } from '../../runtime/index.ts';
 import { foldRunEvents, type Failure } from '../../serving/ui-api/activity.ts';
 import { findPredictions, forecastVsActual, modelViews, weekOf } from '../../serving/ui-api/model-view.ts';
+import { backtestIn } from '../../assets/pjm/forecasting.ts';
 import { runProgress } from '../../serving/ui-api/runs-view.ts';
 import { layoutGraph } from '../../ui/layout.js';
 
@@ -84,6 +85,13 @@ test('model view: learning curves per member and importance averaged over member
   ]);
 });
 
+test('model view: a model serving LEAR (sidecar format 2) says its family, weights and windows; XGBoost alone says nothing more', () => {
+  assert.is(modelViews({ sidecar } as never).model!.served, null);
+  const families = { choice: 'ensemble', weights: { xgboost: 0.5, lear: 0.5 }, combination: 'mean', lear: { file: 'm.lear.json', windows: [56, 84], nodes: [{ nodeId: 1, exogenousColumns: [], windows: [] }] } };
+  const { model } = modelViews({ sidecar: { ...sidecar, format: 'pjm-lmp/2', servedFamily: 'ensemble', families } } as never);
+  assert.is(model!.served, 'Served: the ensemble: the mean of XGBoost and LEAR, weights XGBoost 0.5 and LEAR 0.5; LEAR on the 56/84-day windows averaged, fitted for 1 node.');
+});
+
 test('backtest view: comparison rows (NaN stored as null), MAE by hour and node', () => {
   const report = {
     market: 'da',
@@ -113,6 +121,7 @@ test('forecast versus actual: predictions found in the stored value, one node an
   const hours = [];
   for (const day of ['2017-01-01', '2017-01-02', '2017-01-09']) for (let hour = 0; hour < 24; hour++) hours.push({ nodeId: 1, day, hour, actual: hour, forecast: hour + 1, naive: hour - 1 });
   const found = findPredictions({ report: { comparison: [] }, forecasts: hours } as never)!;
+  assert.throws(() => findPredictions({ forecasts: [{ node: 1, day: '2017-01-01', hour: 0, forecast: 1 }] } as never), /forecasts\[0\] is not a ForecastHour/);
   assert.is(found.length, 72);
   assert.is(weekOf('2017-01-01'), '2016-12-26', 'a Sunday belongs to the week of the Monday before');
   const last = forecastVsActual(found, {});
@@ -123,6 +132,7 @@ test('forecast versus actual: predictions found in the stored value, one node an
   assert.is(chosen.week, '2017-01-02');
   assert.equal(chosen.hours.map((h) => h.day), Array(24).fill('2017-01-02'));
   assert.is(findPredictions({ rows: 3 } as never), undefined);
+  assert.is(findPredictions(hours as never), undefined, 'only where pjm/backtest writes them: the value\'s forecasts');
 });
 
 const ev = (id: number, type: EventRecord['type'], asset: string | null, extra: Partial<EventRecord> = {}): EventRecord => ({
@@ -158,6 +168,16 @@ test('activity: a step that started and has not ended is running; the latest fai
   assert.equal(failures.get('b')!.get(''), { runId: 'r1', ts: 30, kind: 'failed', message: 'boom' });
   assert.is(failures.get('c')!.get('')!.kind, 'blocked');
   assert.is(failures.get('c')!.get('')!.message, 'check x failed');
+});
+
+test('backtest figures are found where each writer puts them: a report as is, pjm/backtest\'s value (report), pjm/model\'s metadata (backtest)', () => {
+  const comparison = [{ name: 'xgboost', mae: 3, rmse: 5, smape: 10, rmae: 0.6 }];
+  const report = { market: 'da', testFirstDay: '2016-12-27', comparison };
+  assert.is(backtestIn(report), report);
+  assert.is(backtestIn({ report, forecasts: [] }), report);
+  const summary = { testFirstDay: '2016-12-27', comparison };
+  assert.is(backtestIn({ sidecar: {}, backtest: summary }), summary);
+  assert.is(backtestIn({ rows: 24, report: { comparison: 'not a table' } }), undefined);
 });
 
 test.run();

@@ -6,7 +6,11 @@ import { api } from '../api.js';
 import { duration, esc, formatTime, freshnessChip, healthBar, links, metadataValue, shortVersion, statusChip, countsText } from '../dom.js';
 import { materializeButtons, wireMaterializeButtons } from './materialize.js';
 import { renderModelViews } from './model.js';
+import { renderScoreViews } from './scores.js';
 import { lineChart } from '../charts.js';
+
+/** The asset that scores the served forecasts: its page shows their live accuracy. */
+const SCORE_ASSET = 'pjm/forecast_score';
 
 function metadataSummary(metadata) {
   const entries = Object.entries(metadata ?? {});
@@ -55,6 +59,8 @@ export async function render(container, { key }, signal, keepActions = null) {
 
       <section class="model-views"></section>
 
+      ${a.key === SCORE_ASSET ? '<section class="score-views"></section>' : ''}
+
       <section class="metadata-chart"></section>
 
       ${a.checks.length ? `<section><h2>Checks</h2>${a.latestChecks ? `<p class="muted">Latest results (materialization <a href="${links.lineage(a.latestChecks.materializationId)}">#${a.latestChecks.materializationId}</a>${a.latestChecks.partition ? `, partition ${esc(a.latestChecks.partition)}` : ''}):</p>${checksTable(a.latestChecks.results)}` : `<p class="muted">Declared: ${a.checks.map((c) => esc(c.name)).join(', ')}; not run yet.</p>`}</section>` : ''}
@@ -80,6 +86,7 @@ export async function render(container, { key }, signal, keepActions = null) {
     });
   }
   renderModelViews(container.querySelector('.model-views'), a, signal);
+  if (a.key === SCORE_ASSET) void renderScoreViews(container.querySelector('.score-views'), signal);
   renderMetadataChart(container.querySelector('.metadata-chart'), a);
 }
 

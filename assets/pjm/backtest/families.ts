@@ -18,8 +18,9 @@ import { readPublishedForecasts } from '../lear/epftoolbox-panel.ts';
 import { learKey, learWalkForwardOnTable, type LearTableRun } from '../lear/walk-forward.ts';
 import { mae } from '../metrics.ts';
 import { conformalCalibrationIfEnough, type ConformalCalibration } from '../model/calibration.ts';
-import { dayNumberOf, type FeatureTable } from '../model/dataset.ts';
-import { combineFamilies, equalWeights, familiesOf, type ModelFamily } from '../model/ensemble.ts';
+import { dayNumberOf } from '../../../lib/days.ts';
+import type { FeatureTable } from '../model/dataset.ts';
+import { combineFamilies, equalWeights, familiesOf, servedValues, type ModelFamily } from '../model/ensemble.ts';
 import type { ForecastHour } from './walk-forward.ts';
 
 export interface FamilySettings {
@@ -57,7 +58,7 @@ export interface FamilyReport {
   /** The calibration of the chosen family's forecast, from its last 182 test days. */
   /** Null when the test period gives some hour fewer than 7 residuals: no quantiles then. */
   readonly calibration: ConformalCalibration | null;
-  /** The same for XGBoost's forecast alone (what pjm/model serves until LEAR is served too) and its MAE. */
+  /** The same for XGBoost's forecast alone (what pjm/model serves with PJM_MODEL_FAMILIES=xgboost). */
   readonly xgboostCalibration: ConformalCalibration | null;
 }
 
@@ -100,7 +101,8 @@ export function familyBacktest(input: FamilyBacktestInput): { report: FamilyRepo
     return { mae: mae(a, keep.map((i) => values[i]!)), rmae: mae(a, keep.map((i) => values[i]!)) / mae(a, keep.map((i) => naive[i]!)) };
   };
   const point = { xgboost: score(xgbValues), lear: score(learValues), ensemble: score(ensemble.values) };
-  const chosenValues = settings.families === 'xgboost' ? xgbValues : settings.families === 'lear' ? Float64Array.from(learValues, (v, i) => (Number.isFinite(v) ? v : xgbValues[i]!)) : ensemble.values;
+  // What pjm/model serves for the chosen family (model/ensemble.ts), on the same hours.
+  const chosenValues = servedValues(settings.families, xgbValues, learValues).values;
   const chosenPoints = xgboost.map((h, i) => ({ ...h, forecast: chosenValues[i]! }));
 
   // Per node, days × 24 series of the test period for the conformal, QRA and DM computations.

@@ -1,6 +1,7 @@
 // The backtest report: a JSON-ready summary (kept as asset metadata) and the printable
 // tables: the comparison (ours, the naive forecast, for RT the DA price of the hour, the
 // published epftoolbox ensembles) and, per node, MAE and rMAE against each baseline.
+import type { JsonValue } from '../../../runtime/index.ts';
 import type { MetricsReport, Scores } from '../metrics.ts';
 import type { PublishedScores } from './published.ts';
 import type { BlockSummary, Recalibration, TrainingWindow, WalkForwardResult } from './walk-forward.ts';
@@ -107,4 +108,21 @@ export function backtestReport(
     comparison,
     blocks: result.blocks,
   };
+}
+
+type JsonObject = { readonly [key: string]: JsonValue };
+
+const withComparison = (v: JsonValue | undefined): JsonObject | undefined =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) && Array.isArray(v.comparison) ? v : undefined;
+
+/**
+ * The backtest figures in a materialization's metadata or stored value, from where this
+ * pipeline's writers put them (each holds the `comparison` table of comparisonRows): the object
+ * itself for a BacktestReport and for pjm/backtest's metadata (the report's comparison and
+ * scores at its top level); under `report` in pjm/backtest's stored value (`{ report,
+ * forecasts }`); under `backtest` in pjm/model's metadata (the backtest its no-worse check
+ * compared against). Undefined when none is there.
+ */
+export function backtestIn(metadata: JsonObject): JsonObject | undefined {
+  return withComparison(metadata) ?? withComparison(metadata.report) ?? withComparison(metadata.backtest);
 }

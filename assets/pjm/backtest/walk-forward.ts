@@ -3,7 +3,8 @@
 // the block (expanding window, or a rolling one), then forecasts the block's days. Nothing
 // a block forecasts was seen in training.
 import { naiveForecast, metricsReport, type MetricsReport, type ScoredHour } from '../metrics.ts';
-import { dayNumberOf, dayOfNumber, rowsBetween, type FeatureTable } from '../model/dataset.ts';
+import { dayNumberOf, dayOfNumber } from '../../../lib/days.ts';
+import { rowsBetween, type FeatureTable } from '../model/dataset.ts';
 import { disposeModel, predictRows, trainModel } from '../model/train.ts';
 import type { TrainSettings } from '../model/settings.ts';
 

@@ -5,6 +5,7 @@ import { rm } from 'node:fs/promises';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { KEY_COLUMNS, TARGET_COLUMN, describeFeatureSet, featureColumns, legacyFeatureSet, normaliseFeatureSet, PRICE_LAGS, type FeatureSet, type Market } from './columns.ts';
 import { COMPLETE_CONDITION, featureSql, type FeatureSqlOptions } from './sql.ts';
+import { addDays } from '../../../lib/days.ts';
 import { sqlString } from '../../../lib/duckdb/sql.ts';
 
 export interface FeatureInputs {
@@ -23,10 +24,21 @@ export interface FeatureInputs {
   readonly systemLoadArea?: string;
 }
 
-/** The feature set of `inputs`, checked against its market. */
+/** The feature set of `inputs`, checked against its market (see resolveFeatureSet). */
 export function featureSetOf(inputs: FeatureInputs): FeatureSet {
-  const set = normaliseFeatureSet(inputs.featureSet ?? legacyFeatureSet(inputs.market, inputs.systemLoadArea ?? 'RTO'));
-  if (set.market !== inputs.market) throw new Error(`Feature set ${describeFeatureSet(set)} is for market ${set.market}, not ${inputs.market}.`);
+  return resolveFeatureSet(inputs.market, inputs.featureSet, inputs.systemLoadArea);
+}
+
+/**
+ * The feature set rows of `market` are built from: `featureSet` checked and in its normal form
+ * (inputs in canonical order, areas only for the inputs that use them, so two spellings of one
+ * set describe and compare the same), or the
+ * market's legacy set (with the `systemLoadArea` load forecast) when none is given. Throws
+ * when `featureSet` is another market's.
+ */
+export function resolveFeatureSet(market: Market, featureSet?: FeatureSet, systemLoadArea = 'RTO'): FeatureSet {
+  const set = normaliseFeatureSet(featureSet ?? legacyFeatureSet(market, systemLoadArea));
+  if (set.market !== market) throw new Error(`Feature set ${describeFeatureSet(set)} is for market ${set.market}, not ${market}.`);
   return set;
 }
 
@@ -285,8 +297,6 @@ export interface FeaturesForDayOptions extends FeatureInputs {
   /** Directory for a scratch file when there is no load file. */
   readonly tempDir?: string;
 }
-
-const addDays = (day: string, n: number): string => new Date(Date.parse(`${day}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
 
 /**
  * The 24 feature rows of one node, market and target day, from the same SQL as `buildFeatures`.

@@ -6,12 +6,11 @@
 // and turning them into columns again cost ~5 ms a day in the code's first runs.
 // Each step below names the CTE of sql.ts it mirrors; test/serving/features-in-memory.test.ts
 // compares the two for every node-day of the test store, value for value.
-import { DateTime } from 'luxon';
-import { dayNumberOf, dayOfNumber } from '../model/dataset.ts';
+import { dayNumberOf, dayOfNumber } from '../../../lib/days.ts';
 import { MissingFeatureInputsError, missingInputsOf } from './build.ts';
 import { featureColumns, PRICE_LAGS, profileColumn, type FeatureSet } from './columns.ts';
 import { nercHolidaysBetween } from './holidays.ts';
-import { EPT_ZONE } from './sql.ts';
+import { eptOffsetMs } from './ept-offset.ts';
 
 /** A canonical price row (`pjm/validated/prices`), `ts` in epoch milliseconds. */
 export interface PriceRow {
@@ -34,25 +33,10 @@ const HOUR_MS = 3_600_000;
 const MAX_LAG = Math.max(...PRICE_LAGS);
 const range24 = Array.from({ length: 24 }, (_, h) => h);
 
-const offsets = new Map<number, number>();
-/**
- * Local minus UTC in ms at `ts` (`ts_utc AT TIME ZONE 'America/New_York'`), cached per UTC
- * hour: EPT offsets change on the hour, and a day's rows ask for the same few hours.
- */
-function eptOffset(ts: number): number {
-  const hourKey = Math.floor(ts / HOUR_MS);
-  let off = offsets.get(hourKey);
-  if (off === undefined) {
-    off = DateTime.fromMillis(hourKey * HOUR_MS, { zone: EPT_ZONE }).offset * 60_000;
-    offsets.set(hourKey, off);
-  }
-  return off;
-}
-
 /** Hours in EPT day `d` (23 on spring-forward, 25 on fall-back): the `cal` CTE's `n_hours`. */
 function hoursInDay(d: number): number {
   // 05:00 UTC is 00:00 or 01:00 EPT, before the 02:00 change: the offset of the day's midnight.
-  return 24 + (eptOffset(d * DAY_MS + 5 * HOUR_MS) - eptOffset((d + 1) * DAY_MS + 5 * HOUR_MS)) / HOUR_MS;
+  return 24 + (eptOffsetMs(d * DAY_MS + 5 * HOUR_MS) - eptOffsetMs((d + 1) * DAY_MS + 5 * HOUR_MS)) / HOUR_MS;
 }
 
 /** A series' day on the 24-hour grid (`*_day`): profile, count, mean, min, max, missing hours. */
@@ -73,7 +57,7 @@ interface GridDay {
 function gridDays(points: Iterable<{ ts: number; v: number | null }>, lo: number, hi: number): Map<number, GridDay> {
   const sums = new Map<number, { sum: number; count: number }>();
   for (const { ts, v } of points) {
-    const local = ts + eptOffset(ts);
+    const local = ts + eptOffsetMs(ts);
     const d = Math.floor(local / DAY_MS);
     if (d < lo || d > hi) continue;
     const key = d * 24 + Math.floor((local - d * DAY_MS) / HOUR_MS);

@@ -8,8 +8,10 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { featuresForDay, MissingFeatureInputsError, type FeatureInputs } from '../features/build.ts';
 import type { FeatureSet } from '../features/columns.ts';
 import { EPT_ZONE } from '../features/sql.ts';
-import { featureTableFromRows } from '../model/dataset.ts';
+import { concatFeatureTables, featureTableFromRows, type FeatureTable } from '../model/dataset.ts';
 import { predictRows, type TrainedModel } from '../model/train.ts';
+import { forecastNodeDay, type ServableModel } from '../model/served.ts';
+import { learInputDays } from '../lear/served.ts';
 import { quantilesAt, type ConformalCalibration } from '../model/calibration.ts';
 import { QUANTILE_LEVELS } from '../../../lib/forecast-eval/index.ts';
 import { realHoursOfDay } from './grid-hours.ts';
@@ -42,6 +44,8 @@ export type DayForecastResult = { readonly ok: true; readonly forecast: DayForec
 
 export interface ForecastDayOptions extends FeatureInputs {
   readonly model: TrainedModel;
+  /** The served model of which `model` is the XGBoost part: with LEAR members, the day's forecast is its family's (model/served.ts). */
+  readonly served?: ServableModel;
   readonly nodeId: number;
   /** EPT delivery day to forecast, YYYY-MM-DD. */
   readonly day: string;
@@ -70,7 +74,8 @@ export async function forecastDay(conn: DuckDBConnection, options: ForecastDayOp
   const features = await featuresForDay(conn, { ...options, featureSet: options.model.featureSet });
   if (!features.ok) return features;
   const table = featureTableFromRows(features.rows, options.model.featureSet);
-  const byGridHour = predictRows(options.model, table, 0, table.rows);
+  const lear = options.served?.lear ?? null;
+  const byGridHour = lear === null ? predictRows(options.model, table, 0, table.rows) : forecastNodeDay(options.served!, table, options.nodeId, options.day, await learRows(conn, options, table, lear)).values;
   const quantiles = options.calibration ? offsetsByLevel(options.calibration) : null;
   const rows = realHoursOfDay(options.day).map((h) => {
     const value = byGridHour[table.hour.indexOf(h.gridHour)]!;
@@ -79,8 +84,28 @@ export async function forecastDay(conn: DuckDBConnection, options: ForecastDayOp
   return { ok: true, forecast: { nodeId: options.nodeId, day: options.day, rows } };
 }
 
+/**
+ * The node's feature rows of the days LEAR reads (D, and D-1 and D-7 when it reads exogenous
+ * series), built as D's are; a day whose inputs are missing is left out, and LEAR then has no
+ * forecast (the served family falls back to XGBoost there, as in the backtest).
+ */
+async function learRows(conn: DuckDBConnection, options: ForecastDayOptions, dayTable: FeatureTable, lear: NonNullable<ServableModel['lear']>): Promise<FeatureTable> {
+  const tables: FeatureTable[] = [];
+  for (const d of learInputDays(lear, options.nodeId, options.day)) {
+    if (d === options.day) {
+      tables.push(dayTable);
+      continue;
+    }
+    const f = await featuresForDay(conn, { ...options, day: d, featureSet: options.model.featureSet });
+    if (f.ok) tables.push(featureTableFromRows(f.rows, options.model.featureSet));
+  }
+  return concatFeatureTables(tables);
+}
+
 export interface LatestForecastOptions extends FeatureInputs {
   readonly model: TrainedModel;
+  /** As `ForecastDayOptions.served`. */
+  readonly served?: ServableModel;
   /** Nodes to forecast; default every node with prices in the market. */
   readonly nodeIds?: readonly number[];
   /**

@@ -7,7 +7,8 @@
 import type { DailyPanel } from '../../../lib/lear/index.ts';
 import type { FeatureSet } from '../features/columns.ts';
 import { PRICE_LAGS } from '../features/columns.ts';
-import { dayOfNumber, type FeatureTable } from '../model/dataset.ts';
+import { dayOfNumber } from '../../../lib/days.ts';
+import type { FeatureTable } from '../model/dataset.ts';
 
 /** The hourly feature columns of day D that become LEAR's exogenous series, in this order. */
 export function learExogenousColumns(set: FeatureSet): string[] {
@@ -41,6 +42,33 @@ export function learPanelsFromFeatures(table: FeatureTable): NodePanel[] {
   for (const c of candidates) {
     if (table.features[c] === undefined) throw new Error(`learPanelsFromFeatures: the feature table lacks ${c}, which its feature set implies; rebuild the features.`);
   }
+  const out: NodePanel[] = [];
+  for (const [nodeId, rows] of [...rowsByNode(table)].sort((a, b) => a[0] - b[0])) {
+    let first = Infinity;
+    let last = -Infinity;
+    for (const i of rows) {
+      first = Math.min(first, table.dayNumber[i]!);
+      last = Math.max(last, table.dayNumber[i]!);
+    }
+    const exogenousColumns = candidates.filter((c) => rows.some((i) => Number.isFinite(table.features[c]![i]!)));
+    out.push(nodePanel(table, nodeId, rows, { firstDayNumber: first, lastDayNumber: last, exogenousColumns }));
+  }
+  return out;
+}
+
+/**
+ * The panel of one node over the given days and exogenous columns, built as
+ * `learPanelsFromFeatures` builds it from the rows `table` has of that node: what a served
+ * model (whose columns and days are fixed) reads for one forecast day from a few days' rows.
+ */
+export function learPanelForNode(table: FeatureTable, nodeId: number, span: { readonly firstDayNumber: number; readonly lastDayNumber: number; readonly exogenousColumns: readonly string[] }): NodePanel {
+  for (const c of span.exogenousColumns) {
+    if (table.features[c] === undefined) throw new Error(`learPanelForNode: the feature rows lack ${c}, which the LEAR model of node ${nodeId} reads; build them with the model's feature set.`);
+  }
+  return nodePanel(table, nodeId, rowsByNode(table).get(nodeId) ?? [], span);
+}
+
+function rowsByNode(table: FeatureTable): Map<number, number[]> {
   const byNode = new Map<number, number[]>();
   for (let i = 0; i < table.rows; i++) {
     const id = table.nodeId[i]!;
@@ -48,47 +76,43 @@ export function learPanelsFromFeatures(table: FeatureTable): NodePanel[] {
     if (list === undefined) byNode.set(id, (list = []));
     list.push(i);
   }
-  const out: NodePanel[] = [];
-  for (const [nodeId, rows] of [...byNode].sort((a, b) => a[0] - b[0])) {
-    let first = Infinity;
-    let last = -Infinity;
-    for (const i of rows) {
-      first = Math.min(first, table.dayNumber[i]!);
-      last = Math.max(last, table.dayNumber[i]!);
-    }
-    const days = last - first + 1;
-    const prices = new Float64Array(days * 24).fill(Number.NaN);
-    const exogenousColumns = candidates.filter((c) => rows.some((i) => Number.isFinite(table.features[c]![i]!)));
-    const exogenous = exogenousColumns.map(() => new Float64Array(days * 24).fill(Number.NaN));
-    for (const i of rows) {
-      const d = table.dayNumber[i]! - first;
-      const h = table.hour[i]!;
-      if (h < 0 || h > 23) continue;
-      if (Number.isFinite(table.target[i]!)) prices[d * 24 + h] = table.target[i]!;
-      for (const [k, c] of exogenousColumns.entries()) exogenous[k]![d * 24 + h] = table.features[c]![i]!;
-    }
-    // Prices not known from a target: from the lag profiles of later days (any of their rows carries the whole profile).
-    for (const i of rows) {
-      if (table.hour[i] !== 0) continue;
-      const d = table.dayNumber[i]! - first;
-      for (const lag of PRICE_LAGS) {
-        const p = d - lag;
-        if (p < 0) continue;
-        for (let h = 0; h < 24; h++) {
-          if (Number.isFinite(prices[p * 24 + h]!)) continue;
-          const v = table.features[`price_lag${lag}_h${hh(h)}`]?.[i];
-          if (v !== undefined && Number.isFinite(v)) prices[p * 24 + h] = v;
-        }
+  return byNode;
+}
+
+function nodePanel(table: FeatureTable, nodeId: number, allRows: readonly number[], span: { readonly firstDayNumber: number; readonly lastDayNumber: number; readonly exogenousColumns: readonly string[] }): NodePanel {
+  const first = span.firstDayNumber;
+  const days = span.lastDayNumber - first + 1;
+  const rows = allRows.filter((i) => table.dayNumber[i]! >= first && table.dayNumber[i]! <= span.lastDayNumber);
+  const { exogenousColumns } = span;
+  const prices = new Float64Array(days * 24).fill(Number.NaN);
+  const exogenous = exogenousColumns.map(() => new Float64Array(days * 24).fill(Number.NaN));
+  for (const i of rows) {
+    const d = table.dayNumber[i]! - first;
+    const h = table.hour[i]!;
+    if (h < 0 || h > 23) continue;
+    if (Number.isFinite(table.target[i]!)) prices[d * 24 + h] = table.target[i]!;
+    for (const [k, c] of exogenousColumns.entries()) exogenous[k]![d * 24 + h] = table.features[c]![i]!;
+  }
+  // Prices not known from a target: from the lag profiles of later days (any of their rows carries the whole profile).
+  for (const i of rows) {
+    if (table.hour[i] !== 0) continue;
+    const d = table.dayNumber[i]! - first;
+    for (const lag of PRICE_LAGS) {
+      const p = d - lag;
+      if (p < 0) continue;
+      for (let h = 0; h < 24; h++) {
+        if (Number.isFinite(prices[p * 24 + h]!)) continue;
+        const v = table.features[`price_lag${lag}_h${hh(h)}`]?.[i];
+        if (v !== undefined && Number.isFinite(v)) prices[p * 24 + h] = v;
       }
     }
-    out.push({
-      nodeId,
-      firstDayNumber: first,
-      exogenousColumns,
-      panel: { days: Array.from({ length: days }, (_, d) => dayOfNumber(first + d)), prices, exogenous },
-    });
   }
-  return out;
+  return {
+    nodeId,
+    firstDayNumber: first,
+    exogenousColumns,
+    panel: { days: Array.from({ length: days }, (_, d) => dayOfNumber(first + d)), prices, exogenous },
+  };
 }
 
 /**

@@ -40,10 +40,7 @@ export function learWalkForwardOnTable(table: FeatureTable, o: LearTableRunOptio
   let missingDays = 0;
   let fits = 0;
   for (const { nodeId, firstDayNumber, panel } of learPanelsFromFeatures(table)) {
-    const complete = completeDays(panel);
-    // prefix[d] = complete days before panel day d: a window [a, b] is whole iff prefix[b+1] - prefix[a] = b - a + 1.
-    const prefix = new Int32Array(complete.length + 1);
-    for (let d = 0; d < complete.length; d++) prefix[d + 1] = prefix[d]! + complete[d]!;
+    const prefix = completePrefix(completeDays(panel));
     const features = learFeatureMatrixSafe(panel);
     const models: Array<LearModel | undefined> = o.windows.map(() => undefined);
     for (let dn = o.firstDay; dn <= o.lastDay; dn++) {
@@ -74,19 +71,34 @@ export function learWalkForwardOnTable(table: FeatureTable, o: LearTableRunOptio
         missingDays++;
         continue;
       }
-      const mean = new Float64Array(24);
-      for (const f of perWindow) for (let h = 0; h < 24; h++) mean[h]! += f[h]! / perWindow.length;
-      cwa.set(learKey(nodeId, dn), mean);
+      cwa.set(learKey(nodeId, dn), windowMean(perWindow));
     }
   }
   return { cwa, byWindow, missingDays, fits, seconds: (performance.now() - started) / 1000 };
+}
+
+/** The calibration window average (CWA) of one day's forecasts: the plain mean per hour of the windows that forecast it. */
+export function windowMean(perWindow: readonly Float64Array[]): Float64Array {
+  const mean = new Float64Array(24);
+  for (const f of perWindow) for (let h = 0; h < 24; h++) mean[h]! += f[h]! / perWindow.length;
+  return mean;
+}
+
+/**
+ * Per panel day, how many complete days come before it: a window [a, b] of panel days is whole
+ * (every price and exogenous value finite) iff prefix[b + 1] - prefix[a] = b - a + 1.
+ */
+export function completePrefix(complete: Uint8Array): Int32Array {
+  const prefix = new Int32Array(complete.length + 1);
+  for (let d = 0; d < complete.length; d++) prefix[d + 1] = prefix[d]! + complete[d]!;
+  return prefix;
 }
 
 /**
  * Every panel day's raw LEAR row, as `learFeatureMatrix`, except that a day whose inputs are
  * missing gets a NaN row instead of an error: it only makes the windows that hold it unusable.
  */
-function learFeatureMatrixSafe(panel: DailyPanel): Float64Array {
+export function learFeatureMatrixSafe(panel: DailyPanel): Float64Array {
   const p = learFeatureCount(panel.exogenous.length);
   const out = new Float64Array(panel.days.length * p).fill(Number.NaN);
   const row = new Float64Array(p);

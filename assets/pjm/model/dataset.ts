@@ -3,6 +3,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { featureColumns, legacyFeatureSet, type FeatureSet, type Market } from '../features/columns.ts';
 
+import { dayNumberOf } from '../../../lib/days.ts';
 import { readDoubleColumns } from '../../../lib/duckdb/double-columns.ts';
 import { sqlString } from '../../../lib/duckdb/sql.ts';
 
@@ -22,8 +23,6 @@ export interface FeatureTable {
   readonly rows: number;
 }
 
-export const dayNumberOf = (day: string): number => Math.round(Date.parse(`${day}T00:00:00Z`) / 86_400_000);
-export const dayOfNumber = (n: number): string => new Date(n * 86_400_000).toISOString().slice(0, 10);
 
 const asSet = (s: Market | FeatureSet): FeatureSet => (typeof s === 'string' ? legacyFeatureSet(s) : s);
 
@@ -110,5 +109,56 @@ export function featureTableFromRows(
     target: column((r) => r.target),
     features: Object.fromEntries(names.map((n) => [n, column((r) => r.features[n] ?? null)])),
     rows: rows.length,
+  };
+}
+
+/**
+ * The `FeatureTable` of one node and one target day: its 24 grid-hour rows (hours 0-23), from
+ * the columns `featuresInMemory` computes, for prediction. `features` must hold every column
+ * of `set` (featureColumns(set)), each of 24 values.
+ */
+export function featureTableOfDay(day: {
+  readonly nodeId: number;
+  readonly day: string;
+  readonly set: FeatureSet;
+  readonly target: Float64Array;
+  readonly features: Readonly<Record<string, Float64Array>>;
+}): FeatureTable {
+  return {
+    market: day.set.market,
+    featureSet: day.set,
+    featureNames: featureColumns(day.set),
+    nodeId: new Float64Array(24).fill(day.nodeId),
+    dayNumber: new Int32Array(24).fill(dayNumberOf(day.day)),
+    hour: Int32Array.from({ length: 24 }, (_, h) => h),
+    target: day.target,
+    features: day.features,
+    rows: 24,
+  };
+}
+
+/** The rows of several tables of one feature set, in the order given (e.g. a node's days D-7, D-1 and D for LEAR). */
+export function concatFeatureTables(tables: readonly FeatureTable[]): FeatureTable {
+  const first = tables[0];
+  if (first === undefined) throw new Error('concatFeatureTables: no tables given.');
+  const rows = tables.reduce((n, t) => n + t.rows, 0);
+  const join = <T extends Float64Array | Int32Array>(get: (t: FeatureTable) => T, make: (n: number) => T): T => {
+    const out = make(rows);
+    let at = 0;
+    for (const t of tables) {
+      out.set(get(t).subarray(0, t.rows) as never, at);
+      at += t.rows;
+    }
+    return out;
+  };
+  const f64 = (n: number) => new Float64Array(n);
+  return {
+    ...first,
+    nodeId: join((t) => t.nodeId, f64),
+    dayNumber: join((t) => t.dayNumber, (n) => new Int32Array(n)),
+    hour: join((t) => t.hour, (n) => new Int32Array(n)),
+    target: join((t) => t.target, f64),
+    features: Object.fromEntries(first.featureNames.map((name) => [name, join((t) => t.features[name] ?? new Float64Array(t.rows).fill(Number.NaN), f64)])),
+    rows,
   };
 }

@@ -56,3 +56,27 @@ export function combineFamilies(members: readonly FamilyForecast[]): { values: F
   }
   return { values, fallbackHours };
 }
+
+/**
+ * The served forecast of each hour from the families' forecasts (NaN where LEAR has none), as
+ * the backtest scores it and the model serves it: XGBoost alone; LEAR, or XGBoost where LEAR
+ * has no forecast; or the ensemble's plain mean (`combineFamilies`, XGBoost alone where LEAR has
+ * none). `fallbackHours` counts the hours LEAR lacked.
+ */
+export function servedValues(choice: FamilyChoice, xgboost: ArrayLike<number>, lear: ArrayLike<number>): { values: Float64Array; fallbackHours: number } {
+  if (choice === 'xgboost') return { values: Float64Array.from(xgboost), fallbackHours: 0 };
+  if (choice === 'lear') {
+    let fallbackHours = 0;
+    const values = Float64Array.from(lear, (v, i) => {
+      if (Number.isFinite(v)) return v;
+      fallbackHours++;
+      return xgboost[i]!;
+    });
+    return { values, fallbackHours };
+  }
+  const w = equalWeights(['xgboost', 'lear']);
+  return combineFamilies([
+    { family: 'xgboost', weight: w.xgboost, values: xgboost },
+    { family: 'lear', weight: w.lear, values: lear },
+  ]);
+}

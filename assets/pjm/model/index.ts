@@ -4,12 +4,13 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { FeatureSet, Market } from '../features/columns.ts';
 import type { JsonValue } from '../../../runtime/definitions.ts';
-import { dayNumberOf, readFeatureTable } from './dataset.ts';
+import { dayNumberOf } from '../../../lib/days.ts';
+import { readFeatureTable } from './dataset.ts';
 import { modelFiles, type ModelFiles } from './persist.ts';
 import { DEFAULT_SETTINGS, type TrainSettings } from './settings.ts';
 import { trainModel, type TrainedModel } from './train.ts';
 
-export { readFeatureTable, featureTableFromRows, nodeRows, dayNumberOf, dayOfNumber, type FeatureTable } from './dataset.ts';
+export { readFeatureTable, featureTableFromRows, nodeRows, type FeatureTable } from './dataset.ts';
 export { trainModel, predictRows, disposeModel, designMatrix, type TrainedModel, type TrainedMember } from './train.ts';
 export { modelFiles, loadModel, sidecarFeatureSet, type ModelFiles, type ModelSidecar, type SidecarMember } from './persist.ts';
 export { DEFAULT_SETTINGS, BENCH_SETTINGS, DEFAULT_PARAMS, RT_WITH_DA_SETTINGS, defaultSettingsFor, type TrainSettings, type VariantSpec, type TargetKind } from './settings.ts';

@@ -5,7 +5,7 @@
 import { Booster } from '../../../lib/xgboost/index.ts';
 import type { TrainedModel } from './train.ts';
 import { legacyFeatureSet, type FeatureSet } from '../features/columns.ts';
-import { SIDECAR_FORMAT, type ModelSidecar, type SidecarMember } from './sidecar.ts';
+import { SIDECAR_FORMAT, SIDECAR_FORMATS, type ModelSidecar, type SidecarMember } from './sidecar.ts';
 
 export type { ModelSidecar, SidecarMember } from './sidecar.ts';
 
@@ -69,11 +69,12 @@ export function sidecarFeatureSet(sidecar: Pick<ModelSidecar, 'market' | 'featur
 }
 
 /**
- * Loads a model back from its sidecar and member bytes (as returned by `modelFiles`, by
- * file name). Predictions use each member's saved rounds.
+ * Loads a model's XGBoost members back from its sidecar and member bytes (as returned by
+ * `modelFiles`, by file name). Predictions use each member's saved rounds. (A format-2 model's
+ * LEAR members: model/served.ts.)
  */
 export function loadModel(sidecar: ModelSidecar, bytesByFile: ReadonlyMap<string, Uint8Array>): TrainedModel {
-  if (sidecar.format !== SIDECAR_FORMAT) throw new Error(`loadModel: unknown sidecar format ${JSON.stringify(sidecar.format)}; expected ${SIDECAR_FORMAT}.`);
+  if (!(SIDECAR_FORMATS as readonly string[]).includes(sidecar.format)) throw new Error(`loadModel: unknown sidecar format ${JSON.stringify(sidecar.format)}; expected one of ${SIDECAR_FORMATS.join(', ')}.`);
   return modelFromSidecar(
     sidecar,
     sidecar.members.map((m) => {

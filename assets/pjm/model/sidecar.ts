@@ -6,15 +6,51 @@
 // Two readers, one declaration: `readSidecarDescription` checks what describes the model (what
 // the UI's model page shows: members, learning curves, importance, window, metrics);
 // `readModelSidecar` checks all that and what predicting needs (target transform, settings).
+//
+// Format 1 (`pjm-lmp-xgb/1`) is a model of XGBoost members alone; format 2 (`pjm-lmp/2`) is
+// format 1 plus `families`: which family is served (LEAR, or the ensemble of both), the weights,
+// and the LEAR members (per node, each calibration window and the days it was fitted on, their
+// coefficients in a bundle file). pjm/model writes format 2 only when LEAR is served, so an
+// XGBoost model is written as before; both formats are read, format 1 as XGBoost alone.
 import type { JsonValue } from '../../../runtime/definitions.ts';
+import type { FamilyChoice } from '../config.ts';
 import type { FeatureSet, Market } from '../features/columns.ts';
 import type { ConformalCalibration } from './calibration.ts';
 import type { TrainSettings, VariantSpec } from './settings.ts';
 import type { TrainedModel } from './train.ts';
 import type { PriceTransform } from './transform.ts';
 
-/** The sidecar format this code writes and reads; a new incompatible shape gets a new number. */
+/** The sidecar format of a model of XGBoost members alone; a new incompatible shape gets a new number. */
 export const SIDECAR_FORMAT = 'pjm-lmp-xgb/1';
+/** The format of a model that serves LEAR (alone or in the ensemble): format 1 plus `families`. */
+export const SIDECAR_FORMAT_FAMILIES = 'pjm-lmp/2';
+/** Every format this code reads. */
+export const SIDECAR_FORMATS = [SIDECAR_FORMAT, SIDECAR_FORMAT_FAMILIES] as const;
+export type SidecarFormat = (typeof SIDECAR_FORMATS)[number];
+
+/** One LEAR calibration window of one node: the days it was fitted on (its first week feeds only the lags). */
+export interface SidecarLearWindow {
+  readonly window: number;
+  readonly firstDay: string;
+  readonly lastDay: string;
+}
+
+/** What a format-2 model serves besides its XGBoost members. */
+export interface SidecarFamilies {
+  /** PJM_MODEL_FAMILIES when it was trained. */
+  readonly choice: Exclude<FamilyChoice, 'xgboost'>;
+  /** The weight of each family in the served mean (lear: LEAR alone, XGBoost where LEAR has no forecast). */
+  readonly weights: { readonly xgboost: number; readonly lear: number };
+  readonly combination: string;
+  readonly lear: {
+    /** The bundle file holding the coefficients and transforms (assets/pjm/lear/served.ts, format pjm-lear/1). */
+    readonly file: string;
+    /** PJM_LEAR_WINDOWS: the calibration windows averaged (CWA), in days. */
+    readonly windows: readonly number[];
+    /** Per node: its exogenous series (feature columns of D) and the windows fitted. */
+    readonly nodes: ReadonlyArray<{ readonly nodeId: number; readonly exogenousColumns: readonly string[]; readonly windows: readonly SidecarLearWindow[] }>;
+  };
+}
 
 export interface SidecarMemberDescription {
   readonly variant: { readonly name: string };
@@ -30,7 +66,7 @@ export interface SidecarMemberDescription {
 
 /** What describes a model: the part of the sidecar the UI shows. */
 export interface SidecarDescription {
-  readonly format: typeof SIDECAR_FORMAT;
+  readonly format: SidecarFormat;
   readonly market: Market;
   readonly featureNames: readonly string[];
   readonly members: readonly SidecarMemberDescription[];
@@ -66,8 +102,10 @@ export interface ModelSidecar extends SidecarDescription {
    * residual quantiles of that family's walk-forward forecasts (pjm/backtest), from which
    * every forecast gets its quantiles. Absent in sidecars written before calibrations.
    */
-  readonly servedFamily?: 'xgboost';
+  readonly servedFamily?: FamilyChoice;
   readonly calibration?: ConformalCalibration;
+  /** Format 2 only: the served families, weights and LEAR members. */
+  readonly families?: SidecarFamilies;
   /** The backtest MAE of the served family on its test period (what no_worse_than_current compares). */
   readonly backtest?: { readonly mae: number; readonly testFirstDay: string; readonly testLastDay: string };
 }
@@ -137,7 +175,7 @@ export function sidecarIn(metadata: { readonly [key: string]: JsonValue }): Json
 
 function checkDescription(r: Reader, v: unknown): Obj {
   const s = r.object(v, '');
-  r.oneOf(s.format, [SIDECAR_FORMAT], 'format');
+  r.oneOf(s.format, SIDECAR_FORMATS, 'format');
   r.oneOf(s.market, ['da', 'rt'], 'market');
   r.each(s.featureNames, 'featureNames', (f, p) => r.string(f, p), { nonEmpty: true });
   r.each(
@@ -187,5 +225,34 @@ export function readModelSidecar(value: unknown, where: string): ModelSidecar {
   r.each(s.members, 'members', (m, p) => r.oneOf((m as { variant: Obj }).variant.target, ['level', 'change_lag1', 'change_lag7', 'change_da'], `${p}.variant.target`));
   if (s.featureSet !== undefined) r.each(r.object(s.featureSet, 'featureSet').inputs, 'featureSet.inputs', (i, p) => r.string(i, p));
   if (s.calibration !== undefined) r.array(r.object(s.calibration, 'calibration').offsets, 'calibration.offsets');
+  if (s.format === SIDECAR_FORMAT_FAMILIES) {
+    const f = r.object(s.families, 'families');
+    const choice = r.oneOf(f.choice, ['lear', 'ensemble'], 'families.choice');
+    r.oneOf(s.servedFamily, [choice], 'servedFamily');
+    const weights = r.object(f.weights, 'families.weights');
+    r.number(weights.xgboost, 'families.weights.xgboost');
+    r.number(weights.lear, 'families.weights.lear');
+    const lear = r.object(f.lear, 'families.lear');
+    r.string(lear.file, 'families.lear.file');
+    r.each(lear.windows, 'families.lear.windows', (w, p) => r.count(w, p), { nonEmpty: true });
+    r.each(lear.nodes, 'families.lear.nodes', (item, p) => {
+      const n = r.object(item, p);
+      r.count(n.nodeId, `${p}.nodeId`);
+      r.each(n.exogenousColumns, `${p}.exogenousColumns`, (c, q) => r.string(c, q));
+      r.each(n.windows, `${p}.windows`, (wi, q) => {
+        const w = r.object(wi, q);
+        r.count(w.window, `${q}.window`);
+        r.string(w.firstDay, `${q}.firstDay`);
+        r.string(w.lastDay, `${q}.lastDay`);
+      });
+    });
+  } else if (s.families !== undefined) {
+    r.fail('families', `is set in a ${SIDECAR_FORMAT} sidecar, which serves XGBoost alone`);
+  }
   return s as unknown as ModelSidecar;
+}
+
+/** The family a sidecar's model serves: format 1 is XGBoost alone. */
+export function servedFamilyOf(sidecar: Pick<ModelSidecar, 'families'>): FamilyChoice {
+  return sidecar.families?.choice ?? 'xgboost';
 }

@@ -3,7 +3,8 @@
 // prices and target in the per-node asinh-median space, members averaged in $/MWh.
 import { type Booster, DMatrix, train, type EvalRound, type Params } from '../../../lib/xgboost/index.ts';
 import { priceFeatureColumns } from '../features/columns.ts';
-import { dayOfNumber, rowsBetween, type FeatureTable } from './dataset.ts';
+import { dayOfNumber } from '../../../lib/days.ts';
+import { rowsBetween, type FeatureTable } from './dataset.ts';
 import { fitNodeScale, fromZ, toZ, type NodeScale, type PriceTransform } from './transform.ts';
 import type { TargetKind, TrainSettings, VariantSpec } from './settings.ts';
 

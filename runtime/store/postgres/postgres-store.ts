@@ -11,7 +11,7 @@ import { hostname } from 'node:os';
 import pg from 'pg';
 import type { JsonValue } from '../../definitions.ts';
 import { RuntimeError } from '../../errors.ts';
-import type { AssetKey, PartitionKey } from '../../keys.ts';
+import { describePartition, type AssetKey, type PartitionKey } from '../../keys.ts';
 import type { DynamicPartitionKeys } from '../../partitions.ts';
 import type { CodeVersion, DataVersion } from '../../versions.ts';
 import { BAD_CURRENT_SQL } from '../consistency-sql.ts';
@@ -59,7 +59,7 @@ export interface PostgresStoreOptions {
   readonly maxConnections?: number;
 }
 
-/** What record_materialization() raises when the commit's lease holder no longer holds the lease (migration 6). */
+/** What record_materialization() raises when the commit's lease holder no longer holds the lease (migration 7). */
 const LEASE_LOST_SQLSTATE = 'LS001';
 
 /** The channel record_materialization() and the other writes NOTIFY on. */
@@ -253,7 +253,7 @@ export class PostgresLineageStore implements LineageStore {
       // Released between the two statements: try again.
       if (rows[0]) return { acquired: false, holder: rows[0].run_id, expiresAt: rows[0].expires_at };
     }
-    throw new RuntimeError('lease-timeout', `${asset}[${partition}]: the lease kept changing hands while run ${runId} tried to take it; try again.`);
+    throw new RuntimeError('lease-timeout', `${describePartition(asset, partition)}: the lease kept changing hands while run ${runId} tried to take it; try again.`);
   }
 
   async releaseLease(asset: AssetKey, partition: PartitionKey, runId: string): Promise<void> {
@@ -267,7 +267,7 @@ export class PostgresLineageStore implements LineageStore {
     const ev = eventColumns(events.map((x) => x.e));
     try {
       // One statement, so one transaction and one round trip, fenced or not: the function locks
-      // and checks the lease itself (migration 6).
+      // and checks the lease itself (migration 7).
       const { rows } = await this.#q<{ id: number }>(
         `SELECT record_materialization($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
            $11::text[], $12::text[], $13::bigint[], $14::text[],
@@ -284,7 +284,7 @@ export class PostgresLineageStore implements LineageStore {
       return rows[0]!.id;
     } catch (err) {
       if ((err as { code?: unknown }).code === LEASE_LOST_SQLSTATE) {
-        throw new RuntimeError('lease-lost', `${m.asset}[${m.partition}]: ${m.leaseHolder} no longer holds its lease (it expired and another worker took it over); nothing was recorded.`);
+        throw new RuntimeError('lease-lost', `${describePartition(m.asset, m.partition)}: ${m.leaseHolder} no longer holds its lease (it expired and another worker took it over); nothing was recorded.`);
       }
       throw err;
     }
@@ -545,8 +545,11 @@ export class PostgresLineageStore implements LineageStore {
   async finishQueuedRun(runId: string): Promise<void> {
     await runQueue.finishQueuedRun(this.#pool, runId);
   }
-  async cancelQueuedRun(runId: string): Promise<CancelQueuedResult> {
-    return runQueue.cancelQueuedRun(this.#pool, runId);
+  async heartbeatQueuedRuns(runIds: readonly string[], now: number): Promise<void> {
+    await runQueue.heartbeatQueuedRuns(this.#pool, runIds, now);
+  }
+  async cancelQueuedRun(runId: string, reason?: string): Promise<CancelQueuedResult> {
+    return runQueue.cancelQueuedRun(this.#pool, runId, reason);
   }
 
   async claimRunRequest(dedupeKey: string, daemonId: string, runId: string, now: number): Promise<ClaimResult> {
@@ -612,7 +615,7 @@ export class PostgresLineageStore implements LineageStore {
 
   async checkConsistency(): Promise<string[]> {
     const { rows } = await this.#q<{ asset: string; partition: string; problem: string }>(BAD_CURRENT_SQL);
-    const problems = rows.map((r) => `${r.asset}[${r.partition}]: ${r.problem}`);
+    const problems = rows.map((r) => `${describePartition(r.asset, r.partition)}: ${r.problem}`);
     const { rows: leases } = await this.#q<{ n: number }>(`SELECT count(*)::int AS n FROM leases l JOIN runs r ON r.id = l.run_id WHERE r.status != 'running'`);
     if (leases[0]!.n > 0) problems.push(`${leases[0]!.n} leases are held by runs that have ended`);
     return problems;

@@ -5,16 +5,16 @@
 import { hostname } from 'node:os';
 import type pg from 'pg';
 import { admit } from '../../queue/admission.ts';
-import { processAlive } from '../run-liveness.ts';
-import { CLAIM_RECORD_MS, queuedRunFromRow, type CancelQueuedResult, type ClaimQueuedResult, type NewQueuedRun, type QueueLimits, type QueueRow, type QueueState, type QueuedRunRecord } from '../run-queue-records.ts';
+import { deadQueueOwner } from '../run-liveness.ts';
+import { CANCELED_ON_REQUEST, CLAIM_RECORD_MS, queuedRunFromRow, type CancelQueuedResult, type ClaimQueuedResult, type NewQueuedRun, type QueueLimits, type QueueRow, type QueueState, type QueuedRunRecord } from '../run-queue-records.ts';
 
 /** The advisory lock key of queue claims (any fixed number no other lock of the store uses). */
 const CLAIM_LOCK = 7_215_001;
 
 export async function enqueueRun(pool: pg.Pool, run: NewQueuedRun): Promise<void> {
   await pool.query(
-    `INSERT INTO run_queue (run_id, selection, partitions, force, trigger, pools, enqueued_at, owner_host, owner_pid, state)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'queued')`,
+    `INSERT INTO run_queue (run_id, selection, partitions, force, trigger, pools, enqueued_at, owner_host, owner_pid, state, heartbeat_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'queued', $7)`,
     [run.runId, run.selection, run.partitions, run.force, run.trigger, JSON.stringify(run.pools), run.enqueuedAt, hostname(), process.pid],
   );
 }
@@ -32,11 +32,11 @@ export async function queuedRun(pool: pg.Pool, runId: string): Promise<QueuedRun
 export async function claimQueuedRun(c: pg.PoolClient, claimer: string, limits: QueueLimits, now: number, only: string | undefined): Promise<ClaimQueuedResult> {
   await c.query('SELECT pg_advisory_xact_lock($1)', [CLAIM_LOCK]);
   const { rows } = await c.query<QueueRow>(`SELECT * FROM run_queue WHERE state = 'queued' ORDER BY seq`);
-  const here = hostname();
   const live: QueueRow[] = [];
   for (const r of rows) {
-    if (r.owner_host !== here || r.owner_pid === process.pid || processAlive(r.owner_pid)) live.push(r);
-    else await c.query(`UPDATE run_queue SET state = 'canceled' WHERE run_id = $1 AND state = 'queued'`, [r.run_id]);
+    const dead = deadQueueOwner(queuedRunFromRow(r), now);
+    if (dead === undefined) live.push(r);
+    else await c.query(`UPDATE run_queue SET state = 'canceled', cancel_reason = $2 WHERE run_id = $1 AND state = 'queued'`, [r.run_id, dead]);
   }
   // A launched row holds a slot while its run is running, or not yet recorded (just claimed; a claimer
   // that died before recording its run frees the slot after CLAIM_RECORD_MS).
@@ -54,8 +54,13 @@ export async function finishQueuedRun(pool: pg.Pool, runId: string): Promise<voi
   await pool.query(`UPDATE run_queue SET state = 'finished' WHERE run_id = $1 AND state = 'launched'`, [runId]);
 }
 
-export async function cancelQueuedRun(pool: pg.Pool, runId: string): Promise<CancelQueuedResult> {
-  const r = await pool.query(`UPDATE run_queue SET state = 'canceled' WHERE run_id = $1 AND state = 'queued'`, [runId]);
+export async function heartbeatQueuedRuns(pool: pg.Pool, runIds: readonly string[], now: number): Promise<void> {
+  if (runIds.length === 0) return;
+  await pool.query(`UPDATE run_queue SET heartbeat_at = $1 WHERE run_id = ANY($2::text[]) AND state = 'queued'`, [now, runIds]);
+}
+
+export async function cancelQueuedRun(pool: pg.Pool, runId: string, reason: string = CANCELED_ON_REQUEST): Promise<CancelQueuedResult> {
+  const r = await pool.query(`UPDATE run_queue SET state = 'canceled', cancel_reason = $2 WHERE run_id = $1 AND state = 'queued'`, [runId, reason]);
   if ((r.rowCount ?? 0) > 0) return { canceled: true };
   return { canceled: false, state: (await queuedRun(pool, runId))?.state ?? 'unknown' };
 }

@@ -137,7 +137,7 @@ export const MIGRATIONS: readonly Migration[] = [
   {
     version: 2,
     name: 'record_materialization(): a completed materialization in one round trip',
-    // (Replaced by version 6, which adds the fence; the body is the same.)
+    // (Replaced by version 7, which adds the fence; the body is the same.)
     // One call does what the SQLite store does in its immediate transaction, in the same order
     // (the run's pending log events, the materialization, its inputs and checks, the current
     // pointer, its events tagged with the new id) and NOTIFYs listeners at commit. One round trip
@@ -298,6 +298,14 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 6,
+    name: "run queue: a queued row's heartbeat (a silent row of another host is canceled) and why a row was canceled",
+    sql: `
+    ALTER TABLE run_queue ADD COLUMN heartbeat_at bigint;
+    ALTER TABLE run_queue ADD COLUMN cancel_reason text;
+    `,
+  },
+  {
+    version: 7,
     name: 'record_materialization() fences the commit itself: a worker commit in one round trip instead of four',
     // A worker's commit was BEGIN, the lease row locked FOR UPDATE, the call, COMMIT: four round
     // trips. The lock and the check now happen inside the call (its statement is its transaction),
@@ -363,7 +371,7 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
-    version: 7,
+    version: 8,
     name: 'work_units: NOTIFY only the changes someone waits for (not a claim), naming the new state',
     // A unit queued (or handed back) wakes idle workers; one that ended wakes its coordinator
     // and launches waiting for their pool. A claim wakes nobody who can act on it, yet it woke

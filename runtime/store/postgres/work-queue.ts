@@ -188,7 +188,7 @@ export class PostgresWorkQueue<P, R> implements WorkQueue<P, R> {
     const c = new pg.Client({ connectionString: this.#url, types: TYPES });
     c.on('notification', (msg) => {
       if (msg.channel !== CHANNEL || msg.payload === undefined) return;
-      // 'STATE RUN_ID' (migration 7); anything else is not ours to act on, and the poll covers it.
+      // 'STATE RUN_ID' (migration 8); anything else is not ours to act on, and the poll covers it.
       const space = msg.payload.indexOf(' ');
       const state = msg.payload.slice(0, space) as WorkUnitChange['state'];
       if (space > 0 && NOTIFIED_STATES.has(state)) listener({ state, runId: msg.payload.slice(space + 1) });

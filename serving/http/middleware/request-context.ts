@@ -24,7 +24,8 @@ export function writeAccessLine(log: Logger, requestId: string, method: string, 
   else log.info(line, 'request');
 }
 
-export function requestContext(log: Logger): Middleware {
+/** `warmUpLog`: where the server's own warm-up requests (`ctx.state.warmup`) write their access line (ServerDeps.warmUpSinks). */
+export function requestContext(log: Logger, warmUpLog: Logger): Middleware {
   return async (ctx, next) => {
     const started = process.hrtime.bigint();
     const requestId = requestIdFrom(ctx.get('x-request-id'));
@@ -36,9 +37,9 @@ export function requestContext(log: Logger): Middleware {
     try {
       await next();
     } finally {
-      // The server's own warm-up requests (serving/warmup.ts) write no access line. (No `return`
-      // here: a return in `finally` would swallow an error thrown by the handler.)
-      if (!ctx.state.warmup) writeAccessLine(log, requestId, ctx.method, ctx.path, ctx.status, started);
+      // The server's own warm-up requests (serving/warmup.ts) write theirs to the throwaway log.
+      // (No `return` here: a return in `finally` would swallow an error thrown by the handler.)
+      writeAccessLine(ctx.state.warmup ? warmUpLog : log, requestId, ctx.method, ctx.path, ctx.status, started);
     }
   };
 }

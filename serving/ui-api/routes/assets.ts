@@ -1,6 +1,5 @@
 // GET /api/assets/:key and its partitions and predictions: one asset's page.
 import type { Router } from '@koa/router';
-import type { JsonValue } from '../../../runtime/index.ts';
 import { addRoute, HttpError, type OpenApiRegistry } from '../../routes.ts';
 import { assetView, partitionsView } from '../asset-view.ts';
 import { forecastVsActual } from '../model-view.ts';
@@ -69,10 +68,9 @@ export function registerAssetRoutes(router: Router, spec: OpenApiRegistry, state
       const key = assetKeyOrThrow(instance, params.key);
       const current = await instance.store.current(key, '');
       if (!current) throw new HttpError(404, 'not_found', `${key} has no current version yet; materialize it first.`);
-      const m = await instance.store.materialization(current.id);
-      const hours = await state.predictions(key, current.id, (m?.metadata ?? null) as JsonValue);
+      const hours = await state.predictions(key, current.id);
       if (!hours) {
-        throw new HttpError(404, 'not_found', `${key}'s current version (materialization ${current.id}) holds no predictions: expected an array of {nodeId, day, hour, actual, forecast}.`);
+        throw new HttpError(404, 'not_found', `${key}'s current version (materialization ${current.id}) holds no predictions: expected a value with forecasts, an array of {nodeId, day, hour, actual, forecast, naive}, as pjm/backtest stores.`);
       }
       ctx.body = forecastVsActual(hours, query);
     },

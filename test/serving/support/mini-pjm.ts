@@ -8,7 +8,8 @@
 import { fileURLToPath } from 'node:url';
 import { allPartitionsMapping, dailyPartitions, defineAsset, defineDefinitions, type AssetDefinition, type Metadata } from '../../../runtime/index.ts';
 import { buildFeatures, type FeatureSet } from '../../../assets/pjm/features/index.ts';
-import { dayNumberOf, dayOfNumber, readFeatureTable, rowsBetween, type FeatureTable } from '../../../assets/pjm/model/dataset.ts';
+import { dayNumberOf, dayOfNumber } from '../../../lib/days.ts';
+import { readFeatureTable, rowsBetween, type FeatureTable } from '../../../assets/pjm/model/dataset.ts';
 import { conformalCalibration, type ConformalCalibration } from '../../../assets/pjm/model/calibration.ts';
 import { DEFAULT_PARAMS, DEFAULT_SETTINGS } from '../../../assets/pjm/model/settings.ts';
 import { disposeModel, predictRows, trainModel, type TrainedModel } from '../../../assets/pjm/model/train.ts';
