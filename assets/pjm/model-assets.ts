@@ -240,6 +240,12 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
     description: `Feature rows of one node for ${market.toUpperCase()} forecasts of day D from what is known at the end of D-1, from the feature set of pjm/feature_set: price profiles of D-1, D-2, D-3 and D-7 of the ${market.toUpperCase()} market, D-1 daily stats, calendar and holidays${market === 'rt' ? ', the DA price of the hour' : ''}, load forecasts, metered load of D-1. Empty for the first week of the data (its lags reach before it). The target is kept apart.`,
     io: 'table',
     codeVersion: `3:${market}`,
+    // One batch step at a time: a 92-day batch's query holds 100-150 MiB of DuckDB memory
+    // (measured: it fails under a 100 MB limit, passes under 150 MB) for ~2,200 rows, and
+    // four at once ran the process's DuckDB out of its 512 MB (DUCKDB_MEMORY_LIMIT) in one
+    // default run of four on 2026-12-03, failing 184 node-days. DuckDB's own threads are
+    // the cores either way, so one at a time costs little.
+    pool: 'duckdb-features',
     // A backfill computes a node's days FEATURE_BATCH_DAYS at a time: one feature query per
     // day cost ~70 ms (mostly its plan and the scan of its inputs), 60 % of the default run.
     batch: {
