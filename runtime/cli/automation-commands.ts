@@ -3,7 +3,7 @@
 //   materialize tick [--at TIME] [--json]                evaluate schedules, sensors and policies once, run what they request, exit
 //   materialize daemon [--interval 30s]        the same in a loop; SIGTERM stops it after the tick in progress
 //   materialize ticks [--limit N] [--name N] [--json]   recent ticks: what was evaluated, requested, and why not
-import { runDaemon } from '../automation/daemon.ts';
+import { runDaemon, type DaemonReopen } from '../automation/daemon.ts';
 import { newDaemonId, runTick, type TickResult } from '../automation/tick.ts';
 import { RuntimeError } from '../errors.ts';
 import type { Instance } from '../instance.ts';
@@ -61,7 +61,15 @@ export async function tickCommand(instance: Instance<unknown>, queue: RunQueueSe
   }
 }
 
-export async function daemonCommand(instance: Instance<unknown>, intervalMs: number, queue: RunQueueSettings, json: boolean, out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
+export async function daemonCommand(
+  instance: Instance<unknown>,
+  intervalMs: number,
+  queue: RunQueueSettings,
+  reopen: DaemonReopen,
+  json: boolean,
+  out: NodeJS.WritableStream,
+  err: NodeJS.WritableStream,
+): Promise<number> {
   const stop = new AbortController();
   const runs = new AbortController();
   const daemonId = newDaemonId();
@@ -85,6 +93,13 @@ export async function daemonCommand(instance: Instance<unknown>, intervalMs: num
       runSignal: runs.signal,
       onTick: (r) => writeView(out, daemonTickView, r, json),
       onError: (message) => err.write(`${new Date().toISOString()} tick failed: ${message}; trying again next interval\n`),
+      reopen,
+      onReopen: (r) =>
+        err.write(
+          r.ok
+            ? `${new Date().toISOString()} definitions opened again (every ${reopen.everyMs / 60_000} min: their partitions follow the clock)\n`
+            : `${new Date().toISOString()} could not open the definitions again: ${r.error}; ticking on the ones loaded before\n`,
+        ),
     });
     err.write(`daemon ${daemonId} stopped after ${ticks} ticks\n`);
     return 0;

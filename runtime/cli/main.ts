@@ -41,6 +41,8 @@ import type { WorkerQueue } from '../executor/launcher.ts';
 import type { UnitPayload, UnitResult } from '../executor/work-unit.ts';
 import { runWorker } from '../worker.ts';
 
+/** How long `materialize daemon` ticks on one load of the definitions before it opens them again. */
+const DAEMON_REOPEN_MS = 60 * 60_000;
 const COMMANDS = ['status', 'show', 'lineage', 'runs', 'show-run', 'prune', 'verify', 'partitions', 'worker', 'tick', 'daemon', 'ticks', 'help', 'run'] as const;
 
 const USAGE = `Usage: materialize [command] [options]
@@ -204,8 +206,20 @@ export async function main(argv: string[], io: { out?: NodeJS.WriteStream; err?:
         return await partitionsCommand(instance, args, json, out);
       case 'tick':
         return await onExecutor(instance, executor, settings.store, () => tickCommand(instance!, queueSettings, json, out, err, tickAt));
-      case 'daemon':
-        return await onExecutor(instance, executor, settings.store, () => daemonCommand(instance!, intervalMs, queueSettings, json, out, err));
+      case 'daemon': {
+        const first = instance;
+        // Live definitions end their partitions at the day they were loaded: open them again
+        // hourly, on the same store and executor, so a daemon that runs for weeks sees new days.
+        const reopen = {
+          everyMs: DAEMON_REOPEN_MS,
+          open: async () => {
+            const next = await Instance.open(await loadDefinitions(settings.definitions, { dataDir: settings.dataDir, env: process.env }), { settings });
+            next.useWorkers(first.workers);
+            return next;
+          },
+        };
+        return await onExecutor(first, executor, settings.store, () => daemonCommand(first, intervalMs, queueSettings, reopen, json, out, err));
+      }
       case 'ticks':
         return await ticksCommand(instance, limit, opts.name, json, out);
       case 'prune': {

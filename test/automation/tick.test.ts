@@ -5,7 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Instance, defineAsset, defineDefinitions, materialize, type AssetDefinition, type Schedule } from '../../runtime/index.ts';
+import { Instance, dailyPartitions, defineAsset, defineDefinitions, materialize, type AssetDefinition, type Schedule } from '../../runtime/index.ts';
 import { runDaemon } from '../../runtime/automation/daemon.ts';
 import { defineSensor, type Sensor } from '../../runtime/automation/sensors.ts';
 import { runTick } from '../../runtime/automation/tick.ts';
@@ -160,6 +160,52 @@ test('the daemon loop stops between ticks when asked', async () => {
   assert.is(ticks, 1, `ticks ${ticks}`);
   assert.ok(Date.now() - started < 30_000);
   assert.equal((await instance.store.listRuns()).map((r) => r.trigger), ['automation', 'test']);
+  await instance.close();
+});
+
+test('the daemon opens its definitions again every reopen.everyMs: partitions that end at the day they were loaded follow the clock', async () => {
+  const dataDir = tempDir('auto-reopen');
+  // As a live source's configuration: the last partition is the day before the one it was loaded on.
+  let loadedEnd = '2026-11-02';
+  const dayDefs = () =>
+    defineDefinitions({
+      assets: [
+        defineAsset({ key: 'day', codeVersion: '1', partitions: dailyPartitions({ start: '2026-11-01', end: loadedEnd }), automation: { kind: 'missing' }, materialize: (ctx) => ({ value: ctx.partition }) }),
+      ] as AssetDefinition<unknown>[],
+    });
+  const instance = await Instance.open(dayDefs(), { dataDir });
+  const clock = [new Date('2026-11-03T12:00:00Z'), new Date('2026-11-03T12:30:00Z'), new Date('2026-11-04T13:00:00Z')];
+  let ticked = 0;
+  let closedByDaemon = 0;
+  const requestedPerTick: string[][] = [];
+  const stop = new AbortController();
+  const { ticks, reopened } = await runDaemon(instance, {
+    intervalMs: 0,
+    stop: stop.signal,
+    clock: () => clock[Math.min(ticked, clock.length - 1)]!,
+    reopen: {
+      everyMs: 3_600_000,
+      open: async () => {
+        loadedEnd = '2026-11-03';
+        const next = await Instance.open(dayDefs(), { dataDir });
+        const close = next.close.bind(next);
+        next.close = async () => {
+          closedByDaemon++;
+          await close();
+        };
+        return next;
+      },
+    },
+    onTick: (result) => {
+      ticked++;
+      requestedPerTick.push(result.ticks.flatMap((t) => t.requested.filter((r) => r.outcome === 'launched').flatMap((r) => r.partitions ?? [])));
+      if (ticked === 3) stop.abort();
+    },
+  });
+  assert.equal([ticks, reopened, closedByDaemon], [3, 1, 1], 'reopened once, 25 h after the first load (not after 30 min), and closed by the daemon at the end');
+  assert.ok(!requestedPerTick.slice(0, 2).flat().includes('2026-11-03'), `before the reopen, no tick knew 2026-11-03: ${JSON.stringify(requestedPerTick)}`);
+  assert.ok(requestedPerTick[2]!.includes('2026-11-03'), `the tick after the reopen requested the new day: ${JSON.stringify(requestedPerTick)}`);
+  assert.ok(await instance.store.current('day' as never, '2026-11-03'), 'and it was materialized');
   await instance.close();
 });
 
