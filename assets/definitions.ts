@@ -29,8 +29,19 @@ export async function pjmDefinitions(env: DefinitionsOptions['env'], options: Pi
   return defineDefinitions<PjmResources>({
     assets: [
       ...data.assets,
-      ...modelAssets({ config, partitions: { nodeDays: data.nodeDays }, modelDir: join(options.dataDir, 'models'), recalibration: recalibrationFromEnv(env), servedLogPath }),
-      forecastScoreAsset({ days: data.days, features: { asset: ASSET_KEYS.features, mapping: dimensionMapping('day') }, market: targetMarket(config), logPath: servedLogPath }),
+      ...modelAssets({
+        config,
+        partitions: { nodeDays: data.nodeDays },
+        modelDir: join(options.dataDir, 'models'),
+        recalibration: recalibrationFromEnv(env),
+        servedLogPath,
+      }),
+      forecastScoreAsset({
+        days: data.days,
+        features: { asset: ASSET_KEYS.features, mapping: dimensionMapping('day') },
+        market: targetMarket(config),
+        logPath: servedLogPath,
+      }),
     ],
     resources: { config },
     schedules: PJM_SCHEDULES,

@@ -18,7 +18,10 @@ configureXGBoost({ ompWaitPolicy: ompWaitPolicy(process.env) });
 
 const dataDir = process.env.DATA_DIR;
 const featuresDir = dataDir === undefined ? '' : join(dataDir, 'assets/pjm/features');
-if (!existsSync(featuresDir)) throw new Error(`bench/backtest-params.ts: set DATA_DIR to a store holding pjm/features (looked for ${featuresDir || 'DATA_DIR unset'}); run \`npm run materialize\` into it first.`);
+if (!existsSync(featuresDir))
+  throw new Error(
+    `bench/backtest-params.ts: set DATA_DIR to a store holding pjm/features (looked for ${featuresDir || 'DATA_DIR unset'}); run \`npm run materialize\` into it first.`,
+  );
 const variantsArg = process.argv[2];
 if (variantsArg === undefined) throw new Error('bench/backtest-params.ts: give the variants as JSON, e.g. \'{"base":{},"subsample 0.6":{"subsample":0.6}}\'.');
 const variants = JSON.parse(variantsArg) as Record<string, Record<string, number | string>>;
@@ -29,7 +32,8 @@ const files = readdirSync(featuresDir)
   .sort()
   .map((partition) => {
     const versions = readdirSync(join(featuresDir, partition));
-    if (versions.length !== 1) throw new Error(`bench/backtest-params.ts: ${join(featuresDir, partition)} holds ${versions.length} versions; use a store materialized once from empty.`);
+    if (versions.length !== 1)
+      throw new Error(`bench/backtest-params.ts: ${join(featuresDir, partition)} holds ${versions.length} versions; use a store materialized once from empty.`);
     return join(featuresDir, partition, versions[0]!);
   });
 const conn = await duckdbConnect();
@@ -39,7 +43,16 @@ for (const [name, params] of Object.entries(variants)) {
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const settings = { ...DEFAULT_SETTINGS, params: { ...DEFAULT_SETTINGS.params, ...params } };
-  const result = await walkForward(table, { testFirstDay: '2016-12-27', testLastDay: '2018-12-24', recalibration: 'monthly', window: { kind: 'expanding' }, settings, parallelBlocks });
+  const result = await walkForward(table, {
+    testFirstDay: '2016-12-27',
+    testLastDay: '2018-12-24',
+    recalibration: 'monthly',
+    window: { kind: 'expanding' },
+    settings,
+    parallelBlocks,
+  });
   const cpu = process.cpuUsage(cpu0);
-  console.log(`${name.padEnd(28)} MAE ${result.metrics.overall.mae.toFixed(4)}  wall ${((performance.now() - t0) / 1000).toFixed(1)} s  cpu ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s`);
+  console.log(
+    `${name.padEnd(28)} MAE ${result.metrics.overall.mae.toFixed(4)}  wall ${((performance.now() - t0) / 1000).toFixed(1)} s  cpu ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s`,
+  );
 }

@@ -39,7 +39,9 @@ function freePort(): Promise<number> {
 }
 
 function rssMiB(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('VmRSS:'));
   return line ? Number(line.replace(/\D+/g, '')) / 1024 : NaN;
 }
 
@@ -54,7 +56,10 @@ async function waitReady(url: string, child: ChildProcess, ms: number): Promise<
   const until = Date.now() + ms;
   while (Date.now() < until) {
     if (child.exitCode !== null) throw new Error(`the server exited with code ${child.exitCode} before it was ready`);
-    const ok = await fetch(`${url}/ready`).then((r) => r.ok, () => false);
+    const ok = await fetch(`${url}/ready`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) return;
     await new Promise((r) => setTimeout(r, 250));
   }
@@ -69,13 +74,20 @@ async function httpFuzz(seconds: number, seed: number): Promise<void> {
     const code = await run([], env);
     if (code !== 0) throw new Error(`materializing the store for the fuzz failed with exit code ${code}`);
     const port = await freePort();
-    server = spawn(process.execPath, [CLI, 'serve', '--port', String(port), '--host', '127.0.0.1'], { cwd: ROOT, env: { ...process.env, ...env, LOG_LEVEL: 'warn' }, stdio: 'ignore' });
+    server = spawn(process.execPath, [CLI, 'serve', '--port', String(port), '--host', '127.0.0.1'], {
+      cwd: ROOT,
+      env: { ...process.env, ...env, LOG_LEVEL: 'warn' },
+      stdio: 'ignore',
+    });
     const url = `http://127.0.0.1:${port}`;
     await waitReady(url, server, 60_000);
     const before = rssMiB(server.pid!);
     const r = await runHttpFuzz({ baseUrl: url, seconds, seed, concurrency: 8 });
     const after = rssMiB(server.pid!);
-    const health = await fetch(`${url}/health`).then((res) => res.status, () => 'no answer');
+    const health = await fetch(`${url}/health`).then(
+      (res) => res.status,
+      () => 'no answer',
+    );
     console.log(
       `HTTP fuzz, ${seconds} s, seed ${seed}: ${r.requests} requests, ${r.status5xx} unexpected 5xx (goal 0), ${r.problemCount} rule breaks, ` +
         `p99 ${r.p99Ms} ms, server RSS ${before.toFixed(0)} -> ${after.toFixed(0)} MiB, /health afterwards ${health}`,

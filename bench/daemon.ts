@@ -65,13 +65,31 @@ async function fillFresh(instance: Instance<unknown>): Promise<Map<AssetKey, { i
   return current;
 }
 
-async function commit(instance: Instance<unknown>, current: Map<AssetKey, { id: number; dv: DataVersion }>, asset: AssetKey, runId: string, version: string): Promise<void> {
+async function commit(
+  instance: Instance<unknown>,
+  current: Map<AssetKey, { id: number; dv: DataVersion }>,
+  asset: AssetKey,
+  runId: string,
+  version: string,
+): Promise<void> {
   const now = Date.now();
   const dv = version as DataVersion;
-  const inputs = instance.graph.deps(asset).map((d) => ({ asset: d.asset, partition: UNPARTITIONED, materializationId: current.get(d.asset)!.id, dataVersion: current.get(d.asset)!.dv }));
+  const inputs = instance.graph
+    .deps(asset)
+    .map((d) => ({ asset: d.asset, partition: UNPARTITIONED, materializationId: current.get(d.asset)!.id, dataVersion: current.get(d.asset)!.dv }));
   const m: NewMaterialization = {
-    asset, partition: UNPARTITIONED, runId, status: 'published', codeVersion: instance.graph.get(asset).codeVersion, dataVersion: dv,
-    location: `${asset}/_/${dv}.json`, metadata: {}, startedAt: now, endedAt: now, inputs, checks: [],
+    asset,
+    partition: UNPARTITIONED,
+    runId,
+    status: 'published',
+    codeVersion: instance.graph.get(asset).codeVersion,
+    dataVersion: dv,
+    location: `${asset}/_/${dv}.json`,
+    metadata: {},
+    startedAt: now,
+    endedAt: now,
+    inputs,
+    checks: [],
     events: [{ runId, ts: now, level: 'info', type: 'step_materialized', asset, partition: UNPARTITIONED, message: `${asset} materialized` }],
   };
   current.set(asset, { id: await instance.store.commitMaterialization(m), dv });
@@ -107,8 +125,13 @@ async function main(): Promise<void> {
       busy.push(await tick());
     }
 
-    console.log(`daemon tick over ${ASSETS} assets with automation policies and ${SENSORS} sensors (${instance.store.constructor.name}, median of ${TICKS} ticks)`);
-    for (const [name, xs] of [['quiet: nothing changed', quiet], ['busy: 10 sources changed, 10 sensor requests', busy]] as const) {
+    console.log(
+      `daemon tick over ${ASSETS} assets with automation policies and ${SENSORS} sensors (${instance.store.constructor.name}, median of ${TICKS} ticks)`,
+    );
+    for (const [name, xs] of [
+      ['quiet: nothing changed', quiet],
+      ['busy: 10 sources changed, 10 sensor requests', busy],
+    ] as const) {
       const ms = median(xs.map((x) => x.ms));
       console.log(
         `  ${name.padEnd(48)} ${`${ms.toFixed(1)} ms/tick`.padStart(15)}   goal < ${GOAL_MS} ms ${ms < GOAL_MS ? 'met' : 'NOT MET'}   ` +

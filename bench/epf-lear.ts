@@ -106,7 +106,8 @@ export async function runLearBench(opts: LearBenchOptions): Promise<{ report: Le
   }
   const published = readPublishedForecasts(opts.publishedCsv);
   const pubFirst = published.days.indexOf(opts.from);
-  if (pubFirst < 0 || pubFirst + days > published.days.length) throw new Error(`bench/epf --lear: the published forecasts do not cover ${opts.from}..${opts.to}.`);
+  if (pubFirst < 0 || pubFirst + days > published.days.length)
+    throw new Error(`bench/epf --lear: the published forecasts do not cover ${opts.from}..${opts.to}.`);
   const pub = (name: string): Float64Array => {
     const col = published.byName.get(name);
     if (!col) throw new Error(`bench/epf --lear: column "${name}" missing from ${opts.publishedCsv}.`);
@@ -160,17 +161,25 @@ export async function runLearBench(opts: LearBenchOptions): Promise<{ report: Le
     const calib = { window: opts.calibrationDays, firstDay: warm, minCalibration: Math.min(30, warm) };
     score(`conformal on ${ours}`, conformalQuantiles({ forecast: point.get(ours)!, actual, ...calib }));
     const members = [...byWindow, ...(opts.xgboost ? [point.get('XGBoost (ours)')!] : [])];
-    score(`QRA over ${members.length} members`, qraQuantiles({ members, actual, window: opts.calibrationDays, firstDay: warm, every: 7, minTraining: Math.min(30, warm) }));
+    score(
+      `QRA over ${members.length} members`,
+      qraQuantiles({ members, actual, window: opts.calibrationDays, firstDay: warm, every: 7, minTraining: Math.min(30, warm) }),
+    );
   }
 
   const report: LearBenchReport = { period: { from: opts.from, to: opts.to, days }, wallSeconds, workerSeconds, point: pointScores, probabilistic, dm };
   const lines = [
     `LEAR daily recalibration ${opts.from}..${opts.to} (${days} days × 24 h × ${opts.windows.length} windows): wall ${wallSeconds.toFixed(1)} s on ${workerSeconds.length} worker(s) (${workerSeconds.map((s) => s.toFixed(0)).join(' + ')} s)`,
     `${'forecast'.padEnd(48)} ${'MAE'.padStart(7)} ${'rMAE'.padStart(7)} ${'RMSE'.padStart(7)}`,
-    ...Object.entries(pointScores).map(([n, s]) => `${n.padEnd(48)} ${s.mae.toFixed(3).padStart(7)} ${s.rmae.toFixed(3).padStart(7)} ${s.rmse.toFixed(3).padStart(7)}`),
+    ...Object.entries(pointScores).map(
+      ([n, s]) => `${n.padEnd(48)} ${s.mae.toFixed(3).padStart(7)} ${s.rmae.toFixed(3).padStart(7)} ${s.rmse.toFixed(3).padStart(7)}`,
+    ),
     '',
     `${'quantiles (5..95 %)'.padEnd(48)} ${'pinball'.padStart(8)} ${'cov50'.padStart(7)} ${'cov90'.padStart(7)}  scored from`,
-    ...Object.entries(probabilistic).map(([n, s]) => `${n.padEnd(48)} ${s.pinball.toFixed(3).padStart(8)} ${(100 * s.coverage50).toFixed(1).padStart(6)}% ${(100 * s.coverage90).toFixed(1).padStart(6)}%  ${s.scoredFrom}`),
+    ...Object.entries(probabilistic).map(
+      ([n, s]) =>
+        `${n.padEnd(48)} ${s.pinball.toFixed(3).padStart(8)} ${(100 * s.coverage50).toFixed(1).padStart(6)}% ${(100 * s.coverage90).toFixed(1).padStart(6)}%  ${s.scoredFrom}`,
+    ),
     '',
     'Multivariate DM (norm 1; H1: the second forecast is more accurate):',
     ...Object.entries(dm).map(([n, r]) => `  ${n}: statistic ${r.statistic.toFixed(3)}, p-value ${r.pValue.toExponential(3)}`),

@@ -116,7 +116,8 @@ try {
       publishedForecastsCsv: publishedCsv,
       modelName: `XGBoost ${settings.variants.length}-member ensemble, ${values.recalibration} recalibration`,
       onBlock: (b, done, total) => {
-        if (done % 10 === 0 || done === total) console.log(`  ${done}/${total} blocks, last trained through ${b.trainLastDay} (${b.trainSeconds.toFixed(1)} s)`);
+        if (done % 10 === 0 || done === total)
+          console.log(`  ${done}/${total} blocks, last trained through ${b.trainLastDay} (${b.trainSeconds.toFixed(1)} s)`);
       },
     });
     console.log(out.table);

@@ -51,7 +51,14 @@ console.log(`12-hub RT pipeline — node ${process.version}, ${new Date().toISOS
 const csvDir = mkdtempSync(join(tmpdir(), 'bench-hubs-csv-'));
 for (const f of files) symlinkSync(join(shared, f), join(csvDir, f));
 const dataDir = mkdtempSync(join(tmpdir(), 'bench-hubs-data-'));
-const env: Record<string, string | undefined> = { ...process.env, PJM_SOURCE: 'dataminer-csv', PJM_CSV_DIR: csvDir, DATA_DIR: dataDir, PJM_BACKTEST_DAYS: String(backtestDays), OMP_WAIT_POLICY: 'passive' };
+const env: Record<string, string | undefined> = {
+  ...process.env,
+  PJM_SOURCE: 'dataminer-csv',
+  PJM_CSV_DIR: csvDir,
+  DATA_DIR: dataDir,
+  PJM_BACKTEST_DAYS: String(backtestDays),
+  OMP_WAIT_POLICY: 'passive',
+};
 for (const v of ['PJM_START', 'PJM_END', 'PJM_NODES', 'PJM_MARKETS', 'PJM_BACKTEST_START', 'PJM_BACKTEST_END']) delete env[v];
 
 console.log(`\n== materialize from an empty store (PJM_BACKTEST_DAYS=${backtestDays}) ==`);
@@ -61,12 +68,22 @@ const started = performance.now();
 const run = spawnSync(cmd[0]!, cmd.slice(1), { cwd: root, env, encoding: 'utf8', maxBuffer: 512 * 1024 * 1024 });
 const seconds = (performance.now() - started) / 1000;
 const peakKb = Number(/__PEAK_KB=(\d+)/.exec(run.stderr ?? '')?.[1] ?? NaN);
-const events = (run.stdout ?? '').trim().split('\n').map((l) => { try { return JSON.parse(l); } catch { return null; } });
+const events = (run.stdout ?? '')
+  .trim()
+  .split('\n')
+  .map((l) => {
+    try {
+      return JSON.parse(l);
+    } catch {
+      return null;
+    }
+  });
 const finished = events.filter((e) => e?.type === 'run_finished').pop();
 console.log(`exit ${run.status}, run ${finished?.status ?? '?'}, ${finished?.counts?.materialized ?? '?'} materializations`);
 console.log(`wall time          ${seconds.toFixed(1)} s`);
 console.log(Number.isFinite(peakKb) ? `peak memory (RSS)  ${(peakKb / 1024).toFixed(0)} MiB` : 'peak memory        unavailable (install GNU time)');
-for (const e of events.filter((x) => x?.level === 'warn' || x?.type === 'step_failed' || x?.type === 'step_blocked')) console.log(`  ${e.type}: ${e.asset ?? ''} ${e.message ?? e.error ?? ''}`);
+for (const e of events.filter((x) => x?.level === 'warn' || x?.type === 'step_failed' || x?.type === 'step_blocked'))
+  console.log(`  ${e.type}: ${e.asset ?? ''} ${e.message ?? e.error ?? ''}`);
 
 const store = await openLineageStore(sqliteStorePath(dataDir));
 const current = async (asset: string) => {
@@ -93,12 +110,31 @@ if (!featureSetRecord || featureFiles.length === 0) {
   const addDir = mkdtempSync(join(tmpdir(), 'bench-hubs-add-'));
   const ids = PJM_HUBS.map((h) => h.id);
   const addEnv = { ...env, DATA_DIR: addDir };
-  const base = spawnSync(process.execPath, ['bin/materialize.js', '--json'], { cwd: root, env: { ...addEnv, PJM_NODES: ids.slice(0, -1).join(',') }, encoding: 'utf8', maxBuffer: 512 * 1024 * 1024 });
+  const base = spawnSync(process.execPath, ['bin/materialize.js', '--json'], {
+    cwd: root,
+    env: { ...addEnv, PJM_NODES: ids.slice(0, -1).join(',') },
+    encoding: 'utf8',
+    maxBuffer: 512 * 1024 * 1024,
+  });
   const added = PJM_HUBS[PJM_HUBS.length - 1]!;
   const t0 = performance.now();
-  const add = spawnSync(process.execPath, ['bin/materialize.js', '--json'], { cwd: root, env: { ...addEnv, PJM_NODES: ids.join(',') }, encoding: 'utf8', maxBuffer: 512 * 1024 * 1024 });
+  const add = spawnSync(process.execPath, ['bin/materialize.js', '--json'], {
+    cwd: root,
+    env: { ...addEnv, PJM_NODES: ids.join(',') },
+    encoding: 'utf8',
+    maxBuffer: 512 * 1024 * 1024,
+  });
   const addSeconds = (performance.now() - t0) / 1000;
-  const addEvents = (add.stdout ?? '').trim().split('\n').map((l) => { try { return JSON.parse(l); } catch { return null; } });
+  const addEvents = (add.stdout ?? '')
+    .trim()
+    .split('\n')
+    .map((l) => {
+      try {
+        return JSON.parse(l);
+      } catch {
+        return null;
+      }
+    });
   const done = addEvents.filter((e) => e?.type === 'step_materialized');
   const byAsset = new Map<string, { ran: number; unchanged: number; otherNodes: number }>();
   for (const e of done) {
@@ -109,8 +145,13 @@ if (!featureSetRecord || featureFiles.length === 0) {
     byAsset.set(e.asset, a);
   }
   console.log(`\n== add one node (${added.id} ${added.name}) to a store of the other 11 hubs (exit ${base.status} then ${add.status}) ==`);
-  console.log(`wall time          ${addSeconds.toFixed(1)} s, ${done.length} steps run (${done.filter((e) => e.unchanged).length} of them found their data unchanged)`);
-  for (const [asset, a] of byAsset) console.log(`  ${asset.padEnd(24)} ${String(a.ran).padStart(4)} run, ${String(a.unchanged).padStart(4)} unchanged, ${String(a.otherNodes).padStart(3)} of other nodes`);
+  console.log(
+    `wall time          ${addSeconds.toFixed(1)} s, ${done.length} steps run (${done.filter((e) => e.unchanged).length} of them found their data unchanged)`,
+  );
+  for (const [asset, a] of byAsset)
+    console.log(
+      `  ${asset.padEnd(24)} ${String(a.ran).padStart(4)} run, ${String(a.unchanged).padStart(4)} unchanged, ${String(a.otherNodes).padStart(3)} of other nodes`,
+    );
   rmSync(addDir, { recursive: true, force: true });
 }
 
@@ -122,7 +163,13 @@ await conn.run(`COPY (SELECT * FROM ${readParquetSql(featureFiles)} ORDER BY nod
 const table = await readFeatureTable(conn, allFeatures, featureSet);
 const lastDay = new Date(table.dayNumber[table.rows - 1]! * 86_400_000);
 const day = (d: Date): string => d.toISOString().slice(0, 10);
-const period = { testFirstDay: day(new Date(lastDay.getTime() - (backtestDays - 1) * 86_400_000)), testLastDay: day(lastDay), recalibration: 'monthly' as const, window: { kind: 'expanding' as const }, settings: defaultSettingsFor(featureSet) };
+const period = {
+  testFirstDay: day(new Date(lastDay.getTime() - (backtestDays - 1) * 86_400_000)),
+  testLastDay: day(lastDay),
+  recalibration: 'monthly' as const,
+  window: { kind: 'expanding' as const },
+  settings: defaultSettingsFor(featureSet),
+};
 const names = new Map(PJM_HUBS.map((n) => [n.id, n.name!]));
 const nodes = [...new Set(Array.from(table.nodeId))].sort((a, b) => a - b);
 
@@ -135,11 +182,14 @@ function withNodeFeature(t: FeatureTable): FeatureTable {
 const variants: Array<[string, () => Promise<readonly ForecastHour[]>]> = [
   ['global (per-node price scaling; the pipeline default)', async () => (await walkForward(table, period)).forecasts],
   ['global, node as a feature', async () => (await walkForward(withNodeFeature(table), period)).forecasts],
-  ['one model per node', async () => {
-    const out: ForecastHour[] = [];
-    for (const n of nodes) out.push(...(await walkForward(nodeRows(table, n), period)).forecasts);
-    return out;
-  }],
+  [
+    'one model per node',
+    async () => {
+      const out: ForecastHour[] = [];
+      for (const n of nodes) out.push(...(await walkForward(nodeRows(table, n), period)).forecasts);
+      return out;
+    },
+  ],
 ];
 const results: Array<[string, MetricsReport, number]> = [];
 for (const [name, forecast] of variants) {
@@ -147,14 +197,18 @@ for (const [name, forecast] of variants) {
   const report = metricsReport(await forecast());
   const s = (performance.now() - t0) / 1000;
   results.push([name, report, s]);
-  console.log(`\n== ${name}: ${period.testFirstDay}..${period.testLastDay}, ${s.toFixed(1)} s, process peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB ==`);
+  console.log(
+    `\n== ${name}: ${period.testFirstDay}..${period.testLastDay}, ${s.toFixed(1)} s, process peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB ==`,
+  );
   console.log(formatNodeTable(report, names));
 }
 console.log('\n== summary (overall) ==');
 for (const [name, r, s] of results) {
   const o = r.overall;
   const better = Object.values(r.byNode).filter((x) => (x.rmaeDa ?? Infinity) < 1).length;
-  console.log(`${name.padEnd(56)} MAE ${o.mae.toFixed(3)}  rMAE ${o.rmae.toFixed(3)} (goal < 0.80)  rMAE DA ${o.rmaeDa?.toFixed(3) ?? '—'}  better than DA on ${better}/${nodes.length} hubs  ${s.toFixed(1)} s`);
+  console.log(
+    `${name.padEnd(56)} MAE ${o.mae.toFixed(3)}  rMAE ${o.rmae.toFixed(3)} (goal < 0.80)  rMAE DA ${o.rmaeDa?.toFixed(3) ?? '—'}  better than DA on ${better}/${nodes.length} hubs  ${s.toFixed(1)} s`,
+  );
 }
 const best = results.reduce((a, b) => (b[1].overall.mae < a[1].overall.mae ? b : a));
 console.log(`best overall MAE: ${best[0]}`);

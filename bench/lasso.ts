@@ -48,7 +48,15 @@ function problems(): Problem[] {
   const out: Problem[] = [];
   for (const c of fixture.cases) {
     const ref = c.lasso[1]!;
-    out.push({ name: `fixture ${c.name} ${c.rows}×${c.cols}`, x: { data: Float64Array.from(c.x), rows: c.rows, cols: c.cols }, y: Float64Array.from(c.y), alpha: ref.alpha, reference: Float64Array.from(ref.coef), referenceIntercept: ref.intercept, referenceName: 'sklearn Lasso' });
+    out.push({
+      name: `fixture ${c.name} ${c.rows}×${c.cols}`,
+      x: { data: Float64Array.from(c.x), rows: c.rows, cols: c.cols },
+      y: Float64Array.from(c.y),
+      alpha: ref.alpha,
+      reference: Float64Array.from(ref.coef),
+      referenceIntercept: ref.intercept,
+      referenceName: 'sklearn Lasso',
+    });
   }
   // LEAR-sized: the first test day's 1456-day window, hour 12.
   const panel = readEpftoolboxPanel(join('data/epftoolbox/PJM.csv'));
@@ -65,7 +73,15 @@ function problems(): Problem[] {
   const target = prepareTarget(design, y);
   const pick = selectByInformationCriterion(design, target, { definition: 'zou2007', maxIter: 2500 });
   const exact = toOriginalScale(design, target, pick.coef);
-  out.push({ name: `LEAR hour 12, ${n}×${p}`, x: { data: x, rows: n, cols: p }, y, alpha: pick.alpha, reference: exact.coef, referenceIntercept: exact.intercept, referenceName: 'exact LARS knot (AIC)' });
+  out.push({
+    name: `LEAR hour 12, ${n}×${p}`,
+    x: { data: x, rows: n, cols: p },
+    y,
+    alpha: pick.alpha,
+    reference: exact.coef,
+    referenceIntercept: exact.intercept,
+    referenceName: 'exact LARS knot (AIC)',
+  });
   return out;
 }
 function join(rel: string) {
@@ -81,7 +97,8 @@ const time = async <T>(fn: () => T | Promise<T>, repeat = 1): Promise<{ value: T
 
 console.log(`${'problem'.padEnd(28)} ${'solver'.padEnd(44)} ${'ms'.padStart(9)}  max|Δcoef| vs reference`);
 for (const pr of problems()) {
-  const row = (solver: string, ms: number, diff: number) => console.log(`${pr.name.padEnd(28)} ${solver.padEnd(44)} ${ms.toFixed(2).padStart(9)}  ${diff.toExponential(2)} (${pr.referenceName})`);
+  const row = (solver: string, ms: number, diff: number) =>
+    console.log(`${pr.name.padEnd(28)} ${solver.padEnd(44)} ${ms.toFixed(2).padStart(9)}  ${diff.toExponential(2)} (${pr.referenceName})`);
   const prep = await time(() => prepareDesign(pr.x), 3);
   row('prepareDesign (center + Gram, once per design)', prep.ms, Number.NaN);
   const design = prep.value;
@@ -103,7 +120,21 @@ for (const pr of problems()) {
   const dm = DMatrix.fromDense(x32, { rows: n, cols: p, labels: Float32Array.from(pr.y) });
   for (const rounds of [100, 1000]) {
     const fit = await time(async () => {
-      const r = await train({ booster: 'gblinear', updater: 'coord_descent', feature_selector: 'cyclic', alpha: pr.alpha, lambda: 0, eta: 1, nthread: 1, base_score: 0, tolerance: 0 }, dm, { numBoostRound: rounds });
+      const r = await train(
+        {
+          booster: 'gblinear',
+          updater: 'coord_descent',
+          feature_selector: 'cyclic',
+          alpha: pr.alpha,
+          lambda: 0,
+          eta: 1,
+          nthread: 1,
+          base_score: 0,
+          tolerance: 0,
+        },
+        dm,
+        { numBoostRound: rounds },
+      );
       const model = JSON.parse(r.booster.toBuffer('json').toString('utf8')) as { learner: { gradient_booster: { model: { weights: number[] } } } };
       r.booster.dispose();
       return model.learner.gradient_booster.model.weights;

@@ -77,7 +77,9 @@ try {
   const wB = await writeCanonicalPrices(conn, ['distinct_raw'], outB);
   const t4 = performance.now();
   const c4 = cpu();
-  console.log(`B. processed alone: ${fmt(wB.rows)} distinct rows -> Parquet (${((await stat(outB)).size / 2 ** 20).toFixed(0)} MiB) in ${((t4 - t3) / 1000).toFixed(2)} s`);
+  console.log(
+    `B. processed alone: ${fmt(wB.rows)} distinct rows -> Parquet (${((await stat(outB)).size / 2 ** 20).toFixed(0)} MiB) in ${((t4 - t3) / 1000).toFixed(2)} s`,
+  );
   console.log(`   ${figure('B', wB.rows, t4 - t3, c4 - c3)}`);
   console.log(`goal > 2,000,000 rows/s: A ${inA / ((t2 - t0) / 1000) > 2e6 ? 'met' : 'NOT met'}, B ${wB.rows / ((t4 - t3) / 1000) > 2e6 ? 'met' : 'NOT met'}`);
 } finally {

@@ -28,7 +28,9 @@ console.log('\n== Default `npm run materialize` from an empty store ==');
 const dataDir = mkdtempSync(join(tmpdir(), 'bench-pipeline-'));
 // GNU time reports the child's peak resident memory (worker threads included: they share the process).
 const timeBin = existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
-const cmd = timeBin ? [timeBin, '-f', '__PEAK_KB=%M __CPU_S=%U+%S', process.execPath, 'bin/materialize.js', '--json'] : [process.execPath, 'bin/materialize.js', '--json'];
+const cmd = timeBin
+  ? [timeBin, '-f', '__PEAK_KB=%M __CPU_S=%U+%S', process.execPath, 'bin/materialize.js', '--json']
+  : [process.execPath, 'bin/materialize.js', '--json'];
 const started = performance.now();
 const run = spawnSync(cmd[0]!, cmd.slice(1), {
   cwd: root,
@@ -38,14 +40,28 @@ const run = spawnSync(cmd[0]!, cmd.slice(1), {
 });
 const seconds = (performance.now() - started) / 1000;
 const peakKb = Number(/__PEAK_KB=(\d+)/.exec(run.stderr ?? '')?.[1] ?? NaN);
-const finished = (run.stdout ?? '').trim().split('\n').map((l) => { try { return JSON.parse(l); } catch { return null; } }).filter((e) => e?.type === 'run_finished').pop();
+const finished = (run.stdout ?? '')
+  .trim()
+  .split('\n')
+  .map((l) => {
+    try {
+      return JSON.parse(l);
+    } catch {
+      return null;
+    }
+  })
+  .filter((e) => e?.type === 'run_finished')
+  .pop();
 console.log(`status ${finished?.status ?? `exit ${run.status}`}, ${finished?.counts?.materialized ?? '?'} materializations`);
 console.log(`wall time          ${seconds.toFixed(1)} s      goal 150 s    ${seconds < 150 ? 'met' : 'NOT MET'}`);
 if (Number.isFinite(peakKb)) console.log(`peak memory (RSS)  ${(peakKb / 1024).toFixed(0)} MiB   goal 1024 MiB ${peakKb / 1024 < 1024 ? 'met' : 'NOT MET'}`);
 else console.log('peak memory        unavailable (install GNU time: apt-get install time)');
 const cpu = /__CPU_S=([\d.]+)\+([\d.]+)/.exec(run.stderr ?? '');
 // CPU seconds against wall seconds show how much of the 2 cores the run kept busy.
-if (cpu) console.log(`CPU time           ${(Number(cpu[1]) + Number(cpu[2])).toFixed(1)} s (user ${cpu[1]} s, system ${cpu[2]} s): ${((Number(cpu[1]) + Number(cpu[2])) / seconds).toFixed(2)} cores busy on average`);
+if (cpu)
+  console.log(
+    `CPU time           ${(Number(cpu[1]) + Number(cpu[2])).toFixed(1)} s (user ${cpu[1]} s, system ${cpu[2]} s): ${((Number(cpu[1]) + Number(cpu[2])) / seconds).toFixed(2)} cores busy on average`,
+  );
 
 const store = await openLineageStore(sqliteStorePath(dataDir));
 const rows: { asset: string; n: number; busy: number; span: number; first: number }[] = [];
@@ -57,7 +73,8 @@ for (const asset of (await store.snapshot()).keys()) {
 }
 rows.sort((a, b) => a.first - b.first);
 console.log('\nasset                      steps   wall span   summed step time');
-for (const r of rows) console.log(`${r.asset.padEnd(26)} ${String(r.n).padStart(5)} ${(r.span / 1000).toFixed(1).padStart(9)} s ${(r.busy / 1000).toFixed(1).padStart(12)} s`);
+for (const r of rows)
+  console.log(`${r.asset.padEnd(26)} ${String(r.n).padStart(5)} ${(r.span / 1000).toFixed(1).padStart(9)} s ${(r.busy / 1000).toFixed(1).padStart(12)} s`);
 const [backtest] = await store.history('pjm/backtest' as AssetKey, { limit: 1 });
 if (backtest) {
   const summary = backtest.metadata.summary as string;

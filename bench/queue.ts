@@ -127,7 +127,16 @@ async function storeQueue(url: string, concurrency: number, started: Started): P
   return {
     drained: () => untilZero(watcher, `SELECT count(*) AS n FROM work_units WHERE state <> 'done'`),
     async enqueue(job) {
-      const r = await producer.enqueue({ runId, unitKey: `u${++n}`, asset: 'bench/noop' as AssetKey, partitions: [''], pool: null, payload: job, maxAttempts: 3, now: Date.now() });
+      const r = await producer.enqueue({
+        runId,
+        unitKey: `u${++n}`,
+        asset: 'bench/noop' as AssetKey,
+        partitions: [''],
+        pool: null,
+        payload: job,
+        maxAttempts: 3,
+        now: Date.now(),
+      });
       if (!r.enqueued) throw new Error('a unit without a pool was refused');
     },
     async stop() {
@@ -174,7 +183,13 @@ async function measure(open: (started: Started) => Promise<QueueUnderTest>): Pro
     const burst = latencies;
     latencies = [];
     for (let k = 0; k < TRICKLE; k++) await oneAtATime(q, k, (f) => (onStart = f));
-    return { perSec, burstP50: quantile(burst, 0.5), burstP95: quantile(burst, 0.95), pickupP50: quantile(latencies, 0.5), pickupP95: quantile(latencies, 0.95) };
+    return {
+      perSec,
+      burstP50: quantile(burst, 0.5),
+      burstP95: quantile(burst, 0.95),
+      pickupP50: quantile(latencies, 0.5),
+      pickupP95: quantile(latencies, 0.95),
+    };
   } finally {
     await q.stop();
   }

@@ -94,7 +94,9 @@ async function main() {
   const sourceMs = median(timeRuns([CLI, '--definitions', DEFS, '--data-dir', dir1000, '--json'], cliEnv));
   const emptyMs = median(timeRuns(['-e', ''], process.env));
   line('no-op `materialize` of 1,000 assets via the CLI, from dist/ (start incl.)', `${cliMs.toFixed(0)} ms`, '250 ms', cliMs < 250);
-  console.log(`  = ${(cliMs / emptyMs).toFixed(1)}× \`node -e ''\` (${emptyMs.toFixed(0)} ms, same run); from the sources with TypeScript definitions: ${sourceMs.toFixed(0)} ms`);
+  console.log(
+    `  = ${(cliMs / emptyMs).toFixed(1)}× \`node -e ''\` (${emptyMs.toFixed(0)} ms, same run); from the sources with TypeScript definitions: ${sourceMs.toFixed(0)} ms`,
+  );
   rmSync(dir1000, { recursive: true, force: true });
 
   // Recording materializations: one transaction each, with an input, and an event.
@@ -138,7 +140,9 @@ async function main() {
     const t2: number[] = [];
     for (let k = 0; k < 3; k++) {
       const t = performance.now();
-      execFileSync(process.execPath, [CLI, 'status', 'synthetic/daily', '--definitions', DEFS, '--data-dir', dir], { env: { ...process.env, SYNTH_ASSETS: '10', SYNTH_PARTITIONS: '3650' } });
+      execFileSync(process.execPath, [CLI, 'status', 'synthetic/daily', '--definitions', DEFS, '--data-dir', dir], {
+        env: { ...process.env, SYNTH_ASSETS: '10', SYNTH_PARTITIONS: '3650' },
+      });
       t2.push(performance.now() - t);
     }
     line('`materialize status synthetic/daily` via the CLI (process start incl.)', `${median(t2).toFixed(0)} ms`, '-', true);
@@ -167,7 +171,11 @@ async function nodeDayBench(nodeCount: number, dayCount: number): Promise<void> 
   const t0 = performance.now();
   // Recorded a few at a time through the interface (each its own transaction, as a run commits them).
   for (let k = 0; k < keys.length; k += 64) {
-    await Promise.all(keys.slice(k, k + 64).map((p) => instance.store.commitMaterialization(record('bench/prices' as AssetKey, p, 'bench-fill', '1' as CodeVersion, `dv${p}` as DataVersion, []))));
+    await Promise.all(
+      keys
+        .slice(k, k + 64)
+        .map((p) => instance.store.commitMaterialization(record('bench/prices' as AssetKey, p, 'bench-fill', '1' as CodeVersion, `dv${p}` as DataVersion, []))),
+    );
   }
   const fillS = (performance.now() - t0) / 1000;
   console.log(`  (recorded ${keys.length.toLocaleString('en-US')} node x day materializations in ${fillS.toFixed(1)} s)`);
@@ -182,7 +190,12 @@ async function nodeDayBench(nodeCount: number, dayCount: number): Promise<void> 
   line(`\`status\` of a node x day asset, ${nodeCount} x ${dayCount} (in process)`, `${ms.toFixed(0)} ms`, '-', fresh === keys.length);
   const t = performance.now();
   const plan = await prepareRun(instance, {});
-  line(`plan of ${keys.length.toLocaleString('en-US')} fresh node x day partitions`, `${(performance.now() - t).toFixed(0)} ms`, '-', plan.plan.counts.run === 0);
+  line(
+    `plan of ${keys.length.toLocaleString('en-US')} fresh node x day partitions`,
+    `${(performance.now() - t).toFixed(0)} ms`,
+    '-',
+    plan.plan.counts.run === 0,
+  );
   await instance.close();
   rmSync(dir, { recursive: true, force: true });
 }

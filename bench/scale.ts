@@ -122,14 +122,24 @@ async function recording(label: string, open: () => Promise<LineageStore>, goal:
   const store = await open();
   try {
     const one = await oneCommitter(store, COMMITS);
-    line(`${label}: recording ${COMMITS.toLocaleString('en-US')} materializations, one committer`, `${one.plain.toFixed(0)} /s`, `${goal} /s`, one.plain > goal);
+    line(
+      `${label}: recording ${COMMITS.toLocaleString('en-US')} materializations, one committer`,
+      `${one.plain.toFixed(0)} /s`,
+      `${goal} /s`,
+      one.plain > goal,
+    );
     if (one.fenced !== undefined) {
       line(`${label}: the same, each fenced as a worker commits (leaseHolder)`, `${one.fenced.toFixed(0)} /s`, `${goal} /s`, one.fenced > goal);
       const commit = await committer(store, 'conc', COMMITS, false);
       const t = performance.now();
       await inParallel(CONCURRENCY, COMMITS, commit);
       const conc = COMMITS / ((performance.now() - t) / 1000);
-      line(`${label}: recording ${COMMITS.toLocaleString('en-US')} materializations, ${CONCURRENCY} committers`, `${conc.toFixed(0)} /s`, `${goal} /s`, conc > goal);
+      line(
+        `${label}: recording ${COMMITS.toLocaleString('en-US')} materializations, ${CONCURRENCY} committers`,
+        `${conc.toFixed(0)} /s`,
+        `${goal} /s`,
+        conc > goal,
+      );
     }
   } finally {
     await store.close();
@@ -154,7 +164,9 @@ async function statusTimes(label: string, open: () => Promise<LineageStore>, goa
   try {
     const t0 = performance.now();
     const recorded = await fillFresh(instance);
-    console.log(`  (${label}: recorded ${recorded.toLocaleString('en-US')} fresh materializations to read, in ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+    console.log(
+      `  (${label}: recorded ${recorded.toLocaleString('en-US')} fresh materializations to read, in ${((performance.now() - t0) / 1000).toFixed(1)} s)`,
+    );
     const cases = [
       { what: `one asset with ${PARTITIONS.toLocaleString('en-US')} partitions`, selection: 'synthetic/daily', fresh: PARTITIONS },
       { what: `${instance.graph.size.toLocaleString('en-US')} assets`, selection: undefined, fresh: recorded },
@@ -198,10 +210,15 @@ async function backfill(cluster: PostgresCluster, workers: number): Promise<{ wa
   const queue = workers > 0 ? PostgresWorkQueue.open<UnitPayload, UnitResult>(url) : undefined;
   try {
     // Started and ready to claim (their first line), so start-up is not counted.
-    await Promise.all(pool.map((w) => new Promise<void>((resolve, reject) => {
-      w.child.stderr!.on('data', (d: Buffer) => void (/claiming units/.test(d.toString()) && resolve()));
-      void w.done.then((r) => reject(new Error(`a worker exited before claiming (${r.code}): ${r.stderr}`)));
-    })));
+    await Promise.all(
+      pool.map(
+        (w) =>
+          new Promise<void>((resolve, reject) => {
+            w.child.stderr!.on('data', (d: Buffer) => void (/claiming units/.test(d.toString()) && resolve()));
+            void w.done.then((r) => reject(new Error(`a worker exited before claiming (${r.code}): ${r.stderr}`)));
+          }),
+      ),
+    );
     if (queue) instance.useWorkers({ queue });
     const profiler = PROFILE_DIR && workers > 0 ? new Session() : undefined;
     if (profiler) {

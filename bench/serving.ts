@@ -68,7 +68,13 @@ const port = await freePort();
 const url = `http://127.0.0.1:${port}`;
 const server = spawn(process.execPath, [...serverNodeArgs, join(root, 'bin/materialize.js'), 'serve', '--port', String(port), '--host', '127.0.0.1'], {
   cwd: root,
-  env: { ...process.env, DATA_DIR: dataDir, ...(definitions ? { ASSET_DEFINITIONS: definitions } : {}), LOG_LEVEL: process.env['BENCH_LOG_LEVEL'] ?? 'info', OMP_WAIT_POLICY: 'passive' },
+  env: {
+    ...process.env,
+    DATA_DIR: dataDir,
+    ...(definitions ? { ASSET_DEFINITIONS: definitions } : {}),
+    LOG_LEVEL: process.env['BENCH_LOG_LEVEL'] ?? 'info',
+    OMP_WAIT_POLICY: 'passive',
+  },
   stdio: ['ignore', logFd, logFd],
 });
 closeSync(logFd);
@@ -110,7 +116,11 @@ const uncachedMs: number[] = [];
 if (!process.env['BENCH_DATA_DIR']) {
   for (let d = 10; d < 30; d++) {
     const started = performance.now();
-    const r = await fetch(`${url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...JSON.parse(body), date: `2016-11-${d}` }) });
+    const r = await fetch(`${url}/predict`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ ...JSON.parse(body), date: `2016-11-${d}` }),
+    });
     await r.text();
     if (r.status === 200) uncachedMs.push(performance.now() - started);
   }
@@ -123,9 +133,16 @@ const exitCode = await new Promise<number | null>((resolve) => server.once('exit
 // answer, loaded the same way (after the same warm-up). Shared cores make tail latency vary
 // from minute to minute.
 writeFileSync(join(work, 'answer.json'), answer);
-const reference = spawn(process.execPath, ['-e', `const b = require('fs').readFileSync(${JSON.stringify(join(work, 'answer.json'))});
+const reference = spawn(
+  process.execPath,
+  [
+    '-e',
+    `const b = require('fs').readFileSync(${JSON.stringify(join(work, 'answer.json'))});
 require('http').createServer((q, s) => { q.resume(); q.on('end', () => { s.writeHead(200, { 'content-type': 'application/json', 'content-length': b.length }); s.end(b); }); })
-  .listen(0, '127.0.0.1', function () { console.log(this.address().port); });`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  .listen(0, '127.0.0.1', function () { console.log(this.address().port); });`,
+  ],
+  { stdio: ['ignore', 'pipe', 'inherit'] },
+);
 const refPort = await new Promise<string>((resolve) => reference.stdout!.once('data', (d) => resolve(String(d).trim())));
 // Its first seconds too: the floor of the cold-start figure at this moment (on shared cores it moves with the load).
 const refCold = await loadWith(`http://127.0.0.1:${refPort}/`, warmup);
@@ -134,7 +151,9 @@ const ref = await loadWith(`http://127.0.0.1:${refPort}/`, duration);
 const refCpuUsed = cpuSeconds(reference.pid!) - refCpuBefore;
 reference.kill();
 
-const logLines = readFileSync(logPath, 'utf8').split('\n').filter((l) => l.includes('"msg":"request"')).length;
+const logLines = readFileSync(logPath, 'utf8')
+  .split('\n')
+  .filter((l) => l.includes('"msg":"request"')).length;
 const total = measured.reduce((a, r) => a + r.total, 0);
 const errors = measured.reduce((a, r) => a + r.non2xx + r.socketErrors, 0);
 const inServer = (le: string): string => {
@@ -158,22 +177,39 @@ console.log(
   `  HEADLINE        server CPU per request ${cpuPerRequestUs.toFixed(0)} µs = ${cpuRatio.toFixed(2)}× the bare node:http reference's ${refCpuPerRequestUs.toFixed(0)} µs (goal ≤ 2.5×); ` +
     `throughput ${(throughputShare * 100).toFixed(0)} % of the reference's (goal ≥ 40 %); p99 worst ${ms(steadyP99)} steady (goal < 10 ms), ${ms(cold.p99Ms)} in the first ${warmup} after /ready (goal < 50 ms)`,
 );
-console.log(`  start           ready after ${(readyAfterMs / 1000).toFixed(1)} s (process start, model load, warm-up of SERVING_WARMUP_MS=${process.env['SERVING_WARMUP_MS'] ?? 'default'})`);
+console.log(
+  `  start           ready after ${(readyAfterMs / 1000).toFixed(1)} s (process start, model load, warm-up of SERVING_WARMUP_MS=${process.env['SERVING_WARMUP_MS'] ?? 'default'})`,
+);
 console.log(
   `  cold start      first ${warmup} of load after /ready: ${cold.reqPerSec.toFixed(0)} req/s, p50 ${ms(cold.p50Ms)}, p99 ${ms(cold.p99Ms)}, max ${ms(cold.maxMs)}, ${cold.non2xx + cold.socketErrors} errors; ` +
     `the bare reference's first ${warmup} in the same run: p99 ${ms(refCold.p99Ms)} (ours ${(cold.p99Ms / refCold.p99Ms).toFixed(1)}× that)`,
 );
 for (const [i, r] of measured.entries()) {
-  console.log(`  run ${i + 1}/${runs}       ${duration}, ${connections} connections: ${r.reqPerSec.toFixed(0)} req/s, p50 ${ms(r.p50Ms)}, p99 ${ms(r.p99Ms)}, max ${ms(r.maxMs)}, ${r.non2xx} non-2xx, ${r.socketErrors} socket errors${meets(r) ? '' : '  <- misses the goal'}`);
+  console.log(
+    `  run ${i + 1}/${runs}       ${duration}, ${connections} connections: ${r.reqPerSec.toFixed(0)} req/s, p50 ${ms(r.p50Ms)}, p99 ${ms(r.p99Ms)}, max ${ms(r.maxMs)}, ${r.non2xx} non-2xx, ${r.socketErrors} socket errors${meets(r) ? '' : '  <- misses the goal'}`,
+  );
 }
-console.log(`  steady state    median of ${runs} runs: ${median(measured.map((r) => r.reqPerSec)).toFixed(0)} req/s, p50 ${ms(median(measured.map((r) => r.p50Ms)))}, p99 ${ms(median(measured.map((r) => r.p99Ms)))}; worst p99 ${ms(Math.max(...measured.map((r) => r.p99Ms)))}; ${errors} errors in ${total} requests`);
-console.log(`  in-server time  ${inServer('0.001')} of requests under 1 ms, ${inServer('0.005')} under 5 ms, ${inServer('0.025')} under 25 ms (app histogram, measured runs)`);
-console.log(`  server CPU      ${cpuUsed.toFixed(1)} s over the measured runs: ${((cpuUsed / Math.max(total, 1)) * 1e6).toFixed(0)} µs per request (all threads), i.e. ~${(total / Math.max(cpuUsed, 1e-9)).toFixed(0)} req/s per fully available core`);
-console.log(`  event loop lag  p99 ${(metricsAfter.gauge('nodejs_eventloop_lag_p99_seconds') * 1000).toFixed(1)} ms, max ${(metricsAfter.gauge('nodejs_eventloop_lag_max_seconds') * 1000).toFixed(1)} ms (whole process life)`);
+console.log(
+  `  steady state    median of ${runs} runs: ${median(measured.map((r) => r.reqPerSec)).toFixed(0)} req/s, p50 ${ms(median(measured.map((r) => r.p50Ms)))}, p99 ${ms(median(measured.map((r) => r.p99Ms)))}; worst p99 ${ms(Math.max(...measured.map((r) => r.p99Ms)))}; ${errors} errors in ${total} requests`,
+);
+console.log(
+  `  in-server time  ${inServer('0.001')} of requests under 1 ms, ${inServer('0.005')} under 5 ms, ${inServer('0.025')} under 25 ms (app histogram, measured runs)`,
+);
+console.log(
+  `  server CPU      ${cpuUsed.toFixed(1)} s over the measured runs: ${((cpuUsed / Math.max(total, 1)) * 1e6).toFixed(0)} µs per request (all threads), i.e. ~${(total / Math.max(cpuUsed, 1e-9)).toFixed(0)} req/s per fully available core`,
+);
+console.log(
+  `  event loop lag  p99 ${(metricsAfter.gauge('nodejs_eventloop_lag_p99_seconds') * 1000).toFixed(1)} ms, max ${(metricsAfter.gauge('nodejs_eventloop_lag_max_seconds') * 1000).toFixed(1)} ms (whole process life)`,
+);
 console.log(`  server RSS      ${rssBefore.toFixed(0)} MB before, ${rssPeak.toFixed(0)} MB peak, ${rssAfter.toFixed(0)} MB after`);
 console.log(`  access log      ${logLines} JSON lines written; server exit code after SIGTERM: ${exitCode}`);
-if (uncachedMs.length > 0) console.log(`  uncached        ${uncachedMs.length} new node-days one at a time: median ${ms(uncachedMs[uncachedMs.length >> 1]!)}, max ${ms(uncachedMs[uncachedMs.length - 1]!)} (features from the node's rows in memory + predict; its rows were read by its first request; the server's warm-up asked for other days of the node, not these)`);
-console.log(`  reference       bare node:http server, same answer, same load and warm-up: ${ref.reqPerSec.toFixed(0)} req/s, p50 ${ms(ref.p50Ms)}, p99 ${ms(ref.p99Ms)}, ${refCpuPerRequestUs.toFixed(0)} µs CPU per request`);
+if (uncachedMs.length > 0)
+  console.log(
+    `  uncached        ${uncachedMs.length} new node-days one at a time: median ${ms(uncachedMs[uncachedMs.length >> 1]!)}, max ${ms(uncachedMs[uncachedMs.length - 1]!)} (features from the node's rows in memory + predict; its rows were read by its first request; the server's warm-up asked for other days of the node, not these)`,
+  );
+console.log(
+  `  reference       bare node:http server, same answer, same load and warm-up: ${ref.reqPerSec.toFixed(0)} req/s, p50 ${ms(ref.p50Ms)}, p99 ${ms(ref.p99Ms)}, ${refCpuPerRequestUs.toFixed(0)} µs CPU per request`,
+);
 console.log(`  goal            >= 5000 req/s, p99 < 20 ms, 0 errors: met in ${measured.filter(meets).length} of ${runs} runs`);
 if (process.env['BENCH_KEEP_LOG']) writeFileSync(process.env['BENCH_KEEP_LOG'], readFileSync(logPath));
 rmSync(work, { recursive: true, force: true });
@@ -219,7 +255,9 @@ async function loadWith(target: string, length: string): Promise<LoadResult> {
 /** The server's own view from /metrics: its /predict latency histogram and event-loop gauges. */
 async function serverMetrics(): Promise<{ bucket(le: string): number; gauge(name: string): number }> {
   const text = await (await fetch(`${url}/metrics`)).text();
-  const buckets = new Map([...text.matchAll(/^http_request_duration_seconds_bucket\{le="([^"]+)",method="POST",route="\/predict"\} (\d+)$/gm)].map((m) => [m[1]!, Number(m[2])]));
+  const buckets = new Map(
+    [...text.matchAll(/^http_request_duration_seconds_bucket\{le="([^"]+)",method="POST",route="\/predict"\} (\d+)$/gm)].map((m) => [m[1]!, Number(m[2])]),
+  );
   return {
     bucket: (le) => buckets.get(le) ?? 0,
     gauge: (name) => Number(new RegExp(`^${name} ([\\d.e+-]+)$`, 'm').exec(text)?.[1]),
@@ -228,7 +266,9 @@ async function serverMetrics(): Promise<{ bucket(le: string): number; gauge(name
 
 /** User + system CPU seconds of a process (all its threads), from /proc. */
 function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    .replace(/^.*\) /, '')
+    .split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
 }
 

@@ -103,8 +103,19 @@ async function fillStore(instance: Instance<unknown>): Promise<void> {
     }
     const started = ++t;
     await store.commitMaterialization({
-      asset, partition, runId, status: 'published', codeVersion: graph.get(asset).codeVersion as CodeVersion, dataVersion: version(),
-      location: null as unknown as string, metadata: { rows: 24 }, startedAt: started, endedAt: ++t, inputs, checks: [], events: [],
+      asset,
+      partition,
+      runId,
+      status: 'published',
+      codeVersion: graph.get(asset).codeVersion as CodeVersion,
+      dataVersion: version(),
+      location: null as unknown as string,
+      metadata: { rows: 24 },
+      startedAt: started,
+      endedAt: ++t,
+      inputs,
+      checks: [],
+      events: [],
     });
   };
   const keys = graph.keys();
@@ -124,7 +135,18 @@ async function fillStore(instance: Instance<unknown>): Promise<void> {
     'bench-failed',
     async () => {
       const failed = keys.slice(600, 605);
-      await store.appendEvents(failed.map((asset) => ({ runId: 'bench-failed', ts: ++t, level: 'error', type: 'step_failed', asset, partition: '', message: `${asset}: FAILED`, data: { error: 'synthetic failure' } })));
+      await store.appendEvents(
+        failed.map((asset) => ({
+          runId: 'bench-failed',
+          ts: ++t,
+          level: 'error',
+          type: 'step_failed',
+          asset,
+          partition: '',
+          message: `${asset}: FAILED`,
+          data: { error: 'synthetic failure' },
+        })),
+      );
     },
     'failed',
   );
@@ -141,7 +163,9 @@ try {
   const instance = await Instance.open(defs, { dataDir });
   let t0 = performance.now();
   await fillStore(instance as Instance<unknown>);
-  console.log(`synthetic store: ${defs.assets.length} assets, ${instance.graph.keys().reduce((n, k) => n + instance.graph.deps(k).length, 0)} edges, recorded in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  console.log(
+    `synthetic store: ${defs.assets.length} assets, ${instance.graph.keys().reduce((n, k) => n + instance.graph.deps(k).length, 0)} edges, recorded in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+  );
 
   const server = await startServer(instance as Instance<unknown>, configWith({ dataDir }), { modules: [uiApiRoutes] });
   const browser = await launchBrowser();
@@ -175,9 +199,17 @@ try {
     for (let i = 0; i < 8; i++) await page.mouse.wheel(0, -200).then(() => page.mouse.move(box.x + box.width / 2, box.y + box.height / 2));
     await page.waitForTimeout(100);
     await screenshot(page, 'bench-graph-1000-zoomed');
-    console.log(`nodes drawn: ${cold.nodes} (${Object.entries(statuses).map(([s, n]) => `${n} ${s}`).join(', ')})`);
-    console.log(`graph page, time to first render, first visit after server start:   ${cold.ms.toFixed(0).padStart(6)} ms   goal < 1500 ms ${cold.ms < 1500 ? 'met' : 'NOT MET'}`);
-    console.log(`graph page, time to first render, reload (median of 5):              ${median(warm).toFixed(0).padStart(6)} ms   goal < 1500 ms ${median(warm) < 1500 ? 'met' : 'NOT MET'}   (all: ${warm.map((w) => w.toFixed(0)).join(', ')})`);
+    console.log(
+      `nodes drawn: ${cold.nodes} (${Object.entries(statuses)
+        .map(([s, n]) => `${n} ${s}`)
+        .join(', ')})`,
+    );
+    console.log(
+      `graph page, time to first render, first visit after server start:   ${cold.ms.toFixed(0).padStart(6)} ms   goal < 1500 ms ${cold.ms < 1500 ? 'met' : 'NOT MET'}`,
+    );
+    console.log(
+      `graph page, time to first render, reload (median of 5):              ${median(warm).toFixed(0).padStart(6)} ms   goal < 1500 ms ${median(warm) < 1500 ? 'met' : 'NOT MET'}   (all: ${warm.map((w) => w.toFixed(0)).join(', ')})`,
+    );
     console.log(`  of which fetch + layout + drawing in the page (median):            ${median(draw).toFixed(0).padStart(6)} ms`);
 
     // The API alone: a cold view (store changed) and a cached one.
@@ -192,7 +224,9 @@ try {
       await (await fetch(`${server.url}/api/graph`)).arrayBuffer();
       cached.push(performance.now() - t0);
     }
-    console.log(`GET /api/graph at 1,000 assets: ${coldApi.toFixed(0)} ms after a store change, ${median(cached).toFixed(0)} ms cached; ${(bytes / 1024).toFixed(0)} KiB`);
+    console.log(
+      `GET /api/graph at 1,000 assets: ${coldApi.toFixed(0)} ms after a store change, ${median(cached).toFixed(0)} ms cached; ${(bytes / 1024).toFixed(0)} KiB`,
+    );
   } finally {
     await browser.close();
     await server.close();

@@ -119,11 +119,15 @@ try {
     }
     const py = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as Record<string, number | string>;
     pythonTimes.push(Number(py['train_s']));
-    console.log(`python xgboost ${py['version']}: DMatrix ${Number(py['dmatrix_s']).toFixed(2)} s, train ${pythonTimes.at(-1)!.toFixed(2)} s; inplace_predict 1 row (nthread 1): median ${Number(py['predict1_median_us']).toFixed(1)} µs, p99 ${Number(py['predict1_p99_us']).toFixed(1)} µs`);
+    console.log(
+      `python xgboost ${py['version']}: DMatrix ${Number(py['dmatrix_s']).toFixed(2)} s, train ${pythonTimes.at(-1)!.toFixed(2)} s; inplace_predict 1 row (nthread 1): median ${Number(py['predict1_median_us']).toFixed(1)} µs, p99 ${Number(py['predict1_p99_us']).toFixed(1)} µs`,
+    );
   }
   if (pythonTimes.length > 0) {
     const ratio = Math.min(...nodeTimes) / Math.min(...pythonTimes);
-    console.log(`ratio node/python train time (fastest of ${repeat} each; node includes the worker start when BENCH_REPEAT=1): ${ratio.toFixed(3)} (goal ≤ 1.05)`);
+    console.log(
+      `ratio node/python train time (fastest of ${repeat} each; node includes the worker start when BENCH_REPEAT=1): ${ratio.toFixed(3)} (goal ≤ 1.05)`,
+    );
     const pyModel = Booster.load(join(dir, 'python.json'));
     const sample = x.subarray(0, 1000 * cols);
     const a = booster!.predict(sample);
@@ -157,7 +161,9 @@ try {
       times.push(seconds(t));
     }
     const { median } = stats(times);
-    console.log(`predict 10,000 rows (nthread ${nthread ?? 'default'}): median ${(median * 1000).toFixed(1)} ms, ${Math.round(10_000 / median).toLocaleString('en')} rows/s`);
+    console.log(
+      `predict 10,000 rows (nthread ${nthread ?? 'default'}): median ${(median * 1000).toFixed(1)} ms, ${Math.round(10_000 / median).toLocaleString('en')} rows/s`,
+    );
   }
   booster.dispose();
   dtrain.dispose();

@@ -27,9 +27,7 @@ function findTests(dir) {
   return out.sort();
 }
 
-const files = findTests(join(root, 'test')).filter(
-  (file) => filters.length === 0 || filters.some((f) => file.includes(f.replace(/^\.\//, ''))),
-);
+const files = findTests(join(root, 'test')).filter((file) => filters.length === 0 || filters.some((f) => file.includes(f.replace(/^\.\//, ''))));
 if (files.length === 0) {
   console.error(`No test files match ${filters.join(' ') || 'test/**/*.test.ts'}.`);
   console.log('0 passed, 1 failed');
@@ -69,7 +67,9 @@ function runFile(file) {
     child.stderr.on('data', (d) => (output += d));
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      const text = stripAnsi(output) + (timedOut ? `\n${file} was still running after ${fileTimeoutS} s (TEST_FILE_TIMEOUT_S) and was killed: it counts as failed.\n` : '');
+      const text =
+        stripAnsi(output) +
+        (timedOut ? `\n${file} was still running after ${fileTimeoutS} s (TEST_FILE_TIMEOUT_S) and was killed: it counts as failed.\n` : '');
       const total = Number(/Total:\s+(\d+)/.exec(text)?.[1] ?? NaN);
       const passed = Number(/Passed:\s+(\d+)/.exec(text)?.[1] ?? NaN);
       const skipped = Number(/Skipped:\s+(\d+)/.exec(text)?.[1] ?? 0);

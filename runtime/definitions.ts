@@ -280,7 +280,8 @@ export function defineAsset<R = unknown>(spec: AssetSpec<R>): AssetDefinition<R>
 
 function runnerOf<R>(key: AssetKey, spec: AssetSpec<R>): AssetRunner<R> {
   if (spec.batch !== undefined) {
-    if (spec.materialize !== undefined) throw new RuntimeError('invalid-definition', `Asset ${key} has both materialize(ctx) and batch; give one (batch materializes single partitions too).`);
+    if (spec.materialize !== undefined)
+      throw new RuntimeError('invalid-definition', `Asset ${key} has both materialize(ctx) and batch; give one (batch materializes single partitions too).`);
     const n = spec.batch.maxPartitions;
     if (!Number.isInteger(n) || n < 1) throw new RuntimeError('invalid-definition', `Asset ${key}: batch.maxPartitions must be a whole number >= 1, got ${n}.`);
     if (typeof spec.batch.materialize !== 'function') throw new RuntimeError('invalid-definition', `Asset ${key}: batch has no materialize(ctx) function.`);
@@ -350,7 +351,8 @@ export function defineDefinitions<R>(defs: {
   }
   for (const s of defs.schedules ?? []) {
     parseCron(`Schedule ${s.name}`, s.cron, s.timezone ?? 'UTC');
-    if (s.partitionDay !== undefined && !Number.isInteger(s.partitionDay)) throw new RuntimeError('invalid-definition', `Schedule ${s.name}: partitionDay must be a whole number of days.`);
+    if (s.partitionDay !== undefined && !Number.isInteger(s.partitionDay))
+      throw new RuntimeError('invalid-definition', `Schedule ${s.name}: partitionDay must be a whole number of days.`);
   }
   return { assets: defs.assets, resources: (defs.resources ?? {}) as R, schedules: defs.schedules ?? [], sensors: defs.sensors ?? [] };
 }

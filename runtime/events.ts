@@ -34,7 +34,14 @@ export type RunEvent =
       /** The `materialize worker` process that ran it (worker-pool runs only). */
       readonly worker?: { readonly host: string; readonly pid: number };
     })
-  | (Base & { readonly type: 'log'; readonly asset?: AssetKey; readonly partition?: PartitionKey; readonly level: LogLevel; readonly message: string; readonly data?: Record<string, unknown> })
+  | (Base & {
+      readonly type: 'log';
+      readonly asset?: AssetKey;
+      readonly partition?: PartitionKey;
+      readonly level: LogLevel;
+      readonly message: string;
+      readonly data?: Record<string, unknown>;
+    })
   | (StepBase & { readonly type: 'step_retrying'; readonly attempt: number; readonly error: string; readonly delayMs: number })
   | (StepBase & { readonly type: 'check_evaluated'; readonly check: string; readonly blocking: boolean; readonly passed: boolean; readonly message: string })
   | (StepBase & {

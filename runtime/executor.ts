@@ -115,11 +115,14 @@ export async function executePlan<R>(instance: Instance<R>, plan: Plan, options:
   await relay?.();
   counts.skipped += plan.counts.skip;
 
-  const heartbeat = setInterval(() => {
-    store.heartbeat(options.runId, Date.now(), leaseTtlMs).catch(() => {
-      // A missed heartbeat only shortens the lease; the next one retries.
-    });
-  }, Math.max(50, leaseTtlMs / 3));
+  const heartbeat = setInterval(
+    () => {
+      store.heartbeat(options.runId, Date.now(), leaseTtlMs).catch(() => {
+        // A missed heartbeat only shortens the lease; the next one retries.
+      });
+    },
+    Math.max(50, leaseTtlMs / 3),
+  );
   heartbeat.unref();
 
   const results = new Map<string, StepResult>();
@@ -191,7 +194,8 @@ export async function executePlan<R>(instance: Instance<R>, plan: Plan, options:
   const runError = recorder.runError;
   const status: RunResult['status'] = signal.aborted ? 'canceled' : counts.failed + counts.blocked > 0 || runError ? 'failed' : 'succeeded';
   const durationMs = Date.now() - started;
-  const error = runError ?? (failures.length > 0 ? `${failures.length} step${failures.length === 1 ? '' : 's'} failed or blocked` : signal.aborted ? 'canceled' : null);
+  const error =
+    runError ?? (failures.length > 0 ? `${failures.length} step${failures.length === 1 ? '' : 's'} failed or blocked` : signal.aborted ? 'canceled' : null);
   const finished: RunEvent = { type: 'run_finished', runId: options.runId, ts: Date.now(), status, durationMs, counts, error };
   recorder.emit(finished);
   await recorder.close();

@@ -67,7 +67,19 @@ export type { Logger, LogLevel } from './logger.ts';
 export type { LineageStore, LineageStoreKind, StoreChange, StoreChangeListener } from './store/lineage-store-api.ts';
 export { openLineageStore, parseStoreTarget, storeTargetFromEnv, type LineageStoreTarget } from './store/open-store.ts';
 export { lineageOf, type LineageResult, type LineageTree, type LineageEntry, type LineageGroup } from './lineage.ts';
-export type { RunRecord, MaterializationRecord, CurrentRecord, CheckResultRecord, EventRecord, InputRecord, RunStatus, RunTrigger, CorruptMark, CorruptReason, CorruptDetector } from './store/records.ts';
+export type {
+  RunRecord,
+  MaterializationRecord,
+  CurrentRecord,
+  CheckResultRecord,
+  EventRecord,
+  InputRecord,
+  RunStatus,
+  RunTrigger,
+  CorruptMark,
+  CorruptReason,
+  CorruptDetector,
+} from './store/records.ts';
 export { verifyStore, checkVersions, describeBadFile, type BadFile, type StoredVersion, type VerifyResult, type VerifyOptions } from './integrity.ts';
 export type { Storage, PublishRequest, StoredFile, FileCheck, ScratchDir } from './storage/storage.ts';
 export { LocalStorage } from './storage/local.ts';

@@ -52,7 +52,11 @@ export interface VerifyOptions {
 /** One bad file as a sentence: asset, partition, path, expected and found. */
 export function describeBadFile(b: BadFile): string {
   const what =
-    b.reason === 'mismatch' ? `expected data version ${b.expected}, found ${b.found}` : b.reason === 'missing' ? `expected data version ${b.expected}, the file is missing` : `expected data version ${b.expected}, unreadable: ${b.detail}`;
+    b.reason === 'mismatch'
+      ? `expected data version ${b.expected}, found ${b.found}`
+      : b.reason === 'missing'
+        ? `expected data version ${b.expected}, the file is missing`
+        : `expected data version ${b.expected}, unreadable: ${b.detail}`;
   return `${describePartition(b.asset, b.partition)} ${b.location}: ${what}`;
 }
 
@@ -107,7 +111,15 @@ export async function checkVersions(
       const v = versions[next++]!;
       const check = await instance.storage.verify(v.location, v.dataVersion);
       if (!check.ok) {
-        const b: BadFile = { asset: v.asset, partition: v.partition, location: v.location, expected: v.dataVersion, found: check.found, reason: check.reason, detail: check.detail };
+        const b: BadFile = {
+          asset: v.asset,
+          partition: v.partition,
+          location: v.location,
+          expected: v.dataVersion,
+          found: check.found,
+          reason: check.reason,
+          detail: check.detail,
+        };
         bad.push(b);
         try {
           await instance.store.markCorrupt({ ...b, materializationId: v.materializationId, detectedBy, now: Date.now() });

@@ -49,7 +49,11 @@ const toEntry = (m: MaterializationRecord): LineageEntry => ({
   status: m.status,
 });
 
-export async function lineageOf(store: LineageStore, materializationId: number, options: { depth?: number; maxPerGroup?: number } = {}): Promise<LineageResult | undefined> {
+export async function lineageOf(
+  store: LineageStore,
+  materializationId: number,
+  options: { depth?: number; maxPerGroup?: number } = {},
+): Promise<LineageResult | undefined> {
   const root = await store.materialization(materializationId);
   if (!root) return undefined;
   const depth = options.depth ?? 6;
@@ -57,7 +61,10 @@ export async function lineageOf(store: LineageStore, materializationId: number, 
   const load = (id: number) => store.materialization(id);
   const upstreamOf = async (id: number) => (await store.inputsOf(id)).map((i) => i.materializationId);
   const downstreamOf = async (id: number) => (await store.consumersOf(id)).map((m) => m.id);
-  const [upstream, downstream] = await Promise.all([expand(root.id, upstreamOf, load, depth, maxPerGroup), expand(root.id, downstreamOf, load, depth, maxPerGroup)]);
+  const [upstream, downstream] = await Promise.all([
+    expand(root.id, upstreamOf, load, depth, maxPerGroup),
+    expand(root.id, downstreamOf, load, depth, maxPerGroup),
+  ]);
   return { root: toEntry(root), upstream, downstream };
 }
 

@@ -23,7 +23,10 @@ function parseArgument(arg: string): ParsedArgument {
   const plain: string[] = [];
   const dimensions = new Map<string, string[]>();
   let open: string[] | undefined;
-  for (const part of arg.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const part of arg
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const named = /^([a-z][a-z0-9_]*)=(.*)$/.exec(part);
     if (named) {
       const name = named[1]!;
@@ -66,7 +69,10 @@ function forMulti(parsed: ParsedArgument, def: MultiPartitions, now: Date, dynam
   const byDimension = new Map<string, string[]>();
   for (const [name, values] of parsed.dimensions) {
     if (!def.dimension(name)) {
-      throw new RuntimeError('invalid-partition', `--partition names dimension ${name}, which ${def.description} does not have (its dimensions: ${def.dimensions.map((d) => d.name).join(', ')}).`);
+      throw new RuntimeError(
+        'invalid-partition',
+        `--partition names dimension ${name}, which ${def.description} does not have (its dimensions: ${def.dimensions.map((d) => d.name).join(', ')}).`,
+      );
     }
     byDimension.set(name, [...values]);
   }
@@ -105,7 +111,10 @@ function forMulti(parsed: ParsedArgument, def: MultiPartitions, now: Date, dynam
 function forSingle(parsed: ParsedArgument, def: PartitionsDefinition, now: Date, dynamic: DynamicPartitionKeys): PartitionKey[] {
   if (parsed.dimensions.size === 0) return expand(parsed.plain, def, now, dynamic);
   if (parsed.plain.length > 0) {
-    throw new RuntimeError('invalid-partition', `--partition mixes bare keys (${parsed.plain.join(', ')}) with dimension=value groups; name a dimension for every value.`);
+    throw new RuntimeError(
+      'invalid-partition',
+      `--partition mixes bare keys (${parsed.plain.join(', ')}) with dimension=value groups; name a dimension for every value.`,
+    );
   }
   const applicable = [...parsed.dimensions].filter(([, values]) => accepts(values, def, now, dynamic));
   if (applicable.length === 1) return expand(applicable[0]![1], def, now, dynamic);

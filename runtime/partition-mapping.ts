@@ -91,11 +91,7 @@ function mismatch(names: PairNames, upstream: PartitionsDefinition, downstream: 
 }
 
 /** The mapping used when a dependency declares none; throws when the pair needs an explicit one. */
-export function defaultMapping(
-  upstream: PartitionsDefinition | undefined,
-  downstream: PartitionsDefinition | undefined,
-  names: PairNames,
-): PartitionMapping {
+export function defaultMapping(upstream: PartitionsDefinition | undefined, downstream: PartitionsDefinition | undefined, names: PairNames): PartitionMapping {
   if (!upstream) return { kind: 'all' }; // the single unpartitioned value
   if (!downstream) return { kind: 'all' };
   const up = asMulti(upstream);
@@ -132,7 +128,8 @@ export function checkMapping(
   const up = asMulti(upstream);
   const down = asMulti(downstream);
   if (mapping.kind === 'identity' || mapping.kind === 'window') {
-    if (Boolean(up) !== Boolean(down)) fail('needs both assets partitioned alike; between a multi-partitioned and a one-dimensional asset use dimensionMapping(NAME)');
+    if (Boolean(up) !== Boolean(down))
+      fail('needs both assets partitioned alike; between a multi-partitioned and a one-dimensional asset use dimensionMapping(NAME)');
     if (up && down && !sameDimensions(up, down)) fail('needs the same dimensions on both assets');
     return;
   }

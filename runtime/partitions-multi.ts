@@ -26,17 +26,28 @@ export class MultiPartitions implements PartitionsDefinition {
   constructor(dimensions: Readonly<Record<string, PartitionsDefinition>>) {
     const list = Object.entries(dimensions).map(([name, definition]) => ({ name, definition }));
     if (list.length !== 2) {
-      throw new RuntimeError('invalid-definition', `Multi-partitions need exactly two dimensions, got ${list.length} (${list.map((d) => d.name).join(', ') || 'none'}).`);
+      throw new RuntimeError(
+        'invalid-definition',
+        `Multi-partitions need exactly two dimensions, got ${list.length} (${list.map((d) => d.name).join(', ') || 'none'}).`,
+      );
     }
     for (const d of list) {
       if (!DIMENSION_NAME.test(d.name)) {
-        throw new RuntimeError('invalid-definition', `Dimension name ${JSON.stringify(d.name)}: use lower-case letters, digits and "_", starting with a letter.`);
+        throw new RuntimeError(
+          'invalid-definition',
+          `Dimension name ${JSON.stringify(d.name)}: use lower-case letters, digits and "_", starting with a letter.`,
+        );
       }
-      if (d.definition.kind === 'multi') throw new RuntimeError('invalid-definition', `Dimension ${d.name} is itself multi-partitioned; a dimension has one kind.`);
+      if (d.definition.kind === 'multi')
+        throw new RuntimeError('invalid-definition', `Dimension ${d.name} is itself multi-partitioned; a dimension has one kind.`);
     }
     this.dimensions = [list[0]!, list[1]!];
     const timeDims = list.filter((d) => d.definition.kind === 'daily' || d.definition.kind === 'hourly');
-    if (timeDims.length > 1) throw new RuntimeError('invalid-definition', `Multi-partitions may have at most one time dimension; ${timeDims.map((d) => d.name).join(' and ')} both are.`);
+    if (timeDims.length > 1)
+      throw new RuntimeError(
+        'invalid-definition',
+        `Multi-partitions may have at most one time dimension; ${timeDims.map((d) => d.name).join(' and ')} both are.`,
+      );
     this.timeDimension = timeDims[0] ?? this.dimensions[1];
     this.description = list.map((d) => `${d.name}: ${d.definition.description}`).join(' × ');
   }
@@ -98,10 +109,7 @@ export class MultiPartitions implements PartitionsDefinition {
   range(from: string, to: string, now: Date, dynamic: DynamicPartitionKeys = NO_DYNAMIC_KEYS): PartitionKey[] {
     const a = this.split(this.validate(from, now, dynamic))!;
     const b = this.split(this.validate(to, now, dynamic))!;
-    return this.product(
-      this.dimensions[0].definition.range(a[0], b[0], now, dynamic),
-      this.dimensions[1].definition.range(a[1], b[1], now, dynamic),
-    );
+    return this.product(this.dimensions[0].definition.range(a[0], b[0], now, dynamic), this.dimensions[1].definition.range(a[1], b[1], now, dynamic));
   }
 
   /** Moves along the time dimension; the other value stays. */

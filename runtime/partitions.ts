@@ -68,7 +68,8 @@ class TimeWindowPartitions implements PartitionsDefinition {
     if (spec.end !== undefined && this.endOffset !== 0) {
       throw new RuntimeError('invalid-definition', `${kind} partitions: give end or endOffset, not both (end ${spec.end} is the last partition already).`);
     }
-    const ahead = this.endOffset === 0 ? '' : `, ${this.endOffset} ${kind === 'daily' ? 'day' : 'hour'}${this.endOffset === 1 ? '' : 's'} past the last complete one`;
+    const ahead =
+      this.endOffset === 0 ? '' : `, ${this.endOffset} ${kind === 'daily' ? 'day' : 'hour'}${this.endOffset === 1 ? '' : 's'} past the last complete one`;
     this.description = `${kind} from ${spec.start}${spec.end ? ` to ${spec.end}` : ''}${ahead}`;
   }
 
@@ -81,10 +82,7 @@ class TimeWindowPartitions implements PartitionsDefinition {
   }
 
   private parse(key: string): number | undefined {
-    const m =
-      this.kind === 'daily'
-        ? /^(\d{4})-(\d{2})-(\d{2})$/.exec(key)
-        : /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):00$/.exec(key);
+    const m = this.kind === 'daily' ? /^(\d{4})-(\d{2})-(\d{2})$/.exec(key) : /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):00$/.exec(key);
     if (!m) return undefined;
     const [y, mo, d, h] = [Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4] ?? 0)];
     const ms = Date.UTC(y, mo - 1, d, h);
@@ -245,7 +243,8 @@ class DynamicPartitions extends KeyListPartitions {
   ) {
     super();
     const problem = listKeyProblem(name);
-    if (problem) throw new RuntimeError('invalid-definition', `Dynamic partitions name ${JSON.stringify(name)}: ${problem.replace('partition key', 'a name')}.`);
+    if (problem)
+      throw new RuntimeError('invalid-definition', `Dynamic partitions name ${JSON.stringify(name)}: ${problem.replace('partition key', 'a name')}.`);
     for (const k of initialKeys) {
       const p = listKeyProblem(k);
       if (p) throw new RuntimeError('invalid-definition', `Dynamic partitions ${name}: ${p}.`);
@@ -268,7 +267,6 @@ class DynamicPartitions extends KeyListPartitions {
     return `"${this.name}" is a dynamic partitions definition and ${shown}; add one with \`materialize partitions add ${this.name} KEY\``;
   }
 }
-
 
 export function dailyPartitions(spec: TimeWindowSpec): PartitionsDefinition {
   return new TimeWindowPartitions('daily', spec);

@@ -100,18 +100,14 @@ function upstreamSteps(req: PlanRequest, asset: AssetKey, partition: PartitionKe
     const upstream = plannedOf.get(dep.asset);
     if (!upstream) continue;
     if (dep.mapping.kind === 'all') for (const k of upstream) out.push({ asset: dep.asset, partition: k });
-    else for (const k of new Set(req.resolver.expectedInputs(dep, partition))) if (planned.has(dep.asset + '\u0000' + k)) out.push({ asset: dep.asset, partition: k });
+    else
+      for (const k of new Set(req.resolver.expectedInputs(dep, partition)))
+        if (planned.has(dep.asset + '\u0000' + k)) out.push({ asset: dep.asset, partition: k });
   }
   return out;
 }
 
-function plannedUpstream(
-  req: PlanRequest,
-  asset: AssetKey,
-  partition: PartitionKey,
-  planned: Set<string>,
-  plannedCount: Map<AssetKey, number>,
-): string[] {
+function plannedUpstream(req: PlanRequest, asset: AssetKey, partition: PartitionKey, planned: Set<string>, plannedCount: Map<AssetKey, number>): string[] {
   const out: string[] = [];
   for (const dep of req.graph.deps(asset)) {
     if (!plannedCount.get(dep.asset)) continue;

@@ -49,7 +49,10 @@ function suggest(keys: string[], wanted: string): string {
   const ranked = keys
     .map((k) => ({ k, d: Math.min(distance(k, wanted), distance(k.slice(k.lastIndexOf('/') + 1), wanted)) }))
     .sort((a, b) => a.d - b.d || a.k.localeCompare(b.k));
-  const near = ranked.filter((r) => r.d <= Math.max(2, Math.floor(wanted.length / 2))).slice(0, 3).map((r) => r.k);
+  const near = ranked
+    .filter((r) => r.d <= Math.max(2, Math.floor(wanted.length / 2)))
+    .slice(0, 3)
+    .map((r) => r.k);
   const names = near.length > 0 ? near : [closest(wanted, keys)];
   return ` Did you mean ${names.map((n) => `"${n}"`).join(' or ')}?`;
 }

@@ -240,7 +240,8 @@ export function poolLimits(name: string, value: string | undefined): Readonly<Re
   const out: Record<string, number> = {};
   for (const part of value.split(',')) {
     const m = /^\s*([A-Za-z0-9][A-Za-z0-9_./-]*)\s*=\s*(\d+)\s*$/.exec(part);
-    if (!m || Number(m[2]) < 1 || Number(m[2]) > 256) throw new SettingError(name, value, 'pool=N pairs separated by commas, N a whole number from 1 to 256, e.g. "training=1,io=3"');
+    if (!m || Number(m[2]) < 1 || Number(m[2]) > 256)
+      throw new SettingError(name, value, 'pool=N pairs separated by commas, N a whole number from 1 to 256, e.g. "training=1,io=3"');
     out[m[1]!] = Number(m[2]);
   }
   return out;

@@ -180,7 +180,8 @@ export class StalenessResolver {
       }
       let goneCount = 0;
       for (const k of consumedParts.keys()) if (!expectedSet.has(k)) goneCount++;
-      if (changed) causes.push({ kind: 'data', upstream: dep.asset, ...changed, count: changedCount, ...(this.graph.get(dep.asset).source ? { source: true } : {}) });
+      if (changed)
+        causes.push({ kind: 'data', upstream: dep.asset, ...changed, count: changedCount, ...(this.graph.get(dep.asset).source ? { source: true } : {}) });
       if (newParts.length > 0 || goneCount > 0) {
         causes.push({ kind: 'partitions', upstream: dep.asset, newPartitions: newParts.slice(0, SAMPLE), newCount: newParts.length, goneCount });
       }
@@ -206,7 +207,8 @@ export function describeCause(cause: StaleCause): string {
     case 'data': {
       const where = describePartition(cause.upstream, cause.partition);
       const more = cause.count > 1 ? ` (and ${cause.count - 1} more of its partitions changed)` : '';
-      if (cause.source) return `source revised ${where}: it now has data version ${shortVersion(cause.current)}; this one consumed ${shortVersion(cause.consumed)}${more.replace('changed', 'were revised')}`;
+      if (cause.source)
+        return `source revised ${where}: it now has data version ${shortVersion(cause.current)}; this one consumed ${shortVersion(cause.consumed)}${more.replace('changed', 'were revised')}`;
       return `upstream ${where} now has data version ${shortVersion(cause.current)}; this one consumed ${shortVersion(cause.consumed)}${more}`;
     }
     case 'dependencies': {
@@ -217,7 +219,10 @@ export function describeCause(cause: StaleCause): string {
     }
     case 'partitions': {
       const parts: string[] = [];
-      if (cause.newCount) parts.push(`${cause.newCount} new partition${cause.newCount === 1 ? '' : 's'} of ${cause.upstream} (${cause.newPartitions.slice(0, 3).join(', ')}${cause.newCount > 3 ? ', …' : ''}) not yet consumed`);
+      if (cause.newCount)
+        parts.push(
+          `${cause.newCount} new partition${cause.newCount === 1 ? '' : 's'} of ${cause.upstream} (${cause.newPartitions.slice(0, 3).join(', ')}${cause.newCount > 3 ? ', …' : ''}) not yet consumed`,
+        );
       if (cause.goneCount) parts.push(`${cause.goneCount} consumed partition${cause.goneCount === 1 ? '' : 's'} of ${cause.upstream} no longer exist`);
       return parts.join('; ');
     }
@@ -232,7 +237,9 @@ export function describeCause(cause: StaleCause): string {
           : cause.reason === 'missing'
             ? 'it is missing'
             : `it cannot be read (${cause.detail})`;
-      const by = { verify: 'materialize verify', step: 'a step reading it', server: 'the server reading it', publish: 'a publish reusing it' }[cause.detectedBy];
+      const by = { verify: 'materialize verify', step: 'a step reading it', server: 'the server reading it', publish: 'a publish reusing it' }[
+        cause.detectedBy
+      ];
       return `the stored file is corrupt: ${what} (found by ${by} at ${new Date(cause.detectedAt).toISOString().slice(0, 19)}Z); the next run rewrites it`;
     }
   }

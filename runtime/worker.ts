@@ -60,7 +60,9 @@ async function reclaimOrphans<R>(instance: Instance<R>, queue: WorkerQueue, log:
     const closed = await instance.store.closeAbandonedRuns(now, 3 * DEFAULT_RUN_LEASE_TTL_MS);
     const canceled = await queue.reclaimOrphans(now);
     if (closed.length > 0 || canceled > 0) {
-      log(`closed ${closed.length} run(s) whose coordinator stopped${closed.length ? ` (${closed.join(', ')})` : ''}; canceled ${canceled} unit(s) left in the queue`);
+      log(
+        `closed ${closed.length} run(s) whose coordinator stopped${closed.length ? ` (${closed.join(', ')})` : ''}; canceled ${canceled} unit(s) left in the queue`,
+      );
     }
   } catch (err) {
     log(`could not look for abandoned runs in ${instance.store.location}: ${errorMessage(err)}; trying again later`);
@@ -149,18 +151,21 @@ async function runClaimed<R>(
   };
   if (options.handBack.aborted) onHandBack();
   options.handBack.addEventListener('abort', onHandBack, { once: true });
-  const renew = setInterval(() => {
-    const now = Date.now();
-    void Promise.all([queue.renew(claim, now, options.leaseMs), store.heartbeat(holder, now, options.leaseMs)]).then(
-      ([r]) => {
-        if (r === 'held') return;
-        // Canceled by the coordinator, or the claim was lost (we were paused past its expiry): stop.
-        if (r === 'lost') lost = true;
-        stop.abort();
-      },
-      () => undefined, // a missed renewal only shortens the lease; the next one retries
-    );
-  }, Math.max(200, options.leaseMs / 3));
+  const renew = setInterval(
+    () => {
+      const now = Date.now();
+      void Promise.all([queue.renew(claim, now, options.leaseMs), store.heartbeat(holder, now, options.leaseMs)]).then(
+        ([r]) => {
+          if (r === 'held') return;
+          // Canceled by the coordinator, or the claim was lost (we were paused past its expiry): stop.
+          if (r === 'lost') lost = true;
+          stop.abort();
+        },
+        () => undefined, // a missed renewal only shortens the lease; the next one retries
+      );
+    },
+    Math.max(200, options.leaseMs / 3),
+  );
   renew.unref();
 
   const { unit, states, results } = fromPayload(claimed.payload);

@@ -101,7 +101,10 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     requestTimeoutMs: intFrom('SERVING_REQUEST_TIMEOUT_MS', env.SERVING_REQUEST_TIMEOUT_MS, DEFAULTS.requestTimeoutMs, 1),
     pollIntervalMs: intFrom('SERVING_POLL_INTERVAL_MS', env.SERVING_POLL_INTERVAL_MS, DEFAULTS.pollIntervalMs, 50),
     drainTimeoutMs: intFrom('SERVING_DRAIN_TIMEOUT_MS', env.SERVING_DRAIN_TIMEOUT_MS, DEFAULTS.drainTimeoutMs, 0),
-    corsOrigins: (env.SERVING_CORS_ORIGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    corsOrigins: (env.SERVING_CORS_ORIGINS ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
     logLevel: logLevelFrom(env.LOG_LEVEL),
     featureCacheSize: intFrom('SERVING_FEATURE_CACHE_SIZE', env.SERVING_FEATURE_CACHE_SIZE, DEFAULTS.featureCacheSize, 1),
     warmupMs: intFrom('SERVING_WARMUP_MS', env.SERVING_WARMUP_MS, DEFAULTS.warmupMs, 0),

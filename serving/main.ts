@@ -18,7 +18,9 @@ async function checkHostResolves(config: ServingConfig, argv: readonly string[])
     await lookup(config.host);
   } catch (err) {
     const name = argv.some((a) => a === '--host' || a.startsWith('--host=')) ? '--host' : 'HOST';
-    throw new SettingError(name, config.host, 'an IP address or a host name this machine resolves', { problem: `does not resolve (${(err as NodeJS.ErrnoException).code ?? errorMessage(err)})` });
+    throw new SettingError(name, config.host, 'an IP address or a host name this machine resolves', {
+      problem: `does not resolve (${(err as NodeJS.ErrnoException).code ?? errorMessage(err)})`,
+    });
   }
 }
 

@@ -47,7 +47,12 @@ export class ServingMetrics {
   constructor(options: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
-    this.httpRequests = new Counter({ name: 'http_requests_total', help: 'HTTP requests by method, route template and status.', labelNames: ['method', 'route', 'status'], registers });
+    this.httpRequests = new Counter({
+      name: 'http_requests_total',
+      help: 'HTTP requests by method, route template and status.',
+      labelNames: ['method', 'route', 'status'],
+      registers,
+    });
     this.httpDuration = new Histogram({
       name: 'http_request_duration_seconds',
       help: 'HTTP request latency by method and route template.',
@@ -69,7 +74,12 @@ export class ServingMetrics {
       registers,
     });
     this.modelLoadedAt = new Gauge({ name: 'model_loaded_timestamp_seconds', help: 'When the serving model was loaded (Unix time).', registers });
-    this.modelSwaps = new Counter({ name: 'model_swaps_total', help: 'Attempts to load a new current model, by result: loaded, failed.', labelNames: ['result'], registers });
+    this.modelSwaps = new Counter({
+      name: 'model_swaps_total',
+      help: 'Attempts to load a new current model, by result: loaded, failed.',
+      labelNames: ['result'],
+      registers,
+    });
     // Computed when scraped, so a deadline that passes shows at the next scrape with no run in between.
     const metrics = this;
     this.freshnessLate = new Gauge({
@@ -105,17 +115,34 @@ export class ServingMetrics {
           for (const w of await metrics.readScores()) fill(this, w);
         },
       });
-    this.scoreMae = scoreGauge('forecast_score_mae', 'MAE ($/MWh) of the served forecasts scored against validated prices, over the rolling window ending at the latest scored day (pjm/forecast_score).', ['window'], (g, w) => {
-      if (w.mae !== null) g.set({ window: windowLabel(w) }, w.mae);
-    });
-    this.scoreRmae = scoreGauge('forecast_score_rmae', "rMAE of the served forecasts against the backtest's naive forecast, over the rolling window.", ['window'], (g, w) => {
-      if (w.rmae !== null) g.set({ window: windowLabel(w) }, w.rmae);
-    });
-    this.scoreCoverage = scoreGauge('forecast_score_interval_coverage', "Share of scored hours inside the served forecasts' central interval (interval 50 or 90 %), over the rolling window; hours without quantiles are left out.", ['window', 'interval'], (g, w) => {
-      if (w.coverage50 !== null) g.set({ window: windowLabel(w), interval: '50' }, w.coverage50);
-      if (w.coverage90 !== null) g.set({ window: windowLabel(w), interval: '90' }, w.coverage90);
-    });
-    this.scoreHours = scoreGauge('forecast_score_hours', 'Hours scored in the rolling window.', ['window'], (g, w) => g.set({ window: windowLabel(w) }, w.hours));
+    this.scoreMae = scoreGauge(
+      'forecast_score_mae',
+      'MAE ($/MWh) of the served forecasts scored against validated prices, over the rolling window ending at the latest scored day (pjm/forecast_score).',
+      ['window'],
+      (g, w) => {
+        if (w.mae !== null) g.set({ window: windowLabel(w) }, w.mae);
+      },
+    );
+    this.scoreRmae = scoreGauge(
+      'forecast_score_rmae',
+      "rMAE of the served forecasts against the backtest's naive forecast, over the rolling window.",
+      ['window'],
+      (g, w) => {
+        if (w.rmae !== null) g.set({ window: windowLabel(w) }, w.rmae);
+      },
+    );
+    this.scoreCoverage = scoreGauge(
+      'forecast_score_interval_coverage',
+      "Share of scored hours inside the served forecasts' central interval (interval 50 or 90 %), over the rolling window; hours without quantiles are left out.",
+      ['window', 'interval'],
+      (g, w) => {
+        if (w.coverage50 !== null) g.set({ window: windowLabel(w), interval: '50' }, w.coverage50);
+        if (w.coverage90 !== null) g.set({ window: windowLabel(w), interval: '90' }, w.coverage90);
+      },
+    );
+    this.scoreHours = scoreGauge('forecast_score_hours', 'Hours scored in the rolling window.', ['window'], (g, w) =>
+      g.set({ window: windowLabel(w) }, w.hours),
+    );
   }
 
   /**

@@ -167,11 +167,9 @@ export function addRoute<B extends TSchema | undefined = undefined, Q extends TS
     ...def.errors,
     500: 'Unexpected server error.',
   };
-  for (const [status, description] of Object.entries(errors)) if (description) responses[status] = { description, content: { 'application/json': { schema: errorRef } } };
-  const parameters = [
-    ...schemaParameters(def.params, 'path'),
-    ...schemaParameters(def.query, 'query'),
-  ];
+  for (const [status, description] of Object.entries(errors))
+    if (description) responses[status] = { description, content: { 'application/json': { schema: errorRef } } };
+  const parameters = [...schemaParameters(def.params, 'path'), ...schemaParameters(def.query, 'query')];
   spec.operation(def.method, openApiPath(def.path), {
     summary: def.summary,
     ...(def.description ? { description: def.description } : {}),

@@ -134,14 +134,24 @@ export const HourForecast = T.Object({
 
 export const ServedFamily = T.Object(
   {
-    served: T.Unsafe<'lear' | 'ensemble'>({ type: 'string', enum: ['lear', 'ensemble'], description: 'PJM_MODEL_FAMILIES of the model: LEAR alone, or the ensemble of XGBoost and LEAR.' }),
+    served: T.Unsafe<'lear' | 'ensemble'>({
+      type: 'string',
+      enum: ['lear', 'ensemble'],
+      description: 'PJM_MODEL_FAMILIES of the model: LEAR alone, or the ensemble of XGBoost and LEAR.',
+    }),
     weights: T.Object(
       { xgboost: T.Number(), lear: T.Number() },
-      { additionalProperties: false, description: "Each family's weight in the served mean per hour (lear: LEAR alone, XGBoost only where LEAR has no forecast)." },
+      {
+        additionalProperties: false,
+        description: "Each family's weight in the served mean per hour (lear: LEAR alone, XGBoost only where LEAR has no forecast).",
+      },
     ),
-    learWindows: T.Array(T.Integer(), { description: "The LEAR calibration windows (days) fitted for this node, whose forecasts are averaged (CWA); empty when the node's history held none." }),
+    learWindows: T.Array(T.Integer(), {
+      description: "The LEAR calibration windows (days) fitted for this node, whose forecasts are averaged (CWA); empty when the node's history held none.",
+    }),
     learFallback: T.Union([T.Null(), T.String()], {
-      description: "Null when LEAR forecast this node-day. Else why it could not (its inputs of D-1..D-7 incomplete, or no LEAR for the node): the values are then XGBoost's alone, as in the backtest.",
+      description:
+        "Null when LEAR forecast this node-day. Else why it could not (its inputs of D-1..D-7 incomplete, or no LEAR for the node): the values are then XGBoost's alone, as in the backtest.",
     }),
   },
   { additionalProperties: false, description: 'Set when the model serves LEAR (GET /model: family); absent for XGBoost alone.' },
@@ -156,7 +166,9 @@ export const DayForecast = T.Object({
   model: ModelRef,
   inputs: T.Object(
     {
-      dataVersions: T.Record(T.String(), T.String(), { description: 'Data version of each validated partition the features were built from (with LEAR served, those of D-1 and D-7 too).' }),
+      dataVersions: T.Record(T.String(), T.String(), {
+        description: 'Data version of each validated partition the features were built from (with LEAR served, those of D-1 and D-7 too).',
+      }),
     },
     { description: 'The validated data the features came from.' },
   ),
@@ -186,5 +198,10 @@ export const PredictFeaturesResponse = T.Object({
   market: Market,
   model: ModelRef,
   predictions: T.Array(T.Object({ value: T.Number(), explanation: T.Optional(Explanation) })),
-  note: T.Optional(T.String({ description: "Set when the model serves LEAR: these values are the XGBoost members' alone (LEAR reads several days of rows; POST /predict gives the served family's forecast)." })),
+  note: T.Optional(
+    T.String({
+      description:
+        "Set when the model serves LEAR: these values are the XGBoost members' alone (LEAR reads several days of rows; POST /predict gives the served family's forecast).",
+    }),
+  ),
 });

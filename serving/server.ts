@@ -78,13 +78,32 @@ export function buildDeps(instance: Instance<unknown>, config: ServingConfig, lo
       return [];
     }),
   );
-  const models = new ModelRegistry({ store: instance.store, storage: instance.storage, log: log.child({ component: 'models' }), metrics, pollIntervalMs: config.pollIntervalMs });
-  const features = new FeatureService({ instance, log: log.child({ component: 'features' }), metrics, pollIntervalMs: config.pollIntervalMs, cacheSize: config.featureCacheSize });
+  const models = new ModelRegistry({
+    store: instance.store,
+    storage: instance.storage,
+    log: log.child({ component: 'models' }),
+    metrics,
+    pollIntervalMs: config.pollIntervalMs,
+  });
+  const features = new FeatureService({
+    instance,
+    log: log.child({ component: 'features' }),
+    metrics,
+    pollIntervalMs: config.pollIntervalMs,
+    cacheSize: config.featureCacheSize,
+  });
   const auth = bearerAuth(config.apiToken, authOptions);
   const served = new ServedForecastRecorder(servedForecastLogPath(instance.dataDir), log.child({ component: 'served-forecasts' }));
   const predictions = new PredictService(models, features, metrics, config.featureCacheSize, served);
   const warmUpSinks = throwawaySinks(config.logLevel);
-  const predictLane = new PredictLane({ predictions, auth, sinks: { log, metrics }, warmUpSinks, corsOrigins: config.corsOrigins, capacity: config.featureCacheSize });
+  const predictLane = new PredictLane({
+    predictions,
+    auth,
+    sinks: { log, metrics },
+    warmUpSinks,
+    corsOrigins: config.corsOrigins,
+    capacity: config.featureCacheSize,
+  });
   const scores = new ForecastScores(instance);
   // Likewise a store that cannot be read leaves the score gauges out of that scrape.
   metrics.setScoreSource(() =>

@@ -64,7 +64,9 @@ export const WARM_REPEATS = 3_000;
 function otherDays(deps: ServerDeps, node: number, latest: string): string[] {
   const catalog = deps.features.catalog;
   const complete = (day: string): boolean =>
-    [0, ...PRICE_LAGS].every((lag) => catalog.prices(node, addDays(day, -lag)) !== undefined) && catalog.load(day) !== undefined && catalog.load(addDays(day, -1)) !== undefined;
+    [0, ...PRICE_LAGS].every((lag) => catalog.prices(node, addDays(day, -lag)) !== undefined) &&
+    catalog.load(day) !== undefined &&
+    catalog.load(addDays(day, -1)) !== undefined;
   const days = [...new Set(catalog.latestPrices(WARM_DAYS + PRICE_LAGS.length + 8).map((p) => p.day))].reverse();
   return days.filter((d) => d !== latest && complete(d)).slice(0, WARM_DAYS);
 }
@@ -100,11 +102,15 @@ export function startWarmUp(url: string, secret: string, deps: ServerDeps, optio
     const statuses: Record<string, number> = {};
     const post = (text: string): Promise<number | undefined> =>
       new Promise((resolve) => {
-        const req = httpRequest(`${url}/predict`, { method: 'POST', agent, headers: { ...headers, 'content-length': String(Buffer.byteLength(text)) }, signal: controller.signal }, (res) => {
-          res.resume();
-          res.once('end', () => resolve(res.statusCode));
-          res.once('error', () => resolve(undefined));
-        });
+        const req = httpRequest(
+          `${url}/predict`,
+          { method: 'POST', agent, headers: { ...headers, 'content-length': String(Buffer.byteLength(text)) }, signal: controller.signal },
+          (res) => {
+            res.resume();
+            res.once('end', () => resolve(res.statusCode));
+            res.once('error', () => resolve(undefined));
+          },
+        );
         req.once('error', () => resolve(undefined));
         req.end(text);
       });
@@ -125,4 +131,3 @@ export function startWarmUp(url: string, secret: string, deps: ServerDeps, optio
   };
   return { done: run(), stop: () => controller.abort() };
 }
-

@@ -5,7 +5,12 @@ import { esc, messageOf } from './dom.js';
 
 const routes = [
   { pattern: /^#?\/?$/, view: 'graph', load: () => import('./views/graph.js') },
-  { pattern: /^#\/assets\/([^/?]+)\/partitions(?:\?(.*))?$/, view: 'graph', load: () => import('./views/partitions.js'), params: (m) => ({ key: decodeURIComponent(m[1]), query: new URLSearchParams(m[2] ?? '') }) },
+  {
+    pattern: /^#\/assets\/([^/?]+)\/partitions(?:\?(.*))?$/,
+    view: 'graph',
+    load: () => import('./views/partitions.js'),
+    params: (m) => ({ key: decodeURIComponent(m[1]), query: new URLSearchParams(m[2] ?? '') }),
+  },
   { pattern: /^#\/assets\/([^/?]+)$/, view: 'graph', load: () => import('./views/asset.js'), params: (m) => ({ key: decodeURIComponent(m[1]) }) },
   { pattern: /^#\/materializations\/(\d+)$/, view: 'graph', load: () => import('./views/lineage.js'), params: (m) => ({ id: Number(m[1]) }) },
   { pattern: /^#\/runs\/?$/, view: 'runs', load: () => import('./views/runs.js') },
@@ -22,7 +27,8 @@ async function route() {
   const container = document.getElementById('view');
   if (!container) throw new Error('index.html has no #view element to render into.');
   const match = routes.map((r) => ({ r, m: r.pattern.exec(hash) })).find((x) => x.m);
-  for (const a of /** @type {NodeListOf<HTMLElement>} */ (document.querySelectorAll('[data-nav]'))) a.classList.toggle('active', match?.r.view === a.dataset.nav);
+  for (const a of /** @type {NodeListOf<HTMLElement>} */ (document.querySelectorAll('[data-nav]')))
+    a.classList.toggle('active', match?.r.view === a.dataset.nav);
   if (!match) {
     container.innerHTML = `<p class="error">No page at ${esc(hash)}. <a href="#/">Back to the graph</a>.</p>`;
     return;

@@ -45,7 +45,10 @@ export function lineChart(spec) {
   const x = (i) => m.left + (n === 1 ? 0 : (i / (n - 1)) * (width - m.left - m.right));
   const y = (v) => m.top + (1 - (v - lo) / (hi - lo)) * (height - m.top - m.bottom);
   const grid = niceTicks(lo, hi)
-    .map((t) => `<line class="grid" x1="${m.left}" x2="${width - m.right}" y1="${y(t)}" y2="${y(t)}"/><text class="tick" x="${m.left - 6}" y="${y(t) + 4}" text-anchor="end">${esc(Number(t.toPrecision(6)))}</text>`)
+    .map(
+      (t) =>
+        `<line class="grid" x1="${m.left}" x2="${width - m.right}" y1="${y(t)}" y2="${y(t)}"/><text class="tick" x="${m.left - 6}" y="${y(t) + 4}" text-anchor="end">${esc(Number(t.toPrecision(6)))}</text>`,
+    )
     .join('');
   const every = spec.xTickEvery ?? Math.max(1, Math.ceil(n / 8));
   const xTicks = (spec.xLabels ?? [])
@@ -65,7 +68,9 @@ export function lineChart(spec) {
       });
       // Dots on each value when asked: a series of one or a few days is otherwise a dot-less line, or nothing.
       const dots = s.dots
-        ? s.values.map((v, i) => (finite(v) ? `<circle class="dot" cx="${x(i).toFixed(1)}" cy="${y(v).toFixed(1)}" r="3" fill="${esc(s.color)}"/>` : '')).join('')
+        ? s.values
+            .map((v, i) => (finite(v) ? `<circle class="dot" cx="${x(i).toFixed(1)}" cy="${y(v).toFixed(1)}" r="3" fill="${esc(s.color)}"/>` : ''))
+            .join('')
         : '';
       return `<path class="series" data-series="${esc(s.name)}" d="${d}" fill="none" stroke="${esc(s.color)}" stroke-width="1.6"${s.dash ? ' stroke-dasharray="5 4"' : ''}/>${dots}`;
     })
@@ -80,7 +85,11 @@ export function lineChart(spec) {
       const flush = () => {
         if (run.length > 0) {
           d += run.map((i, k) => `${k === 0 ? 'M' : 'L'}${x(i).toFixed(1)},${y(b.upper[i]).toFixed(1)}`).join('');
-          d += [...run].reverse().map((i) => `L${x(i).toFixed(1)},${y(b.lower[i]).toFixed(1)}`).join('') + 'Z';
+          d +=
+            [...run]
+              .reverse()
+              .map((i) => `L${x(i).toFixed(1)},${y(b.lower[i]).toFixed(1)}`)
+              .join('') + 'Z';
           points += run.length;
         }
         run = [];
@@ -90,18 +99,29 @@ export function lineChart(spec) {
         else flush();
       }
       flush();
-      return points === 0 ? '' : `<path class="band" data-band="${esc(b.name)}" data-points="${points}" d="${d}" fill="${esc(b.color)}" fill-opacity="0.22" stroke="none"/>`;
+      return points === 0
+        ? ''
+        : `<path class="band" data-band="${esc(b.name)}" data-points="${points}" d="${d}" fill="${esc(b.color)}" fill-opacity="0.22" stroke="none"/>`;
     })
     .join('');
   const drawnBands = bands.filter((b) => b.lower.some((v, i) => finite(v) && finite(b.upper[i])));
-  const keys = [...spec.series.map((s) => ({ name: s.name, color: s.color, area: false })), ...drawnBands.map((b) => ({ name: b.name, color: b.color, area: true }))];
+  const keys = [
+    ...spec.series.map((s) => ({ name: s.name, color: s.color, area: false })),
+    ...drawnBands.map((b) => ({ name: b.name, color: b.color, area: true })),
+  ];
   const spacing = keys.length > 4 ? 128 : 150;
   const legend = keys
-    .map((s, i) => `<g transform="translate(${m.left + i * spacing},12)"><rect width="14" height="${s.area ? 9 : 3}" y="${s.area ? -7 : -4}" fill="${esc(s.color)}"${s.area ? ' fill-opacity="0.35"' : ''}/><text class="legend" x="20" y="0">${esc(s.name)}</text></g>`)
+    .map(
+      (s, i) =>
+        `<g transform="translate(${m.left + i * spacing},12)"><rect width="14" height="${s.area ? 9 : 3}" y="${s.area ? -7 : -4}" fill="${esc(s.color)}"${s.area ? ' fill-opacity="0.35"' : ''}/><text class="legend" x="20" y="0">${esc(s.name)}</text></g>`,
+    )
     .join('');
   const markers = (spec.markers ?? [])
     .filter((mk) => mk.index >= 0 && mk.index < n)
-    .map((mk) => `<g class="marker"><line x1="${x(mk.index)}" x2="${x(mk.index)}" y1="${m.top}" y2="${height - m.bottom}" stroke="#888" stroke-dasharray="3 3"/><text class="tick" x="${x(mk.index) + (mk.index > n / 2 ? -4 : 4)}" y="${m.top + 10}" text-anchor="${mk.index > n / 2 ? 'end' : 'start'}">${esc(mk.label)}</text></g>`)
+    .map(
+      (mk) =>
+        `<g class="marker"><line x1="${x(mk.index)}" x2="${x(mk.index)}" y1="${m.top}" y2="${height - m.bottom}" stroke="#888" stroke-dasharray="3 3"/><text class="tick" x="${x(mk.index) + (mk.index > n / 2 ? -4 : 4)}" y="${m.top + 10}" text-anchor="${mk.index > n / 2 ? 'end' : 'start'}">${esc(mk.label)}</text></g>`,
+    )
     .join('');
   return `<svg class="chart" ${spec.testId ? `data-testid="${esc(spec.testId)}"` : ''} viewBox="0 0 ${width} ${height}" width="100%" role="img" aria-label="${esc(spec.title ?? 'chart')}">
     ${grid}${xTicks}${markers}${areas}${lines}${legend}

@@ -63,8 +63,14 @@ export function layoutGraph(nodes, edges, options = {}) {
     const to = rank.get(e.to);
     if (to - from <= 1) return;
     let previous = e.from;
-    vDowns.set(e.from, vDowns.get(e.from).filter((k) => k !== e.to));
-    vUps.set(e.to, vUps.get(e.to).filter((k) => k !== e.from));
+    vDowns.set(
+      e.from,
+      vDowns.get(e.from).filter((k) => k !== e.to),
+    );
+    vUps.set(
+      e.to,
+      vUps.get(e.to).filter((k) => k !== e.from),
+    );
     for (let r = from + 1; r < to; r++) {
       const id = `\u0000${i}:${r}`;
       rank.set(id, r);

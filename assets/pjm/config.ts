@@ -323,7 +323,11 @@ export function loadPjmConfig(env: Env = process.env, now: Date = new Date(), fr
   const apiDays = positive(env, 'PJM_API_DAYS', DEFAULT_API_DAYS, true);
   const csvDir = nonEmpty(env, 'PJM_CSV_DIR') ?? null;
   if (source === 'dataminer-csv' && csvDir === null) {
-    throw new PjmConfigError('PJM_CSV_DIR', '', 'the directory of Data Miner CSV exports (*_rt_hrl_lmps.csv, *_da_hrl_lmps.csv, *hrl_load_metered.csv) when PJM_SOURCE=dataminer-csv');
+    throw new PjmConfigError(
+      'PJM_CSV_DIR',
+      '',
+      'the directory of Data Miner CSV exports (*_rt_hrl_lmps.csv, *_da_hrl_lmps.csv, *hrl_load_metered.csv) when PJM_SOURCE=dataminer-csv',
+    );
   }
   if (source === 'dataminer-csv' && needsDataSpan(env) && dataSpan === undefined) {
     throw new PjmConfigError(
@@ -341,18 +345,18 @@ export function loadPjmConfig(env: Env = process.env, now: Date = new Date(), fr
   const start = day(env, 'PJM_START', defaults.start);
   const end = day(env, 'PJM_END', defaults.end);
   if (end < start) {
-    if (nonEmpty(env, 'PJM_END') === undefined) throw new PjmConfigError('PJM_START', start, `a day on or before the end of the data (${end}; ${defaults.origin})`);
+    if (nonEmpty(env, 'PJM_END') === undefined)
+      throw new PjmConfigError('PJM_START', start, `a day on or before the end of the data (${end}; ${defaults.origin})`);
     throw new PjmConfigError('PJM_END', end, `a day on or after PJM_START (${start})`);
   }
   const setVars = ['PJM_START', 'PJM_END'].filter((v) => nonEmpty(env, v) !== undefined);
   const spanOrigin = setVars.length === 2 ? 'PJM_START/PJM_END' : setVars.length === 0 ? defaults.origin : `${setVars[0]}, and ${defaults.origin}`;
   const backtest = backtestPeriod(env, start, end);
-  const defaultMarkets =
-    epf
-      ? { markets: ['da'] as const, origin: 'the epftoolbox dataset (day-ahead prices only)' }
-      : source === 'dataminer-csv' && exportMarkets !== undefined
-        ? { markets: exportMarkets.markets, origin: exportMarkets.detail }
-        : { markets: PJM_MARKETS, origin: 'the default (da and rt; PJM_MARKETS unset)' };
+  const defaultMarkets = epf
+    ? { markets: ['da'] as const, origin: 'the epftoolbox dataset (day-ahead prices only)' }
+    : source === 'dataminer-csv' && exportMarkets !== undefined
+      ? { markets: exportMarkets.markets, origin: exportMarkets.detail }
+      : { markets: PJM_MARKETS, origin: 'the default (da and rt; PJM_MARKETS unset)' };
   const markets = listOf(env, 'PJM_MARKETS', PJM_MARKETS, defaultMarkets.markets);
   if (epf && markets.includes('rt')) {
     throw new PjmConfigError('PJM_MARKETS', env['PJM_MARKETS'] ?? '', "'da' only with PJM_SOURCE=epftoolbox (the dataset has day-ahead prices only)");
@@ -393,7 +397,13 @@ export function loadPjmConfig(env: Env = process.env, now: Date = new Date(), fr
     backtest,
     csvDir,
     epftoolboxDir: nonEmpty(env, 'PJM_EPFTOOLBOX_DIR') ?? DEFAULT_EPFTOOLBOX_DIR,
-    loadAreas: areas !== undefined ? areas.split(',').map((s) => s.trim()).filter((s) => s !== '') : defaultAreas.areas,
+    loadAreas:
+      areas !== undefined
+        ? areas
+            .split(',')
+            .map((s) => s.trim())
+            .filter((s) => s !== '')
+        : defaultAreas.areas,
     loadAreasOrigin: areas !== undefined ? 'PJM_LOAD_AREAS' : defaultAreas.origin,
     freshnessMaxAgeHours: positive(env, 'PJM_FRESHNESS_HOURS', 36, false),
     revisionDays: wholeNumber(env, 'PJM_REVISION_DAYS', DEFAULT_REVISION_DAYS),
@@ -417,10 +427,15 @@ function backtestPeriod(env: Env, start: string, end: string): BacktestPeriodSet
   const last = nonEmpty(env, 'PJM_BACKTEST_END') === undefined ? null : day(env, 'PJM_BACKTEST_END', '');
   const days = nonEmpty(env, 'PJM_BACKTEST_DAYS') === undefined ? null : positive(env, 'PJM_BACKTEST_DAYS', 0, true);
   if (first !== null && days !== null) {
-    throw new PjmConfigError('PJM_BACKTEST_DAYS', String(days), 'to be unset when PJM_BACKTEST_START is set (give the test period as START..END, or as the last DAYS days)');
+    throw new PjmConfigError(
+      'PJM_BACKTEST_DAYS',
+      String(days),
+      'to be unset when PJM_BACKTEST_START is set (give the test period as START..END, or as the last DAYS days)',
+    );
   }
   const within = `a day within the data's span ${start}..${end}`;
-  if (first !== null && (first <= start || first > end)) throw new PjmConfigError('PJM_BACKTEST_START', first, `${within}, after its first day (the model needs earlier days to train on)`);
+  if (first !== null && (first <= start || first > end))
+    throw new PjmConfigError('PJM_BACKTEST_START', first, `${within}, after its first day (the model needs earlier days to train on)`);
   if (last !== null && (last < start || last > end)) throw new PjmConfigError('PJM_BACKTEST_END', last, within);
   if (first !== null && last !== null && last < first) throw new PjmConfigError('PJM_BACKTEST_END', last, `a day on or after PJM_BACKTEST_START (${first})`);
   return { start: first, end: last, days };
@@ -430,14 +445,19 @@ function modelSetting(env: Env): PjmModelSetting {
   const windowsText = nonEmpty(env, 'PJM_LEAR_WINDOWS') ?? '56,84';
   const learWindows = windowsText.split(',').map((w) => Number(w.trim()));
   if (learWindows.some((w) => !Number.isInteger(w) || w < 9) || new Set(learWindows).size !== learWindows.length) {
-    throw new PjmConfigError('PJM_LEAR_WINDOWS', windowsText, 'a comma-separated list of distinct whole numbers of days, each at least 9 (e.g. 56,84 or 56,84,1092,1456)');
+    throw new PjmConfigError(
+      'PJM_LEAR_WINDOWS',
+      windowsText,
+      'a comma-separated list of distinct whole numbers of days, each at least 9 (e.g. 56,84 or 56,84,1092,1456)',
+    );
   }
   const worse = nonEmpty(env, 'PJM_MODEL_MAX_WORSE');
   let maxWorse: number | null = 0.02;
   if (worse === 'off') maxWorse = null;
   else if (worse !== undefined) {
     maxWorse = Number(worse);
-    if (!Number.isFinite(maxWorse) || maxWorse < 0) throw new PjmConfigError('PJM_MODEL_MAX_WORSE', worse, "a relative MAE margin, 0 or more (0.02 = 2 %), or 'off'");
+    if (!Number.isFinite(maxWorse) || maxWorse < 0)
+      throw new PjmConfigError('PJM_MODEL_MAX_WORSE', worse, "a relative MAE margin, 0 or more (0.02 = 2 %), or 'off'");
   }
   return {
     families: oneOf(env, 'PJM_MODEL_FAMILIES', FAMILY_CHOICES, 'xgboost'),

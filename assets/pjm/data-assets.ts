@@ -199,7 +199,11 @@ export function dataAssets(
   // PJM_REVISION_DAYS days, and `--force` re-reads any other; identical rows change nothing.
   const live = config.source === 'dataminer-api';
   const refresh = { trailing: config.revisionDays, because: `the source may revise its last ${config.revisionDays} days (PJM_REVISION_DAYS)` };
-  const fetchOptions = (ctx: { signal: AbortSignal; runId: string; log: { warn(m: string): void } }) => ({ signal: ctx.signal, runId: ctx.runId, warn: (m: string) => ctx.log.warn(m) });
+  const fetchOptions = (ctx: { signal: AbortSignal; runId: string; log: { warn(m: string): void } }) => ({
+    signal: ctx.signal,
+    runId: ctx.runId,
+    warn: (m: string) => ctx.log.warn(m),
+  });
 
   // The live source retries a day itself (rate limits, 5xx), but not a refused connection or a
   // bad key; file sources cannot get better by retrying. So the runtime never retries raw steps.
@@ -213,7 +217,10 @@ export function dataAssets(
     source: true,
     // Ahead of the data on the live clock: today and the next day fill in as PJM posts them, so they are re-read too.
     refresh: config.followsClock
-      ? { trailing: config.revisionDays + RAW_PRICE_DAYS_AHEAD, because: `the source may revise its last ${config.revisionDays} days (PJM_REVISION_DAYS), and today and the next delivery day fill in as PJM posts them` }
+      ? {
+          trailing: config.revisionDays + RAW_PRICE_DAYS_AHEAD,
+          because: `the source may revise its last ${config.revisionDays} days (PJM_REVISION_DAYS), and today and the next delivery day fill in as PJM posts them`,
+        }
       : refresh,
     retry: { maxAttempts: 1 },
     batch: eachPartition(SOURCE_DAY_BATCH, async (ctx) => {
@@ -271,7 +278,9 @@ export function dataAssets(
           const days = ctx.members.map((m) => dayOf(m.partition));
           const byDay = reports ? await reports(conn, table, days) : undefined;
           // The table stays on this step's connection until every member's output is written.
-          return new Map<PartitionKey, BatchOutput>(ctx.members.map((m, i) => [m.partition, { sql: canonicalSql(table, days[i]!), metadata: byDay?.get(days[i]!) ?? {} }]));
+          return new Map<PartitionKey, BatchOutput>(
+            ctx.members.map((m, i) => [m.partition, { sql: canonicalSql(table, days[i]!), metadata: byDay?.get(days[i]!) ?? {} }]),
+          );
         },
       },
     });
@@ -283,7 +292,8 @@ export function dataAssets(
     'Canonical prices of one node-day: one row per (market, UTC hour), current revision only.',
     '3',
     (table, day) => canonicalPricesSql([table], { day }),
-    async (conn, table, days) => new Map([...(await priceRevisionReportsByDay(conn, table, days))].map(([day, r]) => [day, { revisions: r as unknown as Metadata }])),
+    async (conn, table, days) =>
+      new Map([...(await priceRevisionReportsByDay(conn, table, days))].map(([day, r]) => [day, { revisions: r as unknown as Metadata }])),
   );
   const processedLoad = processedAsset(
     ASSET_KEYS.processedLoad,
@@ -315,7 +325,8 @@ export function dataAssets(
     key: ASSET_KEYS.validatedPrices,
     deps: [ASSET_KEYS.processedPrices],
     group: 'pjm',
-    description: 'Canonical prices of one node-day that passed every blocking check: schema, unique (node, market, hour), hourly completeness of that node, lmp = energy + congestion + loss, price range.',
+    description:
+      'Canonical prices of one node-day that passed every blocking check: schema, unique (node, market, hour), hourly completeness of that node, lmp = energy + congestion + loss, price range.',
     partitions: nodeDays,
     io: 'table',
     codeVersion: '3',
@@ -325,14 +336,20 @@ export function dataAssets(
       (conn, path, partition, metadata) => validatePriceDayFile(conn, priceDayFile(path, partition, metadata)),
       freshnessOnLastDay,
     ),
-    batch: validatedBatch('prices', priceReports, (conn, copies) => validatePriceDays(conn, copies.map((c) => priceDayFile(c.path, c.partition, c.metadata)))),
+    batch: validatedBatch('prices', priceReports, (conn, copies) =>
+      validatePriceDays(
+        conn,
+        copies.map((c) => priceDayFile(c.path, c.partition, c.metadata)),
+      ),
+    ),
   });
 
   const validatedLoad = defineAsset({
     key: ASSET_KEYS.validatedLoad,
     deps: [ASSET_KEYS.processedLoad],
     group: 'pjm',
-    description: 'Canonical load that passed the blocking checks: schema, unique (area, kind, hour), a row for every configured series, load >= 0; 0 MW hours and gaps are flagged, and a source without load says so (load_feed).',
+    description:
+      'Canonical load that passed the blocking checks: schema, unique (area, kind, hour), a row for every configured series, load >= 0; 0 MW hours and gaps are flagged, and a source without load says so (load_feed).',
     partitions: days,
     io: 'table',
     codeVersion: '2',
@@ -345,12 +362,22 @@ export function dataAssets(
     batch: validatedBatch(
       'load',
       loadReports,
-      (conn, copies) => validateLoadDays(conn, copies.map((c) => loadDayFile(c.path, c.partition))),
+      (conn, copies) =>
+        validateLoadDays(
+          conn,
+          copies.map((c) => loadDayFile(c.path, c.partition)),
+        ),
       { loadFeed: loadFeed.status },
     ),
   });
 
-  return { assets: [rawPrices, rawLoad, processedPrices, processedLoad, validatedPrices, validatedLoad] as AssetDefinition<unknown>[], days, nodeDays, rawNodeDays, loadFeed };
+  return {
+    assets: [rawPrices, rawLoad, processedPrices, processedLoad, validatedPrices, validatedLoad] as AssetDefinition<unknown>[],
+    days,
+    nodeDays,
+    rawNodeDays,
+    loadFeed,
+  };
 }
 
 /** The name nodes are added under: `materialize partitions add pjm_nodes 51288`. */
@@ -365,7 +392,8 @@ export function pjmNodeDays(config: Pick<PjmConfig, 'nodes'>, days: PartitionsDe
 export function splitNodeDay(partition: string): { node: number; day: string } {
   const at = partition.indexOf('|');
   const node = Number(partition.slice(0, at));
-  if (at < 0 || !Number.isSafeInteger(node) || node <= 0) throw new Error(`Partition ${JSON.stringify(partition)} is not <pnode id>|<day> (e.g. 51288|2025-05-01).`);
+  if (at < 0 || !Number.isSafeInteger(node) || node <= 0)
+    throw new Error(`Partition ${JSON.stringify(partition)} is not <pnode id>|<day> (e.g. 51288|2025-05-01).`);
   return { node, day: partition.slice(at + 1) };
 }
 

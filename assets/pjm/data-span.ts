@@ -5,8 +5,32 @@
 // load the configuration.
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { duckdbConnect } from '../../runtime/index.ts';
-import { csvSourceChosen, loadAreasGiven, loadPjmConfig, marketsGiven, needsDataSpan, nodesSetting, withPlaceholderSpan, PjmConfigError, PJM_MARKETS, type DataSpan, type ExportLoadAreas, type ExportMarkets, type ExportNodes, type PjmConfig, type PjmMarket, type PjmNode } from './config.ts';
-import { dataMinerLmpCsvSql, dataMinerLoadMeteredCsvSql, findDataMinerCsvFiles, checkCsvHeaders, lmpCsvColumns, LOAD_METERED_CSV_COLUMNS } from './sources/dataminer-csv.ts';
+import {
+  csvSourceChosen,
+  loadAreasGiven,
+  loadPjmConfig,
+  marketsGiven,
+  needsDataSpan,
+  nodesSetting,
+  withPlaceholderSpan,
+  PjmConfigError,
+  PJM_MARKETS,
+  type DataSpan,
+  type ExportLoadAreas,
+  type ExportMarkets,
+  type ExportNodes,
+  type PjmConfig,
+  type PjmMarket,
+  type PjmNode,
+} from './config.ts';
+import {
+  dataMinerLmpCsvSql,
+  dataMinerLoadMeteredCsvSql,
+  findDataMinerCsvFiles,
+  checkCsvHeaders,
+  lmpCsvColumns,
+  LOAD_METERED_CSV_COLUMNS,
+} from './sources/dataminer-csv.ts';
 import { EPT_ZONE, useUtc } from './sources/raw.ts';
 
 export type CsvFeed = 'rt_hrl_lmps' | 'da_hrl_lmps' | 'hrl_load_metered';
@@ -54,7 +78,8 @@ export async function csvFeedSpans(conn: DuckDBConnection, dir: string, markets:
   const spans: FeedSpan[] = [];
   for (const market of markets) {
     const files = market === 'da' ? found.da : found.rt;
-    if (files.length === 0) throw new PjmConfigError('PJM_MARKETS', markets.join(','), `markets that have an export in ${dir} (there is no *_${market}_hrl_lmps.csv)`);
+    if (files.length === 0)
+      throw new PjmConfigError('PJM_MARKETS', markets.join(','), `markets that have an export in ${dir} (there is no *_${market}_hrl_lmps.csv)`);
     await checkCsvHeaders(files, lmpCsvColumns(market), `${market}_hrl_lmps`);
     spans.push({ feed: `${market}_hrl_lmps`, files, ...(await completeDays(conn, `SELECT * FROM ${await lmpExportTable(conn, files, market)}`)) });
   }
@@ -68,25 +93,43 @@ export async function csvFeedSpans(conn: DuckDBConnection, dir: string, markets:
 /** The overlap of the feeds' spans, with the sentence the run output shows. Throws when they do not overlap. */
 export function overlapOf(dir: string, spans: readonly FeedSpan[]): DataSpan {
   const empty = spans.filter((s) => s.first === null);
-  if (empty.length > 0) throw new PjmConfigError('PJM_CSV_DIR', dir, `exports holding at least one complete EPT day (${empty.map((s) => s.files.join(', ')).join('; ')} hold none)`);
+  if (empty.length > 0)
+    throw new PjmConfigError(
+      'PJM_CSV_DIR',
+      dir,
+      `exports holding at least one complete EPT day (${empty.map((s) => s.files.join(', ')).join('; ')} hold none)`,
+    );
   // ISO dates sort as strings: the overlap starts at the latest first day and ends at the earliest last day.
-  const start = spans.map((s) => s.first!).sort().at(-1)!;
+  const start = spans
+    .map((s) => s.first!)
+    .sort()
+    .at(-1)!;
   const end = spans.map((s) => s.last!).sort()[0]!;
   const each = spans.map((s) => `${s.feed} ${s.first}..${s.last}`).join(', ');
   if (end < start) throw new PjmConfigError('PJM_CSV_DIR', dir, `exports whose feeds share some days (${each} do not overlap); or set PJM_START/PJM_END`);
-  const detail = spans.length === 1 ? `the complete days of the export in ${dir} (${each})` : `the overlap of the exports in ${dir} (${each}; complete days only): ${start}..${end}`;
+  const detail =
+    spans.length === 1
+      ? `the complete days of the export in ${dir} (${each})`
+      : `the overlap of the exports in ${dir} (${each}; complete days only): ${start}..${end}`;
   return { start, end, detail };
 }
 
 /** The nodes of each configured market's export, and those in all of them (the default PJM_NODES), in pnode id order. */
-export async function csvExportNodes(conn: DuckDBConnection, dir: string, markets: readonly PjmMarket[]): Promise<ExportNodes & { byMarket: ReadonlyMap<PjmMarket, ReadonlyMap<number, string | null>> }> {
+export async function csvExportNodes(
+  conn: DuckDBConnection,
+  dir: string,
+  markets: readonly PjmMarket[],
+): Promise<ExportNodes & { byMarket: ReadonlyMap<PjmMarket, ReadonlyMap<number, string | null>> }> {
   const found = await findDataMinerCsvFiles(dir);
   await useUtc(conn);
   const byMarket = new Map<PjmMarket, Map<number, string | null>>();
   for (const market of markets) {
     const files = market === 'da' ? found.da : found.rt;
-    if (files.length === 0) throw new PjmConfigError('PJM_MARKETS', markets.join(','), `markets that have an export in ${dir} (there is no *_${market}_hrl_lmps.csv)`);
-    const r = await conn.runAndReadAll(`SELECT CAST(pnode_id AS DOUBLE), any_value(pnode_name) FROM ${await lmpExportTable(conn, files, market)} GROUP BY pnode_id ORDER BY pnode_id`);
+    if (files.length === 0)
+      throw new PjmConfigError('PJM_MARKETS', markets.join(','), `markets that have an export in ${dir} (there is no *_${market}_hrl_lmps.csv)`);
+    const r = await conn.runAndReadAll(
+      `SELECT CAST(pnode_id AS DOUBLE), any_value(pnode_name) FROM ${await lmpExportTable(conn, files, market)} GROUP BY pnode_id ORDER BY pnode_id`,
+    );
     byMarket.set(market, new Map(r.getRows().map(([id, name]) => [Number(id), name === null || name === '' ? null : String(name)])));
   }
   const [first, ...rest] = markets.map((m) => byMarket.get(m)!);
@@ -94,8 +137,10 @@ export async function csvExportNodes(conn: DuckDBConnection, dir: string, market
   const counts = markets.map((m) => `${m} ${byMarket.get(m)!.size}`).join(', ');
   const partial = new Set([...byMarket.values()].flatMap((m) => [...m.keys()]).filter((id) => !inEvery.some((n) => n.id === id)));
   const detail =
-    `the ${inEvery.length} node(s) in ${markets.length > 1 ? 'every market\'s export' : 'the export'} in ${dir} (${counts})` +
-    (partial.size > 0 ? `; left out, in some market's export only: ${[...partial].slice(0, 10).join(', ')}${partial.size > 10 ? ` and ${partial.size - 10} more` : ''}` : '');
+    `the ${inEvery.length} node(s) in ${markets.length > 1 ? "every market's export" : 'the export'} in ${dir} (${counts})` +
+    (partial.size > 0
+      ? `; left out, in some market's export only: ${[...partial].slice(0, 10).join(', ')}${partial.size > 10 ? ` and ${partial.size - 10} more` : ''}`
+      : '');
   return { inEvery, detail, byMarket };
 }
 
@@ -108,7 +153,11 @@ export async function csvExportMarkets(dir: string): Promise<ExportMarkets> {
   const found = await findDataMinerCsvFiles(dir);
   const markets = PJM_MARKETS.filter((m) => found[m].length > 0);
   if (markets.length === 0) {
-    throw new PjmConfigError('PJM_CSV_DIR', dir, `a directory with at least one LMP export (*_da_hrl_lmps.csv or *_rt_hrl_lmps.csv); it holds only metered load (${found.loadMetered.join(', ')}), which has no price to forecast`);
+    throw new PjmConfigError(
+      'PJM_CSV_DIR',
+      dir,
+      `a directory with at least one LMP export (*_da_hrl_lmps.csv or *_rt_hrl_lmps.csv); it holds only metered load (${found.loadMetered.join(', ')}), which has no price to forecast`,
+    );
   }
   const missing = PJM_MARKETS.filter((m) => !markets.includes(m));
   const detail = `the LMP exports in ${dir} (${markets.map((m) => `${m}: ${found[m].length} file(s)`).join(', ')}${missing.length > 0 ? `; no *_${missing[0]}_hrl_lmps.csv, so no ${missing[0]} market` : ''})`;
@@ -142,7 +191,11 @@ function checkNodesInExports(config: PjmConfig, byMarket: ReadonlyMap<PjmMarket,
   const missing = config.nodes.flatMap((n) => config.markets.filter((m) => !byMarket.get(m)!.has(n.id)).map((m) => `${n.id} (no ${m} rows)`));
   if (missing.length === 0) return;
   const available = [...byMarket.get(config.markets[0]!)!.keys()].slice(0, 12).join(', ');
-  throw new PjmConfigError('PJM_NODES', given, `pnode ids that the exports in ${dir} hold for every configured market; not: ${missing.slice(0, 10).join(', ')}${missing.length > 10 ? ` and ${missing.length - 10} more` : ''} (the ${config.markets[0]} export holds ${available}${byMarket.get(config.markets[0]!)!.size > 12 ? ', …' : ''}); or unset PJM_NODES to use every node the exports hold`);
+  throw new PjmConfigError(
+    'PJM_NODES',
+    given,
+    `pnode ids that the exports in ${dir} hold for every configured market; not: ${missing.slice(0, 10).join(', ')}${missing.length > 10 ? ` and ${missing.length - 10} more` : ''} (the ${config.markets[0]} export holds ${available}${byMarket.get(config.markets[0]!)!.size > 12 ? ', …' : ''}); or unset PJM_NODES to use every node the exports hold`,
+  );
 }
 
 /**
@@ -161,7 +214,12 @@ export async function resolvePjmConfig(env: Readonly<Record<string, string | und
   try {
     const span = needsDataSpan(env) ? overlapOf(dir, await csvFeedSpans(conn, dir, provisional.markets)) : undefined;
     const nodes = await csvExportNodes(conn, dir, provisional.markets);
-    if (nodes.inEvery.length === 0) throw new PjmConfigError('PJM_CSV_DIR', dir, `exports that share at least one pricing node across the markets ${provisional.markets.join(', ')} (${nodes.detail}); or set PJM_MARKETS to one market`);
+    if (nodes.inEvery.length === 0)
+      throw new PjmConfigError(
+        'PJM_CSV_DIR',
+        dir,
+        `exports that share at least one pricing node across the markets ${provisional.markets.join(', ')} (${nodes.detail}); or set PJM_MARKETS to one market`,
+      );
     const loadAreas = loadAreasGiven(env) ? undefined : await csvExportLoadAreas(conn, dir);
     const config = loadPjmConfig(env, now, { span, nodes, markets, loadAreas });
     if (config.nodesOrigin === 'PJM_NODES') checkNodesInExports(config, nodes.byMarket, dir, nodesSetting(env));

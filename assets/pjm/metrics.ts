@@ -99,7 +99,12 @@ export interface MetricsReport {
 export function metricsReport(hours: readonly ScoredHour[]): MetricsReport {
   const withDa = hours.length > 0 && hours.every((r) => r.daPrice !== undefined);
   const score = (rows: readonly ScoredHour[]): Scores =>
-    scores(rows.map((r) => r.actual), rows.map((r) => r.forecast), rows.map((r) => r.naive), withDa ? rows.map((r) => r.daPrice!) : undefined);
+    scores(
+      rows.map((r) => r.actual),
+      rows.map((r) => r.forecast),
+      rows.map((r) => r.naive),
+      withDa ? rows.map((r) => r.daPrice!) : undefined,
+    );
   const groupBy = (key: (r: ScoredHour) => number): Record<string, Scores> => {
     const groups = new Map<number, ScoredHour[]>();
     for (const r of hours) {

@@ -26,8 +26,28 @@ import {
 import { addDays, dayNumberOf } from '../../lib/days.ts';
 import type { PjmConfig } from './config.ts';
 import { ASSET_KEYS, splitNodeDay } from './data-assets.ts';
-import { buildNodeDaysFeatures, describeChoice, describeFeatureSet, detectFeatureSet, featureColumns, normaliseFeatureSet, PRICE_LAGS, type FeatureSet, type Market } from './features/index.ts';
-import { DEFAULT_SETTINGS, defaultSettingsFor, disposeModel, loadModel, readFeatureTable, RT_WITH_DA_SETTINGS, trainModelFromFeatures, type ModelSidecar, type TrainSettings } from './model/index.ts';
+import {
+  buildNodeDaysFeatures,
+  describeChoice,
+  describeFeatureSet,
+  detectFeatureSet,
+  featureColumns,
+  normaliseFeatureSet,
+  PRICE_LAGS,
+  type FeatureSet,
+  type Market,
+} from './features/index.ts';
+import {
+  DEFAULT_SETTINGS,
+  defaultSettingsFor,
+  disposeModel,
+  loadModel,
+  readFeatureTable,
+  RT_WITH_DA_SETTINGS,
+  trainModelFromFeatures,
+  type ModelSidecar,
+  type TrainSettings,
+} from './model/index.ts';
 import { backtest, EPFTOOLBOX_TEST_PERIOD, type Recalibration } from './backtest/index.ts';
 import { latestForecast } from './forecast/index.ts';
 import type { DayForecast } from './forecast/forecast.ts';
@@ -73,7 +93,11 @@ export function modelBaseName(market: Market): string {
  * when set (clipped to the days with complete features, and said so); else epftoolbox's
  * standard period where the data covers it, else the last fifth of the days (at least 7).
  */
-export function testPeriod(config: Pick<PjmConfig, 'source' | 'backtest'>, firstFeatureDay: string, lastFeatureDay: string): { testFirstDay: string; testLastDay: string; origin: string } {
+export function testPeriod(
+  config: Pick<PjmConfig, 'source' | 'backtest'>,
+  firstFeatureDay: string,
+  lastFeatureDay: string,
+): { testFirstDay: string; testLastDay: string; origin: string } {
   const b = config.backtest;
   const span = `${firstFeatureDay}..${lastFeatureDay}`;
   if (b.start !== null || b.end !== null || b.days !== null) {
@@ -81,9 +105,12 @@ export function testPeriod(config: Pick<PjmConfig, 'source' | 'backtest'>, first
     const start = b.start ?? (b.days !== null ? addDays(end, -(b.days - 1)) : null);
     if (start !== null) {
       if (start <= firstFeatureDay) {
-        throw new Error(`The backtest period ${start}..${end} (PJM_BACKTEST_*) starts on or before the first day with complete features (${firstFeatureDay}); it needs earlier days to train on. Start it later, or give fewer PJM_BACKTEST_DAYS.`);
+        throw new Error(
+          `The backtest period ${start}..${end} (PJM_BACKTEST_*) starts on or before the first day with complete features (${firstFeatureDay}); it needs earlier days to train on. Start it later, or give fewer PJM_BACKTEST_DAYS.`,
+        );
       }
-      if (start > end) throw new Error(`The backtest period starts on ${start} (PJM_BACKTEST_START) after the last day with complete features (${lastFeatureDay}).`);
+      if (start > end)
+        throw new Error(`The backtest period starts on ${start} (PJM_BACKTEST_START) after the last day with complete features (${lastFeatureDay}).`);
       const vars = [b.start !== null ? 'PJM_BACKTEST_START' : `PJM_BACKTEST_DAYS=${b.days}`, ...(b.end !== null ? ['PJM_BACKTEST_END'] : [])].join(', ');
       const clipped = b.end !== null && b.end > lastFeatureDay ? ` (PJM_BACKTEST_END ${b.end} clipped to the last day with complete features)` : '';
       return { testFirstDay: start, testLastDay: end, origin: `${vars}${clipped}` };
@@ -92,7 +119,11 @@ export function testPeriod(config: Pick<PjmConfig, 'source' | 'backtest'>, first
     return { ...defaultTestPeriod(config, firstFeatureDay, end), origin: `the last fifth of ${firstFeatureDay}..${end} (PJM_BACKTEST_END)` };
   }
   const d = defaultTestPeriod(config, firstFeatureDay, lastFeatureDay);
-  return { ...d, origin: d.testFirstDay === EPFTOOLBOX_TEST_PERIOD.testFirstDay && config.source === 'epftoolbox' ? 'the epftoolbox test period' : `the last fifth of ${span}` };
+  return {
+    ...d,
+    origin:
+      d.testFirstDay === EPFTOOLBOX_TEST_PERIOD.testFirstDay && config.source === 'epftoolbox' ? 'the epftoolbox test period' : `the last fifth of ${span}`,
+  };
 }
 
 function defaultTestPeriod(config: Pick<PjmConfig, 'source'>, firstFeatureDay: string, lastFeatureDay: string): { testFirstDay: string; testLastDay: string } {
@@ -102,7 +133,10 @@ function defaultTestPeriod(config: Pick<PjmConfig, 'source'>, firstFeatureDay: s
   }
   const days = dayNumberOf(lastFeatureDay) - dayNumberOf(firstFeatureDay) + 1;
   const testDays = Math.max(7, Math.floor(days / 5));
-  if (testDays >= days) throw new Error(`Only ${days} days of complete features (${firstFeatureDay}..${lastFeatureDay}): too few to hold out a test period. Widen PJM_START..PJM_END.`);
+  if (testDays >= days)
+    throw new Error(
+      `Only ${days} days of complete features (${firstFeatureDay}..${lastFeatureDay}): too few to hold out a test period. Widen PJM_START..PJM_END.`,
+    );
   return { testFirstDay: addDays(lastFeatureDay, -(testDays - 1)), testLastDay: lastFeatureDay };
 }
 
@@ -126,13 +160,18 @@ function featureSetOf(input: AssetInput): FeatureSet {
   if (!first || !last) throw new Error(`No partition of ${input.asset} is materialized; materialize +${input.asset} first.`);
   const read = (partition: string): FeatureSet => {
     const set = input.metadata(partition).featureSet as unknown as FeatureSet | undefined;
-    if (!set || typeof set !== 'object') throw new Error(`The consumed ${describePartition(input.asset, partition)} version records no feature set in its metadata; rematerialize ${input.asset}.`);
+    if (!set || typeof set !== 'object')
+      throw new Error(
+        `The consumed ${describePartition(input.asset, partition)} version records no feature set in its metadata; rematerialize ${input.asset}.`,
+      );
     return normaliseFeatureSet(set);
   };
   const a = read(first.partition);
   const b = read(last.partition);
   if (describeFeatureSet(a) !== describeFeatureSet(b)) {
-    throw new Error(`${describePartition(input.asset, first.partition)} was built with ${describeFeatureSet(a)} but ${describePartition(input.asset, last.partition)} with ${describeFeatureSet(b)}; materialize ${input.asset} again so every partition uses the current pjm/feature_set.`);
+    throw new Error(
+      `${describePartition(input.asset, first.partition)} was built with ${describeFeatureSet(a)} but ${describePartition(input.asset, last.partition)} with ${describeFeatureSet(b)}; materialize ${input.asset} again so every partition uses the current pjm/feature_set.`,
+    );
   }
   return a;
 }
@@ -149,7 +188,9 @@ async function featureFiles(conn: DuckDBConnection, input: AssetInput): Promise<
   // Row counts from the files' footers: no scan.
   const n = await conn.runAndReadAll(`SELECT coalesce(sum(num_rows), 0)::BIGINT FROM parquet_file_metadata([${paths.map(sqlString).join(', ')}])`);
   if (Number(n.getRows()[0]?.[0] ?? 0) === 0) {
-    throw new Error(`No complete feature rows in ${paths.length} partitions of ${input.asset}: every day's lags reach before the first day of prices. The validated data must cover at least 8 consecutive days.`);
+    throw new Error(
+      `No complete feature rows in ${paths.length} partitions of ${input.asset}: every day's lags reach before the first day of prices. The validated data must cover at least 8 consecutive days.`,
+    );
   }
   return paths;
 }
@@ -197,14 +238,22 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
     async materialize(ctx) {
       const conn = await ctx.duckdb();
       const days = ctx.input('load').partitions.length;
-      const markets = new Map(config.markets.map((m) => [m, `${m.toUpperCase()} prices of the ${config.nodes.length} configured node(s) and any added to pjm_nodes, ${days} days, each validated per node-day`]));
+      const markets = new Map(
+        config.markets.map((m) => [
+          m,
+          `${m.toUpperCase()} prices of the ${config.nodes.length} configured node(s) and any added to pjm_nodes, ${days} days, each validated per node-day`,
+        ]),
+      );
       const choice = await detectFeatureSet(conn, { pricesParquet: [], markets, loadParquet: await ctx.input('load').paths(), market });
       ctx.log.info(`feature set ${describeFeatureSet(choice.set)}: ${describeChoice(choice)}`);
       const summary = [
         `Days: ${config.start}..${config.end}, from ${config.spanOrigin}.`,
         `Markets: ${config.markets.join(', ')}, from ${config.marketsOrigin}.`,
         `Load areas: ${config.loadAreas.join(', ')}, from ${config.loadAreasOrigin}.`,
-        `Nodes: ${config.nodes.length} configured (${config.nodes.slice(0, 6).map((n) => (n.name ? `${n.id} ${n.name}` : String(n.id))).join(', ')}${config.nodes.length > 6 ? ', …' : ''}), from ${config.nodesOrigin}.`,
+        `Nodes: ${config.nodes.length} configured (${config.nodes
+          .slice(0, 6)
+          .map((n) => (n.name ? `${n.id} ${n.name}` : String(n.id)))
+          .join(', ')}${config.nodes.length > 6 ? ', …' : ''}), from ${config.nodesOrigin}.`,
         `Feature set ${describeFeatureSet(choice.set)}, ${featureColumns(choice.set).length} features.`,
         `Inputs found: ${choice.found.map((f) => `${f.input} (${f.detail})`).join('; ')}.`,
         `Done without: ${choice.without.length === 0 ? 'nothing' : choice.without.map((w) => `${w.input} (${w.reason})`).join('; ')}.`,
@@ -292,7 +341,8 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
     checks: [
       {
         name: 'no_worse_than_current',
-        description: 'Blocks a model whose backtest MAE is worse than the current one by more than PJM_MODEL_MAX_WORSE (default 2 %); `materialize --force` or PJM_MODEL_MAX_WORSE=off publishes it anyway, saying so.',
+        description:
+          'Blocks a model whose backtest MAE is worse than the current one by more than PJM_MODEL_MAX_WORSE (default 2 %); `materialize --force` or PJM_MODEL_MAX_WORSE=off publishes it anyway, saying so.',
         check(ctx) {
           const m = ctx.output.metadata;
           const verdict = noWorseVerdict({
@@ -303,7 +353,11 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
             currentPeriod: typeof m.currentBacktestPeriod === 'string' ? m.currentBacktestPeriod : null,
             forced: ctx.forced,
           });
-          return { passed: verdict.passed, message: verdict.message, metadata: { candidateMae: m.backtestMae ?? null, currentMae: m.currentBacktestMae ?? null, maxWorse: config.model.maxWorse, forced: ctx.forced } };
+          return {
+            passed: verdict.passed,
+            message: verdict.message,
+            metadata: { candidateMae: m.backtestMae ?? null, currentMae: m.currentBacktestMae ?? null, maxWorse: config.model.maxWorse, forced: ctx.forced },
+          };
         },
       },
     ],
@@ -316,18 +370,30 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
             testFirstDay: string;
             testLastDay: string;
             metrics: { overall: { mae: number } };
-            families?: { families: string; learWindows: readonly number[]; point: { xgboost: { mae: number } }; calibration: ConformalCalibration | null; xgboostCalibration: ConformalCalibration | null };
+            families?: {
+              families: string;
+              learWindows: readonly number[];
+              point: { xgboost: { mae: number } };
+              calibration: ConformalCalibration | null;
+              xgboostCalibration: ConformalCalibration | null;
+            };
           };
         }>()
       ).report;
       if (!backtestReport.families) throw new Error('The consumed pjm/backtest version has no family scores or calibration; rematerialize pjm/backtest.');
       const bf = backtestReport.families;
       if (bf.families !== family || (family !== 'xgboost' && bf.learWindows.join(',') !== learWindows.join(','))) {
-        throw new Error(`The consumed pjm/backtest evaluated PJM_MODEL_FAMILIES=${bf.families} with LEAR windows ${bf.learWindows.join(',')}, not ${family} with ${learWindows.join(',')}; materialize pjm/backtest and pjm/model together.`);
+        throw new Error(
+          `The consumed pjm/backtest evaluated PJM_MODEL_FAMILIES=${bf.families} with LEAR windows ${bf.learWindows.join(',')}, not ${family} with ${learWindows.join(',')}; materialize pjm/backtest and pjm/model together.`,
+        );
       }
       // The served family's backtest: XGBoost's own MAE and calibration, or (LEAR, ensemble) those
       // of the backtest's forecasts, which are that family's (backtest/families.ts).
-      const served = { mae: family === 'xgboost' ? bf.point.xgboost.mae : backtestReport.metrics.overall.mae, testFirstDay: backtestReport.testFirstDay, testLastDay: backtestReport.testLastDay };
+      const served = {
+        mae: family === 'xgboost' ? bf.point.xgboost.mae : backtestReport.metrics.overall.mae,
+        testFirstDay: backtestReport.testFirstDay,
+        testLastDay: backtestReport.testLastDay,
+      };
       const calibration = family === 'xgboost' ? bf.xgboostCalibration : bf.calibration;
       const { model: trained, files } = await trainModelFromFeatures(conn, {
         featuresParquet: await featureFiles(conn, ctx.input('features')),
@@ -350,13 +416,22 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
         const file = learFileName(modelBaseName(market));
         sidecar = familiesSidecar(sidecar, family, lear, file);
         bundleFiles = [...files.files, { name: file, bytes: encodeLearArtifact(lear) }];
-        for (const n of lear.nodes) ctx.log.info(`LEAR node ${n.nodeId}: ${n.windows.length === 0 ? `no whole ${learWindows.join('/')}-day window (XGBoost serves it alone)` : n.windows.map((w) => `${w.window} days ${w.firstDay}..${w.lastDay}`).join(', ')}`);
+        for (const n of lear.nodes)
+          ctx.log.info(
+            `LEAR node ${n.nodeId}: ${n.windows.length === 0 ? `no whole ${learWindows.join('/')}-day window (XGBoost serves it alone)` : n.windows.map((w) => `${w.window} days ${w.firstDay}..${w.lastDay}`).join(', ')}`,
+          );
       }
-      if (!calibration) ctx.log.warn(`no quantiles: the backtest's test period (${served.testFirstDay}..${served.testLastDay}) gives some hour fewer than 7 residuals; lengthen it (PJM_BACKTEST_DAYS) for calibrated intervals`);
+      if (!calibration)
+        ctx.log.warn(
+          `no quantiles: the backtest's test period (${served.testFirstDay}..${served.testLastDay}) gives some hour fewer than 7 residuals; lengthen it (PJM_BACKTEST_DAYS) for calibrated intervals`,
+        );
       const path = join(ctx.tempDir, 'model.bundle');
       await writeFile(path, encodeModelBundle(bundleFiles));
       const previous = ctx.previous?.metadata;
-      for (const m of files.sidecar.members) ctx.log.info(`member ${m.variant.name}: ${m.rounds} rounds on ${trained.window.trainRows} rows (${trained.window.firstDay}..${trained.window.lastDay})`);
+      for (const m of files.sidecar.members)
+        ctx.log.info(
+          `member ${m.variant.name}: ${m.rounds} rounds on ${trained.window.trainRows} rows (${trained.window.firstDay}..${trained.window.lastDay})`,
+        );
       return {
         file: path,
         metadata: {
@@ -372,7 +447,15 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
           members: files.sidecar.members.map((m) => `${m.variant.name}: ${m.rounds} rounds`),
           trainRows: trained.window.trainRows,
           trainingWindow: `${trained.window.firstDay}..${trained.window.lastDay}`,
-          ...(sidecar.families ? { servedFamily: family, weights: sidecar.families.weights, learWindows: [...learWindows], learNodes: sidecar.families.lear.nodes.length, learFitSeconds } : {}),
+          ...(sidecar.families
+            ? {
+                servedFamily: family,
+                weights: sidecar.families.weights,
+                learWindows: [...learWindows],
+                learNodes: sidecar.families.lear.nodes.length,
+                learFitSeconds,
+              }
+            : {}),
         },
       };
     },
@@ -390,7 +473,9 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
     async materialize(ctx) {
       const conn = await ctx.duckdb();
       const featurePaths = await featureFiles(conn, ctx.input('features'));
-      const span = await conn.runAndReadAll(`SELECT CAST(min(day) AS VARCHAR), CAST(max(day) AS VARCHAR) FROM read_parquet([${featurePaths.map(sqlString).join(', ')}])`);
+      const span = await conn.runAndReadAll(
+        `SELECT CAST(min(day) AS VARCHAR), CAST(max(day) AS VARCHAR) FROM read_parquet([${featurePaths.map(sqlString).join(', ')}])`,
+      );
       const [first, last] = span.getRows()[0] as [string, string];
       const { origin, ...period } = testPeriod(config, first, last);
       ctx.log.info(`test period ${period.testFirstDay}..${period.testLastDay}, from ${origin}`);
@@ -407,7 +492,10 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
         publishedForecastsCsv: config.source === 'epftoolbox' ? published : undefined,
         families: config.model,
         signal: ctx.signal,
-        onBlock: (b, done, total) => ctx.log.info(`retrain ${done}/${total}: trained on ${b.trainFirstDay}..${b.trainLastDay}, tested ${b.testFirstDay}..${b.testLastDay}, MAE ${b.mae.toFixed(3)}`),
+        onBlock: (b, done, total) =>
+          ctx.log.info(
+            `retrain ${done}/${total}: trained on ${b.trainFirstDay}..${b.trainLastDay}, tested ${b.testFirstDay}..${b.testLastDay}, MAE ${b.mae.toFixed(3)}`,
+          ),
       });
       const forecasts = outcome.result.forecasts;
       const overall = outcome.report.metrics.overall;
@@ -443,7 +531,8 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
     key: ASSET_KEYS.forecast,
     deps: [ASSET_KEYS.model, { asset: ASSET_KEYS.validatedPrices, as: 'prices' }, { asset: ASSET_KEYS.validatedLoad, as: 'load' }],
     group: 'pjm',
-    description: "The latest day-ahead forecast per node: the last day whose inputs (those of the model's feature set) are all known — tomorrow on live data, a day inside the files on a historical export. Columns node_id, ts_utc, ts_ept, day, value and the quantiles p05, p10, p25, p50, p75, p90, p95 (from the model's conformal calibration; NULL when it has none). A node whose inputs have a gap is skipped with a warning naming them.",
+    description:
+      "The latest day-ahead forecast per node: the last day whose inputs (those of the model's feature set) are all known — tomorrow on live data, a day inside the files on a historical export. Columns node_id, ts_utc, ts_ept, day, value and the quantiles p05, p10, p25, p50, p75, p90, p95 (from the model's conformal calibration; NULL when it has none). A node whose inputs have a gap is skipped with a warning naming them.",
     io: 'table',
     codeVersion: '3',
     // A new forecast whenever the validated data or the model changes, without a schedule.
@@ -465,10 +554,19 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
         const inputs = { pricesParquet: await ctx.input('prices').paths(), loadParquet: await ctx.input('load').paths(), market, tempDir: ctx.tempDir };
         const outPath = join(ctx.tempDir, 'forecast.parquet');
         // Each node's last day whose inputs are known; a node with a gap there is skipped with one warning line, never failing the run.
-        const result = await latestForecast(conn, { ...inputs, model: trained, ...(served.lear ? { served } : {}), calibration: sidecar.calibration ?? null, outPath });
+        const result = await latestForecast(conn, {
+          ...inputs,
+          model: trained,
+          ...(served.lear ? { served } : {}),
+          calibration: sidecar.calibration ?? null,
+          outPath,
+        });
         if (!sidecar.calibration) ctx.log.warn('no quantiles: the model has no calibration (its backtest was too short); the p05..p95 columns are NULL');
         for (const f of result.failures) ctx.log.warn(`skipped: ${f.message}`);
-        const kept = options.servedLogPath === undefined ? 0 : keepIssued(options.servedLogPath, result.forecasts, ctx.input('prices'), { modelVersion: modelInput.partitions[0]!.dataVersion, market });
+        const kept =
+          options.servedLogPath === undefined
+            ? 0
+            : keepIssued(options.servedLogPath, result.forecasts, ctx.input('prices'), { modelVersion: modelInput.partitions[0]!.dataVersion, market });
         const days = [...new Set(result.forecasts.map((f) => f.day))].sort();
         const summary =
           result.forecasts.length === 0
@@ -481,7 +579,9 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
             days: days.join(', '),
             nodes: result.forecasts.length,
             failures: result.failures.map((f) => f.message),
-            quantiles: sidecar.calibration ? `p05..p95: per-hour conformal residual quantiles of ${sidecar.calibration.firstDay}..${sidecar.calibration.lastDay}` : null,
+            quantiles: sidecar.calibration
+              ? `p05..p95: per-hour conformal residual quantiles of ${sidecar.calibration.firstDay}..${sidecar.calibration.lastDay}`
+              : null,
             keptForScoring: kept,
           },
         };
@@ -501,12 +601,22 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
     async materialize(ctx) {
       const modelInput = ctx.input('model');
       const meta = { sidecar: sidecarOf(modelInput) };
-      const report = (await ctx.input('backtest').json<{ report: { metrics: { overall: Record<string, number> }; comparison: unknown; testFirstDay: string; testLastDay: string; recalibration: unknown } }>()).report;
+      const report = (
+        await ctx.input('backtest').json<{
+          report: { metrics: { overall: Record<string, number> }; comparison: unknown; testFirstDay: string; testLastDay: string; recalibration: unknown };
+        }>()
+      ).report;
       const sidecar: ModelSidecar = {
         ...meta.sidecar,
         metrics: {
           ...meta.sidecar.metrics,
-          backtest: { testFirstDay: report.testFirstDay, testLastDay: report.testLastDay, recalibration: report.recalibration as never, overall: report.metrics.overall, comparison: report.comparison as never },
+          backtest: {
+            testFirstDay: report.testFirstDay,
+            testLastDay: report.testLastDay,
+            recalibration: report.recalibration as never,
+            overall: report.metrics.overall,
+            comparison: report.comparison as never,
+          },
           modelDataVersion: modelInput.partitions[0]!.dataVersion,
         },
       };
@@ -523,7 +633,10 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
         written.push(target);
       }
       // File names, not paths: the value must not depend on where DATA_DIR is (the directory goes in the metadata).
-      return { value: { files: written.map((f) => basename(f)), modelDataVersion: modelInput.partitions[0]!.dataVersion }, metadata: { dir: options.modelDir } };
+      return {
+        value: { files: written.map((f) => basename(f)), modelDataVersion: modelInput.partitions[0]!.dataVersion },
+        metadata: { dir: options.modelDir },
+      };
     },
   });
 
@@ -551,6 +664,7 @@ function keepIssued(logPath: string, forecasts: readonly DayForecast[], prices: 
 /** The sidecar of the consumed model version, from its materialization's metadata. */
 function sidecarOf(input: AssetInput): ModelSidecar {
   const sidecar = input.metadata().sidecar as unknown as ModelSidecar | undefined;
-  if (sidecar === undefined || !(SIDECAR_FORMATS as readonly string[]).includes(sidecar.format)) throw new Error(`The consumed ${input.asset} version has no model sidecar in its metadata; rematerialize ${input.asset}.`);
+  if (sidecar === undefined || !(SIDECAR_FORMATS as readonly string[]).includes(sidecar.format))
+    throw new Error(`The consumed ${input.asset} version has no model sidecar in its metadata; rematerialize ${input.asset}.`);
   return sidecar;
 }

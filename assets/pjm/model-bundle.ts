@@ -13,7 +13,10 @@ interface Manifest {
 
 export function encodeModelBundle(members: readonly { readonly name: string; readonly bytes: Uint8Array }[]): Buffer {
   const manifest: Manifest = { format: FORMAT, members: members.map((m) => ({ file: m.name, bytes: m.bytes.byteLength })) };
-  return Buffer.concat([Buffer.from(JSON.stringify(manifest) + '\n'), ...members.map((m) => Buffer.from(m.bytes.buffer, m.bytes.byteOffset, m.bytes.byteLength))]);
+  return Buffer.concat([
+    Buffer.from(JSON.stringify(manifest) + '\n'),
+    ...members.map((m) => Buffer.from(m.bytes.buffer, m.bytes.byteOffset, m.bytes.byteLength)),
+  ]);
 }
 
 /** Member file name -> XGBoost JSON bytes. Throws naming what is wrong with a damaged bundle. */
@@ -31,7 +34,8 @@ export function decodeModelBundle(bundle: Uint8Array, where = 'model bundle'): M
   const out = new Map<string, Uint8Array>();
   let offset = newline + 1;
   for (const m of manifest.members) {
-    if (offset + m.bytes > buf.byteLength) throw new Error(`${where} is truncated: member ${m.file} needs ${m.bytes} bytes at offset ${offset}, the file has ${buf.byteLength}.`);
+    if (offset + m.bytes > buf.byteLength)
+      throw new Error(`${where} is truncated: member ${m.file} needs ${m.bytes} bytes at offset ${offset}, the file has ${buf.byteLength}.`);
     out.set(m.file, buf.subarray(offset, offset + m.bytes));
     offset += m.bytes;
   }

@@ -79,9 +79,15 @@ async function hashFiles(paths: readonly string[]): Promise<string> {
  * the shared in-memory DuckDB instance, visible to every step's connection).
  */
 /** The series a present feed must deliver each day: every configured area, for each kind the feed has. */
-const seriesOf = (config: PjmConfig, kinds: readonly LoadKind[]): { area: string; kind: LoadKind }[] => config.loadAreas.flatMap((area) => kinds.map((kind) => ({ area, kind })));
+const seriesOf = (config: PjmConfig, kinds: readonly LoadKind[]): { area: string; kind: LoadKind }[] =>
+  config.loadAreas.flatMap((area) => kinds.map((kind) => ({ area, kind })));
 
-function fileSource(config: PjmConfig, files: () => Promise<string[]>, load: (conn: DuckDBConnection) => Promise<void>, loadFeed: () => Promise<LoadFeed>): RawSource {
+function fileSource(
+  config: PjmConfig,
+  files: () => Promise<string[]>,
+  load: (conn: DuckDBConnection) => Promise<void>,
+  loadFeed: () => Promise<LoadFeed>,
+): RawSource {
   let loaded: Promise<void> | undefined;
   const ensureLoaded = () =>
     (loaded ??= (async () => {
@@ -117,11 +123,20 @@ function fileSource(config: PjmConfig, files: () => Promise<string[]>, load: (co
 
 function epftoolboxSource(config: PjmConfig): RawSource {
   const csv = join(config.epftoolboxDir, 'PJM.csv');
-  return fileSource(config, async () => [csv], async (conn) => {
-    const r = await registerEpftoolbox(conn, csv, { start: config.start, end: config.end });
-    await conn.run(`CREATE OR REPLACE TABLE ${LMP_TABLE} AS SELECT * FROM ${r.relations.lmp}`);
-    await conn.run(`CREATE OR REPLACE TABLE ${LOAD_TABLE} AS SELECT * FROM ${r.relations.load}`);
-  }, async () => ({ status: 'present', feeds: ['PJM.csv'], series: seriesOf({ ...config, loadAreas: config.loadAreas.filter((a) => a === 'RTO' || a === 'COMED') }, ['forecast']) }));
+  return fileSource(
+    config,
+    async () => [csv],
+    async (conn) => {
+      const r = await registerEpftoolbox(conn, csv, { start: config.start, end: config.end });
+      await conn.run(`CREATE OR REPLACE TABLE ${LMP_TABLE} AS SELECT * FROM ${r.relations.lmp}`);
+      await conn.run(`CREATE OR REPLACE TABLE ${LOAD_TABLE} AS SELECT * FROM ${r.relations.load}`);
+    },
+    async () => ({
+      status: 'present',
+      feeds: ['PJM.csv'],
+      series: seriesOf({ ...config, loadAreas: config.loadAreas.filter((a) => a === 'RTO' || a === 'COMED') }, ['forecast']),
+    }),
+  );
 }
 
 function dataMinerCsvSource(config: PjmConfig): RawSource {
@@ -130,29 +145,36 @@ function dataMinerCsvSource(config: PjmConfig): RawSource {
     const f = await findDataMinerCsvFiles(dir);
     return [...f.da, ...f.rt, ...f.loadMetered];
   };
-  return fileSource(config, list, async (conn) => {
-    const f = await findDataMinerCsvFiles(dir);
-    const lmp: string[] = [];
-    for (const market of config.markets) {
-      const files = market === 'da' ? f.da : f.rt;
-      if (files.length === 0) throw new Error(`PJM_MARKETS includes ${market}, but ${dir} has no *_${market}_hrl_lmps.csv export.`);
-      await registerDataMinerLmpCsv(conn, files, market, `csv_lmp_${market}`);
-      lmp.push(`SELECT ${RAW_LMP_COLUMNS.join(', ')} FROM csv_lmp_${market}`);
-    }
-    await conn.run(`CREATE OR REPLACE TABLE ${LMP_TABLE} AS ${lmp.join(' UNION ALL ')}`);
-    if (f.loadMetered.length > 0) {
-      await registerDataMinerLoadMeteredCsv(conn, f.loadMetered, 'csv_load');
-      await conn.run(`CREATE OR REPLACE TABLE ${LOAD_TABLE} AS SELECT ${RAW_LOAD_COLUMNS.join(', ')} FROM csv_load`);
-    } else {
-      await conn.run(`CREATE OR REPLACE TABLE ${LOAD_TABLE} AS SELECT CAST(NULL AS TIMESTAMPTZ) AS ts_utc, CAST(NULL AS VARCHAR) AS area, CAST(NULL AS VARCHAR) AS kind, CAST(NULL AS DOUBLE) AS mw, CAST(NULL AS TIMESTAMPTZ) AS issued_utc, CAST(NULL AS BOOLEAN) AS is_verified WHERE false`);
-    }
-  }, async () => {
-    const f = await findDataMinerCsvFiles(dir);
-    if (f.loadMetered.length === 0) {
-      return { status: 'absent', reason: `PJM_CSV_DIR ${dir} has no hrl_load_metered export (*hrl_load_metered.csv); add one to use load` };
-    }
-    return { status: 'present', feeds: f.loadMetered.map((p) => p.split('/').pop()!), series: seriesOf(config, ['metered']) };
-  });
+  return fileSource(
+    config,
+    list,
+    async (conn) => {
+      const f = await findDataMinerCsvFiles(dir);
+      const lmp: string[] = [];
+      for (const market of config.markets) {
+        const files = market === 'da' ? f.da : f.rt;
+        if (files.length === 0) throw new Error(`PJM_MARKETS includes ${market}, but ${dir} has no *_${market}_hrl_lmps.csv export.`);
+        await registerDataMinerLmpCsv(conn, files, market, `csv_lmp_${market}`);
+        lmp.push(`SELECT ${RAW_LMP_COLUMNS.join(', ')} FROM csv_lmp_${market}`);
+      }
+      await conn.run(`CREATE OR REPLACE TABLE ${LMP_TABLE} AS ${lmp.join(' UNION ALL ')}`);
+      if (f.loadMetered.length > 0) {
+        await registerDataMinerLoadMeteredCsv(conn, f.loadMetered, 'csv_load');
+        await conn.run(`CREATE OR REPLACE TABLE ${LOAD_TABLE} AS SELECT ${RAW_LOAD_COLUMNS.join(', ')} FROM csv_load`);
+      } else {
+        await conn.run(
+          `CREATE OR REPLACE TABLE ${LOAD_TABLE} AS SELECT CAST(NULL AS TIMESTAMPTZ) AS ts_utc, CAST(NULL AS VARCHAR) AS area, CAST(NULL AS VARCHAR) AS kind, CAST(NULL AS DOUBLE) AS mw, CAST(NULL AS TIMESTAMPTZ) AS issued_utc, CAST(NULL AS BOOLEAN) AS is_verified WHERE false`,
+        );
+      }
+    },
+    async () => {
+      const f = await findDataMinerCsvFiles(dir);
+      if (f.loadMetered.length === 0) {
+        return { status: 'absent', reason: `PJM_CSV_DIR ${dir} has no hrl_load_metered export (*hrl_load_metered.csv); add one to use load` };
+      }
+      return { status: 'present', feeds: f.loadMetered.map((p) => p.split('/').pop()!), series: seriesOf(config, ['metered']) };
+    },
+  );
 }
 
 /** Today's EPT delivery day, by the real clock. */
@@ -168,7 +190,8 @@ function dataMinerApiSource(config: PjmConfig): RawSource {
       attempts: 3,
       backoffMs: 30_000,
       signal: options.signal,
-      onRetry: ({ attempt, error, delayMs }) => options.warn?.(`${feed} ${day}: attempt ${attempt} failed (${error.message}); retrying in ${Math.round(delayMs / 1000)} s`),
+      onRetry: ({ attempt, error, delayMs }) =>
+        options.warn?.(`${feed} ${day}: attempt ${attempt} failed (${error.message}); retrying in ${Math.round(delayMs / 1000)} s`),
     });
   const toView = async (conn: DuckDBConnection, feed: DataMinerFeed, items: readonly DataMinerItem[], tempDir: string) => {
     const path = join(tempDir, `${feed}.ndjson`);
@@ -200,7 +223,11 @@ function dataMinerApiSource(config: PjmConfig): RawSource {
   };
   return {
     fingerprint: async () => `api:${config.api.baseUrl}`,
-    loadFeed: async () => ({ status: 'present', feeds: ['Data Miner API load_frcstd_7_day', 'Data Miner API hrl_load_metered'], series: seriesOf(config, ['forecast', 'metered']) }),
+    loadFeed: async () => ({
+      status: 'present',
+      feeds: ['Data Miner API load_frcstd_7_day', 'Data Miner API hrl_load_metered'],
+      series: seriesOf(config, ['forecast', 'metered']),
+    }),
     async pricesForNodeDay(conn, nodeId, day, tempDir, options = {}) {
       const parts: string[] = [];
       const metadata: Record<string, number | string> = { source: config.source };
@@ -223,7 +250,10 @@ function dataMinerApiSource(config: PjmConfig): RawSource {
           const path = join(tempDir, `${feed}-none.ndjson`);
           await writeItemsNdjson([], path);
           await registerDataMinerNdjson(conn, feed, [path], `api_${feed}`);
-          return { sql: `SELECT ${RAW_LMP_COLUMNS.join(', ')} FROM api_${feed} ${LMP_ORDER}`, metadata: { ...metadata, published: `not yet: ${day} has not ended and Data Miner has no LMP rows of node ${nodeId} for it` } };
+          return {
+            sql: `SELECT ${RAW_LMP_COLUMNS.join(', ')} FROM api_${feed} ${LMP_ORDER}`,
+            metadata: { ...metadata, published: `not yet: ${day} has not ended and Data Miner has no LMP rows of node ${nodeId} for it` },
+          };
         }
         throw new Error(`Data Miner returned no LMP rows for node ${nodeId} on ${day}; is the day published yet, and is ${nodeId} a pnode_id?`);
       }

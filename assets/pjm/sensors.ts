@@ -37,9 +37,16 @@ export function daPricesPostedSensor(config: PjmConfig, rawDays: PartitionsDefin
         rawDays.validate(day, now);
       } catch (err) {
         // Asking the API would be for nothing: the run could not take the partitions.
-        return { runRequests: [], skipReason: `${day} is not a day of ${ASSET_KEYS.rawPrices} (${rawDays.description}): ${errorMessage(err)} Unset PJM_END to follow the clock.` };
+        return {
+          runRequests: [],
+          skipReason: `${day} is not a day of ${ASSET_KEYS.rawPrices} (${rawDays.description}): ${errorMessage(err)} Unset PJM_END to follow the clock.`,
+        };
       }
-      const client = new DataMinerClient({ ...config.api, ...options.client, ...(options.client?.fetch ? {} : { fetch: (u, init) => fetch(u, { ...init, signal }) }) });
+      const client = new DataMinerClient({
+        ...config.api,
+        ...options.client,
+        ...(options.client?.fetch ? {} : { fetch: (u, init) => fetch(u, { ...init, signal }) }),
+      });
       const ids = config.nodes.map((n) => n.id);
       const rows = await client.fetchDay('da_hrl_lmps', day, { pnodeIds: ids });
       const hours = new Map<number, number>();

@@ -63,14 +63,68 @@ interface Operation {
 }
 
 type OpenApi = {
-  paths: Record<string, Record<string, { parameters?: { name: string; in: string; schema: JsonSchema }[]; requestBody?: { content: Record<string, { schema: JsonSchema }> } }>>;
+  paths: Record<
+    string,
+    Record<string, { parameters?: { name: string; in: string; schema: JsonSchema }[]; requestBody?: { content: Record<string, { schema: JsonSchema }> } }>
+  >;
   components?: { schemas?: Record<string, JsonSchema> };
 };
 
 /** Methods Node parses that the server does not implement, and tokens Node's parser refuses. */
-const ODD_METHODS = ['TRACE', 'PROPFIND', 'PROPPATCH', 'SEARCH', 'PURGE', 'MKCOL', 'LOCK', 'UNLOCK', 'COPY', 'MOVE', 'QUERY', 'LINK', 'UNLINK', 'REPORT', 'MKCALENDAR', 'FOO', 'get'] as const;
-const ODD_BODIES = ['{', '[1,', 'nul', '{"a":}', '\u0000', '"\ud800"', '{"node": 1e400}', `{"a":${'['.repeat(5000)}${']'.repeat(5000)}}`, '[]', 'null', '""', '{}', '{"__proto__": {"polluted": 1}}', '{"constructor": {"prototype": {"x": 1}}}'] as const;
-const ODD_PATHS = ['/', '/docs', '/openapi.json', '/ui/app.js', '/ui/..%2f..%2fpackage.json', '/ui/%2e%2e/package.json', '/docs/assets/..%2Fpackage.json', '/%', '/%E0%A4%A', '/api/assets/%', '/api/runs/%ZZ', '/api//runs', `/${'a'.repeat(4000)}`, '/predict/', '/PREDICT', '/api/assets/pjm%2Fmodel%00', '/metrics?x=%'] as const;
+const ODD_METHODS = [
+  'TRACE',
+  'PROPFIND',
+  'PROPPATCH',
+  'SEARCH',
+  'PURGE',
+  'MKCOL',
+  'LOCK',
+  'UNLOCK',
+  'COPY',
+  'MOVE',
+  'QUERY',
+  'LINK',
+  'UNLINK',
+  'REPORT',
+  'MKCALENDAR',
+  'FOO',
+  'get',
+] as const;
+const ODD_BODIES = [
+  '{',
+  '[1,',
+  'nul',
+  '{"a":}',
+  '\u0000',
+  '"\ud800"',
+  '{"node": 1e400}',
+  `{"a":${'['.repeat(5000)}${']'.repeat(5000)}}`,
+  '[]',
+  'null',
+  '""',
+  '{}',
+  '{"__proto__": {"polluted": 1}}',
+  '{"constructor": {"prototype": {"x": 1}}}',
+] as const;
+const ODD_PATHS = [
+  '/',
+  '/docs',
+  '/openapi.json',
+  '/ui/app.js',
+  '/ui/..%2f..%2fpackage.json',
+  '/ui/%2e%2e/package.json',
+  '/docs/assets/..%2Fpackage.json',
+  '/%',
+  '/%E0%A4%A',
+  '/api/assets/%',
+  '/api/runs/%ZZ',
+  '/api//runs',
+  `/${'a'.repeat(4000)}`,
+  '/predict/',
+  '/PREDICT',
+  '/api/assets/pjm%2Fmodel%00',
+  '/metrics?x=%',
+] as const;
 
 /** Sends fuzzed requests to `baseUrl` and reports what came back. */
 export async function runHttpFuzz(options: HttpFuzzOptions): Promise<HttpFuzzResult> {
@@ -122,15 +176,31 @@ function operationsOf(doc: OpenApi): Operation[] {
 /** One request: mostly an operation as documented (valid or mutated), sometimes something no schema describes. */
 function requestArbitrary(ops: readonly Operation[], ctx: SchemaContext, token: string | undefined): fc.Arbitrary<FuzzRequest> {
   const documented = fc.constantFrom(...ops).chain((op) => operationRequest(op, ctx));
-  const oddMethod = fc.tuple(fc.constantFrom(...ODD_METHODS), fc.oneof(fc.constantFrom(...ops.map((o) => o.template.replace(/\{[^}]+\}/g, 'x'))), fc.constantFrom(...ODD_PATHS)), fc.option(fc.constantFrom(...ODD_BODIES)));
-  const badBody = fc.tuple(fc.constantFrom(...ops.filter((o) => o.body)), fc.constantFrom(...ODD_BODIES), fc.constantFrom('application/json', 'text/plain', 'application/x-www-form-urlencoded', 'application/json; charset=latin1', ''));
+  const oddMethod = fc.tuple(
+    fc.constantFrom(...ODD_METHODS),
+    fc.oneof(fc.constantFrom(...ops.map((o) => o.template.replace(/\{[^}]+\}/g, 'x'))), fc.constantFrom(...ODD_PATHS)),
+    fc.option(fc.constantFrom(...ODD_BODIES)),
+  );
+  const badBody = fc.tuple(
+    fc.constantFrom(...ops.filter((o) => o.body)),
+    fc.constantFrom(...ODD_BODIES),
+    fc.constantFrom('application/json', 'text/plain', 'application/x-www-form-urlencoded', 'application/json; charset=latin1', ''),
+  );
   const oddPath = fc.tuple(fc.constantFrom('GET', 'HEAD', 'POST', 'DELETE', 'OPTIONS', 'PUT', 'PATCH'), fc.constantFrom(...ODD_PATHS));
   return fc
     .tuple(
       fc.oneof(
         { arbitrary: documented, weight: 12 },
         { arbitrary: oddMethod.map(([method, path, body]): Omit<FuzzRequest, 'headers'> => ({ method, path, ...(body === null ? {} : { body }) })), weight: 2 },
-        { arbitrary: badBody.map(([op, body, type]): Omit<FuzzRequest, 'headers'> & { type: string } => ({ method: op.method, path: fillTemplate(op.template, {}), body, type })), weight: 2 },
+        {
+          arbitrary: badBody.map(([op, body, type]): Omit<FuzzRequest, 'headers'> & { type: string } => ({
+            method: op.method,
+            path: fillTemplate(op.template, {}),
+            body,
+            type,
+          })),
+          weight: 2,
+        },
         { arbitrary: oddPath.map(([method, path]): Omit<FuzzRequest, 'headers'> => ({ method, path })), weight: 1 },
       ),
       fc.integer({ min: 0, max: 9 }),
@@ -145,8 +215,14 @@ function requestArbitrary(ops: readonly Operation[], ctx: SchemaContext, token: 
 }
 
 function operationRequest(op: Operation, ctx: SchemaContext): fc.Arbitrary<Omit<FuzzRequest, 'headers'>> {
-  const params = fc.record(Object.fromEntries(op.pathParams.map((p) => [p.name, fc.oneof({ arbitrary: valid(p.schema, ctx, p.name), weight: 4 }, { arbitrary: oddText, weight: 1 })])));
-  const query = fc.oneof({ arbitrary: valid(op.query, ctx), weight: 3 }, { arbitrary: mutated(op.query, ctx), weight: 2 }, { arbitrary: fc.dictionary(fc.constantFrom(...Object.keys(op.query.properties), 'x', ''), oddText, { maxKeys: 3 }), weight: 1 });
+  const params = fc.record(
+    Object.fromEntries(op.pathParams.map((p) => [p.name, fc.oneof({ arbitrary: valid(p.schema, ctx, p.name), weight: 4 }, { arbitrary: oddText, weight: 1 })])),
+  );
+  const query = fc.oneof(
+    { arbitrary: valid(op.query, ctx), weight: 3 },
+    { arbitrary: mutated(op.query, ctx), weight: 2 },
+    { arbitrary: fc.dictionary(fc.constantFrom(...Object.keys(op.query.properties), 'x', ''), oddText, { maxKeys: 3 }), weight: 1 },
+  );
   const body = op.body ? fc.oneof({ arbitrary: valid(op.body, ctx), weight: 3 }, { arbitrary: mutated(op.body, ctx), weight: 3 }) : fc.constant(undefined);
   return fc.tuple(params, query, body, fc.boolean()).map(([p, q, b, repeatKey]) => {
     const search = queryString(q as Record<string, unknown>, repeatKey);
@@ -155,7 +231,10 @@ function operationRequest(op: Operation, ctx: SchemaContext): fc.Arbitrary<Omit<
 }
 
 /** Text a query value or path segment may be: numbers beyond what JS holds, bad escapes, nothing. */
-const oddText = fc.oneof(fc.constantFrom(...HUGE_NUMBERS, '', '%', '%ZZ', '-1', '0', 'NaN', 'Infinity', 'true', '[]', '9999-99-99', '2018-13-01', '💥', 'a'.repeat(500)), fc.string({ maxLength: 12 }));
+const oddText = fc.oneof(
+  fc.constantFrom(...HUGE_NUMBERS, '', '%', '%ZZ', '-1', '0', 'NaN', 'Infinity', 'true', '[]', '9999-99-99', '2018-13-01', '💥', 'a'.repeat(500)),
+  fc.string({ maxLength: 12 }),
+);
 
 function fillTemplate(template: string, params: Record<string, unknown>): string {
   return template.replace(/\{([^}]+)\}/g, (_, name: string) => encodePathValue(params[name] ?? 'x'));
@@ -171,7 +250,8 @@ function queryString(q: Record<string, unknown>, repeatKey: boolean): string {
   const parts: string[] = [];
   for (const [k, v] of Object.entries(q)) {
     if (v === undefined) continue;
-    const text = typeof v === 'object' && v !== null && 'text' in v ? String((v as { text: string }).text) : typeof v === 'object' ? JSON.stringify(v) : String(v);
+    const text =
+      typeof v === 'object' && v !== null && 'text' in v ? String((v as { text: string }).text) : typeof v === 'object' ? JSON.stringify(v) : String(v);
     const value = /^%/.test(text) ? text : encodeURIComponent(text);
     parts.push(`${encodeURIComponent(k)}=${value}`);
     if (repeatKey) parts.push(`${encodeURIComponent(k)}=${value}`);
@@ -286,14 +366,28 @@ class Stats {
     if (typeof a.status === 'number' && a.status >= 500) this.#status5xx++;
     this.#problemCount++;
     if (this.#problems.length < 50) {
-      this.#problems.push({ method: req.method, path: req.path.slice(0, 300), ...(req.body === undefined ? {} : { body: req.body.slice(0, 300) }), status: a.status, why, answer: a.text.slice(0, 300) });
+      this.#problems.push({
+        method: req.method,
+        path: req.path.slice(0, 300),
+        ...(req.body === undefined ? {} : { body: req.body.slice(0, 300) }),
+        status: a.status,
+        why,
+        answer: a.text.slice(0, 300),
+      });
     }
   }
 
   result(): HttpFuzzResult {
     const sorted = [...this.#ms].sort((x, y) => x - y);
     const p99 = sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length * 0.99) - 1)]!;
-    return { requests: this.requests, status5xx: this.#status5xx, byStatus: { ...this.#byStatus }, p99Ms: Math.round(p99 * 10) / 10, problems: [...this.#problems], problemCount: this.#problemCount };
+    return {
+      requests: this.requests,
+      status5xx: this.#status5xx,
+      byStatus: { ...this.#byStatus },
+      p99Ms: Math.round(p99 * 10) / 10,
+      problems: [...this.#problems],
+      problemCount: this.#problemCount,
+    };
   }
 }
 

@@ -59,7 +59,27 @@ export interface SchemaContext {
 }
 
 export const HUGE_NUMBERS = ['1e400', '-1e400', '99999999999999999999', '-0', '1e-400', '9007199254740993', '0.1e1', '1E2'] as const;
-const ODD_STRINGS = ['', ' ', '\u0000', '../../etc/passwd', '%2e%2e%2f', '%', '💥', 'ǅ', 'a'.repeat(300), '<script>alert(1)</script>', "'; DROP TABLE runs; --", 'null', '-1', '1e400', 'NaN', '2018-13-01', '9999-99-99', '0000-00-00', '2016-02-30'];
+const ODD_STRINGS = [
+  '',
+  ' ',
+  '\u0000',
+  '../../etc/passwd',
+  '%2e%2e%2f',
+  '%',
+  '💥',
+  'ǅ',
+  'a'.repeat(300),
+  '<script>alert(1)</script>',
+  "'; DROP TABLE runs; --",
+  'null',
+  '-1',
+  '1e400',
+  'NaN',
+  '2018-13-01',
+  '9999-99-99',
+  '0000-00-00',
+  '2016-02-30',
+];
 
 /** Anything at all: what a wrong-type mutation puts where a value was. */
 export const anyJson: fc.Arbitrary<unknown> = fc.oneof(
@@ -99,7 +119,10 @@ function validOwn(schema: JsonSchema, ctx: SchemaContext, name: string, depth: n
   if (schema.enum) return fc.constantFrom(...schema.enum);
   const branches = schema.anyOf ?? schema.oneOf;
   if (branches) return fc.oneof(...branches.map((b) => valid(b, ctx, name, depth + 1)));
-  if (schema.allOf) return fc.tuple(...schema.allOf.map((b) => valid(b, ctx, name, depth + 1))).map((parts) => Object.assign({}, ...parts.filter((p) => typeof p === 'object' && p !== null)));
+  if (schema.allOf)
+    return fc
+      .tuple(...schema.allOf.map((b) => valid(b, ctx, name, depth + 1)))
+      .map((parts) => Object.assign({}, ...parts.filter((p) => typeof p === 'object' && p !== null)));
   const type = Array.isArray(schema.type) ? schema.type[0] : schema.type;
   switch (type) {
     case 'string':
@@ -129,7 +152,11 @@ function validOwn(schema: JsonSchema, ctx: SchemaContext, name: string, depth: n
         for (const [k, s] of Object.entries(schema.properties)) model[k] = valid(s, ctx, k, depth + 1);
         return fc.record(model, { requiredKeys: [...(schema.required ?? [])].filter((k) => k in model) });
       }
-      const values = schema.patternProperties ? Object.values(schema.patternProperties)[0] : typeof schema.additionalProperties === 'object' ? schema.additionalProperties : undefined;
+      const values = schema.patternProperties
+        ? Object.values(schema.patternProperties)[0]
+        : typeof schema.additionalProperties === 'object'
+          ? schema.additionalProperties
+          : undefined;
       if (values) {
         const keys = ctx.known[`${name}:keys`];
         const key = keys && keys.length > 0 ? fc.oneof(fc.constantFrom(...keys.map(String)), fc.string({ maxLength: 10 })) : fc.string({ maxLength: 10 });
@@ -148,7 +175,9 @@ const singular = (name: string): string => (name.endsWith('s') ? name.slice(0, -
  * added, a field (at any depth) replaced by anything at all.
  */
 export function mutated(schema: JsonSchema, ctx: SchemaContext): fc.Arbitrary<unknown> {
-  return fc.tuple(valid(schema, ctx), fc.nat(), anyJson, fc.constantFrom('drop', 'add', 'replace', 'replace', 'keep')).map(([value, pick, junk, how]) => breakValue(value, pick, junk, how));
+  return fc
+    .tuple(valid(schema, ctx), fc.nat(), anyJson, fc.constantFrom('drop', 'add', 'replace', 'replace', 'keep'))
+    .map(([value, pick, junk, how]) => breakValue(value, pick, junk, how));
 }
 
 function breakValue(value: unknown, pick: number, junk: unknown, how: 'drop' | 'add' | 'replace' | 'keep'): unknown {

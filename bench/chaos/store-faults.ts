@@ -171,7 +171,10 @@ export async function storeFaults(options: StoreFaultOptions = {}): Promise<Stor
       const after = await cli(['status', '--json'], env);
       const ok = integrity === 'ok' && status.code === 0 && rerun.code === 0 && after.code === 0 && allFresh(after.stdout);
       if (ok) recovered++;
-      else failures.push(`${where}: integrity ${String(integrity)}, status exit ${status.code}, rerun exit ${rerun.code}${rerun.code !== 0 ? ` (${rerun.stderr.trim().split('\n').pop()})` : ''}`);
+      else
+        failures.push(
+          `${where}: integrity ${String(integrity)}, status exit ${status.code}, rerun exit ${rerun.code}${rerun.code !== 0 ? ` (${rerun.stderr.trim().split('\n').pop()})` : ''}`,
+        );
       orphanFiles += await orphanCount(dataDir);
       await cli(['prune', '--older-than', '30d'], env);
       staleScratchAfterPrune += scratchCount(dataDir);
@@ -239,7 +242,9 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   };
   const figures = await storeFaults({ kills: arg('kills', 20), seed: arg('seed', 16), log: (l) => console.log(`  ${l}`) });
   const k = figures.kill;
-  console.log(`SIGKILL at ${k.kills} random moments: ${k.recovered}/${k.kills} recovered (goal ${k.kills}/${k.kills}), ${k.orphanFiles} orphan files (goal 0), ${k.scratchLeftByKills} scratch dirs left by the kills, ${k.staleScratchAfterPrune} after prune (goal 0)`);
+  console.log(
+    `SIGKILL at ${k.kills} random moments: ${k.recovered}/${k.kills} recovered (goal ${k.kills}/${k.kills}), ${k.orphanFiles} orphan files (goal 0), ${k.scratchLeftByKills} scratch dirs left by the kills, ${k.staleScratchAfterPrune} after prune (goal 0)`,
+  );
   for (const f of k.failures) console.log(`  ${f}`);
   const d = figures.diskFull;
   console.log(

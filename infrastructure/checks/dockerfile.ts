@@ -53,7 +53,16 @@ export function readDockerfile(text: string): DockerfileFacts {
     if (keyword === 'FROM') {
       const image = (words[0] ?? '').replace(/\$\{?(\w+)\}?/g, (_, arg: string) => args[arg] ?? `\${${arg}}`);
       const asIndex = words.findIndex((w) => w.toUpperCase() === 'AS');
-      stages.push({ name: asIndex >= 0 ? (words[asIndex + 1] ?? null) : null, image, copies: [], runs: [], user: null, entrypoint: null, cmd: null, healthcheck: null });
+      stages.push({
+        name: asIndex >= 0 ? (words[asIndex + 1] ?? null) : null,
+        image,
+        copies: [],
+        runs: [],
+        user: null,
+        entrypoint: null,
+        cmd: null,
+        healthcheck: null,
+      });
       continue;
     }
     const stage = stages.at(-1);
@@ -69,7 +78,12 @@ export function readDockerfile(text: string): DockerfileFacts {
         break;
       }
       case 'RUN':
-        stage.runs.push(content.replace(/\\\r?\n/g, ' ').replace(/\s+/g, ' ').trim());
+        stage.runs.push(
+          content
+            .replace(/\\\r?\n/g, ' ')
+            .replace(/\s+/g, ' ')
+            .trim(),
+        );
         break;
       case 'USER':
         stage.user = words[0] ?? null;

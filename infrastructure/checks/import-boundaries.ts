@@ -32,7 +32,7 @@ export const BOUNDARY_RULES: readonly BoundaryRule[] = [
     from,
     forbidden: ['lib/xgboost/'],
     except: ['lib/xgboost/index.ts', 'lib/xgboost/config.ts'],
-    why: "the XGBoost binding is used through its public module (lib/xgboost/index.ts; config.ts, which loads no native code, for entry points): its native calls are internal",
+    why: 'the XGBoost binding is used through its public module (lib/xgboost/index.ts; config.ts, which loads no native code, for entry points): its native calls are internal',
   })),
 ];
 

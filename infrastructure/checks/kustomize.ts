@@ -71,9 +71,7 @@ function isK8sObject(value: unknown): value is K8sObject {
 
 /** The one object of `kind` whose name is `name` or, for generated objects, starts with `name-<hash>`. */
 export function findObject(objects: readonly K8sObject[], kind: string, name: string): K8sObject {
-  const matches = objects.filter(
-    (o) => o.kind === kind && (o.metadata.name === name || new RegExp(`^${name}-[a-z0-9]{10}$`).test(o.metadata.name)),
-  );
+  const matches = objects.filter((o) => o.kind === kind && (o.metadata.name === name || new RegExp(`^${name}-[a-z0-9]{10}$`).test(o.metadata.name)));
   if (matches.length !== 1) {
     const present = objects.map((o) => `${o.kind}/${o.metadata.name}`).join(', ');
     throw new Error(`Expected one ${kind} named ${name}, found ${matches.length}. Objects: ${present}.`);

@@ -27,7 +27,9 @@ export function cronJobSchedules(objects: readonly K8sObject[]): CronJobSchedule
   return objects
     .filter((o) => o.kind === 'CronJob')
     .map((o) => {
-      const spec = (o as unknown as { spec: { schedule: string; timeZone?: string; jobTemplate: { spec: { template: { spec: { containers: { args?: string[] }[] } } } } } }).spec;
+      const spec = (
+        o as unknown as { spec: { schedule: string; timeZone?: string; jobTemplate: { spec: { template: { spec: { containers: { args?: string[] }[] } } } } } }
+      ).spec;
       return { name: o.metadata.name, schedule: spec.schedule, timeZone: spec.timeZone, args: spec.jobTemplate.spec.template.spec.containers[0]?.args ?? [] };
     });
 }
@@ -40,13 +42,17 @@ export function scheduleMismatches(cronJobs: readonly CronJobSchedule[], schedul
   const started = new Set<string>();
   for (const job of cronJobs) {
     if (job.args[0] !== 'tick' || job.args.length !== 1) {
-      problems.push(`CronJob ${job.name} runs \`materialize ${job.args.join(' ')}\`, not \`materialize tick\`: what it materializes would not be a schedule of the definitions`);
+      problems.push(
+        `CronJob ${job.name} runs \`materialize ${job.args.join(' ')}\`, not \`materialize tick\`: what it materializes would not be a schedule of the definitions`,
+      );
       continue;
     }
     const schedule = schedules.find((s) => sameCron(s.cron, job.schedule) && (s.timezone ?? DEFAULT_TIMEZONE) === (job.timeZone ?? DEFAULT_TIMEZONE));
     if (!schedule) {
       const declared = schedules.map((s) => `${s.name} "${s.cron}" ${s.timezone ?? DEFAULT_TIMEZONE}`).join(', ') || 'none';
-      problems.push(`CronJob ${job.name} starts the tick at "${job.schedule}" ${job.timeZone ?? '(no timeZone)'}, when no schedule of the definitions is due (they declare: ${declared}); change assets/pjm/schedules.ts and the manifest together`);
+      problems.push(
+        `CronJob ${job.name} starts the tick at "${job.schedule}" ${job.timeZone ?? '(no timeZone)'}, when no schedule of the definitions is due (they declare: ${declared}); change assets/pjm/schedules.ts and the manifest together`,
+      );
       continue;
     }
     started.add(schedule.name);
@@ -59,11 +65,16 @@ export function scheduleMismatches(cronJobs: readonly CronJobSchedule[], schedul
     const tick = evaluateSchedule(schedule, undefined, new Date(fires.getTime() + POD_START_DELAY_MS), CATCH_UP_MS);
     const selections = tick.requests.map((r) => r.selection);
     if (selections.length !== 1 || selections[0] !== schedule.selection) {
-      problems.push(`CronJob ${job.name}: the tick it starts at ${fires.toISOString()} requests ${JSON.stringify(selections)}, not one run of schedule ${schedule.name}'s selection "${schedule.selection}"`);
+      problems.push(
+        `CronJob ${job.name}: the tick it starts at ${fires.toISOString()} requests ${JSON.stringify(selections)}, not one run of schedule ${schedule.name}'s selection "${schedule.selection}"`,
+      );
     }
   }
   for (const s of schedules) {
-    if (!started.has(s.name)) problems.push(`schedule ${s.name} ("${s.cron}" ${s.timezone ?? DEFAULT_TIMEZONE}) has no CronJob that starts the tick when it is due: add one (infrastructure/k8s/base/) or run \`materialize daemon\``);
+    if (!started.has(s.name))
+      problems.push(
+        `schedule ${s.name} ("${s.cron}" ${s.timezone ?? DEFAULT_TIMEZONE}) has no CronJob that starts the tick when it is due: add one (infrastructure/k8s/base/) or run \`materialize daemon\``,
+      );
   }
   return problems;
 }

@@ -23,7 +23,9 @@ export interface TerraformModule {
 
 /** Parses and merges every `*.tf` file of `dir`. Throws naming the file on a syntax error or a duplicate block. */
 export async function loadTerraform(dir: string): Promise<TerraformModule> {
-  const files = readdirSync(dir).filter((f) => f.endsWith('.tf')).sort();
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.tf'))
+    .sort();
   if (files.length === 0) throw new Error(`${dir} has no *.tf files.`);
   const modules: Record<string, HclBody> = {};
   const outputs: Record<string, HclBody> = {};
@@ -49,7 +51,10 @@ export async function loadTerraform(dir: string): Promise<TerraformModule> {
     place(outputs, 'output');
     place(variables, 'variable');
     for (const body of (json.locals ?? []) as HclBody[]) Object.assign(locals, body);
-    for (const [kind, target] of [['resource', resources], ['data', data]] as const) {
+    for (const [kind, target] of [
+      ['resource', resources],
+      ['data', data],
+    ] as const) {
       for (const [type, byName] of Object.entries((json[kind] ?? {}) as Record<string, Record<string, HclBody[]>>)) {
         target[type] ??= {};
         for (const [name, bodies] of Object.entries(byName)) {

@@ -30,7 +30,9 @@ export function conformalQuantiles(input: ConformalInput): QuantileForecast & { 
   const levels = input.levels ?? QUANTILE_LEVELS;
   checkLevels(levels, 'conformalQuantiles');
   if (input.forecast.length !== input.actual.length || input.forecast.length % H !== 0) {
-    throw new Error(`conformalQuantiles: ${input.forecast.length} forecasts and ${input.actual.length} actuals must be equal and a whole number of ${H}-hour days.`);
+    throw new Error(
+      `conformalQuantiles: ${input.forecast.length} forecasts and ${input.actual.length} actuals must be equal and a whole number of ${H}-hour days.`,
+    );
   }
   const days = input.forecast.length / H;
   const firstDay = input.firstDay ?? window;
@@ -45,7 +47,10 @@ export function conformalQuantiles(input: ConformalInput): QuantileForecast & { 
         const r = input.actual[d * H + h]! - input.forecast[d * H + h]!;
         if (Number.isFinite(r)) residuals[count++] = r;
       }
-      if (count < minCal) throw new Error(`conformalQuantiles: day ${t} hour ${h} has ${count} past residuals, fewer than ${minCal}; start later (firstDay) or lower minCalibration.`);
+      if (count < minCal)
+        throw new Error(
+          `conformalQuantiles: day ${t} hour ${h} has ${count} past residuals, fewer than ${minCal}; start later (firstDay) or lower minCalibration.`,
+        );
       const sorted = residuals.slice(0, count).sort();
       const point = input.forecast[t * H + h]!;
       const off = ((t - firstDay) * H + h) * m;

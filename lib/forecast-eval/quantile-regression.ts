@@ -18,7 +18,13 @@ export interface QuantileRegressionOptions {
 }
 
 /** Coefficients b (intercept first) minimizing Σ ρ_τ(y_i - b₀ - x_i'b). x is row-major n × p. */
-export function quantileRegression(x: ArrayLike<number>, y: ArrayLike<number>, p: number, level: number, options: QuantileRegressionOptions = {}): Float64Array {
+export function quantileRegression(
+  x: ArrayLike<number>,
+  y: ArrayLike<number>,
+  p: number,
+  level: number,
+  options: QuantileRegressionOptions = {},
+): Float64Array {
   const n = y.length;
   if (x.length !== n * p) throw new Error(`quantileRegression: x has ${x.length} values for ${n} rows × ${p} columns.`);
   if (n < p + 1) throw new Error(`quantileRegression: ${n} rows cannot fit ${p} regressors and an intercept; give at least ${p + 1}.`);
@@ -151,7 +157,8 @@ export function qraQuantiles(input: QraInput): QuantileForecast & { firstDay: nu
   const days = input.actual.length / H;
   const firstDay = input.firstDay ?? window;
   const minTraining = input.minTraining ?? 30;
-  if (firstDay < Math.max(minTraining, K + 2)) throw new Error(`qraQuantiles: firstDay ${firstDay} leaves fewer than ${Math.max(minTraining, K + 2)} training days; start later.`);
+  if (firstDay < Math.max(minTraining, K + 2))
+    throw new Error(`qraQuantiles: firstDay ${firstDay} leaves fewer than ${Math.max(minTraining, K + 2)} training days; start later.`);
   const m = levels.length;
   const values = new Float64Array((days - firstDay) * H * m);
   const x = new Float64Array(window * K);

@@ -38,6 +38,9 @@ export function intervalCoverage(actual: ArrayLike<number>, forecast: QuantileFo
 
 function levelIndex(levels: readonly number[], level: number, nominal: number): number {
   const k = levels.findIndex((t) => Math.abs(t - level) < 1e-9);
-  if (k < 0) throw new Error(`intervalCoverage: a ${+(nominal * 100).toFixed(6)} % central interval needs level ${+level.toFixed(6)}, which is not among ${levels.join(', ')}.`);
+  if (k < 0)
+    throw new Error(
+      `intervalCoverage: a ${+(nominal * 100).toFixed(6)} % central interval needs level ${+level.toFixed(6)}, which is not among ${levels.join(', ')}.`,
+    );
   return k;
 }

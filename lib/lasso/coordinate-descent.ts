@@ -117,7 +117,12 @@ export function alphaGrid(design: Design, target: Target, count = 100, eps = 1e-
 }
 
 /** Solutions along decreasing alphas, each warm-started from the previous one. */
-export function lassoPath(design: Design, target: Target, alphas: ArrayLike<number>, options: Omit<CoordinateDescentOptions, 'warmStart'> = {}): Float64Array[] {
+export function lassoPath(
+  design: Design,
+  target: Target,
+  alphas: ArrayLike<number>,
+  options: Omit<CoordinateDescentOptions, 'warmStart'> = {},
+): Float64Array[] {
   const out: Float64Array[] = [];
   let warm: Float64Array | undefined;
   for (let i = 0; i < alphas.length; i++) {

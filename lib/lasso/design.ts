@@ -52,7 +52,9 @@ export function checkMatrix(m: Matrix, what: string): void {
   }
   for (let i = 0; i < m.data.length; i++) {
     if (!Number.isFinite(m.data[i]!)) {
-      throw new Error(`${what}: value at row ${Math.floor(i / m.cols)}, column ${i % m.cols} is ${m.data[i]}; the solver needs finite numbers (impute or drop the row).`);
+      throw new Error(
+        `${what}: value at row ${Math.floor(i / m.cols)}, column ${i % m.cols} is ${m.data[i]}; the solver needs finite numbers (impute or drop the row).`,
+      );
     }
   }
 }

@@ -46,10 +46,7 @@ export function criterionAlongPath(design: Design, target: Target, path: LarsPat
     let df = 0;
     for (const v of w) if (Math.abs(v) > 2.220446049250313e-16) df++;
     const rss = path.rss[k]!;
-    out[k] =
-      definition === 'gaussian'
-        ? n * Math.log(2 * Math.PI * sigma2) + rss / sigma2 + factor * df
-        : rss / (varY + 2.220446049250313e-16) + factor * df;
+    out[k] = definition === 'gaussian' ? n * Math.log(2 * Math.PI * sigma2) + rss / sigma2 + factor * df : rss / (varY + 2.220446049250313e-16) + factor * df;
   }
   return out;
 }

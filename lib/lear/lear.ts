@@ -119,7 +119,8 @@ const weekdayOf = (day: string): number => (new Date(`${day}T00:00:00Z`).getUTCD
  * are never read; its exogenous values are (they are forecasts known the day before).
  */
 export function learFeatureRow(panel: DailyPanel, d: number, out: Float64Array, offset = 0): void {
-  if (d < 7 || d >= panel.days.length) throw new Error(`LEAR: day index ${d} has no D-7 in the panel (or is past its end); the first usable target day is index 7.`);
+  if (d < 7 || d >= panel.days.length)
+    throw new Error(`LEAR: day index ${d} has no D-7 in the panel (or is past its end); the first usable target day is index 7.`);
   let c = offset;
   for (const lag of PRICE_LAGS) for (let h = 0; h < 24; h++) out[c++] = panel.prices[(d - lag) * 24 + h]!;
   for (const series of panel.exogenous) for (const lag of EXOGENOUS_LAGS) for (let h = 0; h < 24; h++) out[c++] = series[(d - lag) * 24 + h]!;
@@ -127,7 +128,9 @@ export function learFeatureRow(panel: DailyPanel, d: number, out: Float64Array, 
   for (let k = 0; k < DUMMIES; k++) out[c++] = k === w ? 1 : 0;
   for (let i = offset; i < c; i++) {
     if (!Number.isFinite(out[i]!)) {
-      throw new Error(`LEAR: input ${learFeatureNames(panel.exogenous.length)[i - offset]} of day ${panel.days[d]} is ${out[i]}; fill missing prices and exogenous values before fitting.`);
+      throw new Error(
+        `LEAR: input ${learFeatureNames(panel.exogenous.length)[i - offset]} of day ${panel.days[d]} is ${out[i]}; fill missing prices and exogenous values before fitting.`,
+      );
     }
   }
 }
@@ -161,14 +164,17 @@ export function fitLear(input: FitLearInput, options: LearOptions = {}): LearMod
   const first = lastTrainDay - window + 1;
   if (!Number.isInteger(window) || window < 9) throw new Error(`fitLear: window ${window} days is too short; give at least 9 days (a week of lags + 2 rows).`);
   if (first < 0 || lastTrainDay >= panel.days.length) {
-    throw new Error(`fitLear: a ${window}-day window ending ${panel.days[lastTrainDay] ?? `index ${lastTrainDay}`} starts before the panel's first day ${panel.days[0]}; shorten the window or add history.`);
+    throw new Error(
+      `fitLear: a ${window}-day window ending ${panel.days[lastTrainDay] ?? `index ${lastTrainDay}`} starts before the panel's first day ${panel.days[0]}; shorten the window or add history.`,
+    );
   }
   const features = input.features ?? learFeatureMatrix(panel);
   const n = window - 7;
   const x = features.slice((first + 7) * p, (lastTrainDay + 1) * p);
   const y = panel.prices.slice((first + 7) * 24, (lastTrainDay + 1) * 24);
   for (let i = 0; i < y.length; i++) {
-    if (!Number.isFinite(y[i]!)) throw new Error(`fitLear: the price of ${panel.days[first + 7 + Math.floor(i / 24)]} hour ${i % 24} is ${y[i]}; fill missing prices first.`);
+    if (!Number.isFinite(y[i]!))
+      throw new Error(`fitLear: the price of ${panel.days[first + 7 + Math.floor(i / 24)]} hour ${i % 24} is ${y[i]}; fill missing prices first.`);
   }
   const nonDummy = p - DUMMIES;
   const scalerX = fitInvariant(x, n, p, nonDummy);

@@ -6,19 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { DMatrix } from './dmatrix.ts';
 import { XGBoostUsageError } from './errors.ts';
-import {
-  allocFloats,
-  check,
-  copyFloats,
-  liveHandles,
-  native,
-  out,
-  readBytes,
-  readShape,
-  readString,
-  readStrings,
-  type Handle,
-} from './native.ts';
+import { allocFloats, check, copyFloats, liveHandles, native, out, readBytes, readShape, readString, readStrings, type Handle } from './native.ts';
 
 export type ModelFormat = 'json' | 'ubj';
 export type ImportanceType = 'gain' | 'weight' | 'cover' | 'total_gain' | 'total_cover';
@@ -127,11 +115,7 @@ export class Booster {
 
   /** Feature names stored in the model, or undefined when it was trained without names. */
   get featureNames(): readonly string[] | undefined {
-    check(
-      native().XGBoosterGetStrFeatureInfo(this.handle, 'feature_name', out.len, out.ptr),
-      'XGBoosterGetStrFeatureInfo',
-      'reading the feature names',
-    );
+    check(native().XGBoosterGetStrFeatureInfo(this.handle, 'feature_name', out.len, out.ptr), 'XGBoosterGetStrFeatureInfo', 'reading the feature names');
     const n = Number(out.len[0]);
     return n === 0 ? undefined : readStrings(out.ptr[0]!, n);
   }
@@ -332,7 +316,10 @@ export class Booster {
 
   #readPrediction(): Float32Array {
     const shape = readShape(out.ptr2[0]!, Number(out.dim[0]));
-    return copyFloats(out.ptr[0]!, shape.reduce((a, b) => a * b, 1));
+    return copyFloats(
+      out.ptr[0]!,
+      shape.reduce((a, b) => a * b, 1),
+    );
   }
 }
 

@@ -74,11 +74,7 @@ export class DMatrix {
     // threads' CPU was 315:189 ticks (wall 3.5–3.7 s) against 280:254 (2.7–3.1 s) for a
     // matrix built with 2 threads — the ~20 % gap to Python xgboost, whose DMatrix takes all
     // cores by default.
-    check(
-      native().XGDMatrixCreateFromMat_omp(data, rows, cols, NaN, out.ptr, nthread),
-      'XGDMatrixCreateFromMat_omp',
-      `building a ${rows} × ${cols} DMatrix`,
-    );
+    check(native().XGDMatrixCreateFromMat_omp(data, rows, cols, NaN, out.ptr, nthread), 'XGDMatrixCreateFromMat_omp', `building a ${rows} × ${cols} DMatrix`);
     const matrix = new DMatrix(out.ptr[0]!, rows, cols, options.featureNames ? [...options.featureNames] : undefined);
     try {
       if (options.labels) matrix.#setFloats('label', options.labels);

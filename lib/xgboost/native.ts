@@ -97,24 +97,16 @@ function bind(lib: KoffiLib) {
       'int XGDMatrixCreateFromMat_omp(const float *data, uint64_t nrow, uint64_t ncol, float missing, void *out, int nthread)',
     ),
     XGDMatrixFree: lib.func('int XGDMatrixFree(void *handle)'),
-    XGDMatrixSetFloatInfo: lib.func(
-      'int XGDMatrixSetFloatInfo(void *handle, const char *field, const float *array, uint64_t len)',
-    ),
-    XGDMatrixGetFloatInfo: lib.func(
-      'int XGDMatrixGetFloatInfo(void *handle, const char *field, void *outLen, void *outArray)',
-    ),
-    XGDMatrixSetStrFeatureInfo: lib.func(
-      'int XGDMatrixSetStrFeatureInfo(void *handle, const char *field, const char **features, uint64_t size)',
-    ),
+    XGDMatrixSetFloatInfo: lib.func('int XGDMatrixSetFloatInfo(void *handle, const char *field, const float *array, uint64_t len)'),
+    XGDMatrixGetFloatInfo: lib.func('int XGDMatrixGetFloatInfo(void *handle, const char *field, void *outLen, void *outArray)'),
+    XGDMatrixSetStrFeatureInfo: lib.func('int XGDMatrixSetStrFeatureInfo(void *handle, const char *field, const char **features, uint64_t size)'),
     XGDMatrixNumRow: lib.func('int XGDMatrixNumRow(void *handle, void *out)'),
     XGDMatrixNumCol: lib.func('int XGDMatrixNumCol(void *handle, void *out)'),
     XGBoosterCreate: lib.func('int XGBoosterCreate(void *dmats, uint64_t len, void *out)'),
     XGBoosterFree: lib.func('int XGBoosterFree(void *handle)'),
     XGBoosterSetParam: lib.func('int XGBoosterSetParam(void *handle, const char *name, const char *value)'),
     XGBoosterUpdateOneIter: lib.func('int XGBoosterUpdateOneIter(void *handle, int iter, void *dtrain)'),
-    XGBoosterEvalOneIter: lib.func(
-      'int XGBoosterEvalOneIter(void *handle, int iter, void *dmats, const char **evnames, uint64_t len, void *out)',
-    ),
+    XGBoosterEvalOneIter: lib.func('int XGBoosterEvalOneIter(void *handle, int iter, void *dmats, const char **evnames, uint64_t len, void *out)'),
     XGBoosterBoostedRounds: lib.func('int XGBoosterBoostedRounds(void *handle, _Out_ int *out)'),
     XGBoosterGetNumFeature: lib.func('int XGBoosterGetNumFeature(void *handle, void *out)'),
     XGBoosterPredictFromDMatrix: lib.func(
@@ -125,26 +117,17 @@ function bind(lib: KoffiLib) {
     ),
     XGBoosterSaveModel: lib.func('int XGBoosterSaveModel(void *handle, const char *fname)'),
     XGBoosterLoadModel: lib.func('int XGBoosterLoadModel(void *handle, const char *fname)'),
-    XGBoosterSaveModelToBuffer: lib.func(
-      'int XGBoosterSaveModelToBuffer(void *handle, const char *config, void *outLen, void *outData)',
-    ),
-    XGBoosterLoadModelFromBuffer: lib.func(
-      'int XGBoosterLoadModelFromBuffer(void *handle, const void *buf, uint64_t len)',
-    ),
+    XGBoosterSaveModelToBuffer: lib.func('int XGBoosterSaveModelToBuffer(void *handle, const char *config, void *outLen, void *outData)'),
+    XGBoosterLoadModelFromBuffer: lib.func('int XGBoosterLoadModelFromBuffer(void *handle, const void *buf, uint64_t len)'),
     XGBoosterGetAttr: lib.func('int XGBoosterGetAttr(void *handle, const char *key, void *out, _Out_ int *success)'),
     XGBoosterSetAttr: lib.func('int XGBoosterSetAttr(void *handle, const char *key, const char *value)'),
-    XGBoosterSetStrFeatureInfo: lib.func(
-      'int XGBoosterSetStrFeatureInfo(void *handle, const char *field, const char **features, uint64_t size)',
-    ),
-    XGBoosterGetStrFeatureInfo: lib.func(
-      'int XGBoosterGetStrFeatureInfo(void *handle, const char *field, void *outLen, void *outFeatures)',
-    ),
+    XGBoosterSetStrFeatureInfo: lib.func('int XGBoosterSetStrFeatureInfo(void *handle, const char *field, const char **features, uint64_t size)'),
+    XGBoosterGetStrFeatureInfo: lib.func('int XGBoosterGetStrFeatureInfo(void *handle, const char *field, void *outLen, void *outFeatures)'),
     XGBoosterFeatureScore: lib.func(
       'int XGBoosterFeatureScore(void *handle, const char *config, void *outNFeatures, void *outFeatures, void *outDim, void *outShape, void *outScores)',
     ),
   };
 }
-
 
 export type NativeFunctions = ReturnType<typeof bind>;
 
@@ -185,8 +168,6 @@ export function native(): NativeFunctions {
 export function xgboostLibraryPath(): string {
   return load().path;
 }
-
-
 
 /**
  * Native objects currently alive in this thread (created and not yet freed by dispose()

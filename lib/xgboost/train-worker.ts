@@ -52,11 +52,7 @@ function run(job: TrainJob): TrainMessage {
       check(native().XGBoosterUpdateOneIter(handle, i, job.dtrain), 'XGBoosterUpdateOneIter', `training round ${i}`);
       rounds = i + 1;
       if (evalNames.length === 0) continue;
-      check(
-        native().XGBoosterEvalOneIter(handle, i, evalHandles, evalNames, evalNames.length, out.ptr),
-        'XGBoosterEvalOneIter',
-        `evaluating round ${i}`,
-      );
+      check(native().XGBoosterEvalOneIter(handle, i, evalHandles, evalNames, evalNames.length, out.ptr), 'XGBoosterEvalOneIter', `evaluating round ${i}`);
       const round = parseEvalLine(readString(out.ptr[0]!), evalNames);
       parentPort!.postMessage({ kind: 'round', round } satisfies TrainMessage);
       if (job.earlyStopping) {

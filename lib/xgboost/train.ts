@@ -56,10 +56,14 @@ export async function train(params: Params, dtrain: DMatrix, options: TrainOptio
   const releases = [...matrices].map((m) => m.pin());
   const evalLog: EvalRound[] = [];
   try {
-    const done = await runWorker(job, (round) => {
-      evalLog.push(round);
-      options.onRound?.(round);
-    }, options.signal);
+    const done = await runWorker(
+      job,
+      (round) => {
+        evalLog.push(round);
+        options.onRound?.(round);
+      },
+      options.signal,
+    );
     return {
       booster: Booster.fromHandle(done.handle),
       bestIteration: done.bestIteration,
@@ -152,10 +156,8 @@ function runWorker(job: TrainJob, onRound: (round: EvalRound) => void, signal: A
           break;
       }
     };
-    const onError = (error: Error) =>
-      settle(false, () => reject(new Error(`The XGBoost training worker failed: ${error.message}`, { cause: error })));
-    const onExit = (code: number) =>
-      settle(false, () => reject(new Error(`The XGBoost training worker exited (code ${code}) before finishing.`)));
+    const onError = (error: Error) => settle(false, () => reject(new Error(`The XGBoost training worker failed: ${error.message}`, { cause: error })));
+    const onExit = (code: number) => settle(false, () => reject(new Error(`The XGBoost training worker exited (code ${code}) before finishing.`)));
     worker.on('message', onMessage).on('error', onError).on('exit', onExit);
     worker.postMessage(job);
   });

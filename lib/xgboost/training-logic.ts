@@ -21,9 +21,7 @@ export function paramPairs(params: Params): Array<[string, string]> {
         throw new XGBoostUsageError(`XGBoost parameter "${name}" is ${v}; give a finite number.`);
       }
       if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') {
-        throw new XGBoostUsageError(
-          `XGBoost parameter "${name}" has a ${v === null ? 'null' : typeof v} value; give a string, number or boolean.`,
-        );
+        throw new XGBoostUsageError(`XGBoost parameter "${name}" has a ${v === null ? 'null' : typeof v} value; give a string, number or boolean.`);
       }
       pairs.push([name, typeof v === 'boolean' ? (v ? '1' : '0') : String(v)]);
     }

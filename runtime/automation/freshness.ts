@@ -32,7 +32,12 @@ export function evaluateFreshness(def: AssetDefinition<unknown>, view: CurrentVi
   if (!def.partitions) {
     const cur = view.current(def.key, UNPARTITIONED);
     if (cur && cur.endedAt > previous) {
-      return { state: 'on_time', partition: UNPARTITIONED, deadline: at, reason: `materialized ${formatLocal(cur.endedAt, tz)}, since the deadline before ${by}` };
+      return {
+        state: 'on_time',
+        partition: UNPARTITIONED,
+        deadline: at,
+        reason: `materialized ${formatLocal(cur.endedAt, tz)}, since the deadline before ${by}`,
+      };
     }
     const last = cur ? `last materialized ${formatLocal(cur.endedAt, tz)}` : 'never materialized';
     return {
@@ -47,14 +52,29 @@ export function evaluateFreshness(def: AssetDefinition<unknown>, view: CurrentVi
   try {
     def.partitions.validate(partition, now);
   } catch {
-    return { state: 'unknown', partition: undefined, deadline: at, reason: `${describePartition(def.key, partition)} was due by ${by}, but it is not a partition of the asset (${def.partitions.description})` };
+    return {
+      state: 'unknown',
+      partition: undefined,
+      deadline: at,
+      reason: `${describePartition(def.key, partition)} was due by ${by}, but it is not a partition of the asset (${def.partitions.description})`,
+    };
   }
   const cur = view.current(def.key, partition);
   if (cur) {
     const when = cur.endedAt <= at ? 'before' : `${formatMs(cur.endedAt - at)} after`;
-    return { state: 'on_time', partition, deadline: at, reason: `${describePartition(def.key, partition)} materialized ${formatLocal(cur.endedAt, tz)}, ${when} its deadline ${by}` };
+    return {
+      state: 'on_time',
+      partition,
+      deadline: at,
+      reason: `${describePartition(def.key, partition)} materialized ${formatLocal(cur.endedAt, tz)}, ${when} its deadline ${by}`,
+    };
   }
-  return { state: 'late', partition, deadline: at, reason: `${describePartition(def.key, partition)} was due by ${by} and is missing; ${formatMs(now.getTime() - at)} late` };
+  return {
+    state: 'late',
+    partition,
+    deadline: at,
+    reason: `${describePartition(def.key, partition)} was due by ${by} and is missing; ${formatMs(now.getTime() - at)} late`,
+  };
 }
 
 /** One asset's verdict, as `materialize status`, `/metrics` and the UI show it. */

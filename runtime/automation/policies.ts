@@ -86,7 +86,8 @@ function eager(input: PolicyInput, asset: AssetKey, skipped: SkipReason[]): RunR
   const latest = latestKey(input, asset);
   if (latest !== undefined && !view.current(asset, latest)) {
     const up = upstreamState(graph, resolver, view, asset, latest);
-    if (up.complete) wanted.push({ partition: latest, why: `${describePartition(asset, latest)} is missing and its inputs exist`, fingerprint: up.fingerprint });
+    if (up.complete)
+      wanted.push({ partition: latest, why: `${describePartition(asset, latest)} is missing and its inputs exist`, fingerprint: up.fingerprint });
     else skipped.push({ subject: describePartition(asset, latest), reason: `missing, waiting for upstream ${up.firstMissing}` });
   }
   return requestFor(input, asset, 'eager', wanted);

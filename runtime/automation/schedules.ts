@@ -45,7 +45,10 @@ export function evaluateSchedule(s: Schedule, cursor: string | undefined, now: D
   for (const t of due) {
     const at = formatLocal(t.getTime(), tz);
     if (t.getTime() < windowStart) {
-      skipped.push({ subject: s.name, reason: `missed the run due at ${at}: it is more than ${Math.round(catchUpMs / 60_000)} min before this tick (was the daemon down?)` });
+      skipped.push({
+        subject: s.name,
+        reason: `missed the run due at ${at}: it is more than ${Math.round(catchUpMs / 60_000)} min before this tick (was the daemon down?)`,
+      });
       continue;
     }
     // Without a partition per due time, several due times since the last tick ask for the same
@@ -64,7 +67,10 @@ export function evaluateSchedule(s: Schedule, cursor: string | undefined, now: D
     });
   }
   if (superseded.length > 0) {
-    skipped.push({ subject: s.name, reason: `${superseded.length} earlier due time(s) since the last tick (${superseded[0]}${superseded.length > 1 ? ` to ${superseded.at(-1)}` : ''}) are covered by the run due at ${formatLocal(latest!.getTime(), tz)}` });
+    skipped.push({
+      subject: s.name,
+      reason: `${superseded.length} earlier due time(s) since the last tick (${superseded[0]}${superseded.length > 1 ? ` to ${superseded.at(-1)}` : ''}) are covered by the run due at ${formatLocal(latest!.getTime(), tz)}`,
+    });
   }
   return { requests, skipped, evaluated: due.map((t) => t.toISOString()), cursor: now.toISOString() };
 }

@@ -30,13 +30,13 @@ export interface Sensor<R = unknown> {
   evaluate(ctx: SensorContext<R>): Promise<SensorResult> | SensorResult;
 }
 
-export type SensorOutcome =
-  | { readonly ok: true; readonly result: SensorResult }
-  | { readonly ok: false; readonly error: string };
+export type SensorOutcome = { readonly ok: true; readonly result: SensorResult } | { readonly ok: false; readonly error: string };
 
 export function defineSensor<R>(s: Sensor<R>): Sensor<R> {
-  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(s.name)) throw new RuntimeError('invalid-definition', `Sensor name ${JSON.stringify(s.name)}: use letters, digits, "_", "." and "-".`);
-  if (!Number.isFinite(s.intervalMs) || s.intervalMs < 1000) throw new RuntimeError('invalid-definition', `Sensor ${s.name}: intervalMs must be at least 1000, got ${s.intervalMs}.`);
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(s.name))
+    throw new RuntimeError('invalid-definition', `Sensor name ${JSON.stringify(s.name)}: use letters, digits, "_", "." and "-".`);
+  if (!Number.isFinite(s.intervalMs) || s.intervalMs < 1000)
+    throw new RuntimeError('invalid-definition', `Sensor ${s.name}: intervalMs must be at least 1000, got ${s.intervalMs}.`);
   if (typeof s.evaluate !== 'function') throw new RuntimeError('invalid-definition', `Sensor ${s.name} has no evaluate(ctx) function.`);
   return s;
 }

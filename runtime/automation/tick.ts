@@ -46,7 +46,9 @@ export interface TickOptions {
   /** The run queue's limits (RUN_QUEUE_MAX_CONCURRENT, RUN_QUEUE_POOL_LIMITS); default RUN_QUEUE_DEFAULTS. */
   readonly queue?: RunQueueSettings;
   /** Called before each run starts and after it ends. */
-  readonly onRun?: (event: { readonly phase: 'start'; readonly runId: string; readonly request: RunRequest } | { readonly phase: 'end'; readonly result: RunResult }) => void;
+  readonly onRun?: (
+    event: { readonly phase: 'start'; readonly runId: string; readonly request: RunRequest } | { readonly phase: 'end'; readonly result: RunResult },
+  ) => void;
 }
 
 export interface TickResult {
@@ -94,11 +96,21 @@ async function claimAttempt(store: Instance<unknown>['store'], dedupeKey: string
     const earlier = await store.getRun(claim.runId);
     // Not recorded yet (just claimed), running, succeeded or canceled: that claim stands.
     if (earlier?.status !== 'failed') {
-      return { kind: 'duplicate', writes, runId: claim.runId, detail: `already requested by ${claim.daemonId} at ${new Date(claim.claimedAt).toISOString()}${n > 0 ? ` (retry ${n})` : ''}` };
+      return {
+        kind: 'duplicate',
+        writes,
+        runId: claim.runId,
+        detail: `already requested by ${claim.daemonId} at ${new Date(claim.claimedAt).toISOString()}${n > 0 ? ` (retry ${n})` : ''}`,
+      };
     }
     failedRun = claim.runId;
   }
-  return { kind: 'exhausted', writes, runId: failedRun!, detail: `its run failed ${MAX_REQUEST_RETRIES + 1} times (last: run ${failedRun}); not requested again` };
+  return {
+    kind: 'exhausted',
+    writes,
+    runId: failedRun!,
+    detail: `its run failed ${MAX_REQUEST_RETRIES + 1} times (last: run ${failedRun}); not requested again`,
+  };
 }
 
 export async function runTick(instance: Instance<unknown>, options: TickOptions = {}): Promise<TickResult> {
@@ -116,7 +128,17 @@ export async function runTick(instance: Instance<unknown>, options: TickOptions 
     const e = evaluateSchedule(s, cursors.get(name)?.cursor ?? undefined, now, catchUpMs);
     cursorUpdates.push({ name, cursor: e.cursor, evaluatedAt: nowMs });
     // A schedule with nothing due says nothing: a tick row per schedule per tick would be noise.
-    if (e.evaluated.length > 0) evaluations.push({ kind: 'schedule', name: s.name, startedAt: nowMs, evaluated: e.evaluated, requests: e.requests, skipped: e.skipped, cursor: e.cursor, error: null });
+    if (e.evaluated.length > 0)
+      evaluations.push({
+        kind: 'schedule',
+        name: s.name,
+        startedAt: nowMs,
+        evaluated: e.evaluated,
+        requests: e.requests,
+        skipped: e.skipped,
+        cursor: e.cursor,
+        error: null,
+      });
   }
 
   for (const sensor of instance.definitions.sensors) {
@@ -124,7 +146,12 @@ export async function runTick(instance: Instance<unknown>, options: TickOptions 
     const stored = cursors.get(name);
     if (!sensorIsDue(sensor, stored?.evaluatedAt, nowMs)) continue;
     const startedAt = Date.now();
-    const outcome = await runSensor(sensor, { cursor: stored?.cursor ?? undefined, now, resources: instance.definitions.resources }, options.sensorTimeoutMs ?? DEFAULT_SENSOR_TIMEOUT_MS, options.signal);
+    const outcome = await runSensor(
+      sensor,
+      { cursor: stored?.cursor ?? undefined, now, resources: instance.definitions.resources },
+      options.sensorTimeoutMs ?? DEFAULT_SENSOR_TIMEOUT_MS,
+      options.signal,
+    );
     // A failed evaluation keeps its cursor (what it saw is unknown) but waits its interval too.
     const cursor = outcome.ok ? (outcome.result.cursor ?? stored?.cursor ?? null) : (stored?.cursor ?? null);
     cursorUpdates.push({ name, cursor, evaluatedAt: nowMs });
@@ -146,7 +173,16 @@ export async function runTick(instance: Instance<unknown>, options: TickOptions 
   const p = evaluatePolicies({ ...policyInput, cursors: policyCursors });
   for (const [name, cursor] of p.cursors) cursorUpdates.push({ name, cursor, evaluatedAt: nowMs });
   if (p.evaluated.length > 0) {
-    evaluations.push({ kind: 'policy', name: POLICY_TICK_NAME, startedAt: nowMs, evaluated: p.evaluated, requests: p.requests, skipped: p.skipped.slice(0, 100), cursor: null, error: null });
+    evaluations.push({
+      kind: 'policy',
+      name: POLICY_TICK_NAME,
+      startedAt: nowMs,
+      evaluated: p.evaluated,
+      requests: p.requests,
+      skipped: p.skipped.slice(0, 100),
+      cursor: null,
+      error: null,
+    });
   }
 
   // Claim, then prepare: a request whose key another daemon (or an earlier tick) claimed is a duplicate.
@@ -180,7 +216,18 @@ export async function runTick(instance: Instance<unknown>, options: TickOptions 
         requested.push({ ...r, outcome: 'invalid', runId: null, detail: errorMessage(err) });
       }
     }
-    ticks.push({ daemonId, startedAt: e.startedAt, endedAt: Date.now(), kind: e.kind, name: e.name, evaluated: e.evaluated, requested, skipped: e.skipped, cursor: e.cursor, error: e.error });
+    ticks.push({
+      daemonId,
+      startedAt: e.startedAt,
+      endedAt: Date.now(),
+      kind: e.kind,
+      name: e.name,
+      evaluated: e.evaluated,
+      requested,
+      skipped: e.skipped,
+      cursor: e.cursor,
+      error: e.error,
+    });
   }
   await store.recordTicks(ticks, cursorUpdates);
 

@@ -15,7 +15,13 @@ export interface UpstreamState {
   readonly fingerprint: string;
 }
 
-export function upstreamState(graph: AssetGraph<unknown>, resolver: StalenessResolver, view: CurrentView, asset: AssetKey, partition: PartitionKey): UpstreamState {
+export function upstreamState(
+  graph: AssetGraph<unknown>,
+  resolver: StalenessResolver,
+  view: CurrentView,
+  asset: AssetKey,
+  partition: PartitionKey,
+): UpstreamState {
   const h = createHash('sha256');
   let firstMissing: string | undefined;
   for (const dep of graph.deps(asset)) {

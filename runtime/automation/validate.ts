@@ -13,7 +13,10 @@ export function validateFreshness(asset: AssetKey, policy: FreshnessPolicy, part
     throw new RuntimeError('invalid-definition', `Asset ${asset} freshness: partitionDay must be a whole number of days, got ${policy.partitionDay}.`);
   }
   if (partitionsKind !== undefined && partitionsKind !== 'daily') {
-    throw new RuntimeError('invalid-definition', `Asset ${asset} freshness: a deadline applies to daily partitions or to an unpartitioned asset, not to ${partitionsKind} partitions.`);
+    throw new RuntimeError(
+      'invalid-definition',
+      `Asset ${asset} freshness: a deadline applies to daily partitions or to an unpartitioned asset, not to ${partitionsKind} partitions.`,
+    );
   }
   if (partitionsKind === undefined && policy.partitionDay !== undefined) {
     throw new RuntimeError('invalid-definition', `Asset ${asset} freshness: partitionDay names a day partition, but the asset is not partitioned; drop it.`);
@@ -23,6 +26,9 @@ export function validateFreshness(asset: AssetKey, policy: FreshnessPolicy, part
 export function validateAutomation(asset: AssetKey, policy: AutomationPolicy): void {
   if (policy.kind === 'on_cron') parseCron(`Asset ${asset} automation`, policy.cron, policy.timezone);
   else if (policy.kind !== 'eager' && policy.kind !== 'missing') {
-    throw new RuntimeError('invalid-definition', `Asset ${asset}: automation kind ${JSON.stringify((policy as { kind: unknown }).kind)} is not one of eager, missing, on_cron.`);
+    throw new RuntimeError(
+      'invalid-definition',
+      `Asset ${asset}: automation kind ${JSON.stringify((policy as { kind: unknown }).kind)} is not one of eager, missing, on_cron.`,
+    );
   }
 }

@@ -26,10 +26,14 @@ function describeTickResult(r: TickResult): string[] {
   for (const t of r.ticks) {
     const counts = `${t.requested.filter((q) => q.outcome === 'launched').length} launched, ${t.requested.filter((q) => q.outcome === 'duplicate').length} duplicate, ${t.requested.filter((q) => q.outcome === 'invalid').length} invalid${t.requested.some((q) => q.outcome === 'exhausted') ? `, ${t.requested.filter((q) => q.outcome === 'exhausted').length} retries exhausted` : ''}`;
     lines.push(`${t.kind} ${t.name}: evaluated ${t.evaluated.length}, ${counts}${t.error ? ` — failed: ${t.error}` : ''}`);
-    for (const q of t.requested) lines.push(`  ${q.outcome.padEnd(9)} ${q.selection}${q.partitions?.length ? ` [${q.partitions.join(',')}]` : ''}${q.runId ? ` run ${q.runId}` : ''} — ${q.reason}${q.detail ? ` (${q.detail})` : ''}`);
+    for (const q of t.requested)
+      lines.push(
+        `  ${q.outcome.padEnd(9)} ${q.selection}${q.partitions?.length ? ` [${q.partitions.join(',')}]` : ''}${q.runId ? ` run ${q.runId}` : ''} — ${q.reason}${q.detail ? ` (${q.detail})` : ''}`,
+      );
     for (const s of t.skipped.slice(0, 10)) lines.push(`  skipped   ${s.subject}: ${s.reason}`);
   }
-  for (const run of r.runs) lines.push(`run ${run.runId}: ${run.status} (${run.counts.materialized} materialized, ${run.counts.skipped} skipped, ${run.counts.failed} failed)`);
+  for (const run of r.runs)
+    lines.push(`run ${run.runId}: ${run.status} (${run.counts.materialized} materialized, ${run.counts.skipped} skipped, ${run.counts.failed} failed)`);
   return lines;
 }
 
@@ -43,7 +47,14 @@ export function parseTickTime(text: string, now: Date): Date {
   return at;
 }
 
-export async function tickCommand(instance: Instance<unknown>, queue: RunQueueSettings, json: boolean, out: NodeJS.WritableStream, err: NodeJS.WritableStream, at?: Date): Promise<number> {
+export async function tickCommand(
+  instance: Instance<unknown>,
+  queue: RunQueueSettings,
+  json: boolean,
+  out: NodeJS.WritableStream,
+  err: NodeJS.WritableStream,
+  at?: Date,
+): Promise<number> {
   const controller = new AbortController();
   const onSignal = (signal: NodeJS.Signals) => {
     err.write(`\n${signal}: canceling the tick's runs; nothing half-written is published\n`);
@@ -109,7 +120,13 @@ export async function daemonCommand(
   }
 }
 
-export async function ticksCommand(instance: Instance<unknown>, limit: number, name: string | undefined, json: boolean, out: NodeJS.WritableStream): Promise<number> {
+export async function ticksCommand(
+  instance: Instance<unknown>,
+  limit: number,
+  name: string | undefined,
+  json: boolean,
+  out: NodeJS.WritableStream,
+): Promise<number> {
   writeView(out, ticksView, await instance.store.listTicks({ limit, ...(name ? { name } : {}) }), json);
   return 0;
 }
@@ -126,20 +143,29 @@ const tickView: CommandView<TickResult> = {
 /** `materialize daemon`: each tick as it ends, stamped with the time. */
 const daemonTickView: CommandView<TickResult> = {
   json: (r) => JSON.stringify({ at: new Date().toISOString(), ticks: r.ticks, runs: r.runs }) + '\n',
-  text: (r) => describeTickResult(r).map((line) => `${new Date().toISOString()} ${line}\n`).join(''),
+  text: (r) =>
+    describeTickResult(r)
+      .map((line) => `${new Date().toISOString()} ${line}\n`)
+      .join(''),
 };
 
 /** `materialize ticks`: the recent ticks, newest first. */
 const ticksView: CommandView<readonly TickRecord[]> = {
   json: (ticks) => JSON.stringify(ticks) + '\n',
-  text: (ticks) => (ticks.length === 0 ? 'No ticks recorded yet. `materialize tick` evaluates once; `materialize daemon` keeps evaluating.\n' : ticks.map(renderTick).join('')),
+  text: (ticks) =>
+    ticks.length === 0 ? 'No ticks recorded yet. `materialize tick` evaluates once; `materialize daemon` keeps evaluating.\n' : ticks.map(renderTick).join(''),
 };
 
 function renderTick(t: TickRecord): string {
   const at = new Date(t.startedAt).toISOString().replace('T', ' ').slice(0, 19);
-  const lines = [`#${t.id} ${at} ${t.kind} ${t.name} (${t.daemonId}): evaluated ${t.evaluated.length > 5 ? `${t.evaluated.length} items` : t.evaluated.join(', ') || 'nothing'}`];
+  const lines = [
+    `#${t.id} ${at} ${t.kind} ${t.name} (${t.daemonId}): evaluated ${t.evaluated.length > 5 ? `${t.evaluated.length} items` : t.evaluated.join(', ') || 'nothing'}`,
+  ];
   if (t.error) lines.push(`  failed: ${t.error}`);
-  for (const q of t.requested) lines.push(`  ${q.outcome} ${q.selection}${q.partitions?.length ? ` [${q.partitions.join(',')}]` : ''}${q.runId ? ` run ${q.runId}` : ''}: ${q.reason}${q.detail ? ` (${q.detail})` : ''}`);
+  for (const q of t.requested)
+    lines.push(
+      `  ${q.outcome} ${q.selection}${q.partitions?.length ? ` [${q.partitions.join(',')}]` : ''}${q.runId ? ` run ${q.runId}` : ''}: ${q.reason}${q.detail ? ` (${q.detail})` : ''}`,
+    );
   for (const s of t.skipped.slice(0, 10)) lines.push(`  not requested ${s.subject}: ${s.reason}`);
   if (t.skipped.length > 10) lines.push(`  … ${t.skipped.length - 10} more not requested`);
   if (t.requested.length === 0 && t.skipped.length === 0 && !t.error) lines.push('  nothing to request');

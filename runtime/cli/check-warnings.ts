@@ -31,10 +31,7 @@ export function checkWarnings(): CheckWarnings {
     summary() {
       return [...groups.values()].map((g) => {
         const parts = [...g.partitions].sort();
-        const where =
-          parts.length === 1
-            ? parts[0] === '' ? '' : ` [${parts[0]}]`
-            : ` on ${parts.length} partitions (${parts[0]} … ${parts.at(-1)})`;
+        const where = parts.length === 1 ? (parts[0] === '' ? '' : ` [${parts[0]}]`) : ` on ${parts.length} partitions (${parts[0]} … ${parts.at(-1)})`;
         return `  ! ${g.asset}: check ${g.check} warned${where}: ${parts.length > 1 ? `${g.firstPartition}: ` : ''}${g.firstMessage}`;
       });
     },

@@ -28,7 +28,10 @@ export async function loadDefinitions(named: string | undefined, options: Defini
   }
   if (/\.[mc]?ts$/.test(path) && isCompiled(import.meta.url)) {
     // bin/materialize.js runs the sources for TypeScript definitions; compiled code loading them would hold two copies of the runtime.
-    throw new RuntimeError('invalid-definition', `${path} is TypeScript, but this process runs the compiled runtime (dist/). Start it through bin/materialize.js, which runs the sources for TypeScript definitions, or set MATERIALIZE_FROM_SOURCE=1.`);
+    throw new RuntimeError(
+      'invalid-definition',
+      `${path} is TypeScript, but this process runs the compiled runtime (dist/). Start it through bin/materialize.js, which runs the sources for TypeScript definitions, or set MATERIALIZE_FROM_SOURCE=1.`,
+    );
   }
   const mod = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
   let defs = mod.default ?? mod.definitions;

@@ -43,7 +43,22 @@ import { runWorker } from '../worker.ts';
 
 /** How long `materialize daemon` ticks on one load of the definitions before it opens them again. */
 const DAEMON_REOPEN_MS = 60 * 60_000;
-const COMMANDS = ['status', 'show', 'lineage', 'runs', 'show-run', 'prune', 'verify', 'partitions', 'worker', 'tick', 'daemon', 'ticks', 'help', 'run'] as const;
+const COMMANDS = [
+  'status',
+  'show',
+  'lineage',
+  'runs',
+  'show-run',
+  'prune',
+  'verify',
+  'partitions',
+  'worker',
+  'tick',
+  'daemon',
+  'ticks',
+  'help',
+  'run',
+] as const;
 
 const USAGE = `Usage: materialize [command] [options]
 
@@ -230,7 +245,11 @@ export async function main(argv: string[], io: { out?: NodeJS.WriteStream; err?:
     }
     return 0;
   } catch (e) {
-    if (e instanceof UsageError || e instanceof PartitionsUsageError || isRuntimeError(e, 'unknown-asset', 'invalid-selection', 'invalid-partition', 'invalid-asset-key', 'invalid-setting')) {
+    if (
+      e instanceof UsageError ||
+      e instanceof PartitionsUsageError ||
+      isRuntimeError(e, 'unknown-asset', 'invalid-selection', 'invalid-partition', 'invalid-asset-key', 'invalid-setting')
+    ) {
       err.write(`error: ${errorMessage(e)}\n`);
       return 2;
     }
@@ -261,13 +280,20 @@ async function runCommand(
 ): Promise<number> {
   const selection = args.join(',');
   const concurrency = opts.concurrency === undefined ? undefined : Number(opts.concurrency);
-  if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1)) throw new UsageError(`--concurrency must be a whole number >= 1, got ${opts.concurrency}.`);
+  if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1))
+    throw new UsageError(`--concurrency must be a whole number >= 1, got ${opts.concurrency}.`);
   const trigger = opts.trigger ?? 'cli';
   if (!isRunTrigger(trigger)) throw new UsageError(`--trigger must be one of ${RUN_TRIGGERS.join(', ')}, got ${JSON.stringify(trigger)}.`);
   const req = { selection, partitions: opts.partition, force: opts.force, trigger, concurrency };
   const prepared = await prepareRun(instance, req);
   if (opts['dry-run']) {
-    if (opts.json) out.write(JSON.stringify({ counts: prepared.plan.counts, steps: prepared.plan.steps.map(({ asset, partition, action, reason }) => ({ asset, partition, action, reason })) }) + '\n');
+    if (opts.json)
+      out.write(
+        JSON.stringify({
+          counts: prepared.plan.counts,
+          steps: prepared.plan.steps.map(({ asset, partition, action, reason }) => ({ asset, partition, action, reason })),
+        }) + '\n',
+      );
     else {
       for (const line of describePlan(prepared.plan)) out.write(line + '\n');
       const c = prepared.plan.counts;
@@ -383,7 +409,13 @@ async function statusCommand(instance: Instance<unknown>, selection: string, jso
   return 0;
 }
 
-async function showCommand(instance: Instance<unknown>, asset: AssetKey, partitionArg: string | undefined, json: boolean, out: NodeJS.WriteStream): Promise<number> {
+async function showCommand(
+  instance: Instance<unknown>,
+  asset: AssetKey,
+  partitionArg: string | undefined,
+  json: boolean,
+  out: NodeJS.WriteStream,
+): Promise<number> {
   const def = instance.graph.get(asset);
   let partition = UNPARTITIONED;
   if (def.partitions) {
@@ -401,7 +433,14 @@ async function showCommand(instance: Instance<unknown>, asset: AssetKey, partiti
   return 0;
 }
 
-async function lineageCommand(instance: Instance<unknown>, asset: AssetKey, partitionArg: string | undefined, depth: number, json: boolean, out: NodeJS.WriteStream): Promise<number> {
+async function lineageCommand(
+  instance: Instance<unknown>,
+  asset: AssetKey,
+  partitionArg: string | undefined,
+  depth: number,
+  json: boolean,
+  out: NodeJS.WriteStream,
+): Promise<number> {
   const def = instance.graph.get(asset);
   const partition =
     def.partitions && partitionArg
@@ -435,7 +474,10 @@ async function cancelRunCommand(instance: Instance<unknown>, id: string | undefi
   }
   const run = await instance.store.getRun(id);
   if (r.state === 'unknown' && !run) throw new UsageError(`No run ${id}. See \`materialize runs\` for recent and queued run ids.`);
-  if (run?.status === 'running') throw new UsageError(`Run ${id} is running (${run.trigger}, ${run.host} pid ${run.pid}), not queued: stop it there (SIGTERM, or Cancel in the UI for a UI run).`);
+  if (run?.status === 'running')
+    throw new UsageError(
+      `Run ${id} is running (${run.trigger}, ${run.host} pid ${run.pid}), not queued: stop it there (SIGTERM, or Cancel in the UI for a UI run).`,
+    );
   throw new UsageError(`Run ${id} is not queued (it ${run ? run.status : r.state}); nothing to cancel.`);
 }
 

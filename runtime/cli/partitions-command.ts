@@ -43,7 +43,12 @@ export async function partitionsCommand(instance: Instance<unknown>, args: reado
     case undefined:
     case 'list': {
       const defs = name ? [definitionNamed(instance, name)] : [...dynamicDefinitions(instance.graph).values()];
-      writeView(out, listView, defs.map((def) => ({ name: def.name, keys: def.keys(new Date(), dynamic) })), json);
+      writeView(
+        out,
+        listView,
+        defs.map((def) => ({ name: def.name, keys: def.keys(new Date(), dynamic) })),
+        json,
+      );
       return 0;
     }
     case 'add':
@@ -54,7 +59,8 @@ export async function partitionsCommand(instance: Instance<unknown>, args: reado
         const problem = listKeyProblem(k);
         if (problem) throw new PartitionsUsageError(`Cannot ${action} ${JSON.stringify(k)}: ${problem}.`);
       }
-      const changed = action === 'add' ? await instance.store.addDynamicPartitions(def.name, keys) : await instance.store.removeDynamicPartitions(def.name, keys);
+      const changed =
+        action === 'add' ? await instance.store.addDynamicPartitions(def.name, keys) : await instance.store.removeDynamicPartitions(def.name, keys);
       writeView(out, changeView, { action, name: def.name, changed, unchanged: keys.filter((k) => !changed.includes(k)) }, json);
       return 0;
     }

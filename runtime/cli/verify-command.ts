@@ -31,6 +31,9 @@ export async function verifyCommand(
       `${result.checked} current files checked, ${result.bad.length} bad. They are marked corrupt in the store: \`materialize status\` shows them, and \`materialize\` (or --force on them) rewrites them.\n`,
     );
   }
-  if (result.cleared > 0) out.write(`${result.cleared} partition${result.cleared === 1 ? ' was' : 's were'} marked corrupt but now match${result.cleared === 1 ? 'es' : ''}; the mark${result.cleared === 1 ? ' is' : 's are'} cleared.\n`);
+  if (result.cleared > 0)
+    out.write(
+      `${result.cleared} partition${result.cleared === 1 ? ' was' : 's were'} marked corrupt but now match${result.cleared === 1 ? 'es' : ''}; the mark${result.cleared === 1 ? ' is' : 's are'} cleared.\n`,
+    );
   return result.bad.length > 0 ? 1 : 0;
 }

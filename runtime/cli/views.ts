@@ -32,7 +32,11 @@ const utcSeconds = (ms: number): string => new Date(ms).toISOString().replace('T
 /** Columns padded to their widest cell; the last column is not padded. */
 export function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const fmt = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  const fmt = (r: string[]) =>
+    r
+      .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   return [fmt(header), ...rows.map(fmt)].join('\n') + '\n';
 }
 
@@ -82,7 +86,15 @@ export interface ShowResult {
 
 export const showView: CommandView<ShowResult> = {
   json: (r) =>
-    jsonLine({ asset: r.asset, partition: r.partition, status: r.status.status, causes: r.status.causes, materialization: r.record ?? null, inputs: r.current?.inputs ?? [], checks: r.checks }),
+    jsonLine({
+      asset: r.asset,
+      partition: r.partition,
+      status: r.status.status,
+      causes: r.status.causes,
+      materialization: r.record ?? null,
+      inputs: r.current?.inputs ?? [],
+      checks: r.checks,
+    }),
   text(r) {
     let text = `${describePartition(r.asset, r.partition)}  ${r.status.status}\n`;
     if (r.description) text += `  ${r.description}\n`;
@@ -162,7 +174,9 @@ export const runsView: CommandView<RunsResult> = {
           utcSeconds(r.startedAt),
           r.endedAt ? formatMs(r.endedAt - r.startedAt) : 'running',
           r.selection + (r.partitions ? ` [${r.partitions}]` : ''),
-          r.summary ? `${r.summary.materialized} materialized, ${r.summary.skipped} skipped, ${r.summary.failed} failed, ${r.summary.blocked} blocked` : (r.error ?? ''),
+          r.summary
+            ? `${r.summary.materialized} materialized, ${r.summary.skipped} skipped, ${r.summary.failed} failed, ${r.summary.blocked} blocked`
+            : (r.error ?? ''),
         ]),
       )
     );
@@ -193,7 +207,8 @@ export const pruneView: CommandView<PruneResult> = {
       `${did} ${r.materializations} superseded materializations, ${r.files} files and ${r.events} events older than ${new Date(r.cutoff).toISOString()}, ` +
       `and ${r.orphans} orphan files (published by a process that died before recording them).\n`;
     if (r.scratch > 0) text += `${did} ${r.scratch} scratch directories left by runs whose process died.\n`;
-    if (r.ticks + r.claims + r.queueRows > 0) text += `${did} ${r.ticks} automation ticks, ${r.claims} run request claims and ${r.queueRows} ended run queue rows older than the cutoff.\n`;
+    if (r.ticks + r.claims + r.queueRows > 0)
+      text += `${did} ${r.ticks} automation ticks, ${r.claims} run request claims and ${r.queueRows} ended run queue rows older than the cutoff.\n`;
     if (r.busy > 0) text += `Left ${r.busy} files whose asset partition a live run holds; run prune again later.\n`;
     return text;
   },

@@ -91,7 +91,10 @@ export async function workerLauncher(ctx: WorkerLauncherContext): Promise<Worker
   poll.unref();
   const onAbort = (): void => {
     // Queued units are canceled at once; claimed ones are asked to stop (their worker renews and sees it).
-    void queue.cancelRun(runId, Date.now()).then(() => check(), () => undefined);
+    void queue.cancelRun(runId, Date.now()).then(
+      () => check(),
+      () => undefined,
+    );
   };
   signal.addEventListener('abort', onAbort, { once: true });
 
@@ -198,7 +201,11 @@ const RELAY_WINDOW = 500;
  * on every call would parse ~500 events each time. Calls made while a read is in flight share
  * the one read that follows it.
  */
-export function storeEventRelay(store: LineageStore, runId: string, listener: RunEventListener | undefined): (options?: { readonly final?: boolean }) => Promise<void> {
+export function storeEventRelay(
+  store: LineageStore,
+  runId: string,
+  listener: RunEventListener | undefined,
+): (options?: { readonly final?: boolean }) => Promise<void> {
   const seen = new Set<number>();
   let lastId = 0;
   let sweptAt = 0;
@@ -216,7 +223,14 @@ export function storeEventRelay(store: LineageStore, runId: string, listener: Ru
           seen.add(e.id);
           lastId = Math.max(lastId, e.id);
           // The fields in the order the in-process executor emits them (run, step, time, type, then the rest).
-          listener!({ runId: e.runId, ...(e.asset ? { asset: e.asset } : {}), ...(e.partition !== null ? { partition: e.partition } : {}), ts: e.ts, type: e.type, ...(e.data ?? {}) } as unknown as RunEvent);
+          listener!({
+            runId: e.runId,
+            ...(e.asset ? { asset: e.asset } : {}),
+            ...(e.partition !== null ? { partition: e.partition } : {}),
+            ts: e.ts,
+            type: e.type,
+            ...(e.data ?? {}),
+          } as unknown as RunEvent);
         }
         if (rows.length < 5000) break;
         afterId = rows.at(-1)!.id;

@@ -59,7 +59,10 @@ export class RunRecorder {
         await this.store.appendEvents(batch);
       } catch (err) {
         // The log could not be written: the run cannot be recorded faithfully, so it stops.
-        this.stopRun(this.describeProblem(err, `the run's events to ${this.store.location}`) ?? `Writing the run's events to ${this.store.location} failed: ${errorMessage(err)}. The run stopped.`);
+        this.stopRun(
+          this.describeProblem(err, `the run's events to ${this.store.location}`) ??
+            `Writing the run's events to ${this.store.location} failed: ${errorMessage(err)}. The run stopped.`,
+        );
       }
     });
     return this.#flushing;

@@ -109,13 +109,13 @@ export function unitRunner<R>(ctx: UnitContext<R>): (unit: Unit) => Promise<void
       const r = results.get(u);
       if (!r) continue;
       const { asset, partition } = states.get(u)!.step;
-      if (r.outcome === 'failed' || r.outcome === 'blocked') return describePartition(asset, partition) + (r.outcome === 'blocked' ? ' was blocked by a failed check' : ' failed');
+      if (r.outcome === 'failed' || r.outcome === 'blocked')
+        return describePartition(asset, partition) + (r.outcome === 'blocked' ? ' was blocked by a failed check' : ' failed');
       if (r.failedUpstream) inherited ??= r.failedUpstream;
       else if (r.outcome === 'canceled') canceled ??= describePartition(asset, partition) + ' was canceled';
     }
     return inherited ?? canceled;
   };
-
 
   /** Runs a unit's steps (one, or a batch asset's group); every step ends with a result. */
   async function runUnit(unit: Unit): Promise<void> {
@@ -151,7 +151,13 @@ export function unitRunner<R>(ctx: UnitContext<R>): (unit: Unit) => Promise<void
         }
         leased.push(s);
       }
-      const view = await liveView(store, graph, planResolver, unit.asset, leased.map((s) => s.step.partition));
+      const view = await liveView(
+        store,
+        graph,
+        planResolver,
+        unit.asset,
+        leased.map((s) => s.step.partition),
+      );
       const live = new StalenessResolver(graph, view, options.now, { shallow: true, dynamic });
       const members: ResolvedStep[] = [];
       for (const s of leased) {
@@ -160,7 +166,13 @@ export function unitRunner<R>(ctx: UnitContext<R>): (unit: Unit) => Promise<void
           // the claim's lease): the run did materialize it, once. Count it so, without a second
           // step_materialized (the committing attempt recorded that, with the commit).
           counts.materialized++;
-          emit({ ...baseOf(s), ts: Date.now(), type: 'log', level: 'info', message: `already committed by an earlier attempt of run ${options.runId} (its worker lost the claim before reporting); not run again` });
+          emit({
+            ...baseOf(s),
+            ts: Date.now(),
+            type: 'log',
+            level: 'info',
+            message: `already committed by an earlier attempt of run ${options.runId} (its worker lost the claim before reporting); not run again`,
+          });
           results.set(s.id, { outcome: 'materialized' });
           continue;
         }
@@ -248,7 +260,8 @@ export function unitRunner<R>(ctx: UnitContext<R>): (unit: Unit) => Promise<void
     let attempt = 0;
     for (;;) {
       attempt++;
-      for (const m of members) emit({ ...baseOf(m.state), ts: Date.now(), type: 'step_started', attempt, ...(options.worker ? { worker: options.worker } : {}) });
+      for (const m of members)
+        emit({ ...baseOf(m.state), ts: Date.now(), type: 'step_started', attempt, ...(options.worker ? { worker: options.worker } : {}) });
       const label = members.length === 1 ? first.partition : `${first.partition}+${members.length - 1}`;
       const tempDir = await instance.storage.makeTempDir(`${options.runId}-${asset}-${label}`);
       let conn: DuckDBConnection | undefined;
@@ -287,7 +300,11 @@ export function unitRunner<R>(ctx: UnitContext<R>): (unit: Unit) => Promise<void
           }
           return;
         }
-        const { message, bad } = await describeFailure(asset, err, members.flatMap((m) => m.consumedFiles));
+        const { message, bad } = await describeFailure(
+          asset,
+          err,
+          members.flatMap((m) => m.consumedFiles),
+        );
         if (attempt < def.retry.maxAttempts && bad === 0) {
           const delayMs = (def.retry.backoffMs ?? 1000) * 2 ** (attempt - 1);
           for (const m of members) emit({ ...baseOf(m.state), ts: Date.now(), type: 'step_retrying', attempt, error: message, delayMs });
@@ -334,7 +351,11 @@ export function unitRunner<R>(ctx: UnitContext<R>): (unit: Unit) => Promise<void
     const { partition } = m;
     const base = baseOf(m.state);
     if (output === undefined) {
-      failStep(m.state, `the batch function of ${asset} returned no output for partition ${partition}; it must return one for each member.`, Date.now() - stepStarted);
+      failStep(
+        m.state,
+        `the batch function of ${asset} returned no output for partition ${partition}; it must return one for each member.`,
+        Date.now() - stepStarted,
+      );
       return { outcome: 'failed' };
     }
     if ('error' in output) {
@@ -375,8 +396,21 @@ export function unitRunner<R>(ctx: UnitContext<R>): (unit: Unit) => Promise<void
         const message = blockers.map((b) => `${b.name}: ${b.message}`).join('; ');
         const event: RunEvent = { ...base, ts: endedAt, type: 'step_blocked', failedChecks: blockers.map((b) => b.name), message };
         await store.commitMaterialization({
-          asset, partition, runId: options.runId, status: 'blocked', codeVersion: def.codeVersion, dataVersion,
-          location: null, metadata, startedAt: stepStarted, endedAt, inputs: m.consumed, checks: checkResults, events: [toStoredEvent(event)], logEvents: await recorder.takePending(), ...fence,
+          asset,
+          partition,
+          runId: options.runId,
+          status: 'blocked',
+          codeVersion: def.codeVersion,
+          dataVersion,
+          location: null,
+          metadata,
+          startedAt: stepStarted,
+          endedAt,
+          inputs: m.consumed,
+          checks: checkResults,
+          events: [toStoredEvent(event)],
+          logEvents: await recorder.takePending(),
+          ...fence,
         });
         emit(event, false);
         counts.blocked++;
@@ -413,10 +447,32 @@ export function unitRunner<R>(ctx: UnitContext<R>): (unit: Unit) => Promise<void
         const endedAt = Date.now();
         const unchanged = m.previous?.dataVersion === r.dataVersion;
         const repaired = m.previous?.corrupt === true;
-        const event: RunEvent = { ...baseOf(m.state), ts: endedAt, type: 'step_materialized', dataVersion: r.dataVersion, unchanged, ...(repaired ? { repaired } : {}), durationMs: endedAt - stepStarted, metadata: r.metadata };
+        const event: RunEvent = {
+          ...baseOf(m.state),
+          ts: endedAt,
+          type: 'step_materialized',
+          dataVersion: r.dataVersion,
+          unchanged,
+          ...(repaired ? { repaired } : {}),
+          durationMs: endedAt - stepStarted,
+          metadata: r.metadata,
+        };
         await store.commitMaterialization({
-          asset, partition: m.partition, runId: options.runId, status: 'published', codeVersion: def.codeVersion, dataVersion: r.dataVersion,
-          location, metadata: r.metadata, startedAt: stepStarted, endedAt, inputs: m.consumed, checks: r.checkResults, events: [toStoredEvent(event)], logEvents: await recorder.takePending(), ...fence,
+          asset,
+          partition: m.partition,
+          runId: options.runId,
+          status: 'published',
+          codeVersion: def.codeVersion,
+          dataVersion: r.dataVersion,
+          location,
+          metadata: r.metadata,
+          startedAt: stepStarted,
+          endedAt,
+          inputs: m.consumed,
+          checks: r.checkResults,
+          events: [toStoredEvent(event)],
+          logEvents: await recorder.takePending(),
+          ...fence,
         });
         emit(event, false);
         counts.materialized++;
@@ -453,7 +509,11 @@ export function unitRunner<R>(ctx: UnitContext<R>): (unit: Unit) => Promise<void
   }
 
   /** Runs the asset's code for `members`: `materialize(ctx)` for the one member of a single-partition asset, the batch function otherwise. */
-  async function callAssetCode(def: AssetDefinition<R>, members: readonly ResolvedStep[], common: Omit<StepContextBase<R>, 'partition'>): Promise<ReadonlyMap<PartitionKey, BatchOutput>> {
+  async function callAssetCode(
+    def: AssetDefinition<R>,
+    members: readonly ResolvedStep[],
+    common: Omit<StepContextBase<R>, 'partition'>,
+  ): Promise<ReadonlyMap<PartitionKey, BatchOutput>> {
     const inputAccessor = (inputs: Readonly<Record<string, AssetInput>>) => (name: string) => {
       const i = inputs[name];
       if (!i) throw new Error(`Asset ${def.key} has no input named "${name}"; its inputs are: ${Object.keys(inputs).join(', ') || 'none'}.`);
@@ -462,7 +522,8 @@ export function unitRunner<R>(ctx: UnitContext<R>): (unit: Unit) => Promise<void
     const previousOf = (m: ResolvedStep) => m.previous && { dataVersion: m.previous.dataVersion, metadata: m.previous.metadata };
     if (def.runner.kind === 'single') {
       const m = members[0]!;
-      if (members.length !== 1) throw new Error(`Internal error: ${members.length} partitions of ${def.key} grouped into one step, but it has no batch policy.`);
+      if (members.length !== 1)
+        throw new Error(`Internal error: ${members.length} partitions of ${def.key} grouped into one step, but it has no batch policy.`);
       const ctx: AssetContext<R> = { ...common, partition: m.partition, inputs: m.inputs, input: inputAccessor(m.inputs), previous: previousOf(m) };
       return new Map([[m.partition, await def.runner.materialize(ctx)]]);
     }

@@ -36,7 +36,13 @@ export const dedupeFiles = (files: readonly StoredVersion[]): StoredVersion[] =>
  * leases held): their current versions and those of the upstream partitions they map to, read
  * in one go. An upstream consumed whole ("all") is read whole, as the decision lists its partitions.
  */
-export async function liveView(store: LineageStore, graph: AssetGraph<unknown>, mapper: StalenessResolver, asset: AssetKey, partitions: readonly PartitionKey[]): Promise<CurrentView> {
+export async function liveView(
+  store: LineageStore,
+  graph: AssetGraph<unknown>,
+  mapper: StalenessResolver,
+  asset: AssetKey,
+  partitions: readonly PartitionKey[],
+): Promise<CurrentView> {
   const read = new Map<AssetKey, Map<PartitionKey, CurrentRecord>>();
   const whole = new Set<AssetKey>();
   const wanted = new Map<AssetKey, Set<PartitionKey>>([[asset, new Set(partitions)]]);
@@ -52,15 +58,17 @@ export async function liveView(store: LineageStore, graph: AssetGraph<unknown>, 
   const snapshot = whole.size > 0 ? await store.snapshot([...whole]) : new Map<AssetKey, Map<PartitionKey, CurrentRecord>>();
   for (const a of whole) read.set(a, snapshot.get(a) ?? new Map());
   await Promise.all(
-    [...wanted].filter(([a]) => !whole.has(a)).map(async ([a, keys]) => {
-      const m = new Map<PartitionKey, CurrentRecord>();
-      read.set(a, m);
-      const list = [...keys];
-      const records = await Promise.all(list.map((k) => store.current(a, k)));
-      records.forEach((r, i) => {
-        if (r) m.set(list[i]!, r);
-      });
-    }),
+    [...wanted]
+      .filter(([a]) => !whole.has(a))
+      .map(async ([a, keys]) => {
+        const m = new Map<PartitionKey, CurrentRecord>();
+        read.set(a, m);
+        const list = [...keys];
+        const records = await Promise.all(list.map((k) => store.current(a, k)));
+        records.forEach((r, i) => {
+          if (r) m.set(list[i]!, r);
+        });
+      }),
   );
   return {
     current: (a, p) => read.get(a)?.get(p),
@@ -70,7 +78,9 @@ export async function liveView(store: LineageStore, graph: AssetGraph<unknown>, 
 
 /** An input of a step: its consumed partitions, with their recorded metadata read up front (the asset's code reads it synchronously). */
 export async function makeInput(instance: Instance<unknown>, asset: AssetKey, io: AssetInput['io'], partitions: ConsumedPartition[]): Promise<AssetInput> {
-  const metadataById = new Map(await Promise.all(partitions.map(async (p) => [p.materializationId, (await instance.store.materialization(p.materializationId))?.metadata ?? {}] as const)));
+  const metadataById = new Map(
+    await Promise.all(partitions.map(async (p) => [p.materializationId, (await instance.store.materialization(p.materializationId))?.metadata ?? {}] as const)),
+  );
   const paths = () => Promise.all(partitions.map((p) => instance.storage.localPath(p.location)));
   return {
     asset,
@@ -84,7 +94,10 @@ export async function makeInput(instance: Instance<unknown>, asset: AssetKey, io
     },
     metadata: (partition?: PartitionKey) => {
       const p = partition === undefined ? (partitions.length === 1 ? partitions[0] : undefined) : partitions.find((x) => x.partition === partition);
-      if (!p) throw new Error(`Input ${asset}: ${partition === undefined ? `has ${partitions.length} partitions; name one` : `partition ${partition} was not consumed`}.`);
+      if (!p)
+        throw new Error(
+          `Input ${asset}: ${partition === undefined ? `has ${partitions.length} partitions; name one` : `partition ${partition} was not consumed`}.`,
+        );
       return metadataById.get(p.materializationId) ?? {};
     },
     jsonByPartition: async <T>() => {
@@ -96,7 +109,13 @@ export async function makeInput(instance: Instance<unknown>, asset: AssetKey, io
 }
 
 /** Exactly the current versions of the step's mapped upstream partitions, or why it cannot run. */
-export async function resolveInputs<R>(instance: Instance<R>, def: AssetDefinition<R>, step: StepState, live: StalenessResolver, view: CurrentView): Promise<ResolvedStep | { error: string }> {
+export async function resolveInputs<R>(
+  instance: Instance<R>,
+  def: AssetDefinition<R>,
+  step: StepState,
+  live: StalenessResolver,
+  view: CurrentView,
+): Promise<ResolvedStep | { error: string }> {
   const { graph, store } = instance;
   const asset = def.key;
   const partition = step.step.partition;
@@ -113,20 +132,35 @@ export async function resolveInputs<R>(instance: Instance<R>, def: AssetDefiniti
       else parts.push({ partition: k, materializationId: cur.id, dataVersion: cur.dataVersion, location: cur.location });
     }
     if (missing.length > 0 || parts.length === 0) {
-      const what = missing.length > 0 ? `${missing.slice(0, 3).map((k) => describePartition(dep.asset, k)).join(', ')}${missing.length > 3 ? ` and ${missing.length - 3} more` : ''}` : dep.asset;
+      const what =
+        missing.length > 0
+          ? `${missing
+              .slice(0, 3)
+              .map((k) => describePartition(dep.asset, k))
+              .join(', ')}${missing.length > 3 ? ` and ${missing.length - 3} more` : ''}`
+          : dep.asset;
       return { error: `needs ${what}, which ${missing.length > 1 ? 'are' : 'is'} not materialized. Materialize upstream first (select +${asset}).` };
     }
     inputs[dep.inputName] = await makeInput(instance, dep.asset, graph.get(dep.asset).io, parts);
     for (const p of parts) {
       consumed.push({ asset: dep.asset, partition: p.partition, materializationId: p.materializationId, dataVersion: p.dataVersion });
-      consumedFiles.push({ asset: dep.asset, partition: p.partition, materializationId: p.materializationId, dataVersion: p.dataVersion, location: p.location });
+      consumedFiles.push({
+        asset: dep.asset,
+        partition: p.partition,
+        materializationId: p.materializationId,
+        dataVersion: p.dataVersion,
+        location: p.location,
+      });
     }
   }
   const current = view.current(asset, partition);
-  const previous = current && { dataVersion: current.dataVersion, metadata: (await store.materialization(current.id))?.metadata ?? {}, corrupt: current.corrupt !== undefined };
+  const previous = current && {
+    dataVersion: current.dataVersion,
+    metadata: (await store.materialization(current.id))?.metadata ?? {},
+    corrupt: current.corrupt !== undefined,
+  };
   return { state: step, partition, inputs, consumed, consumedFiles, previous };
 }
-
 
 export async function writeOutput(
   def: AssetDefinition<unknown>,
@@ -138,7 +172,9 @@ export async function writeOutput(
   columnCache: Map<string, string[]>,
 ): Promise<{ path: string; metadata: Metadata }> {
   const fail = (what: string) =>
-    new Error(`Asset ${def.key} (io: ${def.io}) returned ${what}; a ${def.io} asset returns ${def.io === 'json' ? '{ value }' : def.io === 'table' ? '{ sql } or { parquetFile }' : '{ file }'}.`);
+    new Error(
+      `Asset ${def.key} (io: ${def.io}) returned ${what}; a ${def.io} asset returns ${def.io === 'json' ? '{ value }' : def.io === 'table' ? '{ sql } or { parquetFile }' : '{ file }'}.`,
+    );
   if (!output || typeof output !== 'object') throw fail(String(output));
   if (def.io === 'json') {
     if (!('value' in output)) throw fail(`{ ${Object.keys(output).join(', ')} }`);

@@ -49,7 +49,11 @@ export function buildUnits(graph: AssetGraph<unknown>, plan: Plan): RunUnits {
   const units: Unit[] = [];
   const unitOf = new Map<string, Unit>();
   for (const [asset, list] of stepsByAsset) {
-    for (const group of groupIntoBatches(graph, asset, list.map((s) => ({ partition: s.step.partition as PartitionKey, state: s })))) {
+    for (const group of groupIntoBatches(
+      graph,
+      asset,
+      list.map((s) => ({ partition: s.step.partition as PartitionKey, state: s })),
+    )) {
       const steps = group.map((s) => s.state);
       const unit: Unit = { id: steps[0]!.id, asset, steps, dependents: [], pending: 0 };
       units.push(unit);

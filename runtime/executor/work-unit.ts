@@ -58,8 +58,16 @@ export function toPayload(unit: Unit, states: ReadonlyMap<string, StepState>, re
 }
 
 /** The unit, its step states (upstream ones included) and the upstream results, as run-unit.ts takes them. */
-export function fromPayload(p: UnitPayload): { unit: Unit; states: Map<string, StepState>; results: Map<string, { outcome: StepResult['outcome']; failedUpstream?: string }> } {
-  const state = (step: PlanStep): StepState => ({ step, id: stepId(step.asset, step.partition), upstream: step.upstream.map((u) => stepId(u.asset, u.partition)) });
+export function fromPayload(p: UnitPayload): {
+  unit: Unit;
+  states: Map<string, StepState>;
+  results: Map<string, { outcome: StepResult['outcome']; failedUpstream?: string }>;
+} {
+  const state = (step: PlanStep): StepState => ({
+    step,
+    id: stepId(step.asset, step.partition),
+    upstream: step.upstream.map((u) => stepId(u.asset, u.partition)),
+  });
   const states = new Map<string, StepState>();
   const results = new Map<string, StepResult>();
   for (const u of p.upstream) {

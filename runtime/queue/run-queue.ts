@@ -22,7 +22,9 @@ export interface QueueHooks {
 }
 
 /** A run's outcome through the queue: it ran, or it was canceled before it started (and why, when the store knows). */
-export type QueuedOutcome = { readonly kind: 'ran'; readonly result: RunResult } | { readonly kind: 'canceled'; readonly runId: string; readonly reason: string | null };
+export type QueuedOutcome =
+  | { readonly kind: 'ran'; readonly result: RunResult }
+  | { readonly kind: 'canceled'; readonly runId: string; readonly reason: string | null };
 
 export class RunQueue {
   /** Who claims, recorded with each launched row. */
@@ -112,12 +114,19 @@ export class RunQueue {
   /** Waits for an already queued run's turn, runs it and frees the slot. */
   async runQueued(prepared: PreparedRun, req: MaterializeRequest & { readonly trigger: RunTrigger }, hooks: QueueHooks = {}): Promise<QueuedOutcome> {
     let waited = false;
-    const turn = await this.waitForTurn(prepared.runId, { ...hooks, onWaiting: (reason) => {
+    const turn = await this.waitForTurn(prepared.runId, {
+      ...hooks,
+      onWaiting: (reason) => {
         waited = true;
         hooks.onWaiting?.(reason);
       },
     });
-    if (turn !== 'launched') return { kind: 'canceled', runId: prepared.runId, reason: (await this.instance.store.queuedRun(prepared.runId).catch(() => undefined))?.cancelReason ?? null };
+    if (turn !== 'launched')
+      return {
+        kind: 'canceled',
+        runId: prepared.runId,
+        reason: (await this.instance.store.queuedRun(prepared.runId).catch(() => undefined))?.cancelReason ?? null,
+      };
     try {
       const plan = waited ? await prepareRun(this.instance, { ...req, runId: prepared.runId, now: new Date() }) : prepared;
       return { kind: 'ran', result: await runPrepared(this.instance, plan, { ...req, signal: hooks.signal }) };

@@ -65,9 +65,16 @@ function value(raw: string | undefined): string | undefined {
 
 function bucketFrom(raw: string | undefined): string {
   const bucket = value(raw);
-  if (!bucket) throw new RuntimeError('storage', 'STORAGE=s3 needs S3_BUCKET, the name of the bucket to store asset versions in; set S3_BUCKET (and S3_PREFIX, S3_REGION as needed).');
+  if (!bucket)
+    throw new RuntimeError(
+      'storage',
+      'STORAGE=s3 needs S3_BUCKET, the name of the bucket to store asset versions in; set S3_BUCKET (and S3_PREFIX, S3_REGION as needed).',
+    );
   if (bucket.startsWith('s3://') || bucket.includes('/')) {
-    throw new RuntimeError('storage', `S3_BUCKET=${JSON.stringify(raw)} is not a bucket name; give the bare name (such as "my-bucket") and put any path in S3_PREFIX.`);
+    throw new RuntimeError(
+      'storage',
+      `S3_BUCKET=${JSON.stringify(raw)} is not a bucket name; give the bare name (such as "my-bucket") and put any path in S3_PREFIX.`,
+    );
   }
   return bucket;
 }

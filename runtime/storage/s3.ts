@@ -80,7 +80,10 @@ export class S3Storage implements Storage {
     this.partSizeBytes = options.partSizeBytes ?? DEFAULT_PART_SIZE_BYTES;
     this.queueSize = Math.max(1, options.queueSize ?? 4);
     if (this.partSizeBytes < MIN_PART_SIZE_BYTES) {
-      throw new RuntimeError('storage', `S3 part size ${this.partSizeBytes} bytes is below S3's minimum of ${MIN_PART_SIZE_BYTES} (5 MiB); raise partSizeBytes.`);
+      throw new RuntimeError(
+        'storage',
+        `S3 part size ${this.partSizeBytes} bytes is below S3's minimum of ${MIN_PART_SIZE_BYTES} (5 MiB); raise partSizeBytes.`,
+      );
     }
     this.client = new (sdk().s3.S3Client)({
       // S3-compatible stores mostly ignore the region, but requests are signed with one.
@@ -209,7 +212,10 @@ export class S3Storage implements Storage {
       // Deleting a missing key succeeds in S3, which is what the interface asks for.
       await this.client.send(new (sdk().s3.DeleteObjectCommand)({ Bucket: ref.bucket, Key: ref.key }));
     } catch (err) {
-      throw new RuntimeError('storage', `Deleting ${location} failed: ${s3ErrorText(err)}. The store no longer points at it; delete it by hand or rerun prune.`);
+      throw new RuntimeError(
+        'storage',
+        `Deleting ${location} failed: ${s3ErrorText(err)}. The store no longer points at it; delete it by hand or rerun prune.`,
+      );
     }
     await rm(this.cachePath(ref), { force: true });
   }
@@ -243,7 +249,8 @@ export class S3Storage implements Storage {
   cachePath(ref: S3ObjectRef): string {
     const root = join(this.cacheDir, 'objects');
     const path = resolve(root, ref.bucket, ref.key);
-    if (!path.startsWith(root + sep)) throw new RuntimeError('storage', `Object key ${ref.key} would be cached outside ${root}; it is not a key this runtime writes.`);
+    if (!path.startsWith(root + sep))
+      throw new RuntimeError('storage', `Object key ${ref.key} would be cached outside ${root}; it is not a key this runtime writes.`);
     return path;
   }
 

@@ -27,9 +27,16 @@ export function parseStoreTarget(value: string, source = 'LINEAGE_STORE'): Linea
     return { kind: 'postgres', url: text };
   }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) {
-    throw new RuntimeError('store-config', `${source}=${text.replace(/\/\/[^@/]*@/, '//***@')} is not a store this runtime knows: use postgres://USER:PASSWORD@HOST:5432/DATABASE, or leave it unset for the SQLite file under DATA_DIR.`);
+    throw new RuntimeError(
+      'store-config',
+      `${source}=${text.replace(/\/\/[^@/]*@/, '//***@')} is not a store this runtime knows: use postgres://USER:PASSWORD@HOST:5432/DATABASE, or leave it unset for the SQLite file under DATA_DIR.`,
+    );
   }
-  if (text === '') throw new RuntimeError('store-config', `${source} is empty: set it to postgres://USER:PASSWORD@HOST:5432/DATABASE, or unset it for the SQLite file under DATA_DIR.`);
+  if (text === '')
+    throw new RuntimeError(
+      'store-config',
+      `${source} is empty: set it to postgres://USER:PASSWORD@HOST:5432/DATABASE, or unset it for the SQLite file under DATA_DIR.`,
+    );
   return { kind: 'sqlite', path: text };
 }
 

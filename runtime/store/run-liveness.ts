@@ -21,7 +21,9 @@ export function runIsLive(run: Pick<RunRecord, 'status' | 'host' | 'pid' | 'hear
 export function deadQueueOwner(row: Pick<QueuedRunRecord, 'ownerHost' | 'ownerPid' | 'heartbeatAt'>, now: number): string | undefined {
   const here = hostname();
   if (row.ownerHost === here) {
-    return row.ownerPid === process.pid || processAlive(row.ownerPid) ? undefined : `canceled: the process that queued it (pid ${row.ownerPid} on ${here}) has exited, and only it could start it`;
+    return row.ownerPid === process.pid || processAlive(row.ownerPid)
+      ? undefined
+      : `canceled: the process that queued it (pid ${row.ownerPid} on ${here}) has exited, and only it could start it`;
   }
   const silentMs = now - row.heartbeatAt;
   if (silentMs > QUEUE_STALE_AFTER_MS) {

@@ -64,13 +64,14 @@ export const QUEUE_STALE_AFTER_MS = 90_000;
 /** Why a user's cancel is recorded, when the caller gives no reason. */
 export const CANCELED_ON_REQUEST = 'canceled on request (materialize runs cancel, the UI or the API) before it started';
 
-export type CancelQueuedResult =
-  | { readonly canceled: true }
-  | { readonly canceled: false; readonly state: QueueState | 'unknown' };
+export type CancelQueuedResult = { readonly canceled: true } | { readonly canceled: false; readonly state: QueueState | 'unknown' };
 
 export type ClaimQueuedResult =
   | { readonly claimed: QueuedRunRecord }
-  | { readonly claimed: undefined; /** Why `only` (or the head of the queue) waits, in words; undefined when nothing is queued. */ readonly waiting: string | undefined };
+  | {
+      readonly claimed: undefined /** Why `only` (or the head of the queue) waits, in words; undefined when nothing is queued. */;
+      readonly waiting: string | undefined;
+    };
 
 /** A queue row as both stores read it. */
 export interface QueueRow {

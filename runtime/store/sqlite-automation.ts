@@ -61,18 +61,20 @@ export class SqliteAutomation {
   }
 
   recordTicks(ticks: readonly NewTick[], cursors: readonly CursorUpdate[]): void {
-    this.#db.transaction(() => {
-      for (const t of ticks) {
-        this.#s.insertTick.run({
-          ...t,
-          evaluated: JSON.stringify(t.evaluated),
-          requested: JSON.stringify(t.requested),
-          skipped: JSON.stringify(t.skipped),
-          error: storableText(t.error),
-        });
-      }
-      for (const c of cursors) this.#s.upsertCursor.run(c.name, c.cursor, c.evaluatedAt);
-    }).immediate();
+    this.#db
+      .transaction(() => {
+        for (const t of ticks) {
+          this.#s.insertTick.run({
+            ...t,
+            evaluated: JSON.stringify(t.evaluated),
+            requested: JSON.stringify(t.requested),
+            skipped: JSON.stringify(t.skipped),
+            error: storableText(t.error),
+          });
+        }
+        for (const c of cursors) this.#s.upsertCursor.run(c.name, c.cursor, c.evaluatedAt);
+      })
+      .immediate();
   }
 
   listTicks(q: TickQuery): TickRecord[] {
@@ -92,12 +94,18 @@ export class SqliteAutomation {
 
   /** Old ticks, claims and ended queue rows, counted (and deleted unless dry) in one transaction. */
   prune(cutoff: number, dryRun: boolean): { ticks: number; claims: number; queueRows: number } {
-    const tables = { ticks: 'FROM ticks WHERE ended_at < ?', claims: 'FROM run_request_claims WHERE claimed_at < ?', queueRows: "FROM run_queue WHERE state IN ('finished', 'canceled') AND enqueued_at < ?" };
+    const tables = {
+      ticks: 'FROM ticks WHERE ended_at < ?',
+      claims: 'FROM run_request_claims WHERE claimed_at < ?',
+      queueRows: "FROM run_queue WHERE state IN ('finished', 'canceled') AND enqueued_at < ?",
+    };
     return this.#db
       .transaction(() => {
         const out = { ticks: 0, claims: 0, queueRows: 0 };
         for (const [k, from] of Object.entries(tables) as [keyof typeof out, string][]) {
-          out[k] = dryRun ? (this.#db.prepare(`SELECT count(*) AS n ${from}`).get(cutoff) as { n: number }).n : this.#db.prepare(`DELETE ${from}`).run(cutoff).changes;
+          out[k] = dryRun
+            ? (this.#db.prepare(`SELECT count(*) AS n ${from}`).get(cutoff) as { n: number }).n
+            : this.#db.prepare(`DELETE ${from}`).run(cutoff).changes;
         }
         return out;
       })
@@ -106,7 +114,8 @@ export class SqliteAutomation {
 
   automationCursors(): Map<string, AutomationCursor> {
     const out = new Map<string, AutomationCursor>();
-    for (const r of this.#s.cursors.all() as { name: string; cursor: string | null; evaluated_at: number }[]) out.set(r.name, { cursor: r.cursor, evaluatedAt: r.evaluated_at });
+    for (const r of this.#s.cursors.all() as { name: string; cursor: string | null; evaluated_at: number }[])
+      out.set(r.name, { cursor: r.cursor, evaluatedAt: r.evaluated_at });
     return out;
   }
 }

@@ -7,7 +7,18 @@ import type Database from 'better-sqlite3';
 import { hostname } from 'node:os';
 import { admit } from '../queue/admission.ts';
 import { deadQueueOwner } from './run-liveness.ts';
-import { CANCELED_ON_REQUEST, CLAIM_RECORD_MS, queuedRunFromRow, type CancelQueuedResult, type ClaimQueuedResult, type NewQueuedRun, type QueueLimits, type QueueRow, type QueueState, type QueuedRunRecord } from './run-queue-records.ts';
+import {
+  CANCELED_ON_REQUEST,
+  CLAIM_RECORD_MS,
+  queuedRunFromRow,
+  type CancelQueuedResult,
+  type ClaimQueuedResult,
+  type NewQueuedRun,
+  type QueueLimits,
+  type QueueRow,
+  type QueueState,
+  type QueuedRunRecord,
+} from './run-queue-records.ts';
 
 export class SqliteRunQueue {
   readonly #db: Database.Database;
@@ -22,7 +33,7 @@ export class SqliteRunQueue {
       ),
       queued: db.prepare(`SELECT * FROM run_queue WHERE state = 'queued' ORDER BY seq`),
       // A launched row holds a slot while its run is running, or not yet recorded (just claimed; a claimer
-  // that died before recording its run frees the slot after CLAIM_RECORD_MS).
+      // that died before recording its run frees the slot after CLAIM_RECORD_MS).
       holding: db.prepare(
         `SELECT q.pools FROM run_queue q LEFT JOIN runs r ON r.id = q.run_id
          WHERE q.state = 'launched' AND ((r.id IS NULL AND q.claimed_at > ?) OR r.status = 'running')`,
@@ -41,7 +52,9 @@ export class SqliteRunQueue {
 
   list(states: readonly QueueState[] | undefined, limit: number): QueuedRunRecord[] {
     const where = states && states.length > 0 ? `WHERE state IN (${states.map(() => '?').join(', ')})` : '';
-    return (this.#db.prepare(`SELECT * FROM run_queue ${where} ORDER BY seq DESC LIMIT ?`).all(...(states ?? []), limit) as QueueRow[]).map(queuedRunFromRow).reverse();
+    return (this.#db.prepare(`SELECT * FROM run_queue ${where} ORDER BY seq DESC LIMIT ?`).all(...(states ?? []), limit) as QueueRow[])
+      .map(queuedRunFromRow)
+      .reverse();
   }
 
   claim(claimer: string, limits: QueueLimits, now: number, only: string | undefined): ClaimQueuedResult {

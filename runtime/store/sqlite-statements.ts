@@ -89,18 +89,22 @@ export class SqliteStatements {
   }
 
   finishRun(runId: string, status: Exclude<RunStatus, 'running'>, summary: Record<string, JsonValue>, error: string | null, now: number): void {
-    this.#db.transaction(() => {
-      this.stmts.finishRun.run({ id: runId, status, summary: JSON.stringify(summary), error, ended_at: now });
-      this.stmts.releaseRunLeases.run(runId);
-    }).immediate();
+    this.#db
+      .transaction(() => {
+        this.stmts.finishRun.run({ id: runId, status, summary: JSON.stringify(summary), error, ended_at: now });
+        this.stmts.releaseRunLeases.run(runId);
+      })
+      .immediate();
   }
 
   /** Keeps the run's leases and heartbeat alive; call more often than the lease TTL. */
   heartbeat(runId: string, now: number, leaseTtlMs: number): void {
-    this.#db.transaction(() => {
-      this.stmts.heartbeat.run(now, runId);
-      this.stmts.renewLeases.run(now + leaseTtlMs, runId);
-    }).immediate();
+    this.#db
+      .transaction(() => {
+        this.stmts.heartbeat.run(now, runId);
+        this.stmts.renewLeases.run(now + leaseTtlMs, runId);
+      })
+      .immediate();
   }
 
   /**
@@ -108,25 +112,27 @@ export class SqliteStatements {
    * so the run list tells the truth. Returns the ids it closed.
    */
   closeAbandonedRuns(now: number, staleAfterMs: number): string[] {
-    return this.#db.transaction(() => {
-      const running = this.stmts.runningRuns.all() as { id: string; host: string; pid: number; heartbeat_at: number }[];
-      const here = hostname();
-      // A run is abandoned when its heartbeat stopped, or at once when it ran on this host and its process is gone.
-      const ids = running
-        .filter((r) => r.heartbeat_at < now - staleAfterMs || (r.host === here && r.pid !== process.pid && !processAlive(r.pid)))
-        .map((r) => r.id);
-      for (const id of ids) {
-        this.stmts.finishRun.run({
-          id,
-          status: 'failed',
-          summary: null,
-          error: 'The process running this run stopped without finishing it (killed or crashed); nothing it had not committed was published.',
-          ended_at: now,
-        });
-        this.stmts.releaseRunLeases.run(id);
-      }
-      return ids;
-    }).immediate();
+    return this.#db
+      .transaction(() => {
+        const running = this.stmts.runningRuns.all() as { id: string; host: string; pid: number; heartbeat_at: number }[];
+        const here = hostname();
+        // A run is abandoned when its heartbeat stopped, or at once when it ran on this host and its process is gone.
+        const ids = running
+          .filter((r) => r.heartbeat_at < now - staleAfterMs || (r.host === here && r.pid !== process.pid && !processAlive(r.pid)))
+          .map((r) => r.id);
+        for (const id of ids) {
+          this.stmts.finishRun.run({
+            id,
+            status: 'failed',
+            summary: null,
+            error: 'The process running this run stopped without finishing it (killed or crashed); nothing it had not committed was published.',
+            ended_at: now,
+          });
+          this.stmts.releaseRunLeases.run(id);
+        }
+        return ids;
+      })
+      .immediate();
   }
 
   getRun(id: string): RunRecord | undefined {
@@ -147,9 +153,11 @@ export class SqliteStatements {
 
   appendEvents(events: readonly NewEvent[]): void {
     if (events.length === 0) return;
-    this.#db.transaction(() => {
-      for (const e of events) this.insertEvent(e);
-    }).immediate();
+    this.#db
+      .transaction(() => {
+        for (const e of events) this.insertEvent(e);
+      })
+      .immediate();
   }
 
   private insertEvent(e: NewEvent): void {
@@ -180,11 +188,13 @@ export class SqliteStatements {
 
   /** Takes the lease on one asset partition unless another live run holds it. */
   tryAcquireLease(asset: AssetKey, partition: PartitionKey, runId: string, now: number, ttlMs: number): LeaseResult {
-    return this.#db.transaction((): LeaseResult => {
-      this.stmts.takeLease.run({ asset, partition, run_id: runId, now, expires_at: now + ttlMs });
-      const row = this.stmts.getLease.get(asset, partition) as { run_id: string; expires_at: number };
-      return row.run_id === runId ? { acquired: true } : { acquired: false, holder: row.run_id, expiresAt: row.expires_at };
-    }).immediate();
+    return this.#db
+      .transaction((): LeaseResult => {
+        this.stmts.takeLease.run({ asset, partition, run_id: runId, now, expires_at: now + ttlMs });
+        const row = this.stmts.getLease.get(asset, partition) as { run_id: string; expires_at: number };
+        return row.run_id === runId ? { acquired: true } : { acquired: false, holder: row.run_id, expiresAt: row.expires_at };
+      })
+      .immediate();
   }
 
   releaseLease(asset: AssetKey, partition: PartitionKey, runId: string): void {
@@ -195,47 +205,49 @@ export class SqliteStatements {
 
   /** Records one finished materialization (or blocked attempt) with its inputs, checks and events, atomically. */
   commitMaterialization(m: NewMaterialization): number {
-    return this.#db.transaction(() => {
-      for (const e of m.logEvents ?? []) this.insertEvent(e);
-      const id = Number(
-        this.stmts.insertMaterialization.run({
-          asset: m.asset,
-          partition: m.partition,
-          run_id: m.runId,
-          status: m.status,
-          code_version: m.codeVersion,
-          data_version: m.dataVersion,
-          location: m.location,
-          metadata: JSON.stringify(m.metadata),
-          started_at: m.startedAt,
-          ended_at: m.endedAt,
-        }).lastInsertRowid,
-      );
-      for (const i of m.inputs) {
-        this.stmts.insertInput.run(id, i.asset, i.partition, i.materializationId, i.dataVersion);
-      }
-      for (const c of m.checks) {
-        this.stmts.insertCheck.run({
-          materialization_id: id,
-          asset: m.asset,
-          partition: m.partition,
-          run_id: m.runId,
-          name: c.name,
-          blocking: c.blocking ? 1 : 0,
-          passed: c.passed ? 1 : 0,
-          message: c.message,
-          metadata: JSON.stringify(c.metadata),
-          created_at: m.endedAt,
-        });
-      }
-      if (m.status === 'published') {
-        this.stmts.setCurrent.run(m.asset, m.partition, id);
-        // A new good version is current: whatever was wrong with the old file no longer matters.
-        this.stmts.clearCorrupt.run(m.asset, m.partition);
-      }
-      for (const e of m.events) this.insertEvent({ ...e, data: { ...e.data, materializationId: id } });
-      return id;
-    }).immediate();
+    return this.#db
+      .transaction(() => {
+        for (const e of m.logEvents ?? []) this.insertEvent(e);
+        const id = Number(
+          this.stmts.insertMaterialization.run({
+            asset: m.asset,
+            partition: m.partition,
+            run_id: m.runId,
+            status: m.status,
+            code_version: m.codeVersion,
+            data_version: m.dataVersion,
+            location: m.location,
+            metadata: JSON.stringify(m.metadata),
+            started_at: m.startedAt,
+            ended_at: m.endedAt,
+          }).lastInsertRowid,
+        );
+        for (const i of m.inputs) {
+          this.stmts.insertInput.run(id, i.asset, i.partition, i.materializationId, i.dataVersion);
+        }
+        for (const c of m.checks) {
+          this.stmts.insertCheck.run({
+            materialization_id: id,
+            asset: m.asset,
+            partition: m.partition,
+            run_id: m.runId,
+            name: c.name,
+            blocking: c.blocking ? 1 : 0,
+            passed: c.passed ? 1 : 0,
+            message: c.message,
+            metadata: JSON.stringify(c.metadata),
+            created_at: m.endedAt,
+          });
+        }
+        if (m.status === 'published') {
+          this.stmts.setCurrent.run(m.asset, m.partition, id);
+          // A new good version is current: whatever was wrong with the old file no longer matters.
+          this.stmts.clearCorrupt.run(m.asset, m.partition);
+        }
+        for (const e of m.events) this.insertEvent({ ...e, data: { ...e.data, materializationId: id } });
+        return id;
+      })
+      .immediate();
   }
 
   // ---- corrupt marks ------------------------------------------------------
@@ -266,7 +278,10 @@ export class SqliteStatements {
 
   /** Every mark that applies to a current version, optionally of some assets only. */
   corruptMarks(assets?: readonly AssetKey[]): { asset: AssetKey; partition: PartitionKey; mark: CorruptMark }[] {
-    const rows = (assets ? assets.flatMap((a) => this.stmts.corruptOfAsset.all(a)) : this.stmts.corruptAll.all()) as (CorruptRow & { asset: string; partition: string })[];
+    const rows = (assets ? assets.flatMap((a) => this.stmts.corruptOfAsset.all(a)) : this.stmts.corruptAll.all()) as (CorruptRow & {
+      asset: string;
+      partition: string;
+    })[];
     return rows.map((r) => ({ asset: r.asset as AssetKey, partition: r.partition, mark: toCorrupt(r)! }));
   }
 
@@ -306,7 +321,15 @@ export class SqliteStatements {
         if (!byPartition) out.set(key as AssetKey, (byPartition = new Map()));
       }
       const corrupt = corruptById.get(id);
-      const record: CurrentRecord = { id, codeVersion: codeVersion as CodeVersion, dataVersion: dataVersion as DataVersion, location, runId, endedAt, inputs: inputsById.get(id) ?? [] };
+      const record: CurrentRecord = {
+        id,
+        codeVersion: codeVersion as CodeVersion,
+        dataVersion: dataVersion as DataVersion,
+        location,
+        runId,
+        endedAt,
+        inputs: inputsById.get(id) ?? [],
+      };
       byPartition!.set(partition, corrupt ? { ...record, corrupt } : record);
     }
     return out;
@@ -391,37 +414,44 @@ export class SqliteStatements {
     const db = this.#db;
     // Keep: every current version and, transitively, everything it consumed.
     db.exec(`CREATE TEMP TABLE IF NOT EXISTS keep_ids (id INTEGER PRIMARY KEY)`);
-    return db.transaction((): PruneRecordsResult => {
-      db.exec(`DELETE FROM keep_ids`);
-      db.exec(`
+    return db
+      .transaction((): PruneRecordsResult => {
+        db.exec(`DELETE FROM keep_ids`);
+        db.exec(`
         WITH RECURSIVE keep(id) AS (
           SELECT materialization_id FROM current
           UNION
           SELECT i.upstream_materialization_id FROM inputs i JOIN keep k ON i.materialization_id = k.id
         )
         INSERT INTO keep_ids SELECT id FROM keep`);
-      const doomed = db
-        .prepare(`SELECT id, asset, partition, location FROM materializations WHERE ended_at < ? AND id NOT IN (SELECT id FROM keep_ids)`)
-        .all(cutoff) as { id: number; asset: AssetKey; partition: PartitionKey; location: string | null }[];
-      const events = (db.prepare(`SELECT count(*) AS n FROM events e JOIN runs r ON r.id = e.run_id WHERE r.ended_at IS NOT NULL AND r.ended_at < ?`).get(cutoff) as { n: number }).n;
-      if (!options.dryRun) {
-        const del = db.prepare(`DELETE FROM materializations WHERE id = ?`);
-        const delInputs = db.prepare(`DELETE FROM inputs WHERE materialization_id = ?`);
-        const delChecks = db.prepare(`DELETE FROM check_results WHERE materialization_id = ?`);
-        for (const d of doomed) {
-          delInputs.run(d.id);
-          delChecks.run(d.id);
-          del.run(d.id);
+        const doomed = db
+          .prepare(`SELECT id, asset, partition, location FROM materializations WHERE ended_at < ? AND id NOT IN (SELECT id FROM keep_ids)`)
+          .all(cutoff) as { id: number; asset: AssetKey; partition: PartitionKey; location: string | null }[];
+        const events = (
+          db.prepare(`SELECT count(*) AS n FROM events e JOIN runs r ON r.id = e.run_id WHERE r.ended_at IS NOT NULL AND r.ended_at < ?`).get(cutoff) as {
+            n: number;
+          }
+        ).n;
+        if (!options.dryRun) {
+          const del = db.prepare(`DELETE FROM materializations WHERE id = ?`);
+          const delInputs = db.prepare(`DELETE FROM inputs WHERE materialization_id = ?`);
+          const delChecks = db.prepare(`DELETE FROM check_results WHERE materialization_id = ?`);
+          for (const d of doomed) {
+            delInputs.run(d.id);
+            delChecks.run(d.id);
+            del.run(d.id);
+          }
+          db.prepare(`DELETE FROM events WHERE run_id IN (SELECT id FROM runs WHERE ended_at IS NOT NULL AND ended_at < ?)`).run(cutoff);
         }
-        db.prepare(`DELETE FROM events WHERE run_id IN (SELECT id FROM runs WHERE ended_at IS NOT NULL AND ended_at < ?)`).run(cutoff);
-      }
-      // Files are content-addressed and may be shared: one goes only when no remaining row points at it.
-      const files = new Map<string, PrunedFile>();
-      for (const d of doomed) {
-        if (d.location !== null && (options.dryRun || !this.isRecorded(d.location))) files.set(d.location, { location: d.location, asset: d.asset, partition: d.partition });
-      }
-      return { materializations: doomed.length, events, files: [...files.values()] };
-    }).immediate();
+        // Files are content-addressed and may be shared: one goes only when no remaining row points at it.
+        const files = new Map<string, PrunedFile>();
+        for (const d of doomed) {
+          if (d.location !== null && (options.dryRun || !this.isRecorded(d.location)))
+            files.set(d.location, { location: d.location, asset: d.asset, partition: d.partition });
+        }
+        return { materializations: doomed.length, events, files: [...files.values()] };
+      })
+      .immediate();
   }
 
   isRecorded(location: string): boolean {
@@ -438,7 +468,8 @@ export class SqliteStatements {
     for (const r of this.#db.pragma('foreign_key_check') as { table: string; rowid: number; parent: string }[]) {
       problems.push(`${r.table} row ${r.rowid} points at a missing ${r.parent} row`);
     }
-    for (const r of this.stmts.badCurrent.all() as { asset: string; partition: string; problem: string }[]) problems.push(`${describePartition(r.asset, r.partition)}: ${r.problem}`);
+    for (const r of this.stmts.badCurrent.all() as { asset: string; partition: string; problem: string }[])
+      problems.push(`${describePartition(r.asset, r.partition)}: ${r.problem}`);
     return problems;
   }
 
@@ -446,14 +477,16 @@ export class SqliteStatements {
 
   /** The materializations recorded after `afterId`, as subscribers are told of them. */
   materializationChangesAfter(afterId: number): Extract<StoreChange, { kind: 'materialization' }>[] {
-    return (this.stmts.changesAfter.all(afterId) as { id: number; asset: string; partition: string; run_id: string; status: 'published' | 'blocked' }[]).map((r) => ({
-      kind: 'materialization',
-      id: r.id,
-      asset: r.asset as AssetKey,
-      partition: r.partition,
-      runId: r.run_id,
-      status: r.status,
-    }));
+    return (this.stmts.changesAfter.all(afterId) as { id: number; asset: string; partition: string; run_id: string; status: 'published' | 'blocked' }[]).map(
+      (r) => ({
+        kind: 'materialization',
+        id: r.id,
+        asset: r.asset as AssetKey,
+        partition: r.partition,
+        runId: r.run_id,
+        status: r.status,
+      }),
+    );
   }
 }
 
@@ -593,15 +626,11 @@ function prepare(db: Database.Database) {
       `INSERT INTO runs (id, selection, partitions, status, trigger, host, pid, started_at, heartbeat_at)
        VALUES (@id, @selection, @partitions, 'running', @trigger, @host, @pid, @started_at, @started_at)`,
     ),
-    finishRun: db.prepare(
-      `UPDATE runs SET status = @status, summary = @summary, error = @error, ended_at = @ended_at WHERE id = @id AND status = 'running'`,
-    ),
+    finishRun: db.prepare(`UPDATE runs SET status = @status, summary = @summary, error = @error, ended_at = @ended_at WHERE id = @id AND status = 'running'`),
     heartbeat: db.prepare(`UPDATE runs SET heartbeat_at = ? WHERE id = ?`),
     runningRuns: db.prepare(`SELECT id, host, pid, heartbeat_at FROM runs WHERE status = 'running'`),
     getRun: db.prepare(`SELECT * FROM runs WHERE id = ?`),
-    listRuns: db.prepare(
-      `SELECT * FROM runs WHERE (@status IS NULL OR status = @status) ORDER BY started_at DESC, id DESC LIMIT @limit OFFSET @offset`,
-    ),
+    listRuns: db.prepare(`SELECT * FROM runs WHERE (@status IS NULL OR status = @status) ORDER BY started_at DESC, id DESC LIMIT @limit OFFSET @offset`),
     insertEvent: db.prepare(
       `INSERT INTO events (run_id, ts, level, type, asset, partition, message, data)
        VALUES (@run_id, @ts, @level, @type, @asset, @partition, @message, @data)`,
@@ -645,13 +674,19 @@ function prepare(db: Database.Database) {
     ),
     clearCorrupt: db.prepare(`DELETE FROM corrupt_marks WHERE asset = ? AND partition = ?`),
     clearCorruptOf: db.prepare(`DELETE FROM corrupt_marks WHERE asset = ? AND partition = ? AND materialization_id = ?`),
-    corruptOfAsset: db.prepare(`SELECT c.asset, c.partition, ${CORRUPT_COLUMNS} FROM current c JOIN corrupt_marks k ON k.asset = c.asset AND k.partition = c.partition AND k.materialization_id = c.materialization_id WHERE c.asset = ?`),
-    corruptAll: db.prepare(`SELECT c.asset, c.partition, ${CORRUPT_COLUMNS} FROM current c JOIN corrupt_marks k ON k.asset = c.asset AND k.partition = c.partition AND k.materialization_id = c.materialization_id`),
+    corruptOfAsset: db.prepare(
+      `SELECT c.asset, c.partition, ${CORRUPT_COLUMNS} FROM current c JOIN corrupt_marks k ON k.asset = c.asset AND k.partition = c.partition AND k.materialization_id = c.materialization_id WHERE c.asset = ?`,
+    ),
+    corruptAll: db.prepare(
+      `SELECT c.asset, c.partition, ${CORRUPT_COLUMNS} FROM current c JOIN corrupt_marks k ON k.asset = c.asset AND k.partition = c.partition AND k.materialization_id = c.materialization_id`,
+    ),
     corruptionToken: db.prepare(`SELECT count(*) AS n, max(detected_at) AS at FROM corrupt_marks`),
     // The snapshot's reads, as arrays (CurrentTuple, InputTuple): the columns in this order.
     currentRowsOfAsset: db.prepare(`SELECT ${CURRENT_TUPLE} FROM current c JOIN materializations m ON m.id = c.materialization_id WHERE c.asset = ?`).raw(true),
     currentRowsAll: db.prepare(`SELECT ${CURRENT_TUPLE} FROM current c JOIN materializations m ON m.id = c.materialization_id`).raw(true),
-    currentInputRowsOfAsset: db.prepare(`SELECT ${INPUT_TUPLE} FROM current c JOIN inputs i ON i.materialization_id = c.materialization_id WHERE c.asset = ?`).raw(true),
+    currentInputRowsOfAsset: db
+      .prepare(`SELECT ${INPUT_TUPLE} FROM current c JOIN inputs i ON i.materialization_id = c.materialization_id WHERE c.asset = ?`)
+      .raw(true),
     currentInputRowsAll: db.prepare(`SELECT ${INPUT_TUPLE} FROM current c JOIN inputs i ON i.materialization_id = c.materialization_id`).raw(true),
     inputsOf: db.prepare(`SELECT * FROM inputs WHERE materialization_id = ? ORDER BY upstream_asset, upstream_partition`),
     consumersOf: db.prepare(

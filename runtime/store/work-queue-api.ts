@@ -35,7 +35,9 @@ export interface NewWorkUnit<P> {
   readonly now: number;
 }
 
-export type EnqueueResult = { readonly enqueued: true; readonly id: number } | { readonly enqueued: false; readonly reason: 'pool-busy'; readonly pool: string };
+export type EnqueueResult =
+  | { readonly enqueued: true; readonly id: number }
+  | { readonly enqueued: false; readonly reason: 'pool-busy'; readonly pool: string };
 
 /** A unit a worker holds: `attempt` with `worker` is its claim, checked by every later call. */
 export interface ClaimedWorkUnit<P> {
@@ -101,7 +103,12 @@ export interface WorkQueue<P, R> {
    * `complete`, then `claim` for the same worker, in one transaction (one commit instead of two):
    * a busy worker's way from one unit to the next. `completed` as `complete` answers.
    */
-  completeAndClaim(claim: WorkClaim, result: R, now: number, ttlMs: number): Promise<{ readonly completed: boolean; readonly next: ClaimedWorkUnit<P> | undefined }>;
+  completeAndClaim(
+    claim: WorkClaim,
+    result: R,
+    now: number,
+    ttlMs: number,
+  ): Promise<{ readonly completed: boolean; readonly next: ClaimedWorkUnit<P> | undefined }>;
   /** Puts a claimed unit back in the queue (a draining worker that could not finish it); the attempt does not count. */
   handBack(claim: WorkClaim): Promise<void>;
   /** The units among `ids` of the run that have ended. */

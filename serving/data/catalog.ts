@@ -55,7 +55,16 @@ export class ValidatedCatalog {
         const at = partition.indexOf('|');
         const day = partition.slice(at + 1);
         const node = at < 0 ? null : Number(partition.slice(0, at));
-        out.set(partition, { asset, partition, day, node, materializationId: c.id, dataVersion: c.dataVersion, location: c.location, ...(c.corrupt ? { corrupt: c.corrupt } : {}) });
+        out.set(partition, {
+          asset,
+          partition,
+          day,
+          node,
+          materializationId: c.id,
+          dataVersion: c.dataVersion,
+          location: c.location,
+          ...(c.corrupt ? { corrupt: c.corrupt } : {}),
+        });
       }
       return out;
     };
@@ -99,12 +108,18 @@ export class ValidatedCatalog {
 
   /** The price partitions of the latest `n` days whose files are not marked corrupt. */
   latestIntactPrices(n: number): PartitionVersion[] {
-    return latestDays([...this.#prices.values()].filter((p) => !p.corrupt), n);
+    return latestDays(
+      [...this.#prices.values()].filter((p) => !p.corrupt),
+      n,
+    );
   }
 
   /** Every current partition marked corrupt, prices then load, by day. */
   corrupt(): PartitionVersion[] {
-    return [...[...this.#prices.values()].filter((p) => p.corrupt).sort(byDayThenPartition), ...[...this.#load.values()].filter((p) => p.corrupt).sort(byDayThenPartition)];
+    return [
+      ...[...this.#prices.values()].filter((p) => p.corrupt).sort(byDayThenPartition),
+      ...[...this.#load.values()].filter((p) => p.corrupt).sort(byDayThenPartition),
+    ];
   }
 
   /** The latest load partition (by day). */

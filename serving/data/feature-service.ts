@@ -160,7 +160,12 @@ export class FeatureService {
    * The feature rows of (node, market, day) built from `featureSet` (the served model's; default
    * the market's legacy set), or a 422 `missing_inputs` naming every missing series, day and hour.
    */
-  async forDay(node: NodeInfo, market: Market, day: string, featureSet: FeatureSet = legacyFeatureSet(market, this.options.systemLoadArea ?? 'RTO')): Promise<DayFeatures> {
+  async forDay(
+    node: NodeInfo,
+    market: Market,
+    day: string,
+    featureSet: FeatureSet = legacyFeatureSet(market, this.options.systemLoadArea ?? 'RTO'),
+  ): Promise<DayFeatures> {
     const prices: PartitionVersion[] = [];
     for (let lag = MAX_LAG; lag >= 0; lag--) {
       const p = this.catalog.prices(node.id, addDays(day, -lag));
@@ -178,7 +183,13 @@ export class FeatureService {
       if (latest) load.push(latest);
     }
     const corrupt = [...prices, ...load].filter((p) => p.corrupt);
-    if (corrupt.length > 0) throw inputCorrupt(node, market, day, corrupt.map((p) => ({ asset: p.asset, partition: p.partition, what: describeMark(p) })));
+    if (corrupt.length > 0)
+      throw inputCorrupt(
+        node,
+        market,
+        day,
+        corrupt.map((p) => ({ asset: p.asset, partition: p.partition, what: describeMark(p) })),
+      );
     const key = `${node.id}|${describeFeatureSet(featureSet)}|${day}|${prices.map((p) => p.materializationId).join(',')}|${load.map((l) => l.materializationId).join(',')}`;
     let entry = this.#cache.get(key);
     if (entry) {
@@ -214,7 +225,12 @@ export class FeatureService {
         // Not cached: once the partition is rewritten, the next request must read it again.
         const bad = await this.#findCorrupt([...prices, ...load]);
         if (bad.length === 0) throw err;
-        throw inputCorrupt(node, market, day, bad.map((b) => ({ asset: b.asset, partition: b.partition, what: describeBad(b) })));
+        throw inputCorrupt(
+          node,
+          market,
+          day,
+          bad.map((b) => ({ asset: b.asset, partition: b.partition, what: describeBad(b) })),
+        );
       }
       if (result.ok) {
         const dataVersions: Record<string, string> = {};
@@ -284,11 +300,20 @@ export class FeatureService {
   async #findCorrupt(partitions: readonly PartitionVersion[]): Promise<BadFile[]> {
     const bad = await checkVersions(
       this.options.instance,
-      partitions.map((p) => ({ asset: p.asset, partition: p.partition, materializationId: p.materializationId, dataVersion: p.dataVersion as never, location: p.location })),
+      partitions.map((p) => ({
+        asset: p.asset,
+        partition: p.partition,
+        materializationId: p.materializationId,
+        dataVersion: p.dataVersion as never,
+        location: p.location,
+      })),
       'server',
     ).catch(() => [] as BadFile[]);
     if (bad.length > 0) {
-      this.options.log.error({ corrupt: bad.map((b) => `${describePartition(b.asset, b.partition)}: ${describeBad(b)}`) }, 'corrupt validated partitions found and marked in the store');
+      this.options.log.error(
+        { corrupt: bad.map((b) => `${describePartition(b.asset, b.partition)}: ${describeBad(b)}`) },
+        'corrupt validated partitions found and marked in the store',
+      );
       await this.#poll();
     }
     return bad;
@@ -302,7 +327,11 @@ function numericRef(ref: string, byId: Map<number, NodeInfo>): NodeInfo | undefi
 }
 
 function describeBad(b: Pick<BadFile, 'reason' | 'found' | 'expected' | 'detail'>): string {
-  return b.reason === 'mismatch' ? `its file hashes to ${b.found}, not to its data version ${b.expected}` : b.reason === 'missing' ? 'its file is missing' : `its file cannot be read (${b.detail})`;
+  return b.reason === 'mismatch'
+    ? `its file hashes to ${b.found}, not to its data version ${b.expected}`
+    : b.reason === 'missing'
+      ? 'its file is missing'
+      : `its file cannot be read (${b.detail})`;
 }
 
 function describeMark(p: PartitionVersion): string {
@@ -316,7 +345,12 @@ function inputCorrupt(node: NodeInfo, market: Market, day: string, corrupt: read
     503,
     'input_corrupt',
     `Cannot forecast node ${node.id}${node.name ? ` (${node.name})` : ''}, market ${market}, ${day}: it needs ${list}, whose stored data is corrupt. Other days are served. Repair it with \`materialize ${corrupt[0]!.asset} -p '${corrupt[0]!.partition}'\` (any run rewrites it).`,
-    { node: node.id, market, date: day, corrupt: corrupt.map((c) => ({ asset: c.asset, partition: c.partition, day: c.partition.slice(c.partition.indexOf('|') + 1), problem: c.what })) },
+    {
+      node: node.id,
+      market,
+      date: day,
+      corrupt: corrupt.map((c) => ({ asset: c.asset, partition: c.partition, day: c.partition.slice(c.partition.indexOf('|') + 1), problem: c.what })),
+    },
     { 'Retry-After': '60' },
   );
 }

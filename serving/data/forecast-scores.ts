@@ -4,7 +4,15 @@
 // scored yet, each with why. Read again when the store changed (its change token), and at
 // most every few seconds otherwise.
 import type { AssetKey, Instance } from '../../runtime/index.ts';
-import { FORECAST_SCORE_ASSET, rollingScore, ServedForecastLog, servedForecastLogPath, type ForecastOrigin, type RollingScore, type ScoreSums } from '../../assets/pjm/forecasting.ts';
+import {
+  FORECAST_SCORE_ASSET,
+  rollingScore,
+  ServedForecastLog,
+  servedForecastLogPath,
+  type ForecastOrigin,
+  type RollingScore,
+  type ScoreSums,
+} from '../../assets/pjm/forecasting.ts';
 
 /** Rolling windows /metrics and the UI show, in days. */
 export const SCORE_WINDOWS = [7, 28] as const;

@@ -48,9 +48,13 @@ export class NodeRowCache {
     const missingPrices = prices.filter((p) => this.#prices(p, node) === undefined);
     const missingLoad = load.filter((l) => this.#load(l) === undefined);
     if (missingPrices.length > 0 || missingLoad.length > 0) {
-      const extraPrices = this.catalog.latestPrices(PREFETCH_DAYS).filter((p) => (p.node === null || p.node === node) && !p.corrupt && this.#prices(p, node) === undefined);
+      const extraPrices = this.catalog
+        .latestPrices(PREFETCH_DAYS)
+        .filter((p) => (p.node === null || p.node === node) && !p.corrupt && this.#prices(p, node) === undefined);
       const extraLoad = this.catalog.latestLoads(PREFETCH_DAYS).filter((l) => !l.corrupt && this.#load(l) === undefined);
-      const union = <T extends PartitionVersion>(a: readonly T[], b: readonly T[]): T[] => [...new Map([...a, ...b].map((p) => [p.materializationId, p])).values()];
+      const union = <T extends PartitionVersion>(a: readonly T[], b: readonly T[]): T[] => [
+        ...new Map([...a, ...b].map((p) => [p.materializationId, p])).values(),
+      ];
       try {
         await this.#read(node, union(missingPrices, extraPrices), union(missingLoad, extraLoad));
       } catch {
@@ -78,7 +82,10 @@ export class NodeRowCache {
 
   async #read(node: number, prices: readonly PartitionVersion[], load: readonly PartitionVersion[]): Promise<void> {
     const storage = this.instance.storage;
-    const [pricePaths, loadPaths] = await Promise.all([Promise.all(prices.map((p) => storage.localPath(p.location))), Promise.all(load.map((l) => storage.localPath(l.location)))]);
+    const [pricePaths, loadPaths] = await Promise.all([
+      Promise.all(prices.map((p) => storage.localPath(p.location))),
+      Promise.all(load.map((l) => storage.localPath(l.location))),
+    ]);
     const priceRows = new Map<string, PriceRow[]>(pricePaths.map((path) => [path, []]));
     const loadRows = new Map<string, LoadRow[]>(loadPaths.map((path) => [path, []]));
     await this.pool.with(async (conn) => {
@@ -86,11 +93,15 @@ export class NodeRowCache {
         const r = await conn.runAndReadAll(
           `SELECT filename, epoch_ms(ts_utc), zone, market, lmp FROM read_parquet(${sqlStringList(pricePaths)}, filename = true) WHERE node_id = ${Math.trunc(node)}`,
         );
-        for (const [file, ts, zone, market, lmp] of r.getRows()) priceRows.get(String(file))?.push({ ts: Number(ts), zone: zone === null ? null : String(zone), market: String(market), lmp: lmp === null ? null : Number(lmp) });
+        for (const [file, ts, zone, market, lmp] of r.getRows())
+          priceRows
+            .get(String(file))
+            ?.push({ ts: Number(ts), zone: zone === null ? null : String(zone), market: String(market), lmp: lmp === null ? null : Number(lmp) });
       }
       if (loadPaths.length > 0) {
         const r = await conn.runAndReadAll(`SELECT filename, epoch_ms(ts_utc), area, kind, mw FROM read_parquet(${sqlStringList(loadPaths)}, filename = true)`);
-        for (const [file, ts, area, kind, mw] of r.getRows()) loadRows.get(String(file))?.push({ ts: Number(ts), area: String(area), kind: String(kind), mw: mw === null ? null : Number(mw) });
+        for (const [file, ts, area, kind, mw] of r.getRows())
+          loadRows.get(String(file))?.push({ ts: Number(ts), area: String(area), kind: String(kind), mw: mw === null ? null : Number(mw) });
       }
     });
     for (const [i, p] of prices.entries()) this.#entries.set(priceKey(p, node), { kind: 'prices', rows: priceRows.get(pricePaths[i]!) ?? [] });

@@ -78,12 +78,7 @@ export function validate<S extends TSchema>(schema: S, value: unknown, where: 'b
   }
   const problems = describeProblems(fn.errors ?? [], where);
   const first = problems[0];
-  throw new HttpError(
-    400,
-    'validation_failed',
-    first ? `Invalid request: ${first.path} ${first.message}.` : `Invalid request ${where}.`,
-    { problems },
-  );
+  throw new HttpError(400, 'validation_failed', first ? `Invalid request: ${first.path} ${first.message}.` : `Invalid request ${where}.`, { problems });
 }
 
 /**

@@ -4,7 +4,16 @@
 // (sidecar format 2), the LEAR members' file. Prediction then goes through the forecasting
 // code (`forecastNodeDay`), so the server predicts exactly as the backtest and the `forecast` asset do.
 import type { Metadata } from '../../runtime/index.ts';
-import { modelFromSidecar, readModelSidecar, servableModel, SIDECAR_FORMATS, SidecarError, sidecarIn, type ModelSidecar, type ServableModel } from '../../assets/pjm/forecasting.ts';
+import {
+  modelFromSidecar,
+  readModelSidecar,
+  servableModel,
+  SIDECAR_FORMATS,
+  SidecarError,
+  sidecarIn,
+  type ModelSidecar,
+  type ServableModel,
+} from '../../assets/pjm/forecasting.ts';
 import type { Booster } from '../../lib/xgboost/index.ts';
 import type { TrainedModel } from '../../assets/pjm/forecasting.ts';
 
@@ -18,7 +27,9 @@ export function sidecarOf(metadata: Metadata, materializationId: number): ModelS
   const where = `pjm/model materialization ${materializationId}`;
   const sidecar = sidecarIn(metadata);
   if (sidecar === undefined) {
-    throw new ModelArtifactError(`${where} has no model sidecar (format ${SIDECAR_FORMATS.map((f) => `"${f}"`).join(' or ')}) in its metadata; it was not written by assets/pjm/model. Rematerialize pjm/model.`);
+    throw new ModelArtifactError(
+      `${where} has no model sidecar (format ${SIDECAR_FORMATS.map((f) => `"${f}"`).join(' or ')}) in its metadata; it was not written by assets/pjm/model. Rematerialize pjm/model.`,
+    );
   }
   try {
     return readModelSidecar(sidecar, where);
@@ -40,14 +51,21 @@ export function modelFromArtifact(sidecar: ModelSidecar, boosters: readonly Boos
   const expected = sidecar.featureNames.length;
   boosters.forEach((b, i) => {
     if (b.numFeatures !== expected) {
-      throw new ModelArtifactError(`pjm/model materialization ${materializationId}: member ${sidecar.members[i]!.file} has ${b.numFeatures} features but the sidecar names ${expected}.`);
+      throw new ModelArtifactError(
+        `pjm/model materialization ${materializationId}: member ${sidecar.members[i]!.file} has ${b.numFeatures} features but the sidecar names ${expected}.`,
+      );
     }
   });
   return modelFromSidecar(sidecar, boosters);
 }
 
 /** The served model (its family, the XGBoost members and, with LEAR served, the LEAR members from the bundle's bytes). */
-export function servableFromArtifact(sidecar: ModelSidecar, model: TrainedModel, others: ReadonlyMap<string, Uint8Array>, materializationId: number): ServableModel {
+export function servableFromArtifact(
+  sidecar: ModelSidecar,
+  model: TrainedModel,
+  others: ReadonlyMap<string, Uint8Array>,
+  materializationId: number,
+): ServableModel {
   try {
     return servableModel(sidecar, model, (name) => others.get(name), `pjm/model materialization ${materializationId}`);
   } catch (err) {

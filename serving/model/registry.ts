@@ -152,7 +152,10 @@ export class ModelRegistry {
       const message = errorMessage(err);
       this.#lastFailure = { materializationId: current.id, message, at: new Date().toISOString() };
       if (!this.#current) this.#reason = `The current ${this.asset} (materialization ${current.id}) could not be loaded: ${message}`;
-      log.error({ materializationId: current.id, err: message }, this.#current ? 'new model could not be loaded; the previous one keeps serving' : 'model could not be loaded');
+      log.error(
+        { materializationId: current.id, err: message },
+        this.#current ? 'new model could not be loaded; the previous one keeps serving' : 'model could not be loaded',
+      );
     }
   }
 

@@ -57,7 +57,10 @@ export class ServedForecastRecorder {
       this.#log ??= ServedForecastLog.open(this.path);
       this.#written += this.#log.append(batch);
     } catch (err) {
-      this.logger.warn({ err: errorMessage(err), path: this.path, forecasts: batch.length }, 'could not keep served forecasts in the served-forecast log; they will not be scored');
+      this.logger.warn(
+        { err: errorMessage(err), path: this.path, forecasts: batch.length },
+        'could not keep served forecasts in the served-forecast log; they will not be scored',
+      );
     }
   }
 

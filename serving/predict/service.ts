@@ -128,7 +128,15 @@ export class PredictService {
   }
 
   /** A node-day's answer; JSON text when it was cached and `asText`. `keep: false` (the warm-up's requests) keeps no forecast. */
-  async #day(served: ServedModel, ref: number | string, market: Market, date: string, explain: boolean, asText: boolean, keep = true): Promise<DayForecastBody | string> {
+  async #day(
+    served: ServedModel,
+    ref: number | string,
+    market: Market,
+    date: string,
+    explain: boolean,
+    asText: boolean,
+    keep = true,
+  ): Promise<DayForecastBody | string> {
     const node = await this.features.resolveNode(ref);
     checkServes(served, market, node.id);
     // The rows are built from the inputs the served model was trained with (its sidecar's set).
@@ -159,7 +167,13 @@ export class PredictService {
   }
 
   /** The feature rows LEAR reads for the node-day besides D's (`learInputDays`), their cache keys and input versions. */
-  async #learDays(served: ServedModel, node: NodeInfo, market: Market, date: string, day: DayFeatures): Promise<{ rows: FeatureTable; keys: string; dataVersions: Record<string, string> }> {
+  async #learDays(
+    served: ServedModel,
+    node: NodeInfo,
+    market: Market,
+    date: string,
+    day: DayFeatures,
+  ): Promise<{ rows: FeatureTable; keys: string; dataVersions: Record<string, string> }> {
     const tables: FeatureTable[] = [];
     const keys: string[] = [];
     const dataVersions: Record<string, string> = {};
@@ -231,13 +245,19 @@ export class PredictService {
         req.rows.forEach((r, i) => {
           const missing = names.filter((n) => !(n in r.features));
           const unknown = Object.keys(r.features).filter((n) => !required.has(n));
-          if (missing.length) problems.push(`rows[${i}] lacks ${missing.length} feature(s): ${missing.slice(0, 10).join(', ')}${missing.length > 10 ? ', ...' : ''}`);
+          if (missing.length)
+            problems.push(`rows[${i}] lacks ${missing.length} feature(s): ${missing.slice(0, 10).join(', ')}${missing.length > 10 ? ', ...' : ''}`);
           if (unknown.length) problems.push(`rows[${i}] has unknown feature(s): ${unknown.slice(0, 10).join(', ')}`);
         });
         if (problems.length > 0) {
-          throw new HttpError(422, 'feature_mismatch', `The rows do not match the model's ${names.length} features (GET /model lists them; use null for a missing value): ${problems.slice(0, 5).join('; ')}.`, {
-            problems,
-          });
+          throw new HttpError(
+            422,
+            'feature_mismatch',
+            `The rows do not match the model's ${names.length} features (GET /model lists them; use null for a missing value): ${problems.slice(0, 5).join('; ')}.`,
+            {
+              problems,
+            },
+          );
         }
         const table = featureTableFromRows(
           req.rows.map((r) => ({ nodeId: node.id, day: '1970-01-01', hour: Number(r.features['hour'] ?? 0), target: null, features: r.features })),
@@ -259,7 +279,9 @@ export class PredictService {
           model: modelRef(served),
           predictions: Array.from(values, (value, i) => ({ value, ...(explanations ? { explanation: explanations[i]! } : {}) })),
           ...(served.servable.lear
-            ? { note: `The model serves ${served.servable.family === 'lear' ? 'LEAR' : 'the ensemble of XGBoost and LEAR'}; these values are its XGBoost members' alone (LEAR reads several days of rows: POST /predict forecasts with the served family).` }
+            ? {
+                note: `The model serves ${served.servable.family === 'lear' ? 'LEAR' : 'the ensemble of XGBoost and LEAR'}; these values are its XGBoost members' alone (LEAR reads several days of rows: POST /predict forecasts with the served family).`,
+              }
             : {}),
         };
       }),

@@ -32,7 +32,11 @@ export function checkBatchWork(nodes: number, dates: number, explain: boolean): 
   const cost = nodeDays * (explain ? EXPLAIN_COST : 1);
   if (cost <= WORK_LIMIT) return;
   const asked = `${nodeDays} node-days${explain ? ' with explain' : ''} (${nodes} nodes × ${dates} dates${explain ? `, each explained node-day counting ${EXPLAIN_COST}` : ''})`;
-  throw overLimit(asked, cost, explain ? `at most ${explainedMax} explained node-days, or ${WORK_LIMIT} without explain, per request` : `at most ${WORK_LIMIT} node-days per request`);
+  throw overLimit(
+    asked,
+    cost,
+    explain ? `at most ${explainedMax} explained node-days, or ${WORK_LIMIT} without explain, per request` : `at most ${WORK_LIMIT} node-days per request`,
+  );
 }
 
 /** Throws a 422 when caller-supplied feature rows (explain counted) are over the limit. */

@@ -43,7 +43,9 @@ export function healthRoutes(lifecycle: Lifecycle): RouteModule {
         tags: ['operations'],
         summary: 'Readiness: a model is loaded (with its data version and training time)',
         responses: { 200: { description: 'Ready to predict.', schema: Ready } },
-        errors: { 503: 'Not ready: no model yet (the message says why), degraded (a validated input of the model is corrupt; `details.corrupt` names each), warming up after start, or shutting down.' },
+        errors: {
+          503: 'Not ready: no model yet (the message says why), degraded (a validated input of the model is corrupt; `details.corrupt` names each), warming up after start, or shutting down.',
+        },
         handler: (ctx) => {
           if (lifecycle.draining) throw new HttpError(503, 'shutting_down', 'The server is shutting down (SIGTERM) and finishing its in-flight requests.');
           const m = deps.models.current();
@@ -52,17 +54,35 @@ export function healthRoutes(lifecycle: Lifecycle): RouteModule {
           // of the forecasts that read it: while one is corrupt the server is degraded, not ready.
           const corrupt = deps.features.catalog.corrupt();
           if (corrupt.length > 0) {
-            const named = corrupt.slice(0, 5).map((p) => describePartition(p.asset, p.partition)).join(', ');
+            const named = corrupt
+              .slice(0, 5)
+              .map((p) => describePartition(p.asset, p.partition))
+              .join(', ');
             throw new HttpError(
               503,
               'degraded',
               `Degraded: ${corrupt.length} validated partition${corrupt.length === 1 ? '' : 's'} the served model depends on ${corrupt.length === 1 ? 'is' : 'are'} corrupt (${named}${corrupt.length > 5 ? ', …' : ''}). Forecasts that need ${corrupt.length === 1 ? 'it are' : 'them are'} refused; other days are served. Repair: \`materialize\` rewrites ${corrupt.length === 1 ? 'it' : 'them'} (\`materialize verify\` lists every bad file).`,
-              { corrupt: corrupt.map((p) => ({ asset: p.asset, partition: p.partition, day: p.day, reason: p.corrupt!.reason, detectedBy: p.corrupt!.detectedBy, detectedAt: new Date(p.corrupt!.detectedAt).toISOString() })) },
+              {
+                corrupt: corrupt.map((p) => ({
+                  asset: p.asset,
+                  partition: p.partition,
+                  day: p.day,
+                  reason: p.corrupt!.reason,
+                  detectedBy: p.corrupt!.detectedBy,
+                  detectedAt: new Date(p.corrupt!.detectedAt).toISOString(),
+                })),
+              },
               { 'Retry-After': '60' },
             );
           }
           if (lifecycle.warming) {
-            throw new HttpError(503, 'warming_up', `The server is warming up its request path (up to ${deps.config.warmupMs} ms after start, SERVING_WARMUP_MS); it answers requests meanwhile, only more slowly.`, undefined, { 'Retry-After': '1' });
+            throw new HttpError(
+              503,
+              'warming_up',
+              `The server is warming up its request path (up to ${deps.config.warmupMs} ms after start, SERVING_WARMUP_MS); it answers requests meanwhile, only more slowly.`,
+              undefined,
+              { 'Retry-After': '1' },
+            );
           }
           ctx.body = {
             status: 'ready',

@@ -26,7 +26,11 @@ const ModelInfo = T.Object(
     members: T.Array(T.Unknown(), { description: 'The XGBoost members: rounds, best iteration, learning curve, feature importance.' }),
     family: T.Object(
       {
-        served: T.Unsafe<'xgboost' | 'lear' | 'ensemble'>({ type: 'string', enum: ['xgboost', 'lear', 'ensemble'], description: 'PJM_MODEL_FAMILIES when the model was trained: what /predict forecasts with.' }),
+        served: T.Unsafe<'xgboost' | 'lear' | 'ensemble'>({
+          type: 'string',
+          enum: ['xgboost', 'lear', 'ensemble'],
+          description: 'PJM_MODEL_FAMILIES when the model was trained: what /predict forecasts with.',
+        }),
         members: T.Array(
           T.Object({
             family: T.Unsafe<'xgboost' | 'lear'>({ type: 'string', enum: ['xgboost', 'lear'] }),
@@ -37,9 +41,11 @@ const ModelInfo = T.Object(
         ),
         combination: T.String({ description: 'How the families are combined per hour, and what happens where LEAR has no forecast.' }),
         learWindows: T.Array(T.Integer(), { description: 'PJM_LEAR_WINDOWS: the LEAR calibration windows averaged (CWA), in days; empty for XGBoost alone.' }),
-        lear: T.Union([T.Null(), T.Array(T.Unknown())], { description: 'Per node: its exogenous series and each fitted window with the days it was fitted on (firstDay..lastDay). Null for XGBoost alone.' }),
+        lear: T.Union([T.Null(), T.Array(T.Unknown())], {
+          description: 'Per node: its exogenous series and each fitted window with the days it was fitted on (firstDay..lastDay). Null for XGBoost alone.',
+        }),
       },
-      { description: "The served family (sidecar format pjm-lmp/2; a pjm-lmp-xgb/1 sidecar is XGBoost alone)." },
+      { description: 'The served family (sidecar format pjm-lmp/2; a pjm-lmp-xgb/1 sidecar is XGBoost alone).' },
     ),
     metrics: T.Unknown({ description: 'Metrics stored with the model.' }),
     calibration: T.Union([T.Null(), T.Unknown()], {
@@ -78,7 +84,10 @@ export const modelRoutes: RouteModule = {
           backtestInfo = {
             materializationId: backtest.id,
             dataVersion: backtest.dataVersion,
-            metadata: size <= MAX_BACKTEST_METADATA_BYTES ? metadata : { omitted: `The backtest metadata is ${size} bytes; read materialization ${backtest.id} from the lineage store.` },
+            metadata:
+              size <= MAX_BACKTEST_METADATA_BYTES
+                ? metadata
+                : { omitted: `The backtest metadata is ${size} bytes; read materialization ${backtest.id} from the lineage store.` },
           };
         }
         const s = m.sidecar;
@@ -105,12 +114,23 @@ export const modelRoutes: RouteModule = {
 function familyInfo(s: ModelSidecar): unknown {
   const xgb = `${s.members.length} XGBoost member(s): ${s.members.map((m) => m.variant.name).join(', ')}`;
   const f = s.families;
-  if (f === undefined) return { served: 'xgboost', members: [{ family: 'xgboost', weight: 1, detail: xgb }], combination: "the mean of the XGBoost members' price forecasts", learWindows: [], lear: null };
+  if (f === undefined)
+    return {
+      served: 'xgboost',
+      members: [{ family: 'xgboost', weight: 1, detail: xgb }],
+      combination: "the mean of the XGBoost members' price forecasts",
+      learWindows: [],
+      lear: null,
+    };
   return {
     served: f.choice,
     members: [
       { family: 'xgboost', weight: f.weights.xgboost, detail: xgb },
-      { family: 'lear', weight: f.weights.lear, detail: `LEAR per node and hour on the ${f.lear.windows.join('/')}-day windows, averaged (${f.lear.nodes.length} node(s))` },
+      {
+        family: 'lear',
+        weight: f.weights.lear,
+        detail: `LEAR per node and hour on the ${f.lear.windows.join('/')}-day windows, averaged (${f.lear.nodes.length} node(s))`,
+      },
     ],
     combination: f.combination,
     learWindows: f.lear.windows,

@@ -4,14 +4,7 @@
 // (serving/http/predict-lane.ts).
 import type { RequestState, RouteModule } from '../routes.ts';
 import { addRoute } from '../routes.ts';
-import {
-  PredictBatchRequest,
-  PredictBatchResponse,
-  PredictFeaturesRequest,
-  PredictFeaturesResponse,
-  PredictRequest,
-  PredictResponse,
-} from '../schemas.ts';
+import { PredictBatchRequest, PredictBatchResponse, PredictFeaturesRequest, PredictFeaturesResponse, PredictRequest, PredictResponse } from '../schemas.ts';
 
 const NO_MODEL = 'No model is loaded yet (or the server is shutting down); `error.message` says why.';
 
@@ -73,7 +66,8 @@ export const predictRoutes: RouteModule = {
       // POST for the body; computing a forecast changes nothing.
       changesState: false,
       summary: 'Predict from feature rows you supply',
-      description: 'Each row must give every feature the model uses (GET /model lists them), null for a missing value. Price features are in $/MWh, as the features asset writes them.',
+      description:
+        'Each row must give every feature the model uses (GET /model lists them), null for a missing value. Price features are in $/MWh, as the features asset writes them.',
       body: PredictFeaturesRequest,
       bodyName: 'PredictFeaturesRequest',
       responses: { 200: { description: 'One prediction per row, $/MWh.', schema: PredictFeaturesResponse, schemaName: 'PredictFeaturesResponse' } },

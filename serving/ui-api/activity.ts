@@ -2,7 +2,15 @@
 // materializing, and which ones failed on their latest attempt. The runtime's
 // staleness answers FRESH / STALE / MISSING from current versions alone; the UI
 // also shows RUNNING and FAILED, which only the run and event records know.
-import { STEP_END_TYPES, type AssetKey, type EventRecord, type LineageStore, type PartitionKey, type RunEventType, type RunRecord } from '../../runtime/index.ts';
+import {
+  STEP_END_TYPES,
+  type AssetKey,
+  type EventRecord,
+  type LineageStore,
+  type PartitionKey,
+  type RunEventType,
+  type RunRecord,
+} from '../../runtime/index.ts';
 
 export interface Failure {
   readonly runId: string;
@@ -49,7 +57,12 @@ export function foldRunEvents(
       if (!previous || previous.ts <= e.ts) {
         // The bare error (or check message) reads better in a cause sentence than the log line.
         const detail = e.type === 'step_failed' ? e.data?.error : e.data?.message;
-        byPartition.set(partition, { runId: e.runId, ts: e.ts, kind: e.type === 'step_failed' ? 'failed' : 'blocked', message: typeof detail === 'string' ? detail : e.message });
+        byPartition.set(partition, {
+          runId: e.runId,
+          ts: e.ts,
+          kind: e.type === 'step_failed' ? 'failed' : 'blocked',
+          message: typeof detail === 'string' ? detail : e.message,
+        });
       }
     }
   }
@@ -65,7 +78,8 @@ export async function readActivity(store: LineageStore, finishedCache: Map<strin
   // run closes it; without a recent heartbeat its steps are not shown as running.
   const aliveSince = Date.now() - HEARTBEAT_STALE_MS;
   const activeRuns = (await store.listRuns({ status: 'running', limit: 20 })).filter((r) => r.heartbeatAt >= aliveSince);
-  for (const events of await Promise.all(activeRuns.map((run) => store.events(run.id, { types: STEP_EVENT_TYPES })))) foldRunEvents(events, { running, failures });
+  for (const events of await Promise.all(activeRuns.map((run) => store.events(run.id, { types: STEP_EVENT_TYPES }))))
+    foldRunEvents(events, { running, failures });
   const activeIds = new Set(activeRuns.map((r) => r.id));
   const recentFailed = (await store.listRuns({ status: 'failed', limit: RECENT_RUNS })).filter((r) => !activeIds.has(r.id));
   // Read in parallel, folded in the order listed (the newest failure of a partition wins either way: folding compares times).

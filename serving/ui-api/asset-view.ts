@@ -92,7 +92,13 @@ export async function historyEntry(instance: Instance<unknown>, m: Materializati
   };
 }
 
-export async function assetView(instance: Instance<unknown>, activity: Activity, key: AssetKey, now: Date, options: { historyLimit?: number } = {}): Promise<AssetView> {
+export async function assetView(
+  instance: Instance<unknown>,
+  activity: Activity,
+  key: AssetKey,
+  now: Date,
+  options: { historyLimit?: number } = {},
+): Promise<AssetView> {
   const def = instance.graph.get(key);
   const resolver = await instance.resolver(now, [key]);
   const s = assetUiStatus(activity, resolver, key);
@@ -105,7 +111,9 @@ export async function assetView(instance: Instance<unknown>, activity: Activity,
     if (c && (!current || c.endedAt > current.endedAt)) [current, currentPartition] = [c, p];
   }
   const withChecks = history.find((h) => h.checks.length > 0);
-  const currentMetadata = current ? (history.find((h) => h.id === current.id)?.metadata ?? (await instance.store.materialization(current.id))?.metadata) : undefined;
+  const currentMetadata = current
+    ? (history.find((h) => h.id === current.id)?.metadata ?? (await instance.store.materialization(current.id))?.metadata)
+    : undefined;
   return {
     key,
     description: def.description,
@@ -167,7 +175,9 @@ export async function partitionsView(
   const resolver = await instance.resolver(now, [key]);
   const def = instance.graph.get(key).partitions;
   // A `-p`-style filter (`node=51288`, `day=2025-05-01...2025-05-31`) narrows the list, as on the command line.
-  const keys = (options.partition && def ? parsePartitionArgument(options.partition, def, now, resolver.dynamic) : resolver.partitionKeys(key)).slice().reverse();
+  const keys = (options.partition && def ? parsePartitionArgument(options.partition, def, now, resolver.dynamic) : resolver.partitionKeys(key))
+    .slice()
+    .reverse();
   const counts = emptyCounts(keys.length);
   const multi = asMulti(def);
   // Per value of the dimension that is not time (the nodes): how healthy each is, for the grid view.
@@ -193,7 +203,10 @@ export async function partitionsView(
     counts,
     matching: matching.length,
     dimension: other
-      ? { name: other.name, values: [...byValue].map(([value, c]) => ({ value, counts: c })).sort((a, b) => (a.value < b.value ? -1 : a.value > b.value ? 1 : 0)) }
+      ? {
+          name: other.name,
+          values: [...byValue].map(([value, c]) => ({ value, counts: c })).sort((a, b) => (a.value < b.value ? -1 : a.value > b.value ? 1 : 0)),
+        }
       : null,
     partitions: page.map(({ partition, status }) => {
       const current = resolver.status(key, partition).current;

@@ -5,14 +5,7 @@
 // it in the background when its turn comes, and wakes the live event streams
 // whenever the run emits. Runs are canceled when the server closes.
 import { EventEmitter } from 'node:events';
-import {
-  prepareRun,
-  resolveSelection,
-  RuntimeError,
-  type Instance,
-  type Plan,
-  type RunEvent,
-} from '../../runtime/index.ts';
+import { prepareRun, resolveSelection, RuntimeError, type Instance, type Plan, type RunEvent } from '../../runtime/index.ts';
 import { RunQueue } from '../../runtime/queue/run-queue.ts';
 import { RUN_QUEUE_DEFAULTS, type RunQueueSettings } from '../../runtime/settings.ts';
 

@@ -10,8 +10,15 @@ export interface LineageView {
   readonly lineage: LineageResult;
 }
 
-export async function lineageView(instance: Instance<unknown>, id: number, options: { depth?: number; maxPerGroup?: number } = {}): Promise<LineageView | undefined> {
-  const [m, lineage] = await Promise.all([instance.store.materialization(id), lineageOf(instance.store, id, { depth: options.depth ?? 4, maxPerGroup: options.maxPerGroup ?? 5 })]);
+export async function lineageView(
+  instance: Instance<unknown>,
+  id: number,
+  options: { depth?: number; maxPerGroup?: number } = {},
+): Promise<LineageView | undefined> {
+  const [m, lineage] = await Promise.all([
+    instance.store.materialization(id),
+    lineageOf(instance.store, id, { depth: options.depth ?? 4, maxPerGroup: options.maxPerGroup ?? 5 }),
+  ]);
   if (!m || !lineage) return undefined;
   const current = (await instance.store.current(m.asset, m.partition))?.id === m.id;
   return { materialization: { ...(await historyEntry(instance, m)), asset: m.asset, current }, lineage };

@@ -194,7 +194,15 @@ export function findPredictions(value: JsonValue | undefined): PredictedHour[] |
     if (!isObj(r) || typeof r.nodeId !== 'number' || typeof r.day !== 'string' || typeof r.hour !== 'number' || !('forecast' in r)) {
       throw new TypeError(`backtest forecasts[${i}] is not a ForecastHour (nodeId, day, hour, actual, forecast, naive): ${JSON.stringify(r).slice(0, 120)}`);
     }
-    return { node: String(r.nodeId), day: r.day, hour: r.hour, actual: num(r.actual), forecast: num(r.forecast), naive: num(r.naive), ...intervalsOf(r.quantiles) };
+    return {
+      node: String(r.nodeId),
+      day: r.day,
+      hour: r.hour,
+      actual: num(r.actual),
+      forecast: num(r.forecast),
+      naive: num(r.naive),
+      ...intervalsOf(r.quantiles),
+    };
   });
 }
 

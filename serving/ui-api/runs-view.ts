@@ -1,7 +1,17 @@
 // GET /api/runs, /api/runs/:id and its events: the run list, one run with its
 // progress, what it materialized and its event log. Progress is folded by the
 // runtime's foldRun, as the CLI's live view folds it, so the UI and the terminal agree.
-import { foldRun, pickCounts, runEventFromRecord, type EventRecord, type Instance, type RunRecord, type RunStatus, type RunTrigger, type StepCounts } from '../../runtime/index.ts';
+import {
+  foldRun,
+  pickCounts,
+  runEventFromRecord,
+  type EventRecord,
+  type Instance,
+  type RunRecord,
+  type RunStatus,
+  type RunTrigger,
+  type StepCounts,
+} from '../../runtime/index.ts';
 
 export interface RunSummary {
   readonly id: string;
@@ -56,13 +66,19 @@ export async function listRunsView(instance: Instance<unknown>, options: { limit
 }
 
 /** One run with its first `eventLimit` events (the page follows the rest with afterId); `progress` when already folded. */
-export async function runView(instance: Instance<unknown>, id: string, options: { eventLimit?: number; progress?: RunProgress } = {}): Promise<RunView | undefined> {
+export async function runView(
+  instance: Instance<unknown>,
+  id: string,
+  options: { eventLimit?: number; progress?: RunProgress } = {},
+): Promise<RunView | undefined> {
   const run = await instance.store.getRun(id);
   if (!run) return undefined;
   const events = await instance.store.events(id, { limit: options.eventLimit ?? 5000 });
   return {
     run: runSummary(run),
-    progress: options.progress ?? (events.length < (options.eventLimit ?? 5000) ? runProgress(events) : runProgress(await instance.store.events(id, { limit: Number.MAX_SAFE_INTEGER }))),
+    progress:
+      options.progress ??
+      (events.length < (options.eventLimit ?? 5000) ? runProgress(events) : runProgress(await instance.store.events(id, { limit: Number.MAX_SAFE_INTEGER }))),
     materializations: (await instance.store.materializationsOfRun(id)).map((m) => ({
       id: m.id,
       asset: m.asset,

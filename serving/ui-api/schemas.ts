@@ -8,10 +8,10 @@ const Nullable = <S extends TSchema>(s: S) => T.Union([s, T.Null()]);
 const Json = T.Unknown({ description: 'Free-form JSON' });
 const MetadataSchema = T.Record(T.String(), Json, { description: 'Free-form facts stored with the materialization (row counts, metrics, reports).' });
 
-export const UiStatusSchema = T.Union(
-  [T.Literal('fresh'), T.Literal('stale'), T.Literal('missing'), T.Literal('failed'), T.Literal('running')],
-  { description: 'fresh: up to date; stale: inputs or code changed since; missing: never materialized; failed: the latest attempt failed or was blocked; running: being materialized now.' },
-);
+export const UiStatusSchema = T.Union([T.Literal('fresh'), T.Literal('stale'), T.Literal('missing'), T.Literal('failed'), T.Literal('running')], {
+  description:
+    'fresh: up to date; stale: inputs or code changed since; missing: never materialized; failed: the latest attempt failed or was blocked; running: being materialized now.',
+});
 
 export const StatusCountsSchema = T.Object({
   total: T.Integer(),
@@ -144,7 +144,9 @@ export const AssetViewSchema = T.Object({
   latestChecks: Nullable(T.Object({ materializationId: T.Integer(), partition: T.String(), results: T.Array(CheckViewSchema) })),
   views: T.Object({
     model: T.Optional(ModelViewSchema),
-    modelProblem: T.Optional(T.String({ description: "Why the metadata's model sidecar cannot be shown: the materialization, the field and what is wrong with it." })),
+    modelProblem: T.Optional(
+      T.String({ description: "Why the metadata's model sidecar cannot be shown: the materialization, the field and what is wrong with it." }),
+    ),
     backtest: T.Optional(BacktestViewSchema),
     backtestAsset: T.Optional(T.String({ description: 'The asset the backtest belongs to, when not this one (a model page shows its backtest).' })),
   }),
@@ -189,7 +191,12 @@ export const ForecastVsActualSchema = T.Object({
       actual: NumOrNull,
       forecast: NumOrNull,
       naive: NumOrNull,
-      interval50: T.Optional(T.Tuple([T.Number(), T.Number()], { description: "The forecast's 50 % interval [q25, q75], $/MWh: the backtest's online conformal quantiles (absent without them, e.g. in its warm-up days)." })),
+      interval50: T.Optional(
+        T.Tuple([T.Number(), T.Number()], {
+          description:
+            "The forecast's 50 % interval [q25, q75], $/MWh: the backtest's online conformal quantiles (absent without them, e.g. in its warm-up days).",
+        }),
+      ),
       interval90: T.Optional(T.Tuple([T.Number(), T.Number()], { description: 'The 90 % interval [q05, q95], $/MWh.' })),
     }),
   ),
@@ -285,7 +292,9 @@ export const AssetKeyParams = T.Object({
 
 export const PartitionsQuery = T.Object({
   status: T.Optional(UiStatusSchema),
-  partition: T.Optional(T.String({ maxLength: 2000, description: 'A filter written as for `materialize -p`: a key, FROM...TO, a list, or node=A,day=FROM...TO.' })),
+  partition: T.Optional(
+    T.String({ maxLength: 2000, description: 'A filter written as for `materialize -p`: a key, FROM...TO, a list, or node=A,day=FROM...TO.' }),
+  ),
   limit: T.Optional(SafeInteger({ minimum: 1, maximum: 5000, default: 200 })),
   offset: T.Optional(SafeInteger({ minimum: 0, default: 0 })),
 });
@@ -378,12 +387,19 @@ export const ForecastScoresSchema = T.Object({
     }),
     { description: 'Days with a kept forecast, oldest first.' },
   ),
-  rolling: T.Array(
-    T.Object({ windowDays: T.Integer(), endDay: T.String(), scoredDays: T.Integer(), ...ScoreFigures }, { additionalProperties: true }),
-    { description: 'Pooled over the window of calendar days ending at the latest scored day.' },
-  ),
+  rolling: T.Array(T.Object({ windowDays: T.Integer(), endDay: T.String(), scoredDays: T.Integer(), ...ScoreFigures }, { additionalProperties: true }), {
+    description: 'Pooled over the window of calendar days ending at the latest scored day.',
+  }),
   pending: T.Array(
-    T.Object({ day: T.String(), nodeId: T.Integer(), market: T.String(), origin: T.String(), modelVersion: T.String(), issuedAt: T.Integer(), reason: T.String() }),
+    T.Object({
+      day: T.String(),
+      nodeId: T.Integer(),
+      market: T.String(),
+      origin: T.String(),
+      modelVersion: T.String(),
+      issuedAt: T.Integer(),
+      reason: T.String(),
+    }),
     { description: 'Kept forecasts of days not scored yet, newest first, with why.' },
   ),
 });

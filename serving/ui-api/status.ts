@@ -82,7 +82,8 @@ export function assetUiStatus(activity: Activity, resolver: StalenessResolver, a
 export function partitionCauses(activity: Activity, resolver: StalenessResolver, asset: AssetKey, partition: PartitionKey): string[] {
   const out: string[] = [];
   const failure = activeFailure(activity, resolver, asset, partition);
-  if (failure) out.push(`the latest attempt ${failure.kind === 'blocked' ? 'was blocked by a failed check' : 'failed'} (run ${failure.runId}): ${failure.message}`);
+  if (failure)
+    out.push(`the latest attempt ${failure.kind === 'blocked' ? 'was blocked by a failed check' : 'failed'} (run ${failure.runId}): ${failure.message}`);
   const s = resolver.status(asset, partition);
   if (s.status === 'MISSING') out.push('never materialized');
   for (const c of s.causes) out.push(describeCause(c));

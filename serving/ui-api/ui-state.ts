@@ -3,7 +3,20 @@
 // views reused while the store has not changed (the graph view at 1,000 assets is
 // computed once per change, not once per poll).
 import { readFile } from 'node:fs/promises';
-import { EMPTY_RUN_FOLD, foldRun, latestDeadline, pickCounts, runEventFromRecord, UNPARTITIONED, type AssetKey, type EventRecord, type Instance, type JsonValue, type RunProgressFold, type StoreChange } from '../../runtime/index.ts';
+import {
+  EMPTY_RUN_FOLD,
+  foldRun,
+  latestDeadline,
+  pickCounts,
+  runEventFromRecord,
+  UNPARTITIONED,
+  type AssetKey,
+  type EventRecord,
+  type Instance,
+  type JsonValue,
+  type RunProgressFold,
+  type StoreChange,
+} from '../../runtime/index.ts';
 import { readActivity, type Activity } from './activity.ts';
 import { graphView, type GraphView } from './graph-view.ts';
 import { RunLauncher } from './launcher.ts';

@@ -62,7 +62,10 @@ test('a bad cron line or zone fails when the definitions load, naming the schedu
     () => defineDefinitions({ assets: [], schedules: [{ name: 'x', cron: '30 14 * *', timezone: 'America/New_York', selection: '*' }] }),
     /Schedule x: cron "30 14 \* \*" in time zone "America\/New_York" is invalid/,
   );
-  assert.throws(() => defineDefinitions({ assets: [], schedules: [{ name: 'x', cron: '30 14 * * *', timezone: 'Mars/Olympus', selection: '*' }] }), /Schedule x: .*Mars\/Olympus/);
+  assert.throws(
+    () => defineDefinitions({ assets: [], schedules: [{ name: 'x', cron: '30 14 * * *', timezone: 'Mars/Olympus', selection: '*' }] }),
+    /Schedule x: .*Mars\/Olympus/,
+  );
 });
 
 // ---- policies ----
@@ -76,7 +79,13 @@ function graph(): AssetGraph<unknown> {
       assets: [
         defineAsset({ key: 'prices', partitions: days, codeVersion: '1', materialize: noop }),
         defineAsset({ key: 'validated', deps: ['prices'], partitions: days, codeVersion: '1', automation: { kind: 'eager' }, materialize: noop }),
-        defineAsset({ key: 'forecast', deps: [{ asset: 'validated', mapping: { kind: 'all' } }], codeVersion: '1', automation: { kind: 'eager' }, materialize: noop }),
+        defineAsset({
+          key: 'forecast',
+          deps: [{ asset: 'validated', mapping: { kind: 'all' } }],
+          codeVersion: '1',
+          automation: { kind: 'eager' },
+          materialize: noop,
+        }),
       ] as AssetDefinition<unknown>[],
     }),
   );
@@ -112,10 +121,18 @@ const settled: [string, string, string, [string, string, string][]][] = [
   ['prices', '2026-11-02', 'p2', []],
   ['validated', '2026-11-01', 'v1', [['prices', '2026-11-01', 'p1']]],
   ['validated', '2026-11-02', 'v2', [['prices', '2026-11-02', 'p2']]],
-  ['forecast', '', 'f1', [['validated', '2026-11-01', 'v1'], ['validated', '2026-11-02', 'v2']]],
+  [
+    'forecast',
+    '',
+    'f1',
+    [
+      ['validated', '2026-11-01', 'v1'],
+      ['validated', '2026-11-02', 'v2'],
+    ],
+  ],
 ];
 
-test('eager: nothing is requested while every asset consumed its upstreams\' current data', () => {
+test("eager: nothing is requested while every asset consumed its upstreams' current data", () => {
   const e = policies(graph(), snap(settled));
   assert.equal(e.evaluated, ['validated', 'forecast']);
   assert.equal(e.requests, []);
@@ -142,11 +159,23 @@ test('eager: an upstream re-materialized with identical data requests nothing', 
 test('eager: a missing latest partition is requested once its inputs exist, and waits with a reason when they do not', () => {
   const noValidated2 = settled.filter((x) => !(x[0] === 'validated' && x[1] === '2026-11-02'));
   const e = policies(graph(), snap(noValidated2));
-  assert.equal(e.requests.map((r) => [r.selection, r.partitions]), [['validated', ['2026-11-02']], ['forecast', undefined]]);
+  assert.equal(
+    e.requests.map((r) => [r.selection, r.partitions]),
+    [
+      ['validated', ['2026-11-02']],
+      ['forecast', undefined],
+    ],
+  );
   const noPrices2 = noValidated2.filter((x) => !(x[0] === 'prices' && x[1] === '2026-11-02'));
   const w = policies(graph(), snap(noPrices2));
-  assert.equal(w.requests.filter((r) => r.selection === 'validated'), []);
-  assert.ok(w.skipped.some((s) => s.subject === 'validated[2026-11-02]' && /waiting for upstream prices\[2026-11-02\]/.test(s.reason)), JSON.stringify(w.skipped));
+  assert.equal(
+    w.requests.filter((r) => r.selection === 'validated'),
+    [],
+  );
+  assert.ok(
+    w.skipped.some((s) => s.subject === 'validated[2026-11-02]' && /waiting for upstream prices\[2026-11-02\]/.test(s.reason)),
+    JSON.stringify(w.skipped),
+  );
 });
 
 test('missing and on_cron policies', () => {
@@ -154,7 +183,14 @@ test('missing and on_cron policies', () => {
     defineDefinitions({
       assets: [
         defineAsset({ key: 'prices', partitions: days, codeVersion: '1', automation: { kind: 'missing' }, materialize: noop }),
-        defineAsset({ key: 'report', deps: ['prices'], partitions: days, codeVersion: '1', automation: { kind: 'on_cron', cron: '0 6 * * *', timezone: 'America/New_York' }, materialize: noop }),
+        defineAsset({
+          key: 'report',
+          deps: ['prices'],
+          partitions: days,
+          codeVersion: '1',
+          automation: { kind: 'on_cron', cron: '0 6 * * *', timezone: 'America/New_York' },
+          materialize: noop,
+        }),
       ] as AssetDefinition<unknown>[],
     }),
   );
@@ -162,19 +198,31 @@ test('missing and on_cron policies', () => {
   const view = snapshotView(s);
   const at = new Date('2026-11-05T11:05:00Z'); // 06:05 EST
   const e = evaluatePolicies({ graph: g, resolver: new StalenessResolver(g, view, at), view, now: at, cursors: new Map(), catchUpMs: HOUR });
-  assert.equal(e.requests.map((r) => [r.selection, r.partitions, r.dedupeKey.split(':')[0]]), [
-    ['prices', ['2026-11-02'], 'missing'],
-    ['report', ['2026-11-02'], 'on_cron'],
-  ]);
+  assert.equal(
+    e.requests.map((r) => [r.selection, r.partitions, r.dedupeKey.split(':')[0]]),
+    [
+      ['prices', ['2026-11-02'], 'missing'],
+      ['report', ['2026-11-02'], 'on_cron'],
+    ],
+  );
   // With the cursor the first tick left, the same due time does not request again.
   const again = evaluatePolicies({ graph: g, resolver: new StalenessResolver(g, view, at), view, now: at, cursors: e.cursors, catchUpMs: HOUR });
-  assert.equal(again.requests.map((r) => r.selection), ['prices']);
+  assert.equal(
+    again.requests.map((r) => r.selection),
+    ['prices'],
+  );
 });
 
 // ---- freshness ----
 
 const forecastDays = dailyPartitions({ start: '2026-11-01', endOffset: 2 });
-const fresh = defineAsset({ key: 'forecast', partitions: forecastDays, codeVersion: '1', freshness: { at: '14:30', timezone: 'America/New_York', partitionDay: -1 }, materialize: noop });
+const fresh = defineAsset({
+  key: 'forecast',
+  partitions: forecastDays,
+  codeVersion: '1',
+  freshness: { at: '14:30', timezone: 'America/New_York', partitionDay: -1 },
+  materialize: noop,
+});
 
 test('freshness: day D exists by 14:30 EPT on D-1 — on time, late with how late, with a fixed clock', () => {
   // 2026-12-02 15:00 EST: day 2026-12-03 was due at 14:30 EST (19:30 UTC) today.
@@ -184,7 +232,14 @@ test('freshness: day D exists by 14:30 EPT on D-1 — on time, late with how lat
   assert.is(late.partition, '2026-12-03');
   assert.is(late.reason, 'forecast[2026-12-03] was due by 2026-12-02 14:30 EST and is missing; 30 min 0 s late');
   const s = snap([['forecast', '2026-12-03', 'f', []]]);
-  const onTime = evaluateFreshness(fresh, { ...snapshotView(s), current: (a, p) => (p === '2026-12-03' ? { ...s.get(a as AssetKey)!.get(p)!, endedAt: Date.parse('2026-12-02T19:05:00Z') } : undefined) }, at)!;
+  const onTime = evaluateFreshness(
+    fresh,
+    {
+      ...snapshotView(s),
+      current: (a, p) => (p === '2026-12-03' ? { ...s.get(a as AssetKey)!.get(p)!, endedAt: Date.parse('2026-12-02T19:05:00Z') } : undefined),
+    },
+    at,
+  )!;
   assert.is(onTime.state, 'on_time');
   assert.is(onTime.reason, 'forecast[2026-12-03] materialized 2026-12-02 14:05 EST, before its deadline 2026-12-02 14:30 EST');
   // Before today's deadline, the verdict is about yesterday's deadline (day 2026-12-02).
@@ -193,7 +248,15 @@ test('freshness: day D exists by 14:30 EPT on D-1 — on time, late with how lat
 
 test('freshness of an unpartitioned asset: materialized between two deadlines', () => {
   const a = defineAsset({ key: 'latest', codeVersion: '1', freshness: { at: '14:30', timezone: 'America/New_York' }, materialize: noop });
-  const view = (endedAt: number) => ({ current: () => ({ ...snap([['latest', '', 'x', []]]).get('latest' as AssetKey)!.get('')!, endedAt }), materializedPartitions: () => [''] });
+  const view = (endedAt: number) => ({
+    current: () => ({
+      ...snap([['latest', '', 'x', []]])
+        .get('latest' as AssetKey)!
+        .get('')!,
+      endedAt,
+    }),
+    materializedPartitions: () => [''],
+  });
   const at = new Date('2026-12-02T20:00:00Z');
   assert.is(evaluateFreshness(a, view(Date.parse('2026-12-02T18:00:00Z')), at)!.state, 'on_time');
   const late = evaluateFreshness(a, view(Date.parse('2026-12-01T18:00:00Z')), at)!;
@@ -203,15 +266,27 @@ test('freshness of an unpartitioned asset: materialized between two deadlines', 
 });
 
 test('freshness: a deadline whose partition is outside the definition is unknown, with the reason', () => {
-  const short = defineAsset({ key: 'f', partitions: days, codeVersion: '1', freshness: { at: '14:30', timezone: 'America/New_York', partitionDay: -1 }, materialize: noop });
+  const short = defineAsset({
+    key: 'f',
+    partitions: days,
+    codeVersion: '1',
+    freshness: { at: '14:30', timezone: 'America/New_York', partitionDay: -1 },
+    materialize: noop,
+  });
   const v = evaluateFreshness(short, snapshotView(new Map()), new Date('2026-12-02T20:00:00Z'))!;
   assert.is(v.state, 'unknown');
   assert.match(v.reason, /f\[2026-12-03\] was due by 2026-12-02 14:30 EST, but it is not a partition of the asset \(daily from 2026-11-01 to 2026-11-02\)/);
 });
 
 test('freshness and automation declarations are checked when the asset is defined', () => {
-  assert.throws(() => defineAsset({ key: 'x', codeVersion: '1', freshness: { at: '2:30pm', timezone: 'America/New_York' }, materialize: noop }), /Asset x freshness: time "2:30pm" must be HH:MM/);
-  assert.throws(() => defineAsset({ key: 'x', codeVersion: '1', automation: { kind: 'on_cron', cron: 'often', timezone: 'UTC' }, materialize: noop }), /Asset x automation: cron "often"/);
+  assert.throws(
+    () => defineAsset({ key: 'x', codeVersion: '1', freshness: { at: '2:30pm', timezone: 'America/New_York' }, materialize: noop }),
+    /Asset x freshness: time "2:30pm" must be HH:MM/,
+  );
+  assert.throws(
+    () => defineAsset({ key: 'x', codeVersion: '1', automation: { kind: 'on_cron', cron: 'often', timezone: 'UTC' }, materialize: noop }),
+    /Asset x automation: cron "often"/,
+  );
 });
 
 // ---- future-day partitions ----
@@ -230,9 +305,19 @@ test('a daily end offset adds today (1) and tomorrow (2) to the partitions', () 
 
 test('a sensor that throws, times out or returns nonsense is a failure value, not an exception', async () => {
   const base = { cursor: undefined, now, resources: {} };
-  const boom = defineSensor({ name: 'boom', intervalMs: 1000, evaluate: () => { throw new Error('API key rejected'); } });
+  const boom = defineSensor({
+    name: 'boom',
+    intervalMs: 1000,
+    evaluate: () => {
+      throw new Error('API key rejected');
+    },
+  });
   assert.equal(await runSensor(boom, base, 1000), { ok: false, error: 'sensor boom failed: API key rejected' });
-  const slow = defineSensor({ name: 'slow', intervalMs: 1000, evaluate: ({ signal }) => new Promise((_, reject) => signal.addEventListener('abort', () => reject(new Error('aborted')))) });
+  const slow = defineSensor({
+    name: 'slow',
+    intervalMs: 1000,
+    evaluate: ({ signal }) => new Promise((_, reject) => signal.addEventListener('abort', () => reject(new Error('aborted')))),
+  });
   assert.equal(await runSensor(slow, base, 50), { ok: false, error: 'sensor slow did not answer within 50 ms' });
   const odd = defineSensor({ name: 'odd', intervalMs: 1000, evaluate: () => ({ runRequests: [{ selection: 'a', dedupeKey: '', reason: '' }] }) });
   assert.equal(await runSensor(odd, base, 1000), { ok: false, error: 'sensor odd returned a run request without a selection or a dedupeKey' });

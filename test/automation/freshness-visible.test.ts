@@ -90,7 +90,11 @@ test('the server exports the gauges on /metrics', async () => {
   const dataDir = tempDir('fresh-server');
   // Unpartitioned and never materialized: late whatever the real hour.
   const instance = await Instance.open(
-    defineDefinitions({ assets: [defineAsset({ key: 'daily_report', codeVersion: '1', freshness: { at: '06:00', timezone: 'Europe/Paris' }, materialize: () => ({ value: 1 }) })] as AssetDefinition<unknown>[] }),
+    defineDefinitions({
+      assets: [
+        defineAsset({ key: 'daily_report', codeVersion: '1', freshness: { at: '06:00', timezone: 'Europe/Paris' }, materialize: () => ({ value: 1 }) }),
+      ] as AssetDefinition<unknown>[],
+    }),
     { dataDir },
   );
   const server = await startServer(instance, configWith({ dataDir }), { modules: [] });
@@ -114,13 +118,22 @@ test('materialize status: a DEADLINE column and each verdict in words', async ()
   assert.match(before.stdout, /^ASSET\s+STATUS\s+DEADLINE\s+/m);
   assert.match(before.stdout, /^derived\s+MISSING\s+LATE\s+/m);
   assert.match(before.stdout, /^source\s+MISSING\s+(?!LATE|on time)/m);
-  assert.match(before.stdout, /Deadlines:\n {2}derived: LATE — due by \d{4}-\d{2}-\d{2} 14:30 E[SD]T \(once a day, after .*\) and never materialized; .* late\n/);
+  assert.match(
+    before.stdout,
+    /Deadlines:\n {2}derived: LATE — due by \d{4}-\d{2}-\d{2} 14:30 E[SD]T \(once a day, after .*\) and never materialized; .* late\n/,
+  );
   assert.is((await runCli(['source,derived'], env)).code, 0);
   const after = await runCli(['status'], env);
   assert.match(after.stdout, /^derived\s+FRESH\s+on time\s+/m);
   assert.match(after.stdout, /derived: on time — materialized .*, since the deadline before/);
   const json = JSON.parse((await runCli(['status', '--json'], env)).stdout) as { asset: string; freshness?: { state: string } }[];
-  assert.equal(json.map((s) => [s.asset, s.freshness?.state]), [['source', undefined], ['derived', 'on_time']]);
+  assert.equal(
+    json.map((s) => [s.asset, s.freshness?.state]),
+    [
+      ['source', undefined],
+      ['derived', 'on_time'],
+    ],
+  );
 });
 
 test.run();

@@ -26,7 +26,9 @@ function defs() {
         return { value: start };
       },
     });
-  return defineDefinitions({ assets: [slow('a'), slow('b'), slow('c'), slow('train1', 'training'), slow('train2', 'training'), slow('prices')] as AssetDefinition<unknown>[] });
+  return defineDefinitions({
+    assets: [slow('a'), slow('b'), slow('c'), slow('train1', 'training'), slow('train2', 'training'), slow('prices')] as AssetDefinition<unknown>[],
+  });
 }
 
 const run = async (queue: RunQueue, instance: Instance<unknown>, selection: string, hooks: Parameters<RunQueue['run']>[2] = {}) => {
@@ -49,8 +51,14 @@ test('two handles on one store: runs start in the order queued, one at a time un
     await sleep(50);
     const third = run(q1, one, 'c');
     const outcomes = await Promise.all([first, second, third]);
-    assert.equal(outcomes.map((o) => (o.kind === 'ran' ? o.result.status : o.kind)), ['succeeded', 'succeeded', 'succeeded']);
-    assert.equal(spans.map((s) => s.asset), ['a', 'b', 'c']);
+    assert.equal(
+      outcomes.map((o) => (o.kind === 'ran' ? o.result.status : o.kind)),
+      ['succeeded', 'succeeded', 'succeeded'],
+    );
+    assert.equal(
+      spans.map((s) => s.asset),
+      ['a', 'b', 'c'],
+    );
     for (let i = 1; i < spans.length; i++) assert.ok(spans[i]!.start >= spans[i - 1]!.end, `${spans[i]!.asset} started before ${spans[i - 1]!.asset} ended`);
     assert.equal(waits, ['b: 1 runs are running, the most allowed at once (RUN_QUEUE_MAX_CONCURRENT=1)']);
     assert.equal(await one.store.runQueue({ states: ['queued', 'launched'] }), []);
@@ -95,7 +103,10 @@ test('a queued run canceled from another handle never starts; its waiter learns 
     assert.equal(await two.store.cancelQueuedRun(queuedId), { canceled: true });
     assert.equal(await second, { kind: 'canceled', runId: queuedId, reason: CANCELED_ON_REQUEST });
     await first;
-    assert.equal(spans.map((s) => s.asset), ['a']);
+    assert.equal(
+      spans.map((s) => s.asset),
+      ['a'],
+    );
     assert.is(await one.store.getRun(queuedId), undefined);
   } finally {
     await one.close();
@@ -108,7 +119,15 @@ test('a run queued on another host whose process stopped heartbeating is cancele
   const instance = await Instance.open(defs(), { dataDir });
   try {
     const now = Date.now();
-    const row = (runId: string, enqueuedAt: number) => ({ runId, selection: 'prices', partitions: null, force: true, trigger: 'api' as const, pools: [], enqueuedAt });
+    const row = (runId: string, enqueuedAt: number) => ({
+      runId,
+      selection: 'prices',
+      partitions: null,
+      force: true,
+      trigger: 'api' as const,
+      pools: [],
+      enqueuedAt,
+    });
     await instance.store.enqueueRun(row('20261203T090000-dead00', now - 200_000));
     await instance.store.enqueueRun(row('20261203T090000-alive0', now - 200_000));
     // Two rows another host queued (the store only ever records this process as the owner).
@@ -122,7 +141,10 @@ test('a run queued on another host whose process stopped heartbeating is cancele
     assert.is(outcome.kind === 'ran' && outcome.result.status, 'succeeded');
     const dead = (await instance.store.queuedRun('20261203T090000-dead00'))!;
     assert.is(dead.state, 'canceled');
-    assert.match(dead.cancelReason ?? '', /^canceled: the process that queued it \(pid 4242 on worker-7\.example\) has sent no heartbeat for 20\d s \(a waiting process heartbeats every 10 s; after 90 s it is taken for dead\), and only it could start it$/);
+    assert.match(
+      dead.cancelReason ?? '',
+      /^canceled: the process that queued it \(pid 4242 on worker-7\.example\) has sent no heartbeat for 20\d s \(a waiting process heartbeats every 10 s; after 90 s it is taken for dead\), and only it could start it$/,
+    );
     const alive = (await instance.store.queuedRun('20261203T090000-alive0'))!;
     assert.equal([alive.state, alive.cancelReason, alive.ownerHost], ['queued', null, 'worker-7.example']);
   } finally {
@@ -153,11 +175,22 @@ test('materialize runs lists a queued run; materialize runs cancel ID cancels it
   const instance = await Instance.open(defs(), { dataDir });
   try {
     // Queued by this (live) process; the CLI sees it in the shared store.
-    await instance.store.enqueueRun({ runId: '20261202T140000-abcdef', selection: 'train1', partitions: null, force: true, trigger: 'api', pools: ['training'], enqueuedAt: Date.parse('2026-12-02T14:00:00Z') });
+    await instance.store.enqueueRun({
+      runId: '20261202T140000-abcdef',
+      selection: 'train1',
+      partitions: null,
+      force: true,
+      trigger: 'api',
+      pools: ['training'],
+      enqueuedAt: Date.parse('2026-12-02T14:00:00Z'),
+    });
     const env = { DATA_DIR: dataDir, ASSET_DEFINITIONS: 'test/fixtures/automation/definitions.ts' };
     const list = await runCli(['runs'], env);
     assert.is(list.code, 0, list.stderr);
-    assert.match(list.stdout, /^QUEUED RUN\s+TRIGGER\s+QUEUED \(UTC\)\s+POOLS\s+SELECTION\n20261202T140000-abcdef\s+api\s+2026-12-02 14:00:00\s+training\s+train1$/m);
+    assert.match(
+      list.stdout,
+      /^QUEUED RUN\s+TRIGGER\s+QUEUED \(UTC\)\s+POOLS\s+SELECTION\n20261202T140000-abcdef\s+api\s+2026-12-02 14:00:00\s+training\s+train1$/m,
+    );
     const cancel = await runCli(['runs', 'cancel', '20261202T140000-abcdef'], env);
     assert.is(cancel.code, 0, cancel.stderr);
     assert.match(cancel.stdout, /canceled run 20261202T140000-abcdef: it was queued and will not start/);

@@ -20,7 +20,13 @@ function defs(options: { schedules?: Schedule[]; sensors?: Sensor<unknown>[] } =
     assets: [
       defineAsset({ key: 'counter', codeVersion: '1', materialize: () => ({ value: ++calls.counter }) }),
       defineAsset({ key: 'source', codeVersion: '1', source: true, materialize: () => ({ value: sourceValue }) }),
-      defineAsset({ key: 'derived', deps: ['source'], codeVersion: '1', automation: { kind: 'eager' }, materialize: async (ctx) => ({ value: `${++calls.derived}:${await ctx.input('source').json()}` }) }),
+      defineAsset({
+        key: 'derived',
+        deps: ['source'],
+        codeVersion: '1',
+        automation: { kind: 'eager' },
+        materialize: async (ctx) => ({ value: `${++calls.derived}:${await ctx.input('source').json()}` }),
+      }),
     ] as AssetDefinition<unknown>[],
     ...options,
   });
@@ -33,7 +39,8 @@ test('a schedule fires once per due time across the autumn DST change, and not a
   calls.counter = 0;
   // Ticks every 20 minutes around 14:30 New York time on Oct 31 (EDT), Nov 1 and Nov 2 (EST).
   const times: Date[] = [];
-  for (const day of ['2026-10-31', '2026-11-01', '2026-11-02']) for (let m = 0; m < 240; m += 20) times.push(new Date(Date.parse(`${day}T17:00:00Z`) + m * 60_000));
+  for (const day of ['2026-10-31', '2026-11-01', '2026-11-02'])
+    for (let m = 0; m < 240; m += 20) times.push(new Date(Date.parse(`${day}T17:00:00Z`) + m * 60_000));
   let instance = await Instance.open(defs({ schedules: [daily] }), { dataDir });
   for (const [i, now] of times.entries()) {
     // A restart halfway: a new process on the same store.
@@ -48,7 +55,10 @@ test('a schedule fires once per due time across the autumn DST change, and not a
   }
   const runs = await instance.store.listRuns({ limit: 100 });
   assert.is(calls.counter, 3);
-  assert.equal(runs.map((r) => r.trigger), ['schedule', 'schedule', 'schedule']);
+  assert.equal(
+    runs.map((r) => r.trigger),
+    ['schedule', 'schedule', 'schedule'],
+  );
   const ticks = await instance.store.listTicks({ name: 'daily' });
   assert.equal(ticks.map((t) => t.evaluated).reverse(), [['2026-10-31T18:30:00.000Z'], ['2026-11-01T19:30:00.000Z'], ['2026-11-02T19:30:00.000Z']]);
   assert.ok(ticks.every((t) => t.requested.length === 1 && t.requested[0]!.outcome === 'launched' && runs.some((r) => r.id === t.requested[0]!.runId)));
@@ -67,7 +77,10 @@ test("a sensor's cursor survives a restart, its repeated requests are de-duplica
       seen.push(cursor);
       if (fail) throw new Error('Data Miner answered 503');
       // It requests every posted day, even those before its cursor: the store's claims keep them single.
-      return { runRequests: posted.map((d) => ({ selection: 'counter', dedupeKey: `posted:${d}`, reason: `prices of ${d} posted`, force: true })), cursor: posted.at(-1) };
+      return {
+        runRequests: posted.map((d) => ({ selection: 'counter', dedupeKey: `posted:${d}`, reason: `prices of ${d} posted`, force: true })),
+        cursor: posted.at(-1),
+      };
     },
   });
   calls.counter = 0;
@@ -75,7 +88,10 @@ test("a sensor's cursor survives a restart, its repeated requests are de-duplica
   let instance = await Instance.open(defs({ sensors: [sensor] }), { dataDir });
   await runTick(instance, { now: new Date(t0), daemonId: 'd1' });
   // Not due again within its interval.
-  assert.equal((await runTick(instance, { now: new Date(t0 + 30_000), daemonId: 'd1' })).ticks.filter((t) => t.kind === 'sensor'), []);
+  assert.equal(
+    (await runTick(instance, { now: new Date(t0 + 30_000), daemonId: 'd1' })).ticks.filter((t) => t.kind === 'sensor'),
+    [],
+  );
   await instance.close();
 
   posted.push('2026-12-02');
@@ -83,7 +99,13 @@ test("a sensor's cursor survives a restart, its repeated requests are de-duplica
   const r = await runTick(instance, { now: new Date(t0 + 120_000), daemonId: 'd2' });
   assert.equal(seen, [undefined, '2026-12-01']);
   const sensorTick = r.ticks.find((t) => t.kind === 'sensor')!;
-  assert.equal(sensorTick.requested.map((q) => [q.dedupeKey, q.outcome]), [['posted:2026-12-01', 'duplicate'], ['posted:2026-12-02', 'launched']]);
+  assert.equal(
+    sensorTick.requested.map((q) => [q.dedupeKey, q.outcome]),
+    [
+      ['posted:2026-12-01', 'duplicate'],
+      ['posted:2026-12-02', 'launched'],
+    ],
+  );
   assert.match(sensorTick.requested[0]!.detail!, /already requested by d1/);
   assert.is(calls.counter, 2);
 
@@ -103,7 +125,10 @@ test('an eager asset runs once after its upstream changes, and not when the upst
   const instance = await Instance.open(defs(), { dataDir });
   await materialize(instance, { selection: 'source', trigger: 'test' });
   const tick = () => runTick(instance, { daemonId: 'd1' });
-  assert.equal((await tick()).runs.map((r) => r.status), ['succeeded']); // derived was missing
+  assert.equal(
+    (await tick()).runs.map((r) => r.status),
+    ['succeeded'],
+  ); // derived was missing
   assert.is(calls.derived, 1);
   assert.equal((await tick()).runs, []);
 
@@ -159,7 +184,10 @@ test('the daemon loop stops between ticks when asked', async () => {
   const { ticks } = await runDaemon(instance, { intervalMs: 60_000, stop: stop.signal, onTick: () => stop.abort() });
   assert.is(ticks, 1, `ticks ${ticks}`);
   assert.ok(Date.now() - started < 30_000);
-  assert.equal((await instance.store.listRuns()).map((r) => r.trigger), ['automation', 'test']);
+  assert.equal(
+    (await instance.store.listRuns()).map((r) => r.trigger),
+    ['automation', 'test'],
+  );
   await instance.close();
 });
 
@@ -170,7 +198,13 @@ test('the daemon opens its definitions again every reopen.everyMs: partitions th
   const dayDefs = () =>
     defineDefinitions({
       assets: [
-        defineAsset({ key: 'day', codeVersion: '1', partitions: dailyPartitions({ start: '2026-11-01', end: loadedEnd }), automation: { kind: 'missing' }, materialize: (ctx) => ({ value: ctx.partition }) }),
+        defineAsset({
+          key: 'day',
+          codeVersion: '1',
+          partitions: dailyPartitions({ start: '2026-11-01', end: loadedEnd }),
+          automation: { kind: 'missing' },
+          materialize: (ctx) => ({ value: ctx.partition }),
+        }),
       ] as AssetDefinition<unknown>[],
     });
   const instance = await Instance.open(dayDefs(), { dataDir });
@@ -202,7 +236,11 @@ test('the daemon opens its definitions again every reopen.everyMs: partitions th
       if (ticked === 3) stop.abort();
     },
   });
-  assert.equal([ticks, reopened, closedByDaemon], [3, 1, 1], 'reopened once, 25 h after the first load (not after 30 min), and closed by the daemon at the end');
+  assert.equal(
+    [ticks, reopened, closedByDaemon],
+    [3, 1, 1],
+    'reopened once, 25 h after the first load (not after 30 min), and closed by the daemon at the end',
+  );
   assert.ok(!requestedPerTick.slice(0, 2).flat().includes('2026-11-03'), `before the reopen, no tick knew 2026-11-03: ${JSON.stringify(requestedPerTick)}`);
   assert.ok(requestedPerTick[2]!.includes('2026-11-03'), `the tick after the reopen requested the new day: ${JSON.stringify(requestedPerTick)}`);
   assert.ok(await instance.store.current('day' as never, '2026-11-03'), 'and it was materialized');

@@ -38,7 +38,11 @@ const env: NodeJS.ProcessEnv = {
   FORCE_COLOR: '0',
 };
 
-interface Finished { code: number | null; signal: NodeJS.Signals | null; output: string }
+interface Finished {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  output: string;
+}
 
 function run(args: readonly string[], timeoutMs: number, extraEnv: NodeJS.ProcessEnv = {}): Promise<Finished> {
   return new Promise((resolve) => {
@@ -86,13 +90,15 @@ test('the image runs the materialize CLI, the commands below', () => {
   assert.ok(existsSync(join(root, 'runtime/cli/main.ts')), 'runtime/cli/main.ts (the CLI that bin/materialize.js loads) does not exist yet');
 });
 
-test('the CronJob\'s command materializes into an empty DATA_DIR, and `status` reads the result', async () => {
+test("the CronJob's command materializes into an empty DATA_DIR, and `status` reads the result", async () => {
   // The CronJob's pod starts when the definitions' schedule is due, and its `tick` runs what is
   // due then. Tick as of the schedule's latest due time, as that pod would.
   const [schedule] = PJM_SCHEDULES;
   const now = new Date();
-  const due = dueTimesBetween(parseCron(schedule!.name, schedule!.cron, schedule!.timezone ?? 'UTC'), new Date(now.getTime() - 24 * 3_600_000), now, 100).at(-1)!;
-  assert.equal(cronArgs, ['tick'], 'this test runs the CronJob\'s tick at the due time: change it with the CronJob');
+  const due = dueTimesBetween(parseCron(schedule!.name, schedule!.cron, schedule!.timezone ?? 'UTC'), new Date(now.getTime() - 24 * 3_600_000), now, 100).at(
+    -1,
+  )!;
+  assert.equal(cronArgs, ['tick'], "this test runs the CronJob's tick at the due time: change it with the CronJob");
   const result = await run([...cronArgs, '--at', new Date(due.getTime() + 5_000).toISOString()], 240_000);
   assert.ok(
     result.code === 0,
@@ -103,19 +109,31 @@ test('the CronJob\'s command materializes into an empty DATA_DIR, and `status` r
   assert.ok(status.code === 0, `${describe(['status', '--json'])} failed (exit ${status.code}) after the materialization:\n${tail(status.output)}`);
 });
 
-test('the Deployment\'s command serves: live on /health, ready on /ready after the materialization, healthy by the image HEALTHCHECK, exits 0 on SIGTERM', async () => {
+test("the Deployment's command serves: live on /health, ready on /ready after the materialization, healthy by the image HEALTHCHECK, exits 0 on SIGTERM", async () => {
   const port = await freePort();
-  const child = spawn(process.execPath, ['bin/materialize.js', ...serveArgs], { cwd: root, env: { ...env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['bin/materialize.js', ...serveArgs], {
+    cwd: root,
+    env: { ...env, PORT: String(port) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('close', (code, signal) => resolve({ code, signal })),
+  );
   try {
     const base = `http://127.0.0.1:${port}`;
     const health = await waitForStatus(`${base}/health`, 200, 30_000, child);
-    assert.ok(health === 200, `The Deployment's command ${describe(serveArgs)} did not answer GET /health with 200 within 30 s (last: ${health}). Output:\n${tail(output)}`);
+    assert.ok(
+      health === 200,
+      `The Deployment's command ${describe(serveArgs)} did not answer GET /health with 200 within 30 s (last: ${health}). Output:\n${tail(output)}`,
+    );
     const ready = await waitForStatus(`${base}/ready`, 200, 60_000, child);
-    assert.ok(ready === 200, `GET /ready did not become 200 within 60 s after a materialization into the same DATA_DIR (last: ${ready}): the pods would never receive traffic. Output:\n${tail(output)}`);
+    assert.ok(
+      ready === 200,
+      `GET /ready did not become 200 within 60 s after a materialization into the same DATA_DIR (last: ${ready}): the pods would never receive traffic. Output:\n${tail(output)}`,
+    );
 
     const [command, ...args] = final.healthcheck ?? [];
     assert.ok(command, 'the Dockerfile has no exec-form HEALTHCHECK');

@@ -60,11 +60,17 @@ const RUNTIME_LOADER = ['runtime/settings.ts', 'runtime/store/open-store.ts', 'b
 test('DATA_DIR, ASSET_DEFINITIONS, LINEAGE_STORE and OMP_WAIT_POLICY are read only by the runtime settings loader', () => {
   assert.ok(RUNTIME_READ.test("const fromEnv = raw(env, 'DATA_DIR');") && RUNTIME_READ.test('process.env.ASSET_DEFINITIONS'));
   assert.ok(lines(RUNTIME_READ, (file) => file === 'runtime/settings.ts').length >= 3, 'runtime/settings.ts reads none of them');
-  assert.equal(lines(RUNTIME_READ, (file) => !RUNTIME_LOADER.includes(file)), []);
+  assert.equal(
+    lines(RUNTIME_READ, (file) => !RUNTIME_LOADER.includes(file)),
+    [],
+  );
 });
 
 test('PJM_* are read only in assets/pjm/config.ts', () => {
-  assert.equal(lines(PJM_READ, (file) => file !== 'assets/pjm/config.ts'), []);
+  assert.equal(
+    lines(PJM_READ, (file) => file !== 'assets/pjm/config.ts'),
+    [],
+  );
 });
 
 test.run();

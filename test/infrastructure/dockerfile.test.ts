@@ -28,28 +28,45 @@ test('multi-stage: dependencies are installed with `npm ci --omit=dev` in a buil
   const build = facts.stages.find((s) => s.runs.some((r) => /\bnpm ci\b.*--omit=dev\b/.test(r)));
   assert.ok(build, 'no stage runs `npm ci --omit=dev`');
   assert.not.equal(build, final, '`npm ci` runs in the final stage: compilers would end up in the image');
-  assert.ok(build!.runs.some((r) => /apt-get install.*\bpython3\b.*\bmake\b.*\bg\+\+/.test(r)), 'the build stage must install python3, make and g++ (node-gyp build of better-sqlite3)');
+  assert.ok(
+    build!.runs.some((r) => /apt-get install.*\bpython3\b.*\bmake\b.*\bg\+\+/.test(r)),
+    'the build stage must install python3, make and g++ (node-gyp build of better-sqlite3)',
+  );
   assert.ok(!final.runs.some((r) => /\bg\+\+|\bbuild-essential\b/.test(r)), 'the final stage installs a compiler');
   const carried = final.copies.filter((c) => c.from !== null);
-  assert.equal(carried.map((c) => [c.from, c.sources]), [[build!.name, ['/app/node_modules']]]);
+  assert.equal(
+    carried.map((c) => [c.from, c.sources]),
+    [[build!.name, ['/app/node_modules']]],
+  );
 });
 
 test('package.json approves the install scripts of the native modules the build compiles (npm 11 allowScripts)', () => {
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { allowScripts?: Record<string, boolean> };
   assert.is(pkg.allowScripts?.['better-sqlite3'], true);
   const build = facts.stages.find((s) => s.runs.some((r) => /\bnpm ci\b/.test(r)))!;
-  assert.ok(build.runs.some((r) => /npm install -g npm@11\./.test(r)), 'the build stage must use npm 11, which reads allowScripts (Node 20 bundles npm 10)');
+  assert.ok(
+    build.runs.some((r) => /npm install -g npm@11\./.test(r)),
+    'the build stage must use npm 11, which reads allowScripts (Node 20 bundles npm 10)',
+  );
 });
 
 test('the runtime stage has the OpenMP library XGBoost loads and runs as a non-root user', () => {
-  assert.ok(final.runs.some((r) => /apt-get install.*\blibgomp1\b/.test(r)), 'libgomp1 (needed by xgboost_node lib/libxgboost.so) is not installed in the final stage');
-  assert.ok(final.runs.some((r) => /apt-get install.*\blibxgboost0\b/.test(r)), "libxgboost0 (Debian's XGBoost, which lib/xgboost prefers) is not installed in the final stage");
+  assert.ok(
+    final.runs.some((r) => /apt-get install.*\blibgomp1\b/.test(r)),
+    'libgomp1 (needed by xgboost_node lib/libxgboost.so) is not installed in the final stage',
+  );
+  assert.ok(
+    final.runs.some((r) => /apt-get install.*\blibxgboost0\b/.test(r)),
+    "libxgboost0 (Debian's XGBoost, which lib/xgboost prefers) is not installed in the final stage",
+  );
   assert.ok(final.user, 'the final stage has no USER: the container would run as root');
   assert.not.ok(['root', '0', '0:0'].includes(final.user!), `the final stage runs as ${final.user}`);
 });
 
 test('every path the Dockerfile copies from the build context exists and is not excluded by .dockerignore', () => {
-  const fromContext = facts.stages.flatMap((s) => s.copies.filter((c) => c.from === null).flatMap((c) => c.sources.map((source) => ({ source, line: c.line }))));
+  const fromContext = facts.stages.flatMap((s) =>
+    s.copies.filter((c) => c.from === null).flatMap((c) => c.sources.map((source) => ({ source, line: c.line }))),
+  );
   assert.ok(fromContext.length > 0, 'the Dockerfile copies nothing from the build context');
   const problems: string[] = [];
   for (const { source, line } of fromContext) {
@@ -87,7 +104,7 @@ test('the entrypoint is the materialize CLI and the default command serves; the 
   assert.equal(deployment.spec.template.spec.containers[0].args, final.cmd, 'the Deployment should run the image default, `serve`');
 });
 
-test('the healthcheck asks the server\'s /health on PORT', () => {
+test("the healthcheck asks the server's /health on PORT", () => {
   assert.ok(final.healthcheck, 'the final stage has no exec-form HEALTHCHECK CMD');
   assert.is(final.healthcheck![0], 'node', 'the slim image has no curl or wget: the healthcheck must use node');
   assert.match(final.healthcheck!.join(' '), /process\.env\.PORT.*\/health\b/);

@@ -12,16 +12,26 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 const edges = projectImports(root);
 
 test('the compiler lists the imports of every layer (the check sees something to check)', () => {
-  for (const from of ['runtime/', 'lib/', 'serving/', 'assets/']) assert.ok(edges.some((e) => e.file.startsWith(from)), `no import from ${from} found`);
-  assert.ok(edges.some((e) => e.file === 'serving/predict/forecast.ts' && e.imports === 'assets/pjm/forecasting.ts'), 'serving/predict/forecast.ts imports the public module');
+  for (const from of ['runtime/', 'lib/', 'serving/', 'assets/'])
+    assert.ok(
+      edges.some((e) => e.file.startsWith(from)),
+      `no import from ${from} found`,
+    );
+  assert.ok(
+    edges.some((e) => e.file === 'serving/predict/forecast.ts' && e.imports === 'assets/pjm/forecasting.ts'),
+    'serving/predict/forecast.ts imports the public module',
+  );
 });
 
 test('no import crosses a boundary', () => {
   const bad = boundaryViolations(edges);
-  assert.equal(bad.map((v) => `${v.file} imports ${v.imports}: ${v.rule.why}`), []);
+  assert.equal(
+    bad.map((v) => `${v.file} imports ${v.imports}: ${v.rule.why}`),
+    [],
+  );
 });
 
-test('serving names the pipeline\'s assets by ASSET_KEYS (assets/pjm/forecasting.ts), never by a string of its own', () => {
+test("serving names the pipeline's assets by ASSET_KEYS (assets/pjm/forecasting.ts), never by a string of its own", () => {
   const files = (dir: string): string[] =>
     readdirSync(dir).flatMap((n) => (statSync(join(dir, n)).isDirectory() ? files(join(dir, n)) : n.endsWith('.ts') ? [join(dir, n)] : []));
   const literal = /['"]pjm\/[a-z_/]+['"]/;

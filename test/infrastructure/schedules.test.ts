@@ -42,7 +42,10 @@ test('the check fails on a CronJob whose cron line, zone or command drifted, and
   assert.match(scheduleMismatches([{ ...job!, schedule: '30 13 * * *' }], PJM_SCHEDULES, at).join('\n'), /no schedule of the definitions is due/);
   assert.match(scheduleMismatches([{ ...job!, timeZone: 'UTC' }], PJM_SCHEDULES, at).join('\n'), /no schedule of the definitions is due/);
   assert.match(scheduleMismatches([{ ...job!, args: ['pjm/model'] }], PJM_SCHEDULES, at).join('\n'), /not `materialize tick`/);
-  assert.match(scheduleMismatches([job!], [...PJM_SCHEDULES, { ...schedule!, name: 'hourly', cron: '0 * * * *' }], at).join('\n'), /schedule hourly .* has no CronJob/);
+  assert.match(
+    scheduleMismatches([job!], [...PJM_SCHEDULES, { ...schedule!, name: 'hourly', cron: '0 * * * *' }], at).join('\n'),
+    /schedule hourly .* has no CronJob/,
+  );
 });
 
 test.run();

@@ -29,10 +29,18 @@ function filesDefining(path: string): string[] {
 
 const objects = buildOverlay(join(root, 'infrastructure/k8s/overlays/local'));
 const deployment = findObject(objects, 'Deployment', 'pjm-serving') as unknown as {
-  spec: { template: { spec: {
-    terminationGracePeriodSeconds?: number;
-    containers: { readinessProbe: { httpGet: { path: string } }; livenessProbe: { httpGet: { path: string } }; lifecycle?: { preStop?: { exec?: { command: string[] } } } }[];
-  } } };
+  spec: {
+    template: {
+      spec: {
+        terminationGracePeriodSeconds?: number;
+        containers: {
+          readinessProbe: { httpGet: { path: string } };
+          livenessProbe: { httpGet: { path: string } };
+          lifecycle?: { preStop?: { exec?: { command: string[] } } };
+        }[];
+      };
+    };
+  };
 };
 const configMap = (findObject(objects, 'ConfigMap', 'pjm-config') as unknown as { data: Record<string, string> }).data;
 const container = deployment.spec.template.spec.containers[0]!;
@@ -53,7 +61,7 @@ for (const [probe, path] of [
   });
 }
 
-test('the server\'s drain after SIGTERM, with the ConfigMap\'s environment, ends before Kubernetes kills the pod', async () => {
+test("the server's drain after SIGTERM, with the ConfigMap's environment, ends before Kubernetes kills the pod", async () => {
   const drainMs = await serverDrainMs(configMap);
   const preStop = container.lifecycle?.preStop?.exec?.command ?? [];
   const pauseMs = preStop[0] === 'sleep' ? Number(preStop[1]) * 1000 : 0;

@@ -70,7 +70,7 @@ test('the table is found, and a README with two tables in the section is refused
   assert.throws(() => configurationTable('### Configuration\n\n| a | b |\n| - | - |\n| `X` | x |\n\ntext\n\n| a | b |\n| - | - |\n'), /has 2 tables/);
 });
 
-test('every variable the code reads has a row in README.md\'s configuration table', () => {
+test("every variable the code reads has a row in README.md's configuration table", () => {
   const docs = documented();
   const missing = [...variablesRead()].filter(([name]) => !docs.has(name)).map(([name, files]) => `${name} (read in ${[...new Set(files)].join(', ')})`);
   assert.equal(missing, []);

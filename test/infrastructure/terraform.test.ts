@@ -24,7 +24,13 @@ const get = (body: unknown, ...path: string[]): unknown => path.reduce<unknown>(
 const one = (value: unknown): unknown => (Array.isArray(value) ? value[0] : value);
 
 test('every module comes from terraform-aws-modules with a pinned major version', () => {
-  const expected = { vpc: 'terraform-aws-modules/vpc/aws', eks: 'terraform-aws-modules/eks/aws', ecr: 'terraform-aws-modules/ecr/aws', s3_bucket: 'terraform-aws-modules/s3-bucket/aws', serving_irsa: 'terraform-aws-modules/iam/aws//modules/iam-role-for-service-accounts-eks' };
+  const expected = {
+    vpc: 'terraform-aws-modules/vpc/aws',
+    eks: 'terraform-aws-modules/eks/aws',
+    ecr: 'terraform-aws-modules/ecr/aws',
+    s3_bucket: 'terraform-aws-modules/s3-bucket/aws',
+    serving_irsa: 'terraform-aws-modules/iam/aws//modules/iam-role-for-service-accounts-eks',
+  };
   for (const [name, source] of Object.entries(expected)) assert.is(mod(name).source, source, `module "${name}" source`);
   for (const [name, body] of Object.entries(tf.modules)) {
     assert.match(String(body.source), /^terraform-aws-modules\//, `module "${name}" is not a terraform-aws-modules module`);
@@ -41,9 +47,16 @@ test('EKS: a managed node group in the private subnets, IRSA on, and the EBS CSI
   assert.is(cluster.enable_irsa, true);
   const storageClass = findObject(eks, 'StorageClass', 'pjm-gp3') as unknown as { provisioner: string };
   assert.is(storageClass.provisioner, 'ebs.csi.aws.com');
-  assert.ok(get(cluster, 'cluster_addons', 'aws-ebs-csi-driver'), 'the eks overlay provisions volumes with ebs.csi.aws.com, but cluster_addons has no aws-ebs-csi-driver');
+  assert.ok(
+    get(cluster, 'cluster_addons', 'aws-ebs-csi-driver'),
+    'the eks overlay provisions volumes with ebs.csi.aws.com, but cluster_addons has no aws-ebs-csi-driver',
+  );
   assert.equal(references(get(cluster, 'cluster_addons', 'aws-ebs-csi-driver', 'service_account_role_arn')), ['module.ebs_csi_irsa.iam_role_arn']);
-  assert.equal(get(mod('vpc'), 'public_subnet_tags', 'kubernetes.io/role/elb'), 1, 'public subnets need the kubernetes.io/role/elb tag for the LoadBalancer Service');
+  assert.equal(
+    get(mod('vpc'), 'public_subnet_tags', 'kubernetes.io/role/elb'),
+    1,
+    'public subnets need the kubernetes.io/role/elb tag for the LoadBalancer Service',
+  );
 });
 
 test('S3: the asset bucket is versioned, encrypted, blocks public access and has lifecycle rules', () => {
@@ -54,8 +67,14 @@ test('S3: the asset bucket is versioned, encrypted, blocks public access and has
   for (const flag of ['block_public_acls', 'block_public_policy', 'ignore_public_acls', 'restrict_public_buckets']) assert.is(bucket[flag], true, flag);
   const rules = bucket.lifecycle_rule as HclBody[];
   assert.ok(Array.isArray(rules) && rules.length > 0, 'no lifecycle_rule');
-  assert.ok(rules.some((r) => r.enabled === true && get(r, 'noncurrent_version_expiration', 'noncurrent_days') !== undefined), 'no enabled rule expires noncurrent versions');
-  assert.ok(rules.some((r) => typeof r.abort_incomplete_multipart_upload_days === 'number'), 'no rule aborts incomplete multipart uploads');
+  assert.ok(
+    rules.some((r) => r.enabled === true && get(r, 'noncurrent_version_expiration', 'noncurrent_days') !== undefined),
+    'no enabled rule expires noncurrent versions',
+  );
+  assert.ok(
+    rules.some((r) => typeof r.abort_incomplete_multipart_upload_days === 'number'),
+    'no rule aborts incomplete multipart uploads',
+  );
 });
 
 test('IRSA: the serving role may only list, read and write objects under the bucket prefix', () => {
@@ -75,7 +94,11 @@ test('IRSA: the serving role may only list, read and write objects under the buc
       assert.equal(actions, ['s3:ListBucket'], 'keep ListBucket in its own statement: it applies to the bucket, not objects');
       assert.equal(resources, [bucketArn]);
       const condition = one(statement.condition) as HclBody | undefined;
-      assert.equal([condition?.variable, condition?.values], ['s3:prefix', ['${var.s3_prefix}/*']], 'ListBucket must be limited to the prefix with an s3:prefix condition');
+      assert.equal(
+        [condition?.variable, condition?.values],
+        ['s3:prefix', ['${var.s3_prefix}/*']],
+        'ListBucket must be limited to the prefix with an s3:prefix condition',
+      );
     } else {
       assert.equal(resources, [prefixObjects], `${actions.join(', ')} must be limited to objects under the prefix`);
     }
@@ -87,8 +110,14 @@ test('IRSA: the serving role may only list, read and write objects under the buc
 test('IRSA trusts exactly the namespace and ServiceAccount the pods run as', () => {
   const namespace = variableDefault(tf, 'k8s_namespace');
   const account = variableDefault(tf, 'k8s_service_account');
-  const deployment = findObject(eks, 'Deployment', 'pjm-serving') as unknown as { metadata: { namespace: string }; spec: { template: { spec: { serviceAccountName: string } } } };
-  const cronjob = findObject(eks, 'CronJob', 'pjm-materialize') as unknown as { metadata: { namespace: string }; spec: { jobTemplate: { spec: { template: { spec: { serviceAccountName: string } } } } } };
+  const deployment = findObject(eks, 'Deployment', 'pjm-serving') as unknown as {
+    metadata: { namespace: string };
+    spec: { template: { spec: { serviceAccountName: string } } };
+  };
+  const cronjob = findObject(eks, 'CronJob', 'pjm-materialize') as unknown as {
+    metadata: { namespace: string };
+    spec: { jobTemplate: { spec: { template: { spec: { serviceAccountName: string } } } } };
+  };
   for (const [name, ns, sa] of [
     ['pjm-serving', deployment.metadata.namespace, deployment.spec.template.spec.serviceAccountName],
     ['pjm-materialize', cronjob.metadata.namespace, cronjob.spec.jobTemplate.spec.template.spec.serviceAccountName],
@@ -112,7 +141,11 @@ test('the outputs the eks overlay reads exist and point at the cluster, the buck
   }
   const env = readTerraformEnv();
   const keys = Object.keys(env).sort();
-  assert.equal(keys, [...OVERLAY_OUTPUTS.map((n) => n.toUpperCase()), IMAGE_TAG_KEY].sort(), 'overlays/eks/terraform.env keys must be the outputs terraform-env.ts writes');
+  assert.equal(
+    keys,
+    [...OVERLAY_OUTPUTS.map((n) => n.toUpperCase()), IMAGE_TAG_KEY].sort(),
+    'overlays/eks/terraform.env keys must be the outputs terraform-env.ts writes',
+  );
   assert.is(env.S3_PREFIX, variableDefault(tf, 's3_prefix'), 'terraform.env S3_PREFIX differs from the Terraform default');
   assert.is(env.CLUSTER_NAME, variableDefault(tf, 'name'), 'terraform.env CLUSTER_NAME differs from the Terraform default');
 });
@@ -134,11 +167,18 @@ test('RDS: the PostgreSQL lineage store is private, encrypted, its password kept
   // Exactly one way in: 5432/tcp from the node security group; no CIDR rule anywhere on it.
   const rules = Object.values(tf.resources.aws_vpc_security_group_ingress_rule ?? {}).filter((r) => r.security_group_id === '${aws_security_group.lineage.id}');
   assert.is(rules.length, 1, 'one ingress rule on the lineage security group');
-  assert.equal([rules[0]!.ip_protocol, rules[0]!.from_port, rules[0]!.to_port, rules[0]!.referenced_security_group_id], ['tcp', 5432, 5432, '${module.eks.node_security_group_id}']);
+  assert.equal(
+    [rules[0]!.ip_protocol, rules[0]!.from_port, rules[0]!.to_port, rules[0]!.referenced_security_group_id],
+    ['tcp', 5432, 5432, '${module.eks.node_security_group_id}'],
+  );
   assert.not.ok('cidr_ipv4' in rules[0]!);
   assert.not.ok('ingress' in (get(tf.resources, 'aws_security_group', 'lineage') as HclBody), 'no inline ingress blocks beside the rule');
   // What the walk-through builds LINEAGE_STORE from.
-  for (const [name, ref] of [['rds_endpoint', 'aws_db_instance.lineage.address'], ['rds_database', 'aws_db_instance.lineage.db_name'], ['rds_username', 'aws_db_instance.lineage.username']]) {
+  for (const [name, ref] of [
+    ['rds_endpoint', 'aws_db_instance.lineage.address'],
+    ['rds_database', 'aws_db_instance.lineage.db_name'],
+    ['rds_username', 'aws_db_instance.lineage.username'],
+  ]) {
     assert.equal(references(tf.outputs[name!]?.value), [ref!], `output "${name}"`);
   }
   assert.match(String(tf.outputs.rds_master_user_secret_arn?.value), /aws_db_instance\.lineage\.master_user_secret\[0\]\.secret_arn/);

@@ -34,7 +34,10 @@ test('the days of a DST change are days like any other (no zone, no 23- or 25-ho
 
 test('a string that is not a calendar day is named, not turned into "Invalid time value"', () => {
   assert.ok(Number.isNaN(dayNumberOf('not-a-day')));
-  assert.throws(() => addDays('2025-13-01', 1), (e: Error) => e instanceof RangeError && e.message.includes('"2025-13-01" is not a YYYY-MM-DD calendar day'));
+  assert.throws(
+    () => addDays('2025-13-01', 1),
+    (e: Error) => e instanceof RangeError && e.message.includes('"2025-13-01" is not a YYYY-MM-DD calendar day'),
+  );
   assert.throws(() => dayOfNumber(Number.NaN), RangeError);
 });
 

@@ -56,7 +56,10 @@ test('with maxOpen, a borrower waits for a connection to come back and gets that
   assert.is(opened, 1);
   await pool.release(first);
   pool.close();
-  const err = await pool.borrow().then(() => undefined, (e: Error) => e);
+  const err = await pool.borrow().then(
+    () => undefined,
+    (e: Error) => e,
+  );
   assert.match(String(err?.message), /closed/);
 });
 
@@ -83,7 +86,7 @@ test('a returned connection is reset, kept up to maxIdle, and a failed reset clo
   const again = await pool.borrow();
   assert.is(again, a);
   const r = await again.runAndReadAll(`SELECT count(*)::INTEGER AS n FROM duckdb_tables() WHERE temporary`);
-  assert.equal(r.getRowObjectsJson(), [{ n: 0 }], 'the previous borrower\'s temp table survived the return');
+  assert.equal(r.getRowObjectsJson(), [{ n: 0 }], "the previous borrower's temp table survived the return");
   failReset = true;
   await pool.release(again);
   const fresh = await pool.borrow();

@@ -65,7 +65,10 @@ for (const c of fixture.cases) {
   });
 
   test(`${c.name}: LARS knots match sklearn's lars_path (relative 1e-8) and the pre-1.1 AIC picks the same knot`, () => {
-    for (const [normalize, ref] of [[false, c.zou2007], [true, c.zou2007Normalized]] as const) {
+    for (const [normalize, ref] of [
+      [false, c.zou2007],
+      [true, c.zou2007Normalized],
+    ] as const) {
       const { design, target } = setup(c, normalize);
       const path = larsLassoPath(design, target, { maxIter: 2500 });
       assert.is(path.alphas.length, ref.alphas.length, `normalize=${normalize}: knot count`);
@@ -126,7 +129,13 @@ test('AIC on a case with a known answer: orthogonal columns, the criterion compu
   const pick = selectByInformationCriterion(design, target, { criterion: 'aic', noiseVariance: 1 });
   assert.ok(maxAbsDiff(pick.path.alphas, [3, 2, 0.2, 0.1, 0]) < 1e-12, `knots ${pick.path.alphas}`);
   const constant = 8 * Math.log(2 * Math.PI);
-  assert.ok(maxAbsDiff(pick.criterion, [104.4, 66.4, 5.04, 6.32, 8].map((v) => v + constant)) < 1e-9, `criterion ${pick.criterion}`);
+  assert.ok(
+    maxAbsDiff(
+      pick.criterion,
+      [104.4, 66.4, 5.04, 6.32, 8].map((v) => v + constant),
+    ) < 1e-9,
+    `criterion ${pick.criterion}`,
+  );
   assert.ok(Math.abs(pick.alpha - 0.2) < 1e-12);
   const { coef, intercept } = toOriginalScale(design, target, pick.coef);
   assert.ok(maxAbsDiff(coef, [2.8, -1.8, 0, 0]) < 1e-12, `coef ${coef}`);

@@ -39,7 +39,10 @@ test('the panel has 24 prices and 2 exogenous series per day; 247 LEAR inputs', 
 // coordinate-descent runs to tol 1e-12 agree to 1e-6 absolute on inputs of order 1; forecasts to
 // 1e-4 $/MWh.
 test("sklearn-1.2 LEAR (gaussian AIC, no normalization): every hour's alpha, coefficients and forecast", () => {
-  const model = fitLear({ panel, lastTrainDay: testDay - 1, window: fixture.window }, { selection: { definition: 'gaussian', normalize: false }, tol: 1e-12, maxIter: 100_000 });
+  const model = fitLear(
+    { panel, lastTrainDay: testDay - 1, window: fixture.window },
+    { selection: { definition: 'gaussian', normalize: false }, tol: 1e-12, maxIter: 100_000 },
+  );
   const forecast = predictLear(model, panel, testDay);
   fixture.hours.forEach((ref, h) => {
     assert.ok(Math.abs(model.alphas[h]! - ref.alpha) <= 1e-8 * ref.alpha, `hour ${h}: alpha ${model.alphas[h]} vs ${ref.alpha}`);
@@ -55,7 +58,10 @@ test('epftoolbox-as-published LEAR (pre-1.1 AIC on normalized columns, Lasso on 
   const model = fitLear({ panel, lastTrainDay: testDay - 1, window: fixture.window }, { tol: 1e-12, maxIter: 100_000 });
   const forecast = predictLear(model, panel, testDay);
   fixture.hours.forEach((ref, h) => {
-    assert.ok(Math.abs(model.alphas[h]! - ref.zou2007NormalizedAlpha) <= 1e-8 * ref.zou2007NormalizedAlpha, `hour ${h}: alpha ${model.alphas[h]} vs ${ref.zou2007NormalizedAlpha}`);
+    assert.ok(
+      Math.abs(model.alphas[h]! - ref.zou2007NormalizedAlpha) <= 1e-8 * ref.zou2007NormalizedAlpha,
+      `hour ${h}: alpha ${model.alphas[h]} vs ${ref.zou2007NormalizedAlpha}`,
+    );
     assert.ok(Math.abs(forecast[h]! - ref.zou2007NormalizedForecast) < 1e-4, `hour ${h}: forecast ${forecast[h]} vs ${ref.zou2007NormalizedForecast}`);
   });
 });
@@ -74,7 +80,15 @@ test('the invariant transform: numpy-style median, MAD fallback, exact inverse',
 });
 
 test('calibration window averaging is the plain mean of the windows, and a window of the average equals the parts', () => {
-  assert.equal([...averageForecasts([[1, 2], [3, 6]])], [2, 4]);
+  assert.equal(
+    [
+      ...averageForecasts([
+        [1, 2],
+        [3, 6],
+      ]),
+    ],
+    [2, 4],
+  );
   assert.throws(() => averageForecasts([[1], [1, 2]]), /member 1 has 2 values/);
   assert.throws(() => averageForecasts([]), /no members/);
   // Two short windows over three days: the CWA equals the mean of independent single fits.

@@ -74,7 +74,11 @@ test('ensemble members train one after the other on shared matrices: each equals
   const both = await trainModel(table, window, { ...SMALL, params: { ...SMALL.params, nthread: 1 } });
   const alone = await trainModel(table, window, { ...SMALL, variants: [SMALL.variants[1]!], params: { ...SMALL.params, nthread: 1 } });
   try {
-    assert.equal(both.members.map((m) => m.variant.name), ['change_lag1', 'level'], 'members keep their order');
+    assert.equal(
+      both.members.map((m) => m.variant.name),
+      ['change_lag1', 'level'],
+      'members keep their order',
+    );
     const one = { ...both, members: [both.members[1]!] };
     assert.equal(Array.from(predictRows(one, table, start, end)), Array.from(predictRows(alone, table, start, end)));
   } finally {
@@ -113,7 +117,10 @@ test('the model is saved as XGBoost JSON with a sidecar and loads back to the sa
   const model = await trainModel(table, { firstDay: dayNumberOf('2016-11-05'), lastDay: dayNumberOf('2017-03-07') }, SMALL);
   try {
     const files = modelFiles(model, 'xgb_da_lmp', { note: 'test' });
-    assert.equal(files.files.map((f) => f.name), ['xgb_da_lmp.json', 'xgb_da_lmp.level.json']);
+    assert.equal(
+      files.files.map((f) => f.name),
+      ['xgb_da_lmp.json', 'xgb_da_lmp.level.json'],
+    );
     const json = JSON.parse(Buffer.from(files.files[0]!.bytes).toString('utf8'));
     assert.ok(json.learner?.gradient_booster, 'an XGBoost JSON model');
     const sidecar = JSON.parse(JSON.stringify(files.sidecar));
@@ -155,8 +162,14 @@ test('the forecast of a day is on its real UTC hours: 23 on spring-forward, 25 o
     // the forecast is of the last day whose inputs are all known, 2017-03-14, not a failure.
     const out = `${fx.dir}/forecast.parquet`;
     const latest = await latestForecast(fx.conn, { ...inputs, outPath: out });
-    assert.equal(latest.failures.map((f) => f.message), []);
-    assert.equal(latest.forecasts.map((f) => [f.nodeId, f.day, f.rows.length]), [[COMED, '2017-03-14', 24]]);
+    assert.equal(
+      latest.failures.map((f) => f.message),
+      [],
+    );
+    assert.equal(
+      latest.forecasts.map((f) => [f.nodeId, f.day, f.rows.length]),
+      [[COMED, '2017-03-14', 24]],
+    );
     // Asked for 2017-03-15 explicitly: a typed error naming the missing input, day and hours, on one line.
     const explicit = await latestForecast(fx.conn, { ...inputs, day: '2017-03-15' });
     assert.is(explicit.forecasts.length, 0);
@@ -177,7 +190,12 @@ test('with the model calibration the forecast rows and their Parquet file carry 
     const { start, end } = rowsBetween(table, dayNumberOf('2017-03-08'), dayNumberOf('2017-03-13'));
     const held = predictRows(model, table, start, end);
     const calibration = conformalCalibration(
-      Array.from({ length: end - start }, (_, i) => ({ day: dayOfNumber(table.dayNumber[start + i]!), hour: table.hour[start + i]!, actual: table.target[start + i]!, forecast: held[i]! })),
+      Array.from({ length: end - start }, (_, i) => ({
+        day: dayOfNumber(table.dayNumber[start + i]!),
+        hour: table.hour[start + i]!,
+        actual: table.target[start + i]!,
+        forecast: held[i]!,
+      })),
       { days: 6, minPerHour: 6 },
     );
     const out = `${fx.dir}/forecast-q.parquet`;
@@ -193,14 +211,17 @@ test('with the model calibration the forecast rows and their Parquet file carry 
       const q = QUANTILE_COLUMNS.map((c) => g[c] as number);
       assert.equal(q, [...rows[h]!.quantiles!], `hour ${h}: the file holds the rows' quantiles`);
       q.forEach((v, k) => {
-      assert.ok(Math.abs(v - ((g.value as number) + calibration.offsets[h]![k]!)) < 1e-9, `hour ${h} ${QUANTILE_COLUMNS[k]}`);
-    });
+        assert.ok(Math.abs(v - ((g.value as number) + calibration.offsets[h]![k]!)) < 1e-9, `hour ${h} ${QUANTILE_COLUMNS[k]}`);
+      });
       for (let k = 1; k < q.length; k++) assert.ok(q[k]! >= q[k - 1]!, `hour ${h}: ${QUANTILE_COLUMNS[k]} below ${QUANTILE_COLUMNS[k - 1]}`);
       assert.ok(q[6]! > q[0]!, `hour ${h}: a 90 % interval of width 0`);
     });
     // A calibration without one of the levels is refused, naming it, rather than writing a wrong column.
     const partial = { ...calibration, levels: calibration.levels.slice(1), offsets: calibration.offsets.map((o) => o.slice(1)) };
-    const refused = await latestForecast(fx.conn, { ...inputs, calibration: partial, day: '2017-03-14' }).then(() => null, (e: Error) => e.message);
+    const refused = await latestForecast(fx.conn, { ...inputs, calibration: partial, day: '2017-03-14' }).then(
+      () => null,
+      (e: Error) => e.message,
+    );
     assert.match(refused ?? 'not refused', /no quantile at level\(s\) 0.05 /);
   } finally {
     disposeModel(model);

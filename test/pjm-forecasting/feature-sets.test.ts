@@ -83,7 +83,10 @@ const eptHours = (day: string, from: number, to: number): string =>
 test('RT prices only (the most common export): a set of RT price lags alone, saying what it did without', async () => {
   const choice = await detect(files.rt, [], 'rt');
   assert.is(describeFeatureSet(choice.set), 'rt[price_lags]');
-  assert.equal(choice.without.map((w) => w.input), ['da_price', 'load_forecast', 'load_metered']);
+  assert.equal(
+    choice.without.map((w) => w.input),
+    ['da_price', 'load_forecast', 'load_metered'],
+  );
   assert.match(choice.without[0]!.reason, /no DA prices/);
   const { result, rows } = await build(files.rt, [], choice.set, 'rt');
   // 10 days of data, the first 7 without a full week of lags: 3 days × 24 hours.
@@ -98,7 +101,10 @@ test('RT prices only (the most common export): a set of RT price lags alone, say
 test('DA prices only: DA price lags; a DA model never reads RT or the DA price of D (its target)', async () => {
   const choice = await detect(files.da, [], 'da');
   assert.is(describeFeatureSet(choice.set), 'da[price_lags]');
-  assert.equal(choice.without.map((w) => w.input), ['load_forecast', 'load_metered']);
+  assert.equal(
+    choice.without.map((w) => w.input),
+    ['load_forecast', 'load_metered'],
+  );
   const both = await detect(files.both, [], 'da');
   assert.is(describeFeatureSet(both.set), 'da[price_lags]', 'RT prices in the data are not a DA input');
   const { rows } = await build(files.both, [], both.set, 'da');
@@ -123,7 +129,10 @@ test('with metered load: metered load of D-1 (AECO, the only metered area) joins
   assert.is(describeFeatureSet(rtOnly.set), 'rt[price_lags, load_metered(AECO)]');
   const richest = await detect(files.both, [files.metered], 'rt');
   assert.is(describeFeatureSet(richest.set), 'rt[price_lags, da_price, load_metered(AECO)]');
-  assert.equal(richest.without.map((w) => w.input), ['load_forecast']);
+  assert.equal(
+    richest.without.map((w) => w.input),
+    ['load_forecast'],
+  );
   const { rows } = await build(files.both, [files.metered], richest.set, 'rt-da-metered');
   assert.is(rows.length, 72);
   // 2025-11-09 hour 18 reads AECO's metered load of 2025-11-08 18:00 EPT (the fixture's row: 953.000 MW).
@@ -148,12 +157,21 @@ test('with load forecasts (epftoolbox: DA and the RTO and COMED forecasts): the 
 test('a required input missing inside the span is an error naming the input, node, day and hours', async () => {
   const rtda = (await detect(files.both, [files.metered], 'rt')).set;
   const cases: Array<[string, () => Promise<unknown>, RegExp]> = [
-    ['DA price of D', async () => build(await without(files.both, `market = 'da' AND ${eptHours('2025-11-09', 5, 8)}`, 'no-da'), [files.metered], rtda, 'e1'),
-      /node 48592 2025-11-09: da price of node 48592 on 2025-11-09 hours 5,6,7/],
-    ['own price lag', async () => build(await without(files.both, `market = 'rt' AND ${eptHours('2025-11-08', 0, 24)}`, 'no-rt'), [files.metered], rtda, 'e2'),
-      /node 48592 2025-11-09: rt price of node 48592 on 2025-11-08 hours all/],
-    ['metered load', async () => build(files.both, [await without(files.metered, eptHours('2025-11-08', 10, 12), 'no-mload')], rtda, 'e3'),
-      /node 48592 2025-11-09: metered load of area AECO on 2025-11-08 hours 10,11/],
+    [
+      'DA price of D',
+      async () => build(await without(files.both, `market = 'da' AND ${eptHours('2025-11-09', 5, 8)}`, 'no-da'), [files.metered], rtda, 'e1'),
+      /node 48592 2025-11-09: da price of node 48592 on 2025-11-09 hours 5,6,7/,
+    ],
+    [
+      'own price lag',
+      async () => build(await without(files.both, `market = 'rt' AND ${eptHours('2025-11-08', 0, 24)}`, 'no-rt'), [files.metered], rtda, 'e2'),
+      /node 48592 2025-11-09: rt price of node 48592 on 2025-11-08 hours all/,
+    ],
+    [
+      'metered load',
+      async () => build(files.both, [await without(files.metered, eptHours('2025-11-08', 10, 12), 'no-mload')], rtda, 'e3'),
+      /node 48592 2025-11-09: metered load of area AECO on 2025-11-08 hours 10,11/,
+    ],
   ];
   for (const [what, run, message] of cases) {
     try {
@@ -267,10 +285,25 @@ test('a model records its set in the sidecar; the one-day (/predict) path builds
     try {
       assert.equal(loaded.featureSet, set);
       // 2017-03-15 has no load forecast in the slice: a load-free model still forecasts it.
-      const day = await forecastDay(epf.conn, { pricesParquet: [epf.pricesParquet], loadParquet: [epf.loadParquet], market: 'da', model: loaded, nodeId: COMED, day: '2017-03-15', tempDir: dir });
+      const day = await forecastDay(epf.conn, {
+        pricesParquet: [epf.pricesParquet],
+        loadParquet: [epf.loadParquet],
+        market: 'da',
+        model: loaded,
+        nodeId: COMED,
+        day: '2017-03-15',
+        tempDir: dir,
+      });
       assert.ok(day.ok, day.ok ? '' : day.error.message);
       // The legacy set (with the RTO forecast) cannot: the day's load forecast is missing.
-      const legacy = await featuresForDay(epf.conn, { pricesParquet: [epf.pricesParquet], loadParquet: [epf.loadParquet], market: 'da', nodeId: COMED, day: '2017-03-15', tempDir: dir });
+      const legacy = await featuresForDay(epf.conn, {
+        pricesParquet: [epf.pricesParquet],
+        loadParquet: [epf.loadParquet],
+        market: 'da',
+        nodeId: COMED,
+        day: '2017-03-15',
+        tempDir: dir,
+      });
       assert.not.ok(legacy.ok);
     } finally {
       disposeModel(loaded);
@@ -288,7 +321,11 @@ test('an RT model with the DA price learns the RT-DA spread (change_da); a set w
   await buildFeatures(epf.conn, { pricesParquet: [epf.pricesParquet], loadParquet: [epf.loadParquet], market: 'da', outPath: out });
   const table = await readFeatureTable(epf.conn, out, 'da');
   try {
-    await trainModel(table, { firstDay: table.dayNumber[0]!, lastDay: dayNumberOf('2017-03-07') }, { ...SMALL, variants: [{ name: 'spread', target: 'change_da' }] });
+    await trainModel(
+      table,
+      { firstDay: table.dayNumber[0]!, lastDay: dayNumberOf('2017-03-07') },
+      { ...SMALL, variants: [{ name: 'spread', target: 'change_da' }] },
+    );
     assert.unreachable('expected an error');
   } catch (e) {
     assert.match((e as Error).message, /change_da member needs the feature da_price_h/);
@@ -302,7 +339,13 @@ test('an RT model with the DA price learns the RT-DA spread (change_da); a set w
   const rtOut = join(dir, 'epf-rt-features.parquet');
   await buildFeatures(epf.conn, { pricesParquet: [both], loadParquet: [epf.loadParquet], market: 'rt', featureSet: set, outPath: rtOut });
   const rt = await readFeatureTable(epf.conn, rtOut, set);
-  const r = await walkForward(rt, { testFirstDay: '2017-03-08', testLastDay: '2017-03-14', recalibration: 'weekly', window: { kind: 'expanding' }, settings: { ...SMALL, variants: [{ name: 'spread', target: 'change_da' }] } });
+  const r = await walkForward(rt, {
+    testFirstDay: '2017-03-08',
+    testLastDay: '2017-03-14',
+    recalibration: 'weekly',
+    window: { kind: 'expanding' },
+    settings: { ...SMALL, variants: [{ name: 'spread', target: 'change_da' }] },
+  });
   const o = r.metrics.overall;
   assert.ok(o.daBaselineMae !== undefined && o.rmaeDa !== undefined, 'an RT backtest is scored against the DA price too');
   // The DA baseline misses by 0.1 × da + 2 every hour; the spread model learns that.

@@ -138,7 +138,14 @@ test('features are computed per node: a second node with other prices never mixe
 
 test('the /predict path builds the same row as the features asset, from the same code', async () => {
   for (const day of ['2016-11-07', '2017-03-12', '2017-03-14']) {
-    const r = await featuresForDay(fx.conn, { pricesParquet: [fx.pricesParquet], loadParquet: [fx.loadParquet], market: 'da', nodeId: COMED, day, tempDir: fx.dir });
+    const r = await featuresForDay(fx.conn, {
+      pricesParquet: [fx.pricesParquet],
+      loadParquet: [fx.loadParquet],
+      market: 'da',
+      nodeId: COMED,
+      day,
+      tempDir: fx.dir,
+    });
     assert.ok(r.ok, day);
     if (!r.ok) continue;
     assert.is(r.rows.length, 24);
@@ -156,7 +163,14 @@ test('/predict names exactly the missing inputs instead of falling back to older
   await fx.conn.run(`COPY (SELECT * FROM read_parquet('${fx.pricesParquet}')
     WHERE NOT (ts_utc >= TIMESTAMPTZ '2017-03-08 10:00:00+00' AND ts_utc < TIMESTAMPTZ '2017-03-08 13:00:00+00')
       AND NOT (ts_utc >= TIMESTAMPTZ '2017-03-14 04:00:00+00')) TO '${holes}' (FORMAT parquet)`);
-  const r = await featuresForDay(fx.conn, { pricesParquet: [holes], loadParquet: [fx.loadParquet], market: 'da', nodeId: COMED, day: '2017-03-15', tempDir: fx.dir });
+  const r = await featuresForDay(fx.conn, {
+    pricesParquet: [holes],
+    loadParquet: [fx.loadParquet],
+    market: 'da',
+    nodeId: COMED,
+    day: '2017-03-15',
+    tempDir: fx.dir,
+  });
   assert.not.ok(r.ok);
   if (r.ok) return;
   assert.instance(r.error, MissingFeatureInputsError);
@@ -172,7 +186,7 @@ test('/predict names exactly the missing inputs instead of falling back to older
   assert.match(r.error.message, /2017-03-08 hours 5,6,7/);
 });
 
-test('real-time targets: the same node\'s day-ahead price of the target hour is a feature, nothing later is', async () => {
+test("real-time targets: the same node's day-ahead price of the target hour is a feature, nothing later is", async () => {
   // An RT series for COMED made from its DA prices (the slice has no RT market): rt = 1.1 × da + 2.
   const both = `${fx.dir}/prices-rt.parquet`;
   await fx.conn.run(`COPY (SELECT * FROM read_parquet('${fx.pricesParquet}')

@@ -56,7 +56,7 @@ async function scoreOf(instance: Instance<unknown>, day: string): Promise<Record
   return c ? (await instance.store.materialization(c.id))!.metadata : undefined;
 }
 
-test('before the day\'s validated prices exist, the kept forecast is not scored, and says why', async () => {
+test("before the day's validated prices exist, the kept forecast is not scored, and says why", async () => {
   assert.is(actual.length, 24);
   const instance = await open('2016-12-19');
   try {
@@ -68,7 +68,10 @@ test('before the day\'s validated prices exist, the kept forecast is not scored,
     assert.is(await scoreOf(instance, DAY), undefined);
     const view = await new ForecastScores(instance).view();
     assert.equal(view.rolling, []);
-    assert.equal(view.pending.map((p) => [p.day, p.nodeId, p.reason]), [[DAY, COMED, `not scored yet: the validated prices of ${DAY} are not in (pjm/forecast_score[${DAY}] is scored once they are)`]]);
+    assert.equal(
+      view.pending.map((p) => [p.day, p.nodeId, p.reason]),
+      [[DAY, COMED, `not scored yet: the validated prices of ${DAY} are not in (pjm/forecast_score[${DAY}] is scored once they are)`]],
+    );
   } finally {
     await instance.close();
   }
@@ -79,7 +82,10 @@ test('once they arrive, the eager score scores it once: MAE 2, rMAE 2 / 11.1092,
   try {
     await run(instance, { selection: '+pjm/features' });
     const tick = await runTick(instance, { now: new Date('2016-12-21T12:00:00Z') });
-    assert.equal(tick.runs.map((r) => r.status), ['succeeded']);
+    assert.equal(
+      tick.runs.map((r) => r.status),
+      ['succeeded'],
+    );
     const m = (await scoreOf(instance, DAY))!;
     assert.is(m['hours'], 24);
     assert.is(m['mae'], 2);
@@ -102,7 +108,10 @@ test('PJM revises the day (+4 $/MWh every hour): the score is redone, MAE 3, nai
     await run(instance, { selection: 'pjm/validated/prices', partitions: DAY, force: true });
     await run(instance, { selection: 'pjm/features' });
     const tick = await runTick(instance, { now: new Date('2016-12-22T12:00:00Z') });
-    assert.equal(tick.runs.map((r) => r.status), ['succeeded']);
+    assert.equal(
+      tick.runs.map((r) => r.status),
+      ['succeeded'],
+    );
     const m = (await scoreOf(instance, DAY))!;
     // Errors now -1 (even hours) and -5 (odd): MAE 3; the actuals sit 1 and 5 above the forecast.
     assert.is(m['mae'], 3);
@@ -120,12 +129,27 @@ test('/metrics exports the rolling figures, /api/forecast-scores lists the day, 
   const browser = await launchBrowser();
   try {
     const metrics = (await call(server.url, 'GET', '/metrics')).text;
-    for (const line of ['forecast_score_mae{window="7d"} 3', 'forecast_score_mae{window="28d"} 3', 'forecast_score_hours{window="7d"} 24', 'forecast_score_interval_coverage{window="7d",interval="50"} 0.5', 'forecast_score_interval_coverage{window="28d",interval="90"} 1']) {
-      assert.ok(metrics.includes(line), `${line} in\n${metrics.split('\n').filter((l) => l.startsWith('forecast_score')).join('\n')}`);
+    for (const line of [
+      'forecast_score_mae{window="7d"} 3',
+      'forecast_score_mae{window="28d"} 3',
+      'forecast_score_hours{window="7d"} 24',
+      'forecast_score_interval_coverage{window="7d",interval="50"} 0.5',
+      'forecast_score_interval_coverage{window="28d",interval="90"} 1',
+    ]) {
+      assert.ok(
+        metrics.includes(line),
+        `${line} in\n${metrics
+          .split('\n')
+          .filter((l) => l.startsWith('forecast_score'))
+          .join('\n')}`,
+      );
     }
     assert.match(metrics, /forecast_score_rmae\{window="7d"\} 0\.41080200213/);
     const api = (await call(server.url, 'GET', '/api/forecast-scores')).json;
-    assert.equal(api.days.map((d: { day: string; mae: number }) => [d.day, d.mae]), [[DAY, 3]]);
+    assert.equal(
+      api.days.map((d: { day: string; mae: number }) => [d.day, d.mae]),
+      [[DAY, 3]],
+    );
     assert.equal(api.pending, []);
     // The scoring asset's page: the rolling table and the charts of the day's figures.
     const page = await newPage(browser);

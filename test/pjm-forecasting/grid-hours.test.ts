@@ -46,7 +46,8 @@ test('a fall-back day repeats grid hour 1 with both offsets; a spring-forward da
 });
 
 test('a string that is not a calendar day is refused, naming it', () => {
-  for (const bad of ['2018-13-01', '2018-02-30', '20180101', 'soon', '']) assert.throws(() => realHoursOfDay(bad), /realHoursOfDay: .* is not a YYYY-MM-DD date/);
+  for (const bad of ['2018-13-01', '2018-02-30', '20180101', 'soon', ''])
+    assert.throws(() => realHoursOfDay(bad), /realHoursOfDay: .* is not a YYYY-MM-DD date/);
 });
 
 test.run();

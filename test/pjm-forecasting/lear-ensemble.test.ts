@@ -36,12 +36,15 @@ test.after(() => fx.cleanup());
 
 test('the exogenous series follow the feature set: DA price for RT, load forecasts, metered load', () => {
   assert.equal(learExogenousColumns({ market: 'da', inputs: ['price_lags'], loadForecastArea: null, loadMeteredArea: null }), []);
-  assert.equal(learExogenousColumns({ market: 'rt', inputs: ['price_lags', 'da_price', 'load_forecast', 'load_metered'], loadForecastArea: 'RTO', loadMeteredArea: 'RTO' }), [
-    'da_price_h',
-    'load_sys_h',
-    'load_zone_h',
-    'mload_lag1_h',
-  ]);
+  assert.equal(
+    learExogenousColumns({
+      market: 'rt',
+      inputs: ['price_lags', 'da_price', 'load_forecast', 'load_metered'],
+      loadForecastArea: 'RTO',
+      loadMeteredArea: 'RTO',
+    }),
+    ['da_price_h', 'load_sys_h', 'load_zone_h', 'mload_lag1_h'],
+  );
 });
 
 test('the panel from our feature rows is the epftoolbox panel: same prices and load forecasts, day by day', () => {
@@ -63,7 +66,10 @@ test('the panel from our feature rows is the epftoolbox panel: same prices and l
       const springGap = p!.panel.days[d] === '2017-03-12' && h === 2;
       for (let k = 0; k < 2; k++) {
         const want = springGap ? (epf.exogenous[k]![i - 1]! + epf.exogenous[k]![i + 1]!) / 2 : epf.exogenous[k]![i]!;
-        assert.ok(Math.abs(p!.panel.exogenous[k]![d * 24 + h]! - want) < 1e-6, `exog ${k} ${p!.panel.days[d]} h${h}: ${p!.panel.exogenous[k]![d * 24 + h]} vs ${want}`);
+        assert.ok(
+          Math.abs(p!.panel.exogenous[k]![d * 24 + h]! - want) < 1e-6,
+          `exog ${k} ${p!.panel.days[d]} h${h}: ${p!.panel.exogenous[k]![d * 24 + h]} vs ${want}`,
+        );
       }
     }
   }
@@ -107,7 +113,14 @@ test('the family mean: 0.5/0.5, and the other family alone where one has no fore
   ]);
   assert.equal([...r.values], [32, 40, 48]);
   assert.is(r.fallbackHours, 1);
-  assert.throws(() => combineFamilies([{ family: 'xgboost', weight: 1, values: [1] }, { family: 'lear', weight: 1, values: [1, 2] }]), /same hours/);
+  assert.throws(
+    () =>
+      combineFamilies([
+        { family: 'xgboost', weight: 1, values: [1] },
+        { family: 'lear', weight: 1, values: [1, 2] },
+      ]),
+    /same hours/,
+  );
 });
 
 test('the served rule: XGBoost alone; LEAR, XGBoost where LEAR has none; the ensemble mean, XGBoost alone where LEAR has none', () => {
@@ -118,7 +131,7 @@ test('the served rule: XGBoost alone; LEAR, XGBoost where LEAR has none; the ens
   assert.equal(servedValues('ensemble', xgb, lear), { values: Float64Array.from([12, 20, 28]), fallbackHours: 1 });
 });
 
-test("the served LEAR: each window fitted on its latest whole days, forecasting a day from the rows of D-7, D-1 and D alone as from the whole panel, through its stored file", () => {
+test('the served LEAR: each window fitted on its latest whole days, forecasting a day from the rows of D-7, D-1 and D alone as from the whole panel, through its stored file', () => {
   const windows = [28, 56];
   const artifact = decodeLearArtifact(encodeLearArtifact(fitServedLear(table, windows)), 'test');
   const node = artifact.nodes[0]!;
@@ -126,7 +139,10 @@ test("the served LEAR: each window fitted on its latest whole days, forecasting 
   assert.equal(node.exogenousColumns, ['load_sys_h', 'load_zone_h']);
   const { panel, firstDayNumber } = learPanelsFromFeatures(table)[0]!;
   const lastDay = dayOfNumber(firstDayNumber + panel.days.length - 1);
-  assert.equal(node.windows.map((w) => [w.window, w.lastDay]), windows.map((w) => [w, lastDay]));
+  assert.equal(
+    node.windows.map((w) => [w.window, w.lastDay]),
+    windows.map((w) => [w, lastDay]),
+  );
   const day = '2017-02-15';
   const served = servedLear(artifact);
   assert.equal(learInputDays(served, COMED, day), ['2017-02-08', '2017-02-14', day]);
@@ -146,7 +162,10 @@ test("the served LEAR: each window fitted on its latest whole days, forecasting 
   // A damaged file names the field.
   const bad = JSON.parse(Buffer.from(encodeLearArtifact(artifact)).toString('utf8'));
   bad.nodes[0].windows[1].coef[3].pop();
-  assert.throws(() => decodeLearArtifact(Buffer.from(JSON.stringify(bad)), 'pjm/model materialization 9, m.lear.json'), /pjm\/model materialization 9, m\.lear\.json: the LEAR members' nodes\[0\]\.windows\[1\]\.coef\[3\] is not \d+ finite numbers/);
+  assert.throws(
+    () => decodeLearArtifact(Buffer.from(JSON.stringify(bad)), 'pjm/model materialization 9, m.lear.json'),
+    /pjm\/model materialization 9, m\.lear\.json: the LEAR members' nodes\[0\]\.windows\[1\]\.coef\[3\] is not \d+ finite numbers/,
+  );
 });
 
 /** Rows start..end of a table, as their own table. */
@@ -166,7 +185,8 @@ test('conformal calibration per hour: the residual quantiles of the last days, m
   // Hour h's residuals over 20 days are 1..20 (+h): the 50 % quantile is the ⌈21·0.5⌉ = 11th value.
   const hours: HourResidual[] = [];
   for (let d = 0; d < 30; d++) {
-    for (let h = 0; h < 24; h++) hours.push({ day: `2017-01-${String(d + 1).padStart(2, '0')}`, hour: h, actual: 100 + ((d - 10) % 20) + 1 + h, forecast: 100 });
+    for (let h = 0; h < 24; h++)
+      hours.push({ day: `2017-01-${String(d + 1).padStart(2, '0')}`, hour: h, actual: 100 + ((d - 10) % 20) + 1 + h, forecast: 100 });
   }
   const cal = conformalCalibration(hours, { days: 20 });
   assert.is(cal.firstDay, '2017-01-11');
@@ -185,7 +205,14 @@ test("the backtest's hours carry online conformal quantiles: none in the warm-up
   const hours: ForecastHour[] = [];
   for (let i = start; i < end; i++) {
     const lag1 = table.features['price_lag1_h']![i]!;
-    hours.push({ nodeId: table.nodeId[i]!, day: dayOfNumber(table.dayNumber[i]!), hour: table.hour[i]!, actual: table.target[i]!, forecast: lag1, naive: lag1 });
+    hours.push({
+      nodeId: table.nodeId[i]!,
+      day: dayOfNumber(table.dayNumber[i]!),
+      hour: table.hour[i]!,
+      actual: table.target[i]!,
+      forecast: lag1,
+      naive: lag1,
+    });
   }
   const { chosen, report } = familyBacktest({ table, xgboost: hours, settings: { families: 'xgboost', learWindows: [56], learEveryDays: 1 } });
   const warm = 20; // min(56, 40 days / 2)
@@ -211,7 +238,10 @@ test("the backtest's hours carry online conformal quantiles: none in the warm-up
 test('PJM_MODEL_FAMILIES, PJM_LEAR_WINDOWS and PJM_MODEL_MAX_WORSE: defaults and clear errors', () => {
   const d = loadPjmConfig({}).model;
   assert.equal(d, { families: 'xgboost', learWindows: [56, 84], learEveryDays: 1, maxWorse: 0.02 });
-  assert.equal(loadPjmConfig({ PJM_LEAR_WINDOWS: '56,84,1092,1456', PJM_MODEL_MAX_WORSE: 'off', PJM_MODEL_FAMILIES: 'xgboost' }).model.learWindows, [56, 84, 1092, 1456]);
+  assert.equal(
+    loadPjmConfig({ PJM_LEAR_WINDOWS: '56,84,1092,1456', PJM_MODEL_MAX_WORSE: 'off', PJM_MODEL_FAMILIES: 'xgboost' }).model.learWindows,
+    [56, 84, 1092, 1456],
+  );
   assert.is(loadPjmConfig({ PJM_MODEL_MAX_WORSE: 'off' }).model.maxWorse, null);
   assert.throws(() => loadPjmConfig({ PJM_LEAR_WINDOWS: '56,5' }), /PJM_LEAR_WINDOWS/);
   assert.throws(() => loadPjmConfig({ PJM_MODEL_FAMILIES: 'dnn' }), /PJM_MODEL_FAMILIES/);

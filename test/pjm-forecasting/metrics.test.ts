@@ -31,7 +31,10 @@ test('rMAE: MAE over the naive MAE, (0 + 5 + 10 + 5) / 4 = 5 → 4.25 / 5 = 0.85
 test('the naive forecast takes D-7 on Monday, Saturday and Sunday, else D-1', () => {
   const lag1 = 40;
   const lag7 = 70;
-  assert.equal([1, 2, 3, 4, 5, 6, 7].map((dow) => naiveForecast(dow, lag1, lag7)), [70, 40, 40, 40, 40, 70, 70]);
+  assert.equal(
+    [1, 2, 3, 4, 5, 6, 7].map((dow) => naiveForecast(dow, lag1, lag7)),
+    [70, 40, 40, 40, 40, 70, 70],
+  );
 });
 
 test('metrics are broken down by hour and by node', () => {

@@ -12,7 +12,10 @@ const base: NoWorseInput = { candidateMae: 3.0, currentMae: 3.0, maxWorse: 0.02,
 test('a candidate worse by more than the margin is refused, with both figures, the change and what to do', () => {
   const v = noWorseVerdict({ ...base, candidateMae: 3.1 });
   assert.is(v.passed, false);
-  assert.match(v.message, /^Candidate backtest MAE 3\.100 is 3\.33 % worse than the current model's 3\.000 on 2016-12-27\.\.2018-12-24 \(allowed \+2\.0 %\): not published; the current model stays served\./);
+  assert.match(
+    v.message,
+    /^Candidate backtest MAE 3\.100 is 3\.33 % worse than the current model's 3\.000 on 2016-12-27\.\.2018-12-24 \(allowed \+2\.0 %\): not published; the current model stays served\./,
+  );
   assert.match(v.message, /materialize pjm\/model --force/);
   assert.match(v.message, /PJM_MODEL_MAX_WORSE=off/);
 });
@@ -31,7 +34,10 @@ test('at the margin and below it the candidate passes; better is reported as a n
 test('overrides say so: --force publishes a worse candidate naming both figures; PJM_MODEL_MAX_WORSE=off skips the comparison', () => {
   const forced = noWorseVerdict({ ...base, candidateMae: 3.3, forced: true });
   assert.is(forced.passed, true);
-  assert.match(forced.message, /^Forced \(materialize --force\): candidate backtest MAE 3\.300 is 10\.00 % worse than the current model's 3\.000 on 2016-12-27\.\.2018-12-24 \(allowed \+2\.0 %\), published anyway\.$/);
+  assert.match(
+    forced.message,
+    /^Forced \(materialize --force\): candidate backtest MAE 3\.300 is 10\.00 % worse than the current model's 3\.000 on 2016-12-27\.\.2018-12-24 \(allowed \+2\.0 %\), published anyway\.$/,
+  );
   // Forcing a candidate that passes anyway says nothing about forcing.
   assert.not.match(noWorseVerdict({ ...base, candidateMae: 2.9, forced: true }).message, /Forced/);
   const off = noWorseVerdict({ ...base, candidateMae: 9, maxWorse: null });
@@ -45,7 +51,10 @@ test('nothing to compare with: the first model, and a current model backtested o
   assert.match(first.message, /No current model to compare with: candidate backtest MAE 5\.000/);
   const other = noWorseVerdict({ ...base, candidateMae: 5, currentPeriod: '2016-12-27..2017-06-30' });
   assert.is(other.passed, true);
-  assert.match(other.message, /backtested on 2016-12-27\.\.2017-06-30, the candidate on 2016-12-27\.\.2018-12-24: not comparable, so not blocked \(candidate MAE 5\.000, current 3\.000\)/);
+  assert.match(
+    other.message,
+    /backtested on 2016-12-27\.\.2017-06-30, the candidate on 2016-12-27\.\.2018-12-24: not comparable, so not blocked \(candidate MAE 5\.000, current 3\.000\)/,
+  );
 });
 
 test.run();

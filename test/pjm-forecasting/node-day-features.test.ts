@@ -24,25 +24,40 @@ test.after(() => fx.cleanup());
 
 async function nodeDay(day: string, prices = fx.pricesParquet, load = fx.loadParquet, tag = 'p'): Promise<{ rows: Record<string, unknown>[]; types: string }> {
   const out = await oneDay(day, prices, load, tag);
-  const types = (await fx.conn.runAndReadAll(`SELECT string_agg(column_name || ':' || column_type, ',') FROM (DESCRIBE SELECT * FROM read_parquet('${out}'))`)).getRows()[0]![0];
+  const types = (
+    await fx.conn.runAndReadAll(`SELECT string_agg(column_name || ':' || column_type, ',') FROM (DESCRIBE SELECT * FROM read_parquet('${out}'))`)
+  ).getRows()[0]![0];
   return { rows: await readRows(fx.conn, out), types: String(types) };
 }
 
 async function oneDay(day: string, prices = fx.pricesParquet, load = fx.loadParquet, tag = 'p'): Promise<string> {
   const outDir = `${fx.dir}/nd-${tag}-${day}`;
   await mkdir(outDir, { recursive: true });
-  const r = (await buildNodeDaysFeatures(fx.conn, { pricesParquet: [prices], loadParquet: [load], market: 'da', nodeId: COMED, days: [day], spanStart: FIRST, outDir })).get(day);
+  const r = (
+    await buildNodeDaysFeatures(fx.conn, { pricesParquet: [prices], loadParquet: [load], market: 'da', nodeId: COMED, days: [day], spanStart: FIRST, outDir })
+  ).get(day);
   if (!r?.ok) throw new Error(`${day}: ${r ? r.error.message : 'no result'}`);
   return r.path;
 }
 
-const sha = async (path: string) => createHash('sha256').update(await readFile(path)).digest('hex');
+const sha = async (path: string) =>
+  createHash('sha256')
+    .update(await readFile(path))
+    .digest('hex');
 
 test('a batch of days writes each day exactly as that day alone: same bytes, whatever else is in the batch', async () => {
   const days = [...Array.from({ length: 12 }, (_, i) => addDays(FIRST, i)), ...Array.from({ length: 8 }, (_, i) => addDays('2017-03-06', i))];
   const outDir = `${fx.dir}/batch`;
   await mkdir(outDir, { recursive: true });
-  const batch = await buildNodeDaysFeatures(fx.conn, { pricesParquet: [fx.pricesParquet], loadParquet: [fx.loadParquet], market: 'da', nodeId: COMED, days, spanStart: FIRST, outDir });
+  const batch = await buildNodeDaysFeatures(fx.conn, {
+    pricesParquet: [fx.pricesParquet],
+    loadParquet: [fx.loadParquet],
+    market: 'da',
+    nodeId: COMED,
+    days,
+    spanStart: FIRST,
+    outDir,
+  });
   assert.equal([...batch.keys()].sort(), [...days].sort());
   for (const day of days) {
     const r = batch.get(day)!;
@@ -55,9 +70,21 @@ test('a batch of days writes each day exactly as that day alone: same bytes, wha
 });
 
 test('every node-day partition equals the whole-history rows of that node-day (DST days and the first week included)', async () => {
-  const wholeTypes = String((await fx.conn.runAndReadAll(`SELECT string_agg(column_name || ':' || column_type, ',') FROM (DESCRIBE SELECT * FROM read_parquet('${fx.dir}/whole.parquet'))`)).getRows()[0]![0]);
+  const wholeTypes = String(
+    (
+      await fx.conn.runAndReadAll(
+        `SELECT string_agg(column_name || ':' || column_type, ',') FROM (DESCRIBE SELECT * FROM read_parquet('${fx.dir}/whole.parquet'))`,
+      )
+    ).getRows()[0]![0],
+  );
   // The first 9 days (the first week has no lags), a stretch of winter, and the spring-forward week.
-  const days = [...Array.from({ length: 9 }, (_, i) => addDays(FIRST, i)), '2016-12-24', '2016-12-25', '2017-01-02', ...Array.from({ length: 8 }, (_, i) => addDays('2017-03-08', i))];
+  const days = [
+    ...Array.from({ length: 9 }, (_, i) => addDays(FIRST, i)),
+    '2016-12-24',
+    '2016-12-25',
+    '2017-01-02',
+    ...Array.from({ length: 8 }, (_, i) => addDays('2017-03-08', i)),
+  ];
   let compared = 0;
   for (const day of days) {
     const { rows, types } = await nodeDay(day);
@@ -81,7 +108,9 @@ test('no look-ahead in the node-day partitions: a perturbation from the target d
     const bump = (c: string) => `CASE WHEN ts_utc >= ${from} THEN coalesce(${c}, 1) * 1.7 + 13 ELSE ${c} END`;
     await fx.conn.run(`COPY (SELECT * REPLACE (${bump('lmp')} AS lmp, ${bump('energy')} AS energy, ${bump('congestion')} AS congestion, ${bump('loss')} AS loss)
       FROM read_parquet('${fx.pricesParquet}')) TO '${prices}' (FORMAT parquet)`);
-    await fx.conn.run(`COPY (SELECT * REPLACE (CASE WHEN ts_utc >= ${loadFrom} THEN mw * 0.5 + 999 ELSE mw END AS mw) FROM read_parquet('${fx.loadParquet}')) TO '${load}' (FORMAT parquet)`);
+    await fx.conn.run(
+      `COPY (SELECT * REPLACE (CASE WHEN ts_utc >= ${loadFrom} THEN mw * 0.5 + 999 ELSE mw END AS mw) FROM read_parquet('${fx.loadParquet}')) TO '${load}' (FORMAT parquet)`,
+    );
     for (const day of [addDays(cutoff, -7), addDays(cutoff, -1), cutoff]) {
       const base = (await nodeDay(day)).rows;
       const perturbed = (await nodeDay(day, prices, load, cutoff)).rows;

@@ -23,10 +23,19 @@ const forecast = (nodeId: number, modelVersion: string, issuedAt: number, value:
 
 test('the last-issued forecast of a node makes the headline; a node without prices is unscored, saying why', () => {
   const s = scoreDay('2026-12-01', 'da', [forecast(1, 'v2', 2000, 13), forecast(1, 'v1', 1000, 11), forecast(2, 'v1', 1000, 50)], actuals(2));
-  assert.equal(s.forecasts.map((f) => [f.modelVersion, f.mae, f.headline]), [['v1', 1, false], ['v2', 3, true]]);
+  assert.equal(
+    s.forecasts.map((f) => [f.modelVersion, f.mae, f.headline]),
+    [
+      ['v1', 1, false],
+      ['v2', 3, true],
+    ],
+  );
   // Tuesday: the naive forecast is D-1's 12, 2 off every hour.
   assert.equal([s.hours, s.mae, s.naiveMae, s.rmae, s.coverage50, s.coverage90], [24, 3, 2, 1.5, null, null]);
-  assert.equal(s.unscored.map((u) => [u.nodeId, u.reason]), [[2, 'no validated DA prices of node 2 for 2026-12-01 yet (its pjm/features partition has no complete row)']]);
+  assert.equal(
+    s.unscored.map((u) => [u.nodeId, u.reason]),
+    [[2, 'no validated DA prices of node 2 for 2026-12-01 yet (its pjm/features partition has no complete row)']],
+  );
   assert.is(s.summary, '2026-12-01: 1 node(s) scored over 24 hours, MAE 3.000, rMAE 1.500, no quantiles; 1 not scored.');
 });
 

@@ -13,8 +13,25 @@ const description = {
   market: 'da',
   featureNames: ['price_lag1_h', 'hour', 'load_forecast'],
   members: [
-    { variant: { name: 'change_lag1', target: 'change_lag1' }, file: 'm.json', rounds: 3, bestIteration: 2, learningCurve: { train: [0.9, 0.5, null], valid: [1, 0.7, 0.65] }, importance: [['price_lag1_h', 30], ['hour', 10]] },
-    { variant: { name: 'level', target: 'level' }, file: 'm.level.json', rounds: 2, bestIteration: null, learningCurve: { train: [0.8, 0.6], valid: [0.9, 0.8] }, importance: [['load_forecast', 20]] },
+    {
+      variant: { name: 'change_lag1', target: 'change_lag1' },
+      file: 'm.json',
+      rounds: 3,
+      bestIteration: 2,
+      learningCurve: { train: [0.9, 0.5, null], valid: [1, 0.7, 0.65] },
+      importance: [
+        ['price_lag1_h', 30],
+        ['hour', 10],
+      ],
+    },
+    {
+      variant: { name: 'level', target: 'level' },
+      file: 'm.level.json',
+      rounds: 2,
+      bestIteration: null,
+      learningCurve: { train: [0.8, 0.6], valid: [0.9, 0.8] },
+      importance: [['load_forecast', 20]],
+    },
   ],
   window: { firstDay: '2013-01-01', lastDay: '2016-12-26', validationFirstDay: '2016-10-01', trainRows: 33000, validationRows: 2200 },
   metrics: { mae: 3.1 },
@@ -24,7 +41,14 @@ const full = {
   ...description,
   target: { column: 'target', description: 'price', transform: { kind: 'asinh-median', byNode: { '1': { median: 30, scale: 10 } } } },
   ensemble: 'mean of member price forecasts ($/MWh)',
-  settings: { variants: [{ name: 'change_lag1', target: 'change_lag1' }], params: {}, maxRounds: 10, earlyStoppingRounds: 3, validationDays: 7, refitOnWholeWindow: false },
+  settings: {
+    variants: [{ name: 'change_lag1', target: 'change_lag1' }],
+    params: {},
+    maxRounds: 10,
+    earlyStoppingRounds: 3,
+    validationDays: 7,
+    refitOnWholeWindow: false,
+  },
 };
 
 /** `v` with `path` (dot-separated, numbers index arrays) set to `value`. */
@@ -52,7 +76,13 @@ test('a good sidecar reads back as written, and the model page shows it', () => 
   assert.equal(readModelSidecar(full, 'pjm/model materialization 7'), full);
   const { model, modelProblem } = modelViews({ sidecar: description } as never, 'pjm/model materialization 7');
   assert.is(modelProblem, undefined);
-  assert.equal(model!.members.map((m) => [m.name, m.rounds, m.bestIteration]), [['change_lag1', 3, 2], ['level', 2, null]]);
+  assert.equal(
+    model!.members.map((m) => [m.name, m.rounds, m.bestIteration]),
+    [
+      ['change_lag1', 3, 2],
+      ['level', 2, null],
+    ],
+  );
   assert.equal(model!.members[0]!.learningCurve.train, [0.9, 0.5, null]);
   assert.equal(model!.importance, [
     { feature: 'price_lag1_h', gain: 15 },
@@ -67,17 +97,29 @@ test('a bad sidecar fails naming the materialization and the field; the model pa
   const bad = withField(description, 'members.1.rounds', '2');
   const err = errorOf(() => readSidecarDescription(bad, where));
   assert.instance(err, SidecarError);
-  assert.is(err.message, `${where}: the model sidecar's field members[1].rounds is "2", not a number. Rematerialize pjm/model (assets/pjm/model writes sidecars of format pjm-lmp-xgb/1).`);
+  assert.is(
+    err.message,
+    `${where}: the model sidecar's field members[1].rounds is "2", not a number. Rematerialize pjm/model (assets/pjm/model writes sidecars of format pjm-lmp-xgb/1).`,
+  );
   const views = modelViews({ sidecar: bad } as never, where);
   assert.is(views.model, undefined);
   assert.is(views.modelProblem, err.message);
 
-  assert.match(errorOf(() => readSidecarDescription(withField(description, 'format', 'pjm-lmp-xgb/2'), where)).message, /field format is "pjm-lmp-xgb\/2", not one of "pjm-lmp-xgb\/1"/);
-  assert.match(errorOf(() => readSidecarDescription(withField(description, 'members.0.importance.1', ['hour']), where)).message, /field members\[0\]\.importance\[1\]\[1\] is missing/);
+  assert.match(
+    errorOf(() => readSidecarDescription(withField(description, 'format', 'pjm-lmp-xgb/2'), where)).message,
+    /field format is "pjm-lmp-xgb\/2", not one of "pjm-lmp-xgb\/1"/,
+  );
+  assert.match(
+    errorOf(() => readSidecarDescription(withField(description, 'members.0.importance.1', ['hour']), where)).message,
+    /field members\[0\]\.importance\[1\]\[1\] is missing/,
+  );
   assert.match(errorOf(() => readSidecarDescription(withField(description, 'window', undefined), where)).message, /field window is missing/);
   // The page needs only the description; predicting needs the target transform and the settings too.
   assert.match(errorOf(() => readModelSidecar(description, where)).message, /field target is missing/);
-  assert.match(errorOf(() => readModelSidecar(withField(full, 'target.transform.kind', 'log'), where)).message, /field target\.transform\.kind is "log", not one of "asinh-median"/);
+  assert.match(
+    errorOf(() => readModelSidecar(withField(full, 'target.transform.kind', 'log'), where)).message,
+    /field target\.transform\.kind is "log", not one of "asinh-median"/,
+  );
 });
 
 test('the server refuses a bad sidecar with the same words, as a ModelArtifactError (the old model keeps serving)', () => {
@@ -97,7 +139,11 @@ const withFamilies = {
     choice: 'ensemble',
     weights: { xgboost: 0.5, lear: 0.5 },
     combination: 'the plain mean',
-    lear: { file: 'm.lear.json', windows: [56, 84], nodes: [{ nodeId: 1, exogenousColumns: ['load_sys_h'], windows: [{ window: 56, firstDay: '2016-11-01', lastDay: '2016-12-26' }] }] },
+    lear: {
+      file: 'm.lear.json',
+      windows: [56, 84],
+      nodes: [{ nodeId: 1, exogenousColumns: ['load_sys_h'], windows: [{ window: 56, firstDay: '2016-11-01', lastDay: '2016-12-26' }] }],
+    },
   },
 };
 
@@ -117,9 +163,18 @@ test('a format-2 sidecar without its families, or a format-1 one with them, fail
   const where = 'pjm/model materialization 8';
   assert.match(errorOf(() => readModelSidecar(withField(withFamilies, 'families', undefined), where)).message, /field families is missing/);
   assert.match(errorOf(() => readModelSidecar(withField(withFamilies, 'families.lear.windows', []), where)).message, /field families\.lear\.windows is empty/);
-  assert.match(errorOf(() => readModelSidecar(withField(withFamilies, 'families.lear.nodes.0.windows.0.lastDay', 5), where)).message, /field families\.lear\.nodes\[0\]\.windows\[0\]\.lastDay is 5, not a string/);
-  assert.match(errorOf(() => readModelSidecar(withField(withFamilies, 'servedFamily', 'lear'), where)).message, /field servedFamily is "lear", not one of "ensemble"/);
-  assert.match(errorOf(() => readModelSidecar({ ...full, families: withFamilies.families }, where)).message, /field families is set in a pjm-lmp-xgb\/1 sidecar/);
+  assert.match(
+    errorOf(() => readModelSidecar(withField(withFamilies, 'families.lear.nodes.0.windows.0.lastDay', 5), where)).message,
+    /field families\.lear\.nodes\[0\]\.windows\[0\]\.lastDay is 5, not a string/,
+  );
+  assert.match(
+    errorOf(() => readModelSidecar(withField(withFamilies, 'servedFamily', 'lear'), where)).message,
+    /field servedFamily is "lear", not one of "ensemble"/,
+  );
+  assert.match(
+    errorOf(() => readModelSidecar({ ...full, families: withFamilies.families }, where)).message,
+    /field families is set in a pjm-lmp-xgb\/1 sidecar/,
+  );
 });
 
 test.run();

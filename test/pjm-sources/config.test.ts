@@ -19,11 +19,24 @@ test('no environment: the bundled epftoolbox data, COMED DA, the whole range', (
 });
 
 test('overrides: live source with nodes, markets, range, base URL, timeout and rate limit', () => {
-  const c = loadPjmConfig({
-    PJM_SOURCE: 'dataminer-api', PJM_API_KEY: 'k-123', PJM_NODES: '51217:EASTERN HUB, 51288', PJM_MARKETS: 'rt',
-    PJM_START: '2025-05-01', PJM_END: '2025-05-03', PJM_API_BASE: 'http://127.0.0.1:9/api/v1', PJM_API_TIMEOUT_MS: '1500', PJM_API_RATE_LIMIT: '600',
-  }, NOW);
-  assert.equal(c.nodes, [{ id: 51217, name: 'EASTERN HUB' }, { id: 51288, name: null }]);
+  const c = loadPjmConfig(
+    {
+      PJM_SOURCE: 'dataminer-api',
+      PJM_API_KEY: 'k-123',
+      PJM_NODES: '51217:EASTERN HUB, 51288',
+      PJM_MARKETS: 'rt',
+      PJM_START: '2025-05-01',
+      PJM_END: '2025-05-03',
+      PJM_API_BASE: 'http://127.0.0.1:9/api/v1',
+      PJM_API_TIMEOUT_MS: '1500',
+      PJM_API_RATE_LIMIT: '600',
+    },
+    NOW,
+  );
+  assert.equal(c.nodes, [
+    { id: 51217, name: 'EASTERN HUB' },
+    { id: 51288, name: null },
+  ]);
   assert.equal(c.markets, ['rt']);
   assert.is(c.api.baseUrl, 'http://127.0.0.1:9/api/v1/');
   assert.equal([c.api.timeoutMs, c.api.requestsPerMinute, c.api.key], [1500, 600, 'k-123']);
@@ -35,7 +48,11 @@ test('PJM_REVISION_DAYS: the trailing days each run re-reads, 7 by default, 0 fo
   assert.is(loadPjmConfig({ PJM_REVISION_DAYS: '0' }, NOW).revisionDays, 0);
   assert.is(loadPjmConfig({ PJM_REVISION_DAYS: '30' }, NOW).revisionDays, 30);
   for (const bad of ['-1', '2.5', 'week', '1e3']) {
-    assert.throws(() => loadPjmConfig({ PJM_REVISION_DAYS: bad }, NOW), (e: unknown) => e instanceof PjmConfigError && /PJM_REVISION_DAYS/.test(e.message) && /whole number of days/.test(e.message), bad);
+    assert.throws(
+      () => loadPjmConfig({ PJM_REVISION_DAYS: bad }, NOW),
+      (e: unknown) => e instanceof PjmConfigError && /PJM_REVISION_DAYS/.test(e.message) && /whole number of days/.test(e.message),
+      bad,
+    );
   }
 });
 

@@ -9,10 +9,23 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import { DataMinerCsvError, verifyCsvRows, registerDataMinerLmpCsv, registerDataMinerLoadMeteredCsv, findDataMinerCsvFiles } from '../../assets/pjm/sources/dataminer-csv.ts';
+import {
+  DataMinerCsvError,
+  verifyCsvRows,
+  registerDataMinerLmpCsv,
+  registerDataMinerLoadMeteredCsv,
+  findDataMinerCsvFiles,
+} from '../../assets/pjm/sources/dataminer-csv.ts';
 import { registerEpftoolbox } from '../../assets/pjm/sources/epftoolbox.ts';
 import { EptMismatchError } from '../../assets/pjm/sources/ept-check.ts';
-import { writeCanonicalPrices, writeCanonicalLoad, canonicalPricesSql, priceRevisionReport, PRICES_SCHEMA, LOAD_SCHEMA } from '../../assets/pjm/processed/index.ts';
+import {
+  writeCanonicalPrices,
+  writeCanonicalLoad,
+  canonicalPricesSql,
+  priceRevisionReport,
+  PRICES_SCHEMA,
+  LOAD_SCHEMA,
+} from '../../assets/pjm/processed/index.ts';
 
 const fixture = (name: string): string => fileURLToPath(new URL(`../fixtures/pjm/${name}`, import.meta.url));
 let dir: string;
@@ -29,9 +42,11 @@ test.after(async () => {
 
 async function rows(sql: string): Promise<Record<string, unknown>[]> {
   // BIGINT counts and ids come back as bigint: compare them as numbers.
-  return (await conn.runAndReadAll(sql)).getRowObjects().map((r) =>
-    Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : v === null || typeof v !== 'object' ? v : String(v)])),
-  );
+  return (await conn.runAndReadAll(sql))
+    .getRowObjects()
+    .map((r) =>
+      Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : v === null || typeof v !== 'object' ? v : String(v)])),
+    );
 }
 
 test('the fixtures are CRLF exports with AM/PM timestamps', async () => {
@@ -62,7 +77,10 @@ test('DST days: 25 UTC hours on fall back, 23 on spring forward, every EPT label
   // The repeated 01:00 EPT hour is two distinct UTC hours with their own prices (42.37 then 42.01).
   const twice = await rows(`SELECT strftime(ts_utc, '%H:%M') AS h, lmp FROM read_parquet('${out}')
     WHERE timezone('America/New_York', ts_utc) = TIMESTAMP '2025-11-02 01:00:00' ORDER BY ts_utc`);
-  assert.equal(twice, [{ h: '05:00', lmp: 42.37 }, { h: '06:00', lmp: 42.01 }]);
+  assert.equal(twice, [
+    { h: '05:00', lmp: 42.37 },
+    { h: '06:00', lmp: 42.01 },
+  ]);
   const [gap] = await rows(`SELECT count(*) AS n FROM aldene_rt WHERE ts_ept = TIMESTAMP '2026-03-08 02:00:00'`);
   assert.is(Number(gap?.['n']), 0);
 });
@@ -91,7 +109,10 @@ test('an export whose EPT column disagrees with UTC is rejected, naming the file
     assert.unreachable('should have thrown');
   } catch (e) {
     assert.instance(e, EptMismatchError);
-    assert.match((e as Error).message, /broken_rt: 1 \(node, market, hour\) keys .*2025-11-02T06:00:00Z is 2025-11-02 01:00:00 EPT but the source says 2025-11-02 13:00:00/);
+    assert.match(
+      (e as Error).message,
+      /broken_rt: 1 \(node, market, hour\) keys .*2025-11-02T06:00:00Z is 2025-11-02 01:00:00 EPT but the source says 2025-11-02 13:00:00/,
+    );
   }
   assert.not.ok(existsSync(out));
 });
@@ -121,7 +142,10 @@ test('a superseded revision is dropped: the current row (row_is_current, highest
   assert.is(w.rows, 288);
   const got = await rows(`SELECT p.node_id, p.lmp = h.lmp AS same_as_v1 FROM read_parquet('${out}') p JOIN hub_da h
     ON h.pnode_id = p.node_id AND h.ts_utc = p.ts_utc WHERE p.node_id IN (51217, 51288) AND h.ts_ept = TIMESTAMP '2025-05-01 10:00:00' ORDER BY 1`);
-  assert.equal(got, [{ node_id: 51217, same_as_v1: true }, { node_id: 51288, same_as_v1: false }]);
+  assert.equal(got, [
+    { node_id: 51217, same_as_v1: true },
+    { node_id: 51288, same_as_v1: false },
+  ]);
   const [v2] = await rows(`SELECT round(p.lmp - h.lmp, 6) AS d FROM read_parquet('${out}') p JOIN hub_da h
     ON h.pnode_id = p.node_id AND h.ts_utc = p.ts_utc WHERE p.node_id = 51288 AND h.ts_ept = TIMESTAMP '2025-05-01 10:00:00'`);
   assert.is(v2?.['d'], 1);
@@ -137,7 +161,13 @@ test('a superseded revision is dropped: the current row (row_is_current, highest
 test('the revision report: a day with one row per (node, market, hour) reports nothing to dedupe; revisions are counted', async () => {
   await registerDataMinerLmpCsv(conn, [fixture('hubs_da_hrl_lmps.csv')], 'da', 'hub_da');
   await conn.run(`CREATE OR REPLACE TEMP TABLE hub_da_t AS SELECT * FROM hub_da`);
-  assert.equal(await priceRevisionReport(conn, 'hub_da_t', { day: '2025-05-01' }), { rawRows: 288, exactDuplicates: 0, superseded: 0, conflicts: 0, examples: [] });
+  assert.equal(await priceRevisionReport(conn, 'hub_da_t', { day: '2025-05-01' }), {
+    rawRows: 288,
+    exactDuplicates: 0,
+    superseded: 0,
+    conflicts: 0,
+    examples: [],
+  });
   // One exact duplicate and one superseded revision of a row take the full report.
   await conn.run(`CREATE OR REPLACE TEMP TABLE hub_da_rev AS SELECT * FROM hub_da_t
     UNION ALL SELECT * FROM hub_da_t WHERE pnode_id = 51217 AND ts_ept = TIMESTAMP '2025-05-01 10:00:00'
@@ -153,7 +183,10 @@ test('canonical Parquet has the documented schema and identical input gives byte
   await writeCanonicalPrices(conn, ['hub_da', 'hub_rt'], b);
   assert.ok(Buffer.compare(await readFile(a), await readFile(b)) === 0, 'files differ');
   const schema = await rows(`SELECT column_name AS n, column_type AS t FROM (DESCRIBE SELECT * FROM read_parquet('${a}'))`);
-  assert.equal(schema.map((r) => [r['n'], r['t']]), PRICES_SCHEMA.map(([n, t]) => [n, t]));
+  assert.equal(
+    schema.map((r) => [r['n'], r['t']]),
+    PRICES_SCHEMA.map(([n, t]) => [n, t]),
+  );
   const [c] = await rows(`SELECT count(*) AS n, count(DISTINCT market) AS m FROM read_parquet('${a}')`);
   assert.equal([Number(c?.['n']), Number(c?.['m'])], [1152, 2]);
   assert.match(canonicalPricesSql(['x']), /ORDER BY market, node_id, ts_utc/);
@@ -166,7 +199,10 @@ test('metered load: the 0 MW hour at 2026-03-08 01:00 EPT is kept (validation fl
   const zero = await rows(`SELECT strftime(ts_utc, '%Y-%m-%dT%H:%MZ') AS u, area, kind FROM read_parquet('${out}') WHERE mw = 0`);
   assert.equal(zero, [{ u: '2026-03-08T06:00Z', area: 'AECO', kind: 'metered' }]);
   const schema = await rows(`SELECT column_name AS n, column_type AS t FROM (DESCRIBE SELECT * FROM read_parquet('${out}'))`);
-  assert.equal(schema.map((r) => [r['n'], r['t']]), LOAD_SCHEMA.map(([n, t]) => [n, t]));
+  assert.equal(
+    schema.map((r) => [r['n'], r['t']]),
+    LOAD_SCHEMA.map(([n, t]) => [n, t]),
+  );
 });
 
 test('forecast rule: the latest forecast issued before the EPT day is kept (rows built in code; no real excerpt)', async () => {
@@ -192,24 +228,49 @@ test('epftoolbox: spring-forward row dropped, fall-back value on both UTC hours,
   await writeCanonicalLoad(conn, [s.relations.load], l);
   const perDay = await rows(`SELECT CAST(CAST(timezone('America/New_York', ts_utc) AS DATE) AS VARCHAR) AS d, count(*) AS n,
       count(DISTINCT ts_utc) AS u FROM read_parquet('${p}') GROUP BY 1 ORDER BY 1`);
-  assert.equal(perDay.map((r) => [r['d'], Number(r['n']), Number(r['u'])]), [
-    ['2013-03-09', 24, 24], ['2013-03-10', 23, 23], ['2013-03-11', 24, 24],
-    ['2013-11-02', 24, 24], ['2013-11-03', 25, 25], ['2013-11-04', 24, 24],
-  ]);
+  assert.equal(
+    perDay.map((r) => [r['d'], Number(r['n']), Number(r['u'])]),
+    [
+      ['2013-03-09', 24, 24],
+      ['2013-03-10', 23, 23],
+      ['2013-03-11', 24, 24],
+      ['2013-11-02', 24, 24],
+      ['2013-11-03', 25, 25],
+      ['2013-11-04', 24, 24],
+    ],
+  );
   const fb = await rows(`SELECT strftime(ts_utc, '%H:%M') AS h, lmp FROM read_parquet('${p}')
     WHERE timezone('America/New_York', ts_utc) = TIMESTAMP '2013-11-03 01:00:00' ORDER BY ts_utc`);
   assert.is(fb.length, 2);
-  assert.equal(fb.map((r) => r['h']), ['05:00', '06:00']);
+  assert.equal(
+    fb.map((r) => r['h']),
+    ['05:00', '06:00'],
+  );
   assert.is(fb[0]?.['lmp'], fb[1]?.['lmp']);
-  const [meta] = await rows(`SELECT min(node_id) AS id, min(node_name) AS n, min(node_type) AS t, min(market) AS m, count(energy) AS comp FROM read_parquet('${p}')`);
+  const [meta] = await rows(
+    `SELECT min(node_id) AS id, min(node_name) AS n, min(node_type) AS t, min(market) AS m, count(energy) AS comp FROM read_parquet('${p}')`,
+  );
   assert.equal(meta, { id: 33092371, n: 'COMED', t: 'ZONE', m: 'da', comp: 0 });
   const areas = await rows(`SELECT area, kind, count(*) AS n FROM read_parquet('${l}') GROUP BY ALL ORDER BY 1`);
-  assert.equal(areas.map((r) => [r['area'], r['kind'], Number(r['n'])]), [['COMED', 'forecast', 144], ['RTO', 'forecast', 144]]);
+  assert.equal(
+    areas.map((r) => [r['area'], r['kind'], Number(r['n'])]),
+    [
+      ['COMED', 'forecast', 144],
+      ['RTO', 'forecast', 144],
+    ],
+  );
 });
 
 test('the bundled PJM.csv maps to 52,416 real hours: 6 spring-forward rows dropped, 6 fall-back hours doubled', async () => {
-  const s = await registerEpftoolbox(conn, fileURLToPath(new URL('../../data/epftoolbox/PJM.csv', import.meta.url)), { start: '2013-01-01', end: '2018-12-24', relations: { lmp: 'all_lmp', load: 'all_load' } });
-  assert.equal([s.csvRows, s.springForwardRowsDropped, s.fallBackHoursDuplicated, s.lmpRows, s.firstDay, s.lastDay], [52416, 6, 6, 52416, '2013-01-01', '2018-12-24']);
+  const s = await registerEpftoolbox(conn, fileURLToPath(new URL('../../data/epftoolbox/PJM.csv', import.meta.url)), {
+    start: '2013-01-01',
+    end: '2018-12-24',
+    relations: { lmp: 'all_lmp', load: 'all_load' },
+  });
+  assert.equal(
+    [s.csvRows, s.springForwardRowsDropped, s.fallBackHoursDuplicated, s.lmpRows, s.firstDay, s.lastDay],
+    [52416, 6, 6, 52416, '2013-01-01', '2018-12-24'],
+  );
 });
 
 test('findDataMinerCsvFiles picks exports by feed suffix', async () => {

@@ -11,7 +11,9 @@ import { tempDir } from '../support/tmp.ts';
 
 const fixture = (name: string): string => fileURLToPath(new URL(`../fixtures/pjm/${name}`, import.meta.url));
 const RT = fixture('hubs_rt_hrl_lmps.csv');
-const lines = readFileSync(RT, 'utf8').split('\r\n').filter((l) => l !== '');
+const lines = readFileSync(RT, 'utf8')
+  .split('\r\n')
+  .filter((l) => l !== '');
 const header = lines[0]!;
 // EASTERN HUB (51217) rows of 2025-05-01 EPT, in file order.
 const eastern = lines.slice(1).filter((l) => l.split(',')[2] === '51217' && l.split(',')[1]!.startsWith('5/1/2025'));
@@ -24,7 +26,15 @@ function csvDir(label: string, extraRows: readonly string[]): string {
   return d;
 }
 
-const env = (csv: string, data: string) => ({ PJM_SOURCE: 'dataminer-csv', PJM_CSV_DIR: csv, PJM_MARKETS: 'rt', PJM_NODES: '51217', PJM_START: '2025-05-01', PJM_END: '2025-05-01', DATA_DIR: data });
+const env = (csv: string, data: string) => ({
+  PJM_SOURCE: 'dataminer-csv',
+  PJM_CSV_DIR: csv,
+  PJM_MARKETS: 'rt',
+  PJM_NODES: '51217',
+  PJM_START: '2025-05-01',
+  PJM_END: '2025-05-01',
+  DATA_DIR: data,
+});
 
 test('two current rows for one hour with different LMPs block the day, naming both values and both files', async () => {
   const first = eastern[0]!.split(',');
@@ -95,10 +105,22 @@ test('a load export without rows for a configured day blocks that day, naming th
   copyFileSync(fixture('aldene_rt_hrl_lmps.csv'), join(d, 'aldene_rt_hrl_lmps.csv'));
   const load = readFileSync(fixture('aldene_hrl_load_metered.csv'), 'utf8').split('\r\n');
   writeFileSync(join(d, 'aldene_hrl_load_metered.csv'), load.filter((l) => !l.split(',')[1]?.startsWith('11/2/2025')).join('\r\n'));
-  const e = { PJM_SOURCE: 'dataminer-csv', PJM_CSV_DIR: d, PJM_MARKETS: 'rt', PJM_NODES: '48592', PJM_LOAD_AREAS: 'AECO', PJM_START: '2025-11-01', PJM_END: '2025-11-03', DATA_DIR: tempDir('gap-data') };
+  const e = {
+    PJM_SOURCE: 'dataminer-csv',
+    PJM_CSV_DIR: d,
+    PJM_MARKETS: 'rt',
+    PJM_NODES: '48592',
+    PJM_LOAD_AREAS: 'AECO',
+    PJM_START: '2025-11-01',
+    PJM_END: '2025-11-03',
+    DATA_DIR: tempDir('gap-data'),
+  };
   const r = await runCli(['+pjm/validated/load'], e);
   assert.is(r.code, 1, r.stdout + r.stderr);
-  assert.match(r.stderr, /pjm\/validated\/load\[2025-11-02\]: blocked by check expected_series: no load at all on 2025-11-02 for AECO metered \(feed: aldene_hrl_load_metered\.csv\)/);
+  assert.match(
+    r.stderr,
+    /pjm\/validated\/load\[2025-11-02\]: blocked by check expected_series: no load at all on 2025-11-02 for AECO metered \(feed: aldene_hrl_load_metered\.csv\)/,
+  );
   assert.not.match(r.stderr, /2025-11-01\]: blocked|2025-11-03\]: blocked/);
 });
 

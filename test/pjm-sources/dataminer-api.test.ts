@@ -10,7 +10,18 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo } from 'node:net';
-import { DataMinerClient, DataMinerError, RateLimiter, withDayRetries, dayQuery, eptDayRange, parseRetryAfter, registerDataMinerNdjson, writeItemsNdjson, type DataMinerClientOptions } from '../../assets/pjm/sources/dataminer-api.ts';
+import {
+  DataMinerClient,
+  DataMinerError,
+  RateLimiter,
+  withDayRetries,
+  dayQuery,
+  eptDayRange,
+  parseRetryAfter,
+  registerDataMinerNdjson,
+  writeItemsNdjson,
+  type DataMinerClientOptions,
+} from '../../assets/pjm/sources/dataminer-api.ts';
 import { writeCanonicalPrices } from '../../assets/pjm/processed/prices.ts';
 import { writeCanonicalLoad } from '../../assets/pjm/processed/load.ts';
 import { itemsFromDataMinerCsv, startDataMinerServer, type DataMinerServer } from '../support/dataminer-server.ts';
@@ -37,8 +48,14 @@ test.before.each(() => {
 
 test('a day range is the whole EPT day, end inclusive, in the Data Miner format', () => {
   assert.is(eptDayRange('2025-05-01'), '05/01/2025 00:00to05/01/2025 23:59');
-  assert.equal(dayQuery('rt_hrl_lmps', '2025-05-01', { pnodeIds: [51217, 51288] }), { datetime_beginning_ept: '05/01/2025 00:00to05/01/2025 23:59', pnode_id: '51217;51288' });
-  assert.equal(dayQuery('load_frcstd_7_day', '2025-05-01', { areas: ['RTO'] }), { forecast_datetime_beginning_ept: '05/01/2025 00:00to05/01/2025 23:59', forecast_area: 'RTO' });
+  assert.equal(dayQuery('rt_hrl_lmps', '2025-05-01', { pnodeIds: [51217, 51288] }), {
+    datetime_beginning_ept: '05/01/2025 00:00to05/01/2025 23:59',
+    pnode_id: '51217;51288',
+  });
+  assert.equal(dayQuery('load_frcstd_7_day', '2025-05-01', { areas: ['RTO'] }), {
+    forecast_datetime_beginning_ept: '05/01/2025 00:00to05/01/2025 23:59',
+    forecast_area: 'RTO',
+  });
 });
 
 test('one day of 12 hubs arrives over 3 pages by following rel=next, with the key header', async () => {
@@ -46,7 +63,10 @@ test('one day of 12 hubs arrives over 3 pages by following rel=next, with the ke
   assert.is(items.length, 12 * 24);
   assert.is(server.requests.length, 3);
   assert.ok(server.requests.every((r) => r.key === KEY && r.status === 200));
-  assert.equal(server.requests.map((r) => r.query['startRow']), ['1', '101', '201']);
+  assert.equal(
+    server.requests.map((r) => r.query['startRow']),
+    ['1', '101', '201'],
+  );
   assert.is(new Set(items.map((i) => `${i['pnode_id']} ${i['datetime_beginning_utc']}`)).size, 288);
 });
 
@@ -61,7 +81,10 @@ test('429 with Retry-After is honoured and retried to a complete result', async 
   server.inject({ kind: '429', retryAfterSeconds: 7 }, { startRow: 101 });
   const items = await client({ sleep: async (ms) => void sleeps.push(ms) }).fetchDay('rt_hrl_lmps', '2025-05-01', { pnodeIds: HUBS });
   assert.is(items.length, 288);
-  assert.equal(server.requests.map((r) => r.status), [200, 429, 200, 200]);
+  assert.equal(
+    server.requests.map((r) => r.status),
+    [200, 429, 200, 200],
+  );
   assert.ok(sleeps.includes(7000), `slept ${sleeps.join(',')}`);
 });
 
@@ -109,7 +132,15 @@ test('persistent 500 and persistent truncation fail after maxAttempts', async ()
   const fresh = await startDataMinerServer({ key: KEY, feeds: { rt_hrl_lmps: rt } });
   try {
     fresh.inject({ kind: '500' }, { times: Infinity });
-    const c = new DataMinerClient({ baseUrl: fresh.baseUrl, key: KEY, timeoutMs: 500, requestsPerMinute: 60_000, maxAttempts: 2, pageSize: 100, backoffBaseMs: 1 });
+    const c = new DataMinerClient({
+      baseUrl: fresh.baseUrl,
+      key: KEY,
+      timeoutMs: 500,
+      requestsPerMinute: 60_000,
+      maxAttempts: 2,
+      pageSize: 100,
+      backoffBaseMs: 1,
+    });
     await c.fetchDay('rt_hrl_lmps', '2025-05-01').then(
       () => assert.unreachable('should have thrown'),
       (e: unknown) => {
@@ -123,7 +154,15 @@ test('persistent 500 and persistent truncation fail after maxAttempts', async ()
   const fresh2 = await startDataMinerServer({ key: KEY, feeds: { rt_hrl_lmps: rt } });
   try {
     fresh2.inject({ kind: 'short-page' }, { startRow: 101, times: Infinity });
-    const c = new DataMinerClient({ baseUrl: fresh2.baseUrl, key: KEY, timeoutMs: 500, requestsPerMinute: 60_000, maxAttempts: 2, pageSize: 100, backoffBaseMs: 1 });
+    const c = new DataMinerClient({
+      baseUrl: fresh2.baseUrl,
+      key: KEY,
+      timeoutMs: 500,
+      requestsPerMinute: 60_000,
+      maxAttempts: 2,
+      pageSize: 100,
+      backoffBaseMs: 1,
+    });
     await c.fetchDay('rt_hrl_lmps', '2025-05-01').then(
       () => assert.unreachable('should have thrown'),
       (e: unknown) => assert.match((e as Error).message, /page 2: .*truncated page: 50 items where 100 were due/),
@@ -157,7 +196,15 @@ async function refusedPort(): Promise<number> {
 test('a refused connection fails at once, naming the URL (never the key) and ECONNREFUSED', async () => {
   const port = await refusedPort();
   const sleeps: number[] = [];
-  const c = new DataMinerClient({ baseUrl: `http://127.0.0.1:${port}/api/v1/`, key: KEY, timeoutMs: 500, requestsPerMinute: 60_000, maxAttempts: 5, backoffBaseMs: 2_000, sleep: async (ms) => void sleeps.push(ms) });
+  const c = new DataMinerClient({
+    baseUrl: `http://127.0.0.1:${port}/api/v1/`,
+    key: KEY,
+    timeoutMs: 500,
+    requestsPerMinute: 60_000,
+    maxAttempts: 5,
+    backoffBaseMs: 2_000,
+    sleep: async (ms) => void sleeps.push(ms),
+  });
   const err = (await c.fetchDay('da_hrl_lmps', '2025-05-01', { pnodeIds: [51217] }).catch((e: unknown) => e)) as DataMinerError;
   assert.instance(err, DataMinerError);
   assert.is(err.reason, 'connection_failed');
@@ -169,10 +216,13 @@ test('a refused connection fails at once, naming the URL (never the key) and ECO
   assert.is(err.attempts.length, 1);
   // and the day-level retry does not try it again either
   let calls = 0;
-  const dayErr = await withDayRetries(() => {
-    calls++;
-    return c.fetchDay('da_hrl_lmps', '2025-05-01');
-  }, { sleep: async () => undefined }).catch((e: unknown) => e);
+  const dayErr = await withDayRetries(
+    () => {
+      calls++;
+      return c.fetchDay('da_hrl_lmps', '2025-05-01');
+    },
+    { sleep: async () => undefined },
+  ).catch((e: unknown) => e);
   assert.instance(dayErr, DataMinerError);
   assert.is(calls, 1);
 });
@@ -182,7 +232,14 @@ test('a TLS failure (https:// to a plain HTTP server) is a connection failure wi
   await new Promise<void>((resolve) => plain.listen(0, '127.0.0.1', resolve));
   try {
     const { port } = plain.address() as AddressInfo;
-    const c = new DataMinerClient({ baseUrl: `https://127.0.0.1:${port}/api/v1/`, key: KEY, timeoutMs: 2_000, requestsPerMinute: 60_000, maxAttempts: 5, sleep: async () => undefined });
+    const c = new DataMinerClient({
+      baseUrl: `https://127.0.0.1:${port}/api/v1/`,
+      key: KEY,
+      timeoutMs: 2_000,
+      requestsPerMinute: 60_000,
+      maxAttempts: 5,
+      sleep: async () => undefined,
+    });
     const err = (await c.fetchAll('rt_hrl_lmps', {}).catch((e: unknown) => e)) as DataMinerError;
     assert.instance(err, DataMinerError);
     assert.is(err.reason, 'connection_failed');
@@ -197,25 +254,35 @@ test('a day whose pages kept failing is fetched again after a backoff; a 401 is 
   const c = client({ maxAttempts: 1 });
   server.inject({ kind: '500' }, { times: 1 });
   const delays: number[] = [];
-  const items = await withDayRetries(() => c.fetchDay('da_hrl_lmps', '2025-05-01', { pnodeIds: HUBS }), { backoffMs: 30_000, sleep: async (ms) => void delays.push(ms) });
+  const items = await withDayRetries(() => c.fetchDay('da_hrl_lmps', '2025-05-01', { pnodeIds: HUBS }), {
+    backoffMs: 30_000,
+    sleep: async (ms) => void delays.push(ms),
+  });
   assert.is(items.length, 288);
   assert.equal(delays, [30_000]);
   let calls = 0;
   const wrongKey = new DataMinerClient({ baseUrl: server.baseUrl, key: 'wrong', timeoutMs: 500, requestsPerMinute: 60_000, maxAttempts: 1 });
-  await withDayRetries(() => {
-    calls++;
-    return wrongKey.fetchDay('da_hrl_lmps', '2025-05-01');
-  }, { sleep: async () => undefined }).catch(() => undefined);
+  await withDayRetries(
+    () => {
+      calls++;
+      return wrongKey.fetchDay('da_hrl_lmps', '2025-05-01');
+    },
+    { sleep: async () => undefined },
+  ).catch(() => undefined);
   assert.is(calls, 1);
 });
 
 test('the rate limiter allows N requests a minute and then waits', async () => {
   let now = 0;
   const waits: number[] = [];
-  const limiter = new RateLimiter(6, () => now, async (ms) => {
-    waits.push(ms);
-    now += ms;
-  });
+  const limiter = new RateLimiter(
+    6,
+    () => now,
+    async (ms) => {
+      waits.push(ms);
+      now += ms;
+    },
+  );
   for (let i = 0; i < 7; i++) await limiter.acquire();
   assert.equal(waits, [60_000]);
   now += 5_000;
@@ -226,7 +293,10 @@ test('the rate limiter allows N requests a minute and then waits', async () => {
 test('the client rate-limits its own requests (6 a minute by default)', async () => {
   let now = 0;
   const waits: number[] = [];
-  const c = client({ requestsPerMinute: 2, now: () => now, sleep: async (ms) => {
+  const c = client({
+    requestsPerMinute: 2,
+    now: () => now,
+    sleep: async (ms) => {
       waits.push(ms);
       now += ms;
     },
@@ -268,14 +338,22 @@ test('load_frcstd_7_day items (built in code: no real excerpt) keep the latest f
   const dir = await mkdtemp(join(tmpdir(), 'pjm-api-fc-'));
   try {
     const item = (evaluated: string, target: string, mw: number) => ({
-      evaluated_at_datetime_utc: evaluated, forecast_datetime_beginning_utc: target, forecast_area: 'RTO_COMBINED', forecast_load_mw: mw,
+      evaluated_at_datetime_utc: evaluated,
+      forecast_datetime_beginning_utc: target,
+      forecast_area: 'RTO_COMBINED',
+      forecast_load_mw: mw,
     });
-    const fcServer = await startDataMinerServer({ key: KEY, feeds: { load_frcstd_7_day: [
-      { ...item('2025-04-30T14:00:00', '2025-05-02T04:00:00', 100), forecast_datetime_beginning_ept: '2025-05-02T00:00:00' },
-      { ...item('2025-05-01T20:00:00', '2025-05-02T04:00:00', 110), forecast_datetime_beginning_ept: '2025-05-02T00:00:00' },
-      { ...item('2025-05-02T05:00:00', '2025-05-02T04:00:00', 999), forecast_datetime_beginning_ept: '2025-05-02T00:00:00' },
-      { ...item('2025-05-01T20:00:00', '2025-05-03T04:00:00', 130), forecast_datetime_beginning_ept: '2025-05-03T00:00:00' },
-    ] } });
+    const fcServer = await startDataMinerServer({
+      key: KEY,
+      feeds: {
+        load_frcstd_7_day: [
+          { ...item('2025-04-30T14:00:00', '2025-05-02T04:00:00', 100), forecast_datetime_beginning_ept: '2025-05-02T00:00:00' },
+          { ...item('2025-05-01T20:00:00', '2025-05-02T04:00:00', 110), forecast_datetime_beginning_ept: '2025-05-02T00:00:00' },
+          { ...item('2025-05-02T05:00:00', '2025-05-02T04:00:00', 999), forecast_datetime_beginning_ept: '2025-05-02T00:00:00' },
+          { ...item('2025-05-01T20:00:00', '2025-05-03T04:00:00', 130), forecast_datetime_beginning_ept: '2025-05-03T00:00:00' },
+        ],
+      },
+    });
     try {
       const c = new DataMinerClient({ baseUrl: fcServer.baseUrl, key: KEY, timeoutMs: 500, requestsPerMinute: 60_000, maxAttempts: 2, pageSize: 2 });
       const items = await c.fetchDay('load_frcstd_7_day', '2025-05-02', { areas: ['RTO_COMBINED'] });
@@ -307,7 +385,9 @@ test('metered load for the spring-forward day: 23 hours, filtered by load_area, 
     const conn = await (await DuckDBInstance.create(':memory:')).connect();
     await registerDataMinerNdjson(conn, 'hrl_load_metered', [join(dir, 'load.ndjson')], 'api_load');
     assert.is((await writeCanonicalLoad(conn, ['api_load'], join(dir, 'l.parquet'), { day: '2026-03-08' })).rows, 23);
-    const r = await conn.runAndReadAll(`SELECT count(*) FILTER (WHERE mw = 0)::INTEGER AS zeros, min(area) AS area FROM read_parquet('${join(dir, 'l.parquet')}')`);
+    const r = await conn.runAndReadAll(
+      `SELECT count(*) FILTER (WHERE mw = 0)::INTEGER AS zeros, min(area) AS area FROM read_parquet('${join(dir, 'l.parquet')}')`,
+    );
     assert.equal(r.getRowObjects()[0], { zeros: 1, area: 'AECO' });
     conn.closeSync();
   } finally {

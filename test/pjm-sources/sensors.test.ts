@@ -20,7 +20,16 @@ let server: DataMinerServer;
 
 const config = () =>
   loadPjmConfig(
-    { PJM_SOURCE: 'dataminer-api', PJM_API_KEY: KEY, PJM_NODES: HUBS.join(','), PJM_MARKETS: 'da', PJM_START: '2025-04-01', PJM_END: '2025-04-29', PJM_API_BASE: server.baseUrl, PJM_API_RATE_LIMIT: '600' },
+    {
+      PJM_SOURCE: 'dataminer-api',
+      PJM_API_KEY: KEY,
+      PJM_NODES: HUBS.join(','),
+      PJM_MARKETS: 'da',
+      PJM_START: '2025-04-01',
+      PJM_END: '2025-04-29',
+      PJM_API_BASE: server.baseUrl,
+      PJM_API_RATE_LIMIT: '600',
+    },
     new Date('2025-04-30T12:00:00Z'),
   );
 // The raw prices' days on the live clock (PJM_END unset): through the next delivery day.
@@ -33,7 +42,7 @@ test.before(async () => {
 });
 test.after(async () => server.close());
 
-test('on the afternoon of Apr 30 EPT, the posted DA prices of May 1 request exactly the 12 hubs\' raw price partitions of May 1', async () => {
+test("on the afternoon of Apr 30 EPT, the posted DA prices of May 1 request exactly the 12 hubs' raw price partitions of May 1", async () => {
   const r = await at('2025-04-30T18:00:00Z');
   assert.ok(r.ok, JSON.stringify(r));
   if (!r.ok) return;
@@ -41,7 +50,10 @@ test('on the afternoon of Apr 30 EPT, the posted DA prices of May 1 request exac
   assert.is(r.result.runRequests.length, 1);
   const q = r.result.runRequests[0]!;
   assert.is(q.selection, 'pjm/raw/prices');
-  assert.equal(q.partitions, HUBS.map((id) => `${id}|2025-05-01`));
+  assert.equal(
+    q.partitions,
+    HUBS.map((id) => `${id}|2025-05-01`),
+  );
   assert.is(q.reason, `day-ahead prices of 2025-05-01 posted for 12 of 12 nodes`);
   assert.ok(server.requests.every((x) => x.feed === 'da_hrl_lmps' && x.key === KEY));
 });
@@ -64,18 +76,22 @@ test('an API failure is a failed evaluation with the Data Miner message, not an 
 });
 
 test('the sensor exists only on the live source', () => {
-  assert.equal(pjmSensors(config(), LIVE_DAYS).map((s) => s.name), ['da_prices_posted']);
+  assert.equal(
+    pjmSensors(config(), LIVE_DAYS).map((s) => s.name),
+    ['da_prices_posted'],
+  );
   assert.equal(pjmSensors(loadPjmConfig({}, new Date('2025-04-30T12:00:00Z')), LIVE_DAYS), []);
 });
 
-test('a day past the raw prices\' last day (PJM_END) is not asked for, and the sensor says why', async () => {
+test("a day past the raw prices' last day (PJM_END) is not asked for, and the sensor says why", async () => {
   const before = server.requests.length;
   const r = await at('2025-04-30T18:00:00Z', undefined, dailyPartitions({ start: '2025-04-01', end: '2025-04-29' }));
   assert.equal(r, {
     ok: true,
     result: {
       runRequests: [],
-      skipReason: "2025-05-01 is not a day of pjm/raw/prices (daily from 2025-04-01 to 2025-04-29): Partition 2025-05-01 is outside this asset's partitions (2025-04-01 to 2025-04-29). Unset PJM_END to follow the clock.",
+      skipReason:
+        "2025-05-01 is not a day of pjm/raw/prices (daily from 2025-04-01 to 2025-04-29): Partition 2025-05-01 is outside this asset's partitions (2025-04-01 to 2025-04-29). Unset PJM_END to follow the clock.",
     },
   });
   assert.is(server.requests.length, before);
@@ -95,7 +111,15 @@ function postedOn(day: string): Item[] {
 // The definitions read the real clock (the live window ends yesterday), so these run on it too.
 const tomorrow = DateTime.now().setZone('America/New_York').plus({ days: 1 }).toISODate()!;
 const liveDir = tempDir('sensor-tick');
-const liveEnv = () => ({ PJM_SOURCE: 'dataminer-api', PJM_API_KEY: KEY, PJM_NODES: HUBS.join(','), PJM_MARKETS: 'da', PJM_API_DAYS: '3', PJM_API_BASE: server.baseUrl, PJM_API_RATE_LIMIT: '6000' });
+const liveEnv = () => ({
+  PJM_SOURCE: 'dataminer-api',
+  PJM_API_KEY: KEY,
+  PJM_NODES: HUBS.join(','),
+  PJM_MARKETS: 'da',
+  PJM_API_DAYS: '3',
+  PJM_API_BASE: server.baseUrl,
+  PJM_API_RATE_LIMIT: '6000',
+});
 
 test('on the live clock the raw prices have the next delivery day; before it posts, its partition is empty, not a failure', async () => {
   const instance = await Instance.open(await pjmDefinitions(liveEnv(), { dataDir: liveDir }), { dataDir: liveDir });
@@ -119,8 +143,14 @@ test('a tick on the live clock (no PJM_END): the request for the next delivery d
     const tick = await runTick(instance, { now });
     const sensorTick = tick.ticks.find((t) => t.kind === 'sensor');
     assert.ok(sensorTick, JSON.stringify(tick.ticks));
-    assert.equal(sensorTick.requested.map((q) => [q.outcome, q.partitions?.length, q.detail ?? null]), [['launched', 12, null]]);
-    assert.equal(tick.runs.map((r) => r.status), ['succeeded']);
+    assert.equal(
+      sensorTick.requested.map((q) => [q.outcome, q.partitions?.length, q.detail ?? null]),
+      [['launched', 12, null]],
+    );
+    assert.equal(
+      tick.runs.map((r) => r.status),
+      ['succeeded'],
+    );
     // Each hub's 24 hours, the one read empty before included: a source's trailing days are re-read.
     for (const id of HUBS) {
       const c = await instance.store.current('pjm/raw/prices' as AssetKey, `${id}|${tomorrow}`);

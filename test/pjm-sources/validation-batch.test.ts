@@ -42,14 +42,22 @@ let n = 0;
 async function dayFile(src: string, day: string, where: string, change = 'SELECT * FROM t'): Promise<string> {
   const out = join(dir, `day-${++n}.parquet`);
   await conn.run(`SET TimeZone = 'UTC'`);
-  await conn.run(`COPY (WITH t AS (SELECT * FROM read_parquet('${src}') WHERE CAST(timezone('America/New_York', ts_utc) AS DATE) = DATE '${day}' AND ${where}) ${change}) TO '${out}' (FORMAT parquet)`);
+  await conn.run(
+    `COPY (WITH t AS (SELECT * FROM read_parquet('${src}') WHERE CAST(timezone('America/New_York', ts_utc) AS DATE) = DATE '${day}' AND ${where}) ${change}) TO '${out}' (FORMAT parquet)`,
+  );
   return out;
 }
 
 test('prices: a batch of clean and faulty node-days reads exactly as each day judged alone', async () => {
   const files: PriceDayFile[] = [];
   const add = async (node: number, day: string, change?: string, extra: Partial<PriceDayFile> = {}) =>
-    files.push({ path: await dayFile(node === 48592 ? aldene : hubs, day, `node_id = ${node}`, change), node, day, markets: node === 48592 ? ['rt'] : ['rt', 'da'], ...extra });
+    files.push({
+      path: await dayFile(node === 48592 ? aldene : hubs, day, `node_id = ${node}`, change),
+      node,
+      day,
+      markets: node === 48592 ? ['rt'] : ['rt', 'da'],
+      ...extra,
+    });
   for (const node of [51217, 51288, 4669664]) for (const day of ['2025-05-01', '2025-05-02']) await add(node, day);
   const aldeneNode = Number((await (await conn.runAndReadAll(`SELECT any_value(node_id) FROM read_parquet('${aldene}')`)).getRows())[0]?.[0]);
   assert.is(aldeneNode, 48592, 'the ALDENE pnode id used below');
@@ -57,7 +65,11 @@ test('prices: a batch of clean and faulty node-days reads exactly as each day ju
   await add(51217, '2025-05-01', `SELECT * FROM t UNION ALL (SELECT * FROM t WHERE market = 'da' ORDER BY ts_utc LIMIT 1)`);
   await add(51217, '2025-05-01', `SELECT * FROM t WHERE NOT (market = 'rt' AND ts_utc = '2025-05-01 09:00:00+00')`);
   await add(51217, '2025-05-01', `SELECT * REPLACE (CASE WHEN market = 'rt' AND ts_utc = '2025-05-01 15:00:00+00' THEN lmp + 0.5 ELSE lmp END AS lmp) FROM t`);
-  await add(51217, '2025-05-01', `SELECT * REPLACE (CASE WHEN market = 'rt' AND ts_utc = '2025-05-01 15:00:00+00' THEN 12000 ELSE lmp END AS lmp, NULL::DOUBLE AS energy) FROM t`);
+  await add(
+    51217,
+    '2025-05-01',
+    `SELECT * REPLACE (CASE WHEN market = 'rt' AND ts_utc = '2025-05-01 15:00:00+00' THEN 12000 ELSE lmp END AS lmp, NULL::DOUBLE AS energy) FROM t`,
+  );
   await add(51217, '2025-05-01', `SELECT * REPLACE (CAST(lmp AS VARCHAR) AS lmp) FROM t`);
   await add(51217, '2025-05-01', `SELECT * REPLACE (CASE WHEN ts_utc = '2025-05-01 10:00:00+00' THEN NULL ELSE lmp END AS lmp) FROM t`);
   await add(51217, '2025-05-02'); // expects rt and da, but the node's file is checked for the right node:
@@ -66,14 +78,26 @@ test('prices: a batch of clean and faulty node-days reads exactly as each day ju
   await add(51217, '2025-05-02', `SELECT * FROM t WHERE false`); // no rows at all
 
   const batch = await validatePriceDays(conn, files);
-  const alone = await Promise.all(files.map((f) => validatePrices(conn, [f.path], { expected: { start: f.day, end: f.day, nodeIds: [f.node], markets: f.markets }, revisions: f.revisions })));
+  const alone = await Promise.all(
+    files.map((f) => validatePrices(conn, [f.path], { expected: { start: f.day, end: f.day, nodeIds: [f.node], markets: f.markets }, revisions: f.revisions })),
+  );
   for (const [i, f] of files.entries()) assert.equal(batch[i], alone[i], `file ${i} (${f.node} ${f.day})`);
-  assert.equal(batch.map((r) => r.passed), [true, true, true, true, true, true, true, false, false, false, false, false, false, true, false, true, false]);
+  assert.equal(
+    batch.map((r) => r.passed),
+    [true, true, true, true, true, true, true, false, false, false, false, false, false, true, false, true, false],
+  );
 });
 
 test('load: a batch reads exactly as each day judged alone, with the feed present and absent', async () => {
   const present: LoadFeed = { status: 'present', feeds: ['hrl_load_metered'], series: [{ area: 'AECO', kind: 'metered' }] };
-  const other: LoadFeed = { status: 'present', feeds: ['hrl_load_metered'], series: [{ area: 'AECO', kind: 'metered' }, { area: 'PECO', kind: 'forecast' }] };
+  const other: LoadFeed = {
+    status: 'present',
+    feeds: ['hrl_load_metered'],
+    series: [
+      { area: 'AECO', kind: 'metered' },
+      { area: 'PECO', kind: 'forecast' },
+    ],
+  };
   const absent: LoadFeed = { status: 'absent', reason: 'the dataminer-csv source found no load files' };
   const files: LoadDayFile[] = [];
   const add = async (day: string, feed: LoadFeed, change?: string) => files.push({ path: await dayFile(load, day, 'true', change), day, feed });
@@ -89,7 +113,10 @@ test('load: a batch reads exactly as each day judged alone, with the feed presen
   const batch = await validateLoadDays(conn, files);
   const alone = await Promise.all(files.map((f) => validateLoad(conn, [f.path], { expected: { start: f.day, end: f.day }, feed: f.feed })));
   for (const [i, f] of files.entries()) assert.equal(batch[i], alone[i], `file ${i} (${f.day} ${f.feed.status})`);
-  assert.equal(batch.map((r) => r.passed), [true, true, true, false, true, false, true, false, true, true]);
+  assert.equal(
+    batch.map((r) => r.passed),
+    [true, true, true, false, true, false, true, false, true, true],
+  );
 });
 
 test.run();

@@ -59,7 +59,11 @@ const check = (r: ValidationReport, name: string): CheckResult => {
 };
 const onlyFailure = (r: ValidationReport, name: string): void => {
   assert.is(r.passed, false);
-  assert.equal(r.checks.filter((c) => !c.passed && c.severity === 'error').map((c) => c.name), [name], describeFailures(r).join('\n'));
+  assert.equal(
+    r.checks.filter((c) => !c.passed && c.severity === 'error').map((c) => c.name),
+    [name],
+    describeFailures(r).join('\n'),
+  );
 };
 
 test('clean fixtures pass every check: hubs RT+DA, ALDENE RT across spring forward, epftoolbox DST days', async () => {
@@ -67,7 +71,10 @@ test('clean fixtures pass every check: hubs RT+DA, ALDENE RT across spring forwa
     const r = await validatePrices(conn, [path]);
     assert.ok(r.passed, describeFailures(r).join('\n'));
     assert.ok(r.checks.every((c) => c.passed));
-    assert.equal(r.checks.map((c) => c.name), ['schema', 'keys_and_values', 'unique_node_market_hour', 'hourly_completeness', 'lmp_equals_components', 'price_range']);
+    assert.equal(
+      r.checks.map((c) => c.name),
+      ['schema', 'keys_and_values', 'unique_node_market_hour', 'hourly_completeness', 'lmp_equals_components', 'price_range'],
+    );
   }
   const r = await validatePrices(conn, [hubs], { expected: { start: '2025-05-01', end: '2025-05-02' } });
   assert.match(check(r, 'hourly_completeness').message, /2025-05-01T04:00:00Z to 2025-05-03T04:00:00Z/);
@@ -75,7 +82,9 @@ test('clean fixtures pass every check: hubs RT+DA, ALDENE RT across spring forwa
 });
 
 test('the whole bundled epftoolbox set (2013-01-01..2018-12-24) becomes canonical tables that pass validation', async () => {
-  const s = await registerEpftoolbox(conn, fileURLToPath(new URL('../../data/epftoolbox/PJM.csv', import.meta.url)), { relations: { lmp: 'all_lmp', load: 'all_load' } });
+  const s = await registerEpftoolbox(conn, fileURLToPath(new URL('../../data/epftoolbox/PJM.csv', import.meta.url)), {
+    relations: { lmp: 'all_lmp', load: 'all_load' },
+  });
   const p = (await writeCanonicalPrices(conn, [s.relations.lmp], join(dir, 'epf-all.parquet'))).path;
   const l = (await writeCanonicalLoad(conn, [s.relations.load], join(dir, 'epf-all-load.parquet'))).path;
   const rp = await validatePrices(conn, [p], { expected: { start: '2013-01-01', end: '2018-12-24', nodeIds: [33092371], markets: ['da'] } });
@@ -95,23 +104,40 @@ test('schema: a mistyped or missing column fails and stops the other checks', as
 });
 
 test('a duplicate (node, market, hour) is caught', async () => {
-  const r = await validatePrices(conn, [await variant(hubs, `SELECT * FROM t UNION ALL (SELECT * FROM t WHERE node_id = 51288 AND market = 'da' ORDER BY ts_utc LIMIT 1)`)]);
+  const r = await validatePrices(conn, [
+    await variant(hubs, `SELECT * FROM t UNION ALL (SELECT * FROM t WHERE node_id = 51288 AND market = 'da' ORDER BY ts_utc LIMIT 1)`),
+  ]);
   onlyFailure(r, 'unique_node_market_hour');
   assert.equal(check(r, 'unique_node_market_hour').details['duplicates'], [{ node_id: 51288, market: 'da', ts_utc: '2025-05-01T04:00:00Z', copies: 2 }]);
 });
 
 test('missing hours are listed per node and market', async () => {
-  const r = await validatePrices(conn, [await variant(hubs, `SELECT * FROM t WHERE NOT (node_id = 4669664 AND market = 'rt' AND ts_utc IN ('2025-05-01 09:00:00+00', '2025-05-02 20:00:00+00'))`)], {
-    expected: { start: '2025-05-01', end: '2025-05-02' },
-  });
+  const r = await validatePrices(
+    conn,
+    [await variant(hubs, `SELECT * FROM t WHERE NOT (node_id = 4669664 AND market = 'rt' AND ts_utc IN ('2025-05-01 09:00:00+00', '2025-05-02 20:00:00+00'))`)],
+    {
+      expected: { start: '2025-05-01', end: '2025-05-02' },
+    },
+  );
   onlyFailure(r, 'hourly_completeness');
-  assert.equal(check(r, 'hourly_completeness').details['missing'], [{ nodeId: 4669664, market: 'rt', count: 2, hours: ['2025-05-01T09:00:00Z', '2025-05-02T20:00:00Z'] }]);
+  assert.equal(check(r, 'hourly_completeness').details['missing'], [
+    { nodeId: 4669664, market: 'rt', count: 2, hours: ['2025-05-01T09:00:00Z', '2025-05-02T20:00:00Z'] },
+  ]);
 });
 
 test('an hour moved off the hour counts as missing (the row count alone would look complete)', async () => {
-  const r = await validatePrices(conn, [await variant(hubs, `SELECT * REPLACE (CASE WHEN node_id = 4669664 AND market = 'rt' AND ts_utc = '2025-05-01 09:00:00+00' THEN ts_utc + INTERVAL 30 MINUTE ELSE ts_utc END AS ts_utc) FROM t`)], {
-    expected: { start: '2025-05-01', end: '2025-05-02' },
-  });
+  const r = await validatePrices(
+    conn,
+    [
+      await variant(
+        hubs,
+        `SELECT * REPLACE (CASE WHEN node_id = 4669664 AND market = 'rt' AND ts_utc = '2025-05-01 09:00:00+00' THEN ts_utc + INTERVAL 30 MINUTE ELSE ts_utc END AS ts_utc) FROM t`,
+      ),
+    ],
+    {
+      expected: { start: '2025-05-01', end: '2025-05-02' },
+    },
+  );
   assert.is(check(r, 'hourly_completeness').passed, false);
   assert.equal(check(r, 'hourly_completeness').details['missing'], [{ nodeId: 4669664, market: 'rt', count: 1, hours: ['2025-05-01T09:00:00Z'] }]);
   assert.is(check(r, 'keys_and_values').passed, false, 'and the off-hour row is named by its own check');
@@ -128,7 +154,12 @@ test('completeness against an expected range and node list: a day or node with n
 });
 
 test('lmp that is not energy + congestion + loss (beyond 0.01) is caught; NULL components are skipped', async () => {
-  const r = await validatePrices(conn, [await variant(hubs, `SELECT * REPLACE (CASE WHEN node_id = 51217 AND market = 'rt' AND ts_utc = '2025-05-01 15:00:00+00' THEN lmp + 0.5 ELSE lmp END AS lmp) FROM t`)]);
+  const r = await validatePrices(conn, [
+    await variant(
+      hubs,
+      `SELECT * REPLACE (CASE WHEN node_id = 51217 AND market = 'rt' AND ts_utc = '2025-05-01 15:00:00+00' THEN lmp + 0.5 ELSE lmp END AS lmp) FROM t`,
+    ),
+  ]);
   onlyFailure(r, 'lmp_equals_components');
   const rows = check(r, 'lmp_equals_components').details['rows'] as Record<string, unknown>[];
   assert.equal([rows.length, rows[0]?.['node_id'], rows[0]?.['ts_utc']], [1, 51217, '2025-05-01T15:00:00Z']);
@@ -139,12 +170,20 @@ test('lmp that is not energy + congestion + loss (beyond 0.01) is caught; NULL c
 });
 
 test('prices outside [-1000, 10000] are caught; negative prices within range are valid', async () => {
-  const r = await validatePrices(conn, [await variant(hubs, `SELECT * REPLACE (
+  const r = await validatePrices(conn, [
+    await variant(
+      hubs,
+      `SELECT * REPLACE (
       CASE WHEN node_id = 51217 AND market = 'rt' AND ts_utc = '2025-05-01 15:00:00+00' THEN 12000 WHEN node_id = 51288 AND market = 'da' AND ts_utc = '2025-05-01 16:00:00+00' THEN -250 ELSE lmp END AS lmp,
-      CASE WHEN (node_id = 51217 AND market = 'rt' AND ts_utc = '2025-05-01 15:00:00+00') OR (node_id = 51288 AND market = 'da' AND ts_utc = '2025-05-01 16:00:00+00') THEN NULL ELSE energy END AS energy) FROM t`)]);
+      CASE WHEN (node_id = 51217 AND market = 'rt' AND ts_utc = '2025-05-01 15:00:00+00') OR (node_id = 51288 AND market = 'da' AND ts_utc = '2025-05-01 16:00:00+00') THEN NULL ELSE energy END AS energy) FROM t`,
+    ),
+  ]);
   onlyFailure(r, 'price_range');
   const c = check(r, 'price_range');
-  assert.equal((c.details['rows'] as Record<string, unknown>[]).map((x) => x['lmp']), [12000]);
+  assert.equal(
+    (c.details['rows'] as Record<string, unknown>[]).map((x) => x['lmp']),
+    [12000],
+  );
   const cleanNegatives = check(await validatePrices(conn, [hubs]), 'price_range').details['negativeRows'];
   assert.is(c.details['negativeRows'], Number(cleanNegatives) + 1);
 });
@@ -167,7 +206,9 @@ test('load: the real 0 MW hour is flagged as a warning, the report still passes'
 });
 
 test('load: negative MW is an error; a duplicate hour is an error; a gap is a warning listing the hour', async () => {
-  const neg = await validateLoad(conn, [await variant(load, `SELECT * REPLACE (CASE WHEN ts_utc = '2025-11-02 06:00:00+00' THEN -5 ELSE mw END AS mw) FROM t`)]);
+  const neg = await validateLoad(conn, [
+    await variant(load, `SELECT * REPLACE (CASE WHEN ts_utc = '2025-11-02 06:00:00+00' THEN -5 ELSE mw END AS mw) FROM t`),
+  ]);
   onlyFailure(neg, 'load_non_negative');
   const dup = await validateLoad(conn, [await variant(load, `SELECT * FROM t UNION ALL (SELECT * FROM t ORDER BY ts_utc LIMIT 1)`)]);
   onlyFailure(dup, 'unique_area_kind_hour');

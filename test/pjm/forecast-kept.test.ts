@@ -23,7 +23,16 @@ const DAY = '2025-05-24';
 const HUBS = [51217, 51287, 51288, 4669664];
 
 async function runTo(end: string): Promise<Instance<unknown>> {
-  const env = { PJM_SOURCE: 'dataminer-csv', PJM_CSV_DIR: csvDir, PJM_MARKETS: 'da', PJM_START: '2025-05-01', PJM_END: end, PJM_LOAD_AREAS: 'RTO', PJM_BACKTEST_DAYS: '2', PJM_REVISION_DAYS: '0' };
+  const env = {
+    PJM_SOURCE: 'dataminer-csv',
+    PJM_CSV_DIR: csvDir,
+    PJM_MARKETS: 'da',
+    PJM_START: '2025-05-01',
+    PJM_END: end,
+    PJM_LOAD_AREAS: 'RTO',
+    PJM_BACKTEST_DAYS: '2',
+    PJM_REVISION_DAYS: '0',
+  };
   const instance = await Instance.open(await pjmDefinitions(env, { dataDir }), { dataDir });
   const r = await materialize(instance, { trigger: 'test', now: new Date('2025-06-01T12:00:00Z') });
   assert.is(r.status, 'succeeded', JSON.stringify(r.failures.slice(0, 3)));
@@ -60,7 +69,11 @@ test('once the day is in, pjm/forecast_score scores that forecast: MAE over the 
     assert.is(m['forecasts'], 4);
     assert.is(m['hours'], 96);
     // The export's DA price of each hub and EPT hour of the day, against the kept forecast.
-    const actual = new Map(itemsFromDataMinerCsv(join(FIXTURE, 'hubs4_da_hrl_lmps.csv')).filter((it) => String(it['datetime_beginning_ept']).startsWith(`${DAY}T`)).map((it) => [`${it['pnode_id']}|${Number(String(it['datetime_beginning_ept']).slice(11, 13))}`, Number(it['total_lmp_da'])]));
+    const actual = new Map(
+      itemsFromDataMinerCsv(join(FIXTURE, 'hubs4_da_hrl_lmps.csv'))
+        .filter((it) => String(it['datetime_beginning_ept']).startsWith(`${DAY}T`))
+        .map((it) => [`${it['pnode_id']}|${Number(String(it['datetime_beginning_ept']).slice(11, 13))}`, Number(it['total_lmp_da'])]),
+    );
     assert.is(actual.size, 96);
     let sum = 0;
     for (const f of kept()) for (const h of f.hours) sum += Math.abs(h.value - actual.get(`${f.nodeId}|${h.hour}`)!);
@@ -69,7 +82,13 @@ test('once the day is in, pjm/forecast_score scores that forecast: MAE over the 
     // A new forecast, of the next day, is kept in turn.
     const log = ServedForecastLog.openIfExists(servedForecastLogPath(dataDir))!;
     try {
-      assert.equal(log.forDays('2025-05-25', '2025-05-25').map((r) => r.nodeId).sort(), [...HUBS].sort());
+      assert.equal(
+        log
+          .forDays('2025-05-25', '2025-05-25')
+          .map((r) => r.nodeId)
+          .sort(),
+        [...HUBS].sort(),
+      );
     } finally {
       log.close();
     }

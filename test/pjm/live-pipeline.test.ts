@@ -37,10 +37,20 @@ test.after(async () => server.close());
 
 async function run(): Promise<{ ran: string[]; changed: string[] }> {
   const env = {
-    PJM_SOURCE: 'dataminer-api', PJM_API_KEY: KEY, PJM_API_BASE: server.baseUrl, PJM_API_RATE_LIMIT: '600000',
-    PJM_START: '2025-05-01', PJM_END: '2025-05-24', PJM_NODES: '51217,51287,51288,4669664', PJM_MARKETS: 'rt,da', PJM_LOAD_AREAS: 'RTO',
+    PJM_SOURCE: 'dataminer-api',
+    PJM_API_KEY: KEY,
+    PJM_API_BASE: server.baseUrl,
+    PJM_API_RATE_LIMIT: '600000',
+    PJM_START: '2025-05-01',
+    PJM_END: '2025-05-24',
+    PJM_NODES: '51217,51287,51288,4669664',
+    PJM_MARKETS: 'rt,da',
+    PJM_LOAD_AREAS: 'RTO',
     // The excerpt is from 2025: the live freshness check would (rightly) call it stale.
-    PJM_FRESHNESS_HOURS: '100000000', PJM_BACKTEST_DAYS: '3', PJM_REVISION_DAYS: '3', DATA_DIR: dataDir,
+    PJM_FRESHNESS_HOURS: '100000000',
+    PJM_BACKTEST_DAYS: '3',
+    PJM_REVISION_DAYS: '3',
+    DATA_DIR: dataDir,
   };
   const instance = await Instance.open(await pjmDefinitions(env, { dataDir }), { dataDir });
   try {
@@ -48,7 +58,13 @@ async function run(): Promise<{ ran: string[]; changed: string[] }> {
     const r = await materialize(instance, { trigger: 'test', onEvent: (e) => void events.push(e) });
     assert.is(r.status, 'succeeded', JSON.stringify(r.failures.slice(0, 3)));
     const done = events.filter((e): e is Extract<RunEvent, { type: 'step_materialized' }> => e.type === 'step_materialized');
-    return { ran: done.map((e) => `${e.asset}[${e.partition}]`).sort(), changed: done.filter((e) => !e.unchanged).map((e) => `${e.asset}[${e.partition}]`).sort() };
+    return {
+      ran: done.map((e) => `${e.asset}[${e.partition}]`).sort(),
+      changed: done
+        .filter((e) => !e.unchanged)
+        .map((e) => `${e.asset}[${e.partition}]`)
+        .sort(),
+    };
   } finally {
     await instance.close();
   }
@@ -58,13 +74,22 @@ const lmpRequests = (from: number) => server.requests.slice(from).filter((q) => 
 
 test('the whole pipeline over four hubs and 24 days, live: one LMP request per day and feed for all nodes', async () => {
   const first = await run();
-  for (const asset of ['pjm/feature_set[]', 'pjm/model[]', 'pjm/backtest[]', 'pjm/forecast[]', 'pjm/model_export[]']) assert.ok(first.ran.includes(asset), asset);
+  for (const asset of ['pjm/feature_set[]', 'pjm/model[]', 'pjm/backtest[]', 'pjm/forecast[]', 'pjm/model_export[]'])
+    assert.ok(first.ran.includes(asset), asset);
   assert.is(first.ran.filter((s) => s.startsWith('pjm/features[')).length, 96);
   // Shared per day: 24 days x 2 feeds, not x 4 nodes (per node it would be 192: 32 minutes at PJM's 6 requests a minute).
   assert.is(lmpRequests(0).length, 48);
-  const instance = await Instance.open(await pjmDefinitions({ PJM_SOURCE: 'dataminer-api', PJM_API_KEY: KEY, PJM_START: '2025-05-01', PJM_END: '2025-05-24', PJM_NODES: '51217', PJM_MARKETS: 'rt,da' }, { dataDir }), { dataDir });
+  const instance = await Instance.open(
+    await pjmDefinitions(
+      { PJM_SOURCE: 'dataminer-api', PJM_API_KEY: KEY, PJM_START: '2025-05-01', PJM_END: '2025-05-24', PJM_NODES: '51217', PJM_MARKETS: 'rt,da' },
+      { dataDir },
+    ),
+    { dataDir },
+  );
   try {
-    const set = (await instance.store.materialization((await instance.store.current('pjm/feature_set' as never, ''))!.id))!.metadata['featureSet'] as { inputs: string[] };
+    const set = (await instance.store.materialization((await instance.store.current('pjm/feature_set' as never, ''))!.id))!.metadata['featureSet'] as {
+      inputs: string[];
+    };
     assert.equal(set.inputs, ['price_lags', 'da_price', 'load_forecast', 'load_metered'], 'RT, DA, load forecasts and metered load all used');
   } finally {
     await instance.close();
@@ -77,7 +102,12 @@ test('PJM revises an already-fetched RT hour: the next run restales exactly that
   assert.ok(i >= 0);
   const old = rt[i]!;
   rt[i] = { ...old, row_is_current: false };
-  rt.push({ ...old, version_nbr: Number(old['version_nbr']) + 1, total_lmp_rt: Number(old['total_lmp_rt']) + 12.5, congestion_price_rt: Number(old['congestion_price_rt']) + 12.5 });
+  rt.push({
+    ...old,
+    version_nbr: Number(old['version_nbr']) + 1,
+    total_lmp_rt: Number(old['total_lmp_rt']) + 12.5,
+    congestion_price_rt: Number(old['congestion_price_rt']) + 12.5,
+  });
   const before = server.requests.length;
   const second = await run();
   assert.equal(second.changed, [
@@ -94,7 +124,11 @@ test('PJM revises an already-fetched RT hour: the next run restales exactly that
   // Besides, only the re-reads of the last 3 days (4 nodes' prices, the load), which found the same
   // rows, and the scores of the two days whose features changed (no forecast of them was kept: the same score).
   const reread = second.ran.filter((s) => !second.changed.includes(s));
-  assert.equal(reread.filter((s) => !/^pjm\/raw\/(prices\[\d+\||load\[)2025-05-(22|23|24)\]$/.test(s) && !/^pjm\/forecast_score\[2025-05-2[34]\]$/.test(s)), [], reread.join(', '));
+  assert.equal(
+    reread.filter((s) => !/^pjm\/raw\/(prices\[\d+\||load\[)2025-05-(22|23|24)\]$/.test(s) && !/^pjm\/forecast_score\[2025-05-2[34]\]$/.test(s)),
+    [],
+    reread.join(', '),
+  );
   assert.is(reread.length, 3 * 4 - 1 + 3 + 2);
   assert.is(lmpRequests(before).length, 3 * 2, 'the trailing 3 days, once per feed');
 });

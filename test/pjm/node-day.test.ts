@@ -33,7 +33,14 @@ async function run(env: Record<string, string>, selection = '+pjm/features'): Pr
     const r = await materialize(instance, { selection, trigger: 'test', onEvent: (e) => void events.push(e), now: new Date('2025-06-01T12:00:00Z') });
     const done = events.filter((e): e is Extract<RunEvent, { type: 'step_materialized' }> => e.type === 'step_materialized');
     if (r.status !== 'succeeded') throw new Error(`run ${r.status}: ${JSON.stringify(r.failures.slice(0, 3))}`);
-    return { ran: done.map((e) => `${e.asset}[${e.partition}]`).sort(), unchanged: done.filter((e) => e.unchanged).map((e) => `${e.asset}[${e.partition}]`).sort(), status: r.status };
+    return {
+      ran: done.map((e) => `${e.asset}[${e.partition}]`).sort(),
+      unchanged: done
+        .filter((e) => e.unchanged)
+        .map((e) => `${e.asset}[${e.partition}]`)
+        .sort(),
+      status: r.status,
+    };
   } finally {
     await instance.close();
   }
@@ -55,7 +62,11 @@ test('a new day computes only its own feature partitions', async () => {
     next.ran.filter((s) => s.startsWith('pjm/features[')),
     ['pjm/features[51217|2025-05-14]', 'pjm/features[51288|2025-05-14]'],
   );
-  assert.equal(next.ran.filter((s) => /2025-05-(0\d|1[0-3])\]/.test(s)), [], 'no earlier node-day or day of any asset ran');
+  assert.equal(
+    next.ran.filter((s) => /2025-05-(0\d|1[0-3])\]/.test(s)),
+    [],
+    'no earlier node-day or day of any asset ran',
+  );
 });
 
 test('adding a node: only its partitions, the model and its consumers run; the dry run says every other node is fresh', async () => {
@@ -105,10 +116,23 @@ test('materialize partitions add pjm_nodes plans the added node as missing, and 
 test('-p node=...,day=... selects node-days of the price assets and the days of load', async () => {
   const instance = await open({ PJM_NODES: THREE, PJM_END: '2025-05-14', PJM_REVISION_DAYS: '0' });
   try {
-    const plan = (await prepareRun(instance, { selection: '+pjm/validated/prices,pjm/validated/load', partitions: 'node=51288,day=2025-05-10...2025-05-12', force: true, now: new Date('2025-06-01T12:00:00Z') })).plan;
+    const plan = (
+      await prepareRun(instance, {
+        selection: '+pjm/validated/prices,pjm/validated/load',
+        partitions: 'node=51288,day=2025-05-10...2025-05-12',
+        force: true,
+        now: new Date('2025-06-01T12:00:00Z'),
+      })
+    ).plan;
     const keys = plan.steps.map((s) => `${s.asset}[${s.partition}]`);
-    assert.equal(keys.filter((k) => k.startsWith('pjm/validated/prices')), ['pjm/validated/prices[51288|2025-05-10]', 'pjm/validated/prices[51288|2025-05-11]', 'pjm/validated/prices[51288|2025-05-12]']);
-    assert.equal(keys.filter((k) => k.startsWith('pjm/validated/load')), ['pjm/validated/load[2025-05-10]', 'pjm/validated/load[2025-05-11]', 'pjm/validated/load[2025-05-12]']);
+    assert.equal(
+      keys.filter((k) => k.startsWith('pjm/validated/prices')),
+      ['pjm/validated/prices[51288|2025-05-10]', 'pjm/validated/prices[51288|2025-05-11]', 'pjm/validated/prices[51288|2025-05-12]'],
+    );
+    assert.equal(
+      keys.filter((k) => k.startsWith('pjm/validated/load')),
+      ['pjm/validated/load[2025-05-10]', 'pjm/validated/load[2025-05-11]', 'pjm/validated/load[2025-05-12]'],
+    );
     const status = (await instance.status('pjm/features'))[0]!;
     assert.is(status.total, 42);
     assert.is(status.fresh, 42);
@@ -157,8 +181,16 @@ test('a revised source day in the trailing window restales exactly its downstrea
     'pjm/validated/prices[51288|2025-05-12]',
   ]);
   // Everything else the run did was re-reading the trailing 7 days and finding the same rows.
-  assert.equal(r.ran.filter((s) => !changed.includes(s)).every((s) => s.startsWith('pjm/raw/')), true, r.ran.join(', '));
-  assert.equal(r.ran.filter((s) => s.startsWith('pjm/features[') && !s.startsWith('pjm/features[51288|')), [], 'no other node');
+  assert.equal(
+    r.ran.filter((s) => !changed.includes(s)).every((s) => s.startsWith('pjm/raw/')),
+    true,
+    r.ran.join(', '),
+  );
+  assert.equal(
+    r.ran.filter((s) => s.startsWith('pjm/features[') && !s.startsWith('pjm/features[51288|')),
+    [],
+    'no other node',
+  );
 });
 
 test.run();

@@ -25,14 +25,20 @@ test('materialize from an empty store: every asset fresh, a model, a backtest ta
   assert.match(r.stdout, /epftoolbox LEAR Ensemble \(published\)/);
 
   const status = JSON.parse((await cli(['status', '--json'])).stdout) as { asset: string; status: string; fresh: number; total: number }[];
-  assert.equal(status.filter((s) => s.status !== 'FRESH').map((s) => s.asset), []);
+  assert.equal(
+    status.filter((s) => s.status !== 'FRESH').map((s) => s.asset),
+    [],
+  );
   assert.is(status.find((s) => s.asset === 'pjm/validated/prices')!.fresh, 168);
 
   const model = JSON.parse((await cli(['show', 'pjm/model', '--json'])).stdout);
   const sidecar = model.materialization.metadata.sidecar;
   assert.is(sidecar.market, 'da');
   assert.ok(sidecar.featureNames.length > 50);
-  assert.not.ok(sidecar.featureNames.some((f: string) => /congestion|loss|energy|target/.test(f)), 'no feature is the target or its components');
+  assert.not.ok(
+    sidecar.featureNames.some((f: string) => /congestion|loss|energy|target/.test(f)),
+    'no feature is the target or its components',
+  );
   // The exported model is plain XGBoost JSON, with its sidecar beside it.
   const exported = JSON.parse(readFileSync(join(dir, 'models', 'xgb_da_lmp.json'), 'utf8'));
   assert.ok(exported.learner?.gradient_booster, 'XGBoost JSON model');
@@ -42,8 +48,15 @@ test('materialize from an empty store: every asset fresh, a model, a backtest ta
   const forecast = JSON.parse((await cli(['show', 'pjm/forecast', '--json'])).stdout);
   assert.is(forecast.materialization.metadata.rowCount, 24);
   // The quantile columns are always there; they hold values exactly when the model has a calibration.
-  assert.equal(forecast.materialization.metadata.columns.slice(-7), ['p05', 'p10', 'p25', 'p50', 'p75', 'p90', 'p95'].map((c) => `${c}: DOUBLE`));
-  assert.is(forecast.materialization.metadata.quantiles === null, sidecar.calibration === undefined, 'the forecast says where its quantiles come from iff the model has them');
+  assert.equal(
+    forecast.materialization.metadata.columns.slice(-7),
+    ['p05', 'p10', 'p25', 'p50', 'p75', 'p90', 'p95'].map((c) => `${c}: DOUBLE`),
+  );
+  assert.is(
+    forecast.materialization.metadata.quantiles === null,
+    sidecar.calibration === undefined,
+    'the forecast says where its quantiles come from iff the model has them',
+  );
 
   const lineage = await cli(['lineage', 'pjm/model']);
   // The model reads the node x day feature partitions (the COMED node's 168 days).
@@ -56,7 +69,10 @@ test('materialize from an empty store: every asset fresh, a model, a backtest ta
 test('a second run re-reads the last 7 source days only; identical recomputation keeps downstream fresh', async () => {
   const again = await cli(['--json']);
   assert.is(again.code, 0);
-  const lines = again.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  const lines = again.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   const finished = lines.pop()!;
   // PJM_REVISION_DAYS (7): the raw prices and load of 2017-01-09..15 are read again, find the same rows, and nothing else runs.
   assert.is(finished.counts.materialized, 14);
@@ -85,19 +101,31 @@ test('no_worse_than_current: a worse candidate is not published and both MAEs ar
   const weekly = { PJM_BACKTEST_RECALIBRATION: 'weekly', PJM_REVISION_DAYS: '0' };
   const blocked = await cli(['--json'], weekly);
   assert.is(blocked.code, 1, blocked.stdout.slice(-2000));
-  const events = blocked.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  const events = blocked.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   const check = events.find((e) => e.type === 'check_evaluated' && e.check === 'no_worse_than_current');
   assert.ok(check, 'the check ran');
   assert.is(check.passed, false);
   const fmt = (v: number) => v.toFixed(3);
-  assert.match(check.message, new RegExp(`Candidate backtest MAE \\d+\\.\\d{3} is \\d+\\.\\d{2} % worse than the current model's ${fmt(realMae / 2).replace('.', '\\.')} on 2016-12-27\\.\\.2017-01-15 \\(allowed \\+2\\.0 %\\): not published`));
+  assert.match(
+    check.message,
+    new RegExp(
+      `Candidate backtest MAE \\d+\\.\\d{3} is \\d+\\.\\d{2} % worse than the current model's ${fmt(realMae / 2).replace('.', '\\.')} on 2016-12-27\\.\\.2017-01-15 \\(allowed \\+2\\.0 %\\): not published`,
+    ),
+  );
   assert.ok(events.some((e) => e.type === 'step_blocked' && e.asset === 'pjm/model'));
   assert.is(JSON.parse((await cli(['show', 'pjm/model', '--json'])).stdout).materialization.id, current.id, 'the current model stays served');
   // Both figures are recorded with the blocked candidate's check result.
   const store = new Database(join(dir, 'store', 'lineage.sqlite'), { readonly: true });
   const cols = (store.prepare("SELECT name FROM pragma_table_info('check_results')").all() as { name: string }[]).map((c) => c.name);
   assert.ok(cols.includes('metadata'), `check_results columns: ${cols.join(', ')}`);
-  const recorded = store.prepare("SELECT c.passed, c.metadata FROM check_results c JOIN materializations m ON m.id = c.materialization_id WHERE m.asset = 'pjm/model' AND m.status = 'blocked' AND c.name = 'no_worse_than_current'").get() as { passed: number; metadata: string };
+  const recorded = store
+    .prepare(
+      "SELECT c.passed, c.metadata FROM check_results c JOIN materializations m ON m.id = c.materialization_id WHERE m.asset = 'pjm/model' AND m.status = 'blocked' AND c.name = 'no_worse_than_current'",
+    )
+    .get() as { passed: number; metadata: string };
   store.close();
   const figures = JSON.parse(recorded.metadata);
   assert.is(recorded.passed, 0);
@@ -108,7 +136,10 @@ test('no_worse_than_current: a worse candidate is not published and both MAEs ar
   // The operator accepts it: --force publishes the candidate, and the run output says it was forced.
   const forced = await cli(['pjm/model', '--force'], weekly);
   assert.is(forced.code, 0, forced.stdout.slice(-2000));
-  assert.match(forced.stdout, /pjm\/model: check no_worse_than_current passed: Forced \(materialize --force\): candidate backtest MAE \d+\.\d{3} is \d+\.\d{2} % worse than the current model's \d+\.\d{3} .*published anyway/);
+  assert.match(
+    forced.stdout,
+    /pjm\/model: check no_worse_than_current passed: Forced \(materialize --force\): candidate backtest MAE \d+\.\d{3} is \d+\.\d{2} % worse than the current model's \d+\.\d{3} .*published anyway/,
+  );
   const now = JSON.parse((await cli(['show', 'pjm/model', '--json'])).stdout).materialization;
   assert.ok(now.id > current.id, 'the forced candidate is the current model');
   // Back to the default backtest for the next test (the current model is now the forced one).
@@ -129,7 +160,10 @@ test('a bad source day is blocked by validation; downstream is skipped and the p
   cells[1] = '25000.0';
   lines[k] = cells.join(',');
   writeFileSync(join(epf, 'PJM.csv'), lines.join('\n'));
-  copyFileSync(new URL('../../data/epftoolbox/Forecasts_PJM_DNN_LEAR_ensembles.csv', import.meta.url).pathname, join(epf, 'Forecasts_PJM_DNN_LEAR_ensembles.csv'));
+  copyFileSync(
+    new URL('../../data/epftoolbox/Forecasts_PJM_DNN_LEAR_ensembles.csv', import.meta.url).pathname,
+    join(epf, 'Forecasts_PJM_DNN_LEAR_ensembles.csv'),
+  );
 
   const r = await cli([], { PJM_EPFTOOLBOX_DIR: epf });
   assert.is(r.code, 1);

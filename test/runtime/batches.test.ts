@@ -43,7 +43,9 @@ function defs(maxPartitions = 4) {
     deps: [{ asset: 'prices', mapping: trailingWindowMapping(1) }],
     partitions: nodeDays,
     codeVersion: '1',
-    checks: [{ name: 'not_blocked', check: async (ctx) => ({ passed: !ctx.partition.endsWith(state.blockDay || 'none'), message: `blocked ${ctx.partition}` }) }],
+    checks: [
+      { name: 'not_blocked', check: async (ctx) => ({ passed: !ctx.partition.endsWith(state.blockDay || 'none'), message: `blocked ${ctx.partition}` }) },
+    ],
     batch: {
       maxPartitions,
       async materialize(ctx) {
@@ -70,9 +72,15 @@ test('grouping: one node per group, in plan order, at most maxPartitions each', 
   const graph = new AssetGraph(defs(4));
   const keys = nodeDays.keys(now).map((partition) => ({ partition }));
   const groups = groupIntoBatches(graph, 'features' as never, keys);
-  assert.equal(groups.map((g) => g.length), [4, 4, 2, 4, 4, 2]);
+  assert.equal(
+    groups.map((g) => g.length),
+    [4, 4, 2, 4, 4, 2],
+  );
   for (const g of groups) assert.is(new Set(g.map((k) => k.partition.split('|')[0])).size, 1, 'one node per group');
-  assert.equal(groups[0]!.map((k) => k.partition), ['A|2025-05-01', 'A|2025-05-02', 'A|2025-05-03', 'A|2025-05-04']);
+  assert.equal(
+    groups[0]!.map((k) => k.partition),
+    ['A|2025-05-01', 'A|2025-05-02', 'A|2025-05-03', 'A|2025-05-04'],
+  );
   assert.is(groupIntoBatches(graph, 'prices' as never, keys).length, 20, 'a single-partition asset runs one partition per step');
   const batch = { maxPartitions: 2, materialize: async () => new Map() };
   assert.throws(() => defineAsset({ key: 'x', partitions: days, batch, materialize: () => ({ value: 1 }) } as never), /both materialize\(ctx\) and batch/);
@@ -95,7 +103,10 @@ test('a backfill calls the batch function once per group and records each partit
   calls.length = 0;
   const again = await materialize(i, { trigger: 'test', now, selection: 'features', partitions: 'A|2025-05-07', force: true });
   assert.is(again.status, 'succeeded');
-  assert.equal(calls.map((x) => x.partitions), [['A|2025-05-07']]);
+  assert.equal(
+    calls.map((x) => x.partitions),
+    [['A|2025-05-07']],
+  );
   assert.is(again.counts.unchanged, 1, 'the same bytes as in its batch');
   await i.close();
 });
@@ -119,7 +130,10 @@ test('a member error fails its partition alone; a member blocked by a check is b
   Object.assign(state, { failDay: '', blockDay: '' });
   const fixed = await materialize(i, { trigger: 'test', now });
   assert.is(fixed.status, 'succeeded');
-  assert.equal(calls.map((x) => x.partitions.length), [2, 2]);
+  assert.equal(
+    calls.map((x) => x.partitions.length),
+    [2, 2],
+  );
   await i.close();
 });
 
@@ -139,7 +153,11 @@ test('fresh members are skipped at the live re-check; an upstream change re-runs
   calls.length = 0;
   const follow = await materialize(i, { trigger: 'test', now, selection: 'features' });
   assert.is(follow.status, 'succeeded');
-  assert.equal(calls.map((x) => x.partitions), [['A|2025-05-04', 'A|2025-05-05']], 'the two days whose window holds the revised day');
+  assert.equal(
+    calls.map((x) => x.partitions),
+    [['A|2025-05-04', 'A|2025-05-05']],
+    'the two days whose window holds the revised day',
+  );
   await i.close();
 });
 

@@ -28,7 +28,10 @@ test('status lists every asset with its partitions and why', async () => {
   assert.match(r.stdout, /example\/total\s+STALE.*code version changed from 1 to 7/);
   assert.match(r.stdout, /example\/report\s+STALE.*upstream example\/total is stale/);
   const json = JSON.parse((await cli(['status', '--json'])).stdout);
-  assert.equal(json.map((s: { asset: string; status: string }) => s.status), ['FRESH', 'FRESH', 'FRESH', 'FRESH']);
+  assert.equal(
+    json.map((s: { asset: string; status: string }) => s.status),
+    ['FRESH', 'FRESH', 'FRESH', 'FRESH'],
+  );
 });
 
 test('dry run prints the plan and why', async () => {
@@ -95,7 +98,10 @@ test('prune removes superseded versions but never current ones or their lineage'
   assert.is(r.code, 0, r.stderr);
   assert.match(r.stdout, /Removed \d+ superseded materializations/);
   const status = JSON.parse((await cli(['status', '--json'])).stdout);
-  assert.equal(status.map((s: { status: string }) => s.status), ['FRESH', 'FRESH', 'FRESH', 'FRESH']);
+  assert.equal(
+    status.map((s: { status: string }) => s.status),
+    ['FRESH', 'FRESH', 'FRESH', 'FRESH'],
+  );
   const lineage = await cli(['lineage', 'example/report']);
   assert.match(lineage.stdout, /example\/readings — 10 partitions/);
   const bad = await cli(['prune', '--older-than', 'a month']);

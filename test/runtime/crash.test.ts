@@ -31,7 +31,9 @@ function crashSuite(name: string, setup: () => Promise<{ fresh(label: string): P
 
   /** Every current pointer as `asset[partition] -> id`, sorted. */
   const currents = async (store: LineageStore): Promise<{ key: string; id: number; location: string }[]> =>
-    [...(await store.snapshot())].flatMap(([asset, byPartition]) => [...byPartition].map(([p, c]) => ({ key: `${asset}[${p}]`, id: c.id, location: c.location }))).sort((a, b) => (a.key < b.key ? -1 : 1));
+    [...(await store.snapshot())]
+      .flatMap(([asset, byPartition]) => [...byPartition].map(([p, c]) => ({ key: `${asset}[${p}]`, id: c.id, location: c.location })))
+      .sort((a, b) => (a.key < b.key ? -1 : 1));
 
   s('SIGKILL mid-materialization: previous version still current, store consistent, rerun completes', async () => {
     const t = await ctx.fresh('crash');
@@ -68,7 +70,10 @@ function crashSuite(name: string, setup: () => Promise<{ fresh(label: string): P
     const rerun = await runCli([...args, '--json'], { ...t.env, EXAMPLE_SCALE: '3' });
     assert.is(rerun.code, 0, rerun.stderr);
     const status = JSON.parse((await runCli([...args, 'status', '--json'], { ...t.env, EXAMPLE_SCALE: '3' })).stdout);
-    assert.equal(status.map((x: { status: string }) => x.status), ['FRESH', 'FRESH', 'FRESH', 'FRESH']);
+    assert.equal(
+      status.map((x: { status: string }) => x.status),
+      ['FRESH', 'FRESH', 'FRESH', 'FRESH'],
+    );
     const runs = JSON.parse((await runCli([...args, 'runs', '--json'], t.env)).stdout) as { status: string; error: string }[];
     const abandoned = runs.find((r) => r.status === 'failed');
     assert.ok(abandoned, 'the killed run is closed as failed by the next process');
@@ -79,7 +84,7 @@ function crashSuite(name: string, setup: () => Promise<{ fresh(label: string): P
     const t = await ctx.fresh('concurrent');
     const args = ['--definitions', DEFS, '--data-dir', t.dir, '--json'];
     // Slow enough that the second process (its start-up takes seconds on a loaded machine) meets the first.
-  const env = { ...t.env, EXAMPLE_SLOW_MS: '600' };
+    const env = { ...t.env, EXAMPLE_SLOW_MS: '600' };
     // Start the second process once the first is materializing, so they surely overlap.
     const first = startCli(args, env);
     await new Promise<void>((resolve) => first.child.stdout!.on('data', (d: Buffer) => /"step_started"/.test(d.toString()) && resolve()));
@@ -90,11 +95,15 @@ function crashSuite(name: string, setup: () => Promise<{ fresh(label: string): P
     const store = await openLineageStore(t.location);
     const perPartition = new Map<string, number>();
     for (const asset of (await store.snapshot()).keys()) {
-      for (const m of await store.history(asset as AssetKey, { limit: 10_000 })) perPartition.set(`${m.asset}[${m.partition}]`, (perPartition.get(`${m.asset}[${m.partition}]`) ?? 0) + 1);
+      for (const m of await store.history(asset as AssetKey, { limit: 10_000 }))
+        perPartition.set(`${m.asset}[${m.partition}]`, (perPartition.get(`${m.asset}[${m.partition}]`) ?? 0) + 1);
     }
     await store.close();
     assert.is(perPartition.size, 22);
-    assert.ok([...perPartition.values()].every((n) => n === 1), 'each asset partition was materialized exactly once');
+    assert.ok(
+      [...perPartition.values()].every((n) => n === 1),
+      'each asset partition was materialized exactly once',
+    );
     const skipped = (a.stdout + b.stdout).match(/materialized meanwhile by run|"step_waiting"/g) ?? [];
     assert.ok(skipped.length > 0, 'the processes met and one deferred to the other');
   });

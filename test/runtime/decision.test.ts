@@ -8,11 +8,22 @@ import type { PartitionStatus } from '../../runtime/staleness.ts';
 const now = new Date('2025-05-10T12:00:00Z');
 const days = dailyPartitions({ start: '2025-05-01', end: '2025-05-10' });
 const ctx = { now, dynamic: new Map(), force: false };
-const current: CurrentRecord = { id: 1, codeVersion: '1' as CodeVersion, dataVersion: 'aaaa' as DataVersion, location: 'x', runId: 'r', endedAt: 0, inputs: [] };
+const current: CurrentRecord = {
+  id: 1,
+  codeVersion: '1' as CodeVersion,
+  dataVersion: 'aaaa' as DataVersion,
+  location: 'x',
+  runId: 'r',
+  endedAt: 0,
+  inputs: [],
+};
 const fresh: PartitionStatus = { status: 'FRESH', causes: [], current };
 
 test('missing, stale for its own code, due for a re-read, or forced: it runs, saying why', () => {
-  assert.equal(decideRun({ partitions: days, refresh: undefined }, '2025-05-01', { status: 'MISSING', causes: [], current: undefined }, ctx), { run: true, reason: 'missing: never materialized' });
+  assert.equal(decideRun({ partitions: days, refresh: undefined }, '2025-05-01', { status: 'MISSING', causes: [], current: undefined }, ctx), {
+    run: true,
+    reason: 'missing: never materialized',
+  });
   const stale: PartitionStatus = { status: 'STALE', causes: [{ kind: 'code', from: '1' as CodeVersion, to: '2' as CodeVersion }], current };
   assert.equal(decideRun({ partitions: days, refresh: undefined }, '2025-05-01', stale, ctx), { run: true, reason: 'stale: code version changed from 1 to 2' });
   const refreshed = decideRun({ partitions: days, refresh: { trailing: 2 } }, '2025-05-10', fresh, ctx);
@@ -22,7 +33,11 @@ test('missing, stale for its own code, due for a re-read, or forced: it runs, sa
 
 test('fresh, or stale only because an upstream is itself stale: it need not run', () => {
   assert.equal(decideRun({ partitions: days, refresh: { trailing: 2 } }, '2025-05-01', fresh, ctx), { run: false, status: fresh });
-  const upstreamStale: PartitionStatus = { status: 'STALE', causes: [{ kind: 'upstream-stale', upstream: 'raw' as never, partitions: ['2025-05-01'], count: 1 }], current };
+  const upstreamStale: PartitionStatus = {
+    status: 'STALE',
+    causes: [{ kind: 'upstream-stale', upstream: 'raw' as never, partitions: ['2025-05-01'], count: 1 }],
+    current,
+  };
   assert.equal(decideRun({ partitions: days, refresh: undefined }, '2025-05-01', upstreamStale, ctx).run, false);
 });
 

@@ -31,10 +31,16 @@ test('a full disk fails the run with one message, records it failed, and a rerun
     assert.is(r.code, 1, output.slice(-3000));
     assert.is(r.signal, null);
     assert.not.match(output, /Uncaught|SqliteError:|\n\s+at /, 'no uncaught error, no stack trace');
-    assert.match(r.stderr, /The disk is full: writing .+ failed \(.*(No space left on device|database or disk is full).*\)\. The run stopped: no new step was started/);
+    assert.match(
+      r.stderr,
+      /The disk is full: writing .+ failed \(.*(No space left on device|database or disk is full).*\)\. The run stopped: no new step was started/,
+    );
     assert.match(r.stderr, /Free space on the filesystem that holds .+ \(DATA_DIR\)/);
     const lines = output.trim().split('\n').length;
-    assert.ok(lines < 400 && output.split('The disk is full').length - 1 <= 3, `${lines} lines; the message appears ${output.split('The disk is full').length - 1} times`);
+    assert.ok(
+      lines < 400 && output.split('The disk is full').length - 1 <= 3,
+      `${lines} lines; the message appears ${output.split('The disk is full').length - 1} times`,
+    );
     const stepFailures = (r.stdout.match(/: FAILED after/g) ?? []).length;
     assert.ok(stepFailures <= 1, `${stepFailures} step failures printed; one is enough`);
 

@@ -3,15 +3,7 @@
 // materialization records what it consumed.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import {
-  Instance,
-  dailyPartitions,
-  defineAsset,
-  defineDefinitions,
-  materialize,
-  type AssetDefinition,
-  type RunEvent,
-} from '../../runtime/index.ts';
+import { Instance, dailyPartitions, defineAsset, defineDefinitions, materialize, type AssetDefinition, type RunEvent } from '../../runtime/index.ts';
 import { lineageOf } from '../../runtime/lineage.ts';
 import { tempDir } from '../support/tmp.ts';
 
@@ -36,7 +28,10 @@ function defs() {
     codeVersion: '1',
     io: 'table',
     checks: [
-      { name: 'has_rows', check: async () => ({ passed: state.checkPasses, message: state.checkPasses ? '' : 'no rows for 2025-05-01', metadata: { rows: 0 } }) },
+      {
+        name: 'has_rows',
+        check: async () => ({ passed: state.checkPasses, message: state.checkPasses ? '' : 'no rows for 2025-05-01', metadata: { rows: 0 } }),
+      },
       { name: 'soft', blocking: false, check: () => ({ passed: false, message: 'just a warning' }) },
     ],
     async materialize(ctx) {
@@ -45,7 +40,13 @@ function defs() {
       return { sql: `SELECT range AS i, range * ${v} AS x FROM range(5) ORDER BY i` };
     },
   });
-  const model = defineAsset({ key: 'model', deps: ['table'], codeVersion: '1', io: 'file', materialize: () => ({ file: new TextEncoder().encode('model-bytes') }) });
+  const model = defineAsset({
+    key: 'model',
+    deps: ['table'],
+    codeVersion: '1',
+    io: 'file',
+    materialize: () => ({ file: new TextEncoder().encode('model-bytes') }),
+  });
   return defineDefinitions({ assets: [source, table, model] as AssetDefinition<unknown>[] });
 }
 
@@ -71,14 +72,29 @@ test('a failed blocking check keeps the new version unpublished and skips downst
   const blocked = (await i.store.history('table' as never, { limit: 1 }))[0]!;
   assert.is(blocked.status, 'blocked');
   const checks = await i.store.checkResults(blocked.id);
-  assert.equal(checks.map((c) => [c.name, c.passed, c.blocking]), [['has_rows', false, true], ['soft', false, false]]);
+  assert.equal(
+    checks.map((c) => [c.name, c.passed, c.blocking]),
+    [
+      ['has_rows', false, true],
+      ['soft', false, false],
+    ],
+  );
   assert.is(checks[0]!.message, 'no rows for 2025-05-01');
   // The run log says the same thing.
   const stored = (await i.store.events(second.runId)).map((e) => e.message);
-  assert.ok(stored.some((m) => /table: not published, blocking check has_rows failed: has_rows: no rows for 2025-05-01/.test(m)), stored.join('\n'));
+  assert.ok(
+    stored.some((m) => /table: not published, blocking check has_rows failed: has_rows: no rows for 2025-05-01/.test(m)),
+    stored.join('\n'),
+  );
   // Events can be filtered by type in the store.
   const blockedSteps = await i.store.events(second.runId, { types: ['step_blocked', 'step_skipped'] });
-  assert.equal(blockedSteps.map((e) => [e.type, e.asset]), [['step_blocked', 'table'], ['step_skipped', 'model']]);
+  assert.equal(
+    blockedSteps.map((e) => [e.type, e.asset]),
+    [
+      ['step_blocked', 'table'],
+      ['step_skipped', 'model'],
+    ],
+  );
   assert.is((await i.store.events(second.runId, { types: [] })).length, 0);
   assert.ok((await i.store.getRun(second.runId))!.heartbeatAt >= (await i.store.getRun(second.runId))!.startedAt);
   state.checkPasses = true;
@@ -155,10 +171,19 @@ test('lineage: each materialization records the upstream versions it consumed, a
   await materialize(i, { trigger: 'test' });
   const model = (await i.store.current('model' as never, ''))!;
   const table = (await i.store.current('table' as never, ''))!;
-  assert.equal(model.inputs.map((x) => [x.asset, x.materializationId, x.dataVersion]), [['table', table.id, table.dataVersion]]);
+  assert.equal(
+    model.inputs.map((x) => [x.asset, x.materializationId, x.dataVersion]),
+    [['table', table.id, table.dataVersion]],
+  );
   const l = (await lineageOf(i.store, table.id))!;
-  assert.equal(l.upstream.map((g) => g.asset), ['source']);
-  assert.equal(l.downstream.map((g) => g.asset), ['model']);
+  assert.equal(
+    l.upstream.map((g) => g.asset),
+    ['source'],
+  );
+  assert.equal(
+    l.downstream.map((g) => g.asset),
+    ['model'],
+  );
   assert.is(l.downstream[0]!.entries[0]!.id, model.id);
   await i.close();
 });

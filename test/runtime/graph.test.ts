@@ -2,8 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { AssetGraph, assetKey, defineAsset, defineDefinitions, isRuntimeError, resolveSelection } from '../../runtime/index.ts';
 
-const asset = (key: string, deps: string[] = [], group?: string) =>
-  defineAsset({ key, deps, group, codeVersion: '1', materialize: () => ({ value: key }) });
+const asset = (key: string, deps: string[] = [], group?: string) => defineAsset({ key, deps, group, codeVersion: '1', materialize: () => ({ value: key }) });
 
 const graphOf = (...assets: ReturnType<typeof asset>[]) => new AssetGraph(defineDefinitions({ assets }));
 
@@ -43,7 +42,14 @@ test('two assets with one key are rejected', () => {
   throwsReason(() => defineDefinitions({ assets: [asset('a'), asset('a')] }), 'duplicate-asset', /Asset a is defined twice/);
 });
 
-const g = graphOf(asset('raw', [], 'ingest'), asset('processed', ['raw'], 'ingest'), asset('features', ['processed']), asset('model', ['features']), asset('report', ['model']), asset('other'));
+const g = graphOf(
+  asset('raw', [], 'ingest'),
+  asset('processed', ['raw'], 'ingest'),
+  asset('features', ['processed']),
+  asset('model', ['features']),
+  asset('report', ['model']),
+  asset('other'),
+);
 
 test('selection: key, +key, key+, group:name, comma lists, *', () => {
   assert.equal(resolveSelection(g, 'features'), ['features']);

@@ -35,11 +35,19 @@ test('verify reports a truncated file, status shows it CORRUPT with the cause in
 
   const v = await cli(['verify']);
   assert.is(v.code, 1, 'a bad file makes verify exit 1');
-  assert.match(v.stdout, new RegExp(`CORRUPT example/readings\\[2024-01-03\\] example/readings/2024-01-03/${file.version}.parquet: expected data version ${file.version}, found ${hashOf(file.path)}`));
+  assert.match(
+    v.stdout,
+    new RegExp(
+      `CORRUPT example/readings\\[2024-01-03\\] example/readings/2024-01-03/${file.version}.parquet: expected data version ${file.version}, found ${hashOf(file.path)}`,
+    ),
+  );
   assert.match(v.stdout, /22 current files checked, 1 bad/);
   const json = JSON.parse((await cli(['verify', 'example/readings', '-p', '2024-01-01...2024-01-05', '--json'])).stdout);
   assert.is(json.checked, 5);
-  assert.equal(json.bad.map((b: { partition: string; reason: string }) => [b.partition, b.reason]), [['2024-01-03', 'mismatch']]);
+  assert.equal(
+    json.bad.map((b: { partition: string; reason: string }) => [b.partition, b.reason]),
+    [['2024-01-03', 'mismatch']],
+  );
 
   const status = await cli(['status']);
   assert.match(status.stdout, /example\/readings\s+CORRUPT\s+9\/1\/0/);
@@ -58,7 +66,10 @@ test('verify reports a truncated file, status shows it CORRUPT with the cause in
   assert.is(hashOf(file.path), file.version, 'the file holds its data version again');
   assert.is((await cli(['verify'])).code, 0);
   const after = JSON.parse((await cli(['status', '--json'])).stdout) as { status: string; corrupt: number }[];
-  assert.ok(after.every((s) => s.status === 'FRESH' && s.corrupt === 0), 'the mark cleared with the good version');
+  assert.ok(
+    after.every((s) => s.status === 'FRESH' && s.corrupt === 0),
+    'the mark cleared with the good version',
+  );
 });
 
 test('--force rewrites a damaged file although a file with its content address exists', async () => {
@@ -77,7 +88,10 @@ test('a step that fails reading a corrupt input names it and marks it; the next 
   truncateSync(file.path, 100);
   const r = await cli(['example/rolling', '-p', '2024-01-04', '--force']);
   assert.is(r.code, 1);
-  assert.match(r.stderr, /example\/rolling\[2024-01-04\]: .* input example\/readings\[2024-01-04\] example\/readings\/2024-01-04\/\w+\.parquet: expected data version \w+, found \w+\. It is marked corrupt/);
+  assert.match(
+    r.stderr,
+    /example\/rolling\[2024-01-04\]: .* input example\/readings\[2024-01-04\] example\/readings\/2024-01-04\/\w+\.parquet: expected data version \w+, found \w+\. It is marked corrupt/,
+  );
   assert.not.match(r.stdout, /retrying/, 'no retry against a bad file');
   const status = await cli(['status', 'example/readings']);
   assert.match(status.stdout, /CORRUPT .*found by a step reading it/);

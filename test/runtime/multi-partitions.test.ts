@@ -51,7 +51,11 @@ test('mappings between node x day and day assets, with a trailing window per nod
   const nodeDays = multiPartitions({ node: staticPartitions(['51288', '51217']), day: days });
   const ctx = (upstream: PartitionsDefinition, downstream: PartitionsDefinition) => ({ upstream, downstream, now });
   // features[node|day] reads the same node's prices of the day and the two before.
-  assert.equal(mapPartitions(trailingWindowMapping(2), '51217|2025-05-03', ctx(nodeDays, nodeDays)), ['51217|2025-05-01', '51217|2025-05-02', '51217|2025-05-03']);
+  assert.equal(mapPartitions(trailingWindowMapping(2), '51217|2025-05-03', ctx(nodeDays, nodeDays)), [
+    '51217|2025-05-01',
+    '51217|2025-05-02',
+    '51217|2025-05-03',
+  ]);
   // a node x day asset reads a day asset through its day.
   assert.equal(mapPartitions(dimensionMapping('day'), '51217|2025-05-03', ctx(days, nodeDays)), ['2025-05-03']);
   assert.equal(mapPartitions(dimensionMapping('day', { previous: 1 }), '51217|2025-05-03', ctx(days, nodeDays)), ['2025-05-02', '2025-05-03']);
@@ -75,10 +79,22 @@ test('default mappings: the matching dimension is inferred, a mismatch names bot
     assert.unreachable('accepted a mapping with no matching dimension');
   } catch (err) {
     assert.ok(isRuntimeError(err, 'invalid-partition-mapping'), String(err));
-    assert.match((err as Error).message, /odd \(static: x, y\) depends on prices \(node: static: A, B × day: daily from 2025-05-01 to 2025-05-05\); no single dimension matches/);
+    assert.match(
+      (err as Error).message,
+      /odd \(static: x, y\) depends on prices \(node: static: A, B × day: daily from 2025-05-01 to 2025-05-05\); no single dimension matches/,
+    );
   }
-  const wrong = defineAsset({ key: 'wrong', deps: [{ asset: 'prices', mapping: dimensionMapping('hour') }], partitions: days, codeVersion: '1', materialize: () => ({ value: 1 }) });
-  assert.throws(() => new AssetGraph(defineDefinitions({ assets: [raw, prices, wrong] as AssetDefinition<unknown>[] })), /names no dimension of prices \(its dimensions: node, day\)/);
+  const wrong = defineAsset({
+    key: 'wrong',
+    deps: [{ asset: 'prices', mapping: dimensionMapping('hour') }],
+    partitions: days,
+    codeVersion: '1',
+    materialize: () => ({ value: 1 }),
+  });
+  assert.throws(
+    () => new AssetGraph(defineDefinitions({ assets: [raw, prices, wrong] as AssetDefinition<unknown>[] })),
+    /names no dimension of prices \(its dimensions: node, day\)/,
+  );
 });
 
 test('--partition: values per dimension, bare days on a node x day asset, and day= on a day asset', () => {
@@ -147,11 +163,11 @@ test('adding a node (static, by configuration) runs that node only; the dry run 
   try {
     const plan = (await prepareRun(second, { now })).plan;
     const running = plan.steps.filter((s) => s.action === 'run');
-    assert.equal(
-      [...new Set(running.map((s) => s.asset))],
-      ['prices', 'features'],
+    assert.equal([...new Set(running.map((s) => s.asset))], ['prices', 'features']);
+    assert.ok(
+      running.every((s) => s.partition.startsWith('C|')),
+      'only node C partitions run',
     );
-    assert.ok(running.every((s) => s.partition.startsWith('C|')), 'only node C partitions run');
     const freshNodeSteps = plan.steps.filter((s) => s.asset === 'prices' && !s.partition.startsWith('C|'));
     assert.ok(freshNodeSteps.every((s) => s.action === 'skip' && s.reason === 'fresh'));
     const model = plan.steps.find((s) => s.asset === 'model')!;
@@ -179,7 +195,11 @@ test('dynamic node keys: `materialize partitions add` makes them exist, and the 
   const out = captured();
   const err = captured();
   const defsModule = new URL('../fixtures/runtime/multi-defs.ts', import.meta.url).pathname;
-  assert.is(await main(['partitions', 'add', 'nodes', 'B', '--definitions', defsModule, '--data-dir', dataDir], { out: out.stream, err: err.stream }), 0, err.text());
+  assert.is(
+    await main(['partitions', 'add', 'nodes', 'B', '--definitions', defsModule, '--data-dir', dataDir], { out: out.stream, err: err.stream }),
+    0,
+    err.text(),
+  );
   assert.match(out.text(), /Added 1 key to nodes: B\./);
   assert.is(await main(['partitions', 'add', 'nodes', 'B', '--definitions', defsModule, '--data-dir', dataDir], { out: out.stream, err: err.stream }), 0);
   assert.match(out.text(), /Already there: B\./);
@@ -198,7 +218,10 @@ test('dynamic node keys: `materialize partitions add` makes them exist, and the 
     assert.equal(Object.fromEntries(counter), { prices: 5, features: 5, model: 1 });
     // -p with a dimension selects that node's partitions only.
     const plan = (await prepareRun(again, { selection: 'prices', partitions: 'node=B,day=2025-05-01...2025-05-02', force: true, now })).plan;
-    assert.equal(plan.steps.map((s) => s.partition), ['B|2025-05-01', 'B|2025-05-02']);
+    assert.equal(
+      plan.steps.map((s) => s.partition),
+      ['B|2025-05-01', 'B|2025-05-02'],
+    );
   } finally {
     await again.close();
   }

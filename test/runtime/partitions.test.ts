@@ -1,13 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import {
-  dailyPartitions,
-  hourlyPartitions,
-  staticPartitions,
-  parsePartitionArgument,
-  trailingWindowMapping,
-  isRuntimeError,
-} from '../../runtime/index.ts';
+import { dailyPartitions, hourlyPartitions, staticPartitions, parsePartitionArgument, trailingWindowMapping, isRuntimeError } from '../../runtime/index.ts';
 import { mapPartitions } from '../../runtime/partition-mapping.ts';
 
 const now = new Date('2025-06-01T12:00:00Z');

@@ -72,7 +72,8 @@ function fullyFresh(): [string, string, string, string, [string, string][]][] {
   const d = ['2025-05-01', '2025-05-02', '2025-05-03'];
   for (const day of d) e.push(['raw', day, `raw-${day}`, '1', []]);
   for (const day of d) e.push(['clean', day, `clean-${day}`, '1', [['raw', day]]]);
-  for (const [i, day] of d.entries()) e.push(['rolling', day, `rolling-${day}`, '1', (i === 0 ? [day] : [d[i - 1]!, day]).map((p) => ['clean', p] as [string, string])]);
+  for (const [i, day] of d.entries())
+    e.push(['rolling', day, `rolling-${day}`, '1', (i === 0 ? [day] : [d[i - 1]!, day]).map((p) => ['clean', p] as [string, string])]);
   e.push(['report', '', 'report', '1', d.map((p) => ['rolling', p] as [string, string])]);
   return e;
 }
@@ -93,7 +94,12 @@ test('an empty store: every partition runs because it is missing', () => {
 test('a fully fresh snapshot: nothing runs, and each step says fresh', () => {
   const p = plan(graph(), snapshot(fullyFresh()));
   assert.equal(p.counts, { run: 0, conditional: 0, skip: 10 });
-  assert.equal(describePlan(p), ['skip        raw[3 partitions 2025-05-01…2025-05-03]: fresh', 'skip        clean[3 partitions 2025-05-01…2025-05-03]: fresh', 'skip        rolling[3 partitions 2025-05-01…2025-05-03]: fresh', 'skip        report: fresh']);
+  assert.equal(describePlan(p), [
+    'skip        raw[3 partitions 2025-05-01…2025-05-03]: fresh',
+    'skip        clean[3 partitions 2025-05-01…2025-05-03]: fresh',
+    'skip        rolling[3 partitions 2025-05-01…2025-05-03]: fresh',
+    'skip        report: fresh',
+  ]);
 });
 
 test('a code change runs that asset; what reads it runs only if its data changes', () => {
@@ -103,7 +109,10 @@ test('a code change runs that asset; what reads it runs only if its data changes
   assert.ok(by('clean').every((s) => s.action === 'run' && s.reason === 'stale: code version changed from 1 to 2'));
   assert.ok(by('rolling').every((s) => s.action === 'conditional'));
   assert.match(by('rolling')[1]!.reason, /runs only if clean\[2025-05-01\], clean\[2025-05-02\] produce new data/);
-  assert.equal(by('report').map((s) => s.action), ['conditional']);
+  assert.equal(
+    by('report').map((s) => s.action),
+    ['conditional'],
+  );
 });
 
 test('one upstream day with new data: only the windows that read it are stale', () => {

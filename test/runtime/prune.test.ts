@@ -41,7 +41,8 @@ test('orphan files older than the grace period are removed; recorded, recent and
   assert.is(existsSync(old), false, 'the old orphan is gone');
   assert.ok(existsSync(recent), 'an orphan within the grace period stays (a run may be about to record it)');
   assert.ok(existsSync(leased), 'an orphan whose partition a live run holds stays');
-  for (const [, partitions] of await i.store.snapshot()) for (const [, cur] of partitions) assert.ok(existsSync(join(root, cur.location!)), `${cur.location} is still there`);
+  for (const [, partitions] of await i.store.snapshot())
+    for (const [, cur] of partitions) assert.ok(existsSync(join(root, cur.location!)), `${cur.location} is still there`);
 
   await i.store.releaseLease('example/readings' as AssetKey, '2024-01-04', 'a-live-run');
   const later = await prune(i, { olderThanMs: 30 * 24 * HOUR });

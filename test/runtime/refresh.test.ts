@@ -48,7 +48,10 @@ function definitions() {
 
 /** The steps a run materialized, from its events. */
 const ran = (events: { type: string; asset?: string; partition?: string }[]) =>
-  events.filter((e) => e.type === 'step_materialized').map((e) => `${e.asset}[${e.partition}]`).sort();
+  events
+    .filter((e) => e.type === 'step_materialized')
+    .map((e) => `${e.asset}[${e.partition}]`)
+    .sort();
 
 test('refreshReason: the last n days of a daily or a node x day definition, none otherwise', () => {
   const def = { partitions: days, refresh: { trailing: 3 } };
@@ -76,7 +79,10 @@ test('every run re-reads the trailing days; identical data leaves downstream fre
 
     const plan = (await prepareRun(instance, { now })).plan;
     const reread = plan.steps.filter((s) => s.action === 'run');
-    assert.equal(reread.map((s) => `${s.asset}[${s.partition}]`), ['src/readings[2025-05-06]', 'src/readings[2025-05-07]', 'src/readings[2025-05-08]']);
+    assert.equal(
+      reread.map((s) => `${s.asset}[${s.partition}]`),
+      ['src/readings[2025-05-06]', 'src/readings[2025-05-07]', 'src/readings[2025-05-08]'],
+    );
     assert.is(reread[0]!.reason, 're-read: the source may revise its last 3 days');
     assert.ok(plan.steps.filter((s) => s.asset === 'src/rolling' && s.action === 'conditional').length === 3, 'the days reading them run only if they change');
 
@@ -106,7 +112,13 @@ test('a revised day restales exactly what consumed it, with the cause "source re
 
     const events: { type: string; asset?: string; partition?: string }[] = [];
     const r = await materialize(instance, { now, trigger: 'test', onEvent: (e) => void events.push(e as never) });
-    assert.equal(ran(events), ['src/readings[2025-05-06]', 'src/readings[2025-05-07]', 'src/readings[2025-05-08]', 'src/rolling[2025-05-07]', 'src/rolling[2025-05-08]']);
+    assert.equal(ran(events), [
+      'src/readings[2025-05-06]',
+      'src/readings[2025-05-07]',
+      'src/readings[2025-05-08]',
+      'src/rolling[2025-05-07]',
+      'src/rolling[2025-05-08]',
+    ]);
     assert.is(r.counts.unchanged, 3, 'the re-reads found nothing new this time');
     assert.equal((await instance.status('src/rolling', now))[0]!.fresh, 8);
   } finally {

@@ -59,7 +59,7 @@ test('the loader names the variable, the value and what it accepts', () => {
   assert.is(loadRuntimeSettings({}, { dataDir: '/srv/x' }).dataDirFrom, '--data-dir');
 });
 
-test('one loader for the data dir, the lineage store, the definitions module and OpenMP\'s policy', () => {
+test("one loader for the data dir, the lineage store, the definitions module and OpenMP's policy", () => {
   const defaults = loadRuntimeSettings({}, { dataDir: '/srv/x' });
   assert.equal(defaults.store, { kind: 'sqlite', path: '/srv/x/store/lineage.sqlite' }, 'the SQLite file under the data dir');
   assert.is(defaults.definitions, undefined, "the project's own definitions");
@@ -81,7 +81,10 @@ test('a data directory is created with its parents; a file in the way is named',
   prepareDataDir({ dataDir: nested, dataDirFrom: 'DATA_DIR' });
   const file = join(dir, 'not-a-dir');
   writeFileSync(file, 'x');
-  assert.throws(() => prepareDataDir({ dataDir: join(file, 'data'), dataDirFrom: '--data-dir' }), /--data-dir=".*not-a-dir\/data" cannot be created: .*not-a-dir is not a directory/);
+  assert.throws(
+    () => prepareDataDir({ dataDir: join(file, 'data'), dataDirFrom: '--data-dir' }),
+    /--data-dir=".*not-a-dir\/data" cannot be created: .*not-a-dir is not a directory/,
+  );
 });
 
 test('CLI: bad DuckDB settings fail at start, naming the variable (not "Failed to set config" in every step)', async () => {

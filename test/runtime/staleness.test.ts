@@ -38,7 +38,10 @@ function defs(options: { processedVersion?: string; featuresDeps?: string[] } = 
       return { value: { positive: source > 0 } };
     },
   });
-  const extra = defineAsset({ key: 'extra', codeVersion: '1', materialize: () => {
+  const extra = defineAsset({
+    key: 'extra',
+    codeVersion: '1',
+    materialize: () => {
       count('extra');
       return { value: 42 };
     },
@@ -59,8 +62,7 @@ async function open(dir: string, options?: Parameters<typeof defs>[0]) {
   return await Instance.open(defs(options), { dataDir: dir });
 }
 
-const causesOf = async (instance: Instance<unknown>, asset: string) =>
-  (await instance.resolver()).status(asset as never, '').causes.map(describeCause);
+const causesOf = async (instance: Instance<unknown>, asset: string) => (await instance.resolver()).status(asset as never, '').causes.map(describeCause);
 
 test('missing assets run; then everything is fresh and a second run does nothing', async () => {
   const dir = tempDir('stale');
@@ -69,7 +71,10 @@ test('missing assets run; then everything is fresh and a second run does nothing
   const r1 = await materialize(i, { selection: '+features', trigger: 'test' });
   assert.is(r1.status, 'succeeded');
   assert.is(r1.counts.materialized, 3);
-  assert.equal((await i.status('+features')).map((s) => s.status), ['FRESH', 'FRESH', 'FRESH']);
+  assert.equal(
+    (await i.status('+features')).map((s) => s.status),
+    ['FRESH', 'FRESH', 'FRESH'],
+  );
   const r2 = await materialize(i, { selection: '+features', trigger: 'test' });
   assert.is(r2.counts.materialized, 0);
   assert.equal(world.calls, { raw: 1, processed: 1, features: 1 });
@@ -83,7 +88,10 @@ test('code version change: stale with a cause naming both versions; downstream s
   assert.equal(await causesOf(i, 'processed'), ['code version changed from 1 to 2']);
   assert.equal(await causesOf(i, 'features'), ['upstream processed is stale']);
   const plan = (await prepareRun(i, { selection: '+features' })).plan;
-  assert.equal(plan.steps.map((s) => `${s.asset}:${s.action}`), ['raw:skip', 'processed:run', 'features:conditional']);
+  assert.equal(
+    plan.steps.map((s) => `${s.asset}:${s.action}`),
+    ['raw:skip', 'processed:run', 'features:conditional'],
+  );
   await i.close();
 });
 
@@ -97,7 +105,10 @@ test('identical upstream data keeps downstream fresh and it is not recomputed', 
   assert.is(r.status, 'succeeded');
   assert.is(r.counts.unchanged, 1, 'processed recomputed to identical data');
   assert.equal(world.calls, { processed: 1 }, 'features did not run');
-  assert.equal((await i.status('+features')).map((s) => s.status), ['FRESH', 'FRESH', 'FRESH']);
+  assert.equal(
+    (await i.status('+features')).map((s) => s.status),
+    ['FRESH', 'FRESH', 'FRESH'],
+  );
   await i.close();
 });
 
@@ -151,7 +162,13 @@ test('partitioned: a new upstream partition makes an all-partitions consumer sta
   end = '2025-05-04';
   i = await build();
   const summary = await i.status();
-  assert.equal(summary.map((s) => [s.asset, s.status, s.fresh, s.missing]), [['daily', 'MISSING', 3, 1], ['summary', 'STALE', 0, 0]]);
+  assert.equal(
+    summary.map((s) => [s.asset, s.status, s.fresh, s.missing]),
+    [
+      ['daily', 'MISSING', 3, 1],
+      ['summary', 'STALE', 0, 0],
+    ],
+  );
   assert.match(summary[1]!.causes[0]!.text, /upstream daily\[2025-05-04\] is missing/);
   await materialize(i, { selection: 'daily', trigger: 'test' });
   assert.match((await i.status('summary'))[0]!.causes[0]!.text, /1 new partition of daily \(2025-05-04\) not yet consumed/);

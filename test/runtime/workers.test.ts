@@ -107,18 +107,24 @@ test('3 workers backfill 300 partitions: every step exactly once, spread over th
   try {
     const r = await runCli([...p.args, 'example/readings', '--executor', 'workers', '--json'], p.env);
     assert.is(r.code, 0, r.stderr);
-    const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; runId: string; partition?: string; counts?: { materialized: number } });
+    const events = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; runId: string; partition?: string; counts?: { materialized: number } });
     const finished = events.find((e) => e.type === 'run_finished');
     assert.is(finished?.counts?.materialized, 300, 'run_finished counts every partition');
     // The coordinator relays the workers' events from the store: each one once, none lost.
     const announced = events.filter((e) => e.type === 'step_materialized').map((e) => e.partition);
-    assert.is(announced.length, 300, 'every step_materialized reaches the coordinator\'s output');
+    assert.is(announced.length, 300, "every step_materialized reaches the coordinator's output");
     assert.is(new Set(announced).size, 300, 'and none twice');
     assert.is(events.at(-1)?.type, 'run_finished', 'run_finished comes last');
     const runId = finished!.runId;
     const started = await startedBy(p.env.LINEAGE_STORE!, runId);
     assert.is(started.size, 300);
-    assert.ok([...started.values()].every((w) => w.length === 1), 'no step started twice');
+    assert.ok(
+      [...started.values()].every((w) => w.length === 1),
+      'no step started twice',
+    );
     const perWorker = new Map<string, number>();
     for (const [w] of started.values()) perWorker.set(w!, (perWorker.get(w!) ?? 0) + 1);
     assert.ok(perWorker.size >= 2, `work spread over ${perWorker.size} worker(s): ${[...perWorker].join(', ')}`);
@@ -213,7 +219,11 @@ async function eventually<T>(ms: number, what: string, probe: () => Promise<T | 
 /** Starts a coordinator and resolves once its run has a unit in the queue. */
 async function coordinatorWithQueuedUnit(p: Pool, env: Record<string, string>): Promise<{ run: ReturnType<typeof startCli>; runId: string }> {
   const run = startCli([...p.args, 'example/readings', '--executor', 'workers', '--json'], { ...p.env, ...env });
-  const runId = await within(30_000, 'run_started', firstEvent(run.child, (e) => (e.type === 'run_started' ? (e.runId as string) : undefined)));
+  const runId = await within(
+    30_000,
+    'run_started',
+    firstEvent(run.child, (e) => (e.type === 'run_started' ? (e.runId as string) : undefined)),
+  );
   const queue = PostgresWorkQueue.open(p.env.LINEAGE_STORE!);
   try {
     await eventually(15_000, `a queued unit of run ${runId}`, async () => ((await queue.units(runId)).length > 0 ? true : undefined));
@@ -223,13 +233,17 @@ async function coordinatorWithQueuedUnit(p: Pool, env: Record<string, string>): 
   return { run, runId };
 }
 
-test("a unit whose pool another run holds: its steps fail after WORKER_POOL_WAIT_S, saying which setting and what to do", async () => {
+test('a unit whose pool another run holds: its steps fail after WORKER_POOL_WAIT_S, saying which setting and what to do', async () => {
   const p = await pool('poolwait', 0, { EXAMPLE_END: '2024-01-02', EXAMPLE_POOL: 'gpu' });
   // No worker: the first coordinator's unit stays queued, holding pool "gpu".
   const holder = await coordinatorWithQueuedUnit(p, {});
   try {
     const started = Date.now();
-    const r = await within(30_000, 'the waiting coordinator to give up', runCli([...p.args, 'example/readings', '--executor', 'workers'], { ...p.env, WORKER_POOL_WAIT_S: '1' }));
+    const r = await within(
+      30_000,
+      'the waiting coordinator to give up',
+      runCli([...p.args, 'example/readings', '--executor', 'workers'], { ...p.env, WORKER_POOL_WAIT_S: '1' }),
+    );
     assert.is(r.code, 1, r.stderr);
     assert.match(r.stderr, /pool "gpu" stayed busy with another run's unit for \d+ s \(WORKER_POOL_WAIT_S=1\)/);
     assert.match(r.stderr, /materialize runs/);
@@ -240,7 +254,7 @@ test("a unit whose pool another run holds: its steps fail after WORKER_POOL_WAIT
   }
 });
 
-test("a coordinator SIGKILLed with units queued: a worker closes its run and cancels them, their pool frees, the next run completes", async () => {
+test('a coordinator SIGKILLed with units queued: a worker closes its run and cancels them, their pool frees, the next run completes', async () => {
   const p = await pool('orphans', 0, { EXAMPLE_END: '2024-01-02', EXAMPLE_POOL: 'gpu' });
   const dead = await coordinatorWithQueuedUnit(p, {});
   dead.run.child.kill('SIGKILL');
@@ -250,7 +264,7 @@ test("a coordinator SIGKILLed with units queued: a worker closes its run and can
   const store = await openLineageStore(p.env.LINEAGE_STORE!);
   const queue = PostgresWorkQueue.open(p.env.LINEAGE_STORE!);
   try {
-    const units = await eventually(20_000, 'the dead run\'s units canceled', async () => {
+    const units = await eventually(20_000, "the dead run's units canceled", async () => {
       const us = await queue.units(dead.runId);
       return us.every((u) => u.state === 'canceled') ? us : undefined;
     });
@@ -273,7 +287,11 @@ test('`materialize tick` with EXECUTOR=workers (the CronJob coordinator): the ru
     const r = await within(60_000, 'the tick', runCli([...p.args, 'tick', '--json'], { ...p.env, EXECUTOR: 'workers' }));
     assert.is(r.code, 0, r.stderr);
     const { runs } = JSON.parse(r.stdout) as { runs: { runId: string; counts: { materialized: number } }[] };
-    assert.is(runs.reduce((n, x) => n + x.counts.materialized, 0), 4, 'the missing policy materialized the four partitions');
+    assert.is(
+      runs.reduce((n, x) => n + x.counts.materialized, 0),
+      4,
+      'the missing policy materialized the four partitions',
+    );
     const pids = new Set(p.workers.map((w) => String(w.child.pid)));
     for (const run of runs) {
       for (const [step, by] of await startedBy(p.env.LINEAGE_STORE!, run.runId)) {

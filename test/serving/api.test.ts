@@ -64,11 +64,20 @@ test('POST /predict with explain returns SHAP contributions by feature name for 
   const r = await call(url, 'POST', '/predict', { body: { node: COMED, market: 'da', date: GOOD_DAY, explain: true } });
   assert.is(r.status, 200);
   const members = r.json.forecasts[18].explanation.members;
-  assert.equal(members.map((m: { member: string; target: string }) => [m.member, m.target]), [['change_lag1', 'change_lag1'], ['level', 'level']]);
+  assert.equal(
+    members.map((m: { member: string; target: string }) => [m.member, m.target]),
+    [
+      ['change_lag1', 'change_lag1'],
+      ['level', 'level'],
+    ],
+  );
   for (const e of members) {
     assert.equal(Object.keys(e.contributions).sort(), featureColumns('da').sort());
     assert.type(e.bias, 'number');
-    assert.ok(Object.values(e.contributions).some((v) => v !== 0), 'some feature contributes');
+    assert.ok(
+      Object.values(e.contributions).some((v) => v !== 0),
+      'some feature contributes',
+    );
   }
 });
 
@@ -80,7 +89,11 @@ test('explanations add up: the mean of the members, mapped back from z, is the f
   const fromZ = (z: number) => scale.median + scale.scale * Math.sinh(z);
   const node = await server.deps.features.resolveNode(COMED);
   const day = await server.deps.features.forDay(node, 'da', GOOD_DAY);
-  for (const f of r.json.forecasts as { hour: number; value: number; explanation: { members: { target: string; bias: number; contributions: Record<string, number> }[] } }[]) {
+  for (const f of r.json.forecasts as {
+    hour: number;
+    value: number;
+    explanation: { members: { target: string; bias: number; contributions: Record<string, number> }[] };
+  }[]) {
     const row = day.table.hour.indexOf(f.hour);
     const lag1 = day.table.features['price_lag1_h']![row]!;
     const members = f.explanation.members.map((m) => {
@@ -99,11 +112,17 @@ test('missing inputs: 422 naming each missing series, day and hours, never an ol
   assert.match(r.json.error.message, /load forecast of area RTO on 2016-12-21/);
   assert.equal(
     r.json.error.missing.map((m: { input: string; area: string; day: string; hours: number[] }) => [m.input, m.area, m.day, m.hours.length]),
-    [['load_forecast', 'RTO', MISSING_DAY, 24], ['load_forecast', 'COMED', MISSING_DAY, 24]],
+    [
+      ['load_forecast', 'RTO', MISSING_DAY, 24],
+      ['load_forecast', 'COMED', MISSING_DAY, 24],
+    ],
   );
   const early = await call(url, 'POST', '/predict', { body: { node: COMED, market: 'da', date: '2016-11-03' } });
   assert.is(early.status, 422);
-  assert.ok(early.json.error.missing.some((m: { input: string; day: string }) => m.input === 'price' && m.day === '2016-10-27'), early.text);
+  assert.ok(
+    early.json.error.missing.some((m: { input: string; day: string }) => m.input === 'price' && m.day === '2016-10-27'),
+    early.text,
+  );
 });
 
 test('unknown node: 404 listing the known nodes', async () => {
@@ -178,7 +197,9 @@ test('POST /predict/batch: every node × date with one model, failed items carry
   const codes = r.json.results.map((x: { error?: { code: string }; forecasts?: unknown[] }) => x.error?.code ?? x.forecasts?.length);
   assert.equal(codes, [24, 24, 'missing_inputs', 'unknown_node', 'unknown_node', 'unknown_node']);
   assert.is(r.json.model.dataVersion, r.json.results[0].model.dataVersion);
-  const tooMany = await call(url, 'POST', '/predict/batch', { body: { nodes: Array.from({ length: 100 }, (_, i) => i), market: 'da', dates: Array(6).fill(GOOD_DAY) } });
+  const tooMany = await call(url, 'POST', '/predict/batch', {
+    body: { nodes: Array.from({ length: 100 }, (_, i) => i), market: 'da', dates: Array(6).fill(GOOD_DAY) },
+  });
   assert.is(tooMany.status, 422);
   assert.is(tooMany.json.error.code, 'work_limit_exceeded');
   assert.match(tooMany.json.error.message, /600 node-days/);
@@ -190,7 +211,9 @@ test('POST /predict/features: rows supplied directly predict the same values as 
   const node = await server.deps.features.resolveNode(COMED);
   const day = await server.deps.features.forDay(node, 'da', GOOD_DAY);
   const row = (i: number) => Object.fromEntries(day.table.featureNames.map((n) => [n, numberOrNull(day.table.features[n]![i]!)]));
-  const r = await call(url, 'POST', '/predict/features', { body: { node: COMED, market: 'da', rows: [{ features: row(18) }, { features: row(0) }], explain: true } });
+  const r = await call(url, 'POST', '/predict/features', {
+    body: { node: COMED, market: 'da', rows: [{ features: row(18) }, { features: row(0) }], explain: true },
+  });
   assert.is(r.status, 200, r.text);
   assert.is(r.json.predictions[0].value, explained.json.forecasts[18].value);
   assert.is(r.json.predictions[1].value, explained.json.forecasts[0].value);
@@ -209,12 +232,18 @@ test('GET /model: features, training window, metrics, members and lineage', asyn
   assert.equal(r.json.featureNames, featureColumns('da'));
   assert.is(r.json.market, 'da');
   assert.is(r.json.window.lastDay, '2016-12-15');
-  assert.equal(r.json.members.map((m: { variant: { name: string } }) => m.variant.name), ['change_lag1', 'level']);
+  assert.equal(
+    r.json.members.map((m: { variant: { name: string } }) => m.variant.name),
+    ['change_lag1', 'level'],
+  );
   assert.ok(r.json.members[0].learningCurve.valid.length > 0);
   assert.equal(r.json.metrics, { note: 'test model, seed 7' });
   assert.is(r.json.backtest, null);
   const upstream = r.json.lineage.upstream.map((g: { asset: string; count: number }) => [g.asset, g.count]).sort();
-  assert.equal(upstream, [['pjm/validated/load', 50], ['pjm/validated/prices', 50]]);
+  assert.equal(upstream, [
+    ['pjm/validated/load', 50],
+    ['pjm/validated/prices', 50],
+  ]);
 });
 
 test('GET /openapi.json documents every route with the schemas that validate requests', async () => {
@@ -237,7 +266,10 @@ test('GET /docs is a Swagger UI page whose scripts are served locally', async ()
   assert.is(page.status, 200);
   assert.match(page.headers.get('content-type') ?? '', /text\/html/);
   const scripts = [...page.text.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!);
-  assert.ok(scripts.every((s) => s.startsWith('/docs/')), 'no external URL');
+  assert.ok(
+    scripts.every((s) => s.startsWith('/docs/')),
+    'no external URL',
+  );
   for (const s of scripts) assert.is((await call(url, 'GET', s)).status, 200, s);
   assert.match((await call(url, 'GET', '/docs/init.js')).text, /url: '\/openapi\.json'/);
   assert.is((await call(url, 'GET', '/docs/assets/..%2Fpackage.json')).status, 404);

@@ -10,9 +10,11 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 test('the interactive docs page works offline and shows the predict operations', async () => {
   const server = await startTestServer(await openMini());
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] }).catch((err: Error) => {
-    throw new Error(`Cannot start headless Chromium at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH): ${err.message.split('\n')[0]}`);
-  });
+  const browser = await chromium
+    .launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] })
+    .catch((err: Error) => {
+      throw new Error(`Cannot start headless Chromium at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH): ${err.message.split('\n')[0]}`);
+    });
   try {
     const page = await browser.newPage();
     const external: string[] = [];
@@ -32,7 +34,11 @@ test('the interactive docs page works offline and shows the predict operations',
     const predict = page.locator('.opblock-summary-path', { hasText: /^\/predict$/ });
     await predict.first().waitFor({ timeout: 15_000 });
     const paths = await page.locator('.opblock-summary-path').allTextContents();
-    for (const p of ['/predict', '/predict/batch', '/predict/features', '/model', '/ready', '/health']) assert.ok(paths.some((t) => t.replace(/\u200b/g, '') === p), `${p} listed`);
+    for (const p of ['/predict', '/predict/batch', '/predict/features', '/model', '/ready', '/health'])
+      assert.ok(
+        paths.some((t) => t.replace(/\u200b/g, '') === p),
+        `${p} listed`,
+      );
     await predict.first().click();
     await page.locator('.opblock-body').first().waitFor({ timeout: 5_000 });
     const body = await page.locator('.opblock-body').first().innerText();

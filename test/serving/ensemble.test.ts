@@ -26,7 +26,11 @@ test.before(async () => {
   server = await servedFamilyPipeline('ensemble', WINDOWS);
   const doc = (await call(server.url, 'GET', '/openapi.json')).json;
   const ok = doc.paths['/predict'].post.responses['200'].content['application/json'].schema;
-  validate = addFormats(new Ajv2020({ allErrors: true, strict: false, strictNumbers: true })).compile({ $id: 'https://pjm.test/openapi.json', components: doc.components, ...ok });
+  validate = addFormats(new Ajv2020({ allErrors: true, strict: false, strictNumbers: true })).compile({
+    $id: 'https://pjm.test/openapi.json',
+    components: doc.components,
+    ...ok,
+  });
 });
 
 test.after(async () => {
@@ -49,11 +53,17 @@ test('pjm/model serves the ensemble: a pjm-lmp/2 sidecar with LEAR per window, c
   assert.is(sidecar.servedFamily, 'ensemble');
   assert.equal(sidecar.families!.weights, { xgboost: 0.5, lear: 0.5 });
   assert.equal(sidecar.families!.lear.windows, WINDOWS);
-  assert.equal(sidecar.families!.lear.nodes.map((n) => [n.nodeId, n.windows.map((w) => w.window)]), [[COMED, WINDOWS]]);
+  assert.equal(
+    sidecar.families!.lear.nodes.map((n) => [n.nodeId, n.windows.map((w) => w.window)]),
+    [[COMED, WINDOWS]],
+  );
   assert.ok(bundle.has(sidecar.families!.lear.file), 'the LEAR members are in the bundle');
   // The no-worse figure and the quantiles are the ensemble's backtest, not XGBoost's.
   const bt = (await server.instance.store.current('pjm/backtest' as never, ''))!;
-  const metadata = (await server.instance.store.materialization(bt.id))!.metadata as { mae: number; families: { families: string; point: { xgboost: { mae: number }; ensemble: { mae: number } }; calibration: unknown } };
+  const metadata = (await server.instance.store.materialization(bt.id))!.metadata as {
+    mae: number;
+    families: { families: string; point: { xgboost: { mae: number }; ensemble: { mae: number } }; calibration: unknown };
+  };
   assert.is(metadata.families.families, 'ensemble');
   assert.is(sidecar.backtest!.mae, metadata.mae);
   assert.is(sidecar.backtest!.mae, metadata.families.point.ensemble.mae);
@@ -75,7 +85,10 @@ test('/predict equals the ensemble computed offline from the same rows (within 1
     assert.ok(f.quantiles.length === 7, 'quantiles from the ensemble calibration');
   }
   // LEAR reads D-1 and D-7 too: their partitions are among the answer's inputs.
-  assert.ok(Object.keys(r.json.inputs.dataVersions).some((k) => k.includes('2016-12-16')), 'D-14..D-8 prices are inputs of D-7');
+  assert.ok(
+    Object.keys(r.json.inputs.dataVersions).some((k) => k.includes('2016-12-16')),
+    'D-14..D-8 prices are inputs of D-7',
+  );
   const batch = await call(server.url, 'POST', '/predict/batch', { body: { nodes: [COMED], market: 'da', dates: [DAY] } });
   assert.equal(batch.json.results[0].forecasts, r.json.forecasts);
 });
@@ -87,7 +100,8 @@ test('a day whose D-7 has no feature rows (its lags reach before the data): LEAR
   assert.ok(validate(r.json as object), JSON.stringify(validate.errors));
   assert.match(r.json.family.learFallback, /LEAR's inputs are incomplete: input exog0_d7_h00 of day 2016-09-30 is NaN/);
   const { xgboost } = await offlineFamilies(server.instance, COMED, day, WINDOWS);
-  for (const f of r.json.forecasts as { hour: number; value: number }[]) assert.ok(Math.abs(f.value - xgboost[f.hour]!) < 1e-9, `hour ${f.hour}: XGBoost's alone`);
+  for (const f of r.json.forecasts as { hour: number; value: number }[])
+    assert.ok(Math.abs(f.value - xgboost[f.hour]!) < 1e-9, `hour ${f.hour}: XGBoost's alone`);
 });
 
 test('GET /model lists the family, its members, windows and weights', async () => {
@@ -95,24 +109,39 @@ test('GET /model lists the family, its members, windows and weights', async () =
   assert.is(r.status, 200);
   const f = r.json.family;
   assert.is(f.served, 'ensemble');
-  assert.equal(f.members.map((m: { family: string; weight: number }) => [m.family, m.weight]), [['xgboost', 0.5], ['lear', 0.5]]);
+  assert.equal(
+    f.members.map((m: { family: string; weight: number }) => [m.family, m.weight]),
+    [
+      ['xgboost', 0.5],
+      ['lear', 0.5],
+    ],
+  );
   assert.equal(f.learWindows, WINDOWS);
-  assert.equal(f.lear[0].windows.map((w: { window: number }) => w.window), WINDOWS);
+  assert.equal(
+    f.lear[0].windows.map((w: { window: number }) => w.window),
+    WINDOWS,
+  );
   // Each window ends on the last day of complete data: 56 days back from there.
   assert.equal(f.lear[0].windows[1], { window: 56, firstDay: '2016-11-16', lastDay: END });
 });
 
 test("POST /predict/features answers with the XGBoost members alone and says so (LEAR reads several days' rows)", async () => {
   const names = (await call(server.url, 'GET', '/model')).json.featureNames as string[];
-  const r = await call(server.url, 'POST', '/predict/features', { body: { node: COMED, market: 'da', rows: [{ features: Object.fromEntries(names.map((n) => [n, n === 'hour' ? 3 : null])) }] } });
+  const r = await call(server.url, 'POST', '/predict/features', {
+    body: { node: COMED, market: 'da', rows: [{ features: Object.fromEntries(names.map((n) => [n, n === 'hour' ? 3 : null])) }] },
+  });
   assert.is(r.status, 200, r.text);
   assert.match(r.json.note, /XGBoost members' alone/);
 });
 
-test('pjm/forecast forecasts with the served ensemble: its values are /predict\'s for its day', async () => {
+test("pjm/forecast forecasts with the served ensemble: its values are /predict's for its day", async () => {
   const conn = await duckdbConnect();
   try {
-    const rows = (await conn.runAndReadAll(`SELECT CAST(day AS VARCHAR) AS day, CAST(epoch_ms(ts_utc) AS DOUBLE) AS ts, value FROM read_parquet('${(await paths('pjm/forecast'))[0]}') ORDER BY ts_utc`)).getRowObjectsJS() as { day: string; ts: number; value: number }[];
+    const rows = (
+      await conn.runAndReadAll(
+        `SELECT CAST(day AS VARCHAR) AS day, CAST(epoch_ms(ts_utc) AS DOUBLE) AS ts, value FROM read_parquet('${(await paths('pjm/forecast'))[0]}') ORDER BY ts_utc`,
+      )
+    ).getRowObjectsJS() as { day: string; ts: number; value: number }[];
     assert.ok(rows.length >= 23, 'a forecast day');
     const r = await call(server.url, 'POST', '/predict', { body: { node: COMED, market: 'da', date: rows[0]!.day } });
     assert.is(r.status, 200, r.text);

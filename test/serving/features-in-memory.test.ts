@@ -30,7 +30,13 @@ let service: FeatureService;
 test.before(async () => {
   instance = await openMini();
   await materializeMini(instance);
-  service = new FeatureService({ instance, log: pino({ level: 'silent' }), metrics: new ServingMetrics({ defaultMetrics: false }), pollIntervalMs: 60_000, cacheSize: 1000 });
+  service = new FeatureService({
+    instance,
+    log: pino({ level: 'silent' }),
+    metrics: new ServingMetrics({ defaultMetrics: false }),
+    pollIntervalMs: 60_000,
+    cacheSize: 1000,
+  });
   await service.start();
 });
 
@@ -53,7 +59,9 @@ for (const [name, set] of Object.entries(SETS)) {
     const pricesParquet = await partitionFiles('pjm/validated/prices');
     const loadParquet = await partitionFiles('pjm/validated/load');
     await buildFeatures(conn, { pricesParquet, loadParquet, market: 'da', featureSet: set, outPath: out });
-    const rows = (await conn.runAndReadAll(`SELECT *, CAST(day AS VARCHAR) AS day_text FROM read_parquet('${out}') ORDER BY node_id, day, hour`)).getRowObjectsJS() as Record<string, unknown>[];
+    const rows = (
+      await conn.runAndReadAll(`SELECT *, CAST(day AS VARCHAR) AS day_text FROM read_parquet('${out}') ORDER BY node_id, day, hour`)
+    ).getRowObjectsJS() as Record<string, unknown>[];
     conn.closeSync();
     const columns = featureColumns(set);
     const days = [...new Set(rows.map((r) => String(r['day_text'])))];
@@ -91,7 +99,8 @@ for (const [name, set] of Object.entries(SETS)) {
         const table = (served as Awaited<ReturnType<FeatureService['forDay']>>).table;
         sql.rows.forEach((r, i) => {
           assert.ok(Object.is(table.target[i], num(r.target)), `${day} h${i}: target`);
-          for (const c of featureColumns(set)) assert.ok(Object.is(table.features[c]![i], num(r.features[c])), `${day} h${i} ${c}: ${table.features[c]![i]} against ${r.features[c]}`);
+          for (const c of featureColumns(set))
+            assert.ok(Object.is(table.features[c]![i], num(r.features[c])), `${day} h${i} ${c}: ${table.features[c]![i]} against ${r.features[c]}`);
         });
       } else {
         missing++;

@@ -28,7 +28,9 @@ test.after(async () => {
 
 test(`${COUNT} fuzzed requests over every route (seed ${SEED}): no unexpected 5xx, every error JSON with a code`, async () => {
   const r = await runHttpFuzz({ baseUrl: server.url, count: COUNT, seed: SEED, concurrency: 4 });
-  const report = `${r.requests} requests, ${r.status5xx} unexpected 5xx, p99 ${r.p99Ms} ms, by status ${JSON.stringify(r.byStatus)}\n` + r.problems.map((p) => `  ${p.method} ${p.path}${p.body ? ` ${p.body}` : ''} -> ${p.status} (${p.why}): ${p.answer}`).join('\n');
+  const report =
+    `${r.requests} requests, ${r.status5xx} unexpected 5xx, p99 ${r.p99Ms} ms, by status ${JSON.stringify(r.byStatus)}\n` +
+    r.problems.map((p) => `  ${p.method} ${p.path}${p.body ? ` ${p.body}` : ''} -> ${p.status} (${p.why}): ${p.answer}`).join('\n');
   assert.is(r.requests, COUNT);
   assert.is(r.problemCount, 0, report);
   assert.is(r.status5xx, 0, report);

@@ -29,7 +29,13 @@ test.after(async () => {
 const days = (n: number): string[] => Array.from({ length: n }, (_, i) => new Date(Date.UTC(2016, 11, 20 - i)).toISOString().slice(0, 10));
 
 /** One raw request over node:http (any method, any body text), written as one packet. */
-function raw(base: string, method: string, path: string, body?: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; text: string }> {
+function raw(
+  base: string,
+  method: string,
+  path: string,
+  body?: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; text: string }> {
   return new Promise((resolve, reject) => {
     const req = request(
       `${base}${path}`,
@@ -107,7 +113,11 @@ test('shutdown during a long batch: the drain limit holds and the abandoned batc
   const drained = await draining.close();
   assert.is(drained, false, 'the batch could not finish within 50 ms');
   assert.is(await reply, 'cut');
-  await eventually(async () => (await sample(draining, 'predictions_total', { form: 'batch', outcome: 'canceled' })) === 1, 10_000, 'the batch to be abandoned');
+  await eventually(
+    async () => (await sample(draining, 'predictions_total', { form: 'batch', outcome: 'canceled' })) === 1,
+    10_000,
+    'the batch to be abandoned',
+  );
   assert.ok((await sample(draining, 'predictions_total', { form: 'batch', outcome: 'ok' })) < 31);
 });
 
@@ -143,18 +153,31 @@ test('JSON numbers that are not finite or safe integers fail validation, naming 
     assert.is(r.status, 400, `${node}: ${r.text}`);
     const body = JSON.parse(r.text);
     assert.is(body.error.code, 'validation_failed');
-    assert.ok(body.error.problems.some((p: { path: string }) => p.path === 'body/node'), r.text);
+    assert.ok(
+      body.error.problems.some((p: { path: string }) => p.path === 'body/node'),
+      r.text,
+    );
   }
   const features = await raw(url, 'POST', '/predict/features', `{"node": ${COMED}, "market": "da", "rows": [{"features": {"hour": 1e400}}]}`);
   assert.is(features.status, 400, features.text);
-  assert.ok(JSON.parse(features.text).error.problems.some((p: { path: string }) => p.path === 'body/rows/0/features/hour'), features.text);
+  assert.ok(
+    JSON.parse(features.text).error.problems.some((p: { path: string }) => p.path === 'body/rows/0/features/hour'),
+    features.text,
+  );
 });
 
 test('GET /api/runs with offset or limit beyond a safe integer: 400 naming the field, and the store refuses them too', async () => {
-  for (const [q, field] of [['offset=99999999999999999999', 'query/offset'], ['limit=1e400', 'query/limit'], ['offset=1e400', 'query/offset']] as const) {
+  for (const [q, field] of [
+    ['offset=99999999999999999999', 'query/offset'],
+    ['limit=1e400', 'query/limit'],
+    ['offset=1e400', 'query/offset'],
+  ] as const) {
     const r = await call(url, 'GET', `/api/runs?${q}`);
     assert.is(r.status, 400, `${q}: ${r.text}`);
-    assert.ok(r.json.error.problems.some((p: { path: string }) => p.path === field), r.text);
+    assert.ok(
+      r.json.error.problems.some((p: { path: string }) => p.path === field),
+      r.text,
+    );
   }
   for (const id of ['99999999999999999999', '1e400']) {
     const r = await call(url, 'GET', `/api/materializations/${id}/lineage`);
@@ -192,7 +215,10 @@ test('without SERVING_API_TOKEN, state-changing routes accept only loopback call
   // With a token, the token decides, wherever the caller is.
   const secured = await startTestServer(instance, { apiToken: 'tok-123' }, { isLocalPeer: () => false });
   try {
-    const bad = await call(secured.url, 'POST', '/api/materialize', { body: { selection: 'nope', mode: 'stale-only' }, headers: { authorization: 'Bearer tok-123' } });
+    const bad = await call(secured.url, 'POST', '/api/materialize', {
+      body: { selection: 'nope', mode: 'stale-only' },
+      headers: { authorization: 'Bearer tok-123' },
+    });
     assert.is(bad.status, 400, bad.text);
   } finally {
     await secured.stop();

@@ -27,20 +27,27 @@ test('pjm/model serves LEAR: weights 0 and 1, the LEAR family backtest MAE', asy
   assert.is(sidecar.servedFamily, 'lear');
   assert.equal(sidecar.families!.weights, { xgboost: 0, lear: 1 });
   const bt = (await server.instance.store.current('pjm/backtest' as never, ''))!;
-  const metadata = (await server.instance.store.materialization(bt.id))!.metadata as { mae: number; families: { families: string; point: { xgboost: { mae: number } } } };
+  const metadata = (await server.instance.store.materialization(bt.id))!.metadata as {
+    mae: number;
+    families: { families: string; point: { xgboost: { mae: number } } };
+  };
   assert.is(metadata.families.families, 'lear');
   assert.is(sidecar.backtest!.mae, metadata.mae);
   assert.is.not(sidecar.backtest!.mae, metadata.families.point.xgboost.mae);
 });
 
 test("/predict is LEAR's forecast where LEAR has its inputs, XGBoost's where it has not", async () => {
-  for (const [day, family] of [['2016-12-30', 'lear'], ['2016-09-30', 'xgboost']] as const) {
+  for (const [day, family] of [
+    ['2016-12-30', 'lear'],
+    ['2016-09-30', 'xgboost'],
+  ] as const) {
     const r = await call(server.url, 'POST', '/predict', { body: { node: COMED, market: 'da', date: day } });
     assert.is(r.status, 200, r.text);
     assert.is(r.json.family.served, 'lear');
     assert.is(r.json.family.learFallback === null, family === 'lear', `${day}: ${r.json.family.learFallback}`);
     const expected = (await offlineFamilies(server.instance, COMED, day, WINDOWS))[family];
-    for (const f of r.json.forecasts as { hour: number; value: number }[]) assert.ok(Math.abs(f.value - expected[f.hour]!) < 1e-9, `${day} hour ${f.hour}: served ${f.value}, ${family} ${expected[f.hour]}`);
+    for (const f of r.json.forecasts as { hour: number; value: number }[])
+      assert.ok(Math.abs(f.value - expected[f.hour]!) < 1e-9, `${day} hour ${f.hour}: served ${f.value}, ${family} ${expected[f.hour]}`);
   }
 });
 

@@ -51,11 +51,20 @@ test('serves the pipeline model and forecasts the last day like the forecast cod
   const model = loadModel(sidecar, decodeModelBundle(bytes));
   const paths = async (asset: string) =>
     Promise.all(
-      [...((await server.instance.store.snapshot([asset as never])).get(asset as never) ?? new Map()).values()].map((c) => server.instance.storage.localPath(c.location)),
+      [...((await server.instance.store.snapshot([asset as never])).get(asset as never) ?? new Map()).values()].map((c) =>
+        server.instance.storage.localPath(c.location),
+      ),
     );
   const conn = await duckdbConnect();
   try {
-    const direct = await forecastDay(conn, { model, market: 'da', nodeId: COMED, day: END, pricesParquet: await paths('pjm/validated/prices'), loadParquet: await paths('pjm/validated/load') });
+    const direct = await forecastDay(conn, {
+      model,
+      market: 'da',
+      nodeId: COMED,
+      day: END,
+      pricesParquet: await paths('pjm/validated/prices'),
+      loadParquet: await paths('pjm/validated/load'),
+    });
     assert.ok(direct.ok);
     if (direct.ok) {
       assert.equal(
@@ -74,14 +83,24 @@ test('the day after the data: 422 naming the missing load forecasts and prices',
   assert.is(r.status, 422);
   assert.is(r.json.error.code, 'missing_inputs');
   const missing = r.json.error.missing as { input: string; day: string }[];
-  assert.ok(missing.some((m) => m.input === 'price' && m.day === '2017-01-01'), r.text);
-  assert.ok(missing.some((m) => m.input === 'load_forecast' && m.day === '2017-01-02'), r.text);
+  assert.ok(
+    missing.some((m) => m.input === 'price' && m.day === '2017-01-01'),
+    r.text,
+  );
+  assert.ok(
+    missing.some((m) => m.input === 'load_forecast' && m.day === '2017-01-02'),
+    r.text,
+  );
 });
 
 test('GET /model shows the pipeline lineage: the feature partitions it was trained on, their feature set and the backtest it was calibrated on', async () => {
   const r = await call(server.url, 'GET', '/model');
   assert.is(r.status, 200);
-  assert.equal(r.json.lineage.upstream.map((g: { asset: string }) => g.asset).sort(), ['pjm/backtest', 'pjm/feature_set', 'pjm/features'], 'the backtest too: it gives the model its calibration and the no-worse check its MAE');
+  assert.equal(
+    r.json.lineage.upstream.map((g: { asset: string }) => g.asset).sort(),
+    ['pjm/backtest', 'pjm/feature_set', 'pjm/features'],
+    'the backtest too: it gives the model its calibration and the no-worse check its MAE',
+  );
   assert.ok(r.json.featureNames.length > 50);
 });
 

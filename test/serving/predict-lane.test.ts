@@ -26,7 +26,8 @@ test.after(async () => {
 });
 
 const auth = { authorization: `Bearer ${TOKEN}` };
-const predict = (body: unknown, headers: Record<string, string> = {}): Promise<Reply> => call(server.url, 'POST', '/predict', { body, headers: { ...auth, ...headers } });
+const predict = (body: unknown, headers: Record<string, string> = {}): Promise<Reply> =>
+  call(server.url, 'POST', '/predict', { body, headers: { ...auth, ...headers } });
 const metric = async (series: string): Promise<number> => {
   const text = (await call(server.url, 'GET', '/metrics')).text;
   const m = new RegExp(`^${series.replace(/[{}"/]/g, (c) => `\\${c}`)} (\\d+)$`, 'm').exec(text);

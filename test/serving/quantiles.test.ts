@@ -51,8 +51,12 @@ test('a calibrated model: /predict validates against /openapi.json with quantile
   assert.is(hours.length, 24);
   for (const h of hours) {
     assert.ok(h.quantiles, `hour ${h.hour} has quantiles`);
-    assert.equal(h.quantiles!.map((q) => q.level), [...QUANTILE_LEVELS]);
-    for (let k = 1; k < h.quantiles!.length; k++) assert.ok(h.quantiles![k]!.value >= h.quantiles![k - 1]!.value, `hour ${h.hour}: quantile ${k} below ${k - 1}`);
+    assert.equal(
+      h.quantiles!.map((q) => q.level),
+      [...QUANTILE_LEVELS],
+    );
+    for (let k = 1; k < h.quantiles!.length; k++)
+      assert.ok(h.quantiles![k]!.value >= h.quantiles![k - 1]!.value, `hour ${h.hour}: quantile ${k} below ${k - 1}`);
     // The 90 % interval is a real interval around the point forecast, not a point.
     assert.ok(h.quantiles![6]!.value > h.quantiles![0]!.value, `hour ${h.hour}: a 90 % interval of width 0`);
   }
@@ -86,7 +90,10 @@ test('POST /predict/batch carries the same quantiles for each node-day', async (
   const one = await call(server.url, 'POST', '/predict', { body: { node: COMED, market: 'da', date: GOOD_DAY } });
   const batch = await call(server.url, 'POST', '/predict/batch', { body: { nodes: [COMED], market: 'da', dates: [GOOD_DAY] } });
   assert.is(batch.status, 200, batch.text);
-  assert.equal(batch.json.results[0].forecasts.map((h: Hour) => h.quantiles), one.json.forecasts.map((h: Hour) => h.quantiles));
+  assert.equal(
+    batch.json.results[0].forecasts.map((h: Hour) => h.quantiles),
+    one.json.forecasts.map((h: Hour) => h.quantiles),
+  );
 });
 
 test.run();

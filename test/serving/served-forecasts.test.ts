@@ -45,12 +45,24 @@ test('a forecast of the day after the data is kept once, with its quantiles; a k
   await eventually(() => kept().length > 0, 5_000, 'the served forecast to be written');
   server.deps.predictions.close();
   const rows = kept();
-  assert.equal(rows.map((r) => [r.origin, r.nodeId, r.market, r.day, r.modelVersion]), [['predict', COMED, 'da', MISSING_DAY, first.json.model.dataVersion]]);
+  assert.equal(
+    rows.map((r) => [r.origin, r.nodeId, r.market, r.day, r.modelVersion]),
+    [['predict', COMED, 'da', MISSING_DAY, first.json.model.dataVersion]],
+  );
   const f = rows[0]!;
   assert.is(f.hours.length, 24);
-  assert.equal(f.hours.map((h) => h.value), first.json.forecasts.map((h: { value: number }) => h.value));
-  assert.equal(f.levels, first.json.forecasts[0].quantiles.map((q: { level: number }) => q.level));
-  assert.equal(f.hours[5]!.quantiles, first.json.forecasts[5].quantiles.map((q: { value: number }) => q.value));
+  assert.equal(
+    f.hours.map((h) => h.value),
+    first.json.forecasts.map((h: { value: number }) => h.value),
+  );
+  assert.equal(
+    f.levels,
+    first.json.forecasts[0].quantiles.map((q: { level: number }) => q.level),
+  );
+  assert.equal(
+    f.hours[5]!.quantiles,
+    first.json.forecasts[5].quantiles.map((q: { value: number }) => q.value),
+  );
 });
 
 test.run();

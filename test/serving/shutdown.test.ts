@@ -40,7 +40,16 @@ test('SIGTERM during a slow request: the request completes, then the process exi
 
   // Fully up first (model loaded, warm-up over): on a loaded machine a request sent earlier could
   // still be unread by the server when SIGTERM comes, and an idle connection is closed at once.
-  for (let i = 0; i < 120 && !(await fetch(`${url}/ready`).then((r) => r.ok, () => false)); i++) await new Promise((r) => setTimeout(r, 250));
+  for (
+    let i = 0;
+    i < 120 &&
+    !(await fetch(`${url}/ready`).then(
+      (r) => r.ok,
+      () => false,
+    ));
+    i++
+  )
+    await new Promise((r) => setTimeout(r, 250));
 
   // A request whose body arrives in two parts, SIGTERM in between.
   const body = JSON.stringify({ node: COMED, market: 'da', date: GOOD_DAY });
@@ -49,7 +58,15 @@ test('SIGTERM during a slow request: the request completes, then the process exi
   const reply = new Promise<{ status: number; text: string }>((resolve, reject) => {
     const req = request(
       `${url}/predict`,
-      { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), authorization: `Bearer ${TOKEN}`, 'x-request-id': 'slow-1' } },
+      {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'content-length': String(Buffer.byteLength(body)),
+          authorization: `Bearer ${TOKEN}`,
+          'x-request-id': 'slow-1',
+        },
+      },
       (res) => {
         let text = '';
         res.on('data', (d) => (text += d));
@@ -81,7 +98,10 @@ test('SIGTERM during a slow request: the request completes, then the process exi
   assert.is(exit.code, 0, exit.stderr);
   assert.is(exit.signal, null);
 
-  const lines = exit.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  const lines = exit.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
   const access = lines.find((l) => l['requestId'] === 'slow-1' && l['msg'] === 'request');
   assert.ok(access, 'an access-log line with the request id');
   assert.is(access!['status'], 200);

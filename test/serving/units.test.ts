@@ -75,7 +75,9 @@ test('validation names each field path and what it expected', () => {
     { path: 'body/market', message: 'must be one of "da", "rt"' },
     { path: 'body/date', message: 'must match format "date"' },
   ]);
-  assert.equal(problems(PredictBatchRequest, { nodes: [], market: 'da', dates: ['2017-01-10'] }), [{ path: 'body/nodes', message: 'must NOT have fewer than 1 items' }]);
+  assert.equal(problems(PredictBatchRequest, { nodes: [], market: 'da', dates: ['2017-01-10'] }), [
+    { path: 'body/nodes', message: 'must NOT have fewer than 1 items' },
+  ]);
   assert.equal(problems(PredictRequest, []), [{ path: 'body', message: 'must be object' }]);
 });
 
@@ -108,7 +110,11 @@ test('LRU keeps the most recently used entries', () => {
 });
 
 test('a model refuses a market or a node it was not trained for, saying which it serves', () => {
-  const served = { materializationId: 7, sidecar: { market: 'da' }, model: { transform: { kind: 'asinh-median', byNode: { '51217': { median: 30, scale: 5 } } } } } as unknown as ServedModel;
+  const served = {
+    materializationId: 7,
+    sidecar: { market: 'da' },
+    model: { transform: { kind: 'asinh-median', byNode: { '51217': { median: 30, scale: 5 } } } },
+  } as unknown as ServedModel;
   checkServes(served, 'da', 51217);
   const refusal = (market: 'da' | 'rt', node: number) => {
     try {

@@ -25,7 +25,11 @@ function capturedLog(): { lines: () => Record<string, unknown>[]; log: ReturnTyp
 test('after start, /ready says warming_up until the warm-up ends; real requests are served meanwhile; the warm-up is not logged or counted', async () => {
   const { lines, log } = capturedLog();
   // Time enough for all of its requests on a loaded machine (it ends when they are answered).
-  const running = await startServer(instance, configWith({ dataDir: instance.dataDir, pollIntervalMs: 50, warmupMs: 60_000, logLevel: 'info', apiToken: TOKEN }), { log });
+  const running = await startServer(
+    instance,
+    configWith({ dataDir: instance.dataDir, pollIntervalMs: 50, warmupMs: 60_000, logLevel: 'info', apiToken: TOKEN }),
+    { log },
+  );
   try {
     const early = await call(running.url, 'GET', '/ready');
     assert.is(early.status, 503);
@@ -33,12 +37,23 @@ test('after start, /ready says warming_up until the warm-up ends; real requests 
     assert.match(early.json.error.message, /SERVING_WARMUP_MS/);
     assert.is(early.headers.get('retry-after'), '1');
     // A client guessing at the warm-up header is logged and counted like any other.
-    const during = await call(running.url, 'POST', '/predict', { body: { node: COMED, market: 'da', date: GOOD_DAY }, headers: { 'x-warmup': 'let-me-hide', authorization: `Bearer ${TOKEN}` } });
+    const during = await call(running.url, 'POST', '/predict', {
+      body: { node: COMED, market: 'da', date: GOOD_DAY },
+      headers: { 'x-warmup': 'let-me-hide', authorization: `Bearer ${TOKEN}` },
+    });
     assert.is(during.status, 200, during.text);
 
     await eventually(async () => (await call(running.url, 'GET', '/ready')).status === 200, 60_000, '/ready to answer 200 after the warm-up');
     const warmed = lines().find((l) => l['msg'] === 'warmed up') as
-      | { warmUp: { requests: number; days: number; cutShort: boolean; statuses: Record<string, number>; request: { node: number; market: string; date: string } } }
+      | {
+          warmUp: {
+            requests: number;
+            days: number;
+            cutShort: boolean;
+            statuses: Record<string, number>;
+            request: { node: number; market: string; date: string };
+          };
+        }
       | undefined;
     assert.ok(warmed, 'the warm-up logs its summary');
     // It is a number of requests, not a time: every one of them was sent and answered.
@@ -51,13 +66,19 @@ test('after start, /ready says warming_up until the warm-up ends; real requests 
     // It also asked for other days of the node, each once (the answering path of a day not cached yet), all answered 200 above.
     assert.ok(warmed.warmUp.days >= 1, `the warm-up asked for ${warmed.warmUp.days} other days`);
     const featureMisses = (await call(running.url, 'GET', '/metrics')).text.match(/^feature_cache_total\{result="miss"\} (\d+)$/m);
-    assert.ok(featureMisses !== null && Number(featureMisses[1]) >= warmed.warmUp.days, `each other day was computed, not answered from a cache: ${featureMisses?.[0]}`);
+    assert.ok(
+      featureMisses !== null && Number(featureMisses[1]) >= warmed.warmUp.days,
+      `each other day was computed, not answered from a cache: ${featureMisses?.[0]}`,
+    );
 
     // A probe of a pod that is not ready yet is a warning, not an error.
     const refused = lines().find((l) => l['path'] === '/ready' && l['status'] === 503);
     assert.is(refused?.['level'], 40);
     assert.is(refused?.['msg'], 'request refused');
-    assert.not.ok(lines().some((l) => JSON.stringify(l).includes(TOKEN)), 'the token never reaches the log');
+    assert.not.ok(
+      lines().some((l) => JSON.stringify(l).includes(TOKEN)),
+      'the token never reaches the log',
+    );
     const predictLines = lines().filter((l) => l['msg'] === 'request' && l['path'] === '/predict');
     assert.is(predictLines.length, 1, 'only the real /predict is in the access log');
     const metrics = (await call(running.url, 'GET', '/metrics')).text;

@@ -29,7 +29,10 @@ test('without STORAGE, or with STORAGE=local, assets are files under <dataDir>/a
 });
 
 test('STORAGE=s3 builds the S3 backend from S3_BUCKET, S3_PREFIX, S3_REGION, S3_ENDPOINT', () => {
-  const s = storageFromEnv({ STORAGE: 's3', S3_BUCKET: 'pjm-lmp-assets-123', S3_PREFIX: 'pjm-lmp/', S3_REGION: 'us-east-1', S3_ENDPOINT: 'http://127.0.0.1:9000' }, dataDir);
+  const s = storageFromEnv(
+    { STORAGE: 's3', S3_BUCKET: 'pjm-lmp-assets-123', S3_PREFIX: 'pjm-lmp/', S3_REGION: 'us-east-1', S3_ENDPOINT: 'http://127.0.0.1:9000' },
+    dataDir,
+  );
   assert.instance(s, S3Storage);
   const s3 = s as S3Storage;
   assert.is(s3.kind, 's3');

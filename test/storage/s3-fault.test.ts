@@ -47,7 +47,10 @@ test('with the store up, the first version is published', async () => {
   const run = await materialize(instance, { trigger: 'test' });
   assert.is(run.status, 'succeeded', JSON.stringify(run.failures));
   const cur = (await instance.store.current(MODEL, ''))!;
-  assert.ok(server.events.some((e) => e.name === 'ObjectCreated:Post' && e.key === parseS3Location(cur.location!).key), 'uploaded as multipart');
+  assert.ok(
+    server.events.some((e) => e.name === 'ObjectCreated:Post' && e.key === parseS3Location(cur.location!).key),
+    'uploaded as multipart',
+  );
 });
 
 test('the store stops mid-upload: the step fails, no pointer is committed, the previous version stays current and readable', async () => {
@@ -88,7 +91,12 @@ test('the store stops mid-upload: the step fails, no pointer is committed, the p
   await server.restart();
   const fresh = server.storage({ prefix: 'pjm' });
   assert.is(sha(await readFile(await fresh.localPath(v1.location!))), sha(contentOf(1)));
-  const v2Key = storage.keyFor({ asset: MODEL, partition: '', dataVersion: createHash('sha256').update(contentOf(2)).digest('hex').slice(0, 16) as never, io: 'file' });
+  const v2Key = storage.keyFor({
+    asset: MODEL,
+    partition: '',
+    dataVersion: createHash('sha256').update(contentOf(2)).digest('hex').slice(0, 16) as never,
+    io: 'file',
+  });
   const head = await fresh.client.send(new HeadObjectCommand({ Bucket: server.bucket, Key: v2Key })).then(
     () => 200,
     (err: { $metadata?: { httpStatusCode?: number } }) => err.$metadata?.httpStatusCode,
@@ -106,7 +114,10 @@ test('after the store restarts, a rerun completes and downstream reads the new v
   assert.is(catchUp.counts.materialized, 1, 'the summary, stale since the model changed');
   const cur = (await instance.store.current(MODEL, ''))!;
   assert.is(sha(await readFile(await instance.storage.localPath(cur.location!))), sha(contentOf(2)));
-  const s = JSON.parse(await readFile(await instance.storage.localPath((await instance.store.current(SUMMARY, ''))!.location!), 'utf8')) as { bytes: number; firstByte: number };
+  const s = JSON.parse(await readFile(await instance.storage.localPath((await instance.store.current(SUMMARY, ''))!.location!), 'utf8')) as {
+    bytes: number;
+    firstByte: number;
+  };
   assert.equal(s, { bytes: SIZE, firstByte: 2, sha256: sha(contentOf(2)) });
   assert.equal(await instance.store.checkConsistency(), [], 'the store is consistent');
 });

@@ -76,7 +76,10 @@ test('prune lists the bucket prefix and removes an orphan object (uploaded, neve
   const listed: string[] = [];
   for await (const f of storage.list()) listed.push(f.location);
   assert.ok(listed.includes(`s3://cloud-assets/${orphanKey}`));
-  assert.ok(listed.every((l) => l.startsWith('s3://cloud-assets/runtime-example/')), listed.join('\n'));
+  assert.ok(
+    listed.every((l) => l.startsWith('s3://cloud-assets/runtime-example/')),
+    listed.join('\n'),
+  );
 
   const r = await prune(i, { olderThanMs: 30 * 86_400_000, orphanGraceMs: 0 });
   assert.is(r.orphans, 1);

@@ -108,7 +108,7 @@ test('an object above the part size goes up as a multipart upload; one below it 
   assert.is(sha(await readFile(copy)), sha(big));
 });
 
-test('a part size under S3\'s 5 MiB minimum is refused with the reason', () => {
+test("a part size under S3's 5 MiB minimum is refused with the reason", () => {
   try {
     server.storage({ partSizeBytes: 1024 * 1024 });
     assert.unreachable('expected an error');
@@ -176,7 +176,13 @@ test('an upload to a bucket that does not exist fails and names the location', a
   await mkdir(dir, { recursive: true });
   await writeFile(join(dir, 'x'), '{}');
   try {
-    await storage.publish({ tempPath: join(dir, 'x'), asset: 'example/total' as AssetKey, partition: '', dataVersion: dataVersionOfBytes(Buffer.from('{}')), io: 'json' });
+    await storage.publish({
+      tempPath: join(dir, 'x'),
+      asset: 'example/total' as AssetKey,
+      partition: '',
+      dataVersion: dataVersionOfBytes(Buffer.from('{}')),
+      io: 'json',
+    });
     assert.unreachable('expected an error');
   } catch (err) {
     assert.ok(isRuntimeError(err, 'storage'));
@@ -192,7 +198,7 @@ test('a store that answers 403 for a missing key (listing denied outside the pre
   const target = new URL(server.endpoint);
   const proxy = createServer((req, res) => {
     const upstream = httpRequest({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (up) => {
-      const status = req.method === 'HEAD' && up.statusCode === 404 ? 403 : up.statusCode ?? 502;
+      const status = req.method === 'HEAD' && up.statusCode === 404 ? 403 : (up.statusCode ?? 502);
       res.writeHead(status, up.headers);
       up.pipe(res);
     });

@@ -67,15 +67,27 @@ export function storeContract(name: string, setup: () => Promise<StoreBackend>):
     await store.createRun({ id: 'old', selection: 'a*', partitions: '2024-01-01', trigger: 'cron', now: 1000 });
     await store.createRun({ id: 'new', selection: '*', partitions: null, trigger: 'cli', now: 2000 });
     const run = (await store.getRun('old'))!;
-    assert.equal([run.status, run.selection, run.partitions, run.trigger, run.pid, run.startedAt, run.heartbeatAt, run.endedAt], ['running', 'a*', '2024-01-01', 'cron', process.pid, 1000, 1000, null]);
-    assert.equal((await store.listRuns()).map((r) => r.id), ['new', 'old']);
-    assert.equal((await store.listRuns({ limit: 1, offset: 1 })).map((r) => r.id), ['old']);
+    assert.equal(
+      [run.status, run.selection, run.partitions, run.trigger, run.pid, run.startedAt, run.heartbeatAt, run.endedAt],
+      ['running', 'a*', '2024-01-01', 'cron', process.pid, 1000, 1000, null],
+    );
+    assert.equal(
+      (await store.listRuns()).map((r) => r.id),
+      ['new', 'old'],
+    );
+    assert.equal(
+      (await store.listRuns({ limit: 1, offset: 1 })).map((r) => r.id),
+      ['old'],
+    );
     await store.finishRun('old', 'failed', { materialized: 2 }, 'boom', 3000);
     // A run already ended keeps its first ending.
     await store.finishRun('old', 'succeeded', {}, null, 4000);
     const ended = (await store.getRun('old'))!;
     assert.equal([ended.status, ended.summary, ended.error, ended.endedAt], ['failed', { materialized: 2 }, 'boom', 3000]);
-    assert.equal((await store.listRuns({ status: 'running' })).map((r) => r.id), ['new']);
+    assert.equal(
+      (await store.listRuns({ status: 'running' })).map((r) => r.id),
+      ['new'],
+    );
     assert.is(await store.getRun('nope'), undefined);
   });
 
@@ -117,17 +129,26 @@ export function storeContract(name: string, setup: () => Promise<StoreBackend>):
     ]);
     await store.appendEvents([]);
     const all = await store.events('r1');
-    assert.equal(all.map((e) => [e.type, e.level, e.ts, e.asset, e.partition]), [
-      ['run_started', 'info', 1, null, null],
-      ['log', 'debug', 2, A, '2024-01-01'],
-      ['step_failed', 'error', 3, A, '2024-01-02'],
-    ]);
+    assert.equal(
+      all.map((e) => [e.type, e.level, e.ts, e.asset, e.partition]),
+      [
+        ['run_started', 'info', 1, null, null],
+        ['log', 'debug', 2, A, '2024-01-01'],
+        ['step_failed', 'error', 3, A, '2024-01-02'],
+      ],
+    );
     assert.equal(all[1]!.data, { text: 'nul \u0000 and quotes "' });
     assert.is(all[2]!.data, null);
     assert.ok(all[0]!.id < all[1]!.id && all[1]!.id < all[2]!.id);
-    assert.equal((await store.events('r1', { types: ['step_failed', 'run_finished'] })).map((e) => e.ts), [3]);
+    assert.equal(
+      (await store.events('r1', { types: ['step_failed', 'run_finished'] })).map((e) => e.ts),
+      [3],
+    );
     assert.equal(await store.events('r1', { types: [] }), []);
-    assert.equal((await store.events('r1', { afterId: all[0]!.id, limit: 1 })).map((e) => e.ts), [2]);
+    assert.equal(
+      (await store.events('r1', { afterId: all[0]!.id, limit: 1 })).map((e) => e.ts),
+      [2],
+    );
     assert.equal(await store.events('other'), []);
   });
 
@@ -165,7 +186,11 @@ export function storeContract(name: string, setup: () => Promise<StoreBackend>):
     // No process holds a partition forever: past its expiry anyone takes it.
     assert.ok((await store.tryAcquireLease(A, 'p1', 'b', now + 10 + 30_001, 30_000)).acquired, 'an expired lease is taken over');
     await store.heartbeat('b', now + 40_000, 60_000);
-    assert.equal(await store.tryAcquireLease(A, 'p2', 'a', now + 90_000, 30_000), { acquired: false, holder: 'b', expiresAt: now + 100_000 }, 'a heartbeat renews every lease of the run');
+    assert.equal(
+      await store.tryAcquireLease(A, 'p2', 'a', now + 90_000, 30_000),
+      { acquired: false, holder: 'b', expiresAt: now + 100_000 },
+      'a heartbeat renews every lease of the run',
+    );
     await store.finishRun('b', 'succeeded', {}, null, now + 90_000);
     assert.ok((await store.tryAcquireLease(A, 'p2', 'a', now + 90_001, 30_000)).acquired);
     assert.ok((await store.tryAcquireLease(A, 'p1', 'a', now + 90_001, 30_000)).acquired);
@@ -201,22 +226,39 @@ export function storeContract(name: string, setup: () => Promise<StoreBackend>):
     );
     assert.ok(id > up);
     const m = (await store.materialization(id))!;
-    assert.equal([m.asset, m.partition, m.runId, m.status, m.codeVersion, m.dataVersion, m.location], [B, '2024-01-01', 'r1', 'published', '1', 'bbbb', `${B}/2024-01-01/bbbb.parquet`]);
+    assert.equal(
+      [m.asset, m.partition, m.runId, m.status, m.codeVersion, m.dataVersion, m.location],
+      [B, '2024-01-01', 'r1', 'published', '1', 'bbbb', `${B}/2024-01-01/bbbb.parquet`],
+    );
     assert.equal(m.metadata, { rowCount: 24, columns: ['ts', 'lmp'], nested: { ok: true } });
     assert.equal(await store.inputsOf(id), [{ asset: A, partition: '2024-01-01', materializationId: up, dataVersion: 'aaaa' }]);
-    assert.equal((await store.consumersOf(up)).map((c) => c.id), [id]);
+    assert.equal(
+      (await store.consumersOf(up)).map((c) => c.id),
+      [id],
+    );
     const checks = await store.checkResults(id);
-    assert.equal(checks.map((c) => [c.name, c.blocking, c.passed, c.message, c.materializationId, c.asset]), [
-      ['has_rows', true, true, '', id, B],
-      ['soft', false, false, 'just a warning', id, B],
-    ]);
+    assert.equal(
+      checks.map((c) => [c.name, c.blocking, c.passed, c.message, c.materializationId, c.asset]),
+      [
+        ['has_rows', true, true, '', id, B],
+        ['soft', false, false, 'just a warning', id, B],
+      ],
+    );
     assert.equal(checks[0]!.metadata, { rows: 24 });
     const cur = (await store.current(B, '2024-01-01'))!;
     assert.equal([cur.id, cur.dataVersion, cur.runId, cur.location, cur.corrupt], [id, 'bbbb', 'r1', m.location, undefined]);
     assert.equal(cur.inputs, [{ asset: A, partition: '2024-01-01', materializationId: up, dataVersion: 'aaaa' }]);
     // The run's pending log line first, then the step's event tagged with its materialization.
     const events = await store.events('r1');
-    assert.equal(events.map((e) => [e.type, e.asset]), [['log', A], ['step_materialized', A], ['log', B], ['step_materialized', B]]);
+    assert.equal(
+      events.map((e) => [e.type, e.asset]),
+      [
+        ['log', A],
+        ['step_materialized', A],
+        ['log', B],
+        ['step_materialized', B],
+      ],
+    );
     assert.equal(events[3]!.data, { materializationId: id });
     assert.is(events[2]!.data, null);
   });
@@ -226,13 +268,23 @@ export function storeContract(name: string, setup: () => Promise<StoreBackend>):
     const good = await store.commitMaterialization(materializationOf(A, '', 'r1', 'good'));
     const token = await store.changeToken();
     const blocked = await store.commitMaterialization(
-      materializationOf(A, '', 'r1', 'bad', { status: 'blocked', location: null, checks: [{ name: 'has_rows', blocking: true, passed: false, message: 'no rows', metadata: {} }] }),
+      materializationOf(A, '', 'r1', 'bad', {
+        status: 'blocked',
+        location: null,
+        checks: [{ name: 'has_rows', blocking: true, passed: false, message: 'no rows', metadata: {} }],
+      }),
     );
     assert.is((await store.current(A, ''))!.id, good);
     assert.is((await store.materialization(blocked))!.status, 'blocked');
-    assert.equal((await store.checkResults(blocked)).map((c) => c.passed), [false]);
+    assert.equal(
+      (await store.checkResults(blocked)).map((c) => c.passed),
+      [false],
+    );
     assert.is.not(await store.changeToken(), token, 'a blocked attempt still changes the token');
-    assert.equal((await store.history(A)).map((h) => h.id), [blocked, good]);
+    assert.equal(
+      (await store.history(A)).map((h) => h.id),
+      [blocked, good],
+    );
   });
 
   t('commit: a failed commit records nothing at all, not even its log events; the previous version stays current', async () => {
@@ -247,7 +299,10 @@ export function storeContract(name: string, setup: () => Promise<StoreBackend>):
     assert.is((await store.current(A, 'p'))!.id, good);
     assert.is((await store.events('r1')).length, before);
     assert.equal(await store.events('no-such-run'), []);
-    assert.equal((await store.history(A)).map((h) => h.id), [good]);
+    assert.equal(
+      (await store.history(A)).map((h) => h.id),
+      [good],
+    );
     assert.equal(await store.checkConsistency(), []);
   });
 
@@ -255,11 +310,23 @@ export function storeContract(name: string, setup: () => Promise<StoreBackend>):
     const { store } = await withRun();
     const ids: number[] = [];
     for (let k = 0; k < 6; k++) ids.push(await store.commitMaterialization(materializationOf(A, `p${k % 2}`, 'r1', `v${k}`)));
-    assert.equal((await store.history(A)).map((h) => h.id), [...ids].reverse());
-    assert.equal((await store.history(A, { partition: 'p1' })).map((h) => h.dataVersion), ['v5', 'v3', 'v1']);
-    assert.equal((await store.history(A, { limit: 2, beforeId: ids[4] })).map((h) => h.id), [ids[3], ids[2]]);
+    assert.equal(
+      (await store.history(A)).map((h) => h.id),
+      [...ids].reverse(),
+    );
+    assert.equal(
+      (await store.history(A, { partition: 'p1' })).map((h) => h.dataVersion),
+      ['v5', 'v3', 'v1'],
+    );
+    assert.equal(
+      (await store.history(A, { limit: 2, beforeId: ids[4] })).map((h) => h.id),
+      [ids[3], ids[2]],
+    );
     assert.equal(await store.history(B), []);
-    assert.equal((await store.materializationsOfRun('r1')).map((m) => m.id), ids);
+    assert.equal(
+      (await store.materializationsOfRun('r1')).map((m) => m.id),
+      ids,
+    );
     assert.is(await store.materialization(ids[5]! + 1000), undefined);
   });
 
@@ -274,9 +341,18 @@ export function storeContract(name: string, setup: () => Promise<StoreBackend>):
     );
     const all = await store.snapshot();
     assert.equal([...all.keys()].sort(), [A, B]);
-    assert.equal([...all.get(A)!.entries()].map(([p, c]) => [p, c.id]).sort(), [['p1', a1b], ['p2', a2]]);
+    assert.equal([...all.get(A)!.entries()].map(([p, c]) => [p, c.id]).sort(), [
+      ['p1', a1b],
+      ['p2', a2],
+    ]);
     assert.ok(a1b !== a1);
-    assert.equal(all.get(B)!.get('')!.inputs.map((i) => i.materializationId), [a1b]);
+    assert.equal(
+      all
+        .get(B)!
+        .get('')!
+        .inputs.map((i) => i.materializationId),
+      [a1b],
+    );
     assert.equal(all.get(B)!.get('')!.id, b);
     const onlyB = await store.snapshot([B]);
     assert.equal([...onlyB.keys()], [B]);
@@ -291,12 +367,29 @@ export function storeContract(name: string, setup: () => Promise<StoreBackend>):
     const old = await store.commitMaterialization(materializationOf(A, 'p', 'r1', 'old'));
     const cur = await store.commitMaterialization(materializationOf(A, 'p', 'r1', 'cur'));
     const token = await store.corruptionToken();
-    const mark = { asset: A, partition: 'p', reason: 'mismatch' as const, detail: 'hashes to ffff', expected: 'cur' as DataVersion, found: 'ffff' as DataVersion, detectedBy: 'verify' as const, now: 42 };
+    const mark = {
+      asset: A,
+      partition: 'p',
+      reason: 'mismatch' as const,
+      detail: 'hashes to ffff',
+      expected: 'cur' as DataVersion,
+      found: 'ffff' as DataVersion,
+      detectedBy: 'verify' as const,
+      now: 42,
+    };
     assert.is(await store.markCorrupt({ ...mark, materializationId: old }), false, 'a replaced version is not marked');
     assert.is(await store.corruptionToken(), token);
     assert.is(await store.markCorrupt({ ...mark, materializationId: cur }), true);
     assert.is.not(await store.corruptionToken(), token);
-    const expected = { materializationId: cur, reason: 'mismatch', detail: 'hashes to ffff', expected: 'cur', found: 'ffff', detectedBy: 'verify', detectedAt: 42 };
+    const expected = {
+      materializationId: cur,
+      reason: 'mismatch',
+      detail: 'hashes to ffff',
+      expected: 'cur',
+      found: 'ffff',
+      detectedBy: 'verify',
+      detectedAt: 42,
+    };
     assert.equal((await store.current(A, 'p'))!.corrupt, expected);
     assert.equal((await store.snapshot([A])).get(A)!.get('p')!.corrupt, expected);
     assert.equal(await store.corruptMarks(), [{ asset: A, partition: 'p', mark: expected }]);
@@ -380,7 +473,11 @@ export function storeContract(name: string, setup: () => Promise<StoreBackend>):
     const count = heard.length;
     await writer.commitMaterialization(materializationOf(A, '2024-01-02', 'r1', 'v2'));
     await new Promise((r) => setTimeout(r, 1200));
-    assert.is(heard.filter((c) => c.kind === 'materialization').length, heard.slice(0, count).filter((c) => c.kind === 'materialization').length, 'nothing heard after unsubscribing');
+    assert.is(
+      heard.filter((c) => c.kind === 'materialization').length,
+      heard.slice(0, count).filter((c) => c.kind === 'materialization').length,
+      'nothing heard after unsubscribing',
+    );
   });
 
   // ---- prune ----
@@ -492,9 +589,15 @@ export function storeContract(name: string, setup: () => Promise<StoreBackend>):
     const perPartition = new Map<string, number>();
     for (const m of history) perPartition.set(m.partition, (perPartition.get(m.partition) ?? 0) + 1);
     assert.is(perPartition.size, count);
-    assert.ok([...perPartition.values()].every((k) => k === 1), 'no partition was materialized twice');
+    assert.ok(
+      [...perPartition.values()].every((k) => k === 1),
+      'no partition was materialized twice',
+    );
     const lines = [...a.lines, ...b.lines];
-    assert.ok(lines.some((l) => l.waiting !== undefined || l.skipped !== undefined), 'the processes met and one deferred to the other');
+    assert.ok(
+      lines.some((l) => l.waiting !== undefined || l.skipped !== undefined),
+      'the processes met and one deferred to the other',
+    );
     assert.ok(a.lines.some((l) => l.materialized) && b.lines.some((l) => l.materialized), 'both did some of the work');
     assert.equal(await store.checkConsistency(), []);
   });
@@ -506,10 +609,14 @@ type Line = Record<string, unknown>;
 
 /** A child process running test/store/fixtures/store-process.ts against one store. */
 function startStoreProcess(mode: 'commit-loop' | 'claim', location: string, runId: string, count?: number) {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'test/store/fixtures/store-process.ts', mode, location, runId, ...(count ? [String(count)] : [])], {
-    cwd: PROJECT_ROOT,
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'test/store/fixtures/store-process.ts', mode, location, runId, ...(count ? [String(count)] : [])],
+    {
+      cwd: PROJECT_ROOT,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    },
+  );
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr += d));
   const lines: Line[] = [];
@@ -522,12 +629,16 @@ function startStoreProcess(mode: 'commit-loop' | 'claim', location: string, runI
       else waiters.push(w);
     }
   });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('close', (code, signal) => resolve({ code, signal })),
+  );
   const until = (pred: (l: Line) => boolean): Promise<void> =>
     new Promise((resolve, reject) => {
       if (lines.some(pred)) return resolve();
       waiters.push({ pred, resolve });
-      void exited.then(({ code, signal }) => reject(new Error(`store process ${mode} ${runId} ended (code ${code}, signal ${signal}) before it was expected to:\n${stderr}`)));
+      void exited.then(({ code, signal }) =>
+        reject(new Error(`store process ${mode} ${runId} ended (code ${code}, signal ${signal}) before it was expected to:\n${stderr}`)),
+      );
     });
   return {
     process: child,

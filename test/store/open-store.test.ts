@@ -11,7 +11,10 @@ test('unset: the SQLite file under DATA_DIR, as before', () => {
 });
 
 test('postgres:// and postgresql:// URLs select PostgreSQL', () => {
-  assert.equal(storeTargetFromEnv({ LINEAGE_STORE: 'postgres://app:secret@db.internal:5432/lineage' }, 'data'), { kind: 'postgres', url: 'postgres://app:secret@db.internal:5432/lineage' });
+  assert.equal(storeTargetFromEnv({ LINEAGE_STORE: 'postgres://app:secret@db.internal:5432/lineage' }, 'data'), {
+    kind: 'postgres',
+    url: 'postgres://app:secret@db.internal:5432/lineage',
+  });
   assert.is(parseStoreTarget('postgresql://db/lineage').kind, 'postgres');
 });
 

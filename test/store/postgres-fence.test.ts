@@ -49,7 +49,10 @@ test('a fenced commit by the lease holder is recorded and moves the current poin
   assert.ok((await store.tryAcquireLease(A, 'p', 'r1@w1#1', now, 30_000)).acquired);
   const id = await store.commitMaterialization({ ...materializationOf(A, 'p', 'r1', 'aaaa'), leaseHolder: 'r1@w1#1' });
   assert.is((await store.current(A, 'p'))!.id, id);
-  assert.equal((await store.events('r1')).map((e) => e.type), ['log', 'step_materialized']);
+  assert.equal(
+    (await store.events('r1')).map((e) => e.type),
+    ['log', 'step_materialized'],
+  );
 });
 
 test('a holder whose lease expired and was taken over records nothing: not the version, its checks or its log events', async () => {
@@ -62,7 +65,10 @@ test('a holder whose lease expired and was taken over records nothing: not the v
   const events = (await store.events('r1')).length;
   await refusedAsLost(store.commitMaterialization({ ...materializationOf(A, 'p', 'r1', 'late'), leaseHolder: 'r1@w1#1' }), 'the taken-over holder');
   assert.is((await store.current(A, 'p'))!.id, good);
-  assert.equal((await store.history(A)).map((h) => h.id), [good]);
+  assert.equal(
+    (await store.history(A)).map((h) => h.id),
+    [good],
+  );
   assert.is((await store.events('r1')).length, events);
   // The worker that took it over commits.
   const id = await store.commitMaterialization({ ...materializationOf(A, 'p', 'r1', 'retry'), leaseHolder: 'r1@w2#2' });

@@ -23,7 +23,16 @@ async function queueWithRun(label: string): Promise<{ store: LineageStore; queue
   return { store, queue };
 }
 
-const unit = (n: number) => ({ runId: 'r1', unitKey: `u${n}`, asset: 'example/readings' as AssetKey, partitions: [`p${n}`], pool: null, payload: { n }, maxAttempts: 3, now: Date.now() });
+const unit = (n: number) => ({
+  runId: 'r1',
+  unitKey: `u${n}`,
+  asset: 'example/readings' as AssetKey,
+  partitions: [`p${n}`],
+  pool: null,
+  payload: { n },
+  maxAttempts: 3,
+  now: Date.now(),
+});
 
 test.before(async () => {
   cluster = await startPostgres();
@@ -44,7 +53,13 @@ test('completeAndClaim: records the result and hands the worker the next unit, i
   const last = await queue.completeAndClaim({ id: r.next!.id, worker: 'w', attempt: 1 }, 'two', Date.now(), 30_000);
   assert.equal([last.completed, last.next], [true, undefined]);
   const units = await queue.units('r1');
-  assert.equal(units.map((u) => [u.state, u.result, u.claimedBy]), [['done', 'one', 'w'], ['done', 'two', 'w']]);
+  assert.equal(
+    units.map((u) => [u.state, u.result, u.claimedBy]),
+    [
+      ['done', 'one', 'w'],
+      ['done', 'two', 'w'],
+    ],
+  );
 });
 
 test('completeAndClaim with a lost claim: the result is dropped, the unit stays with its new holder, and the worker still gets the next', async () => {
@@ -62,7 +77,7 @@ test('completeAndClaim with a lost claim: the result is dropped, the unit stays 
   assert.equal([u1!.state, u1!.claimedBy, u1!.result], ['claimed', 'w2', null]);
 });
 
-test('completeAndClaim past the worker\'s own claim expiry (nobody took it over): recorded, and the next unit is another one', async () => {
+test("completeAndClaim past the worker's own claim expiry (nobody took it over): recorded, and the next unit is another one", async () => {
   const { queue } = await queueWithRun('expired');
   for (const n of [1, 2]) await queue.enqueue(unit(n));
   const now = Date.now();
@@ -85,7 +100,10 @@ test('subscribe: a unit queued and a unit ended are announced with their state a
   for (let k = 0; k < 100 && heard.length < 2; k++) await new Promise((resolve) => setTimeout(resolve, 20));
   await new Promise((resolve) => setTimeout(resolve, 100));
   await stop();
-  assert.equal(heard, [{ state: 'queued', runId: 'r1' }, { state: 'done', runId: 'r1' }]);
+  assert.equal(heard, [
+    { state: 'queued', runId: 'r1' },
+    { state: 'done', runId: 'r1' },
+  ]);
 });
 
 test.run();

@@ -6,14 +6,33 @@ import type { Test } from 'uvu';
 import type { LineageStore } from '../../runtime/store/lineage-store-api.ts';
 import { CANCELED_ON_REQUEST, type NewQueuedRun, type QueueLimits } from '../../runtime/store/run-queue-records.ts';
 
-export function runQueueContract(t: Test, fresh: () => Promise<{ store: LineageStore; location: string }>, again: (location: string) => Promise<LineageStore>): void {
-  const run = (runId: string, pools: string[] = [], at = 1000): NewQueuedRun => ({ runId, selection: `asset_${runId}`, partitions: null, force: false, trigger: 'api', pools, enqueuedAt: at });
+export function runQueueContract(
+  t: Test,
+  fresh: () => Promise<{ store: LineageStore; location: string }>,
+  again: (location: string) => Promise<LineageStore>,
+): void {
+  const run = (runId: string, pools: string[] = [], at = 1000): NewQueuedRun => ({
+    runId,
+    selection: `asset_${runId}`,
+    partitions: null,
+    force: false,
+    trigger: 'api',
+    pools,
+    enqueuedAt: at,
+  });
   const limits = (maxConcurrentRuns: number, poolLimits: Record<string, number> = {}): QueueLimits => ({ maxConcurrentRuns, poolLimits });
 
   t('run queue: claimed in the order queued, up to the global limit; a finished run frees its slot', async () => {
     const { store } = await fresh();
     for (const id of ['r1', 'r2', 'r3']) await store.enqueueRun(run(id));
-    assert.equal((await store.runQueue()).map((q) => [q.runId, q.state]), [['r1', 'queued'], ['r2', 'queued'], ['r3', 'queued']]);
+    assert.equal(
+      (await store.runQueue()).map((q) => [q.runId, q.state]),
+      [
+        ['r1', 'queued'],
+        ['r2', 'queued'],
+        ['r3', 'queued'],
+      ],
+    );
     assert.is((await store.claimQueuedRun('a', limits(2), 2000)).claimed?.runId, 'r1');
     assert.is((await store.claimQueuedRun('a', limits(2), 2000)).claimed?.runId, 'r2');
     const full = await store.claimQueuedRun('a', limits(2), 2000);
@@ -22,7 +41,14 @@ export function runQueueContract(t: Test, fresh: () => Promise<{ store: LineageS
     await store.finishQueuedRun('r1');
     const third = await store.claimQueuedRun('b', limits(2), 3000);
     assert.equal([third.claimed?.runId, third.claimed?.state, third.claimed?.claimedBy, third.claimed?.claimedAt], ['r3', 'launched', 'b', 3000]);
-    assert.equal((await store.runQueue({ states: ['launched', 'finished'] })).map((q) => [q.runId, q.state]), [['r1', 'finished'], ['r2', 'launched'], ['r3', 'launched']]);
+    assert.equal(
+      (await store.runQueue({ states: ['launched', 'finished'] })).map((q) => [q.runId, q.state]),
+      [
+        ['r1', 'finished'],
+        ['r2', 'launched'],
+        ['r3', 'launched'],
+      ],
+    );
   });
 
   t('run queue: a run waiting for a full pool lets later runs of other pools go ahead; its turn keeps its place', async () => {
@@ -70,10 +96,19 @@ export function runQueueContract(t: Test, fresh: () => Promise<{ store: LineageS
     await store.enqueueRun(run('r2', [], 1000));
     assert.equal((await store.queuedRun('r1'))?.heartbeatAt, 1000);
     await store.heartbeatQueuedRuns(['r1', 'r2'], 5000);
-    assert.equal((await store.runQueue()).map((q) => q.heartbeatAt), [5000, 5000]);
+    assert.equal(
+      (await store.runQueue()).map((q) => q.heartbeatAt),
+      [5000, 5000],
+    );
     await store.cancelQueuedRun('r1');
     await store.cancelQueuedRun('r2', 'canceled by the test');
-    assert.equal((await store.runQueue({ states: ['canceled'] })).map((q) => [q.runId, q.cancelReason]), [['r1', CANCELED_ON_REQUEST], ['r2', 'canceled by the test']]);
+    assert.equal(
+      (await store.runQueue({ states: ['canceled'] })).map((q) => [q.runId, q.cancelReason]),
+      [
+        ['r1', CANCELED_ON_REQUEST],
+        ['r2', 'canceled by the test'],
+      ],
+    );
     await store.heartbeatQueuedRuns(['r1'], 9000);
     assert.is((await store.queuedRun('r1'))?.heartbeatAt, 5000, 'a row no longer queued is left alone');
   });

@@ -56,7 +56,9 @@ export function dataMinerCsvTimestampToIso(s: string): string {
 
 /** Reads a Data Miner CSV export (CRLF, unquoted) into API-shaped items. */
 export function itemsFromDataMinerCsv(path: string): Item[] {
-  const lines = readFileSync(path, 'utf8').split(/\r?\n/).filter((l) => l !== '');
+  const lines = readFileSync(path, 'utf8')
+    .split(/\r?\n/)
+    .filter((l) => l !== '');
   const header = (lines[0] ?? '').split(',');
   return lines.slice(1).map((line) => {
     const cells = line.split(',');
@@ -161,7 +163,9 @@ export async function startDataMinerServer(options: { key: string; feeds: Readon
       switch (fault.fault.kind) {
         case '429':
           record(429);
-          send(res, 429, JSON.stringify({ statusCode: 429, message: 'Rate limit is exceeded.' }), { 'retry-after': String(fault.fault.retryAfterSeconds ?? 0) });
+          send(res, 429, JSON.stringify({ statusCode: 429, message: 'Rate limit is exceeded.' }), {
+            'retry-after': String(fault.fault.retryAfterSeconds ?? 0),
+          });
           return;
         case '500':
           record(500);

@@ -73,9 +73,14 @@ function runAsOwner(bin: string, args: readonly string[]): void {
 function ownerIds(): { uid: number; gid: number } | undefined {
   if (process.getuid?.() !== 0) return undefined;
   try {
-    return { uid: Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' })), gid: Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' })) };
+    return {
+      uid: Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' })),
+      gid: Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' })),
+    };
   } catch {
-    throw new Error('Running as root, the PostgreSQL tests run the cluster as the `postgres` user, which does not exist. Installing `postgresql` creates it, or: useradd --system postgres.');
+    throw new Error(
+      'Running as root, the PostgreSQL tests run the cluster as the `postgres` user, which does not exist. Installing `postgresql` creates it, or: useradd --system postgres.',
+    );
   }
 }
 

@@ -31,12 +31,19 @@ test('GET /api/graph: every asset with its status, partition counts and causes, 
   const { status, body } = await get('/api/graph');
   assert.is(status, 200);
   const by = Object.fromEntries(body.nodes.map((n: any) => [n.key, n]));
-  assert.equal(
-    Object.fromEntries(body.nodes.map((n: any) => [n.key, n.status])),
-    { 'demo/readings': 'fresh', 'demo/daily_mean': 'stale', 'demo/summary': 'stale', 'demo/flaky': 'failed', 'demo/report': 'stale', 'demo/later': 'missing' },
-  );
+  assert.equal(Object.fromEntries(body.nodes.map((n: any) => [n.key, n.status])), {
+    'demo/readings': 'fresh',
+    'demo/daily_mean': 'stale',
+    'demo/summary': 'stale',
+    'demo/flaky': 'failed',
+    'demo/report': 'stale',
+    'demo/later': 'missing',
+  });
   assert.equal(by['demo/daily_mean'].counts, { total: 6, fresh: 5, stale: 1, missing: 0, failed: 0, running: 0 });
-  assert.match(by['demo/daily_mean'].causes[0].text, new RegExp(`upstream demo/readings\\[${STALE_DAY}\\] now has data version [0-9a-f]{8}; this one consumed [0-9a-f]{8}`));
+  assert.match(
+    by['demo/daily_mean'].causes[0].text,
+    new RegExp(`upstream demo/readings\\[${STALE_DAY}\\] now has data version [0-9a-f]{8}; this one consumed [0-9a-f]{8}`),
+  );
   assert.match(by['demo/flaky'].causes[0].text, /latest attempt failed \(run [^)]+\): the upstream service answered 503/);
   assert.ok(body.edges.some((e: any) => e.from === 'demo/summary' && e.to === 'demo/report'));
   assert.equal(body.totals, { fresh: 1, stale: 3, missing: 1, failed: 1, running: 0 });
@@ -67,7 +74,10 @@ test('GET /api/assets/:key: definition, current version, causes, history with ch
 
 test('GET /api/assets/:key/partitions: newest first, filtered by status, with causes', async () => {
   const all = await get(`/api/assets/${enc('demo/daily_mean')}/partitions`);
-  assert.equal(all.body.partitions.map((p: any) => p.partition), ['2024-01-06', '2024-01-05', '2024-01-04', '2024-01-03', '2024-01-02', '2024-01-01']);
+  assert.equal(
+    all.body.partitions.map((p: any) => p.partition),
+    ['2024-01-06', '2024-01-05', '2024-01-04', '2024-01-03', '2024-01-02', '2024-01-01'],
+  );
   const stale = await get(`/api/assets/${enc('demo/daily_mean')}/partitions?status=stale`);
   assert.is(stale.body.matching, 1);
   assert.is(stale.body.partitions[0].partition, STALE_DAY);
@@ -133,7 +143,8 @@ test('POST /api/materialize starts a run at once; its stream shows progress; the
 });
 
 test('POST /api/materialize: an unknown asset or a bad mode is a 400 that says what to do', async () => {
-  const post = (body: unknown) => fetch(`${srv.url}/api/materialize`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+  const post = (body: unknown) =>
+    fetch(`${srv.url}/api/materialize`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
   const unknown = await post({ selection: 'demo/reprot', mode: 'stale-only' });
   assert.is(unknown.status, 400);
   assert.match(((await unknown.json()) as any).error.message, /Unknown asset "demo\/reprot". Did you mean "demo\/report"/);
@@ -145,7 +156,11 @@ test('POST /api/materialize: an unknown asset or a bad mode is a 400 that says w
 test('POST /api/materialize: a third concurrent run is queued, listed by GET /api/queue, and runs when a slot frees; a queued run can be canceled', async () => {
   resources.slowMs = 1500;
   const post = (partition: string) =>
-    fetch(`${srv.url}/api/materialize`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ selection: 'demo/readings', mode: 'force', partitions: partition }) });
+    fetch(`${srv.url}/api/materialize`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ selection: 'demo/readings', mode: 'force', partitions: partition }),
+    });
   const first = (await (await post('2024-01-01')).json()) as any;
   const second = (await (await post('2024-01-02')).json()) as any;
   const thirdRes = await post('2024-01-03');
@@ -156,7 +171,15 @@ test('POST /api/materialize: a third concurrent run is queued, listed by GET /ap
   assert.equal([first.state, second.state, third.state, fourth.state], ['started', 'started', 'queued', 'queued']);
   assert.is(third.waiting, '2 runs are running, the most allowed at once (RUN_QUEUE_MAX_CONCURRENT=2)');
   const queue = (await get('/api/queue')).body.runs;
-  assert.equal(queue.map((q: any) => [q.runId, q.state]), [[first.runId, 'running'], [second.runId, 'running'], [third.runId, 'queued'], [fourth.runId, 'queued']]);
+  assert.equal(
+    queue.map((q: any) => [q.runId, q.state]),
+    [
+      [first.runId, 'running'],
+      [second.runId, 'running'],
+      [third.runId, 'queued'],
+      [fourth.runId, 'queued'],
+    ],
+  );
   assert.is(queue[2].waiting, third.waiting);
   // The fourth is canceled while queued: it never starts.
   assert.is((await fetch(`${srv.url}/api/runs/${enc(fourth.runId)}/cancel`, { method: 'POST' })).status, 202);
@@ -171,7 +194,11 @@ test('POST /api/materialize: a third concurrent run is queued, listed by GET /ap
 
 test('the event stream of a long run closes every few seconds and resumes after Last-Event-ID, losing nothing', async () => {
   resources.slowMs = 6500;
-  const res = await fetch(`${srv.url}/api/materialize`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ selection: 'demo/summary', mode: 'force' }) });
+  const res = await fetch(`${srv.url}/api/materialize`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ selection: 'demo/summary', mode: 'force' }),
+  });
   const { links } = (await res.json()) as any;
   const ids = (text: string) => [...text.matchAll(/^id: (\d+)$/gm)].map((m) => Number(m[1]));
   const first = await (await fetch(`${srv.url}${links.stream}`)).text();
@@ -189,9 +216,16 @@ test('the event stream of a long run closes every few seconds and resumes after 
 test('POST /api/runs/:id/cancel stops a run started from the UI; it ends canceled, nothing half-done is published', async () => {
   resources.slowMs = 5000;
   const before = (await get(`/api/assets/${enc('demo/summary')}`)).body.current.dataVersion;
-  const started = (await (await fetch(`${srv.url}/api/materialize`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ selection: 'demo/summary', mode: 'force' }) })).json()) as any;
+  const started = (await (
+    await fetch(`${srv.url}/api/materialize`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ selection: 'demo/summary', mode: 'force' }),
+    })
+  ).json()) as any;
   // Wait until the step is running, then cancel.
-  for (let i = 0; i < 50 && !(await get(started.links.events)).body.events.some((e: any) => e.type === 'step_started'); i++) await new Promise((r) => setTimeout(r, 50));
+  for (let i = 0; i < 50 && !(await get(started.links.events)).body.events.some((e: any) => e.type === 'step_started'); i++)
+    await new Promise((r) => setTimeout(r, 50));
   const cancel = await fetch(`${srv.url}/api/runs/${enc(started.runId)}/cancel`, { method: 'POST' });
   assert.is(cancel.status, 202);
   const end = await (await fetch(`${srv.url}${started.links.stream}`)).text();
@@ -208,7 +242,16 @@ test('POST /api/runs/:id/cancel stops a run started from the UI; it ends cancele
 
 test('the OpenAPI document lists every /api route with its schemas', async () => {
   const doc = (await get('/openapi.json')).body;
-  for (const path of ['/api/graph', '/api/assets/{key}', '/api/assets/{key}/partitions', '/api/materializations/{id}/lineage', '/api/runs', '/api/runs/{id}', '/api/runs/{id}/events', '/api/runs/{id}/stream']) {
+  for (const path of [
+    '/api/graph',
+    '/api/assets/{key}',
+    '/api/assets/{key}/partitions',
+    '/api/materializations/{id}/lineage',
+    '/api/runs',
+    '/api/runs/{id}',
+    '/api/runs/{id}/events',
+    '/api/runs/{id}/stream',
+  ]) {
     assert.ok(doc.paths[path]?.get, `GET ${path} is documented`);
   }
   const post = doc.paths['/api/materialize'].post;
@@ -224,11 +267,26 @@ test('closing the server (SIGTERM) cancels the runs started from the UI: recorde
   try {
     own.resources.slowMs = 60_000;
     const before = (await own.instance.store.current(assetKey('demo/summary'), UNPARTITIONED))?.dataVersion;
-    const started = (await (await fetch(`${server.url}/api/materialize`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ selection: 'demo/summary', mode: 'force' }) })).json()) as any;
-    for (let i = 0; i < 100 && !(await (await fetch(`${server.url}${started.links.events}`)).json() as any).events.some((e: any) => e.type === 'step_started'); i++) await new Promise((r) => setTimeout(r, 50));
+    const started = (await (
+      await fetch(`${server.url}/api/materialize`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ selection: 'demo/summary', mode: 'force' }),
+      })
+    ).json()) as any;
+    for (
+      let i = 0;
+      i < 100 && !((await (await fetch(`${server.url}${started.links.events}`)).json()) as any).events.some((e: any) => e.type === 'step_started');
+      i++
+    )
+      await new Promise((r) => setTimeout(r, 50));
     assert.is((await own.instance.store.getRun(started.runId))?.status, 'running');
     await server.server.close();
-    assert.is((await own.instance.store.getRun(started.runId))?.status, 'canceled', 'the run is closed as canceled by the shutdown, not left running for the next process to find');
+    assert.is(
+      (await own.instance.store.getRun(started.runId))?.status,
+      'canceled',
+      'the run is closed as canceled by the shutdown, not left running for the next process to find',
+    );
     assert.is((await own.instance.store.current(assetKey('demo/summary'), UNPARTITIONED))?.dataVersion, before);
   } finally {
     own.resources.slowMs = 0;

@@ -10,7 +10,11 @@ test('POST /api/materialize needs the bearer token when auth is on; GETs stay op
   const srv = await startUiServer(await openInstance(demoDefinitions()), { apiToken: 'sesame-123' });
   try {
     const post = (headers: Record<string, string>) =>
-      fetch(`${srv.url}/api/materialize`, { method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, body: JSON.stringify({ selection: 'demo/readings', mode: 'stale-only' }) });
+      fetch(`${srv.url}/api/materialize`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', ...headers },
+        body: JSON.stringify({ selection: 'demo/readings', mode: 'stale-only' }),
+      });
     const none = await post({});
     assert.is(none.status, 401);
     assert.is(((await none.json()) as any).error.code, 'unauthorized');
@@ -48,14 +52,24 @@ test('with auth on, the UI asks for the token once, then starts the run', async 
     // The token is kept: a second run does not ask again.
     await page.waitForSelector('button[data-mode="force"]:not([disabled])');
     await page.click('button[data-mode="force"]');
-    await page.waitForFunction((first) => {
-      const link = document.querySelector('[data-testid=run-progress] a[href^="#/runs/"]');
-      const status = document.querySelector('[data-testid=run-progress] [data-testid=run-status]');
-      return link && link.getAttribute('href') !== first && status?.textContent === 'succeeded';
-    }, firstRun, { timeout: 20_000 });
+    await page.waitForFunction(
+      (first) => {
+        const link = document.querySelector('[data-testid=run-progress] a[href^="#/runs/"]');
+        const status = document.querySelector('[data-testid=run-progress] [data-testid=run-status]');
+        return link && link.getAttribute('href') !== first && status?.textContent === 'succeeded';
+      },
+      firstRun,
+      { timeout: 20_000 },
+    );
     assert.is(prompts.length, 1);
     const { runs } = (await (await fetch(`${srv.url}/api/runs`)).json()) as any;
-    assert.equal(runs.map((r: any) => [r.trigger, r.status]), [['ui', 'succeeded'], ['ui', 'succeeded']]);
+    assert.equal(
+      runs.map((r: any) => [r.trigger, r.status]),
+      [
+        ['ui', 'succeeded'],
+        ['ui', 'succeeded'],
+      ],
+    );
     assert.is(await page.innerText('[data-testid=asset-status]'), 'fresh');
   } finally {
     await browser.close();

@@ -41,7 +41,9 @@ const nodeStatus = (key: string) => page.getAttribute(`.node[data-key="${key}"]`
 test('the graph renders every asset, left to right, coloured by status', async () => {
   await page.goto(`${srv.url}/`);
   await page.waitForSelector('#graph-svg[data-ready="true"]');
-  const statuses = await page.$$eval('#graph-svg .node', (nodes) => Object.fromEntries(nodes.map((n) => [(n as SVGGElement).dataset.key, (n as SVGGElement).dataset.status])));
+  const statuses = await page.$$eval('#graph-svg .node', (nodes) =>
+    Object.fromEntries(nodes.map((n) => [(n as SVGGElement).dataset.key, (n as SVGGElement).dataset.status])),
+  );
   assert.equal(statuses, {
     'demo/readings': 'fresh',
     'demo/daily_mean': 'stale',
@@ -208,7 +210,11 @@ test('a materialization started from the UI shows its progress, the graph shows 
 
 test('the run page follows a run live', async () => {
   resources.slowMs = 700;
-  const res = await fetch(`${srv.url}/api/materialize`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ selection: 'demo/readings', mode: 'force' }) });
+  const res = await fetch(`${srv.url}/api/materialize`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ selection: 'demo/readings', mode: 'force' }),
+  });
   const { runId } = (await res.json()) as any;
   await page.goto(`${srv.url}/#/runs/${encodeURIComponent(runId)}`);
   await page.waitForSelector('[data-testid=run-page] [data-run-status="running"]');
@@ -222,7 +228,11 @@ test('the run page follows a run live', async () => {
 
 test('one stale partition can be materialized from the partitions page', async () => {
   resources.scale = 3;
-  await fetch(`${srv.url}/api/materialize`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ selection: 'demo/readings', mode: 'force', partitions: '2024-01-05' }) })
+  await fetch(`${srv.url}/api/materialize`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ selection: 'demo/readings', mode: 'force', partitions: '2024-01-05' }),
+  })
     .then((r) => r.json())
     .then((r: any) => fetch(`${srv.url}${r.links.stream}`))
     .then((r) => r.text());
@@ -240,7 +250,11 @@ test('one stale partition can be materialized from the partitions page', async (
 
 test('a run started from the UI can be canceled from its page', async () => {
   resources.slowMs = 8000;
-  const res = await fetch(`${srv.url}/api/materialize`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ selection: 'demo/summary', mode: 'force' }) });
+  const res = await fetch(`${srv.url}/api/materialize`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ selection: 'demo/summary', mode: 'force' }),
+  });
   const { runId } = (await res.json()) as any;
   await page.goto(`${srv.url}/#/runs/${encodeURIComponent(runId)}`);
   await page.click('[data-testid=run-page] [data-action="cancel"]');
@@ -253,7 +267,16 @@ test('a run asked for behind older queued runs shows "queued" and why; the runs 
   // Older runs queued by another live process (this test process) on the same store, as many as the
   // server's limit (RUN_QUEUE_MAX_CONCURRENT, default 4): they take every slot before the UI's run.
   const older = Array.from({ length: RUN_QUEUE_DEFAULTS.maxConcurrentRuns }, (_, i) => `20261202T140000-0ld3r${i}`);
-  for (const id of older) await srv.instance.store.enqueueRun({ runId: id, selection: 'demo/report', partitions: null, force: true, trigger: 'cli', pools: [], enqueuedAt: Date.now() });
+  for (const id of older)
+    await srv.instance.store.enqueueRun({
+      runId: id,
+      selection: 'demo/report',
+      partitions: null,
+      force: true,
+      trigger: 'cli',
+      pools: [],
+      enqueuedAt: Date.now(),
+    });
   await page.goto(`${srv.url}/#/assets/${encodeURIComponent('demo/report')}`);
   await page.waitForSelector('[data-testid=asset-page][data-asset="demo/report"]');
   await page.click('[data-testid=asset-page] button[data-mode="force"]');

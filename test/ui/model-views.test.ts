@@ -56,8 +56,17 @@ test('forecast versus actual draws the 50 % and 90 % bands from the stored quant
   await page.selectOption('select[name=week]', '2017-01-09');
   await page.waitForSelector('[data-testid=forecast-vs-actual] path.band');
   const chart = '[data-testid=forecast-vs-actual]';
-  const bands = await page.$$eval(`${chart} path.band`, (ps) => ps.map((p) => ({ name: p.getAttribute('data-band'), points: p.getAttribute('data-points'), d: p.getAttribute('d') ?? '' })));
-  assert.equal(bands.map((b) => [b.name, b.points]), [['90 % interval', '168'], ['50 % interval', '168']], 'both bands over all 168 hours of the week, the wider first');
+  const bands = await page.$$eval(`${chart} path.band`, (ps) =>
+    ps.map((p) => ({ name: p.getAttribute('data-band'), points: p.getAttribute('data-points'), d: p.getAttribute('d') ?? '' })),
+  );
+  assert.equal(
+    bands.map((b) => [b.name, b.points]),
+    [
+      ['90 % interval', '168'],
+      ['50 % interval', '168'],
+    ],
+    'both bands over all 168 hours of the week, the wider first',
+  );
   const forecast = vertices((await page.getAttribute(`${chart} path.series[data-series=forecast]`, 'd')) ?? '');
   assert.is(forecast.length, 168);
   const [b90, b50] = bands.map((b) => vertices(b.d));
@@ -97,7 +106,10 @@ test('GET predictions: the intervals of each hour are [q25, q75] and [q05, q95] 
     assert.ok(Math.abs(h.interval90![0]! - (h.forecast - 3 * s)) < 1e-9 && Math.abs(h.interval90![1]! - (h.forecast + 3 * s)) < 1e-9, `90 % hour ${h.hour}`);
   }
   const early = (await (await fetch(`${srv.url}/api/assets/${encodeURIComponent('demo/backtest')}/predictions?week=2017-01-02`)).json()) as { hours: object[] };
-  assert.ok(early.hours.every((h) => !('interval50' in h) && !('interval90' in h)), 'no intervals without quantiles');
+  assert.ok(
+    early.hours.every((h) => !('interval50' in h) && !('interval90' in h)),
+    'no intervals without quantiles',
+  );
 });
 
 test('the model page: learning curve and feature importance', async () => {
@@ -122,7 +134,10 @@ test('GET predictions with an impossible week: 400 naming query/week, never a 50
     const body = (await res.json()) as { error: { code: string; problems: { path: string }[] } };
     assert.is(res.status, 400, `${week}: ${JSON.stringify(body)}`);
     assert.is(body.error.code, 'validation_failed');
-    assert.equal(body.error.problems.map((p) => p.path), ['query/week']);
+    assert.equal(
+      body.error.problems.map((p) => p.path),
+      ['query/week'],
+    );
   }
   assert.is((await fetch(`${path}?week=2017-01-04`)).status, 200);
 });

@@ -42,10 +42,13 @@ test('the partitions API counts each node and filters like -p', async () => {
 
   const c = await getJson(`/api/assets/prices/partitions?${new URLSearchParams({ partition: 'node=C,day=2025-05-02...2025-05-03' })}`);
   assert.is(c.status, 200);
-  assert.equal(c.body.partitions.map((p: any) => [p.partition, p.label, p.status]), [
-    ['C|2025-05-03', 'node=C, day=2025-05-03', 'missing'],
-    ['C|2025-05-02', 'node=C, day=2025-05-02', 'missing'],
-  ]);
+  assert.equal(
+    c.body.partitions.map((p: any) => [p.partition, p.label, p.status]),
+    [
+      ['C|2025-05-03', 'node=C, day=2025-05-03', 'missing'],
+      ['C|2025-05-02', 'node=C, day=2025-05-02', 'missing'],
+    ],
+  );
 
   const bad = await getJson(`/api/assets/prices/partitions?${new URLSearchParams({ partition: 'node=Z' })}`);
   assert.is(bad.status, 400);
@@ -66,7 +69,10 @@ test('in Chromium: one health bar per node, and a click lists that node only', a
   await page.waitForFunction(() => decodeURIComponent(location.hash).includes('partition=node=C'));
   await page.waitForFunction(() => document.querySelectorAll('[data-testid=partition-list] tbody tr').length === 5);
   const listed = await page.$$eval('[data-testid=partition-list] tbody tr td:first-child', (tds) => tds.map((td) => (td as HTMLElement).innerText));
-  assert.ok(listed.every((p) => p.startsWith('C|')), listed.join(', '));
+  assert.ok(
+    listed.every((p) => p.startsWith('C|')),
+    listed.join(', '),
+  );
   assert.equal(pageErrors(page), []);
 });
 

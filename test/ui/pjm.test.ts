@@ -53,8 +53,11 @@ test('the graph shows the whole PJM pipeline materialized, fresh', async () => {
   await setup();
   await page.goto(`${srv.url}/`);
   await page.waitForSelector('#graph-svg[data-ready="true"]');
-  const statuses = await page.$$eval('#graph-svg .node', (ns) => Object.fromEntries(ns.map((n) => [(n as SVGGElement).dataset.key, (n as SVGGElement).dataset.status])));
-  for (const key of ['pjm/raw/prices', 'pjm/validated/prices', 'pjm/features', 'pjm/model', 'pjm/backtest', 'pjm/forecast']) assert.is(statuses[key], 'fresh', key);
+  const statuses = await page.$$eval('#graph-svg .node', (ns) =>
+    Object.fromEntries(ns.map((n) => [(n as SVGGElement).dataset.key, (n as SVGGElement).dataset.status])),
+  );
+  for (const key of ['pjm/raw/prices', 'pjm/validated/prices', 'pjm/features', 'pjm/model', 'pjm/backtest', 'pjm/forecast'])
+    assert.is(statuses[key], 'fresh', key);
   await screenshot(page, 'pjm-graph');
 });
 
@@ -63,11 +66,16 @@ test('the backtest page: comparison table and a forecast-versus-actual chart of 
   await page.goto(`${srv.url}/#/assets/${enc('pjm/backtest')}`);
   await page.waitForSelector('[data-testid=forecast-vs-actual]');
   const meta = (await getJson(`/api/assets/${enc('pjm/backtest')}`)).history[0].metadata;
-  const rows = await page.$$eval('[data-testid=backtest-table] tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent!)));
+  const rows = await page.$$eval('[data-testid=backtest-table] tbody tr', (trs) =>
+    trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent!)),
+  );
   assert.match(rows[0]![0]!, /^XGBoost/);
   assert.is(rows[0]![1], meta.mae.toFixed(3));
   assert.match(rows[1]![0]!, /^Naive/);
-  assert.equal(rows.slice(2).map((r) => r[0]), ['epftoolbox LEAR Ensemble (published)', 'epftoolbox DNN Ensemble (published)']);
+  assert.equal(
+    rows.slice(2).map((r) => r[0]),
+    ['epftoolbox LEAR Ensemble (published)', 'epftoolbox DNN Ensemble (published)'],
+  );
   assert.is(await page.locator('[data-testid=mae-by-hour] path.series').count(), 2);
 
   // The default week is the last one tested: 2017-01-09..15, 168 hours, actual, forecast and naive.
@@ -77,14 +85,20 @@ test('the backtest page: comparison table and a forecast-versus-actual chart of 
   // The "actual" series is the validated day-ahead LMP of those days (EST, so EPT hour h is UTC h+5).
   const conn = await duckdbConnect();
   const days: string[] = [...new Set<string>(fva.hours.map((h: any) => h.day))];
-  const paths = await Promise.all(days.map(async (d) => instance.storage.localPath((await instance.store.current('pjm/validated/prices' as never, `${Number(fva.node)}|${d}`))!.location)));
+  const paths = await Promise.all(
+    days.map(async (d) => instance.storage.localPath((await instance.store.current('pjm/validated/prices' as never, `${Number(fva.node)}|${d}`))!.location)),
+  );
   const r = await conn.runAndReadAll(
     `SELECT lmp FROM read_parquet([${paths.map(sqlString).join(', ')}]) WHERE market = 'da' AND node_id = ${Number(fva.node)} ORDER BY ts_utc`,
   );
   const lmps = r.getRows().map((row) => Number(row[0]));
   assert.is(lmps.length, 168);
-  for (const [i, h] of (fva.hours as any[]).entries()) assert.ok(Math.abs(h.actual - lmps[i]!) < 1e-9, `${h.day} hour ${h.hour}: actual ${h.actual} vs validated ${lmps[i]}`);
-  assert.ok(fva.hours.every((h: any) => Number.isFinite(h.forecast)), 'every hour has a forecast');
+  for (const [i, h] of (fva.hours as any[]).entries())
+    assert.ok(Math.abs(h.actual - lmps[i]!) < 1e-9, `${h.day} hour ${h.hour}: actual ${h.actual} vs validated ${lmps[i]}`);
+  assert.ok(
+    fva.hours.every((h: any) => Number.isFinite(h.forecast)),
+    'every hour has a forecast',
+  );
   await screenshot(page, 'pjm-backtest');
 });
 
@@ -111,7 +125,8 @@ test('a daily asset charts its real metadata by partition and shows the validati
   assert.is(await page.getAttribute('.metadata-chart .chart-box', 'data-points'), String(history.length));
   // One DA price per hour of each day: 24, and 25 on the fall-back day (2016-11-06) in this range.
   const hoursOf = (partition: string) => (partition.endsWith('2016-11-06') ? 25 : 24);
-  for (const h of history as { partition: string; metadata: { rowCount: number } }[]) assert.is(h.metadata.rowCount, hoursOf(h.partition), `rows of ${h.partition}`);
+  for (const h of history as { partition: string; metadata: { rowCount: number } }[])
+    assert.is(h.metadata.rowCount, hoursOf(h.partition), `rows of ${h.partition}`);
   assert.match(await page.innerText('[data-testid=checks]'), /hourly_completeness\s+passed/);
   await screenshot(page, 'pjm-validated-prices');
   assert.equal(pageErrors(page), []);

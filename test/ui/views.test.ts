@@ -36,8 +36,13 @@ test('layout: an edge that skips columns is routed through waypoints clear of th
   // a -> b -> c -> d, and a -> d skipping two columns; x sits in b's column, y in c's.
   const nodes = ['a', 'b', 'x', 'c', 'y', 'd'].map((key) => ({ key }));
   const edges = [
-    { from: 'a', to: 'b' }, { from: 'b', to: 'c' }, { from: 'c', to: 'd' }, { from: 'a', to: 'd' },
-    { from: 'a', to: 'x' }, { from: 'x', to: 'y' }, { from: 'b', to: 'y' },
+    { from: 'a', to: 'b' },
+    { from: 'b', to: 'c' },
+    { from: 'c', to: 'd' },
+    { from: 'a', to: 'd' },
+    { from: 'a', to: 'x' },
+    { from: 'x', to: 'y' },
+    { from: 'b', to: 'y' },
   ];
   const h = 40;
   const { positions, routes } = layoutGraph(nodes, edges, { nodeWidth: 100, nodeHeight: h, columnGap: 50, rowGap: 10 });
@@ -54,7 +59,11 @@ test('layout: an edge that skips columns is routed through waypoints clear of th
 
 test('layout: a source is placed just before its first consumer, not at the far left', () => {
   const nodes = ['a', 'b', 'c', 'late'].map((key) => ({ key }));
-  const { positions } = layoutGraph(nodes, [{ from: 'a', to: 'b' }, { from: 'b', to: 'c' }, { from: 'late', to: 'c' }]);
+  const { positions } = layoutGraph(nodes, [
+    { from: 'a', to: 'b' },
+    { from: 'b', to: 'c' },
+    { from: 'late', to: 'c' },
+  ]);
   assert.is(positions.get('late')!.rank, 1);
 });
 
@@ -64,8 +73,28 @@ const sidecar = {
   market: 'da',
   featureNames: ['price_lag1_h', 'hour', 'load_forecast'],
   members: [
-    { variant: { name: 'change' }, file: 'm.json', rounds: 3, bestIteration: 2, learningCurve: { train: [0.9, 0.5, 0.4], valid: [1, 0.7, 0.65] }, importance: [['price_lag1_h', 30], ['hour', 10]] },
-    { variant: { name: 'level' }, file: 'm.level.json', rounds: 2, bestIteration: 1, learningCurve: { train: [0.8, 0.6], valid: [0.9, 0.8] }, importance: [['price_lag1_h', 10], ['load_forecast', 20]] },
+    {
+      variant: { name: 'change' },
+      file: 'm.json',
+      rounds: 3,
+      bestIteration: 2,
+      learningCurve: { train: [0.9, 0.5, 0.4], valid: [1, 0.7, 0.65] },
+      importance: [
+        ['price_lag1_h', 30],
+        ['hour', 10],
+      ],
+    },
+    {
+      variant: { name: 'level' },
+      file: 'm.level.json',
+      rounds: 2,
+      bestIteration: 1,
+      learningCurve: { train: [0.8, 0.6], valid: [0.9, 0.8] },
+      importance: [
+        ['price_lag1_h', 10],
+        ['load_forecast', 20],
+      ],
+    },
   ],
   window: { firstDay: '2013-01-01', lastDay: '2016-12-26', validationFirstDay: '2016-10-01' },
   metrics: { mae: 3.1 },
@@ -77,7 +106,13 @@ test('model view: learning curves per member and importance averaged over member
   assert.is(backtest, undefined);
   assert.is(model!.market, 'da');
   assert.is(model!.featureCount, 3);
-  assert.equal(model!.members.map((m) => [m.name, m.rounds, m.learningCurve.valid.length]), [['change', 3, 3], ['level', 2, 2]]);
+  assert.equal(
+    model!.members.map((m) => [m.name, m.rounds, m.learningCurve.valid.length]),
+    [
+      ['change', 3, 3],
+      ['level', 2, 2],
+    ],
+  );
   assert.equal(model!.importance, [
     { feature: 'price_lag1_h', gain: 20 },
     { feature: 'load_forecast', gain: 10 },
@@ -87,9 +122,17 @@ test('model view: learning curves per member and importance averaged over member
 
 test('model view: a model serving LEAR (sidecar format 2) says its family, weights and windows; XGBoost alone says nothing more', () => {
   assert.is(modelViews({ sidecar } as never).model!.served, null);
-  const families = { choice: 'ensemble', weights: { xgboost: 0.5, lear: 0.5 }, combination: 'mean', lear: { file: 'm.lear.json', windows: [56, 84], nodes: [{ nodeId: 1, exogenousColumns: [], windows: [] }] } };
+  const families = {
+    choice: 'ensemble',
+    weights: { xgboost: 0.5, lear: 0.5 },
+    combination: 'mean',
+    lear: { file: 'm.lear.json', windows: [56, 84], nodes: [{ nodeId: 1, exogenousColumns: [], windows: [] }] },
+  };
   const { model } = modelViews({ sidecar: { ...sidecar, format: 'pjm-lmp/2', servedFamily: 'ensemble', families } } as never);
-  assert.is(model!.served, 'Served: the ensemble: the mean of XGBoost and LEAR, weights XGBoost 0.5 and LEAR 0.5; LEAR on the 56/84-day windows averaged, fitted for 1 node.');
+  assert.is(
+    model!.served,
+    'Served: the ensemble: the mean of XGBoost and LEAR, weights XGBoost 0.5 and LEAR 0.5; LEAR on the 56/84-day windows averaged, fitted for 1 node.',
+  );
 });
 
 test('backtest view: comparison rows (NaN stored as null), MAE by hour and node', () => {
@@ -112,14 +155,18 @@ test('backtest view: comparison rows (NaN stored as null), MAE by hour and node'
   const { backtest, model } = modelViews(report as never);
   assert.is(model, undefined);
   assert.is(backtest!.comparison[1]!.rmse, null);
-  assert.equal(backtest!.byHour.map((h) => h.hour), [0, 1]);
+  assert.equal(
+    backtest!.byHour.map((h) => h.hour),
+    [0, 1],
+  );
   assert.equal(backtest!.byNode, [{ node: '33092371', mae: 3, rmae: 0.6, n: 864 }]);
   assert.equal(modelViews({ rows: 24 }), {}, 'ordinary metadata has no model view');
 });
 
 test('forecast versus actual: predictions found in the stored value, one node and week picked', () => {
   const hours = [];
-  for (const day of ['2017-01-01', '2017-01-02', '2017-01-09']) for (let hour = 0; hour < 24; hour++) hours.push({ nodeId: 1, day, hour, actual: hour, forecast: hour + 1, naive: hour - 1 });
+  for (const day of ['2017-01-01', '2017-01-02', '2017-01-09'])
+    for (let hour = 0; hour < 24; hour++) hours.push({ nodeId: 1, day, hour, actual: hour, forecast: hour + 1, naive: hour - 1 });
   const found = findPredictions({ report: { comparison: [] }, forecasts: hours } as never)!;
   assert.throws(() => findPredictions({ forecasts: [{ node: 1, day: '2017-01-01', hour: 0, forecast: 1 }] } as never), /forecasts\[0\] is not a ForecastHour/);
   assert.is(found.length, 72);
@@ -130,13 +177,25 @@ test('forecast versus actual: predictions found in the stored value, one node an
   assert.is(last.hours.length, 24);
   const chosen = forecastVsActual(found, { node: '1', week: '2017-01-03' });
   assert.is(chosen.week, '2017-01-02');
-  assert.equal(chosen.hours.map((h) => h.day), Array(24).fill('2017-01-02'));
+  assert.equal(
+    chosen.hours.map((h) => h.day),
+    Array(24).fill('2017-01-02'),
+  );
   assert.is(findPredictions({ rows: 3 } as never), undefined);
-  assert.is(findPredictions(hours as never), undefined, 'only where pjm/backtest writes them: the value\'s forecasts');
+  assert.is(findPredictions(hours as never), undefined, "only where pjm/backtest writes them: the value's forecasts");
 });
 
 const ev = (id: number, type: EventRecord['type'], asset: string | null, extra: Partial<EventRecord> = {}): EventRecord => ({
-  id, runId: 'r1', ts: id * 10, level: 'info', type, asset, partition: asset ? '' : null, message: `${type} ${asset ?? ''}`, data: null, ...extra,
+  id,
+  runId: 'r1',
+  ts: id * 10,
+  level: 'info',
+  type,
+  asset,
+  partition: asset ? '' : null,
+  message: `${type} ${asset ?? ''}`,
+  data: null,
+  ...extra,
 });
 
 test('run progress: planned steps, done, running, by outcome', () => {
@@ -170,7 +229,7 @@ test('activity: a step that started and has not ended is running; the latest fai
   assert.is(failures.get('c')!.get('')!.message, 'check x failed');
 });
 
-test('backtest figures are found where each writer puts them: a report as is, pjm/backtest\'s value (report), pjm/model\'s metadata (backtest)', () => {
+test("backtest figures are found where each writer puts them: a report as is, pjm/backtest's value (report), pjm/model's metadata (backtest)", () => {
   const comparison = [{ name: 'xgboost', mae: 3, rmse: 5, smape: 10, rmae: 0.6 }];
   const report = { market: 'da', testFirstDay: '2016-12-27', comparison };
   assert.is(backtestIn(report), report);

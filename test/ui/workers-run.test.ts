@@ -54,7 +54,9 @@ test('the run page names the worker (host:pid) that ran each step', async () => 
   await page.waitForSelector('[data-testid=materialization-worker]');
 
   // Event log: every step_started row names a worker we started.
-  const started = await page.$$eval('[data-testid=event-log] tr.type-step_started [data-testid=event-worker]', (cells) => cells.map((c) => c.textContent ?? ''));
+  const started = await page.$$eval('[data-testid=event-log] tr.type-step_started [data-testid=event-worker]', (cells) =>
+    cells.map((c) => c.textContent ?? ''),
+  );
   assert.is(started.length, 6, 'one step_started per partition');
   for (const w of started) assert.ok(pids.has(w.split(':').at(-1)!), `event log names worker ${w}, one of pids ${[...pids].join(', ')}`);
   // Other events have no worker.

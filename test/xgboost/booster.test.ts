@@ -71,17 +71,25 @@ test('SHAP contributions add up to the margin and are named by feature', () => {
     assert.ok(Math.abs(total - margin[r]!) < 1e-4, `row ${r}: ${total} vs ${margin[r]}`);
   }
   // y depends on f_0 and f_1 only: they carry the largest contributions.
-  const top = Object.entries(contribs.row(0).byFeature).sort((a, b) => Math.abs(b[1]) - Math.abs(a[1])).slice(0, 2).map(([n]) => n);
+  const top = Object.entries(contribs.row(0).byFeature)
+    .sort((a, b) => Math.abs(b[1]) - Math.abs(a[1]))
+    .slice(0, 2)
+    .map(([n]) => n);
   assert.equal(top.sort(), ['f_0', 'f_1']);
 });
 
 test('feature importance is keyed by feature name and ranks the informative features first', () => {
   for (const type of ['gain', 'weight', 'cover', 'total_gain', 'total_cover'] as const) {
     const importance = trained.booster.featureImportance(type);
-    assert.ok(Object.keys(importance).every((name) => data.featureNames.includes(name)), type);
+    assert.ok(
+      Object.keys(importance).every((name) => data.featureNames.includes(name)),
+      type,
+    );
   }
   const gain = trained.booster.featureImportance('gain');
-  const ranked = Object.entries(gain).sort((a, b) => b[1] - a[1]).map(([n]) => n);
+  const ranked = Object.entries(gain)
+    .sort((a, b) => b[1] - a[1])
+    .map(([n]) => n);
   assert.equal(ranked.slice(0, 2).sort(), ['f_0', 'f_1']);
 });
 

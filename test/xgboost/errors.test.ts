@@ -43,7 +43,7 @@ test('labels, weights or feature names that do not match the rows and columns', 
   throwsWith(() => DMatrix.fromDense(x, { rows: 3, cols: 2, featureNames: ['a', 'a'] }), XGBoostUsageError, /appears twice/);
 });
 
-test('a bad parameter value is XGBoost\'s own message as a JS error', async () => {
+test("a bad parameter value is XGBoost's own message as a JS error", async () => {
   const d = toDMatrix(data);
   await rejectsWith(train({ max_depth: 'deep' }, d, { numBoostRound: 2 }), XGBoostError, /max_depth.*deep/);
   await rejectsWith(train({ objective: 'reg:nonsense' }, d, { numBoostRound: 2 }), XGBoostError, /Unknown objective function: `reg:nonsense`/);

@@ -54,17 +54,25 @@ test('a model saved here (json and ubj) was read by Python xgboost, which predic
   }
 });
 
-test('training here with Python\'s parameters reproduces Python\'s evaluation log and best iteration', async () => {
+test("training here with Python's parameters reproduces Python's evaluation log and best iteration", async () => {
   const { cols, trainRows, featureNames } = data;
   const dtrain = DMatrix.fromDense(x.subarray(0, trainRows * cols), { rows: trainRows, cols, labels: data.labels.slice(0, trainRows), featureNames });
   const dvalid = DMatrix.fromDense(x.subarray(trainRows * cols), { rows: data.rows - trainRows, cols, labels: data.labels.slice(trainRows), featureNames });
   const result = await train(expected.params, dtrain, {
     numBoostRound: 60,
-    evals: [{ name: 'train', data: dtrain }, { name: 'valid', data: dvalid }],
+    evals: [
+      { name: 'train', data: dtrain },
+      { name: 'valid', data: dvalid },
+    ],
     earlyStoppingRounds: 5,
   });
   assert.is(result.bestIteration, expected.bestIteration);
-  assert.ok(maxAbsDiff(result.evalLog.map((r) => r.scores['valid']!['rmse']!), expected.validRmse) < 1e-5);
+  assert.ok(
+    maxAbsDiff(
+      result.evalLog.map((r) => r.scores['valid']!['rmse']!),
+      expected.validRmse,
+    ) < 1e-5,
+  );
   assert.ok(maxAbsDiff(result.booster.predict(x), expected.predictAll) < 1e-5);
   result.booster.dispose();
   dtrain.dispose();

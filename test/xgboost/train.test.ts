@@ -14,7 +14,10 @@ test('early stopping stops and reports the best iteration of the watched set', a
   const dvalid = toDMatrix(synthetic(200, 5, 2, { signal: 0, noise: 1 }));
   const result = await train({ tree_method: 'hist', max_depth: 6, eta: 0.5, seed: 1, nthread: 1 }, dtrain, {
     numBoostRound: 200,
-    evals: [{ name: 'train', data: dtrain }, { name: 'valid', data: dvalid }],
+    evals: [
+      { name: 'train', data: dtrain },
+      { name: 'valid', data: dvalid },
+    ],
     earlyStoppingRounds: 5,
   });
   assert.ok(result.stoppedEarly);
@@ -28,7 +31,9 @@ test('early stopping stops and reports the best iteration of the watched set', a
   assert.is(result.booster.numBoostedRounds, result.rounds);
   // 'best' predicts with rounds 0..bestIteration only, i.e. not the same as all rounds.
   const x = synthetic(3, 5, 9).x;
-  assert.ok(maxAbsDiff(result.booster.predict(x, { iterationRange: 'best' }), result.booster.predict(x, { iterationRange: [0, result.bestIteration! + 1] })) === 0);
+  assert.ok(
+    maxAbsDiff(result.booster.predict(x, { iterationRange: 'best' }), result.booster.predict(x, { iterationRange: [0, result.bestIteration! + 1] })) === 0,
+  );
   assert.ok(maxAbsDiff(result.booster.predict(x, { iterationRange: 'best' }), result.booster.predict(x)) > 0);
   result.booster.dispose();
   dtrain.dispose();
@@ -44,12 +49,18 @@ test('the evaluation log has every metric of every set, and a maximised metric s
   const rounds: number[] = [];
   const result = await train({ objective: 'binary:logistic', eval_metric: ['logloss', 'auc'], max_depth: 3, seed: 5, nthread: 1 }, dtrain, {
     numBoostRound: 100,
-    evals: [{ name: 'train', data: dtrain }, { name: 'valid', data: dvalid }],
+    evals: [
+      { name: 'train', data: dtrain },
+      { name: 'valid', data: dvalid },
+    ],
     earlyStoppingRounds: 3,
     onRound: (r) => rounds.push(r.iteration),
   });
   assert.equal(Object.keys(result.evalLog[0]!.scores['valid']!), ['logloss', 'auc']);
-  assert.equal(rounds, result.evalLog.map((r) => r.iteration));
+  assert.equal(
+    rounds,
+    result.evalLog.map((r) => r.iteration),
+  );
   const auc = result.evalLog.map((r) => r.scores['valid']!['auc']!);
   assert.is(auc[result.bestIteration!], Math.max(...auc.slice(0, result.bestIteration! + 1)));
   result.booster.dispose();

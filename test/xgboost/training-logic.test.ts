@@ -15,7 +15,10 @@ test('parameters become XGBoost string pairs; arrays repeat the name', () => {
     ['eval_metric', 'mae'],
     ['eval_metric', 'rmse'],
   ]);
-  assert.throws(() => paramPairs({ eta: Infinity }), (e: unknown) => e instanceof XGBoostUsageError && /"eta" is Infinity/.test(e.message));
+  assert.throws(
+    () => paramPairs({ eta: Infinity }),
+    (e: unknown) => e instanceof XGBoostUsageError && /"eta" is Infinity/.test(e.message),
+  );
   assert.throws(() => paramPairs({ seed: null as unknown as number }), /"seed" has a null value/);
 });
 
@@ -50,7 +53,8 @@ test('which metrics are maximised', () => {
 });
 
 test('XGBoost messages lose their timestamp, build path and native stack trace', () => {
-  const raw = '[06:41:40] /mnt/build/xgboost-1.7.5/src/learner.cc:81: Invalid Parameter format for max_depth expect int but value=\'abc\'\nStack trace:\n  [bt] (0) libxgboost.so(+0x1)';
+  const raw =
+    "[06:41:40] /mnt/build/xgboost-1.7.5/src/learner.cc:81: Invalid Parameter format for max_depth expect int but value='abc'\nStack trace:\n  [bt] (0) libxgboost.so(+0x1)";
   assert.is(cleanXGBoostMessage(raw), "Invalid Parameter format for max_depth expect int but value='abc'");
 });
 

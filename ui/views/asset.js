@@ -67,13 +67,19 @@ export async function render(container, { key }, signal, keepActions = null) {
 
       <section>
         <h2>Materialization history</h2>
-        ${a.history.length ? `<table class="history" data-testid="history"><thead><tr><th>When</th>${partitioned ? '<th>Partition</th>' : ''}<th>Run</th><th>Duration</th><th>Data version</th><th>Code</th><th>Metadata</th><th></th></tr></thead><tbody>${a.history
-          .map(
-            (h) => `<tr class="${h.status === 'blocked' ? 'blocked' : ''}"><td>${formatTime(h.endedAt)}</td>${partitioned ? `<td>${esc(h.partition)}</td>` : ''}<td><a href="${links.run(h.runId)}">${esc(h.runId)}</a></td><td>${duration(h.durationMs)}</td>
+        ${
+          a.history.length
+            ? `<table class="history" data-testid="history"><thead><tr><th>When</th>${partitioned ? '<th>Partition</th>' : ''}<th>Run</th><th>Duration</th><th>Data version</th><th>Code</th><th>Metadata</th><th></th></tr></thead><tbody>${a.history
+                .map(
+                  (
+                    h,
+                  ) => `<tr class="${h.status === 'blocked' ? 'blocked' : ''}"><td>${formatTime(h.endedAt)}</td>${partitioned ? `<td>${esc(h.partition)}</td>` : ''}<td><a href="${links.run(h.runId)}">${esc(h.runId)}</a></td><td>${duration(h.durationMs)}</td>
               <td><code>${shortVersion(h.dataVersion)}</code>${h.status === 'blocked' ? ' <span class="chip status-failed">blocked</span>' : ''}</td><td><code>${esc(h.codeVersion.slice(0, 12))}</code></td>
               <td>${metadataSummary(h.metadata)}</td><td><a href="${links.lineage(h.id)}" data-testid="lineage-link">lineage</a></td></tr>`,
-          )
-          .join('')}</tbody></table>` : '<p class="muted">No materializations yet.</p>'}
+                )
+                .join('')}</tbody></table>`
+            : '<p class="muted">No materializations yet.</p>'
+        }
       </section>
     </article>`;
   if (keepActions) container.querySelector('.actions').replaceWith(keepActions);

@@ -19,7 +19,9 @@ function shortLabel(key) {
 function nodeMarkup(node, pos, selected) {
   const c = node.counts;
   const partitioned = node.partitions !== null;
-  const sub = partitioned ? `${node.status} · ${c.fresh}/${c.total} fresh` : `${node.status}${node.lastMaterializedAt ? ` · ${ago(node.lastMaterializedAt)}` : ''}`;
+  const sub = partitioned
+    ? `${node.status} · ${c.fresh}/${c.total} fresh`
+    : `${node.status}${node.lastMaterializedAt ? ` · ${ago(node.lastMaterializedAt)}` : ''}`;
   let bar = '';
   if (partitioned) {
     let x = 12;
@@ -34,7 +36,10 @@ function nodeMarkup(node, pos, selected) {
     bar += `</g>`;
   }
   // A missed deadline is a badge in the corner: the status colour already says fresh or stale.
-  const late = node.freshness?.state === 'late' ? `<rect class="late-badge" x="${W - 38}" y="5" width="32" height="14" rx="7"/><text class="late-badge-text" x="${W - 31}" y="15">late</text>` : '';
+  const late =
+    node.freshness?.state === 'late'
+      ? `<rect class="late-badge" x="${W - 38}" y="5" width="32" height="14" rx="7"/><text class="late-badge-text" x="${W - 31}" y="15">late</text>`
+      : '';
   return `<g class="node status-${node.status}${selected ? ' selected' : ''}" data-key="${esc(node.key)}" data-status="${node.status}"${node.freshness ? ` data-freshness="${esc(node.freshness.state)}"` : ''} transform="translate(${pos.x},${pos.y})">
 <title>${esc(node.key)} — ${esc(node.status)}${node.causes.length ? `: ${esc(node.causes[0].text)}` : ''}${node.freshness ? `\n${esc(node.freshness.reason)}` : ''}</title>
 <rect class="box" width="${W}" height="${H}" rx="6"/><rect class="stripe" width="6" height="${H}" rx="2" fill="${STATUS_COLORS[node.status]}"/>
@@ -111,7 +116,9 @@ export async function render(container, _params, signal) {
         .map((e, i) => {
           const a = layout.positions.get(e.from);
           const b = layout.positions.get(e.to);
-          return a && b ? `<path class="edge" data-from="${esc(e.from)}" data-to="${esc(e.to)}" d="${edgePath(a, b, layout.routes[i])}" marker-end="url(#arrow)"><title>${esc(e.from)} → ${esc(e.to)} (${esc(e.mapping)})</title></path>` : '';
+          return a && b
+            ? `<path class="edge" data-from="${esc(e.from)}" data-to="${esc(e.to)}" d="${edgePath(a, b, layout.routes[i])}" marker-end="url(#arrow)"><title>${esc(e.from)} → ${esc(e.to)} (${esc(e.mapping)})</title></path>`
+            : '';
         })
         .join('');
       container.querySelector('#graph-keys').innerHTML = graph.nodes.map((n) => `<option value="${esc(n.key)}">`).join('');
@@ -120,7 +127,10 @@ export async function render(container, _params, signal) {
     nodesLayer.innerHTML = graph.nodes.map((n) => nodeMarkup(n, layout.positions.get(n.key), n.key === selected)).join('');
     highlightEdges();
     container.querySelector('#graph-totals').innerHTML = STATUS_ORDER.filter((s) => graph.totals[s])
-      .map((s) => `<button type="button" class="legend-item${s === only ? ' on' : ''}" data-status="${s}" title="Show only ${s} assets (click again for all)"><i style="background:${STATUS_COLORS[s]}"></i>${graph.totals[s]} ${s}</button>`)
+      .map(
+        (s) =>
+          `<button type="button" class="legend-item${s === only ? ' on' : ''}" data-status="${s}" title="Show only ${s} assets (click again for all)"><i style="background:${STATUS_COLORS[s]}"></i>${graph.totals[s]} ${s}</button>`,
+      )
       .join('');
     container.querySelector('#graph-runs').innerHTML = graph.activeRuns.length
       ? `${graph.activeRuns.length} run${graph.activeRuns.length > 1 ? 's' : ''} in progress: ${graph.activeRuns.map((r) => `<a href="${links.run(r.id)}">${esc(r.id)}</a>`).join(', ')}`
@@ -178,7 +188,10 @@ export async function render(container, _params, signal) {
       .join('');
     target.innerHTML = `<h3>Partitions</h3><p>${filters} <a href="${links.partitions(key, status)}">all</a></p>
       <table class="partitions" data-testid="partition-list"><tbody>${view.partitions
-        .map((p) => `<tr><td>${p.materializationId ? `<a href="${links.lineage(p.materializationId)}">${esc(p.partition)}</a>` : esc(p.partition)}</td><td>${statusChip(p.status)}</td><td class="muted small">${esc(p.causes.join('; '))}</td></tr>`)
+        .map(
+          (p) =>
+            `<tr><td>${p.materializationId ? `<a href="${links.lineage(p.materializationId)}">${esc(p.partition)}</a>` : esc(p.partition)}</td><td>${statusChip(p.status)}</td><td class="muted small">${esc(p.causes.join('; '))}</td></tr>`,
+        )
         .join('')}</tbody></table>${view.matching > view.partitions.length ? `<p class="muted">${view.matching - view.partitions.length} more…</p>` : ''}`;
     for (const b of target.querySelectorAll('[data-filter]')) b.onclick = () => listPartitions(key, b.dataset.filter === status ? undefined : b.dataset.filter);
   };

@@ -9,10 +9,14 @@ function tree(groups, direction) {
   if (groups.length === 0) return '';
   return `<ul class="lineage-tree">${groups
     .map(
-      (g) => `<li class="lineage-group" data-asset="${esc(g.asset)}"><a href="${links.asset(g.asset)}"><b>${esc(g.asset)}</b></a>${g.count > 1 ? ` <span class="muted">— ${g.count} partitions, ${esc(g.firstPartition)} … ${esc(g.lastPartition)}${g.count > g.entries.length ? ` (latest ${g.entries.length} shown)` : ''}</span>` : ''}
+      (
+        g,
+      ) => `<li class="lineage-group" data-asset="${esc(g.asset)}"><a href="${links.asset(g.asset)}"><b>${esc(g.asset)}</b></a>${g.count > 1 ? ` <span class="muted">— ${g.count} partitions, ${esc(g.firstPartition)} … ${esc(g.lastPartition)}${g.count > g.entries.length ? ` (latest ${g.entries.length} shown)` : ''}</span>` : ''}
         <ul>${g.entries
           .map(
-            (e) => `<li class="lineage-entry" data-testid="lineage-${direction}" data-materialization="${e.id}"><a href="${links.lineage(e.id)}">${e.partition ? esc(e.partition) : '#' + e.id}</a>
+            (
+              e,
+            ) => `<li class="lineage-entry" data-testid="lineage-${direction}" data-materialization="${e.id}"><a href="${links.lineage(e.id)}">${e.partition ? esc(e.partition) : '#' + e.id}</a>
               data version <code class="version">${shortVersion(e.dataVersion)}</code> · code <code>${esc(e.codeVersion.slice(0, 12))}</code> · ${formatTime(e.endedAt)} · run <a href="${links.run(e.runId)}">${esc(e.runId)}</a>${e.status !== 'published' ? ` <span class="chip status-failed">${esc(e.status)}</span>` : ''}
               ${tree(e.groups, direction)}</li>`,
           )

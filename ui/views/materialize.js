@@ -17,7 +17,9 @@ export function materializeButtons(key) {
 function progressMarkup(runId, state) {
   const p = state.progress;
   const pct = p && p.planned > 0 ? Math.min(100, (100 * p.done) / p.planned) : state.status === 'running' ? 5 : 100;
-  const counts = p ? `${p.done}/${p.planned} steps · ${p.materialized} materialized${p.running ? ` · ${p.running} running` : ''}${p.failed ? ` · ${p.failed} failed` : ''}${p.blocked ? ` · ${p.blocked} blocked` : ''}` : 'starting…';
+  const counts = p
+    ? `${p.done}/${p.planned} steps · ${p.materialized} materialized${p.running ? ` · ${p.running} running` : ''}${p.failed ? ` · ${p.failed} failed` : ''}${p.blocked ? ` · ${p.blocked} blocked` : ''}`
+    : 'starting…';
   return `<div class="progress status-${esc(state.status)}"><span style="width:${pct.toFixed(1)}%"></span></div>
     <p><strong data-testid="run-status">${esc(state.status)}</strong> · ${esc(counts)} · run <a href="${links.run(runId)}">${esc(runId)}</a></p>
     ${state.lastMessage ? `<p class="muted small last-event">${esc(state.lastMessage)}</p>` : ''}
@@ -29,11 +31,16 @@ async function waitWhileQueued(started, out, signal) {
   for (;;) {
     const { runs } = await api.queue();
     const q = runs.find((r) => r.runId === started.runId);
-    const recorded = () => api.run(started.runId).then(() => true, () => false);
+    const recorded = () =>
+      api.run(started.runId).then(
+        () => true,
+        () => false,
+      );
     if (!q) {
       // Out of the queue: it ran, or it was canceled (then it has no run record).
       const ran = await recorded();
-      if (!ran) out.innerHTML = `<p data-testid="run-status">canceled</p><p class="muted">Run ${esc(started.runId)} was canceled while queued; it never started.</p>`;
+      if (!ran)
+        out.innerHTML = `<p data-testid="run-status">canceled</p><p class="muted">Run ${esc(started.runId)} was canceled while queued; it never started.</p>`;
       return !ran;
     }
     // Launched: follow it once its run is recorded (a moment after the claim).

@@ -11,7 +11,10 @@ const PALETTE = ['#3b7ddd', '#e07b39', '#2e9d5b', '#9b59b6', '#c0392b', '#16a085
 
 function comparisonTable(rows) {
   return `<table class="comparison" data-testid="backtest-table"><thead><tr><th>Forecast</th><th>MAE</th><th>RMSE</th><th>sMAPE %</th><th>rMAE</th></tr></thead><tbody>${rows
-    .map((r, i) => `<tr class="${i === 0 ? 'ours' : ''}"><td>${esc(r.name)}</td><td>${num(r.mae)}</td><td>${num(r.rmse)}</td><td>${num(r.smape, 2)}</td><td>${num(r.rmae)}</td></tr>`)
+    .map(
+      (r, i) =>
+        `<tr class="${i === 0 ? 'ours' : ''}"><td>${esc(r.name)}</td><td>${num(r.mae)}</td><td>${num(r.rmse)}</td><td>${num(r.smape, 2)}</td><td>${num(r.rmae)}</td></tr>`,
+    )
     .join('')}</tbody></table>`;
 }
 
@@ -44,8 +47,18 @@ async function forecastChart(box, key, query, signal) {
     // The forecast's intervals where the backtest has its quantiles (none in its warm-up days).
     bands: fva.hours.some((h) => h.interval90 || h.interval50)
       ? [
-          { name: '90 % interval', color: '#9dbcf0', lower: fva.hours.map((h) => h.interval90?.[0] ?? null), upper: fva.hours.map((h) => h.interval90?.[1] ?? null) },
-          { name: '50 % interval', color: '#3b7ddd', lower: fva.hours.map((h) => h.interval50?.[0] ?? null), upper: fva.hours.map((h) => h.interval50?.[1] ?? null) },
+          {
+            name: '90 % interval',
+            color: '#9dbcf0',
+            lower: fva.hours.map((h) => h.interval90?.[0] ?? null),
+            upper: fva.hours.map((h) => h.interval90?.[1] ?? null),
+          },
+          {
+            name: '50 % interval',
+            color: '#3b7ddd',
+            lower: fva.hours.map((h) => h.interval50?.[0] ?? null),
+            upper: fva.hours.map((h) => h.interval50?.[1] ?? null),
+          },
         ]
       : [],
   });
@@ -83,7 +96,22 @@ export function renderModelViews(box, asset, signal) {
     backtestHtml = `<section class="backtest"><h2>Backtest${backtest.testFirstDay ? ` ${esc(backtest.testFirstDay)} to ${esc(backtest.testLastDay)}` : ''}${from ? ` <span class="muted small">from <a href="#/assets/${encodeURIComponent(from)}">${esc(from)}</a></span>` : ''}</h2>
       <p class="muted">${backtest.hours ? `${backtest.hours.toLocaleString()} forecast hours` : ''}${backtest.retrains ? `, ${backtest.retrains} retrains` : ''}${backtest.market ? `, market ${esc(backtest.market)}` : ''}. MAE and RMSE in $/MWh; rMAE is MAE over the naive forecast's MAE.</p>
       ${comparisonTable(backtest.comparison)}
-      ${backtest.byHour.length ? `<h3>MAE by hour (EPT)</h3>${lineChart({ testId: 'mae-by-hour', title: 'MAE by hour', yLabel: '$/MWh', xLabels: backtest.byHour.map((h) => String(h.hour)), xTickEvery: 2, height: 220, series: [{ name: 'model', color: '#3b7ddd', values: backtest.byHour.map((h) => h.mae) }, { name: 'naive', color: '#aaa', dash: true, values: backtest.byHour.map((h) => h.naiveMae) }] })}` : ''}
+      ${
+        backtest.byHour.length
+          ? `<h3>MAE by hour (EPT)</h3>${lineChart({
+              testId: 'mae-by-hour',
+              title: 'MAE by hour',
+              yLabel: '$/MWh',
+              xLabels: backtest.byHour.map((h) => String(h.hour)),
+              xTickEvery: 2,
+              height: 220,
+              series: [
+                { name: 'model', color: '#3b7ddd', values: backtest.byHour.map((h) => h.mae) },
+                { name: 'naive', color: '#aaa', dash: true, values: backtest.byHour.map((h) => h.naiveMae) },
+              ],
+            })}`
+          : ''
+      }
       <h3>Forecast versus actual</h3>
       <div class="fva"><label>Node <select name="node"></select></label> <label>Week <select name="week"></select></label><div class="fva-chart"><p class="muted">Loading…</p></div></div>
     </section>`;
@@ -102,7 +130,8 @@ export function renderModelViews(box, asset, signal) {
   if (backtest) {
     const fva = box.querySelector('.fva');
     const source = asset.views.backtestAsset ?? asset.key;
-    const reload = () => forecastChart(fva, source, { node: fva.querySelector('select[name=node]').value, week: fva.querySelector('select[name=week]').value }, signal);
+    const reload = () =>
+      forecastChart(fva, source, { node: fva.querySelector('select[name=node]').value, week: fva.querySelector('select[name=week]').value }, signal);
     fva.querySelector('select[name=node]').onchange = reload;
     fva.querySelector('select[name=week]').onchange = reload;
     void forecastChart(fva, source, {}, signal);

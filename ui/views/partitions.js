@@ -12,7 +12,10 @@ export async function render(container, { key, query }, signal) {
   const view = await api.partitions(key, { limit: 500, offset, ...(status ? { status } : {}), ...(partition ? { partition } : {}) });
   if (signal.aborted) return;
   const filters = STATUS_ORDER.filter((s) => view.counts[s] > 0)
-    .map((s) => `<a class="filter${s === status ? ' on' : ''}" href="${links.partitions(key, s === status ? undefined : s, partition)}">${view.counts[s]} ${s}</a>`)
+    .map(
+      (s) =>
+        `<a class="filter${s === status ? ' on' : ''}" href="${links.partitions(key, s === status ? undefined : s, partition)}">${view.counts[s]} ${s}</a>`,
+    )
     .join(' ');
   const grid = view.dimension
     ? `<table class="partition-grid" data-testid="dimension-grid"><thead><tr><th>${esc(view.dimension.name)}</th><th>Health</th><th></th></tr></thead><tbody>${view.dimension.values
@@ -29,7 +32,9 @@ export async function render(container, { key, query }, signal) {
     ${grid}
     <table class="partitions" data-testid="partition-list"><thead><tr><th>Partition</th><th>Status</th><th>Why</th><th>Data version</th><th>Materialized</th><th></th></tr></thead><tbody>${view.partitions
       .map(
-        (p) => `<tr><td>${p.materializationId ? `<a href="${links.lineage(p.materializationId)}">${esc(p.partition)}</a>` : esc(p.partition)}</td><td>${statusChip(p.status)}</td>
+        (
+          p,
+        ) => `<tr><td>${p.materializationId ? `<a href="${links.lineage(p.materializationId)}">${esc(p.partition)}</a>` : esc(p.partition)}</td><td>${statusChip(p.status)}</td>
         <td class="small">${p.causes.map(esc).join('<br>') || '<span class="muted">—</span>'}</td><td><code>${shortVersion(p.dataVersion)}</code></td><td>${formatTime(p.endedAt)}</td>
         <td>${p.status === 'fresh' || p.status === 'running' ? '' : `<button type="button" class="secondary small" data-partition="${esc(p.partition)}" title="Materialize this partition (and nothing else)">Materialize</button>`}</td></tr>`,
       )

@@ -98,7 +98,21 @@ export function familyBacktest(input: FamilyBacktestInput): { report: FamilyRepo
     const keep = [...values.keys()].filter((i) => Number.isFinite(values[i]!));
     if (keep.length === 0) return { mae: Number.NaN, rmae: Number.NaN };
     const a = keep.map((i) => actual[i]!);
-    return { mae: mae(a, keep.map((i) => values[i]!)), rmae: mae(a, keep.map((i) => values[i]!)) / mae(a, keep.map((i) => naive[i]!)) };
+    return {
+      mae: mae(
+        a,
+        keep.map((i) => values[i]!),
+      ),
+      rmae:
+        mae(
+          a,
+          keep.map((i) => values[i]!),
+        ) /
+        mae(
+          a,
+          keep.map((i) => naive[i]!),
+        ),
+    };
   };
   const point = { xgboost: score(xgbValues), lear: score(learValues), ensemble: score(ensemble.values) };
   // What pjm/model serves for the chosen family (model/ensemble.ts), on the same hours.
@@ -134,16 +148,26 @@ export function familyBacktest(input: FamilyBacktestInput): { report: FamilyRepo
       }
     }
     const q = { levels, values: Float64Array.from(values) };
-    return { pinball: pinballLoss(scoredActual, q), coverage50: intervalCoverage(scoredActual, q, 0.5), coverage90: intervalCoverage(scoredActual, q, 0.9), hours: scoredActual.length, scoredFrom: days[warm]! };
+    return {
+      pinball: pinballLoss(scoredActual, q),
+      coverage50: intervalCoverage(scoredActual, q, 0.5),
+      coverage90: intervalCoverage(scoredActual, q, 0.9),
+      hours: scoredActual.length,
+      scoredFrom: days[warm]!,
+    };
   };
   const enough = warm >= 7;
   // Online conformal quantiles of the chosen forecast per node (only past residuals each day): scored here, and kept on each hour for the charts.
-  const conformalByNode = new Map(enough ? nodes.map((n) => [n, conformalQuantiles({ forecast: series(chosenValues, n), actual: series(actual, n), ...calib })] as const) : []);
+  const conformalByNode = new Map(
+    enough ? nodes.map((n) => [n, conformalQuantiles({ forecast: series(chosenValues, n), actual: series(actual, n), ...calib })] as const) : [],
+  );
   const conformal = enough ? scoreQuantiles((n) => conformalByNode.get(n)!) : null;
   const members = [xgbValues, ...(settings.families === 'xgboost' ? [] : lear.byWindow.map((w) => Float64Array.from(xgboost, (h) => at(w, h))))];
   const qraPossible = enough && members.every((m) => m.every(Number.isFinite)) && actual.every(Number.isFinite);
   const qra = qraPossible
-    ? scoreQuantiles((n, a) => qraQuantiles({ members: members.map((m) => series(m, n)), actual: a, window: 182, firstDay: warm, every: 7, minTraining: Math.min(30, warm) }))
+    ? scoreQuantiles((n, a) =>
+        qraQuantiles({ members: members.map((m) => series(m, n)), actual: a, window: 182, firstDay: warm, every: 7, minTraining: Math.min(30, warm) }),
+      )
     : null;
   const better: QuantileMethod | null = conformal && qra ? (qra.pinball < conformal.pinball ? 'qra' : 'conformal') : conformal ? 'conformal' : null;
 
@@ -187,7 +211,10 @@ export function familyBacktest(input: FamilyBacktestInput): { report: FamilyRepo
       learFits: lear.fits,
       quantiles: { conformal, qra, better },
       dm,
-      calibration: conformalCalibrationIfEnough(chosenPoints.filter((h) => Number.isFinite(h.forecast)), { days: 182 }),
+      calibration: conformalCalibrationIfEnough(
+        chosenPoints.filter((h) => Number.isFinite(h.forecast)),
+        { days: 182 },
+      ),
       xgboostCalibration: conformalCalibrationIfEnough(xgboost, { days: 182 }),
     },
   };
@@ -196,19 +223,29 @@ export function familyBacktest(input: FamilyBacktestInput): { report: FamilyRepo
 /** The family section of the printed backtest summary. */
 export function formatFamilyReport(r: FamilyReport): string {
   const pct = (v: number) => `${(100 * v).toFixed(1)} %`;
-  const q = (name: string, s: QuantileScores | null) => (s ? `  ${name.padEnd(10)} pinball ${s.pinball.toFixed(3)}, coverage 50 % → ${pct(s.coverage50)}, 90 % → ${pct(s.coverage90)} (${s.hours} hours from ${s.scoredFrom})` : `  ${name.padEnd(10)} not scored`);
+  const q = (name: string, s: QuantileScores | null) =>
+    s
+      ? `  ${name.padEnd(10)} pinball ${s.pinball.toFixed(3)}, coverage 50 % → ${pct(s.coverage50)}, 90 % → ${pct(s.coverage90)} (${s.hours} hours from ${s.scoredFrom})`
+      : `  ${name.padEnd(10)} not scored`;
   return [
     r.families === 'xgboost'
       ? 'Families (PJM_MODEL_FAMILIES=xgboost: LEAR and the ensemble not run; set PJM_MODEL_FAMILIES=ensemble to backtest them):'
       : `Families (PJM_MODEL_FAMILIES=${r.families}, LEAR windows ${r.learWindows.join('/')} refit every ${r.learEveryDays} day(s), ${r.learFits} fits in ${r.learSeconds.toFixed(1)} s):`,
     // With XGBoost alone the ensemble is XGBoost (LEAR has no forecast to average): one row, not three.
     ...(r.families === 'xgboost' ? (['xgboost'] as const) : (['xgboost', 'lear', 'ensemble'] as const)).map((f) =>
-      Number.isFinite(r.point[f].mae) ? `  ${f.padEnd(10)} MAE ${r.point[f].mae.toFixed(3)}  rMAE ${r.point[f].rmae.toFixed(3)}` : `  ${f.padEnd(10)} no forecast`,
+      Number.isFinite(r.point[f].mae)
+        ? `  ${f.padEnd(10)} MAE ${r.point[f].mae.toFixed(3)}  rMAE ${r.point[f].rmae.toFixed(3)}`
+        : `  ${f.padEnd(10)} no forecast`,
     ),
     ...(r.families === 'xgboost' ? [] : [`  LEAR missing on ${r.learMissingHours} hour(s) (the ensemble used XGBoost alone there)`]),
     'Quantiles 5..95 % of the served forecast:',
     q('conformal', r.quantiles.conformal),
     q('QRA', r.quantiles.qra),
-    ...(r.dm ? ['Multivariate DM (norm 1; a small p-value: ours more accurate):', ...Object.entries(r.dm).map(([n, d]) => `  ${n}: statistic ${d.statistic.toFixed(3)}, p-value ${d.pValue.toExponential(2)}`)] : []),
+    ...(r.dm
+      ? [
+          'Multivariate DM (norm 1; a small p-value: ours more accurate):',
+          ...Object.entries(r.dm).map(([n, d]) => `  ${n}: statistic ${d.statistic.toFixed(3)}, p-value ${d.pValue.toExponential(2)}`),
+        ]
+      : []),
   ].join('\n');
 }

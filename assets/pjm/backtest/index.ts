@@ -67,15 +67,34 @@ export async function backtest(conn: DuckDBConnection, options: BacktestOptions)
     settings: options.settings ?? DEFAULT_SETTINGS,
   };
   const xgb = await walkForward(table, { ...run, onBlock: options.onBlock, signal: options.signal });
-  const fam = options.families ? familyBacktest({ table, xgboost: xgb.forecasts, settings: options.families, publishedForecastsCsv: options.publishedForecastsCsv, signal: options.signal }) : undefined;
+  const fam = options.families
+    ? familyBacktest({
+        table,
+        xgboost: xgb.forecasts,
+        settings: options.families,
+        publishedForecastsCsv: options.publishedForecastsCsv,
+        signal: options.signal,
+      })
+    : undefined;
   // With families, the chosen family's forecasts are the backtest's (what pjm/model serves); XGBoost's stay in `families`.
-  const result: WalkForwardResult = fam ? { ...xgb, forecasts: fam.chosen, metrics: metricsReport(fam.chosen), seconds: xgb.seconds + fam.report.learSeconds } : xgb;
+  const result: WalkForwardResult = fam
+    ? { ...xgb, forecasts: fam.chosen, metrics: metricsReport(fam.chosen), seconds: xgb.seconds + fam.report.learSeconds }
+    : xgb;
   const published = options.publishedForecastsCsv ? await scorePublishedForecasts(conn, options.publishedForecastsCsv, result.forecasts) : [];
   const every = typeof run.recalibration === 'string' ? run.recalibration : `every ${run.recalibration.everyDays} days`;
-  const name = options.modelName ?? (fam && options.families!.families !== 'xgboost' ? `${options.families!.families === 'lear' ? 'LEAR' : 'Ensemble XGBoost + LEAR'} (XGBoost ${every}, LEAR every ${options.families!.learEveryDays} day(s))` : `XGBoost (${every} recalibration)`);
+  const name =
+    options.modelName ??
+    (fam && options.families!.families !== 'xgboost'
+      ? `${options.families!.families === 'lear' ? 'LEAR' : 'Ensemble XGBoost + LEAR'} (XGBoost ${every}, LEAR every ${options.families!.learEveryDays} day(s))`
+      : `XGBoost (${every} recalibration)`);
   const comparison = comparisonRows(name, result.metrics, published);
   const report = backtestReport(options.market, run, result, comparison);
   const title = `Walk-forward backtest, ${options.market.toUpperCase()}, ${run.testFirstDay}..${run.testLastDay}: ${result.forecasts.length} hours, ${result.blocks.length} retrains, ${result.seconds.toFixed(1)} s`;
   const familyText = fam ? `\n\n${formatFamilyReport(fam.report)}` : '';
-  return { report, table: `${formatComparisonTable(comparison, title)}${familyText}\n\n${formatNodeTable(result.metrics, options.nodeNames)}`, result, ...(fam ? { families: fam.report } : {}) };
+  return {
+    report,
+    table: `${formatComparisonTable(comparison, title)}${familyText}\n\n${formatNodeTable(result.metrics, options.nodeNames)}`,
+    result,
+    ...(fam ? { families: fam.report } : {}),
+  };
 }

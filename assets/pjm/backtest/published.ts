@@ -35,7 +35,9 @@ export async function scorePublishedForecasts(conn: DuckDBConnection, csvPath: s
     const key = `${h.day} ${String(h.hour).padStart(2, '0')}`;
     const values = byKey.get(key);
     if (values === undefined) {
-      throw new Error(`The published forecasts in ${csvPath} have no row for ${key}:00 EPT; compare only over 2016-12-27..2018-12-24 (the epftoolbox test period).`);
+      throw new Error(
+        `The published forecasts in ${csvPath} have no row for ${key}:00 EPT; compare only over 2016-12-27..2018-12-24 (the epftoolbox test period).`,
+      );
     }
     actual.push(h.actual);
     naive.push(h.naive);

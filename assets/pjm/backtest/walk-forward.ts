@@ -12,7 +12,7 @@ import type { TrainSettings } from '../model/settings.ts';
 export type Recalibration = 'monthly' | 'weekly' | 'daily' | { readonly everyDays: number };
 
 export type TrainingWindow =
-  | { readonly kind: 'expanding'; /** First training day; default the table's first day. */ readonly firstDay?: string }
+  | { readonly kind: 'expanding' /** First training day; default the table's first day. */; readonly firstDay?: string }
   | { readonly kind: 'rolling'; readonly days: number };
 
 export interface WalkForwardOptions {

@@ -3,7 +3,17 @@
 // naming it, never a silent fallback to older data.
 import { rm } from 'node:fs/promises';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { KEY_COLUMNS, TARGET_COLUMN, describeFeatureSet, featureColumns, legacyFeatureSet, normaliseFeatureSet, PRICE_LAGS, type FeatureSet, type Market } from './columns.ts';
+import {
+  KEY_COLUMNS,
+  TARGET_COLUMN,
+  describeFeatureSet,
+  featureColumns,
+  legacyFeatureSet,
+  normaliseFeatureSet,
+  PRICE_LAGS,
+  type FeatureSet,
+  type Market,
+} from './columns.ts';
 import { COMPLETE_CONDITION, featureSql, type FeatureSqlOptions } from './sql.ts';
 import { addDays } from '../../../lib/days.ts';
 import { sqlString } from '../../../lib/duckdb/sql.ts';
@@ -81,9 +91,7 @@ export class MissingFeatureInputsError extends Error {
   ) {
     super(
       `Cannot build features for node ${nodeId}, market ${market}, day ${day} (EPT): missing ` +
-        missing
-          .map((m) => `${describeInput(m)} on ${m.day} hours ${formatHours(m.hours)}`)
-          .join('; ') +
+        missing.map((m) => `${describeInput(m)} on ${m.day} hours ${formatHours(m.hours)}`).join('; ') +
         '. Load or validate the data for those days, then retry.',
     );
   }
@@ -91,7 +99,11 @@ export class MissingFeatureInputsError extends Error {
 
 const formatHours = (hours: readonly number[]): string => (hours.length === 24 ? 'all' : hours.join(','));
 const describeInput = (m: MissingInput): string =>
-  m.input === 'price' ? `${m.market} price of node ${m.nodeId}` : m.input === 'load_forecast' ? `load forecast of area ${m.area}` : `metered load of area ${m.area}`;
+  m.input === 'price'
+    ? `${m.market} price of node ${m.nodeId}`
+    : m.input === 'load_forecast'
+      ? `load forecast of area ${m.area}`
+      : `metered load of area ${m.area}`;
 
 /**
  * Days inside the data's span lack an input the feature set requires: the features asset
@@ -108,7 +120,9 @@ export class FeatureInputsMissingError extends Error {
     super(
       `Feature set ${describeFeatureSet(featureSet)}: ${nodeDays} node-day(s) inside the data's span lack a required input` +
         `${nodeDays > examples.length ? ` (first ${examples.length} listed)` : ''}: ` +
-        examples.map((e) => `node ${e.nodeId} ${e.day}: ${e.missing.map((m) => `${describeInput(m)} on ${m.day} hours ${formatHours(m.hours)}`).join(', ')}`).join('; ') +
+        examples
+          .map((e) => `node ${e.nodeId} ${e.day}: ${e.missing.map((m) => `${describeInput(m)} on ${m.day} hours ${formatHours(m.hours)}`).join(', ')}`)
+          .join('; ') +
         '. Fill those days in the source (or narrow PJM_START..PJM_END to days that have them), or train without that input.',
     );
   }
@@ -145,9 +159,7 @@ async function loadFiles(conn: DuckDBConnection, files: readonly string[], tempD
 }
 
 async function yearSpan(conn: DuckDBConnection, pricesParquet: readonly string[]): Promise<[number, number]> {
-  const r = await conn.runAndReadAll(
-    `SELECT year(min(ts_utc)) - 1, year(max(ts_utc)) + 1 FROM read_parquet([${pricesParquet.map(sqlString).join(', ')}])`,
-  );
+  const r = await conn.runAndReadAll(`SELECT year(min(ts_utc)) - 1, year(max(ts_utc)) + 1 FROM read_parquet([${pricesParquet.map(sqlString).join(', ')}])`);
   const row = r.getRows()[0];
   return [Number(row?.[0] ?? 2000), Number(row?.[1] ?? 2100)];
 }
@@ -244,17 +256,25 @@ export type NodeDayFeatures =
  * FeatureInputsMissingError naming the input, node, day and hours; the other days are written.
  */
 export async function buildNodeDaysFeatures(conn: DuckDBConnection, options: NodeDaysFeaturesOptions): Promise<ReadonlyMap<string, NodeDayFeatures>> {
-  if (options.pricesParquet.length === 0) throw new Error(`buildNodeDaysFeatures: no prices Parquet file given for node ${options.nodeId} ${options.days[0] ?? ''}.`);
+  if (options.pricesParquet.length === 0)
+    throw new Error(`buildNodeDaysFeatures: no prices Parquet file given for node ${options.nodeId} ${options.days[0] ?? ''}.`);
   await conn.run(`SET TimeZone='UTC'`);
   const inputs = { ...options, loadParquet: await loadFiles(conn, options.loadParquet, options.outDir) };
   const set = featureSetOf(options);
   const years = options.days.map((d) => Number(d.slice(0, 4)));
-  const sql = featureSql(sqlOptions(inputs, { kind: 'days', nodeId: options.nodeId, days: options.days, spanStart: options.spanStart }, [Math.min(...years) - 1, Math.max(...years) + 1]));
+  const sql = featureSql(
+    sqlOptions(inputs, { kind: 'days', nodeId: options.nodeId, days: options.days, spanStart: options.spanStart }, [
+      Math.min(...years) - 1,
+      Math.max(...years) + 1,
+    ]),
+  );
   const columns = [...new Set([...KEY_COLUMNS, TARGET_COLUMN, ...featureColumns(set)])];
   // The rows of every asked day, once, in a temp table of this step's connection: each day is
   // copied out of it (reading them back from a scratch Parquet file per day cost ~90 % of a batch).
   const scratch = 'node_days_features';
-  await conn.run(`CREATE OR REPLACE TEMP TABLE ${scratch} AS SELECT *, (${COMPLETE_CONDITION} AND target IS NOT NULL) AS _complete, (${COMPLETE_CONDITION}) AS _inputs_complete FROM (${sql})`);
+  await conn.run(
+    `CREATE OR REPLACE TEMP TABLE ${scratch} AS SELECT *, (${COMPLETE_CONDITION} AND target IS NOT NULL) AS _complete, (${COMPLETE_CONDITION}) AS _inputs_complete FROM (${sql})`,
+  );
   try {
     return await daysOutOf(conn, scratch, options, set, columns);
   } finally {
@@ -263,7 +283,13 @@ export async function buildNodeDaysFeatures(conn: DuckDBConnection, options: Nod
 }
 
 /** Each day's file (or its error) from the batch's temp table `scratch`. */
-async function daysOutOf(conn: DuckDBConnection, scratch: string, options: NodeDaysFeaturesOptions, set: FeatureSet, columns: readonly string[]): Promise<ReadonlyMap<string, NodeDayFeatures>> {
+async function daysOutOf(
+  conn: DuckDBConnection,
+  scratch: string,
+  options: NodeDaysFeaturesOptions,
+  set: FeatureSet,
+  columns: readonly string[],
+): Promise<ReadonlyMap<string, NodeDayFeatures>> {
   const facts = await conn.runAndReadAll(`SELECT CAST(day AS VARCHAR), count(*) FILTER (WHERE _complete), bool_or(_lags_in_span),
       bool_or(_lags_in_span AND NOT _inputs_complete AND target IS NOT NULL), bool_and(target IS NOT NULL)
     FROM ${scratch} GROUP BY day`);
@@ -346,8 +372,14 @@ export function missingInputsOf(row: Record<string, unknown>, nodeId: number, da
       if (hours.length > 0) missing.push({ input, area: name, day: addDays(day, -lag), hours });
     }
   };
-  area('load_forecast', set.loadForecastArea ?? '', row['_has_sys'], [['_miss_sys', 0], ['_miss_sys_lag1', 1]]);
-  area('load_forecast', String(row['_zone']), row['_has_zone'], [['_miss_zone', 0], ['_miss_zone_lag1', 1]]);
+  area('load_forecast', set.loadForecastArea ?? '', row['_has_sys'], [
+    ['_miss_sys', 0],
+    ['_miss_sys_lag1', 1],
+  ]);
+  area('load_forecast', String(row['_zone']), row['_has_zone'], [
+    ['_miss_zone', 0],
+    ['_miss_zone_lag1', 1],
+  ]);
   area('load_metered', set.loadMeteredArea ?? '', set.loadMeteredArea !== null, [['_miss_mload_lag1', 1]]);
   return missing;
 }

@@ -37,15 +37,22 @@ export function possibleInputs(market: Market): FeatureInput[] {
  * and the RTO load forecast. Used for sidecars that carry no `featureSet`.
  */
 export function legacyFeatureSet(market: Market, loadArea = 'RTO'): FeatureSet {
-  return { market, inputs: market === 'rt' ? ['price_lags', 'da_price', 'load_forecast'] : ['price_lags', 'load_forecast'], loadForecastArea: loadArea, loadMeteredArea: null };
+  return {
+    market,
+    inputs: market === 'rt' ? ['price_lags', 'da_price', 'load_forecast'] : ['price_lags', 'load_forecast'],
+    loadForecastArea: loadArea,
+    loadMeteredArea: null,
+  };
 }
 
 /** Checks a set is well formed (names the problem), and returns it with its inputs in canonical order. */
 export function normaliseFeatureSet(set: FeatureSet): FeatureSet {
   const unknown = set.inputs.filter((i) => !FEATURE_INPUTS.includes(i));
   if (unknown.length > 0) throw new Error(`Feature set: unknown input(s) ${unknown.join(', ')}; expected some of ${FEATURE_INPUTS.join(', ')}.`);
-  if (!set.inputs.includes('price_lags')) throw new Error(`Feature set for ${set.market}: price_lags is required (every model reads its own market's recent prices).`);
-  if (set.market === 'da' && set.inputs.includes('da_price')) throw new Error('Feature set for da: da_price is the target itself for a DA model; it is an input of RT models only.');
+  if (!set.inputs.includes('price_lags'))
+    throw new Error(`Feature set for ${set.market}: price_lags is required (every model reads its own market's recent prices).`);
+  if (set.market === 'da' && set.inputs.includes('da_price'))
+    throw new Error('Feature set for da: da_price is the target itself for a DA model; it is an input of RT models only.');
   if (set.inputs.includes('load_forecast') && !set.loadForecastArea) throw new Error('Feature set: load_forecast needs loadForecastArea.');
   if (set.inputs.includes('load_metered') && !set.loadMeteredArea) throw new Error('Feature set: load_metered needs loadMeteredArea.');
   return {

@@ -5,7 +5,6 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { normaliseFeatureSet, possibleInputs, type FeatureInput, type FeatureSet, type Market } from './columns.ts';
 import { sqlString } from '../../../lib/duckdb/sql.ts';
 
-
 export interface FeatureSetChoice {
   readonly set: FeatureSet;
   /** Inputs of `set`, with what was found (e.g. "RTO load forecast, 2,184 days"). */
@@ -54,7 +53,10 @@ export async function detectFeatureSet(conn: DuckDBConnection, o: DetectOptions)
     for (const r of markets.getRows()) byMarket.set(String(r[0]), `${String(r[0]).toUpperCase()} prices of ${Number(r[1])} node(s), ${Number(r[2])} days`);
   }
   const own = byMarket.get(o.market);
-  if (own === undefined) throw new Error(`No ${o.market.toUpperCase()} prices in the validated data: the ${o.market} model has nothing to learn from. Add ${o.market}_hrl_lmps data or set PJM_MARKETS.`);
+  if (own === undefined)
+    throw new Error(
+      `No ${o.market.toUpperCase()} prices in the validated data: the ${o.market} model has nothing to learn from. Add ${o.market}_hrl_lmps data or set PJM_MARKETS.`,
+    );
   const forecastAreas = new Map<string, number>();
   const meteredAreas = new Map<string, number>();
   if (o.loadParquet.length > 0) {
@@ -66,9 +68,7 @@ export async function detectFeatureSet(conn: DuckDBConnection, o: DetectOptions)
   }
   const forecastArea = pickArea(forecastAreas, preferred);
   const meteredArea = pickArea(meteredAreas, preferred);
-  const found: Array<{ input: FeatureInput; detail: string }> = [
-    { input: 'price_lags', detail: own },
-  ];
+  const found: Array<{ input: FeatureInput; detail: string }> = [{ input: 'price_lags', detail: own }];
   const without: Array<{ input: FeatureInput; reason: string }> = [];
   const consider = (input: FeatureInput, present: boolean, detail: string, absent: string): void => {
     if (!possibleInputs(o.market).includes(input)) return;
@@ -78,8 +78,18 @@ export async function detectFeatureSet(conn: DuckDBConnection, o: DetectOptions)
   };
   const da = byMarket.get('da');
   consider('da_price', da !== undefined, da ?? '', 'no DA prices in the validated data');
-  consider('load_forecast', forecastArea !== null, `${forecastArea} load forecast, ${forecastAreas.get(forecastArea ?? '') ?? 0} days`, 'no load forecast in the validated data');
-  consider('load_metered', meteredArea !== null, `${meteredArea} metered load, ${meteredAreas.get(meteredArea ?? '') ?? 0} days`, 'no metered load in the validated data');
+  consider(
+    'load_forecast',
+    forecastArea !== null,
+    `${forecastArea} load forecast, ${forecastAreas.get(forecastArea ?? '') ?? 0} days`,
+    'no load forecast in the validated data',
+  );
+  consider(
+    'load_metered',
+    meteredArea !== null,
+    `${meteredArea} metered load, ${meteredAreas.get(meteredArea ?? '') ?? 0} days`,
+    'no metered load in the validated data',
+  );
   const inputs = found.map((f) => f.input);
   const set = normaliseFeatureSet({
     market: o.market,

@@ -192,7 +192,8 @@ export function featuresInMemory(o: OneDayInputs): OneDayFeatures {
 
   const year = Number(o.day.slice(0, 4));
   const holidays = new Set(nercHolidaysBetween(year - 1, year + 1));
-  const change = (a: GridDay, b: GridDay): Float64Array => Float64Array.from(range24, (h) => (a.prof[h] === null || b.prof[h] === null ? Number.NaN : a.prof[h]! - b.prof[h]!));
+  const change = (a: GridDay, b: GridDay): Float64Array =>
+    Float64Array.from(range24, (h) => (a.prof[h] === null || b.prof[h] === null ? Number.NaN : a.prof[h]! - b.prof[h]!));
   const all: Record<string, Float64Array> = {
     hour: Float64Array.from(range24),
     day_of_week: constant(((new Date(D * DAY_MS).getUTCDay() + 6) % 7) + 1),

@@ -85,7 +85,8 @@ export function featureSql(o: FeatureSqlOptions): string {
   if (some !== undefined) {
     if (some.days.length === 0) throw new Error('featureSql: no target day given (days is empty).');
     for (const d of some.days) if (!isoDate.test(d)) throw new Error(`featureSql: days must be YYYY-MM-DD, got ${JSON.stringify(d)}`);
-    if (some.spanStart !== undefined && !isoDate.test(some.spanStart)) throw new Error(`featureSql: spanStart must be YYYY-MM-DD, got ${JSON.stringify(some.spanStart)}`);
+    if (some.spanStart !== undefined && !isoDate.test(some.spanStart))
+      throw new Error(`featureSql: spanStart must be YYYY-MM-DD, got ${JSON.stringify(some.spanStart)}`);
   }
   const sortedDays = some ? [...some.days].sort() : undefined;
   const firstDay = sortedDays?.[0];
@@ -93,14 +94,14 @@ export function featureSql(o: FeatureSqlOptions): string {
   const spanStart = some?.spanStart !== undefined ? `DATE '${some.spanStart}'` : '(SELECT lo FROM cal_range)';
   const nodeFilter = some ? `AND node_id = ${Math.trunc(some.nodeId)}` : '';
   // For some days only the windows D-7..D matter; UTC bounds a day wider on each side cover EPT.
-  const timeFilter = some
-    ? `AND ts_utc >= CAST(DATE '${firstDay}' - 9 AS TIMESTAMPTZ) AND ts_utc < CAST(DATE '${lastDay}' + 2 AS TIMESTAMPTZ)`
-    : '';
+  const timeFilter = some ? `AND ts_utc >= CAST(DATE '${firstDay}' - 9 AS TIMESTAMPTZ) AND ts_utc < CAST(DATE '${lastDay}' + 2 AS TIMESTAMPTZ)` : '';
   // Each input is scanned once (a materialized CTE) and read from memory by the CTEs below:
   // scanning the file lists once per use took two thirds of the features asset's time.
   const prices = 'px_file';
   const load = 'ld_file';
-  const holidays = nercHolidaysBetween(o.holidayYears[0], o.holidayYears[1]).map((d) => `(DATE '${d}')`).join(', ');
+  const holidays = nercHolidaysBetween(o.holidayYears[0], o.holidayYears[1])
+    .map((d) => `(DATE '${d}')`)
+    .join(', ');
   const calRange = some
     ? `SELECT DATE '${firstDay}' - 7 AS lo, DATE '${lastDay}' AS hi`
     : `SELECT min(CAST(ts_utc AT TIME ZONE '${EPT_ZONE}' AS DATE)) AS lo, max(CAST(ts_utc AT TIME ZONE '${EPT_ZONE}' AS DATE)) AS hi
@@ -115,9 +116,7 @@ export function featureSql(o: FeatureSqlOptions): string {
     (lag) => `LEFT JOIN px_day l${lag} ON l${lag}.node_id = tg.node_id AND l${lag}.market = ${M} AND l${lag}.d = tg.d - ${lag}`,
   ).join('\n    ');
   const lagSame = PRICE_LAGS.map((lag) => `l${lag}.prof[hr.h + 1] AS price_lag${lag}_h`).join(',\n      ');
-  const lagProfiles = PRICE_LAGS.flatMap((lag) =>
-    Array.from({ length: 24 }, (_, h) => `l${lag}.prof[${h + 1}] AS ${profileColumn(lag, h)}`),
-  ).join(', ');
+  const lagProfiles = PRICE_LAGS.flatMap((lag) => Array.from({ length: 24 }, (_, h) => `l${lag}.prof[${h + 1}] AS ${profileColumn(lag, h)}`)).join(', ');
   const lagBook = PRICE_LAGS.map((lag) => `coalesce(l${lag}.n, 0) AS _n_lag${lag}, coalesce(l${lag}.missing_hours, range(24)) AS _miss_lag${lag}`).join(', ');
   const rtColumns = withDa
     ? `da.prof[hr.h + 1] AS da_price_h, da.mean AS da_price_day_mean, coalesce(da.n, 0) AS _n_da, coalesce(da.missing_hours, range(24)) AS _miss_da,`

@@ -58,7 +58,10 @@ export interface ForecastDayOptions extends FeatureInputs {
 function offsetsByLevel(calibration: ConformalCalibration): (hour: number, point: number) => number[] {
   const index = QUANTILE_LEVELS.map((l) => calibration.levels.findIndex((c) => Math.abs(c - l) < 1e-12));
   const missing = QUANTILE_LEVELS.filter((_, k) => index[k]! < 0);
-  if (missing.length > 0) throw new Error(`forecastDay: the model's calibration has no quantile at level(s) ${missing.join(', ')} (it has ${calibration.levels.join(', ')}); rematerialize pjm/backtest and pjm/model.`);
+  if (missing.length > 0)
+    throw new Error(
+      `forecastDay: the model's calibration has no quantile at level(s) ${missing.join(', ')} (it has ${calibration.levels.join(', ')}); rematerialize pjm/backtest and pjm/model.`,
+    );
   return (hour, point) => {
     const q = quantilesAt(calibration, hour, point);
     return index.map((i) => q[i]!);
@@ -75,11 +78,21 @@ export async function forecastDay(conn: DuckDBConnection, options: ForecastDayOp
   if (!features.ok) return features;
   const table = featureTableFromRows(features.rows, options.model.featureSet);
   const lear = options.served?.lear ?? null;
-  const byGridHour = lear === null ? predictRows(options.model, table, 0, table.rows) : forecastNodeDay(options.served!, table, options.nodeId, options.day, await learRows(conn, options, table, lear)).values;
+  const byGridHour =
+    lear === null
+      ? predictRows(options.model, table, 0, table.rows)
+      : forecastNodeDay(options.served!, table, options.nodeId, options.day, await learRows(conn, options, table, lear)).values;
   const quantiles = options.calibration ? offsetsByLevel(options.calibration) : null;
   const rows = realHoursOfDay(options.day).map((h) => {
     const value = byGridHour[table.hour.indexOf(h.gridHour)]!;
-    return { nodeId: options.nodeId, tsUtc: h.tsUtc, tsEpt: h.tsEpt, day: options.day, value, ...(quantiles ? { quantiles: quantiles(h.gridHour, value) } : {}) };
+    return {
+      nodeId: options.nodeId,
+      tsUtc: h.tsUtc,
+      tsEpt: h.tsEpt,
+      day: options.day,
+      value,
+      ...(quantiles ? { quantiles: quantiles(h.gridHour, value) } : {}),
+    };
   });
   return { ok: true, forecast: { nodeId: options.nodeId, day: options.day, rows } };
 }
@@ -89,7 +102,12 @@ export async function forecastDay(conn: DuckDBConnection, options: ForecastDayOp
  * series), built as D's are; a day whose inputs are missing is left out, and LEAR then has no
  * forecast (the served family falls back to XGBoost there, as in the backtest).
  */
-async function learRows(conn: DuckDBConnection, options: ForecastDayOptions, dayTable: FeatureTable, lear: NonNullable<ServableModel['lear']>): Promise<FeatureTable> {
+async function learRows(
+  conn: DuckDBConnection,
+  options: ForecastDayOptions,
+  dayTable: FeatureTable,
+  lear: NonNullable<ServableModel['lear']>,
+): Promise<FeatureTable> {
   const tables: FeatureTable[] = [];
   for (const d of learInputDays(lear, options.nodeId, options.day)) {
     if (d === options.day) {
@@ -137,14 +155,23 @@ export async function latestForecast(conn: DuckDBConnection, options: LatestFore
   for (const nodeId of nodeIds) {
     const day = options.day ?? nextDay.get(nodeId);
     if (day === undefined) {
-      failures.push(new MissingFeatureInputsError(nodeId, options.market, 'unknown', [{ input: 'price', nodeId, market: options.market, day: 'any', hours: Array.from({ length: 24 }, (_, h) => h) }]));
+      failures.push(
+        new MissingFeatureInputsError(nodeId, options.market, 'unknown', [
+          { input: 'price', nodeId, market: options.market, day: 'any', hours: Array.from({ length: 24 }, (_, h) => h) },
+        ]),
+      );
       continue;
     }
     const result = await forecastDay(conn, { ...options, nodeId, day });
     if (result.ok) forecasts.push(result.forecast);
     else failures.push(result.error);
   }
-  if (options.outPath !== undefined) await writeForecastParquet(conn, forecasts.flatMap((f) => f.rows), options.outPath);
+  if (options.outPath !== undefined)
+    await writeForecastParquet(
+      conn,
+      forecasts.flatMap((f) => f.rows),
+      options.outPath,
+    );
   return { forecasts, failures };
 }
 
@@ -154,14 +181,22 @@ export async function latestForecast(conn: DuckDBConnection, options: LatestFore
  * the last day of the load forecast, or the day after the last metered load. On live data
  * that is tomorrow; on a historical export, a day inside the files.
  */
-export async function lastKnownDays(conn: DuckDBConnection, pricesParquet: readonly string[], loadParquet: readonly string[], set: FeatureSet): Promise<Map<number, string>> {
+export async function lastKnownDays(
+  conn: DuckDBConnection,
+  pricesParquet: readonly string[],
+  loadParquet: readonly string[],
+  set: FeatureSet,
+): Promise<Map<number, string>> {
   const day = `CAST(ts_utc AT TIME ZONE '${EPT_ZONE}' AS DATE)`;
   const prices = await conn.runAndReadAll(
     `SELECT node_id, CAST(max(${day}) FILTER (WHERE market = ${sqlString(set.market)}) + 1 AS VARCHAR) AS own, CAST(max(${day}) FILTER (WHERE market = 'da') AS VARCHAR) AS da
      FROM read_parquet(${fileList(pricesParquet)}) GROUP BY node_id HAVING own IS NOT NULL ORDER BY node_id`,
   );
   let loadLimit: string | null = null;
-  const areas = [set.loadForecastArea === null ? null : `(kind = 'forecast' AND area = ${sqlString(set.loadForecastArea)})`, set.loadMeteredArea === null ? null : `(kind = 'metered' AND area = ${sqlString(set.loadMeteredArea)})`].filter((a) => a !== null);
+  const areas = [
+    set.loadForecastArea === null ? null : `(kind = 'forecast' AND area = ${sqlString(set.loadForecastArea)})`,
+    set.loadMeteredArea === null ? null : `(kind = 'metered' AND area = ${sqlString(set.loadMeteredArea)})`,
+  ].filter((a) => a !== null);
   if (areas.length > 0 && loadParquet.length > 0) {
     const load = await conn.runAndReadAll(
       `SELECT CAST(min(last) AS VARCHAR) FROM (SELECT kind, max(${day}) + CASE kind WHEN 'metered' THEN 1 ELSE 0 END AS last
@@ -189,7 +224,10 @@ const fileList = (paths: readonly string[]): string => `[${paths.map(sqlString).
 export async function writeForecastParquet(conn: DuckDBConnection, rows: readonly ForecastRow[], outPath: string): Promise<void> {
   const num = (v: number | undefined): string => (v !== undefined && Number.isFinite(v) ? String(v) : 'NULL');
   const values = rows
-    .map((r) => `(${Math.trunc(r.nodeId)}, TIMESTAMPTZ ${sqlString(r.tsUtc)}, ${sqlString(r.tsEpt)}, DATE ${sqlString(r.day)}, ${num(r.value)}, ${QUANTILE_COLUMNS.map((_, k) => num(r.quantiles?.[k])).join(', ')})`)
+    .map(
+      (r) =>
+        `(${Math.trunc(r.nodeId)}, TIMESTAMPTZ ${sqlString(r.tsUtc)}, ${sqlString(r.tsEpt)}, DATE ${sqlString(r.day)}, ${num(r.value)}, ${QUANTILE_COLUMNS.map((_, k) => num(r.quantiles?.[k])).join(', ')})`,
+    )
     .join(',\n');
   const quantiles = QUANTILE_COLUMNS.map((c) => `CAST(${c} AS DOUBLE) AS ${c}`).join(', ');
   const body =

@@ -13,7 +13,9 @@ interface HourlyCsv {
 }
 
 function readHourlyCsv(path: string): HourlyCsv {
-  const lines = readFileSync(path, 'utf8').split(/\r?\n/).filter((l) => l.trim() !== '');
+  const lines = readFileSync(path, 'utf8')
+    .split(/\r?\n/)
+    .filter((l) => l.trim() !== '');
   const header = lines[0]!.split(',').map((s) => s.trim());
   const rows = lines.length - 1;
   if (rows % 24 !== 0) throw new Error(`${path}: ${rows} hourly rows is not a whole number of 24-hour days; the epftoolbox files have 24 rows per day.`);
@@ -23,7 +25,8 @@ function readHourlyCsv(path: string): HourlyCsv {
     const fields = lines[r + 1]!.split(',');
     const stamp = fields[0]!.trim();
     const hour = Number(stamp.slice(11, 13));
-    if (hour !== r % 24) throw new Error(`${path} line ${r + 2}: timestamp ${stamp} should be hour ${r % 24} of its day; the file must be sorted with 24 hours per day.`);
+    if (hour !== r % 24)
+      throw new Error(`${path} line ${r + 2}: timestamp ${stamp} should be hour ${r % 24} of its day; the file must be sorted with 24 hours per day.`);
     if (hour === 0) days.push(stamp.slice(0, 10));
     columns.forEach((c, k) => {
       const v = Number(fields[k + 1]);

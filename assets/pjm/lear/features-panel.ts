@@ -40,7 +40,8 @@ const hh = (h: number): string => String(h).padStart(2, '0');
 export function learPanelsFromFeatures(table: FeatureTable): NodePanel[] {
   const candidates = learExogenousColumns(table.featureSet);
   for (const c of candidates) {
-    if (table.features[c] === undefined) throw new Error(`learPanelsFromFeatures: the feature table lacks ${c}, which its feature set implies; rebuild the features.`);
+    if (table.features[c] === undefined)
+      throw new Error(`learPanelsFromFeatures: the feature table lacks ${c}, which its feature set implies; rebuild the features.`);
   }
   const out: NodePanel[] = [];
   for (const [nodeId, rows] of [...rowsByNode(table)].sort((a, b) => a[0] - b[0])) {
@@ -61,9 +62,14 @@ export function learPanelsFromFeatures(table: FeatureTable): NodePanel[] {
  * `learPanelsFromFeatures` builds it from the rows `table` has of that node: what a served
  * model (whose columns and days are fixed) reads for one forecast day from a few days' rows.
  */
-export function learPanelForNode(table: FeatureTable, nodeId: number, span: { readonly firstDayNumber: number; readonly lastDayNumber: number; readonly exogenousColumns: readonly string[] }): NodePanel {
+export function learPanelForNode(
+  table: FeatureTable,
+  nodeId: number,
+  span: { readonly firstDayNumber: number; readonly lastDayNumber: number; readonly exogenousColumns: readonly string[] },
+): NodePanel {
   for (const c of span.exogenousColumns) {
-    if (table.features[c] === undefined) throw new Error(`learPanelForNode: the feature rows lack ${c}, which the LEAR model of node ${nodeId} reads; build them with the model's feature set.`);
+    if (table.features[c] === undefined)
+      throw new Error(`learPanelForNode: the feature rows lack ${c}, which the LEAR model of node ${nodeId} reads; build them with the model's feature set.`);
   }
   return nodePanel(table, nodeId, rowsByNode(table).get(nodeId) ?? [], span);
 }
@@ -79,7 +85,12 @@ function rowsByNode(table: FeatureTable): Map<number, number[]> {
   return byNode;
 }
 
-function nodePanel(table: FeatureTable, nodeId: number, allRows: readonly number[], span: { readonly firstDayNumber: number; readonly lastDayNumber: number; readonly exogenousColumns: readonly string[] }): NodePanel {
+function nodePanel(
+  table: FeatureTable,
+  nodeId: number,
+  allRows: readonly number[],
+  span: { readonly firstDayNumber: number; readonly lastDayNumber: number; readonly exogenousColumns: readonly string[] },
+): NodePanel {
   const first = span.firstDayNumber;
   const days = span.lastDayNumber - first + 1;
   const rows = allRows.filter((i) => table.dayNumber[i]! >= first && table.dayNumber[i]! <= span.lastDayNumber);

@@ -96,14 +96,16 @@ export function decodeLearArtifact(bytes: Uint8Array, where: string): LearArtifa
     throw new Error(`${where}: the LEAR members' ${field} ${problem}. Rematerialize pjm/model (it writes ${LEAR_ARTIFACT_FORMAT}).`);
   };
   const a = v as LearArtifact;
-  if (typeof v !== 'object' || v === null || a.format !== LEAR_ARTIFACT_FORMAT) fail('format', `is ${JSON.stringify((v as { format?: unknown } | null)?.format)}, not ${LEAR_ARTIFACT_FORMAT}`);
+  if (typeof v !== 'object' || v === null || a.format !== LEAR_ARTIFACT_FORMAT)
+    fail('format', `is ${JSON.stringify((v as { format?: unknown } | null)?.format)}, not ${LEAR_ARTIFACT_FORMAT}`);
   if (!Array.isArray(a.nodes)) fail('nodes', 'is not an array');
   const numbers = (xs: unknown, n: number, field: string): void => {
     if (!Array.isArray(xs) || xs.length !== n || !xs.every((x) => typeof x === 'number' && Number.isFinite(x))) fail(field, `is not ${n} finite numbers`);
   };
   a.nodes.forEach((node, i) => {
     if (!Number.isInteger(node.nodeId)) fail(`nodes[${i}].nodeId`, 'is not an integer');
-    if (!Array.isArray(node.exogenousColumns) || !node.exogenousColumns.every((c) => typeof c === 'string')) fail(`nodes[${i}].exogenousColumns`, 'is not a list of column names');
+    if (!Array.isArray(node.exogenousColumns) || !node.exogenousColumns.every((c) => typeof c === 'string'))
+      fail(`nodes[${i}].exogenousColumns`, 'is not a list of column names');
     node.windows.forEach((w, k) => {
       const at = `nodes[${i}].windows[${k}]`;
       const p = w.featureCount;
@@ -164,7 +166,11 @@ export type LearDayForecast = { readonly ok: true; readonly values: Float64Array
  */
 export function learForecastDay(lear: ServedLear, nodeId: number, day: string, rows: FeatureTable): LearDayForecast {
   const node = lear.byNode.get(nodeId);
-  if (node === undefined || node.models.length === 0) return { ok: false, reason: `no LEAR was fitted for node ${nodeId} (its history holds no whole calibration window of ${lear.artifact.windows.join('/')} days)` };
+  if (node === undefined || node.models.length === 0)
+    return {
+      ok: false,
+      reason: `no LEAR was fitted for node ${nodeId} (its history holds no whole calibration window of ${lear.artifact.windows.join('/')} days)`,
+    };
   const d = dayNumberOf(day);
   const { panel } = learPanelForNode(rows, nodeId, { firstDayNumber: d - 7, lastDayNumber: d, exogenousColumns: node.fit.exogenousColumns });
   const perWindow: Float64Array[] = [];

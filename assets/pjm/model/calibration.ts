@@ -27,7 +27,10 @@ export interface HourResidual {
  * residuals (a short backtest on a user's few weeks of data): the model is then served without
  * quantiles, and the backtest says so, rather than failing.
  */
-export function conformalCalibrationIfEnough(hours: readonly HourResidual[], options: { days?: number; levels?: readonly number[]; minPerHour?: number } = {}): ConformalCalibration | null {
+export function conformalCalibrationIfEnough(
+  hours: readonly HourResidual[],
+  options: { days?: number; levels?: readonly number[]; minPerHour?: number } = {},
+): ConformalCalibration | null {
   const kept = new Set([...new Set(hours.map((h) => h.day))].sort().slice(-(options.days ?? 182)));
   const perHour = new Array<number>(24).fill(0);
   for (const h of hours) if (kept.has(h.day) && Number.isFinite(h.actual - h.forecast) && h.hour >= 0 && h.hour < 24) perHour[h.hour]!++;
@@ -35,7 +38,10 @@ export function conformalCalibrationIfEnough(hours: readonly HourResidual[], opt
 }
 
 /** Calibration from the residuals of the last `days` days of `hours` (default 182). */
-export function conformalCalibration(hours: readonly HourResidual[], options: { days?: number; levels?: readonly number[]; minPerHour?: number } = {}): ConformalCalibration {
+export function conformalCalibration(
+  hours: readonly HourResidual[],
+  options: { days?: number; levels?: readonly number[]; minPerHour?: number } = {},
+): ConformalCalibration {
   const levels = options.levels ?? QUANTILE_LEVELS;
   checkLevels(levels, 'conformalCalibration');
   const allDays = [...new Set(hours.map((h) => h.day))].sort();
@@ -47,12 +53,22 @@ export function conformalCalibration(hours: readonly HourResidual[], options: { 
   }
   const minPerHour = options.minPerHour ?? 7;
   const offsets = byHour.map((rs, h) => {
-    if (rs.length < minPerHour) throw new Error(`conformalCalibration: hour ${h} has ${rs.length} residuals, fewer than ${minPerHour}; give the backtest a longer test period (PJM_BACKTEST_DAYS).`);
+    if (rs.length < minPerHour)
+      throw new Error(
+        `conformalCalibration: hour ${h} has ${rs.length} residuals, fewer than ${minPerHour}; give the backtest a longer test period (PJM_BACKTEST_DAYS).`,
+      );
     const sorted = Float64Array.from(rs).sort();
     return levels.map((t) => conformalQuantile(sorted, t));
   });
   const days = [...kept].sort();
-  return { method: 'conformal-per-hour', levels: [...levels], offsets, residualsPerHour: Math.min(...byHour.map((r) => r.length)), firstDay: days[0]!, lastDay: days[days.length - 1]! };
+  return {
+    method: 'conformal-per-hour',
+    levels: [...levels],
+    offsets,
+    residualsPerHour: Math.min(...byHour.map((r) => r.length)),
+    firstDay: days[0]!,
+    lastDay: days[days.length - 1]!,
+  };
 }
 
 /** The quantiles of one forecast of grid hour `hour`, in level order. */

@@ -23,7 +23,6 @@ export interface FeatureTable {
   readonly rows: number;
 }
 
-
 const asSet = (s: Market | FeatureSet): FeatureSet => (typeof s === 'string' ? legacyFeatureSet(s) : s);
 
 /**
@@ -155,8 +154,14 @@ export function concatFeatureTables(tables: readonly FeatureTable[]): FeatureTab
   return {
     ...first,
     nodeId: join((t) => t.nodeId, f64),
-    dayNumber: join((t) => t.dayNumber, (n) => new Int32Array(n)),
-    hour: join((t) => t.hour, (n) => new Int32Array(n)),
+    dayNumber: join(
+      (t) => t.dayNumber,
+      (n) => new Int32Array(n),
+    ),
+    hour: join(
+      (t) => t.hour,
+      (n) => new Int32Array(n),
+    ),
     target: join((t) => t.target, f64),
     features: Object.fromEntries(first.featureNames.map((name) => [name, join((t) => t.features[name] ?? new Float64Array(t.rows).fill(Number.NaN), f64)])),
     rows,

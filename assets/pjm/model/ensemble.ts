@@ -36,7 +36,10 @@ export function combineFamilies(members: readonly FamilyForecast[]): { values: F
   if (members.length === 0) throw new Error('combineFamilies: no family forecasts given.');
   const n = members[0]!.values.length;
   members.forEach((m) => {
-    if (m.values.length !== n) throw new Error(`combineFamilies: the ${m.family} forecast has ${m.values.length} hours, the ${members[0]!.family} one ${n}; give both for the same hours.`);
+    if (m.values.length !== n)
+      throw new Error(
+        `combineFamilies: the ${m.family} forecast has ${m.values.length} hours, the ${members[0]!.family} one ${n}; give both for the same hours.`,
+      );
     if (!(m.weight >= 0)) throw new Error(`combineFamilies: the ${m.family} weight ${m.weight} must be 0 or more.`);
   });
   const values = new Float64Array(n);

@@ -13,7 +13,16 @@ import { trainModel, type TrainedModel } from './train.ts';
 export { readFeatureTable, featureTableFromRows, nodeRows, type FeatureTable } from './dataset.ts';
 export { trainModel, predictRows, disposeModel, designMatrix, type TrainedModel, type TrainedMember } from './train.ts';
 export { modelFiles, loadModel, sidecarFeatureSet, type ModelFiles, type ModelSidecar, type SidecarMember } from './persist.ts';
-export { DEFAULT_SETTINGS, BENCH_SETTINGS, DEFAULT_PARAMS, RT_WITH_DA_SETTINGS, defaultSettingsFor, type TrainSettings, type VariantSpec, type TargetKind } from './settings.ts';
+export {
+  DEFAULT_SETTINGS,
+  BENCH_SETTINGS,
+  DEFAULT_PARAMS,
+  RT_WITH_DA_SETTINGS,
+  defaultSettingsFor,
+  type TrainSettings,
+  type VariantSpec,
+  type TargetKind,
+} from './settings.ts';
 export type { PriceTransform, NodeScale } from './transform.ts';
 
 export interface TrainFromFeaturesOptions {
@@ -44,7 +53,10 @@ export async function trainModelFromFeatures(
   options: TrainFromFeaturesOptions,
 ): Promise<{ readonly model: TrainedModel; readonly files: ModelFiles }> {
   const table = await readFeatureTable(conn, options.featuresParquet, options.featureSet ?? options.market);
-  if (table.rows === 0) throw new Error(`trainModelFromFeatures: ${typeof options.featuresParquet === 'string' ? options.featuresParquet : `${options.featuresParquet.length} feature files`} have no complete ${options.market} feature rows; materialize the features first.`);
+  if (table.rows === 0)
+    throw new Error(
+      `trainModelFromFeatures: ${typeof options.featuresParquet === 'string' ? options.featuresParquet : `${options.featuresParquet.length} feature files`} have no complete ${options.market} feature rows; materialize the features first.`,
+    );
   const firstDay = options.firstDay !== undefined ? dayNumberOf(options.firstDay) : table.dayNumber[0]!;
   const lastDay = options.lastDay !== undefined ? dayNumberOf(options.lastDay) : table.dayNumber[table.rows - 1]!;
   const model = await trainModel(table, { firstDay, lastDay }, options.settings ?? DEFAULT_SETTINGS, { signal: options.signal });

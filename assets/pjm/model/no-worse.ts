@@ -25,14 +25,22 @@ export interface NoWorseVerdict {
 
 export function noWorseVerdict(i: NoWorseInput): NoWorseVerdict {
   const fmt = (v: number) => v.toFixed(3);
-  if (i.maxWorse === null) return { passed: true, message: `Check off (PJM_MODEL_MAX_WORSE=off): candidate backtest MAE ${fmt(i.candidateMae)} published without comparison.` };
+  if (i.maxWorse === null)
+    return { passed: true, message: `Check off (PJM_MODEL_MAX_WORSE=off): candidate backtest MAE ${fmt(i.candidateMae)} published without comparison.` };
   if (i.currentMae === null) return { passed: true, message: `No current model to compare with: candidate backtest MAE ${fmt(i.candidateMae)}.` };
   if (i.currentPeriod !== null && i.currentPeriod !== i.candidatePeriod) {
-    return { passed: true, message: `The current model was backtested on ${i.currentPeriod}, the candidate on ${i.candidatePeriod}: not comparable, so not blocked (candidate MAE ${fmt(i.candidateMae)}, current ${fmt(i.currentMae)}).` };
+    return {
+      passed: true,
+      message: `The current model was backtested on ${i.currentPeriod}, the candidate on ${i.candidatePeriod}: not comparable, so not blocked (candidate MAE ${fmt(i.candidateMae)}, current ${fmt(i.currentMae)}).`,
+    };
   }
   const limit = i.currentMae * (1 + i.maxWorse);
   const change = `${(((i.candidateMae - i.currentMae) / i.currentMae) * 100).toFixed(2)} %`;
-  if (i.candidateMae <= limit) return { passed: true, message: `Candidate backtest MAE ${fmt(i.candidateMae)} vs current ${fmt(i.currentMae)} (${change}; allowed up to +${(i.maxWorse * 100).toFixed(1)} %).` };
+  if (i.candidateMae <= limit)
+    return {
+      passed: true,
+      message: `Candidate backtest MAE ${fmt(i.candidateMae)} vs current ${fmt(i.currentMae)} (${change}; allowed up to +${(i.maxWorse * 100).toFixed(1)} %).`,
+    };
   if (i.forced) {
     return {
       passed: true,

@@ -74,12 +74,14 @@ export function sidecarFeatureSet(sidecar: Pick<ModelSidecar, 'market' | 'featur
  * LEAR members: model/served.ts.)
  */
 export function loadModel(sidecar: ModelSidecar, bytesByFile: ReadonlyMap<string, Uint8Array>): TrainedModel {
-  if (!(SIDECAR_FORMATS as readonly string[]).includes(sidecar.format)) throw new Error(`loadModel: unknown sidecar format ${JSON.stringify(sidecar.format)}; expected one of ${SIDECAR_FORMATS.join(', ')}.`);
+  if (!(SIDECAR_FORMATS as readonly string[]).includes(sidecar.format))
+    throw new Error(`loadModel: unknown sidecar format ${JSON.stringify(sidecar.format)}; expected one of ${SIDECAR_FORMATS.join(', ')}.`);
   return modelFromSidecar(
     sidecar,
     sidecar.members.map((m) => {
       const bytes = bytesByFile.get(m.file);
-      if (bytes === undefined) throw new Error(`loadModel: the sidecar names member file ${m.file}, which was not given; pass every file listed in sidecar.members.`);
+      if (bytes === undefined)
+        throw new Error(`loadModel: the sidecar names member file ${m.file}, which was not given; pass every file listed in sidecar.members.`);
       return Booster.fromBuffer(bytes, `loading ${m.file}`);
     }),
   );
@@ -97,6 +99,13 @@ export function modelFromSidecar(sidecar: ModelSidecar, boosters: readonly Boost
     transform: sidecar.target.transform,
     window: sidecar.window,
     settings: sidecar.settings,
-    members: sidecar.members.map((m, i) => ({ variant: m.variant, booster: boosters[i]!, rounds: m.rounds, bestIteration: m.bestIteration ?? undefined, bestScore: undefined, evalLog: [] })),
+    members: sidecar.members.map((m, i) => ({
+      variant: m.variant,
+      booster: boosters[i]!,
+      rounds: m.rounds,
+      bestIteration: m.bestIteration ?? undefined,
+      bestScore: undefined,
+      evalLog: [],
+    })),
   };
 }

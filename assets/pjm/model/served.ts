@@ -36,7 +36,11 @@ export function familiesSidecar(base: ModelSidecar, choice: Exclude<FamilyChoice
     lear: {
       file,
       windows: lear.windows,
-      nodes: lear.nodes.map((n) => ({ nodeId: n.nodeId, exogenousColumns: n.exogenousColumns, windows: n.windows.map((w) => ({ window: w.window, firstDay: w.firstDay, lastDay: w.lastDay })) })),
+      nodes: lear.nodes.map((n) => ({
+        nodeId: n.nodeId,
+        exogenousColumns: n.exogenousColumns,
+        windows: n.windows.map((w) => ({ window: w.window, firstDay: w.firstDay, lastDay: w.lastDay })),
+      })),
     },
   };
   return { ...base, format: SIDECAR_FORMAT_FAMILIES, servedFamily: choice, families };
@@ -55,7 +59,8 @@ export function servableModel(sidecar: ModelSidecar, xgboost: TrainedModel, file
   const artifact = decodeLearArtifact(bytes, `${where}, ${file}`);
   const described = sidecar.families.lear.nodes.map((n) => `${n.nodeId}:${n.windows.map((w) => w.window).join('/')}`).join(',');
   const stored = artifact.nodes.map((n) => `${n.nodeId}:${n.windows.map((w) => w.window).join('/')}`).join(',');
-  if (described !== stored) throw new Error(`${where}: the sidecar's LEAR nodes and windows (${described}) are not those of ${file} (${stored}). Rematerialize pjm/model.`);
+  if (described !== stored)
+    throw new Error(`${where}: the sidecar's LEAR nodes and windows (${described}) are not those of ${file} (${stored}). Rematerialize pjm/model.`);
   return { family, xgboost, lear: servedLear(artifact) };
 }
 

@@ -118,7 +118,9 @@ export class SidecarError extends Error {
     readonly field: string,
     readonly problem: string,
   ) {
-    super(`${where}: the model sidecar's ${field === '' ? 'value' : `field ${field}`} ${problem}. Rematerialize pjm/model (assets/pjm/model writes sidecars of format ${SIDECAR_FORMAT}).`);
+    super(
+      `${where}: the model sidecar's ${field === '' ? 'value' : `field ${field}`} ${problem}. Rematerialize pjm/model (assets/pjm/model writes sidecars of format ${SIDECAR_FORMAT}).`,
+    );
   }
 }
 
@@ -155,7 +157,9 @@ class Reader {
     return Number.isInteger(n) && n >= 0 ? n : this.fail(path, `is ${n}, not a whole number`);
   }
   oneOf<T extends string>(v: unknown, allowed: readonly T[], path: string): T {
-    return (allowed as readonly unknown[]).includes(v) ? (v as T) : this.fail(path, `is ${shown(v)}, not one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}`);
+    return (allowed as readonly unknown[]).includes(v)
+      ? (v as T)
+      : this.fail(path, `is ${shown(v)}, not one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}`);
   }
   /** Checks each element, naming its index. */
   each(v: unknown, path: string, check: (item: unknown, path: string) => void, options: { nonEmpty?: boolean } = {}): void {
@@ -222,7 +226,9 @@ export function readModelSidecar(value: unknown, where: string): ModelSidecar {
   r.object(transform.byNode, 'target.transform.byNode');
   const settings = r.object(s.settings, 'settings');
   r.each(settings.variants, 'settings.variants', (v, p) => r.object(v, p), { nonEmpty: true });
-  r.each(s.members, 'members', (m, p) => r.oneOf((m as { variant: Obj }).variant.target, ['level', 'change_lag1', 'change_lag7', 'change_da'], `${p}.variant.target`));
+  r.each(s.members, 'members', (m, p) =>
+    r.oneOf((m as { variant: Obj }).variant.target, ['level', 'change_lag1', 'change_lag7', 'change_da'], `${p}.variant.target`),
+  );
   if (s.featureSet !== undefined) r.each(r.object(s.featureSet, 'featureSet').inputs, 'featureSet.inputs', (i, p) => r.string(i, p));
   if (s.calibration !== undefined) r.array(r.object(s.calibration, 'calibration').offsets, 'calibration.offsets');
   if (s.format === SIDECAR_FORMAT_FAMILIES) {

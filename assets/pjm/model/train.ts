@@ -79,7 +79,13 @@ function rowScales(table: FeatureTable, transform: PriceTransform, start: number
 }
 
 /** Row-major Float32 design matrix of rows [start, end): price columns in z space, others as is. */
-export function designMatrix(table: FeatureTable, transform: PriceTransform, start: number, end: number, scales = rowScales(table, transform, start, end)): Float32Array {
+export function designMatrix(
+  table: FeatureTable,
+  transform: PriceTransform,
+  start: number,
+  end: number,
+  scales = rowScales(table, transform, start, end),
+): Float32Array {
   const names = table.featureNames;
   const cols = names.length;
   const priceCols = new Set(priceFeatureColumns(table.featureSet));
@@ -102,7 +108,10 @@ const BASE_COLUMN: Record<Exclude<TargetKind, 'level'>, string> = { change_lag1:
 function baseColumn(table: FeatureTable, target: TargetKind): Float64Array | undefined {
   if (target === 'level') return undefined;
   const column = table.features[BASE_COLUMN[target]];
-  if (column === undefined) throw new Error(`A ${target} member needs the feature ${BASE_COLUMN[target]}, which feature set ${table.market} [${table.featureSet.inputs.join(', ')}] does not have; drop that member or add the input.`);
+  if (column === undefined)
+    throw new Error(
+      `A ${target} member needs the feature ${BASE_COLUMN[target]}, which feature set ${table.market} [${table.featureSet.inputs.join(', ')}] does not have; drop that member or add the input.`,
+    );
   return column;
 }
 
@@ -152,7 +161,12 @@ export interface TrainModelOptions {
  * matrices, each with its labels: XGBoost's hist index of the rows (the dearest part of a
  * short training, ~1 s of CPU on a backtest window) is built once per window, not per member.
  */
-export async function trainModel(table: FeatureTable, window: { firstDay: number; lastDay: number }, settings: TrainSettings, options: TrainModelOptions = {}): Promise<TrainedModel> {
+export async function trainModel(
+  table: FeatureTable,
+  window: { firstDay: number; lastDay: number },
+  settings: TrainSettings,
+  options: TrainModelOptions = {},
+): Promise<TrainedModel> {
   const { signal } = options;
   const all = rowsBetween(table, window.firstDay, window.lastDay);
   const validationFirstDay = window.lastDay - validationDaysFor(window.lastDay - window.firstDay + 1, settings) + 1;
@@ -163,7 +177,8 @@ export async function trainModel(table: FeatureTable, window: { firstDay: number
       `trainModel: only ${fit.end - fit.start} training rows between ${dayOfNumber(window.firstDay)} and ${dayOfNumber(validationFirstDay - 1)}; need at least 4 weeks of complete feature rows.`,
     );
   }
-  if (valid.end - valid.start === 0) throw new Error(`trainModel: no validation rows between ${dayOfNumber(validationFirstDay)} and ${dayOfNumber(window.lastDay)}.`);
+  if (valid.end - valid.start === 0)
+    throw new Error(`trainModel: no validation rows between ${dayOfNumber(validationFirstDay)} and ${dayOfNumber(window.lastDay)}.`);
   const threads = options.threads ?? Math.max(1, Number(settings.params.nthread ?? 1));
   if (!Number.isInteger(threads) || threads < 1) throw new Error(`trainModel: threads must be a whole number >= 1, got ${threads}.`);
   // The transform sees the whole window: it is fitted on training data only either way.
@@ -193,7 +208,10 @@ export async function trainModel(table: FeatureTable, window: { firstDay: number
     dValid.setLabels(labelsOf(valid, variant.target));
     const result = await train(params, dFit, {
       numBoostRound: settings.maxRounds,
-      evals: [{ name: 'train', data: dFit }, { name: 'valid', data: dValid }],
+      evals: [
+        { name: 'train', data: dFit },
+        { name: 'valid', data: dValid },
+      ],
       earlyStoppingRounds: settings.earlyStoppingRounds,
       earlyStoppingSet: 'valid',
       signal,

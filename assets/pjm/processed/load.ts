@@ -28,7 +28,9 @@ export function canonicalLoadSql(rawRelations: readonly string[], selection: Loa
   if (selection.areas !== undefined) c.push(selection.areas.length === 0 ? 'false' : `area IN (${selection.areas.map(sqlString).join(', ')})`);
   if (selection.kinds !== undefined) c.push(selection.kinds.length === 0 ? 'false' : `kind IN (${selection.kinds.map(sqlString).join(', ')})`);
   // A forecast is usable for hour h when issued before local midnight starting h's EPT day.
-  c.push(`(kind <> 'forecast' OR issued_utc IS NULL OR issued_utc < timezone('${EPT_ZONE}', CAST(CAST(timezone('${EPT_ZONE}', ts_utc) AS DATE) AS TIMESTAMP)))`);
+  c.push(
+    `(kind <> 'forecast' OR issued_utc IS NULL OR issued_utc < timezone('${EPT_ZONE}', CAST(CAST(timezone('${EPT_ZONE}', ts_utc) AS DATE) AS TIMESTAMP)))`,
+  );
   // Casts pin the canonical types whatever the source relation declared.
   return `
     SELECT CAST(ts_utc AS TIMESTAMPTZ) AS ts_utc, CAST(area AS VARCHAR) AS area, CAST(kind AS VARCHAR) AS kind, CAST(mw AS DOUBLE) AS mw
@@ -40,7 +42,12 @@ export function canonicalLoadSql(rawRelations: readonly string[], selection: Loa
 }
 
 /** Writes canonical load to `outPath` (Parquet). */
-export async function writeCanonicalLoad(conn: DuckDBConnection, rawRelations: readonly string[], outPath: string, selection: LoadSelection = {}): Promise<WriteResult> {
+export async function writeCanonicalLoad(
+  conn: DuckDBConnection,
+  rawRelations: readonly string[],
+  outPath: string,
+  selection: LoadSelection = {},
+): Promise<WriteResult> {
   await useUtc(conn);
   const r = await conn.runAndReadAll(`COPY (${canonicalLoadSql(rawRelations, selection)}) TO ${sqlString(outPath)} (FORMAT parquet)`);
   return { path: outPath, rows: Number(r.getRowObjects()[0]?.['Count'] ?? r.rowsChanged ?? 0) };

@@ -54,7 +54,10 @@ export function canonicalPricesSql(tables: readonly string[], selection: PricesS
   const where = filters(selection);
   const keyed = tables.map((t, i) => `SELECT ${i} AS src, rowid AS rid, ${RAW_COLUMNS} FROM ${sqlIdent(t)} ${where}`).join(' UNION ALL ');
   const pick = tables
-    .map((t, i) => `SELECT ${CANONICAL_SELECT} FROM ${sqlIdent(t)} SEMI JOIN (SELECT w.rid AS rid FROM winners WHERE w.src = ${i}) x ON ${sqlIdent(t)}.rowid = x.rid`)
+    .map(
+      (t, i) =>
+        `SELECT ${CANONICAL_SELECT} FROM ${sqlIdent(t)} SEMI JOIN (SELECT w.rid AS rid FROM winners WHERE w.src = ${i}) x ON ${sqlIdent(t)}.rowid = x.rid`,
+    )
     .join(' UNION ALL ');
   return `
     WITH winners AS (SELECT arg_max({'src': src, 'rid': rid}, ${REVISION_RANK}) AS w FROM (${keyed}) GROUP BY pnode_id, market, ts_utc)
@@ -105,7 +108,12 @@ async function isBaseTable(conn: DuckDBConnection, name: string): Promise<boolea
  * the UTC hours before anything is written (EptMismatchError). Both forms apply the same
  * revision rule and give byte-identical files. The connection's TimeZone is set to UTC.
  */
-export async function writeCanonicalPrices(conn: DuckDBConnection, rawRelations: readonly string[], outPath: string, selection: PricesSelection = {}): Promise<WriteResult> {
+export async function writeCanonicalPrices(
+  conn: DuckDBConnection,
+  rawRelations: readonly string[],
+  outPath: string,
+  selection: PricesSelection = {},
+): Promise<WriteResult> {
   await useUtc(conn);
   let allTables = rawRelations.length > 0;
   for (const r of rawRelations) allTables = allTables && (await isBaseTable(conn, r));
@@ -166,9 +174,15 @@ export interface PriceConflict {
  * grouped count finds the days whose every (node, market, hour) has one row (nearly all, and
  * their report says so at once); only the others get the full report of their own day.
  */
-export async function priceRevisionReportsByDay(conn: DuckDBConnection, raw: string, days: readonly string[], limit = 20): Promise<Map<string, PriceRevisionReport>> {
+export async function priceRevisionReportsByDay(
+  conn: DuckDBConnection,
+  raw: string,
+  days: readonly string[],
+  limit = 20,
+): Promise<Map<string, PriceRevisionReport>> {
   await useUtc(conn);
-  const counts = await conn.runAndReadAll(`SELECT CAST(CAST(timezone('${EPT_ZONE}', ts_utc) AS DATE) AS VARCHAR) AS day, count(*)::BIGINT, count(DISTINCT (pnode_id, market, ts_utc))::BIGINT
+  const counts =
+    await conn.runAndReadAll(`SELECT CAST(CAST(timezone('${EPT_ZONE}', ts_utc) AS DATE) AS VARCHAR) AS day, count(*)::BIGINT, count(DISTINCT (pnode_id, market, ts_utc))::BIGINT
     FROM ${sqlIdent(raw)} GROUP BY 1`);
   const byDay = new Map(counts.getRows().map(([day, rows, keys]) => [String(day), { rows: Number(rows), keys: Number(keys) }]));
   const out = new Map<string, PriceRevisionReport>();
@@ -201,7 +215,9 @@ export async function priceRevisionReport(conn: DuckDBConnection, raw: string, s
   // Most node-days have one row per (node, market, hour): nothing is a duplicate, a superseded
   // revision or a conflict, and one count says so. The full report below cost five times the
   // canonical query itself, paid by every partition of a backfill (measured, in-process).
-  const keys = await conn.runAndReadAll(`SELECT count(*)::BIGINT, count(DISTINCT (pnode_id, market, ts_utc))::BIGINT FROM ${sqlIdent(raw)} ${filters(selection)}`);
+  const keys = await conn.runAndReadAll(
+    `SELECT count(*)::BIGINT, count(DISTINCT (pnode_id, market, ts_utc))::BIGINT FROM ${sqlIdent(raw)} ${filters(selection)}`,
+  );
   const [rawRows, distinctKeys] = keys.getRows()[0] ?? [0, 0];
   if (Number(rawRows) === Number(distinctKeys)) return { rawRows: Number(rawRows), exactDuplicates: 0, superseded: 0, conflicts: 0, examples: [] };
   const cols = 'ts_utc, pnode_id, pnode_name, type, zone, market, lmp, energy, congestion, loss, row_is_current, version_nbr';

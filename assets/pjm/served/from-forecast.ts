@@ -25,7 +25,13 @@ export function servedFromDayForecast(f: DayForecast, by: ServedBy): ServedForec
     hours.set(hour, { hour, value: r.value, quantiles: r.quantiles ? [...r.quantiles] : null });
   }
   const withQuantiles = f.rows.length > 0 && f.rows.every((r) => r.quantiles !== undefined);
-  return { ...by, nodeId: f.nodeId, day: f.day, levels: withQuantiles ? [...QUANTILE_LEVELS] : null, hours: [...hours.values()].sort((a, b) => a.hour - b.hour) };
+  return {
+    ...by,
+    nodeId: f.nodeId,
+    day: f.day,
+    levels: withQuantiles ? [...QUANTILE_LEVELS] : null,
+    hours: [...hours.values()].sort((a, b) => a.hour - b.hour),
+  };
 }
 
 /** One hour of a /predict answer (serving/predict/forecast.ts HourForecast, structurally). */
@@ -38,7 +44,8 @@ export interface AnsweredHour {
 /** A /predict answer of one node-day as the log keeps it. */
 export function servedFromAnswer(nodeId: number, day: string, answered: readonly AnsweredHour[], by: ServedBy): ServedForecast {
   const hours = new Map<number, ServedHour>();
-  for (const h of answered) if (!hours.has(h.hour)) hours.set(h.hour, { hour: h.hour, value: h.value, quantiles: h.quantiles ? h.quantiles.map((q) => q.value) : null });
+  for (const h of answered)
+    if (!hours.has(h.hour)) hours.set(h.hour, { hour: h.hour, value: h.value, quantiles: h.quantiles ? h.quantiles.map((q) => q.value) : null });
   const first = answered[0]?.quantiles;
   const levels = first && answered.every((h) => h.quantiles?.length === first.length) ? first.map((q) => q.level) : null;
   return { ...by, nodeId, day, levels, hours: [...hours.values()].sort((a, b) => a.hour - b.hour) };

@@ -44,7 +44,8 @@ export function servedForecastLogPath(dataDir: string): string {
 }
 
 /** The key a forecast is kept under: one per model version, node, market and day. */
-export const servedForecastKey = (f: Pick<ServedForecast, 'modelVersion' | 'nodeId' | 'market' | 'day'>): string => `${f.modelVersion}|${f.nodeId}|${f.market}|${f.day}`;
+export const servedForecastKey = (f: Pick<ServedForecast, 'modelVersion' | 'nodeId' | 'market' | 'day'>): string =>
+  `${f.modelVersion}|${f.nodeId}|${f.market}|${f.day}`;
 
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS served_forecasts (

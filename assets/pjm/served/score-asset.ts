@@ -6,7 +6,15 @@
 // day's features score that day, and a revised validated day (which changes its features)
 // scores it again; a day whose prices are not in has no features yet, so it waits, saying so.
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { defineAsset, type AssetDefinition, type BatchOutput, type Metadata, type PartitionKey, type PartitionMapping, type PartitionsDefinition } from '../../../runtime/index.ts';
+import {
+  defineAsset,
+  type AssetDefinition,
+  type BatchOutput,
+  type Metadata,
+  type PartitionKey,
+  type PartitionMapping,
+  type PartitionsDefinition,
+} from '../../../runtime/index.ts';
 import { readParquetSql } from '../../../lib/duckdb/sql.ts';
 import type { Market } from '../features/columns.ts';
 import { ASSET_KEYS } from '../asset-keys.ts';

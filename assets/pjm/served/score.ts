@@ -89,7 +89,8 @@ export function figuresOf(s: ScoreSums): ScoreFigures {
   };
 }
 
-const hasLevels = (levels: readonly number[] | null, ...wanted: number[]): boolean => levels !== null && wanted.every((w) => levels.some((l) => Math.abs(l - w) < 1e-9));
+const hasLevels = (levels: readonly number[] | null, ...wanted: number[]): boolean =>
+  levels !== null && wanted.every((w) => levels.some((l) => Math.abs(l - w) < 1e-9));
 
 /** Sums of one forecast over the hours of its node in `actuals`; undefined (with why) when no hour can be scored. */
 function scoreOne(f: ServedForecast, actuals: ReadonlyMap<number, ActualHour>): ScoreSums | { readonly unscored: string } {
@@ -108,7 +109,8 @@ function scoreOne(f: ServedForecast, actuals: ReadonlyMap<number, ActualHour>): 
     naiveAbsError += Math.abs(a.actual - naive);
     if (withQuantiles) quantiles.push(...h.quantiles!);
   }
-  if (actual.length === 0) return { unscored: `no hour of its forecast has a validated price (the forecast has ${f.hours.length} hours, the day's features ${actuals.size})` };
+  if (actual.length === 0)
+    return { unscored: `no hour of its forecast has a validated price (the forecast has ${f.hours.length} hours, the day's features ${actuals.size})` };
   const q = withQuantiles ? { levels: f.levels!, values: Float64Array.from(quantiles) } : undefined;
   return {
     hours: actual.length,
@@ -125,16 +127,26 @@ function scoreOne(f: ServedForecast, actuals: ReadonlyMap<number, ActualHour>): 
  * A node without actual hours is unscored, saying so; the headline figures count each node's
  * last-issued forecast once.
  */
-export function scoreDay(day: string, market: string, forecasts: readonly ServedForecast[], actuals: ReadonlyMap<number, ReadonlyMap<number, ActualHour>>): DayScore {
+export function scoreDay(
+  day: string,
+  market: string,
+  forecasts: readonly ServedForecast[],
+  actuals: ReadonlyMap<number, ReadonlyMap<number, ActualHour>>,
+): DayScore {
   const scored: ForecastScore[] = [];
   const unscored: UnscoredForecast[] = [];
-  const kept = forecasts.filter((f) => f.day === day && f.market === market).sort((a, b) => a.nodeId - b.nodeId || a.issuedAt - b.issuedAt || (a.modelVersion < b.modelVersion ? -1 : 1));
+  const kept = forecasts
+    .filter((f) => f.day === day && f.market === market)
+    .sort((a, b) => a.nodeId - b.nodeId || a.issuedAt - b.issuedAt || (a.modelVersion < b.modelVersion ? -1 : 1));
   const lastOfNode = new Map<number, ServedForecast>();
   for (const f of kept) {
     const node = actuals.get(f.nodeId);
     const who = { origin: f.origin, modelVersion: f.modelVersion, nodeId: f.nodeId, issuedAt: f.issuedAt };
     if (node === undefined || node.size === 0) {
-      unscored.push({ ...who, reason: `no validated ${market.toUpperCase()} prices of node ${f.nodeId} for ${day} yet (its pjm/features partition has no complete row)` });
+      unscored.push({
+        ...who,
+        reason: `no validated ${market.toUpperCase()} prices of node ${f.nodeId} for ${day} yet (its pjm/features partition has no complete row)`,
+      });
       continue;
     }
     const sums = scoreOne(f, node);
@@ -145,7 +157,9 @@ export function scoreDay(day: string, market: string, forecasts: readonly Served
     scored.push({ ...who, ...sums, ...figuresOf(sums), headline: false });
     lastOfNode.set(f.nodeId, f);
   }
-  const forecastsOut = scored.map((s) => (lastOfNode.get(s.nodeId)?.modelVersion === s.modelVersion && lastOfNode.get(s.nodeId)?.issuedAt === s.issuedAt ? { ...s, headline: true } : s));
+  const forecastsOut = scored.map((s) =>
+    lastOfNode.get(s.nodeId)?.modelVersion === s.modelVersion && lastOfNode.get(s.nodeId)?.issuedAt === s.issuedAt ? { ...s, headline: true } : s,
+  );
   const total = forecastsOut.filter((s) => s.headline).reduce<ScoreSums>((acc, s) => addSums(acc, s), NO_SUMS);
   const figures = figuresOf(total);
   const summary =
@@ -171,7 +185,10 @@ const addDays = (day: string, n: number): string => new Date(Date.parse(`${day}T
 export function rollingScore(days: readonly (ScoreSums & { readonly day: string })[], windowDays: number): RollingScore | undefined {
   const scored = days.filter((d) => d.hours > 0);
   if (scored.length === 0) return undefined;
-  const endDay = scored.map((d) => d.day).sort().at(-1)!;
+  const endDay = scored
+    .map((d) => d.day)
+    .sort()
+    .at(-1)!;
   const from = addDays(endDay, -(windowDays - 1));
   const inWindow = scored.filter((d) => d.day >= from && d.day <= endDay);
   const sums = inWindow.reduce<ScoreSums>((acc, d) => addSums(acc, d), NO_SUMS);

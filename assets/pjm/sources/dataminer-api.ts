@@ -207,7 +207,8 @@ export class DataMinerClient {
   /** Every row of one EPT day of `feed` (only rows of the requested pnode ids / areas). */
   async fetchDay(feed: DataMinerFeed, day: string, filter: DayFilter = {}): Promise<DataMinerItem[]> {
     const items = await this.fetchAll(feed, dayQuery(feed, day, filter));
-    const ids = filter.pnodeIds && filter.pnodeIds.length > 0 && (feed === 'rt_hrl_lmps' || feed === 'da_hrl_lmps') ? new Set(filter.pnodeIds.map(String)) : null;
+    const ids =
+      filter.pnodeIds && filter.pnodeIds.length > 0 && (feed === 'rt_hrl_lmps' || feed === 'da_hrl_lmps') ? new Set(filter.pnodeIds.map(String)) : null;
     const areaKey = feed === 'hrl_load_metered' ? 'load_area' : feed === 'load_frcstd_7_day' ? 'forecast_area' : null;
     const areas = areaKey !== null && filter.areas && filter.areas.length > 0 ? new Set(filter.areas) : null;
     return items.filter((it) => (ids === null || ids.has(String(it['pnode_id']))) && (areas === null || areaKey === null || areas.has(String(it[areaKey]))));
@@ -225,7 +226,12 @@ export class DataMinerClient {
     for (let page = 1; url !== null; page++) {
       const p = await this.fetchPage(feed, page, url, total === null ? null : Math.min(this.pageSize, total - out.length));
       if (total !== null && p.totalRows !== total) {
-        throw new DataMinerError(feed, page, 'bad_response', `totalRows changed from ${total} to ${p.totalRows} while paging (the data changed upstream); fetch the day again.`);
+        throw new DataMinerError(
+          feed,
+          page,
+          'bad_response',
+          `totalRows changed from ${total} to ${p.totalRows} while paging (the data changed upstream); fetch the day again.`,
+        );
       }
       total = p.totalRows;
       out.push(...p.items);
@@ -234,7 +240,12 @@ export class DataMinerClient {
       }
       if (out.length === total) break;
       if (p.next === null) {
-        throw new DataMinerError(feed, page, 'missing_next_link', `only ${out.length} of ${total} rows read and the response has no links entry with rel "next".`);
+        throw new DataMinerError(
+          feed,
+          page,
+          'missing_next_link',
+          `only ${out.length} of ${total} rows read and the response has no links entry with rel "next".`,
+        );
       }
       url = new URL(p.next, this.options.baseUrl).toString();
     }
@@ -256,14 +267,21 @@ export class DataMinerClient {
       } catch (e) {
         const f = e instanceof AttemptFailure ? e : new AttemptFailure(`network error: ${(e as Error).message}`, true);
         problems.push(f.message);
-        if (f.connection) throw new DataMinerError(feed, page, 'connection_failed', `${f.message}. Check PJM_API_BASE and that the host is reachable from here.`, problems);
+        if (f.connection)
+          throw new DataMinerError(feed, page, 'connection_failed', `${f.message}. Check PJM_API_BASE and that the host is reachable from here.`, problems);
         if (!f.retryable) throw new DataMinerError(feed, page, 'http_status', `${f.message}.`, problems);
         if (attempt === maxAttempts) break;
         const backoff = Math.min(60_000, (this.options.backoffBaseMs ?? 2_000) * 2 ** (attempt - 1));
         await this.sleep(f.retryAfterMs ?? backoff);
       }
     }
-    throw new DataMinerError(feed, page, 'retries_exhausted', `failed ${problems.length} times (${problems.join('; ')}). Nothing was returned for this request; retry later.`, problems);
+    throw new DataMinerError(
+      feed,
+      page,
+      'retries_exhausted',
+      `failed ${problems.length} times (${problems.join('; ')}). Nothing was returned for this request; retry later.`,
+      problems,
+    );
   }
 
   private async attempt(url: string, expected: number | null): Promise<Page> {
@@ -383,14 +401,25 @@ export async function registerDataMinerNdjson(conn: DuckDBConnection, feed: Data
   await useUtc(conn);
   const files = `[${paths.map(sqlString).join(', ')}]`;
   const read = (cols: Record<string, string>): string =>
-    `read_json(${files}, format = 'newline_delimited', columns = {${Object.entries(cols).map(([k, v]) => `${sqlString(k)}: ${sqlString(v)}`).join(', ')}})`;
+    `read_json(${files}, format = 'newline_delimited', columns = {${Object.entries(cols)
+      .map(([k, v]) => `${sqlString(k)}: ${sqlString(v)}`)
+      .join(', ')}})`;
   let select: string;
   if (feed === 'rt_hrl_lmps' || feed === 'da_hrl_lmps') {
     const m = feed === 'rt_hrl_lmps' ? 'rt' : 'da';
     const cols: Record<string, string> = {
-      datetime_beginning_utc: 'VARCHAR', datetime_beginning_ept: 'VARCHAR', pnode_id: 'BIGINT', pnode_name: 'VARCHAR',
-      type: 'VARCHAR', zone: 'VARCHAR', [`system_energy_price_${m}`]: 'DOUBLE', [`total_lmp_${m}`]: 'DOUBLE',
-      [`congestion_price_${m}`]: 'DOUBLE', [`marginal_loss_price_${m}`]: 'DOUBLE', row_is_current: 'VARCHAR', version_nbr: 'INTEGER',
+      datetime_beginning_utc: 'VARCHAR',
+      datetime_beginning_ept: 'VARCHAR',
+      pnode_id: 'BIGINT',
+      pnode_name: 'VARCHAR',
+      type: 'VARCHAR',
+      zone: 'VARCHAR',
+      [`system_energy_price_${m}`]: 'DOUBLE',
+      [`total_lmp_${m}`]: 'DOUBLE',
+      [`congestion_price_${m}`]: 'DOUBLE',
+      [`marginal_loss_price_${m}`]: 'DOUBLE',
+      row_is_current: 'VARCHAR',
+      version_nbr: 'INTEGER',
     };
     select = `SELECT timezone('UTC', ${ts('datetime_beginning_utc')}) AS ts_utc, ${ts('datetime_beginning_ept')} AS ts_ept,
         pnode_id, pnode_name, type, nullif(zone, '') AS zone, '${m}' AS market,

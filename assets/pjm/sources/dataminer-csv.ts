@@ -48,17 +48,33 @@ export class DataMinerCsvError extends Error {
 export function lmpCsvColumns(market: PjmMarket): [string, string][] {
   const m = market;
   return [
-    ['datetime_beginning_utc', 'TIMESTAMP'], ['datetime_beginning_ept', 'TIMESTAMP'], ['pnode_id', 'BIGINT'], ['pnode_name', 'VARCHAR'],
-    ['voltage', 'VARCHAR'], ['equipment', 'VARCHAR'], ['type', 'VARCHAR'], ['zone', 'VARCHAR'],
-    [`system_energy_price_${m}`, 'DOUBLE'], [`total_lmp_${m}`, 'DOUBLE'], [`congestion_price_${m}`, 'DOUBLE'], [`marginal_loss_price_${m}`, 'DOUBLE'],
-    ['row_is_current', 'BOOLEAN'], ['version_nbr', 'INTEGER'],
+    ['datetime_beginning_utc', 'TIMESTAMP'],
+    ['datetime_beginning_ept', 'TIMESTAMP'],
+    ['pnode_id', 'BIGINT'],
+    ['pnode_name', 'VARCHAR'],
+    ['voltage', 'VARCHAR'],
+    ['equipment', 'VARCHAR'],
+    ['type', 'VARCHAR'],
+    ['zone', 'VARCHAR'],
+    [`system_energy_price_${m}`, 'DOUBLE'],
+    [`total_lmp_${m}`, 'DOUBLE'],
+    [`congestion_price_${m}`, 'DOUBLE'],
+    [`marginal_loss_price_${m}`, 'DOUBLE'],
+    ['row_is_current', 'BOOLEAN'],
+    ['version_nbr', 'INTEGER'],
   ];
 }
 
 /** The columns of an hrl_load_metered export, in file order. */
 export const LOAD_METERED_CSV_COLUMNS: [string, string][] = [
-  ['datetime_beginning_utc', 'TIMESTAMP'], ['datetime_beginning_ept', 'TIMESTAMP'], ['nerc_region', 'VARCHAR'], ['mkt_region', 'VARCHAR'],
-  ['zone', 'VARCHAR'], ['load_area', 'VARCHAR'], ['mw', 'DOUBLE'], ['is_verified', 'BOOLEAN'],
+  ['datetime_beginning_utc', 'TIMESTAMP'],
+  ['datetime_beginning_ept', 'TIMESTAMP'],
+  ['nerc_region', 'VARCHAR'],
+  ['mkt_region', 'VARCHAR'],
+  ['zone', 'VARCHAR'],
+  ['load_area', 'VARCHAR'],
+  ['mw', 'DOUBLE'],
+  ['is_verified', 'BOOLEAN'],
 ];
 
 /**
@@ -83,7 +99,13 @@ export async function checkCsvHeaders(files: readonly string[], columns: readonl
       try {
         const buf = Buffer.alloc(4096);
         const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
-        first = buf.subarray(0, bytesRead).toString('utf8').split('\n')[0]?.replace(/\r$/, '').replace(/^\uFEFF/, '') ?? '';
+        first =
+          buf
+            .subarray(0, bytesRead)
+            .toString('utf8')
+            .split('\n')[0]
+            ?.replace(/\r$/, '')
+            .replace(/^\uFEFF/, '') ?? '';
       } finally {
         await fh.close();
       }
@@ -91,7 +113,10 @@ export async function checkCsvHeaders(files: readonly string[], columns: readonl
       throw new DataMinerCsvError([file], `cannot be read: ${(e as Error).message}`);
     }
     if (first !== want) {
-      throw new DataMinerCsvError([file], `is not a ${feed} export: its header is "${first.slice(0, 300)}", expected "${want}". Download the feed from Data Miner 2 as CSV without changing columns.`);
+      throw new DataMinerCsvError(
+        [file],
+        `is not a ${feed} export: its header is "${first.slice(0, 300)}", expected "${want}". Download the feed from Data Miner 2 as CSV without changing columns.`,
+      );
     }
   }
 }
@@ -127,7 +152,14 @@ export interface RegisteredCsv {
 }
 
 /** Creates the view after checking the headers; reads no data rows. */
-async function registerView(conn: DuckDBConnection, files: readonly string[], relation: string, select: string, columns: readonly (readonly [string, string])[], feed: string): Promise<RegisteredCsv> {
+async function registerView(
+  conn: DuckDBConnection,
+  files: readonly string[],
+  relation: string,
+  select: string,
+  columns: readonly (readonly [string, string])[],
+  feed: string,
+): Promise<RegisteredCsv> {
   if (files.length === 0) throw new DataMinerCsvError(files, 'no files given.');
   await checkCsvHeaders(files, columns, feed);
   await useUtc(conn);
@@ -142,15 +174,24 @@ async function registerView(conn: DuckDBConnection, files: readonly string[], re
 export async function verifyCsvRows(conn: DuckDBConnection, registered: RegisteredCsv): Promise<number> {
   const pairs = `${registered.relation}__hours`;
   try {
-    await conn.run(`CREATE OR REPLACE TEMP TABLE ${sqlIdent(pairs)} AS SELECT ts_utc, ts_ept, count(*) AS n FROM ${sqlIdent(registered.relation)} GROUP BY ALL`);
+    await conn.run(
+      `CREATE OR REPLACE TEMP TABLE ${sqlIdent(pairs)} AS SELECT ts_utc, ts_ept, count(*) AS n FROM ${sqlIdent(registered.relation)} GROUP BY ALL`,
+    );
   } catch (e) {
-    throw new DataMinerCsvError(registered.files, `cannot be parsed (${(e as Error).message.split('\n')[0]}). Check it is an unedited Data Miner 2 export of the right feed.`);
+    throw new DataMinerCsvError(
+      registered.files,
+      `cannot be parsed (${(e as Error).message.split('\n')[0]}). Check it is an unedited Data Miner 2 export of the right feed.`,
+    );
   }
   try {
     const bad = await findEptMismatches(conn, pairs, 10, 'n');
     if (bad.count > 0) {
       const ex = bad.examples.map((x) => `${x.tsUtc} is ${x.expectedEpt} EPT but the file says ${x.tsEpt}`).join('; ');
-      throw new DataMinerCsvError(registered.files, `${bad.count} rows whose datetime_beginning_ept disagrees with datetime_beginning_utc (${ex}). The file is damaged or not a Data Miner export.`, bad.examples);
+      throw new DataMinerCsvError(
+        registered.files,
+        `${bad.count} rows whose datetime_beginning_ept disagrees with datetime_beginning_utc (${ex}). The file is damaged or not a Data Miner export.`,
+        bad.examples,
+      );
     }
     const n = await conn.runAndReadAll(`SELECT coalesce(sum(n), 0)::BIGINT AS n FROM ${sqlIdent(pairs)}`);
     return Number(n.getRowObjects()[0]?.['n'] ?? 0);
@@ -173,7 +214,11 @@ export function registerDataMinerLmpCsv(conn: DuckDBConnection, files: readonly 
  * Registers hrl_load_metered exports as a temp view `relation` with the raw-load columns, and
  * checks them now (verifyCsvRows): load files are small, and the load SQL does not re-check EPT.
  */
-export async function registerDataMinerLoadMeteredCsv(conn: DuckDBConnection, files: readonly string[], relation: string): Promise<RegisteredCsv & { rows: number }> {
+export async function registerDataMinerLoadMeteredCsv(
+  conn: DuckDBConnection,
+  files: readonly string[],
+  relation: string,
+): Promise<RegisteredCsv & { rows: number }> {
   const r = await registerView(conn, files, relation, dataMinerLoadMeteredCsvSql(files), LOAD_METERED_CSV_COLUMNS, 'hrl_load_metered');
   try {
     return { ...r, rows: await verifyCsvRows(conn, r) };

@@ -46,9 +46,16 @@ const ISO_DAY = /^\d{4}-\d{2}-\d{2}$/;
  * columns, and reports how DST was handled. Columns are read by position: the original header has
  * leading spaces and a typo ("foecast").
  */
-export async function registerEpftoolbox(conn: DuckDBConnection, csvPath: string, options: EpftoolboxOptions = {}): Promise<EpftoolboxSummary & { relations: EpftoolboxRelations }> {
+export async function registerEpftoolbox(
+  conn: DuckDBConnection,
+  csvPath: string,
+  options: EpftoolboxOptions = {},
+): Promise<EpftoolboxSummary & { relations: EpftoolboxRelations }> {
   const relations = options.relations ?? { lmp: 'epf_lmp_raw', load: 'epf_load_raw' };
-  for (const [name, v] of [['start', options.start], ['end', options.end]] as const) {
+  for (const [name, v] of [
+    ['start', options.start],
+    ['end', options.end],
+  ] as const) {
     if (v !== undefined && !ISO_DAY.test(v)) throw new Error(`registerEpftoolbox: ${name} must be YYYY-MM-DD, got ${JSON.stringify(v)}`);
   }
   await useUtc(conn);
@@ -65,7 +72,9 @@ export async function registerEpftoolbox(conn: DuckDBConnection, csvPath: string
         FROM read_csv(${sqlString(csvPath)}, header = true, all_varchar = true, names = ['c0', 'c1', 'c2', 'c3']))
       ${dayFilter.length > 0 ? `WHERE ${dayFilter.join(' AND ')}` : ''}`);
   } catch (e) {
-    throw new Error(`Cannot read the epftoolbox file ${csvPath}: ${(e as Error).message.split('\n')[0]}. Expected PJM.csv (Date, price, system load forecast, COMED load forecast); see data/epftoolbox/SOURCE.md.`);
+    throw new Error(
+      `Cannot read the epftoolbox file ${csvPath}: ${(e as Error).message.split('\n')[0]}. Expected PJM.csv (Date, price, system load forecast, COMED load forecast); see data/epftoolbox/SOURCE.md.`,
+    );
   }
   // Every real UTC hour of the covered EPT days, each with its EPT wall-clock label. A local row
   // joins to 0 (spring forward), 1 or 2 (fall back) of them.
@@ -103,7 +112,9 @@ export async function registerEpftoolbox(conn: DuckDBConnection, csvPath: string
   const r = s.getRowObjects()[0] ?? {};
   const dupLocal = await conn.runAndReadAll(`SELECT count(*) - count(DISTINCT local_ts) AS n FROM epf_csv`);
   if (Number(dupLocal.getRowObjects()[0]?.['n'] ?? 0) > 0) {
-    throw new Error(`The epftoolbox file ${csvPath} repeats a Date value; PJM.csv has exactly one row per EPT hour. Restore it from data/epftoolbox (see SOURCE.md).`);
+    throw new Error(
+      `The epftoolbox file ${csvPath} repeats a Date value; PJM.csv has exactly one row per EPT hour. Restore it from data/epftoolbox (see SOURCE.md).`,
+    );
   }
   await conn.run(`DROP TABLE epf_csv; DROP TABLE epf_hours; DROP TABLE epf_mapped;`);
   return {

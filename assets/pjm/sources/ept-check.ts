@@ -15,9 +15,16 @@ export interface EptMismatch {
  * Rows whose ts_ept is not ts_utc in Eastern time (the first `limit`, oldest first). When the
  * relation holds distinct (ts_utc, ts_ept) pairs, `weight` names its row-count column.
  */
-export async function findEptMismatches(conn: DuckDBConnection, relation: string, limit = 10, weight?: string): Promise<{ count: number; examples: EptMismatch[] }> {
+export async function findEptMismatches(
+  conn: DuckDBConnection,
+  relation: string,
+  limit = 10,
+  weight?: string,
+): Promise<{ count: number; examples: EptMismatch[] }> {
   const where = `ts_ept IS DISTINCT FROM timezone('${EPT_ZONE}', ts_utc)`;
-  const count = await conn.runAndReadAll(`SELECT coalesce(${weight === undefined ? 'count(*)' : `sum(${sqlIdent(weight)})`}, 0)::BIGINT AS n FROM ${sqlIdent(relation)} WHERE ${where}`);
+  const count = await conn.runAndReadAll(
+    `SELECT coalesce(${weight === undefined ? 'count(*)' : `sum(${sqlIdent(weight)})`}, 0)::BIGINT AS n FROM ${sqlIdent(relation)} WHERE ${where}`,
+  );
   const n = Number(count.getRowObjects()[0]?.['n'] ?? 0);
   if (n === 0) return { count: 0, examples: [] };
   const rows = await conn.runAndReadAll(`

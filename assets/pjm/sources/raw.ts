@@ -17,8 +17,20 @@
 // A relation may carry more columns (e.g. ts_ept on load); the canonical SQL names what it reads.
 
 export const RAW_LMP_COLUMNS = [
-  'ts_utc', 'ts_ept', 'pnode_id', 'pnode_name', 'type', 'zone', 'market',
-  'energy', 'lmp', 'congestion', 'loss', 'row_is_current', 'version_nbr', 'origin',
+  'ts_utc',
+  'ts_ept',
+  'pnode_id',
+  'pnode_name',
+  'type',
+  'zone',
+  'market',
+  'energy',
+  'lmp',
+  'congestion',
+  'loss',
+  'row_is_current',
+  'version_nbr',
+  'origin',
 ] as const;
 
 export const RAW_LOAD_COLUMNS = ['ts_utc', 'area', 'kind', 'mw', 'issued_utc', 'is_verified'] as const;

@@ -54,7 +54,11 @@ const MAX_LISTED = 100;
 
 /** One price day judged alone, by the full checks (what the screen's report must equal). */
 export const validatePriceDayFile = (conn: DuckDBConnection, f: PriceDayFile): Promise<ValidationReport> =>
-  validatePrices(conn, [f.path], { expected: { start: f.day, end: f.day, nodeIds: [f.node], markets: f.markets }, revisions: f.revisions, freshness: f.freshness });
+  validatePrices(conn, [f.path], {
+    expected: { start: f.day, end: f.day, nodeIds: [f.node], markets: f.markets },
+    revisions: f.revisions,
+    freshness: f.freshness,
+  });
 
 /** One load day judged alone, by the full checks. */
 export const validateLoadDayFile = (conn: DuckDBConnection, f: LoadDayFile): Promise<ValidationReport> =>
@@ -64,7 +68,12 @@ export const validateLoadDayFile = (conn: DuckDBConnection, f: LoadDayFile): Pro
 export async function validatePriceDays(conn: DuckDBConnection, files: readonly PriceDayFile[]): Promise<ValidationReport[]> {
   await prepare(conn);
   const alone = (f: PriceDayFile) => validatePriceDayFile(conn, f);
-  const schemas = await schemaResults(conn, files.map((f) => f.path), PRICES_SCHEMA, 'prices');
+  const schemas = await schemaResults(
+    conn,
+    files.map((f) => f.path),
+    PRICES_SCHEMA,
+    'prices',
+  );
   const screened = files.filter((f) => f.freshness === undefined && schemas.get(f.path)?.passed === true);
   const figures = await screenPrices(conn, screened);
   const reports: ValidationReport[] = [];
@@ -96,7 +105,12 @@ export async function validatePriceDays(conn: DuckDBConnection, files: readonly 
 export async function validateLoadDays(conn: DuckDBConnection, files: readonly LoadDayFile[]): Promise<ValidationReport[]> {
   await prepare(conn);
   const alone = (f: LoadDayFile) => validateLoadDayFile(conn, f);
-  const schemas = await schemaResults(conn, files.map((f) => f.path), LOAD_SCHEMA, 'load');
+  const schemas = await schemaResults(
+    conn,
+    files.map((f) => f.path),
+    LOAD_SCHEMA,
+    'load',
+  );
   // Freshness applies only where there is a feed to be fresh (validateLoad skips it otherwise).
   const screened = files.filter((f) => (f.freshness === undefined || f.feed.status === 'absent') && schemas.get(f.path)?.passed === true);
   const reports: ValidationReport[] = [];
@@ -109,7 +123,12 @@ export async function validateLoadDays(conn: DuckDBConnection, files: readonly L
     const s = figures.get(f.path);
     const series = seriesOf(f.feed);
     const hoursOk = f.feed.status === 'absent' || s === undefined ? true : s.hoursPresent === (series ? series.length : s.pairs) * s.hours;
-    const clean = s !== undefined && s.nulls + s.badKind + s.negative + s.zero === 0 && s.keys === s.rows && hoursOk && (series === undefined || s.seriesPresent === series.length);
+    const clean =
+      s !== undefined &&
+      s.nulls + s.badKind + s.negative + s.zero === 0 &&
+      s.keys === s.rows &&
+      hoursOk &&
+      (series === undefined || s.seriesPresent === series.length);
     if (!clean) {
       reports.push(await alone(f));
       continue;
@@ -142,8 +161,11 @@ async function schemaResults(conn: DuckDBConnection, paths: readonly string[], e
   if (paths.length === 0) return out;
   let rows: Row[];
   try {
-    rows = await query(conn, `SELECT file_name, string_agg(concat_ws(':', name, type, converted_type, logical_type, repetition_type, num_children), ',' ORDER BY rowid) AS signature
-      FROM (SELECT *, row_number() OVER () AS rowid FROM parquet_schema(${sqlFileList(paths)})) GROUP BY file_name`);
+    rows = await query(
+      conn,
+      `SELECT file_name, string_agg(concat_ws(':', name, type, converted_type, logical_type, repetition_type, num_children), ',' ORDER BY rowid) AS signature
+      FROM (SELECT *, row_number() OVER () AS rowid FROM parquet_schema(${sqlFileList(paths)})) GROUP BY file_name`,
+    );
   } catch {
     // A file that cannot be read: judge each alone, so the unreadable one is named.
     for (const p of paths) out.set(p, await schemaCheck(conn, parquetSource([p]), expected, table));
@@ -193,9 +215,13 @@ interface PriceFigures {
 async function screenPrices(conn: DuckDBConnection, files: readonly PriceDayFile[]): Promise<Map<string, PriceFigures>> {
   if (files.length === 0) return new Map();
   const [lo, hi] = PRICE_RANGE;
-  const values = files.map((f) => `(${sqlString(f.path)}, ${Math.trunc(f.node)}::BIGINT, [${f.markets.map(sqlString).join(', ')}]::VARCHAR[], ${dayBoundsSql(f.day)})`).join(',\n');
+  const values = files
+    .map((f) => `(${sqlString(f.path)}, ${Math.trunc(f.node)}::BIGINT, [${f.markets.map(sqlString).join(', ')}]::VARCHAR[], ${dayBoundsSql(f.day)})`)
+    .join(',\n');
   const comps = 's.energy IS NOT NULL AND s.congestion IS NOT NULL AND s.loss IS NOT NULL';
-  const rows = await query(conn, `
+  const rows = await query(
+    conn,
+    `
     WITH f(filename, want_node, markets, lo, hi) AS (VALUES ${values}),
     s AS (SELECT * FROM read_parquet(${sqlFileList(files.map((x) => x.path))}, filename = true))
     SELECT f.filename, ${isoUtc('f.lo')} AS lo, ${isoUtc('f.hi')} AS hi, date_diff('hour', f.lo, f.hi) AS hours,
@@ -211,7 +237,8 @@ async function screenPrices(conn: DuckDBConnection, files: readonly PriceDayFile
       count(*) FILTER (WHERE s.lmp < ${lo} OR s.lmp > ${hi} OR isnan(s.lmp) OR isinf(s.lmp)) AS out_of_range,
       min(s.lmp) AS mn, max(s.lmp) AS mx, count(*) FILTER (WHERE s.lmp < 0) AS negative
     FROM f LEFT JOIN s ON s.filename = f.filename
-    GROUP BY f.filename, f.lo, f.hi`);
+    GROUP BY f.filename, f.lo, f.hi`,
+  );
   return new Map(
     rows.map((r) => [
       String(r['filename']),
@@ -260,10 +287,15 @@ async function screenLoad(conn: DuckDBConnection, files: readonly LoadDayFile[],
   const values = files.map((f) => `(${sqlString(f.path)}, ${dayBoundsSql(f.day)})`).join(',\n');
   // Configured series are matched by a join (one row each, so rows are not multiplied).
   const unique = series ? [...new Map(series.map((x) => [`${x.area}\u0000${x.kind}`, x])).values()] : [];
-  const seriesCte = unique.length > 0 ? `VALUES ${unique.map((x) => `(${sqlString(x.area)}, ${sqlString(x.kind)})`).join(', ')}` : `SELECT NULL::VARCHAR, NULL::VARCHAR WHERE false`;
+  const seriesCte =
+    unique.length > 0
+      ? `VALUES ${unique.map((x) => `(${sqlString(x.area)}, ${sqlString(x.kind)})`).join(', ')}`
+      : `SELECT NULL::VARCHAR, NULL::VARCHAR WHERE false`;
   const inDay = 's.ts_utc >= f.lo AND s.ts_utc < f.hi';
   const counted = series ? 's.in_series' : 's.filename IS NOT NULL';
-  const rows = await query(conn, `
+  const rows = await query(
+    conn,
+    `
     WITH f(filename, lo, hi) AS (VALUES ${values}),
     ser(area, kind) AS (${seriesCte}),
     s AS (SELECT p.*, ser.area IS NOT NULL AS in_series FROM read_parquet(${sqlFileList(files.map((x) => x.path))}, filename = true) p
@@ -279,7 +311,8 @@ async function screenLoad(conn: DuckDBConnection, files: readonly LoadDayFile[],
       count(*) FILTER (WHERE s.mw < 0 OR isnan(s.mw) OR isinf(s.mw)) AS negative,
       count(*) FILTER (WHERE s.mw = 0) AS zero
     FROM f LEFT JOIN s ON s.filename = f.filename
-    GROUP BY f.filename, f.lo, f.hi`);
+    GROUP BY f.filename, f.lo, f.hi`,
+  );
   return new Map(
     rows.map((r) => [
       String(r['filename']),

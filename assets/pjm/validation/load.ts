@@ -36,22 +36,34 @@ export async function validateLoad(conn: DuckDBConnection, parquetPaths: readonl
   if (!schema.passed) return makeReport([schema]);
   const checks: CheckResult[] = [schema];
 
-  const [nn] = await query(conn, `SELECT count(*) AS n, count(*) FILTER (WHERE ts_utc IS NULL OR area IS NULL OR kind IS NULL OR mw IS NULL) AS nulls,
-      count(*) FILTER (WHERE kind NOT IN ('forecast', 'metered')) AS bad_kind FROM ${src}`);
+  const [nn] = await query(
+    conn,
+    `SELECT count(*) AS n, count(*) FILTER (WHERE ts_utc IS NULL OR area IS NULL OR kind IS NULL OR mw IS NULL) AS nulls,
+      count(*) FILTER (WHERE kind NOT IN ('forecast', 'metered')) AS bad_kind FROM ${src}`,
+  );
   checks.push(loadKeysResult({ rows: Number(nn?.['n'] ?? 0), nulls: Number(nn?.['nulls'] ?? 0), badKind: Number(nn?.['bad_kind'] ?? 0) }));
 
-  const dups = await query(conn, `SELECT area, kind, ${isoUtc('ts_utc')} AS ts_utc, count(*) AS copies FROM ${src}
-    GROUP BY area, kind, ts_utc HAVING count(*) > 1 ORDER BY area, kind, ts_utc`);
+  const dups = await query(
+    conn,
+    `SELECT area, kind, ${isoUtc('ts_utc')} AS ts_utc, count(*) AS copies FROM ${src}
+    GROUP BY area, kind, ts_utc HAVING count(*) > 1 ORDER BY area, kind, ts_utc`,
+  );
   checks.push(loadUniqueResult(dups, limit));
 
   checks.push(...(await coverageChecks(conn, src, options.expected, options.feed, limit, Number(nn?.['n'] ?? 0), options.completenessSeverity ?? 'warn')));
 
-  const neg = await query(conn, `SELECT area, kind, ${isoUtc('ts_utc')} AS ts_utc, mw, count(*) OVER () AS total FROM ${src}
-    WHERE mw < 0 OR isnan(mw) OR isinf(mw) ORDER BY area, kind, ts_utc LIMIT ${limit}`);
+  const neg = await query(
+    conn,
+    `SELECT area, kind, ${isoUtc('ts_utc')} AS ts_utc, mw, count(*) OVER () AS total FROM ${src}
+    WHERE mw < 0 OR isnan(mw) OR isinf(mw) ORDER BY area, kind, ts_utc LIMIT ${limit}`,
+  );
   checks.push(nonNegativeResult(neg));
 
-  const zero = await query(conn, `SELECT area, kind, ${isoUtc('ts_utc')} AS ts_utc, count(*) OVER () AS total FROM ${src}
-    WHERE mw = 0 ORDER BY area, kind, ts_utc LIMIT ${limit}`);
+  const zero = await query(
+    conn,
+    `SELECT area, kind, ${isoUtc('ts_utc')} AS ts_utc, count(*) OVER () AS total FROM ${src}
+    WHERE mw = 0 ORDER BY area, kind, ts_utc LIMIT ${limit}`,
+  );
   checks.push(zeroHoursResult(zero));
 
   // Without a load feed there is nothing to be fresh: load_feed already says so.
@@ -82,7 +94,10 @@ async function coverageChecks(
     ? `SELECT * FROM (VALUES ${series.map((x) => `(${sqlString(x.area)}, ${sqlString(x.kind)})`).join(', ')}) t(area, kind)`
     : `SELECT DISTINCT area, kind FROM ${src}`;
   if (series) {
-    const present = await query(conn, `WITH r AS (${range}) SELECT DISTINCT s.area, s.kind FROM ${src} s CROSS JOIN r WHERE s.ts_utc >= r.lo AND s.ts_utc < r.hi`);
+    const present = await query(
+      conn,
+      `WITH r AS (${range}) SELECT DISTINCT s.area, s.kind FROM ${src} s CROSS JOIN r WHERE s.ts_utc >= r.lo AND s.ts_utc < r.hi`,
+    );
     const have = new Set(present.map((p) => `${p['area']} ${p['kind']}`));
     const absent = series.filter((x) => !have.has(`${x.area} ${x.kind}`));
     checks.push(expectedSeriesResult(series, absent, feed?.status === 'present' ? feed.feeds : [], days));
@@ -95,7 +110,8 @@ async function coverageChecks(
 // The results of the load checks, from what their queries found: validateLoad and the batch
 // screen (batch.ts) both build them here, so a day reads the same whichever path judged it.
 
-export const describeDays = (e: LoadValidationOptions['expected']): string => (e === undefined ? 'the days present' : e.start === e.end ? e.start : `${e.start}..${e.end}`);
+export const describeDays = (e: LoadValidationOptions['expected']): string =>
+  e === undefined ? 'the days present' : e.start === e.end ? e.start : `${e.start}..${e.end}`;
 
 export function loadKeysResult(f: { rows: number; nulls: number; badKind: number }): CheckResult {
   const bad = f.nulls + f.badKind;
@@ -103,7 +119,10 @@ export function loadKeysResult(f: { rows: number; nulls: number; badKind: number
     name: 'keys_and_values',
     passed: bad === 0,
     severity: 'error',
-    message: bad === 0 ? `${f.rows} rows with ts_utc, area, kind and mw set, kind in (forecast, metered)` : `${f.nulls} rows with a NULL ts_utc, area, kind or mw; ${f.badKind} with a kind other than forecast/metered`,
+    message:
+      bad === 0
+        ? `${f.rows} rows with ts_utc, area, kind and mw set, kind in (forecast, metered)`
+        : `${f.nulls} rows with a NULL ts_utc, area, kind or mw; ${f.badKind} with a kind other than forecast/metered`,
     details: { rows: f.rows, nullKeys: f.nulls, badKind: f.badKind },
   };
 }
@@ -114,7 +133,10 @@ export function loadUniqueResult(dups: readonly Row[], limit: number): CheckResu
     name: 'unique_area_kind_hour',
     passed: dups.length === 0,
     severity: 'error',
-    message: dups.length === 0 ? 'one row per (area, kind, hour)' : `${dups.length} (area, kind, hour) keys appear more than once, e.g. ${dups[0]?.['area']} ${dups[0]?.['kind']} ${dups[0]?.['ts_utc']}`,
+    message:
+      dups.length === 0
+        ? 'one row per (area, kind, hour)'
+        : `${dups.length} (area, kind, hour) keys appear more than once, e.g. ${dups[0]?.['area']} ${dups[0]?.['kind']} ${dups[0]?.['ts_utc']}`,
     details: { count: dups.length, duplicates: dups.slice(0, limit) },
   };
 }
@@ -152,8 +174,21 @@ export function loadCompletenessResult(missing: readonly Row[], severity: 'error
     name: 'hourly_completeness',
     passed: totalMissing === 0,
     severity,
-    message: totalMissing === 0 ? 'every hour present for each (area, kind)' : `${totalMissing} load hours missing: ${missing.map((r) => `${r['area']} ${r['kind']} ${r['n']} h`).join('; ')}`,
-    details: { missingHours: totalMissing, missing: missing.map((r) => ({ area: r['area'], kind: r['kind'], count: r['n'], hours: String(r['hours'] ?? '').split(',').filter((x) => x !== '') })) },
+    message:
+      totalMissing === 0
+        ? 'every hour present for each (area, kind)'
+        : `${totalMissing} load hours missing: ${missing.map((r) => `${r['area']} ${r['kind']} ${r['n']} h`).join('; ')}`,
+    details: {
+      missingHours: totalMissing,
+      missing: missing.map((r) => ({
+        area: r['area'],
+        kind: r['kind'],
+        count: r['n'],
+        hours: String(r['hours'] ?? '')
+          .split(',')
+          .filter((x) => x !== ''),
+      })),
+    },
   };
 }
 
@@ -165,7 +200,10 @@ export function nonNegativeResult(offending: readonly Row[]): CheckResult {
     name: 'load_non_negative',
     passed: n === 0,
     severity: 'error',
-    message: n === 0 ? 'no negative load' : `${n} rows with negative (or non-finite) load, e.g. ${first?.['area']} ${first?.['kind']} ${first?.['ts_utc']} ${first?.['mw']} MW`,
+    message:
+      n === 0
+        ? 'no negative load'
+        : `${n} rows with negative (or non-finite) load, e.g. ${first?.['area']} ${first?.['kind']} ${first?.['ts_utc']} ${first?.['mw']} MW`,
     details: { count: n, rows: offending.map(({ total: _t, ...r }) => r) },
   };
 }
@@ -177,7 +215,13 @@ export function zeroHoursResult(offending: readonly Row[]): CheckResult {
     name: 'zero_load_hours',
     passed: n === 0,
     severity: 'warn',
-    message: n === 0 ? 'no 0 MW hours' : `${n} hours at exactly 0 MW (suspicious, likely a metering gap): ${offending.slice(0, 5).map((r) => `${r['area']} ${r['kind']} ${r['ts_utc']}`).join(', ')}`,
+    message:
+      n === 0
+        ? 'no 0 MW hours'
+        : `${n} hours at exactly 0 MW (suspicious, likely a metering gap): ${offending
+            .slice(0, 5)
+            .map((r) => `${r['area']} ${r['kind']} ${r['ts_utc']}`)
+            .join(', ')}`,
     details: { count: n, rows: offending.map(({ total: _t, ...r }) => r) },
   };
 }

@@ -49,43 +49,73 @@ export async function validatePrices(conn: DuckDBConnection, parquetPaths: reado
   const checks: CheckResult[] = [schema];
 
   // Non-null keys and known markets.
-  const [nn] = await query(conn, `SELECT count(*) FILTER (WHERE ts_utc IS NULL OR node_id IS NULL OR market IS NULL OR lmp IS NULL) AS nulls,
+  const [nn] = await query(
+    conn,
+    `SELECT count(*) FILTER (WHERE ts_utc IS NULL OR node_id IS NULL OR market IS NULL OR lmp IS NULL) AS nulls,
       count(*) FILTER (WHERE market NOT IN ('da', 'rt')) AS bad_market, count(*) AS n,
-      count(*) FILTER (WHERE ts_utc IS NOT NULL AND date_trunc('hour', ts_utc) <> ts_utc) AS off_hour FROM ${src}`);
-  checks.push(keysAndValuesResult({ rows: Number(nn?.['n'] ?? 0), nulls: Number(nn?.['nulls'] ?? 0), badMarket: Number(nn?.['bad_market'] ?? 0), offHour: Number(nn?.['off_hour'] ?? 0) }));
+      count(*) FILTER (WHERE ts_utc IS NOT NULL AND date_trunc('hour', ts_utc) <> ts_utc) AS off_hour FROM ${src}`,
+  );
+  checks.push(
+    keysAndValuesResult({
+      rows: Number(nn?.['n'] ?? 0),
+      nulls: Number(nn?.['nulls'] ?? 0),
+      badMarket: Number(nn?.['bad_market'] ?? 0),
+      offHour: Number(nn?.['off_hour'] ?? 0),
+    }),
+  );
 
   // One row per (node, market, hour).
-  const dups = await query(conn, `SELECT node_id, market, ${isoUtc('ts_utc')} AS ts_utc, count(*) AS copies FROM ${src}
-    GROUP BY node_id, market, ts_utc HAVING count(*) > 1 ORDER BY node_id, market, ts_utc`);
+  const dups = await query(
+    conn,
+    `SELECT node_id, market, ${isoUtc('ts_utc')} AS ts_utc, count(*) AS copies FROM ${src}
+    GROUP BY node_id, market, ts_utc HAVING count(*) > 1 ORDER BY node_id, market, ts_utc`,
+  );
   checks.push(uniqueKeysResult(dups, options.revisions, limit));
 
   // Hourly completeness per (node, market) over the expected EPT days.
   const e = options.expected;
   const range = expectedHoursRangeSql(src, e);
-  const pairs = e?.nodeIds !== undefined || e?.markets !== undefined
-    ? `SELECT n.node_id, m.market FROM (SELECT unnest(${e?.nodeIds !== undefined ? `[${e.nodeIds.map((x) => Math.trunc(x)).join(', ')}]::BIGINT[]` : `(SELECT list(DISTINCT node_id) FROM ${src})`}) AS node_id) n
+  const pairs =
+    e?.nodeIds !== undefined || e?.markets !== undefined
+      ? `SELECT n.node_id, m.market FROM (SELECT unnest(${e?.nodeIds !== undefined ? `[${e.nodeIds.map((x) => Math.trunc(x)).join(', ')}]::BIGINT[]` : `(SELECT list(DISTINCT node_id) FROM ${src})`}) AS node_id) n
          CROSS JOIN (SELECT unnest(${e?.markets !== undefined ? `[${e.markets.map(sqlString).join(', ')}]::VARCHAR[]` : `(SELECT list(DISTINCT market) FROM ${src})`}) AS market) m`
-    : `SELECT DISTINCT node_id, market FROM ${src}`;
+      : `SELECT DISTINCT node_id, market FROM ${src}`;
   const { lo: from, hi: to, missing } = await missingHours(conn, src, range, pairs, ['node_id', 'market'], limit);
   checks.push(completenessResult(from, to, missing));
 
   // lmp = energy + congestion + loss wherever the components exist. PJM rounds each to cents, so a
   // real difference of exactly 0.01 occurs (ALDENE 2026-03-07 14:00 UTC); 1e-9 absorbs float error.
   const tol = options.componentTolerance ?? 0.01;
-  const comp = await query(conn, `SELECT node_id, market, ${isoUtc('ts_utc')} AS ts_utc, lmp, energy + congestion + loss AS sum_components,
+  const comp = await query(
+    conn,
+    `SELECT node_id, market, ${isoUtc('ts_utc')} AS ts_utc, lmp, energy + congestion + loss AS sum_components,
       round(lmp - (energy + congestion + loss), 6) AS diff, count(*) OVER () AS total
     FROM ${src} WHERE energy IS NOT NULL AND congestion IS NOT NULL AND loss IS NOT NULL
       AND abs(lmp - (energy + congestion + loss)) > ${tol} + 1e-9
-    ORDER BY abs(lmp - (energy + congestion + loss)) DESC, node_id, ts_utc LIMIT ${limit}`);
+    ORDER BY abs(lmp - (energy + congestion + loss)) DESC, node_id, ts_utc LIMIT ${limit}`,
+  );
   const [withComp] = await query(conn, `SELECT count(*) AS n FROM ${src} WHERE energy IS NOT NULL AND congestion IS NOT NULL AND loss IS NOT NULL`);
   checks.push(componentsResult(tol, Number(withComp?.['n'] ?? 0), comp));
 
   // Plausible range.
   const [lo, hi] = options.priceRange ?? [-1000, 10000];
-  const out = await query(conn, `SELECT node_id, market, ${isoUtc('ts_utc')} AS ts_utc, lmp, count(*) OVER () AS total FROM ${src}
-    WHERE lmp < ${lo} OR lmp > ${hi} OR isnan(lmp) OR isinf(lmp) ORDER BY node_id, market, ts_utc LIMIT ${limit}`);
+  const out = await query(
+    conn,
+    `SELECT node_id, market, ${isoUtc('ts_utc')} AS ts_utc, lmp, count(*) OVER () AS total FROM ${src}
+    WHERE lmp < ${lo} OR lmp > ${hi} OR isnan(lmp) OR isinf(lmp) ORDER BY node_id, market, ts_utc LIMIT ${limit}`,
+  );
   const [mm] = await query(conn, `SELECT min(lmp) AS mn, max(lmp) AS mx, count(*) FILTER (WHERE lmp < 0) AS negative FROM ${src}`);
-  checks.push(rangeResult([lo, hi], { min: (mm?.['mn'] as number | null | undefined) ?? null, max: (mm?.['mx'] as number | null | undefined) ?? null, negative: Number(mm?.['negative'] ?? 0) }, out));
+  checks.push(
+    rangeResult(
+      [lo, hi],
+      {
+        min: (mm?.['mn'] as number | null | undefined) ?? null,
+        max: (mm?.['mx'] as number | null | undefined) ?? null,
+        negative: Number(mm?.['negative'] ?? 0),
+      },
+      out,
+    ),
+  );
 
   if (options.freshness !== undefined) checks.push(await freshnessCheck(conn, src, options.freshness, 'market'));
   return makeReport(checks);
@@ -94,9 +124,12 @@ export async function validatePrices(conn: DuckDBConnection, parquetPaths: reado
 /** Live mode: the latest hour of each group must be recent enough. */
 export async function freshnessCheck(conn: DuckDBConnection, src: string, f: { now: Date; maxAgeHours: number }, groupBy: string): Promise<CheckResult> {
   const nowIso = f.now.toISOString();
-  const latest = await query(conn, `SELECT ${groupBy} AS grp, ${isoUtc('max(ts_utc)')} AS latest,
+  const latest = await query(
+    conn,
+    `SELECT ${groupBy} AS grp, ${isoUtc('max(ts_utc)')} AS latest,
       round(epoch(TIMESTAMPTZ ${sqlString(nowIso)} - max(ts_utc)) / 3600, 2) AS age_hours
-    FROM ${src} GROUP BY ${groupBy} ORDER BY ${groupBy}`);
+    FROM ${src} GROUP BY ${groupBy} ORDER BY ${groupBy}`,
+  );
   const stale = latest.filter((r) => Number(r['age_hours']) > f.maxAgeHours);
   const passed = latest.length > 0 && stale.length === 0;
   return {
@@ -148,11 +181,20 @@ export function keysAndValuesResult(f: { rows: number; nulls: number; badMarket:
 /** `dups`: the keys appearing more than once (node_id, market, ts_utc, copies). */
 export function uniqueKeysResult(dups: readonly Row[], rev: PriceRevisionReport | undefined, limit: number): CheckResult {
   const conflicts = rev?.conflicts ?? 0;
-  const dropped = rev === undefined ? '' : `; from ${rev.rawRows} source rows, ${rev.exactDuplicates} exact duplicate${rev.exactDuplicates === 1 ? '' : 's'} dropped and ${rev.superseded} superseded revision${rev.superseded === 1 ? '' : 's'} replaced`;
+  const dropped =
+    rev === undefined
+      ? ''
+      : `; from ${rev.rawRows} source rows, ${rev.exactDuplicates} exact duplicate${rev.exactDuplicates === 1 ? '' : 's'} dropped and ${rev.superseded} superseded revision${rev.superseded === 1 ? '' : 's'} replaced`;
   const problems = [
-    ...(dups.length > 0 ? [`${dups.length} (node, market, hour) keys appear more than once, e.g. node ${dups[0]?.['node_id']} ${dups[0]?.['market']} ${dups[0]?.['ts_utc']} ×${dups[0]?.['copies']}`] : []),
+    ...(dups.length > 0
+      ? [
+          `${dups.length} (node, market, hour) keys appear more than once, e.g. node ${dups[0]?.['node_id']} ${dups[0]?.['market']} ${dups[0]?.['ts_utc']} ×${dups[0]?.['copies']}`,
+        ]
+      : []),
     ...(conflicts > 0
-      ? [`${conflicts} (node, market, hour) key${conflicts === 1 ? ' has' : 's have'} current source rows with different values that the revision rule (row_is_current, then the highest version_nbr) cannot decide between: ${(rev?.examples ?? []).slice(0, 3).map(describeConflict).join('; ')}${conflicts > 3 ? '; …' : ''}. Fix or remove the wrong export (or fetch the day again), then rerun`]
+      ? [
+          `${conflicts} (node, market, hour) key${conflicts === 1 ? ' has' : 's have'} current source rows with different values that the revision rule (row_is_current, then the highest version_nbr) cannot decide between: ${(rev?.examples ?? []).slice(0, 3).map(describeConflict).join('; ')}${conflicts > 3 ? '; …' : ''}. Fix or remove the wrong export (or fetch the day again), then rerun`,
+        ]
       : []),
   ];
   return {
@@ -164,7 +206,13 @@ export function uniqueKeysResult(dups: readonly Row[], rev: PriceRevisionReport 
       count: dups.length,
       duplicates: dups.slice(0, limit),
       ...(rev !== undefined
-        ? { sourceRows: rev.rawRows, exactDuplicatesDropped: rev.exactDuplicates, supersededRevisions: rev.superseded, conflicts, conflictExamples: rev.examples.slice(0, limit) }
+        ? {
+            sourceRows: rev.rawRows,
+            exactDuplicatesDropped: rev.exactDuplicates,
+            supersededRevisions: rev.superseded,
+            conflicts,
+            conflictExamples: rev.examples.slice(0, limit),
+          }
         : {}),
     },
   };
@@ -180,7 +228,10 @@ export function completenessResult(from: string | null, to: string | null, missi
     message:
       totalMissing === 0
         ? `every hour from ${from} to ${to} present for each (node, market)`
-        : `${totalMissing} hours missing: ${missing.slice(0, 5).map((r) => `node ${r['node_id']} ${r['market']} ${r['n']} h from ${String(r['hours']).slice(0, 20)}`).join('; ')}`,
+        : `${totalMissing} hours missing: ${missing
+            .slice(0, 5)
+            .map((r) => `node ${r['node_id']} ${r['market']} ${r['n']} h from ${String(r['hours']).slice(0, 20)}`)
+            .join('; ')}`,
     details: {
       from,
       to,
@@ -207,7 +258,11 @@ export function componentsResult(tolerance: number, rowsWithComponents: number, 
 }
 
 /** `offending`: the rows outside the range (each with `total`, the full count). */
-export function rangeResult(range: readonly [number, number], seen: { min: number | null; max: number | null; negative: number }, offending: readonly Row[]): CheckResult {
+export function rangeResult(
+  range: readonly [number, number],
+  seen: { min: number | null; max: number | null; negative: number },
+  offending: readonly Row[],
+): CheckResult {
   const [lo, hi] = range;
   const n = Number(offending[0]?.['total'] ?? 0);
   const first = offending[0];

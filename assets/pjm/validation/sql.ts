@@ -11,9 +11,11 @@ export type Row = Record<string, unknown>;
 
 export async function query(conn: DuckDBConnection, sql: string): Promise<Row[]> {
   const r = await conn.runAndReadAll(sql);
-  return r.getRowObjects().map((o) =>
-    Object.fromEntries(Object.entries(o).map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : v === null || typeof v !== 'object' ? v : String(v)])),
-  );
+  return r
+    .getRowObjects()
+    .map((o) =>
+      Object.fromEntries(Object.entries(o).map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : v === null || typeof v !== 'object' ? v : String(v)])),
+    );
 }
 
 /** `read_parquet([...])` of the files; every check reads through this. */
@@ -44,7 +46,10 @@ export async function prepare(conn: DuckDBConnection): Promise<void> {
 export async function schemaCheck(conn: DuckDBConnection, source: string, expected: ColumnSpec, table: string): Promise<CheckResult> {
   let actual: [string, string][];
   try {
-    actual = (await query(conn, `SELECT column_name AS n, column_type AS t FROM (DESCRIBE SELECT * FROM ${source})`)).map((r) => [String(r['n']), String(r['t'])]);
+    actual = (await query(conn, `SELECT column_name AS n, column_type AS t FROM (DESCRIBE SELECT * FROM ${source})`)).map((r) => [
+      String(r['n']),
+      String(r['t']),
+    ]);
   } catch (e) {
     return { name: 'schema', passed: false, severity: 'error', message: `cannot read the ${table} files: ${(e as Error).message.split('\n')[0]}`, details: {} };
   }
@@ -78,25 +83,38 @@ export interface MissingHours {
  * those series in the range are as many as series × hours, nothing is missing and the
  * anti-join that lists the gaps (the dearest query of a validation) is skipped.
  */
-export async function missingHours(conn: DuckDBConnection, src: string, range: string, pairs: string, keys: readonly [string, string], limit: number): Promise<MissingHours> {
+export async function missingHours(
+  conn: DuckDBConnection,
+  src: string,
+  range: string,
+  pairs: string,
+  keys: readonly [string, string],
+  limit: number,
+): Promise<MissingHours> {
   const [k1, k2] = keys;
-  const [count] = await query(conn, `
+  const [count] = await query(
+    conn,
+    `
     WITH r AS (${range}), p AS (${pairs}),
     have AS (SELECT count(*) AS n FROM (
       SELECT DISTINCT s.${k1}, s.${k2}, s.ts_utc FROM ${src} s JOIN p ON s.${k1} = p.${k1} AND s.${k2} = p.${k2} CROSS JOIN r
       WHERE s.ts_utc >= r.lo AND s.ts_utc < r.hi AND s.ts_utc = date_trunc('hour', s.ts_utc)))
     SELECT ${isoUtc('r.lo')} AS lo, ${isoUtc('r.hi')} AS hi,
       (SELECT count(*) FROM p) * coalesce(date_diff('hour', r.lo, r.hi), 0) AS want, (SELECT n FROM have) AS have
-    FROM r`);
+    FROM r`,
+  );
   const lo = (count?.['lo'] as string | null | undefined) ?? null;
   const hi = (count?.['hi'] as string | null | undefined) ?? null;
   if (count === undefined || Number(count['want']) === Number(count['have'])) return { lo, hi, missing: [] };
-  const missing = await query(conn, `
+  const missing = await query(
+    conn,
+    `
     WITH r AS (${range}),
     hours AS (SELECT unnest(generate_series(r.lo, r.hi - INTERVAL 1 HOUR, INTERVAL 1 HOUR)) AS ts_utc FROM r WHERE r.lo IS NOT NULL),
     want AS (SELECT p.${k1}, p.${k2}, h.ts_utc FROM (${pairs}) p CROSS JOIN hours h),
     gaps AS (SELECT w.* FROM want w ANTI JOIN ${src} s ON s.${k1} = w.${k1} AND s.${k2} = w.${k2} AND s.ts_utc = w.ts_utc)
     SELECT ${k1}, ${k2}, count(*) AS n, array_to_string(list(${isoUtc('ts_utc')} ORDER BY ts_utc)[1:${limit}], ',') AS hours
-    FROM gaps GROUP BY ${k1}, ${k2} ORDER BY ${k1}, ${k2}`);
+    FROM gaps GROUP BY ${k1}, ${k2} ORDER BY ${k1}, ${k2}`,
+  );
   return { lo, hi, missing };
 }

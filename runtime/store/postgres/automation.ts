@@ -77,10 +77,16 @@ export async function automationCursors(pool: pg.Pool): Promise<Map<string, Auto
 
 /** Old ticks, claims and ended queue rows, counted (and deleted unless dry) in one transaction. */
 export async function pruneAutomation(c: pg.PoolClient, cutoff: number, dryRun: boolean): Promise<{ ticks: number; claims: number; queueRows: number }> {
-  const tables = { ticks: 'FROM ticks WHERE ended_at < $1', claims: 'FROM run_request_claims WHERE claimed_at < $1', queueRows: "FROM run_queue WHERE state IN ('finished', 'canceled') AND enqueued_at < $1" };
+  const tables = {
+    ticks: 'FROM ticks WHERE ended_at < $1',
+    claims: 'FROM run_request_claims WHERE claimed_at < $1',
+    queueRows: "FROM run_queue WHERE state IN ('finished', 'canceled') AND enqueued_at < $1",
+  };
   const out = { ticks: 0, claims: 0, queueRows: 0 };
   for (const [k, from] of Object.entries(tables) as [keyof typeof out, string][]) {
-    out[k] = dryRun ? Number((await c.query<{ n: string }>(`SELECT count(*) AS n ${from}`, [cutoff])).rows[0]!.n) : ((await c.query(`DELETE ${from}`, [cutoff])).rowCount ?? 0);
+    out[k] = dryRun
+      ? Number((await c.query<{ n: string }>(`SELECT count(*) AS n ${from}`, [cutoff])).rows[0]!.n)
+      : ((await c.query(`DELETE ${from}`, [cutoff])).rowCount ?? 0);
   }
   return out;
 }

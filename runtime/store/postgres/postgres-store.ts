@@ -229,7 +229,12 @@ export class PostgresLineageStore implements LineageStore {
   async events(runId: string, query: EventQuery = {}): Promise<EventRecord[]> {
     const { rows } = await this.#q<EventRow>(
       `SELECT * FROM events WHERE run_id = $1 AND id > $2 AND ($4::text[] IS NULL OR type = ANY($4::text[])) ORDER BY id LIMIT $3`,
-      [runId, wholeNumber('events', 'afterId', query.afterId ?? 0), wholeNumber('events', 'limit', query.limit ?? 10_000), query.types === undefined ? null : [...query.types]],
+      [
+        runId,
+        wholeNumber('events', 'afterId', query.afterId ?? 0),
+        wholeNumber('events', 'limit', query.limit ?? 10_000),
+        query.types === undefined ? null : [...query.types],
+      ],
       'events',
     );
     return rows.map(eventFromRow);
@@ -249,11 +254,18 @@ export class PostgresLineageStore implements LineageStore {
         'takeLease',
       );
       if (taken.rowCount === 1) return { acquired: true };
-      const { rows } = await this.#q<{ run_id: string; expires_at: number }>(`SELECT run_id, expires_at FROM leases WHERE asset = $1 AND partition = $2`, [asset, partition], 'getLease');
+      const { rows } = await this.#q<{ run_id: string; expires_at: number }>(
+        `SELECT run_id, expires_at FROM leases WHERE asset = $1 AND partition = $2`,
+        [asset, partition],
+        'getLease',
+      );
       // Released between the two statements: try again.
       if (rows[0]) return { acquired: false, holder: rows[0].run_id, expiresAt: rows[0].expires_at };
     }
-    throw new RuntimeError('lease-timeout', `${describePartition(asset, partition)}: the lease kept changing hands while run ${runId} tried to take it; try again.`);
+    throw new RuntimeError(
+      'lease-timeout',
+      `${describePartition(asset, partition)}: the lease kept changing hands while run ${runId} tried to take it; try again.`,
+    );
   }
 
   async releaseLease(asset: AssetKey, partition: PartitionKey, runId: string): Promise<void> {
@@ -274,17 +286,45 @@ export class PostgresLineageStore implements LineageStore {
            $15::text[], $16::boolean[], $17::boolean[], $18::text[], $19::text[],
            $20::text[], $21::bigint[], $22::text[], $23::text[], $24::text[], $25::text[], $26::text[], $27::text[], $28::boolean[], $29::text) AS id`,
         [
-          m.asset, m.partition, m.runId, m.status, m.codeVersion, m.dataVersion, m.location, JSON.stringify(m.metadata), m.startedAt, m.endedAt,
-          m.inputs.map((i) => i.asset), m.inputs.map((i) => i.partition), m.inputs.map((i) => i.materializationId), m.inputs.map((i) => i.dataVersion),
-          m.checks.map((c) => c.name), m.checks.map((c) => c.blocking), m.checks.map((c) => c.passed), m.checks.map((c) => c.message), m.checks.map((c) => JSON.stringify(c.metadata)),
-          ev.runIds, ev.ts, ev.levels, ev.types, ev.assets, ev.partitions, ev.messages, ev.data, events.map((x) => x.tagged), m.leaseHolder ?? null,
+          m.asset,
+          m.partition,
+          m.runId,
+          m.status,
+          m.codeVersion,
+          m.dataVersion,
+          m.location,
+          JSON.stringify(m.metadata),
+          m.startedAt,
+          m.endedAt,
+          m.inputs.map((i) => i.asset),
+          m.inputs.map((i) => i.partition),
+          m.inputs.map((i) => i.materializationId),
+          m.inputs.map((i) => i.dataVersion),
+          m.checks.map((c) => c.name),
+          m.checks.map((c) => c.blocking),
+          m.checks.map((c) => c.passed),
+          m.checks.map((c) => c.message),
+          m.checks.map((c) => JSON.stringify(c.metadata)),
+          ev.runIds,
+          ev.ts,
+          ev.levels,
+          ev.types,
+          ev.assets,
+          ev.partitions,
+          ev.messages,
+          ev.data,
+          events.map((x) => x.tagged),
+          m.leaseHolder ?? null,
         ],
         'commitMaterialization',
       );
       return rows[0]!.id;
     } catch (err) {
       if ((err as { code?: unknown }).code === LEASE_LOST_SQLSTATE) {
-        throw new RuntimeError('lease-lost', `${describePartition(m.asset, m.partition)}: ${m.leaseHolder} no longer holds its lease (it expired and another worker took it over); nothing was recorded.`);
+        throw new RuntimeError(
+          'lease-lost',
+          `${describePartition(m.asset, m.partition)}: ${m.leaseHolder} no longer holds its lease (it expired and another worker took it over); nothing was recorded.`,
+        );
       }
       throw err;
     }
@@ -296,7 +336,11 @@ export class PostgresLineageStore implements LineageStore {
   }
 
   async inputsOf(materializationId: number): Promise<InputRecord[]> {
-    const { rows } = await this.#q<InputRow>(`SELECT * FROM inputs WHERE materialization_id = $1 ORDER BY upstream_asset, upstream_partition`, [materializationId], 'inputsOf');
+    const { rows } = await this.#q<InputRow>(
+      `SELECT * FROM inputs WHERE materialization_id = $1 ORDER BY upstream_asset, upstream_partition`,
+      [materializationId],
+      'inputsOf',
+    );
     return rows.map(toInput);
   }
 
@@ -331,7 +375,11 @@ export class PostgresLineageStore implements LineageStore {
   // ---- current versions ----
 
   async current(asset: AssetKey, partition: PartitionKey): Promise<CurrentRecord | undefined> {
-    const { rows } = await this.#q<CurrentRow>(`SELECT ${CURRENT_COLUMNS} FROM ${CURRENT_FROM} WHERE c.asset = $1 AND c.partition = $2`, [asset, partition], 'currentOne');
+    const { rows } = await this.#q<CurrentRow>(
+      `SELECT ${CURRENT_COLUMNS} FROM ${CURRENT_FROM} WHERE c.asset = $1 AND c.partition = $2`,
+      [asset, partition],
+      'currentOne',
+    );
     const row = rows[0];
     if (!row) return undefined;
     return toCurrent(row, await this.inputsOf(row.id));
@@ -341,10 +389,13 @@ export class PostgresLineageStore implements LineageStore {
     const filter = assets ? 'WHERE c.asset = ANY($1::text[])' : '';
     const values = assets ? [[...assets]] : [];
     // Both reads in one snapshot, so no input belongs to a version the first read did not see.
-    const [currentRows, inputRows] = await this.#readOnly(async (c) => [
-      (await c.query<CurrentRow>(`SELECT ${CURRENT_COLUMNS} FROM ${CURRENT_FROM} ${filter}`, values)).rows,
-      (await c.query<InputRow>(`SELECT i.* FROM current c JOIN inputs i ON i.materialization_id = c.materialization_id ${filter}`, values)).rows,
-    ] as const);
+    const [currentRows, inputRows] = await this.#readOnly(
+      async (c) =>
+        [
+          (await c.query<CurrentRow>(`SELECT ${CURRENT_COLUMNS} FROM ${CURRENT_FROM} ${filter}`, values)).rows,
+          (await c.query<InputRow>(`SELECT i.* FROM current c JOIN inputs i ON i.materialization_id = c.materialization_id ${filter}`, values)).rows,
+        ] as const,
+    );
     const inputsById = new Map<number, InputRecord[]>();
     for (const r of inputRows) {
       let list = inputsById.get(r.materialization_id);
@@ -460,7 +511,11 @@ export class PostgresLineageStore implements LineageStore {
   }
 
   async corruptionToken(): Promise<string> {
-    const { rows } = await this.#q<{ n: number; at: number | null }>(`SELECT count(*)::int AS n, max(detected_at) AS at FROM corrupt_marks`, [], 'corruptionToken');
+    const { rows } = await this.#q<{ n: number; at: number | null }>(
+      `SELECT count(*)::int AS n, max(detected_at) AS at FROM corrupt_marks`,
+      [],
+      'corruptionToken',
+    );
     return `${rows[0]!.n}:${rows[0]!.at ?? 0}`;
   }
 
@@ -484,7 +539,9 @@ export class PostgresLineageStore implements LineageStore {
     let client: pg.Client | undefined;
     const deliver = (msg: pg.Notification): void => {
       if (msg.channel !== CHANNEL || msg.payload === undefined) return;
-      const change = JSON.parse(msg.payload) as StoreChange | (Omit<Extract<StoreChange, { kind: 'materialization' }>, 'partition'> & { partition?: undefined });
+      const change = JSON.parse(msg.payload) as
+        | StoreChange
+        | (Omit<Extract<StoreChange, { kind: 'materialization' }>, 'partition'> & { partition?: undefined });
       if (change.kind === 'materialization' && change.partition === undefined) {
         // The partition key was too long for a notification: read it back.
         void this.materialization(change.id).then((m) => m && listener({ ...change, partition: m.partition }));

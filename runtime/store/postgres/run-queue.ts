@@ -6,7 +6,18 @@ import { hostname } from 'node:os';
 import type pg from 'pg';
 import { admit } from '../../queue/admission.ts';
 import { deadQueueOwner } from '../run-liveness.ts';
-import { CANCELED_ON_REQUEST, CLAIM_RECORD_MS, queuedRunFromRow, type CancelQueuedResult, type ClaimQueuedResult, type NewQueuedRun, type QueueLimits, type QueueRow, type QueueState, type QueuedRunRecord } from '../run-queue-records.ts';
+import {
+  CANCELED_ON_REQUEST,
+  CLAIM_RECORD_MS,
+  queuedRunFromRow,
+  type CancelQueuedResult,
+  type ClaimQueuedResult,
+  type NewQueuedRun,
+  type QueueLimits,
+  type QueueRow,
+  type QueueState,
+  type QueuedRunRecord,
+} from '../run-queue-records.ts';
 
 /** The advisory lock key of queue claims (any fixed number no other lock of the store uses). */
 const CLAIM_LOCK = 7_215_001;
@@ -29,7 +40,13 @@ export async function queuedRun(pool: pg.Pool, runId: string): Promise<QueuedRun
   return rows[0] ? queuedRunFromRow(rows[0]) : undefined;
 }
 
-export async function claimQueuedRun(c: pg.PoolClient, claimer: string, limits: QueueLimits, now: number, only: string | undefined): Promise<ClaimQueuedResult> {
+export async function claimQueuedRun(
+  c: pg.PoolClient,
+  claimer: string,
+  limits: QueueLimits,
+  now: number,
+  only: string | undefined,
+): Promise<ClaimQueuedResult> {
   await c.query('SELECT pg_advisory_xact_lock($1)', [CLAIM_LOCK]);
   const { rows } = await c.query<QueueRow>(`SELECT * FROM run_queue WHERE state = 'queued' ORDER BY seq`);
   const live: QueueRow[] = [];
@@ -44,9 +61,18 @@ export async function claimQueuedRun(c: pg.PoolClient, claimer: string, limits: 
     `SELECT q.pools FROM run_queue q LEFT JOIN runs r ON r.id = q.run_id WHERE q.state = 'launched' AND ((r.id IS NULL AND q.claimed_at > $1) OR r.status = 'running')`,
     [now - CLAIM_RECORD_MS],
   );
-  const decision = admit(live.map(queuedRunFromRow), holding.rows.map((r) => JSON.parse(r.pools) as string[]), limits, only);
+  const decision = admit(
+    live.map(queuedRunFromRow),
+    holding.rows.map((r) => JSON.parse(r.pools) as string[]),
+    limits,
+    only,
+  );
   if (!decision.next) return { claimed: undefined, waiting: decision.waiting.get(only ?? live[0]?.run_id ?? '') };
-  await c.query(`UPDATE run_queue SET state = 'launched', claimed_by = $1, claimed_at = $2 WHERE run_id = $3 AND state = 'queued'`, [claimer, now, decision.next.runId]);
+  await c.query(`UPDATE run_queue SET state = 'launched', claimed_by = $1, claimed_at = $2 WHERE run_id = $3 AND state = 'queued'`, [
+    claimer,
+    now,
+    decision.next.runId,
+  ]);
   return { claimed: { ...decision.next, state: 'launched', claimedBy: claimer, claimedAt: now } };
 }
 

@@ -49,7 +49,14 @@ export function bearerAuth(token: string | undefined, options: AuthOptions = {})
       if (expected === undefined) return;
       const given = tokenOf(ctx.get('authorization'));
       const challenge = { 'WWW-Authenticate': 'Bearer realm="pjm-serving"' };
-      if (given === undefined) throw new HttpError(401, 'unauthorized', 'This route needs "Authorization: Bearer <token>" (the server runs with SERVING_API_TOKEN).', undefined, challenge);
+      if (given === undefined)
+        throw new HttpError(
+          401,
+          'unauthorized',
+          'This route needs "Authorization: Bearer <token>" (the server runs with SERVING_API_TOKEN).',
+          undefined,
+          challenge,
+        );
       if (!timingSafeEqual(digest(given), expected)) throw new HttpError(401, 'unauthorized', 'The bearer token is not valid.', undefined, challenge);
     },
     accepts(authorization) {

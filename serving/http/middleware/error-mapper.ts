@@ -50,7 +50,13 @@ function routingError(ctx: Context): HttpError {
   const headers = allow ? { Allow: allow } : undefined;
   const allowed = allow ? ` ${ctx.path} answers ${allow}.` : '';
   if (ctx.status === 501) {
-    return new HttpError(501, 'not_implemented', `${ctx.method} is not a method this server implements (it answers GET, HEAD, OPTIONS, POST, PUT, PATCH, DELETE).${allowed}`, undefined, headers);
+    return new HttpError(
+      501,
+      'not_implemented',
+      `${ctx.method} is not a method this server implements (it answers GET, HEAD, OPTIONS, POST, PUT, PATCH, DELETE).${allowed}`,
+      undefined,
+      headers,
+    );
   }
   if (ctx.status === 405) return new HttpError(405, 'method_not_allowed', `${ctx.method} is not allowed on ${ctx.path}.${allowed}`, undefined, headers);
   return new HttpError(404, 'not_found', `No route ${ctx.method} ${ctx.path}. GET /docs lists the API.`);

@@ -11,7 +11,12 @@ const WITH_BODY = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 export function jsonBody(limitBytes: number): Middleware {
   const tooLarge = (got: string) =>
-    new HttpError(413, 'payload_too_large', `The request body is ${got}; the limit is ${limitBytes} bytes. Split the request (e.g. fewer nodes or dates per batch).`, { limitBytes });
+    new HttpError(
+      413,
+      'payload_too_large',
+      `The request body is ${got}; the limit is ${limitBytes} bytes. Split the request (e.g. fewer nodes or dates per batch).`,
+      { limitBytes },
+    );
   return async (ctx, next) => {
     if (!WITH_BODY.has(ctx.method)) return next();
     const length = ctx.get('content-length');
@@ -23,7 +28,11 @@ export function jsonBody(limitBytes: number): Middleware {
     }
     if (declared === 0 || (declared === undefined && !ctx.get('transfer-encoding'))) return next();
     if (!ctx.is('application/json', '+json')) {
-      throw new HttpError(415, 'unsupported_media_type', `The body must be JSON (Content-Type: application/json), got ${ctx.get('content-type') || 'no Content-Type'}.`);
+      throw new HttpError(
+        415,
+        'unsupported_media_type',
+        `The body must be JSON (Content-Type: application/json), got ${ctx.get('content-type') || 'no Content-Type'}.`,
+      );
     }
     // The cached /predict lane may have read the body already (it had arrived whole).
     const text = preReadBody(ctx.req) ?? (await readBody(ctx.req, declared, limitBytes, () => ctx.set('Connection', 'close'), tooLarge));
@@ -38,7 +47,13 @@ export function jsonBody(limitBytes: number): Middleware {
 }
 
 /** Reads the body as UTF-8 text within the limit; errors as the HTTP errors the client gets. */
-async function readBody(req: IncomingMessage, declared: number | undefined, limitBytes: number, closeAfter: () => void, tooLarge: (got: string) => HttpError): Promise<string> {
+async function readBody(
+  req: IncomingMessage,
+  declared: number | undefined,
+  limitBytes: number,
+  closeAfter: () => void,
+  tooLarge: (got: string) => HttpError,
+): Promise<string> {
   try {
     return await getRawBody(req, { length: declared, limit: limitBytes, encoding: 'utf8' });
   } catch (err) {

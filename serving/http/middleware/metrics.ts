@@ -10,7 +10,12 @@ export function httpMetrics(metrics: ServingMetrics, warmUpMetrics: ServingMetri
     try {
       await next();
     } finally {
-      (ctx.state.warmup ? warmUpMetrics : metrics).recordRequest(ctx.method, typeof ctx._matchedRoute === 'string' ? ctx._matchedRoute : 'unmatched', ctx.status, started);
+      (ctx.state.warmup ? warmUpMetrics : metrics).recordRequest(
+        ctx.method,
+        typeof ctx._matchedRoute === 'string' ? ctx._matchedRoute : 'unmatched',
+        ctx.status,
+        started,
+      );
     }
   };
 }

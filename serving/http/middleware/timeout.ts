@@ -46,7 +46,9 @@ export function requestTimeout(ms: number): Middleware {
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
-        const error = new HttpError(503, 'request_timeout', `The request took longer than ${ms} ms and was abandoned; retry later.`, undefined, { 'Retry-After': '1' });
+        const error = new HttpError(503, 'request_timeout', `The request took longer than ${ms} ms and was abandoned; retry later.`, undefined, {
+          'Retry-After': '1',
+        });
         abort(error);
         reject(error);
       }, ms);

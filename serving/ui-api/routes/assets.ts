@@ -62,7 +62,9 @@ export function registerAssetRoutes(router: Router, spec: OpenApiRegistry, state
     summary: "Forecast versus actual for one node and week, from a backtest asset's stored predictions",
     params: S.AssetKeyParams,
     query: S.PredictionsQuery,
-    responses: { 200: { description: 'The chosen node and week, and the nodes and weeks available', schema: S.ForecastVsActualSchema, schemaName: 'UiForecastVsActual' } },
+    responses: {
+      200: { description: 'The chosen node and week, and the nodes and weeks available', schema: S.ForecastVsActualSchema, schemaName: 'UiForecastVsActual' },
+    },
     errors: { 404: 'No such asset, it has no current version, or its value holds no predictions.' },
     handler: async (ctx, { params, query }) => {
       const key = assetKeyOrThrow(instance, params.key);
@@ -70,7 +72,11 @@ export function registerAssetRoutes(router: Router, spec: OpenApiRegistry, state
       if (!current) throw new HttpError(404, 'not_found', `${key} has no current version yet; materialize it first.`);
       const hours = await state.predictions(key, current.id);
       if (!hours) {
-        throw new HttpError(404, 'not_found', `${key}'s current version (materialization ${current.id}) holds no predictions: expected a value with forecasts, an array of {nodeId, day, hour, actual, forecast, naive}, as pjm/backtest stores.`);
+        throw new HttpError(
+          404,
+          'not_found',
+          `${key}'s current version (materialization ${current.id}) holds no predictions: expected a value with forecasts, an array of {nodeId, day, hour, actual, forecast, naive}, as pjm/backtest stores.`,
+        );
       }
       ctx.body = forecastVsActual(hours, query);
     },

@@ -39,7 +39,8 @@ export function registerLaunchRoutes(router: Router, spec: OpenApiRegistry, stat
     operationId: 'uiCancelRun',
     tags: [TAG],
     summary: 'Cancel a queued run (from any process), or a run started from the UI in this server process',
-    description: 'A queued run never starts. Of a running one, steps in progress are abandoned and nothing they wrote is published; the run ends as canceled. Needs the bearer token when SERVING_API_TOKEN is set.',
+    description:
+      'A queued run never starts. Of a running one, steps in progress are abandoned and nothing they wrote is published; the run ends as canceled. Needs the bearer token when SERVING_API_TOKEN is set.',
     params: S.RunParams,
     responses: { 202: { description: 'Cancellation requested; the run ends shortly', schema: S.CancelRunSchema, schemaName: 'UiCancelRun' } },
     errors: { 404: 'No such run.', 409: 'The run is not in progress in this server process (finished, or started by the CLI or another server).' },

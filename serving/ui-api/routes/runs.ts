@@ -54,7 +54,12 @@ export function registerRunRoutes(router: Router, spec: OpenApiRegistry, state: 
       if (!run) throw new HttpError(404, 'not_found', `No run ${params.id}; GET /api/runs lists them.`);
       const after = query.afterId ?? 0;
       const events = await instance.store.events(params.id, { afterId: after, limit: query.limit ?? 2000 });
-      ctx.body = { run: runSummary(run), progress: await state.progress(params.id), events, lastEventId: events.length > 0 ? events[events.length - 1]!.id : after };
+      ctx.body = {
+        run: runSummary(run),
+        progress: await state.progress(params.id),
+        events,
+        lastEventId: events.length > 0 ? events[events.length - 1]!.id : after,
+      };
     },
   });
 

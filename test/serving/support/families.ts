@@ -37,10 +37,17 @@ export async function currentModel(instance: Instance<unknown>): Promise<{ sidec
 }
 
 export const currentPaths = async (instance: Instance<unknown>, asset: string): Promise<string[]> =>
-  Promise.all([...((await instance.store.snapshot([asset as never])).get(asset as never) ?? new Map()).values()].map((c) => instance.storage.localPath(c.location)));
+  Promise.all(
+    [...((await instance.store.snapshot([asset as never])).get(asset as never) ?? new Map()).values()].map((c) => instance.storage.localPath(c.location)),
+  );
 
 /** XGBoost's and LEAR's (CWA over `windows`; NaN when LEAR lacks the day's inputs) 24 grid-hour forecasts of the node's `day`, computed offline. */
-export async function offlineFamilies(instance: Instance<unknown>, nodeId: number, day: string, windows: readonly number[]): Promise<{ xgboost: number[]; lear: number[] }> {
+export async function offlineFamilies(
+  instance: Instance<unknown>,
+  nodeId: number,
+  day: string,
+  windows: readonly number[],
+): Promise<{ xgboost: number[]; lear: number[] }> {
   const { sidecar, bundle } = await currentModel(instance);
   const conn = await duckdbConnect();
   try {

@@ -27,11 +27,15 @@ export const COMED = 33092371;
  * `calibrated`: give the sidecar a conformal calibration (as pjm/model takes from pjm/backtest)
  * from the model's own residuals on the days after its training window (2016-12-16..20).
  */
-export const modelState: { seed: number; rounds: number; block: boolean; calibrated: boolean; featureSet?: FeatureSet } = { seed: 7, rounds: 30, block: false, calibrated: false };
+export const modelState: { seed: number; rounds: number; block: boolean; calibrated: boolean; featureSet?: FeatureSet } = {
+  seed: 7,
+  rounds: 30,
+  block: false,
+  calibrated: false,
+};
 
 /** The days the mini model is trained on end here; the rest of the data is held out. */
 export const TRAIN_LAST_DAY = '2016-12-15';
-
 
 /** The fixture's rows of one EPT day, with real UTC instants (the grid's local hours mapped through America/New_York). */
 const dayRows = (day: string): string => `
@@ -90,7 +94,13 @@ const model = defineAsset({
   async materialize(ctx) {
     const conn = await ctx.duckdb();
     const out = `${ctx.tempDir}/features.parquet`;
-    await buildFeatures(conn, { pricesParquet: await ctx.input('prices').paths(), loadParquet: await ctx.input('load').paths(), market: 'da', featureSet: modelState.featureSet, outPath: out });
+    await buildFeatures(conn, {
+      pricesParquet: await ctx.input('prices').paths(),
+      loadParquet: await ctx.input('load').paths(),
+      market: 'da',
+      featureSet: modelState.featureSet,
+      outPath: out,
+    });
     const table = await readFeatureTable(conn, out, modelState.featureSet ?? 'da');
     const trained = await trainModel(
       table,

@@ -14,7 +14,9 @@ export async function launchBrowser(): Promise<Browser> {
       args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
     });
   } catch (err) {
-    throw new Error(`Cannot start headless Chromium at ${CHROMIUM_PATH}: ${(err as Error).message.split('\n')[0]}. Install it with "apt-get install -y chromium" or set CHROMIUM_PATH.`);
+    throw new Error(
+      `Cannot start headless Chromium at ${CHROMIUM_PATH}: ${(err as Error).message.split('\n')[0]}. Install it with "apt-get install -y chromium" or set CHROMIUM_PATH.`,
+    );
   }
 }
 
