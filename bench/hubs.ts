@@ -31,6 +31,7 @@ import { metricsReport, type MetricsReport } from '../assets/pjm/metrics.ts';
 import { readParquetSql, sqlString } from '../lib/duckdb/sql.ts';
 import { configureXGBoost } from '../lib/xgboost/config.ts';
 import { ompWaitPolicy } from '../runtime/settings.ts';
+import { cliJsonEvents } from './fixtures/cli-json.ts';
 
 // Like the CLI and the server: OpenMP's idle policy from the one settings loader, before XGBoost loads.
 configureXGBoost({ ompWaitPolicy: ompWaitPolicy(process.env) });
@@ -68,16 +69,7 @@ const started = performance.now();
 const run = spawnSync(cmd[0]!, cmd.slice(1), { cwd: root, env, encoding: 'utf8', maxBuffer: 512 * 1024 * 1024 });
 const seconds = (performance.now() - started) / 1000;
 const peakKb = Number(/__PEAK_KB=(\d+)/.exec(run.stderr ?? '')?.[1] ?? NaN);
-const events = (run.stdout ?? '')
-  .trim()
-  .split('\n')
-  .map((l) => {
-    try {
-      return JSON.parse(l);
-    } catch {
-      return null;
-    }
-  });
+const events = cliJsonEvents(run.stdout);
 const finished = events.filter((e) => e?.type === 'run_finished').pop();
 console.log(`exit ${run.status}, run ${finished?.status ?? '?'}, ${finished?.counts?.materialized ?? '?'} materializations`);
 console.log(`wall time          ${seconds.toFixed(1)} s`);
@@ -125,16 +117,7 @@ if (!featureSetRecord || featureFiles.length === 0) {
     maxBuffer: 512 * 1024 * 1024,
   });
   const addSeconds = (performance.now() - t0) / 1000;
-  const addEvents = (add.stdout ?? '')
-    .trim()
-    .split('\n')
-    .map((l) => {
-      try {
-        return JSON.parse(l);
-      } catch {
-        return null;
-      }
-    });
+  const addEvents = cliJsonEvents(add.stdout);
   const done = addEvents.filter((e) => e?.type === 'step_materialized');
   const byAsset = new Map<string, { ran: number; unchanged: number; otherNodes: number }>();
   for (const e of done) {

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openLineageStore, sqliteStorePath } from '../runtime/store/open-store.ts';
 import type { AssetKey } from '../runtime/keys.ts';
+import { cliJsonEvents } from './fixtures/cli-json.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const skipEtl = process.argv.includes('--skip-etl');
@@ -40,16 +41,7 @@ const run = spawnSync(cmd[0]!, cmd.slice(1), {
 });
 const seconds = (performance.now() - started) / 1000;
 const peakKb = Number(/__PEAK_KB=(\d+)/.exec(run.stderr ?? '')?.[1] ?? NaN);
-const finished = (run.stdout ?? '')
-  .trim()
-  .split('\n')
-  .map((l) => {
-    try {
-      return JSON.parse(l);
-    } catch {
-      return null;
-    }
-  })
+const finished = cliJsonEvents(run.stdout)
   .filter((e) => e?.type === 'run_finished')
   .pop();
 console.log(`status ${finished?.status ?? `exit ${run.status}`}, ${finished?.counts?.materialized ?? '?'} materializations`);
