@@ -22,6 +22,7 @@ import type { AssetKey } from '../runtime/index.ts';
 import { openLineageStore } from '../runtime/store/open-store.ts';
 import { PostgresWorkQueue } from '../runtime/store/postgres/work-queue.ts';
 import { startPostgres, type PostgresCluster } from '../test/support/postgres.ts';
+import { Wakeup } from '../lib/wakeup.ts';
 
 const JOBS = Number(process.env.BENCH_QUEUE_JOBS ?? 2000);
 const TRICKLE = Number(process.env.BENCH_QUEUE_TRICKLE ?? 200);
@@ -93,8 +94,8 @@ async function storeQueue(url: string, concurrency: number, started: Started): P
   const loops = await Promise.all(
     Array.from({ length: concurrency }, async (_, w) => {
       const queue = PostgresWorkQueue.open<Job, null>(url);
-      let wake: (() => void) | undefined;
-      const unsubscribe = await queue.subscribe(() => wake?.());
+      const wakeup = new Wakeup();
+      const unsubscribe = await queue.subscribe(() => wakeup.wake());
       const worker = `bench:${w}`;
       const loop = (async () => {
         // As worker.ts: a unit's completion claims the next in the same statement.
@@ -102,14 +103,7 @@ async function storeQueue(url: string, concurrency: number, started: Started): P
         while (!stopping) {
           claimed ??= await queue.claim(worker, Date.now(), 30_000);
           if (!claimed) {
-            await new Promise<void>((resolve) => {
-              const timer = setTimeout(resolve, POLL_MS);
-              wake = () => {
-                clearTimeout(timer);
-                resolve();
-              };
-            });
-            wake = undefined;
+            await wakeup.sleep(POLL_MS);
             continue;
           }
           started(claimed.payload);
@@ -118,7 +112,7 @@ async function storeQueue(url: string, concurrency: number, started: Started): P
         }
         if (claimed) await queue.handBack({ id: claimed.id, worker, attempt: claimed.attempt });
       })();
-      return { queue, unsubscribe, loop, wakeUp: () => wake?.() };
+      return { queue, unsubscribe, loop, wakeUp: () => wakeup.wake() };
     }),
   );
   let n = 0;

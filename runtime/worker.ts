@@ -22,6 +22,7 @@ import { fromPayload, type UnitResult } from './executor/work-unit.ts';
 import type { ClaimedWorkUnit, WorkClaim } from './store/work-queue-api.ts';
 import { StalenessResolver, type CurrentView } from './staleness.ts';
 import type { UnitPayload } from './executor/work-unit.ts';
+import { Wakeup } from '../lib/wakeup.ts';
 
 export interface WorkerOptions {
   /** Claim and lease lifetime, renewed at a third of it. */
@@ -73,11 +74,11 @@ async function reclaimOrphans<R>(instance: Instance<R>, queue: WorkerQueue, log:
 export async function runWorker<R>(instance: Instance<R>, queue: WorkerQueue, options: WorkerOptions): Promise<number> {
   const host = hostname();
   const worker = `${host}:${process.pid}`;
-  let wake: (() => void) | undefined;
+  const wakeup = new Wakeup();
   // A unit queued (or handed back) may be ours to claim; an ended one frees nothing to claim
   // but a pool, whose next unit is then queued, and announced.
-  const unsubscribe = await queue.subscribe((change) => void (change.state === 'queued' && wake?.()));
-  const onDrain = (): void => wake?.();
+  const unsubscribe = await queue.subscribe((change) => void (change.state === 'queued' && wakeup.wake()));
+  const onDrain = (): void => wakeup.wake();
   options.drain.addEventListener('abort', onDrain, { once: true });
   let ran = 0;
   let reclaimedAt = 0;
@@ -105,14 +106,7 @@ export async function runWorker<R>(instance: Instance<R>, queue: WorkerQueue, op
         options.log(`could not claim a unit from ${instance.store.location}: ${errorMessage(err)}; retrying`);
       }
       if (!claimed) {
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, options.pollMs ?? 1000);
-          wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-        wake = undefined;
+        await wakeup.sleep(options.pollMs ?? 1000);
         continue;
       }
       await runClaimed(instance, queue, claimed, { ...options, worker, host, finish });

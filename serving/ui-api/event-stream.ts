@@ -10,6 +10,7 @@ import { PassThrough } from 'node:stream';
 import type { RouterContext } from '@koa/router';
 import { runSummary } from './runs-view.ts';
 import type { UiState } from './ui-state.ts';
+import { Wakeup } from '../../lib/wakeup.ts';
 
 const POLL_MS = 400;
 const STREAM_LIFETIME_MS = 5_000;
@@ -28,15 +29,15 @@ export function streamRunEvents(ctx: RouterContext, state: UiState, runId: strin
   ctx.body = out;
 
   let closed = false;
-  let wake: (() => void) | undefined;
-  const unsubscribe = state.launcher.subscribe(runId, () => wake?.());
-  const unwatch = state.watchStore(() => wake?.());
+  const wakeup = new Wakeup();
+  const unsubscribe = state.launcher.subscribe(runId, () => wakeup.wake());
+  const unwatch = state.watchStore(() => wakeup.wake());
   const close = (): void => {
     if (closed) return;
     closed = true;
     unsubscribe();
     unwatch();
-    wake?.();
+    wakeup.wake();
     out.end();
   };
   ctx.req.on('close', close);
@@ -74,14 +75,7 @@ export function streamRunEvents(ctx: RouterContext, state: UiState, runId: strin
           break;
         }
         if (Date.now() > deadline) break;
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, POLL_MS);
-          wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-        wake = undefined;
+        await wakeup.sleep(POLL_MS);
         if (closed) return;
         changed = false;
       }
