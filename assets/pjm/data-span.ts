@@ -55,20 +55,24 @@ async function completeDays(conn: DuckDBConnection, select: string): Promise<{ f
 }
 
 /**
- * A market's LMP exports parsed once per connection into a temp table: the span and the node
- * list of the same exports are read from it, not by parsing every CSV file twice at start-up.
+ * An export parsed once per connection into a temp table: the span, the node list and the
+ * load areas of the same exports are read from it, not by parsing every CSV file again for
+ * each at start-up.
  */
-async function lmpExportTable(conn: DuckDBConnection, files: readonly string[], market: PjmMarket): Promise<string> {
-  const table = `export_lmp_${market}`;
+async function exportTable(conn: DuckDBConnection, table: string, files: readonly string[], select: string): Promise<string> {
   const parsed = parsedExports.get(conn) ?? new Map<string, string>();
   parsedExports.set(conn, parsed);
   const key = files.join('\n');
   if (parsed.get(table) !== key) {
-    await conn.run(`CREATE OR REPLACE TEMP TABLE ${table} AS ${dataMinerLmpCsvSql(files, market)}`);
+    await conn.run(`CREATE OR REPLACE TEMP TABLE ${table} AS ${select}`);
     parsed.set(table, key);
   }
   return table;
 }
+const lmpExportTable = (conn: DuckDBConnection, files: readonly string[], market: PjmMarket): Promise<string> =>
+  exportTable(conn, `export_lmp_${market}`, files, dataMinerLmpCsvSql(files, market));
+const loadExportTable = (conn: DuckDBConnection, files: readonly string[]): Promise<string> =>
+  exportTable(conn, 'export_load_metered', files, dataMinerLoadMeteredCsvSql(files));
 const parsedExports = new WeakMap<DuckDBConnection, Map<string, string>>();
 
 /** The span of each feed a run on `dir` with `markets` reads. Throws naming a configured market without an export. */
@@ -85,7 +89,7 @@ export async function csvFeedSpans(conn: DuckDBConnection, dir: string, markets:
   }
   if (found.loadMetered.length > 0) {
     await checkCsvHeaders(found.loadMetered, LOAD_METERED_CSV_COLUMNS, 'hrl_load_metered');
-    spans.push({ feed: 'hrl_load_metered', files: found.loadMetered, ...(await completeDays(conn, dataMinerLoadMeteredCsvSql(found.loadMetered))) });
+    spans.push({ feed: 'hrl_load_metered', files: found.loadMetered, ...(await completeDays(conn, `SELECT * FROM ${await loadExportTable(conn, found.loadMetered)}`)) });
   }
   return spans;
 }
@@ -174,7 +178,7 @@ export async function csvExportLoadAreas(conn: DuckDBConnection, dir: string): P
   const found = await findDataMinerCsvFiles(dir);
   if (found.loadMetered.length === 0) return undefined;
   await checkCsvHeaders(found.loadMetered, LOAD_METERED_CSV_COLUMNS, 'hrl_load_metered');
-  const r = await conn.runAndReadAll(`SELECT DISTINCT area FROM (${dataMinerLoadMeteredCsvSql(found.loadMetered)}) WHERE area IS NOT NULL ORDER BY area`);
+  const r = await conn.runAndReadAll(`SELECT DISTINCT area FROM ${await loadExportTable(conn, found.loadMetered)} WHERE area IS NOT NULL ORDER BY area`);
   const held = r.getRows().map(([a]) => String(a));
   if (held.length === 0) throw new PjmConfigError('PJM_CSV_DIR', dir, `a metered-load export with rows (${found.loadMetered.join(', ')} holds no load_area)`);
   const areas = held.includes('RTO') ? ['RTO'] : held;
