@@ -184,11 +184,13 @@ export async function main(argv: string[], io: { out?: NodeJS.WriteStream; err?:
     return 2;
   }
 
+  // The definitions, loaded and opened on the store: once per command, and again hourly by the daemon.
+  const openInstance = async (): Promise<Instance<unknown>> =>
+    Instance.open(await loadDefinitions(settings.definitions, { dataDir: settings.dataDir, env: process.env }), { settings });
   let instance: Instance<unknown> | undefined;
   try {
     try {
-      const definitions = await loadDefinitions(settings.definitions, { dataDir: settings.dataDir, env: process.env });
-      instance = await Instance.open(definitions, { settings });
+      instance = await openInstance();
     } catch (e) {
       // The definitions' own configuration (PJM_*) and the storage backend are settings too.
       if (isSettingError(e)) {
@@ -228,7 +230,7 @@ export async function main(argv: string[], io: { out?: NodeJS.WriteStream; err?:
         const reopen = {
           everyMs: DAEMON_REOPEN_MS,
           open: async () => {
-            const next = await Instance.open(await loadDefinitions(settings.definitions, { dataDir: settings.dataDir, env: process.env }), { settings });
+            const next = await openInstance();
             next.useWorkers(first.workers);
             return next;
           },
