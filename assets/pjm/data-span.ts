@@ -89,7 +89,11 @@ export async function csvFeedSpans(conn: DuckDBConnection, dir: string, markets:
   }
   if (found.loadMetered.length > 0) {
     await checkCsvHeaders(found.loadMetered, LOAD_METERED_CSV_COLUMNS, 'hrl_load_metered');
-    spans.push({ feed: 'hrl_load_metered', files: found.loadMetered, ...(await completeDays(conn, `SELECT * FROM ${await loadExportTable(conn, found.loadMetered)}`)) });
+    spans.push({
+      feed: 'hrl_load_metered',
+      files: found.loadMetered,
+      ...(await completeDays(conn, `SELECT * FROM ${await loadExportTable(conn, found.loadMetered)}`)),
+    });
   }
   return spans;
 }
