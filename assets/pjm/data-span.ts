@@ -178,9 +178,10 @@ export async function csvExportMarkets(dir: string): Promise<ExportMarkets> {
  * who exported one zone's load (say AECO) gets that zone, not 365 days blocked for "no RTO load".
  * Undefined when the folder has no metered-load export (load is then done without).
  */
-export async function csvExportLoadAreas(conn: DuckDBConnection, dir: string): Promise<ExportLoadAreas | undefined> {
+export async function csvExportLoadAreas(conn: DuckDBConnection, dir: string): Promise<ExportLoadAreas> {
   const found = await findDataMinerCsvFiles(dir);
-  if (found.loadMetered.length === 0) return undefined;
+  // No load is read then (the load feed is absent); the configured area stays RTO, and the run output says it is unused.
+  if (found.loadMetered.length === 0) return { areas: ['RTO'], detail: `the default (RTO), unused: ${dir} has no metered-load export (hrl_load_metered*.csv)` };
   await checkCsvHeaders(found.loadMetered, LOAD_METERED_CSV_COLUMNS, 'hrl_load_metered');
   const r = await conn.runAndReadAll(`SELECT DISTINCT area FROM ${await loadExportTable(conn, found.loadMetered)} WHERE area IS NOT NULL ORDER BY area`);
   const held = r.getRows().map(([a]) => String(a));

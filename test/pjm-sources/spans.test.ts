@@ -140,6 +140,7 @@ test('PJM_LOAD_AREAS unset: the areas of the metered-load export (RTO when it ha
   assert.equal([given.loadAreas, given.loadAreasOrigin], [['PSEG'], 'PJM_LOAD_AREAS']);
   const noLoad = await resolvePjmConfig(env(csvDir({}, ['aldene_rt_hrl_lmps.csv'])), NOW);
   assert.equal(noLoad.loadAreas, ['RTO']);
+  assert.match(noLoad.loadAreasOrigin, /the default \(RTO\), unused: .* has no metered-load export/);
 });
 
 test('span errors name the variable: a configured market without an export, feeds that never overlap, the sync loader without a span', async () => {
