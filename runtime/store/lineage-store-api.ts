@@ -257,23 +257,27 @@ export interface LineageStore {
   pruneAutomation(cutoff: number, options: { readonly dryRun: boolean }): Promise<PruneAutomationResult>;
 
   // ---- run queue ----
-  /** Queues a run (its row belongs to this process, which starts it when admitted). */
+  // A queued row's liveness is judged by the store's clock (SQLite's and PostgreSQL's own
+  // now), which stamps its heartbeat and decides staleness, so two hosts whose clocks differ
+  // cannot take each other's waiting runs for dead. The `enqueuedAt` a caller passes is shown, never judged.
+  /** Queues a run (its row belongs to this process, which starts it when admitted); its heartbeat starts at the store's now. */
   enqueueRun(run: NewQueuedRun): Promise<void>;
   /** The queue's latest rows (default: queued and launched, at most 100), oldest first. */
   runQueue(query?: { readonly states?: readonly QueueState[]; readonly limit?: number }): Promise<QueuedRunRecord[]>;
   queuedRun(runId: string): Promise<QueuedRunRecord | undefined>;
   /**
    * In one transaction: decides which queued run starts next under `limits` (runtime/queue/admission.ts)
-   * and moves it to `launched` for `claimer`. With `only`, claims that run alone, and only when
-   * its turn has come. Two claimers never get the same run.
+   * and moves it to `launched` for `claimer`, at the store's now. With `only`, claims that run alone,
+   * and only when its turn has come. Two claimers never get the same run. On the way it cancels
+   * rows whose process is gone (run-liveness.ts deadQueueOwner, judged at the store's now).
    */
-  claimQueuedRun(claimer: string, limits: QueueLimits, now: number, only?: string): Promise<ClaimQueuedResult>;
+  claimQueuedRun(claimer: string, limits: QueueLimits, only?: string): Promise<ClaimQueuedResult>;
   /** Its run ended: it no longer counts against the limits. */
   finishQueuedRun(runId: string): Promise<void>;
   /** Cancels a queued run (never started), recording why (default CANCELED_ON_REQUEST); a launched run is canceled through its process instead. */
   cancelQueuedRun(runId: string, reason?: string): Promise<CancelQueuedResult>;
-  /** The process that queued these runs is alive and they still wait (rows no longer queued are left alone). */
-  heartbeatQueuedRuns(runIds: readonly string[], now: number): Promise<void>;
+  /** The process that queued these runs is alive and they still wait: stamps the store's now (rows no longer queued are left alone). */
+  heartbeatQueuedRuns(runIds: readonly string[]): Promise<void>;
 
   // ---- integrity ----
   /**

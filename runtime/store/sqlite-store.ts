@@ -220,14 +220,14 @@ export class SqliteLineageStore implements LineageStore {
   async queuedRun(runId: string): Promise<QueuedRunRecord | undefined> {
     return this.#s.runQueue.get(runId);
   }
-  async claimQueuedRun(claimer: string, limits: QueueLimits, now: number, only?: string): Promise<ClaimQueuedResult> {
-    return this.#s.runQueue.claim(claimer, limits, now, only);
+  async claimQueuedRun(claimer: string, limits: QueueLimits, only?: string): Promise<ClaimQueuedResult> {
+    return this.#s.runQueue.claim(claimer, limits, only);
   }
   async finishQueuedRun(runId: string): Promise<void> {
     this.#s.runQueue.finish(runId);
   }
-  async heartbeatQueuedRuns(runIds: readonly string[], now: number): Promise<void> {
-    this.#s.runQueue.heartbeat(runIds, now);
+  async heartbeatQueuedRuns(runIds: readonly string[]): Promise<void> {
+    this.#s.runQueue.heartbeat(runIds);
   }
   async cancelQueuedRun(runId: string, reason?: string): Promise<CancelQueuedResult> {
     return this.#s.runQueue.cancel(runId, reason);

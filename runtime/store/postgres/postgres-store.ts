@@ -5,8 +5,10 @@
 // that expire (taken with INSERT ... ON CONFLICT ... WHERE expires_at < now), and
 // LISTEN/NOTIFY so subscribers hear of each commit without polling the store.
 //
-// Clocks: like the SQLite store, times (heartbeats, lease expiry) are the callers'
-// epoch milliseconds, so every host sharing a store must keep its clock in sync (NTP).
+// Clocks: the run queue's heartbeats and claims are stamped and judged by the server's clock
+// (run-queue.ts), so hosts' clock skew cannot cancel a waiting run. Other times (a running
+// run's heartbeat, lease expiry) are still the callers' epoch milliseconds, so every host
+// sharing a store must keep its clock in sync (NTP).
 import { hostname } from 'node:os';
 import pg from 'pg';
 import type { JsonValue } from '../../definitions.ts';
@@ -596,14 +598,14 @@ export class PostgresLineageStore implements LineageStore {
   async queuedRun(runId: string): Promise<QueuedRunRecord | undefined> {
     return runQueue.queuedRun(this.#pool, runId);
   }
-  async claimQueuedRun(claimer: string, limits: QueueLimits, now: number, only?: string): Promise<ClaimQueuedResult> {
-    return this.#tx((c) => runQueue.claimQueuedRun(c, claimer, limits, now, only));
+  async claimQueuedRun(claimer: string, limits: QueueLimits, only?: string): Promise<ClaimQueuedResult> {
+    return this.#tx((c) => runQueue.claimQueuedRun(c, claimer, limits, only));
   }
   async finishQueuedRun(runId: string): Promise<void> {
     await runQueue.finishQueuedRun(this.#pool, runId);
   }
-  async heartbeatQueuedRuns(runIds: readonly string[], now: number): Promise<void> {
-    await runQueue.heartbeatQueuedRuns(this.#pool, runIds, now);
+  async heartbeatQueuedRuns(runIds: readonly string[]): Promise<void> {
+    await runQueue.heartbeatQueuedRuns(this.#pool, runIds);
   }
   async cancelQueuedRun(runId: string, reason?: string): Promise<CancelQueuedResult> {
     return runQueue.cancelQueuedRun(this.#pool, runId, reason);
