@@ -26,6 +26,7 @@ import type {
 } from './records.ts';
 import type { AutomationCursor, ClaimResult, CursorUpdate, NewTick, TickQuery, TickRecord } from './tick-records.ts';
 import type { CancelQueuedResult, ClaimQueuedResult, NewQueuedRun, QueueLimits, QueueState, QueuedRunRecord } from './run-queue-records.ts';
+import type { AssetRecords } from './asset-records.ts';
 
 export interface NewRun {
   readonly id: string;
@@ -152,7 +153,7 @@ export type StoreChangeListener = (change: StoreChange) => void;
 /** Which implementation a store is, for messages and for the few places that must say so. */
 export type LineageStoreKind = 'sqlite' | 'postgres';
 
-export interface LineageStore {
+export interface LineageStore extends AssetRecords {
   readonly kind: LineageStoreKind;
   /** Where it is, for messages: a file path, or a PostgreSQL URL without its password. */
   readonly location: string;
@@ -255,6 +256,10 @@ export interface LineageStore {
    * age (they make evaluations resumable), as do queued and launched rows.
    */
   pruneAutomation(cutoff: number, options: { readonly dryRun: boolean }): Promise<PruneAutomationResult>;
+
+  // ---- asset records (asset-records.ts): addAssetRecords, assetRecords, countAssetRecords ----
+  /** Deletes (unless `dryRun`) the asset records of every namespace recorded before `cutoff`; returns how many. */
+  pruneAssetRecords(cutoff: number, options: { readonly dryRun: boolean }): Promise<number>;
 
   // ---- run queue ----
   // A queued row's liveness is judged by the store's clock (SQLite's and PostgreSQL's own

@@ -13,6 +13,7 @@ import { PROJECT_ROOT } from '../support/cli.ts';
 import { materializationOf } from './fixtures/records.ts';
 import { automationContract } from './automation-contract.ts';
 import { runQueueContract } from './run-queue-contract.ts';
+import { assetRecordsContract } from './asset-records-contract.ts';
 
 export interface StoreBackend {
   /** The location (file path or URL) of a new, empty store. */
@@ -549,6 +550,7 @@ export function storeContract(name: string, setup: () => Promise<StoreBackend>):
 
   automationContract(t, fresh, again);
   runQueueContract(t, fresh, again, (location, sql) => backend.exec(location, sql));
+  assetRecordsContract(t, fresh, again);
 
   // ---- crash and concurrency, with real processes ----
 

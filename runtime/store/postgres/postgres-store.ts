@@ -52,6 +52,8 @@ import type {
 import { migratePostgres } from './schema.ts';
 import * as automation from './automation.ts';
 import * as runQueue from './run-queue.ts';
+import * as records from './asset-records.ts';
+import type { AssetRecord, AssetRecordQuery, NewAssetRecord } from '../asset-records.ts';
 import type { PruneAutomationResult } from '../lineage-store-api.ts';
 import type { CancelQueuedResult, ClaimQueuedResult, NewQueuedRun, QueueLimits, QueueState, QueuedRunRecord } from '../run-queue-records.ts';
 import type { AutomationCursor, ClaimResult, CursorUpdate, NewTick, TickQuery, TickRecord } from '../tick-records.ts';
@@ -622,6 +624,19 @@ export class PostgresLineageStore implements LineageStore {
   }
   async automationCursors(): Promise<Map<string, AutomationCursor>> {
     return automation.automationCursors(this.#pool);
+  }
+
+  async addAssetRecords(list: readonly NewAssetRecord[]): Promise<number> {
+    return records.addAssetRecords(this.#pool, list);
+  }
+  async assetRecords(query: AssetRecordQuery): Promise<AssetRecord[]> {
+    return records.assetRecords(this.#pool, query);
+  }
+  async countAssetRecords(query: Omit<AssetRecordQuery, 'order' | 'limit'>): Promise<number> {
+    return records.countAssetRecords(this.#pool, query);
+  }
+  async pruneAssetRecords(cutoff: number, options: { readonly dryRun: boolean }): Promise<number> {
+    return records.pruneAssetRecords(this.#pool, cutoff, options.dryRun);
   }
 
   async pruneRecords(cutoff: number, options: { readonly dryRun: boolean }): Promise<PruneRecordsResult> {
