@@ -1,8 +1,9 @@
 // pjm/forecast_score: one partition per EPT day, the kept forecasts of that day (the served-
-// forecast log, ./log.ts, in the lineage store's asset records) scored against the day's validated prices once they are in. It reads
-// the day's pjm/features partitions of every node: their target is the validated price of
-// (D, hour) in the model's market and their D-1 and D-7 lags give the backtest's naive
-// forecast, on the same 24-hour grid, so live figures and the backtest's compare. Eager: a new
+// forecast log, ./log.ts, in the lineage store's asset records) scored against the day's
+// validated prices once they are in. It reads the day's pjm/features partitions of every
+// node: their target is the validated price of (D, hour) in the model's market and their D-1
+// and D-7 lags give the backtest's naive forecast, on the same 24-hour grid, so live figures
+// and the backtest's compare. Eager: a new
 // day's features score that day, and a revised validated day (which changes its features)
 // scores it again; a day whose prices are not in has no features yet, so it waits, saying so.
 import type { DuckDBConnection } from '@duckdb/node-api';
