@@ -1,7 +1,8 @@
 // Upgrading from a version that kept the served-forecast log in DATA_DIR/forecasts/served.sqlite:
 // the first pjm/forecast_score step imports the file's forecasts into the lineage store's log
-// and renames it served.sqlite.imported, then scores them as if they had been kept there; a file
-// that is not the log fails the step with what to do. The file is written here with the
+// and renames it served.sqlite.imported, then scores them as if they had been kept there; so
+// does the server at start (its /api/forecast-scores then lists them as waiting); a file that
+// is not the log fails the step with what to do. The file is written here with the
 // earlier version's schema, as that version wrote it.
 import Database from 'better-sqlite3';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -11,6 +12,7 @@ import * as assert from 'uvu/assert';
 import { importLegacyServedLog, legacyServedLogPath } from '../../assets/pjm/served/legacy-log.ts';
 import { ServedForecastLog } from '../../assets/pjm/served/log.ts';
 import { Instance, materialize, openLineageStore, type AssetKey } from '../../runtime/index.ts';
+import { call, startTestServer } from '../serving/support/server.ts';
 import { tempDir } from '../support/tmp.ts';
 import { COMED, FIXTURE_CSV, scoreGraph } from './helpers/score-graph.ts';
 
@@ -70,6 +72,28 @@ test('the first pjm/forecast_score step imports an earlier version’s served.sq
     const m = (await instance.store.materialization((await instance.store.current('pjm/forecast_score' as AssetKey, DAY))!.id))!.metadata;
     assert.equal([m['forecasts'], m['hours'], m['mae']], [1, 24, 2]);
   } finally {
+    await instance.close();
+  }
+});
+
+test('the server imports it at start: /api/forecast-scores lists the imported forecasts as waiting to be scored', async () => {
+  const dataDir = tempDir('served-legacy-server');
+  writeLegacyLog(dataDir);
+  // No import by the asset here (no legacyDataDir), and nothing materialized: only the server imports.
+  const instance = await Instance.open(scoreGraph(DAY), { dataDir });
+  const server = await startTestServer(instance, { warmupMs: 0 });
+  try {
+    assert.ok(existsSync(`${legacyServedLogPath(dataDir)}.imported`), 'renamed at start');
+    const api = (await call(server.url, 'GET', '/api/forecast-scores')).json;
+    assert.equal(
+      api.pending.map((p: { day: string; origin: string }) => [p.day, p.origin]),
+      [
+        ['2016-12-21', 'forecast_asset'],
+        [DAY, 'predict'],
+      ],
+    );
+  } finally {
+    await server.stop();
     await instance.close();
   }
 });
