@@ -1,4 +1,4 @@
-// The PostgreSQL statements of asset records (migration 9, ../asset-records.ts), over the
+// The PostgreSQL statements of asset records (migration 10, ../asset-records.ts), over the
 // store's pool. Mirrors runtime/store/sqlite-asset-records.ts.
 import type pg from 'pg';
 import {

@@ -392,7 +392,7 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
-    version: 9,
+    version: 10,
     name: 'asset records: what assets keep beside their materializations, once per (namespace, key)',
     // Keys and partitions compare by their bytes, as in SQLite, whatever the database's locale:
     // a range of days and the order of records are the same in both stores, and use the index.
