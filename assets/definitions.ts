@@ -8,7 +8,6 @@ import { resolvePjmConfig } from './pjm/data-span.ts';
 import { dataAssets } from './pjm/data-assets.ts';
 import { modelAssets, targetMarket } from './pjm/model-assets.ts';
 import { ASSET_KEYS } from './pjm/data-assets.ts';
-import { servedForecastLogPath } from './pjm/served/log.ts';
 import { forecastScoreAsset } from './pjm/served/score-asset.ts';
 import { join } from 'node:path';
 import { rawSourceFor } from './pjm/raw-source.ts';
@@ -24,8 +23,9 @@ export async function pjmDefinitions(env: DefinitionsOptions['env'], options: Pi
   const config = await resolvePjmConfig(env);
   const source = rawSourceFor(config);
   const data = dataAssets(config, source, await source.fingerprint(), await source.loadFeed());
-  // What the product issued is kept there (pjm/forecast and the server's /predict) and scored by pjm/forecast_score.
-  const servedLogPath = servedForecastLogPath(options.dataDir);
+  // What the product issued (pjm/forecast and the server's /predict) is kept in the lineage store's
+  // asset records and scored by pjm/forecast_score; a log an earlier version kept under DATA_DIR is imported first.
+  const keepServed = { legacyDataDir: options.dataDir };
   return defineDefinitions<PjmResources>({
     assets: [
       ...data.assets,
@@ -34,13 +34,13 @@ export async function pjmDefinitions(env: DefinitionsOptions['env'], options: Pi
         partitions: { nodeDays: data.nodeDays },
         modelDir: join(options.dataDir, 'models'),
         recalibration: recalibrationFromEnv(env),
-        servedLogPath,
+        keepServed,
       }),
       forecastScoreAsset({
         days: data.days,
         features: { asset: ASSET_KEYS.features, mapping: dimensionMapping('day') },
         market: targetMarket(config),
-        logPath: servedLogPath,
+        legacyDataDir: keepServed.legacyDataDir,
       }),
     ],
     resources: { config },

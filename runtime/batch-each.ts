@@ -34,6 +34,7 @@ export function eachPartition<R = unknown>(
             signal: ctx.signal,
             duckdb: ctx.duckdb,
             forced: ctx.forced,
+            records: ctx.records,
             tempDir,
             partition: member.partition,
             inputs: member.inputs,

@@ -10,6 +10,7 @@ import type { PartitionsDefinition } from './partitions.ts';
 import type { DataVersion, CodeVersion } from './versions.ts';
 import type { Logger } from './logger.ts';
 import type { RefreshPolicy } from './refresh.ts';
+import type { AssetRecords } from './store/asset-records.ts';
 import type { AutomationPolicy, FreshnessPolicy } from './automation/types.ts';
 import type { Sensor } from './automation/sensors.ts';
 import { validateAutomation, validateFreshness } from './automation/validate.ts';
@@ -70,6 +71,12 @@ export interface StepContextBase<R> {
   readonly forced: boolean;
   /** A DuckDB connection (TimeZone UTC) private to this step. */
   duckdb(): Promise<DuckDBConnection>;
+  /**
+   * The lineage store's asset records (store/asset-records.ts): what assets keep beside their
+   * materializations, once per key, read by partition. In the store, not under DATA_DIR, so a
+   * step on a worker with a scratch DATA_DIR reads and writes the same records as the server.
+   */
+  readonly records: AssetRecords;
 }
 
 export interface AssetContext<R = unknown> extends StepContextBase<R> {

@@ -58,13 +58,14 @@ export { Instance, type InstanceOptions, type AssetStatus } from './instance.ts'
 export { freshnessOf, latestDeadline, type AssetFreshness } from './automation/freshness.ts';
 export type { FreshnessPolicy, FreshnessState, FreshnessStatus } from './automation/types.ts';
 export { materialize, prepareRun, runPrepared, newRunId, type MaterializeRequest, type PreparedRun } from './materialize.ts';
-export { prune, parseAge, DEFAULT_ORPHAN_GRACE_MS, type PruneOptions, type PruneResult } from './prune.ts';
+export { prune, parseAge, DEFAULT_ORPHAN_GRACE_MS, DEFAULT_RECORDS_RETENTION_MS, type PruneOptions, type PruneResult } from './prune.ts';
 export type { RunResult } from './executor.ts';
 export { eventMessage, formatMs, STEP_END_TYPES, type RunEvent, type RunEventListener, type RunEventType, type RunCounts } from './events.ts';
 export { foldRun, pickCounts, EMPTY_RUN_FOLD, type RunProgressFold, type AssetProgress, type StepCounts } from './run-fold.ts';
 export { runEventFromRecord } from './store/run-rows.ts';
 export type { Logger, LogLevel } from './logger.ts';
 export type { LineageStore, LineageStoreKind, StoreChange, StoreChangeListener } from './store/lineage-store-api.ts';
+export { assetRecordsOf, type AssetRecord, type AssetRecordQuery, type AssetRecords, type NewAssetRecord } from './store/asset-records.ts';
 export { openLineageStore, parseStoreTarget, storeTargetFromEnv, type LineageStoreTarget } from './store/open-store.ts';
 export { lineageOf, type LineageResult, type LineageTree, type LineageEntry, type LineageGroup } from './lineage.ts';
 export type {

@@ -11,6 +11,11 @@
 // It also removes steps' scratch directories left by runs whose process died
 // (SIGKILL, OOM): a directory is named after its run, and one whose run is
 // still live (heartbeat recent, process alive) is never touched.
+//
+// Asset records (store/asset-records.ts: the served-forecast log, for one) have their own
+// retention, `--records-older-than` (default DEFAULT_RECORDS_RETENTION_MS, a year), not the
+// run history's: they are data a step may read again (a revised day is scored again from its
+// kept forecasts), so they outlive the events of the runs that wrote them.
 import type { Instance } from './instance.ts';
 import { RuntimeError } from './errors.ts';
 import type { AssetKey, PartitionKey } from './keys.ts';
@@ -26,6 +31,8 @@ export interface PruneOptions {
    * published one a moment ago and be about to record it.
    */
   readonly orphanGraceMs?: number;
+  /** Asset records recorded longer ago than this are removed (default DEFAULT_RECORDS_RETENTION_MS). */
+  readonly recordsOlderThanMs?: number;
 }
 
 export interface PruneResult {
@@ -44,18 +51,27 @@ export interface PruneResult {
   readonly ticks: number;
   readonly claims: number;
   readonly queueRows: number;
+  /** Asset records recorded before `recordsCutoff`. */
+  readonly assetRecords: number;
+  readonly recordsCutoff: number;
   readonly dryRun: boolean;
 }
 
 export const DEFAULT_ORPHAN_GRACE_MS = 3_600_000;
+/** How long asset records are kept by default: a year (a year of served forecasts, scored again when PJM revises a day). */
+export const DEFAULT_RECORDS_RETENTION_MS = 365 * 86_400_000;
 const PRUNE_LEASE_MS = 60_000;
 /** A run whose heartbeat is older than this is dead (three default lease lifetimes, as the executor closes runs). */
 const RUN_STALE_MS = 90_000;
 
-/** Parses "30d", "12h", "90m" into milliseconds. */
-export function parseAge(text: string): number {
+/** Parses "30d", "12h", "90m" into milliseconds; `flag` names the option in the error. */
+export function parseAge(text: string, flag?: string): number {
   const m = /^(\d+)\s*(d|h|m)$/.exec(text.trim());
-  if (!m) throw new RuntimeError('invalid-definition', `Invalid age ${JSON.stringify(text)}: write a number followed by d, h or m, such as 30d.`);
+  if (!m)
+    throw new RuntimeError(
+      'invalid-definition',
+      `Invalid age ${JSON.stringify(text)}${flag ? ` for ${flag}` : ''}: write a number followed by d, h or m, such as 30d.`,
+    );
   const unit = m[2] === 'd' ? 86_400_000 : m[2] === 'h' ? 3_600_000 : 60_000;
   return Number(m[1]) * unit;
 }
@@ -98,7 +114,9 @@ export async function prune(instance: Instance<unknown>, options: PruneOptions):
   }
   const scratch = await pruneScratch(instance, options.now ?? Date.now(), options.orphanGraceMs ?? DEFAULT_ORPHAN_GRACE_MS, dryRun);
   const automation = await instance.store.pruneAutomation(cutoff, { dryRun });
-  return { cutoff, events: plan.events, materializations: plan.doomed, ...counts, scratch, ...automation, dryRun };
+  const recordsCutoff = (options.now ?? Date.now()) - (options.recordsOlderThanMs ?? DEFAULT_RECORDS_RETENTION_MS);
+  const assetRecords = await instance.store.pruneAssetRecords(recordsCutoff, { dryRun });
+  return { cutoff, events: plan.events, materializations: plan.doomed, ...counts, scratch, ...automation, assetRecords, recordsCutoff, dryRun };
 }
 
 /**

@@ -17,7 +17,7 @@ import { ServingMetrics } from './metrics.ts';
 import { ModelRegistry } from './model/registry.ts';
 import { PredictService } from './predict/service.ts';
 import { ServedForecastRecorder } from './predict/served-recorder.ts';
-import { servedForecastLogPath } from '../assets/pjm/forecasting.ts';
+import { importLegacyServedLog } from '../assets/pjm/forecasting.ts';
 import { PredictLane } from './http/predict-lane.ts';
 import type { RequestSinks, RouteModule, ServerDeps } from './routes.ts';
 
@@ -93,7 +93,7 @@ export function buildDeps(instance: Instance<unknown>, config: ServingConfig, lo
     cacheSize: config.featureCacheSize,
   });
   const auth = bearerAuth(config.apiToken, authOptions);
-  const served = new ServedForecastRecorder(servedForecastLogPath(instance.dataDir), log.child({ component: 'served-forecasts' }));
+  const served = new ServedForecastRecorder(instance.store, log.child({ component: 'served-forecasts' }));
   const predictions = new PredictService(models, features, metrics, config.featureCacheSize, served);
   const warmUpSinks = throwawaySinks(config.logLevel);
   const predictLane = new PredictLane({
@@ -139,6 +139,9 @@ export interface StartOptions extends AuthOptions {
 export async function startServer(instance: Instance<unknown>, config: ServingConfig, options: StartOptions = {}): Promise<RunningServer> {
   const log = options.log ?? createLogger(config.logLevel);
   const deps = buildDeps(instance, config, log, options);
+  // A served-forecast file an earlier version kept under DATA_DIR goes into the store's log first.
+  const legacy = await importLegacyServedLog(instance.dataDir, instance.store);
+  if (legacy) log.info({ legacy }, `imported the served-forecast log of an earlier version into the lineage store; the file is now ${legacy.renamedTo}`);
   await deps.features.start();
   await deps.models.start();
   const modules = options.modules ?? ROUTE_MODULES;
@@ -193,7 +196,7 @@ export async function startServer(instance: Instance<unknown>, config: ServingCo
         }
       }
       deps.models.stop();
-      deps.predictions.close();
+      await deps.predictions.close();
       await deps.features.stop();
       return drained;
     })());

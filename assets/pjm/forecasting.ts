@@ -40,7 +40,8 @@ export { designMatrix, disposeModel, predictRows, type TrainedMember, type Train
 export { decodeModelBundle } from './model-bundle.ts';
 export { backtestIn } from './backtest/report.ts';
 export { ASSET_KEYS } from './asset-keys.ts';
-export { servedForecastKey, servedForecastLogPath, ServedForecastLog, type ForecastOrigin, type ServedForecast } from './served/log.ts';
+export { servedForecastKey, SERVED_FORECASTS, ServedForecastLog, type ForecastOrigin, type ServedForecast } from './served/log.ts';
+export { importLegacyServedLog, legacyServedLogPath, type LegacyImport } from './served/legacy-log.ts';
 export { servedFromAnswer } from './served/from-forecast.ts';
 export { rollingScore, type RollingScore, type ScoreSums } from './served/score.ts';
 export { FORECAST_SCORE_ASSET } from './served/score-asset.ts';

@@ -20,6 +20,7 @@ import {
   type PartitionKey,
   type AssetDefinition,
   type AssetInput,
+  type AssetRecords,
   type Metadata,
   type MultiPartitions,
 } from '../../runtime/index.ts';
@@ -52,6 +53,7 @@ import { backtest, EPFTOOLBOX_TEST_PERIOD, type Recalibration } from './backtest
 import { latestForecast } from './forecast/index.ts';
 import type { DayForecast } from './forecast/forecast.ts';
 import { ServedForecastLog } from './served/log.ts';
+import { importLegacyServedLog } from './served/legacy-log.ts';
 import { servedFromDayForecast } from './served/from-forecast.ts';
 import { decodeModelBundle, encodeModelBundle } from './model-bundle.ts';
 import type { ConformalCalibration } from './model/calibration.ts';
@@ -75,8 +77,12 @@ export interface ModelStageOptions {
   readonly modelDir: string;
   readonly recalibration: Recalibration;
   readonly settings?: TrainSettings;
-  /** The served-forecast log pjm/forecast keeps its forecasts in (servedForecastLogPath(DATA_DIR)); none: not kept. */
-  readonly servedLogPath?: string;
+  /**
+   * Whether pjm/forecast keeps what it issues in the served-forecast log (the lineage store's asset
+   * records, ./served/log.ts), and the DATA_DIR where an earlier version's file of it may wait to
+   * be imported (./served/legacy-log.ts); none: not kept.
+   */
+  readonly keepServed?: { readonly legacyDataDir: string };
 }
 
 /** The target market: real-time when the pipeline has it (the harder, more valuable forecast), else day-ahead. */
@@ -564,9 +570,12 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
         if (!sidecar.calibration) ctx.log.warn('no quantiles: the model has no calibration (its backtest was too short); the p05..p95 columns are NULL');
         for (const f of result.failures) ctx.log.warn(`skipped: ${f.message}`);
         const kept =
-          options.servedLogPath === undefined
+          options.keepServed === undefined
             ? 0
-            : keepIssued(options.servedLogPath, result.forecasts, ctx.input('prices'), { modelVersion: modelInput.partitions[0]!.dataVersion, market });
+            : await keepIssued(ctx.records, options.keepServed.legacyDataDir, result.forecasts, ctx.input('prices'), {
+                modelVersion: modelInput.partitions[0]!.dataVersion,
+                market,
+              });
         const days = [...new Set(result.forecasts.map((f) => f.day))].sort();
         const summary =
           result.forecasts.length === 0
@@ -648,17 +657,19 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
  * already known is not one) in the served-forecast log, for pjm/forecast_score; returns how many
  * were new. On a historical export the forecast day is often inside the data: nothing is kept.
  */
-function keepIssued(logPath: string, forecasts: readonly DayForecast[], prices: AssetInput, by: { modelVersion: string; market: Market }): number {
+async function keepIssued(
+  records: AssetRecords,
+  legacyDataDir: string,
+  forecasts: readonly DayForecast[],
+  prices: AssetInput,
+  by: { modelVersion: string; market: Market },
+): Promise<number> {
   const known = new Set(prices.partitions.map((p) => p.partition));
   const issued = forecasts.filter((f) => !known.has(`${f.nodeId}|${f.day}`) && !known.has(f.day));
   if (issued.length === 0) return 0;
-  const log = ServedForecastLog.open(logPath);
-  try {
-    const issuedAt = Date.now();
-    return log.append(issued.map((f) => servedFromDayForecast(f, { origin: 'forecast_asset', issuedAt, ...by })));
-  } finally {
-    log.close();
-  }
+  await importLegacyServedLog(legacyDataDir, records);
+  const issuedAt = Date.now();
+  return new ServedForecastLog(records).append(issued.map((f) => servedFromDayForecast(f, { origin: 'forecast_asset', issuedAt, ...by })));
 }
 
 /** The sidecar of the consumed model version, from its materialization's metadata. */

@@ -5,7 +5,7 @@
 //   materialize lineage <asset> [--partition P] [--depth N] [--json]
 //   materialize runs [--limit N] [--json]
 //   materialize show-run <id> [--json]
-//   materialize prune --older-than 30d [--dry-run]
+//   materialize prune --older-than 30d [--records-older-than 365d] [--dry-run]
 //   materialize verify [selection] [--partition P] [--json]
 //   materialize partitions list|add|remove [NAME] [KEY...]
 //   materialize tick | daemon [--interval 30s] | ticks [--name N]
@@ -70,7 +70,8 @@ Commands:
   runs                    queued and recent runs
   runs cancel <id>        cancel a queued run (it never starts)
   show-run <id>           one run's events
-  prune                   remove old events, superseded versions, orphan files and dead runs' scratch directories (--older-than 30d)
+  prune                   remove old events, superseded versions, orphan files and dead runs' scratch directories (--older-than 30d),
+                          and asset records older than --records-older-than (default 365d)
   verify [selection]      hash every current file against its data version; report and mark the bad ones (exit 1)
   partitions list|add|remove [NAME] [KEY...]
                           keys of dynamic partitions (e.g. add a pricing node)
@@ -96,6 +97,8 @@ Options:
       --limit N           rows for runs (default 20)
       --depth N           lineage depth (default 3)
       --older-than AGE    prune age, e.g. 30d, 12h
+      --records-older-than AGE
+                          prune age of asset records (the served-forecast log), default 365d
       --interval D        daemon tick interval, e.g. 30s, 5m
       --at TIME           tick as of this ISO instant, within the last 24 h (a schedule due then
                           that no tick handled yet fires now; e.g. a CronJob pod that started late)
@@ -123,6 +126,7 @@ function parseCommandLine(argv: string[]) {
       limit: { type: 'string' },
       depth: { type: 'string' },
       'older-than': { type: 'string' },
+      'records-older-than': { type: 'string' },
       interval: { type: 'string' },
       at: { type: 'string' },
       name: { type: 'string' },
@@ -241,7 +245,13 @@ export async function main(argv: string[], io: { out?: NodeJS.WriteStream; err?:
         return await ticksCommand(instance, limit, opts.name, json, out);
       case 'prune': {
         if (!opts['older-than']) throw new UsageError('prune needs --older-than AGE, e.g. --older-than 30d.');
-        writeView(out, pruneView, await prune(instance, { olderThanMs: parseAge(opts['older-than']), dryRun: opts['dry-run'] }), json);
+        const records = opts['records-older-than'];
+        const options = {
+          olderThanMs: ageFlag(opts['older-than'], '--older-than'),
+          dryRun: opts['dry-run'],
+          ...(records ? { recordsOlderThanMs: ageFlag(records, '--records-older-than') } : {}),
+        };
+        writeView(out, pruneView, await prune(instance, options), json);
         return 0;
       }
     }
@@ -260,6 +270,15 @@ export async function main(argv: string[], io: { out?: NodeJS.WriteStream; err?:
     return 1;
   } finally {
     await instance?.close();
+  }
+}
+
+/** An age flag's value in ms; a malformed one is a usage error (exit 2) naming the flag. */
+function ageFlag(text: string, flag: string): number {
+  try {
+    return parseAge(text, flag);
+  } catch (e) {
+    throw new UsageError(errorMessage(e));
   }
 }
 

@@ -209,6 +209,8 @@ export const pruneView: CommandView<PruneResult> = {
     if (r.scratch > 0) text += `${did} ${r.scratch} scratch directories left by runs whose process died.\n`;
     if (r.ticks + r.claims + r.queueRows > 0)
       text += `${did} ${r.ticks} automation ticks, ${r.claims} run request claims and ${r.queueRows} ended run queue rows older than the cutoff.\n`;
+    if (r.assetRecords > 0)
+      text += `${did} ${r.assetRecords} asset records recorded before ${new Date(r.recordsCutoff).toISOString()} (--records-older-than).\n`;
     if (r.busy > 0) text += `Left ${r.busy} files whose asset partition a live run holds; run prune again later.\n`;
     return text;
   },

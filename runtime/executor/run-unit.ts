@@ -31,6 +31,7 @@ import { loggerFrom } from '../logger.ts';
 import type { DynamicPartitionKeys } from '../partitions.ts';
 import { describeCause, StalenessResolver } from '../staleness.ts';
 import type { NewCheckResult } from '../store/lineage-store-api.ts';
+import { assetRecordsOf } from '../store/asset-records.ts';
 import type { RunTrigger } from '../store/records.ts';
 import { dataVersionOfFile, type DataVersion } from '../versions.ts';
 import { toStoredEvent, type RunRecorder } from './recorder.ts';
@@ -270,7 +271,17 @@ export function unitRunner<R>(ctx: UnitContext<R>): (unit: Unit) => Promise<void
       const log = loggerFrom((level, message, data) =>
         emit({ ...baseOf(first.state), ts: Date.now(), type: 'log', level, message, ...(data ? { data } : {}) }),
       );
-      const common = { asset, runId: options.runId, resources: instance.definitions.resources, log, signal, tempDir, forced: options.force, duckdb };
+      const common = {
+        asset,
+        runId: options.runId,
+        resources: instance.definitions.resources,
+        log,
+        signal,
+        tempDir,
+        forced: options.force,
+        duckdb,
+        records: assetRecordsOf(instance.store),
+      };
       try {
         const outputs = await callAssetCode(def, members, common);
         if (signal.aborted) throw new CanceledError();

@@ -4,7 +4,9 @@
 // its slot. A run canceled while queued never starts. The plan is made again when a run
 // waited, so it runs against the store as it is then, not as it was when queued. While rows it
 // queued wait, the process heartbeats them (every QUEUE_HEARTBEAT_MS), so any claimer, on any
-// host, can tell a waiting process from a dead one (runtime/store/run-liveness.ts).
+// host, can tell a waiting process from a dead one (runtime/store/run-liveness.ts). The store
+// stamps those heartbeats and judges them by its own clock: this host's clock only dates the
+// row for display (`enqueuedAt`), so hosts whose clocks disagree never cancel each other's runs.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RunResult } from '../executor.ts';
 import type { Instance } from '../instance.ts';
@@ -36,7 +38,13 @@ export class RunQueue {
   constructor(
     private readonly instance: Instance<unknown>,
     private readonly limits: QueueLimits,
-    private readonly options: { readonly claimer?: string; readonly pollMs?: number; readonly heartbeatMs?: number } = {},
+    private readonly options: {
+      readonly claimer?: string;
+      readonly pollMs?: number;
+      readonly heartbeatMs?: number;
+      /** This host's clock (epoch ms), for the time a row shows it was queued; tests skew it. */
+      readonly clock?: () => number;
+    } = {},
   ) {
     this.claimer = options.claimer ?? `${hostname()}:${process.pid}:${randomBytes(2).toString('hex')}`;
   }
@@ -55,7 +63,7 @@ export class RunQueue {
       force: req.force ?? false,
       trigger: req.trigger,
       pools: [...pools].sort(),
-      enqueuedAt: Date.now(),
+      enqueuedAt: (this.options.clock ?? Date.now)(),
     });
     this.#wait(prepared.runId);
   }
@@ -65,7 +73,7 @@ export class RunQueue {
     if (this.#heartbeat !== undefined) return;
     this.#heartbeat = setInterval(() => {
       // A missed heartbeat is retried at the next one; a row stays alive for several of them.
-      this.instance.store.heartbeatQueuedRuns([...this.#waiting], Date.now()).catch(() => undefined);
+      this.instance.store.heartbeatQueuedRuns([...this.#waiting]).catch(() => undefined);
     }, this.options.heartbeatMs ?? QUEUE_HEARTBEAT_MS);
     this.#heartbeat.unref();
   }
@@ -94,7 +102,7 @@ export class RunQueue {
         const c = await this.instance.store.cancelQueuedRun(runId);
         if (c.canceled || c.state === 'canceled') return 'canceled';
       }
-      const r = await this.instance.store.claimQueuedRun(this.claimer, this.limits, Date.now(), runId);
+      const r = await this.instance.store.claimQueuedRun(this.claimer, this.limits, runId);
       if (r.claimed) return 'launched';
       const state = (await this.instance.store.queuedRun(runId))?.state;
       if (state === undefined) return 'unknown';

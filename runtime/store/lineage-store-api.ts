@@ -26,6 +26,7 @@ import type {
 } from './records.ts';
 import type { AutomationCursor, ClaimResult, CursorUpdate, NewTick, TickQuery, TickRecord } from './tick-records.ts';
 import type { CancelQueuedResult, ClaimQueuedResult, NewQueuedRun, QueueLimits, QueueState, QueuedRunRecord } from './run-queue-records.ts';
+import type { AssetRecords } from './asset-records.ts';
 
 export interface NewRun {
   readonly id: string;
@@ -152,7 +153,7 @@ export type StoreChangeListener = (change: StoreChange) => void;
 /** Which implementation a store is, for messages and for the few places that must say so. */
 export type LineageStoreKind = 'sqlite' | 'postgres';
 
-export interface LineageStore {
+export interface LineageStore extends AssetRecords {
   readonly kind: LineageStoreKind;
   /** Where it is, for messages: a file path, or a PostgreSQL URL without its password. */
   readonly location: string;
@@ -256,24 +257,32 @@ export interface LineageStore {
    */
   pruneAutomation(cutoff: number, options: { readonly dryRun: boolean }): Promise<PruneAutomationResult>;
 
+  // ---- asset records (asset-records.ts): addAssetRecords, assetRecords, countAssetRecords ----
+  /** Deletes (unless `dryRun`) the asset records of every namespace recorded before `cutoff`; returns how many. */
+  pruneAssetRecords(cutoff: number, options: { readonly dryRun: boolean }): Promise<number>;
+
   // ---- run queue ----
-  /** Queues a run (its row belongs to this process, which starts it when admitted). */
+  // A queued row's liveness is judged by the store's clock (SQLite's and PostgreSQL's own
+  // now), which stamps its heartbeat and decides staleness, so two hosts whose clocks differ
+  // cannot take each other's waiting runs for dead. The `enqueuedAt` a caller passes is shown, never judged.
+  /** Queues a run (its row belongs to this process, which starts it when admitted); its heartbeat starts at the store's now. */
   enqueueRun(run: NewQueuedRun): Promise<void>;
   /** The queue's latest rows (default: queued and launched, at most 100), oldest first. */
   runQueue(query?: { readonly states?: readonly QueueState[]; readonly limit?: number }): Promise<QueuedRunRecord[]>;
   queuedRun(runId: string): Promise<QueuedRunRecord | undefined>;
   /**
    * In one transaction: decides which queued run starts next under `limits` (runtime/queue/admission.ts)
-   * and moves it to `launched` for `claimer`. With `only`, claims that run alone, and only when
-   * its turn has come. Two claimers never get the same run.
+   * and moves it to `launched` for `claimer`, at the store's now. With `only`, claims that run alone,
+   * and only when its turn has come. Two claimers never get the same run. On the way it cancels
+   * rows whose process is gone (run-liveness.ts deadQueueOwner, judged at the store's now).
    */
-  claimQueuedRun(claimer: string, limits: QueueLimits, now: number, only?: string): Promise<ClaimQueuedResult>;
+  claimQueuedRun(claimer: string, limits: QueueLimits, only?: string): Promise<ClaimQueuedResult>;
   /** Its run ended: it no longer counts against the limits. */
   finishQueuedRun(runId: string): Promise<void>;
   /** Cancels a queued run (never started), recording why (default CANCELED_ON_REQUEST); a launched run is canceled through its process instead. */
   cancelQueuedRun(runId: string, reason?: string): Promise<CancelQueuedResult>;
-  /** The process that queued these runs is alive and they still wait (rows no longer queued are left alone). */
-  heartbeatQueuedRuns(runIds: readonly string[], now: number): Promise<void>;
+  /** The process that queued these runs is alive and they still wait: stamps the store's now (rows no longer queued are left alone). */
+  heartbeatQueuedRuns(runIds: readonly string[]): Promise<void>;
 
   // ---- integrity ----
   /**

@@ -16,7 +16,8 @@ export function runIsLive(run: Pick<RunRecord, 'status' | 'host' | 'pid' | 'hear
 /**
  * Why a queued row's process is gone, or undefined while it lives: on this host, a process that
  * no longer exists (the process table is the surer test there); on another host, one whose last
- * heartbeat is older than QUEUE_STALE_AFTER_MS. The rule claims cancel queued rows by.
+ * heartbeat is older than QUEUE_STALE_AFTER_MS. The rule claims cancel queued rows by. `now` is
+ * the store's clock, which also stamped the heartbeat (never a caller's: hosts' clocks differ).
  */
 export function deadQueueOwner(row: Pick<QueuedRunRecord, 'ownerHost' | 'ownerPid' | 'heartbeatAt'>, now: number): string | undefined {
   const here = hostname();

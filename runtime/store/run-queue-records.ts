@@ -23,6 +23,7 @@ export interface NewQueuedRun {
   readonly trigger: RunTrigger;
   /** The pools of the run's assets (`pool` in their definitions), sorted, distinct. */
   readonly pools: readonly string[];
+  /** When it was queued, by the queuing host's clock: shown, never judged (the heartbeat is the store's). */
   readonly enqueuedAt: number;
 }
 
@@ -33,7 +34,7 @@ export interface QueuedRunRecord extends NewQueuedRun {
   /** The process that queued it (and will run it). */
   readonly ownerHost: string;
   readonly ownerPid: number;
-  /** When that process last said it is alive and still waiting (epoch ms; the time it queued the run before its first heartbeat). */
+  /** When that process last said it is alive and still waiting (epoch ms by the store's clock, from when it queued the run). */
   readonly heartbeatAt: number;
   /** Why a canceled row was canceled, in words; null otherwise. */
   readonly cancelReason: string | null;

@@ -180,6 +180,20 @@ const MIGRATIONS: readonly string[] = [
   ALTER TABLE run_queue ADD COLUMN heartbeat_at INTEGER;
   ALTER TABLE run_queue ADD COLUMN cancel_reason TEXT;
   `,
+  // 7: asset records (asset-records.ts): what assets keep beside their materializations, once
+  // per (namespace, key), read by partition or key, pruned by age.
+  `
+  CREATE TABLE asset_records (
+    namespace TEXT NOT NULL,
+    key TEXT NOT NULL,
+    partition TEXT,
+    recorded_at INTEGER NOT NULL,
+    payload TEXT NOT NULL,
+    PRIMARY KEY (namespace, key)
+  ) WITHOUT ROWID;
+  CREATE INDEX asset_records_by_partition ON asset_records(namespace, partition, recorded_at);
+  CREATE INDEX asset_records_by_time ON asset_records(namespace, recorded_at);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -3,6 +3,9 @@
 // transaction: SQLite's write lock makes it atomic across processes, so two claimers never
 // launch one row. Rows queued by a process of this host that has died are canceled on the
 // way (no one else would ever start them, and they would hold up everything behind them).
+// Heartbeats and claims are stamped, and staleness judged, by the store's clock (SQLite's
+// 'now', the clock of the machine holding the file) rather than by each caller's, as the
+// PostgreSQL store does with its server's: one clock for every writer and every judge.
 import type Database from 'better-sqlite3';
 import { hostname } from 'node:os';
 import { admit } from '../queue/admission.ts';
@@ -20,6 +23,9 @@ import {
   type QueuedRunRecord,
 } from './run-queue-records.ts';
 
+/** The store's clock in epoch milliseconds, as SQL. */
+const STORE_NOW = `CAST(ROUND(unixepoch('subsec') * 1000) AS INTEGER)`;
+
 export class SqliteRunQueue {
   readonly #db: Database.Database;
   readonly #s;
@@ -29,8 +35,9 @@ export class SqliteRunQueue {
     this.#s = {
       insert: db.prepare(
         `INSERT INTO run_queue (run_id, selection, partitions, force, trigger, pools, enqueued_at, owner_host, owner_pid, state, heartbeat_at)
-         VALUES (@runId, @selection, @partitions, @force, @trigger, @pools, @enqueuedAt, @host, @pid, 'queued', @enqueuedAt)`,
+         VALUES (@runId, @selection, @partitions, @force, @trigger, @pools, @enqueuedAt, @host, @pid, 'queued', ${STORE_NOW})`,
       ),
+      now: db.prepare(`SELECT ${STORE_NOW} AS now`),
       queued: db.prepare(`SELECT * FROM run_queue WHERE state = 'queued' ORDER BY seq`),
       // A launched row holds a slot while its run is running, or not yet recorded (just claimed; a claimer
       // that died before recording its run frees the slot after CLAIM_RECORD_MS).
@@ -41,7 +48,7 @@ export class SqliteRunQueue {
       launch: db.prepare(`UPDATE run_queue SET state = 'launched', claimed_by = ?, claimed_at = ? WHERE run_id = ? AND state = 'queued'`),
       setState: db.prepare(`UPDATE run_queue SET state = ? WHERE run_id = ? AND state = ?`),
       cancel: db.prepare(`UPDATE run_queue SET state = 'canceled', cancel_reason = ? WHERE run_id = ? AND state = 'queued'`),
-      heartbeat: db.prepare(`UPDATE run_queue SET heartbeat_at = ? WHERE run_id = ? AND state = 'queued'`),
+      heartbeat: db.prepare(`UPDATE run_queue SET heartbeat_at = ${STORE_NOW} WHERE run_id = ? AND state = 'queued'`),
       one: db.prepare(`SELECT * FROM run_queue WHERE run_id = ?`),
     };
   }
@@ -57,9 +64,10 @@ export class SqliteRunQueue {
       .reverse();
   }
 
-  claim(claimer: string, limits: QueueLimits, now: number, only: string | undefined): ClaimQueuedResult {
+  claim(claimer: string, limits: QueueLimits, only: string | undefined): ClaimQueuedResult {
     return this.#db
       .transaction((): ClaimQueuedResult => {
+        const now = (this.#s.now.get() as { now: number }).now;
         const rows = this.#s.queued.all() as QueueRow[];
         // Rows whose process is gone would hold up everything behind them: no one else can start them.
         const live = rows.filter((r) => {
@@ -81,9 +89,9 @@ export class SqliteRunQueue {
     this.#s.setState.run('finished', runId, 'launched');
   }
 
-  heartbeat(runIds: readonly string[], now: number): void {
+  heartbeat(runIds: readonly string[]): void {
     this.#db.transaction(() => {
-      for (const id of runIds) this.#s.heartbeat.run(now, id);
+      for (const id of runIds) this.#s.heartbeat.run(id);
     })();
   }
 

@@ -17,6 +17,7 @@ import { BAD_CURRENT_SQL } from './consistency-sql.ts';
 import { migrate } from './schema.ts';
 import { SqliteAutomation } from './sqlite-automation.ts';
 import { SqliteRunQueue } from './sqlite-run-queue.ts';
+import { SqliteAssetRecords } from './sqlite-asset-records.ts';
 import { wholeNumber } from './query-args.ts';
 import { eventFromRow, runFromRow, type EventRow, type RunRow } from './run-rows.ts';
 import type { LeaseResult, NewCorruptMark, NewEvent, NewMaterialization, PrunedFile, PruneRecordsResult, StoreChange } from './lineage-store-api.ts';
@@ -47,6 +48,8 @@ export class SqliteStatements {
   readonly automation: SqliteAutomation;
   /** The run queue's statements. */
   readonly runQueue: SqliteRunQueue;
+  /** The asset records' statements. */
+  readonly assetRecords: SqliteAssetRecords;
 
   private constructor(
     readonly path: string,
@@ -56,6 +59,7 @@ export class SqliteStatements {
     this.stmts = prepare(db);
     this.automation = new SqliteAutomation(db);
     this.runQueue = new SqliteRunQueue(db);
+    this.assetRecords = new SqliteAssetRecords(db);
   }
 
   /** Opens (creating and migrating if needed) the store at `path`; ':memory:' for tests. */

@@ -35,6 +35,7 @@ import type {
 import type { AutomationCursor, ClaimResult, CursorUpdate, NewTick, TickQuery, TickRecord } from './tick-records.ts';
 import type { PruneAutomationResult } from './lineage-store-api.ts';
 import type { CancelQueuedResult, ClaimQueuedResult, NewQueuedRun, QueueLimits, QueueState, QueuedRunRecord } from './run-queue-records.ts';
+import type { AssetRecord, AssetRecordQuery, NewAssetRecord } from './asset-records.ts';
 
 export interface SqliteStoreOptions {
   /** How often subscribers' poll looks for changes made by other processes (default 500 ms). */
@@ -220,17 +221,30 @@ export class SqliteLineageStore implements LineageStore {
   async queuedRun(runId: string): Promise<QueuedRunRecord | undefined> {
     return this.#s.runQueue.get(runId);
   }
-  async claimQueuedRun(claimer: string, limits: QueueLimits, now: number, only?: string): Promise<ClaimQueuedResult> {
-    return this.#s.runQueue.claim(claimer, limits, now, only);
+  async claimQueuedRun(claimer: string, limits: QueueLimits, only?: string): Promise<ClaimQueuedResult> {
+    return this.#s.runQueue.claim(claimer, limits, only);
   }
   async finishQueuedRun(runId: string): Promise<void> {
     this.#s.runQueue.finish(runId);
   }
-  async heartbeatQueuedRuns(runIds: readonly string[], now: number): Promise<void> {
-    this.#s.runQueue.heartbeat(runIds, now);
+  async heartbeatQueuedRuns(runIds: readonly string[]): Promise<void> {
+    this.#s.runQueue.heartbeat(runIds);
   }
   async cancelQueuedRun(runId: string, reason?: string): Promise<CancelQueuedResult> {
     return this.#s.runQueue.cancel(runId, reason);
+  }
+
+  async addAssetRecords(records: readonly NewAssetRecord[]): Promise<number> {
+    return this.#s.assetRecords.add(records);
+  }
+  async assetRecords(query: AssetRecordQuery): Promise<AssetRecord[]> {
+    return this.#s.assetRecords.read(query);
+  }
+  async countAssetRecords(query: Omit<AssetRecordQuery, 'order' | 'limit'>): Promise<number> {
+    return this.#s.assetRecords.count(query);
+  }
+  async pruneAssetRecords(cutoff: number, options: { readonly dryRun: boolean }): Promise<number> {
+    return this.#s.assetRecords.prune(cutoff, options.dryRun);
   }
 
   async pruneRecords(cutoff: number, options: { readonly dryRun: boolean }): Promise<PruneRecordsResult> {

@@ -4,21 +4,13 @@
 // scored yet, each with why. Read again when the store changed (its change token), and at
 // most every few seconds otherwise.
 import type { AssetKey, Instance } from '../../runtime/index.ts';
-import {
-  FORECAST_SCORE_ASSET,
-  rollingScore,
-  ServedForecastLog,
-  servedForecastLogPath,
-  type ForecastOrigin,
-  type RollingScore,
-  type ScoreSums,
-} from '../../assets/pjm/forecasting.ts';
+import { FORECAST_SCORE_ASSET, rollingScore, ServedForecastLog, type ForecastOrigin, type RollingScore, type ScoreSums } from '../../assets/pjm/forecasting.ts';
 
 /** Rolling windows /metrics and the UI show, in days. */
 export const SCORE_WINDOWS = [7, 28] as const;
 /** How many of the latest day partitions are looked at (the longest window, with room for days with nothing kept). */
 const LOOKBACK_PARTITIONS = 120;
-/** How stale the "not scored yet" list may be (the log is written without a store change). */
+/** How stale the "not scored yet" list may be (a kept forecast is an asset record: it changes no change token). */
 const PENDING_REFRESH_MS = 5_000;
 /** How many of the latest kept forecasts are checked for "not scored yet". */
 const PENDING_LOOKBACK = 200;
@@ -115,30 +107,28 @@ export class ForecastScores {
     }
     days.reverse();
     const rolling = SCORE_WINDOWS.map((w) => rollingScore(days, w)).filter((r): r is RollingScore => r !== undefined);
-    return { asset: defined ? this.asset : null, days, rolling, pending: this.#pending(new Set(days.filter((d) => d.hours > 0).map((d) => d.day)), defined) };
+    return {
+      asset: defined ? this.asset : null,
+      days,
+      rolling,
+      pending: await this.#pending(new Set(days.filter((d) => d.hours > 0).map((d) => d.day)), defined),
+    };
   }
 
   /** Kept forecasts of days with no scored hour yet, and why. */
-  #pending(scoredDays: ReadonlySet<string>, defined: boolean): PendingForecast[] {
-    const log = ServedForecastLog.openIfExists(servedForecastLogPath(this.instance.dataDir));
-    if (!log) return [];
-    try {
-      return log
-        .recent(PENDING_LOOKBACK)
-        .filter((f) => !scoredDays.has(f.day))
-        .map((f) => ({
-          day: f.day,
-          nodeId: f.nodeId,
-          market: f.market,
-          origin: f.origin,
-          modelVersion: f.modelVersion,
-          issuedAt: f.issuedAt,
-          reason: defined
-            ? `not scored yet: the validated prices of ${f.day} are not in (${this.asset}[${f.day}] is scored once they are)`
-            : `not scored: the definitions have no ${this.asset} asset`,
-        }));
-    } finally {
-      log.close();
-    }
+  async #pending(scoredDays: ReadonlySet<string>, defined: boolean): Promise<PendingForecast[]> {
+    return (await new ServedForecastLog(this.instance.store).recent(PENDING_LOOKBACK))
+      .filter((f) => !scoredDays.has(f.day))
+      .map((f) => ({
+        day: f.day,
+        nodeId: f.nodeId,
+        market: f.market,
+        origin: f.origin,
+        modelVersion: f.modelVersion,
+        issuedAt: f.issuedAt,
+        reason: defined
+          ? `not scored yet: the validated prices of ${f.day} are not in (${this.asset}[${f.day}] is scored once they are)`
+          : `not scored: the definitions have no ${this.asset} asset`,
+      }));
   }
 }

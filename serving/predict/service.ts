@@ -288,9 +288,9 @@ export class PredictService {
     );
   }
 
-  /** Writes the forecasts still queued for the served-forecast log (at shutdown). */
-  close(): void {
-    this.served?.close();
+  /** Writes the forecasts still queued for the served-forecast log (at shutdown, before the store closes). */
+  async close(): Promise<void> {
+    await this.served?.close();
   }
 
   async #count<T>(market: Market, form: string, fn: () => Promise<T>): Promise<T> {

@@ -130,12 +130,14 @@ test('a run queued on another host whose process stopped heartbeating is cancele
     });
     await instance.store.enqueueRun(row('20261203T090000-dead00', now - 200_000));
     await instance.store.enqueueRun(row('20261203T090000-alive0', now - 200_000));
-    // Two rows another host queued (the store only ever records this process as the owner).
+    // Two rows another host queued (the store only ever records this process as the owner); the
+    // first one's process went quiet 200 s ago by the store's clock, which stamps heartbeats.
     const db = new Database(instance.store.location);
     db.prepare(`UPDATE run_queue SET owner_host = 'worker-7.example', owner_pid = 4242`).run();
+    db.prepare(`UPDATE run_queue SET heartbeat_at = heartbeat_at - 200000 WHERE run_id = '20261203T090000-dead00'`).run();
     db.close();
     // The second one's process is alive over there: it heartbeats.
-    await instance.store.heartbeatQueuedRuns(['20261203T090000-alive0'], now - 5_000);
+    await instance.store.heartbeatQueuedRuns(['20261203T090000-alive0']);
     const queue = new RunQueue(instance, runQueueSettingsFromEnv({ RUN_QUEUE_MAX_CONCURRENT: '4' }), { pollMs: 50 });
     const outcome = await run(queue, instance, 'a');
     assert.is(outcome.kind === 'ran' && outcome.result.status, 'succeeded');

@@ -1,11 +1,12 @@
 // Scoring what was served: a forecast of 2016-12-20 kept before that day's validated prices
 // exist is not scored (and says why); once they arrive, the eager pjm/forecast_score scores it
 // once, with figures checked by hand; PJM revising the day rescores it; /metrics and
-// /api/forecast-scores show the rolling figures. Real DuckDB, SQLite and the features code.
+// /api/forecast-scores show the rolling figures. The forecast is kept in the lineage store's
+// asset records, read back through the store. Real DuckDB, SQLite and the features code.
 import { readFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { servedForecastLogPath, ServedForecastLog, type ServedForecast } from '../../assets/pjm/served/log.ts';
+import { ServedForecastLog, type ServedForecast } from '../../assets/pjm/served/log.ts';
 import { QUANTILE_LEVELS } from '../../lib/forecast-eval/index.ts';
 import { runTick } from '../../runtime/automation/tick.ts';
 import { Instance, materialize, type AssetKey } from '../../runtime/index.ts';
@@ -18,7 +19,6 @@ import { COMED, FIXTURE_CSV, revisions, scoreGraph } from './helpers/score-graph
 const DAY = '2016-12-20'; // a Tuesday: the naive forecast is the price of 2016-12-19 at the hour
 const SCORE = 'pjm/forecast_score' as AssetKey;
 const dataDir = tempDir('forecast-score');
-const logPath = servedForecastLogPath(dataDir);
 
 /** The fixture's 24 prices of DAY, read here with no project code. */
 const actual = readFileSync(FIXTURE_CSV, 'utf8')
@@ -43,7 +43,7 @@ const forecast: ServedForecast = {
 };
 
 async function open(lastDay: string): Promise<Instance<unknown>> {
-  return await Instance.open(scoreGraph(lastDay, logPath), { dataDir });
+  return await Instance.open(scoreGraph(lastDay), { dataDir });
 }
 
 async function run(instance: Instance<unknown>, req: Parameters<typeof materialize>[1] = {}): Promise<void> {
@@ -61,10 +61,10 @@ test("before the day's validated prices exist, the kept forecast is not scored, 
   const instance = await open('2016-12-19');
   try {
     await run(instance);
-    const log = ServedForecastLog.open(logPath);
-    assert.is(log.append([forecast]), 1);
-    assert.is(log.append([{ ...forecast, issuedAt: forecast.issuedAt + 1 }]), 0, 'one per model version x node x market x day');
-    log.close();
+    const log = new ServedForecastLog(instance.store);
+    assert.is(await log.append([forecast]), 1);
+    assert.is(await log.append([{ ...forecast, issuedAt: forecast.issuedAt + 1 }]), 0, 'one per model version x node x market x day');
+    assert.equal(await log.forDays(DAY, DAY), [forecast]);
     assert.is(await scoreOf(instance, DAY), undefined);
     const view = await new ForecastScores(instance).view();
     assert.equal(view.rolling, []);

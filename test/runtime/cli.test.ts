@@ -104,9 +104,10 @@ test('prune removes superseded versions but never current ones or their lineage'
   );
   const lineage = await cli(['lineage', 'example/report']);
   assert.match(lineage.stdout, /example\/readings — 10 partitions/);
+  // A malformed flag value is a usage error (exit 2), naming the flag.
   const bad = await cli(['prune', '--older-than', 'a month']);
-  assert.is(bad.code, 1);
-  assert.match(bad.stderr, /Invalid age "a month"/);
+  assert.is(bad.code, 2);
+  assert.match(bad.stderr, /Invalid age "a month" for --older-than/);
 });
 
 test.run();

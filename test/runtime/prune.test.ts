@@ -107,4 +107,33 @@ test('prune --dry-run while a run creates and deletes scratch directories never 
   assert.is((await churn.done).code, 0);
 });
 
+test('asset records go once older than their retention (default 365 d, --records-older-than), not the run history’s --older-than', async () => {
+  const dir = tempDir('prune-records');
+  const args = ['--definitions', 'test/fixtures/runtime/example-defs.ts', '--data-dir', dir];
+  const i = await Instance.open(exampleDefs, { dataDir: dir });
+  const DAY = 24 * HOUR;
+  const now = Date.now();
+  const rec = (key: string, ageDays: number) => ({ namespace: 'example/notes', key, partition: null, recordedAt: now - ageDays * DAY, payload: { key } });
+  await i.store.addAssetRecords([rec('400 days', 400), rec('100 days', 100), rec('today', 0)]);
+  const keys = async () => (await i.store.assetRecords({ namespace: 'example/notes', order: 'newest' })).map((r) => r.key);
+  try {
+    const r = await prune(i, { olderThanMs: 30 * DAY });
+    assert.is(r.assetRecords, 1);
+    assert.equal(await keys(), ['today', '100 days'], 'the default retention keeps a year, whatever --older-than');
+    const dry = await runCli([...args, 'prune', '--older-than', '30d', '--records-older-than', '90d', '--dry-run', '--json']);
+    assert.is(dry.code, 0, dry.stderr);
+    assert.is(JSON.parse(dry.stdout).assetRecords, 1);
+    assert.equal(await keys(), ['today', '100 days'], 'a dry run removes nothing');
+    const real = await runCli([...args, 'prune', '--older-than', '30d', '--records-older-than', '90d']);
+    assert.is(real.code, 0, real.stderr);
+    assert.match(real.stdout, /Removed 1 asset records recorded before \d{4}-\d\d-\d\dT[\d:.]+Z \(--records-older-than\)\./);
+    assert.equal(await keys(), ['today']);
+    const bad = await runCli([...args, 'prune', '--older-than', '30d', '--records-older-than', 'a year']);
+    assert.is(bad.code, 2);
+    assert.match(bad.stderr, /Invalid age "a year" for --records-older-than: write a number followed by d, h or m, such as 30d\./);
+  } finally {
+    await i.close();
+  }
+});
+
 test.run();

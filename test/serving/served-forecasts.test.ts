@@ -1,12 +1,13 @@
 // /predict keeps what it issues: an answer for a day whose validated prices are not in yet is
-// written to the served-forecast log once per model version x node x market x day, off the
+// written to the served-forecast log (the lineage store's asset records, read back here
+// through the store) once per model version x node x market x day, off the
 // request path (a repeated request, answered from the cache, adds nothing); an answer for a day
 // already known is not a forecast and is not kept. A model on DA price lags alone forecasts the
 // day after the data (its load forecast is missing).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { FeatureSet } from '../../assets/pjm/features/index.ts';
-import { servedForecastLogPath, ServedForecastLog } from '../../assets/pjm/served/log.ts';
+import { ServedForecastLog } from '../../assets/pjm/served/log.ts';
 import { call, COMED, eventually, materializeMini, MISSING_DAY, modelState, openMini, startTestServer, type TestServer } from './support/server.ts';
 
 const PRICES_ONLY: FeatureSet = { market: 'da', inputs: ['price_lags'], loadForecastArea: null, loadMeteredArea: null };
@@ -26,14 +27,7 @@ test.after(async () => {
   await server.instance.close();
 });
 
-const kept = () => {
-  const log = ServedForecastLog.openIfExists(servedForecastLogPath(server.instance.dataDir));
-  try {
-    return log?.forDays('2000-01-01', '2100-01-01') ?? [];
-  } finally {
-    log?.close();
-  }
-};
+const kept = () => new ServedForecastLog(server.instance.store).forDays('2000-01-01', '2100-01-01');
 
 test('a forecast of the day after the data is kept once, with its quantiles; a known day and repeats are not', async () => {
   const body = { node: COMED, market: 'da', date: MISSING_DAY };
@@ -42,9 +36,9 @@ test('a forecast of the day after the data is kept once, with its quantiles; a k
   for (let i = 0; i < 3; i++) assert.is((await call(server.url, 'POST', '/predict', { body })).status, 200);
   assert.is((await call(server.url, 'POST', '/predict', { body: { ...body, date: KNOWN_DAY } })).status, 200);
   assert.is((await call(server.url, 'POST', '/predict/batch', { body: { nodes: [COMED], market: 'da', dates: [MISSING_DAY, KNOWN_DAY] } })).status, 200);
-  await eventually(() => kept().length > 0, 5_000, 'the served forecast to be written');
-  server.deps.predictions.close();
-  const rows = kept();
+  await eventually(async () => (await kept()).length > 0, 5_000, 'the served forecast to be written');
+  await server.deps.predictions.close();
+  const rows = await kept();
   assert.equal(
     rows.map((r) => [r.origin, r.nodeId, r.market, r.day, r.modelVersion]),
     [['predict', COMED, 'da', MISSING_DAY, first.json.model.dataVersion]],

@@ -13,6 +13,7 @@ import { PROJECT_ROOT } from '../support/cli.ts';
 import { materializationOf } from './fixtures/records.ts';
 import { automationContract } from './automation-contract.ts';
 import { runQueueContract } from './run-queue-contract.ts';
+import { assetRecordsContract } from './asset-records-contract.ts';
 
 export interface StoreBackend {
   /** The location (file path or URL) of a new, empty store. */
@@ -21,6 +22,11 @@ export interface StoreBackend {
   bumpSchemaVersion(location: string): Promise<void>;
   /** Runs once after the suite (stops a server, for instance). */
   teardown(): Promise<void>;
+  /**
+   * Runs one SQL statement on the store at `location`, as another process would write it: for
+   * what a test cannot make through the API (a row queued by another host, a heartbeat of long ago).
+   */
+  exec(location: string, sql: string): Promise<void>;
 }
 
 const A = 'example/readings' as AssetKey;
@@ -543,7 +549,8 @@ export function storeContract(name: string, setup: () => Promise<StoreBackend>):
   });
 
   automationContract(t, fresh, again);
-  runQueueContract(t, fresh, again);
+  runQueueContract(t, fresh, again, (location, sql) => backend.exec(location, sql));
+  assetRecordsContract(t, fresh, again);
 
   // ---- crash and concurrency, with real processes ----
 

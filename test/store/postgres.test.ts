@@ -15,6 +15,15 @@ storeContract('PostgreSQL', async () => {
       await client.query(`INSERT INTO schema_migrations (version, name) VALUES ($1, 'from a newer runtime')`, [PG_SCHEMA_VERSION + 1]);
       await client.end();
     },
+    async exec(url, sql) {
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      try {
+        await client.query(sql);
+      } finally {
+        await client.end();
+      }
+    },
     teardown: async () => cluster.stop(),
   };
 });

@@ -14,6 +14,11 @@ storeContract('SQLite', async () => {
       db.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
       db.close();
     },
+    async exec(path, sql) {
+      const db = new Database(path);
+      db.exec(sql);
+      db.close();
+    },
     teardown: async () => undefined,
   };
 });

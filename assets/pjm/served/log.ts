@@ -1,18 +1,21 @@
 // The served-forecast log: every forecast the product issued for a day whose prices were not
 // known yet (the pjm/forecast asset's, and /predict's answers for a future day), kept once per
-// model version x node x market x day in one SQLite file under DATA_DIR
-// (`<DATA_DIR>/forecasts/served.sqlite`), so that pjm/forecast_score can score it once the
-// day's validated prices arrive and a user can read what was said, and when, with any SQLite
-// client. Its own file rather than the lineage store: it is written by the server off its
-// request path, and holds forecasts, not lineage.
-import Database from 'better-sqlite3';
-import { existsSync, mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+// model version x node x market x day as asset records of the lineage store (namespace
+// `pjm/served_forecasts`, partition the delivery day, the forecast as payload), so that
+// pjm/forecast_score can score it once the day's validated prices arrive and a user can read
+// what was said, and when. In the lineage store, not under DATA_DIR: a worker with a scratch
+// DATA_DIR (the EKS overlay) keeps and scores the same forecasts as the server. Earlier
+// versions kept it in DATA_DIR/forecasts/served.sqlite; ./legacy-log.ts imports that file once.
+import type { AssetRecord, AssetRecords, JsonValue, NewAssetRecord } from '../../../runtime/index.ts';
 import type { Market } from '../features/columns.ts';
 
 /** Who issued a forecast: the pjm/forecast asset, or the server answering POST /predict (or /predict/batch). */
 export type ForecastOrigin = 'forecast_asset' | 'predict';
 export const FORECAST_ORIGINS: readonly ForecastOrigin[] = ['forecast_asset', 'predict'];
+const MARKETS: readonly Market[] = ['da', 'rt'];
+
+/** The asset records' namespace of the log, shared by pjm/forecast, pjm/forecast_score and the server. */
+export const SERVED_FORECASTS = 'pjm/served_forecasts';
 
 /** One hour of a kept forecast, on the 24-hour EPT grid the features and the backtest use. */
 export interface ServedHour {
@@ -38,107 +41,61 @@ export interface ServedForecast {
   readonly hours: readonly ServedHour[];
 }
 
-/** Where the log lives under a data directory. */
-export function servedForecastLogPath(dataDir: string): string {
-  return join(dataDir, 'forecasts', 'served.sqlite');
-}
-
 /** The key a forecast is kept under: one per model version, node, market and day. */
 export const servedForecastKey = (f: Pick<ServedForecast, 'modelVersion' | 'nodeId' | 'market' | 'day'>): string =>
   `${f.modelVersion}|${f.nodeId}|${f.market}|${f.day}`;
 
-const SCHEMA = `
-  CREATE TABLE IF NOT EXISTS served_forecasts (
-    model_version TEXT NOT NULL,
-    node_id INTEGER NOT NULL,
-    market TEXT NOT NULL CHECK (market IN ('da', 'rt')),
-    day TEXT NOT NULL,
-    origin TEXT NOT NULL CHECK (origin IN ('forecast_asset', 'predict')),
-    issued_at INTEGER NOT NULL,
-    levels TEXT,
-    hours TEXT NOT NULL,
-    PRIMARY KEY (model_version, node_id, market, day)
-  );
-  CREATE INDEX IF NOT EXISTS served_forecasts_by_day ON served_forecasts (day, market);`;
-
-interface Row {
-  model_version: string;
-  node_id: number;
-  market: Market;
-  day: string;
-  origin: ForecastOrigin;
-  issued_at: number;
-  levels: string | null;
-  hours: string;
+/** A forecast as the record it is kept as; refuses (naming the forecast) what the log could not score. */
+export function servedForecastRecord(f: ServedForecast): NewAssetRecord {
+  const key = servedForecastKey(f);
+  if (!FORECAST_ORIGINS.includes(f.origin))
+    throw new RangeError(`Served forecast ${key}: origin ${JSON.stringify(f.origin)} is not one of ${FORECAST_ORIGINS.join(', ')}.`);
+  if (!MARKETS.includes(f.market)) throw new RangeError(`Served forecast ${key}: market ${JSON.stringify(f.market)} is not one of ${MARKETS.join(', ')}.`);
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(f.day)) throw new RangeError(`Served forecast ${key}: day ${JSON.stringify(f.day)} is not YYYY-MM-DD.`);
+  const payload: ServedForecast = {
+    origin: f.origin,
+    modelVersion: f.modelVersion,
+    nodeId: f.nodeId,
+    market: f.market,
+    day: f.day,
+    issuedAt: f.issuedAt,
+    levels: f.levels,
+    hours: f.hours,
+  };
+  return { namespace: SERVED_FORECASTS, key, partition: f.day, recordedAt: f.issuedAt, payload: payload as unknown as JsonValue };
 }
 
-const fromRow = (r: Row): ServedForecast => ({
-  origin: r.origin,
-  modelVersion: r.model_version,
-  nodeId: r.node_id,
-  market: r.market,
-  day: r.day,
-  issuedAt: r.issued_at,
-  levels: r.levels === null ? null : (JSON.parse(r.levels) as number[]),
-  hours: JSON.parse(r.hours) as ServedHour[],
-});
-
-export class ServedForecastLog {
-  readonly #db: Database.Database;
-  readonly #insert;
-  readonly #byDays;
-  readonly #recent;
-
-  private constructor(
-    readonly path: string,
-    db: Database.Database,
-  ) {
-    this.#db = db;
-    this.#insert = db.prepare(
-      `INSERT OR IGNORE INTO served_forecasts (model_version, node_id, market, day, origin, issued_at, levels, hours)
-       VALUES (@modelVersion, @nodeId, @market, @day, @origin, @issuedAt, @levels, @hours)`,
+/** A kept record as the forecast it holds; a record that is not one names its key. */
+export function servedForecastFromRecord(r: AssetRecord): ServedForecast {
+  const f = r.payload as unknown as ServedForecast;
+  if (f === null || typeof f !== 'object' || !Array.isArray(f.hours) || !FORECAST_ORIGINS.includes(f.origin) || !MARKETS.includes(f.market))
+    throw new Error(
+      `The asset record ${r.key} of ${SERVED_FORECASTS} is not a served forecast (origin, market and hours expected); it was written by something else.`,
     );
-    this.#byDays = db.prepare(`SELECT * FROM served_forecasts WHERE day >= ? AND day <= ? ORDER BY day, node_id, issued_at, model_version`);
-    this.#recent = db.prepare(`SELECT * FROM served_forecasts ORDER BY issued_at DESC, day DESC, node_id LIMIT ?`);
-  }
+  return f;
+}
 
-  /** Opens (creating it and its directory) the log at `path` for writing and reading. */
-  static open(path: string): ServedForecastLog {
-    mkdirSync(dirname(path), { recursive: true });
-    const db = new Database(path, { timeout: 30_000 });
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
-    db.exec(SCHEMA);
-    return new ServedForecastLog(path, db);
-  }
-
-  /** Opens the log to read it, or undefined when nothing was ever kept at `path`. */
-  static openIfExists(path: string): ServedForecastLog | undefined {
-    return existsSync(path) ? ServedForecastLog.open(path) : undefined;
-  }
+/** The log over a store's asset records (a step's ctx.records, or the server's instance.store). */
+export class ServedForecastLog {
+  constructor(private readonly records: AssetRecords) {}
 
   /** Keeps each forecast not kept before (same model version, node, market and day), in one transaction; returns how many were new. */
-  append(forecasts: readonly ServedForecast[]): number {
-    return this.#db.transaction(() => {
-      let added = 0;
-      for (const f of forecasts) {
-        added += this.#insert.run({ ...f, levels: f.levels === null ? null : JSON.stringify(f.levels), hours: JSON.stringify(f.hours) }).changes;
-      }
-      return added;
-    })();
+  append(forecasts: readonly ServedForecast[]): Promise<number> {
+    return forecasts.length === 0 ? Promise.resolve(0) : this.records.addAssetRecords(forecasts.map(servedForecastRecord));
   }
 
-  /** Every forecast kept for the days `from`..`to` (inclusive), by day, node and issue time. */
-  forDays(from: string, to: string): ServedForecast[] {
-    return (this.#byDays.all(from, to) as Row[]).map(fromRow);
+  /** Every forecast kept for the days `from`..`to` (inclusive), by day and issue time. */
+  async forDays(from: string, to: string): Promise<ServedForecast[]> {
+    return (await this.records.assetRecords({ namespace: SERVED_FORECASTS, partitions: { from, to } })).map(servedForecastFromRecord);
   }
 
   /** The latest `limit` forecasts kept, newest first. */
-  recent(limit: number): ServedForecast[] {
-    return (this.#recent.all(limit) as Row[]).map(fromRow);
+  async recent(limit: number): Promise<ServedForecast[]> {
+    return (await this.records.assetRecords({ namespace: SERVED_FORECASTS, order: 'newest', limit })).map(servedForecastFromRecord);
   }
 
-  close(): void {
-    this.#db.close();
+  /** How many forecasts are kept. */
+  count(): Promise<number> {
+    return this.records.countAssetRecords({ namespace: SERVED_FORECASTS });
   }
 }

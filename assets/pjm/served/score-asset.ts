@@ -1,8 +1,9 @@
 // pjm/forecast_score: one partition per EPT day, the kept forecasts of that day (the served-
-// forecast log, ./log.ts) scored against the day's validated prices once they are in. It reads
-// the day's pjm/features partitions of every node: their target is the validated price of
-// (D, hour) in the model's market and their D-1 and D-7 lags give the backtest's naive
-// forecast, on the same 24-hour grid, so live figures and the backtest's compare. Eager: a new
+// forecast log, ./log.ts, in the lineage store's asset records) scored against the day's
+// validated prices once they are in. It reads the day's pjm/features partitions of every
+// node: their target is the validated price of (D, hour) in the model's market and their D-1
+// and D-7 lags give the backtest's naive forecast, on the same 24-hour grid, so live figures
+// and the backtest's compare. Eager: a new
 // day's features score that day, and a revised validated day (which changes its features)
 // scores it again; a day whose prices are not in has no features yet, so it waits, saying so.
 import type { DuckDBConnection } from '@duckdb/node-api';
@@ -18,7 +19,8 @@ import {
 import { readParquetSql } from '../../../lib/duckdb/sql.ts';
 import type { Market } from '../features/columns.ts';
 import { ASSET_KEYS } from '../asset-keys.ts';
-import { ServedForecastLog, type ServedForecast } from './log.ts';
+import { importLegacyServedLog } from './legacy-log.ts';
+import { SERVED_FORECASTS, ServedForecastLog } from './log.ts';
 import { scoreDay, type ActualHour, type DayScore } from './score.ts';
 
 export const FORECAST_SCORE_ASSET = ASSET_KEYS.forecastScore;
@@ -32,8 +34,8 @@ export interface ForecastScoreOptions {
   readonly features: { readonly asset: string; readonly mapping?: PartitionMapping };
   /** The model's market: the features' target and the forecasts scored. */
   readonly market: Market;
-  /** The served-forecast log (servedForecastLogPath(DATA_DIR)). */
-  readonly logPath: string;
+  /** DATA_DIR, where an earlier version's served-forecast file may wait to be imported (./legacy-log.ts); none: not looked for. */
+  readonly legacyDataDir?: string;
 }
 
 /**
@@ -82,23 +84,13 @@ async function actualsByDay(conn: DuckDBConnection, paths: readonly string[]): P
   return out;
 }
 
-/** The forecasts kept for `from`..`to`, read once per batch; a log never written means nothing was kept. */
-function keptBetween(logPath: string, from: string, to: string): ServedForecast[] {
-  const log = ServedForecastLog.openIfExists(logPath);
-  try {
-    return log?.forDays(from, to) ?? [];
-  } finally {
-    log?.close();
-  }
-}
-
 export function forecastScoreAsset(options: ForecastScoreOptions): AssetDefinition<unknown> {
   return defineAsset({
     key: FORECAST_SCORE_ASSET,
     deps: [{ asset: options.features.asset, as: 'features', ...(options.features.mapping ? { mapping: options.features.mapping } : {}) }],
     group: 'pjm',
     partitions: options.days,
-    description: `The forecasts kept of each EPT day (pjm/forecast's and /predict's for a day whose prices were not known yet; ${options.logPath}) scored against the day's validated ${options.market.toUpperCase()} prices: MAE, rMAE against the backtest's naive forecast, 50 % and 90 % interval coverage where the forecast had quantiles. A day whose prices are not validated yet is not scored (its features are missing).`,
+    description: `The forecasts kept of each EPT day (pjm/forecast's and /predict's for a day whose prices were not known yet, in the lineage store's asset records ${SERVED_FORECASTS}) scored against the day's validated ${options.market.toUpperCase()} prices: MAE, rMAE against the backtest's naive forecast, 50 % and 90 % interval coverage where the forecast had quantiles. A day whose prices are not validated yet is not scored (its features are missing).`,
     io: 'json',
     codeVersion: '1',
     // A new day's features (its validated prices arrived) or a revised day scores it.
@@ -109,7 +101,9 @@ export function forecastScoreAsset(options: ForecastScoreOptions): AssetDefiniti
         const days = ctx.members.map((m) => m.partition).sort();
         const conn = await ctx.duckdb();
         const actuals = await actualsByDay(conn, await ctx.input('features').paths());
-        const kept = keptBetween(options.logPath, days[0]!, days[days.length - 1]!);
+        if (options.legacyDataDir !== undefined) await importLegacyServedLog(options.legacyDataDir, ctx.records);
+        // Read once per batch: a backfill over years of days reads the log once per 366 days.
+        const kept = await new ServedForecastLog(ctx.records).forDays(days[0]!, days[days.length - 1]!);
         return new Map<PartitionKey, BatchOutput>(
           ctx.members.map((m): [PartitionKey, BatchOutput] => {
             const score = scoreDay(m.partition, options.market, kept, actuals.get(m.partition) ?? new Map());

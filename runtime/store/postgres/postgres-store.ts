@@ -5,8 +5,10 @@
 // that expire (taken with INSERT ... ON CONFLICT ... WHERE expires_at < now), and
 // LISTEN/NOTIFY so subscribers hear of each commit without polling the store.
 //
-// Clocks: like the SQLite store, times (heartbeats, lease expiry) are the callers'
-// epoch milliseconds, so every host sharing a store must keep its clock in sync (NTP).
+// Clocks: the run queue's heartbeats and claims are stamped and judged by the server's clock
+// (run-queue.ts), so hosts' clock skew cannot cancel a waiting run. Other times (a running
+// run's heartbeat, lease expiry) are still the callers' epoch milliseconds, so every host
+// sharing a store must keep its clock in sync (NTP).
 import { hostname } from 'node:os';
 import pg from 'pg';
 import type { JsonValue } from '../../definitions.ts';
@@ -50,6 +52,8 @@ import type {
 import { migratePostgres } from './schema.ts';
 import * as automation from './automation.ts';
 import * as runQueue from './run-queue.ts';
+import * as records from './asset-records.ts';
+import type { AssetRecord, AssetRecordQuery, NewAssetRecord } from '../asset-records.ts';
 import type { PruneAutomationResult } from '../lineage-store-api.ts';
 import type { CancelQueuedResult, ClaimQueuedResult, NewQueuedRun, QueueLimits, QueueState, QueuedRunRecord } from '../run-queue-records.ts';
 import type { AutomationCursor, ClaimResult, CursorUpdate, NewTick, TickQuery, TickRecord } from '../tick-records.ts';
@@ -596,14 +600,14 @@ export class PostgresLineageStore implements LineageStore {
   async queuedRun(runId: string): Promise<QueuedRunRecord | undefined> {
     return runQueue.queuedRun(this.#pool, runId);
   }
-  async claimQueuedRun(claimer: string, limits: QueueLimits, now: number, only?: string): Promise<ClaimQueuedResult> {
-    return this.#tx((c) => runQueue.claimQueuedRun(c, claimer, limits, now, only));
+  async claimQueuedRun(claimer: string, limits: QueueLimits, only?: string): Promise<ClaimQueuedResult> {
+    return this.#tx((c) => runQueue.claimQueuedRun(c, claimer, limits, only));
   }
   async finishQueuedRun(runId: string): Promise<void> {
     await runQueue.finishQueuedRun(this.#pool, runId);
   }
-  async heartbeatQueuedRuns(runIds: readonly string[], now: number): Promise<void> {
-    await runQueue.heartbeatQueuedRuns(this.#pool, runIds, now);
+  async heartbeatQueuedRuns(runIds: readonly string[]): Promise<void> {
+    await runQueue.heartbeatQueuedRuns(this.#pool, runIds);
   }
   async cancelQueuedRun(runId: string, reason?: string): Promise<CancelQueuedResult> {
     return runQueue.cancelQueuedRun(this.#pool, runId, reason);
@@ -620,6 +624,19 @@ export class PostgresLineageStore implements LineageStore {
   }
   async automationCursors(): Promise<Map<string, AutomationCursor>> {
     return automation.automationCursors(this.#pool);
+  }
+
+  async addAssetRecords(list: readonly NewAssetRecord[]): Promise<number> {
+    return records.addAssetRecords(this.#pool, list);
+  }
+  async assetRecords(query: AssetRecordQuery): Promise<AssetRecord[]> {
+    return records.assetRecords(this.#pool, query);
+  }
+  async countAssetRecords(query: Omit<AssetRecordQuery, 'order' | 'limit'>): Promise<number> {
+    return records.countAssetRecords(this.#pool, query);
+  }
+  async pruneAssetRecords(cutoff: number, options: { readonly dryRun: boolean }): Promise<number> {
+    return records.pruneAssetRecords(this.#pool, cutoff, options.dryRun);
   }
 
   async pruneRecords(cutoff: number, options: { readonly dryRun: boolean }): Promise<PruneRecordsResult> {

@@ -391,6 +391,24 @@ export const MIGRATIONS: readonly Migration[] = [
       FOR EACH ROW WHEN (NEW.state <> 'claimed') EXECUTE FUNCTION work_units_notify();
     `,
   },
+  {
+    version: 10,
+    name: 'asset records: what assets keep beside their materializations, once per (namespace, key)',
+    // Keys and partitions compare by their bytes, as in SQLite, whatever the database's locale:
+    // a range of days and the order of records are the same in both stores, and use the index.
+    sql: `
+    CREATE TABLE asset_records (
+      namespace text NOT NULL,
+      key text COLLATE "C" NOT NULL,
+      partition text COLLATE "C",
+      recorded_at bigint NOT NULL,
+      payload text NOT NULL,
+      PRIMARY KEY (namespace, key)
+    );
+    CREATE INDEX asset_records_by_partition ON asset_records (namespace, partition, recorded_at);
+    CREATE INDEX asset_records_by_time ON asset_records (namespace, recorded_at);
+    `,
+  },
 ];
 
 /** The highest version, not the count: versions may have gaps while changes merge. */

@@ -17,7 +17,8 @@ export const PRICE_LAGS_ONLY: FeatureSet = { market: 'da', inputs: ['price_lags'
 /** $/MWh added to every hour of a day's validated prices: PJM revising the day. */
 export const revisions = new Map<string, number>();
 
-export function scoreGraph(lastDay: string, logPath: string): Definitions<unknown> {
+/** `legacyDataDir`: where pjm/forecast_score looks for an earlier version's served-forecast file to import. */
+export function scoreGraph(lastDay: string, legacyDataDir?: string): Definitions<unknown> {
   const days = dailyPartitions({ start: FIRST_DAY, end: lastDay });
   const prices = defineAsset({
     key: 'pjm/validated/prices',
@@ -54,6 +55,6 @@ export function scoreGraph(lastDay: string, logPath: string): Definitions<unknow
       return { parquetFile: r.path };
     },
   });
-  const score = forecastScoreAsset({ days, features: { asset: 'pjm/features' }, market: 'da', logPath });
+  const score = forecastScoreAsset({ days, features: { asset: 'pjm/features' }, market: 'da', ...(legacyDataDir ? { legacyDataDir } : {}) });
   return defineDefinitions({ assets: [prices, features, score] as AssetDefinition<unknown>[] });
 }
