@@ -9,6 +9,7 @@ import Database from 'better-sqlite3';
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Market } from '../features/columns.ts';
+import { sqliteNativeBinding } from '../../../lib/sqlite-binding.ts';
 
 /** Who issued a forecast: the pjm/forecast asset, or the server answering POST /predict (or /predict/batch). */
 export type ForecastOrigin = 'forecast_asset' | 'predict';
@@ -105,7 +106,7 @@ export class ServedForecastLog {
   /** Opens (creating it and its directory) the log at `path` for writing and reading. */
   static open(path: string): ServedForecastLog {
     mkdirSync(dirname(path), { recursive: true });
-    const db = new Database(path, { timeout: 30_000 });
+    const db = new Database(path, { timeout: 30_000, ...sqliteNativeBinding() });
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.exec(SCHEMA);
