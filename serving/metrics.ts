@@ -150,14 +150,35 @@ export class ServingMetrics {
    * by method, route template (`/runs/:id`, or `unmatched`) and status.
    */
   recordRequest(method: string, route: string, status: number, started: bigint): void {
-    const timerKey = `${method} ${route}`;
-    const counterKey = `${timerKey} ${status}`;
-    let counter = this.#requestCounters.get(counterKey);
-    if (!counter) this.#requestCounters.set(counterKey, (counter = this.httpRequests.labels({ method, route, status: String(status) })));
-    let timer = this.#requestTimers.get(timerKey);
-    if (!timer) this.#requestTimers.set(timerKey, (timer = this.httpDuration.labels({ method, route })));
-    counter.inc();
-    timer.observe(Number(process.hrtime.bigint() - started) / 1e9);
+    this.#counter(method, route, status).inc();
+    this.#timer(method, route).observe(Number(process.hrtime.bigint() - started) / 1e9);
+  }
+
+  /**
+   * `recordRequest` bound to one method, route and status, for a path that only ever answers
+   * that (the cached /predict lane): no label keys built or looked up per request.
+   */
+  requestRecorder(method: string, route: string, status: number): (started: bigint) => void {
+    const counter = this.#counter(method, route, status);
+    const timer = this.#timer(method, route);
+    return (started) => {
+      counter.inc();
+      timer.observe(Number(process.hrtime.bigint() - started) / 1e9);
+    };
+  }
+
+  #counter(method: string, route: string, status: number): ReturnType<ServingMetrics['httpRequests']['labels']> {
+    const key = `${method} ${route} ${status}`;
+    let counter = this.#requestCounters.get(key);
+    if (!counter) this.#requestCounters.set(key, (counter = this.httpRequests.labels({ method, route, status: String(status) })));
+    return counter;
+  }
+
+  #timer(method: string, route: string): ReturnType<ServingMetrics['httpDuration']['labels']> {
+    const key = `${method} ${route}`;
+    let timer = this.#requestTimers.get(key);
+    if (!timer) this.#requestTimers.set(key, (timer = this.httpDuration.labels({ method, route })));
+    return timer;
   }
 
   /** Where the freshness gauges read their verdicts (the server gives its instance); without one they are empty. */
