@@ -8,7 +8,7 @@
 // Node 20 resolves, reads, compiles and links every ES module on its own, and a no-op
 // `materialize` loaded ~250 of ours before doing any work. Code splitting keeps one copy of
 // each module across the entry points, so definitions that import dist/runtime/index.js share
-// the CLI's classes. npm packages stay outside (native addons find their files next to them).
+// the CLI's classes. Most npm packages stay outside (BUNDLED_PACKAGES says which do not).
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeStamp } from './compiled.js';
@@ -26,7 +26,7 @@ if (!existsSync(join(root, 'runtime'))) {
  * threads' modules (lib/code-location.ts, workerSource) and the benchmarks' definitions
  * (bench/runtime.ts times the CLI with them; bench/ is not in the image).
  */
-export const ENTRY_POINTS = [
+const ENTRY_POINTS = [
   'runtime/cli/main.ts',
   'serving/main.ts',
   'runtime/index.ts',
@@ -35,6 +35,37 @@ export const ENTRY_POINTS = [
   'lib/xgboost/train-worker.ts',
   'bench/fixtures/synthetic-defs.ts',
 ].filter((entry) => existsSync(join(root, entry)));
+
+/**
+ * The npm packages bundled in: pure JavaScript that every CLI start loads (the graph library
+ * and its algorithms, the calendar and cron libraries, and their own dependencies), where
+ * Node would otherwise resolve and load ~30 files of node_modules, most of them CommonJS
+ * scanned for their exports. Every other package stays outside, loaded from node_modules as
+ * before: native addons find their files beside them, and the server's libraries load once.
+ */
+const BUNDLED_PACKAGES = new Set([
+  'graphology',
+  'graphology-dag',
+  'graphology-traversal',
+  'graphology-utils',
+  'graphology-indices',
+  'mnemonist',
+  'obliterator',
+  'luxon',
+  'croner',
+  'fastest-levenshtein',
+]);
+const packageOf = (specifier) =>
+  specifier
+    .split('/')
+    .slice(0, specifier.startsWith('@') ? 2 : 1)
+    .join('/');
+const outsidePackages = {
+  name: 'outside-packages',
+  setup(b) {
+    b.onResolve({ filter: /^[^./]/ }, (args) => (BUNDLED_PACKAGES.has(packageOf(args.path)) ? undefined : { path: args.path, external: true }));
+  },
+};
 
 const { build } = await import('esbuild');
 rmSync(join(root, 'dist'), { recursive: true, force: true });
@@ -50,14 +81,14 @@ try {
     format: 'esm',
     platform: 'node',
     target: 'node20',
-    packages: 'external',
+    plugins: [outsidePackages],
     chunkNames: 'chunks/[name]-[hash]',
     sourcemap: true,
     metafile: true,
     logLevel: 'warning',
   });
   // What dist/ was built from: bin/compiled.js stats these to know whether it is current.
-  inputs = Object.keys(result.metafile.inputs).filter((path) => !path.startsWith('node_modules/'));
+  inputs = Object.keys(result.metafile.inputs).filter((path) => !path.split('/').includes('node_modules'));
 } catch (err) {
   // esbuild has printed what failed and where.
   console.error(`build: esbuild failed (${err.message.split('\n')[0]}); dist/ is not marked current, so bin/materialize.js runs the sources.`);
