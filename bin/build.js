@@ -6,7 +6,8 @@
 //
 // A bundle, not one output file per source (tsc's layout, which the CLI started from before):
 // Node 20 resolves, reads, compiles and links every ES module on its own, and a no-op
-// `materialize` loaded ~250 of ours before doing any work. Code splitting keeps one copy of
+// `materialize` loaded ~90 of ours and ~30 files of node_modules before doing any work (its
+// CPU: 0.297 s as tsc's files, 0.237 s bundled, mean of 12 runs). Code splitting keeps one copy of
 // each module across the entry points, so definitions that import dist/runtime/index.js share
 // the CLI's classes. Most npm packages stay outside (BUNDLED_PACKAGES says which do not).
 import { existsSync, rmSync } from 'node:fs';
