@@ -5,7 +5,8 @@
 //  - recording 10,000 materializations (goal > 5,000/s);
 //  - `status` of one daily-partitioned asset with 3,650 partitions (goal 200 ms);
 //  - `status` and the plan of a node x day asset, 100 nodes x 3,650 days, fresh (365,000 partitions).
-// Run: npx tsx bench/runtime.ts   (BENCH_ONLY=node-day BENCH_NODES=100 for the node x day section alone)
+// Run: npx tsx bench/runtime.ts   (BENCH_ONLY=node-day BENCH_NODES=100 for the node x day section alone,
+//      BENCH_ONLY=cli for the 1,000-asset plan and the CLI no-op)
 import { execFileSync } from 'node:child_process';
 // @ts-expect-error: a plain JavaScript module of bin/, without types
 import { distIsCurrent } from '../bin/compiled.js';
@@ -30,7 +31,7 @@ import { fillFresh, record } from './fixtures/fill-fresh.ts';
 const DEFS = new URL('./fixtures/synthetic-defs.ts', import.meta.url).pathname;
 const CLI = new URL('../bin/materialize.js', import.meta.url).pathname;
 const BUILD = new URL('../bin/build.js', import.meta.url).pathname;
-/** The same definitions compiled by `npm run build` (tsconfig.build.json includes bench/fixtures). */
+/** The same definitions bundled by `npm run build` (bin/build.js has them among its entry points). */
 const COMPILED_DEFS = new URL('../dist/bench/fixtures/synthetic-defs.js', import.meta.url).pathname;
 
 function median(xs: number[]): number {
@@ -70,11 +71,14 @@ async function planBench(assets: number, goalMs: number): Promise<string> {
 
 async function main() {
   console.log(`Runtime benchmarks — node ${process.version}, ${new Date().toISOString()}`);
-  // BENCH_ONLY=node-day runs the node x day section alone.
+  // BENCH_ONLY=node-day runs the node x day section alone; BENCH_ONLY=cli the 1,000-asset plan and the CLI no-op.
   if (process.env.BENCH_ONLY === 'node-day') return nodeDayBench(Number(process.env.BENCH_NODES ?? 100), 3650);
+  const only = process.env.BENCH_ONLY;
   const dir1000 = await planBench(1000, 100);
-  const dir10000 = await planBench(10_000, 1000);
-  rmSync(dir10000, { recursive: true, force: true });
+  if (only !== 'cli') {
+    const dir10000 = await planBench(10_000, 1000);
+    rmSync(dir10000, { recursive: true, force: true });
+  }
 
   // CLI no-op on the 1,000-asset store, process start included, as users start it: from the
   // precompiled dist/ with compiled definitions (TypeScript definitions run the sources
@@ -98,6 +102,7 @@ async function main() {
     `  = ${(cliMs / emptyMs).toFixed(1)}× \`node -e ''\` (${emptyMs.toFixed(0)} ms, same run); from the sources with TypeScript definitions: ${sourceMs.toFixed(0)} ms`,
   );
   rmSync(dir1000, { recursive: true, force: true });
+  if (only === 'cli') return;
 
   // Recording materializations: one transaction each, with an input, and an event.
   {

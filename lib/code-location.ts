@@ -5,7 +5,7 @@
 // data/ folders — ask here, so both layouts work.
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 /** True when `moduleUrl` (a module's `import.meta.url`) is compiled JavaScript, not a TypeScript source. */
 export function isCompiled(moduleUrl: string): boolean {
@@ -28,12 +28,15 @@ export function projectRoot(): string {
 
 /**
  * The source of a worker thread (for `new Worker(source, { eval: true })`) that runs the
- * sibling module `name` (without extension) of `moduleUrl`. Under tsx the worker registers
- * tsx first: Node 20 does not carry the main thread's loader hooks into worker threads.
+ * module `path` (from the project root, without extension: `lib/xgboost/load-worker`): its
+ * source, or its bundle under dist/ (bin/build.js keeps each worker module at its path there;
+ * the calling code itself may sit in a shared chunk, so its own URL says nothing of where
+ * the worker module is). Under tsx the worker registers tsx first: Node 20 does not carry
+ * the main thread's loader hooks into worker threads.
  */
-export function workerSource(moduleUrl: string, name: string): string {
-  if (isCompiled(moduleUrl)) return `import(${JSON.stringify(new URL(`./${name}.js`, moduleUrl).href)})`;
+export function workerSource(path: string): string {
+  if (isCompiled(import.meta.url)) return `import(${JSON.stringify(pathToFileURL(join(projectRoot(), 'dist', `${path}.js`)).href)})`;
   const tsxApi = import.meta.resolve('tsx/esm/api');
-  const url = new URL(`./${name}.ts`, moduleUrl).href;
+  const url = pathToFileURL(join(projectRoot(), `${path}.ts`)).href;
   return `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(url)}); })`;
 }

@@ -27,13 +27,17 @@ export class Lifecycle {
   track(handler: (req: IncomingMessage, res: ServerResponse) => unknown): (req: IncomingMessage, res: ServerResponse) => void {
     return (req, res) => {
       this.#inflight++;
-      res.once('close', () => {
-        this.#inflight--;
-        if (this.#inflight === 0) for (const resolve of this.#idle.splice(0)) resolve();
-      });
+      // One listener shared by every response ('close' comes once per response), not a closure
+      // and a once-wrapper made per request.
+      res.on('close', this.#closed);
       void handler(req, res);
     };
   }
+
+  readonly #closed = (): void => {
+    this.#inflight--;
+    if (this.#inflight === 0) for (const resolve of this.#idle.splice(0)) resolve();
+  };
 
   /**
    * Marks the server's own warm-up requests (`ctx.state.warmup`, which keeps them out of the

@@ -2,7 +2,7 @@
 // apps in one process (tests) do not collide: requests and their latency, predictions by
 // outcome, feature-cache hits, which model version is serving, and whether each asset that
 // declares a deadline (freshness) is on time.
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type LabelValues } from 'prom-client';
 import type { AssetFreshness } from '../runtime/index.ts';
 
 /** Where the freshness gauges read their verdicts, at each scrape. */
@@ -21,6 +21,16 @@ export interface ScoreWindow {
 /** Where the score gauges read the rolling windows, at each scrape. */
 export type ScoreSource = () => Promise<readonly ScoreWindow[]>;
 
+/**
+ * One labelled series of a counter, counted in a plain number and handed to prom-client when
+ * the registry is read (the counter's collect hook, so /metrics is always exact): prom-client
+ * hashes and checks the labels on every inc(), a labelled child's too, and the cached /predict
+ * lane counts three series per request.
+ */
+export interface Tally {
+  inc(): void;
+}
+
 export class ServingMetrics {
   readonly registry = new Registry();
   readonly httpRequests: Counter<'method' | 'route' | 'status'>;
@@ -38,20 +48,26 @@ export class ServingMetrics {
   readonly scoreHours: Gauge<'window'>;
   private freshnessSource: FreshnessSource | undefined;
   private scoreSource: ScoreSource | undefined;
-  // One labelled child per (method, route, status), looked up by one string: prom-client
-  // otherwise hashes a labels object on every inc() and observe(). Bounded, since route is
-  // a template and Node only parses the methods it knows.
-  readonly #requestCounters = new Map<string, ReturnType<ServingMetrics['httpRequests']['labels']>>();
+  // One tally per (method, route, status) and one labelled child per (method, route), looked
+  // up by one string. Bounded, since route is a template and Node only parses the methods it knows.
+  readonly #requestCounters = new Map<string, Tally>();
   readonly #requestTimers = new Map<string, ReturnType<ServingMetrics['httpDuration']['labels']>>();
+  /** Each counter's tallies, settled into it when it is collected. */
+  readonly #tallies = new Map<Counter<string>, { readonly child: { inc(value?: number): void }; pending: number }[]>();
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+    const metrics = this;
+    const settleTallies = function (this: Counter<string>) {
+      metrics.#settle(this);
+    };
     this.httpRequests = new Counter({
       name: 'http_requests_total',
       help: 'HTTP requests by method, route template and status.',
       labelNames: ['method', 'route', 'status'],
       registers,
+      collect: settleTallies,
     });
     this.httpDuration = new Histogram({
       name: 'http_request_duration_seconds',
@@ -65,8 +81,15 @@ export class ServingMetrics {
       help: 'Node-day (or feature-row) predictions by market, request form and outcome (ok, missing_inputs, unknown_node, ...).',
       labelNames: ['market', 'form', 'outcome'],
       registers,
+      collect: settleTallies,
     });
-    this.featureCache = new Counter({ name: 'feature_cache_total', help: 'Feature-row lookups by result: hit, miss.', labelNames: ['result'], registers });
+    this.featureCache = new Counter({
+      name: 'feature_cache_total',
+      help: 'Feature-row lookups by result: hit, miss.',
+      labelNames: ['result'],
+      registers,
+      collect: settleTallies,
+    });
     this.modelInfo = new Gauge({
       name: 'model_info',
       help: 'The model being served (value 1): its pjm/model materialization id and data version.',
@@ -81,7 +104,6 @@ export class ServingMetrics {
       registers,
     });
     // Computed when scraped, so a deadline that passes shows at the next scrape with no run in between.
-    const metrics = this;
     this.freshnessLate = new Gauge({
       name: 'asset_freshness_late',
       help: 'Per asset that declares a deadline (freshness): 1 when its data is late, 0 when on time (unknown verdicts are left out).',
@@ -150,14 +172,56 @@ export class ServingMetrics {
    * by method, route template (`/runs/:id`, or `unmatched`) and status.
    */
   recordRequest(method: string, route: string, status: number, started: bigint): void {
-    const timerKey = `${method} ${route}`;
-    const counterKey = `${timerKey} ${status}`;
-    let counter = this.#requestCounters.get(counterKey);
-    if (!counter) this.#requestCounters.set(counterKey, (counter = this.httpRequests.labels({ method, route, status: String(status) })));
-    let timer = this.#requestTimers.get(timerKey);
-    if (!timer) this.#requestTimers.set(timerKey, (timer = this.httpDuration.labels({ method, route })));
-    counter.inc();
-    timer.observe(Number(process.hrtime.bigint() - started) / 1e9);
+    this.#counter(method, route, status).inc();
+    this.#timer(method, route).observe(Number(process.hrtime.bigint() - started) / 1e9);
+  }
+
+  /**
+   * `recordRequest` bound to one method, route and status, for a path that only ever answers
+   * that (the cached /predict lane): no label keys built or looked up per request.
+   */
+  requestRecorder(method: string, route: string, status: number): (started: bigint) => void {
+    const counter = this.#counter(method, route, status);
+    const timer = this.#timer(method, route);
+    return (started) => {
+      counter.inc();
+      timer.observe(Number(process.hrtime.bigint() - started) / 1e9);
+    };
+  }
+
+  /** A tally of `counter`'s series with these labels (for a hot path: an inc() is an addition). */
+  tally<L extends string>(counter: Counter<L>, labels: LabelValues<L>): Tally {
+    const entry = { child: counter.labels(labels), pending: 0 };
+    const list = this.#tallies.get(counter as unknown as Counter<string>) ?? [];
+    list.push(entry);
+    this.#tallies.set(counter as unknown as Counter<string>, list);
+    return {
+      inc: () => {
+        entry.pending++;
+      },
+    };
+  }
+
+  #settle(counter: Counter<string>): void {
+    for (const entry of this.#tallies.get(counter) ?? []) {
+      if (entry.pending === 0) continue;
+      entry.child.inc(entry.pending);
+      entry.pending = 0;
+    }
+  }
+
+  #counter(method: string, route: string, status: number): Tally {
+    const key = `${method} ${route} ${status}`;
+    let counter = this.#requestCounters.get(key);
+    if (!counter) this.#requestCounters.set(key, (counter = this.tally(this.httpRequests, { method, route, status: String(status) })));
+    return counter;
+  }
+
+  #timer(method: string, route: string): ReturnType<ServingMetrics['httpDuration']['labels']> {
+    const key = `${method} ${route}`;
+    let timer = this.#requestTimers.get(key);
+    if (!timer) this.#requestTimers.set(key, (timer = this.httpDuration.labels({ method, route })));
+    return timer;
   }
 
   /** Where the freshness gauges read their verdicts (the server gives its instance); without one they are empty. */

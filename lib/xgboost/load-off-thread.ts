@@ -12,7 +12,7 @@ export function loadBoostersOffThread(models: readonly ModelBytes[]): Promise<Bo
   // The library is loaded here first, on the main thread, with the configured OpenMP policy
   // (config.ts): the worker then only binds the functions of the library the process holds.
   native();
-  const bootstrap = workerSource(import.meta.url, 'load-worker');
+  const bootstrap = workerSource('lib/xgboost/load-worker');
   return new Promise<Booster[]>((resolve, reject) => {
     const worker = new Worker(bootstrap, { eval: true, workerData: models });
     let settled = false;

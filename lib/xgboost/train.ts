@@ -188,7 +188,7 @@ function spawnWorker(): Worker {
   // Loaded on this (the main) thread first, with the configured OpenMP policy (config.ts); the
   // training DMatrix has done so already. A worker only binds the library the process holds.
   native();
-  const worker = new Worker(workerSource(import.meta.url, 'train-worker'), { eval: true });
+  const worker = new Worker(workerSource('lib/xgboost/train-worker'), { eval: true });
   // An idle worker that dies (it should not) leaves the pool.
   worker.on('exit', () => {
     const i = idleWorkers.indexOf(worker);

@@ -11,16 +11,44 @@ export interface Renderer {
 }
 
 export function jsonRenderer(out: NodeJS.WritableStream): Renderer {
-  return { onEvent: (e) => void out.write(JSON.stringify(e) + '\n'), close() {} };
+  const lines = batchedLines(out);
+  return { onEvent: (e) => lines.write(JSON.stringify(e) + '\n'), close: lines.flush };
 }
 
 export function plainRenderer(out: NodeJS.WritableStream): Renderer {
+  const lines = batchedLines(out);
   return {
     onEvent: (e) => {
       if (e.type === 'log' && e.level === 'debug') return;
-      out.write(`${new Date(e.ts).toISOString().slice(11, 19)} ${eventMessage(e)}\n`);
+      lines.write(`${new Date(e.ts).toISOString().slice(11, 19)} ${eventMessage(e)}\n`);
     },
-    close() {},
+    close: lines.flush,
+  };
+}
+
+/**
+ * The lines of one turn of the event loop written to `out` at once, at the end of that turn
+ * (and at `flush`): a run's events come in bursts (a no-op run of 1,000 assets emits over a
+ * thousand skips at once), and a write per line was a system call per line, ~10 % of such a
+ * run's CPU. Readers still get each event within the turn it happened in.
+ */
+function batchedLines(out: NodeJS.WritableStream): { write(line: string): void; flush(): void } {
+  let pending: string[] = [];
+  let scheduled: NodeJS.Immediate | undefined;
+  const flush = (): void => {
+    if (scheduled) clearImmediate(scheduled);
+    scheduled = undefined;
+    if (pending.length === 0) return;
+    const text = pending.join('');
+    pending = [];
+    out.write(text);
+  };
+  return {
+    write(line) {
+      pending.push(line);
+      scheduled ??= setImmediate(flush);
+    },
+    flush,
   };
 }
 

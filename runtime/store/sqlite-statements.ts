@@ -9,6 +9,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { hostname } from 'node:os';
 import Database from 'better-sqlite3';
+import { sqliteNativeBinding } from '../../lib/sqlite-binding.ts';
 import type { JsonValue } from '../definitions.ts';
 import { describePartition, type AssetKey, type PartitionKey } from '../keys.ts';
 import type { DynamicPartitionKeys } from '../partitions.ts';
@@ -65,7 +66,7 @@ export class SqliteStatements {
   /** Opens (creating and migrating if needed) the store at `path`; ':memory:' for tests. */
   static open(path: string): SqliteStatements {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-    const db = new Database(path, { timeout: BUSY_TIMEOUT_MS });
+    const db = new Database(path, { timeout: BUSY_TIMEOUT_MS, ...sqliteNativeBinding() });
     db.pragma('journal_mode = WAL');
     // NORMAL in WAL mode: a commit survives a process crash; only an OS crash may lose the last commits, never consistency.
     db.pragma('synchronous = NORMAL');

@@ -23,7 +23,7 @@ import type { PredictRequest } from '../schemas.ts';
 import { Lru } from '../data/lru.ts';
 import type { Auth } from './middleware/auth.ts';
 import { requestIdFrom, writeAccessLine } from './middleware/request-context.ts';
-import { setSecurityHeaders } from './middleware/security-headers.ts';
+import { SECURITY_HEADER_LIST } from './middleware/security-headers.ts';
 
 type NodeHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -38,6 +38,8 @@ export function preReadBody(req: IncomingMessage): string | undefined {
 /** Bodies larger than this are never looked up (a /predict body is ~60 bytes; batches go to Koa). */
 const MAX_BODY = 1024;
 const JSON_TYPE = /^application\/json\s*(;|$)/i;
+/** Koa's Content-Type for a JSON body, which the answer had when Koa sent it first. */
+const ANSWER_TYPE = 'application/json; charset=utf-8';
 
 export interface PredictLaneOptions {
   readonly predictions: PredictService;
@@ -55,10 +57,15 @@ export interface PredictLaneOptions {
 export class PredictLane {
   /** Validated requests by their body text: only bodies that passed validation and were answered 200. */
   readonly #validated: Lru<string, PredictRequest>;
+  /** The request metrics of an answer here (always POST /predict 200), for clients and for the warm-up. */
+  readonly #record: (started: bigint) => void;
+  readonly #recordWarmUp: (started: bigint) => void;
   #answered = 0;
 
   constructor(private readonly options: PredictLaneOptions) {
     this.#validated = new Lru(options.capacity);
+    this.#record = options.sinks.metrics.requestRecorder('POST', '/predict', 200);
+    this.#recordWarmUp = options.warmUpSinks.metrics.requestRecorder('POST', '/predict', 200);
   }
 
   /** Requests this lane answered (the rest went to Koa). */
@@ -110,16 +117,13 @@ export class PredictLane {
     const bytes = this.options.predictions.cachedDay(request, { record: !warmup });
     if (bytes === undefined) return false;
     const requestId = requestIdFrom(req.headers['x-request-id'] as string | undefined);
-    setSecurityHeaders(res);
-    res.setHeader('X-Request-Id', requestId);
-    res.setHeader('Content-Type', 'application/json; charset=utf-8');
-    res.setHeader('Content-Length', bytes.length);
-    res.statusCode = 200;
+    // The headers Koa's middlewares set on this answer, as one list: writeHead stores them as
+    // given, where each setHeader call also lower-cases its name into a map.
+    res.writeHead(200, [...SECURITY_HEADER_LIST, 'X-Request-Id', requestId, 'Content-Type', ANSWER_TYPE, 'Content-Length', String(bytes.length)]);
     res.end(bytes);
     this.#answered++;
-    const sinks = warmup ? this.options.warmUpSinks : this.options.sinks;
-    sinks.metrics.recordRequest('POST', '/predict', 200, started);
-    writeAccessLine(sinks.log, requestId, 'POST', '/predict', 200, started);
+    (warmup ? this.#recordWarmUp : this.#record)(started);
+    writeAccessLine(warmup ? this.options.warmUpSinks.log : this.options.sinks.log, requestId, 'POST', '/predict', 200, started);
     return true;
   }
 }

@@ -10,7 +10,7 @@ import { servedFromAnswer, type Market } from '../../assets/pjm/forecasting.ts';
 import type { DayFeatures, FeatureService, NodeInfo } from '../data/feature-service.ts';
 import { Lru } from '../data/lru.ts';
 import { HttpError } from '../http/errors.ts';
-import type { ServingMetrics } from '../metrics.ts';
+import type { ServingMetrics, Tally } from '../metrics.ts';
 import type { ModelRegistry, ServedModel } from '../model/registry.ts';
 import type { PredictBatchRequest, PredictFeaturesRequest, PredictRequest } from '../schemas.ts';
 import { checkServes, explainRows, forecastDayWith, servedForecast, type Explanation, type HourForecast } from './forecast.ts';
@@ -66,8 +66,8 @@ export class PredictService {
   readonly #recent: Lru<string, RecentAnswer>;
 
   /** Labelled counter children of the cached path, made once (prom-client hashes a labels object per call otherwise). */
-  readonly #hits: ReturnType<ServingMetrics['featureCache']['labels']>;
-  readonly #okDays = new Map<string, ReturnType<ServingMetrics['predictions']['labels']>>();
+  readonly #hits: Tally;
+  readonly #okDays = new Map<string, Tally>();
 
   constructor(
     private readonly models: ModelRegistry,
@@ -79,12 +79,12 @@ export class PredictService {
   ) {
     this.#answers = new Lru(cacheSize);
     this.#recent = new Lru(cacheSize);
-    this.#hits = metrics.featureCache.labels({ result: 'hit' });
+    this.#hits = metrics.tally(metrics.featureCache, { result: 'hit' });
   }
 
-  #okDay(market: Market): ReturnType<ServingMetrics['predictions']['labels']> {
+  #okDay(market: Market): Tally {
     let child = this.#okDays.get(market);
-    if (!child) this.#okDays.set(market, (child = this.metrics.predictions.labels({ market, form: 'day', outcome: 'ok' })));
+    if (!child) this.#okDays.set(market, (child = this.metrics.tally(this.metrics.predictions, { market, form: 'day', outcome: 'ok' })));
     return child;
   }
 

@@ -10,6 +10,7 @@ import { HttpError } from '../../serving/http/errors.ts';
 import { OpenApiDocument } from '../../serving/http/openapi.ts';
 import { validate } from '../../serving/http/validate.ts';
 import { Lru } from '../../serving/data/lru.ts';
+import { ServingMetrics } from '../../serving/metrics.ts';
 import { checkServes } from '../../serving/predict/forecast.ts';
 import type { ServedModel } from '../../serving/model/registry.ts';
 import { PredictBatchRequest, PredictRequest } from '../../serving/schemas.ts';
@@ -130,6 +131,24 @@ test('a model refuses a market or a node it was not trained for, saying which it
   const node = refusal('da', 51288)!;
   assert.equal(node.slice(0, 2), [422, 'node_not_trained']);
   assert.match(node[2] as string, /not trained on node 51288/);
+});
+
+test('request metrics: a tally and a bound recorder show in /metrics exactly, beside plain inc() on the same series', async () => {
+  const metrics = new ServingMetrics({ defaultMetrics: false });
+  const record = metrics.requestRecorder('POST', '/predict', 200);
+  const started = process.hrtime.bigint();
+  for (let i = 0; i < 3; i++) record(started);
+  metrics.recordRequest('POST', '/predict', 200, started);
+  const hits = metrics.tally(metrics.featureCache, { result: 'hit' });
+  hits.inc();
+  hits.inc();
+  metrics.featureCache.inc({ result: 'hit' });
+  const text = await metrics.registry.metrics();
+  assert.match(text, /^http_requests_total\{method="POST",route="\/predict",status="200"\} 4$/m);
+  assert.match(text, /^http_request_duration_seconds_count\{method="POST",route="\/predict"\} 4$/m);
+  assert.match(text, /^feature_cache_total\{result="hit"\} 3$/m);
+  // Read again with nothing new: the tallies were handed over once, not twice.
+  assert.match(await metrics.registry.metrics(), /^feature_cache_total\{result="hit"\} 3$/m);
 });
 
 test.run();

@@ -10,6 +10,7 @@ import { existsSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AssetRecords } from '../../../runtime/index.ts';
 import type { Market } from '../features/columns.ts';
+import { sqliteNativeBinding } from '../../../lib/sqlite-binding.ts';
 import { ServedForecastLog, type ForecastOrigin, type ServedForecast, type ServedHour } from './log.ts';
 
 /** Where earlier versions kept the log under a data directory. */
@@ -67,7 +68,7 @@ async function importFile(path: string, records: AssetRecords): Promise<LegacyIm
   let forecasts: ServedForecast[];
   try {
     // Read-write, so that a write-ahead log left beside it is read and checkpointed on close.
-    const db = new Database(path, { fileMustExist: true, timeout: 30_000 });
+    const db = new Database(path, { fileMustExist: true, timeout: 30_000, ...sqliteNativeBinding() });
     try {
       forecasts = (db.prepare('SELECT * FROM served_forecasts ORDER BY issued_at, model_version, node_id, market, day').all() as LegacyRow[]).map((r) => ({
         origin: r.origin,

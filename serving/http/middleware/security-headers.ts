@@ -30,7 +30,10 @@ const HEADERS: readonly (readonly [string, string])[] = [
   ['Referrer-Policy', 'no-referrer'],
 ];
 
-/** Sets the security headers on a response (also used by the cached /predict lane). */
+/** The same headers as a flat name, value, name, value… list, as `res.writeHead` takes them (the cached /predict lane). */
+export const SECURITY_HEADER_LIST: readonly string[] = HEADERS.flat();
+
+/** Sets the security headers on a response. */
 export function setSecurityHeaders(res: ServerResponse): void {
   for (const [name, value] of HEADERS) res.setHeader(name, value);
 }
