@@ -486,6 +486,22 @@ export function storeContract(name: string, setup: () => Promise<StoreBackend>):
     );
   });
 
+  t('subscribe: a materialization whose partition key is too long for a notification (9,000 bytes) is heard with its whole key', async () => {
+    const { store, location } = await withRun();
+    const writer = await again(location);
+    const heard: StoreChange[] = [];
+    const stop = await store.subscribe((c) => heard.push(c));
+    const partition = `p-${'x'.repeat(9000)}`;
+    const id = await writer.commitMaterialization(materializationOf(A, partition, 'r1', 'v1'));
+    for (let waited = 0; !heard.some((c) => c.kind === 'materialization') && waited < 20_000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+    await stop();
+    assert.equal(
+      heard.find((c) => c.kind === 'materialization'),
+      { kind: 'materialization', id, asset: A, partition, runId: 'r1', status: 'published' },
+      'the change heard within 20 s',
+    );
+  });
+
   // ---- prune ----
 
   t('pruneRecords: superseded old versions go with their inputs and checks; current ones and their lineage stay; a dry run only counts', async () => {

@@ -3,7 +3,8 @@
 // connection pool, versioned migrations (schema.ts), one transaction per completed
 // materialization (the record_materialization() function: one round trip), leases
 // that expire (taken with INSERT ... ON CONFLICT ... WHERE expires_at < now), and
-// LISTEN/NOTIFY so subscribers hear of each commit without polling the store.
+// LISTEN/NOTIFY so subscribers hear of each commit without polling the store (sent
+// after the commit, not in it: notifier.ts says why).
 //
 // Clocks: the run queue's heartbeats and claims are stamped and judged by the server's clock
 // (run-queue.ts), so hosts' clock skew cannot cancel a waiting run. Other times (a running
@@ -50,6 +51,7 @@ import type {
   RunStatus,
 } from '../records.ts';
 import { migratePostgres } from './schema.ts';
+import { PostCommitNotifier } from './notifier.ts';
 import * as automation from './automation.ts';
 import * as runQueue from './run-queue.ts';
 import * as records from './asset-records.ts';
@@ -66,8 +68,10 @@ export interface PostgresStoreOptions {
 /** What record_materialization() raises when the commit's lease holder no longer holds the lease (migration 7). */
 const LEASE_LOST_SQLSTATE = 'LS001';
 
-/** The channel record_materialization() and the other writes NOTIFY on. */
+/** The channel the store's writes are announced on (by the notifier, once committed). */
 const CHANNEL = 'lineage_store';
+/** PostgreSQL refuses a NOTIFY payload of 8000 bytes or more. */
+const MAX_PAYLOAD_BYTES = 7900;
 const ACTIVITY = JSON.stringify({ kind: 'activity' });
 /**
  * Identity values are handed out before commit, so a commit may become visible after one with
@@ -89,11 +93,19 @@ export class PostgresLineageStore implements LineageStore {
   readonly #pool: pg.Pool;
   readonly #url: string;
   readonly #listeners = new Set<pg.Client>();
+  readonly #notifier: PostCommitNotifier;
 
   private constructor(url: string, pool: pg.Pool) {
     this.#url = url;
     this.#pool = pool;
     this.location = redactUrl(url);
+    this.#notifier = new PostCommitNotifier((payloads) =>
+      pool.query({
+        name: 'notify',
+        text: `SELECT pg_notify('${CHANNEL}', p) FROM unnest($1::text[]) WITH ORDINALITY AS t(p, ord) ORDER BY ord`,
+        values: [[...payloads]],
+      }),
+    );
   }
 
   /** Connects, migrates (once, whoever starts first) and returns the store at `url`. */
@@ -125,6 +137,8 @@ export class PostgresLineageStore implements LineageStore {
   }
 
   async close(): Promise<void> {
+    // What this process committed is announced before its connections go.
+    await this.#notifier.settled();
     for (const c of this.#listeners) await c.end().catch(() => undefined);
     this.#listeners.clear();
     await this.#pool.end();
@@ -153,23 +167,23 @@ export class PostgresLineageStore implements LineageStore {
 
   async createRun(run: NewRun): Promise<void> {
     await this.#q(
-      `WITH r AS (INSERT INTO runs (id, selection, partitions, status, trigger, host, pid, started_at, heartbeat_at)
-                  VALUES ($1, $2, $3, 'running', $4, $5, $6, $7, $7))
-       SELECT pg_notify('${CHANNEL}', $8)`,
-      [run.id, run.selection, run.partitions, run.trigger, hostname(), process.pid, run.now, ACTIVITY],
+      `INSERT INTO runs (id, selection, partitions, status, trigger, host, pid, started_at, heartbeat_at)
+       VALUES ($1, $2, $3, 'running', $4, $5, $6, $7, $7)`,
+      [run.id, run.selection, run.partitions, run.trigger, hostname(), process.pid, run.now],
       'createRun',
     );
+    this.#notifier.notify(ACTIVITY);
   }
 
   async finishRun(runId: string, status: Exclude<RunStatus, 'running'>, summary: Record<string, JsonValue>, error: string | null, now: number): Promise<void> {
     // One statement, so one transaction: the run ends and its leases go together.
     await this.#q(
-      `WITH f AS (UPDATE runs SET status = $2, summary = $3, error = $4, ended_at = $5 WHERE id = $1 AND status = 'running'),
-            l AS (DELETE FROM leases WHERE run_id = $1)
-       SELECT pg_notify('${CHANNEL}', $6)`,
-      [runId, status, JSON.stringify(summary), error, now, ACTIVITY],
+      `WITH f AS (UPDATE runs SET status = $2, summary = $3, error = $4, ended_at = $5 WHERE id = $1 AND status = 'running')
+       DELETE FROM leases WHERE run_id = $1`,
+      [runId, status, JSON.stringify(summary), error, now],
       'finishRun',
     );
+    this.#notifier.notify(ACTIVITY);
   }
 
   async heartbeat(runId: string, now: number, leaseTtlMs: number): Promise<void> {
@@ -181,7 +195,7 @@ export class PostgresLineageStore implements LineageStore {
   }
 
   async closeAbandonedRuns(now: number, staleAfterMs: number): Promise<string[]> {
-    return this.#tx(async (c) => {
+    const closed = await this.#tx(async (c) => {
       // SKIP LOCKED: two processes closing at once each take what the other has not.
       const { rows } = await c.query<RunRow>(`SELECT * FROM runs WHERE status = 'running' FOR UPDATE SKIP LOCKED`);
       // A run is abandoned when its heartbeat stopped, or at once when it ran on this host and its process is gone.
@@ -194,9 +208,10 @@ export class PostgresLineageStore implements LineageStore {
         [ids, now],
       );
       await c.query(`DELETE FROM leases WHERE run_id = ANY($1)`, [ids]);
-      await c.query(`SELECT pg_notify('${CHANNEL}', $1)`, [ACTIVITY]);
       return ids;
     });
+    if (closed.length > 0) this.#notifier.notify(ACTIVITY);
+    return closed;
   }
 
   async getRun(id: string): Promise<RunRecord | undefined> {
@@ -219,15 +234,15 @@ export class PostgresLineageStore implements LineageStore {
     if (events.length === 0) return;
     const e = eventColumns(events);
     await this.#q(
-      `WITH e AS (INSERT INTO events (run_id, ts, level, type, asset, partition, message, data)
-                  SELECT run_id, ts, level, type, asset, partition, message, data
-                  FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
-                    WITH ORDINALITY AS t(run_id, ts, level, type, asset, partition, message, data, ord)
-                  ORDER BY ord)
-       SELECT pg_notify('${CHANNEL}', $9)`,
-      [e.runIds, e.ts, e.levels, e.types, e.assets, e.partitions, e.messages, e.data, ACTIVITY],
+      `INSERT INTO events (run_id, ts, level, type, asset, partition, message, data)
+       SELECT run_id, ts, level, type, asset, partition, message, data
+       FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
+         WITH ORDINALITY AS t(run_id, ts, level, type, asset, partition, message, data, ord)
+       ORDER BY ord`,
+      [e.runIds, e.ts, e.levels, e.types, e.assets, e.partitions, e.messages, e.data],
       'appendEvents',
     );
+    this.#notifier.notify(ACTIVITY);
   }
 
   async events(runId: string, query: EventQuery = {}): Promise<EventRecord[]> {
@@ -322,7 +337,9 @@ export class PostgresLineageStore implements LineageStore {
         ],
         'commitMaterialization',
       );
-      return rows[0]!.id;
+      const id = rows[0]!.id;
+      this.#notifier.notify(materializationChange(m, id));
+      return id;
     } catch (err) {
       if ((err as { code?: unknown }).code === LEASE_LOST_SQLSTATE) {
         throw new RuntimeError(
@@ -442,20 +459,22 @@ export class PostgresLineageStore implements LineageStore {
          ON CONFLICT (asset, partition) DO UPDATE SET materialization_id = excluded.materialization_id, reason = excluded.reason,
            detail = excluded.detail, expected = excluded.expected, found = excluded.found, detected_by = excluded.detected_by, detected_at = excluded.detected_at
          RETURNING 1)
-       SELECT pg_notify('${CHANNEL}', $10) FROM k`,
-      [mark.asset, mark.partition, mark.materializationId, mark.reason, mark.detail, mark.expected, mark.found, mark.detectedBy, mark.now, ACTIVITY],
+       SELECT 1 FROM k`,
+      [mark.asset, mark.partition, mark.materializationId, mark.reason, mark.detail, mark.expected, mark.found, mark.detectedBy, mark.now],
       'markCorrupt',
     );
-    return (r.rowCount ?? 0) > 0;
+    const marked = (r.rowCount ?? 0) > 0;
+    if (marked) this.#notifier.notify(ACTIVITY);
+    return marked;
   }
 
   async clearCorrupt(asset: AssetKey, partition: PartitionKey, materializationId: number): Promise<void> {
-    await this.#q(
-      `WITH k AS (DELETE FROM corrupt_marks WHERE asset = $1 AND partition = $2 AND materialization_id = $3 RETURNING 1)
-       SELECT pg_notify('${CHANNEL}', $4) FROM k`,
-      [asset, partition, materializationId, ACTIVITY],
+    const r = await this.#q(
+      `DELETE FROM corrupt_marks WHERE asset = $1 AND partition = $2 AND materialization_id = $3`,
+      [asset, partition, materializationId],
       'clearCorrupt',
     );
+    if ((r.rowCount ?? 0) > 0) this.#notifier.notify(ACTIVITY);
   }
 
   async corruptMarks(assets?: readonly AssetKey[]): Promise<{ asset: AssetKey; partition: PartitionKey; mark: CorruptMark }[]> {
@@ -475,22 +494,22 @@ export class PostgresLineageStore implements LineageStore {
     const { rows } = await this.#q<{ key: string }>(
       `WITH a AS (INSERT INTO dynamic_partitions (definition, key, added_at)
                   SELECT $1, k, $3 FROM unnest($2::text[]) WITH ORDINALITY AS t(k, ord) ORDER BY ord
-                  ON CONFLICT (definition, key) DO NOTHING RETURNING id, key),
-            n AS (SELECT pg_notify('${CHANNEL}', $4) WHERE EXISTS (SELECT 1 FROM a))
-       SELECT key FROM a, (SELECT count(*) FROM n) AS notified ORDER BY id`,
-      [name, [...keys], now, ACTIVITY],
+                  ON CONFLICT (definition, key) DO NOTHING RETURNING id, key)
+       SELECT key FROM a ORDER BY id`,
+      [name, [...keys], now],
     );
+    if (rows.length > 0) this.#notifier.notify(ACTIVITY);
     return rows.map((r) => r.key);
   }
 
   async removeDynamicPartitions(name: string, keys: readonly PartitionKey[]): Promise<PartitionKey[]> {
     if (keys.length === 0) return [];
     const { rows } = await this.#q<{ key: string }>(
-      `WITH d AS (DELETE FROM dynamic_partitions WHERE definition = $1 AND key = ANY($2::text[]) RETURNING id, key),
-            n AS (SELECT pg_notify('${CHANNEL}', $3) WHERE EXISTS (SELECT 1 FROM d))
-       SELECT key FROM d, (SELECT count(*) FROM n) AS notified ORDER BY id`,
-      [name, [...keys], ACTIVITY],
+      `WITH d AS (DELETE FROM dynamic_partitions WHERE definition = $1 AND key = ANY($2::text[]) RETURNING id, key)
+       SELECT key FROM d ORDER BY id`,
+      [name, [...keys]],
     );
+    if (rows.length > 0) this.#notifier.notify(ACTIVITY);
     // In the order asked, as the SQLite store answers.
     const removed = new Set(rows.map((r) => r.key));
     return keys.filter((k, i) => removed.has(k) && keys.indexOf(k) === i);
@@ -694,6 +713,16 @@ export class PostgresLineageStore implements LineageStore {
     if (leases[0]!.n > 0) problems.push(`${leases[0]!.n} leases are held by runs that have ended`);
     return problems;
   }
+}
+
+/**
+ * The notification of a committed materialization: its StoreChange as JSON. A partition key too
+ * long for a payload is left out; subscribe() reads it back by id.
+ */
+function materializationChange(m: NewMaterialization, id: number): string {
+  const change = { kind: 'materialization', id, asset: m.asset, partition: m.partition, runId: m.runId, status: m.status };
+  const payload = JSON.stringify(change);
+  return Buffer.byteLength(payload) <= MAX_PAYLOAD_BYTES ? payload : JSON.stringify({ ...change, partition: undefined });
 }
 
 /** `max:count-in-window` of a table's identity column (see TOKEN_WINDOW). */

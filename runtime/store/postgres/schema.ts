@@ -392,6 +392,62 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    version: 9,
+    name: 'record_materialization() no longer NOTIFYs: the store notifies after the commit (notifier.ts)',
+    // A transaction that NOTIFYs takes one lock for the whole cluster at commit and holds it until
+    // its commit record is flushed, so concurrent commits waited for each other's WAL flush one by
+    // one instead of sharing one (notifier.ts says more). The store now sends the notification
+    // itself once the call has returned; the signature is version 7's, and so is every statement
+    // (its comments say why each is so) but the NOTIFY.
+    sql: `
+    CREATE OR REPLACE FUNCTION record_materialization(
+      p_asset text, p_partition text, p_run_id text, p_status text, p_code_version text, p_data_version text,
+      p_location text, p_metadata text, p_started_at bigint, p_ended_at bigint,
+      in_assets text[], in_partitions text[], in_ids bigint[], in_versions text[],
+      ck_names text[], ck_blocking boolean[], ck_passed boolean[], ck_messages text[], ck_metadata text[],
+      ev_run_ids text[], ev_ts bigint[], ev_levels text[], ev_types text[], ev_assets text[], ev_partitions text[],
+      ev_messages text[], ev_data text[], ev_tagged boolean[], p_lease_holder text
+    ) RETURNS bigint LANGUAGE plpgsql AS $fn$
+    DECLARE
+      new_id bigint;
+    BEGIN
+      IF p_lease_holder IS NOT NULL THEN
+        PERFORM 1 FROM leases WHERE asset = p_asset AND partition = p_partition AND run_id = p_lease_holder FOR UPDATE;
+        IF NOT FOUND THEN
+          RAISE EXCEPTION USING ERRCODE = 'LS001', MESSAGE = p_lease_holder || ' no longer holds the lease of ' || p_asset || '[' || p_partition || ']';
+        END IF;
+      END IF;
+      INSERT INTO events (run_id, ts, level, type, asset, partition, message, data)
+        SELECT e.run_id, e.ts, e.level, e.type, e.asset, e.partition, e.message, e.data
+        FROM unnest(ev_run_ids, ev_ts, ev_levels, ev_types, ev_assets, ev_partitions, ev_messages, ev_data, ev_tagged)
+          WITH ORDINALITY AS e(run_id, ts, level, type, asset, partition, message, data, tagged, ord)
+        WHERE NOT e.tagged ORDER BY e.ord;
+      INSERT INTO materializations (asset, partition, run_id, status, code_version, data_version, location, metadata, started_at, ended_at)
+        VALUES (p_asset, p_partition, p_run_id, p_status, p_code_version, p_data_version, p_location, p_metadata, p_started_at, p_ended_at)
+        RETURNING id INTO new_id;
+      INSERT INTO inputs (materialization_id, upstream_asset, upstream_partition, upstream_materialization_id, upstream_data_version)
+        SELECT new_id, i.a, i.p, i.m, i.v FROM unnest(in_assets, in_partitions, in_ids, in_versions) AS i(a, p, m, v);
+      INSERT INTO check_results (materialization_id, asset, partition, run_id, name, blocking, passed, message, metadata, created_at)
+        SELECT new_id, p_asset, p_partition, p_run_id, c.n, c.b, c.ok, c.msg, c.md, p_ended_at
+        FROM unnest(ck_names, ck_blocking, ck_passed, ck_messages, ck_metadata) WITH ORDINALITY AS c(n, b, ok, msg, md, ord) ORDER BY c.ord;
+      IF p_status = 'published' THEN
+        INSERT INTO current (asset, partition, materialization_id) VALUES (p_asset, p_partition, new_id)
+          ON CONFLICT (asset, partition) DO UPDATE SET materialization_id = excluded.materialization_id;
+        DELETE FROM corrupt_marks WHERE asset = p_asset AND partition = p_partition;
+      END IF;
+      INSERT INTO events (run_id, ts, level, type, asset, partition, message, data)
+        SELECT e.run_id, e.ts, e.level, e.type, e.asset, e.partition, e.message,
+          CASE WHEN e.data IS NULL OR e.data = '{}' THEN '{"materializationId":' || new_id || '}'
+               ELSE left(e.data, -1) || ',"materializationId":' || new_id || '}' END
+        FROM unnest(ev_run_ids, ev_ts, ev_levels, ev_types, ev_assets, ev_partitions, ev_messages, ev_data, ev_tagged)
+          WITH ORDINALITY AS e(run_id, ts, level, type, asset, partition, message, data, tagged, ord)
+        WHERE e.tagged ORDER BY e.ord;
+      RETURN new_id;
+    END
+    $fn$;
+    `,
+  },
+  {
     version: 10,
     name: 'asset records: what assets keep beside their materializations, once per (namespace, key)',
     // Keys and partitions compare by their bytes, as in SQLite, whatever the database's locale:
