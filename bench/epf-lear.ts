@@ -40,7 +40,7 @@ export interface LearBenchReport {
   readonly dm: Record<string, { statistic: number; pValue: number }>;
 }
 
-async function runChunks(opts: LearBenchOptions, panel: DailyPanel, first: number, last: number, onProgress: (done: number) => void) {
+async function runChunks(opts: Omit<LearBenchOptions, 'xgboost'>, panel: DailyPanel, first: number, last: number, onProgress: (done: number) => void) {
   const total = last - first + 1;
   const workers = Math.max(1, Math.min(opts.workers, total));
   const size = Math.ceil(total / workers);
@@ -79,7 +79,22 @@ async function runChunks(opts: LearBenchOptions, panel: DailyPanel, first: numbe
   return { byWindow, workerSeconds: results.map((r) => r.seconds) };
 }
 
-export async function runLearBench(opts: LearBenchOptions): Promise<{ report: LearBenchReport; table: string }> {
+/** LEAR's forecasts of the period, per window (what the report scores). */
+export interface LearForecasts {
+  readonly panel: DailyPanel;
+  /** Panel indices of the period's first and last day. */
+  readonly first: number;
+  readonly last: number;
+  readonly byWindow: readonly Float64Array[];
+  readonly wallSeconds: number;
+  readonly workerSeconds: readonly number[];
+}
+
+/**
+ * Runs LEAR's daily walk-forward over the period in `opts.workers` worker threads. It needs
+ * nothing from XGBoost, so bench/epf.ts starts it first and trains XGBoost meanwhile.
+ */
+export async function runLearForecasts(opts: Omit<LearBenchOptions, 'xgboost'>): Promise<LearForecasts> {
   const panel = readEpftoolboxPanel(opts.pjmCsv);
   const first = panel.days.indexOf(opts.from);
   const last = panel.days.indexOf(opts.to);
@@ -94,7 +109,13 @@ export async function runLearBench(opts: LearBenchOptions): Promise<{ report: Le
       console.log(`  LEAR: ${done}/${days} days, ${((now - started) / 1000).toFixed(0)} s`);
     }
   });
-  const wallSeconds = (performance.now() - started) / 1000;
+  return { panel, first, last, byWindow, workerSeconds, wallSeconds: (performance.now() - started) / 1000 };
+}
+
+/** Scores LEAR's forecasts (and the ensemble with `opts.xgboost`) against the published ensembles. */
+export function learBenchReport(opts: LearBenchOptions, lear: LearForecasts): { report: LearBenchReport; table: string } {
+  const { panel, first, last, byWindow, workerSeconds, wallSeconds } = lear;
+  const days = last - first + 1;
   const cwa = averageForecasts(byWindow);
 
   const actual = panel.prices.slice(first * 24, (last + 1) * 24);

@@ -45,6 +45,7 @@ const finalizer = new FinalizationRegistry<{ handle: Handle; freeScratch?: () =>
 
 export class Booster {
   #handle: Handle | undefined;
+  #lent = false;
   #held: { handle: Handle; freeScratch?: () => void };
   #scratch: ReturnType<typeof allocFloats> | undefined;
   #threads: number | undefined;
@@ -90,7 +91,40 @@ export class Booster {
     if (this.#handle === undefined) {
       throw new XGBoostUsageError('This Booster was disposed; load or train a new one.');
     }
+    if (this.#lent) {
+      throw new XGBoostUsageError('This Booster is being trained further by continueTraining(); await it before using the booster.');
+    }
     return this.#handle;
+  }
+
+  /**
+   * Lends the native model to a training that boosts it further in place (continueTraining):
+   * until the returned release is called, every use of the booster throws, since a worker
+   * thread changes it. Releasing forgets what the training may have changed (its thread count).
+   */
+  lend(): () => void {
+    void this.handle;
+    this.#lent = true;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.#lent = false;
+      this.#threads = undefined;
+    };
+  }
+
+  /**
+   * A new booster with rounds [begin, end) of this one (XGBoost's slice), e.g. the rounds an
+   * early stopping chose, without the rounds boosted after them, before training it further.
+   */
+  slice(begin: number, end: number): Booster {
+    const rounds = this.numBoostedRounds;
+    if (!Number.isInteger(begin) || !Number.isInteger(end) || begin < 0 || end <= begin || end > rounds) {
+      throw new XGBoostUsageError(`slice [${begin}, ${end}) is not within the model's ${rounds} rounds; use 0 ≤ begin < end ≤ ${rounds}.`);
+    }
+    check(native().XGBoosterSlice(this.handle, begin, end, 1, out.ptr), 'XGBoosterSlice', `slicing rounds [${begin}, ${end})`);
+    return new Booster(out.ptr[0]!);
   }
 
   get disposed(): boolean {
@@ -220,6 +254,7 @@ export class Booster {
   /** Frees the native model now. Idempotent; any later use throws a clear error. */
   dispose(): void {
     if (this.#handle === undefined) return;
+    if (this.#lent) throw new XGBoostUsageError('This Booster is being trained further by continueTraining(); await it before disposing it.');
     finalizer.unregister(this);
     const handle = this.#handle;
     this.#handle = undefined;

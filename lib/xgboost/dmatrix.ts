@@ -104,6 +104,24 @@ export class DMatrix {
     this.#setFloats('label', labels);
   }
 
+  /**
+   * Replaces the row weights (one per row). Like labels, weights leave the hist index as it
+   * was built: a matrix over more rows than a training should see can stand for that
+   * training's window by giving the other rows weight 0 (XGBoost's sketch skips zero-weight
+   * values, and a zero-weight row adds nothing to a gradient or hessian sum), so a walk-forward
+   * that moves its window by a day reuses one matrix and its index. Throws while a training
+   * reads the matrix.
+   */
+  setWeights(weights: Float32Array | readonly number[]): void {
+    checkPerRow('weights', weights, this.rows);
+    this.#setFloats('weight', weights);
+  }
+
+  /** The weights XGBoost holds for this matrix (a copy; empty when none were set). */
+  weights(): Float32Array {
+    return this.#getFloats('weight');
+  }
+
   /** The labels XGBoost holds for this matrix (a copy). */
   labels(): Float32Array {
     return this.#getFloats('label');

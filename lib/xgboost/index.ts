@@ -7,6 +7,7 @@
 //   booster.predict(rowsF32, { iterationRange: 'best' });
 //   booster.predictContribs(rowsF32, { iterationRange: 'best' }).row(0).byFeature;
 //   Booster.fromBuffer(booster.toBuffer('ubj'));  booster.dispose();
+//   await continueTraining(booster, params, dtrain, { rounds: 10 });  // 10 more rounds, in place
 //
 // The native library loads on first use; an entry point says how first (OpenMP's idle policy):
 //   configureXGBoost({ ompWaitPolicy: 'passive' });
@@ -18,7 +19,7 @@ export {
   type ModelFormat,
   type PredictOptions,
 } from './booster.ts';
-export { train, type TrainOptions, type TrainResult } from './train.ts';
+export { continueTraining, train, type ContinueOptions, type ContinueResult, type TrainOptions, type TrainResult } from './train.ts';
 export { XGBoostError, XGBoostUsageError } from './errors.ts';
 export type { EvalRound, ParamValue, Params } from './training-logic.ts';
 export { liveNativeObjects, xgboostLibraryPath, xgboostVersion } from './native.ts';

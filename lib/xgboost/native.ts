@@ -108,6 +108,7 @@ function bind(lib: KoffiLib) {
     XGBoosterUpdateOneIter: lib.func('int XGBoosterUpdateOneIter(void *handle, int iter, void *dtrain)'),
     XGBoosterEvalOneIter: lib.func('int XGBoosterEvalOneIter(void *handle, int iter, void *dmats, const char **evnames, uint64_t len, void *out)'),
     XGBoosterBoostedRounds: lib.func('int XGBoosterBoostedRounds(void *handle, _Out_ int *out)'),
+    XGBoosterSlice: lib.func('int XGBoosterSlice(void *handle, int begin, int end, int step, void *out)'),
     XGBoosterGetNumFeature: lib.func('int XGBoosterGetNumFeature(void *handle, void *out)'),
     XGBoosterPredictFromDMatrix: lib.func(
       'int XGBoosterPredictFromDMatrix(void *handle, void *dmat, const char *config, void *outShape, void *outDim, void *outResult)',

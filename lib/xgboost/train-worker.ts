@@ -1,8 +1,9 @@
 // The worker-thread side of train(): runs boosting loops with synchronous C calls,
 // off the main event loop, and posts each round's evaluation back. Running every call
 // of one training on one thread is also what keeps XGBGetLastError (thread-local)
-// readable. The booster handle is handed to the main thread on success and freed here
-// on failure, so it is never leaked nor owned twice.
+// readable. A new booster's handle is handed to the main thread on success and freed here
+// on failure, so it is never leaked nor owned twice; a booster continued in place
+// (continueTraining) stays its owner's either way.
 import { parentPort } from 'node:worker_threads';
 import { XGBoostError, XGBoostUsageError } from './errors.ts';
 import { check, native, out, readString, type Handle } from './native.ts';
@@ -15,6 +16,11 @@ export interface TrainJob {
   readonly featureNames: readonly string[] | undefined;
   readonly numBoostRound: number;
   readonly earlyStopping: { rounds: number; set: string; metric: string | undefined; maximize: boolean | undefined } | undefined;
+  /**
+   * A booster to boost further in place (continueTraining), owned by the caller: its rounds
+   * are added after the ones it has, and it is never freed here. Undefined: a new booster.
+   */
+  readonly continueFrom: Handle | undefined;
   /** Int32Array over a SharedArrayBuffer; 1 means the caller aborted. */
   readonly abortFlag: Int32Array;
 }
@@ -25,15 +31,25 @@ export type TrainMessage =
   | { kind: 'aborted' }
   | { kind: 'error'; error: { name: string; message: string; operation?: string; xgboostMessage?: string; context?: string } };
 
-function run(job: TrainJob): TrainMessage {
+function newBooster(job: TrainJob): Handle {
   const cache = new BigUint64Array([job.dtrain, ...job.evals.map((e) => e.handle)]);
   check(native().XGBoosterCreate(cache, cache.length, out.ptr), 'XGBoosterCreate', 'creating the booster');
-  const handle = out.ptr[0]!;
+  return out.ptr[0]!;
+}
+
+function run(job: TrainJob): TrainMessage {
+  const owned = job.continueFrom === undefined;
+  const handle = job.continueFrom ?? newBooster(job);
+  // Only a booster made here is freed here: a continued one stays its owner's, whatever happens.
+  const free = () => owned && native().XGBoosterFree(handle);
   try {
+    // A continued booster's rounds are numbered after its own (they seed seed_per_iteration).
+    const first = [0];
+    if (!owned) check(native().XGBoosterBoostedRounds(handle, first), 'XGBoosterBoostedRounds', 'reading the rounds of the booster to continue');
     for (const [name, value] of job.params) {
       check(native().XGBoosterSetParam(handle, name, value), 'XGBoosterSetParam', `setting parameter ${name}=${value}`);
     }
-    if (job.featureNames) {
+    if (owned && job.featureNames) {
       check(
         native().XGBoosterSetStrFeatureInfo(handle, 'feature_name', [...job.featureNames], job.featureNames.length),
         'XGBoosterSetStrFeatureInfo',
@@ -44,13 +60,14 @@ function run(job: TrainJob): TrainMessage {
     const evalNames = job.evals.map((e) => e.name);
     let stopping: EarlyStoppingState | undefined;
     let rounds = 0;
-    for (let i = 0; i < job.numBoostRound; i++) {
+    for (let k = 0; k < job.numBoostRound; k++) {
       if (Atomics.load(job.abortFlag, 0) === 1) {
-        native().XGBoosterFree(handle);
+        free();
         return { kind: 'aborted' };
       }
+      const i = first[0]! + k;
       check(native().XGBoosterUpdateOneIter(handle, i, job.dtrain), 'XGBoosterUpdateOneIter', `training round ${i}`);
-      rounds = i + 1;
+      rounds = k + 1;
       if (evalNames.length === 0) continue;
       check(native().XGBoosterEvalOneIter(handle, i, evalHandles, evalNames, evalNames.length, out.ptr), 'XGBoosterEvalOneIter', `evaluating round ${i}`);
       const round = parseEvalLine(readString(out.ptr[0]!), evalNames);
@@ -86,7 +103,7 @@ function run(job: TrainJob): TrainMessage {
       stoppedEarly: stopping?.stop ?? false,
     };
   } catch (error) {
-    native().XGBoosterFree(handle);
+    free();
     throw error;
   }
 }

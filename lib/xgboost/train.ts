@@ -77,6 +77,57 @@ export async function train(params: Params, dtrain: DMatrix, options: TrainOptio
   }
 }
 
+export interface ContinueOptions {
+  /** Rounds to add to the booster's. */
+  readonly rounds: number;
+  /** Sets evaluated after every added round (no early stopping: the caller chose the rounds). */
+  readonly evals?: ReadonlyArray<{ readonly name: string; readonly data: DMatrix }>;
+  readonly onRound?: (round: EvalRound) => void;
+  readonly signal?: AbortSignal;
+}
+
+export interface ContinueResult {
+  /** Rounds the booster has now (its earlier ones and the added ones). */
+  readonly rounds: number;
+  readonly evalLog: readonly EvalRound[];
+}
+
+/**
+ * Boosts `booster` further in place: `options.rounds` more rounds on `dtrain`, after the ones
+ * it has (Python's `xgb.train(..., xgb_model=booster)`, without the copy). XGBoost keeps the
+ * booster's predictions of every matrix it trained on, so a booster continued day after day on
+ * the same matrix (its window moved by weights, DMatrix.setWeights) only predicts its new trees.
+ * `params` are set on the booster first (XGBoost keeps them afterwards); `seed_per_iteration`
+ * is on unless given, so a continued round's sampling depends on its index in the model and
+ * not on which worker thread ran the booster before. With `process_type: 'update'` and
+ * `updater: 'refresh'` the rounds refresh existing trees instead of adding any (give as many
+ * rounds as the booster has; refresh a `slice` copy to keep the original).
+ */
+export async function continueTraining(booster: Booster, params: Params, dtrain: DMatrix, options: ContinueOptions): Promise<ContinueResult> {
+  const job: TrainJob = {
+    ...buildJob({ seed_per_iteration: true, ...params }, dtrain, { numBoostRound: options.rounds, evals: options.evals }),
+    continueFrom: booster.handle,
+  };
+  options.signal?.throwIfAborted();
+  const matrices = new Set([dtrain, ...(options.evals ?? []).map((e) => e.data)]);
+  const releases = [...matrices].map((m) => m.pin());
+  releases.push(booster.lend());
+  const evalLog: EvalRound[] = [];
+  try {
+    await runWorker(
+      job,
+      (round) => {
+        evalLog.push(round);
+        options.onRound?.(round);
+      },
+      options.signal,
+    );
+  } finally {
+    for (const release of releases) release();
+  }
+  return { rounds: booster.numBoostedRounds, evalLog };
+}
+
 function buildJob(params: Params, dtrain: DMatrix, options: TrainOptions): TrainJob {
   const { numBoostRound, earlyStoppingRounds } = options;
   if (!Number.isInteger(numBoostRound) || numBoostRound < 1) {
@@ -113,6 +164,7 @@ function buildJob(params: Params, dtrain: DMatrix, options: TrainOptions): Train
     featureNames: dtrain.featureNames,
     numBoostRound,
     earlyStopping,
+    continueFrom: undefined,
     abortFlag: new Int32Array(new SharedArrayBuffer(4)),
   };
 }

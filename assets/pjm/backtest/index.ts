@@ -9,9 +9,10 @@ import { scorePublishedForecasts } from './published.ts';
 import { backtestReport, comparisonRows, formatComparisonTable, formatNodeTable, type BacktestReport } from './report.ts';
 import { familyBacktest, formatFamilyReport, type FamilyReport, type FamilySettings } from './families.ts';
 import { metricsReport } from '../metrics.ts';
-import { walkForward, type BlockSummary, type Recalibration, type TrainingWindow, type WalkForwardResult } from './walk-forward.ts';
+import { walkForward, type BlockSummary, type Recalibration, type TrainingWindow, type WalkForwardResult, type WarmStart } from './walk-forward.ts';
 
 export * from './walk-forward.ts';
+export { warmDailyPredictions, checkWarmUpdate, type WarmUpdate, type WarmDailyOptions, type WarmDailyResult } from './warm-start.ts';
 export * from './report.ts';
 export { familyBacktest, formatFamilyReport, type FamilyReport, type FamilySettings, type QuantileScores, type QuantileMethod } from './families.ts';
 export { scorePublishedForecasts, PUBLISHED_COLUMNS, type PublishedScores } from './published.ts';
@@ -31,6 +32,8 @@ export interface BacktestOptions {
   readonly testLastDay?: string;
   /** Default 'monthly'. */
   readonly recalibration?: Recalibration;
+  /** With recalibration 'daily': daily updates between trainings from scratch (walk-forward.ts). Default: none. */
+  readonly warmStart?: WarmStart;
   /** Default expanding from the first complete day. */
   readonly window?: TrainingWindow;
   /** Default `DEFAULT_SETTINGS`. */
@@ -65,6 +68,7 @@ export async function backtest(conn: DuckDBConnection, options: BacktestOptions)
     recalibration: options.recalibration ?? 'monthly',
     window: options.window ?? { kind: 'expanding' as const },
     settings: options.settings ?? DEFAULT_SETTINGS,
+    ...(options.warmStart ? { warmStart: options.warmStart } : {}),
   };
   const xgb = await walkForward(table, { ...run, onBlock: options.onBlock, signal: options.signal });
   const fam = options.families
@@ -81,7 +85,10 @@ export async function backtest(conn: DuckDBConnection, options: BacktestOptions)
     ? { ...xgb, forecasts: fam.chosen, metrics: metricsReport(fam.chosen), seconds: xgb.seconds + fam.report.learSeconds }
     : xgb;
   const published = options.publishedForecastsCsv ? await scorePublishedForecasts(conn, options.publishedForecastsCsv, result.forecasts) : [];
-  const every = typeof run.recalibration === 'string' ? run.recalibration : `every ${run.recalibration.everyDays} days`;
+  const cadence = (r: Recalibration) => (typeof r === 'string' ? r : `every ${r.everyDays} days`);
+  const every = run.warmStart
+    ? `daily: ${run.warmStart.update.kind === 'continue' ? `+${run.warmStart.update.rounds} rounds` : 'leaves refreshed'} a day, from scratch ${cadence(run.warmStart.anchor)}`
+    : cadence(run.recalibration);
   const name =
     options.modelName ??
     (fam && options.families!.families !== 'xgboost'

@@ -4,7 +4,7 @@
 import type { JsonValue } from '../../../runtime/index.ts';
 import type { MetricsReport, Scores } from '../metrics.ts';
 import type { PublishedScores } from './published.ts';
-import type { BlockSummary, Recalibration, TrainingWindow, WalkForwardResult } from './walk-forward.ts';
+import type { BlockSummary, Recalibration, TrainingWindow, WalkForwardResult, WarmStart } from './walk-forward.ts';
 import type { TrainSettings } from '../model/settings.ts';
 
 export interface ComparisonRow {
@@ -22,9 +22,12 @@ export interface BacktestReport {
   readonly testFirstDay: string;
   readonly testLastDay: string;
   readonly recalibration: Recalibration;
+  /** Daily updates between trainings from scratch, when the run had them. */
+  readonly warmStart?: WarmStart;
   readonly window: TrainingWindow;
   readonly settings: TrainSettings;
   readonly hours: number;
+  /** Trainings from scratch (with a warm start, the daily updates between them are not counted). */
   readonly retrains: number;
   readonly seconds: number;
   readonly metrics: MetricsReport;
@@ -94,7 +97,7 @@ export function formatNodeTable(metrics: MetricsReport, names: ReadonlyMap<numbe
 /** Assembles the JSON report of one walk-forward run. */
 export function backtestReport(
   market: string,
-  options: { testFirstDay: string; testLastDay: string; recalibration: Recalibration; window: TrainingWindow; settings: TrainSettings },
+  options: { testFirstDay: string; testLastDay: string; recalibration: Recalibration; warmStart?: WarmStart; window: TrainingWindow; settings: TrainSettings },
   result: WalkForwardResult,
   comparison: readonly ComparisonRow[],
 ): BacktestReport {

@@ -1,12 +1,15 @@
 // Walk-forward evaluation: the test period is cut into blocks (a month, a week or a day);
 // before each block the model is retrained on every complete feature row whose day precedes
 // the block (expanding window, or a rolling one), then forecasts the block's days. Nothing
-// a block forecasts was seen in training.
+// a block forecasts was seen in training. Daily recalibration can instead train from scratch
+// once a block (e.g. a month) and update the model every day in between (warmStart,
+// warm-start.ts): the same rule holds for each day's update.
 import { naiveForecast, metricsReport, type MetricsReport, type ScoredHour } from '../metrics.ts';
 import { dayNumberOf, dayOfNumber } from '../../../lib/days.ts';
 import { rowsBetween, type FeatureTable } from '../model/dataset.ts';
 import { disposeModel, predictRows, trainModel } from '../model/train.ts';
 import type { TrainSettings } from '../model/settings.ts';
+import { checkWarmUpdate, warmDailyPredictions, type WarmUpdate } from './warm-start.ts';
 
 /** How often the model is retrained during the test period. */
 export type Recalibration = 'monthly' | 'weekly' | 'daily' | { readonly everyDays: number };
@@ -15,6 +18,16 @@ export type TrainingWindow =
   | { readonly kind: 'expanding' /** First training day; default the table's first day. */; readonly firstDay?: string }
   | { readonly kind: 'rolling'; readonly days: number };
 
+/**
+ * Daily recalibration by updates (warm-start.ts): the model is trained from scratch at the
+ * start of each `anchor` block (e.g. monthly), and every later day of the block updates the
+ * day before's model on the window moved by one day. Needs `recalibration: 'daily'`.
+ */
+export interface WarmStart {
+  readonly anchor: Recalibration;
+  readonly update: WarmUpdate;
+}
+
 export interface WalkForwardOptions {
   /** First and last EPT delivery day of the test period, inclusive (YYYY-MM-DD). */
   readonly testFirstDay: string;
@@ -22,6 +35,8 @@ export interface WalkForwardOptions {
   readonly recalibration: Recalibration;
   readonly window: TrainingWindow;
   readonly settings: TrainSettings;
+  /** With `recalibration: 'daily'`: update the model daily between trainings from scratch instead of training it every day. */
+  readonly warmStart?: WarmStart;
   /** Called after each block with its summary (progress logging). */
   readonly onBlock?: (block: BlockSummary, done: number, total: number) => void;
   readonly signal?: AbortSignal;
@@ -37,11 +52,15 @@ export interface WalkForwardOptions {
 export interface BlockSummary {
   readonly trainFirstDay: string;
   readonly trainLastDay: string;
+  /** With a warm start: the last day the block's last model was updated through (its last day but one). */
+  readonly updatedThroughDay?: string;
   readonly testFirstDay: string;
   readonly testLastDay: string;
   /** Rounds of each member, in `settings.variants` order. */
   readonly rounds: readonly number[];
   readonly trainSeconds: number;
+  /** With a warm start: wall seconds of the block's daily updates. */
+  readonly updateSeconds?: number;
   readonly mae: number;
 }
 
@@ -89,7 +108,13 @@ export function testBlocks(firstDay: string, lastDay: string, recalibration: Rec
 /** Runs the walk-forward backtest over `table` and scores it against the naive forecast. */
 export async function walkForward(table: FeatureTable, options: WalkForwardOptions): Promise<WalkForwardResult> {
   const started = performance.now();
-  const blocks = testBlocks(options.testFirstDay, options.testLastDay, options.recalibration);
+  if (options.warmStart) {
+    if (options.recalibration !== 'daily')
+      throw new Error(`walkForward: a warm start updates the model daily; give recalibration 'daily' with it, not ${JSON.stringify(options.recalibration)}.`);
+    checkWarmUpdate(options.warmStart.update);
+  }
+  // With a warm start, a block runs from one training from scratch to the next.
+  const blocks = testBlocks(options.testFirstDay, options.testLastDay, options.warmStart?.anchor ?? options.recalibration);
   const parallel = options.parallelBlocks ?? DEFAULT_PARALLEL_BLOCKS;
   if (!Number.isInteger(parallel) || parallel < 1) throw new Error(`walkForward: parallelBlocks must be a whole number >= 1, got ${parallel}.`);
   // Blocks train at once: each gets its share of the settings' threads (one each by default).
@@ -131,7 +156,10 @@ interface BlockResult {
   readonly summary: BlockSummary;
 }
 
-/** Trains on the rows before the block [from, to], forecasts its days, and frees the model. */
+/**
+ * Trains on the rows before the block [from, to], forecasts its days (with a warm start, each
+ * day after the first with the model updated through the day before), and frees the model.
+ */
 async function runBlock(table: FeatureTable, [from, to]: [number, number], options: WalkForwardOptions, threads: number): Promise<BlockResult> {
   options.signal?.throwIfAborted();
   const tableFirst = table.rows > 0 ? table.dayNumber[0]! : 0;
@@ -149,7 +177,10 @@ async function runBlock(table: FeatureTable, [from, to]: [number, number], optio
   const trainSeconds = (performance.now() - t0) / 1000;
   try {
     const { start, end } = rowsBetween(table, from, to);
-    const predicted = predictRows(model, table, start, end);
+    const warm = options.warmStart
+      ? await warmDailyPredictions(table, model, [from, to], { update: options.warmStart.update, threads, signal: options.signal })
+      : undefined;
+    const predicted = warm?.predicted ?? predictRows(model, table, start, end);
     const forecasts: ForecastHour[] = [];
     let absSum = 0;
     for (let i = start; i < end; i++) {
@@ -169,10 +200,12 @@ async function runBlock(table: FeatureTable, [from, to]: [number, number], optio
     const summary: BlockSummary = {
       trainFirstDay: model.window.firstDay,
       trainLastDay: model.window.lastDay,
+      ...(warm && to > from ? { updatedThroughDay: dayOfNumber(to - 1) } : {}),
       testFirstDay: dayOfNumber(from),
       testLastDay: dayOfNumber(to),
-      rounds: model.members.map((m) => m.rounds),
+      rounds: warm?.rounds ?? model.members.map((m) => m.rounds),
       trainSeconds,
+      ...(warm ? { updateSeconds: warm.updateSeconds } : {}),
       mae: end > start ? absSum / (end - start) : Number.NaN,
     };
     return { forecasts, summary };

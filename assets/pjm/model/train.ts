@@ -125,6 +125,14 @@ function labels(table: FeatureTable, scales: readonly NodeScale[], start: number
   return out;
 }
 
+/**
+ * A member's labels of rows [start, end) under `transform`: what trainModel fits a member of
+ * that target to (the walk-forward's warm starts fit the same labels on later windows).
+ */
+export function targetLabels(table: FeatureTable, transform: PriceTransform, start: number, end: number, target: TargetKind): Float32Array {
+  return labels(table, rowScales(table, transform, start, end), start, end, target);
+}
+
 /** Row weights halving every `halfLife` days before `lastDay`; undefined when not weighting. */
 function recencyWeights(table: FeatureTable, start: number, end: number, lastDay: number, halfLife: number | undefined): Float32Array | undefined {
   if (halfLife === undefined) return undefined;
