@@ -67,6 +67,11 @@ export interface FamilyBacktestInput {
   readonly xgboost: readonly ForecastHour[];
   readonly settings: FamilySettings;
   readonly publishedForecastsCsv?: string;
+  /**
+   * LEAR's walk-forward over the same test days when it already ran (off-thread.ts runs it in a
+   * worker beside the XGBoost retrains); without it, and with LEAR in the families, it runs here.
+   */
+  readonly lear?: LearTableRun;
   readonly signal?: AbortSignal;
 }
 
@@ -80,7 +85,8 @@ export function familyBacktest(input: FamilyBacktestInput): { report: FamilyRepo
   const lear: LearTableRun =
     settings.families === 'xgboost'
       ? { cwa: new Map(), byWindow: [], missingDays: 0, fits: 0, seconds: 0 }
-      : learWalkForwardOnTable(table, { firstDay: first, lastDay: last, windows: settings.learWindows, every: settings.learEveryDays, signal: input.signal });
+      : (input.lear ??
+        learWalkForwardOnTable(table, { firstDay: first, lastDay: last, windows: settings.learWindows, every: settings.learEveryDays, signal: input.signal }));
   const at = (map: ReadonlyMap<string, Float64Array>, h: ForecastHour): number => map.get(learKey(h.nodeId, dayNumberOf(h.day)))?.[h.hour] ?? Number.NaN;
   const learValues = Float64Array.from(xgboost, (h) => at(lear.cwa, h));
   const xgbValues = Float64Array.from(xgboost, (h) => h.forecast);

@@ -9,6 +9,10 @@ import { scorePublishedForecasts } from './published.ts';
 import { backtestReport, comparisonRows, formatComparisonTable, formatNodeTable, type BacktestReport } from './report.ts';
 import { familyBacktest, formatFamilyReport, type FamilyReport, type FamilySettings } from './families.ts';
 import { metricsReport } from '../metrics.ts';
+import { dayNumberOf } from '../../../lib/days.ts';
+import { learPanelsFromFeatures } from '../lear/features-panel.ts';
+import { runLearOffThread } from '../lear/off-thread.ts';
+import type { LearArtifact } from '../lear/served.ts';
 import { walkForward, type BlockSummary, type Recalibration, type TrainingWindow, type WalkForwardResult } from './walk-forward.ts';
 
 export * from './walk-forward.ts';
@@ -43,6 +47,11 @@ export interface BacktestOptions {
   readonly nodeNames?: ReadonlyMap<number, string>;
   /** Also run LEAR and the ensemble (families.ts); the chosen family's forecasts become the report's. Default: XGBoost alone. */
   readonly families?: FamilySettings;
+  /**
+   * With LEAR in `families`: also fit LEAR on each window's latest whole days (what pjm/model
+   * serves, fitServedLear) in the same worker, and return it as `learMembers`. Default false.
+   */
+  readonly fitServedLear?: boolean;
   readonly onBlock?: (block: BlockSummary, done: number, total: number) => void;
   readonly signal?: AbortSignal;
 }
@@ -54,6 +63,8 @@ export interface BacktestOutcome {
   readonly result: WalkForwardResult;
   /** With `families`: each family's scores, the quantiles, DM and the calibration. */
   readonly families?: FamilyReport;
+  /** With `fitServedLear`: the served LEAR fits and the seconds they took in the worker. */
+  readonly learMembers?: { readonly artifact: LearArtifact; readonly seconds: number };
 }
 
 /** Runs the walk-forward backtest and builds its report and table. */
@@ -66,19 +77,51 @@ export async function backtest(conn: DuckDBConnection, options: BacktestOptions)
     window: options.window ?? { kind: 'expanding' as const },
     settings: options.settings ?? DEFAULT_SETTINGS,
   };
-  const xgb = await walkForward(table, { ...run, onBlock: options.onBlock, signal: options.signal });
-  const fam = options.families
+  const started = performance.now();
+  // LEAR's fits (its walk-forward, then the served fit on each window's latest days) start in a
+  // worker thread first and run beside the XGBoost retrains; a failed retrain stops them.
+  const stopLear = new AbortController();
+  const signal = options.signal ? AbortSignal.any([options.signal, stopLear.signal]) : stopLear.signal;
+  const fams = options.families;
+  const learJob =
+    fams && fams.families !== 'xgboost'
+      ? runLearOffThread(
+          {
+            panels: learPanelsFromFeatures(table),
+            walkForward: {
+              firstDay: dayNumberOf(run.testFirstDay),
+              lastDay: dayNumberOf(run.testLastDay),
+              windows: fams.learWindows,
+              every: fams.learEveryDays,
+            },
+            served: options.fitServedLear ?? false,
+          },
+          { signal },
+        )
+      : undefined;
+  learJob?.catch(() => undefined);
+  let xgb: WalkForwardResult;
+  try {
+    xgb = await walkForward(table, { ...run, onBlock: options.onBlock, signal: options.signal });
+  } catch (err) {
+    stopLear.abort(err);
+    throw err;
+  }
+  const lear = learJob ? await learJob : undefined;
+  const fam = fams
     ? familyBacktest({
         table,
         xgboost: xgb.forecasts,
-        settings: options.families,
+        settings: fams,
         publishedForecastsCsv: options.publishedForecastsCsv,
+        ...(lear ? { lear: lear.run } : {}),
         signal: options.signal,
       })
     : undefined;
   // With families, the chosen family's forecasts are the backtest's (what pjm/model serves); XGBoost's stay in `families`.
+  // The time is the wall time of both: LEAR ran beside the retrains.
   const result: WalkForwardResult = fam
-    ? { ...xgb, forecasts: fam.chosen, metrics: metricsReport(fam.chosen), seconds: xgb.seconds + fam.report.learSeconds }
+    ? { ...xgb, forecasts: fam.chosen, metrics: metricsReport(fam.chosen), seconds: (performance.now() - started) / 1000 }
     : xgb;
   const published = options.publishedForecastsCsv ? await scorePublishedForecasts(conn, options.publishedForecastsCsv, result.forecasts) : [];
   const every = typeof run.recalibration === 'string' ? run.recalibration : `every ${run.recalibration.everyDays} days`;
@@ -96,5 +139,6 @@ export async function backtest(conn: DuckDBConnection, options: BacktestOptions)
     table: `${formatComparisonTable(comparison, title)}${familyText}\n\n${formatNodeTable(result.metrics, options.nodeNames)}`,
     result,
     ...(fam ? { families: fam.report } : {}),
+    ...(lear?.served ? { learMembers: { artifact: lear.served, seconds: lear.servedSeconds } } : {}),
   };
 }

@@ -6,7 +6,7 @@
 // falls back to its other members there (ensemble.ts), counting those hours.
 import { fitLear, learFeatureCount, learFeatureRow, predictLear, type DailyPanel, type LearModel, type LearOptions } from '../../../lib/lear/index.ts';
 import type { FeatureTable } from '../model/dataset.ts';
-import { completeDays, learPanelsFromFeatures } from './features-panel.ts';
+import { completeDays, learPanelsFromFeatures, type NodePanel } from './features-panel.ts';
 
 export interface LearTableRunOptions {
   /** Day numbers (days since 1970-01-01) of the first and last target day, inclusive. */
@@ -33,13 +33,18 @@ export interface LearTableRun {
 export const learKey = (nodeId: number, dayNumber: number): string => `${nodeId}|${dayNumber}`;
 
 export function learWalkForwardOnTable(table: FeatureTable, o: LearTableRunOptions): LearTableRun {
+  return learWalkForwardOnPanels(learPanelsFromFeatures(table), o);
+}
+
+/** The same over panels already built (`learPanelsFromFeatures`): what a worker thread is given (off-thread.ts). */
+export function learWalkForwardOnPanels(panels: readonly NodePanel[], o: LearTableRunOptions): LearTableRun {
   const started = performance.now();
   if (o.windows.length === 0) throw new Error('learWalkForwardOnTable: no calibration windows given; set PJM_LEAR_WINDOWS (e.g. 56,84).');
   const cwa = new Map<string, Float64Array>();
   const byWindow = o.windows.map(() => new Map<string, Float64Array>());
   let missingDays = 0;
   let fits = 0;
-  for (const { nodeId, firstDayNumber, panel } of learPanelsFromFeatures(table)) {
+  for (const { nodeId, firstDayNumber, panel } of panels) {
     const prefix = completePrefix(completeDays(panel));
     const features = learFeatureMatrixSafe(panel);
     const models: Array<LearModel | undefined> = o.windows.map(() => undefined);
