@@ -108,10 +108,11 @@ test('LEAR on our features forecasts what LEAR on the epftoolbox CSV does (56-da
 test("the backtest's LEAR worker thread: the same walk-forward and served fits as on the main thread, and an abort stops it", async () => {
   const first = dayNumberOf('2017-03-01');
   const last = dayNumberOf('2017-03-10');
-  const job = { panels: learPanelsFromFeatures(table), walkForward: { firstDay: first, lastDay: last, windows: [28, 56], every: 4 }, served: true };
-  const off = await runLearOffThread(job);
+  // The 28-day window refits every 2 days, the 56-day one every 4: stretches start on multiples of 4.
+  const job = { panels: learPanelsFromFeatures(table), walkForward: { firstDay: first, lastDay: last, windows: [28, 56], every: [2, 4] }, served: true };
+  const off = await runLearOffThread(job, { workers: 2 });
   const here = learWalkForwardOnTable(table, job.walkForward);
-  // 10 days, refits on days 0, 4 and 8 of each window: two workers, days 0-7 and 8-9.
+  // 10 days: refits on days 0, 2, 4, 6, 8 and 0, 4, 8; two workers, days 0-7 and 8-9.
   assert.equal(stretchesOf(first, last, 4, 2), [
     [first, first + 7],
     [first + 8, last],
@@ -121,7 +122,7 @@ test("the backtest's LEAR worker thread: the same walk-forward and served fits a
     [first + 4, first + 7],
     [first + 8, last],
   ]);
-  assert.is(off.run.fits, 6);
+  assert.is(off.run.fits, 8);
   assert.is(off.run.fits, here.fits);
   assert.equal([...off.run.cwa.keys()], [...here.cwa.keys()]);
   for (const [k, f] of here.cwa) assert.equal([...off.run.cwa.get(k)!], [...f], `day ${k}`);
@@ -247,7 +248,7 @@ test("the backtest's hours carry online conformal quantiles: none in the warm-up
       naive: lag1,
     });
   }
-  const { chosen, report } = familyBacktest({ table, xgboost: hours, settings: { families: 'xgboost', learWindows: [56], learEveryDays: 1 } });
+  const { chosen, report } = familyBacktest({ table, xgboost: hours, settings: { families: 'xgboost', learWindows: [56], learEveryDays: [1] } });
   const warm = 20; // min(56, 40 days / 2)
   const days = [...new Set(hours.map((h) => h.day))].sort();
   assert.is(days.length, 40);
@@ -270,7 +271,13 @@ test("the backtest's hours carry online conformal quantiles: none in the warm-up
 
 test('PJM_MODEL_FAMILIES, PJM_LEAR_WINDOWS and PJM_MODEL_MAX_WORSE: defaults and clear errors', () => {
   const d = loadPjmConfig({}).model;
-  assert.equal(d, { families: 'xgboost', learWindows: [56, 84], learEveryDays: 1, maxWorse: 0.02 });
+  assert.equal(d, { families: 'ensemble', learWindows: [56, 1092], learEveryDays: [7, 56], maxWorse: 0.02 });
+  // Refit intervals: by window length when not given, one for all, or one per window.
+  assert.equal(loadPjmConfig({ PJM_LEAR_WINDOWS: '56,84,1092,1456' }).model.learEveryDays, [7, 7, 56, 56]);
+  assert.equal(loadPjmConfig({ PJM_LEAR_RECALIBRATION_DAYS: '28' }).model.learEveryDays, [28, 28]);
+  assert.equal(loadPjmConfig({ PJM_LEAR_RECALIBRATION_DAYS: '1,14' }).model.learEveryDays, [1, 14]);
+  assert.throws(() => loadPjmConfig({ PJM_LEAR_RECALIBRATION_DAYS: '7,7,7' }), /PJM_LEAR_RECALIBRATION_DAYS.*one per window of PJM_LEAR_WINDOWS \(56,1092\)/);
+  assert.throws(() => loadPjmConfig({ PJM_LEAR_RECALIBRATION_DAYS: '0' }), /PJM_LEAR_RECALIBRATION_DAYS/);
   assert.equal(
     loadPjmConfig({ PJM_LEAR_WINDOWS: '56,84,1092,1456', PJM_MODEL_MAX_WORSE: 'off', PJM_MODEL_FAMILIES: 'xgboost' }).model.learWindows,
     [56, 84, 1092, 1456],

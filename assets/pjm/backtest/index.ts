@@ -128,7 +128,7 @@ export async function backtest(conn: DuckDBConnection, options: BacktestOptions)
   const name =
     options.modelName ??
     (fam && options.families!.families !== 'xgboost'
-      ? `${options.families!.families === 'lear' ? 'LEAR' : 'Ensemble XGBoost + LEAR'} (XGBoost ${every}, LEAR every ${options.families!.learEveryDays} day(s))`
+      ? `${options.families!.families === 'lear' ? 'LEAR' : 'Ensemble XGBoost + LEAR'} (XGBoost ${every}, LEAR windows ${options.families!.learWindows.join('/')} refit every ${options.families!.learEveryDays.join('/')} days)`
       : `XGBoost (${every} recalibration)`);
   const comparison = comparisonRows(name, result.metrics, published);
   const report = backtestReport(options.market, run, result, comparison);

@@ -13,8 +13,12 @@ export interface LearTableRunOptions {
   readonly firstDay: number;
   readonly lastDay: number;
   readonly windows: readonly number[];
-  /** Refit every this many days; 1 = daily (epftoolbox). */
-  readonly every: number;
+  /**
+   * Refit every this many days: one interval for every window, or one per window (in `windows`
+   * order); 1 = daily (epftoolbox). A short window needs frequent refits, a long one hardly
+   * moves between them (bench/lear-cadence.ts).
+   */
+  readonly every: number | readonly number[];
   readonly options?: LearOptions;
   readonly signal?: AbortSignal;
 }
@@ -40,6 +44,7 @@ export function learWalkForwardOnTable(table: FeatureTable, o: LearTableRunOptio
 export function learWalkForwardOnPanels(panels: readonly NodePanel[], o: LearTableRunOptions): LearTableRun {
   const started = performance.now();
   if (o.windows.length === 0) throw new Error('learWalkForwardOnTable: no calibration windows given; set PJM_LEAR_WINDOWS (e.g. 56,84).');
+  const every = intervalsOf(o.windows, o.every);
   const cwa = new Map<string, Float64Array>();
   const byWindow = o.windows.map(() => new Map<string, Float64Array>());
   let missingDays = 0;
@@ -57,7 +62,7 @@ export function learWalkForwardOnPanels(panels: readonly NodePanel[], o: LearTab
       o.windows.forEach((window, w) => {
         const a = d - window;
         const whole = a >= 0 && prefix[d]! - prefix[a]! === window;
-        if (whole && (models[w] === undefined || t % o.every === 0)) {
+        if (whole && (models[w] === undefined || t % every[w]! === 0)) {
           models[w] = fitLear({ panel, lastTrainDay: d - 1, window, features, previous: models[w] }, o.options);
           fits++;
         }
@@ -80,6 +85,15 @@ export function learWalkForwardOnPanels(panels: readonly NodePanel[], o: LearTab
     }
   }
   return { cwa, byWindow, missingDays, fits, seconds: (performance.now() - started) / 1000 };
+}
+
+/** Each window's refit interval: `every` itself when it is one per window, else that one number for each; checked. */
+export function intervalsOf(windows: readonly number[], every: number | readonly number[]): number[] {
+  const out = typeof every === 'number' ? windows.map(() => every) : [...every];
+  if (out.length !== windows.length)
+    throw new Error(`LEAR: ${out.length} refit intervals for ${windows.length} windows (${windows.join(',')}); give one interval, or one per window.`);
+  for (const e of out) if (!Number.isInteger(e) || e < 1) throw new Error(`LEAR: refit interval ${e} is not a whole number of days >= 1.`);
+  return out;
 }
 
 /** The calibration window average (CWA) of one day's forecasts: the plain mean per hour of the windows that forecast it. */
