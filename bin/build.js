@@ -34,6 +34,7 @@ const ENTRY_POINTS = [
   'assets/definitions.ts',
   'lib/xgboost/load-worker.ts',
   'lib/xgboost/train-worker.ts',
+  'assets/pjm/lear/lear-worker.ts',
   'bench/fixtures/synthetic-defs.ts',
 ].filter((entry) => existsSync(join(root, entry)));
 

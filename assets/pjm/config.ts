@@ -89,15 +89,24 @@ export const FAMILY_CHOICES: readonly FamilyChoice[] = ['xgboost', 'lear', 'ense
 
 /** The model's composition and its guard. */
 export interface PjmModelSetting {
-  /** PJM_MODEL_FAMILIES: xgboost (default: LEAR's daily refits cost ~450 s on the bundled run), lear (XGBoost where LEAR has no forecast), or ensemble (the plain mean of both): backtested, and served by pjm/model. */
+  /**
+   * PJM_MODEL_FAMILIES: ensemble (the default: the plain mean of XGBoost and LEAR), xgboost, or
+   * lear (XGBoost where LEAR has no forecast): backtested, and served by pjm/model.
+   */
   readonly families: FamilyChoice;
   /**
-   * PJM_LEAR_WINDOWS: LEAR calibration windows in days, averaged (CWA). Default 56,84: the
-   * short windows keep the default run's time budget; epftoolbox uses 56,84,1092,1456.
+   * PJM_LEAR_WINDOWS: LEAR calibration windows in days, averaged (CWA). Default 56,1092,
+   * chosen with the refit intervals on the year before the epftoolbox test period
+   * (bench/lear-cadence.ts): the most accurate ensemble there whose LEAR fits cost under 60 s
+   * over the 728 test days; epftoolbox uses 56,84,1092,1456.
    */
   readonly learWindows: readonly number[];
-  /** PJM_LEAR_RECALIBRATION_DAYS: LEAR refits every this many days in the backtest; default 1 (daily, as epftoolbox). */
-  readonly learEveryDays: number;
+  /**
+   * PJM_LEAR_RECALIBRATION_DAYS: each window's refit interval in the backtest, in days (one for
+   * every window, or one per window). Default: 7 for a window of up to 182 days, 56 for a longer
+   * one (a short window's fit goes stale within weeks, a long one hardly moves).
+   */
+  readonly learEveryDays: readonly number[];
   /**
    * PJM_MODEL_MAX_WORSE: the relative backtest MAE increase over the current model at which
    * pjm/model's no_worse_than_current check blocks; default 0.02; 'off' disables the check.
@@ -441,8 +450,28 @@ function backtestPeriod(env: Env, start: string, end: string): BacktestPeriodSet
   return { start: first, end: last, days };
 }
 
+/** The default LEAR calibration windows (PJM_LEAR_WINDOWS); see PjmModelSetting.learWindows. */
+export const DEFAULT_LEAR_WINDOWS: readonly number[] = [56, 1092];
+
+/** The default refit interval of a LEAR window: weekly up to half a year, every 8 weeks beyond (bench/lear-cadence.ts). */
+export const defaultLearInterval = (window: number): number => (window <= 182 ? 7 : 56);
+
+function learIntervals(env: Env, windows: readonly number[]): number[] {
+  const text = nonEmpty(env, 'PJM_LEAR_RECALIBRATION_DAYS');
+  if (text === undefined) return windows.map(defaultLearInterval);
+  const days = text.split(',').map((d) => Number(d.trim()));
+  if (days.some((d) => !Number.isInteger(d) || d < 1) || (days.length !== 1 && days.length !== windows.length)) {
+    throw new PjmConfigError(
+      'PJM_LEAR_RECALIBRATION_DAYS',
+      text,
+      `a whole number of days >= 1 for every LEAR window, or one per window of PJM_LEAR_WINDOWS (${windows.join(',')}), e.g. ${windows.map(defaultLearInterval).join(',')}`,
+    );
+  }
+  return days.length === 1 ? windows.map(() => days[0]!) : days;
+}
+
 function modelSetting(env: Env): PjmModelSetting {
-  const windowsText = nonEmpty(env, 'PJM_LEAR_WINDOWS') ?? '56,84';
+  const windowsText = nonEmpty(env, 'PJM_LEAR_WINDOWS') ?? DEFAULT_LEAR_WINDOWS.join(',');
   const learWindows = windowsText.split(',').map((w) => Number(w.trim()));
   if (learWindows.some((w) => !Number.isInteger(w) || w < 9) || new Set(learWindows).size !== learWindows.length) {
     throw new PjmConfigError(
@@ -460,9 +489,9 @@ function modelSetting(env: Env): PjmModelSetting {
       throw new PjmConfigError('PJM_MODEL_MAX_WORSE', worse, "a relative MAE margin, 0 or more (0.02 = 2 %), or 'off'");
   }
   return {
-    families: oneOf(env, 'PJM_MODEL_FAMILIES', FAMILY_CHOICES, 'xgboost'),
+    families: oneOf(env, 'PJM_MODEL_FAMILIES', FAMILY_CHOICES, 'ensemble'),
     learWindows,
-    learEveryDays: positive(env, 'PJM_LEAR_RECALIBRATION_DAYS', 1, true),
+    learEveryDays: learIntervals(env, learWindows),
     maxWorse,
   };
 }

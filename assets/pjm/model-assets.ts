@@ -43,7 +43,6 @@ import {
   defaultSettingsFor,
   disposeModel,
   loadModel,
-  readFeatureTable,
   RT_WITH_DA_SETTINGS,
   trainModelFromFeatures,
   type ModelSidecar,
@@ -60,7 +59,7 @@ import type { ConformalCalibration } from './model/calibration.ts';
 import { noWorseVerdict } from './model/no-worse.ts';
 import { familiesSidecar, learFileName, servableModel } from './model/served.ts';
 import { SIDECAR_FORMATS } from './model/sidecar.ts';
-import { encodeLearArtifact, fitServedLear } from './lear/served.ts';
+import { checkLearArtifact, encodeLearArtifact } from './lear/served.ts';
 import { DEFAULT_EPFTOOLBOX_DIR, PJM_HUBS } from './config.ts';
 import { sqlString } from '../../lib/duckdb/sql.ts';
 
@@ -370,22 +369,22 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
     async materialize(ctx) {
       const featureSet = featureSetOf(ctx.input('features'));
       const conn = await ctx.duckdb();
-      const backtestReport = (
-        await ctx.input('backtest').json<{
-          report: {
-            testFirstDay: string;
-            testLastDay: string;
-            metrics: { overall: { mae: number } };
-            families?: {
-              families: string;
-              learWindows: readonly number[];
-              point: { xgboost: { mae: number } };
-              calibration: ConformalCalibration | null;
-              xgboostCalibration: ConformalCalibration | null;
-            };
+      const backtestValue = await ctx.input('backtest').json<{
+        learMembers?: unknown;
+        report: {
+          testFirstDay: string;
+          testLastDay: string;
+          metrics: { overall: { mae: number } };
+          families?: {
+            families: string;
+            learWindows: readonly number[];
+            point: { xgboost: { mae: number } };
+            calibration: ConformalCalibration | null;
+            xgboostCalibration: ConformalCalibration | null;
           };
-        }>()
-      ).report;
+        };
+      }>();
+      const backtestReport = backtestValue.report;
       if (!backtestReport.families) throw new Error('The consumed pjm/backtest version has no family scores or calibration; rematerialize pjm/backtest.');
       const bf = backtestReport.families;
       if (bf.families !== family || (family !== 'xgboost' && bf.learWindows.join(',') !== learWindows.join(','))) {
@@ -414,11 +413,18 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
       let bundleFiles = files.files;
       let learFitSeconds = 0;
       if (family !== 'xgboost') {
-        // LEAR per node on each window's latest whole stretch of the same feature rows, in the bundle beside the XGBoost members.
-        const table = await readFeatureTable(conn, await featureFiles(conn, ctx.input('features')), featureSet);
-        const started = performance.now();
-        const lear = fitServedLear(table, learWindows, { signal: ctx.signal });
-        learFitSeconds = (performance.now() - started) / 1000;
+        // LEAR per node on each window's latest whole stretch of the same feature rows, in the
+        // bundle beside the XGBoost members: fitted by pjm/backtest's LEAR worker, beside its
+        // retrains (lear/off-thread.ts), so not fitted again here.
+        const where = `${ctx.input('backtest').asset} version ${ctx.input('backtest').partitions[0]?.dataVersion ?? '?'}`;
+        if (backtestValue.learMembers === undefined)
+          throw new Error(`The consumed ${where} holds no LEAR fits for pjm/model; rematerialize pjm/backtest and pjm/model together.`);
+        const lear = checkLearArtifact(backtestValue.learMembers, where, 'pjm/backtest');
+        if (lear.windows.join(',') !== learWindows.join(','))
+          throw new Error(
+            `The consumed ${where} fitted LEAR on windows ${lear.windows.join(',')}, not ${learWindows.join(',')}; materialize pjm/backtest and pjm/model together.`,
+          );
+        learFitSeconds = Number(ctx.input('backtest').metadata().learServedSeconds ?? 0);
         const file = learFileName(modelBaseName(market));
         sidecar = familiesSidecar(sidecar, family, lear, file);
         bundleFiles = [...files.files, { name: file, bytes: encodeLearArtifact(lear) }];
@@ -475,7 +481,8 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
     description: `Walk-forward backtest (${typeof options.recalibration === 'string' ? options.recalibration : `every ${options.recalibration.everyDays} days`} recalibration, expanding window): MAE, RMSE, sMAPE and rMAE against the naive forecast, overall, by hour and by node${config.source === 'epftoolbox' ? ', beside the published epftoolbox ensembles' : ''}.`,
     io: 'json',
     // The families, LEAR windows and LEAR refit cadence are part of what it computes.
-    codeVersion: `4:${market}:${settingsHash}:${JSON.stringify(options.recalibration)}:${JSON.stringify(config.backtest)}:${JSON.stringify({ families: config.model.families, learWindows: config.model.learWindows, learEveryDays: config.model.learEveryDays })}`,
+    // 5: with LEAR, the value holds the served LEAR fits pjm/model bundles (learMembers).
+    codeVersion: `5:${market}:${settingsHash}:${JSON.stringify(options.recalibration)}:${JSON.stringify(config.backtest)}:${JSON.stringify({ families: config.model.families, learWindows: config.model.learWindows, learEveryDays: config.model.learEveryDays })}`,
     async materialize(ctx) {
       const conn = await ctx.duckdb();
       const featurePaths = await featureFiles(conn, ctx.input('features'));
@@ -497,6 +504,8 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
         settings: settingsFor(featureSet),
         publishedForecastsCsv: config.source === 'epftoolbox' ? published : undefined,
         families: config.model,
+        // pjm/model serves LEAR's fits on each window's latest days: fitted here, in the worker beside the retrains.
+        fitServedLear: config.model.families !== 'xgboost',
         signal: ctx.signal,
         onBlock: (b, done, total) =>
           ctx.log.info(
@@ -512,7 +521,7 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
       const { learSeconds: _learSeconds, ...familyFindings } = outcome.families ?? { learSeconds: 0 };
       const report = { ...findings, blocks: blocks.map(({ trainSeconds: _, ...block }) => block), ...(outcome.families ? { families: familyFindings } : {}) };
       return {
-        value: { report, forecasts } as never,
+        value: { report, forecasts, ...(outcome.learMembers ? { learMembers: outcome.learMembers.artifact } : {}) } as never,
         metadata: {
           summary: `${outcome.table}\nTest period from ${origin}.`,
           testPeriodOrigin: origin,
@@ -527,6 +536,7 @@ export function modelAssets(options: ModelStageOptions): AssetDefinition<unknown
           comparison: outcome.report.comparison as never,
           families: (outcome.families ? familyFindings : null) as never,
           learSeconds: outcome.families?.learSeconds ?? null,
+          learServedSeconds: outcome.learMembers?.seconds ?? null,
           timing: { seconds, trainSeconds: blocks.map((b) => b.trainSeconds) },
         },
       };

@@ -122,6 +122,37 @@ test('conformal quantiles cover at their nominal rate on normal errors (±1.5 po
   for (let i = 0; i < q.values.length; i += m) for (let k = 1; k < m; k++) assert.ok(q.values[i + k]! >= q.values[i + k - 1]!);
 });
 
+test('adaptive conformal: under errors whose spread changes in spells, coverage comes back to nominal where the plain window misses it (seed 11)', () => {
+  // 600 days; the errors' spread is 1 for 50 days, then 3 for 50 days, and so on: a 182-day
+  // window mixes both and covers the calm spells too widely and the wild ones too narrowly.
+  const days = 600;
+  const z = normals(11);
+  const forecast = new Float64Array(days * 24).fill(50);
+  const actual = Float64Array.from(forecast, (f, i) => f + (Math.floor(i / 24 / 50) % 2 === 0 ? 1 : 3) * z());
+  const plain = conformalQuantiles({ forecast, actual, window: 182, firstDay: 56, minCalibration: 30 });
+  const adaptive = conformalQuantiles({ forecast, actual, window: 182, firstDay: 56, minCalibration: 30, adaptive: { gamma: 0.02 } });
+  const a = actual.subarray(56 * 24);
+  // Over the wild spells alone the plain window's 90 % interval covers well under 90 %, the adaptive one nearer.
+  const wild = (q: typeof plain) => {
+    const hours = [...a.keys()].filter((i) => Math.floor((i / 24 + 56) / 50) % 2 === 1);
+    const m = q.levels.length;
+    return intervalCoverage(
+      hours.map((i) => a[i]!),
+      { levels: q.levels, values: Float64Array.from(hours.flatMap((i) => [...q.values.subarray(i * m, (i + 1) * m)])) },
+      0.9,
+    );
+  };
+  assert.ok(wild(plain) < 0.85, `plain, wild spells: ${wild(plain)}`);
+  assert.ok(wild(adaptive) > wild(plain) + 0.02, `adaptive ${wild(adaptive)} vs plain ${wild(plain)} on the wild spells`);
+  // Overall the adaptive levels keep each quantile's hit rate at its level (binomial sd over 13,056 hours ≈ 0.3 points).
+  close(intervalCoverage(a, adaptive, 0.9), 0.9, 0.015, 'adaptive 90 % coverage');
+  close(intervalCoverage(a, adaptive, 0.5), 0.5, 0.015, 'adaptive 50 % coverage');
+  // Without adaptation the next levels are the nominal ones; with it they have moved.
+  assert.equal([...plain.nextLevels.subarray(0, 7)], [...QUANTILE_LEVELS]);
+  assert.ok(adaptive.nextLevels.some((v, i) => v !== QUANTILE_LEVELS[i % 7]));
+  assert.throws(() => conformalQuantiles({ forecast, actual, adaptive: { gamma: 1 } }), /gamma 1 must be in \[0, 1\)/);
+});
+
 test('quantile regression by IRLS: intercept-only gives the sample quantile; a line through noise recovers slope and offset', () => {
   const y = [5, 1, 9, 3, 7, 2, 8, 4, 6, 10]; // τ = 0.3: any value in [3, 4] minimizes; IRLS lands inside
   const b = quantileRegression(new Float64Array(0), y, 0, 0.3);

@@ -13,6 +13,7 @@ import type { ForecastHour } from '../../assets/pjm/backtest/walk-forward.ts';
 import { conformalQuantile, QUANTILE_LEVELS } from '../../lib/forecast-eval/index.ts';
 import { completeDays, learExogenousColumns, learPanelsFromFeatures } from '../../assets/pjm/lear/features-panel.ts';
 import { learKey, learWalkForwardOnTable } from '../../assets/pjm/lear/walk-forward.ts';
+import { runLearOffThread, stretchesOf } from '../../assets/pjm/lear/off-thread.ts';
 import { readEpftoolboxPanel } from '../../assets/pjm/lear/epftoolbox-panel.ts';
 import { combineFamilies, equalWeights, familiesOf, servedValues } from '../../assets/pjm/model/ensemble.ts';
 import { decodeLearArtifact, encodeLearArtifact, fitServedLear, learForecastDay, learInputDays, servedLear } from '../../assets/pjm/lear/served.ts';
@@ -102,6 +103,39 @@ test('LEAR on our features forecasts what LEAR on the epftoolbox CSV does (56-da
     const f = ours.cwa.get(learKey(COMED, first + t))!;
     for (let h = 0; h < 24; h++) assert.ok(Math.abs(f[h]! - theirs.cwa[t * 24 + h]!) < 1e-6, `day ${t} hour ${h}: ${f[h]} vs ${theirs.cwa[t * 24 + h]}`);
   }
+});
+
+test("the backtest's LEAR worker thread: the same walk-forward and served fits as on the main thread, and an abort stops it", async () => {
+  const first = dayNumberOf('2017-03-01');
+  const last = dayNumberOf('2017-03-10');
+  // The 28-day window refits every 2 days, the 56-day one every 4: stretches start on multiples of 4.
+  const job = { panels: learPanelsFromFeatures(table), walkForward: { firstDay: first, lastDay: last, windows: [28, 56], every: [2, 4] }, served: true };
+  const off = await runLearOffThread(job, { workers: 2 });
+  const here = learWalkForwardOnTable(table, job.walkForward);
+  // 10 days: refits on days 0, 2, 4, 6, 8 and 0, 4, 8; two workers, days 0-7 and 8-9.
+  assert.equal(stretchesOf(first, last, 4, 2), [
+    [first, first + 7],
+    [first + 8, last],
+  ]);
+  assert.equal(stretchesOf(first, last, 1, 3), [
+    [first, first + 3],
+    [first + 4, first + 7],
+    [first + 8, last],
+  ]);
+  assert.is(off.run.fits, 8);
+  assert.is(off.run.fits, here.fits);
+  assert.equal([...off.run.cwa.keys()], [...here.cwa.keys()]);
+  for (const [k, f] of here.cwa) assert.equal([...off.run.cwa.get(k)!], [...f], `day ${k}`);
+  assert.equal(off.served, fitServedLear(table, [28, 56]));
+  // Without the served fit, none comes back.
+  assert.is((await runLearOffThread({ ...job, served: false })).served, null);
+  const stop = new AbortController();
+  const pending = runLearOffThread({ ...job, walkForward: { ...job.walkForward, every: 1 } }, { signal: stop.signal });
+  stop.abort(new Error('canceled by the test'));
+  await pending.then(
+    () => assert.unreachable('an aborted job must not resolve'),
+    (err: Error) => assert.match(err.message, /canceled by the test/),
+  );
 });
 
 test('the family mean: 0.5/0.5, and the other family alone where one has no forecast', () => {
@@ -214,7 +248,7 @@ test("the backtest's hours carry online conformal quantiles: none in the warm-up
       naive: lag1,
     });
   }
-  const { chosen, report } = familyBacktest({ table, xgboost: hours, settings: { families: 'xgboost', learWindows: [56], learEveryDays: 1 } });
+  const { chosen, report } = familyBacktest({ table, xgboost: hours, settings: { families: 'xgboost', learWindows: [56], learEveryDays: [1] } });
   const warm = 20; // min(56, 40 days / 2)
   const days = [...new Set(hours.map((h) => h.day))].sort();
   assert.is(days.length, 40);
@@ -237,7 +271,13 @@ test("the backtest's hours carry online conformal quantiles: none in the warm-up
 
 test('PJM_MODEL_FAMILIES, PJM_LEAR_WINDOWS and PJM_MODEL_MAX_WORSE: defaults and clear errors', () => {
   const d = loadPjmConfig({}).model;
-  assert.equal(d, { families: 'xgboost', learWindows: [56, 84], learEveryDays: 1, maxWorse: 0.02 });
+  assert.equal(d, { families: 'ensemble', learWindows: [56, 1092], learEveryDays: [7, 56], maxWorse: 0.02 });
+  // Refit intervals: by window length when not given, one for all, or one per window.
+  assert.equal(loadPjmConfig({ PJM_LEAR_WINDOWS: '56,84,1092,1456' }).model.learEveryDays, [7, 7, 56, 56]);
+  assert.equal(loadPjmConfig({ PJM_LEAR_RECALIBRATION_DAYS: '28' }).model.learEveryDays, [28, 28]);
+  assert.equal(loadPjmConfig({ PJM_LEAR_RECALIBRATION_DAYS: '1,14' }).model.learEveryDays, [1, 14]);
+  assert.throws(() => loadPjmConfig({ PJM_LEAR_RECALIBRATION_DAYS: '7,7,7' }), /PJM_LEAR_RECALIBRATION_DAYS.*one per window of PJM_LEAR_WINDOWS \(56,1092\)/);
+  assert.throws(() => loadPjmConfig({ PJM_LEAR_RECALIBRATION_DAYS: '0' }), /PJM_LEAR_RECALIBRATION_DAYS/);
   assert.equal(
     loadPjmConfig({ PJM_LEAR_WINDOWS: '56,84,1092,1456', PJM_MODEL_MAX_WORSE: 'off', PJM_MODEL_FAMILIES: 'xgboost' }).model.learWindows,
     [56, 84, 1092, 1456],

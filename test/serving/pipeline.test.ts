@@ -1,5 +1,5 @@
 // The server over the real PJM pipeline (assets/definitions.ts on the bundled epftoolbox
-// data, a reduced date range, materialized in process up to pjm/model): it serves the model
+// data, a reduced date range, XGBoost alone, materialized in process up to pjm/model): it serves the model
 // the pipeline trained, forecasts a day from the pipeline's validated data with the same
 // values the `forecast` code computes, and says exactly what is missing past the data.
 import { test } from 'uvu';
@@ -21,7 +21,8 @@ let server: TestServer;
 
 test.before(async () => {
   const dataDir = tempDir('serving-pipeline');
-  Object.assign(process.env, { PJM_START: START, PJM_END: END, DATA_DIR: dataDir });
+  // XGBoost alone, whose forecast `forecastDay` computes; the served ensemble (the default) has its own tests (ensemble.test.ts).
+  Object.assign(process.env, { PJM_START: START, PJM_END: END, DATA_DIR: dataDir, PJM_MODEL_FAMILIES: 'xgboost' });
   const instance = await Instance.open(await loadDefinitions(undefined, { dataDir, env: process.env }), { dataDir });
   const run = await materialize(instance, { selection: '+pjm/model', trigger: 'test' });
   if (run.status !== 'succeeded') throw new Error(`the pipeline up to pjm/model ${run.status}: ${JSON.stringify(run.counts)}`);

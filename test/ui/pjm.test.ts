@@ -69,7 +69,8 @@ test('the backtest page: comparison table and a forecast-versus-actual chart of 
   const rows = await page.$$eval('[data-testid=backtest-table] tbody tr', (trs) =>
     trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent!)),
   );
-  assert.match(rows[0]![0]!, /^XGBoost/);
+  // The default model: the ensemble of XGBoost and LEAR.
+  assert.match(rows[0]![0]!, /^Ensemble XGBoost \+ LEAR/);
   assert.is(rows[0]![1], meta.mae.toFixed(3));
   assert.match(rows[1]![0]!, /^Naive/);
   assert.equal(

@@ -17,7 +17,7 @@ import type { FamilyChoice } from '../config.ts';
 import { readPublishedForecasts } from '../lear/epftoolbox-panel.ts';
 import { learKey, learWalkForwardOnTable, type LearTableRun } from '../lear/walk-forward.ts';
 import { mae } from '../metrics.ts';
-import { conformalCalibrationIfEnough, type ConformalCalibration } from '../model/calibration.ts';
+import { CALIBRATION_DAYS, conformalCalibrationIfEnough, type ConformalCalibration } from '../model/calibration.ts';
 import { dayNumberOf } from '../../../lib/days.ts';
 import type { FeatureTable } from '../model/dataset.ts';
 import { combineFamilies, equalWeights, familiesOf, servedValues, type ModelFamily } from '../model/ensemble.ts';
@@ -26,7 +26,8 @@ import type { ForecastHour } from './walk-forward.ts';
 export interface FamilySettings {
   readonly families: FamilyChoice;
   readonly learWindows: readonly number[];
-  readonly learEveryDays: number;
+  /** Each window's refit interval in days (PJM_LEAR_RECALIBRATION_DAYS), in `learWindows` order. */
+  readonly learEveryDays: readonly number[];
 }
 
 export type QuantileMethod = 'conformal' | 'qra';
@@ -44,7 +45,7 @@ export interface FamilyReport {
   readonly families: FamilyChoice;
   readonly weights: Record<ModelFamily, number>;
   readonly learWindows: readonly number[];
-  readonly learEveryDays: number;
+  readonly learEveryDays: readonly number[];
   /** MAE and rMAE (over the naive forecast) of each family and of the ensemble, on the same hours. */
   readonly point: Readonly<Record<'xgboost' | 'lear' | 'ensemble', { readonly mae: number; readonly rmae: number }>>;
   /** Hours where LEAR had no forecast (its inputs or window incomplete): the ensemble used XGBoost there. */
@@ -55,7 +56,7 @@ export interface FamilyReport {
   readonly quantiles: { readonly conformal: QuantileScores | null; readonly qra: QuantileScores | null; readonly better: QuantileMethod | null };
   /** Multivariate DM (norm 1), ours as forecast B: a small p-value says ours is more accurate. */
   readonly dm: Readonly<Record<string, { readonly statistic: number; readonly pValue: number }>> | null;
-  /** The calibration of the chosen family's forecast, from its last 182 test days. */
+  /** The calibration of the chosen family's forecast, from its last CALIBRATION_DAYS (91) test days. */
   /** Null when the test period gives some hour fewer than 7 residuals: no quantiles then. */
   readonly calibration: ConformalCalibration | null;
   /** The same for XGBoost's forecast alone (what pjm/model serves with PJM_MODEL_FAMILIES=xgboost). */
@@ -67,6 +68,11 @@ export interface FamilyBacktestInput {
   readonly xgboost: readonly ForecastHour[];
   readonly settings: FamilySettings;
   readonly publishedForecastsCsv?: string;
+  /**
+   * LEAR's walk-forward over the same test days when it already ran (off-thread.ts runs it in a
+   * worker beside the XGBoost retrains); without it, and with LEAR in the families, it runs here.
+   */
+  readonly lear?: LearTableRun;
   readonly signal?: AbortSignal;
 }
 
@@ -80,7 +86,8 @@ export function familyBacktest(input: FamilyBacktestInput): { report: FamilyRepo
   const lear: LearTableRun =
     settings.families === 'xgboost'
       ? { cwa: new Map(), byWindow: [], missingDays: 0, fits: 0, seconds: 0 }
-      : learWalkForwardOnTable(table, { firstDay: first, lastDay: last, windows: settings.learWindows, every: settings.learEveryDays, signal: input.signal });
+      : (input.lear ??
+        learWalkForwardOnTable(table, { firstDay: first, lastDay: last, windows: settings.learWindows, every: settings.learEveryDays, signal: input.signal }));
   const at = (map: ReadonlyMap<string, Float64Array>, h: ForecastHour): number => map.get(learKey(h.nodeId, dayNumberOf(h.day)))?.[h.hour] ?? Number.NaN;
   const learValues = Float64Array.from(xgboost, (h) => at(lear.cwa, h));
   const xgbValues = Float64Array.from(xgboost, (h) => h.forecast);
@@ -129,7 +136,7 @@ export function familyBacktest(input: FamilyBacktestInput): { report: FamilyRepo
     return out;
   };
   const warm = Math.min(56, Math.floor(days.length / 2));
-  const calib = { window: 182, firstDay: warm, minCalibration: Math.min(30, warm) };
+  const calib = { window: CALIBRATION_DAYS, firstDay: warm, minCalibration: Math.min(30, warm) };
   const scoreQuantiles = (make: (nodeId: number, a: Float64Array) => QuantileForecast): QuantileScores => {
     const scoredActual: number[] = [];
     const values: number[] = [];
@@ -213,9 +220,9 @@ export function familyBacktest(input: FamilyBacktestInput): { report: FamilyRepo
       dm,
       calibration: conformalCalibrationIfEnough(
         chosenPoints.filter((h) => Number.isFinite(h.forecast)),
-        { days: 182 },
+        { days: CALIBRATION_DAYS },
       ),
-      xgboostCalibration: conformalCalibrationIfEnough(xgboost, { days: 182 }),
+      xgboostCalibration: conformalCalibrationIfEnough(xgboost, { days: CALIBRATION_DAYS }),
     },
   };
 }
@@ -230,7 +237,7 @@ export function formatFamilyReport(r: FamilyReport): string {
   return [
     r.families === 'xgboost'
       ? 'Families (PJM_MODEL_FAMILIES=xgboost: LEAR and the ensemble not run; set PJM_MODEL_FAMILIES=ensemble to backtest them):'
-      : `Families (PJM_MODEL_FAMILIES=${r.families}, LEAR windows ${r.learWindows.join('/')} refit every ${r.learEveryDays} day(s), ${r.learFits} fits in ${r.learSeconds.toFixed(1)} s):`,
+      : `Families (PJM_MODEL_FAMILIES=${r.families}, LEAR windows ${r.learWindows.join('/')} refit every ${r.learEveryDays.join('/')} days, ${r.learFits} fits in ${r.learSeconds.toFixed(1)} s):`,
     // With XGBoost alone the ensemble is XGBoost (LEAR has no forecast to average): one row, not three.
     ...(r.families === 'xgboost' ? (['xgboost'] as const) : (['xgboost', 'lear', 'ensemble'] as const)).map((f) =>
       Number.isFinite(r.point[f].mae)

@@ -9,6 +9,10 @@ import { scorePublishedForecasts } from './published.ts';
 import { backtestReport, comparisonRows, formatComparisonTable, formatNodeTable, type BacktestReport } from './report.ts';
 import { familyBacktest, formatFamilyReport, type FamilyReport, type FamilySettings } from './families.ts';
 import { metricsReport } from '../metrics.ts';
+import { dayNumberOf } from '../../../lib/days.ts';
+import { learPanelsFromFeatures } from '../lear/features-panel.ts';
+import { runLearOffThread } from '../lear/off-thread.ts';
+import type { LearArtifact } from '../lear/served.ts';
 import { walkForward, type BlockSummary, type Recalibration, type TrainingWindow, type WalkForwardResult, type WarmStart } from './walk-forward.ts';
 
 export * from './walk-forward.ts';
@@ -46,6 +50,11 @@ export interface BacktestOptions {
   readonly nodeNames?: ReadonlyMap<number, string>;
   /** Also run LEAR and the ensemble (families.ts); the chosen family's forecasts become the report's. Default: XGBoost alone. */
   readonly families?: FamilySettings;
+  /**
+   * With LEAR in `families`: also fit LEAR on each window's latest whole days (what pjm/model
+   * serves, fitServedLear) in the same worker, and return it as `learMembers`. Default false.
+   */
+  readonly fitServedLear?: boolean;
   readonly onBlock?: (block: BlockSummary, done: number, total: number) => void;
   readonly signal?: AbortSignal;
 }
@@ -57,6 +66,8 @@ export interface BacktestOutcome {
   readonly result: WalkForwardResult;
   /** With `families`: each family's scores, the quantiles, DM and the calibration. */
   readonly families?: FamilyReport;
+  /** With `fitServedLear`: the served LEAR fits and the seconds they took in the worker. */
+  readonly learMembers?: { readonly artifact: LearArtifact; readonly seconds: number };
 }
 
 /** Runs the walk-forward backtest and builds its report and table. */
@@ -70,19 +81,51 @@ export async function backtest(conn: DuckDBConnection, options: BacktestOptions)
     settings: options.settings ?? DEFAULT_SETTINGS,
     ...(options.warmStart ? { warmStart: options.warmStart } : {}),
   };
-  const xgb = await walkForward(table, { ...run, onBlock: options.onBlock, signal: options.signal });
-  const fam = options.families
+  const started = performance.now();
+  // LEAR's fits (its walk-forward, then the served fit on each window's latest days) start in a
+  // worker thread first and run beside the XGBoost retrains; a failed retrain stops them.
+  const stopLear = new AbortController();
+  const signal = options.signal ? AbortSignal.any([options.signal, stopLear.signal]) : stopLear.signal;
+  const fams = options.families;
+  const learJob =
+    fams && fams.families !== 'xgboost'
+      ? runLearOffThread(
+          {
+            panels: learPanelsFromFeatures(table),
+            walkForward: {
+              firstDay: dayNumberOf(run.testFirstDay),
+              lastDay: dayNumberOf(run.testLastDay),
+              windows: fams.learWindows,
+              every: fams.learEveryDays,
+            },
+            served: options.fitServedLear ?? false,
+          },
+          { signal },
+        )
+      : undefined;
+  learJob?.catch(() => undefined);
+  let xgb: WalkForwardResult;
+  try {
+    xgb = await walkForward(table, { ...run, onBlock: options.onBlock, signal: options.signal });
+  } catch (err) {
+    stopLear.abort(err);
+    throw err;
+  }
+  const lear = learJob ? await learJob : undefined;
+  const fam = fams
     ? familyBacktest({
         table,
         xgboost: xgb.forecasts,
-        settings: options.families,
+        settings: fams,
         publishedForecastsCsv: options.publishedForecastsCsv,
+        ...(lear ? { lear: lear.run } : {}),
         signal: options.signal,
       })
     : undefined;
   // With families, the chosen family's forecasts are the backtest's (what pjm/model serves); XGBoost's stay in `families`.
+  // The time is the wall time of both: LEAR ran beside the retrains.
   const result: WalkForwardResult = fam
-    ? { ...xgb, forecasts: fam.chosen, metrics: metricsReport(fam.chosen), seconds: xgb.seconds + fam.report.learSeconds }
+    ? { ...xgb, forecasts: fam.chosen, metrics: metricsReport(fam.chosen), seconds: (performance.now() - started) / 1000 }
     : xgb;
   const published = options.publishedForecastsCsv ? await scorePublishedForecasts(conn, options.publishedForecastsCsv, result.forecasts) : [];
   const cadence = (r: Recalibration) => (typeof r === 'string' ? r : `every ${r.everyDays} days`);
@@ -92,7 +135,7 @@ export async function backtest(conn: DuckDBConnection, options: BacktestOptions)
   const name =
     options.modelName ??
     (fam && options.families!.families !== 'xgboost'
-      ? `${options.families!.families === 'lear' ? 'LEAR' : 'Ensemble XGBoost + LEAR'} (XGBoost ${every}, LEAR every ${options.families!.learEveryDays} day(s))`
+      ? `${options.families!.families === 'lear' ? 'LEAR' : 'Ensemble XGBoost + LEAR'} (XGBoost ${every}, LEAR windows ${options.families!.learWindows.join('/')} refit every ${options.families!.learEveryDays.join('/')} days)`
       : `XGBoost (${every} recalibration)`);
   const comparison = comparisonRows(name, result.metrics, published);
   const report = backtestReport(options.market, run, result, comparison);
@@ -103,5 +146,6 @@ export async function backtest(conn: DuckDBConnection, options: BacktestOptions)
     table: `${formatComparisonTable(comparison, title)}${familyText}\n\n${formatNodeTable(result.metrics, options.nodeNames)}`,
     result,
     ...(fam ? { families: fam.report } : {}),
+    ...(lear?.served ? { learMembers: { artifact: lear.served, seconds: lear.servedSeconds } } : {}),
   };
 }

@@ -9,7 +9,7 @@
 import { fitLear, predictLear, type LearModel, type LearOptions } from '../../../lib/lear/index.ts';
 import { dayNumberOf, dayOfNumber } from '../../../lib/days.ts';
 import type { FeatureTable } from '../model/dataset.ts';
-import { completeDays, learPanelForNode, learPanelsFromFeatures } from './features-panel.ts';
+import { completeDays, learPanelForNode, learPanelsFromFeatures, type NodePanel } from './features-panel.ts';
 import { completePrefix, learFeatureMatrixSafe, windowMean } from './walk-forward.ts';
 
 /** The bundle file format of the LEAR members. */
@@ -50,9 +50,18 @@ export interface LearArtifact {
  * on the latest day such that it holds no incomplete day (the walk-forward's rule for a fit).
  */
 export function fitServedLear(table: FeatureTable, windows: readonly number[], options?: LearOptions & { signal?: AbortSignal }): LearArtifact {
+  return fitServedLearOnPanels(learPanelsFromFeatures(table), windows, options);
+}
+
+/** The same over panels already built (`learPanelsFromFeatures`): what the backtest's LEAR worker fits (off-thread.ts). */
+export function fitServedLearOnPanels(
+  panels: readonly NodePanel[],
+  windows: readonly number[],
+  options?: LearOptions & { signal?: AbortSignal },
+): LearArtifact {
   if (windows.length === 0) throw new Error('fitServedLear: no calibration windows given; set PJM_LEAR_WINDOWS (e.g. 56,84).');
   const nodes: LearNodeFit[] = [];
-  for (const { nodeId, firstDayNumber, exogenousColumns, panel } of learPanelsFromFeatures(table)) {
+  for (const { nodeId, firstDayNumber, exogenousColumns, panel } of panels) {
     const prefix = completePrefix(completeDays(panel));
     const features = learFeatureMatrixSafe(panel);
     const fits: LearWindowFit[] = [];
@@ -92,8 +101,16 @@ export function decodeLearArtifact(bytes: Uint8Array, where: string): LearArtifa
   } catch {
     throw new Error(`${where}: the LEAR members are not JSON. Rematerialize pjm/model.`);
   }
+  return checkLearArtifact(v, where);
+}
+
+/**
+ * A parsed artifact (a bundle file's, or the one pjm/backtest fitted and stores for pjm/model),
+ * checked: throws naming `where`, the field that is wrong and what to rematerialize (`asset`).
+ */
+export function checkLearArtifact(v: unknown, where: string, asset = 'pjm/model'): LearArtifact {
   const fail = (field: string, problem: string): never => {
-    throw new Error(`${where}: the LEAR members' ${field} ${problem}. Rematerialize pjm/model (it writes ${LEAR_ARTIFACT_FORMAT}).`);
+    throw new Error(`${where}: the LEAR members' ${field} ${problem}. Rematerialize ${asset} (it writes ${LEAR_ARTIFACT_FORMAT}).`);
   };
   const a = v as LearArtifact;
   if (typeof v !== 'object' || v === null || a.format !== LEAR_ARTIFACT_FORMAT)

@@ -6,15 +6,19 @@
 // falls back to its other members there (ensemble.ts), counting those hours.
 import { fitLear, learFeatureCount, learFeatureRow, predictLear, type DailyPanel, type LearModel, type LearOptions } from '../../../lib/lear/index.ts';
 import type { FeatureTable } from '../model/dataset.ts';
-import { completeDays, learPanelsFromFeatures } from './features-panel.ts';
+import { completeDays, learPanelsFromFeatures, type NodePanel } from './features-panel.ts';
 
 export interface LearTableRunOptions {
   /** Day numbers (days since 1970-01-01) of the first and last target day, inclusive. */
   readonly firstDay: number;
   readonly lastDay: number;
   readonly windows: readonly number[];
-  /** Refit every this many days; 1 = daily (epftoolbox). */
-  readonly every: number;
+  /**
+   * Refit every this many days: one interval for every window, or one per window (in `windows`
+   * order); 1 = daily (epftoolbox). A short window needs frequent refits, a long one hardly
+   * moves between them (bench/lear-cadence.ts).
+   */
+  readonly every: number | readonly number[];
   readonly options?: LearOptions;
   readonly signal?: AbortSignal;
 }
@@ -33,13 +37,19 @@ export interface LearTableRun {
 export const learKey = (nodeId: number, dayNumber: number): string => `${nodeId}|${dayNumber}`;
 
 export function learWalkForwardOnTable(table: FeatureTable, o: LearTableRunOptions): LearTableRun {
+  return learWalkForwardOnPanels(learPanelsFromFeatures(table), o);
+}
+
+/** The same over panels already built (`learPanelsFromFeatures`): what a worker thread is given (off-thread.ts). */
+export function learWalkForwardOnPanels(panels: readonly NodePanel[], o: LearTableRunOptions): LearTableRun {
   const started = performance.now();
   if (o.windows.length === 0) throw new Error('learWalkForwardOnTable: no calibration windows given; set PJM_LEAR_WINDOWS (e.g. 56,84).');
+  const every = intervalsOf(o.windows, o.every);
   const cwa = new Map<string, Float64Array>();
   const byWindow = o.windows.map(() => new Map<string, Float64Array>());
   let missingDays = 0;
   let fits = 0;
-  for (const { nodeId, firstDayNumber, panel } of learPanelsFromFeatures(table)) {
+  for (const { nodeId, firstDayNumber, panel } of panels) {
     const prefix = completePrefix(completeDays(panel));
     const features = learFeatureMatrixSafe(panel);
     const models: Array<LearModel | undefined> = o.windows.map(() => undefined);
@@ -52,7 +62,7 @@ export function learWalkForwardOnTable(table: FeatureTable, o: LearTableRunOptio
       o.windows.forEach((window, w) => {
         const a = d - window;
         const whole = a >= 0 && prefix[d]! - prefix[a]! === window;
-        if (whole && (models[w] === undefined || t % o.every === 0)) {
+        if (whole && (models[w] === undefined || t % every[w]! === 0)) {
           models[w] = fitLear({ panel, lastTrainDay: d - 1, window, features, previous: models[w] }, o.options);
           fits++;
         }
@@ -75,6 +85,15 @@ export function learWalkForwardOnTable(table: FeatureTable, o: LearTableRunOptio
     }
   }
   return { cwa, byWindow, missingDays, fits, seconds: (performance.now() - started) / 1000 };
+}
+
+/** Each window's refit interval: `every` itself when it is one per window, else that one number for each; checked. */
+export function intervalsOf(windows: readonly number[], every: number | readonly number[]): number[] {
+  const out = typeof every === 'number' ? windows.map(() => every) : [...every];
+  if (out.length !== windows.length)
+    throw new Error(`LEAR: ${out.length} refit intervals for ${windows.length} windows (${windows.join(',')}); give one interval, or one per window.`);
+  for (const e of out) if (!Number.isInteger(e) || e < 1) throw new Error(`LEAR: refit interval ${e} is not a whole number of days >= 1.`);
+  return out;
 }
 
 /** The calibration window average (CWA) of one day's forecasts: the plain mean per hour of the windows that forecast it. */
