@@ -5,13 +5,12 @@
 // SQLite's), not by either host's. On both stores: a real SQLite file and a throwaway cluster.
 import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
-import pg from 'pg';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Instance, defineAsset, defineDefinitions, openLineageStore, prepareRun, type AssetDefinition } from '../../runtime/index.ts';
 import { RunQueue } from '../../runtime/queue/run-queue.ts';
 import { runQueueSettingsFromEnv } from '../../runtime/settings.ts';
-import { startPostgres, type PostgresCluster } from '../support/postgres.ts';
+import { execOn, startPostgres, type PostgresCluster } from '../support/postgres.ts';
 import { tempDir } from '../support/tmp.ts';
 
 const SKEW_MS = 5 * 60_000;
@@ -24,16 +23,17 @@ test.before(async () => {
 test.after(() => cluster.stop());
 
 function defs() {
-  const slow = (key: string) =>
+  // a runs long enough for b to be queued behind it even on a loaded machine (CI's two cores).
+  const slow = (key: string, ms: number) =>
     defineAsset({
       key,
       codeVersion: '1',
       materialize: async () => {
-        await sleep(300);
+        await sleep(ms);
         return { value: key };
       },
     });
-  return defineDefinitions({ assets: [slow('a'), slow('b'), slow('c')] as AssetDefinition<unknown>[] });
+  return defineDefinitions({ assets: [slow('a', 1_500), slow('b', 300), slow('c', 300)] as AssetDefinition<unknown>[] });
 }
 
 const run = async (queue: RunQueue, instance: Instance<unknown>, selection: string) => {
@@ -62,15 +62,7 @@ const BACKENDS: readonly Backend[] = [
   {
     name: 'PostgreSQL',
     location: (label) => cluster.createDatabase(label),
-    async exec(url, sql) {
-      const client = new pg.Client({ connectionString: url });
-      await client.connect();
-      try {
-        await client.query(sql);
-      } finally {
-        await client.end();
-      }
-    },
+    exec: execOn,
   },
 ];
 
@@ -87,7 +79,7 @@ for (const backend of BACKENDS) {
       await sleep(50);
       const second = run(slow, slowHost, 'b');
       let queued: { runId: string; enqueuedAt: number } | undefined;
-      for (let i = 0; i < 50 && !queued; i++, await sleep(20)) queued = (await fastHost.store.runQueue({ states: ['queued'] }))[0];
+      for (let i = 0; i < 250 && !queued; i++, await sleep(20)) queued = (await fastHost.store.runQueue({ states: ['queued'] }))[0];
       assert.ok(queued, 'b was queued');
       // The slow host's clock dates the row; it is shown, never judged.
       assert.ok(queued.enqueuedAt < Date.now() - SKEW_MS + 5_000, `enqueuedAt ${queued.enqueuedAt} by the slow clock`);

@@ -10,22 +10,11 @@ import { readFeatureTable, rowsBetween, type FeatureTable } from '../../assets/p
 import { conformalCalibration } from '../../assets/pjm/model/calibration.ts';
 import { trainModel, predictRows, disposeModel } from '../../assets/pjm/model/train.ts';
 import { modelFiles, loadModel } from '../../assets/pjm/model/persist.ts';
-import { DEFAULT_PARAMS, type TrainSettings } from '../../assets/pjm/model/settings.ts';
 import { forecastDay, latestForecast, QUANTILE_COLUMNS } from '../../assets/pjm/forecast/forecast.ts';
-import { COMED, openFixture, type FixtureContext } from './helpers/fixture.ts';
+import type { TrainSettings } from '../../assets/pjm/model/settings.ts';
+import { COMED, openFixture, SMALL, type FixtureContext } from './helpers/fixture.ts';
 
 const PUBLISHED = new URL('../fixtures/pjm-forecasting/Forecasts_PJM_DNN_LEAR_ensembles-2017-03-08_2017-03-14.csv', import.meta.url).pathname;
-const SMALL: TrainSettings = {
-  variants: [
-    { name: 'change_lag1', target: 'change_lag1' },
-    { name: 'level', target: 'level', params: { seed: 11 } },
-  ],
-  params: { ...DEFAULT_PARAMS, eta: 0.3, max_depth: 4, nthread: 1 },
-  maxRounds: 60,
-  earlyStoppingRounds: 10,
-  validationDays: 14,
-  refitOnWholeWindow: true,
-};
 const PERIOD = { testFirstDay: '2017-03-08', testLastDay: '2017-03-14', recalibration: { everyDays: 3 }, window: { kind: 'expanding' } } as const;
 
 let fx: FixtureContext;

@@ -8,21 +8,8 @@ import { buildFeatures } from '../../assets/pjm/features/index.ts';
 import { walkForward, type WalkForwardOptions, type WalkForwardResult } from '../../assets/pjm/backtest/index.ts';
 import { dayNumberOf } from '../../lib/days.ts';
 import { readFeatureTable, type FeatureTable } from '../../assets/pjm/model/dataset.ts';
-import { DEFAULT_PARAMS, type TrainSettings } from '../../assets/pjm/model/settings.ts';
-import { openFixture, type FixtureContext } from './helpers/fixture.ts';
+import { openFixture, SMALL, type FixtureContext } from './helpers/fixture.ts';
 
-// BENCH_SETTINGS' shape (refitted members) at a test's size.
-const SMALL: TrainSettings = {
-  variants: [
-    { name: 'change_lag1', target: 'change_lag1' },
-    { name: 'level', target: 'level', params: { seed: 11 } },
-  ],
-  params: { ...DEFAULT_PARAMS, eta: 0.3, max_depth: 4, nthread: 1 },
-  maxRounds: 60,
-  earlyStoppingRounds: 10,
-  validationDays: 14,
-  refitOnWholeWindow: true,
-};
 const PERIOD = { testFirstDay: '2017-03-01', testLastDay: '2017-03-14', window: { kind: 'expanding' }, settings: SMALL } as const;
 const WARM: WalkForwardOptions = {
   ...PERIOD,

@@ -151,3 +151,14 @@ export async function startPostgres(options: ClusterOptions = {}): Promise<Postg
 function asOwnerArgs(owner: { uid: number; gid: number } | undefined, bin: string, args: string[]): [string, string[], { encoding: 'utf8' }] {
   return owner ? ['runuser', ['-u', 'postgres', '--', bin, ...args], { encoding: 'utf8' }] : [bin, args, { encoding: 'utf8' }];
 }
+
+/** Runs `sql` (with `params`) on the database at `url` through a connection of its own, closed after. */
+export async function execOn(url: string, sql: string, params: readonly unknown[] = []): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(sql, params as unknown[]);
+  } finally {
+    await client.end();
+  }
+}

@@ -4,10 +4,24 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { DEFAULT_PARAMS, type TrainSettings } from '../../../assets/pjm/model/settings.ts';
 import { epftoolboxCsvToCanonical, type CanonicalPaths } from './canonical.ts';
 
 export const FIXTURE_CSV = new URL('../../fixtures/pjm-forecasting/PJM-2016-10-29_2017-03-14.csv', import.meta.url).pathname;
 export const COMED = 33092371;
+
+/** BENCH_SETTINGS' shape (two members, refitted on the whole window) at a test's size. */
+export const SMALL: TrainSettings = {
+  variants: [
+    { name: 'change_lag1', target: 'change_lag1' },
+    { name: 'level', target: 'level', params: { seed: 11 } },
+  ],
+  params: { ...DEFAULT_PARAMS, eta: 0.3, max_depth: 4, nthread: 1 },
+  maxRounds: 60,
+  earlyStoppingRounds: 10,
+  validationDays: 14,
+  refitOnWholeWindow: true,
+};
 
 export interface FixtureContext extends CanonicalPaths {
   readonly conn: DuckDBConnection;
