@@ -99,11 +99,15 @@ export function forecastScoreAsset(options: ForecastScoreOptions): AssetDefiniti
       maxPartitions: SCORE_BATCH_DAYS,
       async materialize(ctx) {
         const days = ctx.members.map((m) => m.partition).sort();
-        const conn = await ctx.duckdb();
-        const actuals = await actualsByDay(conn, await ctx.input('features').paths());
         if (options.legacyDataDir !== undefined) await importLegacyServedLog(options.legacyDataDir, ctx.records);
         // Read once per batch: a backfill over years of days reads the log once per 366 days.
         const kept = await new ServedForecastLog(ctx.records).forDays(days[0]!, days[days.length - 1]!);
+        // Most days have nothing kept (a backfill of history; all but one of the default run's
+        // 2,184): their scores need no actuals, so the features are read only when something waits.
+        const actuals =
+          kept.length === 0
+            ? new Map<string, Map<number, Map<number, ActualHour>>>()
+            : await actualsByDay(await ctx.duckdb(), await ctx.input('features').paths());
         return new Map<PartitionKey, BatchOutput>(
           ctx.members.map((m): [PartitionKey, BatchOutput] => {
             const score = scoreDay(m.partition, options.market, kept, actuals.get(m.partition) ?? new Map());
