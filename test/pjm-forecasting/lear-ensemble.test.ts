@@ -165,6 +165,19 @@ test('the served rule: XGBoost alone; LEAR, XGBoost where LEAR has none; the ens
   assert.equal(servedValues('ensemble', xgb, lear), { values: Float64Array.from([12, 20, 28]), fallbackHours: 1 });
 });
 
+test('CWA needs every window: a node whose history is shorter than one of them has no LEAR forecast (in the backtest and served), its shorter windows still forecast alone', () => {
+  // The fixture holds ~137 days: a 56-day window is whole by March 2017, a 365-day one never.
+  const first = dayNumberOf('2017-03-08');
+  const last = dayNumberOf('2017-03-10');
+  const run = learWalkForwardOnTable(table, { firstDay: first, lastDay: last, windows: [56, 365], every: 1 });
+  assert.equal([run.cwa.size, run.missingDays, run.byWindow[0]!.size, run.byWindow[1]!.size], [0, 3, 3, 0]);
+  const served = servedLear(fitServedLear(table, [56, 365]));
+  assert.equal(served.artifact.nodes[0]!.windows, []);
+  const forecast = learForecastDay(served, COMED, '2017-03-10', table);
+  assert.is(forecast.ok, false);
+  assert.match(forecast.ok ? '' : forecast.reason, /does not hold a whole stretch of every calibration window, 56\/365 days/);
+});
+
 test('the served LEAR: each window fitted on its latest whole days, forecasting a day from the rows of D-7, D-1 and D alone as from the whole panel, through its stored file', () => {
   const windows = [28, 56];
   const artifact = decodeLearArtifact(encodeLearArtifact(fitServedLear(table, windows)), 'test');

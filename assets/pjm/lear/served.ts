@@ -35,7 +35,7 @@ export interface LearNodeFit {
   readonly nodeId: number;
   /** The feature columns of D that are its exogenous series, in order (learExogenousColumns, less those this node has no value of). */
   readonly exogenousColumns: readonly string[];
-  /** One per configured window with a whole stretch of history (a node with a short history may lack the longest). */
+  /** One per configured window, or none when the node's history lacks a whole stretch of some window (CWA needs them all). */
   readonly windows: readonly LearWindowFit[];
 }
 
@@ -64,12 +64,18 @@ export function fitServedLearOnPanels(
   for (const { nodeId, firstDayNumber, exogenousColumns, panel } of panels) {
     const prefix = completePrefix(completeDays(panel));
     const features = learFeatureMatrixSafe(panel);
-    const fits: LearWindowFit[] = [];
-    for (const window of windows) {
-      options?.signal?.throwIfAborted();
+    // Each window's latest whole stretch; a node without one for every window gets no LEAR (CWA
+    // averages all of them, as the walk-forward's does), and the ensemble serves XGBoost alone.
+    const lastDays = windows.map((window) => {
       let last = panel.days.length - 1;
       while (last + 1 - window >= 0 && prefix[last + 1]! - prefix[last + 1 - window]! !== window) last--;
-      if (last + 1 - window < 0) continue;
+      return last + 1 - window < 0 ? undefined : last;
+    });
+    const fits: LearWindowFit[] = [];
+    for (const [k, window] of windows.entries()) {
+      options?.signal?.throwIfAborted();
+      const last = lastDays[k];
+      if (lastDays.includes(undefined) || last === undefined) break;
       const m = fitLear({ panel, lastTrainDay: last, window, features }, options);
       fits.push({
         window,
@@ -186,7 +192,7 @@ export function learForecastDay(lear: ServedLear, nodeId: number, day: string, r
   if (node === undefined || node.models.length === 0)
     return {
       ok: false,
-      reason: `no LEAR was fitted for node ${nodeId} (its history holds no whole calibration window of ${lear.artifact.windows.join('/')} days)`,
+      reason: `no LEAR was fitted for node ${nodeId} (its history does not hold a whole stretch of every calibration window, ${lear.artifact.windows.join('/')} days, which CWA averages)`,
     };
   const d = dayNumberOf(day);
   const { panel } = learPanelForNode(rows, nodeId, { firstDayNumber: d - 7, lastDayNumber: d, exogenousColumns: node.fit.exogenousColumns });
