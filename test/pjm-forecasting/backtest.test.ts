@@ -83,6 +83,17 @@ test('ensemble members train one after the other on shared matrices: each equals
   assert.match(failed!.message, /max_depth/);
 });
 
+test('an ensemble whose LEAR has no forecast (history shorter than its longest window) is XGBoost alone, and its name says so', async () => {
+  const families = { families: 'ensemble', learWindows: [56, 365], learEveryDays: [7, 7] } as const;
+  const out = await backtest(fx.conn, { featuresParquet, market: 'da', ...PERIOD, settings: SMALL, families });
+  const alone = await backtest(fx.conn, { featuresParquet, market: 'da', ...PERIOD, settings: SMALL });
+  assert.match(out.report.comparison[0]!.name, /^Ensemble XGBoost \+ LEAR \(.*; LEAR had no forecast, so XGBoost alone\)$/);
+  assert.equal(
+    out.result.forecasts.map((h) => h.forecast),
+    alone.result.forecasts.map((h) => h.forecast),
+  );
+});
+
 test('the comparison table scores the published ensembles on our hours', async () => {
   const out = await backtest(fx.conn, { featuresParquet, market: 'da', ...PERIOD, settings: SMALL, publishedForecastsCsv: PUBLISHED });
   const names = out.report.comparison.map((c) => c.name);

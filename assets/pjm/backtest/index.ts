@@ -135,7 +135,10 @@ export async function backtest(conn: DuckDBConnection, options: BacktestOptions)
   const name =
     options.modelName ??
     (fam && options.families!.families !== 'xgboost'
-      ? `${options.families!.families === 'lear' ? 'LEAR' : 'Ensemble XGBoost + LEAR'} (XGBoost ${every}, LEAR windows ${options.families!.learWindows.join('/')} refit every ${options.families!.learEveryDays.join('/')} days)`
+      ? `${options.families!.families === 'lear' ? 'LEAR' : 'Ensemble XGBoost + LEAR'} (XGBoost ${every}, LEAR windows ${options.families!.learWindows.join('/')} refit every ${options.families!.learEveryDays.join('/')} days${
+          // Say it where the figures are: a history shorter than the longest window leaves LEAR without a forecast.
+          fam.report.learMissingHours === result.forecasts.length ? '; LEAR had no forecast, so XGBoost alone' : ''
+        })`
       : `XGBoost (${every} recalibration)`);
   const comparison = comparisonRows(name, result.metrics, published);
   const report = backtestReport(options.market, run, result, comparison);
