@@ -63,7 +63,6 @@ export function fitServedLearOnPanels(
   const nodes: LearNodeFit[] = [];
   for (const { nodeId, firstDayNumber, exogenousColumns, panel } of panels) {
     const prefix = completePrefix(completeDays(panel));
-    const features = learFeatureMatrixSafe(panel);
     // Each window's latest whole stretch; a node without one for every window gets no LEAR (CWA
     // averages all of them, as the walk-forward's does), and the ensemble serves XGBoost alone.
     const lastDays = windows.map((window) => {
@@ -71,13 +70,16 @@ export function fitServedLearOnPanels(
       while (last + 1 - window >= 0 && prefix[last + 1]! - prefix[last + 1 - window]! !== window) last--;
       return last + 1 - window < 0 ? undefined : last;
     });
-    const fits: LearWindowFit[] = [];
-    for (const [k, window] of windows.entries()) {
+    if (lastDays.includes(undefined)) {
+      nodes.push({ nodeId, exogenousColumns, windows: [] });
+      continue;
+    }
+    const features = learFeatureMatrixSafe(panel);
+    const fits = windows.map((window, k): LearWindowFit => {
       options?.signal?.throwIfAborted();
-      const last = lastDays[k];
-      if (lastDays.includes(undefined) || last === undefined) break;
+      const last = lastDays[k]!;
       const m = fitLear({ panel, lastTrainDay: last, window, features }, options);
-      fits.push({
+      return {
         window,
         firstDay: dayOfNumber(firstDayNumber + last + 1 - window),
         lastDay: dayOfNumber(firstDayNumber + last),
@@ -87,8 +89,8 @@ export function fitServedLearOnPanels(
         coef: m.coef.map((c) => [...c]),
         scalerX: { median: [...m.scalerX.median], scale: [...m.scalerX.scale] },
         scalerY: { median: [...m.scalerY.median], scale: [...m.scalerY.scale] },
-      });
-    }
+      };
+    });
     nodes.push({ nodeId, exogenousColumns, windows: fits });
   }
   return { format: LEAR_ARTIFACT_FORMAT, windows: [...windows], nodes };
