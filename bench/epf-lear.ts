@@ -14,6 +14,7 @@ import {
 } from '../lib/forecast-eval/index.ts';
 import { averageForecasts, type DailyPanel, type LearOptions } from '../lib/lear/index.ts';
 import type { LearChunkJob } from './lear-worker.ts';
+import { workerSource } from '../lib/code-location.ts';
 
 export interface LearBenchOptions {
   readonly pjmCsv: string;
@@ -45,16 +46,13 @@ async function runChunks(opts: Omit<LearBenchOptions, 'xgboost'>, panel: DailyPa
   const workers = Math.max(1, Math.min(opts.workers, total));
   const size = Math.ceil(total / workers);
   const progress = new Array<number>(workers).fill(0);
-  const workerUrl = new URL('./lear-worker.ts', import.meta.url).href;
-  const tsxApi = import.meta.resolve('tsx/esm/api');
   const chunks = Array.from({ length: workers }, (_, w) => [first + w * size, Math.min(last, first + (w + 1) * size - 1)] as const).filter(([a, b]) => a <= b);
   const results = await Promise.all(
     chunks.map(
       ([a, b], w) =>
         new Promise<{ byWindow: Float64Array[]; seconds: number }>((resolve, reject) => {
           const job: LearChunkJob = { csvPath: opts.pjmCsv, firstDay: a, lastDay: b, windows: opts.windows, options: opts.options };
-          const bootstrap = `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(workerUrl)}); })`;
-          const worker = new Worker(bootstrap, { eval: true, workerData: job });
+          const worker = new Worker(workerSource('bench/lear-worker'), { eval: true, workerData: job });
           worker.on('message', (m: { kind: 'progress'; done: number } | { kind: 'done'; byWindow: Float64Array[]; seconds: number }) => {
             if (m.kind === 'progress') {
               progress[w] = m.done;
